@@ -1,0 +1,137 @@
+# tempora - GNU Makefile (the only build system).
+#
+#   make run     install missing packages, build, analyze corpus/ into out/
+#   make test    install missing packages, build, run every test (also under ASan+UBSan)
+#   make all | asan | coverage | bench | fuzz | lint | format-check | clean
+#
+# Objects go to build/<mode>/ so release, asan and coverage builds never mix.
+
+MODE ?= release
+BUILD := build/$(MODE)
+CC ?= cc
+
+PKGS := gsl libutf8proc jansson zlib
+DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
+	zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
+	python3-numpy librsvg2-bin
+PY := /usr/bin/python3
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wvla -Wcast-qual -Wwrite-strings
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CPPFLAGS_ALL := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
+CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -lpthread $(LDLIBS)
+
+ifeq ($(MODE),release)
+CFLAGS_ALL += -O2 -g
+else ifeq ($(MODE),asan)
+CFLAGS_ALL += -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(MODE),coverage)
+CFLAGS_ALL += -O0 -g --coverage
+LDFLAGS += --coverage
+else ifeq ($(MODE),debug)
+CFLAGS_ALL += -O0 -g
+endif
+
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+STOP_FILES := $(sort $(wildcard src/stopwords/*.stop))
+GEN_STOP := $(BUILD)/gen/stopwords_data.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/stopwords_data.o
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+BIN := $(BUILD)/tempora
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test deps asan coverage bench bench-smoke fuzz lint format format-check clean \
+	unit cli-tests ref-tests check-build
+
+all: $(BIN)
+	@ln -sf $(BIN) tempora
+
+$(BIN): $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+# The stopword lists are compiled in: one C string per language.
+$(GEN_STOP): $(STOP_FILES) src/stopwords/embed.sh
+	@mkdir -p $(dir $@)
+	sh src/stopwords/embed.sh $(STOP_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/stopwords_data.o: $(GEN_STOP)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB_OBJ) \
+		$(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion) $(LDLIBS_ALL)
+
+# Install what is missing (apt-get, through sudo when not root); nothing when all is there.
+deps:
+	@sh tests/install-deps.sh $(DEB_PKGS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) analyze corpus -o out
+	@echo "tables written to out/"
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t --jobs 2; done
+
+cli-tests: $(BIN)
+	@TEMPORA=$(abspath $(BIN)) sh tests/cli/run.sh
+
+ref-tests: $(BIN)
+	@TEMPORA=$(abspath $(BIN)) $(PY) tests/ref/run.py
+
+check-build: $(BIN) $(UNIT_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all check-build
+	@$(MAKE) --no-print-directory unit cli-tests ref-tests
+	@$(MAKE) --no-print-directory MODE=asan check-build
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(MAKE) --no-print-directory MODE=asan unit cli-tests
+	@$(MAKE) --no-print-directory bench-smoke
+
+asan:
+	@$(MAKE) --no-print-directory MODE=asan all
+
+coverage:
+	@$(MAKE) --no-print-directory MODE=coverage check-build
+	@$(MAKE) --no-print-directory MODE=coverage unit cli-tests
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	sh bench/run.sh
+
+bench-smoke: $(BIN)
+	@TEMPORA=$(abspath $(BIN)) sh bench/run.sh --smoke
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -Isrc \
+		--suppress=missingIncludeSystem src
+
+format:
+	clang-format -i $(wildcard include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/unit/*.c)
+
+format-check:
+	clang-format --dry-run -Werror $(wildcard include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/unit/*.c)
+
+clean:
+	rm -rf build tempora
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,412 @@
+#!/bin/sh
+# bench/run.sh - tempora's benchmark against the tools a user would otherwise reach for.
+#
+#   sh bench/run.sh            full run: build the texts, best of 3 runs per tool, table, targets
+#   sh bench/run.sh --smoke    CI check: ~200 KB slice, each command once, checks the CSV headers
+#   sh bench/run.sh --runs N   full run with best of N instead of 3
+#
+# Texts are built from Debian packages into bench/data/ (git-ignored): the KJV Bible
+# (bible-kjv), Italian fortunes (fortunes-it) and the Italian Debian manuals.
+# Every tool reads the same file and writes its result to a file, so nothing is
+# skipped; the page cache is warmed before each group. Timings come from
+# bench/timecmd.py (wall seconds to the millisecond, peak RSS in KiB via /usr/bin/time).
+#
+# Exit status: 1 when tempora itself fails or writes an empty table or a wrong header
+# (and, in a full run, when the KJV text cannot be built); missed speed targets are
+# reported as FAIL lines but never change the exit status.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+
+TEMPORA=${TEMPORA:-build/release/tempora}
+PY=${PY:-/usr/bin/python3}
+DATA=bench/data
+OUT=$DATA/out
+RESULTS=$DATA/results.tsv
+MODE=full
+RUNS=3
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --smoke) MODE=smoke; RUNS=1 ;;
+    --runs) shift; RUNS=${1:-3} ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+case $RUNS in '' | *[!0-9]* | 0) echo "bench/run.sh: --runs needs a positive number" >&2; exit 2 ;; esac
+
+HDR_FREQ='rank,term,count,per_million,doc_freq,dp'
+HDR_COLLOC='rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3'
+HDR_TFIDF='doc_id,date,rank,term,count,tf,df,idf,tfidf'
+
+TEMPORA_FAILED=0
+mkdir -p "$OUT" || exit 1
+: > "$RESULTS" || exit 1
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- texts
+
+# True when the Debian package $1 is installed.
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# Write the KJV as plain text, one verse per line without its reference ($1), and
+# one chapter per line ($2). `bible -f` turns pretty-printing off: "Ge1:1 In the ...".
+build_kjv() {
+    command -v bible >/dev/null 2>&1 || return 1
+    bible -f 'Gen1:1-Rev22:21' < /dev/null > "$DATA/kjv.raw.tmp" || return 1
+    [ "$(wc -l < "$DATA/kjv.raw.tmp")" -gt 30000 ] || return 1
+    sed 's/^[^ ]* //' "$DATA/kjv.raw.tmp" > "$1.tmp" &&
+        awk '{ split($1, ref, ":"); sub(/^[^ ]* /, "")
+               if (ref[1] != chap && NR > 1) printf "\n"
+               printf "%s%s", (ref[1] == chap ? " " : ""), $0; chap = ref[1] }
+             END { printf "\n" }' "$DATA/kjv.raw.tmp" > "$2.tmp" &&
+        mv "$1.tmp" "$1" && mv "$2.tmp" "$2" || return 1
+    rm -f "$DATA/kjv.raw.tmp"
+}
+
+# Italian prose ($1): the fortunes-it files without their % separators, then the
+# plain-text Italian Debian manuals (debian-reference, maint-guide, FAQ) and the
+# reStructuredText sources of the developers' reference. Fails if nothing was found.
+build_it() {
+    : > "$1.tmp" || return 1
+    for f in $(dpkg -L fortunes-it 2>/dev/null | grep '/fortunes/it/' | grep -v '\.dat$' | sort); do
+        [ -f "$f" ] && [ ! -L "$f" ] && grep -v '^%$' "$f" >> "$1.tmp"
+    done
+    for p in debian-reference-it maint-guide-it debian-faq-it; do
+        for f in $(dpkg -L "$p" 2>/dev/null | grep '\.it\.txt\.gz$' | sort); do
+            gzip -dc "$f" >> "$1.tmp"
+        done
+    done
+    for f in $(dpkg -L developers-reference-it 2>/dev/null | grep '/it/_sources/.*\.rst\.txt$' | sort); do
+        cat "$f" >> "$1.tmp"
+    done
+    [ -s "$1.tmp" ] && mv "$1.tmp" "$1"
+}
+
+# Concatenate $1 $2 times into $3.
+repeat_file() {
+    i=0
+    : > "$3.tmp" || return 1
+    while [ "$i" -lt "$2" ]; do cat "$1" >> "$3.tmp" || return 1; i=$((i + 1)); done
+    mv "$3.tmp" "$3"
+}
+
+# Deterministic English-like text for CI machines without bible-kjv: $2 lines of
+# Zipf-ish words with punctuation into $1 (an LCG, so every run is the same).
+generate_text() {
+    awk -v lines="$2" 'BEGIN {
+        n = split("the and of to that in he shall unto for i his a lord they be is him not " \
+                  "them it with all thou thy was god which my me said but ye their have will " \
+                  "thee from as are when this out were upon man by you israel king son up " \
+                  "there hath then people came had house into her come one we children before " \
+                  "your also day land men against shalt if let go hand us made went even no " \
+                  "father over words mercy water light earth heaven city stone bread fire", w, " ")
+        split(". , ; : ! ?", p, " "); seed = 42
+        # Park-Miller: products stay below 2^53, so mawk and gawk agree.
+        for (l = 0; l < lines; l++) {
+            len = 12 + l % 20; s = ""
+            for (k = 0; k < len; k++) {
+                seed = (seed * 16807) % 2147483647
+                r = seed / 2147483647; idx = int(n * r * r * r) + 1
+                s = s (k ? " " : "") w[idx]
+                if (k % 7 == 6 && k < len - 1) s = s p[(seed % 6) + 1]
+            }
+            print s "."
+        }
+    }' > "$1"
+}
+
+prepare_full() {
+    if ! sh tests/install-deps.sh bible-kjv fortunes-it debian-reference-it maint-guide-it \
+        debian-faq-it developers-reference-it time; then
+        warn "could not install every package; going on with what is there"
+    fi
+    if [ ! -s "$DATA/kjv.txt" ] || [ ! -s "$DATA/kjv-chapters.txt" ]; then
+        say "building $DATA/kjv.txt from bible-kjv"
+        build_kjv "$DATA/kjv.txt" "$DATA/kjv-chapters.txt" || {
+            warn "cannot render the KJV (is bible-kjv installed?)"; exit 1; }
+    fi
+    [ -s "$DATA/kjv10.txt" ] || repeat_file "$DATA/kjv.txt" 10 "$DATA/kjv10.txt" || exit 1
+    [ -s "$DATA/kjv-chapters10.txt" ] ||
+        repeat_file "$DATA/kjv-chapters.txt" 10 "$DATA/kjv-chapters10.txt" || exit 1
+    if [ ! -s "$DATA/it.txt" ]; then
+        say "building $DATA/it.txt from fortunes-it and the Italian Debian manuals"
+        build_it "$DATA/it.txt" || warn "no Italian text available"
+    fi
+    if [ -s "$DATA/it.txt" ] && [ ! -s "$DATA/it20.txt" ]; then
+        base=$(wc -c < "$DATA/it.txt")
+        times=$(((20000000 + base / 2) / base))
+        [ "$times" -ge 1 ] || times=1
+        repeat_file "$DATA/it.txt" "$times" "$DATA/it20.txt" || exit 1
+    fi
+    FREQ_IN=$DATA/kjv10.txt
+    TFIDF_IN=$DATA/kjv-chapters10.txt
+    IT_IN=$DATA/it20.txt
+}
+
+# The smoke run installs nothing: it slices the KJV if bible-kjv is already there,
+# else it generates text; Italian only when fortunes-it or a manual is installed.
+prepare_smoke() {
+    if [ -s "$DATA/kjv.txt" ] && [ -s "$DATA/kjv-chapters.txt" ] ||
+        build_kjv "$DATA/kjv.txt" "$DATA/kjv-chapters.txt" 2>/dev/null; then
+        head -n 1500 "$DATA/kjv.txt" > "$DATA/smoke.txt"
+        head -n 60 "$DATA/kjv-chapters.txt" > "$DATA/smoke-chapters.txt"
+    else
+        say "bible-kjv not installed: smoke test on generated text"
+        generate_text "$DATA/smoke.txt" 1500
+        awk '{ printf "%s%s", (NR % 25 == 1 ? "" : " "), $0 } NR % 25 == 0 { printf "\n" }' \
+            "$DATA/smoke.txt" > "$DATA/smoke-chapters.txt"
+    fi
+    IT_IN=
+    if [ -s "$DATA/it.txt" ] || { have_pkg fortunes-it && build_it "$DATA/it.txt"; }; then
+        head -n 4000 "$DATA/it.txt" > "$DATA/smoke-it.txt"
+        IT_IN=$DATA/smoke-it.txt
+    fi
+    FREQ_IN=$DATA/smoke.txt
+    TFIDF_IN=$DATA/smoke-chapters.txt
+}
+
+# ---------------------------------------------------------------- timing
+
+# Run "$@" once with stdout to $1; sets T_SECS, T_RSS (KiB, 0 when unknown) and T_RC.
+# bench/timecmd.py times to the millisecond (and takes the RSS from /usr/bin/time);
+# without Python, /usr/bin/time alone (10 ms); without either, date(1) and no RSS.
+time_once() {
+    so=$1
+    shift
+    tf=$OUT/.time
+    rm -f "$tf"
+    if [ -x "$PY" ]; then
+        "$PY" bench/timecmd.py "$tf" "$so" "$@"
+        T_RC=$?
+    elif [ -x /usr/bin/time ]; then
+        /usr/bin/time -f '%e %M' -o "$tf" "$@" > "$so"
+        T_RC=$?
+    else
+        t0=$(date +%s%N)
+        "$@" > "$so"
+        T_RC=$?
+        t1=$(date +%s%N)
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f 0\n", (b - a) / 1e9 }' > "$tf"
+    fi
+    # On failure GNU time writes "Command exited with non-zero status" first.
+    # shellcheck disable=SC2046 # split "SECONDS KIB" into two words on purpose
+    set -- $(tail -n 1 "$tf" 2>/dev/null)
+    T_SECS=${1:-0}
+    T_RSS=${2:-0}
+}
+
+# measure KEY REF "LABEL" INPUT CMD...: best wall time and largest peak RSS of $RUNS runs,
+# appended to $RESULTS as key, ref (the tempora row it is compared with, or -), label,
+# input bytes, seconds, RSS KiB, status. Standard output goes to $OUT/KEY.stdout.
+# Returns the command's last exit status.
+measure() {
+    key=$1 ref=$2 label=$3 input=$4
+    shift 4
+    best='' rss=0 r=0 rc=0
+    while [ "$r" -lt "$RUNS" ]; do
+        time_once "$OUT/$key.stdout" "$@"
+        rc=$T_RC
+        [ "$rc" -eq 0 ] || break
+        if [ -z "$best" ] || awk -v a="$T_SECS" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$T_SECS
+        fi
+        [ "$T_RSS" -gt "$rss" ] && rss=$T_RSS
+        r=$((r + 1))
+    done
+    bytes=$(wc -c < "$input")
+    if [ "$rc" -eq 0 ]; then status=ok; else status="exit $rc"; best=0; fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$ref" "$label" "$bytes" "$best" "$rss" \
+        "$status" >> "$RESULTS"
+    printf '  %-40s %8ss %8s KiB  %s\n' "$label" "$best" "$rss" "$status"
+    return "$rc"
+}
+
+skip() {
+    printf '%s\t%s\t%s\t0\t0\t0\t%s\n' "$1" "$2" "$3" "$4" >> "$RESULTS"
+    printf '  %-40s skipped: %s\n' "$3" "$4"
+}
+
+# Check that tempora wrote CSV $1 with header $2 and at least one row.
+check_table() {
+    if [ ! -s "$1" ]; then
+        warn "FAIL: $1 is missing or empty"; TEMPORA_FAILED=1; return 1
+    fi
+    first=$(head -n 1 "$1" | tr -d '\r')
+    if [ "$first" != "$2" ]; then
+        warn "FAIL: $1 header is '$first', expected '$2'"; TEMPORA_FAILED=1; return 1
+    fi
+    if [ "$(head -n 2 "$1" | wc -l)" -lt 2 ]; then
+        warn "FAIL: $1 has a header but no rows"; TEMPORA_FAILED=1; return 1
+    fi
+    return 0
+}
+
+# Run tempora through measure and check its table; KEY REF LABEL INPUT OUTFILE HEADER ARGS...
+tempora_run() {
+    k=$1 rf=$2 lb=$3 inp=$4 of=$5 hd=$6
+    shift 6
+    rm -f "$of"
+    if ! measure "$k" "$rf" "$lb" "$inp" "$TEMPORA" "$@"; then
+        warn "FAIL: tempora $* exited non-zero"; TEMPORA_FAILED=1; return 1
+    fi
+    check_table "$of" "$hd"
+}
+
+have_py() { [ -x "$PY" ] && "$PY" -c "import $1" 2>/dev/null; }
+
+warm() { cat "$@" > /dev/null; }
+
+# ---------------------------------------------------------------- report
+
+# Print the results table (and a Markdown copy to $DATA/results.md), then the targets.
+report() {
+    awk -F '\t' -v md="$DATA/results.md" '
+    function mbs(b, s) { return s > 0 ? sprintf("%.1f", b / 1e6 / s) : "-" }
+    function mib(k) { return k > 0 ? sprintf("%.1f", k / 1024) : "-" }
+    { key[NR] = $1; ref[NR] = $2; label[NR] = $3; bytes[NR] = $4; secs[NR] = $5
+      rss[NR] = $6; st[NR] = $7; row[$1] = NR }
+    END {
+        printf "\n%-34s %9s %9s %13s  %s\n", "tool", "seconds", "MB/s", "peak RSS MB", "vs tempora"
+        print "| tool | seconds | MB/s | peak RSS MB | vs tempora |" > md
+        print "|---|---:|---:|---:|---|" > md
+        for (i = 1; i <= NR; i++) {
+            if (st[i] != "ok") {
+                printf "%-34s %9s %9s %13s  %s\n", label[i], "-", "-", "-", st[i]
+                printf "| %s | - | - | - | %s |\n", label[i], st[i] > md
+                continue
+            }
+            vs = "baseline"
+            if (ref[i] != "-") {
+                j = row[ref[i]]
+                if (j == "" || st[j] != "ok" || secs[j] <= 0 || secs[i] <= 0) vs = "-"
+                else if (secs[i] >= secs[j])
+                    vs = sprintf("%.1fx slower than %s", secs[i] / secs[j], label[j])
+                else vs = sprintf("%.1fx faster than %s", secs[j] / secs[i], label[j])
+            }
+            printf "%-34s %9.3f %9s %13s  %s\n", label[i], secs[i], mbs(bytes[i], secs[i]),
+                mib(rss[i]), vs
+            printf "| %s | %.3f | %s | %s | %s |\n", label[i], secs[i], mbs(bytes[i], secs[i]),
+                mib(rss[i]), vs > md
+        }
+    }' "$RESULTS"
+    [ "$MODE" = full ] || return 0
+    say ""
+    say "targets (reported, not asserted):"
+    awk -F '\t' '
+    { ok[$1] = ($7 == "ok" && $5 > 0); secs[$1] = $5; rss[$1] = $6; bytes[$1] = $4 }
+    function line(cond, have, text) {
+        if (!have) printf "SKIP  %s\n", text
+        else printf "%s  %s\n", cond ? "PASS" : "FAIL", text
+    }
+    END {
+        t = "t_freq1"
+        line(ok[t] && bytes[t] / 1e6 / secs[t] >= 150, ok[t],
+             sprintf("tempora freq --threads 1 >= 150 MB/s (%s MB/s)",
+                     ok[t] ? sprintf("%.1f", bytes[t] / 1e6 / secs[t]) : "-"))
+        line(secs[t] <= secs["wc"], ok[t] && ok["wc"],
+             sprintf("tempora freq --threads 1 at least as fast as wc -w (%.3f s vs %.3f s)",
+                     secs[t], secs["wc"]))
+        line(secs["counter"] / secs[t] >= 15, ok[t] && ok["counter"],
+             sprintf("tempora freq >= 15x faster than Python Counter (%.1fx)",
+                     ok[t] && ok["counter"] ? secs["counter"] / secs[t] : 0))
+        worst = 0; which = ""
+        split("t_freq1 t_freq t_freq_it", fk, " ")
+        for (i = 1; i <= 3; i++) if (ok[fk[i]] && rss[fk[i]] > worst) { worst = rss[fk[i]]; which = fk[i] }
+        line(worst > 0 && worst / 1024 < 64, worst > 0,
+             sprintf("tempora freq peak RSS < 64 MB (largest: %.1f MB, %s)", worst / 1024, which))
+        line(secs["nltk"] / secs["t_colloc"] >= 100, ok["t_colloc"] && ok["nltk"],
+             sprintf("tempora colloc >= 100x faster than NLTK (%.1fx)",
+                     ok["t_colloc"] && ok["nltk"] ? secs["nltk"] / secs["t_colloc"] : 0))
+        line(secs["sk_tfidf"] / secs["t_tfidf"] >= 20, ok["t_tfidf"] && ok["sk_tfidf"],
+             sprintf("tempora tfidf >= 20x faster than sklearn TfidfVectorizer (%.1fx)",
+                     ok["t_tfidf"] && ok["sk_tfidf"] ? secs["sk_tfidf"] / secs["t_tfidf"] : 0))
+        line(rss["t_tfidf"] * 4 <= rss["sk_tfidf"], ok["t_tfidf"] && ok["sk_tfidf"],
+             sprintf("tempora tfidf peak RSS <= 1/4 of sklearn (%.1f MB vs %.1f MB)",
+                     rss["t_tfidf"] / 1024, rss["sk_tfidf"] / 1024))
+    }' "$RESULTS"
+}
+
+# ---------------------------------------------------------------- main
+
+if [ "$MODE" = full ]; then prepare_full; else prepare_smoke; fi
+
+if [ ! -x "$TEMPORA" ]; then
+    warn "tempora binary not found at $TEMPORA (build it with make, or set TEMPORA)"
+    exit 1
+fi
+
+say "machine: $(nproc) cores, $(grep -m 1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+say "tempora: $("$TEMPORA" --version 2>/dev/null | head -n 1) ($TEMPORA)"
+say "mode: $MODE, best of $RUNS run(s); MB = 10^6 bytes, RSS MB = MiB"
+say "inputs: $FREQ_IN ($(wc -c < "$FREQ_IN") bytes), $TFIDF_IN ($(wc -c < "$TFIDF_IN") bytes)${IT_IN:+, $IT_IN ($(wc -c < "$IT_IN") bytes)}"
+say ""
+
+say "word frequencies on $FREQ_IN"
+warm "$FREQ_IN"
+tempora_run t_freq1 - "tempora freq --threads 1" "$FREQ_IN" "$OUT/freq1.csv" "$HDR_FREQ" \
+    freq --threads 1 --quiet "$FREQ_IN" -o "$OUT/freq1.csv"
+tempora_run t_freq t_freq1 "tempora freq (all $(nproc) cores)" "$FREQ_IN" "$OUT/freq.csv" \
+    "$HDR_FREQ" freq --quiet "$FREQ_IN" -o "$OUT/freq.csv"
+measure wc t_freq1 "wc -w (C.UTF-8)" "$FREQ_IN" \
+    env LC_ALL=C.UTF-8 wc -w "$FREQ_IN" || warn "wc -w failed"
+if [ -x "$PY" ]; then
+    measure counter t_freq1 "python Counter" "$FREQ_IN" \
+        "$PY" bench/py_counter.py "$FREQ_IN" "$OUT/py_counter.csv" || warn "py_counter.py failed"
+else
+    skip counter t_freq1 "python Counter" "$PY not found"
+fi
+if have_py sklearn; then
+    measure sk_count t_freq1 "sklearn CountVectorizer" "$FREQ_IN" \
+        "$PY" bench/py_sklearn_count.py "$FREQ_IN" "$OUT/py_sklearn_count.csv" ||
+        warn "py_sklearn_count.py failed"
+else
+    skip sk_count t_freq1 "sklearn CountVectorizer" "sklearn not installed (make deps)"
+fi
+
+say "collocations on $FREQ_IN"
+tempora_run t_colloc - "tempora colloc --threads 1" "$FREQ_IN" "$OUT/colloc.csv" "$HDR_COLLOC" \
+    colloc --threads 1 --quiet "$FREQ_IN" -o "$OUT/colloc.csv"
+if have_py nltk; then
+    measure nltk t_colloc "NLTK BigramCollocationFinder" "$FREQ_IN" \
+        "$PY" bench/py_nltk_colloc.py "$FREQ_IN" "$OUT/py_nltk_colloc.csv" ||
+        warn "py_nltk_colloc.py failed"
+else
+    skip nltk t_colloc "NLTK BigramCollocationFinder" "nltk not installed (make deps)"
+fi
+
+say "TF-IDF, one document per line, on $TFIDF_IN"
+warm "$TFIDF_IN"
+tempora_run t_tfidf - "tempora tfidf --threads 1" "$TFIDF_IN" "$OUT/tfidf.csv" "$HDR_TFIDF" \
+    tfidf --threads 1 --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf.csv"
+if have_py sklearn; then
+    measure sk_tfidf t_tfidf "sklearn TfidfVectorizer" "$TFIDF_IN" \
+        "$PY" bench/py_sklearn_tfidf.py "$TFIDF_IN" "$OUT/py_sklearn_tfidf.csv" 10 ||
+        warn "py_sklearn_tfidf.py failed"
+else
+    skip sk_tfidf t_tfidf "sklearn TfidfVectorizer" "sklearn not installed (make deps)"
+fi
+
+if [ -n "$IT_IN" ]; then
+    say "Italian word frequencies on $IT_IN"
+    warm "$IT_IN"
+    tempora_run t_freq_it - "tempora freq --threads 1 (Italian)" "$IT_IN" \
+        "$OUT/freq-it.csv" "$HDR_FREQ" freq --threads 1 --quiet "$IT_IN" -o "$OUT/freq-it.csv"
+else
+    skip t_freq_it - "tempora freq --threads 1 (Italian)" "no Italian text"
+fi
+
+report
+say ""
+if [ "$TEMPORA_FAILED" -ne 0 ]; then
+    say "bench: tempora failed or wrote a bad table (see above)"
+    exit 1
+fi
+say "bench: done ($MODE); tables in $OUT, results in $RESULTS and $DATA/results.md"
+exit 0

@@ -1,0 +1,62 @@
+/*
+ * arena.c - append-only byte arena (see arena.h). Chunks of 1 MiB, or larger
+ * for a single large request, linked newest first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+struct tp_arena_chunk {
+    struct tp_arena_chunk *next;
+    size_t cap;
+    char data[];
+};
+
+enum { CHUNK_SIZE = 1 << 20 };
+
+void *tp_arena_alloc(struct tp_arena *a, size_t len)
+{
+    /* Keep every allocation 8-byte aligned so callers may store integers. */
+    size_t need = (len + 7) & ~(size_t)7;
+    if (need < len)
+        return NULL;
+    if (need > a->left) {
+        size_t cap = need > CHUNK_SIZE / 4 ? need : CHUNK_SIZE;
+        struct tp_arena_chunk *c = malloc(sizeof(*c) + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->next = a->head;
+        a->head = c;
+        a->cur = c->data;
+        a->left = cap;
+    }
+    void *p = a->cur;
+    a->cur += need;
+    a->left -= need;
+    a->used += len;
+    return p;
+}
+
+char *tp_arena_strndup(struct tp_arena *a, const char *s, size_t len)
+{
+    char *p = tp_arena_alloc(a, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+void tp_arena_release(struct tp_arena *a)
+{
+    struct tp_arena_chunk *c = a->head;
+    while (c) {
+        struct tp_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    memset(a, 0, sizeof(*a));
+}

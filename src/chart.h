@@ -1,0 +1,28 @@
+/*
+ * chart.h - timeline.svg: a self-contained SVG line chart of per-million
+ * frequencies by period, one line per term with its 95% interval as a band,
+ * axis labels, and a legend. No dependency but stdio.
+ */
+#ifndef TP_CHART_H
+#define TP_CHART_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "tempora.h"
+
+struct tp_series {
+    const char *name; /* term, borrowed */
+    const double *y;  /* n_periods per-million values */
+    const double *lo; /* n_periods lower interval bounds (per million) */
+    const double *hi; /* n_periods upper interval bounds (per million) */
+};
+
+/* Write the chart to f. labels are the n_periods period labels (x axis), title
+ * a heading (may be NULL). Text is XML-escaped. Returns 0, or TP_EIO if a write
+ * to f fails (err filled). */
+int tp_chart_svg(FILE *f, const char *const *labels, size_t n_periods,
+                 const struct tp_series *series, size_t n_series, const char *title,
+                 struct tp_error *err);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * cli.h - what the command-line front end shares: the parsed invocation, the
+ * command table entries, and helpers every command uses (readers, counting,
+ * output files, progress, the manifest). Only this layer prints or exits.
+ */
+#ifndef TP_CLI_H
+#define TP_CLI_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "pipeline.h"
+#include "reader.h"
+#include "tempora.h"
+#include "writer.h"
+
+struct cli {
+    const char *cmd;
+    struct tp_opts o;
+    const char *const *inputs;
+    size_t n_inputs;
+    const char **target, **reference;
+    size_t n_target, n_reference;
+    int argc;
+    char **argv;
+    time_t start_time;
+    double t0;
+    int show_progress;
+    double last_progress;
+    int progress_drawn;
+    uint64_t n_warnings;
+};
+
+struct cli_command {
+    const char *name;
+    int (*run)(struct cli *cli, struct tp_error *err);
+    const char *summary;
+    const char *usage; /* the command's own options, for CMD --help */
+};
+
+/* Exit statuses. */
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+double cli_now(void);
+
+/* Warning callback: "tempora: warning: MSG" on stderr unless --quiet. */
+void cli_warn(void *ctx, const char *msg);
+
+/* Progress callback (bytes, documents, MB/s, ETA) when enabled. */
+void cli_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs);
+
+/* Clear the progress line, if one was drawn. */
+void cli_progress_end(struct cli *cli);
+
+/* Open a reader over inputs (n may be 0 for standard input). */
+int cli_reader(struct cli *cli, const char *const *inputs, size_t n, struct tp_reader **r,
+               struct tp_error *err);
+
+/* The common job: open readers for the inputs, set up the run (language,
+ * stopwords), start counting with co, count every document. For keyness with
+ * --target/--reference the two sides are counted as sides 0 and 1. */
+int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+              struct tp_error *err);
+
+/* Write one table to o->output (or standard output) with fn, whole or not at
+ * all. */
+typedef int cli_table_fn(struct tp_run *run, struct tp_out *out, struct tp_error *err);
+int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struct tp_error *err);
+
+/* manifest.csv rows for run. */
+int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
+                       struct tp_error *err);
+
+int cmd_analyze(struct cli *cli, struct tp_error *err);
+int cmd_freq(struct cli *cli, struct tp_error *err);
+int cmd_tfidf(struct cli *cli, struct tp_error *err);
+int cmd_colloc(struct cli *cli, struct tp_error *err);
+int cmd_timeline(struct cli *cli, struct tp_error *err);
+int cmd_keyness(struct cli *cli, struct tp_error *err);
+int cmd_summary(struct cli *cli, struct tp_error *err);
+int cmd_tokens(struct cli *cli, struct tp_error *err);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * cmd_analyze.c - tempora analyze: every table of one run into a folder.
+ *
+ * All files are written to temporary files in the folder first and renamed
+ * into place only after every one of them is complete, so a failed or
+ * interrupted run leaves the previous results as they were.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "chart.h"
+#include "cli.h"
+#include "report.h"
+
+enum { F_FREQ, F_TFIDF, F_COLLOC, F_TIMELINE, F_TRENDS, F_SVG, F_SUMMARY, F_KEYNESS, F_MANIFEST, N_FILES };
+
+static const char *const names[N_FILES] = {
+    "freq.csv",   "tfidf.csv",   "collocations.csv", "timeline.csv", "trends.csv",
+    "timeline.svg", "summary.csv", "keyness.csv",   "manifest.csv",
+};
+
+/* mkdir -p */
+static int make_dir(const char *path, struct tp_error *err)
+{
+    char *p = strdup(path);
+    int rc = 0;
+    if (!p)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (char *s = p + 1;; s++) {
+        char c = *s;
+        if (c == '/' || c == '\0') {
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                rc = tp_error_set(err, TP_EIO, "%s: cannot create folder: %s", p, strerror(errno));
+                break;
+            }
+            *s = c;
+        }
+        if (c == '\0')
+            break;
+    }
+    free(p);
+    struct stat st;
+    if (!rc && (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = tp_error_set(err, TP_EIO, "%s: not a folder", path);
+    return rc;
+}
+
+int cmd_analyze(struct cli *cli, struct tp_error *err)
+{
+    struct tp_run run;
+    struct tp_out *out[N_FILES] = {0};
+    const char *dir = cli->o.output ? cli->o.output : "out";
+    int keyness = cli->n_target || cli->n_reference;
+    struct tp_count_opts co = {
+        .spill = 1, .ngram = (unsigned)cli->o.ngram, .window = (unsigned)cli->o.window};
+    int rc = cli_count(cli, &run, &co, err);
+    if (rc)
+        goto out;
+    if ((rc = make_dir(dir, err)))
+        goto out;
+    for (int i = 0; i < N_FILES; i++) {
+        if (i == F_KEYNESS && !keyness)
+            continue;
+        size_t n = strlen(dir) + strlen(names[i]) + 2;
+        char *path = malloc(n);
+        if (!path) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+        snprintf(path, n, "%s/%s", dir, names[i]);
+        int flags = i == F_SVG ? TP_OUT_RAW : cli->o.excel ? TP_OUT_EXCEL : 0;
+        rc = tp_out_open(&out[i], path, flags, err);
+        free(path);
+        if (rc)
+            goto out;
+    }
+    if ((rc = tp_report_freq(&run, out[F_FREQ], err)) ||
+        (rc = tp_report_tfidf(&run, out[F_TFIDF], err)) ||
+        (rc = tp_report_colloc(&run, out[F_COLLOC], err)))
+        goto out;
+    rc = tp_report_timeline(&run, out[F_TIMELINE], out[F_TRENDS], out[F_SVG], err);
+    if (rc == TP_EDATA) {
+        /* No dates: the timeline tables are empty, not missing, so no stale
+         * table from an earlier run is left looking current. */
+        cli_warn(cli, err->msg);
+        tp_out_header(out[F_TIMELINE], "period,period_start,term,count,period_tokens,"
+                                       "per_million,ci_low,ci_high,docs");
+        tp_out_header(out[F_TRENDS],
+                      "term,periods,total,slope_per_period,tau,mk_z,p_value,direction");
+        rc = tp_chart_svg(tp_out_file(out[F_SVG]), NULL, 0, NULL, 0,
+                          "No dated documents: no timeline", err);
+    }
+    if (rc)
+        goto out;
+    if (keyness && (rc = tp_report_keyness(&run, out[F_KEYNESS], err)))
+        goto out;
+    if ((rc = tp_report_summary(&run, out[F_SUMMARY], err)) ||
+        (rc = cli_write_manifest(cli, &run, out[F_MANIFEST], err)))
+        goto out;
+    for (int i = 0; i < N_FILES; i++)
+        if (out[i] && (rc = tp_out_finish(out[i], err)))
+            goto out;
+    for (int i = 0; i < N_FILES; i++)
+        if (out[i] && (rc = tp_out_publish(out[i], err)))
+            goto out;
+out:
+    for (int i = 0; i < N_FILES; i++)
+        tp_out_free(out[i]);
+    tp_run_release(&run);
+    return rc;
+}

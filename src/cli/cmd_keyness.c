@@ -1,0 +1,16 @@
+/*
+ * cmd_keyness.c - tempora keyness: keyness of a target against a reference (keyness.csv).
+ */
+#include "cli.h"
+#include "report.h"
+
+int cmd_keyness(struct cli *cli, struct tp_error *err)
+{
+    struct tp_run run;
+    struct tp_count_opts co = {.spill = 1};
+    int rc = cli_count(cli, &run, &co, err);
+    if (rc == 0)
+        rc = cli_write_table(cli, &run, tp_report_keyness, err);
+    tp_run_release(&run);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * cmd_tokens.c - tempora tokens: the token stream as CSV rows doc_id,seg,token
+ * (stopwords included), written as the documents stream by.
+ */
+#include "cli.h"
+
+struct tokens_ctx {
+    struct tp_out *out;
+    struct tp_tokenizer *tk;
+    const char *doc_id; /* borrowed from the reader during the document */
+};
+
+static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct tokens_ctx *t = ctx;
+    tp_out_str(t->out, t->doc_id);
+    tp_out_u64(t->out, seg);
+    tp_out_text(t->out, tok, len);
+    tp_out_row_end(t->out);
+    return 0;
+}
+
+static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
+{
+    struct tokens_ctx *t = ctx;
+    (void)err;
+    t->doc_id = doc->id;
+    tp_tokenizer_reset(t->tk);
+    return 0;
+}
+
+static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+{
+    struct tokens_ctx *t = ctx;
+    if (tp_tokenizer_feed(t->tk, buf, len))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int on_end(void *ctx, struct tp_error *err)
+{
+    struct tokens_ctx *t = ctx;
+    if (tp_tokenizer_finish(t->tk))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
+int cmd_tokens(struct cli *cli, struct tp_error *err)
+{
+    struct tp_run run;
+    struct tp_reader *r = NULL;
+    struct tokens_ctx t = {0};
+    int rc;
+    tp_run_init(&run, &cli->o, cli_warn, cli, cli_progress, cli);
+    if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &r, err)))
+        goto out;
+    if ((rc = tp_run_setup(&run, &r, 1, err)))
+        goto out;
+    if ((rc = tp_out_open(&t.out, cli->o.output, cli->o.excel ? TP_OUT_EXCEL : 0, err)))
+        goto out;
+    if (tp_tokenizer_new(&t.tk, &run.tok_opts, on_token, &t)) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    tp_out_header(t.out, "doc_id,seg,token");
+    struct tp_sink sink = {&t, on_begin, on_text, on_end};
+    if ((rc = tp_reader_run(r, &sink, cli_progress, cli, err)))
+        goto out;
+    if ((rc = tp_out_finish(t.out, err)) == 0)
+        rc = tp_out_publish(t.out, err);
+out:
+    tp_tokenizer_free(t.tk);
+    tp_out_free(t.out);
+    tp_reader_free(r);
+    tp_run_release(&run);
+    return rc;
+}

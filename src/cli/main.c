@@ -1,0 +1,490 @@
+/*
+ * main.c - the command table and option parsing of the tempora program.
+ *
+ * Every command shares one getopt_long option array; each command's run
+ * function lives in cmd_<name>.c. main maps results to exit statuses (0 ok,
+ * 1 runtime error, 2 usage error) and checks that standard output was written
+ * (ferror + fclose: how a full disk or /dev/full is caught).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dates.h"
+#include "stopwords.h"
+
+static const struct cli_command commands[] = {
+    {"analyze", cmd_analyze, "every table below into DIR (default ./out)",
+     "[OPTIONS] [INPUT...] [-o DIR]\n"
+     "  writes freq.csv tfidf.csv collocations.csv timeline.csv trends.csv timeline.svg\n"
+     "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR"},
+    {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
+     "[OPTIONS] [INPUT...] [-o FILE]\n"
+     "  columns: rank,term,count,per_million,doc_freq,dp\n"
+     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows"},
+    {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
+     "[OPTIONS] [INPUT...] [-o FILE]\n"
+     "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
+     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none"},
+    {"colloc", cmd_colloc, "collocations with association measures",
+     "[OPTIONS] [INPUT...] [-o FILE]\n"
+     "  --min-count N (3)  --top K (1000)  --window K (1)  --fisher\n"
+     "  --measure log_likelihood|pmi|t_score|z_score|chi2|dice|log_dice|mi3|count"},
+    {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
+     "[OPTIONS] [INPUT...] [-o FILE]\n"
+     "  --terms a,b,...  (multi-word terms allowed)  --top K (20)  --wide\n"
+     "  --period year|quarter|month|week|day (default: finest every dated document has)"},
+    {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
+     "[OPTIONS] --target A... --reference B... [-o FILE]\n"
+     "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
+     "  --top K  first K rows (default all)"},
+    {"summary", cmd_summary, "corpus statistics", "[OPTIONS] [INPUT...] [-o FILE]"},
+    {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
+     "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token"},
+};
+enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
+
+static const char common_usage[] =
+    "Inputs: files, directories (walked recursively, sorted, hidden entries skipped), or -\n"
+    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok).\n"
+    "Common options:\n"
+    "  -o, --output PATH      output file (a folder for analyze)\n"
+    "  --doc-per-line         each non-empty line of a text file is a document\n"
+    "  --text-col NAME        CSV/JSONL text column (text)\n"
+    "  --date-col NAME        CSV/JSONL date column (date)\n"
+    "  --id-col NAME          CSV/JSONL id column (id when present, else PATH:ROW)\n"
+    "  --encoding E           auto|utf-8|latin-1|cp1252 (auto)\n"
+    "  --meta FILE.csv        id,date columns: dates that win over headers\n"
+    "  --date-from-name       take YYYY-MM-DD / YYYY-MM from file names\n"
+    "  --strict               an unparsable date is an error, not a warning\n"
+    "  --skip-errors          warn about unreadable inputs and go on\n"
+    "  --lang L               auto|it|fr|en|es|de|pt|none (auto)\n"
+    "  --case keep|fold       keep case instead of case folding (fold)\n"
+    "  --normalize nfc|nfkc   Unicode normalization (nfc)\n"
+    "  --split-hyphens        hyphens separate words\n"
+    "  --stopwords FILE       more stopwords, one a line\n"
+    "  --no-stopwords         no stopword list\n"
+    "  --min-length N         leave tokens shorter than N out of reports\n"
+    "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
+    "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
+    "  --threads N            worker threads (results are identical for any N)\n"
+    "  --progress, --quiet    force progress on stderr / only errors on stderr\n"
+    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+
+static void usage_main(FILE *f)
+{
+    fprintf(f, "usage: tempora COMMAND [OPTIONS] [INPUT...]\n\nCommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n%s\nSee 'tempora COMMAND --help'. Version %s.\n", common_usage,
+            TP_VERSION_STRING);
+}
+
+static void usage_cmd(FILE *f, const struct cli_command *c)
+{
+    fprintf(f, "usage: tempora %s %s\n  %s\n\n%s", c->name, c->usage, c->summary, common_usage);
+}
+
+enum {
+    OPT_DOC_PER_LINE = 256,
+    OPT_TEXT_COL,
+    OPT_DATE_COL,
+    OPT_ID_COL,
+    OPT_ENCODING,
+    OPT_META,
+    OPT_DATE_FROM_NAME,
+    OPT_STRICT,
+    OPT_SKIP_ERRORS,
+    OPT_LANG,
+    OPT_CASE,
+    OPT_NORMALIZE,
+    OPT_SPLIT_HYPHENS,
+    OPT_STOPWORDS,
+    OPT_NO_STOPWORDS,
+    OPT_MIN_LENGTH,
+    OPT_NGRAM,
+    OPT_TOP,
+    OPT_MIN_COUNT,
+    OPT_MEASURE,
+    OPT_WINDOW,
+    OPT_FISHER,
+    OPT_TF,
+    OPT_IDF,
+    OPT_NORM,
+    OPT_TERMS,
+    OPT_WIDE,
+    OPT_PERIOD,
+    OPT_EXCEL,
+    OPT_PROGRESS,
+    OPT_QUIET,
+    OPT_THREADS,
+};
+
+static const struct option long_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {"doc-per-line", no_argument, NULL, OPT_DOC_PER_LINE},
+    {"text-col", required_argument, NULL, OPT_TEXT_COL},
+    {"date-col", required_argument, NULL, OPT_DATE_COL},
+    {"id-col", required_argument, NULL, OPT_ID_COL},
+    {"encoding", required_argument, NULL, OPT_ENCODING},
+    {"meta", required_argument, NULL, OPT_META},
+    {"date-from-name", no_argument, NULL, OPT_DATE_FROM_NAME},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"skip-errors", no_argument, NULL, OPT_SKIP_ERRORS},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"case", required_argument, NULL, OPT_CASE},
+    {"normalize", required_argument, NULL, OPT_NORMALIZE},
+    {"split-hyphens", no_argument, NULL, OPT_SPLIT_HYPHENS},
+    {"stopwords", required_argument, NULL, OPT_STOPWORDS},
+    {"no-stopwords", no_argument, NULL, OPT_NO_STOPWORDS},
+    {"min-length", required_argument, NULL, OPT_MIN_LENGTH},
+    {"ngram", required_argument, NULL, OPT_NGRAM},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"min-count", required_argument, NULL, OPT_MIN_COUNT},
+    {"measure", required_argument, NULL, OPT_MEASURE},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"fisher", no_argument, NULL, OPT_FISHER},
+    {"tf", required_argument, NULL, OPT_TF},
+    {"idf", required_argument, NULL, OPT_IDF},
+    {"norm", required_argument, NULL, OPT_NORM},
+    {"terms", required_argument, NULL, OPT_TERMS},
+    {"wide", no_argument, NULL, OPT_WIDE},
+    {"period", required_argument, NULL, OPT_PERIOD},
+    {"excel", no_argument, NULL, OPT_EXCEL},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {NULL, 0, NULL, 0},
+};
+
+/* The one checked number parser: a whole number in [min, max]. */
+static int parse_long(const char *opt, const char *s, long min, long max, long *out,
+                      struct tp_error *err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < min || v > max)
+        return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not a whole number from %ld to %ld",
+                            opt, s, min, max);
+    *out = (long)v;
+    return 0;
+}
+
+/* Match s against words[0..n); returns the index or -1. */
+static int pick(const char *s, const char *const *words, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, words[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int bad_choice(const char *opt, const char *s, const char *choices, struct tp_error *err)
+{
+    return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not one of %s", opt, s, choices);
+}
+
+/* Take "--target A B ... " and "--reference C D ..." out of argv (keyness): the
+ * INPUTs after each, up to the next option. */
+static int take_sides(struct cli *cli, int *argc, char **argv, struct tp_error *err)
+{
+    int w = 1;
+    const char ***list = NULL;
+    size_t *count = NULL;
+    cli->target = calloc((size_t)*argc, sizeof(char *));
+    cli->reference = calloc((size_t)*argc, sizeof(char *));
+    if (!cli->target || !cli->reference)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--target") == 0 || strcmp(a, "--reference") == 0) {
+            int t = a[2] == 't';
+            list = t ? &cli->target : &cli->reference;
+            count = t ? &cli->n_target : &cli->n_reference;
+            continue;
+        }
+        if (list && (a[0] != '-' || strcmp(a, "-") == 0)) {
+            (*list)[(*count)++] = a;
+            continue;
+        }
+        list = NULL;
+        argv[w++] = argv[i];
+        /* an option's argument must not be taken for an input */
+        if (a[0] == '-' && a[1] == '-' && !strchr(a, '=')) {
+            for (const struct option *op = long_opts; op->name; op++)
+                if (strcmp(a + 2, op->name) == 0 && op->has_arg == required_argument &&
+                    i + 1 < *argc)
+                    argv[w++] = argv[++i];
+        } else if (strcmp(a, "-o") == 0 && i + 1 < *argc) {
+            argv[w++] = argv[++i];
+        }
+    }
+    *argc = w;
+    argv[w] = NULL;
+    return 0;
+}
+
+static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+                 struct tp_error *err)
+{
+    struct tp_opts *o = &cli->o;
+    long v;
+    int rc, c;
+    static const char *const encodings[] = {"auto", "utf-8", "latin-1", "cp1252"};
+    static const char *const measures[] = {"log_likelihood", "pmi",  "t_score",
+                                           "z_score",        "chi2", "dice",
+                                           "log_dice",       "mi3",  "count"};
+    static const char *const tfs[] = {"raw", "log", "bool"};
+    static const char *const idfs[] = {"smooth", "plain", "none"};
+    static const char *const norms[] = {"l2", "l1", "none"};
+    if (strcmp(cmd->name, "keyness") == 0 && (rc = take_sides(cli, &argc, argv, err)))
+        return rc;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
+        rc = 0;
+        switch (c) {
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'h':
+            usage_cmd(stdout, cmd);
+            return 1;
+        case OPT_DOC_PER_LINE:
+            o->doc_per_line = 1;
+            break;
+        case OPT_TEXT_COL:
+            o->text_col = optarg;
+            break;
+        case OPT_DATE_COL:
+            o->date_col = optarg;
+            break;
+        case OPT_ID_COL:
+            o->id_col = optarg;
+            break;
+        case OPT_ENCODING:
+            v = pick(optarg, encodings, 4);
+            if (strcmp(optarg, "utf8") == 0)
+                v = TP_ENC_UTF8;
+            if (strcmp(optarg, "latin1") == 0 || strcmp(optarg, "iso-8859-1") == 0)
+                v = TP_ENC_LATIN1;
+            if (v < 0)
+                return bad_choice("encoding", optarg, "auto, utf-8, latin-1, cp1252", err);
+            o->encoding = (enum tp_encoding)v;
+            break;
+        case OPT_META:
+            o->meta_path = optarg;
+            break;
+        case OPT_DATE_FROM_NAME:
+            o->date_from_name = 1;
+            break;
+        case OPT_STRICT:
+            o->strict = 1;
+            break;
+        case OPT_SKIP_ERRORS:
+            o->skip_errors = 1;
+            break;
+        case OPT_LANG:
+            if (tp_lang_from_name(optarg, &o->lang) != 0)
+                return bad_choice("lang", optarg, "auto, it, fr, en, es, de, pt, none", err);
+            break;
+        case OPT_CASE:
+            if (strcmp(optarg, "keep") != 0 && strcmp(optarg, "fold") != 0)
+                return bad_choice("case", optarg, "keep, fold", err);
+            o->keep_case = optarg[0] == 'k';
+            break;
+        case OPT_NORMALIZE:
+            if (strcmp(optarg, "nfc") != 0 && strcmp(optarg, "nfkc") != 0)
+                return bad_choice("normalize", optarg, "nfc, nfkc", err);
+            o->nfkc = optarg[2] == 'k';
+            break;
+        case OPT_SPLIT_HYPHENS:
+            o->split_hyphens = 1;
+            break;
+        case OPT_STOPWORDS:
+            o->stopwords_path = optarg;
+            break;
+        case OPT_NO_STOPWORDS:
+            o->no_stopwords = 1;
+            break;
+        case OPT_MIN_LENGTH:
+            rc = parse_long("min-length", optarg, 0, 1000, &v, err);
+            o->min_length = (int)v;
+            break;
+        case OPT_NGRAM:
+            rc = parse_long("ngram", optarg, 1, 8, &v, err);
+            o->ngram = (int)v;
+            break;
+        case OPT_TOP:
+            rc = parse_long("top", optarg, 0, 1000000000L, &o->top, err);
+            break;
+        case OPT_MIN_COUNT:
+            rc = parse_long("min-count", optarg, 1, 1000000000L, &o->min_count, err);
+            break;
+        case OPT_MEASURE:
+            if ((v = pick(optarg, measures, 9)) < 0)
+                return bad_choice("measure", optarg,
+                                  "log_likelihood, pmi, t_score, z_score, chi2, dice, log_dice, "
+                                  "mi3, count",
+                                  err);
+            o->measure = (enum tp_measure)v;
+            break;
+        case OPT_WINDOW:
+            rc = parse_long("window", optarg, 1, 100, &v, err);
+            o->window = (int)v;
+            break;
+        case OPT_FISHER:
+            o->fisher = 1;
+            break;
+        case OPT_TF:
+            if ((v = pick(optarg, tfs, 3)) < 0)
+                return bad_choice("tf", optarg, "raw, log, bool", err);
+            o->tf = (enum tp_tf)v;
+            break;
+        case OPT_IDF:
+            if ((v = pick(optarg, idfs, 3)) < 0)
+                return bad_choice("idf", optarg, "smooth, plain, none", err);
+            o->idf = (enum tp_idf)v;
+            break;
+        case OPT_NORM:
+            if ((v = pick(optarg, norms, 3)) < 0)
+                return bad_choice("norm", optarg, "l2, l1, none", err);
+            o->norm = (enum tp_norm)v;
+            break;
+        case OPT_TERMS:
+            o->terms = optarg;
+            break;
+        case OPT_WIDE:
+            o->wide = 1;
+            break;
+        case OPT_PERIOD:
+            if (strcmp(cmd->name, "keyness") == 0)
+                o->period_label = optarg;
+            else if (tp_period_from_name(optarg, &o->period) != 0)
+                return bad_choice("period", optarg, "year, quarter, month, week, day", err);
+            break;
+        case OPT_EXCEL:
+            o->excel = 1;
+            break;
+        case OPT_PROGRESS:
+            o->progress = 1;
+            break;
+        case OPT_QUIET:
+            o->quiet = 1;
+            break;
+        case OPT_THREADS:
+            rc = parse_long("threads", optarg, 1, 1024, &v, err);
+            o->threads = (int)v;
+            break;
+        case ':':
+            return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);
+        default:
+            return tp_error_set(err, TP_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc)
+            return rc;
+    }
+    cli->inputs = (const char *const *)argv + optind;
+    cli->n_inputs = (size_t)(argc - optind);
+    if (strcmp(cmd->name, "keyness") == 0) {
+        if ((cli->n_target || cli->n_reference) && o->period_label)
+            return tp_error_set(err, TP_EUSAGE,
+                                "keyness: give either --target/--reference or --period, not both");
+        if (!o->period_label && (!cli->n_target || !cli->n_reference))
+            return tp_error_set(err, TP_EUSAGE,
+                                "keyness needs --target INPUT... and --reference INPUT... (or "
+                                "--period P)");
+        if (!o->period_label && cli->n_inputs)
+            return tp_error_set(err, TP_EUSAGE,
+                                "keyness: inputs go after --target or --reference ('%s')",
+                                cli->inputs[0]);
+    }
+    if (o->terms && !*o->terms)
+        return tp_error_set(err, TP_EUSAGE, "--terms: the list is empty");
+    int reads_stdin = cli->n_inputs == 0 && !(cli->n_target || cli->n_reference);
+    if (reads_stdin && isatty(STDIN_FILENO))
+        return tp_error_set(err, TP_EUSAGE,
+                            "no INPUT given and standard input is a terminal (see 'tempora %s "
+                            "--help')",
+                            cmd->name);
+    cli->show_progress = !o->quiet && (o->progress || isatty(STDERR_FILENO));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct tp_error err = {0, ""};
+    struct cli cli;
+    int status = CLI_OK;
+    gsl_set_error_handler_off();
+    tp_out_install_signal_cleanup();
+    memset(&cli, 0, sizeof(cli));
+    struct tp_opts defaults = TP_OPTS_INIT;
+    cli.o = defaults;
+    cli.argc = argc;
+    cli.argv = argv;
+    cli.start_time = time(NULL);
+    cli.t0 = cli_now();
+
+    if (argc < 2) {
+        usage_main(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage_main(stdout);
+        goto done;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("tempora %s\n", TP_VERSION_STRING);
+        goto done;
+    }
+    const struct cli_command *cmd = NULL;
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            cmd = &commands[i];
+    if (!cmd) {
+        fprintf(stderr, "tempora: unknown command '%s'\n\n", argv[1]);
+        usage_main(stderr);
+        return CLI_USAGE;
+    }
+    cli.cmd = cmd->name;
+    /* Parse a copy: keyness rewrites its argv, the manifest wants the original. */
+    char **args = calloc((size_t)argc + 1, sizeof(char *));
+    if (!args) {
+        fprintf(stderr, "tempora: out of memory\n");
+        return CLI_ERROR;
+    }
+    for (int i = 1; i < argc; i++)
+        args[i - 1] = argv[i];
+    int rc = parse(&cli, cmd, argc - 1, args, &err);
+    if (rc == 1) {
+        free(args);
+        goto done;
+    }
+    if (rc == 0)
+        rc = cmd->run(&cli, &err);
+    cli_progress_end(&cli);
+    if (rc < 0) {
+        fprintf(stderr, "tempora: %s\n", err.msg);
+        if (rc == TP_EUSAGE)
+            fprintf(stderr, "(see 'tempora %s --help')\n", cmd->name);
+        status = rc == TP_EUSAGE ? CLI_USAGE : CLI_ERROR;
+    }
+    free(args);
+    free(cli.target);
+    free(cli.reference);
+done:
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        fprintf(stderr, "tempora: standard output: write failed: %s\n", strerror(errno));
+        return CLI_ERROR;
+    }
+    return status;
+}

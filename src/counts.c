@@ -1,0 +1,598 @@
+/*
+ * counts.c - counters on term ids fed by the token stream (see counts.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts.h"
+
+static int grow(void **p, size_t elem, size_t old_n, size_t new_n, int zero)
+{
+    void *q = realloc(*p, new_n * elem);
+    if (!q)
+        return TP_ENOMEM;
+    if (zero)
+        memset((char *)q + old_n * elem, 0, (new_n - old_n) * elem);
+    *p = q;
+    return 0;
+}
+
+/* Make a counter's per-id arrays hold at least n ids. */
+static int counter_reserve(struct tp_counter *k, size_t n)
+{
+    if (n <= k->cap)
+        return 0;
+    size_t cap = k->cap ? k->cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    if (grow((void **)&k->total, sizeof(uint64_t), k->cap, cap, 1) ||
+        grow((void **)&k->df, sizeof(uint64_t), k->cap, cap, 1) ||
+        grow((void **)&k->occ_tokens, sizeof(uint64_t), k->cap, cap, 1) ||
+        grow((void **)&k->doc, sizeof(uint64_t), k->cap, cap, 1) ||
+        grow((void **)&k->first, sizeof(uint64_t), k->cap, cap, 1))
+        return TP_ENOMEM;
+    k->cap = cap;
+    return 0;
+}
+
+static inline int counter_add(struct tp_counter *k, uint32_t id)
+{
+    if (k->doc[id]++ == 0) {
+        if (k->n_touched == k->touched_cap) {
+            size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
+            if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
+                return TP_ENOMEM;
+            k->touched_cap = cap;
+        }
+        k->touched[k->n_touched++] = id;
+    }
+    return 0;
+}
+
+/* Fold the current document into the totals and append it to the spill:
+ * u32 n, n u32 ids, n u64 counts. */
+static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_error *err)
+{
+    if (k->spill) {
+        uint32_t n = (uint32_t)k->n_touched;
+        if (k->r_cap < k->n_touched) {
+            size_t cap = k->n_touched;
+            if (grow((void **)&k->r_counts, sizeof(uint64_t), 0, cap, 0))
+                return TP_ENOMEM;
+            k->r_cap = cap;
+            free(k->r_ids);
+            k->r_ids = NULL;
+            if (grow((void **)&k->r_ids, sizeof(uint32_t), 0, cap, 0))
+                return TP_ENOMEM;
+        }
+        for (size_t i = 0; i < k->n_touched; i++)
+            k->r_counts[i] = k->doc[k->touched[i]];
+        if (fwrite(&n, sizeof(n), 1, k->spill) != 1 ||
+            fwrite(k->touched, sizeof(uint32_t), n, k->spill) != n ||
+            fwrite(k->r_counts, sizeof(uint64_t), n, k->spill) != n)
+            return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
+        k->spill_bytes += 4 + 12 * (uint64_t)n;
+    }
+    for (size_t i = 0; i < k->n_touched; i++) {
+        uint32_t id = k->touched[i];
+        k->total[id] += k->doc[id];
+        k->df[id]++;
+        k->occ_tokens[id] += doc_tokens;
+        k->doc[id] = 0;
+    }
+    k->n_touched = 0;
+    return 0;
+}
+
+int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)
+{
+    if (!k->spill)
+        return tp_error_set(err, TP_EINTERNAL, "no per-document counts were kept");
+    if (fflush(k->spill) != 0 || fseek(k->spill, 0, SEEK_SET) != 0)
+        return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
+    return 0;
+}
+
+int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts,
+                    size_t *n, struct tp_error *err)
+{
+    uint32_t m;
+    if (fread(&m, sizeof(m), 1, k->spill) != 1)
+        goto fail;
+    if (m > k->r_cap) {
+        free(k->r_ids);
+        free(k->r_counts);
+        k->r_ids = malloc((size_t)m * sizeof(uint32_t));
+        k->r_counts = malloc((size_t)m * sizeof(uint64_t));
+        k->r_cap = m;
+        if (!k->r_ids || !k->r_counts) {
+            k->r_cap = 0;
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        }
+    }
+    if (fread(k->r_ids, sizeof(uint32_t), m, k->spill) != m ||
+        fread(k->r_counts, sizeof(uint64_t), m, k->spill) != m)
+        goto fail;
+    *ids = k->r_ids;
+    *counts = k->r_counts;
+    *n = m;
+    return 0;
+fail:
+    return tp_error_set(err, TP_EIO, "temporary spill file: %s",
+                        ferror(k->spill) ? strerror(errno) : "unexpected end");
+}
+
+static void counter_release(struct tp_counter *k)
+{
+    free(k->total);
+    free(k->df);
+    free(k->occ_tokens);
+    free(k->doc);
+    free(k->first);
+    free(k->touched);
+    free(k->r_ids);
+    free(k->r_counts);
+    if (k->spill)
+        fclose(k->spill);
+    memset(k, 0, sizeof(*k));
+}
+
+static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
+{
+    memset(k, 0, sizeof(*k));
+    if (counter_reserve(k, 1024))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (spill) {
+        k->spill = tmpfile();
+        if (!k->spill)
+            return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s",
+                                strerror(errno));
+    }
+    return 0;
+}
+
+int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp_error *err)
+{
+    int rc;
+    memset(c, 0, sizeof(*c));
+    c->o = *o;
+    if (tp_table_init(&c->terms))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if ((rc = counter_init(&c->uni, o->spill, err)))
+        return rc;
+    if (o->ngram > 1) {
+        if (tp_tuples_init(&c->ngrams, o->ngram))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        if ((rc = counter_init(&c->ng, o->spill, err)))
+            return rc;
+    }
+    if (o->window > 0 && tp_tuples_init(&c->pairs, 2))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    unsigned r = o->window;
+    if (o->ngram > r + 1)
+        r = o->ngram - 1;
+    c->ring_cap = r ? r : 1;
+    c->ring = calloc(c->ring_cap, sizeof(uint32_t));
+    if (!c->ring)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Flags of a new term: stopword (an elided "l'" matches "l"), too short. */
+static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
+{
+    uint32_t f = 0;
+    if (c->o.stop) {
+        size_t l = len;
+        if (l > 1 && s[l - 1] == '\'')
+            l--;
+        if (tp_table_find(c->o.stop, s, l) >= 0)
+            f |= TP_TERM_STOP;
+    }
+    if (c->o.min_length) {
+        size_t cps = 0;
+        for (size_t i = 0; i < len; i++)
+            cps += ((unsigned char)s[i] & 0xC0) != 0x80;
+        if (cps < c->o.min_length)
+            f |= TP_TERM_SHORT;
+    }
+    return f;
+}
+
+static int64_t intern_term(struct tp_corpus *c, const char *s, size_t len)
+{
+    int added;
+    int64_t id = tp_table_intern(&c->terms, s, len, &added);
+    if (id < 0)
+        return id;
+    if (added) {
+        c->terms.terms[id].flags = term_flags(c, s, len);
+        if ((size_t)id >= c->uni.cap && counter_reserve(&c->uni, (size_t)id + 1))
+            return TP_ENOMEM;
+    }
+    return id;
+}
+
+int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
+                        unsigned n_tok)
+{
+    if (n_tok == 0)
+        return 0;
+    uint32_t *ids = malloc(n_tok * sizeof(uint32_t));
+    if (!ids)
+        return TP_ENOMEM;
+    for (unsigned i = 0; i < n_tok; i++) {
+        int64_t id = intern_term(c, toks[i], lens[i]);
+        if (id < 0) {
+            free(ids);
+            return TP_ENOMEM;
+        }
+        ids[i] = (uint32_t)id;
+    }
+    size_t m = c->n_match + 1;
+    if (grow((void **)&c->match_ids, sizeof(*c->match_ids), c->n_match, m, 0) ||
+        grow((void **)&c->match_len, sizeof(*c->match_len), c->n_match, m, 0) ||
+        grow((void **)&c->match_doc, sizeof(*c->match_doc), c->n_match, m, 1)) {
+        free(ids);
+        return TP_ENOMEM;
+    }
+    c->match_ids[c->n_match] = ids;
+    c->match_len[c->n_match] = n_tok;
+    c->n_match = m;
+    if (n_tok - 1 > c->ring_cap) {
+        uint32_t *r = calloc(n_tok - 1, sizeof(uint32_t));
+        if (!r)
+            return TP_ENOMEM;
+        free(c->ring);
+        c->ring = r;
+        c->ring_cap = n_tok - 1;
+    }
+    return 0;
+}
+
+int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
+{
+    if (c->n_docs == c->docs_cap) {
+        size_t cap = c->docs_cap ? 2 * c->docs_cap : 256;
+        if (grow((void **)&c->docs, sizeof(*c->docs), c->docs_cap, cap, 0))
+            return TP_ENOMEM;
+        c->docs_cap = cap;
+    }
+    struct tp_docrec *d = &c->docs[c->n_docs];
+    memset(d, 0, sizeof(*d));
+    d->id = tp_arena_strndup(&c->arena, id, strlen(id));
+    if (!d->id)
+        return TP_ENOMEM;
+    d->date = *date;
+    d->side = (uint8_t)side;
+    c->ring_len = 0;
+    c->cur_seg = 0;
+    c->in_doc = 1;
+    return 0;
+}
+
+/* The id `back` tokens before the current one (1 = the previous token). */
+static inline uint32_t ring_back(const struct tp_corpus *c, unsigned back)
+{
+    return c->ring[(c->ring_pos + c->ring_cap - back) % c->ring_cap];
+}
+
+static int count_context(struct tp_corpus *c, uint32_t id)
+{
+    /* n-grams ending here */
+    unsigned n = c->o.ngram;
+    if (n > 1 && c->ring_len >= n - 1) {
+        uint32_t key[16];
+        for (unsigned i = 0; i < n - 1; i++)
+            key[i] = ring_back(c, n - 1 - i);
+        key[n - 1] = id;
+        int64_t g = tp_tuples_intern(&c->ngrams, key);
+        if (g < 0 || ((size_t)g >= c->ng.cap && counter_reserve(&c->ng, (size_t)g + 1)) ||
+            counter_add(&c->ng, (uint32_t)g))
+            return TP_ENOMEM;
+    }
+    /* pairs (w1 earlier, w2 = this token) within the window */
+    unsigned w = c->o.window;
+    for (unsigned d = 1; d <= w && d <= c->ring_len; d++) {
+        uint32_t key[2] = {ring_back(c, d), id};
+        int64_t p = tp_tuples_intern(&c->pairs, key);
+        if (p < 0)
+            return TP_ENOMEM;
+        if ((size_t)p >= c->pair_cap) {
+            size_t cap = c->pair_cap ? 2 * c->pair_cap : 4096;
+            while (cap <= (size_t)p)
+                cap *= 2;
+            if (grow((void **)&c->pair_count, sizeof(uint64_t), c->pair_cap, cap, 1))
+                return TP_ENOMEM;
+            c->pair_cap = cap;
+        }
+        c->pair_count[p]++;
+    }
+    /* listed timeline terms ending here */
+    for (size_t m = 0; m < c->n_match; m++) {
+        unsigned len = c->match_len[m];
+        const uint32_t *ids = c->match_ids[m];
+        if (ids[len - 1] != id || c->ring_len < len - 1)
+            continue;
+        unsigned k = 0;
+        while (k + 1 < len && ids[len - 2 - k] == ring_back(c, k + 1))
+            k++;
+        if (k + 1 == len)
+            c->match_doc[m]++;
+    }
+    return 0;
+}
+
+int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg)
+{
+    int64_t id64 = intern_term(c, tok, len);
+    if (id64 < 0)
+        return TP_ENOMEM;
+    uint32_t id = (uint32_t)id64;
+    struct tp_term *t = &c->terms.terms[id];
+    if (!(t->flags & TP_TERM_SEEN)) {
+        t->flags |= TP_TERM_SEEN;
+        c->uni.first[id] = c->n_tokens;
+        c->n_types++;
+    }
+    c->n_tokens++;
+    c->docs[c->n_docs].n_tokens++;
+    if (counter_add(&c->uni, id))
+        return TP_ENOMEM;
+    if (c->o.ngram > 1 || c->o.window > 0 || c->n_match) {
+        if (seg != c->cur_seg) {
+            c->cur_seg = seg;
+            c->ring_len = 0;
+        }
+        if (count_context(c, id))
+            return TP_ENOMEM;
+        c->ring[c->ring_pos] = id;
+        c->ring_pos = (c->ring_pos + 1) % c->ring_cap;
+        if (c->ring_len < c->ring_cap)
+            c->ring_len++;
+    }
+    return 0;
+}
+
+int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
+{
+    int rc;
+    struct tp_docrec *d = &c->docs[c->n_docs];
+    if ((rc = counter_end(&c->uni, d->n_tokens, err)))
+        return rc;
+    if (c->o.ngram > 1 && (rc = counter_end(&c->ng, d->n_tokens, err)))
+        return rc;
+    d->match_off = c->match_n;
+    for (size_t m = 0; m < c->n_match; m++) {
+        if (!c->match_doc[m])
+            continue;
+        if (c->match_n == c->match_cap) {
+            size_t cap = c->match_cap ? 2 * c->match_cap : 256;
+            if (grow((void **)&c->match_term, sizeof(uint32_t), c->match_cap, cap, 0) ||
+                grow((void **)&c->match_cnt, sizeof(uint64_t), c->match_cap, cap, 0))
+                return tp_error_set(err, TP_ENOMEM, "out of memory");
+            c->match_cap = cap;
+        }
+        c->match_term[c->match_n] = (uint32_t)m;
+        c->match_cnt[c->match_n] = c->match_doc[m];
+        c->match_n++;
+        d->n_match++;
+        c->match_doc[m] = 0;
+    }
+    c->n_docs++;
+    c->in_doc = 0;
+    return 0;
+}
+
+void tp_corpus_release(struct tp_corpus *c)
+{
+    counter_release(&c->uni);
+    counter_release(&c->ng);
+    tp_table_release(&c->terms);
+    tp_tuples_release(&c->ngrams);
+    tp_tuples_release(&c->pairs);
+    free(c->pair_count);
+    for (size_t m = 0; m < c->n_match; m++)
+        free(c->match_ids[m]);
+    free(c->match_ids);
+    free(c->match_len);
+    free(c->match_doc);
+    free(c->match_term);
+    free(c->match_cnt);
+    free(c->ring);
+    free(c->docs);
+    tp_arena_release(&c->arena);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Append src's spill to dst's with every id translated through map. */
+static int spill_append(struct tp_counter *dst, struct tp_counter *src, size_t n_docs,
+                        const uint32_t *map, struct tp_error *err)
+{
+    int rc;
+    if (!dst->spill || !src->spill)
+        return 0;
+    long end = ftell(src->spill);
+    if ((rc = tp_counter_rewind(src, err)))
+        return rc;
+    for (size_t d = 0; d < n_docs; d++) {
+        const uint32_t *ids;
+        const uint64_t *cnt;
+        size_t n;
+        if ((rc = tp_counter_next(src, &ids, &cnt, &n, err)))
+            return rc;
+        uint32_t m = (uint32_t)n;
+        if (fwrite(&m, sizeof(m), 1, dst->spill) != 1)
+            goto fail;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t id = map[ids[j]];
+            if (fwrite(&id, sizeof(id), 1, dst->spill) != 1)
+                goto fail;
+        }
+        if (fwrite(cnt, sizeof(uint64_t), n, dst->spill) != n)
+            goto fail;
+        dst->spill_bytes += 4 + 12 * (uint64_t)n;
+    }
+    if (end >= 0 && fseek(src->spill, end, SEEK_SET) != 0)
+        goto fail;
+    return 0;
+fail:
+    return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
+}
+
+static int counter_merge_totals(struct tp_counter *dst, const struct tp_counter *src, size_t n,
+                                const uint32_t *map)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = map[i];
+        if (d >= dst->cap && counter_reserve(dst, (size_t)d + 1))
+            return TP_ENOMEM;
+        dst->total[d] += src->total[i];
+        dst->df[d] += src->df[i];
+        dst->occ_tokens[d] += src->occ_tokens[i];
+    }
+    return 0;
+}
+
+int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct tp_error *err)
+{
+    /* The spill FILE position is the only state reading changes; it is put
+     * back, so src is unchanged as far as its counts go. */
+    struct tp_corpus *src = (struct tp_corpus *)(uintptr_t)src_c;
+    uint32_t *map = NULL, *gmap = NULL;
+    int rc = 0;
+    if (dst->in_doc || src->in_doc || dst->o.ngram != src->o.ngram ||
+        dst->o.window != src->o.window || dst->n_match != src->n_match)
+        return tp_error_set(err, TP_EINTERNAL, "merging corpora counted differently");
+    map = malloc((src->terms.n ? src->terms.n : 1) * sizeof(*map));
+    if (!map)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < src->terms.n; i++) {
+        const struct tp_term *t = &src->terms.terms[i];
+        int64_t id = intern_term(dst, t->bytes, t->len);
+        if (id < 0) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+        map[i] = (uint32_t)id;
+        struct tp_term *dt = &dst->terms.terms[id];
+        if ((t->flags & TP_TERM_SEEN) && !(dt->flags & TP_TERM_SEEN)) {
+            dt->flags |= TP_TERM_SEEN;
+            dst->uni.first[id] = dst->n_tokens + src->uni.first[i];
+            dst->n_types++;
+        }
+    }
+    if (counter_merge_totals(&dst->uni, &src->uni, src->terms.n, map) ||
+        (rc = spill_append(&dst->uni, &src->uni, src->n_docs, map, err)) != 0) {
+        if (!rc)
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (dst->o.ngram > 1) {
+        unsigned n = dst->o.ngram;
+        gmap = malloc((src->ngrams.n_items ? src->ngrams.n_items : 1) * sizeof(*gmap));
+        if (!gmap) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t g = 0; g < src->ngrams.n_items; g++) {
+            uint32_t key[16];
+            const uint32_t *k = tp_tuples_key(&src->ngrams, g);
+            for (unsigned i = 0; i < n; i++)
+                key[i] = map[k[i]];
+            int64_t id = tp_tuples_intern(&dst->ngrams, key);
+            if (id < 0) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                goto out;
+            }
+            gmap[g] = (uint32_t)id;
+        }
+        if (counter_merge_totals(&dst->ng, &src->ng, src->ngrams.n_items, gmap) ||
+            (rc = spill_append(&dst->ng, &src->ng, src->n_docs, gmap, err)) != 0) {
+            if (!rc)
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    for (size_t p = 0; p < src->pairs.n_items; p++) {
+        const uint32_t *k = tp_tuples_key(&src->pairs, p);
+        uint32_t key[2] = {map[k[0]], map[k[1]]};
+        int64_t id = tp_tuples_intern(&dst->pairs, key);
+        if (id < 0) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+        if ((size_t)id >= dst->pair_cap) {
+            size_t cap = dst->pair_cap ? 2 * dst->pair_cap : 4096;
+            while (cap <= (size_t)id)
+                cap *= 2;
+            if (grow((void **)&dst->pair_count, sizeof(uint64_t), dst->pair_cap, cap, 1)) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                goto out;
+            }
+            dst->pair_cap = cap;
+        }
+        dst->pair_count[id] += src->pair_count[p];
+    }
+    for (size_t d = 0; d < src->n_docs; d++) {
+        const struct tp_docrec *sd = &src->docs[d];
+        if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side)) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+        struct tp_docrec *dd = &dst->docs[dst->n_docs];
+        dd->n_tokens = sd->n_tokens;
+        dd->match_off = dst->match_n;
+        for (uint32_t e = 0; e < sd->n_match; e++) {
+            if (dst->match_n == dst->match_cap) {
+                size_t cap = dst->match_cap ? 2 * dst->match_cap : 256;
+                if (grow((void **)&dst->match_term, sizeof(uint32_t), dst->match_cap, cap, 0) ||
+                    grow((void **)&dst->match_cnt, sizeof(uint64_t), dst->match_cap, cap, 0)) {
+                    rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                    goto out;
+                }
+                dst->match_cap = cap;
+            }
+            dst->match_term[dst->match_n] = src->match_term[sd->match_off + e];
+            dst->match_cnt[dst->match_n] = src->match_cnt[sd->match_off + e];
+            dst->match_n++;
+            dd->n_match++;
+        }
+        dst->n_docs++;
+        dst->in_doc = 0;
+    }
+    dst->n_tokens += src->n_tokens;
+out:
+    free(map);
+    free(gmap);
+    return rc;
+}
+
+size_t tp_corpus_heaps(const struct tp_corpus *c, uint64_t n[TP_HEAPS_MAX],
+                       uint64_t v[TP_HEAPS_MAX])
+{
+    /* bucket b holds the terms first seen at index f with f < 2^b but not
+     * f < 2^(b-1): the terms a checkpoint n = 2^b adds */
+    uint64_t bucket[65] = {0};
+    for (size_t i = 0; i < c->terms.n; i++) {
+        if (!(c->terms.terms[i].flags & TP_TERM_SEEN))
+            continue;
+        uint64_t f = c->uni.first[i];
+        bucket[f ? 64 - __builtin_clzll(f) : 0]++;
+    }
+    size_t k = 0;
+    uint64_t seen = 0;
+    for (unsigned b = 0; b < 64 && ((uint64_t)1 << b) <= c->n_tokens; b++) {
+        seen += bucket[b];
+        n[k] = (uint64_t)1 << b;
+        v[k] = seen;
+        k++;
+    }
+    if (c->n_tokens && n[k - 1] != c->n_tokens) {
+        n[k] = c->n_tokens;
+        v[k] = c->n_types;
+        k++;
+    }
+    return k;
+}

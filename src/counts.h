@@ -1,0 +1,151 @@
+/*
+ * counts.h - the counters the token stream feeds.
+ *
+ * A corpus holds the term table (term bytes -> ids), one record per document
+ * (id, date, token count), and counters on term ids: corpus totals, document
+ * frequencies and, when a report needs them, a spill of every document's
+ * (term id, count) list. The per-document counts are kept in a dense array
+ * indexed by term id plus a "touched" list, so a token costs one increment and
+ * closing a document costs its number of distinct terms. The spill is a
+ * temporary file re-read once the corpus totals are known (Gries' DP, TF-IDF,
+ * timelines, keyness): memory stays proportional to the vocabulary, not to the
+ * corpus. Optional counters: n-grams of adjacent tokens (keyed by id tuples,
+ * with their own spill), word pairs within a window (collocations), and a
+ * matcher for the listed timeline terms (multi-word terms included).
+ *
+ * Two corpora counted separately merge exactly (tp_corpus_merge): term ids are
+ * remapped through the destination's table and spills appended in order.
+ */
+#ifndef TP_COUNTS_H
+#define TP_COUNTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dates.h"
+#include "table.h"
+#include "tempora.h"
+
+/* A counter over an id space (terms or n-grams). */
+struct tp_counter {
+    uint64_t *total;     /* occurrences in the corpus, by id */
+    uint64_t *df;        /* documents containing the id */
+    uint64_t *occ_tokens; /* sum of the token counts of those documents (for DP) */
+    uint64_t *doc;       /* occurrences in the current document */
+    uint64_t *first;     /* corpus token index of the first occurrence (Heaps' law) */
+    uint32_t *touched;   /* ids with doc[id] > 0, in first-seen order */
+    size_t n_touched, touched_cap;
+    size_t cap;          /* allocated length of the per-id arrays */
+    FILE *spill;         /* per-document lists, or NULL when not kept */
+    uint64_t spill_bytes;
+    /* spill reading */
+    uint32_t *r_ids;
+    uint64_t *r_counts;
+    size_t r_cap;
+};
+
+struct tp_docrec {
+    const char *id;       /* owned by the corpus arena */
+    struct tp_date date;
+    uint64_t n_tokens;
+    uint32_t n_match;     /* entries of this document in match_* */
+    uint64_t match_off;   /* first entry in match_* */
+    uint8_t side;         /* keyness: 0 target, 1 reference */
+};
+
+struct tp_count_opts {
+    int spill;        /* keep per-document term counts */
+    unsigned ngram;   /* > 1: count n-grams of this many adjacent tokens */
+    unsigned window;  /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
+    const struct tp_table *stop; /* stopword set (may be NULL) */
+    unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
+};
+
+/* Heaps' law checkpoints: (tokens, types) at 1, 2, 4, ... tokens, and N. */
+#define TP_HEAPS_MAX 66
+
+struct tp_corpus {
+    struct tp_count_opts o;
+    struct tp_table terms;
+    struct tp_counter uni;
+    /* n-grams */
+    struct tp_tuples ngrams;
+    struct tp_counter ng;
+    /* pairs */
+    struct tp_tuples pairs;
+    uint64_t *pair_count;
+    size_t pair_cap;
+    /* listed timeline terms */
+    size_t n_match;
+    uint32_t **match_ids; /* n_match tuples of term ids */
+    unsigned *match_len;
+    uint64_t *match_doc;  /* counts in the current document */
+    uint32_t *match_term; /* per-document sparse lists: term index ... */
+    uint64_t *match_cnt;  /* ... and its count */
+    size_t match_n, match_cap;
+    /* adjacency: the last tokens of the current segment */
+    uint32_t *ring;
+    unsigned ring_cap, ring_len, ring_pos;
+    uint32_t cur_seg;
+    /* documents */
+    struct tp_docrec *docs;
+    size_t n_docs, docs_cap;
+    struct tp_arena arena;
+    int in_doc;
+    /* totals */
+    uint64_t n_tokens;
+    uint64_t n_types; /* distinct terms seen in the text */
+};
+
+/* Prepare an empty corpus (o is copied; o->stop is borrowed for the corpus's
+ * life). Returns 0, or TP_ENOMEM / TP_EIO (no temporary file for the spill). */
+int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp_error *err);
+
+/* Register the terms a timeline follows, each already tokenized into n_tok
+ * tokens (borrowed strings). Must be called before the first document.
+ * Returns 0 or TP_ENOMEM. */
+int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
+                        unsigned n_tok);
+
+/* Start a document (id copied, date kept, side recorded). */
+int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side);
+
+/* Count one token of the current document (the tokenizer's callback shape). */
+int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg);
+
+/* Close the current document: fold its counts into the totals and spill them.
+ * Returns 0, or TP_EIO when the spill cannot be written (err filled). */
+int tp_corpus_end(struct tp_corpus *c, struct tp_error *err);
+
+/* Merge src into dst exactly as if src's documents had been counted by dst
+ * after its own (same options and listed terms required): term ids are
+ * remapped through dst's table, totals, document frequencies and first
+ * occurrences combined, pair and n-gram counts remapped, document records and
+ * spills appended in order. src's counts are unchanged. Returns 0 or a
+ * negative TP_E* (err filled). */
+int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src, struct tp_error *err);
+
+/* Rewind a counter's spill for reading (writes are flushed first). */
+int tp_counter_rewind(struct tp_counter *k, struct tp_error *err);
+
+/* Read the next document's list from a rewound spill: *ids and *counts point
+ * into the counter's buffers (valid until the next call), *n entries.
+ * Returns 0, or TP_EIO at a read error / unexpected end. */
+int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts,
+                    size_t *n, struct tp_error *err);
+
+/* Heaps' law checkpoints: n[i] tokens (1, 2, 4, ... up to N, then N) and the
+ * number of distinct terms among the first n[i] tokens, from each term's first
+ * occurrence (so merged corpora give the same checkpoints). Returns the count. */
+size_t tp_corpus_heaps(const struct tp_corpus *c, uint64_t n[TP_HEAPS_MAX],
+                       uint64_t v[TP_HEAPS_MAX]);
+
+/* Reported terms: not a stopword, not too short, seen at least once. */
+static inline int tp_corpus_reportable(const struct tp_corpus *c, uint32_t id)
+{
+    return !(c->terms.terms[id].flags & (TP_TERM_STOP | TP_TERM_SHORT)) && c->uni.total[id] > 0;
+}
+
+void tp_corpus_release(struct tp_corpus *c);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * encoding.c - byte decoding for the reader (see encoding.h).
+ *
+ * UTF-8 is checked against the well-formed byte sequences of Unicode's
+ * Table 3-7, which rejects exactly what utf8proc_iterate rejects (overlongs,
+ * surrogates, code points past U+10FFFF, truncation) but also says how long
+ * the ill-formed part is, so one U+FFFD replaces each maximal ill-formed
+ * subpart. ASCII, the bulk of most corpora, is skipped 8 bytes at a time.
+ */
+#include <string.h>
+
+#include "encoding.h"
+
+/* CP1252 bytes 0x80..0x9F; the five bytes the code page leaves undefined map
+ * to the C1 control of the same value, as Windows' own converter does. */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+
+/* The sequence at p[0..n): its length (1..4) when well formed, minus the
+ * length of its maximal ill-formed subpart (-1..-3) when not, 0 when p ends
+ * inside a sequence that is so far well formed. */
+static int utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    int need;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return -1;
+    }
+    for (int i = 1; i < need; i++) {
+        if ((size_t)i >= n)
+            return 0;
+        if (p[i] < lo || p[i] > hi)
+            return -i;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+size_t tp_encoding_valid_prefix(const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    size_t i = 0;
+
+    while (i < n) {
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int r = utf8_seq(p + i, n - i);
+        if (r <= 0)
+            break;
+        i += (size_t)r;
+    }
+    return i;
+}
+
+int tp_encoding_is_utf8(const void *p, size_t n)
+{
+    return tp_encoding_valid_prefix(p, n) == n;
+}
+
+void tp_decoder_init(struct tp_decoder *d, enum tp_encoding enc)
+{
+    memset(d, 0, sizeof(*d));
+    d->enc = enc;
+}
+
+static size_t put_cp(char *out, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    out[0] = (char)(0xE0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+static size_t put_invalid(struct tp_decoder *d, char *out)
+{
+    d->n_invalid++;
+    d->bad = 1;
+    if (d->enc == TP_ENC_AUTO)
+        return 0;
+    memcpy(out, "\xEF\xBF\xBD", 3);
+    return 3;
+}
+
+/* A single-byte code page: every byte is a character. */
+static size_t decode_8bit(const struct tp_decoder *d, const unsigned char *p, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c >= 0x80 && c < 0xA0 && d->enc == TP_ENC_CP1252)
+            c = cp1252_high[c - 0x80];
+        o += put_cp(out + o, c);
+    }
+    return o;
+}
+
+size_t tp_decoder_feed(struct tp_decoder *d, const void *buf, size_t n, int last, char *out)
+{
+    static const unsigned char none[1];
+    const unsigned char *p = n ? buf : none;
+    int emit = d->enc != TP_ENC_AUTO;
+    size_t i = 0, o = 0;
+
+    if (d->enc == TP_ENC_LATIN1 || d->enc == TP_ENC_CP1252)
+        return decode_8bit(d, p, n, out);
+    if (d->enc == TP_ENC_AUTO && d->bad)
+        return 0;
+    if (d->n_carry > 0) {
+        /* Complete the sequence cut at the end of the previous chunk. */
+        unsigned char tmp[4];
+        size_t m = d->n_carry, k = 0;
+        memcpy(tmp, d->carry, m);
+        while (m < 4 && k < n)
+            tmp[m++] = p[k++];
+        int r = utf8_seq(tmp, m);
+        if (r == 0 && !last) {
+            memcpy(d->carry, tmp, m);
+            d->n_carry = m;
+            return 0;
+        }
+        if (r > 0) {
+            if (emit)
+                memcpy(out, tmp, (size_t)r);
+            o = emit ? (size_t)r : 0;
+            i = (size_t)r - d->n_carry;
+        } else {
+            /* The carried bytes were a valid prefix, so the ill-formed part
+             * covers them all: resume after it (or at the end when r == 0). */
+            o = put_invalid(d, out);
+            i = r == 0 ? n : (size_t)-r - d->n_carry;
+        }
+        d->n_carry = 0;
+    }
+    while (i < n) {
+        size_t k = tp_encoding_valid_prefix(p + i, n - i);
+        if (emit && k > 0)
+            memcpy(out + o, p + i, k);
+        if (emit)
+            o += k;
+        i += k;
+        if (i >= n)
+            break;
+        int r = utf8_seq(p + i, n - i);
+        if (r == 0 && !last) {
+            memcpy(d->carry, p + i, n - i);
+            d->n_carry = n - i;
+            break;
+        }
+        o += put_invalid(d, out + o);
+        i = r == 0 ? n : i + (size_t)-r;
+        if (!emit)
+            break;
+    }
+    return o;
+}

@@ -1,0 +1,343 @@
+/*
+ * pipeline.c - readers -> tokenizer -> counters for one run (see pipeline.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+#include "stopwords.h"
+
+void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
+                 tp_progress_fn *progress, void *progress_ctx)
+{
+    memset(run, 0, sizeof(*run));
+    run->o = o;
+    run->warn = warn;
+    run->warn_ctx = warn_ctx;
+    run->progress = progress;
+    run->progress_ctx = progress_ctx;
+}
+
+/* --- --lang auto: count stopword hits of every language in a sample ------- */
+
+static const enum tp_lang auto_langs[] = {TP_LANG_IT, TP_LANG_EN, TP_LANG_FR,
+                                          TP_LANG_ES, TP_LANG_DE, TP_LANG_PT};
+enum { N_AUTO = sizeof(auto_langs) / sizeof(auto_langs[0]) };
+
+struct sample {
+    struct tp_table sets[N_AUTO];
+    uint64_t by_mask[1u << N_AUTO]; /* tokens by the set of lists they are on */
+    uint64_t n_tokens;
+    uint64_t bytes;
+    struct tp_tokenizer *tk;
+};
+
+static int sample_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct sample *s = ctx;
+    (void)seg;
+    if (len > 1 && tok[len - 1] == '\'')
+        len--;
+    unsigned mask = 0;
+    for (size_t i = 0; i < N_AUTO; i++)
+        if (tp_table_find(&s->sets[i], tok, len) >= 0)
+            mask |= 1u << i;
+    s->by_mask[mask]++;
+    s->n_tokens++;
+    return 0;
+}
+
+static int sample_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
+{
+    struct sample *s = ctx;
+    (void)doc;
+    (void)err;
+    tp_tokenizer_reset(s->tk);
+    return 0;
+}
+
+static int sample_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+{
+    struct sample *s = ctx;
+    int rc = tp_tokenizer_feed(s->tk, buf, len);
+    if (rc < 0)
+        return tp_error_set(err, rc, "out of memory");
+    s->bytes += len;
+    return s->bytes >= TP_LANG_SAMPLE ? TP_STOP : 0;
+}
+
+static int sample_end(void *ctx, struct tp_error *err)
+{
+    struct sample *s = ctx;
+    int rc = tp_tokenizer_finish(s->tk);
+    if (rc < 0)
+        return tp_error_set(err, rc, "out of memory");
+    return s->bytes >= TP_LANG_SAMPLE ? TP_STOP : 0;
+}
+
+static int pick_language(struct tp_run *run, struct tp_reader *const *readers, size_t n,
+                         struct tp_error *err)
+{
+    struct sample s;
+    int rc = 0;
+    memset(&s, 0, sizeof(s));
+    /* The elision profile splits "l'acqua" and "don't" alike into a head that
+     * ends in an apostrophe, which matches both languages' list entries. */
+    struct tp_tokenizer_opts to = {.elide = 1, .apocope = 1};
+    if (tp_tokenizer_new(&s.tk, &to, sample_token, &s)) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < N_AUTO; i++) {
+        if (tp_table_init(&s.sets[i]) || tp_stopwords_add_builtin(&s.sets[i], auto_langs[i], 0)) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    struct tp_sink sink = {&s, sample_begin, sample_text, sample_end};
+    for (size_t r = 0; r < n && s.bytes < TP_LANG_SAMPLE; r++)
+        if ((rc = tp_reader_run(readers[r], &sink, NULL, NULL, err)))
+            goto out;
+    uint64_t hits[N_AUTO] = {0};
+    for (unsigned m = 1; m < (1u << N_AUTO); m++)
+        for (size_t i = 0; i < N_AUTO; i++)
+            if (m & (1u << i))
+                hits[i] += s.by_mask[m];
+    size_t best = 0;
+    for (size_t i = 1; i < N_AUTO; i++)
+        if (hits[i] > hits[best])
+            best = i;
+    run->lang = hits[best] ? auto_langs[best] : TP_LANG_NONE;
+    run->lang_hits = hits[best];
+    /* A mixed corpus (Italian news with some English articles): add the list of
+     * every other language whose own words, those not on the main list, are at
+     * least 1% of the sampled tokens. Shared short words ("a", "in") do not
+     * count, so a monolingual corpus gets its one list. */
+    for (size_t i = 0; hits[best] && i < N_AUTO; i++) {
+        uint64_t own = 0;
+        for (unsigned m = 1; m < (1u << N_AUTO); m++)
+            if ((m & (1u << i)) && !(m & (1u << best)))
+                own += s.by_mask[m];
+        if (i != best && own * 100 >= s.n_tokens)
+            run->extra_langs |= 1u << auto_langs[i];
+    }
+out:
+    for (size_t i = 0; i < N_AUTO; i++)
+        tp_table_release(&s.sets[i]);
+    tp_tokenizer_free(s.tk);
+    return rc;
+}
+
+int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
+                 struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    int rc;
+    run->lang = o->lang;
+    if (run->lang == TP_LANG_AUTO && (rc = pick_language(run, readers, n, err)))
+        return rc;
+    if (tp_table_init(&run->stop))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (!o->no_stopwords) {
+        if (tp_stopwords_add_builtin(&run->stop, run->lang, o->keep_case))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        for (unsigned l = 0; l < 32; l++)
+            if ((run->extra_langs & (1u << l)) &&
+                tp_stopwords_add_builtin(&run->stop, (enum tp_lang)l, o->keep_case))
+                return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    if (o->stopwords_path &&
+        (rc = tp_stopwords_add_file(&run->stop, o->stopwords_path, o->keep_case, err)))
+        return rc;
+    run->tok_opts.elide = run->lang == TP_LANG_IT || run->lang == TP_LANG_FR;
+    run->tok_opts.apocope = run->lang == TP_LANG_IT;
+    run->tok_opts.keep_case = o->keep_case;
+    run->tok_opts.nfkc = o->nfkc;
+    run->tok_opts.split_hyphens = o->split_hyphens;
+    for (size_t i = 0; i < n; i++) {
+        run->bytes_total += tp_reader_total_bytes(readers[i]);
+        size_t nf;
+        tp_reader_files(readers[i], &nf);
+        run->n_files += nf;
+    }
+    run->input_bytes = run->bytes_total;
+    return 0;
+}
+
+/* --- --terms: each entry tokenized into a tuple ------------------------------ */
+
+struct collect {
+    char **toks;
+    size_t *lens;
+    unsigned n, cap;
+    int oom;
+};
+
+static int collect_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct collect *c = ctx;
+    (void)seg;
+    if (c->n == c->cap) {
+        unsigned cap = c->cap ? 2 * c->cap : 8;
+        char **t = realloc(c->toks, cap * sizeof(*t));
+        if (t)
+            c->toks = t;
+        size_t *l = realloc(c->lens, cap * sizeof(*l));
+        if (l)
+            c->lens = l;
+        if (!t || !l || cap > 16) {
+            c->oom = 1;
+            return 1;
+        }
+        c->cap = cap;
+    }
+    c->toks[c->n] = strndup(tok, len);
+    if (!c->toks[c->n]) {
+        c->oom = 1;
+        return 1;
+    }
+    c->lens[c->n++] = len;
+    return 0;
+}
+
+int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_token_fn *fn,
+                           void *ctx)
+{
+    struct tp_tokenizer *tk;
+    if (tp_tokenizer_new(&tk, &run->tok_opts, fn, ctx))
+        return TP_ENOMEM;
+    int rc = tp_tokenizer_feed(tk, s, len);
+    if (!rc)
+        rc = tp_tokenizer_finish(tk);
+    tp_tokenizer_free(tk);
+    return rc;
+}
+
+static int add_terms(struct tp_run *run, struct tp_error *err)
+{
+    const char *p = run->o->terms;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        struct collect c = {0};
+        int rc = tp_run_tokenize_string(run, p, len, collect_token, &c);
+        if (!c.oom && rc == 0 && c.n == 0)
+            rc = tp_error_set(err, TP_EUSAGE, "--terms: '%.*s' has no word in it", (int)len, p);
+        else if (c.oom || rc)
+            rc = c.n > 16 || c.cap > 16
+                     ? tp_error_set(err, TP_EUSAGE, "--terms: '%.*s' is longer than 16 words",
+                                    (int)len, p)
+                     : tp_error_set(err, TP_ENOMEM, "out of memory");
+        else if (tp_corpus_add_match(&run->corpus, (const char *const *)c.toks, c.lens, c.n))
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        for (unsigned i = 0; i < c.n; i++)
+            free(c.toks[i]);
+        free(c.toks);
+        free(c.lens);
+        if (rc)
+            return rc;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co,
+                          struct tp_error *err)
+{
+    struct tp_count_opts o = *co;
+    o.stop = &run->stop;
+    o.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
+    int rc = tp_corpus_init(&run->corpus, &o, err);
+    run->counting = 1;
+    if (rc)
+        return rc;
+    if (run->o->terms)
+        return add_terms(run, err);
+    return 0;
+}
+
+/* --- counting sink ------------------------------------------------------------ */
+
+struct count_ctx {
+    struct tp_run *run;
+    struct tp_tokenizer *tk;
+    int side;
+    int oom;
+};
+
+static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct count_ctx *c = ctx;
+    if (tp_corpus_token(&c->run->corpus, tok, len, seg)) {
+        c->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    tp_tokenizer_reset(c->tk);
+    if (tp_corpus_begin(&c->run->corpus, doc->id, &doc->date, c->side))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    if (tp_tokenizer_feed(c->tk, buf, len))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int count_end(void *ctx, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    if (tp_tokenizer_finish(c->tk))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return tp_corpus_end(&c->run->corpus, err);
+}
+
+static void count_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
+{
+    struct tp_run *run = ctx;
+    (void)total;
+    (void)docs;
+    if (run->progress)
+        run->progress(run->progress_ctx, run->bytes_before + done, run->bytes_total,
+                      run->corpus.n_docs);
+}
+
+static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b)
+{
+    a->n_inputs += b->n_inputs;
+    a->bytes += b->bytes;
+    a->n_documents += b->n_documents;
+    a->invalid_utf8 += b->invalid_utf8;
+    a->cp1252_documents += b->cp1252_documents;
+    a->skipped_inputs += b->skipped_inputs;
+    a->bad_dates += b->bad_dates;
+}
+
+int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err)
+{
+    struct count_ctx c = {run, NULL, side, 0};
+    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    struct tp_sink sink = {&c, count_begin, count_text, count_end};
+    int rc = tp_reader_run(r, &sink, count_progress, run, err);
+    run->overlong += tp_tokenizer_overlong(c.tk);
+    tp_tokenizer_free(c.tk);
+    add_stats(&run->rs, tp_reader_stats(r));
+    run->bytes_before += tp_reader_total_bytes(r);
+    return rc;
+}
+
+void tp_run_release(struct tp_run *run)
+{
+    if (run->counting)
+        tp_corpus_release(&run->corpus);
+    tp_table_release(&run->stop);
+}

@@ -1,0 +1,69 @@
+/*
+ * pipeline.h - one run of tempora: readers -> tokenizer -> counters.
+ *
+ * A run owns the effective settings (the language picked by --lang auto, the
+ * stopword set), the corpus counts and the reader statistics; report.c turns it
+ * into tables. The language is chosen before counting, from a sample of the
+ * inputs (the first TP_LANG_SAMPLE bytes of text), because the apostrophe rule
+ * changes the tokens themselves.
+ */
+#ifndef TP_PIPELINE_H
+#define TP_PIPELINE_H
+
+#include <stdint.h>
+
+#include "counts.h"
+#include "reader.h"
+#include "tempora.h"
+#include "tokenizer.h"
+
+#define TP_LANG_SAMPLE (2u << 20)
+
+struct tp_run {
+    const struct tp_opts *o;
+    enum tp_lang lang;     /* effective language */
+    uint64_t lang_hits;    /* stopword hits of the picked language in the sample */
+    unsigned extra_langs;  /* bit (1 << lang): further stopword lists a mixed corpus needs */
+    struct tp_table stop;  /* stopword set */
+    struct tp_tokenizer_opts tok_opts;
+    struct tp_corpus corpus;
+    int counting;          /* corpus initialized */
+    /* reader statistics, summed over every reader of the run */
+    struct tp_reader_stats rs;
+    uint64_t input_bytes;  /* on disk */
+    uint64_t n_files;
+    uint64_t overlong;
+    /* diagnostics */
+    tp_warn_fn *warn;
+    void *warn_ctx;
+    tp_progress_fn *progress;
+    void *progress_ctx;
+    uint64_t bytes_before; /* progress: bytes of earlier readers */
+    uint64_t bytes_total;
+};
+
+/* Prepare a run with options o (borrowed). warn and progress may be NULL. */
+void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
+                 tp_progress_fn *progress, void *progress_ctx);
+
+/* Pick the language (o->lang, or from a sample of readers[0..n) under auto),
+ * build the stopword set and the tokenizer options. Returns 0 or a TP_E*. */
+int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
+                 struct tp_error *err);
+
+/* Initialize the counters (after tp_run_setup), registering the listed
+ * timeline terms (o->terms) as token tuples. Returns 0 or a TP_E*. */
+int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co,
+                          struct tp_error *err);
+
+/* Count every document of reader r, marking its documents with side. */
+int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err);
+
+/* Tokenize one string (e.g. a --terms entry) with the run's tokenizer
+ * settings: calls fn for each token. Returns 0 or a TP_E*. */
+int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_token_fn *fn,
+                           void *ctx);
+
+void tp_run_release(struct tp_run *run);
+
+#endif

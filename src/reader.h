@@ -1,0 +1,90 @@
+/*
+ * reader.h - inputs to documents.
+ *
+ * The reader expands the INPUT list (files, directories walked recursively in
+ * path order with hidden entries skipped, "-" for standard input), decides
+ * each document's encoding, finds its date and streams its text, decoded to
+ * valid UTF-8, into a sink: begin, text chunks, end. Only one document's text
+ * is ever held whole (a CSV field or a JSONL line), and plain text files are
+ * streamed in chunks, so a document of several hundred MB needs no more memory
+ * than a small one. Standard input is copied to a temporary file the first time
+ * it is read, so a reader can be run more than once (the --lang auto sample
+ * pass, then the real pass).
+ */
+#ifndef TP_READER_H
+#define TP_READER_H
+
+#include <stdint.h>
+
+#include "dates.h"
+#include "tempora.h"
+
+/* One document, as the sink sees it. Every pointer is borrowed and valid until
+ * the sink's end() returns. */
+struct tp_doc {
+    const char *id;      /* path as given; PATH:LINE with --doc-per-line; CSV/JSONL id column
+                            or PATH:ROW */
+    const char *path;    /* the input file's path as given (after directory expansion) */
+    unsigned long line;  /* 1-based line of the file where the document starts */
+    struct tp_date date; /* prec TP_PREC_NONE when undated */
+    enum tp_encoding encoding; /* TP_ENC_UTF8, TP_ENC_CP1252 or TP_ENC_LATIN1: how it was decoded */
+};
+
+/* Where documents go. Each callback returns 0 to go on, TP_STOP to end the run
+ * early (tp_reader_run then returns 0), or a negative TP_E* having filled err
+ * (tp_reader_run then returns that). text() gets valid UTF-8 cut at code point
+ * boundaries; line ends are passed through unchanged (CR LF included). */
+struct tp_sink {
+    void *ctx;
+    int (*begin)(void *ctx, const struct tp_doc *doc, struct tp_error *err);
+    int (*text)(void *ctx, const char *buf, size_t len, struct tp_error *err);
+    int (*end)(void *ctx, struct tp_error *err);
+};
+
+struct tp_reader_stats {
+    uint64_t n_inputs;         /* files read (after directory expansion) */
+    uint64_t bytes;            /* bytes read from them (decompressed size for .gz) */
+    uint64_t n_documents;      /* documents passed to the sink */
+    uint64_t invalid_utf8;     /* invalid sequences replaced by U+FFFD (--encoding utf-8) */
+    uint64_t cp1252_documents; /* documents decoded as CP1252 under --encoding auto */
+    uint64_t skipped_inputs;   /* inputs skipped with a warning under --skip-errors */
+    uint64_t bad_dates;        /* unparsable dates (warned, document undated) */
+};
+
+/* Called after every chunk read: bytes done so far out of total (total is the
+ * sum of the input files' sizes on disk; 0 when unknown, e.g. stdin). */
+typedef void tp_progress_fn(void *ctx, uint64_t bytes_done, uint64_t bytes_total,
+                            uint64_t n_documents);
+
+struct tp_reader;
+
+/* Expand inputs (n may be 0: standard input) under the options in o (the
+ * reader uses: doc_per_line, text_col, date_col, id_col, encoding, meta_path,
+ * date_from_name, strict, skip_errors; o is borrowed for the reader's life).
+ * Missing or unreadable inputs are an error naming them, or with skip_errors a
+ * warning through warn and a count in skipped_inputs. --meta is loaded here.
+ * Returns 0 and a reader the caller frees with tp_reader_free, or a negative
+ * TP_E* with err filled. */
+int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
+                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
+                  struct tp_error *err);
+
+/* Stream every document of every input into sink, in input order. May be
+ * called again to read everything once more (the second run sees the same
+ * documents; stats are reset at each run). Errors name the file and line:
+ * "corpus/a.csv:12: unterminated quoted field". Returns 0 or a negative TP_E*. */
+int tp_reader_run(struct tp_reader *r, struct tp_sink *sink, tp_progress_fn *progress,
+                  void *progress_ctx, struct tp_error *err);
+
+/* Statistics of the last run (borrowed from r). */
+const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
+
+/* The expanded file list (borrowed from r): n_files entries, input order. */
+const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
+
+/* Total size in bytes of the expanded inputs as found on disk. */
+uint64_t tp_reader_total_bytes(const struct tp_reader *r);
+
+void tp_reader_free(struct tp_reader *r);
+
+#endif

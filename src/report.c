@@ -1,0 +1,993 @@
+/*
+ * report.c - tables from a finished run (see report.h).
+ *
+ * Every table is built as an array of rows with a sort key and a name, sorted
+ * (key descending, then name bytewise), cut to --top, and written. The
+ * per-document spill is re-read here, once per table that needs it: Gries' DP
+ * (needs each term's total first), TF-IDF (needs document frequencies),
+ * timelines and keyness (need each document's period or side).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+#include "dates.h"
+#include "report.h"
+#include "stats.h"
+#include "stopwords.h"
+#include "timeline.h"
+
+struct row {
+    double key;
+    const char *name;
+    uint32_t name_len;
+    uint32_t id;
+};
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const struct row *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key > b->key ? -1 : 1;
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int r = memcmp(a->name, b->name, n);
+    if (r)
+        return r;
+    return (a->name_len > b->name_len) - (a->name_len < b->name_len);
+}
+
+static int oom(struct tp_error *err)
+{
+    return tp_error_set(err, TP_ENOMEM, "out of memory");
+}
+
+/* Rows to write: all when top < 0, else at most top. */
+static size_t limit(long top, size_t n)
+{
+    return top >= 0 && (size_t)top < n ? (size_t)top : n;
+}
+
+/* Join the words of an id tuple with single spaces, in arena a. */
+static char *join_words(const struct tp_corpus *c, const uint32_t *ids, unsigned n,
+                        struct tp_arena *a, uint32_t *len)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += c->terms.terms[ids[i]].len + 1;
+    char *s = tp_arena_alloc(a, total);
+    if (!s)
+        return NULL;
+    size_t at = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct tp_term *t = &c->terms.terms[ids[i]];
+        if (i)
+            s[at++] = ' ';
+        memcpy(s + at, t->bytes, t->len);
+        at += t->len;
+    }
+    s[at] = '\0';
+    *len = (uint32_t)at;
+    return s;
+}
+
+static int tuple_reportable(const struct tp_corpus *c, const uint32_t *ids, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (c->terms.terms[ids[i]].flags & (TP_TERM_STOP | TP_TERM_SHORT))
+            return 0;
+    return 1;
+}
+
+static void date_label(const struct tp_date *d, char *buf, size_t cap)
+{
+    switch (d->prec) {
+    case TP_PREC_YEAR:
+        snprintf(buf, cap, "%04d", d->year);
+        break;
+    case TP_PREC_MONTH:
+        snprintf(buf, cap, "%04d-%02d", d->year, d->month);
+        break;
+    case TP_PREC_DAY:
+        snprintf(buf, cap, "%04d-%02d-%02d", d->year, d->month, d->day);
+        break;
+    default:
+        buf[0] = '\0';
+    }
+}
+
+/* --- freq ----------------------------------------------------------------- */
+
+/* Gries' DP for every id of counter k: 0.5 * sum over documents |v_i - s_i|,
+ * where documents without the id contribute s_i; their sum is computed exactly
+ * from token counts as (N - occ_tokens) / N. */
+static int dp_values(struct tp_corpus *c, struct tp_counter *k, size_t n_ids, double **out,
+                     struct tp_error *err)
+{
+    int rc;
+    double *dp = calloc(n_ids ? n_ids : 1, sizeof(double));
+    if (!dp)
+        return oom(err);
+    double N = (double)c->n_tokens;
+    if ((rc = tp_counter_rewind(k, err)))
+        goto fail;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const uint32_t *ids;
+        const uint64_t *cnt;
+        size_t n;
+        if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)))
+            goto fail;
+        double s = (double)c->docs[d].n_tokens / N;
+        for (size_t j = 0; j < n; j++)
+            dp[ids[j]] += fabs((double)cnt[j] / (double)k->total[ids[j]] - s);
+    }
+    for (size_t i = 0; i < n_ids; i++)
+        if (k->total[i])
+            dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - k->occ_tokens[i]) / N);
+    *out = dp;
+    return 0;
+fail:
+    free(dp);
+    return rc;
+}
+
+int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    struct tp_corpus *c = &run->corpus;
+    int ngram = c->o.ngram > 1;
+    struct tp_counter *k = ngram ? &c->ng : &c->uni;
+    size_t n_ids = ngram ? c->ngrams.n_items : c->terms.n;
+    struct tp_arena names = TP_ARENA_INIT;
+    double *dp = NULL;
+    struct row *rows = malloc((n_ids ? n_ids : 1) * sizeof(*rows));
+    size_t n_rows = 0;
+    int rc = 0;
+    if (!rows)
+        return oom(err);
+    for (size_t i = 0; i < n_ids; i++) {
+        if (!k->total[i])
+            continue;
+        struct row r = {(double)k->total[i], NULL, 0, (uint32_t)i};
+        if (ngram) {
+            const uint32_t *key = tp_tuples_key(&c->ngrams, i);
+            if (!tuple_reportable(c, key, c->o.ngram))
+                continue;
+            r.name = join_words(c, key, c->o.ngram, &names, &r.name_len);
+            if (!r.name) {
+                rc = oom(err);
+                goto out;
+            }
+        } else {
+            if (!tp_corpus_reportable(c, (uint32_t)i))
+                continue;
+            r.name = c->terms.terms[i].bytes;
+            r.name_len = c->terms.terms[i].len;
+        }
+        rows[n_rows++] = r;
+    }
+    qsort(rows, n_rows, sizeof(*rows), row_cmp);
+    if (c->n_tokens && (rc = dp_values(c, k, n_ids, &dp, err)))
+        goto out;
+    tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
+    size_t n_out = limit(run->o->top, n_rows);
+    for (size_t i = 0; i < n_out; i++) {
+        uint32_t id = rows[i].id;
+        tp_out_u64(out, i + 1);
+        tp_out_text(out, rows[i].name, rows[i].name_len);
+        tp_out_u64(out, k->total[id]);
+        tp_out_double(out, (double)k->total[id] / (double)c->n_tokens * 1e6);
+        tp_out_u64(out, k->df[id]);
+        tp_out_double(out, dp[id]);
+        tp_out_row_end(out);
+    }
+out:
+    free(dp);
+    free(rows);
+    tp_arena_release(&names);
+    return rc;
+}
+
+/* --- tfidf ---------------------------------------------------------------- */
+
+int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct tp_corpus *c = &run->corpus;
+    struct tp_counter *k = &c->uni;
+    double D = (double)c->n_docs;
+    size_t cap = 0;
+    struct row *rows = NULL;
+    double *w = NULL;
+    int rc;
+    long top = o->top >= 0 ? o->top : 10;
+    if ((rc = tp_counter_rewind(k, err)))
+        return rc;
+    tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const uint32_t *ids;
+        const uint64_t *cnt;
+        size_t n;
+        if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)))
+            goto out;
+        if (n > cap) {
+            free(rows);
+            free(w);
+            rows = malloc(n * sizeof(*rows));
+            w = malloc(n * sizeof(*w));
+            cap = n;
+            if (!rows || !w) {
+                rc = oom(err);
+                goto out;
+            }
+        }
+        double norm = 0;
+        size_t n_rows = 0;
+        for (size_t j = 0; j < n; j++) {
+            const struct tp_term *t = &c->terms.terms[ids[j]];
+            if (t->flags & TP_TERM_STOP)
+                continue;
+            double tf = o->tf == TP_TF_LOG ? 1 + log((double)cnt[j])
+                        : o->tf == TP_TF_BOOL ? 1
+                                              : (double)cnt[j];
+            double df = (double)k->df[ids[j]];
+            double idf = o->idf == TP_IDF_SMOOTH  ? log((1 + D) / (1 + df)) + 1
+                         : o->idf == TP_IDF_PLAIN ? log(D / df) + 1
+                                                  : 1;
+            w[j] = tf * idf;
+            norm += o->norm == TP_NORM_L2 ? w[j] * w[j] : fabs(w[j]);
+            if (!(t->flags & TP_TERM_SHORT))
+                rows[n_rows++] = (struct row){0, t->bytes, t->len, (uint32_t)j};
+        }
+        norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
+        for (size_t r = 0; r < n_rows; r++)
+            rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
+        qsort(rows, n_rows, sizeof(*rows), row_cmp);
+        char date[16];
+        date_label(&c->docs[d].date, date, sizeof(date));
+        size_t n_out = limit(top, n_rows);
+        for (size_t r = 0; r < n_out; r++) {
+            size_t j = rows[r].id;
+            double df = (double)k->df[ids[j]];
+            tp_out_str(out, c->docs[d].id);
+            tp_out_str(out, date);
+            tp_out_u64(out, r + 1);
+            tp_out_text(out, rows[r].name, rows[r].name_len);
+            tp_out_u64(out, cnt[j]);
+            tp_out_double(out, o->tf == TP_TF_LOG    ? 1 + log((double)cnt[j])
+                               : o->tf == TP_TF_BOOL ? 1
+                                                     : (double)cnt[j]);
+            tp_out_u64(out, k->df[ids[j]]);
+            tp_out_double(out, o->idf == TP_IDF_SMOOTH  ? log((1 + D) / (1 + df)) + 1
+                               : o->idf == TP_IDF_PLAIN ? log(D / df) + 1
+                                                        : 1);
+            tp_out_double(out, rows[r].key);
+            tp_out_row_end(out);
+        }
+    }
+out:
+    free(rows);
+    free(w);
+    return rc;
+}
+
+/* --- collocations --------------------------------------------------------- */
+
+static double measure_value(const struct tp_assoc *a, enum tp_measure m, uint64_t n12)
+{
+    switch (m) {
+    case TP_M_PMI:
+        return a->pmi;
+    case TP_M_T_SCORE:
+        return a->t_score;
+    case TP_M_Z_SCORE:
+        return a->z_score;
+    case TP_M_CHI2:
+        return a->chi2;
+    case TP_M_DICE:
+        return a->dice;
+    case TP_M_LOG_DICE:
+        return a->log_dice;
+    case TP_M_MI3:
+        return a->mi3;
+    case TP_M_COUNT:
+        return (double)n12;
+    case TP_M_LOG_LIKELIHOOD:
+        break;
+    }
+    return a->log_likelihood;
+}
+
+int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct tp_corpus *c = &run->corpus;
+    struct tp_arena names = TP_ARENA_INIT;
+    size_t n_pairs = c->pairs.n_items;
+    struct row *rows = malloc((n_pairs ? n_pairs : 1) * sizeof(*rows));
+    int rc = 0;
+    size_t n_rows = 0;
+    unsigned K = c->o.window;
+    if (!rows)
+        return oom(err);
+    for (size_t p = 0; p < n_pairs; p++) {
+        uint64_t n12 = c->pair_count[p];
+        const uint32_t *key = tp_tuples_key(&c->pairs, p);
+        if (n12 < (uint64_t)o->min_count || !tuple_reportable(c, key, 2))
+            continue;
+        struct tp_assoc a;
+        tp_assoc_compute(n12, c->uni.total[key[0]], c->uni.total[key[1]], c->n_tokens, K, 0, &a);
+        struct row r = {measure_value(&a, o->measure, n12), NULL, 0, (uint32_t)p};
+        r.name = join_words(c, key, 2, &names, &r.name_len);
+        if (!r.name) {
+            rc = oom(err);
+            goto out;
+        }
+        rows[n_rows++] = r;
+    }
+    qsort(rows, n_rows, sizeof(*rows), row_cmp);
+    tp_out_header(out, o->fisher ? "rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,"
+                                   "log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3,"
+                                   "fisher_p"
+                                 : "rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,"
+                                   "log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3");
+    size_t n_out = limit(o->top >= 0 ? o->top : 1000, n_rows);
+    for (size_t i = 0; i < n_out; i++) {
+        const uint32_t *key = tp_tuples_key(&c->pairs, rows[i].id);
+        uint64_t n12 = c->pair_count[rows[i].id];
+        uint64_t n1 = c->uni.total[key[0]], n2 = c->uni.total[key[1]];
+        struct tp_assoc a;
+        tp_assoc_compute(n12, n1, n2, c->n_tokens, K, o->fisher, &a);
+        const struct tp_term *t1 = &c->terms.terms[key[0]], *t2 = &c->terms.terms[key[1]];
+        tp_out_u64(out, i + 1);
+        tp_out_text(out, t1->bytes, t1->len);
+        tp_out_text(out, t2->bytes, t2->len);
+        tp_out_u64(out, n12);
+        tp_out_u64(out, n1);
+        tp_out_u64(out, n2);
+        tp_out_u64(out, c->n_tokens);
+        tp_out_double(out, a.expected);
+        tp_out_double(out, a.pmi);
+        tp_out_double(out, a.t_score);
+        tp_out_double(out, a.z_score);
+        tp_out_double(out, a.log_likelihood);
+        tp_out_double(out, a.chi2);
+        tp_out_double(out, a.p_value);
+        tp_out_double(out, a.log10_p);
+        tp_out_double(out, a.dice);
+        tp_out_double(out, a.log_dice);
+        tp_out_double(out, a.mi3);
+        if (o->fisher)
+            tp_out_double(out, a.fisher_p);
+        tp_out_row_end(out);
+    }
+out:
+    free(rows);
+    tp_arena_release(&names);
+    return rc;
+}
+
+/* --- periods and timelines ------------------------------------------------ */
+
+int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct tp_error *err)
+{
+    const struct tp_corpus *c = &run->corpus;
+    memset(pi, 0, sizeof(*pi));
+    enum tp_precision finest_common = TP_PREC_DAY, finest_any = TP_PREC_NONE;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        enum tp_precision p = c->docs[d].date.prec;
+        if (p == TP_PREC_NONE)
+            continue;
+        pi->n_dated++;
+        if (p < finest_common)
+            finest_common = p;
+        if (p > finest_any)
+            finest_any = p;
+    }
+    pi->kind = run->o->period;
+    if (!pi->n_dated) {
+        pi->kind = TP_PERIOD_AUTO;
+        return 0;
+    }
+    if (pi->kind == TP_PERIOD_AUTO)
+        pi->kind = tp_period_for_precision(finest_common);
+    enum tp_precision need = tp_period_precision(pi->kind);
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        if (dt->prec == TP_PREC_NONE)
+            continue;
+        if (dt->prec < need) {
+            pi->n_imprecise++;
+            continue;
+        }
+        int64_t idx = tp_period_index(dt, pi->kind);
+        if (!pi->n_in_timeline || idx < pi->first)
+            pi->first = idx;
+        if (!pi->n_in_timeline || idx > pi->last)
+            pi->last = idx;
+        pi->n_in_timeline++;
+    }
+    if (!pi->n_in_timeline) {
+        static const char *prec_names[] = {"none", "year", "month", "day"};
+        return tp_error_set(err, TP_EUSAGE,
+                            "--period %s is finer than every document's date (the most precise "
+                            "is a %s): use --period %s or coarser",
+                            tp_period_name(pi->kind), prec_names[finest_any],
+                            tp_period_name(tp_period_for_precision(finest_any)));
+    }
+    return 0;
+}
+
+static int double_cmp(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Theil-Sen slope of y against x (x strictly increasing): the median of the
+ * pairwise slopes. NAN for fewer than 2 points. */
+static double theil_sen(const double *x, const double *y, size_t n)
+{
+    if (n < 2)
+        return NAN;
+    size_t m = n * (n - 1) / 2, k = 0;
+    double *s = malloc(m * sizeof(double));
+    if (!s)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            s[k++] = (y[j] - y[i]) / (x[j] - x[i]);
+    qsort(s, m, sizeof(double), double_cmp);
+    double med = m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
+    free(s);
+    return med;
+}
+
+struct tl_term {
+    const char *name;
+    uint32_t name_len;
+    uint64_t *count; /* by period */
+    uint64_t *docs;  /* by period */
+    uint64_t total;
+};
+
+/* More lines than this make a chart unreadable: the chart shows the first
+ * ones (the table has them all). */
+#define TP_CHART_MAX 8
+
+/* Periods beyond this many make the O(n^2) trend statistics impractical. */
+enum { MAX_PERIODS = 1000000, MAX_TREND_PERIODS = 20000 };
+
+static int write_trends(struct tp_run *run, struct tl_term *terms, size_t n_terms,
+                        const uint64_t *ptok, size_t n_per, struct tp_out *out,
+                        struct tp_error *err)
+{
+    struct trow {
+        struct row r;
+        struct tp_trend t;
+        double slope;
+        size_t m;
+    } *rows = calloc(n_terms ? n_terms : 1, sizeof(*rows));
+    double *x = malloc((n_per ? n_per : 1) * sizeof(double));
+    double *y = malloc((n_per ? n_per : 1) * sizeof(double));
+    int rc = 0;
+    (void)run;
+    if (!rows || !x || !y) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t t = 0; t < n_terms; t++) {
+        size_t m = 0;
+        for (size_t p = 0; p < n_per; p++) {
+            if (!ptok[p])
+                continue;
+            x[m] = (double)p;
+            y[m] = (double)terms[t].count[p] / (double)ptok[p] * 1e6;
+            m++;
+        }
+        rows[t].m = m;
+        rows[t].r = (struct row){0, terms[t].name, terms[t].name_len, (uint32_t)t};
+        if (m > MAX_TREND_PERIODS) {
+            rows[t].t = (struct tp_trend){NAN, NAN, 0, 0, NAN, NAN, TP_FLAT};
+            rows[t].slope = NAN;
+        } else {
+            if (tp_trend_compute(y, m, &rows[t].t)) {
+                rc = oom(err);
+                goto out;
+            }
+            rows[t].slope = theil_sen(x, y, m);
+        }
+        /* sorted by p ascending: key is -p; an undefined p sorts last */
+        rows[t].r.key = isnan(rows[t].t.p_value) ? -2 : -rows[t].t.p_value;
+    }
+    struct row *keys = malloc((n_terms ? n_terms : 1) * sizeof(*keys));
+    if (!keys) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t t = 0; t < n_terms; t++)
+        keys[t] = rows[t].r;
+    qsort(keys, n_terms, sizeof(*keys), row_cmp);
+    tp_out_header(out, "term,periods,total,slope_per_period,tau,mk_z,p_value,direction");
+    for (size_t i = 0; i < n_terms; i++) {
+        const struct trow *r = &rows[keys[i].id];
+        tp_out_text(out, r->r.name, r->r.name_len);
+        tp_out_u64(out, r->m);
+        tp_out_u64(out, terms[keys[i].id].total);
+        tp_out_double(out, r->slope);
+        tp_out_double(out, r->t.tau);
+        tp_out_double(out, r->t.mk_z);
+        tp_out_double(out, r->t.p_value);
+        tp_out_str(out, r->t.direction == TP_RISING    ? "rising"
+                        : r->t.direction == TP_FALLING ? "falling"
+                                                       : "flat");
+        tp_out_row_end(out);
+    }
+    free(keys);
+out:
+    free(rows);
+    free(x);
+    free(y);
+    return rc;
+}
+
+static int write_svg(struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
+                     int64_t first, enum tp_period kind, struct tp_out *out, struct tp_error *err)
+{
+    int rc = 0;
+    char(*labels)[24] = malloc((n_per ? n_per : 1) * sizeof(*labels));
+    const char **lp = malloc((n_per ? n_per : 1) * sizeof(*lp));
+    struct tp_series *series = calloc(n_terms ? n_terms : 1, sizeof(*series));
+    double *vals = malloc((3 * n_terms * n_per + 1) * sizeof(double));
+    if (!labels || !lp || !series || !vals) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t p = 0; p < n_per; p++) {
+        tp_period_label(first + (int64_t)p, kind, labels[p], sizeof(labels[p]));
+        lp[p] = labels[p];
+    }
+    for (size_t t = 0; t < n_terms; t++) {
+        double *y = vals + 3 * t * n_per, *lo = y + n_per, *hi = lo + n_per;
+        for (size_t p = 0; p < n_per; p++) {
+            if (!ptok[p]) {
+                y[p] = lo[p] = hi[p] = NAN;
+                continue;
+            }
+            double scale = 1e6 / (double)ptok[p];
+            y[p] = (double)terms[t].count[p] * scale;
+            if (tp_garwood(terms[t].count[p], &lo[p], &hi[p])) {
+                lo[p] = hi[p] = NAN;
+            } else {
+                lo[p] *= scale;
+                hi[p] *= scale;
+            }
+        }
+        series[t] = (struct tp_series){terms[t].name, y, lo, hi};
+    }
+    rc = tp_chart_svg(tp_out_file(out), lp, n_per, series, n_terms < TP_CHART_MAX ? n_terms : TP_CHART_MAX,
+                      "Term frequency per million tokens, with 95% intervals", err);
+out:
+    free(labels);
+    free(lp);
+    free(series);
+    free(vals);
+    return rc;
+}
+
+int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
+                       struct tp_out *svg, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct tp_corpus *c = &run->corpus;
+    struct tp_period_info pi;
+    struct tp_arena names = TP_ARENA_INIT;
+    int64_t *dper = NULL;
+    uint64_t *ptok = NULL, *tlc = NULL, *cells = NULL;
+    int32_t *tindex = NULL;
+    struct tl_term *terms = NULL;
+    size_t n_terms = 0;
+    struct row *rows = NULL;
+    int rc;
+    if ((rc = tp_period_info(run, &pi, err)))
+        return rc;
+    if (!pi.n_dated)
+        return tp_error_set(err, TP_EDATA,
+                            "no document has a date, so there is no timeline (dates come from a "
+                            "'date YYYY-MM-DD' header, front matter, a CSV/JSONL date column, "
+                            "--meta or --date-from-name)");
+    size_t n_per = (size_t)(pi.last - pi.first + 1);
+    if (pi.last - pi.first + 1 > MAX_PERIODS)
+        return tp_error_set(err, TP_EUSAGE,
+                            "the dates span %lld %s periods: choose a coarser --period",
+                            (long long)(pi.last - pi.first + 1), tp_period_name(pi.kind));
+    enum tp_precision need = tp_period_precision(pi.kind);
+    dper = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*dper));
+    ptok = calloc(n_per, sizeof(*ptok));
+    if (!dper || !ptok) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        dper[d] = dt->prec >= need && dt->prec != TP_PREC_NONE
+                      ? tp_period_index(dt, pi.kind) - pi.first
+                      : -1;
+        if (dper[d] >= 0)
+            ptok[dper[d]] += c->docs[d].n_tokens;
+    }
+
+    /* Choose the terms: listed, or the top K by count in the timeline's documents. */
+    if (c->n_match) {
+        n_terms = c->n_match;
+    } else {
+        tlc = calloc(c->terms.n ? c->terms.n : 1, sizeof(*tlc));
+        rows = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*rows));
+        if (!tlc || !rows) {
+            rc = oom(err);
+            goto out;
+        }
+        if ((rc = tp_counter_rewind(&c->uni, err)))
+            goto out;
+        for (size_t d = 0; d < c->n_docs; d++) {
+            const uint32_t *ids;
+            const uint64_t *cnt;
+            size_t n;
+            if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
+                goto out;
+            if (dper[d] >= 0)
+                for (size_t j = 0; j < n; j++)
+                    tlc[ids[j]] += cnt[j];
+        }
+        size_t n_rows = 0;
+        for (size_t i = 0; i < c->terms.n; i++)
+            if (tlc[i] && tp_corpus_reportable(c, (uint32_t)i))
+                rows[n_rows++] = (struct row){(double)tlc[i], c->terms.terms[i].bytes,
+                                              c->terms.terms[i].len, (uint32_t)i};
+        qsort(rows, n_rows, sizeof(*rows), row_cmp);
+        n_terms = limit(o->top >= 0 ? o->top : 20, n_rows);
+    }
+    terms = calloc(n_terms ? n_terms : 1, sizeof(*terms));
+    cells = calloc(2 * n_terms * n_per + 1, sizeof(*cells));
+    if (!terms || !cells) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t t = 0; t < n_terms; t++) {
+        terms[t].count = cells + 2 * t * n_per;
+        terms[t].docs = terms[t].count + n_per;
+        if (c->n_match) {
+            terms[t].name = join_words(c, c->match_ids[t], c->match_len[t], &names,
+                                       &terms[t].name_len);
+            if (!terms[t].name) {
+                rc = oom(err);
+                goto out;
+            }
+        } else {
+            terms[t].name = rows[t].name;
+            terms[t].name_len = rows[t].name_len;
+        }
+    }
+    if (c->n_match) {
+        for (size_t d = 0; d < c->n_docs; d++) {
+            const struct tp_docrec *dr = &c->docs[d];
+            for (uint32_t e = 0; e < dr->n_match; e++) {
+                struct tl_term *t = &terms[c->match_term[dr->match_off + e]];
+                uint64_t n = c->match_cnt[dr->match_off + e];
+                t->total += dper[d] >= 0 ? n : 0;
+                if (dper[d] >= 0) {
+                    t->count[dper[d]] += n;
+                    t->docs[dper[d]]++;
+                }
+            }
+        }
+        for (size_t t = 0; t < n_terms; t++)
+            if (!terms[t].total && run->warn) {
+                char msg[512];
+                snprintf(msg, sizeof(msg),
+                         "--terms: '%.*s' does not occur in the dated documents (its rows are "
+                         "zeros)",
+                         (int)terms[t].name_len, terms[t].name);
+                run->warn(run->warn_ctx, msg);
+            }
+    } else if (n_terms) {
+        tindex = malloc(c->terms.n * sizeof(*tindex));
+        if (!tindex) {
+            rc = oom(err);
+            goto out;
+        }
+        for (size_t i = 0; i < c->terms.n; i++)
+            tindex[i] = -1;
+        for (size_t t = 0; t < n_terms; t++)
+            tindex[rows[t].id] = (int32_t)t;
+        if ((rc = tp_counter_rewind(&c->uni, err)))
+            goto out;
+        for (size_t d = 0; d < c->n_docs; d++) {
+            const uint32_t *ids;
+            const uint64_t *cnt;
+            size_t n;
+            if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
+                goto out;
+            if (dper[d] < 0)
+                continue;
+            for (size_t j = 0; j < n; j++) {
+                int32_t t = tindex[ids[j]];
+                if (t < 0)
+                    continue;
+                terms[t].count[dper[d]] += cnt[j];
+                terms[t].docs[dper[d]]++;
+                terms[t].total += cnt[j];
+            }
+        }
+    }
+
+    /* timeline.csv */
+    if (o->wide) {
+        tp_out_text(timeline, "period", 6);
+        tp_out_text(timeline, "period_tokens", 13);
+        for (size_t t = 0; t < n_terms; t++)
+            tp_out_text(timeline, terms[t].name, terms[t].name_len);
+        tp_out_row_end(timeline);
+    } else {
+        tp_out_header(timeline, "period,period_start,term,count,period_tokens,per_million,"
+                                "ci_low,ci_high,docs");
+    }
+    for (size_t p = 0; p < n_per; p++) {
+        char label[24], start[24];
+        tp_period_label(pi.first + (int64_t)p, pi.kind, label, sizeof(label));
+        tp_period_start(pi.first + (int64_t)p, pi.kind, start, sizeof(start));
+        double scale = ptok[p] ? 1e6 / (double)ptok[p] : NAN;
+        if (o->wide) {
+            tp_out_str(timeline, label);
+            tp_out_u64(timeline, ptok[p]);
+            for (size_t t = 0; t < n_terms; t++)
+                tp_out_double(timeline, (double)terms[t].count[p] * scale);
+            tp_out_row_end(timeline);
+            continue;
+        }
+        for (size_t t = 0; t < n_terms; t++) {
+            uint64_t k = terms[t].count[p];
+            double lo = NAN, hi = NAN;
+            if (ptok[p] && tp_garwood(k, &lo, &hi) == 0) {
+                lo *= scale;
+                hi *= scale;
+            }
+            tp_out_str(timeline, label);
+            tp_out_str(timeline, start);
+            tp_out_text(timeline, terms[t].name, terms[t].name_len);
+            tp_out_u64(timeline, k);
+            tp_out_u64(timeline, ptok[p]);
+            tp_out_double(timeline, (double)k * scale);
+            tp_out_double(timeline, lo);
+            tp_out_double(timeline, hi);
+            tp_out_u64(timeline, terms[t].docs[p]);
+            tp_out_row_end(timeline);
+        }
+    }
+    if (trends && (rc = write_trends(run, terms, n_terms, ptok, n_per, trends, err)))
+        goto out;
+    if (svg && (rc = write_svg(terms, n_terms, ptok, n_per, pi.first, pi.kind, svg, err)))
+        goto out;
+out:
+    free(dper);
+    free(ptok);
+    free(tlc);
+    free(cells);
+    free(tindex);
+    free(terms);
+    free(rows);
+    tp_arena_release(&names);
+    return rc;
+}
+
+/* --- keyness --------------------------------------------------------------- */
+
+int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct tp_corpus *c = &run->corpus;
+    size_t V = c->terms.n ? c->terms.n : 1;
+    uint64_t *a = calloc(V, sizeof(*a)), *b = calloc(V, sizeof(*b));
+    int8_t *side = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*side));
+    struct row *rows = malloc(V * sizeof(*rows));
+    double *p = NULL, *q = NULL;
+    struct tp_keyness *kn = NULL;
+    uint64_t N1 = 0, N2 = 0;
+    int rc = 0;
+    if (!a || !b || !side || !rows) {
+        rc = oom(err);
+        goto out;
+    }
+    enum tp_period kind = TP_PERIOD_AUTO;
+    int64_t pidx = 0;
+    if (o->period_label && tp_period_parse(o->period_label, &kind, &pidx) != 0) {
+        rc = tp_error_set(err, TP_EUSAGE,
+                          "--period '%s' is not a period (2025, 2025-Q1, 2025-01, 2025-W04 or "
+                          "2025-01-31)",
+                          o->period_label);
+        goto out;
+    }
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        if (!o->period_label)
+            side[d] = (int8_t)c->docs[d].side;
+        else if (dt->prec == TP_PREC_NONE || dt->prec < tp_period_precision(kind))
+            side[d] = -1;
+        else
+            side[d] = tp_period_index(dt, kind) == pidx ? 0 : 1;
+        if (side[d] == 0)
+            N1 += c->docs[d].n_tokens;
+        else if (side[d] == 1)
+            N2 += c->docs[d].n_tokens;
+    }
+    if (!N1 || !N2) {
+        const char *which = !N1 ? "target" : "reference";
+        if (o->period_label)
+            rc = tp_error_set(err, TP_EUSAGE,
+                              !N1 ? "keyness: period %s has no dated document with tokens"
+                                  : "keyness: no dated document with tokens outside period %s",
+                              o->period_label);
+        else
+            rc = tp_error_set(err, TP_EUSAGE, "keyness: the %s side has no tokens", which);
+        goto out;
+    }
+    if ((rc = tp_counter_rewind(&c->uni, err)))
+        goto out;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const uint32_t *ids;
+        const uint64_t *cnt;
+        size_t n;
+        if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
+            goto out;
+        uint64_t *dst = side[d] == 0 ? a : side[d] == 1 ? b : NULL;
+        if (dst)
+            for (size_t j = 0; j < n; j++)
+                dst[ids[j]] += cnt[j];
+    }
+    size_t n_rows = 0;
+    for (size_t i = 0; i < c->terms.n; i++)
+        if ((a[i] || b[i]) && tp_corpus_reportable(c, (uint32_t)i))
+            rows[n_rows++] = (struct row){0, c->terms.terms[i].bytes, c->terms.terms[i].len,
+                                          (uint32_t)i};
+    kn = malloc((n_rows ? n_rows : 1) * sizeof(*kn));
+    p = malloc((n_rows ? n_rows : 1) * sizeof(*p));
+    q = malloc((n_rows ? n_rows : 1) * sizeof(*q));
+    if (!kn || !p || !q) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        uint32_t id = rows[r].id;
+        tp_keyness_compute(a[id], b[id], N1, N2, &kn[r]);
+        p[r] = kn[r].p_value;
+        rows[r].key = kn[r].log_likelihood;
+        rows[r].id = (uint32_t)r; /* index into kn; the term id is recovered below */
+    }
+    if (tp_bh_qvalues(p, n_rows, q)) {
+        rc = oom(err);
+        goto out;
+    }
+    qsort(rows, n_rows, sizeof(*rows), row_cmp);
+    tp_out_header(out, "rank,term,count_target,count_reference,per_million_target,"
+                       "per_million_reference,log_likelihood,p_value,log10_p,q_value,log_ratio,"
+                       "percent_diff,direction");
+    size_t n_out = limit(o->top, n_rows);
+    for (size_t i = 0; i < n_out; i++) {
+        size_t r = rows[i].id;
+        int64_t id = tp_table_find(&c->terms, rows[i].name, rows[i].name_len);
+        const struct tp_keyness *k = &kn[r];
+        tp_out_u64(out, i + 1);
+        tp_out_text(out, rows[i].name, rows[i].name_len);
+        tp_out_u64(out, a[id]);
+        tp_out_u64(out, b[id]);
+        tp_out_double(out, k->per_million_target);
+        tp_out_double(out, k->per_million_reference);
+        tp_out_double(out, k->log_likelihood);
+        tp_out_double(out, k->p_value);
+        tp_out_double(out, k->log10_p);
+        tp_out_double(out, q[r]);
+        tp_out_double(out, k->log_ratio);
+        tp_out_double(out, k->percent_diff);
+        tp_out_str(out, k->target ? "target" : "reference");
+        tp_out_row_end(out);
+    }
+out:
+    free(a);
+    free(b);
+    free(side);
+    free(rows);
+    free(kn);
+    free(p);
+    free(q);
+    return rc;
+}
+
+/* --- summary --------------------------------------------------------------- */
+
+static void metric_u64(struct tp_out *out, const char *name, uint64_t v)
+{
+    tp_out_str(out, name);
+    tp_out_u64(out, v);
+    tp_out_row_end(out);
+}
+
+static void metric_double(struct tp_out *out, const char *name, double v)
+{
+    tp_out_str(out, name);
+    tp_out_double(out, v);
+    tp_out_row_end(out);
+}
+
+static void metric_str(struct tp_out *out, const char *name, const char *v)
+{
+    tp_out_str(out, name);
+    tp_out_str(out, v);
+    tp_out_row_end(out);
+}
+
+static int u64_desc(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a < b) - (a > b);
+}
+
+int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    struct tp_corpus *c = &run->corpus;
+    struct tp_period_info pi;
+    int rc = tp_period_info(run, &pi, err);
+    if (rc == TP_EUSAGE) {
+        /* the summary still reports, with every dated document imprecise */
+        pi.n_imprecise = pi.n_dated;
+        pi.n_in_timeline = 0;
+        rc = 0;
+    }
+    if (rc)
+        return rc;
+    uint64_t types = 0, hapax = 0;
+    uint64_t *counts = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*counts));
+    if (!counts)
+        return oom(err);
+    for (size_t i = 0; i < c->terms.n; i++)
+        if (c->uni.total[i]) {
+            counts[types++] = c->uni.total[i];
+            hapax += c->uni.total[i] == 1;
+        }
+    qsort(counts, types, sizeof(*counts), u64_desc);
+    double zipf = tp_zipf_exponent(counts, types);
+    free(counts);
+    uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];
+    size_t nh = tp_corpus_heaps(c, hn, hv);
+    double hk = NAN, hb = NAN;
+    if (tp_heaps_fit(hn, hv, nh, &hk, &hb) != 0)
+        hk = hb = NAN;
+
+    char first[24] = "", last[24] = "";
+    if (pi.n_in_timeline) {
+        tp_period_label(pi.first, pi.kind, first, sizeof(first));
+        tp_period_label(pi.last, pi.kind, last, sizeof(last));
+    }
+    tp_out_header(out, "metric,value");
+    metric_u64(out, "documents", c->n_docs);
+    metric_u64(out, "dated_documents", pi.n_dated);
+    metric_u64(out, "undated_documents", c->n_docs - pi.n_dated);
+    metric_u64(out, "imprecise_documents", pi.n_imprecise);
+    metric_u64(out, "tokens", c->n_tokens);
+    metric_u64(out, "types", types);
+    metric_double(out, "type_token_ratio", c->n_tokens ? (double)types / (double)c->n_tokens : NAN);
+    metric_u64(out, "hapax_legomena", hapax);
+    metric_double(out, "mean_document_tokens",
+                  c->n_docs ? (double)c->n_tokens / (double)c->n_docs : NAN);
+    metric_str(out, "period", pi.n_dated ? tp_period_name(pi.kind) : "");
+    metric_str(out, "first_period", first);
+    metric_str(out, "last_period", last);
+    metric_u64(out, "invalid_utf8", run->rs.invalid_utf8);
+    metric_u64(out, "cp1252_documents", run->rs.cp1252_documents);
+    metric_u64(out, "skipped_inputs", run->rs.skipped_inputs);
+    metric_u64(out, "unparsable_dates", run->rs.bad_dates);
+    metric_u64(out, "overlong_tokens_dropped", run->overlong);
+    metric_double(out, "zipf_exponent", zipf);
+    metric_double(out, "heaps_k", hk);
+    metric_double(out, "heaps_beta", hb);
+    metric_str(out, "language", tp_lang_name(run->lang));
+    return 0;
+}

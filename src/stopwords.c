@@ -1,0 +1,133 @@
+/*
+ * stopwords.c - built-in Snowball stopword lists, user lists and language
+ * names (see stopwords.h). The list data is generated at build time from
+ * src/stopwords/ (one .stop file per language) by src/stopwords/embed.sh.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "stopwords.h"
+
+struct tp_stoplist_data {
+    const char *name;
+    const char *words;
+    size_t len;
+};
+extern const struct tp_stoplist_data tp_stoplist_data[];
+
+static const struct {
+    enum tp_lang lang;
+    const char *code;
+    const char *list;
+} langs[] = {
+    {TP_LANG_AUTO, "auto", NULL},          {TP_LANG_IT, "it", "italian"},
+    {TP_LANG_FR, "fr", "french"},          {TP_LANG_EN, "en", "english"},
+    {TP_LANG_ES, "es", "spanish"},         {TP_LANG_DE, "de", "german"},
+    {TP_LANG_PT, "pt", "portuguese"},      {TP_LANG_NONE, "none", NULL},
+};
+
+const char *tp_lang_name(enum tp_lang lang)
+{
+    for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+        if (langs[i].lang == lang)
+            return langs[i].code;
+    return "none";
+}
+
+int tp_lang_from_name(const char *s, enum tp_lang *lang)
+{
+    for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+        if (strcmp(langs[i].code, s) == 0) {
+            *lang = langs[i].lang;
+            return 0;
+        }
+    return -1;
+}
+
+/* Normalize one word like the tokenizer does (NFC, case fold) and add it. */
+static int add_word(struct tp_table *set, const char *w, size_t len, int keep_case)
+{
+    utf8proc_uint8_t *norm = NULL;
+    int opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | (keep_case ? 0 : UTF8PROC_CASEFOLD);
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)w, (utf8proc_ssize_t)len, &norm,
+                                      (utf8proc_option_t)opts);
+    if (n < 0)
+        return TP_EPARSE;
+    /* Lists write elisions with or without the apostrophe: store it without. */
+    size_t l = (size_t)n;
+    if (l > 1 && (norm[l - 1] == '\''))
+        l--;
+    int64_t id = tp_table_intern(set, (const char *)norm, l, NULL);
+    free(norm);
+    return id < 0 ? TP_ENOMEM : 0;
+}
+
+int tp_stopwords_add_builtin(struct tp_table *set, enum tp_lang lang, int keep_case)
+{
+    const char *list = NULL;
+    for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+        if (langs[i].lang == lang)
+            list = langs[i].list;
+    if (!list)
+        return 0;
+    for (const struct tp_stoplist_data *d = tp_stoplist_data; d->name; d++) {
+        if (strcmp(d->name, list) != 0)
+            continue;
+        const char *p = d->words, *end = d->words + d->len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            if (len && add_word(set, p, len, keep_case) == TP_ENOMEM)
+                return TP_ENOMEM;
+            p += len + 1;
+        }
+    }
+    return 0;
+}
+
+int tp_stopwords_add_file(struct tp_table *set, const char *path, int keep_case,
+                          struct tp_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long lineno = 0;
+    int rc = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        char *s = line;
+        if (lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3;
+        size_t len = strlen(s);
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+                       s[len - 1] == '\t'))
+            len--;
+        while (len && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+        if (len == 0 || *s == '#')
+            continue;
+        rc = add_word(set, s, len, keep_case);
+        if (rc == TP_EPARSE) {
+            rc = tp_error_set(err, TP_EPARSE, "%s:%lu: not valid UTF-8", path, lineno);
+            goto out;
+        }
+        if (rc) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (ferror(f))
+        rc = tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
+out:
+    free(line);
+    fclose(f);
+    return rc;
+}

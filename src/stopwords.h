@@ -1,0 +1,31 @@
+/*
+ * stopwords.h - stopword sets and language profiles.
+ *
+ * The built-in lists are the Snowball project's (shipped in
+ * src/stopwords/ (one .stop file per language) with their licence, compiled in). A set is a term table
+ * holding normalized words; the corpus flags a term as a stopword when it, or
+ * it without a final apostrophe (elided "l'" -> "l"), is in the set.
+ */
+#ifndef TP_STOPWORDS_H
+#define TP_STOPWORDS_H
+
+#include "table.h"
+#include "tempora.h"
+
+/* "it", "en", ... for a language; "auto" and "none" for the others. */
+const char *tp_lang_name(enum tp_lang lang);
+
+/* Parse a --lang word. Returns 0, or -1 for an unknown language. */
+int tp_lang_from_name(const char *s, enum tp_lang *lang);
+
+/* Add the built-in list of lang (no-op for TP_LANG_NONE) to set, which must be
+ * initialized. Words are case-folded unless keep_case. Returns 0 or TP_ENOMEM. */
+int tp_stopwords_add_builtin(struct tp_table *set, enum tp_lang lang, int keep_case);
+
+/* Add the words of a file (one a line, UTF-8, '#' starts a comment line) to
+ * set, NFC-normalized and case-folded unless keep_case. Returns 0, or TP_EIO /
+ * TP_EPARSE naming the file (and line), or TP_ENOMEM. */
+int tp_stopwords_add_file(struct tp_table *set, const char *path, int keep_case,
+                          struct tp_error *err);
+
+#endif

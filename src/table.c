@@ -1,0 +1,258 @@
+/*
+ * table.c - open-addressing intern tables for terms and id tuples (see
+ * table.h). The slot array stores the low 32 bits of the hash so most probes
+ * that miss never touch the key bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+#include "tempora.h"
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint64_t load32(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+    /* 64x64 -> 128 multiply, folded: a strong, cheap mixer. */
+    __uint128_t r = (__uint128_t)(a ^ 0xA0761D6478BD642Full) * (b ^ 0xE7037ED1A0B428DBull);
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+uint64_t tp_hash_bytes(const void *p, size_t len)
+{
+    /* Short keys (most words) are read with at most two overlapping loads and
+     * no loop; fixed-size memcpy compiles to a plain load. */
+    const unsigned char *s = p;
+    uint64_t a, b;
+    if (len <= 16) {
+        if (len >= 8) {
+            a = load64(s);
+            b = load64(s + len - 8);
+        } else if (len >= 4) {
+            a = load32(s);
+            b = load32(s + len - 4);
+        } else if (len > 0) {
+            a = ((uint64_t)s[0] << 16) | ((uint64_t)s[len >> 1] << 8) | s[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+        return mix(a ^ len, b ^ 0x8EBC6AF09C88C6E3ull);
+    }
+    uint64_t h = len;
+    while (len > 16) {
+        h = mix(load64(s) ^ h, load64(s + 8) ^ 0x589965CC75374CC3ull);
+        s += 16;
+        len -= 16;
+    }
+    return mix(load64(s + len - 16) ^ h, load64(s + len - 8) ^ 0x1D8E4E27C47D124Full);
+}
+
+static struct tp_slot *slots_new(size_t cap)
+{
+    return calloc(cap, sizeof(struct tp_slot));
+}
+
+/* Double the slot array and re-place every id (keys are not touched). */
+static int slots_grow(struct tp_slot **slots, size_t *mask)
+{
+    size_t cap = (*mask + 1) * 2;
+    struct tp_slot *ns = slots_new(cap);
+    if (!ns)
+        return TP_ENOMEM;
+    for (size_t i = 0; i <= *mask; i++) {
+        struct tp_slot s = (*slots)[i];
+        if (!s.id1)
+            continue;
+        size_t j = s.hash & (cap - 1);
+        while (ns[j].id1)
+            j = (j + 1) & (cap - 1);
+        ns[j] = s;
+    }
+    free(*slots);
+    *slots = ns;
+    *mask = cap - 1;
+    return 0;
+}
+
+/* The first 8 bytes of s[0..len), zero padded, without reading past len. */
+static inline uint64_t head8(const char *p, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    if (len >= 8)
+        return load64(s);
+    if (len >= 4)
+        return load32(s) | (load32(s + len - 4) << ((len - 4) * 8));
+    if (len == 0)
+        return 0;
+    return (uint64_t)s[0] | ((uint64_t)s[len >> 1] << ((len >> 1) * 8)) |
+           ((uint64_t)s[len - 1] << ((len - 1) * 8));
+}
+
+static int term_slots_grow(struct tp_table *t)
+{
+    size_t cap = (t->mask + 1) * 2;
+    struct tp_term_slot *ns = calloc(cap, sizeof(*ns));
+    if (!ns)
+        return TP_ENOMEM;
+    for (size_t i = 0; i <= t->mask; i++) {
+        struct tp_term_slot sl = t->slots[i];
+        if (!sl.id1)
+            continue;
+        const struct tp_term *e = &t->terms[sl.id1 - 1];
+        size_t j = tp_hash_bytes(e->bytes, e->len) & (cap - 1);
+        while (ns[j].id1)
+            j = (j + 1) & (cap - 1);
+        ns[j] = sl;
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->mask = cap - 1;
+    return 0;
+}
+
+int tp_table_init(struct tp_table *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->slots = calloc(1024, sizeof(*t->slots));
+    t->cap = 512;
+    t->terms = malloc(t->cap * sizeof(*t->terms));
+    if (!t->slots || !t->terms) {
+        tp_table_release(t);
+        return TP_ENOMEM;
+    }
+    t->mask = 1023;
+    return 0;
+}
+
+/* Index of the slot holding s[0..len) or of the empty slot where it belongs. */
+static inline size_t term_probe(const struct tp_table *t, const char *s, size_t len, uint64_t h,
+                                uint64_t head)
+{
+    uint16_t h16 = (uint16_t)(h >> 32);
+    uint16_t l16 = len > 65535 ? 65535 : (uint16_t)len;
+    size_t i = h & t->mask;
+    for (;;) {
+        const struct tp_term_slot *sl = &t->slots[i];
+        if (!sl->id1)
+            return i;
+        if (sl->hash16 == h16 && sl->len16 == l16 && sl->head == head) {
+            if (len <= 8)
+                return i;
+            const struct tp_term *e = &t->terms[sl->id1 - 1];
+            if (e->len == len && memcmp(e->bytes, s, len) == 0)
+                return i;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+int64_t tp_table_find(const struct tp_table *t, const char *s, size_t len)
+{
+    size_t i = term_probe(t, s, len, tp_hash_bytes(s, len), head8(s, len));
+    return (int64_t)t->slots[i].id1 - 1;
+}
+
+int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *added)
+{
+    uint64_t h = tp_hash_bytes(s, len), head = head8(s, len);
+    size_t i = term_probe(t, s, len, h, head);
+    if (t->slots[i].id1) {
+        if (added)
+            *added = 0;
+        return t->slots[i].id1 - 1;
+    }
+    if (t->n >= UINT32_MAX - 1 || len > UINT32_MAX)
+        return TP_ENOMEM;
+    if (t->n == t->cap) {
+        struct tp_term *nt = realloc(t->terms, 2 * t->cap * sizeof(*nt));
+        if (!nt)
+            return TP_ENOMEM;
+        t->terms = nt;
+        t->cap *= 2;
+    }
+    char *b = tp_arena_strndup(&t->arena, s, len);
+    if (!b)
+        return TP_ENOMEM;
+    size_t id = t->n++;
+    t->terms[id] = (struct tp_term){b, (uint32_t)len, 0};
+    t->slots[i] = (struct tp_term_slot){head, (uint32_t)id + 1, (uint16_t)(h >> 32),
+                                        len > 65535 ? 65535 : (uint16_t)len};
+    if (2 * t->n > t->mask && term_slots_grow(t) < 0)
+        return TP_ENOMEM;
+    if (added)
+        *added = 1;
+    return (int64_t)id;
+}
+
+void tp_table_release(struct tp_table *t)
+{
+    free(t->slots);
+    free(t->terms);
+    tp_arena_release(&t->arena);
+    memset(t, 0, sizeof(*t));
+}
+
+int tp_tuples_init(struct tp_tuples *t, unsigned n)
+{
+    memset(t, 0, sizeof(*t));
+    t->n = n;
+    t->slots = slots_new(1024);
+    t->cap = 512;
+    t->keys = malloc(t->cap * n * sizeof(uint32_t));
+    if (!t->slots || !t->keys) {
+        tp_tuples_release(t);
+        return TP_ENOMEM;
+    }
+    t->mask = 1023;
+    return 0;
+}
+
+int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key)
+{
+    size_t klen = t->n * sizeof(uint32_t);
+    uint32_t h = (uint32_t)tp_hash_bytes(key, klen);
+    size_t i = h & t->mask;
+    for (;;) {
+        struct tp_slot sl = t->slots[i];
+        if (!sl.id1)
+            break;
+        if (sl.hash == h && memcmp(t->keys + (size_t)(sl.id1 - 1) * t->n, key, klen) == 0)
+            return sl.id1 - 1;
+        i = (i + 1) & t->mask;
+    }
+    if (t->n_items >= UINT32_MAX - 1)
+        return TP_ENOMEM;
+    if (t->n_items == t->cap) {
+        uint32_t *nk = realloc(t->keys, 2 * t->cap * klen);
+        if (!nk)
+            return TP_ENOMEM;
+        t->keys = nk;
+        t->cap *= 2;
+    }
+    size_t id = t->n_items++;
+    memcpy(t->keys + id * t->n, key, klen);
+    t->slots[i] = (struct tp_slot){h, (uint32_t)id + 1};
+    if (2 * t->n_items > t->mask && slots_grow(&t->slots, &t->mask) < 0)
+        return TP_ENOMEM;
+    return (int64_t)id;
+}
+
+void tp_tuples_release(struct tp_tuples *t)
+{
+    free(t->slots);
+    free(t->keys);
+    memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,90 @@
+/*
+ * table.h - interning: term bytes -> dense uint32 ids, and fixed-length tuples
+ * of ids (n-grams, word pairs) -> dense ids.
+ *
+ * Both are open-addressing tables (linear probing, power-of-two capacity, load
+ * at most 1/2) whose slots hold {hash, id + 1}; the keys live in a dense array
+ * indexed by id (word2vec's vocab_hash). A term slot also holds the term's
+ * length and first 8 bytes, so looking up a short word (most words) touches
+ * one slot and nothing else. Ids are assigned in first-seen
+ * order and never change, so per-term arrays elsewhere are indexed by id.
+ * Nothing is ever deleted: no tombstones.
+ */
+#ifndef TP_TABLE_H
+#define TP_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+struct tp_term {
+    const char *bytes; /* NUL-terminated, owned by the table's arena */
+    uint32_t len;
+    uint32_t flags; /* TP_TERM_* */
+};
+
+#define TP_TERM_STOP 1u  /* on the stopword list: counted, never reported */
+#define TP_TERM_SHORT 2u /* shorter than --min-length: counted, never reported */
+#define TP_TERM_SEEN 4u  /* occurred in the text (not only registered) */
+
+struct tp_slot {
+    uint32_t hash;
+    uint32_t id1; /* id + 1; 0 = empty */
+};
+
+struct tp_term_slot {
+    uint64_t head;   /* first 8 bytes of the term, zero padded */
+    uint32_t id1;    /* id + 1; 0 = empty */
+    uint16_t hash16; /* bits 32..47 of the hash */
+    uint16_t len16;  /* length, capped at 65535 */
+};
+
+struct tp_table {
+    struct tp_term_slot *slots;
+    size_t mask; /* capacity - 1 */
+    struct tp_term *terms;
+    size_t n, cap;
+    struct tp_arena arena;
+};
+
+/* 64-bit hash of bytes (fast for short keys). */
+uint64_t tp_hash_bytes(const void *p, size_t len);
+
+/* Prepare an empty table. Returns 0 or TP_ENOMEM. */
+int tp_table_init(struct tp_table *t);
+
+/* Id of s[0..len), adding it (bytes copied into the arena) when new; *added
+ * (may be NULL) says whether it was new. Returns the id (>= 0) or TP_ENOMEM. */
+int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *added);
+
+/* Id of s[0..len), or -1 when absent. */
+int64_t tp_table_find(const struct tp_table *t, const char *s, size_t len);
+
+/* Free everything the table owns. */
+void tp_table_release(struct tp_table *t);
+
+/* Tuples of n uint32 ids (n >= 1) -> dense ids; keys stored contiguously,
+ * tuple i at keys[i*n .. i*n+n). */
+struct tp_tuples {
+    struct tp_slot *slots;
+    size_t mask;
+    uint32_t *keys;
+    size_t n_items, cap;
+    unsigned n;
+};
+
+int tp_tuples_init(struct tp_tuples *t, unsigned n);
+
+/* Id of the tuple key[0..n), added when new. Returns the id or TP_ENOMEM. */
+int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key);
+
+/* The key of tuple id (borrowed; valid until the next intern). */
+static inline const uint32_t *tp_tuples_key(const struct tp_tuples *t, size_t id)
+{
+    return t->keys + id * t->n;
+}
+
+void tp_tuples_release(struct tp_tuples *t);
+
+#endif

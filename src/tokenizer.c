@@ -1,0 +1,552 @@
+/*
+ * tokenizer.c - the push-style tokenizer (see tokenizer.h).
+ *
+ * One pass over the bytes. ASCII bytes are classified by a 256-entry table and
+ * letters are lowered as they are appended; other code points are decoded and
+ * classified with utf8proc_category. A joiner (hyphen, apostrophe, '.' or ',')
+ * cannot be judged until the next character is seen, so it is held as
+ * `pending` and resolved by the next step. Tokens are normalized only when they
+ * hold a byte >= 0x80, with utf8proc_decompose into a reused int32 buffer and
+ * utf8proc_reencode in place (never utf8proc_map, which mallocs per call).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "tempora.h"
+#include "tokenizer.h"
+
+enum cls {
+    C_OTHER,  /* punctuation or symbol that separates but does not break */
+    C_LETTER, /* L* */
+    C_MARK,   /* M*: continues a word */
+    C_DIGIT,  /* Nd */
+    C_HYPHEN, /* - U+2010 U+2011 */
+    C_APOS,   /* ' U+2019 U+02BC */
+    C_DIGSEP, /* . , : join digits, otherwise break */
+    C_BREAK,  /* ; : ! ? ( ) [ ] { } ... dashes */
+    C_SPACE,  /* blanks that keep a blank line blank */
+    C_NL,     /* line feed, U+2028 */
+    C_PARA,   /* U+2029: a blank line by itself */
+    C_SOFT    /* soft hyphen: invisible, ignored */
+};
+
+enum pend { P_NONE, P_HYPHEN, P_APOS, P_DIGSEP };
+
+struct tp_tokenizer {
+    struct tp_tokenizer_opts o;
+    tp_token_fn *fn;
+    void *ctx;
+    int utf8proc_opts;
+
+    char tok[TP_TOKEN_MAX + 32];
+    size_t tok_len;
+    int nonascii;
+    int overlong;
+    enum cls last; /* class of the last word character appended */
+    enum pend pending;
+    char pend_byte; /* the '.' or ',' of P_DIGSEP */
+
+    int brk;       /* a break was seen since the last token */
+    int nl_seen;   /* only blanks since the last line feed */
+    uint32_t seg;
+    uint64_t n_emitted;
+    uint64_t n_overlong;
+
+    unsigned char carry[4];
+    size_t carry_len;
+
+    utf8proc_int32_t *ubuf;
+    size_t ubuf_cap;
+};
+
+static unsigned char ascii_class[128];
+static unsigned char ascii_lower[128];
+
+static void init_tables(void)
+{
+    if (ascii_class['a'])
+        return;
+    for (int c = 0; c < 128; c++) {
+        unsigned char k = C_OTHER;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            k = C_LETTER;
+        else if (c >= '0' && c <= '9')
+            k = C_DIGIT;
+        ascii_lower[c] = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        ascii_class[c] = k;
+    }
+    ascii_class['-'] = C_HYPHEN;
+    ascii_class['\''] = C_APOS;
+    ascii_class['.'] = C_DIGSEP;
+    ascii_class[','] = C_DIGSEP;
+    const char *brk = ";:!?()[]{}";
+    for (const char *p = brk; *p; p++)
+        ascii_class[(unsigned char)*p] = C_BREAK;
+    ascii_class[' '] = C_SPACE;
+    ascii_class['\t'] = C_SPACE;
+    ascii_class['\r'] = C_SPACE;
+    ascii_class['\f'] = C_SPACE;
+    ascii_class['\v'] = C_SPACE;
+    ascii_class['\n'] = C_NL;
+}
+
+static enum cls classify(int32_t cp)
+{
+    switch (cp) {
+    case 0x2019:
+    case 0x02BC:
+        return C_APOS;
+    case 0x2010:
+    case 0x2011:
+        return C_HYPHEN;
+    case 0x2026: /* ... */
+    case 0x2013: /* en dash */
+    case 0x2014: /* em dash */
+        return C_BREAK;
+    case 0x00AD:
+        return C_SOFT;
+    case 0x2028:
+    case 0x0085:
+        return C_NL;
+    case 0x2029:
+        return C_PARA;
+    default:
+        break;
+    }
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return C_LETTER;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+        return C_MARK;
+    case UTF8PROC_CATEGORY_ND:
+        return C_DIGIT;
+    case UTF8PROC_CATEGORY_ZS:
+        return C_SPACE;
+    default:
+        return C_OTHER;
+    }
+}
+
+int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o,
+                     tp_token_fn *fn, void *ctx)
+{
+    init_tables();
+    struct tp_tokenizer *tk = calloc(1, sizeof(*tk));
+    if (!tk)
+        return TP_ENOMEM;
+    tk->o = *o;
+    tk->fn = fn;
+    tk->ctx = ctx;
+    tk->utf8proc_opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    if (o->nfkc)
+        tk->utf8proc_opts |= UTF8PROC_COMPAT;
+    if (!o->keep_case)
+        tk->utf8proc_opts |= UTF8PROC_CASEFOLD;
+    tk->ubuf_cap = 256;
+    tk->ubuf = malloc(tk->ubuf_cap * sizeof(*tk->ubuf));
+    if (!tk->ubuf) {
+        free(tk);
+        return TP_ENOMEM;
+    }
+    *out = tk;
+    return 0;
+}
+
+void tp_tokenizer_free(struct tp_tokenizer *tk)
+{
+    if (!tk)
+        return;
+    free(tk->ubuf);
+    free(tk);
+}
+
+void tp_tokenizer_reset(struct tp_tokenizer *tk)
+{
+    tk->tok_len = 0;
+    tk->nonascii = 0;
+    tk->overlong = 0;
+    tk->pending = P_NONE;
+    tk->brk = 0;
+    tk->nl_seen = 0;
+    tk->seg = 0;
+    tk->n_emitted = 0;
+    tk->carry_len = 0;
+}
+
+uint64_t tp_tokenizer_overlong(const struct tp_tokenizer *tk)
+{
+    return tk->n_overlong;
+}
+
+static inline void append(struct tp_tokenizer *tk, const char *b, size_t n)
+{
+    if (tk->tok_len + n > TP_TOKEN_MAX) {
+        tk->overlong = 1;
+        return;
+    }
+    memcpy(tk->tok + tk->tok_len, b, n);
+    tk->tok_len += n;
+}
+
+/* Normalize the pending token (NFC/NFKC, case fold) into ubuf; returns the
+ * byte length, or a negative value when utf8proc fails. */
+static long normalize(struct tp_tokenizer *tk)
+{
+    for (;;) {
+        utf8proc_ssize_t n =
+            utf8proc_decompose((const utf8proc_uint8_t *)tk->tok, (utf8proc_ssize_t)tk->tok_len,
+                               tk->ubuf, (utf8proc_ssize_t)tk->ubuf_cap, tk->utf8proc_opts);
+        if (n < 0)
+            return -1;
+        if ((size_t)n <= tk->ubuf_cap) {
+            /* reencode writes UTF-8 over the buffer; it needs room for 4 bytes a
+             * code point, which the int32 buffer always has. */
+            return utf8proc_reencode(tk->ubuf, n, tk->utf8proc_opts);
+        }
+        utf8proc_int32_t *nb = realloc(tk->ubuf, (size_t)n * 2 * sizeof(*nb));
+        if (!nb)
+            return TP_ENOMEM;
+        tk->ubuf = nb;
+        tk->ubuf_cap = (size_t)n * 2;
+    }
+}
+
+static int emit(struct tp_tokenizer *tk)
+{
+    if (tk->overlong) {
+        tk->n_overlong++;
+        tk->tok_len = 0;
+        tk->nonascii = 0;
+        tk->overlong = 0;
+        return 0;
+    }
+    if (tk->tok_len == 0)
+        return 0;
+    const char *s = tk->tok;
+    long n = (long)tk->tok_len;
+    if (tk->nonascii) {
+        n = normalize(tk);
+        if (n == TP_ENOMEM)
+            return TP_ENOMEM;
+        if (n < 0) {
+            /* Cannot happen on valid UTF-8; keep the raw bytes rather than lose
+             * the token. */
+            n = (long)tk->tok_len;
+        } else {
+            s = (const char *)tk->ubuf;
+        }
+    }
+    if (tk->brk && tk->n_emitted)
+        tk->seg++;
+    tk->brk = 0;
+    tk->n_emitted++;
+    tk->tok_len = 0;
+    tk->nonascii = 0;
+    return tk->fn(tk->ctx, s, (size_t)n, tk->seg);
+}
+
+static int is_apocope(const struct tp_tokenizer *tk)
+{
+    if (tk->tok_len != 2 || tk->overlong)
+        return 0;
+    char a = (char)ascii_lower[(unsigned char)tk->tok[0] & 0x7f];
+    char b = (char)ascii_lower[(unsigned char)tk->tok[1] & 0x7f];
+    if (((unsigned char)tk->tok[0] | (unsigned char)tk->tok[1]) & 0x80)
+        return 0;
+    return (a == 'p' && b == 'o') || (a == 'm' && b == 'o') || (a == 'b' && b == 'e') ||
+           (a == 'd' && b == 'e');
+}
+
+static inline int is_word(enum cls k)
+{
+    return k == C_LETTER || k == C_MARK || k == C_DIGIT;
+}
+
+/* Append one word character (its original bytes, lowered when ASCII). */
+static inline void append_word(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
+{
+    if (n == 1) {
+        char c = tk->o.keep_case ? b[0] : (char)ascii_lower[(unsigned char)b[0]];
+        append(tk, &c, 1);
+    } else {
+        tk->nonascii = 1;
+        append(tk, b, n);
+    }
+    if (k != C_MARK || (tk->tok_len == n && !tk->overlong))
+        tk->last = k == C_MARK ? C_LETTER : k;
+    tk->nl_seen = 0;
+}
+
+/* One code point of class k whose bytes are b[0..n). */
+static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
+{
+    int rc;
+    switch (tk->pending) {
+    case P_NONE:
+        break;
+    case P_HYPHEN:
+        tk->pending = P_NONE;
+        if (is_word(k)) {
+            append(tk, "-", 1);
+            append_word(tk, b, n, k);
+            return 0;
+        }
+        if ((rc = emit(tk)))
+            return rc;
+        break;
+    case P_APOS:
+        tk->pending = P_NONE;
+        if (k == C_LETTER) {
+            append(tk, "'", 1);
+            if (tk->o.elide && (rc = emit(tk)))
+                return rc;
+            append_word(tk, b, n, k);
+            return 0;
+        }
+        if (tk->o.apocope && is_apocope(tk))
+            append(tk, "'", 1);
+        if ((rc = emit(tk)))
+            return rc;
+        break;
+    case P_DIGSEP:
+        tk->pending = P_NONE;
+        if (k == C_DIGIT) {
+            append(tk, &tk->pend_byte, 1);
+            append_word(tk, b, n, k);
+            return 0;
+        }
+        if ((rc = emit(tk)))
+            return rc;
+        tk->brk = 1;
+        break;
+    }
+
+    int in_token = tk->tok_len > 0 || tk->overlong;
+    switch (k) {
+    case C_LETTER:
+    case C_DIGIT:
+    case C_MARK:
+        append_word(tk, b, n, k);
+        return 0;
+    case C_HYPHEN:
+        tk->nl_seen = 0;
+        if (in_token && !tk->o.split_hyphens) {
+            tk->pending = P_HYPHEN;
+            return 0;
+        }
+        return emit(tk);
+    case C_APOS:
+        tk->nl_seen = 0;
+        if (in_token && tk->last == C_LETTER) {
+            tk->pending = P_APOS;
+            return 0;
+        }
+        return emit(tk);
+    case C_DIGSEP:
+        tk->nl_seen = 0;
+        if (in_token && tk->last == C_DIGIT) {
+            tk->pending = P_DIGSEP;
+            tk->pend_byte = b[0];
+            return 0;
+        }
+        rc = emit(tk);
+        tk->brk = 1;
+        return rc;
+    case C_BREAK:
+        tk->nl_seen = 0;
+        rc = emit(tk);
+        tk->brk = 1;
+        return rc;
+    case C_NL:
+        rc = emit(tk);
+        if (tk->nl_seen)
+            tk->brk = 1;
+        tk->nl_seen = 1;
+        return rc;
+    case C_PARA:
+        rc = emit(tk);
+        tk->brk = 1;
+        return rc;
+    case C_SPACE:
+        return emit(tk);
+    case C_SOFT:
+        return 0;
+    case C_OTHER:
+        tk->nl_seen = 0;
+        return emit(tk);
+    }
+    return 0;
+}
+
+static size_t utf8_len(unsigned char lead)
+{
+    if (lead >= 0xF0 && lead <= 0xF7)
+        return 4;
+    if (lead >= 0xE0)
+        return lead <= 0xEF ? 3 : 1;
+    if (lead >= 0xC2)
+        return 2;
+    return 1;
+}
+
+/* Decode and step one non-ASCII code point at p (avail bytes). Returns bytes
+ * consumed, 0 when the sequence is incomplete, or a negative/callback value
+ * through *rc. */
+static size_t step_multi(struct tp_tokenizer *tk, const char *p, size_t avail, int *rc)
+{
+    utf8proc_int32_t cp;
+    size_t need = utf8_len((unsigned char)p[0]);
+    if (need > avail) {
+        /* Could be a sequence cut by the chunk boundary: check its prefix. */
+        for (size_t j = 1; j < avail; j++)
+            if (((unsigned char)p[j] & 0xC0) != 0x80)
+                goto invalid;
+        return 0;
+    }
+    utf8proc_ssize_t got = utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)need, &cp);
+    if (got < 0)
+        goto invalid;
+    *rc = step(tk, p, (size_t)got, classify(cp));
+    return (size_t)got;
+invalid:
+    *rc = step(tk, "\xEF\xBF\xBD", 3, C_OTHER);
+    return 1;
+}
+
+#if defined(__SSE2__)
+/* Mask of the ASCII letters among the 16 bytes at p; *lowered gets the bytes
+ * with A-Z lowered. Biased signed compares test a byte range in one step;
+ * bytes >= 0x80 never fall in it. */
+static inline unsigned letters16(const unsigned char *p, __m128i *lowered)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i x = _mm_add_epi8(_mm_or_si128(b, _mm_set1_epi8(0x20)), _mm_set1_epi8(128 - 'a'));
+    __m128i letter = _mm_cmplt_epi8(x, _mm_set1_epi8(-128 + 26));
+    __m128i upper = _mm_cmplt_epi8(_mm_add_epi8(b, _mm_set1_epi8(128 - 'A')),
+                                   _mm_set1_epi8(-128 + 26));
+    *lowered = _mm_or_si128(b, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(letter);
+}
+#endif
+
+/* Append the run of ASCII letters starting at s[i] (lowered unless keep_case)
+ * to the pending token; returns the index just after it. */
+static size_t letter_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i, size_t len)
+{
+    size_t j = i;
+#if defined(__SSE2__)
+    while (len - j >= 16) {
+        __m128i low;
+        unsigned m = ~letters16(s + j, &low) & 0xFFFFu;
+        size_t r = m ? (size_t)__builtin_ctz(m) : 16;
+        if (tk->tok_len + r > TP_TOKEN_MAX) {
+            tk->overlong = 1;
+        } else {
+            /* tok has 16 bytes of slack past TP_TOKEN_MAX for this store */
+            __m128i v = tk->o.keep_case ? _mm_loadu_si128((const __m128i *)(const void *)(s + j))
+                                        : low;
+            _mm_storeu_si128((__m128i *)(void *)(tk->tok + tk->tok_len), v);
+            tk->tok_len += r;
+        }
+        j += r;
+        if (r < 16)
+            goto done;
+    }
+#endif
+    {
+        size_t start = j;
+        while (j < len && s[j] < 0x80 && ascii_class[s[j]] == C_LETTER)
+            j++;
+        size_t run = j - start;
+        if (tk->tok_len + run > TP_TOKEN_MAX) {
+            tk->overlong = 1;
+        } else {
+            char *d = tk->tok + tk->tok_len;
+            for (size_t q = 0; q < run; q++)
+                d[q] = tk->o.keep_case ? (char)s[start + q] : (char)ascii_lower[s[start + q]];
+            tk->tok_len += run;
+        }
+    }
+#if defined(__SSE2__)
+done:
+#endif
+    tk->last = C_LETTER;
+    tk->nl_seen = 0;
+    return j;
+}
+
+int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
+{
+    size_t i = 0;
+    int rc = 0;
+    if (tk->carry_len) {
+        /* Complete the character cut by the previous chunk. */
+        size_t need = utf8_len(tk->carry[0]);
+        while (tk->carry_len < need && i < len)
+            tk->carry[tk->carry_len++] = (unsigned char)buf[i++];
+        if (tk->carry_len < need)
+            return 0;
+        size_t used = step_multi(tk, (const char *)tk->carry, tk->carry_len, &rc);
+        if (rc)
+            return rc;
+        /* An invalid lead consumed one byte: give the rest back to the stream. */
+        i -= tk->carry_len - used;
+        tk->carry_len = 0;
+    }
+    const unsigned char *s = (const unsigned char *)buf;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            enum cls k = ascii_class[c];
+            if (k == C_LETTER && tk->pending == P_NONE) {
+                i = letter_run(tk, s, i, len);
+                continue;
+            }
+            if (c == ' ' && tk->pending == P_NONE) {
+                /* The other hot path: a space after a word. */
+                if ((rc = emit(tk)))
+                    return rc;
+                i++;
+                continue;
+            }
+            if ((rc = step(tk, buf + i, 1, k)))
+                return rc;
+            i++;
+            continue;
+        }
+        size_t used = step_multi(tk, buf + i, len - i, &rc);
+        if (rc)
+            return rc;
+        if (used == 0) {
+            memcpy(tk->carry, buf + i, len - i);
+            tk->carry_len = len - i;
+            return 0;
+        }
+        i += used;
+    }
+    return 0;
+}
+
+int tp_tokenizer_finish(struct tp_tokenizer *tk)
+{
+    int rc;
+    if (tk->carry_len) {
+        tk->carry_len = 0;
+        if ((rc = step(tk, "\xEF\xBF\xBD", 3, C_OTHER)))
+            return rc;
+    }
+    if (tk->pending == P_APOS && tk->o.apocope && is_apocope(tk))
+        append(tk, "'", 1);
+    tk->pending = P_NONE;
+    return emit(tk);
+}

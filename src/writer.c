@@ -1,0 +1,319 @@
+/*
+ * writer.c - CSV output through temporary files (see writer.h).
+ *
+ * Live temporary files are registered in a fixed table so a signal handler
+ * can unlink them (unlink is async-signal-safe) and an interrupted run leaves
+ * earlier results untouched and no litter.
+ */
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "writer.h"
+
+struct tp_out {
+    FILE *f;
+    char *path;     /* final path, NULL for stdout */
+    char *tmp;      /* temporary path */
+    int flags;
+    char sep;
+    int n_cells;    /* cells written in the current row */
+    int failed;     /* a write failed */
+    int err_no;
+    int finished, published;
+    int slot;       /* index in the signal cleanup table, or -1 */
+    char *qbuf;     /* quoting buffer */
+    size_t qcap;
+};
+
+enum { MAX_LIVE = 64, MAX_PATH_LEN = 4096 };
+static char live_paths[MAX_LIVE][MAX_PATH_LEN];
+static volatile sig_atomic_t live_used[MAX_LIVE];
+
+static int live_add(const char *p)
+{
+    if (strlen(p) >= MAX_PATH_LEN)
+        return -1;
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (!live_used[i]) {
+            strcpy(live_paths[i], p);
+            live_used[i] = 1;
+            return i;
+        }
+    return -1;
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_used[i])
+            unlink(live_paths[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void tp_out_install_signal_cleanup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_error *err)
+{
+    struct tp_out *o = calloc(1, sizeof(*o));
+    if (!o)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    o->flags = flags;
+    o->sep = (flags & TP_OUT_EXCEL) ? ';' : ',';
+    o->slot = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+    } else {
+        const char *slash = strrchr(path, '/');
+        size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+        const char *base = slash ? slash + 1 : path;
+        size_t n = strlen(path) + 32;
+        o->path = strdup(path);
+        o->tmp = malloc(n);
+        if (!o->path || !o->tmp) {
+            tp_out_free(o);
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        }
+        snprintf(o->tmp, n, "%.*s.%s.tmp.XXXXXX", (int)dir_len, path, base);
+        int fd = mkstemp(o->tmp);
+        if (fd < 0) {
+            int e = errno;
+            free(o->tmp);
+            o->tmp = NULL;
+            tp_out_free(o);
+            return tp_error_set(err, TP_EIO, "%s: cannot create a file in its folder: %s", path,
+                                strerror(e));
+        }
+        o->slot = live_add(o->tmp);
+        /* mkstemp makes 0600 files; a table is an ordinary document. */
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, 0666 & ~um);
+        o->f = fdopen(fd, "w");
+        if (!o->f) {
+            close(fd);
+            tp_out_free(o);
+            return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
+        }
+    }
+    if ((flags & TP_OUT_EXCEL) && !(flags & TP_OUT_RAW))
+        fputs("\xEF\xBB\xBF", o->f);
+    *out = o;
+    return 0;
+}
+
+FILE *tp_out_file(struct tp_out *o)
+{
+    return o->f;
+}
+
+static void put(struct tp_out *o, const char *s, size_t n)
+{
+    if (n && fwrite(s, 1, n, o->f) != n && !o->failed) {
+        o->failed = 1;
+        o->err_no = errno;
+    }
+}
+
+static void cell_start(struct tp_out *o)
+{
+    if (o->n_cells++)
+        put(o, &o->sep, 1);
+}
+
+void tp_out_text(struct tp_out *o, const char *s, size_t len)
+{
+    cell_start(o);
+    int prefix = (o->flags & TP_OUT_EXCEL) && len &&
+                 strchr("=+-@\t\r", s[0]) != NULL;
+    int quote = len && (s[0] == ' ' || s[len - 1] == ' ');
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == o->sep || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        if (prefix)
+            put(o, "'", 1);
+        put(o, s, len);
+        return;
+    }
+    const char *src = s;
+    size_t src_len = len;
+    char *joined = NULL;
+    if (prefix) {
+        joined = malloc(len + 1);
+        if (!joined) {
+            o->failed = 1;
+            o->err_no = ENOMEM;
+            return;
+        }
+        joined[0] = '\'';
+        memcpy(joined + 1, s, len);
+        src = joined;
+        src_len = len + 1;
+    }
+    size_t need = csv_write(NULL, 0, src, src_len);
+    if (need > o->qcap) {
+        char *q = realloc(o->qbuf, need);
+        if (!q) {
+            free(joined);
+            o->failed = 1;
+            o->err_no = ENOMEM;
+            return;
+        }
+        o->qbuf = q;
+        o->qcap = need;
+    }
+    csv_write(o->qbuf, o->qcap, src, src_len);
+    put(o, o->qbuf, need);
+    free(joined);
+}
+
+void tp_out_str(struct tp_out *o, const char *s)
+{
+    tp_out_text(o, s ? s : "", s ? strlen(s) : 0);
+}
+
+void tp_out_header(struct tp_out *o, const char *names)
+{
+    const char *p = names;
+    for (;;) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        tp_out_text(o, p, n);
+        if (!c)
+            break;
+        p = c + 1;
+    }
+    tp_out_row_end(o);
+}
+
+void tp_out_u64(struct tp_out *o, uint64_t v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    cell_start(o);
+    put(o, buf, (size_t)n);
+}
+
+void tp_out_i64(struct tp_out *o, int64_t v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+    cell_start(o);
+    put(o, buf, (size_t)n);
+}
+
+size_t tp_format_double(double v, char *buf)
+{
+    if (!isfinite(v)) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if (v == 0)
+        v = 0; /* no "-0" */
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(buf, 32, "%.*g", prec, v);
+        if (prec == 17 || strtod(buf, NULL) == v)
+            break;
+    }
+    return (size_t)n;
+}
+
+void tp_out_double(struct tp_out *o, double v)
+{
+    char buf[40];
+    size_t n = tp_format_double(v, buf);
+    cell_start(o);
+    if (o->flags & TP_OUT_EXCEL) {
+        char *dot = strchr(buf, '.');
+        if (dot)
+            *dot = ',';
+    }
+    put(o, buf, n);
+}
+
+void tp_out_empty(struct tp_out *o)
+{
+    cell_start(o);
+}
+
+void tp_out_row_end(struct tp_out *o)
+{
+    put(o, "\n", 1);
+    o->n_cells = 0;
+}
+
+int tp_out_finish(struct tp_out *o, struct tp_error *err)
+{
+    const char *name = o->path ? o->path : "standard output";
+    if (o->finished)
+        return 0;
+    o->finished = 1;
+    if (fflush(o->f) != 0 && !o->failed) {
+        o->failed = 1;
+        o->err_no = errno;
+    }
+    if (ferror(o->f) && !o->failed) {
+        o->failed = 1;
+        o->err_no = EIO;
+    }
+    if (o->path) {
+        if (!o->failed && fsync(fileno(o->f)) != 0 && errno != EINVAL && errno != EROFS) {
+            o->failed = 1;
+            o->err_no = errno;
+        }
+        if (fclose(o->f) != 0 && !o->failed) {
+            o->failed = 1;
+            o->err_no = errno;
+        }
+        o->f = NULL;
+    }
+    if (o->failed)
+        return tp_error_set(err, TP_EIO, "%s: write failed: %s", name, strerror(o->err_no));
+    return 0;
+}
+
+int tp_out_publish(struct tp_out *o, struct tp_error *err)
+{
+    if (!o->path || o->published)
+        return 0;
+    if (rename(o->tmp, o->path) != 0)
+        return tp_error_set(err, TP_EIO, "%s: cannot rename into place: %s", o->path,
+                            strerror(errno));
+    o->published = 1;
+    if (o->slot >= 0)
+        live_used[o->slot] = 0;
+    return 0;
+}
+
+void tp_out_free(struct tp_out *o)
+{
+    if (!o)
+        return;
+    if (o->path && o->f)
+        fclose(o->f);
+    if (o->tmp && !o->published)
+        unlink(o->tmp);
+    if (o->slot >= 0)
+        live_used[o->slot] = 0;
+    free(o->path);
+    free(o->tmp);
+    free(o->qbuf);
+    free(o);
+}

@@ -1,0 +1,225 @@
+"""freq.csv against a frequency list recomputed in Python from `tempora tokens`.
+
+Every expected number here comes from tempora's token stream (or from the hand
+computation in a comment), never from one of its report tables.
+"""
+import math
+import os
+import unittest
+from collections import Counter
+
+import common as c
+
+
+def expected_freq(stream, sw, n=1, min_length=0):
+    """Rows SPEC wants for freq: {term: (count, per_million, doc_freq, dp)}, in
+    report order (count desc, term bytewise). N = every token; DP over every
+    document (a document where the term is absent contributes s_i)."""
+    N = len(stream)
+    docs = c.doc_segments(stream)
+    sizes = {d: sum(len(s) for s in segs) for d, segs in docs.items()}
+    per_doc = {d: Counter(" ".join(g) for g in c.ngrams_of(segs, n)) for d, segs in docs.items()}
+    total = Counter()
+    for cnt in per_doc.values():
+        total.update(cnt)
+    rows = []
+    for term, count in total.items():
+        words = term.split(" ")
+        if any(c.is_stop(w, sw) for w in words):
+            continue
+        if n == 1 and len(term) < min_length:
+            continue
+        dp = 0.5 * math.fsum(abs(per_doc[d][term] / count - sizes[d] / N) for d in docs)
+        df = sum(1 for d in docs if per_doc[d][term] > 0)
+        rows.append((term, count, count / N * 1e6, df, dp))
+    rows.sort(key=lambda r: (-r[1], c.bkey(r[0])))
+    return rows
+
+
+class FreqCase(unittest.TestCase):
+    def check(self, got, want):
+        self.assertEqual([r["term"] for r in got], [w[0] for w in want],
+                         "reported terms / order differ from the recomputed list")
+        for i, (g, w) in enumerate(zip(got, want), 1):
+            term, count, pm, df, dp = w
+            self.assertEqual(int(g["rank"]), i, term)
+            self.assertEqual(int(g["count"]), count, term)
+            self.assertTrue(c.rel_close(g["per_million"], pm), (term, g["per_million"], pm))
+            self.assertEqual(int(g["doc_freq"]), df, term)
+            self.assertTrue(c.rel_close(g["dp"], dp), (term, g["dp"], dp))
+
+    def run_case(self, inputs, opts, sw, n=1, min_length=0):
+        stream = c.tokens(*inputs, *opts)
+        args = ["freq", *inputs, *opts]
+        if n != 1:
+            args += ["--ngram", str(n)]
+        if min_length:
+            args += ["--min-length", str(min_length)]
+        got = c.table(*args)
+        want = expected_freq(stream, sw, n, min_length)
+        self.assertGreater(len(want), 0)
+        self.check(got, want)
+        return got, want
+
+
+class TestHandMade(FreqCase):
+    """Three small documents plus an empty one, no stopwords (--lang none).
+
+    a.txt "alpha beta alpha"             3 tokens  s = 3/10 = 0.3
+    b.txt "alpha gamma"                  2 tokens  s = 0.2
+    c.txt "beta beta gamma delta gamma"  5 tokens  s = 0.5
+    d.txt "..."                          0 tokens  s = 0 (changes nothing)
+    N = 10.
+    alpha: 3, v = (2/3, 1/3, 0): |v-s| = 0.36667 + 0.13333 + 0.5     = 1.0 -> DP 0.5
+    beta:  3, v = (1/3, 0, 2/3): |v-s| = 0.03333 + 0.2 + 0.16667     = 0.4 -> DP 0.2
+    gamma: 3, v = (0, 1/3, 2/3): |v-s| = 0.3 + 0.13333 + 0.16667     = 0.6 -> DP 0.3
+    delta: 1, v = (0, 0, 1):     |v-s| = 0.3 + 0.2 + 0.5             = 1.0 -> DP 0.5
+    per_million = count / 10 * 1e6; ties (count 3) bytewise: alpha, beta, gamma.
+    """
+
+    HAND = [("alpha", 3, 300000.0, 2, 0.5), ("beta", 3, 300000.0, 2, 0.2),
+            ("gamma", 3, 300000.0, 2, 0.3), ("delta", 1, 100000.0, 1, 0.5)]
+
+    def setUp(self):
+        self.dir = c.write_files(c.tmpdir(), {
+            "a.txt": "alpha beta alpha\n",
+            "b.txt": "alpha gamma\n",
+            "c.txt": "beta beta gamma delta gamma\n",
+            "d.txt": "...\n",
+        })
+
+    def tearDown(self):
+        c.rmtree(self.dir)
+
+    def test_hand_computed_dp(self):
+        got = c.table("freq", "--lang", "none", self.dir)
+        self.check(got, self.HAND)
+
+    def test_recomputed_matches_hand(self):
+        # The Python recomputation itself agrees with the hand computation.
+        stream = c.tokens("--lang", "none", self.dir)
+        want = expected_freq(stream, frozenset())
+        self.assertEqual([w[0] for w in want], [h[0] for h in self.HAND])
+        for w, h in zip(want, self.HAND):
+            self.assertEqual(w[1], h[1])
+            self.assertEqual(w[3], h[3])
+            self.assertTrue(c.rel_close(w[4], h[4]), (w, h))
+
+    def test_top(self):
+        got = c.table("freq", "--lang", "none", "--top", "2", self.dir)
+        self.check(got, self.HAND[:2])
+
+
+class TestNgramsHandMade(FreqCase):
+    """Segments: '.' ',' and a blank line break adjacency; so does a document end.
+
+    x.txt: "alpha beta gamma. beta gamma, delta\n\nalpha beta"
+      segments [alpha beta gamma] [beta gamma] [delta] [alpha beta]
+    y.txt: "gamma alpha beta"   (a new document: no pair 'beta gamma' across files)
+    bigrams: alpha beta 3, beta gamma 2, gamma alpha 1   N = 8 + 3 = 11
+    trigrams: alpha beta gamma 1, gamma alpha beta 1
+    with the extra stopword 'gamma' (--stopwords): only 'alpha beta' is left.
+    """
+
+    def setUp(self):
+        self.dir = c.write_files(c.tmpdir(), {
+            "x.txt": "alpha beta gamma. beta gamma, delta\n\nalpha beta\n",
+            "y.txt": "gamma alpha beta\n",
+            "stop.txt": "gamma\n",
+        })
+        self.inputs = [os.path.join(self.dir, "x.txt"), os.path.join(self.dir, "y.txt")]
+
+    def tearDown(self):
+        c.rmtree(self.dir)
+
+    def test_bigrams_by_hand(self):
+        got = c.table("freq", "--lang", "none", "--ngram", "2", *self.inputs)
+        self.assertEqual([(r["term"], int(r["count"])) for r in got],
+                         [("alpha beta", 3), ("beta gamma", 2), ("gamma alpha", 1)])
+        self.assertTrue(c.rel_close(got[0]["per_million"], 3 / 11 * 1e6))
+
+    def test_trigrams_by_hand(self):
+        got = c.table("freq", "--lang", "none", "--ngram", "3", *self.inputs)
+        self.assertEqual([(r["term"], int(r["count"])) for r in got],
+                         [("alpha beta gamma", 1), ("gamma alpha beta", 1)])
+
+    def test_bigram_stopword_any_word(self):
+        sw_file = os.path.join(self.dir, "stop.txt")
+        got = c.table("freq", "--lang", "none", "--stopwords", sw_file, "--ngram", "2",
+                      *self.inputs)
+        self.assertEqual([(r["term"], int(r["count"])) for r in got], [("alpha beta", 3)])
+        # N still counts the stopword tokens: 3 / 11.
+        self.assertTrue(c.rel_close(got[0]["per_million"], 3 / 11 * 1e6))
+
+    def test_recomputed(self):
+        for n in (2, 3):
+            self.run_case(self.inputs, ["--lang", "none"], frozenset(), n=n)
+
+
+class TestMinLengthHandMade(FreqCase):
+    """--min-length counts characters (code points), not bytes: 'città' has 5
+    characters and 6 bytes, so --min-length 6 drops it; 'abcdef' (6) stays.
+    N (per_million) still counts the dropped tokens: 4 tokens -> 250000 each."""
+
+    def test_code_points(self):
+        d = c.write_files(c.tmpdir(), {"m.txt": "città abcde abcdef abcdefg\n"})
+        try:
+            got = c.table("freq", "--lang", "none", "--min-length", "6", d)
+            self.assertEqual(sorted(r["term"] for r in got), ["abcdef", "abcdefg"])
+            for r in got:
+                self.assertTrue(c.rel_close(r["per_million"], 250000.0))
+        finally:
+            c.rmtree(d)
+
+
+@unittest.skipUnless(c.seeds_available(), "seeds folder absent")
+class TestSeeds(FreqCase):
+    # Default settings: --lang auto must pick Italian on the seeds.
+    def test_unigrams(self):
+        self.run_case([c.SEEDS], [], c.stopword_set("it"))
+
+    def test_bigrams(self):
+        self.run_case([c.SEEDS], [], c.stopword_set("it"), n=2)
+
+    def test_trigrams(self):
+        self.run_case([c.SEEDS], [], c.stopword_set("it"), n=3)
+
+    def test_min_length(self):
+        self.run_case([c.SEEDS], [], c.stopword_set("it"), min_length=6)
+
+    def test_no_stopwords(self):
+        self.run_case([c.SEEDS], ["--no-stopwords"], frozenset())
+
+    def test_stopwords_counted_in_N(self):
+        stream = c.tokens(c.SEEDS)
+        sw = c.stopword_set("it")
+        n_stop = sum(1 for _, _, t in stream if c.is_stop(t, sw))
+        self.assertGreater(n_stop, 0)
+        got = c.table("freq", c.SEEDS)
+        top = got[0]
+        self.assertTrue(c.rel_close(top["per_million"], int(top["count"]) / len(stream) * 1e6))
+
+
+class TestCorpus(FreqCase):
+    OPTS = ["--lang", "it"]
+
+    def test_unigrams(self):
+        self.run_case([c.CORPUS], self.OPTS, c.stopword_set("it"))
+
+    def test_bigrams(self):
+        self.run_case([c.CORPUS], self.OPTS, c.stopword_set("it"), n=2)
+
+    def test_trigrams(self):
+        self.run_case([c.CORPUS], self.OPTS, c.stopword_set("it"), n=3)
+
+    def test_min_length(self):
+        self.run_case([c.CORPUS], self.OPTS, c.stopword_set("it"), min_length=5)
+
+    def test_english_subset(self):
+        en = os.path.join(c.CORPUS, "en")
+        self.run_case([en], ["--lang", "en"], c.stopword_set("en"))
+        self.run_case([en], ["--lang", "en"], c.stopword_set("en"), n=2)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,269 @@
+/*
+ * test_counts.c - the counters: totals, document frequencies, the spill of
+ * per-document counts, n-grams and pairs inside segments, listed terms, Heaps
+ * checkpoints, and that two corpora counted apart merge into exactly what one
+ * corpus counting everything gives. Expected numbers are counted by hand.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "counts.h"
+
+/* Feed "w w w | w w" : words separated by spaces, '|' starts a new segment. */
+static void doc(struct tp_corpus *c, const char *id, const char *text)
+{
+    struct tp_date d = {0, 0, 0, TP_PREC_NONE};
+    struct tp_error err;
+    cr_assert_eq(tp_corpus_begin(c, id, &d, 0), 0);
+    uint32_t seg = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (*p == '|') {
+            seg++;
+            p++;
+            continue;
+        }
+        const char *s = p;
+        while (*p && *p != ' ' && *p != '|')
+            p++;
+        if (p > s)
+            cr_assert_eq(tp_corpus_token(c, s, (size_t)(p - s), seg), 0);
+    }
+    cr_assert_eq(tp_corpus_end(c, &err), 0, "%s", err.msg);
+}
+
+static uint32_t id(const struct tp_corpus *c, const char *w)
+{
+    int64_t i = tp_table_find(&c->terms, w, strlen(w));
+    cr_assert(i >= 0, "no term %s", w);
+    return (uint32_t)i;
+}
+
+static uint64_t pair(const struct tp_corpus *c, const char *a, const char *b)
+{
+    for (size_t p = 0; p < c->pairs.n_items; p++) {
+        const uint32_t *k = tp_tuples_key(&c->pairs, p);
+        if (k[0] == id(c, a) && k[1] == id(c, b))
+            return c->pair_count[p];
+    }
+    return 0;
+}
+
+static void init(struct tp_corpus *c, int spill, unsigned ngram, unsigned window)
+{
+    struct tp_error err;
+    struct tp_count_opts o = {.spill = spill, .ngram = ngram, .window = window};
+    cr_assert_eq(tp_corpus_init(c, &o, &err), 0);
+}
+
+Test(counts, totals_df_and_occ_tokens)
+{
+    struct tp_corpus c;
+    init(&c, 1, 1, 0);
+    doc(&c, "d1", "a b a");
+    doc(&c, "d2", "b c");
+    doc(&c, "d3", "");
+    cr_expect_eq(c.n_tokens, 5);
+    cr_expect_eq(c.n_docs, 3);
+    cr_expect_eq(c.uni.total[id(&c, "a")], 2);
+    cr_expect_eq(c.uni.df[id(&c, "b")], 2);
+    /* documents containing b have 3 + 2 tokens */
+    cr_expect_eq(c.uni.occ_tokens[id(&c, "b")], 5);
+    cr_expect_eq(c.docs[0].n_tokens, 3);
+    cr_expect_eq(c.docs[2].n_tokens, 0);
+    tp_corpus_release(&c);
+}
+
+Test(counts, spill_holds_each_document)
+{
+    struct tp_corpus c;
+    struct tp_error err;
+    init(&c, 1, 1, 0);
+    doc(&c, "d1", "a b a");
+    doc(&c, "d2", "");
+    doc(&c, "d3", "c");
+    cr_assert_eq(tp_counter_rewind(&c.uni, &err), 0);
+    const uint32_t *ids;
+    const uint64_t *cnt;
+    size_t n;
+    cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_expect_eq(n, 2);
+    cr_expect_eq(ids[0], id(&c, "a"));
+    cr_expect_eq(cnt[0], 2);
+    cr_expect_eq(cnt[1], 1);
+    cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_expect_eq(n, 0);
+    cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_expect_eq(n, 1);
+    cr_expect_neq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    tp_corpus_release(&c);
+}
+
+Test(counts, pairs_stay_inside_segments_and_documents)
+{
+    struct tp_corpus c;
+    init(&c, 0, 1, 1);
+    doc(&c, "d1", "a b | c a b");
+    doc(&c, "d2", "b c");
+    cr_expect_eq(pair(&c, "a", "b"), 2);
+    cr_expect_eq(pair(&c, "b", "c"), 1); /* only in d2: "a b | c" breaks */
+    cr_expect_eq(pair(&c, "c", "a"), 1);
+    cr_expect_eq(pair(&c, "b", "b"), 0); /* d1's last b and d2's first b */
+    tp_corpus_release(&c);
+}
+
+Test(counts, window_pairs)
+{
+    struct tp_corpus c;
+    init(&c, 0, 1, 2);
+    doc(&c, "d1", "a b c a");
+    /* within 2 to the right: a-b a-c b-c b-a c-a */
+    cr_expect_eq(pair(&c, "a", "b"), 1);
+    cr_expect_eq(pair(&c, "a", "c"), 1);
+    cr_expect_eq(pair(&c, "b", "a"), 1);
+    cr_expect_eq(pair(&c, "a", "a"), 0); /* distance 3 */
+    tp_corpus_release(&c);
+}
+
+Test(counts, ngrams_with_df)
+{
+    struct tp_corpus c;
+    init(&c, 1, 3, 0);
+    doc(&c, "d1", "a b c a b c | a b c");
+    doc(&c, "d2", "a b | c");
+    cr_expect_eq(c.ngrams.n_items, 3); /* abc bca cab */
+    uint32_t abc[3] = {id(&c, "a"), id(&c, "b"), id(&c, "c")};
+    int64_t g = -1;
+    for (size_t i = 0; i < c.ngrams.n_items; i++)
+        if (memcmp(tp_tuples_key(&c.ngrams, i), abc, sizeof(abc)) == 0)
+            g = (int64_t)i;
+    cr_assert(g >= 0);
+    cr_expect_eq(c.ng.total[g], 3);
+    cr_expect_eq(c.ng.df[g], 1);
+    tp_corpus_release(&c);
+}
+
+Test(counts, listed_terms_match_adjacent_tokens)
+{
+    struct tp_corpus c;
+    struct tp_error err;
+    init(&c, 0, 1, 0);
+    const char *t1[] = {"intelligenza", "artificiale"};
+    size_t l1[] = {12, 11};
+    const char *t2[] = {"ia"};
+    size_t l2[] = {2};
+    cr_assert_eq(tp_corpus_add_match(&c, t1, l1, 2), 0);
+    cr_assert_eq(tp_corpus_add_match(&c, t2, l2, 1), 0);
+    doc(&c, "d1", "intelligenza artificiale e ia | intelligenza | artificiale");
+    doc(&c, "d2", "nulla");
+    doc(&c, "d3", "intelligenza artificiale intelligenza artificiale");
+    (void)err;
+    cr_expect_eq(c.docs[0].n_match, 2);
+    cr_expect_eq(c.match_term[c.docs[0].match_off], 0);
+    cr_expect_eq(c.match_cnt[c.docs[0].match_off], 1);
+    cr_expect_eq(c.match_cnt[c.docs[0].match_off + 1], 1);
+    cr_expect_eq(c.docs[1].n_match, 0);
+    cr_expect_eq(c.docs[2].n_match, 1);
+    cr_expect_eq(c.match_cnt[c.docs[2].match_off], 2);
+    /* registered terms are not types until they occur */
+    tp_corpus_release(&c);
+}
+
+Test(counts, heaps_checkpoints)
+{
+    struct tp_corpus c;
+    init(&c, 0, 1, 0);
+    doc(&c, "d1", "a b a c d a e");
+    /* first occurrences at 0 1 3 4 6; N = 7: V(1)=1 V(2)=2 V(4)=3 V(7)=5 */
+    uint64_t n[TP_HEAPS_MAX], v[TP_HEAPS_MAX];
+    size_t k = tp_corpus_heaps(&c, n, v);
+    cr_assert_eq(k, 4);
+    uint64_t wn[] = {1, 2, 4, 7}, wv[] = {1, 2, 3, 5};
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_eq(n[i], wn[i]);
+        cr_expect_eq(v[i], wv[i]);
+    }
+    tp_corpus_release(&c);
+}
+
+/* Everything a report reads, compared between two corpora by term bytes. */
+static void expect_same(struct tp_corpus *x, struct tp_corpus *y)
+{
+    struct tp_error err;
+    cr_expect_eq(x->n_tokens, y->n_tokens);
+    cr_expect_eq(x->n_docs, y->n_docs);
+    cr_expect_eq(x->n_types, y->n_types);
+    for (size_t i = 0; i < x->terms.n; i++) {
+        const struct tp_term *t = &x->terms.terms[i];
+        int64_t j = tp_table_find(&y->terms, t->bytes, t->len);
+        cr_assert(j >= 0);
+        cr_expect_eq(x->uni.total[i], y->uni.total[j], "%s", t->bytes);
+        cr_expect_eq(x->uni.df[i], y->uni.df[j]);
+        cr_expect_eq(x->uni.occ_tokens[i], y->uni.occ_tokens[j]);
+        cr_expect_eq(x->uni.first[i], y->uni.first[j]);
+    }
+    cr_expect_eq(x->pairs.n_items, y->pairs.n_items);
+    uint64_t sx = 0, sy = 0;
+    for (size_t p = 0; p < x->pairs.n_items; p++)
+        sx += x->pair_count[p];
+    for (size_t p = 0; p < y->pairs.n_items; p++)
+        sy += y->pair_count[p];
+    cr_expect_eq(sx, sy);
+    cr_assert_eq(tp_counter_rewind(&x->uni, &err), 0);
+    cr_assert_eq(tp_counter_rewind(&y->uni, &err), 0);
+    for (size_t d = 0; d < x->n_docs; d++) {
+        cr_expect_str_eq(x->docs[d].id, y->docs[d].id);
+        cr_expect_eq(x->docs[d].n_tokens, y->docs[d].n_tokens);
+        const uint32_t *ix, *iy;
+        const uint64_t *cx, *cy;
+        size_t nx, ny;
+        cr_assert_eq(tp_counter_next(&x->uni, &ix, &cx, &nx, &err), 0);
+        uint64_t sumx = 0;
+        for (size_t j = 0; j < nx; j++)
+            sumx += cx[j];
+        char first[64];
+        snprintf(first, sizeof(first), "%s", nx ? x->terms.terms[ix[0]].bytes : "");
+        cr_assert_eq(tp_counter_next(&y->uni, &iy, &cy, &ny, &err), 0);
+        uint64_t sumy = 0;
+        for (size_t j = 0; j < ny; j++)
+            sumy += cy[j];
+        cr_expect_eq(nx, ny);
+        cr_expect_eq(sumx, sumy);
+        if (nx)
+            cr_expect_str_eq(first, y->terms.terms[iy[0]].bytes);
+    }
+}
+
+Test(counts, merge_equals_counting_everything)
+{
+    static const char *docs[][2] = {
+        {"d1", "la casa | la casa bianca"}, {"d2", "una casa nuova"}, {"d3", ""},
+        {"d4", "bianca la neve la casa"},   {"d5", "nuova neve"},
+    };
+    struct tp_corpus all, a, b;
+    struct tp_error err;
+    init(&all, 1, 1, 2);
+    init(&a, 1, 1, 2);
+    init(&b, 1, 1, 2);
+    for (int i = 0; i < 5; i++)
+        doc(&all, docs[i][0], docs[i][1]);
+    for (int i = 0; i < 2; i++)
+        doc(&a, docs[i][0], docs[i][1]);
+    for (int i = 2; i < 5; i++)
+        doc(&b, docs[i][0], docs[i][1]);
+    cr_assert_eq(tp_corpus_merge(&a, &b, &err), 0, "%s", err.msg);
+    expect_same(&all, &a);
+    cr_expect_eq(pair(&a, "la", "casa"), pair(&all, "la", "casa"));
+    cr_expect_eq(pair(&a, "la", "casa"), 3);
+    cr_expect_eq(pair(&a, "neve", "la"), 1);
+    uint64_t n1[TP_HEAPS_MAX], v1[TP_HEAPS_MAX], n2[TP_HEAPS_MAX], v2[TP_HEAPS_MAX];
+    size_t k1 = tp_corpus_heaps(&all, n1, v1), k2 = tp_corpus_heaps(&a, n2, v2);
+    cr_assert_eq(k1, k2);
+    for (size_t i = 0; i < k1; i++)
+        cr_expect_eq(v1[i], v2[i]);
+    tp_corpus_release(&all);
+    tp_corpus_release(&a);
+    tp_corpus_release(&b);
+}

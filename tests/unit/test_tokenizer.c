@@ -1,0 +1,205 @@
+/*
+ * test_tokenizer.c - the token rules of SPEC "Tokens", one behaviour a test.
+ * Expected token lists are written by hand from the rules.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tokenizer.h"
+
+struct got {
+    char buf[4096];
+    size_t len;
+    int n;
+};
+
+/* Collect tokens as "tok@seg|tok@seg|..." */
+static int collect(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct got *g = ctx;
+    g->len += (size_t)snprintf(g->buf + g->len, sizeof(g->buf) - g->len, "%s%.*s@%u",
+                               g->n++ ? "|" : "", (int)len, tok, seg);
+    return 0;
+}
+
+static const char *run_opts(const char *text, struct tp_tokenizer_opts o, size_t chunk)
+{
+    static struct got g;
+    struct tp_tokenizer *tk;
+    memset(&g, 0, sizeof(g));
+    cr_assert_eq(tp_tokenizer_new(&tk, &o, collect, &g), 0);
+    size_t n = strlen(text);
+    if (!chunk)
+        chunk = n ? n : 1;
+    for (size_t i = 0; i < n; i += chunk)
+        cr_assert_eq(tp_tokenizer_feed(tk, text + i, n - i < chunk ? n - i : chunk), 0);
+    cr_assert_eq(tp_tokenizer_finish(tk), 0);
+    tp_tokenizer_free(tk);
+    return g.buf;
+}
+
+static const struct tp_tokenizer_opts IT = {.elide = 1, .apocope = 1};
+static const struct tp_tokenizer_opts EN = {0};
+
+#define EXPECT(text, opts, want) cr_expect_str_eq(run_opts(text, opts, 0), want)
+
+Test(tokenizer, ascii_words_are_lowered)
+{
+    EXPECT("Il Presidente RUSSO", IT, "il@0|presidente@0|russo@0");
+}
+
+Test(tokenizer, full_case_folding_and_nfc)
+{
+    /* ß folds to ss (full folding); e + U+0301 composes to é (NFC) */
+    EXPECT("Straße Caf\x65\xCC\x81", EN, "strasse@0|caf\xC3\xA9@0");
+}
+
+Test(tokenizer, keep_case)
+{
+    struct tp_tokenizer_opts o = EN;
+    o.keep_case = 1;
+    EXPECT("Roma ROMA", o, "Roma@0|ROMA@0");
+}
+
+Test(tokenizer, nfkc_expands_ligature)
+{
+    /* case folding alone also maps U+FB01 to "fi" (CaseFolding.txt, status F),
+     * so compare with case kept */
+    struct tp_tokenizer_opts o = EN;
+    o.keep_case = 1;
+    EXPECT("\xEF\xAC\x81ne", o, "\xEF\xAC\x81ne@0");
+    o.nfkc = 1;
+    EXPECT("\xEF\xAC\x81ne", o, "fine@0");
+}
+
+Test(tokenizer, elision_splits_after_apostrophe)
+{
+    /* l’Ucraina, dell’incontro, un’ampia, c’è (U+2019) */
+    EXPECT("l\xE2\x80\x99Ucraina dell\xE2\x80\x99incontro un\xE2\x80\x99" "ampia c\xE2\x80\x99\xC3\xA8",
+           IT, "l'@0|ucraina@0|dell'@0|incontro@0|un'@0|ampia@0|c'@0|\xC3\xA8@0");
+}
+
+Test(tokenizer, english_keeps_word_whole)
+{
+    EXPECT("Don\xE2\x80\x99t don't", EN, "don't@0|don't@0");
+}
+
+Test(tokenizer, modifier_letter_apostrophe_is_an_apostrophe)
+{
+    /* U+02BC is Lm (a letter) but acts as an apostrophe between letters */
+    EXPECT("l\xCA\xBC" "acqua", IT, "l'@0|acqua@0");
+}
+
+Test(tokenizer, apocope_keeps_apostrophe)
+{
+    EXPECT("un po\xE2\x80\x99 di tempo, un po'", IT, "un@0|po'@0|di@0|tempo@0|un@1|po'@1");
+}
+
+Test(tokenizer, apostrophe_not_between_letters_is_punctuation)
+{
+    EXPECT("'ciao' l'8", IT, "ciao@0|l@0|8@0");
+}
+
+Test(tokenizer, hyphen_joins_word_characters)
+{
+    EXPECT("Novo-Ogarevo russo\xE2\x80\x90" "cinese 3-2 fine- -inizio", EN,
+           "novo-ogarevo@0|russo-cinese@0|3-2@0|fine@0|inizio@0");
+}
+
+Test(tokenizer, split_hyphens)
+{
+    struct tp_tokenizer_opts o = EN;
+    o.split_hyphens = 1;
+    EXPECT("Novo-Ogarevo", o, "novo@0|ogarevo@0");
+}
+
+Test(tokenizer, digit_separators_join_digits_only)
+{
+    /* 1.5 and 1,000 and 2,3% join; "2022. Poi" ends a segment; 47° is 47 */
+    EXPECT("1.5 1,000 2,3% nel 2022. Poi 47\xC2\xB0 presidente", EN,
+           "1.5@0|1,000@0|2,3@0|nel@0|2022@0|poi@1|47@1|presidente@1");
+}
+
+Test(tokenizer, breaks_start_segments)
+{
+    EXPECT("a. b, c; d: e! f? g\xE2\x80\xA6 h \xE2\x80\x93 i \xE2\x80\x94 j (k) [l] {m} n", EN,
+           "a@0|b@1|c@2|d@3|e@4|f@5|g@6|h@7|i@8|j@9|k@10|l@11|m@12|n@13");
+}
+
+Test(tokenizer, quotes_do_not_break)
+{
+    EXPECT("un \xE2\x80\x9C" "caro amico\xE2\x80\x9D oggi \"detto\" \xC2\xAB" "bene\xC2\xBB", EN,
+           "un@0|caro@0|amico@0|oggi@0|detto@0|bene@0");
+}
+
+Test(tokenizer, blank_line_breaks_single_newline_does_not)
+{
+    EXPECT("uno\ndue\n\ntre\r\n \r\nquattro\n  \t\ncinque", EN,
+           "uno@0|due@0|tre@1|quattro@2|cinque@3");
+}
+
+Test(tokenizer, several_breaks_make_one_segment_step)
+{
+    EXPECT("uno... due", EN, "uno@0|due@1");
+}
+
+Test(tokenizer, marks_and_digits_are_word_characters)
+{
+    /* Devanagari with a vowel sign (Mc), Arabic-Indic digits (Nd) */
+    EXPECT("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80 "
+           "\xD9\xA1\xD9\xA2",
+           EN, "\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80@0|"
+               "\xD9\xA1\xD9\xA2@0");
+}
+
+Test(tokenizer, soft_hyphen_is_invisible)
+{
+    EXPECT("poli\xC2\xADtica", EN, "politica@0");
+}
+
+Test(tokenizer, replacement_character_separates)
+{
+    EXPECT("ab\xEF\xBF\xBD" "cd", EN, "ab@0|cd@0");
+}
+
+Test(tokenizer, chunk_boundaries_do_not_change_tokens)
+{
+    const char *text = "L\xE2\x80\x99Italia \xC3\xA8 Novo-Ogarevo, 1.500 po\xE2\x80\x99 citt\xC3\xA0.\n\nFine "
+                       "averyveryverylongwordthatspansmanysixteenbyteblocks ok";
+    char whole[4096];
+    snprintf(whole, sizeof(whole), "%s", run_opts(text, IT, 0));
+    for (size_t chunk = 1; chunk < 20; chunk++)
+        cr_expect_str_eq(run_opts(text, IT, chunk), whole, "chunk size %zu", chunk);
+}
+
+Test(tokenizer, overlong_runs_are_dropped_and_counted)
+{
+    static char text[3 * TP_TOKEN_MAX];
+    memset(text, 'a', 2 * TP_TOKEN_MAX);
+    strcpy(text + 2 * TP_TOKEN_MAX, " ok");
+    struct got g;
+    memset(&g, 0, sizeof(g));
+    struct tp_tokenizer *tk;
+    cr_assert_eq(tp_tokenizer_new(&tk, &EN, collect, &g), 0);
+    tp_tokenizer_feed(tk, text, strlen(text));
+    tp_tokenizer_finish(tk);
+    cr_expect_str_eq(g.buf, "ok@0");
+    cr_expect_eq(tp_tokenizer_overlong(tk), 1);
+    tp_tokenizer_free(tk);
+}
+
+Test(tokenizer, reset_starts_a_new_document)
+{
+    struct got g;
+    memset(&g, 0, sizeof(g));
+    struct tp_tokenizer *tk;
+    cr_assert_eq(tp_tokenizer_new(&tk, &EN, collect, &g), 0);
+    tp_tokenizer_feed(tk, "a. b", 4);
+    tp_tokenizer_finish(tk);
+    tp_tokenizer_reset(tk);
+    tp_tokenizer_feed(tk, "c", 1);
+    tp_tokenizer_finish(tk);
+    cr_expect_str_eq(g.buf, "a@0|b@1|c@0");
+    tp_tokenizer_free(tk);
+}

@@ -1,0 +1,159 @@
+/*
+ * test_writer.c - CSV cells, number formatting, the --excel dialect, and
+ * all-or-nothing files (temporary + rename, write errors reported).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "writer.h"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/tp-writer-XXXXXX");
+    cr_assert(mkdtemp(dir));
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int count_entries(const char *d)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", d);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    cr_assert(fscanf(p, "%d", &n) == 1);
+    pclose(p);
+    return n;
+}
+
+Test(writer, shortest_round_trip_doubles)
+{
+    char buf[40];
+    struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.1, "0.1"},       {1.0 / 3, "0.3333333333333333"}, {1e6, "1000000"},
+        {-2.5, "-2.5"},     {1e-300, "1e-300"}, {0.0, "0"},
+        {-0.0, "0"},        {123456789.125, "123456789.125"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tp_format_double(cases[i].v, buf);
+        cr_expect_str_eq(buf, cases[i].want);
+        cr_expect_eq(strtod(buf, NULL), cases[i].v);
+    }
+    cr_expect_eq(tp_format_double(NAN, buf), 0);
+    cr_expect_eq(tp_format_double(INFINITY, buf), 0);
+}
+
+Test(writer, quoting_only_when_needed_and_atomic_publish)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/t.csv", dir);
+    struct tp_out *o;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
+    tp_out_header(o, "a,b,c");
+    tp_out_str(o, "plain");
+    tp_out_str(o, "with,comma");
+    tp_out_str(o, "say \"hi\"");
+    tp_out_row_end(o);
+    tp_out_str(o, "two\nlines");
+    tp_out_double(o, NAN);
+    tp_out_u64(o, 42);
+    tp_out_row_end(o);
+    /* nothing visible under the final name before publishing */
+    cr_expect_neq(access(path, F_OK), 0);
+    cr_assert_eq(tp_out_finish(o, &err), 0);
+    cr_expect_neq(access(path, F_OK), 0);
+    cr_assert_eq(tp_out_publish(o, &err), 0);
+    tp_out_free(o);
+    cr_expect_str_eq(slurp(path), "a,b,c\nplain,\"with,comma\",\"say \"\"hi\"\"\"\n\"two\nlines\",,42\n");
+    cr_expect_eq(count_entries(dir), 1);
+}
+
+Test(writer, excel_dialect)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/x.csv", dir);
+    struct tp_out *o;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, path, TP_OUT_EXCEL, &err), 0);
+    tp_out_header(o, "term,value");
+    tp_out_str(o, "=SUM(A1)");
+    tp_out_double(o, -1.5);
+    tp_out_row_end(o);
+    tp_out_str(o, "@x;y");
+    tp_out_double(o, 2);
+    tp_out_row_end(o);
+    cr_assert_eq(tp_out_finish(o, &err), 0);
+    cr_assert_eq(tp_out_publish(o, &err), 0);
+    tp_out_free(o);
+    /* BOM, ';', decimal comma; text cells starting = + - @ get a quote mark,
+     * numbers (-1,5) do not */
+    cr_expect_str_eq(slurp(path), "\xEF\xBB\xBFterm;value\n'=SUM(A1);-1,5\n\"'@x;y\";2\n");
+}
+
+Test(writer, abandoned_file_leaves_nothing_and_keeps_the_old_one)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/keep.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs("old\n", f);
+    fclose(f);
+    struct tp_out *o;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
+    tp_out_str(o, "new");
+    tp_out_row_end(o);
+    tp_out_free(o); /* never finished: as after an error */
+    cr_expect_str_eq(slurp(path), "old\n");
+    cr_expect_eq(count_entries(dir), 1);
+}
+
+Test(writer, write_error_is_reported)
+{
+    /* /dev/full accepts the open and fails the writes */
+    FILE *saved = stdout;
+    stdout = fopen("/dev/full", "w");
+    cr_assert(stdout);
+    struct tp_out *o;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, NULL, 0, &err), 0);
+    for (int i = 0; i < 10000; i++) {
+        tp_out_str(o, "some text that fills the buffer");
+        tp_out_row_end(o);
+    }
+    cr_expect_eq(tp_out_finish(o, &err), TP_EIO);
+    cr_expect(strstr(err.msg, "standard output") != NULL, "%s", err.msg);
+    tp_out_free(o);
+    fclose(stdout);
+    stdout = saved;
+}
+
+Test(writer, missing_folder_is_an_error)
+{
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    cr_expect_eq(tp_out_open(&o, "/nonexistent-folder-tp/x.csv", 0, &err), TP_EIO);
+    cr_expect(strstr(err.msg, "/nonexistent-folder-tp/x.csv") != NULL);
+}
