@@ -23,8 +23,6 @@ cd "$ROOT" || exit 1
 TEMPORA=${TEMPORA:-build/release/tempora}
 PY=${PY:-/usr/bin/python3}
 DATA=bench/data
-OUT=$DATA/out
-RESULTS=$DATA/results.tsv
 MODE=full
 RUNS=3
 
@@ -38,6 +36,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 case $RUNS in '' | *[!0-9]* | 0) echo "bench/run.sh: --runs needs a positive number" >&2; exit 2 ;; esac
+
+# A smoke run keeps its outputs apart so it never overwrites a full run's results.
+if [ "$MODE" = smoke ]; then SUFFIX=-smoke; else SUFFIX=; fi
+OUT=$DATA/out$SUFFIX
+RESULTS=$DATA/results$SUFFIX.tsv
 
 HDR_FREQ='rank,term,count,per_million,doc_freq,dp'
 HDR_COLLOC='rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3'
@@ -267,7 +270,7 @@ warm() { cat "$@" > /dev/null; }
 
 # Print the results table (and a Markdown copy to $DATA/results.md), then the targets.
 report() {
-    awk -F '\t' -v md="$DATA/results.md" '
+    awk -F '\t' -v md="$DATA/results$SUFFIX.md" '
     function mbs(b, s) { return s > 0 ? sprintf("%.1f", b / 1e6 / s) : "-" }
     function mib(k) { return k > 0 ? sprintf("%.1f", k / 1024) : "-" }
     { key[NR] = $1; ref[NR] = $2; label[NR] = $3; bytes[NR] = $4; secs[NR] = $5
@@ -408,5 +411,5 @@ if [ "$TEMPORA_FAILED" -ne 0 ]; then
     say "bench: tempora failed or wrote a bad table (see above)"
     exit 1
 fi
-say "bench: done ($MODE); tables in $OUT, results in $RESULTS and $DATA/results.md"
+say "bench: done ($MODE); tables in $OUT, results in $RESULTS and $DATA/results$SUFFIX.md"
 exit 0

@@ -37,6 +37,30 @@ static int row_cmp(const void *pa, const void *pb)
     return (a->name_len > b->name_len) - (a->name_len < b->name_len);
 }
 
+/* Put the best min(k, n) rows, in row_cmp order, at the front; returns how
+ * many. A small k is an insertion into a short sorted prefix (most documents'
+ * top 10 out of hundreds of terms); otherwise a full sort. */
+static size_t top_rows(struct row *rows, size_t n, size_t k)
+{
+    if (k >= n || k > 64) {
+        qsort(rows, n, sizeof(*rows), row_cmp);
+        return k < n ? k : n;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n && k; i++) {
+        struct row r = rows[i];
+        if (m == k && row_cmp(&r, &rows[k - 1]) >= 0)
+            continue;
+        size_t j = m < k ? m++ : k - 1;
+        while (j > 0 && row_cmp(&r, &rows[j - 1]) < 0) {
+            rows[j] = rows[j - 1];
+            j--;
+        }
+        rows[j] = r;
+    }
+    return m;
+}
+
 static int oom(struct tp_error *err)
 {
     return tp_error_set(err, TP_ENOMEM, "out of memory");
@@ -165,11 +189,10 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
         }
         rows[n_rows++] = r;
     }
-    qsort(rows, n_rows, sizeof(*rows), row_cmp);
+    size_t n_out = top_rows(rows, n_rows, limit(run->o->top, n_rows));
     if (c->n_tokens && (rc = dp_values(c, k, n_ids, &dp, err)))
         goto out;
     tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
-    size_t n_out = limit(run->o->top, n_rows);
     for (size_t i = 0; i < n_out; i++) {
         uint32_t id = rows[i].id;
         tp_out_u64(out, i + 1);
@@ -241,10 +264,9 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
         norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
         for (size_t r = 0; r < n_rows; r++)
             rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
-        qsort(rows, n_rows, sizeof(*rows), row_cmp);
+        size_t n_out = top_rows(rows, n_rows, limit(top, n_rows));
         char date[16];
         date_label(&c->docs[d].date, date, sizeof(date));
-        size_t n_out = limit(top, n_rows);
         for (size_t r = 0; r < n_out; r++) {
             size_t j = rows[r].id;
             double df = (double)k->df[ids[j]];
@@ -324,13 +346,12 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
         }
         rows[n_rows++] = r;
     }
-    qsort(rows, n_rows, sizeof(*rows), row_cmp);
+    size_t n_out = top_rows(rows, n_rows, limit(o->top >= 0 ? o->top : 1000, n_rows));
     tp_out_header(out, o->fisher ? "rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,"
                                    "log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3,"
                                    "fisher_p"
                                  : "rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,"
                                    "log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3");
-    size_t n_out = limit(o->top >= 0 ? o->top : 1000, n_rows);
     for (size_t i = 0; i < n_out; i++) {
         const uint32_t *key = tp_tuples_key(&c->pairs, rows[i].id);
         uint64_t n12 = c->pair_count[rows[i].id];
@@ -643,8 +664,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             if (tlc[i] && tp_corpus_reportable(c, (uint32_t)i))
                 rows[n_rows++] = (struct row){(double)tlc[i], c->terms.terms[i].bytes,
                                               c->terms.terms[i].len, (uint32_t)i};
-        qsort(rows, n_rows, sizeof(*rows), row_cmp);
-        n_terms = limit(o->top >= 0 ? o->top : 20, n_rows);
+        n_terms = top_rows(rows, n_rows, limit(o->top >= 0 ? o->top : 20, n_rows));
     }
     terms = calloc(n_terms ? n_terms : 1, sizeof(*terms));
     cells = calloc(2 * n_terms * n_per + 1, sizeof(*cells));
@@ -866,11 +886,10 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
         rc = oom(err);
         goto out;
     }
-    qsort(rows, n_rows, sizeof(*rows), row_cmp);
+    size_t n_out = top_rows(rows, n_rows, limit(o->top, n_rows));
     tp_out_header(out, "rank,term,count_target,count_reference,per_million_target,"
                        "per_million_reference,log_likelihood,p_value,log10_p,q_value,log_ratio,"
                        "percent_diff,direction");
-    size_t n_out = limit(o->top, n_rows);
     for (size_t i = 0; i < n_out; i++) {
         size_t r = rows[i].id;
         int64_t id = tp_table_find(&c->terms, rows[i].name, rows[i].name_len);

@@ -21,8 +21,8 @@
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_sf_erf.h>
 
-#include "tempora.h"
 #include "stats.h"
+#include "tempora.h"
 
 #define LN_2PI 1.837877066409345483560659472811235279723L
 #define LN_10 2.302585092994045684017991454684364207601L
@@ -145,8 +145,8 @@ void tp_assoc_compute(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsign
     long double e11 = (long double)r1 * c1 / total, e12 = (long double)r1 * c2 / total;
     long double e21 = (long double)r2 * c1 / total, e22 = (long double)r2 * c2 / total;
 
-    long double g2 = 2 * (dev_term(o11, e11, d) + dev_term(o12, e12, -d) +
-                          dev_term(o21, e21, -d) + dev_term(o22, e22, d));
+    long double g2 = 2 * (dev_term(o11, e11, d) + dev_term(o12, e12, -d) + dev_term(o21, e21, -d) +
+                          dev_term(o22, e22, d));
     if (!(g2 > 0))
         g2 = 0;
 
@@ -211,8 +211,7 @@ static long double stirlerr(long double n)
             n2 * (1.0L / 360 -
                   n2 * (1.0L / 1260 -
                         n2 * (1.0L / 1680 -
-                              n2 * (1.0L / 1188 -
-                                    n2 * (691.0L / 360360 - n2 * (1.0L / 156))))))) /
+                              n2 * (1.0L / 1188 - n2 * (691.0L / 360360 - n2 * (1.0L / 156))))))) /
            n;
 }
 

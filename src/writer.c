@@ -218,21 +218,116 @@ void tp_out_i64(struct tp_out *o, int64_t v)
     put(o, buf, (size_t)n);
 }
 
+enum { NDIG = 25 }; /* digits printed once; rounding to 15-17 is done on them */
+
+/* Round the NDIG significant digits d[0..NDIG) to p digits (in place). Returns
+ * 1 when the rounding carried into a new leading digit (the exponent grows), 0
+ * otherwise, or -1 when the dropped digits are exactly 5000...: a tie that the
+ * digits beyond NDIG decide, left to printf. */
+static int round_digits(char *d, int p)
+{
+    int up = d[p] >= '5';
+    if (d[p] == '5') {
+        int rest = 0;
+        for (int i = p + 1; i < NDIG; i++)
+            rest |= d[i] != '0';
+        if (!rest)
+            return -1;
+    }
+    for (int i = p; i < NDIG; i++)
+        d[i] = '0';
+    for (int i = p - 1; up && i >= 0; i--) {
+        if (d[i] == '9') {
+            d[i] = '0';
+        } else {
+            d[i]++;
+            up = 0;
+        }
+    }
+    if (up) {
+        memmove(d + 1, d, NDIG - 1);
+        d[0] = '1';
+        return 1;
+    }
+    return 0;
+}
+
+/* Write digits d[0..p) (no trailing zeros needed) with decimal exponent e the
+ * way printf's %g does with precision p. */
+static size_t write_g(char *buf, int neg, const char *d, int prec, int e)
+{
+    int p = prec;
+    while (p > 1 && d[p - 1] == '0')
+        p--;
+    char *o = buf;
+    if (neg)
+        *o++ = '-';
+    if (e < -4 || e >= prec) {
+        *o++ = d[0];
+        if (p > 1) {
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)p - 1);
+            o += p - 1;
+        }
+        o += sprintf(o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    } else if (e < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > e; i--)
+            *o++ = '0';
+        memcpy(o, d, (size_t)p);
+        o += p;
+    } else {
+        for (int i = 0; i <= e; i++)
+            *o++ = i < p ? d[i] : '0';
+        if (p > e + 1) {
+            *o++ = '.';
+            memcpy(o, d + e + 1, (size_t)(p - e - 1));
+            o += p - e - 1;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - buf);
+}
+
 size_t tp_format_double(double v, char *buf)
 {
     if (!isfinite(v)) {
         buf[0] = '\0';
         return 0;
     }
-    if (v == 0)
-        v = 0; /* no "-0" */
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, 32, "%.*g", prec, v);
-        if (prec == 17 || strtod(buf, NULL) == v)
-            break;
+    if (v == 0) {
+        strcpy(buf, "0");
+        return 1;
     }
-    return (size_t)n;
+    /* One conversion to NDIG significant digits, correctly rounded by printf;
+     * then the shortest of 15, 16 or 17 digits that reads back to v (each
+     * check one strtod). Rounding the NDIG digits again gives what printf
+     * would give at 15-17 digits except at an exact tie, left to printf. */
+    char en[48];
+    snprintf(en, sizeof(en), "%.*e", NDIG - 1, v);
+    int neg = en[0] == '-';
+    const char *m = en + neg;
+    char digits[NDIG + 1], try[NDIG + 1];
+    digits[0] = m[0];
+    memcpy(digits + 1, m + 2, NDIG - 1);
+    digits[NDIG] = '\0';
+    int e = atoi(strchr(m, 'e') + 1);
+    for (int p = 15; p <= 17; p++) {
+        memcpy(try, digits, sizeof(try));
+        int carry = round_digits(try, p);
+        char back[48];
+        size_t n;
+        if (carry < 0)
+            n = (size_t)snprintf(back, sizeof(back), "%.*g", p, v);
+        else
+            n = write_g(back, neg, try, p, e + carry);
+        if (p == 17 || strtod(back, NULL) == v) {
+            memcpy(buf, back, n + 1);
+            return n;
+        }
+    }
+    return 0;
 }
 
 void tp_out_double(struct tp_out *o, double v)

@@ -14,7 +14,8 @@
 #
 # Usage: TEMPORA=/abs/path/to/tempora sh tests/cli/run.sh [NAME-PATTERN...]
 # Environment given to cmd: TEMPORA, DATA (tests/data), SEEDS (../shared/seeds,
-# may not exist), CASE (the case folder), PY (/usr/bin/python3), TEMPORA_BIG
+# may not exist), CASE (the case folder), LIB (helpers: `. "$LIB"`),
+# PY (/usr/bin/python3), TEMPORA_BIG
 # (1: run the slow large-input cases; default 1 unless TEMPORA is an ASan build).
 # Ends with `N passed, N failed[, N skipped]`; exits 1 if any case failed.
 
@@ -56,7 +57,8 @@ fi
 
 # Byte-wise sort and tr in the case scripts; tempora itself must not care.
 LC_ALL=C
-export LC_ALL TEMPORA DATA SEEDS PY TEMPORA_BIG
+LIB=$ROOT/tests/cli/lib.sh
+export LC_ALL TEMPORA DATA SEEDS PY TEMPORA_BIG LIB
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/tempora-cli.XXXXXX") || exit 2
 trap 'rm -rf "$RUN"' EXIT

@@ -16,8 +16,8 @@
 #include <criterion/criterion.h>
 #include <gsl/gsl_errno.h>
 
-#include "tempora.h"
 #include "stats.h"
+#include "tempora.h"
 
 #define REL 1e-9
 
@@ -29,7 +29,7 @@ static int rel_close(double got, double want, double rel)
 }
 
 #define EXPECT_REL(got, want)                                                                      \
-    cr_expect(rel_close((got), (want), REL), "%s = %.17g, want %.17g", #got, (double)(got),      \
+    cr_expect(rel_close((got), (want), REL), "%s = %.17g, want %.17g", #got, (double)(got),        \
               (double)(want))
 
 static void setup(void)
@@ -154,6 +154,26 @@ Test(assoc, near_independence_large_N, .init = setup)
     EXPECT_REL(a.p_value, 5.730429944468319e-05);
 }
 
+/* Near independence with O22 ~ 9.8e9: n12 = 1000100 against E = 1e8*1e8/1e10
+ * = 1e6. G2 = 0.010202707257419976 and X2 = 0.010203040506070809 from the
+ * mpmath sums above; scipy's chi2_contingency(lambda_='log-likelihood') gives
+ * 0.0102008914, 2e-4 off, which is why each cell is summed as
+ * O ln(O/E) - (O - E) with a series near O = E.
+ * p = scipy.stats.chi2.sf(0.010202707257419976, 1) = 0.9195437512323029. */
+Test(assoc, tiny_g2_huge_cells, .init = setup)
+{
+    struct tp_assoc a;
+
+    tp_assoc_compute(1000100, 100000000, 100000000, 10000000000ULL, 1, 0, &a);
+    EXPECT_REL(a.expected, 1e6);
+    EXPECT_REL(a.log_likelihood, 0.010202707257419976);
+    EXPECT_REL(a.chi2, 0.010203040506070809);
+    EXPECT_REL(a.p_value, 0.9195437512323029);
+    /* (n12 - E)/sqrt(n12) = 100/sqrt(1000100), (n12 - E)/sqrt(E) = 100/1000 */
+    EXPECT_REL(a.t_score, 100 / sqrt(1000100.0));
+    EXPECT_REL(a.z_score, 0.1);
+}
+
 Test(assoc, fisher_only_when_asked, .init = setup)
 {
     struct tp_assoc a;
@@ -169,8 +189,9 @@ Test(assoc, impossible_cell_no_nan, .init = setup)
     struct tp_assoc a;
 
     tp_assoc_compute(1, 2, 2, 2, 1, 1, &a);
-    const double v[] = {a.expected, a.pmi,     a.t_score,  a.z_score, a.log_likelihood, a.chi2,
-                        a.p_value,  a.log10_p, a.dice,     a.log_dice, a.mi3,           a.fisher_p};
+    const double v[] = {a.expected,       a.pmi,      a.t_score, a.z_score,
+                        a.log_likelihood, a.chi2,     a.p_value, a.log10_p,
+                        a.dice,           a.log_dice, a.mi3,     a.fisher_p};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         cr_expect(!isnan(v[i]), "field %zu is NaN", i);
     cr_expect(a.log_likelihood >= 0);
@@ -216,6 +237,12 @@ Test(fisher, small_tables, .init = setup)
     cr_expect(tp_fisher_upper(6, 5, 3, 5) == 0.0);
     /* hand: r1 = r2 = 1, c1 = 1: P(X >= 1) = 1/2 */
     EXPECT_REL(tp_fisher_upper(1, 1, 1, 1), 0.5);
+    /* k = r1, table [[4,0],[2,4]]: C(4,4)C(6,2)/C(10,6) = 15/210
+     * (= fisher_exact([[4,0],[2,4]], alternative='greater')[1]) */
+    EXPECT_REL(tp_fisher_upper(4, 4, 6, 6), 15.0 / 210.0);
+    /* k = c1, table [[3,4],[0,5]]: C(7,3)C(5,0)/C(12,3) = 35/220
+     * (= fisher_exact([[3,4],[0,5]], alternative='greater')[1]) */
+    EXPECT_REL(tp_fisher_upper(3, 7, 5, 3), 35.0 / 220.0);
 }
 
 /* k below the mean (mean = 1e5 * 2e5 / 1e10 = 2), summed as 1 - lower tail:
@@ -224,8 +251,7 @@ Test(fisher, small_tables, .init = setup)
 Test(fisher, below_mean_large_population, .init = setup)
 {
     EXPECT_REL(tp_fisher_upper(1, 100000, 10000000000ULL - 100000, 200000), 0.8646687768196287);
-    EXPECT_REL(tp_fisher_upper(10, 100000, 10000000000ULL - 100000, 200000),
-               4.647802879361601e-05);
+    EXPECT_REL(tp_fisher_upper(10, 100000, 10000000000ULL - 100000, 200000), 4.647802879361601e-05);
 }
 
 /* r1 = c1 = 5e9 of 1e10: sd = 25000, mean 2.5e9. Must be fast (tens of
@@ -234,6 +260,9 @@ Test(fisher, below_mean_large_population, .init = setup)
  * P(X >= mean + 4 sd) ~ scipy.stats.norm.sf(4) = 3.167e-05 (loose check). */
 Test(fisher, huge_counts_fast, .init = setup, .timeout = 2.0)
 {
+    /* far below the mean: 1 - P(X = 0), and P(X = 0) is ~exp(-2.5e9) */
+    cr_expect(tp_fisher_upper(1, 5000000000ULL, 5000000000ULL, 5000000000ULL) == 1.0);
+
     double p = tp_fisher_upper(2500000000ULL, 5000000000ULL, 5000000000ULL, 5000000000ULL);
     cr_expect(fabs(p - 0.5000079788) < 1e-8, "p = %.12g", p);
     p = tp_fisher_upper(2500100000ULL, 5000000000ULL, 5000000000ULL, 5000000000ULL);

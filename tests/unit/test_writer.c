@@ -157,3 +157,34 @@ Test(writer, missing_folder_is_an_error)
     cr_expect_eq(tp_out_open(&o, "/nonexistent-folder-tp/x.csv", 0, &err), TP_EIO);
     cr_expect(strstr(err.msg, "/nonexistent-folder-tp/x.csv") != NULL);
 }
+
+/* Against the obvious method (printf at 15, 16, then 17 digits, first that
+ * reads back), on many doubles of every magnitude. */
+Test(writer, fast_formatting_matches_printf)
+{
+    char got[40], want[40];
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        if (i % 3 == 0) {
+            uint64_t bits = x & 0x7FEFFFFFFFFFFFFFull;
+            memcpy(&v, &bits, sizeof(v));
+        } else {
+            v = (double)(x % 1000003) / (double)((x >> 20) % 997 + 1) * pow(10, (int)(x % 40) - 20);
+        }
+        if (i & 1)
+            v = -v;
+        if (v == 0 || !isfinite(v))
+            continue;
+        for (int p = 15; p <= 17; p++) {
+            snprintf(want, sizeof(want), "%.*g", p, v);
+            if (p == 17 || strtod(want, NULL) == v)
+                break;
+        }
+        tp_format_double(v, got);
+        cr_assert_str_eq(got, want, "v=%.17g", v);
+    }
+}
