@@ -1,8 +1,11 @@
 /*
  * pipeline.c - readers -> tokenizer -> counters for one run (see pipeline.h).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pipeline.h"
 #include "stopwords.h"
@@ -213,7 +216,7 @@ int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_tok
     return rc;
 }
 
-static int add_terms(struct tp_run *run, struct tp_error *err)
+static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_error *err)
 {
     const char *p = run->o->terms;
     while (p && *p) {
@@ -228,7 +231,7 @@ static int add_terms(struct tp_run *run, struct tp_error *err)
                      ? tp_error_set(err, TP_EUSAGE, "--terms: '%.*s' is longer than 16 words",
                                     (int)len, p)
                      : tp_error_set(err, TP_ENOMEM, "out of memory");
-        else if (tp_corpus_add_match(&run->corpus, (const char *const *)c.toks, c.lens, c.n))
+        else if (tp_corpus_add_match(corpus, (const char *const *)c.toks, c.lens, c.n))
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         for (unsigned i = 0; i < c.n; i++)
             free(c.toks[i]);
@@ -241,25 +244,29 @@ static int add_terms(struct tp_run *run, struct tp_error *err)
     return 0;
 }
 
+/* A corpus counted with the run's settings, listed terms registered. */
+static int corpus_init(struct tp_run *run, struct tp_corpus *corpus, struct tp_error *err)
+{
+    int rc = tp_corpus_init(corpus, &run->count_opts, err);
+    if (rc == 0 && run->o->terms)
+        rc = add_terms(run, corpus, err);
+    return rc;
+}
+
 int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co,
                           struct tp_error *err)
 {
-    struct tp_count_opts o = *co;
-    o.stop = &run->stop;
-    o.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
-    int rc = tp_corpus_init(&run->corpus, &o, err);
+    run->count_opts = *co;
+    run->count_opts.stop = &run->stop;
+    run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->counting = 1;
-    if (rc)
-        return rc;
-    if (run->o->terms)
-        return add_terms(run, err);
-    return 0;
+    return corpus_init(run, &run->corpus, err);
 }
 
 /* --- counting sink ------------------------------------------------------------ */
 
 struct count_ctx {
-    struct tp_run *run;
+    struct tp_corpus *corpus;
     struct tp_tokenizer *tk;
     int side;
     int oom;
@@ -268,7 +275,7 @@ struct count_ctx {
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct count_ctx *c = ctx;
-    if (tp_corpus_token(&c->run->corpus, tok, len, seg)) {
+    if (tp_corpus_token(c->corpus, tok, len, seg)) {
         c->oom = 1;
         return 1;
     }
@@ -279,7 +286,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
 {
     struct count_ctx *c = ctx;
     tp_tokenizer_reset(c->tk);
-    if (tp_corpus_begin(&c->run->corpus, doc->id, &doc->date, c->side))
+    if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }
@@ -297,7 +304,7 @@ static int count_end(void *ctx, struct tp_error *err)
     struct count_ctx *c = ctx;
     if (tp_tokenizer_finish(c->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    return tp_corpus_end(&c->run->corpus, err);
+    return tp_corpus_end(c->corpus, err);
 }
 
 static void count_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
@@ -321,16 +328,192 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
     a->bad_dates += b->bad_dates;
 }
 
-int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err)
+/* Count every document of r into corpus: the one-thread path and each
+ * worker's body. */
+static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_reader *r, int side,
+                      tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
+                      struct tp_error *err)
 {
-    struct count_ctx c = {run, NULL, side, 0};
+    struct count_ctx c = {corpus, NULL, side, 0};
     if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     struct tp_sink sink = {&c, count_begin, count_text, count_end};
-    int rc = tp_reader_run(r, &sink, count_progress, run, err);
-    run->overlong += tp_tokenizer_overlong(c.tk);
+    int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
+    *overlong += tp_tokenizer_overlong(c.tk);
     tp_tokenizer_free(c.tk);
-    add_stats(&run->rs, tp_reader_stats(r));
+    return rc;
+}
+
+/* --- counting on several threads -------------------------------------------
+ * The reader's files are cut into contiguous runs of about equal size; each
+ * worker counts its run into a corpus of its own with a reader of its own, and
+ * the corpora are merged in file order, which gives exactly the counts one
+ * thread would. Warnings are kept per worker and passed on in file order. */
+
+struct worker {
+    struct tp_run *run;
+    const char *const *files;
+    size_t n_files;
+    int side;
+    struct tp_corpus corpus;
+    int corpus_ready;
+    struct tp_reader *reader;
+    struct tp_reader_stats rs;
+    uint64_t overlong;
+    uint64_t bytes_done;
+    struct tp_error err;
+    int rc;
+    char *warnings;
+    size_t w_len, w_cap;
+    struct worker *all;
+    size_t n_all;
+};
+
+static void worker_warn(void *ctx, const char *msg)
+{
+    struct worker *w = ctx;
+    size_t n = strlen(msg) + 1;
+    if (w->w_len + n > w->w_cap) {
+        size_t cap = (w->w_cap + n) * 2;
+        char *p = realloc(w->warnings, cap);
+        if (!p)
+            return;
+        w->warnings = p;
+        w->w_cap = cap;
+    }
+    memcpy(w->warnings + w->w_len, msg, n);
+    w->w_len += n;
+}
+
+static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
+{
+    struct worker *w = ctx;
+    (void)total;
+    (void)docs;
+    __atomic_store_n(&w->bytes_done, done, __ATOMIC_RELAXED);
+    if (w != w->all || !w->run->progress)
+        return;
+    /* the first worker speaks for all */
+    uint64_t sum = 0, n_docs = 0;
+    for (size_t i = 0; i < w->n_all; i++)
+        sum += __atomic_load_n(&w->all[i].bytes_done, __ATOMIC_RELAXED);
+    n_docs = w->corpus.n_docs;
+    w->run->progress(w->run->progress_ctx, w->run->bytes_before + sum, w->run->bytes_total,
+                     n_docs);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = tp_reader_new(&w->reader, w->files, w->n_files, w->run->o, worker_warn, w, &w->err);
+    if (w->rc)
+        return NULL;
+    w->rc = corpus_init(w->run, &w->corpus, &w->err);
+    w->corpus_ready = 1;
+    if (w->rc)
+        return NULL;
+    w->rc = count_into(w->run, &w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
+                       &w->err);
+    w->rs = *tp_reader_stats(w->reader);
+    return NULL;
+}
+
+static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, unsigned n_threads,
+                          struct tp_error *err)
+{
+    size_t n_files;
+    const char *const *files = tp_reader_files(r, &n_files);
+    struct worker *w = calloc(n_threads, sizeof(*w));
+    pthread_t *tid = calloc(n_threads, sizeof(*tid));
+    uint64_t *size = calloc(n_files, sizeof(*size));
+    int rc = 0;
+    unsigned started = 0;
+    if (!w || !tid || !size) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    uint64_t total = 0;
+    for (size_t i = 0; i < n_files; i++) {
+        struct stat st;
+        size[i] = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        total += size[i];
+    }
+    /* contiguous runs, worker k ending where the running size passes
+     * (k+1)/n of the total, each with at least one file */
+    size_t at = 0;
+    uint64_t cum = 0;
+    for (unsigned k = 0; k < n_threads; k++) {
+        size_t first = at;
+        uint64_t goal = total / n_threads * (k + 1);
+        while (at < n_files && (at == first || k == n_threads - 1 || cum + size[at] <= goal) &&
+               n_files - at > n_threads - 1 - k)
+            cum += size[at++];
+        w[k] = (struct worker){.run = run, .files = files + first, .n_files = at - first,
+                               .side = side, .all = w, .n_all = n_threads};
+    }
+    for (; started < n_threads; started++)
+        if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
+            rc = tp_error_set(err, TP_EINTERNAL, "cannot start a thread");
+            break;
+        }
+    for (unsigned k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    if (rc)
+        goto out;
+    /* warnings and the first error, in file order */
+    for (unsigned k = 0; k < n_threads; k++) {
+        for (size_t p = 0; p < w[k].w_len; p += strlen(w[k].warnings + p) + 1)
+            if (run->warn)
+                run->warn(run->warn_ctx, w[k].warnings + p);
+        if (w[k].rc) {
+            *err = w[k].err;
+            rc = w[k].rc;
+            goto out;
+        }
+    }
+    for (unsigned k = 0; k < n_threads; k++) {
+        if ((rc = tp_corpus_merge(&run->corpus, &w[k].corpus, err)))
+            goto out;
+        add_stats(&run->rs, &w[k].rs);
+        run->overlong += w[k].overlong;
+    }
+    /* the expansion's own skips, counted once by the caller's reader */
+    run->rs.skipped_inputs += tp_reader_skipped_at_expansion(r);
+out:
+    for (unsigned k = 0; w && k < n_threads; k++) {
+        if (w[k].corpus_ready)
+            tp_corpus_release(&w[k].corpus);
+        tp_reader_free(w[k].reader);
+        free(w[k].warnings);
+    }
+    free(w);
+    free(tid);
+    free(size);
+    return rc;
+}
+
+int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err)
+{
+    int rc;
+    size_t n_files;
+    const char *const *files = tp_reader_files(r, &n_files);
+    unsigned threads = run->o->threads > 0 ? (unsigned)run->o->threads
+                                           : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    int from_stdin = 0;
+    for (size_t i = 0; i < n_files; i++)
+        from_stdin |= strcmp(files[i], "-") == 0;
+    if (threads > n_files)
+        threads = (unsigned)n_files;
+    if (threads > 1 && !from_stdin) {
+        rc = count_parallel(run, r, side, threads, err);
+        if (threads > run->threads_used)
+            run->threads_used = threads;
+    } else {
+        if (!run->threads_used)
+            run->threads_used = 1;
+        rc = count_into(run, &run->corpus, r, side, count_progress, run, &run->overlong, err);
+        add_stats(&run->rs, tp_reader_stats(r));
+    }
     run->bytes_before += tp_reader_total_bytes(r);
     return rc;
 }

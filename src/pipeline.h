@@ -28,6 +28,8 @@ struct tp_run {
     struct tp_tokenizer_opts tok_opts;
     struct tp_corpus corpus;
     int counting;          /* corpus initialized */
+    struct tp_count_opts count_opts;
+    unsigned threads_used;
     /* reader statistics, summed over every reader of the run */
     struct tp_reader_stats rs;
     uint64_t input_bytes;  /* on disk */
@@ -56,7 +58,9 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
 int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co,
                           struct tp_error *err);
 
-/* Count every document of reader r, marking its documents with side. */
+/* Count every document of reader r, marking its documents with side. With
+ * o->threads > 1 (0: one per core) and several files, the files are counted on
+ * that many threads and merged in order: the result is the same. */
 int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err);
 
 /* Tokenize one string (e.g. a --terms entry) with the run's tokenizer

@@ -976,8 +976,8 @@ out:
 static int read_lines(struct run *run, enum format fmt)
 {
     struct lines ls = {0, 0, 0, 0};
-    const char *p;
-    size_t n;
+    const char *p = NULL;
+    size_t n = 0;
     int rc;
 
     while ((rc = next_line(run, &ls, &p, &n)) == 1) {
@@ -1503,6 +1503,11 @@ const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files)
 {
     *n_files = r->n_in;
     return (const char *const *)r->paths;
+}
+
+uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r)
+{
+    return r->skipped_new;
 }
 
 uint64_t tp_reader_total_bytes(const struct tp_reader *r)

@@ -82,6 +82,9 @@ const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
 /* The expanded file list (borrowed from r): n_files entries, input order. */
 const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
 
+/* Inputs the expansion itself skipped (missing or unreadable, --skip-errors). */
+uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r);
+
 /* Total size in bytes of the expanded inputs as found on disk. */
 uint64_t tp_reader_total_bytes(const struct tp_reader *r);
 

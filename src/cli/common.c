@@ -225,7 +225,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "period_requested", o->period == TP_PERIOD_AUTO ? "auto" : tp_period_name(o->period));
     kv(out, "excel", yes(o->excel));
     kv_u64(out, "threads_requested", (uint64_t)o->threads);
-    kv_u64(out, "threads_used", 1);
+    kv_u64(out, "threads_used", run->threads_used);
     kv_u64(out, "inputs", run->n_files);
     kv_u64(out, "input_bytes", run->input_bytes);
     kv_u64(out, "bytes_read", run->rs.bytes);
