@@ -69,8 +69,8 @@ static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_erro
         for (size_t i = 0; i < k->n_touched; i++)
             k->r_counts[i] = k->doc[k->touched[i]];
         if (fwrite(&n, sizeof(n), 1, k->spill) != 1 ||
-            fwrite(k->touched, sizeof(uint32_t), n, k->spill) != n ||
-            fwrite(k->r_counts, sizeof(uint64_t), n, k->spill) != n)
+            (n && (fwrite(k->touched, sizeof(uint32_t), n, k->spill) != n ||
+                   fwrite(k->r_counts, sizeof(uint64_t), n, k->spill) != n)))
             return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
         k->spill_bytes += 4 + 12 * (uint64_t)n;
     }
@@ -111,8 +111,8 @@ int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t *
             return tp_error_set(err, TP_ENOMEM, "out of memory");
         }
     }
-    if (fread(k->r_ids, sizeof(uint32_t), m, k->spill) != m ||
-        fread(k->r_counts, sizeof(uint64_t), m, k->spill) != m)
+    if (m && (fread(k->r_ids, sizeof(uint32_t), m, k->spill) != m ||
+              fread(k->r_counts, sizeof(uint64_t), m, k->spill) != m))
         goto fail;
     *ids = k->r_ids;
     *counts = k->r_counts;
@@ -430,7 +430,7 @@ static int spill_append(struct tp_counter *dst, struct tp_counter *src, size_t n
             if (fwrite(&id, sizeof(id), 1, dst->spill) != 1)
                 goto fail;
         }
-        if (fwrite(cnt, sizeof(uint64_t), n, dst->spill) != n)
+        if (n && fwrite(cnt, sizeof(uint64_t), n, dst->spill) != n)
             goto fail;
         dst->spill_bytes += 4 + 12 * (uint64_t)n;
     }

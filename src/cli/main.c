@@ -244,7 +244,8 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     static const char *const tfs[] = {"raw", "log", "bool"};
     static const char *const idfs[] = {"smooth", "plain", "none"};
     static const char *const norms[] = {"l2", "l1", "none"};
-    if (strcmp(cmd->name, "keyness") == 0 && (rc = take_sides(cli, &argc, argv, err)))
+    int sides = strcmp(cmd->name, "keyness") == 0 || strcmp(cmd->name, "analyze") == 0;
+    if (sides && (rc = take_sides(cli, &argc, argv, err)))
         return rc;
     opterr = 0;
     optind = 1;
@@ -404,6 +405,15 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         if (!o->period_label && cli->n_inputs)
             return tp_error_set(err, TP_EUSAGE,
                                 "keyness: inputs go after --target or --reference ('%s')",
+                                cli->inputs[0]);
+    }
+    if (strcmp(cmd->name, "analyze") == 0 && (cli->n_target || cli->n_reference)) {
+        if (!cli->n_target || !cli->n_reference)
+            return tp_error_set(err, TP_EUSAGE,
+                                "analyze: --target and --reference go together (keyness.csv)");
+        if (cli->n_inputs)
+            return tp_error_set(err, TP_EUSAGE,
+                                "analyze: with --target/--reference, inputs go after them ('%s')",
                                 cli->inputs[0]);
     }
     if (o->terms && !*o->terms)
