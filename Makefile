@@ -57,11 +57,13 @@ all: $(BIN)
 	@ln -sf $(BIN) tempora
 
 $(BIN): $(LIB_OBJ) $(CLI_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 # The stopword lists are compiled in: one C string per language.
 $(GEN_STOP): $(STOP_FILES) src/stopwords/embed.sh
@@ -69,11 +71,13 @@ $(GEN_STOP): $(STOP_FILES) src/stopwords/embed.sh
 	sh src/stopwords/embed.sh $(STOP_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/stopwords_data.o: $(GEN_STOP)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB_OBJ) \
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIB_OBJ) \
 		$(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion) $(LDLIBS_ALL)
 
 # Install what is missing (apt-get, through sudo when not root); nothing when all is there.

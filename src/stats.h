@@ -42,8 +42,9 @@ double tp_chisq1_log10_q(double g2);
 
 /* One-sided Fisher exact test P(X >= k) for the hypergeometric X of a 2x2
  * table with row sums r1, r2, first column sum c1 (population r1 + r2), in
- * log space with gsl_sf_lnchoose: exact for 64-bit counts, no 32-bit GSL
- * hypergeometric calls. Returns the probability in [0, 1]. */
+ * log space with Loader's saddle-point form of the binomial coefficients
+ * (GSL's hypergeometric functions and gsl_sf_lnchoose take 32-bit unsigned
+ * arguments): exact for 64-bit counts. Returns the probability in [0, 1]. */
 double tp_fisher_upper(uint64_t k, uint64_t r1, uint64_t r2, uint64_t c1);
 
 /* Keyness of a term with count a in the target (N1 tokens) and b in the

@@ -11,7 +11,7 @@
 
 /* Exact 95% Poisson interval of a count k: lo = chi2 quantile 0.025 at 2k / 2
  * (0 when k = 0), hi = chi2 quantile 0.975 at 2k+2 / 2. Correct for every k up
- * to 2^53 (bisection on the gamma CDF, not GSL's quantile functions, which
+ * to 2^53 (Newton steps kept inside a bisection bracket on the gamma CDF, not GSL's quantile functions, which
  * return NaN from k around 1e6). Returns 0, or -1 if GSL fails. */
 int tp_garwood(uint64_t k, double *lo, double *hi);
 

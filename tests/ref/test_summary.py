@@ -123,6 +123,28 @@ class TestHandMade(SummaryCase):
         finally:
             c.rmtree(d)
 
+    def test_heaps_checkpoints(self):
+        # N = 8 (a power of two: checkpoints 1, 2, 4, 8, N not repeated) and
+        # N = 9 (checkpoints 1, 2, 4, 8, 9).
+        # N = 8 'a b a c d a b e': V(1,2,4,8) = 1, 2, 3, 5.
+        for text in ("a b a c d a b e", "a b a c d a b e a"):
+            d = c.write_files(c.tmpdir(), {"h.txt": text + "\n"})
+            try:
+                self.check([d], ["--lang", "none"])
+            finally:
+                c.rmtree(d)
+
+
+class TestThreads(unittest.TestCase):
+    """Results are byte-identical whatever --threads."""
+
+    def test_identical(self):
+        for cmd in (["freq"], ["freq", "--ngram", "2"], ["tfidf"], ["colloc"], ["summary"],
+                    ["timeline"], ["keyness", "--period", "2025-10"]):
+            outs = {c.run(*cmd, "--lang", "it", "--threads", n, c.CORPUS)[1]
+                    for n in ("1", "2", "7")}
+            self.assertEqual(len(outs), 1, cmd)
+
 
 if __name__ == "__main__":
     unittest.main()

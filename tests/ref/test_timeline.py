@@ -315,6 +315,45 @@ class TestSynthetic(TimelineCase):
         check_trends(self, [r for r in trends if r["term"] != "kappa"], want, terms)
 
 
+class TestHandMade(TimelineCase):
+    """a.txt 'date 2024-01-03' 'intelligenza. artificiale intelligenza artificiale'
+    b.txt 'date 2024-01-05' 'intelligenza, artificiale'
+    Every document has day precision, so the default period is the day:
+    2024-01-03 count 1 (the pair across '.' does not count), period_tokens 4, docs 1;
+    2024-01-04 empty (0 tokens); 2024-01-05 count 0 (',' breaks), period_tokens 2."""
+
+    def test_by_hand(self):
+        d = c.write_files(c.tmpdir(), {
+            "a.txt": "date 2024-01-03\nintelligenza. artificiale intelligenza artificiale\n",
+            "b.txt": "date 2024-01-05\nintelligenza, artificiale\n"})
+        try:
+            got = c.table("timeline", "--lang", "none", "--terms", "intelligenza artificiale", d)
+            self.assertEqual([(g["period"], g["count"], g["period_tokens"], g["docs"])
+                              for g in got],
+                             [("2024-01-03", "1", "4", "1"), ("2024-01-04", "0", "0", "0"),
+                              ("2024-01-05", "0", "2", "0")])
+            self.assertTrue(c.rel_close(got[0]["per_million"], 250000.0))
+            # Garwood k = 1: chi2.ppf(.025, 2)/2 = -ln(.975) = 0.0253178,
+            # chi2.ppf(.975, 4)/2 = 5.5716434; times 1e6/4.
+            self.assertLess(abs(float(got[0]["ci_low"]) - 0.02531781 * 250000), 1e-2)
+            self.assertLess(abs(float(got[0]["ci_high"]) - 5.5716434 * 250000), 1e-1)
+            # k = 0: ci_high = chi2.ppf(.975, 2)/2 = -ln(.025) = 3.6888795, times 1e6/2.
+            self.assertEqual(float(got[2]["ci_low"]), 0.0)
+            self.assertLess(abs(float(got[2]["ci_high"]) - 3.6888795 * 500000), 1e-1)
+            self.run_long([d], ["--lang", "none"], ["intelligenza artificiale", "artificiale"],
+                          "day")
+        finally:
+            c.rmtree(d)
+
+    def test_terms_are_normalized_like_tokens(self):
+        # '--terms IA' means the token 'ia' (case-folded like the text).
+        a = c.table("timeline", c.CORPUS, "--lang", "it", "--terms", "IA")
+        b = c.table("timeline", c.CORPUS, "--lang", "it", "--terms", "ia")
+        self.assertEqual([(g["period"], g["count"]) for g in a],
+                         [(g["period"], g["count"]) for g in b])
+        self.assertGreater(sum(int(g["count"]) for g in b), 0)
+
+
 class TestLargeCount(unittest.TestCase):
     """k = 1,000,000 in one period (GSL's chi-square quantiles fail near there):
     the text is 'x' a million times plus one 'y', so period_tokens = 1,000,001."""
