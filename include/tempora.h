@@ -137,9 +137,9 @@ struct tp_opts {
 
 #define TP_OPTS_INIT                                                                               \
     {                                                                                              \
-        .text_col = "text", .date_col = "date", .encoding = TP_ENC_AUTO, .lang = TP_LANG_AUTO,   \
-        .ngram = 1, .top = -1, .min_count = 3, .measure = TP_M_LOG_LIKELIHOOD, .window = 1,      \
-        .tf = TP_TF_RAW, .idf = TP_IDF_SMOOTH, .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,     \
+        .text_col = "text", .date_col = "date", .encoding = TP_ENC_AUTO, .lang = TP_LANG_AUTO,     \
+        .ngram = 1, .top = -1, .min_count = 3, .measure = TP_M_LOG_LIKELIHOOD, .window = 1,        \
+        .tf = TP_TF_RAW, .idf = TP_IDF_SMOOTH, .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,       \
     }
 
 #endif

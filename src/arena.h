@@ -16,7 +16,10 @@ struct tp_arena {
     size_t used;                 /* bytes handed out, for statistics */
 };
 
-#define TP_ARENA_INIT {0}
+#define TP_ARENA_INIT                                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Return len bytes of storage owned by the arena (valid until
  * tp_arena_release), or NULL when out of memory. */

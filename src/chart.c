@@ -176,7 +176,10 @@ static void put_text(struct svg *s, const char *text, size_t max_chars)
 }
 
 /* Estimated width in pixels of chars characters at font size px. */
-static double text_width(size_t chars, double px) { return (double)chars * CHAR_EM * px; }
+static double text_width(size_t chars, double px)
+{
+    return (double)chars * CHAR_EM * px;
+}
 
 /*
  * The y axis: from 0 to a multiple of a step of 1, 2, 2.5 or 5 times a power
@@ -276,7 +279,10 @@ static double y_of(const struct layout *lay, double v)
     return lay->bottom - (lay->bottom - lay->top) * v / lay->y_max;
 }
 
-static int finite_at(const double *a, size_t i) { return a && isfinite(a[i]); }
+static int finite_at(const double *a, size_t i)
+{
+    return a && isfinite(a[i]);
+}
 
 /*
  * Show every k-th period label, k the smallest round number of periods

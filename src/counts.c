@@ -94,8 +94,8 @@ int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)
     return 0;
 }
 
-int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts,
-                    size_t *n, struct tp_error *err)
+int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
+                    struct tp_error *err)
 {
     uint32_t m;
     if (fread(&m, sizeof(m), 1, k->spill) != 1)
@@ -146,8 +146,7 @@ static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
     if (spill) {
         k->spill = tmpfile();
         if (!k->spill)
-            return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s",
-                                strerror(errno));
+            return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(errno));
     }
     return 0;
 }

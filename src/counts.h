@@ -28,15 +28,15 @@
 
 /* A counter over an id space (terms or n-grams). */
 struct tp_counter {
-    uint64_t *total;     /* occurrences in the corpus, by id */
-    uint64_t *df;        /* documents containing the id */
+    uint64_t *total;      /* occurrences in the corpus, by id */
+    uint64_t *df;         /* documents containing the id */
     uint64_t *occ_tokens; /* sum of the token counts of those documents (for DP) */
-    uint64_t *doc;       /* occurrences in the current document */
-    uint64_t *first;     /* corpus token index of the first occurrence (Heaps' law) */
-    uint32_t *touched;   /* ids with doc[id] > 0, in first-seen order */
+    uint64_t *doc;        /* occurrences in the current document */
+    uint64_t *first;      /* corpus token index of the first occurrence (Heaps' law) */
+    uint32_t *touched;    /* ids with doc[id] > 0, in first-seen order */
     size_t n_touched, touched_cap;
-    size_t cap;          /* allocated length of the per-id arrays */
-    FILE *spill;         /* per-document lists, or NULL when not kept */
+    size_t cap;  /* allocated length of the per-id arrays */
+    FILE *spill; /* per-document lists, or NULL when not kept */
     uint64_t spill_bytes;
     /* spill reading */
     uint32_t *r_ids;
@@ -45,18 +45,18 @@ struct tp_counter {
 };
 
 struct tp_docrec {
-    const char *id;       /* owned by the corpus arena */
+    const char *id; /* owned by the corpus arena */
     struct tp_date date;
     uint64_t n_tokens;
-    uint32_t n_match;     /* entries of this document in match_* */
-    uint64_t match_off;   /* first entry in match_* */
-    uint8_t side;         /* keyness: 0 target, 1 reference */
+    uint32_t n_match;   /* entries of this document in match_* */
+    uint64_t match_off; /* first entry in match_* */
+    uint8_t side;       /* keyness: 0 target, 1 reference */
 };
 
 struct tp_count_opts {
-    int spill;        /* keep per-document term counts */
-    unsigned ngram;   /* > 1: count n-grams of this many adjacent tokens */
-    unsigned window;  /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
+    int spill;       /* keep per-document term counts */
+    unsigned ngram;  /* > 1: count n-grams of this many adjacent tokens */
+    unsigned window; /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
     const struct tp_table *stop; /* stopword set (may be NULL) */
     unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
 };
@@ -131,8 +131,8 @@ int tp_counter_rewind(struct tp_counter *k, struct tp_error *err);
 /* Read the next document's list from a rewound spill: *ids and *counts point
  * into the counter's buffers (valid until the next call), *n entries.
  * Returns 0, or TP_EIO at a read error / unexpected end. */
-int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts,
-                    size_t *n, struct tp_error *err);
+int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
+                    struct tp_error *err);
 
 /* Heaps' law checkpoints: n[i] tokens (1, 2, 4, ... up to N, then N) and the
  * number of distinct terms among the first n[i] tokens, from each term's first

@@ -253,8 +253,7 @@ static int corpus_init(struct tp_run *run, struct tp_corpus *corpus, struct tp_e
     return rc;
 }
 
-int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co,
-                          struct tp_error *err)
+int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, struct tp_error *err)
 {
     run->count_opts = *co;
     run->count_opts.stop = &run->stop;
@@ -398,8 +397,7 @@ static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t d
     for (size_t i = 0; i < w->n_all; i++)
         sum += __atomic_load_n(&w->all[i].bytes_done, __ATOMIC_RELAXED);
     n_docs = w->corpus.n_docs;
-    w->run->progress(w->run->progress_ctx, w->run->bytes_before + sum, w->run->bytes_total,
-                     n_docs);
+    w->run->progress(w->run->progress_ctx, w->run->bytes_before + sum, w->run->bytes_total, n_docs);
 }
 
 static void *worker_main(void *arg)
@@ -448,8 +446,12 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         while (at < n_files && (at == first || k == n_threads - 1 || cum + size[at] <= goal) &&
                n_files - at > n_threads - 1 - k)
             cum += size[at++];
-        w[k] = (struct worker){.run = run, .files = files + first, .n_files = at - first,
-                               .side = side, .all = w, .n_all = n_threads};
+        w[k] = (struct worker){.run = run,
+                               .files = files + first,
+                               .n_files = at - first,
+                               .side = side,
+                               .all = w,
+                               .n_all = n_threads};
     }
     for (; started < n_threads; started++)
         if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
@@ -497,8 +499,8 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     int rc;
     size_t n_files;
     const char *const *files = tp_reader_files(r, &n_files);
-    unsigned threads = run->o->threads > 0 ? (unsigned)run->o->threads
-                                           : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads =
+        run->o->threads > 0 ? (unsigned)run->o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     int from_stdin = 0;
     for (size_t i = 0; i < n_files; i++)
         from_stdin |= strcmp(files[i], "-") == 0;

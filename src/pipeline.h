@@ -21,18 +21,18 @@
 
 struct tp_run {
     const struct tp_opts *o;
-    enum tp_lang lang;     /* effective language */
-    uint64_t lang_hits;    /* stopword hits of the picked language in the sample */
-    unsigned extra_langs;  /* bit (1 << lang): further stopword lists a mixed corpus needs */
-    struct tp_table stop;  /* stopword set */
+    enum tp_lang lang;    /* effective language */
+    uint64_t lang_hits;   /* stopword hits of the picked language in the sample */
+    unsigned extra_langs; /* bit (1 << lang): further stopword lists a mixed corpus needs */
+    struct tp_table stop; /* stopword set */
     struct tp_tokenizer_opts tok_opts;
     struct tp_corpus corpus;
-    int counting;          /* corpus initialized */
+    int counting; /* corpus initialized */
     struct tp_count_opts count_opts;
     unsigned threads_used;
     /* reader statistics, summed over every reader of the run */
     struct tp_reader_stats rs;
-    uint64_t input_bytes;  /* on disk */
+    uint64_t input_bytes; /* on disk */
     uint64_t n_files;
     uint64_t overlong;
     /* diagnostics */
@@ -55,8 +55,7 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
 
 /* Initialize the counters (after tp_run_setup), registering the listed
  * timeline terms (o->terms) as token tuples. Returns 0 or a TP_E*. */
-int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co,
-                          struct tp_error *err);
+int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, struct tp_error *err);
 
 /* Count every document of reader r, marking its documents with side. With
  * o->threads > 1 (0: one per core) and several files, the files are counted on

@@ -22,11 +22,11 @@
 /* One document, as the sink sees it. Every pointer is borrowed and valid until
  * the sink's end() returns. */
 struct tp_doc {
-    const char *id;      /* path as given; PATH:LINE with --doc-per-line; CSV/JSONL id column
-                            or PATH:ROW */
-    const char *path;    /* the input file's path as given (after directory expansion) */
-    unsigned long line;  /* 1-based line of the file where the document starts */
-    struct tp_date date; /* prec TP_PREC_NONE when undated */
+    const char *id;            /* path as given; PATH:LINE with --doc-per-line; CSV/JSONL id column
+                                  or PATH:ROW */
+    const char *path;          /* the input file's path as given (after directory expansion) */
+    unsigned long line;        /* 1-based line of the file where the document starts */
+    struct tp_date date;       /* prec TP_PREC_NONE when undated */
     enum tp_encoding encoding; /* TP_ENC_UTF8, TP_ENC_CP1252 or TP_ENC_LATIN1: how it was decoded */
 };
 
@@ -66,8 +66,7 @@ struct tp_reader;
  * Returns 0 and a reader the caller frees with tp_reader_free, or a negative
  * TP_E* with err filled. */
 int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
-                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
-                  struct tp_error *err);
+                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err);
 
 /* Stream every document of every input into sink, in input order. May be
  * called again to read everything once more (the second run sees the same

@@ -249,7 +249,7 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
             const struct tp_term *t = &c->terms.terms[ids[j]];
             if (t->flags & TP_TERM_STOP)
                 continue;
-            double tf = o->tf == TP_TF_LOG ? 1 + log((double)cnt[j])
+            double tf = o->tf == TP_TF_LOG    ? 1 + log((double)cnt[j])
                         : o->tf == TP_TF_BOOL ? 1
                                               : (double)cnt[j];
             double df = (double)k->df[ids[j]];
@@ -585,7 +585,8 @@ static int write_svg(struct tl_term *terms, size_t n_terms, const uint64_t *ptok
         }
         series[t] = (struct tp_series){terms[t].name, y, lo, hi};
     }
-    rc = tp_chart_svg(tp_out_file(out), lp, n_per, series, n_terms < TP_CHART_MAX ? n_terms : TP_CHART_MAX,
+    rc = tp_chart_svg(tp_out_file(out), lp, n_per, series,
+                      n_terms < TP_CHART_MAX ? n_terms : TP_CHART_MAX,
                       "Term frequency per million tokens, with 95% intervals", err);
 out:
     free(labels);
@@ -676,8 +677,8 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         terms[t].count = cells + 2 * t * n_per;
         terms[t].docs = terms[t].count + n_per;
         if (c->n_match) {
-            terms[t].name = join_words(c, c->match_ids[t], c->match_len[t], &names,
-                                       &terms[t].name_len);
+            terms[t].name =
+                join_words(c, c->match_ids[t], c->match_len[t], &names, &terms[t].name_len);
             if (!terms[t].name) {
                 rc = oom(err);
                 goto out;
@@ -866,8 +867,8 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
     size_t n_rows = 0;
     for (size_t i = 0; i < c->terms.n; i++)
         if ((a[i] || b[i]) && tp_corpus_reportable(c, (uint32_t)i))
-            rows[n_rows++] = (struct row){0, c->terms.terms[i].bytes, c->terms.terms[i].len,
-                                          (uint32_t)i};
+            rows[n_rows++] =
+                (struct row){0, c->terms.terms[i].bytes, c->terms.terms[i].len, (uint32_t)i};
     kn = malloc((n_rows ? n_rows : 1) * sizeof(*kn));
     p = malloc((n_rows ? n_rows : 1) * sizeof(*p));
     q = malloc((n_rows ? n_rows : 1) * sizeof(*q));

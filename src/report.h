@@ -21,11 +21,11 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
 
 /* The timeline's period kind and document counts. */
 struct tp_period_info {
-    enum tp_period kind;     /* effective kind; TP_PERIOD_AUTO when nothing is dated */
-    uint64_t n_dated;        /* documents with a date */
-    uint64_t n_imprecise;    /* dated, but coarser than kind */
-    int64_t first, last;     /* period indexes of the timeline documents */
-    uint64_t n_in_timeline;  /* documents placed in a period */
+    enum tp_period kind;    /* effective kind; TP_PERIOD_AUTO when nothing is dated */
+    uint64_t n_dated;       /* documents with a date */
+    uint64_t n_imprecise;   /* dated, but coarser than kind */
+    int64_t first, last;    /* period indexes of the timeline documents */
+    uint64_t n_in_timeline; /* documents placed in a period */
 };
 
 /* Work out the effective period (o->period, or the finest precision every

@@ -55,9 +55,9 @@ struct tp_keyness {
     double log_likelihood; /* G2 = 2(a ln(a/E1) + b ln(b/E2)), 0 ln 0 = 0 */
     double p_value;        /* gsl_cdf_chisq_Q(G2, 1) */
     double log10_p;
-    double log_ratio;      /* log2(((a+0.5)/N1)/((b+0.5)/N2)) */
-    double percent_diff;   /* (a/N1 - b/N2)*100/(b/N2); NAN when b == 0 */
-    int target;            /* 1: relatively more frequent in the target (a/N1 > b/N2) */
+    double log_ratio;    /* log2(((a+0.5)/N1)/((b+0.5)/N2)) */
+    double percent_diff; /* (a/N1 - b/N2)*100/(b/N2); NAN when b == 0 */
+    int target;          /* 1: relatively more frequent in the target (a/N1 > b/N2) */
 };
 
 /* Requires N1 >= 1, N2 >= 1, a + b >= 1. */

@@ -23,10 +23,9 @@ static const struct {
     const char *code;
     const char *list;
 } langs[] = {
-    {TP_LANG_AUTO, "auto", NULL},          {TP_LANG_IT, "it", "italian"},
-    {TP_LANG_FR, "fr", "french"},          {TP_LANG_EN, "en", "english"},
-    {TP_LANG_ES, "es", "spanish"},         {TP_LANG_DE, "de", "german"},
-    {TP_LANG_PT, "pt", "portuguese"},      {TP_LANG_NONE, "none", NULL},
+    {TP_LANG_AUTO, "auto", NULL},     {TP_LANG_IT, "it", "italian"}, {TP_LANG_FR, "fr", "french"},
+    {TP_LANG_EN, "en", "english"},    {TP_LANG_ES, "es", "spanish"}, {TP_LANG_DE, "de", "german"},
+    {TP_LANG_PT, "pt", "portuguese"}, {TP_LANG_NONE, "none", NULL},
 };
 
 const char *tp_lang_name(enum tp_lang lang)

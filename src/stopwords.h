@@ -2,9 +2,9 @@
  * stopwords.h - stopword sets and language profiles.
  *
  * The built-in lists are the Snowball project's (shipped in
- * src/stopwords/ (one .stop file per language) with their licence, compiled in). A set is a term table
- * holding normalized words; the corpus flags a term as a stopword when it, or
- * it without a final apostrophe (elided "l'" -> "l"), is in the set.
+ * src/stopwords/ (one .stop file per language) with their licence, compiled in). A set is a term
+ * table holding normalized words; the corpus flags a term as a stopword when it, or it without a
+ * final apostrophe (elided "l'" -> "l"), is in the set.
  */
 #ifndef TP_STOPWORDS_H
 #define TP_STOPWORDS_H

@@ -11,21 +11,21 @@
 
 /* Exact 95% Poisson interval of a count k: lo = chi2 quantile 0.025 at 2k / 2
  * (0 when k = 0), hi = chi2 quantile 0.975 at 2k+2 / 2. Correct for every k up
- * to 2^53 (Newton steps kept inside a bisection bracket on the gamma CDF, not GSL's quantile functions, which
- * return NaN from k around 1e6). Returns 0, or -1 if GSL fails. */
+ * to 2^53 (Newton steps kept inside a bisection bracket on the gamma CDF, not GSL's quantile
+ * functions, which return NaN from k around 1e6). Returns 0, or -1 if GSL fails. */
 int tp_garwood(uint64_t k, double *lo, double *hi);
 
 enum tp_direction { TP_FLAT = 0, TP_RISING = 1, TP_FALLING = -1 };
 
 struct tp_trend {
-    double slope;  /* Theil-Sen: median of (y[j]-y[i])/(j-i), i < j; NAN if n < 2 */
-    double tau;    /* Kendall's tau-b of y against 0..n-1; NAN when undefined (n < 2 or
-                      every y equal) */
-    double mk_s;   /* Mann-Kendall S = sum over i<j of sign(y[j]-y[i]) */
-    double mk_var; /* Var(S) with the tie correction */
-    double mk_z;   /* continuity corrected: (S-1)/sqrt(var) if S>0, (S+1)/sqrt(var) if S<0,
-                      else 0; 0 when var = 0 */
-    double p_value;             /* two-sided normal p of mk_z: 2*Q(|z|); 1 when var = 0 */
+    double slope;   /* Theil-Sen: median of (y[j]-y[i])/(j-i), i < j; NAN if n < 2 */
+    double tau;     /* Kendall's tau-b of y against 0..n-1; NAN when undefined (n < 2 or
+                       every y equal) */
+    double mk_s;    /* Mann-Kendall S = sum over i<j of sign(y[j]-y[i]) */
+    double mk_var;  /* Var(S) with the tie correction */
+    double mk_z;    /* continuity corrected: (S-1)/sqrt(var) if S>0, (S+1)/sqrt(var) if S<0,
+                       else 0; 0 when var = 0 */
+    double p_value; /* two-sided normal p of mk_z: 2*Q(|z|); 1 when var = 0 */
     enum tp_direction direction; /* rising/falling if p_value < 0.05 (by the sign of S) */
 };
 

@@ -50,8 +50,8 @@ struct tp_tokenizer {
     enum pend pending;
     char pend_byte; /* the '.' or ',' of P_DIGSEP */
 
-    int brk;       /* a break was seen since the last token */
-    int nl_seen;   /* only blanks since the last line feed */
+    int brk;     /* a break was seen since the last token */
+    int nl_seen; /* only blanks since the last line feed */
     uint32_t seg;
     uint64_t n_emitted;
     uint64_t n_overlong;
@@ -137,8 +137,8 @@ static enum cls classify(int32_t cp)
     }
 }
 
-int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o,
-                     tp_token_fn *fn, void *ctx)
+int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o, tp_token_fn *fn,
+                     void *ctx)
 {
     init_tables();
     struct tp_tokenizer *tk = calloc(1, sizeof(*tk));
@@ -413,7 +413,8 @@ static size_t step_multi(struct tp_tokenizer *tk, const char *p, size_t avail, i
                 goto invalid;
         return 0;
     }
-    utf8proc_ssize_t got = utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)need, &cp);
+    utf8proc_ssize_t got =
+        utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)need, &cp);
     if (got < 0)
         goto invalid;
     *rc = step(tk, p, (size_t)got, classify(cp));
@@ -432,8 +433,8 @@ static inline unsigned letters16(const unsigned char *p, __m128i *lowered)
     __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i x = _mm_add_epi8(_mm_or_si128(b, _mm_set1_epi8(0x20)), _mm_set1_epi8(128 - 'a'));
     __m128i letter = _mm_cmplt_epi8(x, _mm_set1_epi8(-128 + 26));
-    __m128i upper = _mm_cmplt_epi8(_mm_add_epi8(b, _mm_set1_epi8(128 - 'A')),
-                                   _mm_set1_epi8(-128 + 26));
+    __m128i upper =
+        _mm_cmplt_epi8(_mm_add_epi8(b, _mm_set1_epi8(128 - 'A')), _mm_set1_epi8(-128 + 26));
     *lowered = _mm_or_si128(b, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
     return (unsigned)_mm_movemask_epi8(letter);
 }
@@ -453,8 +454,8 @@ static size_t letter_run(struct tp_tokenizer *tk, const unsigned char *s, size_t
             tk->overlong = 1;
         } else {
             /* tok has 16 bytes of slack past TP_TOKEN_MAX for this store */
-            __m128i v = tk->o.keep_case ? _mm_loadu_si128((const __m128i *)(const void *)(s + j))
-                                        : low;
+            __m128i v =
+                tk->o.keep_case ? _mm_loadu_si128((const __m128i *)(const void *)(s + j)) : low;
             _mm_storeu_si128((__m128i *)(void *)(tk->tok + tk->tok_len), v);
             tk->tok_len += r;
         }

@@ -39,8 +39,8 @@ struct tp_tokenizer;
 
 /* Create a tokenizer. o is copied. Returns 0 and *out (caller frees with
  * tp_tokenizer_free), or TP_ENOMEM. */
-int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o,
-                     tp_token_fn *fn, void *ctx);
+int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o, tp_token_fn *fn,
+                     void *ctx);
 
 /* Start a new document: segment 0, no pending token. */
 void tp_tokenizer_reset(struct tp_tokenizer *tk);

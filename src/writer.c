@@ -19,16 +19,16 @@
 
 struct tp_out {
     FILE *f;
-    char *path;     /* final path, NULL for stdout */
-    char *tmp;      /* temporary path */
+    char *path; /* final path, NULL for stdout */
+    char *tmp;  /* temporary path */
     int flags;
     char sep;
-    int n_cells;    /* cells written in the current row */
-    int failed;     /* a write failed */
+    int n_cells; /* cells written in the current row */
+    int failed;  /* a write failed */
     int err_no;
     int finished, published;
-    int slot;       /* index in the signal cleanup table, or -1 */
-    char *qbuf;     /* quoting buffer */
+    int slot;   /* index in the signal cleanup table, or -1 */
+    char *qbuf; /* quoting buffer */
     size_t qcap;
 };
 
@@ -140,8 +140,7 @@ static void cell_start(struct tp_out *o)
 void tp_out_text(struct tp_out *o, const char *s, size_t len)
 {
     cell_start(o);
-    int prefix = (o->flags & TP_OUT_EXCEL) && len &&
-                 strchr("=+-@\t\r", s[0]) != NULL;
+    int prefix = (o->flags & TP_OUT_EXCEL) && len && strchr("=+-@\t\r", s[0]) != NULL;
     int quote = len && (s[0] == ' ' || s[len - 1] == ' ');
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == o->sep || s[i] == '"' || s[i] == '\n' || s[i] == '\r';

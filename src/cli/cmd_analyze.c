@@ -15,11 +15,22 @@
 #include "cli.h"
 #include "report.h"
 
-enum { F_FREQ, F_TFIDF, F_COLLOC, F_TIMELINE, F_TRENDS, F_SVG, F_SUMMARY, F_KEYNESS, F_MANIFEST, N_FILES };
+enum {
+    F_FREQ,
+    F_TFIDF,
+    F_COLLOC,
+    F_TIMELINE,
+    F_TRENDS,
+    F_SVG,
+    F_SUMMARY,
+    F_KEYNESS,
+    F_MANIFEST,
+    N_FILES
+};
 
 static const char *const names[N_FILES] = {
-    "freq.csv",   "tfidf.csv",   "collocations.csv", "timeline.csv", "trends.csv",
-    "timeline.svg", "summary.csv", "keyness.csv",   "manifest.csv",
+    "freq.csv",     "tfidf.csv",   "collocations.csv", "timeline.csv", "trends.csv",
+    "timeline.svg", "summary.csv", "keyness.csv",      "manifest.csv",
 };
 
 /* mkdir -p */

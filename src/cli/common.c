@@ -134,9 +134,8 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
 {
     const struct tp_opts *o = &cli->o;
     static const char *const enc[] = {"auto", "utf-8", "latin-1", "cp1252"};
-    static const char *const measures[] = {"log_likelihood", "pmi",  "t_score",
-                                           "z_score",        "chi2", "dice",
-                                           "log_dice",       "mi3",  "count"};
+    static const char *const measures[] = {
+        "log_likelihood", "pmi", "t_score", "z_score", "chi2", "dice", "log_dice", "mi3", "count"};
     static const char *const tfs[] = {"raw", "log", "bool"};
     static const char *const idfs[] = {"smooth", "plain", "none"};
     static const char *const norms[] = {"l2", "l1", "none"};
@@ -152,8 +151,9 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
         const char *a = cli->argv[i];
         int plain = *a != '\0';
         for (const char *q = a; *q && plain; q++)
-            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@",
-                           *q) != NULL;
+            plain =
+                strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@",
+                       *q) != NULL;
         if (i)
             *p++ = ' ';
         if (plain) {

@@ -171,8 +171,8 @@ static int parse_long(const char *opt, const char *s, long min, long max, long *
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || end == s || *end != '\0' || v < min || v > max)
-        return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not a whole number from %ld to %ld",
-                            opt, s, min, max);
+        return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not a whole number from %ld to %ld", opt,
+                            s, min, max);
     *out = (long)v;
     return 0;
 }
@@ -238,9 +238,8 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     long v;
     int rc, c;
     static const char *const encodings[] = {"auto", "utf-8", "latin-1", "cp1252"};
-    static const char *const measures[] = {"log_likelihood", "pmi",  "t_score",
-                                           "z_score",        "chi2", "dice",
-                                           "log_dice",       "mi3",  "count"};
+    static const char *const measures[] = {
+        "log_likelihood", "pmi", "t_score", "z_score", "chi2", "dice", "log_dice", "mi3", "count"};
     static const char *const tfs[] = {"raw", "log", "bool"};
     static const char *const idfs[] = {"smooth", "plain", "none"};
     static const char *const norms[] = {"l2", "l1", "none"};

@@ -354,6 +354,51 @@ class TestHandMade(TimelineCase):
         self.assertGreater(sum(int(g["count"]) for g in b), 0)
 
 
+class TestPrecisionAndIsoWeeks(TimelineCase):
+    """Dates on ISO-week boundaries and of mixed precision.
+    2019-12-30 is the Monday of 2020-W01; 2020-12-31 and 2021-01-03 are in 2020-W53;
+    2021-01-04 starts 2021-W01 (date.isocalendar()). 'date 2020' (year) and
+    'date 2020-06' (month) are coarser than a week: left out and counted imprecise.
+    The default period is the finest every dated document has: here the year."""
+
+    FILES = {"a.txt": "date 2019-12-30\nalpha beta\n", "b.txt": "date 2020-12-31\nalpha\n",
+             "c.txt": "date 2021-01-03\nalpha gamma\n", "d.txt": "date 2021-01-04\nbeta\n",
+             "e.txt": "date 2020\nalpha alpha\n", "f.txt": "date 2020-06\nalpha\n"}
+
+    def setUp(self):
+        self.dir = c.write_files(c.tmpdir(), self.FILES)
+
+    def tearDown(self):
+        c.rmtree(self.dir)
+
+    def test_weeks(self):
+        _, want = self.run_long([self.dir], ["--lang", "none"], ["alpha", "beta"], "week")
+        labels = [w[0] for w in want]
+        self.assertEqual(labels[0], "2020-W01")
+        self.assertEqual(labels[-1], "2021-W01")
+        self.assertIn("2020-W53", labels)
+        self.assertEqual(len(labels), 54)
+        paths = c.walk_inputs(self.dir)
+        imprecise = sum(1 for p in paths if period_start(c.header_date(p), "week") is None)
+        self.assertEqual(imprecise, 2)
+        summary = {r["metric"]: r["value"]
+                   for r in c.table("summary", "--lang", "none", "--period", "week", self.dir)}
+        self.assertEqual(int(summary["imprecise_documents"]), imprecise)
+        self.assertEqual((summary["first_period"], summary["last_period"]),
+                         (labels[0], labels[-1]))
+
+    def test_quarter_month_year(self):
+        self.run_long([self.dir], ["--lang", "none"], ["alpha", "beta"], "quarter")
+        self.run_long([self.dir], ["--lang", "none"], ["alpha", "beta"], "month")
+        self.run_long([self.dir], ["--lang", "none"], ["alpha", "beta"], "year")
+
+    def test_default_is_year(self):
+        got = c.table("timeline", "--lang", "none", "--terms", "alpha", self.dir)
+        want = expected_timeline(c.tokens("--lang", "none", self.dir), c.walk_inputs(self.dir),
+                                 ["alpha"], "year")
+        self.check_long(got, want, ["alpha"])
+
+
 class TestLargeCount(unittest.TestCase):
     """k = 1,000,000 in one period (GSL's chi-square quantiles fail near there):
     the text is 'x' a million times plus one 'y', so period_tokens = 1,000,001."""

@@ -29,8 +29,17 @@ Test(table, ids_are_dense_and_stable)
 Test(table, prefixes_and_padding_are_distinct_keys)
 {
     /* keys that agree on their first 8 bytes, or differ only in length */
-    const char *keys[] = {"", "a", "ab", "abc", "abcd", "abcdefgh", "abcdefghi", "abcdefghj",
-                          "abcdefgh1234567890", "abcdefgh1234567891", "a\0b"};
+    const char *keys[] = {"",
+                          "a",
+                          "ab",
+                          "abc",
+                          "abcd",
+                          "abcdefgh",
+                          "abcdefghi",
+                          "abcdefghj",
+                          "abcdefgh1234567890",
+                          "abcdefgh1234567891",
+                          "a\0b"};
     size_t lens[] = {0, 1, 2, 3, 4, 8, 9, 9, 18, 18, 3};
     struct tp_table t;
     cr_assert_eq(tp_table_init(&t), 0);

@@ -76,7 +76,8 @@ Test(tokenizer, nfkc_expands_ligature)
 Test(tokenizer, elision_splits_after_apostrophe)
 {
     /* l’Ucraina, dell’incontro, un’ampia, c’è (U+2019) */
-    EXPECT("l\xE2\x80\x99Ucraina dell\xE2\x80\x99incontro un\xE2\x80\x99" "ampia c\xE2\x80\x99\xC3\xA8",
+    EXPECT("l\xE2\x80\x99Ucraina dell\xE2\x80\x99incontro un\xE2\x80\x99"
+           "ampia c\xE2\x80\x99\xC3\xA8",
            IT, "l'@0|ucraina@0|dell'@0|incontro@0|un'@0|ampia@0|c'@0|\xC3\xA8@0");
 }
 
@@ -88,7 +89,9 @@ Test(tokenizer, english_keeps_word_whole)
 Test(tokenizer, modifier_letter_apostrophe_is_an_apostrophe)
 {
     /* U+02BC is Lm (a letter) but acts as an apostrophe between letters */
-    EXPECT("l\xCA\xBC" "acqua", IT, "l'@0|acqua@0");
+    EXPECT("l\xCA\xBC"
+           "acqua",
+           IT, "l'@0|acqua@0");
 }
 
 Test(tokenizer, apocope_keeps_apostrophe)
@@ -103,8 +106,9 @@ Test(tokenizer, apostrophe_not_between_letters_is_punctuation)
 
 Test(tokenizer, hyphen_joins_word_characters)
 {
-    EXPECT("Novo-Ogarevo russo\xE2\x80\x90" "cinese 3-2 fine- -inizio", EN,
-           "novo-ogarevo@0|russo-cinese@0|3-2@0|fine@0|inizio@0");
+    EXPECT("Novo-Ogarevo russo\xE2\x80\x90"
+           "cinese 3-2 fine- -inizio",
+           EN, "novo-ogarevo@0|russo-cinese@0|3-2@0|fine@0|inizio@0");
 }
 
 Test(tokenizer, split_hyphens)
@@ -129,8 +133,10 @@ Test(tokenizer, breaks_start_segments)
 
 Test(tokenizer, quotes_do_not_break)
 {
-    EXPECT("un \xE2\x80\x9C" "caro amico\xE2\x80\x9D oggi \"detto\" \xC2\xAB" "bene\xC2\xBB", EN,
-           "un@0|caro@0|amico@0|oggi@0|detto@0|bene@0");
+    EXPECT("un \xE2\x80\x9C"
+           "caro amico\xE2\x80\x9D oggi \"detto\" \xC2\xAB"
+           "bene\xC2\xBB",
+           EN, "un@0|caro@0|amico@0|oggi@0|detto@0|bene@0");
 }
 
 Test(tokenizer, blank_line_breaks_single_newline_does_not)
@@ -149,8 +155,9 @@ Test(tokenizer, marks_and_digits_are_word_characters)
     /* Devanagari with a vowel sign (Mc), Arabic-Indic digits (Nd) */
     EXPECT("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80 "
            "\xD9\xA1\xD9\xA2",
-           EN, "\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80@0|"
-               "\xD9\xA1\xD9\xA2@0");
+           EN,
+           "\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80@0|"
+           "\xD9\xA1\xD9\xA2@0");
 }
 
 Test(tokenizer, soft_hyphen_is_invisible)
@@ -160,13 +167,16 @@ Test(tokenizer, soft_hyphen_is_invisible)
 
 Test(tokenizer, replacement_character_separates)
 {
-    EXPECT("ab\xEF\xBF\xBD" "cd", EN, "ab@0|cd@0");
+    EXPECT("ab\xEF\xBF\xBD"
+           "cd",
+           EN, "ab@0|cd@0");
 }
 
 Test(tokenizer, chunk_boundaries_do_not_change_tokens)
 {
-    const char *text = "L\xE2\x80\x99Italia \xC3\xA8 Novo-Ogarevo, 1.500 po\xE2\x80\x99 citt\xC3\xA0.\n\nFine "
-                       "averyveryverylongwordthatspansmanysixteenbyteblocks ok";
+    const char *text =
+        "L\xE2\x80\x99Italia \xC3\xA8 Novo-Ogarevo, 1.500 po\xE2\x80\x99 citt\xC3\xA0.\n\nFine "
+        "averyveryverylongwordthatspansmanysixteenbyteblocks ok";
     char whole[4096];
     snprintf(whole, sizeof(whole), "%s", run_opts(text, IT, 0));
     for (size_t chunk = 1; chunk < 20; chunk++)

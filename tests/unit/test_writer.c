@@ -49,8 +49,9 @@ Test(writer, shortest_round_trip_doubles)
         double v;
         const char *want;
     } cases[] = {
-        {0.1, "0.1"},       {1.0 / 3, "0.3333333333333333"}, {1e6, "1000000"},
-        {-2.5, "-2.5"},     {1e-300, "1e-300"}, {0.0, "0"},
+        {0.1, "0.1"},       {1.0 / 3, "0.3333333333333333"},
+        {1e6, "1000000"},   {-2.5, "-2.5"},
+        {1e-300, "1e-300"}, {0.0, "0"},
         {-0.0, "0"},        {123456789.125, "123456789.125"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -85,7 +86,8 @@ Test(writer, quoting_only_when_needed_and_atomic_publish)
     cr_expect_neq(access(path, F_OK), 0);
     cr_assert_eq(tp_out_publish(o, &err), 0);
     tp_out_free(o);
-    cr_expect_str_eq(slurp(path), "a,b,c\nplain,\"with,comma\",\"say \"\"hi\"\"\"\n\"two\nlines\",,42\n");
+    cr_expect_str_eq(slurp(path),
+                     "a,b,c\nplain,\"with,comma\",\"say \"\"hi\"\"\"\n\"two\nlines\",,42\n");
     cr_expect_eq(count_entries(dir), 1);
 }
 
