@@ -28,7 +28,7 @@ static const enum tp_lang auto_langs[] = {TP_LANG_IT, TP_LANG_EN, TP_LANG_FR,
 enum { N_AUTO = sizeof(auto_langs) / sizeof(auto_langs[0]) };
 
 struct sample {
-    struct tp_table sets[N_AUTO];
+    struct tp_table words; /* every list's words; flags: bit i for auto_langs[i] */
     uint64_t by_mask[1u << N_AUTO]; /* tokens by the set of lists they are on */
     uint64_t n_tokens;
     uint64_t bytes;
@@ -41,11 +41,8 @@ static int sample_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     (void)seg;
     if (len > 1 && tok[len - 1] == '\'')
         len--;
-    unsigned mask = 0;
-    for (size_t i = 0; i < N_AUTO; i++)
-        if (tp_table_find(&s->sets[i], tok, len) >= 0)
-            mask |= 1u << i;
-    s->by_mask[mask]++;
+    int64_t id = tp_table_find(&s->words, tok, len);
+    s->by_mask[id >= 0 ? s->words.terms[id].flags : 0]++;
     s->n_tokens++;
     return 0;
 }
@@ -91,11 +88,27 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
+    if (tp_table_init(&s.words)) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < N_AUTO; i++) {
-        if (tp_table_init(&s.sets[i]) || tp_stopwords_add_builtin(&s.sets[i], auto_langs[i], 0)) {
+        struct tp_table one;
+        if (tp_table_init(&one) || tp_stopwords_add_builtin(&one, auto_langs[i], 0)) {
+            tp_table_release(&one);
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
+        for (size_t w = 0; w < one.n; w++) {
+            int64_t id = tp_table_intern(&s.words, one.terms[w].bytes, one.terms[w].len, NULL);
+            if (id < 0) {
+                tp_table_release(&one);
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                goto out;
+            }
+            s.words.terms[id].flags |= 1u << i;
+        }
+        tp_table_release(&one);
     }
     struct tp_sink sink = {&s, sample_begin, sample_text, sample_end};
     for (size_t r = 0; r < n && s.bytes < TP_LANG_SAMPLE; r++)
@@ -125,8 +138,7 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
             run->extra_langs |= 1u << auto_langs[i];
     }
 out:
-    for (size_t i = 0; i < N_AUTO; i++)
-        tp_table_release(&s.sets[i]);
+    tp_table_release(&s.words);
     tp_tokenizer_free(s.tk);
     return rc;
 }

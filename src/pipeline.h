@@ -17,7 +17,7 @@
 #include "tempora.h"
 #include "tokenizer.h"
 
-#define TP_LANG_SAMPLE (2u << 20)
+#define TP_LANG_SAMPLE (1u << 20)
 
 struct tp_run {
     const struct tp_opts *o;

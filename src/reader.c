@@ -1422,12 +1422,26 @@ static int read_input(struct run *run, struct input *in)
     if (rc != 0)
         return rc < 0 ? rc : 0;
     r->stats.n_inputs++;
+    uint64_t docs_before = r->stats.n_documents;
     if (fmt == FMT_CSV)
         rc = read_csv(run);
     else if (fmt == FMT_JSONL || r->o->doc_per_line)
         rc = read_lines(run, fmt);
     else
         rc = read_text(run);
+    if (rc == TP_EIO && r->o->skip_errors && r->stats.n_documents == docs_before) {
+        /* A file that opens but cannot be read is skipped like one that does
+         * not open, as long as none of it reached the sink. */
+        r->stats.n_inputs--;
+        r->stats.skipped_inputs++;
+        if (run->input >= r->warned_inputs) {
+            r->warned_inputs = run->input + 1;
+            char msg[1200];
+            snprintf(msg, sizeof(msg), "%s (skipped)", run->err->msg);
+            warnf(r, msg);
+        }
+        rc = 0;
+    }
     off = gzoffset(run->gz);
     run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
     gzclose(run->gz);

@@ -137,6 +137,21 @@ static enum cls classify(int32_t cp)
     }
 }
 
+/* Under NFKC, normalization comes before tokenizing (SPEC "Tokens"): a
+ * character whose compatibility decomposition starts with a word character
+ * (subscript and superscript digits, circled letters) is that word character;
+ * the token is normalized as a whole when it is emitted. */
+static enum cls classify_compat(int32_t cp, enum cls k)
+{
+    utf8proc_int32_t d[8];
+    int boundclass = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 8, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &boundclass);
+    if (n <= 0 || n > 8 || d[0] == cp)
+        return k;
+    enum cls first = d[0] < 128 ? (enum cls)ascii_class[d[0]] : classify(d[0]);
+    return first == C_LETTER || first == C_DIGIT || first == C_MARK ? first : k;
+}
+
 int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o, tp_token_fn *fn,
                      void *ctx)
 {
@@ -417,7 +432,10 @@ static size_t step_multi(struct tp_tokenizer *tk, const char *p, size_t avail, i
         utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)need, &cp);
     if (got < 0)
         goto invalid;
-    *rc = step(tk, p, (size_t)got, classify(cp));
+    enum cls k = classify(cp);
+    if (tk->o.nfkc && (k == C_OTHER || k == C_SPACE))
+        k = classify_compat(cp, k);
+    *rc = step(tk, p, (size_t)got, k);
     return (size_t)got;
 invalid:
     *rc = step(tk, "\xEF\xBF\xBD", 3, C_OTHER);

@@ -11,6 +11,7 @@
 
 #include "pipeline.h"
 #include "reader.h"
+#include "table.h"
 #include "tempora.h"
 #include "writer.h"
 
@@ -29,6 +30,7 @@ struct cli {
     double last_progress;
     int progress_drawn;
     uint64_t n_warnings;
+    struct tp_table warned; /* warnings already given */
 };
 
 struct cli_command {

@@ -23,6 +23,13 @@ double cli_now(void)
 void cli_warn(void *ctx, const char *msg)
 {
     struct cli *cli = ctx;
+    /* The same event can be seen twice (the --lang sample pass and, with
+     * threads, the counting pass read the same documents): say it once. */
+    if (!cli->warned.slots && tp_table_init(&cli->warned) != 0)
+        return;
+    int added = 0;
+    if (tp_table_intern(&cli->warned, msg, strlen(msg), &added) >= 0 && !added)
+        return;
     cli->n_warnings++;
     if (cli->o.quiet)
         return;

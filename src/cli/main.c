@@ -475,8 +475,8 @@ int main(int argc, char **argv)
         args[i - 1] = argv[i];
     int rc = parse(&cli, cmd, argc - 1, args, &err);
     if (rc == 1) {
-        free(args);
-        goto done;
+        rc = 0;
+        goto out;
     }
     if (rc == 0)
         rc = cmd->run(&cli, &err);
@@ -487,9 +487,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "(see 'tempora %s --help')\n", cmd->name);
         status = rc == TP_EUSAGE ? CLI_USAGE : CLI_ERROR;
     }
+out:
     free(args);
     free(cli.target);
     free(cli.reference);
+    if (cli.warned.slots)
+        tp_table_release(&cli.warned);
 done:
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
         fprintf(stderr, "tempora: standard output: write failed: %s\n", strerror(errno));

@@ -153,11 +153,12 @@ class CollocCase(unittest.TestCase):
             if fisher:
                 o11, o12, o21 = n12, n1 * K - n12, n2 * K - n12
                 o22 = N * K - n1 * K - n2 * K + n12
-                fp = fisher_exact([[o11, o12], [o21, o22]], alternative="greater")[1]
-                if K == 1:
-                    # The same tail straight from the hypergeometric law.
-                    hp = hypergeom.sf(n12 - 1, N, n1, n2)
-                    self.assertTrue(p_close(fp, hp), (key, fp, hp))
+                # P(X >= n12), X hypergeometric: N*K slots, n1*K drawn, n2*K marked.
+                fp = float(hypergeom.sf(n12 - 1, N * K, n1 * K, n2 * K))
+                if i <= 10:
+                    # The same tail from scipy's Fisher test (slow: first rows only).
+                    fe = fisher_exact([[o11, o12], [o21, o22]], alternative="greater")[1]
+                    self.assertTrue(p_close(fp, fe), (key, fp, fe))
                 self.assertTrue(p_close(g["fisher_p"], fp), (key, g["fisher_p"], fp))
         # Ordering of the table itself: measure desc, then (w1, w2) bytewise.
         col = "n12" if measure == "count" else measure
@@ -282,6 +283,24 @@ class TestCorpus(CollocCase):
             words = BigramCollocationFinder._build_new_documents(segs, K + 1, pad_right=True)
             finder = BigramCollocationFinder.from_words(words, window_size=K + 1)
             self.assertEqual(Counter(dict(finder.ngram_fd)), window_pairs(segs, K))
+
+
+@unittest.skipUnless(os.path.isdir("/usr/share/common-licenses"), "no licences")
+class TestLicenses(CollocCase):
+    """A real English corpus: each Debian licence text is one document."""
+
+    def files(self):
+        d = "/usr/share/common-licenses"
+        return [os.path.join(d, n) for n in sorted(os.listdir(d), key=c.bkey)
+                if os.path.isfile(os.path.join(d, n)) and not os.path.islink(os.path.join(d, n))]
+
+    def test_default_fisher(self):
+        self.compare(self.files(), ["--lang", "en"], c.stopword_set("en"))
+        self.compare(self.files(), ["--lang", "en"], c.stopword_set("en"), fisher=True, top=300)
+
+    def test_window_mi3(self):
+        self.compare(self.files(), ["--lang", "en"], c.stopword_set("en"), K=4, measure="mi3",
+                     top=200)
 
 
 class TestHugeG2(CollocCase):

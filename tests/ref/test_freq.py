@@ -215,10 +215,50 @@ class TestCorpus(FreqCase):
     def test_min_length(self):
         self.run_case([c.CORPUS], self.OPTS, c.stopword_set("it"), min_length=5)
 
+    def test_auto_mixed_languages(self):
+        # README: --lang auto picks Italian here and adds the list of any other
+        # language whose own words (not in the Italian list) are >= 1% of the
+        # sample (the whole corpus, < 1 MiB). Shares computed here: only English.
+        toks = [t for _, _, t in c.tokens(c.CORPUS, *self.OPTS)]
+        it = c.stopword_set("it")
+        sw = set(it)
+        for lang in ("en", "fr", "es", "de", "pt"):
+            own = c.stopword_set(lang) - it
+            share = sum(1 for t in toks if c.is_stop(t, own) and not c.is_stop(t, it)) / len(toks)
+            self.assertFalse(0.008 < share < 0.012, (lang, share))  # not a borderline case
+            if share >= 0.01:
+                sw |= c.stopword_set(lang)
+        self.assertIn("the", sw)
+        self.run_case([c.CORPUS], [], frozenset(sw))
+
     def test_english_subset(self):
         en = os.path.join(c.CORPUS, "en")
         self.run_case([en], ["--lang", "en"], c.stopword_set("en"))
         self.run_case([en], ["--lang", "en"], c.stopword_set("en"), n=2)
+
+
+LICENSES = "/usr/share/common-licenses"
+
+
+def license_files():
+    if not os.path.isdir(LICENSES):
+        return []
+    return [os.path.join(LICENSES, n) for n in sorted(os.listdir(LICENSES), key=c.bkey)
+            if not n.startswith(".") and os.path.isfile(os.path.join(LICENSES, n))
+            and not os.path.islink(os.path.join(LICENSES, n))]
+
+
+@unittest.skipUnless(license_files(), "no /usr/share/common-licenses")
+class TestLicenses(FreqCase):
+    """A real English corpus: each Debian licence text is one document."""
+
+    def test_unigrams_bigrams(self):
+        sw = c.stopword_set("en")
+        self.run_case(license_files(), ["--lang", "en"], sw)
+        self.run_case(license_files(), ["--lang", "en"], sw, n=2)
+
+    def test_long_ngrams_no_stopwords(self):
+        self.run_case(license_files(), ["--lang", "en", "--no-stopwords"], frozenset(), n=8)
 
 
 if __name__ == "__main__":

@@ -180,6 +180,22 @@ class TestSeeds(KeynessCase):
         self.check(got, want, top=5)
 
 
+@unittest.skipUnless(os.path.isdir("/usr/share/common-licenses"), "no licences")
+class TestLicenses(KeynessCase):
+    """Real English texts: GPL-3 + LGPL-3 against GPL-2 + LGPL-2.1 (several inputs a side)."""
+
+    def test_gpl3_vs_gpl2(self):
+        d = "/usr/share/common-licenses"
+        a = [os.path.join(d, n) for n in ("GPL-3", "LGPL-3")]
+        b = [os.path.join(d, n) for n in ("GPL-2", "LGPL-2.1")]
+        if not all(os.path.isfile(p) for p in a + b):
+            self.skipTest("licence files missing")
+        opts = ["--lang", "en"]
+        want = expected_keyness(side_tokens(a, opts), side_tokens(b, opts), c.stopword_set("en"))
+        got = c.table("keyness", *opts, "--target", *a, "--reference", *b)
+        self.check(got, want)
+
+
 class TestPeriod(KeynessCase):
     OPTS = ["--lang", "it"]
 

@@ -213,3 +213,13 @@ Test(tokenizer, reset_starts_a_new_document)
     cr_expect_str_eq(g.buf, "a@0|b@1|c@0");
     tp_tokenizer_free(tk);
 }
+
+Test(tokenizer, nfkc_comes_before_tokenizing)
+{
+    /* H₂O and x²: subscript/superscript digits are No (separators) unless
+     * NFKC, which SPEC applies before tokenizing, makes them digits */
+    struct tp_tokenizer_opts o = EN;
+    o.nfkc = 1;
+    EXPECT("H\xE2\x82\x82O x\xC2\xB2", o, "h2o@0|x2@0");
+    EXPECT("H\xE2\x82\x82O x\xC2\xB2", EN, "h@0|o@0|x@0");
+}
