@@ -166,7 +166,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
         if ((rc = counter_init(&c->ng, o->spill, err)))
             return rc;
     }
-    if (o->window > 0 && tp_tuples_init(&c->pairs, 2))
+    if (o->window > 0 && tp_pairs_init(&c->pairs))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     unsigned r = o->window;
     if (o->ngram > r + 1)
@@ -294,19 +294,12 @@ static int count_context(struct tp_corpus *c, uint32_t id)
     /* pairs (w1 earlier, w2 = this token) within the window */
     unsigned w = c->o.window;
     for (unsigned d = 1; d <= w && d <= c->ring_len; d++) {
-        uint32_t key[2] = {ring_back(c, d), id};
-        int64_t p = tp_tuples_intern(&c->pairs, key);
-        if (p < 0)
-            return TP_ENOMEM;
-        if ((size_t)p >= c->pair_cap) {
-            size_t cap = c->pair_cap ? 2 * c->pair_cap : 4096;
-            while (cap <= (size_t)p)
-                cap *= 2;
-            if (grow((void **)&c->pair_count, sizeof(uint64_t), c->pair_cap, cap, 1))
+        if (c->n_pend == sizeof(c->pend) / sizeof(c->pend[0])) {
+            if (tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
                 return TP_ENOMEM;
-            c->pair_cap = cap;
+            c->n_pend = 0;
         }
-        c->pair_count[p]++;
+        c->pend[c->n_pend++] = tp_pair_key(ring_back(c, d), id);
     }
     /* listed timeline terms ending here */
     for (size_t m = 0; m < c->n_match; m++) {
@@ -358,6 +351,9 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
 {
     int rc;
     struct tp_docrec *d = &c->docs[c->n_docs];
+    if (c->n_pend && tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    c->n_pend = 0;
     if ((rc = counter_end(&c->uni, d->n_tokens, err)))
         return rc;
     if (c->o.ngram > 1 && (rc = counter_end(&c->ng, d->n_tokens, err)))
@@ -390,8 +386,7 @@ void tp_corpus_release(struct tp_corpus *c)
     counter_release(&c->ng);
     tp_table_release(&c->terms);
     tp_tuples_release(&c->ngrams);
-    tp_tuples_release(&c->pairs);
-    free(c->pair_count);
+    tp_pairs_release(&c->pairs);
     for (size_t m = 0; m < c->n_match; m++)
         free(c->match_ids[m]);
     free(c->match_ids);
@@ -514,25 +509,13 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
             goto out;
         }
     }
-    for (size_t p = 0; p < src->pairs.n_items; p++) {
-        const uint32_t *k = tp_tuples_key(&src->pairs, p);
-        uint32_t key[2] = {map[k[0]], map[k[1]]};
-        int64_t id = tp_tuples_intern(&dst->pairs, key);
-        if (id < 0) {
+    for (size_t p = 0; src->pairs.slots && p <= src->pairs.mask; p++) {
+        const struct tp_pair_slot *sl = &src->pairs.slots[p];
+        if (sl->key && tp_pairs_add(&dst->pairs, map[tp_pair_w1(sl->key)],
+                                    map[tp_pair_w2(sl->key)], sl->count)) {
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
-        if ((size_t)id >= dst->pair_cap) {
-            size_t cap = dst->pair_cap ? 2 * dst->pair_cap : 4096;
-            while (cap <= (size_t)id)
-                cap *= 2;
-            if (grow((void **)&dst->pair_count, sizeof(uint64_t), dst->pair_cap, cap, 1)) {
-                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-                goto out;
-            }
-            dst->pair_cap = cap;
-        }
-        dst->pair_count[id] += src->pair_count[p];
     }
     for (size_t d = 0; d < src->n_docs; d++) {
         const struct tp_docrec *sd = &src->docs[d];

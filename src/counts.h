@@ -72,9 +72,9 @@ struct tp_corpus {
     struct tp_tuples ngrams;
     struct tp_counter ng;
     /* pairs */
-    struct tp_tuples pairs;
-    uint64_t *pair_count;
-    size_t pair_cap;
+    struct tp_pairs pairs;
+    uint64_t pend[512]; /* pair keys not yet added (added in batches) */
+    size_t n_pend;
     /* listed timeline terms */
     size_t n_match;
     uint32_t **match_ids; /* n_match tuples of term ids */

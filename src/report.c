@@ -324,17 +324,18 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
     const struct tp_opts *o = run->o;
     struct tp_corpus *c = &run->corpus;
     struct tp_arena names = TP_ARENA_INIT;
-    size_t n_pairs = c->pairs.n_items;
-    struct row *rows = malloc((n_pairs ? n_pairs : 1) * sizeof(*rows));
+    size_t n_slots = c->pairs.slots ? c->pairs.mask + 1 : 0;
+    struct row *rows = malloc((c->pairs.n ? c->pairs.n : 1) * sizeof(*rows));
     int rc = 0;
     size_t n_rows = 0;
     unsigned K = c->o.window;
     if (!rows)
         return oom(err);
-    for (size_t p = 0; p < n_pairs; p++) {
-        uint64_t n12 = c->pair_count[p];
-        const uint32_t *key = tp_tuples_key(&c->pairs, p);
-        if (n12 < (uint64_t)o->min_count || !tuple_reportable(c, key, 2))
+    for (size_t p = 0; p < n_slots; p++) {
+        const struct tp_pair_slot *sl = &c->pairs.slots[p];
+        uint64_t n12 = sl->count;
+        uint32_t key[2] = {tp_pair_w1(sl->key), tp_pair_w2(sl->key)};
+        if (!sl->key || n12 < (uint64_t)o->min_count || !tuple_reportable(c, key, 2))
             continue;
         struct tp_assoc a;
         tp_assoc_compute(n12, c->uni.total[key[0]], c->uni.total[key[1]], c->n_tokens, K, 0, &a);
@@ -353,8 +354,9 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
                                  : "rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,"
                                    "log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3");
     for (size_t i = 0; i < n_out; i++) {
-        const uint32_t *key = tp_tuples_key(&c->pairs, rows[i].id);
-        uint64_t n12 = c->pair_count[rows[i].id];
+        const struct tp_pair_slot *sl = &c->pairs.slots[rows[i].id];
+        uint32_t key[2] = {tp_pair_w1(sl->key), tp_pair_w2(sl->key)};
+        uint64_t n12 = sl->count;
         uint64_t n1 = c->uni.total[key[0]], n2 = c->uni.total[key[1]];
         struct tp_assoc a;
         tp_assoc_compute(n12, n1, n2, c->n_tokens, K, o->fisher, &a);

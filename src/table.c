@@ -229,8 +229,14 @@ int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key)
         struct tp_slot sl = t->slots[i];
         if (!sl.id1)
             break;
-        if (sl.hash == h && memcmp(t->keys + (size_t)(sl.id1 - 1) * t->n, key, klen) == 0)
-            return sl.id1 - 1;
+        if (sl.hash == h) {
+            const uint32_t *k = t->keys + (size_t)(sl.id1 - 1) * t->n;
+            unsigned j = 0;
+            while (j < t->n && k[j] == key[j])
+                j++;
+            if (j == t->n)
+                return sl.id1 - 1;
+        }
         i = (i + 1) & t->mask;
     }
     if (t->n_items >= UINT32_MAX - 1)
@@ -255,4 +261,82 @@ void tp_tuples_release(struct tp_tuples *t)
     free(t->slots);
     free(t->keys);
     memset(t, 0, sizeof(*t));
+}
+
+static inline size_t pair_home(uint64_t key, size_t mask)
+{
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+int tp_pairs_init(struct tp_pairs *p)
+{
+    p->slots = calloc(4096, sizeof(*p->slots));
+    p->mask = 4095;
+    p->n = 0;
+    return p->slots ? 0 : TP_ENOMEM;
+}
+
+static int pairs_grow(struct tp_pairs *p)
+{
+    size_t cap = (p->mask + 1) * 2;
+    struct tp_pair_slot *ns = calloc(cap, sizeof(*ns));
+    if (!ns)
+        return TP_ENOMEM;
+    for (size_t i = 0; i <= p->mask; i++) {
+        if (!p->slots[i].key)
+            continue;
+        size_t j = pair_home(p->slots[i].key, cap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (cap - 1);
+        ns[j] = p->slots[i];
+    }
+    free(p->slots);
+    p->slots = ns;
+    p->mask = cap - 1;
+    return 0;
+}
+
+static inline int pairs_add_key(struct tp_pairs *p, uint64_t key, uint64_t n)
+{
+    size_t i = pair_home(key, p->mask);
+    for (;;) {
+        struct tp_pair_slot *sl = &p->slots[i];
+        if (sl->key == key) {
+            sl->count += n;
+            return 0;
+        }
+        if (!sl->key) {
+            sl->key = key;
+            sl->count = n;
+            p->n++;
+            return 2 * p->n > p->mask ? pairs_grow(p) : 0;
+        }
+        i = (i + 1) & p->mask;
+    }
+}
+
+int tp_pairs_add(struct tp_pairs *p, uint32_t w1, uint32_t w2, uint64_t n)
+{
+    return pairs_add_key(p, tp_pair_key(w1, w2), n);
+}
+
+int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
+{
+    enum { AHEAD = 8 };
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        __builtin_prefetch(&p->slots[pair_home(keys[i], p->mask)], 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            __builtin_prefetch(&p->slots[pair_home(keys[i + AHEAD], p->mask)], 1);
+        if (pairs_add_key(p, keys[i], 1))
+            return TP_ENOMEM;
+    }
+    return 0;
+}
+
+void tp_pairs_release(struct tp_pairs *p)
+{
+    free(p->slots);
+    memset(p, 0, sizeof(*p));
 }

@@ -87,4 +87,44 @@ static inline const uint32_t *tp_tuples_key(const struct tp_tuples *t, size_t id
 
 void tp_tuples_release(struct tp_tuples *t);
 
+/* Word pairs -> counts. A slot holds the key (w1 + 1) << 32 | w2 (never 0, so
+ * 0 marks an empty slot) and the pair's count, so counting a pair touches one
+ * slot and nothing else. */
+struct tp_pair_slot {
+    uint64_t key;
+    uint64_t count;
+};
+
+struct tp_pairs {
+    struct tp_pair_slot *slots;
+    size_t mask;
+    size_t n; /* pairs stored */
+};
+
+int tp_pairs_init(struct tp_pairs *p);
+
+/* Add n to the count of (w1, w2). Returns 0 or TP_ENOMEM. */
+int tp_pairs_add(struct tp_pairs *p, uint32_t w1, uint32_t w2, uint64_t n);
+
+static inline uint64_t tp_pair_key(uint32_t w1, uint32_t w2)
+{
+    return ((uint64_t)w1 + 1) << 32 | w2;
+}
+
+/* Add one to each of keys[0..n): the same as n calls of tp_pairs_add, with the
+ * slots fetched ahead so the cache misses of a large table overlap. */
+int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n);
+
+static inline uint32_t tp_pair_w1(uint64_t key)
+{
+    return (uint32_t)(key >> 32) - 1;
+}
+
+static inline uint32_t tp_pair_w2(uint64_t key)
+{
+    return (uint32_t)key;
+}
+
+void tp_pairs_release(struct tp_pairs *p);
+
 #endif

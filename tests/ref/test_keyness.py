@@ -144,6 +144,21 @@ class TestHandMade(KeynessCase):
         self.assertEqual(delta["percent_diff"], "")
         self.assertEqual(delta["direction"], "target")
 
+    def test_equal_rates(self):
+        # docs/formulas.md: equal rates give G2 = 0, p = 1, direction 'reference'.
+        # 'x y' against 'x y x y': a/N1 = 1/2 = b/N2 for both terms; percent_diff 0.
+        t = os.path.join(self.dir, "eq_t.txt")
+        r = os.path.join(self.dir, "eq_r.txt")
+        c.write_files(self.dir, {"eq_t.txt": "x y\n", "eq_r.txt": "x y x y\n"})
+        got = c.table("keyness", "--lang", "none", "--target", t, "--reference", r)
+        self.assertEqual([g["term"] for g in got], ["x", "y"])
+        for g in got:
+            self.assertEqual(float(g["log_likelihood"]), 0.0)
+            self.assertEqual(float(g["p_value"]), 1.0)
+            self.assertEqual(float(g["log10_p"]), 0.0)
+            self.assertEqual(float(g["percent_diff"]), 0.0)
+            self.assertEqual(g["direction"], "reference")
+
     def test_empty_side_is_usage_error(self):
         e = os.path.join(self.dir, "empty.txt")
         for args in (["--target", e, "--reference", self.r], ["--target", self.t, "--reference", e]):
