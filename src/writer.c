@@ -30,6 +30,8 @@ struct tp_out {
     int slot;   /* index in the signal cleanup table, or -1 */
     char *qbuf; /* quoting buffer */
     size_t qcap;
+    size_t b_len; /* bytes in b */
+    char b[1 << 16];
 };
 
 enum { MAX_LIVE = 64, MAX_PATH_LEN = 4096 };
@@ -118,17 +120,39 @@ int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_erro
     return 0;
 }
 
+static void drain(struct tp_out *o);
+
 FILE *tp_out_file(struct tp_out *o)
 {
+    drain(o);
     return o->f;
+}
+
+/* Cells are gathered in our own buffer and handed to stdio in large blocks:
+ * one locked fwrite per 64 KiB instead of one per cell. */
+static void drain(struct tp_out *o)
+{
+    if (o->b_len && fwrite(o->b, 1, o->b_len, o->f) != o->b_len && !o->failed) {
+        o->failed = 1;
+        o->err_no = errno;
+    }
+    o->b_len = 0;
 }
 
 static void put(struct tp_out *o, const char *s, size_t n)
 {
-    if (n && fwrite(s, 1, n, o->f) != n && !o->failed) {
-        o->failed = 1;
-        o->err_no = errno;
+    if (o->b_len + n > sizeof(o->b)) {
+        drain(o);
+        if (n > sizeof(o->b)) {
+            if (fwrite(s, 1, n, o->f) != n && !o->failed) {
+                o->failed = 1;
+                o->err_no = errno;
+            }
+            return;
+        }
     }
+    memcpy(o->b + o->b_len, s, n);
+    o->b_len += n;
 }
 
 static void cell_start(struct tp_out *o)
@@ -359,6 +383,7 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
     if (o->finished)
         return 0;
     o->finished = 1;
+    drain(o);
     if (fflush(o->f) != 0 && !o->failed) {
         o->failed = 1;
         o->err_no = errno;

@@ -493,9 +493,17 @@ out:
     free(cli.reference);
     if (cli.warned.slots)
         tp_table_release(&cli.warned);
-done:
-    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-        fprintf(stderr, "tempora: standard output: write failed: %s\n", strerror(errno));
+done:;
+    /* A table on standard output reported its own write error; anything else
+     * written there (help, version) is checked here. */
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad && status == CLI_OK) {
+        fprintf(stderr, "tempora: standard output: write failed: %s\n", strerror(e));
         return CLI_ERROR;
     }
     return status;

@@ -247,7 +247,8 @@ class TestSeeds(CollocCase):
     def test_windows(self):
         for K in (2, 3):
             with self.subTest(window=K):
-                self.compare([c.SEEDS], [], self.SW, K=K, min_count=2)
+                # fisher_p over the N*K slot table (docs/formulas.md).
+                self.compare([c.SEEDS], [], self.SW, K=K, min_count=2, fisher=True)
 
 
 class TestCorpus(CollocCase):

@@ -214,14 +214,17 @@ class TestLicenses(KeynessCase):
 class TestPeriod(KeynessCase):
     OPTS = ["--lang", "it"]
 
-    def period_case(self, label, in_period):
+    def period_case(self, label, in_period, need_day=False):
+        """in_period(date string) -> bool. With need_day (week/day labels) only
+        documents dated to the day can be placed: README says the reference is
+        every other dated document precise enough to be placed."""
         stream = c.tokens(c.CORPUS, *self.OPTS)
         per_doc = c.doc_tokens(stream)
         target, reference = [], []
         ntarget = 0
         for p in c.walk_inputs(c.CORPUS):
             d = c.header_date(p)
-            if d is None:
+            if d is None or (need_day and len(d) < 10):
                 continue
             if in_period(d):
                 target += per_doc.get(p, [])
@@ -241,6 +244,18 @@ class TestPeriod(KeynessCase):
 
     def test_quarter(self):
         self.period_case("2024-Q3", lambda d: d[:7] in ("2024-07", "2024-08", "2024-09"))
+
+    def test_iso_week(self):
+        import datetime
+
+        def in_week(d):
+            iy, iw, _ = datetime.date.fromisoformat(d).isocalendar()
+            return (iy, iw) == (2024, 29)
+        # 2024-07-18 (a Thursday) is in 2024-W29 by date.isocalendar().
+        self.period_case("2024-W29", in_week, need_day=True)
+
+    def test_day(self):
+        self.period_case("2025-10-02", lambda d: d == "2025-10-02", need_day=True)
 
     def test_empty_period_is_usage_error(self):
         rc, _, err = c.run("keyness", *self.OPTS, "--period", "2023-01", c.CORPUS, check=False)

@@ -46,9 +46,16 @@ def license_files():
 
 
 class TfidfCase(unittest.TestCase):
-    def compare(self, inputs, opts, sw, mode="default", top=10, min_length=0):
+    def compare(self, inputs, opts, sw, mode="default", top=10, min_length=0, docs_dates=None):
+        """docs_dates: [(doc_id, date)] of every document when the inputs are not
+        one-document text files (CSV rows, --doc-per-line)."""
         t_opts, sk_kw = MODES[mode]
-        paths = [p for i in inputs for p in c.walk_inputs(i)]
+        if docs_dates is None:
+            paths = [p for i in inputs for p in c.walk_inputs(i)]
+            dates = {p: c.header_date(p) or "" for p in paths}
+        else:
+            paths = [d for d, _ in docs_dates]
+            dates = dict(docs_dates)
         stream = c.tokens(*inputs, *opts)
         per_doc = c.doc_tokens(stream)
         self.assertTrue(set(per_doc) <= set(paths), "token doc ids are not the input paths")
@@ -80,7 +87,7 @@ class TfidfCase(unittest.TestCase):
             want = cand[:top]
             rows = by_doc.get(p, [])
             self.assertEqual(len(rows), len(want), p)
-            date = c.header_date(p) or ""
+            date = dates[p]
             for k, (r, (term, val)) in enumerate(zip(rows, want), 1):
                 self.assertEqual(int(r["rank"]), k, (p, term))
                 self.assertEqual(r["date"], date, p)
@@ -152,6 +159,41 @@ class TestEmptyDocumentsCountInD(TfidfCase):
             self.assertTrue(abs(float(r["idf"]) - 1.5108256) < 1e-7, r)
             self.assertTrue(abs(float(r["tfidf"]) - 0.6191303) < 1e-7, r)
             self.compare([d], ["--lang", "none"], frozenset())
+        finally:
+            c.rmtree(d)
+
+
+class TestRowDocuments(TfidfCase):
+    """Documents that are CSV rows or lines: D counts every row, including one
+    whose text is empty (read here with Python's csv module), and every
+    non-empty line with --doc-per-line (ids PATH:LINE)."""
+
+    def test_csv_rows(self):
+        import csv
+        text = ("id,date,text\nr1,2024-01-02,alpha beta\nr2,2024-01,alpha\nr3,2024-02-03,\n"
+                'r4,,"gamma, alpha\nbeta alpha"\nr5,2024-03,"beta, beta gamma"\n')
+        d = c.write_files(c.tmpdir(), {"d.csv": text})
+        try:
+            path = os.path.join(d, "d.csv")
+            with open(path, newline="", encoding="utf-8") as f:
+                rows = [(r["id"], r["date"]) for r in csv.DictReader(f)]
+            self.assertEqual(len(rows), 5)
+            for mode in MODES:
+                with self.subTest(mode=mode):
+                    self.compare([path], ["--lang", "none"], frozenset(), mode, docs_dates=rows)
+        finally:
+            c.rmtree(d)
+
+    def test_doc_per_line(self):
+        text = "uno due\n\ntre uno\n   \nquattro uno due\ncinque\n"
+        d = c.write_files(c.tmpdir(), {"l.txt": text})
+        try:
+            path = os.path.join(d, "l.txt")
+            docs = [(f"{path}:{k}", "") for k, line in enumerate(text.split("\n"), 1)
+                    if line.strip()]
+            self.assertEqual(len(docs), 4)
+            self.compare([path], ["--lang", "none", "--doc-per-line"], frozenset(),
+                         docs_dates=docs)
         finally:
             c.rmtree(d)
 
