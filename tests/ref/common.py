@@ -62,7 +62,7 @@ import math
 import re
 import shutil
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 
 STOPWORD_DIR = os.path.join(ROOT, "src", "stopwords")
 STOPWORD_FILES = {"it": "italian", "en": "english", "fr": "french", "de": "german",

@@ -17,8 +17,10 @@ def main():
     pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
     suite = unittest.defaultTestLoader.discover(HERE, pattern=pattern, top_level_dir=HERE)
     result = unittest.TextTestRunner(verbosity=1, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
+    # a test with failing subTests is reported once per subTest: count tests
+    failed_ids = {t.id() for t, _ in result.failures + result.errors}
+    failed = len(failed_ids)
+    passed = max(result.testsRun - failed - len(result.skipped), 0)
     line = f"{passed} passed, {failed} failed"
     if result.skipped:
         line += f", {len(result.skipped)} skipped"

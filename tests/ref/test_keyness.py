@@ -10,6 +10,8 @@ import os
 import unittest
 from collections import Counter
 
+import numpy
+from scipy.special import log_ndtr
 from scipy.stats import chi2
 
 import common as c
@@ -32,13 +34,20 @@ def expected_keyness(target_tokens, reference_tokens, sw):
         rows[t] = {
             "count_target": a, "count_reference": b,
             "per_million_target": a / N1 * 1e6, "per_million_reference": b / N2 * 1e6,
-            "log_likelihood": G, "p_value": float(chi2.sf(G, 1)),
-            "log10_p": c.log10_chi2_sf_1(G),
+            "log_likelihood": G,
             "log_ratio": math.log2(((a + 0.5) / N1) / ((b + 0.5) / N2)),
             "percent_diff": None if b == 0 else (a / N1 - b / N2) * 100 / (b / N2),
             "direction": "target" if a / N1 > b / N2 else "reference",
             "tie": a / N1 == b / N2 or a * N2 == b * N1,
         }
+    # p and log10 p for every term at once (scipy ufuncs; same as chi2.sf(G, 1) and
+    # common.log10_chi2_sf_1(G) one by one).
+    G = numpy.array([rows[t]["log_likelihood"] for t in terms])
+    ps = chi2.sf(G, 1)
+    l10 = (math.log(2.0) + log_ndtr(-numpy.sqrt(G))) / math.log(10.0)
+    for t, p, lp in zip(terms, ps, l10):
+        rows[t]["p_value"] = float(p)
+        rows[t]["log10_p"] = float(lp)
     qs = c.bh([rows[t]["p_value"] for t in terms])
     for t, q in zip(terms, qs):
         rows[t]["q_value"] = q

@@ -267,8 +267,11 @@ def check_trends(tc, trends, want, terms):
 class TestSynthetic(TimelineCase):
     """23 monthly documents 2023-01 .. 2024-12 without 2023-07 (an empty period,
     which appears with zeros and is left out of the trend, x keeping its index).
-    Document i (0-based month index): 'alpha' i+1 times, 'omega' 25-i times,
-    'beta' 3 or 4 times alternating, 'kappa' twice, filler up to 80 tokens."""
+    Document i (0-based month index): 'alpha' 1 + i + i*i//20 times (growing
+    faster than linearly, so that the Theil-Sen slope depends on whether x keeps
+    the period's own index across the gap: 17708.33 per period with x = index,
+    18750 if the periods were renumbered 0..22), 'omega' 25-i times, 'beta' 3 or 4
+    times alternating, 'kappa' twice, filler up to 120 tokens."""
 
     FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do".split()
 
@@ -278,10 +281,10 @@ class TestSynthetic(TimelineCase):
             y, m = 2023 + i // 12, i % 12 + 1
             if (y, m) == (2023, 7):
                 continue
-            words = ["alpha"] * (i + 1) + ["omega"] * (25 - i) + ["beta"] * (3 + i % 2)
-            words += ["kappa"] * 2
+            words = ["alpha"] * (1 + i + i * i // 20) + ["omega"] * (25 - i)
+            words += ["beta"] * (3 + i % 2) + ["kappa"] * 2
             k = 0
-            while len(words) < 80:
+            while len(words) < 120:
                 words.append(self.FILLER[k % len(self.FILLER)])
                 k += 1
             files[f"doc{i:02d}.txt"] = f"date {y}-{m:02d}\n" + " ".join(words) + ".\n"
@@ -313,6 +316,10 @@ class TestSynthetic(TimelineCase):
         self.assertEqual(byterm["kappa"]["direction"], "flat")
         self.assertEqual(float(byterm["kappa"]["slope_per_period"]), 0.0)
         check_trends(self, [r for r in trends if r["term"] != "kappa"], want, terms)
+        # x is the period's index, gap kept (project decision), not a renumbering:
+        # scipy.stats.theilslopes gives 2.125 alpha tokens per period, over 120 tokens.
+        self.assertTrue(c.rel_close(byterm["alpha"]["slope_per_period"], 1e6 * 17 / 960),
+                        byterm["alpha"]["slope_per_period"])
 
 
 class TestHandMade(TimelineCase):
