@@ -199,17 +199,21 @@ static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
     return f;
 }
 
+/* A term just added to the table: its flags, room in the per-id arrays. */
+static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t len)
+{
+    c->terms.terms[id].flags = term_flags(c, s, len);
+    if ((size_t)id >= c->uni.cap && counter_reserve(&c->uni, (size_t)id + 1))
+        return TP_ENOMEM;
+    return id;
+}
+
 static int64_t intern_term(struct tp_corpus *c, const char *s, size_t len)
 {
     int added;
     int64_t id = tp_table_intern(&c->terms, s, len, &added);
-    if (id < 0)
-        return id;
-    if (added) {
-        c->terms.terms[id].flags = term_flags(c, s, len);
-        if ((size_t)id >= c->uni.cap && counter_reserve(&c->uni, (size_t)id + 1))
-            return TP_ENOMEM;
-    }
+    if (id >= 0 && added)
+        return term_added(c, id, s, len);
     return id;
 }
 
@@ -265,6 +269,8 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
         return TP_ENOMEM;
     d->date = *date;
     d->side = (uint8_t)side;
+    c->doc_start = c->n_tokens;
+    c->context = c->o.ngram > 1 || c->o.window > 0 || c->n_match;
     c->ring_len = 0;
     c->cur_seg = 0;
     c->in_doc = 1;
@@ -316,23 +322,36 @@ static int count_context(struct tp_corpus *c, uint32_t id)
     return 0;
 }
 
-int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg)
+/* The first occurrence of id in the current document: the touched list, and
+ * the term's first occurrence in the corpus when it is new to the text. */
+static int first_in_doc(struct tp_corpus *c, uint32_t id)
 {
-    int64_t id64 = intern_term(c, tok, len);
-    if (id64 < 0)
-        return TP_ENOMEM;
-    uint32_t id = (uint32_t)id64;
+    struct tp_counter *k = &c->uni;
+    if (k->n_touched == k->touched_cap) {
+        size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
+        if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
+            return TP_ENOMEM;
+        k->touched_cap = cap;
+    }
+    k->touched[k->n_touched++] = id;
     struct tp_term *t = &c->terms.terms[id];
     if (!(t->flags & TP_TERM_SEEN)) {
         t->flags |= TP_TERM_SEEN;
-        c->uni.first[id] = c->n_tokens;
+        k->first[id] = c->n_tokens;
         c->n_types++;
     }
-    c->n_tokens++;
-    c->docs[c->n_docs].n_tokens++;
-    if (counter_add(&c->uni, id))
+    return 0;
+}
+
+/* Count the token id. A term already counted in this document was seen
+ * before, so the first-occurrence bookkeeping waits for a document's first
+ * occurrence and the common case is one increment. */
+static inline int count_id(struct tp_corpus *c, uint32_t id, uint32_t seg)
+{
+    if (c->uni.doc[id]++ == 0 && first_in_doc(c, id))
         return TP_ENOMEM;
-    if (c->o.ngram > 1 || c->o.window > 0 || c->n_match) {
+    c->n_tokens++;
+    if (c->context) {
         if (seg != c->cur_seg) {
             c->cur_seg = seg;
             c->ring_len = 0;
@@ -347,10 +366,65 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     return 0;
 }
 
+int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg)
+{
+    int64_t id = intern_term(c, tok, len);
+    if (id < 0)
+        return TP_ENOMEM;
+    return count_id(c, (uint32_t)id, seg);
+}
+
+int tp_corpus_token_padded(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg)
+{
+    int added;
+    int64_t id = tp_table_intern_padded(&c->terms, tok, len, &added);
+    if (id >= 0 && added)
+        id = term_added(c, id, tok, len);
+    if (id < 0)
+        return TP_ENOMEM;
+    return count_id(c, (uint32_t)id, seg);
+}
+
+int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
+                       const uint32_t *seg, size_t n)
+{
+    if (!TP_TABLE_WORDS || n > TP_CORPUS_BATCH) {
+        for (size_t i = 0; i < n; i++)
+            if (tp_corpus_token(c, tok + 16 * i, len[i], seg[i]))
+                return TP_ENOMEM;
+        return 0;
+    }
+    uint64_t w0[TP_CORPUS_BATCH], w1[TP_CORPUS_BATCH], h[TP_CORPUS_BATCH];
+    uint32_t ids[TP_CORPUS_BATCH];
+    /* Hash everything and fetch the home slots, then probe (in order: ids are
+     * given in first-seen order) and fetch the counters, then count. */
+    for (size_t i = 0; i < n; i++) {
+        tp_table_words(tok + 16 * i, len[i], &w0[i], &w1[i]);
+        h[i] = tp_hash_words(w0[i], w1[i], len[i]);
+        __builtin_prefetch(&c->terms.slots[h[i] & c->terms.mask]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int added;
+        int64_t id = tp_table_intern_words(&c->terms, tok + 16 * i, len[i], w0[i], w1[i], h[i],
+                                           &added);
+        if (id >= 0 && added)
+            id = term_added(c, id, tok + 16 * i, len[i]);
+        if (id < 0)
+            return TP_ENOMEM;
+        ids[i] = (uint32_t)id;
+        __builtin_prefetch(&c->uni.doc[id], 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (count_id(c, ids[i], seg[i]))
+            return TP_ENOMEM;
+    return 0;
+}
+
 int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
 {
     int rc;
     struct tp_docrec *d = &c->docs[c->n_docs];
+    d->n_tokens = c->n_tokens - c->doc_start;
     if (c->n_pend && tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     c->n_pend = 0;

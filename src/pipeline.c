@@ -276,28 +276,55 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
 
 /* --- counting sink ------------------------------------------------------------ */
 
+/* Tokens of up to 16 bytes are counted in batches (tp_corpus_tokens16), so
+ * the table lookups of a batch overlap their cache misses; a longer token
+ * flushes the batch first, which keeps the order. */
 struct count_ctx {
     struct tp_corpus *corpus;
     struct tp_tokenizer *tk;
     int side;
     int oom;
+    size_t n;
+    uint8_t len[TP_CORPUS_BATCH];
+    uint32_t seg[TP_CORPUS_BATCH];
+    char tok[TP_CORPUS_BATCH * 16];
 };
+
+static int count_flush(struct count_ctx *c)
+{
+    int rc = tp_corpus_tokens16(c->corpus, c->tok, c->len, c->seg, c->n);
+    c->n = 0;
+    return rc;
+}
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct count_ctx *c = ctx;
-    if (tp_corpus_token(c->corpus, tok, len, seg)) {
-        c->oom = 1;
-        return 1;
+    if (len - 1 < 16) {
+        /* the tokenizer pads its tokens (TP_TOKEN_PAD): copy 16 bytes */
+        memcpy(c->tok + 16 * c->n, tok, 16);
+        c->len[c->n] = (uint8_t)len;
+        c->seg[c->n] = seg;
+        if (++c->n < TP_CORPUS_BATCH)
+            return 0;
+        if (count_flush(c))
+            goto oom;
+        return 0;
     }
+    if ((c->n && count_flush(c)) || tp_corpus_token(c->corpus, tok, len, seg))
+        goto oom;
     return 0;
+oom:
+    c->oom = 1;
+    return 1;
 }
 
 static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
     tp_tokenizer_reset(c->tk);
-    if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side))
+    /* tokens of a document that did not end go where they always went */
+    if ((c->n && count_flush(c)) || tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }
@@ -313,7 +340,7 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_finish(c->tk))
+    if (tp_tokenizer_finish(c->tk) || (c->n && count_flush(c)))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return tp_corpus_end(c->corpus, err);
 }
@@ -345,13 +372,18 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0};
-    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
+    struct count_ctx *c = calloc(1, sizeof(*c));
+    if (!c || tp_tokenizer_new(&c->tk, &run->tok_opts, count_token, c)) {
+        free(c);
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    struct tp_sink sink = {&c, count_begin, count_text, count_end};
+    }
+    c->corpus = corpus;
+    c->side = side;
+    struct tp_sink sink = {c, count_begin, count_text, count_end};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
-    *overlong += tp_tokenizer_overlong(c.tk);
-    tp_tokenizer_free(c.tk);
+    *overlong += tp_tokenizer_overlong(c->tk);
+    tp_tokenizer_free(c->tk);
+    free(c);
     return rc;
 }
 

@@ -30,26 +30,29 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+/* The first 8 bytes of s[0..len), zero padded, without reading past len. */
+static inline uint64_t head8(const char *p, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    if (len >= 8)
+        return load64(s);
+    if (len >= 4)
+        return load32(s) | (load32(s + len - 4) << ((len - 4) * 8));
+    if (len == 0)
+        return 0;
+    return (uint64_t)s[0] | ((uint64_t)s[len >> 1] << ((len >> 1) * 8)) |
+           ((uint64_t)s[len - 1] << ((len - 1) * 8));
+}
+
 uint64_t tp_hash_bytes(const void *p, size_t len)
 {
     /* Short keys (most words) are read with at most two overlapping loads and
-     * no loop; fixed-size memcpy compiles to a plain load. */
+     * no loop, as the zero-padded words tp_hash_words takes (so the padded
+     * intern path, which masks instead, gets the same hash). */
     const unsigned char *s = p;
-    uint64_t a, b;
     if (len <= 16) {
-        if (len >= 8) {
-            a = load64(s);
-            b = load64(s + len - 8);
-        } else if (len >= 4) {
-            a = load32(s);
-            b = load32(s + len - 4);
-        } else if (len > 0) {
-            a = ((uint64_t)s[0] << 16) | ((uint64_t)s[len >> 1] << 8) | s[len - 1];
-            b = 0;
-        } else {
-            a = b = 0;
-        }
-        return mix(a ^ len, b ^ 0x8EBC6AF09C88C6E3ull);
+        uint64_t w1 = len > 8 ? load64(s + len - 8) >> ((16 - len) * 8) : 0;
+        return tp_hash_words(head8(p, len), w1, len);
     }
     uint64_t h = len;
     while (len > 16) {
@@ -85,20 +88,6 @@ static int slots_grow(struct tp_slot **slots, size_t *mask)
     *slots = ns;
     *mask = cap - 1;
     return 0;
-}
-
-/* The first 8 bytes of s[0..len), zero padded, without reading past len. */
-static inline uint64_t head8(const char *p, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)p;
-    if (len >= 8)
-        return load64(s);
-    if (len >= 4)
-        return load32(s) | (load32(s + len - 4) << ((len - 4) * 8));
-    if (len == 0)
-        return 0;
-    return (uint64_t)s[0] | ((uint64_t)s[len >> 1] << ((len >> 1) * 8)) |
-           ((uint64_t)s[len - 1] << ((len - 1) * 8));
 }
 
 static int term_slots_grow(struct tp_table *t)
@@ -165,15 +154,9 @@ int64_t tp_table_find(const struct tp_table *t, const char *s, size_t len)
     return (int64_t)t->slots[i].id1 - 1;
 }
 
-int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *added)
+int64_t tp_table_insert_at(struct tp_table *t, const char *s, size_t len, uint64_t h, uint64_t head,
+                           size_t i, int *added)
 {
-    uint64_t h = tp_hash_bytes(s, len), head = head8(s, len);
-    size_t i = term_probe(t, s, len, h, head);
-    if (t->slots[i].id1) {
-        if (added)
-            *added = 0;
-        return t->slots[i].id1 - 1;
-    }
     if (t->n >= UINT32_MAX - 1 || len > UINT32_MAX)
         return TP_ENOMEM;
     if (t->n == t->cap) {
@@ -195,6 +178,18 @@ int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *adde
     if (added)
         *added = 1;
     return (int64_t)id;
+}
+
+int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *added)
+{
+    uint64_t h = tp_hash_bytes(s, len), head = head8(s, len);
+    size_t i = term_probe(t, s, len, h, head);
+    if (t->slots[i].id1) {
+        if (added)
+            *added = 0;
+        return t->slots[i].id1 - 1;
+    }
+    return tp_table_insert_at(t, s, len, h, head, i, added);
 }
 
 void tp_table_release(struct tp_table *t)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 
@@ -51,12 +52,98 @@ struct tp_table {
 /* 64-bit hash of bytes (fast for short keys). */
 uint64_t tp_hash_bytes(const void *p, size_t len);
 
+/* The hash of a key of 1 to 16 bytes given as its first 8 bytes (w0) and next
+ * 8 bytes (w1), both zero padded and read little-endian: the same value as
+ * tp_hash_bytes, for callers that already hold the words. */
+static inline uint64_t tp_hash_words(uint64_t w0, uint64_t w1, size_t len)
+{
+    /* 64x64 -> 128 multiply, folded: a strong, cheap mixer. */
+    __uint128_t r = (__uint128_t)(w0 ^ len ^ 0xA0761D6478BD642Full) *
+                    (w1 ^ 0x8EBC6AF09C88C6E3ull ^ 0xE7037ED1A0B428DBull);
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 /* Prepare an empty table. Returns 0 or TP_ENOMEM. */
 int tp_table_init(struct tp_table *t);
 
 /* Id of s[0..len), adding it (bytes copied into the arena) when new; *added
  * (may be NULL) says whether it was new. Returns the id (>= 0) or TP_ENOMEM. */
 int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *added);
+
+/* tp_table_intern's insertion half: s[0..len) is absent and slot i is where it
+ * belongs (h = its hash, head = its first 8 bytes zero padded). */
+int64_t tp_table_insert_at(struct tp_table *t, const char *s, size_t len, uint64_t h, uint64_t head,
+                           size_t i, int *added);
+
+/* Padding a tokenizer guarantees after a token (tokenizer.h): tok[0..16) may
+ * be read whatever its length. */
+#define TP_TABLE_PAD 16
+
+/* A key of 1 to 16 bytes as its two zero-padded little-endian words, from
+ * s[0..TP_TABLE_PAD) (which may be read even when len is shorter): masked
+ * loads, no branch on the length. */
+static inline void tp_table_words(const char *s, size_t len, uint64_t *w0, uint64_t *w1)
+{
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    unsigned l0 = len < 8 ? (unsigned)len : 8;
+    *w0 = a & (~0ull >> (64 - 8 * l0));
+    *w1 = len > 8 ? b & (~0ull >> ((128 - 8 * len) & 63)) : 0;
+}
+
+/* tp_table_intern for a key of 1 to 16 bytes given also as its words (see
+ * tp_table_words) and h = tp_hash_words(w0, w1, len); *added is always set
+ * (added may not be NULL). A hit on a key of at most 8 bytes touches one slot.
+ * Inline: it is the per-token path. */
+static inline int64_t tp_table_intern_words(struct tp_table *t, const char *s, size_t len,
+                                            uint64_t w0, uint64_t w1, uint64_t h, int *added)
+{
+    uint16_t h16 = (uint16_t)(h >> 32);
+    size_t i = h & t->mask;
+    for (;;) {
+        const struct tp_term_slot *sl = &t->slots[i];
+        /* an empty slot has len16 0, so it never matches a key */
+        if (sl->head == w0 && sl->len16 == len) {
+            if (len <= 8) {
+                *added = 0;
+                return sl->id1 - 1;
+            }
+            if (sl->hash16 == h16) {
+                const struct tp_term *e = &t->terms[sl->id1 - 1];
+                uint64_t k1 = 0;
+                memcpy(&k1, e->bytes + 8, len - 8);
+                if (k1 == w1) {
+                    *added = 0;
+                    return sl->id1 - 1;
+                }
+            }
+        }
+        if (!sl->id1)
+            return tp_table_insert_at(t, s, len, h, w0, i, added);
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* The words interning relies on are little-endian. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TP_TABLE_WORDS 1
+#else
+#define TP_TABLE_WORDS 0
+#endif
+
+/* tp_table_intern for a key followed by padding: s[0..TP_TABLE_PAD) may be
+ * read even when len is shorter. */
+static inline int64_t tp_table_intern_padded(struct tp_table *t, const char *s, size_t len,
+                                             int *added)
+{
+    if (TP_TABLE_WORDS && len - 1 < 16) {
+        uint64_t w0, w1;
+        tp_table_words(s, len, &w0, &w1);
+        return tp_table_intern_words(t, s, len, w0, w1, tp_hash_words(w0, w1, len), added);
+    }
+    return tp_table_intern(t, s, len, added);
+}
 
 /* Id of s[0..len), or -1 when absent. */
 int64_t tp_table_find(const struct tp_table *t, const char *s, size_t len);

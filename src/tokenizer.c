@@ -168,7 +168,8 @@ int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *
     if (!o->keep_case)
         tk->utf8proc_opts |= UTF8PROC_CASEFOLD;
     tk->ubuf_cap = 256;
-    tk->ubuf = malloc(tk->ubuf_cap * sizeof(*tk->ubuf));
+    /* calloc: a token read from here is padded with defined bytes */
+    tk->ubuf = calloc(tk->ubuf_cap, sizeof(*tk->ubuf));
     if (!tk->ubuf) {
         free(tk);
         return TP_ENOMEM;

@@ -29,6 +29,11 @@ struct tp_tokenizer_opts {
     int split_hyphens; /* a hyphen separates words */
 };
 
+/* Bytes a callback may read from tok whatever the token's length: tok[0..len)
+ * is the token, tok[len..TP_TOKEN_PAD) (when len is shorter) is unspecified
+ * but readable, so a hash can load whole words without a branch on len. */
+#define TP_TOKEN_PAD 16
+
 /* Called for every token: tok[0..len) is borrowed until the call returns; seg
  * is the adjacency segment index within the document (0, 1, 2, ... with no
  * gaps: two consecutive tokens are adjacent iff they share seg). Return 0 to go

@@ -40,6 +40,13 @@ struct cli_command {
     const char *usage; /* the command's own options, for CMD --help */
 };
 
+/* Option words, indexed by the enum values of tempora.h (main.c). */
+extern const char *const cli_encoding_names[];
+extern const char *const cli_measure_names[];
+extern const char *const cli_tf_names[];
+extern const char *const cli_idf_names[];
+extern const char *const cli_norm_names[];
+
 /* Exit statuses. */
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 

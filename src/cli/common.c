@@ -140,12 +140,6 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
                        struct tp_error *err)
 {
     const struct tp_opts *o = &cli->o;
-    static const char *const enc[] = {"auto", "utf-8", "latin-1", "cp1252"};
-    static const char *const measures[] = {
-        "log_likelihood", "pmi", "t_score", "z_score", "chi2", "dice", "log_dice", "mi3", "count"};
-    static const char *const tfs[] = {"raw", "log", "bool"};
-    static const char *const idfs[] = {"smooth", "plain", "none"};
-    static const char *const norms[] = {"l2", "l1", "none"};
     char buf[64];
     size_t len = 0;
     for (int i = 0; i < cli->argc; i++)
@@ -191,7 +185,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "lang", tp_lang_name(run->lang));
     kv(out, "lang_requested", tp_lang_name(o->lang));
     kv_u64(out, "lang_sample_stopword_hits", run->lang_hits);
-    kv(out, "encoding", enc[o->encoding]);
+    kv(out, "encoding", cli_encoding_names[o->encoding]);
     kv(out, "doc_per_line", yes(o->doc_per_line));
     kv(out, "text_col", o->text_col);
     kv(out, "date_col", o->date_col);
@@ -220,12 +214,12 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     snprintf(buf, sizeof(buf), "%ld", o->top);
     kv(out, "top", o->top >= 0 ? buf : "command default (tfidf 10, colloc 1000, timeline 20)");
     kv_u64(out, "min_count", (uint64_t)o->min_count);
-    kv(out, "measure", measures[o->measure]);
+    kv(out, "measure", cli_measure_names[o->measure]);
     kv_u64(out, "window", (uint64_t)o->window);
     kv(out, "fisher", yes(o->fisher));
-    kv(out, "tf", tfs[o->tf]);
-    kv(out, "idf", idfs[o->idf]);
-    kv(out, "norm", norms[o->norm]);
+    kv(out, "tf", cli_tf_names[o->tf]);
+    kv(out, "idf", cli_idf_names[o->idf]);
+    kv(out, "norm", cli_norm_names[o->norm]);
     kv(out, "terms", o->terms);
     kv(out, "wide", yes(o->wide));
     kv(out, "period", pi.kind == TP_PERIOD_AUTO ? "" : tp_period_name(pi.kind));

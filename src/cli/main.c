@@ -18,6 +18,15 @@
 #include "dates.h"
 #include "stopwords.h"
 
+/* Option words, indexed by the enum values of tempora.h. */
+const char *const cli_encoding_names[] = {"auto", "utf-8", "latin-1", "cp1252"};
+const char *const cli_measure_names[] = {"log_likelihood", "pmi",  "t_score",
+                                         "z_score",        "chi2", "dice",
+                                         "log_dice",       "mi3",  "count"};
+const char *const cli_tf_names[] = {"raw", "log", "bool"};
+const char *const cli_idf_names[] = {"smooth", "plain", "none"};
+const char *const cli_norm_names[] = {"l2", "l1", "none"};
+
 static const struct cli_command commands[] = {
     {"analyze", cmd_analyze, "every table below into DIR (default ./out)",
      "[OPTIONS] [INPUT...] [-o DIR]\n"
@@ -237,12 +246,9 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     struct tp_opts *o = &cli->o;
     long v;
     int rc, c;
-    static const char *const encodings[] = {"auto", "utf-8", "latin-1", "cp1252"};
-    static const char *const measures[] = {
-        "log_likelihood", "pmi", "t_score", "z_score", "chi2", "dice", "log_dice", "mi3", "count"};
-    static const char *const tfs[] = {"raw", "log", "bool"};
-    static const char *const idfs[] = {"smooth", "plain", "none"};
-    static const char *const norms[] = {"l2", "l1", "none"};
+    const char *const *encodings = cli_encoding_names, *const *measures = cli_measure_names;
+    const char *const *tfs = cli_tf_names, *const *idfs = cli_idf_names;
+    const char *const *norms = cli_norm_names;
     int sides = strcmp(cmd->name, "keyness") == 0 || strcmp(cmd->name, "analyze") == 0;
     if (sides && (rc = take_sides(cli, &argc, argv, err)))
         return rc;
