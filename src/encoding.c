@@ -172,6 +172,24 @@ size_t tp_decoder_feed(struct tp_decoder *d, const void *buf, size_t n, int last
         }
         d->n_carry = 0;
     }
+    if (d->trusted && emit && i < n) {
+        /* Checked already: copy all but a sequence the chunk cuts short. */
+        size_t cut = n, j = n;
+        while (j > i && n - j < 3 && (p[j - 1] & 0xC0) == 0x80)
+            j--;
+        if (!last && j > i && p[j - 1] >= 0xC0) {
+            size_t need = p[j - 1] >= 0xF0 ? 4 : p[j - 1] >= 0xE0 ? 3 : 2;
+            if (n - (j - 1) < need)
+                cut = j - 1;
+        }
+        memcpy(out + o, p + i, cut - i);
+        o += cut - i;
+        if (cut < n) {
+            memcpy(d->carry, p + cut, n - cut);
+            d->n_carry = n - cut;
+        }
+        return o;
+    }
     while (i < n) {
         size_t k = tp_encoding_valid_prefix(p + i, n - i);
         if (emit && k > 0)

@@ -24,6 +24,8 @@ struct tp_decoder {
     size_t n_carry;
     uint64_t n_invalid; /* TP_ENC_UTF8: sequences replaced by U+FFFD */
     int bad;            /* TP_ENC_AUTO: an invalid sequence was seen */
+    int trusted;        /* TP_ENC_UTF8 on bytes already checked valid: copy, only
+                           holding back a sequence cut by the chunk's end */
 };
 
 /* Set d up for a new document decoded as enc: TP_ENC_UTF8 (invalid sequences

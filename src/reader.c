@@ -720,6 +720,9 @@ static int read_text(struct run *run)
         }
     }
     tp_decoder_init(&dec, enc);
+    /* Under auto, UTF-8 was chosen because every byte checked valid: the
+     * decoding pass need not check again. */
+    dec.trusted = r->o->encoding == TP_ENC_AUTO && enc == TP_ENC_UTF8;
     r->hdr.len = 0;
     while (!eof) {
         const unsigned char *p;

@@ -1,0 +1,78 @@
+/*
+ * fuzz_tokenizer.c - libFuzzer target: arbitrary bytes, cut into arbitrary
+ * chunks, through the tokenizer under every profile. Invariants: no crash or
+ * sanitizer report; every token is non-empty, at most a few times
+ * TP_TOKEN_MAX long, valid UTF-8; segment numbers never go down and grow by
+ * at most one; the tokens do not depend on where the chunks are cut.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "tokenizer.h"
+
+struct acc {
+    uint64_t hash;
+    uint32_t last_seg;
+    size_t n;
+};
+
+static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct acc *a = ctx;
+    if (len == 0 || len > 4 * TP_TOKEN_MAX)
+        abort();
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)tok + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (k <= 0)
+            abort();
+        i += (size_t)k;
+    }
+    if (a->n && (seg < a->last_seg || seg > a->last_seg + 1))
+        abort();
+    if (!a->n && seg != 0)
+        abort();
+    a->last_seg = seg;
+    for (size_t i = 0; i < len; i++)
+        a->hash = (a->hash ^ (unsigned char)tok[i]) * 0x100000001B3ull;
+    a->hash = (a->hash ^ 0xFF ^ seg) * 0x100000001B3ull;
+    a->n++;
+    return 0;
+}
+
+static uint64_t run(const uint8_t *data, size_t size, const struct tp_tokenizer_opts *o,
+                    size_t chunk)
+{
+    struct acc a = {1469598103934665603ull, 0, 0};
+    struct tp_tokenizer *tk;
+    if (tp_tokenizer_new(&tk, o, on_token, &a))
+        abort();
+    for (size_t i = 0; i < size; i += chunk)
+        tp_tokenizer_feed(tk, (const char *)data + i, size - i < chunk ? size - i : chunk);
+    tp_tokenizer_finish(tk);
+    tp_tokenizer_free(tk);
+    return a.hash ^ a.n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    struct tp_tokenizer_opts o = {0};
+    o.elide = data[0] & 1;
+    o.apocope = (data[0] >> 1) & 1;
+    o.keep_case = (data[0] >> 2) & 1;
+    o.nfkc = (data[0] >> 3) & 1;
+    o.split_hyphens = (data[0] >> 4) & 1;
+    size_t chunk = (size_t)(data[0] >> 5) + 1;
+    data++;
+    size--;
+    if (run(data, size, &o, size ? size : 1) != run(data, size, &o, chunk))
+        abort();
+    return 0;
+}
