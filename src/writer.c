@@ -313,6 +313,98 @@ static size_t write_g(char *buf, int neg, const char *d, int prec, int e)
     return (size_t)(o - buf);
 }
 
+/* The shortest of 15, 16, 17 significant digits that reads back to v, in
+ * exact integer arithmetic, for the common case 1e-5 <= |v| < 2^53 with a
+ * fractional binary exponent: v = m / 2^s exactly, and X = m * 10^k / 2^s has
+ * 17 integer digits. Rounding X to p digits (half to even, as printf does) and
+ * testing the candidate against half an ulp of v (ties to an even mantissa, as
+ * strtod does) gives the same answer as printf + strtod without either.
+ * Returns the length written, or 0 to leave v to the general path. */
+static size_t format_fast(double v, char *buf)
+{
+    static const uint64_t pow10[] = {1ull,
+                                     10ull,
+                                     100ull,
+                                     1000ull,
+                                     10000ull,
+                                     100000ull,
+                                     1000000ull,
+                                     10000000ull,
+                                     100000000ull,
+                                     1000000000ull,
+                                     10000000000ull,
+                                     100000000000ull,
+                                     1000000000000ull,
+                                     10000000000000ull,
+                                     100000000000000ull,
+                                     1000000000000000ull,
+                                     10000000000000000ull,
+                                     100000000000000000ull,
+                                     1000000000000000000ull,
+                                     10000000000000000000ull};
+    int neg = v < 0;
+    double a = neg ? -v : v;
+    if (!(a >= 1e-5 && a < 9007199254740992.0))
+        return 0;
+    int bexp;
+    double fr = frexp(a, &bexp);
+    uint64_t m = (uint64_t)ldexp(fr, 53); /* a = m * 2^(bexp - 53), m in [2^52, 2^53) */
+    int s = 53 - bexp;
+    if (s <= 0 || s > 68)
+        return 0;
+    int k = 16 - (int)floor(log10(a));
+    __extension__ typedef unsigned __int128 u128;
+    u128 num = 0, X = 0, r = 0, one = 1;
+    for (int tries = 0; tries < 3; tries++) {
+        if (k < 0 || k > 21)
+            return 0;
+        /* num = m * 10^k, exact: 10^21 needs two 64-bit factors */
+        num = (u128)m * (k > 19 ? pow10[19] : pow10[k]);
+        if (k > 19)
+            num *= pow10[k - 19];
+        X = num >> s;
+        r = num & ((one << s) - 1);
+        if (X < pow10[16])
+            k++;
+        else if (X >= pow10[17])
+            k--;
+        else
+            break;
+    }
+    if (X < pow10[16] || X >= pow10[17])
+        return 0;
+    u128 p10k = k > 19 ? (u128)pow10[19] * pow10[k - 19] : (u128)pow10[k];
+    for (int p = 15; p <= 17; p++) {
+        uint64_t div = pow10[17 - p];
+        uint64_t q = (uint64_t)(X / div), rem = (uint64_t)(X % div);
+        u128 lhs = 2 * (((u128)rem << s) + r), rhs = (u128)div << s;
+        if (lhs > rhs || (lhs == rhs && (q & 1)))
+            q++;
+        /* candidate in units of X: q * div; distance to v in units of 2^-(s+2) */
+        u128 c = (u128)q * div << (s + 2), x4 = num << 2;
+        u128 dist = c > x4 ? c - x4 : x4 - c;
+        /* half an ulp is 10^k / 2^(s+1) in X units, i.e. 2 * 10^k in these;
+         * below a power of two the next double down is half as far */
+        u128 half = 2 * p10k;
+        if (c < x4 && m == (1ull << 52))
+            half = p10k;
+        if (dist < half || (dist == half && !(m & 1))) {
+            int expo = 16 - k;
+            if (q == pow10[p]) {
+                q /= 10;
+                expo++;
+            }
+            char d[20];
+            for (int i = p - 1; i >= 0; i--) {
+                d[i] = (char)('0' + q % 10);
+                q /= 10;
+            }
+            return write_g(buf, neg, d, p, expo);
+        }
+    }
+    return 0;
+}
+
 size_t tp_format_double(double v, char *buf)
 {
     if (!isfinite(v)) {
@@ -323,6 +415,9 @@ size_t tp_format_double(double v, char *buf)
         strcpy(buf, "0");
         return 1;
     }
+    size_t fast = format_fast(v, buf);
+    if (fast)
+        return fast;
     /* One conversion to NDIG significant digits, correctly rounded by printf;
      * then the shortest of 15, 16 or 17 digits that reads back to v (each
      * check one strtod). Rounding the NDIG digits again gives what printf

@@ -160,6 +160,50 @@ Test(writer, missing_folder_is_an_error)
     cr_expect(strstr(err.msg, "/nonexistent-folder-tp/x.csv") != NULL);
 }
 
+static void expect_like_printf(double v)
+{
+    char got[40], want[40];
+    for (int p = 15; p <= 17; p++) {
+        snprintf(want, sizeof(want), "%.*g", p, v);
+        if (p == 17 || strtod(want, NULL) == v)
+            break;
+    }
+    tp_format_double(v, got);
+    cr_assert_str_eq(got, want, "v=%.17g", v);
+}
+
+/* The exact integer path (1e-5 <= |v| < 2^53) at its edges: powers of two
+ * (the ulp below is half the ulp above), neighbours of decimal ties, the
+ * range limits, and dense random values inside the range. */
+Test(writer, fast_path_edges_match_printf)
+{
+    for (int e = -16; e <= 52; e++) {
+        double p2 = ldexp(1, e);
+        expect_like_printf(p2);
+        expect_like_printf(nextafter(p2, 0));
+        expect_like_printf(nextafter(p2, INFINITY));
+    }
+    double edges[] = {1e-5, 9.999999999999999e-6, 1.0000000000000002e-5, 0.1, 0.2, 0.3, 1.0 / 3,
+                      2.0 / 3, 0.5, 1.5, 123456.789, 9007199254740991.0, 9007199254740993.0,
+                      4503599627370495.5, 1e15, 1e16, 999999999999999.9, 0.1 + 0.2};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        expect_like_printf(edges[i]);
+        expect_like_printf(-edges[i]);
+        expect_like_printf(nextafter(edges[i], 0));
+        expect_like_printf(nextafter(edges[i], INFINITY));
+    }
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* uniform in log scale over [1e-5, 2^53), plus short decimals */
+        double v = pow(10, -5 + (double)(x % 1000000) / 1000000 * 20.9);
+        expect_like_printf(v);
+        expect_like_printf((double)(x % 100000) / 1000);
+    }
+}
+
 /* Against the obvious method (printf at 15, 16, then 17 digits, first that
  * reads back), on many doubles of every magnitude. */
 Test(writer, fast_formatting_matches_printf)
