@@ -225,12 +225,22 @@ void tp_out_header(struct tp_out *o, const char *names)
     tp_out_row_end(o);
 }
 
+/* Decimal digits of v, right-aligned ending at end; returns the first. */
+static char *u64_digits(uint64_t v, char *end)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 void tp_out_u64(struct tp_out *o, uint64_t v)
 {
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    char buf[24];
+    char *p = u64_digits(v, buf + sizeof(buf));
     cell_start(o);
-    put(o, buf, (size_t)n);
+    put(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void tp_out_i64(struct tp_out *o, int64_t v)
