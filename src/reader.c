@@ -77,6 +77,11 @@ struct tp_reader {
     struct meta_entry *meta;
     size_t n_meta, cap_meta;
     struct tp_reader_stats stats;
+    /* tp_reader_new_range: only bytes [range_start, range_start + range_len)
+     * of the one input, whose first line is line range_line */
+    int ranged;
+    uint64_t range_start, range_len;
+    unsigned long range_line;
     unsigned char *raw;   /* CHUNK bytes read */
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
@@ -94,6 +99,8 @@ struct run {
     const char *path; /* the input being read */
     size_t input;     /* and its index */
     int counting;     /* reads count in stats and progress */
+    int limited;      /* a ranged input: at most `remaining` more bytes */
+    uint64_t remaining;
     uint64_t done_base;
     uint64_t total;
 };
@@ -423,7 +430,9 @@ static void report_progress(struct run *run)
 /* Read up to cap bytes; fewer only at the end of the input. */
 static int read_full(struct run *run, void *buf, size_t cap, size_t *got)
 {
-    int n = gzread(run->gz, buf, (unsigned)cap);
+    if (run->limited && cap > run->remaining)
+        cap = (size_t)run->remaining;
+    int n = cap ? gzread(run->gz, buf, (unsigned)cap) : 0;
     int errnum = 0;
 
     if (n < 0)
@@ -434,6 +443,8 @@ static int read_full(struct run *run, void *buf, size_t cap, size_t *got)
             return gz_failed(run);
     }
     *got = (size_t)n;
+    if (run->limited)
+        run->remaining -= (uint64_t)n;
     if (run->counting) {
         run->r->stats.bytes += (uint64_t)n;
         report_progress(run);
@@ -979,6 +990,8 @@ out:
 static int read_lines(struct run *run, enum format fmt)
 {
     struct lines ls = {0, 0, 0, 0};
+    if (run->r->ranged)
+        ls.lineno = run->r->range_line - 1;
     const char *p = NULL;
     size_t n = 0;
     int rc;
@@ -1390,6 +1403,22 @@ static int open_input(struct run *run, struct input *in)
             close(fd);
             return nomem(run->err);
         }
+    } else if (r->ranged) {
+        fd = open(in->path, O_RDONLY);
+        if (fd < 0 || lseek(fd, (off_t)r->range_start, SEEK_SET) < 0) {
+            int rc = tp_error_set(run->err, TP_EIO, "%s: %s", in->path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return rc;
+        }
+        /* a plain file: zlib reads it through unchanged */
+        run->gz = gzdopen(fd, "rb");
+        if (!run->gz) {
+            close(fd);
+            return nomem(run->err);
+        }
+        run->limited = 1;
+        run->remaining = r->range_len;
     } else {
         errno = 0;
         run->gz = gzopen(in->path, "rb");
@@ -1485,6 +1514,39 @@ out:
     }
     r->stats.skipped_inputs = r->skipped_new;
     *out = r;
+    return 0;
+}
+
+int tp_reader_splittable(const struct tp_reader *r, size_t i)
+{
+    if (i >= r->n_in || r->in[i].stream)
+        return 0;
+    size_t n = strlen(r->in[i].path);
+    if (ends_with(r->in[i].path, n, ".gz"))
+        return 0;
+    enum format f = format_of(r->in[i].path);
+    return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
+}
+
+int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
+                        unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
+                        void *warn_ctx, struct tp_error *err)
+{
+    int rc = tp_reader_new(out, &path, 1, o, warn, warn_ctx, err);
+    if (rc)
+        return rc;
+    struct tp_reader *r = *out;
+    if (r->n_in != 1 || !tp_reader_splittable(r, 0)) {
+        tp_reader_free(r);
+        *out = NULL;
+        return tp_error_set(err, TP_EINTERNAL, "%s: cannot be read in parts", path);
+    }
+    r->ranged = 1;
+    r->range_start = start;
+    r->range_len = len;
+    r->range_line = first_line;
+    r->in[0].size = len;
+    r->total_bytes = len;
     return 0;
 }
 

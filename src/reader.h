@@ -81,6 +81,19 @@ const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
 /* The expanded file list (borrowed from r): n_files entries, input order. */
 const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
 
+/* Whether file i (of tp_reader_files) can be read in parts split at line
+ * ends: an uncompressed file of one document per line (--doc-per-line text,
+ * or JSONL). */
+int tp_reader_splittable(const struct tp_reader *r, size_t i);
+
+/* A reader of bytes [start, start + len) of path, a splittable file, where
+ * start is the beginning of line first_line (1-based): the documents, ids
+ * (PATH:LINE) and messages are those a reader of the whole file gives for
+ * those lines. Returns 0 and *out, or a negative TP_E* (err filled). */
+int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
+                        unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
+                        void *warn_ctx, struct tp_error *err);
+
 /* Inputs the expansion itself skipped (missing or unreadable, --skip-errors). */
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r);
 

@@ -1052,3 +1052,79 @@ Test(reader, seeds)
     cr_assert_eq(st.cp1252_documents, 0);
     collect_release(&c);
 }
+
+/* ---- reading a file in parts (threads) ------------------------------------ */
+
+/* Read path's bytes [start, start + len) from line first_line into c. */
+static int read_range(const char *path, uint64_t start, uint64_t len, unsigned long first_line,
+                      const struct tp_opts *o, struct collect *c, struct tp_error *err)
+{
+    struct tp_reader *r;
+    struct tp_sink sink = {c, c_begin, c_text, c_end};
+    int rc = tp_reader_new_range(&r, path, start, len, first_line, o, c_warn, c, err);
+    if (rc < 0)
+        return rc;
+    rc = tp_reader_run(r, &sink, NULL, NULL, err);
+    tp_reader_free(r);
+    return rc;
+}
+
+Test(reader, parts_of_a_file_give_the_same_documents)
+{
+    char *dir = tmp_dir();
+    /* lines 1..6, one blank (no document), the last without a newline */
+    const char *text = "date 2024-01 uno\nsecondo rigo\n\nquarto\ncinque cinque\nsei";
+    char *path = puts_file(dir, "lines.txt", text);
+    struct tp_opts o = default_opts();
+    o.doc_per_line = 1;
+    struct tp_error err;
+    struct collect whole = {0}, parts = {0};
+    const char *in[] = {path};
+    cr_assert_eq(read_all(in, 1, &o, &whole, &err, NULL), 0, "%s", err.msg);
+    /* cut before line 4 ("quarto", byte 31) and before line 6 ("sei", 52) */
+    cr_assert_eq(read_range(path, 0, 31, 1, &o, &parts, &err), 0, "%s", err.msg);
+    cr_assert_eq(read_range(path, 31, 21, 4, &o, &parts, &err), 0, "%s", err.msg);
+    cr_assert_eq(read_range(path, 52, 3, 6, &o, &parts, &err), 0, "%s", err.msg);
+    cr_assert_eq(whole.n, 5);
+    cr_assert_eq(parts.n, whole.n);
+    for (size_t i = 0; i < whole.n; i++) {
+        cr_expect_str_eq(parts.docs[i].id, whole.docs[i].id);
+        cr_expect_eq(parts.docs[i].len, whole.docs[i].len);
+        cr_expect(memcmp(parts.docs[i].text, whole.docs[i].text, whole.docs[i].len) == 0);
+        cr_expect_eq(parts.docs[i].date.prec, whole.docs[i].date.prec);
+    }
+    char want[512];
+    snprintf(want, sizeof(want), "%s:6", path);
+    cr_expect_str_eq(parts.docs[4].id, want);
+    collect_release(&whole);
+    collect_release(&parts);
+    free(path);
+    rm_rf(dir);
+    free(dir);
+}
+
+Test(reader, only_line_files_are_splittable)
+{
+    char *dir = tmp_dir();
+    char *a = puts_file(dir, "a.txt", "x\n");
+    char *b = puts_file(dir, "b.jsonl", "{\"text\":\"x\"}\n");
+    char *c = puts_file(dir, "c.csv", "text\nx\n");
+    struct tp_opts o = default_opts();
+    struct tp_error err;
+    struct tp_reader *r;
+    const char *in[] = {a, b, c};
+    cr_assert_eq(tp_reader_new(&r, in, 3, &o, NULL, NULL, &err), 0);
+    cr_expect_eq(tp_reader_splittable(r, 0), 0); /* whole-file document */
+    cr_expect_eq(tp_reader_splittable(r, 1), 1);
+    cr_expect_eq(tp_reader_splittable(r, 2), 0); /* quoted fields may span lines */
+    tp_reader_free(r);
+    o.doc_per_line = 1;
+    cr_assert_eq(tp_reader_new(&r, in, 3, &o, NULL, NULL, &err), 0);
+    cr_expect_eq(tp_reader_splittable(r, 0), 1);
+    tp_reader_free(r);
+    free(a);
+    free(b);
+    free(c);
+    rm_rf(dir);
+    free(dir);
+}
