@@ -374,17 +374,6 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     return count_id(c, (uint32_t)id, seg);
 }
 
-int tp_corpus_token_padded(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg)
-{
-    int added;
-    int64_t id = tp_table_intern_padded(&c->terms, tok, len, &added);
-    if (id >= 0 && added)
-        id = term_added(c, id, tok, len);
-    if (id < 0)
-        return TP_ENOMEM;
-    return count_id(c, (uint32_t)id, seg);
-}
-
 int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
                        const uint32_t *seg, size_t n)
 {
@@ -399,14 +388,15 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
     /* Hash everything and fetch the home slots, then probe (in order: ids are
      * given in first-seen order) and fetch the counters, then count. */
     for (size_t i = 0; i < n; i++) {
-        tp_table_words(tok + 16 * i, len[i], &w0[i], &w1[i]);
+        memcpy(&w0[i], tok + 16 * i, 8);
+        memcpy(&w1[i], tok + 16 * i + 8, 8);
         h[i] = tp_hash_words(w0[i], w1[i], len[i]);
         __builtin_prefetch(&c->terms.slots[h[i] & c->terms.mask]);
     }
     for (size_t i = 0; i < n; i++) {
         int added;
-        int64_t id = tp_table_intern_words(&c->terms, tok + 16 * i, len[i], w0[i], w1[i], h[i],
-                                           &added);
+        int64_t id =
+            tp_table_intern_words(&c->terms, tok + 16 * i, len[i], w0[i], w1[i], h[i], &added);
         if (id >= 0 && added)
             id = term_added(c, id, tok + 16 * i, len[i]);
         if (id < 0)
@@ -585,8 +575,8 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
     }
     for (size_t p = 0; src->pairs.slots && p <= src->pairs.mask; p++) {
         const struct tp_pair_slot *sl = &src->pairs.slots[p];
-        if (sl->key && tp_pairs_add(&dst->pairs, map[tp_pair_w1(sl->key)],
-                                    map[tp_pair_w2(sl->key)], sl->count)) {
+        if (sl->key && tp_pairs_add(&dst->pairs, map[tp_pair_w1(sl->key)], map[tp_pair_w2(sl->key)],
+                                    sl->count)) {
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }

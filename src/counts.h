@@ -115,16 +115,12 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
 /* Count one token of the current document (the tokenizer's callback shape). */
 int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg);
 
-/* tp_corpus_token for a token followed by padding, as the tokenizer passes it:
- * tok[0..TP_TABLE_PAD) may be read whatever len is. */
-int tp_corpus_token_padded(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg);
-
 /* Tokens tp_corpus_tokens16 takes at most. */
 #define TP_CORPUS_BATCH 64
 
 /* Count n <= TP_CORPUS_BATCH tokens of 1 to 16 bytes: token i is
- * tok[16 i .. 16 i + len[i]) (the rest of its 16 bytes is unspecified), in
- * segment seg[i]. The same as n calls of tp_corpus_token, with the table slots
+ * tok[16 i .. 16 i + len[i]), zero padded to 16 bytes, in segment seg[i] (a
+ * struct tp_token_batch). The same as n calls of tp_corpus_token, with the table slots
  * and counters each token needs fetched ahead so their cache misses overlap. */
 int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
                        const uint32_t *seg, size_t n);

@@ -28,7 +28,7 @@ static const enum tp_lang auto_langs[] = {TP_LANG_IT, TP_LANG_EN, TP_LANG_FR,
 enum { N_AUTO = sizeof(auto_langs) / sizeof(auto_langs[0]) };
 
 struct sample {
-    struct tp_table words; /* every list's words; flags: bit i for auto_langs[i] */
+    struct tp_table words;          /* every list's words; flags: bit i for auto_langs[i] */
     uint64_t by_mask[1u << N_AUTO]; /* tokens by the set of lists they are on */
     uint64_t n_tokens;
     uint64_t bytes;
@@ -276,55 +276,43 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
 
 /* --- counting sink ------------------------------------------------------------ */
 
-/* Tokens of up to 16 bytes are counted in batches (tp_corpus_tokens16), so
- * the table lookups of a batch overlap their cache misses; a longer token
- * flushes the batch first, which keeps the order. */
 struct count_ctx {
     struct tp_corpus *corpus;
     struct tp_tokenizer *tk;
     int side;
     int oom;
-    size_t n;
-    uint8_t len[TP_CORPUS_BATCH];
-    uint32_t seg[TP_CORPUS_BATCH];
-    char tok[TP_CORPUS_BATCH * 16];
 };
-
-static int count_flush(struct count_ctx *c)
-{
-    int rc = tp_corpus_tokens16(c->corpus, c->tok, c->len, c->seg, c->n);
-    c->n = 0;
-    return rc;
-}
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct count_ctx *c = ctx;
-    if (len - 1 < 16) {
-        /* the tokenizer pads its tokens (TP_TOKEN_PAD): copy 16 bytes */
-        memcpy(c->tok + 16 * c->n, tok, 16);
-        c->len[c->n] = (uint8_t)len;
-        c->seg[c->n] = seg;
-        if (++c->n < TP_CORPUS_BATCH)
-            return 0;
-        if (count_flush(c))
-            goto oom;
-        return 0;
+    if (tp_corpus_token(c->corpus, tok, len, seg)) {
+        c->oom = 1;
+        return 1;
     }
-    if ((c->n && count_flush(c)) || tp_corpus_token(c->corpus, tok, len, seg))
-        goto oom;
     return 0;
-oom:
-    c->oom = 1;
-    return 1;
+}
+
+/* Tokens of up to 16 bytes come in batches, so the table lookups of a batch
+ * overlap their cache misses; longer ones come through count_token, in order. */
+static int count_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct count_ctx *c = ctx;
+    if (tp_corpus_tokens16(c->corpus, b->tok, b->len, b->seg, b->n)) {
+        c->oom = 1;
+        return 1;
+    }
+    return 0;
 }
 
 static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    tp_tokenizer_reset(c->tk);
     /* tokens of a document that did not end go where they always went */
-    if ((c->n && count_flush(c)) || tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side))
+    if (tp_tokenizer_flush(c->tk))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    tp_tokenizer_reset(c->tk);
+    if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }
@@ -340,7 +328,7 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_finish(c->tk) || (c->n && count_flush(c)))
+    if (tp_tokenizer_finish(c->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return tp_corpus_end(c->corpus, err);
 }
@@ -372,18 +360,14 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx *c = calloc(1, sizeof(*c));
-    if (!c || tp_tokenizer_new(&c->tk, &run->tok_opts, count_token, c)) {
-        free(c);
+    struct count_ctx c = {corpus, NULL, side, 0};
+    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    }
-    c->corpus = corpus;
-    c->side = side;
-    struct tp_sink sink = {c, count_begin, count_text, count_end};
+    tp_tokenizer_set_batch(c.tk, count_batch);
+    struct tp_sink sink = {&c, count_begin, count_text, count_end};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
-    *overlong += tp_tokenizer_overlong(c->tk);
-    tp_tokenizer_free(c->tk);
-    free(c);
+    *overlong += tp_tokenizer_overlong(c.tk);
+    tp_tokenizer_free(c.tk);
     return rc;
 }
 

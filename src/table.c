@@ -47,8 +47,8 @@ static inline uint64_t head8(const char *p, size_t len)
 uint64_t tp_hash_bytes(const void *p, size_t len)
 {
     /* Short keys (most words) are read with at most two overlapping loads and
-     * no loop, as the zero-padded words tp_hash_words takes (so the padded
-     * intern path, which masks instead, gets the same hash). */
+     * no loop, as the zero-padded words tp_hash_words takes (so a caller that
+     * holds the words, tp_table_intern_words, gets the same hash). */
     const unsigned char *s = p;
     if (len <= 16) {
         uint64_t w1 = len > 8 ? load64(s + len - 8) >> ((16 - len) * 8) : 0;
@@ -118,7 +118,8 @@ int tp_table_init(struct tp_table *t)
     t->slots = calloc(1024, sizeof(*t->slots));
     t->cap = 512;
     t->terms = malloc(t->cap * sizeof(*t->terms));
-    if (!t->slots || !t->terms) {
+    t->tail = malloc(t->cap * sizeof(*t->tail));
+    if (!t->slots || !t->terms || !t->tail) {
         tp_table_release(t);
         return TP_ENOMEM;
     }
@@ -164,6 +165,10 @@ int64_t tp_table_insert_at(struct tp_table *t, const char *s, size_t len, uint64
         if (!nt)
             return TP_ENOMEM;
         t->terms = nt;
+        uint64_t *tl = realloc(t->tail, 2 * t->cap * sizeof(*tl));
+        if (!tl)
+            return TP_ENOMEM;
+        t->tail = tl;
         t->cap *= 2;
     }
     char *b = tp_arena_strndup(&t->arena, s, len);
@@ -171,6 +176,10 @@ int64_t tp_table_insert_at(struct tp_table *t, const char *s, size_t len, uint64
         return TP_ENOMEM;
     size_t id = t->n++;
     t->terms[id] = (struct tp_term){b, (uint32_t)len, 0};
+    uint64_t tail = 0;
+    if (len > 8)
+        memcpy(&tail, b + 8, len < 16 ? len - 8 : 8);
+    t->tail[id] = tail;
     t->slots[i] = (struct tp_term_slot){head, (uint32_t)id + 1, (uint16_t)(h >> 32),
                                         len > 65535 ? 65535 : (uint16_t)len};
     if (2 * t->n > t->mask && term_slots_grow(t) < 0)
@@ -196,6 +205,7 @@ void tp_table_release(struct tp_table *t)
 {
     free(t->slots);
     free(t->terms);
+    free(t->tail);
     tp_arena_release(&t->arena);
     memset(t, 0, sizeof(*t));
 }

@@ -15,7 +15,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "arena.h"
 
@@ -45,6 +44,7 @@ struct tp_table {
     struct tp_term_slot *slots;
     size_t mask; /* capacity - 1 */
     struct tp_term *terms;
+    uint64_t *tail; /* by id: bytes 8..16 of the term, zero padded (lookup of 9 to 16 bytes) */
     size_t n, cap;
     struct tp_arena arena;
 };
@@ -75,27 +75,11 @@ int64_t tp_table_intern(struct tp_table *t, const char *s, size_t len, int *adde
 int64_t tp_table_insert_at(struct tp_table *t, const char *s, size_t len, uint64_t h, uint64_t head,
                            size_t i, int *added);
 
-/* Padding a tokenizer guarantees after a token (tokenizer.h): tok[0..16) may
- * be read whatever its length. */
-#define TP_TABLE_PAD 16
-
-/* A key of 1 to 16 bytes as its two zero-padded little-endian words, from
- * s[0..TP_TABLE_PAD) (which may be read even when len is shorter): masked
- * loads, no branch on the length. */
-static inline void tp_table_words(const char *s, size_t len, uint64_t *w0, uint64_t *w1)
-{
-    uint64_t a, b;
-    memcpy(&a, s, 8);
-    memcpy(&b, s + 8, 8);
-    unsigned l0 = len < 8 ? (unsigned)len : 8;
-    *w0 = a & (~0ull >> (64 - 8 * l0));
-    *w1 = len > 8 ? b & (~0ull >> ((128 - 8 * len) & 63)) : 0;
-}
-
-/* tp_table_intern for a key of 1 to 16 bytes given also as its words (see
- * tp_table_words) and h = tp_hash_words(w0, w1, len); *added is always set
- * (added may not be NULL). A hit on a key of at most 8 bytes touches one slot.
- * Inline: it is the per-token path. */
+/* tp_table_intern for a key of 1 to 16 bytes given also as its two
+ * zero-padded little-endian words w0 (bytes 0..8) and w1 (bytes 8..16), and
+ * h = tp_hash_words(w0, w1, len); *added is always set (added may not be
+ * NULL). A hit on a key of at most 8 bytes touches one slot, of 9 to 16 bytes
+ * one slot and its tail. Inline: it is the per-token path. */
 static inline int64_t tp_table_intern_words(struct tp_table *t, const char *s, size_t len,
                                             uint64_t w0, uint64_t w1, uint64_t h, int *added)
 {
@@ -109,14 +93,9 @@ static inline int64_t tp_table_intern_words(struct tp_table *t, const char *s, s
                 *added = 0;
                 return sl->id1 - 1;
             }
-            if (sl->hash16 == h16) {
-                const struct tp_term *e = &t->terms[sl->id1 - 1];
-                uint64_t k1 = 0;
-                memcpy(&k1, e->bytes + 8, len - 8);
-                if (k1 == w1) {
-                    *added = 0;
-                    return sl->id1 - 1;
-                }
+            if (sl->hash16 == h16 && t->tail[sl->id1 - 1] == w1) {
+                *added = 0;
+                return sl->id1 - 1;
             }
         }
         if (!sl->id1)
@@ -131,19 +110,6 @@ static inline int64_t tp_table_intern_words(struct tp_table *t, const char *s, s
 #else
 #define TP_TABLE_WORDS 0
 #endif
-
-/* tp_table_intern for a key followed by padding: s[0..TP_TABLE_PAD) may be
- * read even when len is shorter. */
-static inline int64_t tp_table_intern_padded(struct tp_table *t, const char *s, size_t len,
-                                             int *added)
-{
-    if (TP_TABLE_WORDS && len - 1 < 16) {
-        uint64_t w0, w1;
-        tp_table_words(s, len, &w0, &w1);
-        return tp_table_intern_words(t, s, len, w0, w1, tp_hash_words(w0, w1, len), added);
-    }
-    return tp_table_intern(t, s, len, added);
-}
 
 /* Id of s[0..len), or -1 when absent. */
 int64_t tp_table_find(const struct tp_table *t, const char *s, size_t len);

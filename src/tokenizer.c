@@ -8,7 +8,14 @@
  * `pending` and resolved by the next step. Tokens are normalized only when they
  * hold a byte >= 0x80, with utf8proc_decompose into a reused int32 buffer and
  * utf8proc_reencode in place (never utf8proc_map, which mallocs per call).
+ *
+ * Plain ASCII text also has a fast path (fast_run): 64-byte windows classified
+ * with SSE2 into bit masks, tokens found by bit scans and, when the consumer
+ * takes batches, written lowered and zero padded straight into the batch. It
+ * only takes what the per-character path would do the same way and hands
+ * everything else back to it, which stays the single source of the rules.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -58,6 +65,11 @@ struct tp_tokenizer {
 
     unsigned char carry[4];
     size_t carry_len;
+
+    char win[64]; /* the window the fast path lowers, for tokens not batched */
+
+    tp_batch_fn *bfn; /* NULL: one token at a time */
+    struct tp_token_batch batch;
 
     utf8proc_int32_t *ubuf;
     size_t ubuf_cap;
@@ -145,7 +157,8 @@ static enum cls classify_compat(int32_t cp, enum cls k)
 {
     utf8proc_int32_t d[8];
     int boundclass = 0;
-    utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 8, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &boundclass);
+    utf8proc_ssize_t n =
+        utf8proc_decompose_char(cp, d, 8, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &boundclass);
     if (n <= 0 || n > 8 || d[0] == cp)
         return k;
     enum cls first = d[0] < 128 ? (enum cls)ascii_class[d[0]] : classify(d[0]);
@@ -168,8 +181,7 @@ int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *
     if (!o->keep_case)
         tk->utf8proc_opts |= UTF8PROC_CASEFOLD;
     tk->ubuf_cap = 256;
-    /* calloc: a token read from here is padded with defined bytes */
-    tk->ubuf = calloc(tk->ubuf_cap, sizeof(*tk->ubuf));
+    tk->ubuf = malloc(tk->ubuf_cap * sizeof(*tk->ubuf));
     if (!tk->ubuf) {
         free(tk);
         return TP_ENOMEM;
@@ -186,8 +198,45 @@ void tp_tokenizer_free(struct tp_tokenizer *tk)
     free(tk);
 }
 
+void tp_tokenizer_set_batch(struct tp_tokenizer *tk, tp_batch_fn *bfn)
+{
+    tk->bfn = bfn;
+    tk->batch.n = 0;
+}
+
+int tp_tokenizer_flush(struct tp_tokenizer *tk)
+{
+    if (!tk->batch.n)
+        return 0;
+    int rc = tk->bfn(tk->ctx, &tk->batch);
+    tk->batch.n = 0;
+    return rc;
+}
+
+/* Hand one token over: into the batch when batching and it fits (zero padded),
+ * else (after the batch) to fn. */
+static int deliver(struct tp_tokenizer *tk, const char *s, size_t n)
+{
+    int rc;
+    if (!tk->bfn)
+        return tk->fn(tk->ctx, s, n, tk->seg);
+    if (n - 1 < 16) {
+        struct tp_token_batch *b = &tk->batch;
+        char *d = b->tok + 16 * b->n;
+        memset(d, 0, 16);
+        memcpy(d, s, n);
+        b->len[b->n] = (uint8_t)n;
+        b->seg[b->n] = tk->seg;
+        return ++b->n == TP_TOKEN_BATCH ? tp_tokenizer_flush(tk) : 0;
+    }
+    if ((rc = tp_tokenizer_flush(tk)))
+        return rc;
+    return tk->fn(tk->ctx, s, n, tk->seg);
+}
+
 void tp_tokenizer_reset(struct tp_tokenizer *tk)
 {
+    tk->batch.n = 0;
     tk->tok_len = 0;
     tk->nonascii = 0;
     tk->overlong = 0;
@@ -268,7 +317,7 @@ static int emit(struct tp_tokenizer *tk)
     tk->n_emitted++;
     tk->tok_len = 0;
     tk->nonascii = 0;
-    return tk->fn(tk->ctx, s, (size_t)n, tk->seg);
+    return deliver(tk, s, (size_t)n);
 }
 
 static int is_apocope(const struct tp_tokenizer *tk)
@@ -505,26 +554,217 @@ done:
     return j;
 }
 
+#if defined(__SSE2__)
+/* Byte classes of a 64-byte window for the fast path, one bit a byte. */
+struct win_mask {
+    uint64_t word; /* ASCII letters and digits */
+    uint64_t digit;
+    uint64_t space; /* C_SPACE: does not end a blank line */
+    uint64_t nl;
+    uint64_t brk;    /* C_BREAK and C_DIGSEP */
+    uint64_t digsep; /* . , */
+    uint64_t join;   /* - ' */
+    uint64_t high;   /* bytes >= 0x80 */
+};
+
+static inline __m128i in_range(__m128i b, char lo, int n)
+{
+    /* lo <= b < lo + n, as one biased signed compare */
+    return _mm_cmplt_epi8(_mm_add_epi8(b, _mm_set1_epi8((char)(-128 - lo))),
+                          _mm_set1_epi8((char)(-128 + n)));
+}
+
+/* Classify the 16 bytes at p into bits shift.. of m; store them (lowered
+ * unless keep_case) to out. */
+static inline void classify16(const unsigned char *p, char *out, int keep_case, struct win_mask *m,
+                              unsigned shift)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i lo = _mm_or_si128(b, _mm_set1_epi8(0x20));
+    __m128i letter = in_range(lo, 'a', 26);
+    __m128i digit = in_range(b, '0', 10);
+    __m128i nl = _mm_cmpeq_epi8(b, _mm_set1_epi8('\n'));
+    __m128i space = _mm_or_si128(_mm_andnot_si128(nl, in_range(b, '\t', 5)),
+                                 _mm_cmpeq_epi8(b, _mm_set1_epi8(' ')));
+    __m128i pair = _mm_and_si128(b, _mm_set1_epi8((char)0xFE));
+    __m128i brk = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(pair, _mm_set1_epi8('(')),
+                                            _mm_cmpeq_epi8(pair, _mm_set1_epi8(':'))),
+                               _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(lo, _mm_set1_epi8('{')),
+                                                         _mm_cmpeq_epi8(lo, _mm_set1_epi8('}'))),
+                                            _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('!')),
+                                                         _mm_cmpeq_epi8(b, _mm_set1_epi8('?')))));
+    __m128i digsep =
+        _mm_cmpeq_epi8(_mm_and_si128(b, _mm_set1_epi8((char)0xFD)), _mm_set1_epi8(','));
+    __m128i join =
+        _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('-')), _mm_cmpeq_epi8(b, _mm_set1_epi8('\'')));
+    if (keep_case) {
+        _mm_storeu_si128((__m128i *)(void *)out, b);
+    } else {
+        __m128i upper = in_range(b, 'A', 26);
+        __m128i low = _mm_or_si128(b, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+        _mm_storeu_si128((__m128i *)(void *)out, low);
+    }
+    m->word |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) << shift;
+    m->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(digit) << shift;
+    m->space |= (uint64_t)(unsigned)_mm_movemask_epi8(space) << shift;
+    m->nl |= (uint64_t)(unsigned)_mm_movemask_epi8(nl) << shift;
+    m->brk |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(brk, digsep)) << shift;
+    m->digsep |= (uint64_t)(unsigned)_mm_movemask_epi8(digsep) << shift;
+    m->join |= (uint64_t)(unsigned)_mm_movemask_epi8(join) << shift;
+    m->high |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << shift;
+}
+
+/* 16 bytes 0xFF then 16 zero bytes: the 16 bytes at ones + 16 - n keep the
+ * first n bytes of a vector. */
+static const unsigned char ones[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+/* Bits below k (k <= 64). */
+static inline uint64_t below(unsigned k)
+{
+    return k >= 64 ? ~0ull : (1ull << k) - 1;
+}
+
+/* The fast path: from s[i], with nothing pending (no token, joiner or carried
+ * byte), take 64-byte windows of plain ASCII text and emit their tokens (into
+ * the batch when batching, else from the lowered window). Each window is cut
+ * at its first byte that needs the per-character path ("hard": >= 0x80, a
+ * hyphen or apostrophe after a word character, a '.' or ',' after a digit) and
+ * before a token that is not followed, inside the window, by a byte that ends
+ * it plainly. What it does to the state (segment, break, blank-line tracking)
+ * is what step() would do byte by byte. Returns where it stopped (a token
+ * start, a hard byte or the point where fewer than 64 bytes are left); *rc
+ * gets a non-zero callback value. */
+static size_t fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i, size_t len,
+                       int *rc)
+{
+    while (len - i >= 64) {
+        struct win_mask m = {0};
+        for (unsigned k = 0; k < 4; k++)
+            classify16(s + i + 16 * k, tk->win + 16 * k, tk->o.keep_case, &m, 16 * k);
+        uint64_t hard = m.high | (m.join & (m.word << 1)) | (m.digsep & (m.digit << 1));
+        unsigned e = hard ? (unsigned)__builtin_ctzll(hard) : 64;
+        /* A line feed ends a blank line (a break) when the last character
+         * before it that is not a blank is a line feed too. */
+        uint64_t brk = m.brk;
+        for (uint64_t nl = m.nl & below(e); nl; nl &= nl - 1) {
+            unsigned k = (unsigned)__builtin_ctzll(nl);
+            uint64_t prior = ~m.space & below(k);
+            int seen = prior ? (int)(m.nl >> (63 - __builtin_clzll(prior)) & 1) : tk->nl_seen;
+            if (seen)
+                brk |= 1ull << k;
+        }
+        uint64_t starts = m.word & ~(m.word << 1), ends = ~m.word & (m.word << 1);
+        /* tokens go straight into the batch when all 16 bytes from any start
+         * in the window can be loaded */
+        int direct = tk->bfn && len - i >= 64 + 16;
+        struct tp_token_batch *bt = &tk->batch;
+        unsigned q = e;
+        int more = e == 64;
+        for (uint64_t todo = starts & below(e); todo; todo &= todo - 1) {
+            unsigned st = (unsigned)__builtin_ctzll(todo);
+            uint64_t after = ends & (~0ull << st);
+            unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64;
+            if (en >= e) {
+                /* runs into a hard byte, or past the window: the next
+                 * window starts with it */
+                q = st;
+                more = en == 64 && st > 0;
+                break;
+            }
+            /* the breaks between the previous token and this one */
+            uint64_t before = (1ull << st) - 1;
+            int b = tk->brk | ((brk & before) != 0);
+            brk &= ~before;
+            tk->seg += (uint32_t)(b & (tk->n_emitted != 0));
+            tk->brk = 0;
+            tk->n_emitted++;
+            unsigned n = en - st;
+            if (direct && n <= 16) {
+                /* Lowered and masked in a register: a load from the window,
+                 * which would straddle two of its stores still in flight,
+                 * would stall. */
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i + st));
+                if (!tk->o.keep_case) {
+                    __m128i up = in_range(v, 'A', 26);
+                    v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+                }
+                __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n));
+                v = _mm_and_si128(v, keep);
+                size_t k = bt->n;
+                _mm_storeu_si128((__m128i *)(void *)(bt->tok + 16 * k), v);
+                bt->len[k] = (uint8_t)n;
+                bt->seg[k] = tk->seg;
+                bt->n = k + 1;
+                if (k + 1 == TP_TOKEN_BATCH && (*rc = tp_tokenizer_flush(tk)))
+                    return i;
+                continue;
+            }
+            if ((*rc = deliver(tk, tk->win + st, n)))
+                return i;
+        }
+        /* breaks after the last token (inside tokens there are none) */
+        if (brk & below(q))
+            tk->brk = 1;
+        uint64_t prior = ~m.space & below(q);
+        if (prior)
+            tk->nl_seen = (int)(m.nl >> (63 - __builtin_clzll(prior)) & 1);
+        i += q;
+        if (!more)
+            break;
+    }
+    return i;
+}
+#endif
+
 int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
 {
     size_t i = 0;
     int rc = 0;
     if (tk->carry_len) {
-        /* Complete the character cut by the previous chunk. */
-        size_t need = utf8_len(tk->carry[0]);
-        while (tk->carry_len < need && i < len)
-            tk->carry[tk->carry_len++] = (unsigned char)buf[i++];
-        if (tk->carry_len < need)
-            return 0;
-        size_t used = step_multi(tk, (const char *)tk->carry, tk->carry_len, &rc);
-        if (rc)
-            return rc;
-        /* An invalid lead consumed one byte: give the rest back to the stream. */
-        i -= tk->carry_len - used;
+        /* Finish the bytes the previous chunk cut short, joined with the start
+         * of this one. They may turn out invalid (then each is stepped on its
+         * own, as it would have been in one chunk); stop once past them. */
+        size_t m = tk->carry_len, take = len < 4 ? len : 4, j = 0;
+        unsigned char tmp[8];
+        memcpy(tmp, tk->carry, m);
+        memcpy(tmp + m, buf, take);
         tk->carry_len = 0;
+        while (j < m) {
+            size_t used = step_multi(tk, (const char *)tmp + j, m + take - j, &rc);
+            if (rc)
+                return rc;
+            if (used == 0) {
+                /* still incomplete: this chunk was shorter than the sequence */
+                memcpy(tk->carry, tmp + j, m + take - j);
+                tk->carry_len = m + take - j;
+                return 0;
+            }
+            j += used;
+        }
+        i = j - m;
     }
     const unsigned char *s = (const unsigned char *)buf;
+#if defined(__SSE2__)
+    size_t fast_at = tk->o.no_fast_path ? SIZE_MAX : i;
+#endif
     while (i < len) {
+#if defined(__SSE2__)
+        if (i >= fast_at && tk->pending == P_NONE && tk->tok_len == 0 && !tk->overlong &&
+            len - i >= 64) {
+            size_t j = fast_run(tk, s, i, len, &rc);
+            if (rc)
+                return rc;
+            /* Text the fast path cannot take (most non-ASCII text) would cost a
+             * window classified for little gain: try again further on. */
+            fast_at = j - i < 32 ? j + 32 : j;
+            i = j;
+            if (len - i < 64)
+                fast_at = SIZE_MAX;
+            if (i >= len)
+                break;
+        }
+#endif
         unsigned char c = s[i];
         if (c < 0x80) {
             enum cls k = ascii_class[c];
@@ -568,5 +808,7 @@ int tp_tokenizer_finish(struct tp_tokenizer *tk)
     if (tk->pending == P_APOS && tk->o.apocope && is_apocope(tk))
         append(tk, "'", 1);
     tk->pending = P_NONE;
-    return emit(tk);
+    if ((rc = emit(tk)))
+        return rc;
+    return tk->bfn ? tp_tokenizer_flush(tk) : 0;
 }

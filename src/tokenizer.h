@@ -27,12 +27,8 @@ struct tp_tokenizer_opts {
     int keep_case;     /* no case folding */
     int nfkc;          /* NFKC instead of NFC */
     int split_hyphens; /* a hyphen separates words */
+    int no_fast_path;  /* tests only: every byte through the per-character path */
 };
-
-/* Bytes a callback may read from tok whatever the token's length: tok[0..len)
- * is the token, tok[len..TP_TOKEN_PAD) (when len is shorter) is unspecified
- * but readable, so a hash can load whole words without a branch on len. */
-#define TP_TOKEN_PAD 16
 
 /* Called for every token: tok[0..len) is borrowed until the call returns; seg
  * is the adjacency segment index within the document (0, 1, 2, ... with no
@@ -42,12 +38,38 @@ typedef int tp_token_fn(void *ctx, const char *tok, size_t len, uint32_t seg);
 
 struct tp_tokenizer;
 
+/* Tokens a batch holds at most. */
+#define TP_TOKEN_BATCH 64
+
+/* A batch of tokens of 1 to 16 bytes, in order: token i is
+ * tok[16 i .. 16 i + len[i]), zero padded to 16 bytes, in segment seg[i]. */
+struct tp_token_batch {
+    size_t n;
+    uint8_t len[TP_TOKEN_BATCH];
+    uint32_t seg[TP_TOKEN_BATCH];
+    char tok[TP_TOKEN_BATCH * 16];
+};
+
+/* Called with each full batch (and the rest at tp_tokenizer_finish and
+ * tp_tokenizer_flush); returns as tp_token_fn. */
+typedef int tp_batch_fn(void *ctx, const struct tp_token_batch *b);
+
 /* Create a tokenizer. o is copied. Returns 0 and *out (caller frees with
  * tp_tokenizer_free), or TP_ENOMEM. */
 int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o, tp_token_fn *fn,
                      void *ctx);
 
-/* Start a new document: segment 0, no pending token. */
+/* Deliver tokens of 1 to 16 bytes in batches to bfn (same ctx) instead of one
+ * by one to fn; longer tokens still go to fn, after the batch before them, so
+ * the order is kept. Batching saves a call and a copy per token, and lets the
+ * consumer overlap the lookups of a whole batch. */
+void tp_tokenizer_set_batch(struct tp_tokenizer *tk, tp_batch_fn *bfn);
+
+/* Deliver the batched tokens now. Returns 0 or bfn's non-zero value. */
+int tp_tokenizer_flush(struct tp_tokenizer *tk);
+
+/* Start a new document: segment 0, no pending token; batched tokens not yet
+ * delivered (tp_tokenizer_flush) are dropped. */
 void tp_tokenizer_reset(struct tp_tokenizer *tk);
 
 /* Tokenize buf[0..len), the next bytes of the current document. A character
@@ -55,7 +77,8 @@ void tp_tokenizer_reset(struct tp_tokenizer *tk);
  * separator). Returns 0, the callback's non-zero value, or TP_ENOMEM. */
 int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len);
 
-/* End of the document: emit the pending token, if any. Returns as feed. */
+/* End of the document: emit the pending token, if any, and deliver the batch.
+ * Returns as feed. */
 int tp_tokenizer_finish(struct tp_tokenizer *tk);
 
 /* Runs dropped for being longer than TP_TOKEN_MAX, since creation. */

@@ -20,9 +20,8 @@
 
 /* Option words, indexed by the enum values of tempora.h. */
 const char *const cli_encoding_names[] = {"auto", "utf-8", "latin-1", "cp1252"};
-const char *const cli_measure_names[] = {"log_likelihood", "pmi",  "t_score",
-                                         "z_score",        "chi2", "dice",
-                                         "log_dice",       "mi3",  "count"};
+const char *const cli_measure_names[] = {"log_likelihood", "pmi",      "t_score", "z_score", "chi2",
+                                         "dice",           "log_dice", "mi3",     "count"};
 const char *const cli_tf_names[] = {"raw", "log", "bool"};
 const char *const cli_idf_names[] = {"smooth", "plain", "none"};
 const char *const cli_norm_names[] = {"l2", "l1", "none"};

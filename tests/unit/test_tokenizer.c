@@ -223,3 +223,191 @@ Test(tokenizer, nfkc_comes_before_tokenizing)
     EXPECT("H\xE2\x82\x82O x\xC2\xB2", o, "h2o@0|x2@0");
     EXPECT("H\xE2\x82\x82O x\xC2\xB2", EN, "h@0|o@0|x@0");
 }
+
+/* --- the fast path against the per-character path ----------------------------
+ * Random texts over letters, digits, blanks, line feeds, the joiners and
+ * breaks and a few multi-byte characters are tokenized with the fast path
+ * (whole, in random chunks, and in batches) and compared with the
+ * per-character path (no_fast_path) fed whole: the tokens and segment numbers
+ * must be the same. The fast path only ever takes plain ASCII windows, so the
+ * per-character path is the reference. */
+
+struct big {
+    char buf[1 << 16];
+    size_t len;
+    int n;
+    int bad_padding;
+};
+
+static int big_collect(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct big *g = ctx;
+    g->len += (size_t)snprintf(g->buf + g->len, sizeof(g->buf) - g->len, "%s%.*s@%u",
+                               g->n++ ? "|" : "", (int)len, tok, seg);
+    return 0;
+}
+
+static int big_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct big *g = ctx;
+    for (size_t i = 0; i < b->n; i++) {
+        for (size_t j = b->len[i]; j < 16; j++)
+            g->bad_padding |= b->tok[16 * i + j] != 0;
+        big_collect(ctx, b->tok + 16 * i, b->len[i], b->seg[i]);
+    }
+    return 0;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* xorshift64 */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* A random text of about n bytes: mostly words and spaces, so that windows of
+ * plain text occur, with every kind of character the rules look at. */
+static size_t random_text(char *out, size_t n)
+{
+    static const char *const pieces[] = {" ",
+                                         " ",
+                                         " ",
+                                         " ",
+                                         " ",
+                                         "\n",
+                                         "\n\n",
+                                         " \n \n",
+                                         "\t",
+                                         ".",
+                                         ",",
+                                         ";",
+                                         ":",
+                                         "-",
+                                         "'",
+                                         "\"",
+                                         "!",
+                                         "(",
+                                         ")",
+                                         "\xC3\xA9",
+                                         "\xE2\x80\x99",
+                                         "\xE2\x80\xA6",
+                                         "\r\n",
+                                         "1",
+                                         "23",
+                                         "4.5",
+                                         "6,7",
+                                         "--",
+                                         "x-",
+                                         "'s",
+                                         "#",
+                                         "\xC2\xAD",
+                                         "\xEF\xAC\x81",
+                                         "\xC3"};
+    size_t len = 0;
+    while (len + 80 < n) {
+        uint64_t r = rnd();
+        if (r % 3 != 0) {
+            /* a word: usually short, sometimes longer than 16 or 64 bytes */
+            size_t w = 1 + rnd() % (r % 29 == 0 ? 70 : r % 7 == 0 ? 20 : 8);
+            for (size_t i = 0; i < w; i++) {
+                uint64_t c = rnd() % 40;
+                out[len++] = (char)(c < 26 ? 'a' + c : c < 34 ? 'A' + (c - 26) : '0' + (c - 34));
+            }
+        } else {
+            const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
+            size_t pl = strlen(p);
+            memcpy(out + len, p, pl);
+            len += pl;
+        }
+    }
+    out[len] = 0;
+    return len;
+}
+
+/* Tokenize text (n bytes) with o, in chunks of random sizes when chunked,
+ * through batches when batched. */
+static void run_big(struct big *g, const char *text, size_t n, struct tp_tokenizer_opts o,
+                    int chunked, int batched)
+{
+    struct tp_tokenizer *tk;
+    memset(g, 0, sizeof(*g));
+    cr_assert_eq(tp_tokenizer_new(&tk, &o, big_collect, g), 0);
+    if (batched)
+        tp_tokenizer_set_batch(tk, big_batch);
+    for (size_t i = 0; i < n;) {
+        size_t c = chunked ? 1 + rnd() % (rnd() % 2 ? 7 : 300) : n;
+        if (c > n - i)
+            c = n - i;
+        cr_assert_eq(tp_tokenizer_feed(tk, text + i, c), 0);
+        i += c;
+    }
+    cr_assert_eq(tp_tokenizer_finish(tk), 0);
+    tp_tokenizer_free(tk);
+}
+
+Test(tokenizer, fast_path_matches_per_character_path)
+{
+    static char text[8192];
+    static struct big want, got;
+    const struct tp_tokenizer_opts profiles[] = {
+        EN, IT, {.keep_case = 1}, {.split_hyphens = 1}, {.nfkc = 1}, {.elide = 1}};
+    rng_state = 0x9E3779B97F4A7C15ull;
+    for (int iter = 0; iter < 600; iter++) {
+        size_t n = random_text(text, 200 + rnd() % 4000);
+        struct tp_tokenizer_opts o = profiles[iter % 6];
+        struct tp_tokenizer_opts slow = o;
+        slow.no_fast_path = 1;
+        run_big(&want, text, n, slow, 0, 0);
+        cr_assert_gt(want.n, 0);
+        for (int mode = 0; mode < 4; mode++) {
+            run_big(&got, text, n, o, mode & 1, mode >> 1);
+            cr_assert_eq(got.n, want.n, "iteration %d mode %d", iter, mode);
+            cr_assert_str_eq(got.buf, want.buf, "iteration %d mode %d", iter, mode);
+            cr_assert_eq(got.bad_padding, 0, "iteration %d mode %d", iter, mode);
+        }
+    }
+}
+
+Test(tokenizer, fast_path_blank_lines_and_breaks_across_windows)
+{
+    /* Segment breaks the fast path must see: a blank line made of blanks and
+     * line feeds cut by the window edges, a break right before a window edge,
+     * a number joined across '.', a hyphenated word at a window edge. */
+    static char text[4096];
+    static struct big want, got;
+    size_t n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "word%d %s", i,
+                              i % 5 == 0   ? "\n  \t\n"
+                              : i % 5 == 1 ? "end; "
+                              : i % 5 == 2 ? "1.5 x "
+                              : i % 5 == 3 ? "well-known\n"
+                                           : "Capital ");
+    struct tp_tokenizer_opts slow = EN;
+    slow.no_fast_path = 1;
+    run_big(&want, text, n, slow, 0, 0);
+    run_big(&got, text, n, EN, 0, 1);
+    cr_expect_str_eq(got.buf, want.buf);
+    /* and by hand on a small case: "a\n \nb" is a blank line, "a\nb" is not */
+    memset(text, ' ', 200);
+    memcpy(text + 60, "a\n \nb c\nd", 9);
+    run_big(&got, text, 200, EN, 0, 1);
+    cr_expect_str_eq(got.buf, "a@0|b@1|c@1|d@1");
+}
+
+/* A sequence cut by a chunk's end that turns out invalid: its bytes are
+ * separators exactly as in one chunk, and the next chunk is read from its
+ * start (found by the fuzz target: "\xE2\x80" | " consenso" lost "con"). */
+Test(tokenizer, invalid_sequence_across_chunks)
+{
+    const char *text = "ab \xE2\x80 consenso \xC3 x \xF0\x9F\x98 yz";
+    char whole[4096];
+    snprintf(whole, sizeof(whole), "%s", run_opts(text, EN, 0));
+    cr_expect_str_eq(whole, "ab@0|consenso@0|x@0|yz@0");
+    for (size_t chunk = 1; chunk < 12; chunk++)
+        cr_expect_str_eq(run_opts(text, EN, chunk), whole, "chunk size %zu", chunk);
+}

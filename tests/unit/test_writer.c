@@ -183,9 +183,24 @@ Test(writer, fast_path_edges_match_printf)
         expect_like_printf(nextafter(p2, 0));
         expect_like_printf(nextafter(p2, INFINITY));
     }
-    double edges[] = {1e-5, 9.999999999999999e-6, 1.0000000000000002e-5, 0.1, 0.2, 0.3, 1.0 / 3,
-                      2.0 / 3, 0.5, 1.5, 123456.789, 9007199254740991.0, 9007199254740993.0,
-                      4503599627370495.5, 1e15, 1e16, 999999999999999.9, 0.1 + 0.2};
+    double edges[] = {1e-5,
+                      9.999999999999999e-6,
+                      1.0000000000000002e-5,
+                      0.1,
+                      0.2,
+                      0.3,
+                      1.0 / 3,
+                      2.0 / 3,
+                      0.5,
+                      1.5,
+                      123456.789,
+                      9007199254740991.0,
+                      9007199254740993.0,
+                      4503599627370495.5,
+                      1e15,
+                      1e16,
+                      999999999999999.9,
+                      0.1 + 0.2};
     for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
         expect_like_printf(edges[i]);
         expect_like_printf(-edges[i]);
