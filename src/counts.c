@@ -483,11 +483,12 @@ static int spill_append(struct tp_counter *dst, struct tp_counter *src, size_t n
         uint32_t m = (uint32_t)n;
         if (fwrite(&m, sizeof(m), 1, dst->spill) != 1)
             goto fail;
-        for (size_t j = 0; j < n; j++) {
-            uint32_t id = map[ids[j]];
-            if (fwrite(&id, sizeof(id), 1, dst->spill) != 1)
-                goto fail;
-        }
+        /* ids is src's read buffer, free to be rewritten in place */
+        uint32_t *out = (uint32_t *)(uintptr_t)ids;
+        for (size_t j = 0; j < n; j++)
+            out[j] = map[ids[j]];
+        if (n && fwrite(out, sizeof(uint32_t), n, dst->spill) != n)
+            goto fail;
         if (n && fwrite(cnt, sizeof(uint64_t), n, dst->spill) != n)
             goto fail;
         dst->spill_bytes += 4 + 12 * (uint64_t)n;

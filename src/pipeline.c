@@ -1,6 +1,7 @@
 /*
  * pipeline.c - readers -> tokenizer -> counters for one run (see pipeline.h).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,9 @@ struct worker {
     struct tp_run *run;
     const char *const *files;
     size_t n_files;
+    int ranged; /* one part of files[0]: bytes [start, start + len) from line `line` */
+    uint64_t start, len;
+    unsigned long line;
     int side;
     struct tp_corpus corpus;
     int corpus_ready;
@@ -431,7 +435,11 @@ static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t d
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    w->rc = tp_reader_new(&w->reader, w->files, w->n_files, w->run->o, worker_warn, w, &w->err);
+    if (w->ranged)
+        w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->run->o,
+                                    worker_warn, w, &w->err);
+    else
+        w->rc = tp_reader_new(&w->reader, w->files, w->n_files, w->run->o, worker_warn, w, &w->err);
     if (w->rc)
         return NULL;
     w->rc = corpus_init(w->run, &w->corpus, &w->err);
@@ -442,6 +450,49 @@ static void *worker_main(void *arg)
                        &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
+}
+
+/* Cut a file of one document per line into at most n parts of about equal
+ * size, each starting at a line start: start[k], len[k] and the line number
+ * line[k] of its first byte. Returns the number of parts (0 on a read error:
+ * the caller then reads the file whole). */
+static unsigned split_lines(const char *path, uint64_t size, unsigned n, uint64_t *start,
+                            uint64_t *len, unsigned long *line)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    enum { BUF = 1 << 20 };
+    char *buf = malloc(BUF);
+    unsigned k = 1;
+    uint64_t pos = 0;
+    unsigned long lines = 0;
+    start[0] = 0;
+    line[0] = 1;
+    while (buf && k < n) {
+        ssize_t got = read(fd, buf, BUF);
+        if (got <= 0)
+            break;
+        for (const char *p = buf, *end = buf + got; k < n;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl)
+                break;
+            lines++;
+            uint64_t next = pos + (uint64_t)(nl + 1 - buf);
+            if (next >= size / n * k && next < size) {
+                start[k] = next;
+                line[k] = lines + 1;
+                k++;
+            }
+            p = nl + 1;
+        }
+        pos += (uint64_t)got;
+    }
+    free(buf);
+    close(fd);
+    for (unsigned i = 0; i < k; i++)
+        len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
+    return buf ? k : 0;
 }
 
 static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, unsigned n_threads,
@@ -480,6 +531,24 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                                .side = side,
                                .all = w,
                                .n_all = n_threads};
+    }
+    if (n_files == 1) {
+        /* one large file of one document per line: its parts, in order */
+        uint64_t start[64], len[64];
+        unsigned long line[64];
+        unsigned parts = split_lines(files[0], size[0], n_threads, start, len, line);
+        for (unsigned k = 0; k < n_threads; k++) {
+            w[k].ranged = 1;
+            w[k].files = files;
+            w[k].n_files = 1;
+            w[k].start = k < parts ? start[k] : size[0];
+            w[k].len = k < parts ? len[k] : 0;
+            w[k].line = k < parts ? line[k] : 1;
+        }
+        if (parts == 0) {
+            w[0].start = 0;
+            w[0].len = size[0];
+        }
     }
     for (; started < n_threads; started++)
         if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
@@ -532,7 +601,13 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     int from_stdin = 0;
     for (size_t i = 0; i < n_files; i++)
         from_stdin |= strcmp(files[i], "-") == 0;
-    if (threads > n_files)
+    /* a large file of one document per line is counted in parts; otherwise
+     * whole files go to the threads */
+    int split =
+        n_files == 1 && tp_reader_splittable(r, 0) && tp_reader_total_bytes(r) >= (1u << 20);
+    if (threads > 64)
+        threads = 64;
+    if (threads > n_files && !split)
         threads = (unsigned)n_files;
     if (threads > 1 && !from_stdin) {
         rc = count_parallel(run, r, side, threads, err);
