@@ -101,6 +101,9 @@ struct run {
     int counting;     /* reads count in stats and progress */
     int limited;      /* a ranged input: at most `remaining` more bytes */
     uint64_t remaining;
+    int plain; /* an uncompressed file read with read(2), not zlib */
+    int fd;
+    uint64_t plain_start, plain_off; /* where reading began; bytes read since */
     uint64_t done_base;
     uint64_t total;
 };
@@ -421,7 +424,7 @@ static int gz_failed(struct run *run)
 static void report_progress(struct run *run)
 {
     if (run->counting && run->progress) {
-        z_off_t off = gzoffset(run->gz);
+        z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
         run->progress(run->progress_ctx, run->done_base + (off > 0 ? (uint64_t)off : 0), run->total,
                       run->r->stats.n_documents);
     }
@@ -432,6 +435,29 @@ static int read_full(struct run *run, void *buf, size_t cap, size_t *got)
 {
     if (run->limited && cap > run->remaining)
         cap = (size_t)run->remaining;
+    if (run->plain) {
+        /* Plain files skip zlib's own buffer and copy. */
+        size_t got_now = 0;
+        while (got_now < cap) {
+            ssize_t k = read(run->fd, (char *)buf + got_now, cap - got_now);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
+            if (k == 0)
+                break;
+            got_now += (size_t)k;
+        }
+        run->plain_off += got_now;
+        *got = got_now;
+        if (run->limited)
+            run->remaining -= (uint64_t)got_now;
+        if (run->counting) {
+            run->r->stats.bytes += (uint64_t)got_now;
+            report_progress(run);
+        }
+        return 0;
+    }
     int n = cap ? gzread(run->gz, buf, (unsigned)cap) : 0;
     int errnum = 0;
 
@@ -726,8 +752,15 @@ static int read_text(struct run *run)
             if (rc < 0)
                 return rc;
             enc = pick_encoding(r, !check.bad);
-            if (gzrewind(run->gz) < 0)
+            if (run->plain) {
+                if (lseek(run->fd, (off_t)run->plain_start, SEEK_SET) < 0)
+                    return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
+                run->plain_off = 0;
+                if (run->limited)
+                    run->remaining = r->range_len;
+            } else if (gzrewind(run->gz) < 0) {
                 return gz_failed(run);
+            }
         }
     }
     tp_decoder_init(&dec, enc);
@@ -1380,13 +1413,17 @@ out:
     return rc;
 }
 
-/* Open an input for gzread. Returns 0, 1 when it was skipped, or < 0. */
+/* Open an input: plain files for read(2), .gz files and copied streams for
+ * gzread. Returns 0, 1 when it was skipped, or < 0. */
 static int open_input(struct run *run, struct input *in)
 {
     struct tp_reader *r = run->r;
     int fd;
 
     run->gz = NULL;
+    run->plain = 0;
+    run->limited = 0;
+    run->plain_off = 0;
     if (in->stream) {
         int rc = in->copy ? 0 : copy_stream(run, in);
         if (rc < 0)
@@ -1411,14 +1448,31 @@ static int open_input(struct run *run, struct input *in)
                 close(fd);
             return rc;
         }
-        /* a plain file: zlib reads it through unchanged */
-        run->gz = gzdopen(fd, "rb");
-        if (!run->gz) {
-            close(fd);
-            return nomem(run->err);
-        }
+        run->plain = 1;
+        run->fd = fd;
+        run->plain_start = r->range_start;
         run->limited = 1;
         run->remaining = r->range_len;
+        return 0;
+    } else if (!ends_with(in->path, strlen(in->path), ".gz")) {
+        fd = open(in->path, O_RDONLY);
+        if (fd < 0) {
+            int e = errno;
+            if (!r->o->skip_errors)
+                return tp_error_set(run->err, TP_EIO, "%s: %s", in->path, strerror(e));
+            r->stats.skipped_inputs++;
+            if (run->input >= r->warned_inputs) {
+                char msg[1024];
+                r->warned_inputs = run->input + 1;
+                snprintf(msg, sizeof(msg), "%s: %s (skipped)", in->path, strerror(e));
+                warnf(r, msg);
+            }
+            return 1;
+        }
+        run->plain = 1;
+        run->fd = fd;
+        run->plain_start = 0;
+        return 0;
     } else {
         errno = 0;
         run->gz = gzopen(in->path, "rb");
@@ -1474,10 +1528,14 @@ static int read_input(struct run *run, struct input *in)
         }
         rc = 0;
     }
-    off = gzoffset(run->gz);
+    off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
     run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
-    gzclose(run->gz);
+    if (run->plain)
+        close(run->fd);
+    else
+        gzclose(run->gz);
     run->gz = NULL;
+    run->plain = 0;
     return rc;
 }
 

@@ -328,7 +328,7 @@ int tp_pairs_add(struct tp_pairs *p, uint32_t w1, uint32_t w2, uint64_t n)
 
 int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
 {
-    enum { AHEAD = 8 };
+    enum { AHEAD = 24 };
     for (size_t i = 0; i < n && i < AHEAD; i++)
         __builtin_prefetch(&p->slots[pair_home(keys[i], p->mask)], 1);
     for (size_t i = 0; i < n; i++) {
