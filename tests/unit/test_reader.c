@@ -196,7 +196,7 @@ Test(reader, walk_order_hidden_and_ids)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
 
     free(puts_file(dir, "corpus/b.txt", "bi"));
     free(puts_file(dir, "corpus/a.txt", "a"));
@@ -254,7 +254,7 @@ Test(reader, missing_input_and_skip_errors)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *good = puts_file(dir, "good.txt", "testo");
     char *missing = path_in(dir, "missing.txt");
     const char *inputs[] = {missing, good};
@@ -288,7 +288,7 @@ Test(reader, unreadable_file_in_directory)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *ok = puts_file(dir, "in/ok.txt", "ok");
     char *link = path_in(dir, "in/broken.txt");
     char *input = path_in(dir, "in");
@@ -505,7 +505,7 @@ Test(reader, gzip_text_and_csv)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *t = put_gz(dir, "a.txt.gz", "date 2025-03 testo compresso\n");
     char *v = put_gz(dir, "b.CSV.gz", "id,text\nx,riga\n");
     const char *inputs[] = {t, v};
@@ -550,7 +550,7 @@ Test(reader, cp1252_under_auto)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *p = puts_file(dir, "old.txt", cp1252_bytes);
     char *u = puts_file(dir, "new.txt", "gi\xC3\xA0");
     const char *inputs[] = {p, u};
@@ -578,7 +578,7 @@ Test(reader, cp1252_bytes_under_utf8_and_latin1)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *p = puts_file(dir, "old.txt", cp1252_bytes);
     const char *inputs[] = {p};
 
@@ -624,7 +624,7 @@ Test(reader, long_document_streams_in_valid_chunks)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     size_t reps = 700000; /* 700000 x "aè€" (1+2+3 bytes) = 4.2 MB */
     size_t n = reps * 6;
     char *data = malloc(n + 1);
@@ -761,7 +761,7 @@ Test(reader, bad_header_warns_or_fails_under_strict)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *p = puts_file(dir, "x.txt", "\n\ndate 2025-13 testo");
     const char *inputs[] = {p};
     char want[600];
@@ -808,7 +808,7 @@ Test(reader, csv_bad_date_cell)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *p = puts_file(dir, "d.csv", "id,text,date\na,x,2025-01-05\nb,y,ieri\n");
     const char *inputs[] = {p};
     char want[600];
@@ -832,7 +832,7 @@ Test(reader, meta_overrides_header)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *a = puts_file(dir, "a.txt", "date 2025-01 testo a");
     char *b = puts_file(dir, "b.txt", "date 2025-01 testo b");
     char *d = puts_file(dir, "2023-07-01_d.txt", "testo d");
@@ -930,7 +930,7 @@ Test(reader, sink_stop_and_error)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     char *p = puts_file(dir, "d.csv", "text\nuno\ndue\ntre\n");
     const char *inputs[] = {p};
 
@@ -1025,7 +1025,7 @@ Test(reader, seeds)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_reader_stats st;
+    struct tp_reader_stats st = {0};
     const char *inputs[] = {seeds};
     int found000 = 0, found004 = 0;
 

@@ -68,7 +68,7 @@ Test(writer, quoting_only_when_needed_and_atomic_publish)
     make_dir();
     char path[128];
     snprintf(path, sizeof(path), "%s/t.csv", dir);
-    struct tp_out *o;
+    struct tp_out *o = NULL;
     struct tp_error err;
     cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
     tp_out_header(o, "a,b,c");
@@ -96,7 +96,7 @@ Test(writer, excel_dialect)
     make_dir();
     char path[128];
     snprintf(path, sizeof(path), "%s/x.csv", dir);
-    struct tp_out *o;
+    struct tp_out *o = NULL;
     struct tp_error err;
     cr_assert_eq(tp_out_open(&o, path, TP_OUT_EXCEL, &err), 0);
     tp_out_header(o, "term,value");
@@ -122,7 +122,7 @@ Test(writer, abandoned_file_leaves_nothing_and_keeps_the_old_one)
     FILE *f = fopen(path, "w");
     fputs("old\n", f);
     fclose(f);
-    struct tp_out *o;
+    struct tp_out *o = NULL;
     struct tp_error err;
     cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
     tp_out_str(o, "new");
@@ -138,7 +138,7 @@ Test(writer, write_error_is_reported)
     FILE *saved = stdout;
     stdout = fopen("/dev/full", "w");
     cr_assert(stdout);
-    struct tp_out *o;
+    struct tp_out *o = NULL;
     struct tp_error err;
     cr_assert_eq(tp_out_open(&o, NULL, 0, &err), 0);
     for (int i = 0; i < 10000; i++) {
