@@ -36,17 +36,23 @@ static int counter_reserve(struct tp_counter *k, size_t n)
     return 0;
 }
 
+/* Append id to the counter's list of ids seen in the current document. */
+static inline int touch(struct tp_counter *k, uint32_t id)
+{
+    if (k->n_touched == k->touched_cap) {
+        size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
+        if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
+            return TP_ENOMEM;
+        k->touched_cap = cap;
+    }
+    k->touched[k->n_touched++] = id;
+    return 0;
+}
+
 static inline int counter_add(struct tp_counter *k, uint32_t id)
 {
-    if (k->doc[id]++ == 0) {
-        if (k->n_touched == k->touched_cap) {
-            size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
-            if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
-                return TP_ENOMEM;
-            k->touched_cap = cap;
-        }
-        k->touched[k->n_touched++] = id;
-    }
+    if (k->doc[id]++ == 0)
+        return touch(k, id);
     return 0;
 }
 
@@ -327,13 +333,8 @@ static int count_context(struct tp_corpus *c, uint32_t id)
 static int first_in_doc(struct tp_corpus *c, uint32_t id)
 {
     struct tp_counter *k = &c->uni;
-    if (k->n_touched == k->touched_cap) {
-        size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
-        if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
-            return TP_ENOMEM;
-        k->touched_cap = cap;
-    }
-    k->touched[k->n_touched++] = id;
+    if (touch(k, id))
+        return TP_ENOMEM;
     struct tp_term *t = &c->terms.terms[id];
     if (!(t->flags & TP_TERM_SEEN)) {
         t->flags |= TP_TERM_SEEN;
