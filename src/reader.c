@@ -435,40 +435,33 @@ static int read_full(struct run *run, void *buf, size_t cap, size_t *got)
 {
     if (run->limited && cap > run->remaining)
         cap = (size_t)run->remaining;
+    size_t n = 0;
     if (run->plain) {
         /* Plain files skip zlib's own buffer and copy. */
-        size_t got_now = 0;
-        while (got_now < cap) {
-            ssize_t k = read(run->fd, (char *)buf + got_now, cap - got_now);
+        while (n < cap) {
+            ssize_t k = read(run->fd, (char *)buf + n, cap - n);
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0)
                 return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
             if (k == 0)
                 break;
-            got_now += (size_t)k;
+            n += (size_t)k;
         }
-        run->plain_off += got_now;
-        *got = got_now;
-        if (run->limited)
-            run->remaining -= (uint64_t)got_now;
-        if (run->counting) {
-            run->r->stats.bytes += (uint64_t)got_now;
-            report_progress(run);
-        }
-        return 0;
-    }
-    int n = cap ? gzread(run->gz, buf, (unsigned)cap) : 0;
-    int errnum = 0;
-
-    if (n < 0)
-        return gz_failed(run);
-    if ((size_t)n < cap) {
-        gzerror(run->gz, &errnum);
-        if (errnum != Z_OK)
+        run->plain_off += n;
+    } else if (cap) {
+        int k = gzread(run->gz, buf, (unsigned)cap);
+        int errnum = 0;
+        if (k < 0)
             return gz_failed(run);
+        if ((size_t)k < cap) {
+            gzerror(run->gz, &errnum);
+            if (errnum != Z_OK)
+                return gz_failed(run);
+        }
+        n = (size_t)k;
     }
-    *got = (size_t)n;
+    *got = n;
     if (run->limited)
         run->remaining -= (uint64_t)n;
     if (run->counting) {

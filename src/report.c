@@ -212,6 +212,12 @@ out:
 
 /* --- tfidf ---------------------------------------------------------------- */
 
+/* The tf weight of a count (--tf). */
+static double tf_weight(enum tp_tf tf, uint64_t count)
+{
+    return tf == TP_TF_LOG ? 1 + log((double)count) : tf == TP_TF_BOOL ? 1 : (double)count;
+}
+
 int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
@@ -223,8 +229,19 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
     double *w = NULL;
     int rc;
     long top = o->top >= 0 ? o->top : 10;
+    /* idf depends on the term only: once per term, not per occurrence */
+    double *idf = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*idf));
+    if (!idf)
+        return oom(err);
+    for (size_t i = 0; i < c->terms.n; i++) {
+        double df = (double)k->df[i];
+        idf[i] = !df                       ? 0
+                 : o->idf == TP_IDF_SMOOTH ? log((1 + D) / (1 + df)) + 1
+                 : o->idf == TP_IDF_PLAIN  ? log(D / df) + 1
+                                           : 1;
+    }
     if ((rc = tp_counter_rewind(k, err)))
-        return rc;
+        goto out;
     tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
     for (size_t d = 0; d < c->n_docs; d++) {
         const uint32_t *ids;
@@ -249,14 +266,7 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
             const struct tp_term *t = &c->terms.terms[ids[j]];
             if (t->flags & TP_TERM_STOP)
                 continue;
-            double tf = o->tf == TP_TF_LOG    ? 1 + log((double)cnt[j])
-                        : o->tf == TP_TF_BOOL ? 1
-                                              : (double)cnt[j];
-            double df = (double)k->df[ids[j]];
-            double idf = o->idf == TP_IDF_SMOOTH  ? log((1 + D) / (1 + df)) + 1
-                         : o->idf == TP_IDF_PLAIN ? log(D / df) + 1
-                                                  : 1;
-            w[j] = tf * idf;
+            w[j] = tf_weight(o->tf, cnt[j]) * idf[ids[j]];
             norm += o->norm == TP_NORM_L2 ? w[j] * w[j] : fabs(w[j]);
             if (!(t->flags & TP_TERM_SHORT))
                 rows[n_rows++] = (struct row){0, t->bytes, t->len, (uint32_t)j};
@@ -269,19 +279,14 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
         date_label(&c->docs[d].date, date, sizeof(date));
         for (size_t r = 0; r < n_out; r++) {
             size_t j = rows[r].id;
-            double df = (double)k->df[ids[j]];
             tp_out_str(out, c->docs[d].id);
             tp_out_str(out, date);
             tp_out_u64(out, r + 1);
             tp_out_text(out, rows[r].name, rows[r].name_len);
             tp_out_u64(out, cnt[j]);
-            tp_out_double(out, o->tf == TP_TF_LOG    ? 1 + log((double)cnt[j])
-                               : o->tf == TP_TF_BOOL ? 1
-                                                     : (double)cnt[j]);
+            tp_out_double(out, tf_weight(o->tf, cnt[j]));
             tp_out_u64(out, k->df[ids[j]]);
-            tp_out_double(out, o->idf == TP_IDF_SMOOTH  ? log((1 + D) / (1 + df)) + 1
-                               : o->idf == TP_IDF_PLAIN ? log(D / df) + 1
-                                                        : 1);
+            tp_out_double(out, idf[ids[j]]);
             tp_out_double(out, rows[r].key);
             tp_out_row_end(out);
         }
@@ -289,6 +294,7 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
 out:
     free(rows);
     free(w);
+    free(idf);
     return rc;
 }
 
@@ -440,31 +446,6 @@ int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct t
     return 0;
 }
 
-static int double_cmp(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-/* Theil-Sen slope of y against x (x strictly increasing): the median of the
- * pairwise slopes. NAN for fewer than 2 points. */
-static double theil_sen(const double *x, const double *y, size_t n)
-{
-    if (n < 2)
-        return NAN;
-    size_t m = n * (n - 1) / 2, k = 0;
-    double *s = malloc(m * sizeof(double));
-    if (!s)
-        return NAN;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            s[k++] = (y[j] - y[i]) / (x[j] - x[i]);
-    qsort(s, m, sizeof(double), double_cmp);
-    double med = m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
-    free(s);
-    return med;
-}
-
 struct tl_term {
     const char *name;
     uint32_t name_len;
@@ -480,20 +461,17 @@ struct tl_term {
 /* Periods beyond this many make the O(n^2) trend statistics impractical. */
 enum { MAX_PERIODS = 1000000, MAX_TREND_PERIODS = 20000 };
 
-static int write_trends(struct tp_run *run, struct tl_term *terms, size_t n_terms,
-                        const uint64_t *ptok, size_t n_per, struct tp_out *out,
-                        struct tp_error *err)
+static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
+                        struct tp_out *out, struct tp_error *err)
 {
     struct trow {
         struct row r;
         struct tp_trend t;
-        double slope;
         size_t m;
     } *rows = calloc(n_terms ? n_terms : 1, sizeof(*rows));
     double *x = malloc((n_per ? n_per : 1) * sizeof(double));
     double *y = malloc((n_per ? n_per : 1) * sizeof(double));
     int rc = 0;
-    (void)run;
     if (!rows || !x || !y) {
         rc = oom(err);
         goto out;
@@ -509,15 +487,13 @@ static int write_trends(struct tp_run *run, struct tl_term *terms, size_t n_term
         }
         rows[t].m = m;
         rows[t].r = (struct row){0, terms[t].name, terms[t].name_len, (uint32_t)t};
+        /* x: each period's own index, so a period without documents is a gap,
+         * not renumbered away */
         if (m > MAX_TREND_PERIODS) {
             rows[t].t = (struct tp_trend){NAN, NAN, 0, 0, NAN, NAN, TP_FLAT};
-            rows[t].slope = NAN;
-        } else {
-            if (tp_trend_compute(y, m, &rows[t].t)) {
-                rc = oom(err);
-                goto out;
-            }
-            rows[t].slope = theil_sen(x, y, m);
+        } else if (tp_trend_compute(x, y, m, &rows[t].t)) {
+            rc = oom(err);
+            goto out;
         }
         /* sorted by p ascending: key is -p; an undefined p sorts last */
         rows[t].r.key = isnan(rows[t].t.p_value) ? -2 : -rows[t].t.p_value;
@@ -536,7 +512,7 @@ static int write_trends(struct tp_run *run, struct tl_term *terms, size_t n_term
         tp_out_text(out, r->r.name, r->r.name_len);
         tp_out_u64(out, r->m);
         tp_out_u64(out, terms[keys[i].id].total);
-        tp_out_double(out, r->slope);
+        tp_out_double(out, r->t.slope);
         tp_out_double(out, r->t.tau);
         tp_out_double(out, r->t.mk_z);
         tp_out_double(out, r->t.p_value);
@@ -786,7 +762,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tp_out_row_end(timeline);
         }
     }
-    if (trends && (rc = write_trends(run, terms, n_terms, ptok, n_per, trends, err)))
+    if (trends && (rc = write_trends(terms, n_terms, ptok, n_per, trends, err)))
         goto out;
     if (svg && (rc = write_svg(terms, n_terms, ptok, n_per, pi.first, pi.kind, svg, err)))
         goto out;
@@ -812,6 +788,7 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
     uint64_t *a = calloc(V, sizeof(*a)), *b = calloc(V, sizeof(*b));
     int8_t *side = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*side));
     struct row *rows = malloc(V * sizeof(*rows));
+    uint32_t *tid = NULL;
     double *p = NULL, *q = NULL;
     struct tp_keyness *kn = NULL;
     uint64_t N1 = 0, N2 = 0;
@@ -874,7 +851,8 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
     kn = malloc((n_rows ? n_rows : 1) * sizeof(*kn));
     p = malloc((n_rows ? n_rows : 1) * sizeof(*p));
     q = malloc((n_rows ? n_rows : 1) * sizeof(*q));
-    if (!kn || !p || !q) {
+    tid = malloc((n_rows ? n_rows : 1) * sizeof(*tid));
+    if (!kn || !p || !q || !tid) {
         rc = oom(err);
         goto out;
     }
@@ -883,7 +861,8 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
         tp_keyness_compute(a[id], b[id], N1, N2, &kn[r]);
         p[r] = kn[r].p_value;
         rows[r].key = kn[r].log_likelihood;
-        rows[r].id = (uint32_t)r; /* index into kn; the term id is recovered below */
+        tid[r] = id;
+        rows[r].id = (uint32_t)r; /* from here: the index into kn, q and tid */
     }
     if (tp_bh_qvalues(p, n_rows, q)) {
         rc = oom(err);
@@ -895,7 +874,7 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
                        "percent_diff,direction");
     for (size_t i = 0; i < n_out; i++) {
         size_t r = rows[i].id;
-        int64_t id = tp_table_find(&c->terms, rows[i].name, rows[i].name_len);
+        uint32_t id = tid[r];
         const struct tp_keyness *k = &kn[r];
         tp_out_u64(out, i + 1);
         tp_out_text(out, rows[i].name, rows[i].name_len);
@@ -917,6 +896,7 @@ out:
     free(b);
     free(side);
     free(rows);
+    free(tid);
     free(kn);
     free(p);
     free(q);

@@ -197,7 +197,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int tp_trend_compute(const double *y, size_t n, struct tp_trend *out)
+int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out)
 {
     double *slopes = NULL, *sorted = NULL;
     double s = 0.0, var, ties_var = 0.0, ties_pairs = 0.0, n0, nd = (double)n;
@@ -226,7 +226,7 @@ int tp_trend_compute(const double *y, size_t n, struct tp_trend *out)
 
     for (i = 0; i < n; i++) {
         for (j = i + 1; j < n; j++) {
-            slopes[m++] = (y[j] - y[i]) / (double)(j - i);
+            slopes[m++] = (y[j] - y[i]) / (x ? x[j] - x[i] : (double)(j - i));
             s += (y[j] > y[i]) - (y[j] < y[i]);
         }
     }

@@ -29,8 +29,10 @@ struct tp_trend {
     enum tp_direction direction; /* rising/falling if p_value < 0.05 (by the sign of S) */
 };
 
-/* Trend of y[0..n) against the index 0..n-1. O(n^2) time, O(n^2) memory for the
- * pairwise slopes. Returns 0, or TP_ENOMEM. */
-int tp_trend_compute(const double *y, size_t n, struct tp_trend *out);
+/* Trend of y[0..n) against x[0..n) (strictly increasing; NULL: the index
+ * 0..n-1). Only the Theil-Sen slope depends on x's values; the Mann-Kendall
+ * test and tau use its order. O(n^2) time, O(n^2) memory for the pairwise
+ * slopes. Returns 0, or TP_ENOMEM. */
+int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out);
 
 #endif
