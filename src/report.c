@@ -40,10 +40,57 @@ static int row_cmp(const void *pa, const void *pb)
 /* Put the best min(k, n) rows, in row_cmp order, at the front; returns how
  * many. A small k is an insertion into a short sorted prefix (most documents'
  * top 10 out of hundreds of terms); otherwise a full sort. */
+static void swap_rows(struct row *a, struct row *b)
+{
+    struct row t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Put the k best of rows[0..n) (0 < k < n), in any order, at the front:
+ * quickselect with a median-of-three pivot (row_cmp is a total order). */
+static void select_rows(struct row *rows, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (row_cmp(&rows[mid], &rows[lo]) < 0)
+            swap_rows(&rows[mid], &rows[lo]);
+        if (row_cmp(&rows[hi], &rows[lo]) < 0)
+            swap_rows(&rows[hi], &rows[lo]);
+        if (row_cmp(&rows[hi], &rows[mid]) < 0)
+            swap_rows(&rows[hi], &rows[mid]);
+        struct row pivot = rows[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (row_cmp(&rows[i], &pivot) < 0)
+                i++;
+            while (row_cmp(&rows[j], &pivot) > 0)
+                j--;
+            if (i <= j) {
+                swap_rows(&rows[i], &rows[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        /* rows[lo..j] <= pivot <= rows[i..hi], i > j */
+        if (k - 1 <= j && j != (size_t)-1)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
 static size_t top_rows(struct row *rows, size_t n, size_t k)
 {
     if (k >= n || k > 64) {
-        qsort(rows, n, sizeof(*rows), row_cmp);
+        if (k < n)
+            select_rows(rows, n, k);
+        qsort(rows, k < n ? k : n, sizeof(*rows), row_cmp);
         return k < n ? k : n;
     }
     size_t m = 0;
@@ -343,9 +390,17 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
         uint32_t key[2] = {tp_pair_w1(sl->key), tp_pair_w2(sl->key)};
         if (!sl->key || n12 < (uint64_t)o->min_count || !tuple_reportable(c, key, 2))
             continue;
-        struct tp_assoc a;
-        tp_assoc_compute(n12, c->uni.total[key[0]], c->uni.total[key[1]], c->n_tokens, K, 0, &a);
-        struct row r = {measure_value(&a, o->measure, n12), NULL, 0, (uint32_t)p};
+        uint64_t n1 = c->uni.total[key[0]], n2 = c->uni.total[key[1]];
+        struct row r = {0, NULL, 0, (uint32_t)p};
+        if (o->measure == TP_M_LOG_LIKELIHOOD) {
+            r.key = tp_assoc_g2(n12, n1, n2, c->n_tokens, K);
+        } else if (o->measure == TP_M_COUNT) {
+            r.key = (double)n12;
+        } else {
+            struct tp_assoc a;
+            tp_assoc_compute(n12, n1, n2, c->n_tokens, K, 0, &a);
+            r.key = measure_value(&a, o->measure, n12);
+        }
         r.name = join_words(c, key, 2, &names, &r.name_len);
         if (!r.name) {
             rc = oom(err);

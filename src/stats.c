@@ -114,41 +114,74 @@ double tp_chisq1_log10_q(double g2)
     return (double)((-(long double)x * x - logl(x * 1.772453850905516027298167L)) / LN_10);
 }
 
+/* The 2x2 table of a pair over the N*K window slots (see tp_assoc_compute). */
+struct table2 {
+    uint64_t o11, o12, o21, o22, r1, r2, c1, c2;
+    long double d, e11, e12, e21, e22;
+    int clamped;
+};
+
+static void table2_fill(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
+                        struct table2 *t)
+{
+    uint64_t K = window ? window : 1;
+    uint64_t n1k = n1 * K, n2k = n2 * K, nk = N * K;
+
+    /* Real corpora can give a negative O22 (a pair "a a" has n1 + n2 > N) or,
+     * from bad input, other impossible cells: such a cell is taken as 0 and
+     * the margins follow the table. */
+    t->clamped = 0;
+    t->o11 = n12;
+    t->o12 = t->o21 = t->o22 = 0;
+    if (n1k >= n12)
+        t->o12 = n1k - n12;
+    else
+        t->clamped = 1;
+    if (n2k >= n12)
+        t->o21 = n2k - n12;
+    else
+        t->clamped = 1;
+    if (nk + n12 >= n1k + n2k)
+        t->o22 = nk + n12 - n1k - n2k;
+    else
+        t->clamped = 1;
+    t->r1 = t->o11 + t->o12;
+    t->r2 = t->o21 + t->o22;
+    t->c1 = t->o11 + t->o21;
+    t->c2 = t->o12 + t->o22;
+    long double total = (long double)t->r1 + t->r2;
+    /* Every cell's O - E is +-D, D = (O11 O22 - O12 O21) / total. */
+    t->d = total > 0 ? det_u64(t->o11, t->o22, t->o12, t->o21) / total : 0;
+    t->e11 = (long double)t->r1 * t->c1 / total;
+    t->e12 = (long double)t->r1 * t->c2 / total;
+    t->e21 = (long double)t->r2 * t->c1 / total;
+    t->e22 = (long double)t->r2 * t->c2 / total;
+}
+
+static long double table2_g2(const struct table2 *t)
+{
+    long double g2 = 2 * (dev_term(t->o11, t->e11, t->d) + dev_term(t->o12, t->e12, -t->d) +
+                          dev_term(t->o21, t->e21, -t->d) + dev_term(t->o22, t->e22, t->d));
+    return g2 > 0 ? g2 : 0;
+}
+
+double tp_assoc_g2(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window)
+{
+    struct table2 t;
+    table2_fill(n12, n1, n2, N, window, &t);
+    return (double)table2_g2(&t);
+}
+
 void tp_assoc_compute(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
                       int fisher, struct tp_assoc *out)
 {
     uint64_t K = window ? window : 1;
-    uint64_t n1k = n1 * K, n2k = n2 * K, nk = N * K;
-    int clamped = 0;
-
-    /* The 2x2 table over the N*K window slots. Real corpora can give a negative
-     * O22 (a pair "a a" has n1 + n2 > N) or, from bad input, other impossible
-     * cells: such a cell is taken as 0 and the margins follow the table. */
-    uint64_t o11 = n12, o12 = 0, o21 = 0, o22 = 0;
-    if (n1k >= n12)
-        o12 = n1k - n12;
-    else
-        clamped = 1;
-    if (n2k >= n12)
-        o21 = n2k - n12;
-    else
-        clamped = 1;
-    if (nk + n12 >= n1k + n2k)
-        o22 = nk + n12 - n1k - n2k;
-    else
-        clamped = 1;
-
-    uint64_t r1 = o11 + o12, r2 = o21 + o22, c1 = o11 + o21, c2 = o12 + o22;
-    long double total = (long double)r1 + r2;
-    /* Every cell's O - E is +-D, D = (O11 O22 - O12 O21) / total. */
-    long double d = total > 0 ? det_u64(o11, o22, o12, o21) / total : 0;
-    long double e11 = (long double)r1 * c1 / total, e12 = (long double)r1 * c2 / total;
-    long double e21 = (long double)r2 * c1 / total, e22 = (long double)r2 * c2 / total;
-
-    long double g2 = 2 * (dev_term(o11, e11, d) + dev_term(o12, e12, -d) + dev_term(o21, e21, -d) +
-                          dev_term(o22, e22, d));
-    if (!(g2 > 0))
-        g2 = 0;
+    struct table2 t;
+    table2_fill(n12, n1, n2, N, window, &t);
+    uint64_t o11 = t.o11, r1 = t.r1, r2 = t.r2, c1 = t.c1;
+    long double d = t.d, e11 = t.e11, e12 = t.e12, e21 = t.e21, e22 = t.e22;
+    int clamped = t.clamped;
+    long double g2 = table2_g2(&t);
 
     long double inv_e = 0;
     if (e11 > 0)

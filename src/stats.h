@@ -36,6 +36,9 @@ struct tp_assoc {
 void tp_assoc_compute(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
                       int fisher, struct tp_assoc *out);
 
+/* The log_likelihood of tp_assoc_compute alone (the same value, bit for bit). */
+double tp_assoc_g2(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window);
+
 /* log10 of the upper tail of chi2(1) at g2 >= 0: log10(gsl_cdf_chisq_Q(g2, 1)),
  * computed as gsl_sf_log_erfc(sqrt(g2/2))/ln 10 so it stays finite. */
 double tp_chisq1_log10_q(double g2);
