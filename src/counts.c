@@ -56,12 +56,53 @@ static inline int counter_add(struct tp_counter *k, uint32_t id)
     return 0;
 }
 
-/* Fold the current document into the totals and append it to the spill:
- * u32 n, n u32 ids, n u64 counts. */
+/* The spill holds, per document: u32 L and u32 n, then L bytes of n
+ * (id, count) pairs, each a LEB128 varint. Most ids take 2 or 3 bytes and
+ * most counts 1, a quarter of the fixed 12, so a tfidf run over many short
+ * documents moves a quarter of the bytes through the temporary file. */
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+/* Append one document's list to k's spill (ids through map when not NULL). */
+static int spill_put(struct tp_counter *k, const uint32_t *ids, const uint64_t *counts, size_t n,
+                     const uint32_t *map, struct tp_error *err)
+{
+    size_t need = 8 + n * (5 + 10);
+    if (k->w_cap < need) {
+        size_t cap = k->w_cap ? k->w_cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        unsigned char *b = realloc(k->w_buf, cap);
+        if (!b)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        k->w_buf = b;
+        k->w_cap = cap;
+    }
+    size_t at = 8;
+    for (size_t i = 0; i < n; i++) {
+        at += put_varint(k->w_buf + at, map ? map[ids[i]] : ids[i]);
+        at += put_varint(k->w_buf + at, counts[i]);
+    }
+    uint32_t hdr[2] = {(uint32_t)(at - 8), (uint32_t)n};
+    memcpy(k->w_buf, hdr, 8);
+    if (fwrite(k->w_buf, 1, at, k->spill) != at)
+        return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
+    k->spill_bytes += at;
+    return 0;
+}
+
+/* Fold the current document into the totals and append it to the spill. */
 static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_error *err)
 {
     if (k->spill) {
-        uint32_t n = (uint32_t)k->n_touched;
         if (k->r_cap < k->n_touched) {
             size_t cap = k->n_touched;
             if (grow((void **)&k->r_counts, sizeof(uint64_t), 0, cap, 0))
@@ -74,11 +115,9 @@ static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_erro
         }
         for (size_t i = 0; i < k->n_touched; i++)
             k->r_counts[i] = k->doc[k->touched[i]];
-        if (fwrite(&n, sizeof(n), 1, k->spill) != 1 ||
-            (n && (fwrite(k->touched, sizeof(uint32_t), n, k->spill) != n ||
-                   fwrite(k->r_counts, sizeof(uint64_t), n, k->spill) != n)))
-            return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
-        k->spill_bytes += 4 + 12 * (uint64_t)n;
+        int rc = spill_put(k, k->touched, k->r_counts, k->n_touched, NULL, err);
+        if (rc)
+            return rc;
     }
     for (size_t i = 0; i < k->n_touched; i++) {
         uint32_t id = k->touched[i];
@@ -103,9 +142,12 @@ int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)
 int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
                     struct tp_error *err)
 {
-    uint32_t m;
-    if (fread(&m, sizeof(m), 1, k->spill) != 1)
+    uint32_t hdr[2];
+    if (fread(hdr, sizeof(hdr), 1, k->spill) != 1)
         goto fail;
+    uint32_t len = hdr[0], m = hdr[1];
+    if ((uint64_t)m * 2 > len || len > (uint64_t)m * 15)
+        return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
     if (m > k->r_cap) {
         free(k->r_ids);
         free(k->r_counts);
@@ -117,9 +159,33 @@ int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t *
             return tp_error_set(err, TP_ENOMEM, "out of memory");
         }
     }
-    if (m && (fread(k->r_ids, sizeof(uint32_t), m, k->spill) != m ||
-              fread(k->r_counts, sizeof(uint64_t), m, k->spill) != m))
+    if (len > k->w_cap) {
+        unsigned char *b = realloc(k->w_buf, len);
+        if (!b)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        k->w_buf = b;
+        k->w_cap = len;
+    }
+    if (len && fread(k->w_buf, 1, len, k->spill) != len)
         goto fail;
+    const unsigned char *p = k->w_buf, *end = k->w_buf + len;
+    for (uint32_t i = 0; i < 2 * m; i++) {
+        uint64_t v = 0;
+        unsigned shift = 0;
+        for (;;) {
+            if (p == end || shift > 63)
+                return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
+            unsigned char b = *p++;
+            v |= (uint64_t)(b & 0x7F) << shift;
+            if (!(b & 0x80))
+                break;
+            shift += 7;
+        }
+        if (i & 1)
+            k->r_counts[i / 2] = v;
+        else
+            k->r_ids[i / 2] = (uint32_t)v;
+    }
     *ids = k->r_ids;
     *counts = k->r_counts;
     *n = m;
@@ -139,6 +205,7 @@ static void counter_release(struct tp_counter *k)
     free(k->touched);
     free(k->r_ids);
     free(k->r_counts);
+    free(k->w_buf);
     if (k->spill)
         fclose(k->spill);
     memset(k, 0, sizeof(*k));
@@ -153,8 +220,19 @@ static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
         k->spill = tmpfile();
         if (!k->spill)
             return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(errno));
+        setvbuf(k->spill, NULL, _IOFBF, 256 * 1024);
     }
     return 0;
+}
+
+/* Ring capacity for the last n tokens: a power of two, so positions wrap with
+ * a mask instead of a division. */
+static unsigned ring_size(unsigned n)
+{
+    unsigned cap = 1;
+    while (cap < n)
+        cap *= 2;
+    return cap;
 }
 
 int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp_error *err)
@@ -177,7 +255,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     unsigned r = o->window;
     if (o->ngram > r + 1)
         r = o->ngram - 1;
-    c->ring_cap = r ? r : 1;
+    c->ring_cap = ring_size(r);
     c->ring = calloc(c->ring_cap, sizeof(uint32_t));
     if (!c->ring)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
@@ -250,12 +328,13 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
     c->match_len[c->n_match] = n_tok;
     c->n_match = m;
     if (n_tok - 1 > c->ring_cap) {
-        uint32_t *r = calloc(n_tok - 1, sizeof(uint32_t));
+        unsigned cap = ring_size(n_tok - 1);
+        uint32_t *r = calloc(cap, sizeof(uint32_t));
         if (!r)
             return TP_ENOMEM;
         free(c->ring);
         c->ring = r;
-        c->ring_cap = n_tok - 1;
+        c->ring_cap = cap;
     }
     return 0;
 }
@@ -277,16 +356,55 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
     d->side = (uint8_t)side;
     c->doc_start = c->n_tokens;
     c->context = c->o.ngram > 1 || c->o.window > 0 || c->n_match;
+    c->pairs_only = c->o.ngram <= 1 && c->n_match == 0 && c->o.window <= 64;
     c->ring_len = 0;
     c->cur_seg = 0;
+    c->continues = 0;
+    c->brk_after = 0;
+    c->head_n = 0;
+    c->head_open = 0;
     c->in_doc = 1;
     return 0;
+}
+
+int tp_corpus_continue(struct tp_corpus *c)
+{
+    if (!c->head && !(c->head = malloc(c->ring_cap * sizeof(uint32_t))))
+        return TP_ENOMEM;
+    c->continues = 1;
+    c->head_open = 1;
+    return 0;
+}
+
+int tp_corpus_suspend(struct tp_corpus *c, int brk)
+{
+    c->brk_after = brk;
+    if (c->n_pend && tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
+        return TP_ENOMEM;
+    c->n_pend = 0;
+    return 0;
+}
+
+static inline void ring_push(struct tp_corpus *c, uint32_t id)
+{
+    c->ring[c->ring_pos] = id;
+    c->ring_pos = (c->ring_pos + 1) & (c->ring_cap - 1);
+    if (c->ring_len < c->ring_cap)
+        c->ring_len++;
 }
 
 /* The id `back` tokens before the current one (1 = the previous token). */
 static inline uint32_t ring_back(const struct tp_corpus *c, unsigned back)
 {
-    return c->ring[(c->ring_pos + c->ring_cap - back) % c->ring_cap];
+    return c->ring[(c->ring_pos - back) & (c->ring_cap - 1)];
+}
+
+/* Add the pending pair keys to the pair table. */
+static __attribute__((noinline)) int flush_pairs(struct tp_corpus *c)
+{
+    int rc = tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend);
+    c->n_pend = 0;
+    return rc;
 }
 
 static int count_context(struct tp_corpus *c, uint32_t id)
@@ -306,11 +424,8 @@ static int count_context(struct tp_corpus *c, uint32_t id)
     /* pairs (w1 earlier, w2 = this token) within the window */
     unsigned w = c->o.window;
     for (unsigned d = 1; d <= w && d <= c->ring_len; d++) {
-        if (c->n_pend == sizeof(c->pend) / sizeof(c->pend[0])) {
-            if (tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
-                return TP_ENOMEM;
-            c->n_pend = 0;
-        }
+        if (c->n_pend == sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
+            return TP_ENOMEM;
         c->pend[c->n_pend++] = tp_pair_key(ring_back(c, d), id);
     }
     /* listed timeline terms ending here */
@@ -356,13 +471,23 @@ static inline int count_id(struct tp_corpus *c, uint32_t id, uint32_t seg)
         if (seg != c->cur_seg) {
             c->cur_seg = seg;
             c->ring_len = 0;
+            c->head_open = 0;
         }
-        if (count_context(c, id))
+        if (c->head_open) {
+            c->head[c->head_n++] = id;
+            c->head_open = c->head_n < c->ring_cap;
+        }
+        if (c->pairs_only) {
+            /* the common case, inline: pairs within the window only */
+            unsigned lim = c->o.window < c->ring_len ? c->o.window : c->ring_len;
+            if (c->n_pend + lim > sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
+                return TP_ENOMEM;
+            for (unsigned d = 1; d <= lim; d++)
+                c->pend[c->n_pend++] = tp_pair_key(ring_back(c, d), id);
+        } else if (count_context(c, id)) {
             return TP_ENOMEM;
-        c->ring[c->ring_pos] = id;
-        c->ring_pos = (c->ring_pos + 1) % c->ring_cap;
-        if (c->ring_len < c->ring_cap)
-            c->ring_len++;
+        }
+        ring_push(c, id);
     }
     return 0;
 }
@@ -460,6 +585,7 @@ void tp_corpus_release(struct tp_corpus *c)
     free(c->match_term);
     free(c->match_cnt);
     free(c->ring);
+    free(c->head);
     free(c->docs);
     tp_arena_release(&c->arena);
     memset(c, 0, sizeof(*c));
@@ -479,26 +605,13 @@ static int spill_append(struct tp_counter *dst, struct tp_counter *src, size_t n
         const uint32_t *ids;
         const uint64_t *cnt;
         size_t n;
-        if ((rc = tp_counter_next(src, &ids, &cnt, &n, err)))
+        if ((rc = tp_counter_next(src, &ids, &cnt, &n, err)) ||
+            (rc = spill_put(dst, ids, cnt, n, map, err)))
             return rc;
-        uint32_t m = (uint32_t)n;
-        if (fwrite(&m, sizeof(m), 1, dst->spill) != 1)
-            goto fail;
-        /* ids is src's read buffer, free to be rewritten in place */
-        uint32_t *out = (uint32_t *)(uintptr_t)ids;
-        for (size_t j = 0; j < n; j++)
-            out[j] = map[ids[j]];
-        if (n && fwrite(out, sizeof(uint32_t), n, dst->spill) != n)
-            goto fail;
-        if (n && fwrite(cnt, sizeof(uint64_t), n, dst->spill) != n)
-            goto fail;
-        dst->spill_bytes += 4 + 12 * (uint64_t)n;
     }
     if (end >= 0 && fseek(src->spill, end, SEEK_SET) != 0)
-        goto fail;
+        return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
     return 0;
-fail:
-    return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
 }
 
 static int counter_merge_totals(struct tp_counter *dst, const struct tp_counter *src, size_t n,
@@ -515,6 +628,102 @@ static int counter_merge_totals(struct tp_counter *dst, const struct tp_counter 
     return 0;
 }
 
+/* Add the open document's counts of src (doc[] over its touched list) to
+ * dst's, ids through map. */
+static int counter_fold_doc(struct tp_counter *dst, const struct tp_counter *src,
+                            const uint32_t *map)
+{
+    for (size_t i = 0; i < src->n_touched; i++) {
+        uint32_t id = src->touched[i], d = map[id];
+        if (d >= dst->cap && counter_reserve(dst, (size_t)d + 1))
+            return TP_ENOMEM;
+        if (dst->doc[d] == 0 && touch(dst, d))
+            return TP_ENOMEM;
+        dst->doc[d] += src->doc[id];
+    }
+    return 0;
+}
+
+/* The n-grams, pairs and listed terms that end at one of head[0..n) (the
+ * first tokens of a continuing part, in dst's ids, all in its segment 0) and
+ * start in dst's open document, whose last segment ends with dst's ring. */
+static int count_across(struct tp_corpus *dst, const uint32_t *head, unsigned n)
+{
+    unsigned ng = dst->o.ngram, w = dst->o.window;
+    for (unsigned j = 0; j < n; j++) {
+        uint32_t id = head[j];
+        unsigned avail = dst->ring_len + j; /* tokens before head[j] in its segment */
+#define BACK(b) ((b) <= j ? head[j - (b)] : ring_back(dst, (b)-j))
+        if (ng > 1 && ng - 1 > j && avail >= ng - 1) {
+            uint32_t key[16];
+            for (unsigned i = 0; i < ng - 1; i++)
+                key[i] = BACK(ng - 1 - i);
+            key[ng - 1] = id;
+            int64_t g = tp_tuples_intern(&dst->ngrams, key);
+            if (g < 0 || ((size_t)g >= dst->ng.cap && counter_reserve(&dst->ng, (size_t)g + 1)) ||
+                counter_add(&dst->ng, (uint32_t)g))
+                return TP_ENOMEM;
+        }
+        for (unsigned d = j + 1; d <= w && d <= avail; d++)
+            if (tp_pairs_add(&dst->pairs, BACK(d), id, 1))
+                return TP_ENOMEM;
+        for (size_t m = 0; m < dst->n_match; m++) {
+            unsigned len = dst->match_len[m];
+            const uint32_t *ids = dst->match_ids[m];
+            if (len - 1 <= j || avail < len - 1 || ids[len - 1] != id)
+                continue;
+            unsigned k = 0;
+            while (k + 1 < len && ids[len - 2 - k] == BACK(k + 1))
+                k++;
+            if (k + 1 == len)
+                dst->match_doc[m]++;
+        }
+#undef BACK
+    }
+    return 0;
+}
+
+/* src's open document into dst (after src's closed ones): a new open
+ * document of dst, or, when src continues, more of dst's open one. Then dst's
+ * ring holds the last segment's tokens as counting it all in one would leave
+ * them. dst_tokens: dst's token count before the merge. */
+static int merge_open_doc(struct tp_corpus *dst, const struct tp_corpus *src, const uint32_t *map,
+                          const uint32_t *gmap, uint64_t dst_tokens, struct tp_error *err)
+{
+    int unbroken = 0;
+    if (src->continues) {
+        unsigned n = src->head_n;
+        uint32_t *head = malloc((n ? n : 1) * sizeof(*head));
+        if (!head)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        for (unsigned j = 0; j < n; j++)
+            head[j] = map[src->head[j]];
+        int rc = dst->context ? count_across(dst, head, n) : 0;
+        free(head);
+        if (rc)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        unbroken = src->cur_seg == 0;
+    } else {
+        const struct tp_docrec *sd = &src->docs[src->n_docs];
+        if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        dst->doc_start = dst_tokens + src->doc_start;
+    }
+    if (counter_fold_doc(&dst->uni, &src->uni, map) ||
+        (dst->o.ngram > 1 && counter_fold_doc(&dst->ng, &src->ng, gmap)))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (size_t m = 0; m < dst->n_match; m++)
+        dst->match_doc[m] += src->match_doc[m];
+    if (!unbroken)
+        dst->ring_len = 0;
+    for (unsigned b = src->ring_len; b >= 1; b--)
+        ring_push(dst, map[ring_back(src, b)]);
+    if (src->brk_after)
+        dst->ring_len = 0;
+    dst->in_doc = 1;
+    return 0;
+}
+
 int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct tp_error *err)
 {
     /* The spill FILE position is the only state reading changes; it is put
@@ -522,9 +731,12 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
     struct tp_corpus *src = (struct tp_corpus *)(uintptr_t)src_c;
     uint32_t *map = NULL, *gmap = NULL;
     int rc = 0;
-    if (dst->in_doc || src->in_doc || dst->o.ngram != src->o.ngram ||
-        dst->o.window != src->o.window || dst->n_match != src->n_match)
+    if (dst->o.ngram != src->o.ngram || dst->o.window != src->o.window ||
+        dst->n_match != src->n_match || dst->ring_cap != src->ring_cap ||
+        dst->in_doc != (src->in_doc && src->continues) ||
+        (src->continues && src->n_docs != 0))
         return tp_error_set(err, TP_EINTERNAL, "merging corpora counted differently");
+    uint64_t dst_tokens = dst->n_tokens;
     map = malloc((src->terms.n ? src->terms.n : 1) * sizeof(*map));
     if (!map)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
@@ -610,6 +822,8 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
         dst->n_docs++;
         dst->in_doc = 0;
     }
+    if (src->in_doc && (rc = merge_open_doc(dst, src, map, gmap, dst_tokens, err)))
+        goto out;
     dst->n_tokens += src->n_tokens;
 out:
     free(map);

@@ -42,6 +42,8 @@ struct tp_counter {
     uint32_t *r_ids;
     uint64_t *r_counts;
     size_t r_cap;
+    unsigned char *w_buf; /* one document's encoded list, written or read */
+    size_t w_cap;
 };
 
 struct tp_docrec {
@@ -85,8 +87,14 @@ struct tp_corpus {
     size_t match_n, match_cap;
     /* adjacency: the last tokens of the current segment */
     uint32_t *ring;
-    unsigned ring_cap, ring_len, ring_pos;
+    unsigned ring_cap, ring_len, ring_pos; /* ring_cap: a power of two */
     uint32_t cur_seg;
+    /* a document counted in parts (tp_corpus_continue, tp_corpus_suspend) */
+    int continues;      /* the open document continues the one before */
+    int brk_after;      /* a segment break after the last token (suspended) */
+    uint32_t *head;     /* continuing: the first tokens, while still in segment 0 */
+    unsigned head_n;    /* entries in head (at most ring_cap) */
+    int head_open;      /* still recording head */
     /* documents */
     struct tp_docrec *docs;
     size_t n_docs, docs_cap;
@@ -94,6 +102,7 @@ struct tp_corpus {
     int in_doc;
     uint64_t doc_start; /* n_tokens when the current document began */
     int context;        /* n-grams, pairs or listed terms are counted */
+    int pairs_only;     /* ... and only pairs, within a window of at most 64 */
     /* totals */
     uint64_t n_tokens;
     uint64_t n_types; /* distinct terms seen in the text */
@@ -125,6 +134,19 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
 int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
                        const uint32_t *seg, size_t n);
 
+/* Mark the document just begun as the continuation of a document whose
+ * earlier part another corpus counts (it must be this corpus's only document,
+ * before its first token). Its tokens in segment 0 continue that part's last
+ * segment; tp_corpus_merge joins them. Returns 0 or TP_ENOMEM. */
+int tp_corpus_continue(struct tp_corpus *c);
+
+/* Stop counting the current document without closing it, because its text
+ * goes on in another corpus (brk: the tokenizer saw a segment break after the
+ * last token). The document stays open; merging this corpus leaves it open in
+ * the destination, where a continuing corpus goes on with it and
+ * tp_corpus_end closes it. Returns 0 or TP_ENOMEM. */
+int tp_corpus_suspend(struct tp_corpus *c, int brk);
+
 /* Close the current document: fold its counts into the totals and spill them.
  * Returns 0, or TP_EIO when the spill cannot be written (err filled). */
 int tp_corpus_end(struct tp_corpus *c, struct tp_error *err);
@@ -133,8 +155,10 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err);
  * after its own (same options and listed terms required): term ids are
  * remapped through dst's table, totals, document frequencies and first
  * occurrences combined, pair and n-gram counts remapped, document records and
- * spills appended in order. src's counts are unchanged. Returns 0 or a
- * negative TP_E* (err filled). */
+ * spills appended in order. A suspended document of src stays open in dst; a
+ * continuing src (tp_corpus_continue) goes on with dst's open document,
+ * including the pairs, n-grams and listed terms that span the cut. src's
+ * counts are unchanged. Returns 0 or a negative TP_E* (err filled). */
 int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src, struct tp_error *err);
 
 /* Rewind a counter's spill for reading (writes are flushed first). */

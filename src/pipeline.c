@@ -282,6 +282,7 @@ struct count_ctx {
     struct tp_tokenizer *tk;
     int side;
     int oom;
+    int part; /* the document being read is a part (tp_doc.part) */
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -312,8 +313,13 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
     /* tokens of a document that did not end go where they always went */
     if (tp_tokenizer_flush(c->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    tp_tokenizer_reset(c->tk);
-    if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side))
+    c->part = doc->part;
+    if (doc->part == 2)
+        tp_tokenizer_continue(c->tk);
+    else
+        tp_tokenizer_reset(c->tk);
+    if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
+        (doc->part == 2 && tp_corpus_continue(c->corpus)))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }
@@ -331,6 +337,12 @@ static int count_end(void *ctx, struct tp_error *err)
     struct count_ctx *c = ctx;
     if (tp_tokenizer_finish(c->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (c->part) {
+        /* the document goes on in the next part: closed after the merge */
+        if (tp_corpus_suspend(c->corpus, tp_tokenizer_break_pending(c->tk)))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return 0;
+    }
     return tp_corpus_end(c->corpus, err);
 }
 
@@ -361,7 +373,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0};
+    struct count_ctx c = {corpus, NULL, side, 0, 0};
     if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     tp_tokenizer_set_batch(c.tk, count_batch);
@@ -532,8 +544,10 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                                .all = w,
                                .n_all = n_threads};
     }
+    int divided = n_files == 1 && tp_reader_divisible(r, 0);
     if (n_files == 1) {
-        /* one large file of one document per line: its parts, in order */
+        /* one large file, of one document per line or one document: its
+         * parts, in order, cut after line feeds */
         uint64_t start[64], len[64];
         unsigned long line[64];
         unsigned parts = split_lines(files[0], size[0], n_threads, start, len, line);
@@ -559,7 +573,20 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         pthread_join(tid[k], NULL);
     if (rc)
         goto out;
+    if (divided && run->o->encoding == TP_ENC_AUTO) {
+        /* a part that is not UTF-8 makes the whole document CP1252: count it
+         * again as one */
+        int cp1252 = 0;
+        for (unsigned k = 0; k < n_threads; k++)
+            cp1252 |= w[k].rc == 0 && w[k].rs.cp1252_documents > 0;
+        if (cp1252) {
+            rc = count_into(run, &run->corpus, r, side, count_progress, run, &run->overlong, err);
+            add_stats(&run->rs, tp_reader_stats(r));
+            goto out;
+        }
+    }
     /* warnings and the first error, in file order */
+    uint64_t inputs_before = run->rs.n_inputs;
     for (unsigned k = 0; k < n_threads; k++) {
         for (size_t p = 0; p < w[k].w_len; p += strlen(w[k].warnings + p) + 1)
             if (run->warn)
@@ -575,6 +602,13 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
             goto out;
         add_stats(&run->rs, &w[k].rs);
         run->overlong += w[k].overlong;
+    }
+    if (n_files == 1)
+        run->rs.n_inputs = inputs_before + (run->rs.n_inputs > inputs_before);
+    if (divided) {
+        /* the parts were one document */
+        if (run->corpus.in_doc && (rc = tp_corpus_end(&run->corpus, err)))
+            goto out;
     }
     /* the expansion's own skips, counted once by the caller's reader */
     run->rs.skipped_inputs += tp_reader_skipped_at_expansion(r);
@@ -603,12 +637,15 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
         from_stdin |= strcmp(files[i], "-") == 0;
     /* a large file of one document per line is counted in parts; otherwise
      * whole files go to the threads */
-    int split =
-        n_files == 1 && tp_reader_splittable(r, 0) && tp_reader_total_bytes(r) >= (1u << 20);
+    int split = n_files == 1 && tp_reader_total_bytes(r) >= (1u << 20) &&
+                (tp_reader_splittable(r, 0) ||
+                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN));
     if (threads > 64)
         threads = 64;
     if (threads > n_files && !split)
         threads = (unsigned)n_files;
+    if (split && tp_reader_divisible(r, 0) && threads > tp_reader_total_bytes(r) / TP_DIVIDE_PART)
+        threads = (unsigned)(tp_reader_total_bytes(r) / TP_DIVIDE_PART);
     if (threads > 1 && !from_stdin) {
         rc = count_parallel(run, r, side, threads, err);
         if (threads > run->threads_used)

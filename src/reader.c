@@ -16,12 +16,14 @@
  * jansson need that anyway). Standard input and pipes are copied to a
  * tmpfile() on first use so that a reader can run more than once.
  */
+#define _DEFAULT_SOURCE /* madvise: posix_madvise's DONTNEED does nothing on Linux */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +82,7 @@ struct tp_reader {
     /* tp_reader_new_range: only bytes [range_start, range_start + range_len)
      * of the one input, whose first line is line range_line */
     int ranged;
+    int part; /* ranged part of a one-document file: 1 the first, 2 a later one */
     uint64_t range_start, range_len;
     unsigned long range_line;
     unsigned char *raw;   /* CHUNK bytes read */
@@ -482,7 +485,8 @@ static int doc_begin(struct run *run, const struct tp_doc *doc)
 {
     struct tp_reader *r = run->r;
 
-    r->stats.n_documents++;
+    if (doc->part != 2)
+        r->stats.n_documents++;
     if (doc->encoding == TP_ENC_CP1252 && r->o->encoding == TP_ENC_AUTO)
         r->stats.cp1252_documents++;
     if (!run->sink->begin)
@@ -690,7 +694,7 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     struct tp_reader *r = run->r;
     const char *head = r->hdr.p ? r->hdr.p : "";
     struct found_date fd;
-    struct tp_doc doc;
+    struct tp_doc doc = {0};
     size_t skip = find_header(head, r->hdr.len, eof, run->path, 1, &fd);
     int rc;
 
@@ -698,6 +702,7 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     doc.path = run->path;
     doc.line = 1;
     doc.encoding = enc;
+    doc.part = r->part;
     rc = settle_date(run, doc.id, doc.path, &fd, &doc.date);
     if (rc == 0)
         rc = doc_begin(run, &doc);
@@ -706,10 +711,116 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     return rc;
 }
 
+/* A code point boundary at or before i in valid UTF-8 p[0..n). */
+static size_t cp_boundary(const unsigned char *p, size_t n, size_t i)
+{
+    while (i > 0 && i < n && (p[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+/* Drop the pages wholly inside map[from..to) from the process (they stay in
+ * the page cache): a mapped file read once counts in no one's memory. */
+static void let_go(void *map, size_t from, size_t to)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    size_t a = (from + (size_t)page - 1) / (size_t)page * (size_t)page;
+    size_t b = to / (size_t)page * (size_t)page;
+    if (b > a)
+        madvise((char *)map + a, b - a, MADV_DONTNEED);
+}
+
+/* A plain file (or its range) that is valid UTF-8 and to be read as such:
+ * mapped, checked in place and passed to the sink straight from the mapping,
+ * with no copy into a buffer. Returns 1 when it does not apply (not a regular
+ * file, empty, not valid UTF-8, cannot be mapped: the caller reads it), else
+ * 0 or < 0 as read_text. */
+static int read_text_mapped(struct run *run)
+{
+    struct tp_reader *r = run->r;
+    struct stat st;
+    if (!run->plain || r->o->encoding == TP_ENC_LATIN1 || r->o->encoding == TP_ENC_CP1252 ||
+        fstat(run->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 1;
+    uint64_t start = r->ranged ? r->range_start : 0;
+    uint64_t len = r->ranged ? r->range_len : (uint64_t)st.st_size;
+    if (len == 0 || start + len > (uint64_t)st.st_size || len > SIZE_MAX / 2)
+        return 1;
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t lead = page > 0 ? start % (uint64_t)page : 0;
+    void *map = mmap(NULL, (size_t)(len + lead), PROT_READ, MAP_PRIVATE, run->fd,
+                     (off_t)(start - lead));
+    if (map == MAP_FAILED)
+        return 1;
+    const unsigned char *p = (const unsigned char *)map + lead;
+    size_t n = (size_t)len, pos = 0;
+    int rc = 1;
+#ifdef POSIX_MADV_SEQUENTIAL
+    posix_madvise(map, (size_t)(len + lead), POSIX_MADV_SEQUENTIAL);
+#endif
+    /* checked a chunk at a time, each chunk's pages let go once done, so the
+     * mapping never makes the process hold the file in memory */
+    for (size_t at = 0, e; at < n; at = e) {
+        e = cp_boundary(p, n, at + CHUNK < n ? at + CHUNK : n);
+        if (e == at)
+            e = n;
+        int ok = tp_encoding_is_utf8(p + at, e - at);
+        let_go(map, lead + at, lead + e);
+        if (!ok)
+            goto out; /* CP1252 under auto, or replacements under utf-8 */
+    }
+    run->plain_off = 0;
+    if (r->part == 2) {
+        struct tp_doc doc = {0};
+        doc.id = run->path;
+        doc.path = run->path;
+        doc.line = r->range_line;
+        doc.encoding = TP_ENC_UTF8;
+        doc.part = 2;
+        rc = doc_begin(run, &doc);
+    } else {
+        if (has_bom(p, n))
+            pos = 3;
+        /* the header is looked for in the first bytes, as when streaming */
+        size_t h = cp_boundary(p, n, pos + HEADER_BYTES < n ? pos + HEADER_BYTES : n);
+        r->hdr.len = 0;
+        if (buf_add(&r->hdr, p + pos, h - pos) < 0) {
+            rc = nomem(run->err);
+            goto out;
+        }
+        run->plain_off = h;
+        r->stats.bytes += h;
+        report_progress(run);
+        pos = h;
+        rc = start_text_doc(run, TP_ENC_UTF8, pos == n);
+    }
+    while (rc == 0 && pos < n) {
+        size_t e = cp_boundary(p, n, pos + CHUNK < n ? pos + CHUNK : n);
+        if (e == pos)
+            e = n;
+        run->plain_off = e;
+        r->stats.bytes += e - pos;
+        report_progress(run);
+        rc = doc_text(run, (const char *)p + pos, e - pos);
+        let_go(map, lead + pos, lead + e);
+        pos = e;
+    }
+    if (rc == 0)
+        rc = doc_end(run);
+out:
+    munmap(map, (size_t)(len + lead));
+    return rc;
+}
+
 static int read_text(struct run *run)
 {
     struct tp_reader *r = run->r;
     enum tp_encoding enc = r->o->encoding;
+    int mapped = read_text_mapped(run);
+    if (mapped <= 0)
+        return mapped;
     struct tp_decoder dec;
     size_t mem_len = 0, mem_pos = 0, n;
     int from_mem = 0, first = 1, started = 0, eof = 0, rc = 0;
@@ -761,6 +872,19 @@ static int read_text(struct run *run)
      * decoding pass need not check again. */
     dec.trusted = r->o->encoding == TP_ENC_AUTO && enc == TP_ENC_UTF8;
     r->hdr.len = 0;
+    if (r->part == 2) {
+        /* the middle of a document: no BOM, no header */
+        struct tp_doc doc = {0};
+        doc.id = run->path;
+        doc.path = run->path;
+        doc.line = r->range_line;
+        doc.encoding = enc;
+        doc.part = 2;
+        first = 0;
+        started = 1;
+        if ((rc = doc_begin(run, &doc)) != 0)
+            return rc;
+    }
     while (!eof) {
         const unsigned char *p;
         size_t o;
@@ -872,7 +996,7 @@ static int line_doc(struct run *run, unsigned long lineno, const char *p, size_t
     struct tp_reader *r = run->r;
     enum tp_encoding enc = pick_encoding(r, tp_encoding_is_utf8(p, n));
     struct found_date fd;
-    struct tp_doc doc;
+    struct tp_doc doc = {0};
     const char *text;
     size_t len, skip;
     int rc;
@@ -925,7 +1049,7 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
     json_t *root = NULL, *v;
     json_error_t je;
     struct found_date fd;
-    struct tp_doc doc;
+    struct tp_doc doc = {0};
     const char *src, *text = "", *s;
     size_t len, text_len = 0, slen;
     char num[64], *dumped = NULL;
@@ -1195,7 +1319,7 @@ static int csv_doc(struct csv_walk *w)
     struct tp_reader *r = run->r;
     struct buf *cell = r->cell;
     struct found_date fd;
-    struct tp_doc doc;
+    struct tp_doc doc = {0};
     enum tp_encoding enc;
     const char *s;
     size_t slen;
@@ -1579,6 +1703,14 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
 }
 
+int tp_reader_divisible(const struct tp_reader *r, size_t i)
+{
+    if (i >= r->n_in || r->in[i].stream || r->o->doc_per_line)
+        return 0;
+    size_t n = strlen(r->in[i].path);
+    return !ends_with(r->in[i].path, n, ".gz") && format_of(r->in[i].path) == FMT_TEXT;
+}
+
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
                         void *warn_ctx, struct tp_error *err)
@@ -1587,7 +1719,9 @@ int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start
     if (rc)
         return rc;
     struct tp_reader *r = *out;
-    if (r->n_in != 1 || !tp_reader_splittable(r, 0)) {
+    if (r->n_in == 1 && tp_reader_divisible(r, 0))
+        r->part = start == 0 ? 1 : 2;
+    else if (r->n_in != 1 || !tp_reader_splittable(r, 0)) {
         tp_reader_free(r);
         *out = NULL;
         return tp_error_set(err, TP_EINTERNAL, "%s: cannot be read in parts", path);

@@ -28,6 +28,8 @@ struct tp_doc {
     unsigned long line;        /* 1-based line of the file where the document starts */
     struct tp_date date;       /* prec TP_PREC_NONE when undated */
     enum tp_encoding encoding; /* TP_ENC_UTF8, TP_ENC_CP1252 or TP_ENC_LATIN1: how it was decoded */
+    int part; /* 0: the whole document; a part read by tp_reader_new_range: 1 the first,
+                 2 a later one (no header, no date: it goes on with the part before) */
 };
 
 /* Where documents go. Each callback returns 0 to go on, TP_STOP to end the run
@@ -86,10 +88,19 @@ const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
  * or JSONL). */
 int tp_reader_splittable(const struct tp_reader *r, size_t i);
 
-/* A reader of bytes [start, start + len) of path, a splittable file, where
- * start is the beginning of line first_line (1-based): the documents, ids
- * (PATH:LINE) and messages are those a reader of the whole file gives for
- * those lines. Returns 0 and *out, or a negative TP_E* (err filled). */
+/* Whether file i is one document of plain text (uncompressed, not a stream)
+ * that can be read in parts cut after line feeds, each part its own piece of
+ * the document (tp_doc.part). */
+int tp_reader_divisible(const struct tp_reader *r, size_t i);
+
+/* A reader of bytes [start, start + len) of path, a splittable or divisible
+ * file, where start is the beginning of line first_line (1-based). For a
+ * splittable file, the documents, ids (PATH:LINE) and messages are those a
+ * reader of the whole file gives for those lines. For a divisible one, the
+ * part starting at 0 is read as the document's beginning (BOM, header, date)
+ * and others as its continuation; under --encoding auto each part is checked
+ * on its own (the caller sees a CP1252 part in cp1252_documents). Returns 0
+ * and *out, or a negative TP_E* (err filled). */
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
                         void *warn_ctx, struct tp_error *err);

@@ -248,6 +248,19 @@ void tp_tokenizer_reset(struct tp_tokenizer *tk)
     tk->carry_len = 0;
 }
 
+void tp_tokenizer_continue(struct tp_tokenizer *tk)
+{
+    tp_tokenizer_reset(tk);
+    /* a token came before (so a break bumps the segment), then a line feed */
+    tk->n_emitted = 1;
+    tk->nl_seen = 1;
+}
+
+int tp_tokenizer_break_pending(const struct tp_tokenizer *tk)
+{
+    return tk->brk;
+}
+
 uint64_t tp_tokenizer_overlong(const struct tp_tokenizer *tk)
 {
     return tk->n_overlong;

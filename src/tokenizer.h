@@ -72,6 +72,17 @@ int tp_tokenizer_flush(struct tp_tokenizer *tk);
  * delivered (tp_tokenizer_flush) are dropped. */
 void tp_tokenizer_reset(struct tp_tokenizer *tk);
 
+/* Start the next part of a document cut just after a line feed, which a
+ * tokenizer of its own reads (documents split across threads): as reset, but
+ * in the state the whole text leaves at that line feed, except for a break
+ * seen since the last token (tp_tokenizer_break_pending of the part before).
+ * A break before the part's first token then puts that token in segment 1;
+ * tokens in segment 0 continue the segment the part before ended in. */
+void tp_tokenizer_continue(struct tp_tokenizer *tk);
+
+/* Whether a segment break was seen after the last token emitted. */
+int tp_tokenizer_break_pending(const struct tp_tokenizer *tk);
+
 /* Tokenize buf[0..len), the next bytes of the current document. A character
  * split across two calls is carried over; invalid bytes act as U+FFFD (a
  * separator). Returns 0, the callback's non-zero value, or TP_ENOMEM. */
