@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,9 +113,13 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         tp_table_release(&one);
     }
     struct tp_sink sink = {&s, sample_begin, sample_text, sample_end};
-    for (size_t r = 0; r < n && s.bytes < TP_LANG_SAMPLE; r++)
-        if ((rc = tp_reader_run(readers[r], &sink, NULL, NULL, err)))
+    for (size_t r = 0; r < n && s.bytes < TP_LANG_SAMPLE; r++) {
+        tp_reader_sample(readers[r], TP_LANG_SAMPLE + (64u << 10));
+        rc = tp_reader_run(readers[r], &sink, NULL, NULL, err);
+        tp_reader_sample(readers[r], 0);
+        if (rc)
             goto out;
+    }
     uint64_t hits[N_AUTO] = {0};
     for (unsigned m = 1; m < (1u << N_AUTO); m++)
         for (size_t i = 0; i < N_AUTO; i++)
@@ -464,47 +469,45 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Cut a file of one document per line into at most n parts of about equal
- * size, each starting at a line start: start[k], len[k] and the line number
- * line[k] of its first byte. Returns the number of parts (0 on a read error:
- * the caller then reads the file whole). */
+/* Cut a file into at most n parts of about equal size, each starting at a
+ * line start: start[k], len[k] and the line number line[k] of its first byte.
+ * The file is mapped and its line feeds counted with memchr. Returns the
+ * number of parts (0 when it cannot be mapped: the caller then reads the file
+ * whole). */
 static unsigned split_lines(const char *path, uint64_t size, unsigned n, uint64_t *start,
                             uint64_t *len, unsigned long *line)
 {
+    if (size == 0 || size > SIZE_MAX)
+        return 0;
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return 0;
-    enum { BUF = 1 << 20 };
-    char *buf = malloc(BUF);
+    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return 0;
+    const char *p = map, *end = p + size;
     unsigned k = 1;
-    uint64_t pos = 0;
     unsigned long lines = 0;
     start[0] = 0;
     line[0] = 1;
-    while (buf && k < n) {
-        ssize_t got = read(fd, buf, BUF);
-        if (got <= 0)
+    for (const char *at = p; k < n;) {
+        const char *nl = memchr(at, '\n', (size_t)(end - at));
+        if (!nl)
             break;
-        for (const char *p = buf, *end = buf + got; k < n;) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            if (!nl)
-                break;
-            lines++;
-            uint64_t next = pos + (uint64_t)(nl + 1 - buf);
-            if (next >= size / n * k && next < size) {
-                start[k] = next;
-                line[k] = lines + 1;
-                k++;
-            }
-            p = nl + 1;
+        lines++;
+        uint64_t next = (uint64_t)(nl + 1 - p);
+        if (next >= size / n * k && next < size) {
+            start[k] = next;
+            line[k] = lines + 1;
+            k++;
         }
-        pos += (uint64_t)got;
+        at = nl + 1;
     }
-    free(buf);
-    close(fd);
+    munmap(map, (size_t)size);
     for (unsigned i = 0; i < k; i++)
         len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
-    return buf ? k : 0;
+    return k;
 }
 
 static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, unsigned n_threads,
@@ -598,8 +601,16 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         }
     }
     for (unsigned k = 0; k < n_threads; k++) {
-        if ((rc = tp_corpus_merge(&run->corpus, &w[k].corpus, err)))
+        struct tp_corpus *c = &run->corpus;
+        if (k == 0 && c->n_docs == 0 && !c->in_doc && c->n_tokens == 0 && c->terms.n == 0 &&
+            c->n_match == 0) {
+            /* nothing counted yet: the first worker's corpus becomes the run's */
+            tp_corpus_release(c);
+            *c = w[0].corpus;
+            w[0].corpus_ready = 0;
+        } else if ((rc = tp_corpus_merge(c, &w[k].corpus, err))) {
             goto out;
+        }
         add_stats(&run->rs, &w[k].rs);
         run->overlong += w[k].overlong;
     }

@@ -81,6 +81,7 @@ struct tp_reader {
     struct tp_reader_stats stats;
     /* tp_reader_new_range: only bytes [range_start, range_start + range_len)
      * of the one input, whose first line is line range_line */
+    uint64_t check_limit; /* tp_reader_sample */
     int ranged;
     int part; /* ranged part of a one-document file: 1 the first, 2 a later one */
     uint64_t range_start, range_len;
@@ -762,6 +763,8 @@ static int read_text_mapped(struct run *run)
 #endif
     /* checked a chunk at a time, each chunk's pages let go once done, so the
      * mapping never makes the process hold the file in memory */
+    if (r->check_limit && r->check_limit < n)
+        n = cp_boundary(p, n, (size_t)r->check_limit); /* a sample: no more is read */
     for (size_t at = 0, e; at < n; at = e) {
         e = cp_boundary(p, n, at + CHUNK < n ? at + CHUNK : n);
         if (e == at)
@@ -844,8 +847,10 @@ static int read_text(struct run *run)
             tp_decoder_init(&check, TP_ENC_AUTO);
             tp_decoder_feed(&check, r->small, mem_len, 0, NULL);
             run->counting = 0;
-            while (!check.bad) {
+            uint64_t checked = mem_len;
+            while (!check.bad && !(r->check_limit && checked >= r->check_limit)) {
                 rc = read_full(run, r->raw, CHUNK, &n);
+                checked += n;
                 if (rc < 0)
                     break;
                 tp_decoder_feed(&check, r->raw, n, n < CHUNK, NULL);
@@ -870,7 +875,7 @@ static int read_text(struct run *run)
     tp_decoder_init(&dec, enc);
     /* Under auto, UTF-8 was chosen because every byte checked valid: the
      * decoding pass need not check again. */
-    dec.trusted = r->o->encoding == TP_ENC_AUTO && enc == TP_ENC_UTF8;
+    dec.trusted = r->o->encoding == TP_ENC_AUTO && enc == TP_ENC_UTF8 && !r->check_limit;
     r->hdr.len = 0;
     if (r->part == 2) {
         /* the middle of a document: no BOM, no header */
@@ -1701,6 +1706,11 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
         return 0;
     enum format f = format_of(r->in[i].path);
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
+}
+
+void tp_reader_sample(struct tp_reader *r, uint64_t bytes)
+{
+    r->check_limit = bytes;
 }
 
 int tp_reader_divisible(const struct tp_reader *r, size_t i)

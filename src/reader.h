@@ -77,6 +77,13 @@ int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
 int tp_reader_run(struct tp_reader *r, struct tp_sink *sink, tp_progress_fn *progress,
                   void *progress_ctx, struct tp_error *err);
 
+/* Runs until the next call with bytes = 0 read samples: the sink takes no
+ * more than about `bytes` of each plain text document, so under --encoding
+ * auto only that much is checked before the text starts (a file's whole
+ * length otherwise); past it the text may be cut short. The --lang auto
+ * sample pass uses it. */
+void tp_reader_sample(struct tp_reader *r, uint64_t bytes);
+
 /* Statistics of the last run (borrowed from r). */
 const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
 

@@ -384,9 +384,10 @@ static size_t format_fast(double v, char *buf)
     if (X < pow10[16] || X >= pow10[17])
         return 0;
     u128 p10k = k > 19 ? (u128)pow10[19] * pow10[k - 19] : (u128)pow10[k];
+    uint64_t X64 = (uint64_t)X; /* < 10^17: 64-bit division is enough */
     for (int p = 15; p <= 17; p++) {
         uint64_t div = pow10[17 - p];
-        uint64_t q = (uint64_t)(X / div), rem = (uint64_t)(X % div);
+        uint64_t q = X64 / div, rem = X64 % div;
         u128 lhs = 2 * (((u128)rem << s) + r), rhs = (u128)div << s;
         if (lhs > rhs || (lhs == rhs && (q & 1)))
             q++;
