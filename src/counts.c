@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counts.h"
 
@@ -93,10 +94,126 @@ static int spill_put(struct tp_counter *k, const uint32_t *ids, const uint64_t *
     }
     uint32_t hdr[2] = {(uint32_t)(at - 8), (uint32_t)n};
     memcpy(k->w_buf, hdr, 8);
+    if (k->n_offs == k->offs_cap) {
+        size_t cap = k->offs_cap ? 2 * k->offs_cap : 256;
+        if (grow((void **)&k->offs, sizeof(uint64_t), k->offs_cap, cap, 0))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        k->offs_cap = cap;
+    }
+    k->offs[k->n_offs++] = k->spill_bytes;
     if (fwrite(k->w_buf, 1, at, k->spill) != at)
         return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
     k->spill_bytes += at;
     return 0;
+}
+
+/* Decode n (id, count) varint pairs from p[0..len). Returns 0, or -1 when the
+ * bytes do not hold exactly that. */
+static int decode_list(const unsigned char *p, size_t len, uint32_t n, uint32_t *ids,
+                       uint64_t *counts)
+{
+    const unsigned char *end = p + len;
+    for (uint32_t i = 0; i < 2 * n; i++) {
+        uint64_t v = 0;
+        unsigned shift = 0;
+        for (;;) {
+            if (p == end || shift > 63)
+                return -1;
+            unsigned char b = *p++;
+            v |= (uint64_t)(b & 0x7F) << shift;
+            if (!(b & 0x80))
+                break;
+            shift += 7;
+        }
+        if (i & 1)
+            counts[i / 2] = v;
+        else
+            ids[i / 2] = (uint32_t)v;
+    }
+    return p == end ? 0 : -1;
+}
+
+/* Room for a list of n entries in the reading buffers and len encoded bytes. */
+static int reserve_read(uint32_t **ids, uint64_t **counts, size_t *cap, unsigned char **buf,
+                        size_t *buf_cap, size_t n, size_t len)
+{
+    if (n > *cap) {
+        uint32_t *a = realloc(*ids, n * sizeof(**ids));
+        if (a)
+            *ids = a;
+        uint64_t *b = realloc(*counts, n * sizeof(**counts));
+        if (b)
+            *counts = b;
+        if (!a || !b)
+            return TP_ENOMEM;
+        *cap = n;
+    }
+    if (len > *buf_cap) {
+        unsigned char *b = realloc(*buf, len);
+        if (!b)
+            return TP_ENOMEM;
+        *buf = b;
+        *buf_cap = len;
+    }
+    return 0;
+}
+
+int tp_spill_load(const struct tp_counter *k, size_t d0, size_t d1, struct tp_spill_reader *sr,
+                  struct tp_error *err)
+{
+    if (!k->spill || d0 > d1 || d1 > k->n_offs)
+        return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
+    uint64_t a = d0 < k->n_offs ? k->offs[d0] : k->spill_bytes;
+    uint64_t b = d1 < k->n_offs ? k->offs[d1] : k->spill_bytes;
+    size_t len = (size_t)(b - a);
+    if (len > sr->block_cap) {
+        unsigned char *p = realloc(sr->block, len);
+        if (!p)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        sr->block = p;
+        sr->block_cap = len;
+    }
+    int fd = fileno(k->spill);
+    for (size_t got = 0; got < len;) {
+        ssize_t r = pread(fd, sr->block + got, len - got, (off_t)(a + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return tp_error_set(err, TP_EIO, "temporary spill file: %s",
+                                r < 0 ? strerror(errno) : "unexpected end");
+        got += (size_t)r;
+    }
+    sr->block_len = len;
+    sr->pos = 0;
+    return 0;
+}
+
+int tp_spill_next(struct tp_spill_reader *sr, struct tp_error *err)
+{
+    uint32_t hdr[2];
+    if (sr->block_len - sr->pos < sizeof(hdr))
+        return tp_error_set(err, TP_EIO, "temporary spill file: unexpected end");
+    memcpy(hdr, sr->block + sr->pos, sizeof(hdr));
+    sr->pos += sizeof(hdr);
+    if ((uint64_t)hdr[1] * 2 > hdr[0] || hdr[0] > (uint64_t)hdr[1] * 15 ||
+        hdr[0] > sr->block_len - sr->pos)
+        return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
+    if (reserve_read(&sr->ids, &sr->counts, &sr->cap, &sr->buf, &sr->buf_cap, hdr[1], 0))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (decode_list(sr->block + sr->pos, hdr[0], hdr[1], sr->ids, sr->counts))
+        return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
+    sr->pos += hdr[0];
+    sr->n = hdr[1];
+    return 0;
+}
+
+void tp_spill_reader_release(struct tp_spill_reader *sr)
+{
+    free(sr->ids);
+    free(sr->counts);
+    free(sr->buf);
+    free(sr->block);
+    memset(sr, 0, sizeof(*sr));
 }
 
 /* Fold the current document into the totals and append it to the spill. */
@@ -148,44 +265,12 @@ int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t *
     uint32_t len = hdr[0], m = hdr[1];
     if ((uint64_t)m * 2 > len || len > (uint64_t)m * 15)
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
-    if (m > k->r_cap) {
-        free(k->r_ids);
-        free(k->r_counts);
-        k->r_ids = malloc((size_t)m * sizeof(uint32_t));
-        k->r_counts = malloc((size_t)m * sizeof(uint64_t));
-        k->r_cap = m;
-        if (!k->r_ids || !k->r_counts) {
-            k->r_cap = 0;
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        }
-    }
-    if (len > k->w_cap) {
-        unsigned char *b = realloc(k->w_buf, len);
-        if (!b)
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        k->w_buf = b;
-        k->w_cap = len;
-    }
+    if (reserve_read(&k->r_ids, &k->r_counts, &k->r_cap, &k->w_buf, &k->w_cap, m, len))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (len && fread(k->w_buf, 1, len, k->spill) != len)
         goto fail;
-    const unsigned char *p = k->w_buf, *end = k->w_buf + len;
-    for (uint32_t i = 0; i < 2 * m; i++) {
-        uint64_t v = 0;
-        unsigned shift = 0;
-        for (;;) {
-            if (p == end || shift > 63)
-                return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
-            unsigned char b = *p++;
-            v |= (uint64_t)(b & 0x7F) << shift;
-            if (!(b & 0x80))
-                break;
-            shift += 7;
-        }
-        if (i & 1)
-            k->r_counts[i / 2] = v;
-        else
-            k->r_ids[i / 2] = (uint32_t)v;
-    }
+    if (decode_list(k->w_buf, len, m, k->r_ids, k->r_counts))
+        return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
     *ids = k->r_ids;
     *counts = k->r_counts;
     *n = m;
@@ -206,6 +291,7 @@ static void counter_release(struct tp_counter *k)
     free(k->r_ids);
     free(k->r_counts);
     free(k->w_buf);
+    free(k->offs);
     if (k->spill)
         fclose(k->spill);
     memset(k, 0, sizeof(*k));

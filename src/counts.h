@@ -44,6 +44,8 @@ struct tp_counter {
     size_t r_cap;
     unsigned char *w_buf; /* one document's encoded list, written or read */
     size_t w_cap;
+    uint64_t *offs; /* where each document's list starts in the spill */
+    size_t n_offs, offs_cap;
 };
 
 struct tp_docrec {
@@ -169,6 +171,31 @@ int tp_counter_rewind(struct tp_counter *k, struct tp_error *err);
  * Returns 0, or TP_EIO at a read error / unexpected end. */
 int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
                     struct tp_error *err);
+
+/* A reader of a run of documents' lists in a spill, for threads that read
+ * documents of their own: each holds its own buffers. */
+struct tp_spill_reader {
+    uint32_t *ids;    /* the current document's list: ids ... */
+    uint64_t *counts; /* ... and counts, n entries */
+    size_t n, cap;
+    unsigned char *buf; /* unused */
+    size_t buf_cap;
+    unsigned char *block; /* the encoded lists of the loaded documents */
+    size_t block_len, block_cap, pos;
+};
+
+/* Load the lists of documents [d0, d1) of k's spill into sr with pread, so
+ * readers on several threads need no shared position (the spill must have
+ * been flushed: tp_counter_rewind). Returns 0 or a negative TP_E* (err
+ * filled). */
+int tp_spill_load(const struct tp_counter *k, size_t d0, size_t d1, struct tp_spill_reader *sr,
+                  struct tp_error *err);
+
+/* Decode the next loaded document's list into sr->ids, sr->counts, sr->n.
+ * Returns 0 or TP_EIO (err filled). */
+int tp_spill_next(struct tp_spill_reader *sr, struct tp_error *err);
+
+void tp_spill_reader_release(struct tp_spill_reader *sr);
 
 /* Heaps' law checkpoints: n[i] tokens (1, 2, 4, ... up to N, then N) and the
  * number of distinct terms among the first n[i] tokens, from each term's first

@@ -8,8 +8,10 @@
  * timelines and keyness (need each document's period or side).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chart.h"
 #include "dates.h"
@@ -111,6 +113,13 @@ static size_t top_rows(struct row *rows, size_t n, size_t k)
 static int oom(struct tp_error *err)
 {
     return tp_error_set(err, TP_ENOMEM, "out of memory");
+}
+
+/* Threads for a report's parallel part: --threads, or every core. */
+static unsigned run_threads(const struct tp_run *run)
+{
+    long n = run->o->threads > 0 ? run->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
 /* Rows to write: all when top < 0, else at most top. */
@@ -265,17 +274,165 @@ static double tf_weight(enum tp_tf tf, uint64_t count)
     return tf == TP_TF_LOG ? 1 + log((double)count) : tf == TP_TF_BOOL ? 1 : (double)count;
 }
 
+/* What every document's TF-IDF rows need, shared read-only by the threads. */
+struct tfidf_ctx {
+    const struct tp_opts *o;
+    const struct tp_corpus *c;
+    const double *idf; /* by term id */
+    size_t top;
+};
+
+/* Scratch of one thread: a document's rows and weights. */
+struct tfidf_scratch {
+    struct row *rows;
+    double *w;
+    size_t cap;
+};
+
+/* The rows of document d, whose list is ids/cnt[0..n), written to out. */
+static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
+                     size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = x->o;
+    const struct tp_corpus *c = x->c;
+    if (n > s->cap) {
+        free(s->rows);
+        free(s->w);
+        s->rows = malloc(n * sizeof(*s->rows));
+        s->w = malloc(n * sizeof(*s->w));
+        s->cap = n;
+        if (!s->rows || !s->w) {
+            s->cap = 0;
+            return oom(err);
+        }
+    }
+    struct row *rows = s->rows;
+    double *w = s->w;
+    double norm = 0;
+    size_t n_rows = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct tp_term *t = &c->terms.terms[ids[j]];
+        if (t->flags & TP_TERM_STOP)
+            continue;
+        w[j] = tf_weight(o->tf, cnt[j]) * x->idf[ids[j]];
+        norm += o->norm == TP_NORM_L2 ? w[j] * w[j] : fabs(w[j]);
+        if (!(t->flags & TP_TERM_SHORT))
+            rows[n_rows++] = (struct row){0, t->bytes, t->len, (uint32_t)j};
+    }
+    norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
+    for (size_t r = 0; r < n_rows; r++)
+        rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
+    size_t n_out = top_rows(rows, n_rows, limit((long)x->top, n_rows));
+    char date[16];
+    date_label(&c->docs[d].date, date, sizeof(date));
+    for (size_t r = 0; r < n_out; r++) {
+        size_t j = rows[r].id;
+        tp_out_str(out, c->docs[d].id);
+        tp_out_str(out, date);
+        tp_out_u64(out, r + 1);
+        tp_out_text(out, rows[r].name, rows[r].name_len);
+        tp_out_u64(out, cnt[j]);
+        tp_out_double(out, tf_weight(o->tf, cnt[j]));
+        tp_out_u64(out, c->uni.df[ids[j]]);
+        tp_out_double(out, x->idf[ids[j]]);
+        tp_out_double(out, rows[r].key);
+        tp_out_row_end(out);
+    }
+    return 0;
+}
+
+/* Documents [d0, d1) read from the spill on a thread, rows into a memory part. */
+struct tfidf_part {
+    const struct tfidf_ctx *x;
+    size_t d0, d1;
+    struct tp_out *out;
+    struct tp_spill_reader sr;
+    struct tfidf_scratch s;
+    int rc;
+    struct tp_error err;
+};
+
+static void *tfidf_part_main(void *arg)
+{
+    struct tfidf_part *p = arg;
+    p->rc = tp_spill_load(&p->x->c->uni, p->d0, p->d1, &p->sr, &p->err);
+    for (size_t d = p->d0; d < p->d1 && !p->rc; d++) {
+        p->rc = tp_spill_next(&p->sr, &p->err);
+        if (!p->rc)
+            p->rc = tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
+    }
+    return NULL;
+}
+
+/* Documents a thread takes at a time: enough to be worth a thread, few
+ * enough that the parts waiting to be written stay small. */
+enum { TFIDF_BLOCK = 1024 };
+
+/* The documents on n_threads threads, in rounds of one block each; each
+ * round's parts are appended to out in document order. */
+static int tfidf_parallel(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
+                          struct tp_error *err)
+{
+    struct tfidf_part *p = calloc(n_threads, sizeof(*p));
+    pthread_t *tid = calloc(n_threads, sizeof(*tid));
+    int rc = 0;
+    if (!p || !tid) {
+        rc = oom(err);
+        goto done;
+    }
+    for (unsigned t = 0; t < n_threads; t++) {
+        p[t].x = x;
+        if (tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
+            rc = oom(err);
+            goto done;
+        }
+    }
+    size_t n_docs = x->c->n_docs;
+    for (size_t d = 0; d < n_docs && !rc; d += (size_t)n_threads * TFIDF_BLOCK) {
+        unsigned started = 1;
+        for (unsigned t = 0; t < n_threads; t++) {
+            size_t a = d + (size_t)t * TFIDF_BLOCK, b = a + TFIDF_BLOCK;
+            p[t].d0 = a < n_docs ? a : n_docs;
+            p[t].d1 = b < n_docs ? b : n_docs;
+        }
+        for (; started < n_threads; started++)
+            if (pthread_create(&tid[started], NULL, tfidf_part_main, &p[started]) != 0)
+                break;
+        tfidf_part_main(&p[0]);
+        /* a part without a thread is done here */
+        for (unsigned t = started; t < n_threads; t++)
+            tfidf_part_main(&p[t]);
+        for (unsigned t = 1; t < started; t++)
+            pthread_join(tid[t], NULL);
+        for (unsigned t = 0; t < n_threads && !rc; t++) {
+            if (p[t].rc) {
+                *err = p[t].err;
+                rc = p[t].rc;
+            } else {
+                tp_out_append(out, p[t].out);
+            }
+        }
+    }
+done:
+    for (unsigned t = 0; p && t < n_threads; t++) {
+        tp_out_free(p[t].out);
+        tp_spill_reader_release(&p[t].sr);
+        free(p[t].s.rows);
+        free(p[t].s.w);
+    }
+    free(p);
+    free(tid);
+    return rc;
+}
+
 int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
     struct tp_corpus *c = &run->corpus;
     struct tp_counter *k = &c->uni;
     double D = (double)c->n_docs;
-    size_t cap = 0;
-    struct row *rows = NULL;
-    double *w = NULL;
+    struct tfidf_scratch s = {0};
     int rc;
-    long top = o->top >= 0 ? o->top : 10;
     /* idf depends on the term only: once per term, not per occurrence */
     double *idf = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*idf));
     if (!idf)
@@ -287,60 +444,26 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
                  : o->idf == TP_IDF_PLAIN  ? log(D / df) + 1
                                            : 1;
     }
+    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10};
     if ((rc = tp_counter_rewind(k, err)))
         goto out;
     tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
+    unsigned threads = run_threads(run);
+    if (threads > 1 && c->n_docs >= 2 * TFIDF_BLOCK) {
+        rc = tfidf_parallel(&x, threads, out, err);
+        goto out;
+    }
     for (size_t d = 0; d < c->n_docs; d++) {
         const uint32_t *ids;
         const uint64_t *cnt;
         size_t n;
-        if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)))
+        if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)) ||
+            (rc = tfidf_doc(&x, d, ids, cnt, n, &s, out, err)))
             goto out;
-        if (n > cap) {
-            free(rows);
-            free(w);
-            rows = malloc(n * sizeof(*rows));
-            w = malloc(n * sizeof(*w));
-            cap = n;
-            if (!rows || !w) {
-                rc = oom(err);
-                goto out;
-            }
-        }
-        double norm = 0;
-        size_t n_rows = 0;
-        for (size_t j = 0; j < n; j++) {
-            const struct tp_term *t = &c->terms.terms[ids[j]];
-            if (t->flags & TP_TERM_STOP)
-                continue;
-            w[j] = tf_weight(o->tf, cnt[j]) * idf[ids[j]];
-            norm += o->norm == TP_NORM_L2 ? w[j] * w[j] : fabs(w[j]);
-            if (!(t->flags & TP_TERM_SHORT))
-                rows[n_rows++] = (struct row){0, t->bytes, t->len, (uint32_t)j};
-        }
-        norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
-        for (size_t r = 0; r < n_rows; r++)
-            rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
-        size_t n_out = top_rows(rows, n_rows, limit(top, n_rows));
-        char date[16];
-        date_label(&c->docs[d].date, date, sizeof(date));
-        for (size_t r = 0; r < n_out; r++) {
-            size_t j = rows[r].id;
-            tp_out_str(out, c->docs[d].id);
-            tp_out_str(out, date);
-            tp_out_u64(out, r + 1);
-            tp_out_text(out, rows[r].name, rows[r].name_len);
-            tp_out_u64(out, cnt[j]);
-            tp_out_double(out, tf_weight(o->tf, cnt[j]));
-            tp_out_u64(out, k->df[ids[j]]);
-            tp_out_double(out, idf[ids[j]]);
-            tp_out_double(out, rows[r].key);
-            tp_out_row_end(out);
-        }
     }
 out:
-    free(rows);
-    free(w);
+    free(s.rows);
+    free(s.w);
     free(idf);
     return rc;
 }

@@ -674,6 +674,13 @@ static size_t fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i
         struct tp_token_batch *bt = &tk->batch;
         unsigned q = e;
         int more = e == 64;
+        /* The state a token changes, in locals: the batch's byte stores may
+         * alias anything, so fields would be reloaded after each of them. */
+        uint32_t seg = tk->seg;
+        int pend_brk = tk->brk;
+        uint64_t emitted = tk->n_emitted;
+        size_t k = bt->n;
+        const int lower = !tk->o.keep_case;
         for (uint64_t todo = starts & below(e); todo; todo &= todo - 1) {
             unsigned st = (unsigned)__builtin_ctzll(todo);
             uint64_t after = ends & (~0ull << st);
@@ -687,35 +694,46 @@ static size_t fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i
             }
             /* the breaks between the previous token and this one */
             uint64_t before = (1ull << st) - 1;
-            int b = tk->brk | ((brk & before) != 0);
+            int b = pend_brk | ((brk & before) != 0);
             brk &= ~before;
-            tk->seg += (uint32_t)(b & (tk->n_emitted != 0));
-            tk->brk = 0;
-            tk->n_emitted++;
+            seg += (uint32_t)(b & (emitted != 0));
+            pend_brk = 0;
+            emitted++;
             unsigned n = en - st;
             if (direct && n <= 16) {
                 /* Lowered and masked in a register: a load from the window,
                  * which would straddle two of its stores still in flight,
                  * would stall. */
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i + st));
-                if (!tk->o.keep_case) {
+                if (lower) {
                     __m128i up = in_range(v, 'A', 26);
                     v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
                 }
                 __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n));
                 v = _mm_and_si128(v, keep);
-                size_t k = bt->n;
                 _mm_storeu_si128((__m128i *)(void *)(bt->tok + 16 * k), v);
                 bt->len[k] = (uint8_t)n;
-                bt->seg[k] = tk->seg;
-                bt->n = k + 1;
-                if (k + 1 == TP_TOKEN_BATCH && (*rc = tp_tokenizer_flush(tk)))
-                    return i;
-                continue;
+                bt->seg[k] = seg;
+                if (++k < TP_TOKEN_BATCH)
+                    continue;
             }
-            if ((*rc = deliver(tk, tk->win + st, n)))
+            /* write the state back for the callbacks */
+            tk->seg = seg;
+            tk->brk = 0;
+            tk->n_emitted = emitted;
+            bt->n = k;
+            if (k == TP_TOKEN_BATCH)
+                *rc = tp_tokenizer_flush(tk);
+            else
+                *rc = deliver(tk, tk->win + st, n);
+            if (*rc)
                 return i;
+            k = bt->n;
         }
+        tk->seg = seg;
+        tk->brk = pend_brk;
+        tk->n_emitted = emitted;
+        bt->n = k;
         /* breaks after the last token (inside tokens there are none) */
         if (brk & below(q))
             tk->brk = 1;

@@ -30,6 +30,9 @@ struct tp_out {
     int slot;   /* index in the signal cleanup table, or -1 */
     char *qbuf; /* quoting buffer */
     size_t qcap;
+    char *mem; /* tp_out_open_mem: the rows written so far */
+    size_t mem_len, mem_cap;
+    int in_mem;
     size_t b_len; /* bytes in b */
     char b[1 << 16];
 };
@@ -120,7 +123,66 @@ int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_erro
     return 0;
 }
 
+int tp_out_open_mem(struct tp_out **out, int flags)
+{
+    struct tp_out *o = calloc(1, sizeof(*o));
+    if (!o)
+        return TP_ENOMEM;
+    o->flags = flags;
+    o->sep = (flags & TP_OUT_EXCEL) ? ';' : ',';
+    o->slot = -1;
+    o->in_mem = 1;
+    *out = o;
+    return 0;
+}
+
 static void drain(struct tp_out *o);
+
+/* Write s[0..n) where the table's bytes go (the file, or memory). */
+static void emit(struct tp_out *o, const char *s, size_t n)
+{
+    if (!n || o->failed)
+        return;
+    if (!o->in_mem) {
+        if (fwrite(s, 1, n, o->f) != n) {
+            o->failed = 1;
+            o->err_no = errno;
+        }
+        return;
+    }
+    if (o->mem_len + n > o->mem_cap) {
+        size_t cap = o->mem_cap ? o->mem_cap : 1 << 16;
+        while (cap < o->mem_len + n)
+            cap *= 2;
+        char *m = realloc(o->mem, cap);
+        if (!m) {
+            o->failed = 1;
+            o->err_no = ENOMEM;
+            return;
+        }
+        o->mem = m;
+        o->mem_cap = cap;
+    }
+    memcpy(o->mem + o->mem_len, s, n);
+    o->mem_len += n;
+}
+
+int tp_out_flags(const struct tp_out *o)
+{
+    return o->flags;
+}
+
+void tp_out_append(struct tp_out *dst, struct tp_out *src)
+{
+    drain(src);
+    if (src->failed && !dst->failed) {
+        dst->failed = 1;
+        dst->err_no = src->err_no;
+    }
+    drain(dst);
+    emit(dst, src->mem, src->mem_len);
+    src->mem_len = 0;
+}
 
 FILE *tp_out_file(struct tp_out *o)
 {
@@ -132,10 +194,7 @@ FILE *tp_out_file(struct tp_out *o)
  * one locked fwrite per 64 KiB instead of one per cell. */
 static void drain(struct tp_out *o)
 {
-    if (o->b_len && fwrite(o->b, 1, o->b_len, o->f) != o->b_len && !o->failed) {
-        o->failed = 1;
-        o->err_no = errno;
-    }
+    emit(o, o->b, o->b_len);
     o->b_len = 0;
 }
 
@@ -144,10 +203,7 @@ static void put(struct tp_out *o, const char *s, size_t n)
     if (o->b_len + n > sizeof(o->b)) {
         drain(o);
         if (n > sizeof(o->b)) {
-            if (fwrite(s, 1, n, o->f) != n && !o->failed) {
-                o->failed = 1;
-                o->err_no = errno;
-            }
+            emit(o, s, n);
             return;
         }
     }
@@ -540,5 +596,6 @@ void tp_out_free(struct tp_out *o)
     free(o->path);
     free(o->tmp);
     free(o->qbuf);
+    free(o->mem);
     free(o);
 }

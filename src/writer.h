@@ -31,6 +31,18 @@ int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_erro
 /* The stream to write a TP_OUT_RAW file to. */
 FILE *tp_out_file(struct tp_out *o);
 
+/* A table part kept in memory (no file, no BOM), for rows written on another
+ * thread: tp_out_append moves what it holds to the end of a real table.
+ * Returns 0 or TP_ENOMEM. */
+int tp_out_open_mem(struct tp_out **out, int flags);
+
+/* The flags o was opened with. */
+int tp_out_flags(const struct tp_out *o);
+
+/* Append the rows src (a memory part) holds to dst, and empty src. A write
+ * failure of src becomes dst's. */
+void tp_out_append(struct tp_out *dst, struct tp_out *src);
+
 /* Cells of the current row, left to right; tp_out_row_end ends the row. Write
  * errors are remembered and reported by tp_out_finish. */
 void tp_out_header(struct tp_out *o, const char *comma_separated_names);
