@@ -372,9 +372,19 @@ static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
 /* A term just added to the table: its flags, room in the per-id arrays. */
 static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t len)
 {
-    c->terms.terms[id].flags = term_flags(c, s, len);
+    uint32_t f = term_flags(c, s, len);
+    c->terms.terms[id].flags = f;
     if ((size_t)id >= c->uni.cap && counter_reserve(&c->uni, (size_t)id + 1))
         return TP_ENOMEM;
+    if ((size_t)id >= c->lone_cap) {
+        size_t cap = c->lone_cap ? 2 * c->lone_cap : 1024;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        if (grow((void **)&c->lone, 1, c->lone_cap, cap, 1))
+            return TP_ENOMEM;
+        c->lone_cap = cap;
+    }
+    c->lone[id] = (f & (TP_TERM_STOP | TP_TERM_SHORT)) != 0;
     return id;
 }
 
@@ -512,7 +522,9 @@ static int count_context(struct tp_corpus *c, uint32_t id)
     for (unsigned d = 1; d <= w && d <= c->ring_len; d++) {
         if (c->n_pend == sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
             return TP_ENOMEM;
-        c->pend[c->n_pend++] = tp_pair_key(ring_back(c, d), id);
+        uint32_t w1 = ring_back(c, d);
+        if (!(c->lone[w1] | c->lone[id]))
+            c->pend[c->n_pend++] = tp_pair_key(w1, id);
     }
     /* listed timeline terms ending here */
     for (size_t m = 0; m < c->n_match; m++) {
@@ -568,8 +580,12 @@ static inline int count_id(struct tp_corpus *c, uint32_t id, uint32_t seg)
             unsigned lim = c->o.window < c->ring_len ? c->o.window : c->ring_len;
             if (c->n_pend + lim > sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
                 return TP_ENOMEM;
-            for (unsigned d = 1; d <= lim; d++)
-                c->pend[c->n_pend++] = tp_pair_key(ring_back(c, d), id);
+            if (!c->lone[id])
+                for (unsigned d = 1; d <= lim; d++) {
+                    uint32_t w1 = ring_back(c, d);
+                    c->pend[c->n_pend] = tp_pair_key(w1, id);
+                    c->n_pend += !c->lone[w1];
+                }
         } else if (count_context(c, id)) {
             return TP_ENOMEM;
         }
@@ -671,6 +687,7 @@ void tp_corpus_release(struct tp_corpus *c)
     free(c->match_term);
     free(c->match_cnt);
     free(c->ring);
+    free(c->lone);
     free(c->head);
     free(c->docs);
     tp_arena_release(&c->arena);
@@ -751,7 +768,7 @@ static int count_across(struct tp_corpus *dst, const uint32_t *head, unsigned n)
                 return TP_ENOMEM;
         }
         for (unsigned d = j + 1; d <= w && d <= avail; d++)
-            if (tp_pairs_add(&dst->pairs, BACK(d), id, 1))
+            if (!(dst->lone[BACK(d)] | dst->lone[id]) && tp_pairs_add(&dst->pairs, BACK(d), id, 1))
                 return TP_ENOMEM;
         for (size_t m = 0; m < dst->n_match; m++) {
             unsigned len = dst->match_len[m];

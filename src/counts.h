@@ -75,8 +75,12 @@ struct tp_corpus {
     /* n-grams */
     struct tp_tuples ngrams;
     struct tp_counter ng;
-    /* pairs */
+    /* pairs: only those of two terms that can be reported (lone[id] = 0:
+     * not a stopword, not too short). Adjacency is still that of every
+     * token, so leaving the others out changes no reported count. */
     struct tp_pairs pairs;
+    uint8_t *lone; /* by term id */
+    size_t lone_cap;
     uint64_t pend[512]; /* pair keys not yet added (added in batches) */
     size_t n_pend;
     /* listed timeline terms */
