@@ -1,6 +1,7 @@
 /*
  * pipeline.c - readers -> tokenizer -> counters for one run (see pipeline.h).
  */
+#define _DEFAULT_SOURCE /* madvise */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -49,11 +50,38 @@ static int sample_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     return 0;
 }
 
+/* sample_token for a batch of tokens of up to 16 bytes. */
+static int sample_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct sample *s = ctx;
+    if (!TP_TABLE_WORDS) {
+        for (size_t i = 0; i < b->n; i++)
+            sample_token(ctx, b->tok + 16 * i, b->len[i], b->seg[i]);
+        return 0;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const char *tok = b->tok + 16 * i;
+        size_t len = b->len[i];
+        char w[16];
+        memcpy(w, tok, 16);
+        if (len > 1 && w[len - 1] == '\'')
+            w[--len] = 0;
+        uint64_t w0, w1;
+        memcpy(&w0, w, 8);
+        memcpy(&w1, w + 8, 8);
+        int64_t id = tp_table_find_words(&s->words, len, w0, w1);
+        s->by_mask[id >= 0 ? s->words.terms[id].flags : 0]++;
+    }
+    s->n_tokens += b->n;
+    return 0;
+}
+
 static int sample_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct sample *s = ctx;
     (void)doc;
     (void)err;
+    tp_tokenizer_flush(s->tk);
     tp_tokenizer_reset(s->tk);
     return 0;
 }
@@ -65,7 +93,12 @@ static int sample_text(void *ctx, const char *buf, size_t len, struct tp_error *
     if (rc < 0)
         return tp_error_set(err, rc, "out of memory");
     s->bytes += len;
-    return s->bytes >= TP_LANG_SAMPLE ? TP_STOP : 0;
+    if (s->bytes < TP_LANG_SAMPLE)
+        return 0;
+    /* enough: what the batch holds counts too */
+    if (tp_tokenizer_flush(s->tk))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return TP_STOP;
 }
 
 static int sample_end(void *ctx, struct tp_error *err)
@@ -90,6 +123,7 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
+    tp_tokenizer_set_batch(s.tk, sample_batch);
     if (tp_table_init(&s.words)) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
@@ -486,23 +520,30 @@ static unsigned split_lines(const char *path, uint64_t size, unsigned n, uint64_
     close(fd);
     if (map == MAP_FAILED)
         return 0;
-    const char *p = map, *end = p + size;
+    const char *p = map;
     unsigned k = 1;
     unsigned long lines = 0;
     start[0] = 0;
     line[0] = 1;
-    for (const char *at = p; k < n;) {
-        const char *nl = memchr(at, '\n', (size_t)(end - at));
-        if (!nl)
-            break;
-        lines++;
-        uint64_t next = (uint64_t)(nl + 1 - p);
-        if (next >= size / n * k && next < size) {
-            start[k] = next;
-            line[k] = lines + 1;
-            k++;
+    /* a window at a time, its pages let go once scanned, so a file of one
+     * long line is never held in memory */
+    enum { WINDOW = 4 << 20 };
+    for (size_t w = 0; w < size && k < n; w += WINDOW) {
+        const char *at = p + w, *end = p + (size - w < WINDOW ? size : w + WINDOW);
+        while (k < n) {
+            const char *nl = memchr(at, '\n', (size_t)(end - at));
+            if (!nl)
+                break;
+            lines++;
+            uint64_t next = (uint64_t)(nl + 1 - p);
+            if (next >= size / n * k && next < size) {
+                start[k] = next;
+                line[k] = lines + 1;
+                k++;
+            }
+            at = nl + 1;
         }
-        at = nl + 1;
+        madvise((char *)map + w, (size_t)(end - (p + w)), MADV_DONTNEED);
     }
     munmap(map, (size_t)size);
     for (unsigned i = 0; i < k; i++)

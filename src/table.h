@@ -114,6 +114,23 @@ static inline int64_t tp_table_intern_words(struct tp_table *t, const char *s, s
 /* Id of s[0..len), or -1 when absent. */
 int64_t tp_table_find(const struct tp_table *t, const char *s, size_t len);
 
+/* tp_table_find for a key of 1 to 16 bytes given as its zero-padded words
+ * (as tp_table_intern_words). */
+static inline int64_t tp_table_find_words(const struct tp_table *t, size_t len, uint64_t w0,
+                                          uint64_t w1)
+{
+    uint64_t h = tp_hash_words(w0, w1, len);
+    uint16_t h16 = (uint16_t)(h >> 32);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        const struct tp_term_slot *sl = &t->slots[i];
+        if (sl->head == w0 && sl->len16 == len &&
+            (len <= 8 || (sl->hash16 == h16 && t->tail[sl->id1 - 1] == w1)))
+            return sl->id1 - 1;
+        if (!sl->id1)
+            return -1;
+    }
+}
+
 /* Free everything the table owns. */
 void tp_table_release(struct tp_table *t);
 
