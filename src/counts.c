@@ -385,7 +385,17 @@ static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t
         c->lone_cap = cap;
     }
     c->lone[id] = (f & (TP_TERM_STOP | TP_TERM_SHORT)) != 0;
+    c->n_unseen++;
     return id;
+}
+
+/* The term id occurs in the text for the first time, as token `index`. */
+static inline void mark_seen(struct tp_corpus *c, uint32_t id, uint64_t index)
+{
+    c->terms.terms[id].flags |= TP_TERM_SEEN;
+    c->uni.first[id] = index;
+    c->n_types++;
+    c->n_unseen--;
 }
 
 static int64_t intern_term(struct tp_corpus *c, const char *s, size_t len)
@@ -542,18 +552,15 @@ static int count_context(struct tp_corpus *c, uint32_t id)
 }
 
 /* The first occurrence of id in the current document: the touched list, and
- * the term's first occurrence in the corpus when it is new to the text. */
-static int first_in_doc(struct tp_corpus *c, uint32_t id)
+ * the term's first occurrence in the corpus when it is new to the text. A
+ * term counted as soon as it is added is marked then; only terms added
+ * otherwise (--terms, merges) can be unseen here. */
+static inline int first_in_doc(struct tp_corpus *c, uint32_t id)
 {
-    struct tp_counter *k = &c->uni;
-    if (touch(k, id))
+    if (touch(&c->uni, id))
         return TP_ENOMEM;
-    struct tp_term *t = &c->terms.terms[id];
-    if (!(t->flags & TP_TERM_SEEN)) {
-        t->flags |= TP_TERM_SEEN;
-        k->first[id] = c->n_tokens;
-        c->n_types++;
-    }
+    if (c->n_unseen && !(c->terms.terms[id].flags & TP_TERM_SEEN))
+        mark_seen(c, id, c->n_tokens);
     return 0;
 }
 
@@ -596,7 +603,13 @@ static inline int count_id(struct tp_corpus *c, uint32_t id, uint32_t seg)
 
 int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg)
 {
-    int64_t id = intern_term(c, tok, len);
+    int added;
+    int64_t id = tp_table_intern(&c->terms, tok, len, &added);
+    if (id >= 0 && added) {
+        id = term_added(c, id, tok, len);
+        if (id >= 0)
+            mark_seen(c, (uint32_t)id, c->n_tokens);
+    }
     if (id < 0)
         return TP_ENOMEM;
     return count_id(c, (uint32_t)id, seg);
@@ -625,8 +638,12 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         int added;
         int64_t id =
             tp_table_intern_words(&c->terms, tok + 16 * i, len[i], w0[i], w1[i], h[i], &added);
-        if (id >= 0 && added)
+        if (id >= 0 && added) {
             id = term_added(c, id, tok + 16 * i, len[i]);
+            /* token i of the batch is counted after the i before it */
+            if (id >= 0)
+                mark_seen(c, (uint32_t)id, c->n_tokens + i);
+        }
         if (id < 0)
             return TP_ENOMEM;
         ids[i] = (uint32_t)id;
@@ -852,11 +869,8 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
         }
         map[i] = (uint32_t)id;
         struct tp_term *dt = &dst->terms.terms[id];
-        if ((t->flags & TP_TERM_SEEN) && !(dt->flags & TP_TERM_SEEN)) {
-            dt->flags |= TP_TERM_SEEN;
-            dst->uni.first[id] = dst->n_tokens + src->uni.first[i];
-            dst->n_types++;
-        }
+        if ((t->flags & TP_TERM_SEEN) && !(dt->flags & TP_TERM_SEEN))
+            mark_seen(dst, (uint32_t)id, dst->n_tokens + src->uni.first[i]);
     }
     if (counter_merge_totals(&dst->uni, &src->uni, src->terms.n, map) ||
         (rc = spill_append(&dst->uni, &src->uni, src->n_docs, map, err)) != 0) {

@@ -111,7 +111,8 @@ struct tp_corpus {
     int pairs_only;     /* ... and only pairs, within a window of at most 64 */
     /* totals */
     uint64_t n_tokens;
-    uint64_t n_types; /* distinct terms seen in the text */
+    uint64_t n_types;  /* distinct terms seen in the text */
+    uint64_t n_unseen; /* terms in the table not seen in the text (yet) */
 };
 
 /* Prepare an empty corpus (o is copied; o->stop is borrowed for the corpus's

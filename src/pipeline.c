@@ -504,12 +504,12 @@ static void *worker_main(void *arg)
 }
 
 /* Cut a file into at most n parts of about equal size, each starting at a
- * line start: start[k], len[k] and the line number line[k] of its first byte.
- * The file is mapped and its line feeds counted with memchr. Returns the
- * number of parts (0 when it cannot be mapped: the caller then reads the file
- * whole). */
-static unsigned split_lines(const char *path, uint64_t size, unsigned n, uint64_t *start,
-                            uint64_t *len, unsigned long *line)
+ * line start: start[k], len[k] and, when count_lines, the line number line[k]
+ * of its first byte (else 0). The file is mapped and searched with memchr.
+ * Returns the number of parts (0 when it cannot be mapped: the caller then
+ * reads the file whole). */
+static unsigned split_lines(const char *path, uint64_t size, unsigned n, int count_lines,
+                            uint64_t *start, uint64_t *len, unsigned long *line)
 {
     if (size == 0 || size > SIZE_MAX)
         return 0;
@@ -525,9 +525,33 @@ static unsigned split_lines(const char *path, uint64_t size, unsigned n, uint64_
     unsigned long lines = 0;
     start[0] = 0;
     line[0] = 1;
+    enum { WINDOW = 4 << 20 };
+    if (!count_lines) {
+        /* only the first line feed past each k/n of the file */
+        for (uint64_t at = size / n; k < n && at < size;) {
+            size_t w = size - at < WINDOW ? (size_t)(size - at) : WINDOW;
+            const char *nl = memchr(p + at, '\n', w);
+            madvise((char *)map + (at & ~(uint64_t)4095), (size_t)(at + w - (at & ~(uint64_t)4095)),
+                    MADV_DONTNEED);
+            if (!nl) {
+                at += w;
+                continue;
+            }
+            uint64_t next = (uint64_t)(nl + 1 - p);
+            if (next >= size)
+                break;
+            start[k] = next;
+            line[k] = 0;
+            k++;
+            at = next > size / n * k ? next : size / n * k;
+        }
+        munmap(map, (size_t)size);
+        for (unsigned i = 0; i < k; i++)
+            len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
+        return k;
+    }
     /* a window at a time, its pages let go once scanned, so a file of one
      * long line is never held in memory */
-    enum { WINDOW = 4 << 20 };
     for (size_t w = 0; w < size && k < n; w += WINDOW) {
         const char *at = p + w, *end = p + (size - w < WINDOW ? size : w + WINDOW);
         while (k < n) {
@@ -594,7 +618,7 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
          * parts, in order, cut after line feeds */
         uint64_t start[64], len[64];
         unsigned long line[64];
-        unsigned parts = split_lines(files[0], size[0], n_threads, start, len, line);
+        unsigned parts = split_lines(files[0], size[0], n_threads, !divided, start, len, line);
         for (unsigned k = 0; k < n_threads; k++) {
             w[k].ranged = 1;
             w[k].files = files;

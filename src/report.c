@@ -282,12 +282,43 @@ struct tfidf_ctx {
     size_t top;
 };
 
+/* idf values as written, by term id modulo the cache's size: most rows are
+ * of common terms, whose idf is formatted once instead of once a row. */
+enum { IDF_CACHE = 4096 };
+struct idf_text {
+    uint32_t id1; /* term id + 1; 0 = empty */
+    uint8_t len;
+    char s[27];
+};
+
 /* Scratch of one thread: a document's rows and weights. */
 struct tfidf_scratch {
     struct row *rows;
     double *w;
     size_t cap;
+    struct idf_text *idf_cache; /* IDF_CACHE entries, or NULL */
 };
+
+static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct tfidf_scratch *s)
+{
+    if (!s->idf_cache && !(s->idf_cache = calloc(IDF_CACHE, sizeof(*s->idf_cache)))) {
+        tp_out_double(out, idf[id]);
+        return;
+    }
+    struct idf_text *e = &s->idf_cache[id % IDF_CACHE];
+    if (e->id1 != id + 1) {
+        char buf[40];
+        size_t n = tp_format_double(idf[id], buf);
+        if (n >= sizeof(e->s)) {
+            tp_out_number(out, buf, n);
+            return;
+        }
+        memcpy(e->s, buf, n);
+        e->len = (uint8_t)n;
+        e->id1 = id + 1;
+    }
+    tp_out_number(out, e->s, e->len);
+}
 
 /* The rows of document d, whose list is ids/cnt[0..n), written to out. */
 static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
@@ -334,7 +365,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         tp_out_u64(out, cnt[j]);
         tp_out_double(out, tf_weight(o->tf, cnt[j]));
         tp_out_u64(out, c->uni.df[ids[j]]);
-        tp_out_double(out, x->idf[ids[j]]);
+        out_idf(out, x->idf, ids[j], s);
         tp_out_double(out, rows[r].key);
         tp_out_row_end(out);
     }
@@ -419,6 +450,7 @@ done:
         tp_spill_reader_release(&p[t].sr);
         free(p[t].s.rows);
         free(p[t].s.w);
+        free(p[t].s.idf_cache);
     }
     free(p);
     free(tid);
@@ -464,6 +496,7 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
 out:
     free(s.rows);
     free(s.w);
+    free(s.idf_cache);
     free(idf);
     return rc;
 }

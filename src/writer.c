@@ -482,6 +482,18 @@ size_t tp_format_double(double v, char *buf)
         strcpy(buf, "0");
         return 1;
     }
+    double a = fabs(v);
+    if (a < 1e15 && a == (double)(uint64_t)a) {
+        /* a whole number below 10^15: its digits (what %.15g writes) */
+        char tmp[24];
+        char *p = u64_digits((uint64_t)a, tmp + sizeof(tmp));
+        size_t n = (size_t)(tmp + sizeof(tmp) - p), at = 0;
+        if (v < 0)
+            buf[at++] = '-';
+        memcpy(buf + at, p, n);
+        buf[at + n] = '\0';
+        return at + n;
+    }
     size_t fast = format_fast(v, buf);
     if (fast)
         return fast;
@@ -515,17 +527,24 @@ size_t tp_format_double(double v, char *buf)
     return 0;
 }
 
+void tp_out_number(struct tp_out *o, const char *s, size_t n)
+{
+    cell_start(o);
+    const char *dot = (o->flags & TP_OUT_EXCEL) ? memchr(s, '.', n) : NULL;
+    if (!dot) {
+        put(o, s, n);
+        return;
+    }
+    put(o, s, (size_t)(dot - s));
+    put(o, ",", 1);
+    put(o, dot + 1, n - (size_t)(dot - s) - 1);
+}
+
 void tp_out_double(struct tp_out *o, double v)
 {
     char buf[40];
     size_t n = tp_format_double(v, buf);
-    cell_start(o);
-    if (o->flags & TP_OUT_EXCEL) {
-        char *dot = strchr(buf, '.');
-        if (dot)
-            *dot = ',';
-    }
-    put(o, buf, n);
+    tp_out_number(o, buf, n);
 }
 
 void tp_out_empty(struct tp_out *o)

@@ -51,6 +51,9 @@ void tp_out_str(struct tp_out *o, const char *s);
 void tp_out_u64(struct tp_out *o, uint64_t v);
 void tp_out_i64(struct tp_out *o, int64_t v);
 void tp_out_double(struct tp_out *o, double v);
+/* A number already formatted by tp_format_double (s[0..n)), written as
+ * tp_out_double would write it. */
+void tp_out_number(struct tp_out *o, const char *s, size_t n);
 void tp_out_empty(struct tp_out *o);
 void tp_out_row_end(struct tp_out *o);
 

@@ -207,6 +207,16 @@ Test(writer, fast_path_edges_match_printf)
         expect_like_printf(nextafter(edges[i], 0));
         expect_like_printf(nextafter(edges[i], INFINITY));
     }
+    /* whole numbers (the digit path below 10^15: counts, raw tf) */
+    for (int i = 1; i <= 5000; i++) {
+        expect_like_printf(i);
+        expect_like_printf(-i);
+    }
+    double wholes[] = {999999999999999.0, 100000000000000.0, 123456789012345.0, 1e15 - 2};
+    for (size_t i = 0; i < sizeof(wholes) / sizeof(wholes[0]); i++) {
+        expect_like_printf(wholes[i]);
+        expect_like_printf(-wholes[i]);
+    }
     uint64_t x = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < 300000; i++) {
         x ^= x << 13;
