@@ -853,8 +853,7 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
     int rc = 0;
     if (dst->o.ngram != src->o.ngram || dst->o.window != src->o.window ||
         dst->n_match != src->n_match || dst->ring_cap != src->ring_cap ||
-        dst->in_doc != (src->in_doc && src->continues) ||
-        (src->continues && src->n_docs != 0))
+        dst->in_doc != (src->in_doc && src->continues) || (src->continues && src->n_docs != 0))
         return tp_error_set(err, TP_EINTERNAL, "merging corpora counted differently");
     uint64_t dst_tokens = dst->n_tokens;
     map = malloc((src->terms.n ? src->terms.n : 1) * sizeof(*map));

@@ -96,11 +96,11 @@ struct tp_corpus {
     unsigned ring_cap, ring_len, ring_pos; /* ring_cap: a power of two */
     uint32_t cur_seg;
     /* a document counted in parts (tp_corpus_continue, tp_corpus_suspend) */
-    int continues;      /* the open document continues the one before */
-    int brk_after;      /* a segment break after the last token (suspended) */
-    uint32_t *head;     /* continuing: the first tokens, while still in segment 0 */
-    unsigned head_n;    /* entries in head (at most ring_cap) */
-    int head_open;      /* still recording head */
+    int continues;   /* the open document continues the one before */
+    int brk_after;   /* a segment break after the last token (suspended) */
+    uint32_t *head;  /* continuing: the first tokens, while still in segment 0 */
+    unsigned head_n; /* entries in head (at most ring_cap) */
+    int head_open;   /* still recording head */
     /* documents */
     struct tp_docrec *docs;
     size_t n_docs, docs_cap;

@@ -751,8 +751,8 @@ static int read_text_mapped(struct run *run)
         return 1;
     long page = sysconf(_SC_PAGESIZE);
     uint64_t lead = page > 0 ? start % (uint64_t)page : 0;
-    void *map = mmap(NULL, (size_t)(len + lead), PROT_READ, MAP_PRIVATE, run->fd,
-                     (off_t)(start - lead));
+    void *map =
+        mmap(NULL, (size_t)(len + lead), PROT_READ, MAP_PRIVATE, run->fd, (off_t)(start - lead));
     if (map == MAP_FAILED)
         return 1;
     const unsigned char *p = (const unsigned char *)map + lead;
