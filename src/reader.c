@@ -712,6 +712,19 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     return rc;
 }
 
+/* Begin a part of a document after its first (tp_reader_new_range): the
+ * middle of a document has no BOM, no header and no date of its own. */
+static int begin_later_part(struct run *run, enum tp_encoding enc)
+{
+    struct tp_doc doc = {0};
+    doc.id = run->path;
+    doc.path = run->path;
+    doc.line = run->r->range_line;
+    doc.encoding = enc;
+    doc.part = 2;
+    return doc_begin(run, &doc);
+}
+
 /* A code point boundary at or before i in valid UTF-8 p[0..n). */
 static size_t cp_boundary(const unsigned char *p, size_t n, size_t i)
 {
@@ -776,13 +789,7 @@ static int read_text_mapped(struct run *run)
     }
     run->plain_off = 0;
     if (r->part == 2) {
-        struct tp_doc doc = {0};
-        doc.id = run->path;
-        doc.path = run->path;
-        doc.line = r->range_line;
-        doc.encoding = TP_ENC_UTF8;
-        doc.part = 2;
-        rc = doc_begin(run, &doc);
+        rc = begin_later_part(run, TP_ENC_UTF8);
     } else {
         if (has_bom(p, n))
             pos = 3;
@@ -878,16 +885,9 @@ static int read_text(struct run *run)
     dec.trusted = r->o->encoding == TP_ENC_AUTO && enc == TP_ENC_UTF8 && !r->check_limit;
     r->hdr.len = 0;
     if (r->part == 2) {
-        /* the middle of a document: no BOM, no header */
-        struct tp_doc doc = {0};
-        doc.id = run->path;
-        doc.path = run->path;
-        doc.line = r->range_line;
-        doc.encoding = enc;
-        doc.part = 2;
         first = 0;
         started = 1;
-        if ((rc = doc_begin(run, &doc)) != 0)
+        if ((rc = begin_later_part(run, enc)) != 0)
             return rc;
     }
     while (!eof) {
