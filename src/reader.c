@@ -3,14 +3,17 @@
  *
  * First stage of the pipeline. tp_reader_new expands the INPUT list into a
  * list of files (directories walked, sorted by path) and loads --meta; each
- * tp_reader_run opens every file through zlib (gzread reads plain and gzip
- * files alike), splits it into documents by format (plain text, one line per
- * document, CSV rows via libcsv, JSONL objects via jansson), settles each
- * document's encoding and date, and streams its text as UTF-8 into the sink.
+ * tp_reader_run opens every file (plain files with read(2), gzip files and
+ * copied streams through zlib), splits it into documents by format (plain
+ * text, one line per document, CSV rows via libcsv, JSONL objects via
+ * jansson), settles each document's encoding and date, and streams its text as
+ * UTF-8 into the sink.
  *
  * Memory: a plain text document is streamed in CHUNK-sized pieces. Under
- * --encoding auto its encoding must be known before the first byte goes out,
- * so a file up to SMALL_DOC is read into memory and checked there, and a
+ * --encoding auto its encoding must be known before the first byte goes out.
+ * A plain file that is valid UTF-8 is mapped, checked and passed on straight
+ * from the mapping, each chunk's pages let go once done (read_text_mapped).
+ * Otherwise a file up to SMALL_DOC is read into memory and checked there, and a
  * longer one is checked in a first streaming pass and then read again. A CSV
  * cell, a JSONL line or a --doc-per-line line is held whole (libcsv and
  * jansson need that anyway). Standard input and pipes are copied to a
