@@ -72,21 +72,28 @@ static size_t put_varint(unsigned char *p, uint64_t v)
     return n;
 }
 
+/* A byte buffer of at least len bytes (grown by doubling). */
+static int reserve_bytes(unsigned char **buf, size_t *cap, size_t len)
+{
+    if (len <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < len)
+        c *= 2;
+    unsigned char *b = realloc(*buf, c);
+    if (!b)
+        return TP_ENOMEM;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
 /* Append one document's list to k's spill (ids through map when not NULL). */
 static int spill_put(struct tp_counter *k, const uint32_t *ids, const uint64_t *counts, size_t n,
                      const uint32_t *map, struct tp_error *err)
 {
-    size_t need = 8 + n * (5 + 10);
-    if (k->w_cap < need) {
-        size_t cap = k->w_cap ? k->w_cap : 4096;
-        while (cap < need)
-            cap *= 2;
-        unsigned char *b = realloc(k->w_buf, cap);
-        if (!b)
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        k->w_buf = b;
-        k->w_cap = cap;
-    }
+    if (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     size_t at = 8;
     for (size_t i = 0; i < n; i++) {
         at += put_varint(k->w_buf + at, map ? map[ids[i]] : ids[i]);
@@ -133,28 +140,20 @@ static int decode_list(const unsigned char *p, size_t len, uint32_t n, uint32_t 
     return p == end ? 0 : -1;
 }
 
-/* Room for a list of n entries in the reading buffers and len encoded bytes. */
-static int reserve_read(uint32_t **ids, uint64_t **counts, size_t *cap, unsigned char **buf,
-                        size_t *buf_cap, size_t n, size_t len)
+/* Room for a list of n entries in a reader's ids and counts. */
+static int reserve_list(uint32_t **ids, uint64_t **counts, size_t *cap, size_t n)
 {
-    if (n > *cap) {
-        uint32_t *a = realloc(*ids, n * sizeof(**ids));
-        if (a)
-            *ids = a;
-        uint64_t *b = realloc(*counts, n * sizeof(**counts));
-        if (b)
-            *counts = b;
-        if (!a || !b)
-            return TP_ENOMEM;
-        *cap = n;
-    }
-    if (len > *buf_cap) {
-        unsigned char *b = realloc(*buf, len);
-        if (!b)
-            return TP_ENOMEM;
-        *buf = b;
-        *buf_cap = len;
-    }
+    if (n <= *cap)
+        return 0;
+    uint32_t *a = realloc(*ids, n * sizeof(**ids));
+    if (a)
+        *ids = a;
+    uint64_t *b = realloc(*counts, n * sizeof(**counts));
+    if (b)
+        *counts = b;
+    if (!a || !b)
+        return TP_ENOMEM;
+    *cap = n;
     return 0;
 }
 
@@ -166,13 +165,8 @@ int tp_spill_load(const struct tp_counter *k, size_t d0, size_t d1, struct tp_sp
     uint64_t a = d0 < k->n_offs ? k->offs[d0] : k->spill_bytes;
     uint64_t b = d1 < k->n_offs ? k->offs[d1] : k->spill_bytes;
     size_t len = (size_t)(b - a);
-    if (len > sr->block_cap) {
-        unsigned char *p = realloc(sr->block, len);
-        if (!p)
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        sr->block = p;
-        sr->block_cap = len;
-    }
+    if (reserve_bytes(&sr->block, &sr->block_cap, len))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     int fd = fileno(k->spill);
     for (size_t got = 0; got < len;) {
         ssize_t r = pread(fd, sr->block + got, len - got, (off_t)(a + got));
@@ -198,7 +192,7 @@ int tp_spill_next(struct tp_spill_reader *sr, struct tp_error *err)
     if ((uint64_t)hdr[1] * 2 > hdr[0] || hdr[0] > (uint64_t)hdr[1] * 15 ||
         hdr[0] > sr->block_len - sr->pos)
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
-    if (reserve_read(&sr->ids, &sr->counts, &sr->cap, &sr->buf, &sr->buf_cap, hdr[1], 0))
+    if (reserve_list(&sr->ids, &sr->counts, &sr->cap, hdr[1]))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (decode_list(sr->block + sr->pos, hdr[0], hdr[1], sr->ids, sr->counts))
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
@@ -211,7 +205,6 @@ void tp_spill_reader_release(struct tp_spill_reader *sr)
 {
     free(sr->ids);
     free(sr->counts);
-    free(sr->buf);
     free(sr->block);
     memset(sr, 0, sizeof(*sr));
 }
@@ -220,16 +213,8 @@ void tp_spill_reader_release(struct tp_spill_reader *sr)
 static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_error *err)
 {
     if (k->spill) {
-        if (k->r_cap < k->n_touched) {
-            size_t cap = k->n_touched;
-            if (grow((void **)&k->r_counts, sizeof(uint64_t), 0, cap, 0))
-                return TP_ENOMEM;
-            k->r_cap = cap;
-            free(k->r_ids);
-            k->r_ids = NULL;
-            if (grow((void **)&k->r_ids, sizeof(uint32_t), 0, cap, 0))
-                return TP_ENOMEM;
-        }
+        if (reserve_list(&k->r_ids, &k->r_counts, &k->r_cap, k->n_touched))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
         for (size_t i = 0; i < k->n_touched; i++)
             k->r_counts[i] = k->doc[k->touched[i]];
         int rc = spill_put(k, k->touched, k->r_counts, k->n_touched, NULL, err);
@@ -265,7 +250,8 @@ int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t *
     uint32_t len = hdr[0], m = hdr[1];
     if ((uint64_t)m * 2 > len || len > (uint64_t)m * 15)
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
-    if (reserve_read(&k->r_ids, &k->r_counts, &k->r_cap, &k->w_buf, &k->w_cap, m, len))
+    if (reserve_list(&k->r_ids, &k->r_counts, &k->r_cap, m) ||
+        reserve_bytes(&k->w_buf, &k->w_cap, len))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (len && fread(k->w_buf, 1, len, k->spill) != len)
         goto fail;

@@ -183,8 +183,6 @@ struct tp_spill_reader {
     uint32_t *ids;    /* the current document's list: ids ... */
     uint64_t *counts; /* ... and counts, n entries */
     size_t n, cap;
-    unsigned char *buf; /* unused */
-    size_t buf_cap;
     unsigned char *block; /* the encoded lists of the loaded documents */
     size_t block_len, block_cap, pos;
 };
