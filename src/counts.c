@@ -708,9 +708,9 @@ static int spill_append(struct tp_counter *dst, struct tp_counter *src, size_t n
     if ((rc = tp_counter_rewind(src, err)))
         return rc;
     for (size_t d = 0; d < n_docs; d++) {
-        const uint32_t *ids;
-        const uint64_t *cnt;
-        size_t n;
+        const uint32_t *ids = NULL;
+        const uint64_t *cnt = NULL;
+        size_t n = 0;
         if ((rc = tp_counter_next(src, &ids, &cnt, &n, err)) ||
             (rc = spill_put(dst, ids, cnt, n, map, err)))
             return rc;

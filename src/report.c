@@ -192,9 +192,9 @@ static int dp_values(struct tp_corpus *c, struct tp_counter *k, size_t n_ids, do
     if ((rc = tp_counter_rewind(k, err)))
         goto fail;
     for (size_t d = 0; d < c->n_docs; d++) {
-        const uint32_t *ids;
-        const uint64_t *cnt;
-        size_t n;
+        const uint32_t *ids = NULL;
+        const uint64_t *cnt = NULL;
+        size_t n = 0;
         if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)))
             goto fail;
         double s = (double)c->docs[d].n_tokens / N;
@@ -486,9 +486,9 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
         goto out;
     }
     for (size_t d = 0; d < c->n_docs; d++) {
-        const uint32_t *ids;
-        const uint64_t *cnt;
-        size_t n;
+        const uint32_t *ids = NULL;
+        const uint64_t *cnt = NULL;
+        size_t n = 0;
         if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)) ||
             (rc = tfidf_doc(&x, d, ids, cnt, n, &s, out, err)))
             goto out;
@@ -840,9 +840,9 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         if ((rc = tp_counter_rewind(&c->uni, err)))
             goto out;
         for (size_t d = 0; d < c->n_docs; d++) {
-            const uint32_t *ids;
-            const uint64_t *cnt;
-            size_t n;
+            const uint32_t *ids = NULL;
+            const uint64_t *cnt = NULL;
+            size_t n = 0;
             if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
                 goto out;
             if (dper[d] >= 0)
@@ -912,9 +912,9 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         if ((rc = tp_counter_rewind(&c->uni, err)))
             goto out;
         for (size_t d = 0; d < c->n_docs; d++) {
-            const uint32_t *ids;
-            const uint64_t *cnt;
-            size_t n;
+            const uint32_t *ids = NULL;
+            const uint64_t *cnt = NULL;
+            size_t n = 0;
             if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
                 goto out;
             if (dper[d] < 0)
@@ -1044,9 +1044,9 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
     if ((rc = tp_counter_rewind(&c->uni, err)))
         goto out;
     for (size_t d = 0; d < c->n_docs; d++) {
-        const uint32_t *ids;
-        const uint64_t *cnt;
-        size_t n;
+        const uint32_t *ids = NULL;
+        const uint64_t *cnt = NULL;
+        size_t n = 0;
         if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
             goto out;
         uint64_t *dst = side[d] == 0 ? a : side[d] == 1 ? b : NULL;

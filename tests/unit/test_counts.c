@@ -84,9 +84,9 @@ Test(counts, spill_holds_each_document)
     doc(&c, "d2", "");
     doc(&c, "d3", "c");
     cr_assert_eq(tp_counter_rewind(&c.uni, &err), 0);
-    const uint32_t *ids;
-    const uint64_t *cnt;
-    size_t n;
+    const uint32_t *ids = NULL;
+    const uint64_t *cnt = NULL;
+    size_t n = 0;
     cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
     cr_expect_eq(n, 2);
     cr_expect_eq(ids[0], id(&c, "a"));
