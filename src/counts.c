@@ -212,24 +212,21 @@ void tp_spill_reader_release(struct tp_spill_reader *sr)
 /* Fold the current document into the totals and append it to the spill. */
 static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_error *err)
 {
-    if (k->spill) {
-        if (reserve_list(&k->r_ids, &k->r_counts, &k->r_cap, k->n_touched))
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        for (size_t i = 0; i < k->n_touched; i++)
-            k->r_counts[i] = k->doc[k->touched[i]];
-        int rc = spill_put(k, k->touched, k->r_counts, k->n_touched, NULL, err);
-        if (rc)
-            return rc;
-    }
+    if (k->spill && reserve_list(&k->r_ids, &k->r_counts, &k->r_cap, k->n_touched))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     for (size_t i = 0; i < k->n_touched; i++) {
         uint32_t id = k->touched[i];
-        k->total[id] += k->doc[id];
+        uint64_t n = k->doc[id];
+        if (k->spill)
+            k->r_counts[i] = n;
+        k->total[id] += n;
         k->df[id]++;
         k->occ_tokens[id] += doc_tokens;
         k->doc[id] = 0;
     }
+    size_t n = k->n_touched;
     k->n_touched = 0;
-    return 0;
+    return k->spill ? spill_put(k, k->touched, k->r_counts, n, NULL, err) : 0;
 }
 
 int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)
@@ -448,7 +445,7 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
     d->side = (uint8_t)side;
     c->doc_start = c->n_tokens;
     c->context = c->o.ngram > 1 || c->o.window > 0 || c->n_match;
-    c->pairs_only = c->o.ngram <= 1 && c->n_match == 0 && c->o.window <= 64;
+    c->pairs_only = c->o.ngram <= 1 && c->n_match == 0;
     c->ring_len = 0;
     c->cur_seg = 0;
     c->continues = 0;
@@ -465,15 +462,6 @@ int tp_corpus_continue(struct tp_corpus *c)
         return TP_ENOMEM;
     c->continues = 1;
     c->head_open = 1;
-    return 0;
-}
-
-int tp_corpus_suspend(struct tp_corpus *c, int brk)
-{
-    c->brk_after = brk;
-    if (c->n_pend && tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
-        return TP_ENOMEM;
-    c->n_pend = 0;
     return 0;
 }
 
@@ -499,6 +487,29 @@ static __attribute__((noinline)) int flush_pairs(struct tp_corpus *c)
     return rc;
 }
 
+int tp_corpus_suspend(struct tp_corpus *c, int brk)
+{
+    c->brk_after = brk;
+    return flush_pairs(c);
+}
+
+/* Queue the pairs (w1 earlier, w2 = id) within the window, those of two
+ * reportable words only: a key is written for every w1 and kept by moving
+ * the end of the queue, so a stopword costs no branch. */
+static inline int queue_pairs(struct tp_corpus *c, uint32_t id)
+{
+    unsigned lim = c->o.window < c->ring_len ? c->o.window : c->ring_len;
+    if (c->n_pend + lim > sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
+        return TP_ENOMEM;
+    unsigned keep = !c->lone[id];
+    for (unsigned d = 1; d <= lim; d++) {
+        uint32_t w1 = ring_back(c, d);
+        c->pend[c->n_pend] = tp_pair_key(w1, id);
+        c->n_pend += keep & !c->lone[w1];
+    }
+    return 0;
+}
+
 static int count_context(struct tp_corpus *c, uint32_t id)
 {
     /* n-grams ending here */
@@ -513,15 +524,8 @@ static int count_context(struct tp_corpus *c, uint32_t id)
             counter_add(&c->ng, (uint32_t)g))
             return TP_ENOMEM;
     }
-    /* pairs (w1 earlier, w2 = this token) within the window */
-    unsigned w = c->o.window;
-    for (unsigned d = 1; d <= w && d <= c->ring_len; d++) {
-        if (c->n_pend == sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
-            return TP_ENOMEM;
-        uint32_t w1 = ring_back(c, d);
-        if (!(c->lone[w1] | c->lone[id]))
-            c->pend[c->n_pend++] = tp_pair_key(w1, id);
-    }
+    if (queue_pairs(c, id))
+        return TP_ENOMEM;
     /* listed timeline terms ending here */
     for (size_t m = 0; m < c->n_match; m++) {
         unsigned len = c->match_len[m];
@@ -568,20 +572,9 @@ static inline int count_id(struct tp_corpus *c, uint32_t id, uint32_t seg)
             c->head[c->head_n++] = id;
             c->head_open = c->head_n < c->ring_cap;
         }
-        if (c->pairs_only) {
-            /* the common case, inline: pairs within the window only */
-            unsigned lim = c->o.window < c->ring_len ? c->o.window : c->ring_len;
-            if (c->n_pend + lim > sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c))
-                return TP_ENOMEM;
-            if (!c->lone[id])
-                for (unsigned d = 1; d <= lim; d++) {
-                    uint32_t w1 = ring_back(c, d);
-                    c->pend[c->n_pend] = tp_pair_key(w1, id);
-                    c->n_pend += !c->lone[w1];
-                }
-        } else if (count_context(c, id)) {
+        /* the common case (colloc: pairs only) inline */
+        if (c->pairs_only ? queue_pairs(c, id) : count_context(c, id))
             return TP_ENOMEM;
-        }
         ring_push(c, id);
     }
     return 0;
@@ -646,9 +639,8 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
     int rc;
     struct tp_docrec *d = &c->docs[c->n_docs];
     d->n_tokens = c->n_tokens - c->doc_start;
-    if (c->n_pend && tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend))
+    if (flush_pairs(c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    c->n_pend = 0;
     if ((rc = counter_end(&c->uni, d->n_tokens, err)))
         return rc;
     if (c->o.ngram > 1 && (rc = counter_end(&c->ng, d->n_tokens, err)))

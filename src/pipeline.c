@@ -525,49 +525,30 @@ static unsigned split_lines(const char *path, uint64_t size, unsigned n, int cou
     unsigned long lines = 0;
     start[0] = 0;
     line[0] = 1;
+    /* pages are let go a window at a time, so a file of one long line is
+     * never held in memory */
     enum { WINDOW = 4 << 20 };
-    if (!count_lines) {
-        /* only the first line feed past each k/n of the file */
-        for (uint64_t at = size / n; k < n && at < size;) {
-            size_t w = size - at < WINDOW ? (size_t)(size - at) : WINDOW;
-            const char *nl = memchr(p + at, '\n', w);
-            madvise((char *)map + (at & ~(uint64_t)4095), (size_t)(at + w - (at & ~(uint64_t)4095)),
-                    MADV_DONTNEED);
-            if (!nl) {
-                at += w;
-                continue;
-            }
-            uint64_t next = (uint64_t)(nl + 1 - p);
-            if (next >= size)
-                break;
-            start[k] = next;
-            line[k] = 0;
-            k++;
-            at = next > size / n * k ? next : size / n * k;
-        }
-        munmap(map, (size_t)size);
-        for (unsigned i = 0; i < k; i++)
-            len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
-        return k;
-    }
-    /* a window at a time, its pages let go once scanned, so a file of one
-     * long line is never held in memory */
-    for (size_t w = 0; w < size && k < n; w += WINDOW) {
-        const char *at = p + w, *end = p + (size - w < WINDOW ? size : w + WINDOW);
-        while (k < n) {
-            const char *nl = memchr(at, '\n', (size_t)(end - at));
-            if (!nl)
-                break;
+    uint64_t at = 0, kept = 0;
+    while (k < n && at < size) {
+        uint64_t goal = size / n * k;
+        if (!count_lines && at < goal)
+            at = goal; /* only the first line feed past the goal is needed */
+        size_t w = size - at < WINDOW ? (size_t)(size - at) : WINDOW;
+        const char *nl = memchr(p + at, '\n', w);
+        at = nl ? (uint64_t)(nl + 1 - p) : at + w;
+        if (nl) {
             lines++;
-            uint64_t next = (uint64_t)(nl + 1 - p);
-            if (next >= size / n * k && next < size) {
-                start[k] = next;
-                line[k] = lines + 1;
+            if (at >= goal && at < size) {
+                start[k] = at;
+                line[k] = count_lines ? lines + 1 : 0;
                 k++;
             }
-            at = nl + 1;
         }
-        madvise((char *)map + w, (size_t)(end - (p + w)), MADV_DONTNEED);
+        if (at - kept >= WINDOW) {
+            size_t from = (size_t)kept & ~(size_t)4095, to = (size_t)at & ~(size_t)4095;
+            madvise((char *)map + from, to - from, MADV_DONTNEED);
+            kept = to;
+        }
     }
     munmap(map, (size_t)size);
     for (unsigned i = 0; i < k; i++)
@@ -701,13 +682,18 @@ out:
     return rc;
 }
 
+unsigned tp_run_threads(const struct tp_run *run)
+{
+    long n = run->o->threads > 0 ? run->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err)
 {
     int rc;
     size_t n_files;
     const char *const *files = tp_reader_files(r, &n_files);
-    unsigned threads =
-        run->o->threads > 0 ? (unsigned)run->o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = tp_run_threads(run);
     int from_stdin = 0;
     for (size_t i = 0; i < n_files; i++)
         from_stdin |= strcmp(files[i], "-") == 0;
@@ -716,8 +702,6 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     int split = n_files == 1 && tp_reader_total_bytes(r) >= (1u << 20) &&
                 (tp_reader_splittable(r, 0) ||
                  (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN));
-    if (threads > 64)
-        threads = 64;
     if (threads > n_files && !split)
         threads = (unsigned)n_files;
     if (split && tp_reader_divisible(r, 0) && threads > tp_reader_total_bytes(r) / TP_DIVIDE_PART)

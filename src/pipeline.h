@@ -64,8 +64,13 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
 
 /* Count every document of reader r, marking its documents with side. With
  * o->threads > 1 (0: one per core) and several files, the files are counted on
- * that many threads and merged in order: the result is the same. */
+ * that many threads and merged in order; a single large file of one document
+ * per line, or of one document of TP_DIVIDE_MIN bytes or more, is cut after
+ * line feeds and its parts counted on the threads. The result is the same. */
 int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err);
+
+/* Threads the run uses: --threads, or one per core; at most 64. */
+unsigned tp_run_threads(const struct tp_run *run);
 
 /* Tokenize one string (e.g. a --terms entry) with the run's tokenizer
  * settings: calls fn for each token. Returns 0 or a TP_E*. */

@@ -736,6 +736,14 @@ static size_t cp_boundary(const unsigned char *p, size_t n, size_t i)
     return i;
 }
 
+/* Where the chunk of p[0..n) that starts at `at` ends: about CHUNK bytes on,
+ * at a code point boundary. */
+static size_t chunk_end(const unsigned char *p, size_t n, size_t at)
+{
+    size_t e = cp_boundary(p, n, at + CHUNK < n ? at + CHUNK : n);
+    return e > at ? e : n;
+}
+
 /* Drop the pages wholly inside map[from..to) from the process (they stay in
  * the page cache): a mapped file read once counts in no one's memory. */
 static void let_go(void *map, size_t from, size_t to)
@@ -749,31 +757,34 @@ static void let_go(void *map, size_t from, size_t to)
         madvise((char *)map + a, b - a, MADV_DONTNEED);
 }
 
+enum { NOT_MAPPED = 1, NOT_UTF8 = 2 };
+
 /* A plain file (or its range) that is valid UTF-8 and to be read as such:
  * mapped, checked in place and passed to the sink straight from the mapping,
- * with no copy into a buffer. Returns 1 when it does not apply (not a regular
- * file, empty, not valid UTF-8, cannot be mapped: the caller reads it), else
- * 0 or < 0 as read_text. */
+ * with no copy into a buffer. Returns NOT_MAPPED when it does not apply (not
+ * a regular file, empty, cannot be mapped) and NOT_UTF8 when the check found
+ * a byte that is not UTF-8 (the caller reads it), else 0 or < 0 as
+ * read_text. */
 static int read_text_mapped(struct run *run)
 {
     struct tp_reader *r = run->r;
     struct stat st;
     if (!run->plain || r->o->encoding == TP_ENC_LATIN1 || r->o->encoding == TP_ENC_CP1252 ||
         fstat(run->fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return 1;
+        return NOT_MAPPED;
     uint64_t start = r->ranged ? r->range_start : 0;
     uint64_t len = r->ranged ? r->range_len : (uint64_t)st.st_size;
     if (len == 0 || start + len > (uint64_t)st.st_size || len > SIZE_MAX / 2)
-        return 1;
+        return NOT_MAPPED;
     long page = sysconf(_SC_PAGESIZE);
     uint64_t lead = page > 0 ? start % (uint64_t)page : 0;
     void *map =
         mmap(NULL, (size_t)(len + lead), PROT_READ, MAP_PRIVATE, run->fd, (off_t)(start - lead));
     if (map == MAP_FAILED)
-        return 1;
+        return NOT_MAPPED;
     const unsigned char *p = (const unsigned char *)map + lead;
     size_t n = (size_t)len, pos = 0;
-    int rc = 1;
+    int rc = 0;
 #ifdef POSIX_MADV_SEQUENTIAL
     posix_madvise(map, (size_t)(len + lead), POSIX_MADV_SEQUENTIAL);
 #endif
@@ -782,13 +793,13 @@ static int read_text_mapped(struct run *run)
     if (r->check_limit && r->check_limit < n)
         n = cp_boundary(p, n, (size_t)r->check_limit); /* a sample: no more is read */
     for (size_t at = 0, e; at < n; at = e) {
-        e = cp_boundary(p, n, at + CHUNK < n ? at + CHUNK : n);
-        if (e == at)
-            e = n;
+        e = chunk_end(p, n, at);
         int ok = tp_encoding_is_utf8(p + at, e - at);
         let_go(map, lead + at, lead + e);
-        if (!ok)
-            goto out; /* CP1252 under auto, or replacements under utf-8 */
+        if (!ok) {
+            rc = NOT_UTF8; /* CP1252 under auto, or replacements under utf-8 */
+            goto out;
+        }
     }
     run->plain_off = 0;
     if (r->part == 2) {
@@ -810,9 +821,7 @@ static int read_text_mapped(struct run *run)
         rc = start_text_doc(run, TP_ENC_UTF8, pos == n);
     }
     while (rc == 0 && pos < n) {
-        size_t e = cp_boundary(p, n, pos + CHUNK < n ? pos + CHUNK : n);
-        if (e == pos)
-            e = n;
+        size_t e = chunk_end(p, n, pos);
         run->plain_off = e;
         r->stats.bytes += e - pos;
         report_progress(run);
@@ -834,6 +843,8 @@ static int read_text(struct run *run)
     int mapped = read_text_mapped(run);
     if (mapped <= 0)
         return mapped;
+    if (mapped == NOT_UTF8 && enc == TP_ENC_AUTO)
+        enc = TP_ENC_CP1252; /* checked already: no second check pass */
     struct tp_decoder dec;
     size_t mem_len = 0, mem_pos = 0, n;
     int from_mem = 0, first = 1, started = 0, eof = 0, rc = 0;

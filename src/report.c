@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "chart.h"
 #include "dates.h"
@@ -39,9 +38,6 @@ static int row_cmp(const void *pa, const void *pb)
     return (a->name_len > b->name_len) - (a->name_len < b->name_len);
 }
 
-/* Put the best min(k, n) rows, in row_cmp order, at the front; returns how
- * many. A small k is an insertion into a short sorted prefix (most documents'
- * top 10 out of hundreds of terms); otherwise a full sort. */
 static void swap_rows(struct row *a, struct row *b)
 {
     struct row t = *a;
@@ -78,7 +74,7 @@ static void select_rows(struct row *rows, size_t n, size_t k)
             }
         }
         /* rows[lo..j] <= pivot <= rows[i..hi], i > j */
-        if (k - 1 <= j && j != (size_t)-1)
+        if (k - 1 <= j)
             hi = j;
         else if (k - 1 >= i)
             lo = i;
@@ -87,6 +83,10 @@ static void select_rows(struct row *rows, size_t n, size_t k)
     }
 }
 
+/* Put the best min(k, n) rows, in row_cmp order, at the front; returns how
+ * many. A small k is an insertion into a short sorted prefix (most documents'
+ * top 10 out of hundreds of terms); otherwise a selection, then a sort of the
+ * k selected. */
 static size_t top_rows(struct row *rows, size_t n, size_t k)
 {
     if (k >= n || k > 64) {
@@ -113,13 +113,6 @@ static size_t top_rows(struct row *rows, size_t n, size_t k)
 static int oom(struct tp_error *err)
 {
     return tp_error_set(err, TP_ENOMEM, "out of memory");
-}
-
-/* Threads for a report's parallel part: --threads, or every core. */
-static unsigned run_threads(const struct tp_run *run)
-{
-    long n = run->o->threads > 0 ? run->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
 /* Rows to write: all when top < 0, else at most top. */
@@ -399,10 +392,11 @@ static void *tfidf_part_main(void *arg)
  * enough that the parts waiting to be written stay small. */
 enum { TFIDF_BLOCK = 1024 };
 
-/* The documents on n_threads threads, in rounds of one block each; each
- * round's parts are appended to out in document order. */
-static int tfidf_parallel(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
-                          struct tp_error *err)
+/* Every document's rows, a block of documents at a time, on n_threads
+ * threads: each round gives every thread a block, and the rounds' parts are
+ * appended to out in document order. One thread writes to out directly. */
+static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
+                      struct tp_error *err)
 {
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
     pthread_t *tid = calloc(n_threads, sizeof(*tid));
@@ -413,11 +407,13 @@ static int tfidf_parallel(const struct tfidf_ctx *x, unsigned n_threads, struct 
     }
     for (unsigned t = 0; t < n_threads; t++) {
         p[t].x = x;
-        if (tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
+        if (n_threads > 1 && tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
             rc = oom(err);
             goto done;
         }
     }
+    if (n_threads == 1)
+        p[0].out = out;
     size_t n_docs = x->c->n_docs;
     for (size_t d = 0; d < n_docs && !rc; d += (size_t)n_threads * TFIDF_BLOCK) {
         unsigned started = 1;
@@ -439,14 +435,15 @@ static int tfidf_parallel(const struct tfidf_ctx *x, unsigned n_threads, struct 
             if (p[t].rc) {
                 *err = p[t].err;
                 rc = p[t].rc;
-            } else {
+            } else if (n_threads > 1) {
                 tp_out_append(out, p[t].out);
             }
         }
     }
 done:
     for (unsigned t = 0; p && t < n_threads; t++) {
-        tp_out_free(p[t].out);
+        if (n_threads > 1)
+            tp_out_free(p[t].out);
         tp_spill_reader_release(&p[t].sr);
         free(p[t].s.rows);
         free(p[t].s.w);
@@ -463,7 +460,6 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
     struct tp_corpus *c = &run->corpus;
     struct tp_counter *k = &c->uni;
     double D = (double)c->n_docs;
-    struct tfidf_scratch s = {0};
     int rc;
     /* idf depends on the term only: once per term, not per occurrence */
     double *idf = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*idf));
@@ -477,26 +473,11 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
                                            : 1;
     }
     struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10};
-    if ((rc = tp_counter_rewind(k, err)))
-        goto out;
-    tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
-    unsigned threads = run_threads(run);
-    if (threads > 1 && c->n_docs >= 2 * TFIDF_BLOCK) {
-        rc = tfidf_parallel(&x, threads, out, err);
-        goto out;
+    /* the blocks are read with pread: what stdio holds goes to the file first */
+    if ((rc = tp_counter_rewind(k, err)) == 0) {
+        tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
+        rc = tfidf_rows(&x, c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1, out, err);
     }
-    for (size_t d = 0; d < c->n_docs; d++) {
-        const uint32_t *ids = NULL;
-        const uint64_t *cnt = NULL;
-        size_t n = 0;
-        if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)) ||
-            (rc = tfidf_doc(&x, d, ids, cnt, n, &s, out, err)))
-            goto out;
-    }
-out:
-    free(s.rows);
-    free(s.w);
-    free(s.idf_cache);
     free(idf);
     return rc;
 }

@@ -80,27 +80,27 @@ int64_t tp_table_insert_at(struct tp_table *t, const char *s, size_t len, uint64
  * h = tp_hash_words(w0, w1, len); *added is always set (added may not be
  * NULL). A hit on a key of at most 8 bytes touches one slot, of 9 to 16 bytes
  * one slot and its tail. Inline: it is the per-token path. */
+/* Whether slot sl holds the key of 1 to 16 bytes with words w0, w1 and hash
+ * bits h16 (an empty slot has len16 0, so it never matches). */
+static inline int tp_slot_holds(const struct tp_table *t, const struct tp_term_slot *sl, size_t len,
+                                uint64_t w0, uint64_t w1, uint16_t h16)
+{
+    return sl->head == w0 && sl->len16 == len &&
+           (len <= 8 || (sl->hash16 == h16 && t->tail[sl->id1 - 1] == w1));
+}
+
 static inline int64_t tp_table_intern_words(struct tp_table *t, const char *s, size_t len,
                                             uint64_t w0, uint64_t w1, uint64_t h, int *added)
 {
     uint16_t h16 = (uint16_t)(h >> 32);
-    size_t i = h & t->mask;
-    for (;;) {
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         const struct tp_term_slot *sl = &t->slots[i];
-        /* an empty slot has len16 0, so it never matches a key */
-        if (sl->head == w0 && sl->len16 == len) {
-            if (len <= 8) {
-                *added = 0;
-                return sl->id1 - 1;
-            }
-            if (sl->hash16 == h16 && t->tail[sl->id1 - 1] == w1) {
-                *added = 0;
-                return sl->id1 - 1;
-            }
+        if (tp_slot_holds(t, sl, len, w0, w1, h16)) {
+            *added = 0;
+            return sl->id1 - 1;
         }
         if (!sl->id1)
             return tp_table_insert_at(t, s, len, h, w0, i, added);
-        i = (i + 1) & t->mask;
     }
 }
 
@@ -123,8 +123,7 @@ static inline int64_t tp_table_find_words(const struct tp_table *t, size_t len, 
     uint16_t h16 = (uint16_t)(h >> 32);
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         const struct tp_term_slot *sl = &t->slots[i];
-        if (sl->head == w0 && sl->len16 == len &&
-            (len <= 8 || (sl->hash16 == h16 && t->tail[sl->id1 - 1] == w1)))
+        if (tp_slot_holds(t, sl, len, w0, w1, h16))
             return sl->id1 - 1;
         if (!sl->id1)
             return -1;
