@@ -8,6 +8,9 @@
  * subpart. ASCII, the bulk of most corpora, is skipped 8 bytes at a time.
  */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "encoding.h"
 
@@ -57,12 +60,38 @@ static int utf8_seq(const unsigned char *p, size_t n)
     return need;
 }
 
+/* Whether the 64 bytes at p are all ASCII. */
+static inline int ascii64(const unsigned char *p)
+{
+#if defined(__SSE2__)
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) == 0;
+#else
+    uint64_t w[8], x = 0;
+    memcpy(w, p, 64);
+    for (int k = 0; k < 8; k++)
+        x |= w[k];
+    return (x & UINT64_C(0x8080808080808080)) == 0;
+#endif
+}
+
 size_t tp_encoding_valid_prefix(const void *buf, size_t n)
 {
     const unsigned char *p = buf;
     size_t i = 0;
 
     while (i < n) {
+        /* text that is read once comes from memory, not the caches: fetch
+         * ahead of the check */
+        while (i + 64 <= n) {
+            __builtin_prefetch(p + i + 1024);
+            if (!ascii64(p + i))
+                break;
+            i += 64;
+        }
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, p + i, 8);

@@ -757,6 +757,22 @@ static void let_go(void *map, size_t from, size_t to)
         madvise((char *)map + a, b - a, MADV_DONTNEED);
 }
 
+/* Bytes of a mapping let go at once. Each madvise of a process with several
+ * threads flushes the other cores' TLBs (an interrupt each, dear in a VM), so
+ * pages go a few MiB at a time, not a chunk at a time: the process holds at
+ * most this much of a mapped file. */
+#define LET_GO_BYTES (8u << 20)
+
+/* let_go of map[*kept..to) once it reaches LET_GO_BYTES;
+ * *kept moves on to what is still held. */
+static void let_go_some(void *map, size_t *kept, size_t to)
+{
+    if (to - *kept < LET_GO_BYTES)
+        return;
+    let_go(map, *kept, to);
+    *kept = to;
+}
+
 enum { NOT_MAPPED = 1, NOT_UTF8 = 2 };
 
 /* A plain file (or its range) that is valid UTF-8 and to be read as such:
@@ -788,14 +804,16 @@ static int read_text_mapped(struct run *run)
 #ifdef POSIX_MADV_SEQUENTIAL
     posix_madvise(map, (size_t)(len + lead), POSIX_MADV_SEQUENTIAL);
 #endif
-    /* checked a chunk at a time, each chunk's pages let go once done, so the
-     * mapping never makes the process hold the file in memory */
+    /* checked a chunk at a time, pages let go a few MiB at a time, so the
+     * mapping never makes the process hold the file in memory (what is still
+     * held at the end of the check is read from where it is) */
     if (r->check_limit && r->check_limit < n)
         n = cp_boundary(p, n, (size_t)r->check_limit); /* a sample: no more is read */
+    size_t kept = lead;
     for (size_t at = 0, e; at < n; at = e) {
         e = chunk_end(p, n, at);
         int ok = tp_encoding_is_utf8(p + at, e - at);
-        let_go(map, lead + at, lead + e);
+        let_go_some(map, &kept, lead + e);
         if (!ok) {
             rc = NOT_UTF8; /* CP1252 under auto, or replacements under utf-8 */
             goto out;
@@ -820,13 +838,14 @@ static int read_text_mapped(struct run *run)
         pos = h;
         rc = start_text_doc(run, TP_ENC_UTF8, pos == n);
     }
+    kept = lead;
     while (rc == 0 && pos < n) {
         size_t e = chunk_end(p, n, pos);
         run->plain_off = e;
         r->stats.bytes += e - pos;
         report_progress(run);
         rc = doc_text(run, (const char *)p + pos, e - pos);
-        let_go(map, lead + pos, lead + e);
+        let_go_some(map, &kept, lead + e);
         pos = e;
     }
     if (rc == 0)

@@ -22,6 +22,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TP_X86_DISPATCH 1
+#endif
 
 #include "tempora.h"
 #include "tokenizer.h"
@@ -43,8 +47,14 @@ enum cls {
 
 enum pend { P_NONE, P_HYPHEN, P_APOS, P_DIGSEP };
 
+/* The fast path's classifier: the classes of the 64 bytes at p into m
+ * (struct win_mask), the bytes (lowered unless keep_case) to out. */
+struct win_mask;
+typedef void classify64_fn(const unsigned char *p, char *out, int keep_case, struct win_mask *m);
+
 struct tp_tokenizer {
     struct tp_tokenizer_opts o;
+    classify64_fn *classify; /* classify64_*, the widest the processor has */
     tp_token_fn *fn;
     void *ctx;
     int utf8proc_opts;
@@ -165,6 +175,15 @@ static enum cls classify_compat(int32_t cp, enum cls k)
     return first == C_LETTER || first == C_DIGIT || first == C_MARK ? first : k;
 }
 
+#if defined(__SSE2__)
+static classify64_fn *pick_classify(unsigned isa);
+#else
+unsigned tp_tokenizer_isas(void)
+{
+    return 0;
+}
+#endif
+
 int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o, tp_token_fn *fn,
                      void *ctx)
 {
@@ -180,6 +199,9 @@ int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *
         tk->utf8proc_opts |= UTF8PROC_COMPAT;
     if (!o->keep_case)
         tk->utf8proc_opts |= UTF8PROC_CASEFOLD;
+#if defined(__SSE2__)
+    tk->classify = pick_classify(o->isa);
+#endif
     tk->ubuf_cap = 256;
     tk->ubuf = malloc(tk->ubuf_cap * sizeof(*tk->ubuf));
     if (!tk->ubuf) {
@@ -627,6 +649,140 @@ static inline void classify16(const unsigned char *p, char *out, int keep_case, 
     m->high |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << shift;
 }
 
+/* The classifiers (classify64_fn): SSE2, x86-64's baseline, and AVX2 and
+ * AVX-512, used when the processor has them (tp_tokenizer_isas). Each gives
+ * exactly the masks and bytes of classify16. */
+
+static void classify64_sse2(const unsigned char *p, char *out, int keep_case, struct win_mask *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (unsigned k = 0; k < 4; k++)
+        classify16(p + 16 * k, out + 16 * k, keep_case, m, 16 * k);
+}
+
+#if defined(TP_X86_DISPATCH)
+__attribute__((target("avx2"))) static inline __m256i in_range32(__m256i b, char lo, int n)
+{
+    return _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + n)),
+                             _mm256_add_epi8(b, _mm256_set1_epi8((char)(-128 - lo))));
+}
+
+__attribute__((target("avx2"))) static inline uint64_t mask32(__m256i v, unsigned shift)
+{
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(v) << shift;
+}
+
+/* classify16's tests on 32 bytes at a time. */
+__attribute__((target("avx2"))) static void classify64_avx2(const unsigned char *p, char *out,
+                                                            int keep_case, struct win_mask *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (unsigned k = 0; k < 2; k++) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i lo = _mm256_or_si256(b, _mm256_set1_epi8(0x20));
+        __m256i letter = in_range32(lo, 'a', 26);
+        __m256i digit = in_range32(b, '0', 10);
+        __m256i nl = _mm256_cmpeq_epi8(b, _mm256_set1_epi8('\n'));
+        __m256i space = _mm256_or_si256(_mm256_andnot_si256(nl, in_range32(b, '\t', 5)),
+                                        _mm256_cmpeq_epi8(b, _mm256_set1_epi8(' ')));
+        __m256i pair = _mm256_and_si256(b, _mm256_set1_epi8((char)0xFE));
+        __m256i brk = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(pair, _mm256_set1_epi8('(')),
+                            _mm256_cmpeq_epi8(pair, _mm256_set1_epi8(':'))),
+            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(lo, _mm256_set1_epi8('{')),
+                                            _mm256_cmpeq_epi8(lo, _mm256_set1_epi8('}'))),
+                            _mm256_or_si256(_mm256_cmpeq_epi8(b, _mm256_set1_epi8('!')),
+                                            _mm256_cmpeq_epi8(b, _mm256_set1_epi8('?')))));
+        __m256i digsep = _mm256_cmpeq_epi8(_mm256_and_si256(b, _mm256_set1_epi8((char)0xFD)),
+                                           _mm256_set1_epi8(','));
+        __m256i join = _mm256_or_si256(_mm256_cmpeq_epi8(b, _mm256_set1_epi8('-')),
+                                       _mm256_cmpeq_epi8(b, _mm256_set1_epi8('\'')));
+        __m256i v = b;
+        if (!keep_case)
+            v = _mm256_or_si256(b, _mm256_and_si256(in_range32(b, 'A', 26),
+                                                    _mm256_set1_epi8(0x20)));
+        _mm256_storeu_si256((__m256i *)(void *)(out + 32 * k), v);
+        unsigned sh = 32 * k;
+        m->word |= mask32(_mm256_or_si256(letter, digit), sh);
+        m->digit |= mask32(digit, sh);
+        m->space |= mask32(space, sh);
+        m->nl |= mask32(nl, sh);
+        m->brk |= mask32(_mm256_or_si256(brk, digsep), sh);
+        m->digsep |= mask32(digsep, sh);
+        m->join |= mask32(join, sh);
+        m->high |= mask32(b, sh);
+    }
+}
+
+#define TP_AVX512 "avx512f,avx512bw"
+
+__attribute__((target(TP_AVX512))) static inline __mmask64 in_range64(__m512i b, char lo, int n)
+{
+    return _mm512_cmplt_epu8_mask(_mm512_sub_epi8(b, _mm512_set1_epi8(lo)),
+                                  _mm512_set1_epi8((char)n));
+}
+
+__attribute__((target(TP_AVX512))) static inline __mmask64 eq64(__m512i b, char c)
+{
+    return _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8(c));
+}
+
+/* All 64 bytes at once, the comparisons straight into bit masks. */
+__attribute__((target(TP_AVX512))) static void classify64_avx512(const unsigned char *p, char *out,
+                                                                 int keep_case, struct win_mask *m)
+{
+    __m512i b = _mm512_loadu_si512((const void *)p);
+    __m512i lo = _mm512_or_si512(b, _mm512_set1_epi8(0x20));
+    __m512i pair = _mm512_and_si512(b, _mm512_set1_epi8((char)0xFE));
+    __mmask64 digit = in_range64(b, '0', 10);
+    __mmask64 nl = eq64(b, '\n');
+    __mmask64 digsep = eq64(_mm512_and_si512(b, _mm512_set1_epi8((char)0xFD)), ',');
+    __mmask64 brk = eq64(pair, '(') | eq64(pair, ':') | eq64(lo, '{') | eq64(lo, '}') |
+                    eq64(b, '!') | eq64(b, '?');
+    m->word = in_range64(lo, 'a', 26) | digit;
+    m->digit = digit;
+    m->space = (in_range64(b, '\t', 5) & ~nl) | eq64(b, ' ');
+    m->nl = nl;
+    m->brk = brk | digsep;
+    m->digsep = digsep;
+    m->join = eq64(b, '-') | eq64(b, '\'');
+    m->high = _mm512_movepi8_mask(b);
+    if (!keep_case)
+        b = _mm512_mask_add_epi8(b, in_range64(b, 'A', 26), b, _mm512_set1_epi8(0x20));
+    _mm512_storeu_si512((void *)out, b);
+}
+#endif
+
+unsigned tp_tokenizer_isas(void)
+{
+    unsigned isas = TP_ISA_SSE2; /* x86-64's baseline */
+#if defined(TP_X86_DISPATCH)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        isas |= TP_ISA_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+        isas |= TP_ISA_AVX512;
+#endif
+    return isas;
+}
+
+/* The classifier for the isa asked for (0: the widest there is). */
+static classify64_fn *pick_classify(unsigned isa)
+{
+#if defined(TP_X86_DISPATCH)
+    unsigned have = tp_tokenizer_isas();
+    if (isa)
+        have &= isa;
+    if (have & TP_ISA_AVX512)
+        return classify64_avx512;
+    if (have & TP_ISA_AVX2)
+        return classify64_avx2;
+#else
+    (void)isa;
+#endif
+    return classify64_sse2;
+}
+
 /* 16 bytes 0xFF then 16 zero bytes: the 16 bytes at ones + 16 - n keep the
  * first n bytes of a vector. */
 static const unsigned char ones[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -652,9 +808,9 @@ static size_t fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i
                        int *rc)
 {
     while (len - i >= 64) {
-        struct win_mask m = {0};
-        for (unsigned k = 0; k < 4; k++)
-            classify16(s + i + 16 * k, tk->win + 16 * k, tk->o.keep_case, &m, 16 * k);
+        struct win_mask m;
+        __builtin_prefetch(s + i + 1024);
+        tk->classify(s + i, tk->win, tk->o.keep_case, &m);
         uint64_t hard = m.high | (m.join & (m.word << 1)) | (m.digsep & (m.digit << 1));
         unsigned e = hard ? (unsigned)__builtin_ctzll(hard) : 64;
         /* A line feed ends a blank line (a break) when the last character

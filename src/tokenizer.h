@@ -28,7 +28,17 @@ struct tp_tokenizer_opts {
     int nfkc;          /* NFKC instead of NFC */
     int split_hyphens; /* a hyphen separates words */
     int no_fast_path;  /* tests only: every byte through the per-character path */
+    unsigned isa;      /* tests only: the fast path's instruction set (TP_ISA_*); 0 = the best */
 };
+
+/* Instruction sets the fast path can classify bytes with. */
+#define TP_ISA_SSE2 1u
+#define TP_ISA_AVX2 2u
+#define TP_ISA_AVX512 4u
+
+/* The TP_ISA_* this processor runs (0 when the fast path is not built). The
+ * widest is used; all give the same tokens. */
+unsigned tp_tokenizer_isas(void);
 
 /* Called for every token: tok[0..len) is borrowed until the call returns; seg
  * is the adjacency segment index within the document (0, 1, 2, ... with no

@@ -356,6 +356,7 @@ Test(tokenizer, fast_path_matches_per_character_path)
     const struct tp_tokenizer_opts profiles[] = {
         EN, IT, {.keep_case = 1}, {.split_hyphens = 1}, {.nfkc = 1}, {.elide = 1}};
     rng_state = 0x9E3779B97F4A7C15ull;
+    unsigned isas = tp_tokenizer_isas();
     for (int iter = 0; iter < 600; iter++) {
         size_t n = random_text(text, 200 + rnd() % 4000);
         struct tp_tokenizer_opts o = profiles[iter % 6];
@@ -363,11 +364,54 @@ Test(tokenizer, fast_path_matches_per_character_path)
         slow.no_fast_path = 1;
         run_big(&want, text, n, slow, 0, 0);
         cr_assert_gt(want.n, 0);
-        for (int mode = 0; mode < 4; mode++) {
-            run_big(&got, text, n, o, mode & 1, mode >> 1);
-            cr_assert_eq(got.n, want.n, "iteration %d mode %d", iter, mode);
-            cr_assert_str_eq(got.buf, want.buf, "iteration %d mode %d", iter, mode);
-            cr_assert_eq(got.bad_padding, 0, "iteration %d mode %d", iter, mode);
+        /* every classifier this processor can run */
+        for (unsigned isa = 1; isa <= TP_ISA_AVX512; isa <<= 1) {
+            if (!(isas & isa))
+                continue;
+            o.isa = isa;
+            for (int mode = 0; mode < 4; mode++) {
+                run_big(&got, text, n, o, mode & 1, mode >> 1);
+                cr_assert_eq(got.n, want.n, "iteration %d isa %u mode %d", iter, isa, mode);
+                cr_assert_str_eq(got.buf, want.buf, "iteration %d isa %u mode %d", iter, isa,
+                                 mode);
+                cr_assert_eq(got.bad_padding, 0, "iteration %d isa %u mode %d", iter, isa, mode);
+            }
+        }
+    }
+}
+
+/* Every ASCII byte value, in random windows, through each classifier: the
+ * random texts above use a few dozen kinds of characters, this uses all 128
+ * (controls, every punctuation mark), so a byte a classifier puts in the
+ * wrong class changes the tokens or their segments. */
+Test(tokenizer, every_classifier_on_every_ascii_byte)
+{
+    static char text[8192];
+    static struct big want, got;
+    unsigned isas = tp_tokenizer_isas();
+    rng_state = 0x243F6A8885A308D3ull;
+    for (int iter = 0; iter < 300; iter++) {
+        size_t n = 512 + rnd() % 4096;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = rnd();
+            /* letters and spaces often, so there are tokens to cut */
+            text[i] = (char)(r % 4 == 0 ? ' ' : r % 4 == 1 ? 'a' + (r >> 8) % 26 : (r >> 8) % 128);
+            if (text[i] == 0)
+                text[i] = 'Q';
+        }
+        struct tp_tokenizer_opts o = iter % 2 ? IT : EN;
+        o.keep_case = iter % 3 == 0;
+        struct tp_tokenizer_opts slow = o;
+        slow.no_fast_path = 1;
+        run_big(&want, text, n, slow, 0, 0);
+        for (unsigned isa = 1; isa <= TP_ISA_AVX512; isa <<= 1) {
+            if (!(isas & isa))
+                continue;
+            o.isa = isa;
+            run_big(&got, text, n, o, 0, 1);
+            cr_assert_str_eq(got.buf, want.buf, "iteration %d isa %u", iter, isa);
+            run_big(&got, text, n, o, 0, 0);
+            cr_assert_str_eq(got.buf, want.buf, "iteration %d isa %u (unbatched)", iter, isa);
         }
     }
 }
