@@ -699,8 +699,8 @@ __attribute__((target("avx2"))) static void classify64_avx2(const unsigned char 
                                        _mm256_cmpeq_epi8(b, _mm256_set1_epi8('\'')));
         __m256i v = b;
         if (!keep_case)
-            v = _mm256_or_si256(b, _mm256_and_si256(in_range32(b, 'A', 26),
-                                                    _mm256_set1_epi8(0x20)));
+            v = _mm256_or_si256(b,
+                                _mm256_and_si256(in_range32(b, 'A', 26), _mm256_set1_epi8(0x20)));
         _mm256_storeu_si256((__m256i *)(void *)(out + 32 * k), v);
         unsigned sh = 32 * k;
         m->word |= mask32(_mm256_or_si256(letter, digit), sh);

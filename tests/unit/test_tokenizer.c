@@ -372,8 +372,7 @@ Test(tokenizer, fast_path_matches_per_character_path)
             for (int mode = 0; mode < 4; mode++) {
                 run_big(&got, text, n, o, mode & 1, mode >> 1);
                 cr_assert_eq(got.n, want.n, "iteration %d isa %u mode %d", iter, isa, mode);
-                cr_assert_str_eq(got.buf, want.buf, "iteration %d isa %u mode %d", iter, isa,
-                                 mode);
+                cr_assert_str_eq(got.buf, want.buf, "iteration %d isa %u mode %d", iter, isa, mode);
                 cr_assert_eq(got.bad_padding, 0, "iteration %d isa %u mode %d", iter, isa, mode);
             }
         }
