@@ -773,7 +773,8 @@ static void let_go_some(void *map, size_t *kept, size_t to)
     *kept = to;
 }
 
-enum { NOT_MAPPED = 1, NOT_UTF8 = 2 };
+/* Past TP_STOP, which the sink's stop passes on. */
+enum { NOT_MAPPED = TP_STOP + 1, NOT_UTF8 };
 
 /* A plain file (or its range) that is valid UTF-8 and to be read as such:
  * mapped, checked in place and passed to the sink straight from the mapping,
@@ -860,7 +861,7 @@ static int read_text(struct run *run)
     struct tp_reader *r = run->r;
     enum tp_encoding enc = r->o->encoding;
     int mapped = read_text_mapped(run);
-    if (mapped <= 0)
+    if (mapped <= 0 || mapped == TP_STOP)
         return mapped;
     if (mapped == NOT_UTF8 && enc == TP_ENC_AUTO)
         enc = TP_ENC_CP1252; /* checked already: no second check pass */
