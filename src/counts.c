@@ -88,26 +88,39 @@ static int reserve_bytes(unsigned char **buf, size_t *cap, size_t len)
     return 0;
 }
 
-/* Append one document's list to k's spill (ids through map when not NULL). */
-static int spill_put(struct tp_counter *k, const uint32_t *ids, const uint64_t *counts, size_t n,
-                     const uint32_t *map, struct tp_error *err)
+/* Room for the per-document records of n documents. */
+static int reserve_docs(struct tp_counter *k, size_t n)
 {
-    if (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)))
+    if (n <= k->offs_cap)
+        return 0;
+    size_t cap = k->offs_cap ? 2 * k->offs_cap : 256;
+    while (cap < n)
+        cap *= 2;
+    if (grow((void **)&k->offs, sizeof(*k->offs), k->offs_cap, cap, 0) ||
+        grow((void **)&k->lens, sizeof(*k->lens), k->offs_cap, cap, 0) ||
+        grow((void **)&k->file_of, sizeof(*k->file_of), k->offs_cap, cap, 0))
+        return TP_ENOMEM;
+    k->offs_cap = cap;
+    return 0;
+}
+
+/* Append one document's list to k's own spill file. */
+static int spill_put(struct tp_counter *k, const uint32_t *ids, const uint64_t *counts, size_t n,
+                     struct tp_error *err)
+{
+    if (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)) || reserve_docs(k, k->n_offs + 1))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     size_t at = 8;
     for (size_t i = 0; i < n; i++) {
-        at += put_varint(k->w_buf + at, map ? map[ids[i]] : ids[i]);
+        at += put_varint(k->w_buf + at, ids[i]);
         at += put_varint(k->w_buf + at, counts[i]);
     }
     uint32_t hdr[2] = {(uint32_t)(at - 8), (uint32_t)n};
     memcpy(k->w_buf, hdr, 8);
-    if (k->n_offs == k->offs_cap) {
-        size_t cap = k->offs_cap ? 2 * k->offs_cap : 256;
-        if (grow((void **)&k->offs, sizeof(uint64_t), k->offs_cap, cap, 0))
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        k->offs_cap = cap;
-    }
-    k->offs[k->n_offs++] = k->spill_bytes;
+    k->offs[k->n_offs] = k->spill_bytes;
+    k->lens[k->n_offs] = (uint32_t)at;
+    k->file_of[k->n_offs] = 0;
+    k->n_offs++;
     if (fwrite(k->w_buf, 1, at, k->spill) != at)
         return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
     k->spill_bytes += at;
@@ -162,23 +175,43 @@ int tp_spill_load(const struct tp_counter *k, size_t d0, size_t d1, struct tp_sp
 {
     if (!k->spill || d0 > d1 || d1 > k->n_offs)
         return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
-    uint64_t a = d0 < k->n_offs ? k->offs[d0] : k->spill_bytes;
-    uint64_t b = d1 < k->n_offs ? k->offs[d1] : k->spill_bytes;
-    size_t len = (size_t)(b - a);
+    size_t len = 0;
+    for (size_t d = d0; d < d1; d++)
+        len += k->lens[d];
     if (reserve_bytes(&sr->block, &sr->block_cap, len))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    int fd = fileno(k->spill);
-    for (size_t got = 0; got < len;) {
-        ssize_t r = pread(fd, sr->block + got, len - got, (off_t)(a + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return tp_error_set(err, TP_EIO, "temporary spill file: %s",
-                                r < 0 ? strerror(errno) : "unexpected end");
-        got += (size_t)r;
+    if (d1 - d0 > sr->maps_cap) {
+        const uint32_t **m = realloc(sr->maps, (d1 - d0) * sizeof(*m));
+        if (!m)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        sr->maps = m;
+        sr->maps_cap = d1 - d0;
+    }
+    /* one pread for each run of documents that follow each other in a file */
+    size_t pos = 0;
+    for (size_t d = d0, e; d < d1; d = e) {
+        const struct tp_spill_file *f = &k->files[k->file_of[d]];
+        uint64_t a = k->offs[d], b = a + k->lens[d];
+        for (e = d + 1; e < d1 && k->file_of[e] == k->file_of[d] && k->offs[e] == b; e++)
+            b += k->lens[e];
+        for (size_t j = d; j < e; j++)
+            sr->maps[j - d0] = f->map;
+        int fd = fileno(f->f);
+        for (size_t got = 0; got < b - a;) {
+            ssize_t r = pread(fd, sr->block + pos + got, (size_t)(b - a) - got, (off_t)(a + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return tp_error_set(err, TP_EIO, "temporary spill file: %s",
+                                    r < 0 ? strerror(errno) : "unexpected end");
+            got += (size_t)r;
+        }
+        pos += (size_t)(b - a);
     }
     sr->block_len = len;
     sr->pos = 0;
+    sr->n_maps = d1 - d0;
+    sr->at = 0;
     return 0;
 }
 
@@ -194,8 +227,13 @@ int tp_spill_next(struct tp_spill_reader *sr, struct tp_error *err)
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
     if (reserve_list(&sr->ids, &sr->counts, &sr->cap, hdr[1]))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    if (decode_list(sr->block + sr->pos, hdr[0], hdr[1], sr->ids, sr->counts))
+    if (sr->at >= sr->n_maps ||
+        decode_list(sr->block + sr->pos, hdr[0], hdr[1], sr->ids, sr->counts))
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
+    const uint32_t *map = sr->maps[sr->at++];
+    if (map)
+        for (uint32_t i = 0; i < hdr[1]; i++)
+            sr->ids[i] = map[sr->ids[i]];
     sr->pos += hdr[0];
     sr->n = hdr[1];
     return 0;
@@ -206,14 +244,20 @@ void tp_spill_reader_release(struct tp_spill_reader *sr)
     free(sr->ids);
     free(sr->counts);
     free(sr->block);
+    free(sr->maps);
     memset(sr, 0, sizeof(*sr));
 }
 
 /* Fold the current document into the totals and append it to the spill. */
 static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_error *err)
 {
-    if (k->spill && reserve_list(&k->r_ids, &k->r_counts, &k->r_cap, k->n_touched))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (k->spill && k->n_touched > k->r_cap) {
+        uint64_t *rc = realloc(k->r_counts, k->n_touched * sizeof(*rc));
+        if (!rc)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        k->r_counts = rc;
+        k->r_cap = k->n_touched;
+    }
     for (size_t i = 0; i < k->n_touched; i++) {
         uint32_t id = k->touched[i];
         uint64_t n = k->doc[id];
@@ -226,41 +270,44 @@ static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_erro
     }
     size_t n = k->n_touched;
     k->n_touched = 0;
-    return k->spill ? spill_put(k, k->touched, k->r_counts, n, NULL, err) : 0;
+    return k->spill ? spill_put(k, k->touched, k->r_counts, n, err) : 0;
 }
 
 int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)
 {
     if (!k->spill)
         return tp_error_set(err, TP_EINTERNAL, "no per-document counts were kept");
-    if (fflush(k->spill) != 0 || fseek(k->spill, 0, SEEK_SET) != 0)
+    if (fflush(k->spill) != 0)
         return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
+    k->seq_next = 0;
+    k->seq.block_len = k->seq.pos = 0;
+    k->seq.n_maps = k->seq.at = 0;
     return 0;
 }
+
+/* Encoded bytes tp_counter_next loads at a time (at least one document). */
+enum { SEQ_BLOCK = 1 << 20 };
 
 int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
                     struct tp_error *err)
 {
-    uint32_t hdr[2];
-    if (fread(hdr, sizeof(hdr), 1, k->spill) != 1)
-        goto fail;
-    uint32_t len = hdr[0], m = hdr[1];
-    if ((uint64_t)m * 2 > len || len > (uint64_t)m * 15)
-        return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
-    if (reserve_list(&k->r_ids, &k->r_counts, &k->r_cap, m) ||
-        reserve_bytes(&k->w_buf, &k->w_cap, len))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
-    if (len && fread(k->w_buf, 1, len, k->spill) != len)
-        goto fail;
-    if (decode_list(k->w_buf, len, m, k->r_ids, k->r_counts))
-        return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
-    *ids = k->r_ids;
-    *counts = k->r_counts;
-    *n = m;
+    int rc;
+    if (k->seq.pos >= k->seq.block_len) {
+        size_t d = k->seq_next, e = d;
+        if (d >= k->n_offs)
+            return tp_error_set(err, TP_EIO, "temporary spill file: unexpected end");
+        for (uint64_t bytes = 0; e < k->n_offs && (e == d || bytes + k->lens[e] <= SEQ_BLOCK); e++)
+            bytes += k->lens[e];
+        if ((rc = tp_spill_load(k, d, e, &k->seq, err)))
+            return rc;
+        k->seq_next = e;
+    }
+    if ((rc = tp_spill_next(&k->seq, err)))
+        return rc;
+    *ids = k->seq.ids;
+    *counts = k->seq.counts;
+    *n = k->seq.n;
     return 0;
-fail:
-    return tp_error_set(err, TP_EIO, "temporary spill file: %s",
-                        ferror(k->spill) ? strerror(errno) : "unexpected end");
 }
 
 static void counter_release(struct tp_counter *k)
@@ -271,12 +318,18 @@ static void counter_release(struct tp_counter *k)
     free(k->doc);
     free(k->first);
     free(k->touched);
-    free(k->r_ids);
     free(k->r_counts);
     free(k->w_buf);
     free(k->offs);
-    if (k->spill)
-        fclose(k->spill);
+    free(k->lens);
+    free(k->file_of);
+    for (size_t i = 0; i < k->n_files; i++) {
+        if (k->files[i].f)
+            fclose(k->files[i].f);
+        free(k->files[i].map);
+    }
+    free(k->files);
+    tp_spill_reader_release(&k->seq);
     memset(k, 0, sizeof(*k));
 }
 
@@ -286,10 +339,14 @@ static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
     if (counter_reserve(k, 1024))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (spill) {
+        if (!(k->files = calloc(1, sizeof(*k->files))))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
         k->spill = tmpfile();
         if (!k->spill)
             return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(errno));
         setvbuf(k->spill, NULL, _IOFBF, 256 * 1024);
+        k->files[0].f = k->spill;
+        k->n_files = 1;
     }
     return 0;
 }
@@ -689,26 +746,43 @@ void tp_corpus_release(struct tp_corpus *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* Append src's spill to dst's with every id translated through map. */
-static int spill_append(struct tp_counter *dst, struct tp_counter *src, size_t n_docs,
-                        const uint32_t *map, struct tp_error *err)
+/* Move src's spill files and the records of its n_docs closed documents to
+ * dst: src's ids translate through map (n_map of them) to dst's, so each
+ * file's map becomes map composed with its own. */
+static int spill_adopt(struct tp_counter *dst, struct tp_counter *src, size_t n_docs,
+                       const uint32_t *map, size_t n_map, struct tp_error *err)
 {
-    int rc;
     if (!dst->spill || !src->spill)
         return 0;
-    long end = ftell(src->spill);
-    if ((rc = tp_counter_rewind(src, err)))
-        return rc;
-    for (size_t d = 0; d < n_docs; d++) {
-        const uint32_t *ids = NULL;
-        const uint64_t *cnt = NULL;
-        size_t n = 0;
-        if ((rc = tp_counter_next(src, &ids, &cnt, &n, err)) ||
-            (rc = spill_put(dst, ids, cnt, n, map, err)))
-            return rc;
-    }
-    if (end >= 0 && fseek(src->spill, end, SEEK_SET) != 0)
+    if (fflush(src->spill) != 0)
         return tp_error_set(err, TP_EIO, "temporary spill file: %s", strerror(errno));
+    size_t base = dst->n_files;
+    if (base + src->n_files > UINT16_MAX)
+        return tp_error_set(err, TP_EINTERNAL, "too many spill files");
+    if (grow((void **)&dst->files, sizeof(*dst->files), base, base + src->n_files, 0) ||
+        reserve_docs(dst, dst->n_offs + n_docs))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < src->n_files; i++) {
+        struct tp_spill_file *sf = &src->files[i];
+        size_t n = sf->map ? sf->map_n : n_map;
+        uint32_t *m = malloc((n ? n : 1) * sizeof(*m));
+        if (!m)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        for (size_t x = 0; x < n; x++)
+            m[x] = map[sf->map ? sf->map[x] : x];
+        dst->files[base + i] = (struct tp_spill_file){sf->f, m, n};
+        free(sf->map);
+        sf->f = NULL;
+        sf->map = NULL;
+    }
+    dst->n_files = base + src->n_files;
+    src->spill = NULL;
+    for (size_t d = 0; d < n_docs; d++) {
+        dst->offs[dst->n_offs] = src->offs[d];
+        dst->lens[dst->n_offs] = src->lens[d];
+        dst->file_of[dst->n_offs] = (uint16_t)(base + src->file_of[d]);
+        dst->n_offs++;
+    }
     return 0;
 }
 
@@ -850,7 +924,7 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
             mark_seen(dst, (uint32_t)id, dst->n_tokens + src->uni.first[i]);
     }
     if (counter_merge_totals(&dst->uni, &src->uni, src->terms.n, map) ||
-        (rc = spill_append(&dst->uni, &src->uni, src->n_docs, map, err)) != 0) {
+        (rc = spill_adopt(&dst->uni, &src->uni, src->n_docs, map, src->terms.n, err)) != 0) {
         if (!rc)
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
@@ -875,7 +949,8 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
             gmap[g] = (uint32_t)id;
         }
         if (counter_merge_totals(&dst->ng, &src->ng, src->ngrams.n_items, gmap) ||
-            (rc = spill_append(&dst->ng, &src->ng, src->n_docs, gmap, err)) != 0) {
+            (rc = spill_adopt(&dst->ng, &src->ng, src->n_docs, gmap, src->ngrams.n_items, err)) !=
+                0) {
             if (!rc)
                 rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;

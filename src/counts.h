@@ -26,6 +26,26 @@
 #include "table.h"
 #include "tempora.h"
 
+/* A reader of a run of documents' lists in a spill, for threads that read
+ * documents of their own: each holds its own buffers. */
+struct tp_spill_reader {
+    uint32_t *ids;    /* the current document's list: ids ... */
+    uint64_t *counts; /* ... and counts, n entries */
+    size_t n, cap;
+    unsigned char *block; /* the encoded lists of the loaded documents */
+    size_t block_len, block_cap, pos;
+    const uint32_t **maps; /* by loaded document: its file's id map (NULL: none) */
+    size_t n_maps, maps_cap, at;
+};
+
+/* A file of documents' lists: a counter's own, or one taken over from a
+ * corpus merged into it, whose ids are that corpus's (map translates them). */
+struct tp_spill_file {
+    FILE *f;
+    uint32_t *map; /* the file's ids -> the counter's ids; NULL: the counter's own */
+    size_t map_n;  /* ids map translates */
+};
+
 /* A counter over an id space (terms or n-grams). */
 struct tp_counter {
     uint64_t *total;      /* occurrences in the corpus, by id */
@@ -36,16 +56,22 @@ struct tp_counter {
     uint32_t *touched;    /* ids with doc[id] > 0, in first-seen order */
     size_t n_touched, touched_cap;
     size_t cap;  /* allocated length of the per-id arrays */
-    FILE *spill; /* per-document lists, or NULL when not kept */
+    FILE *spill; /* the counter's own lists (files[0].f), or NULL when not kept */
     uint64_t spill_bytes;
-    /* spill reading */
-    uint32_t *r_ids;
+    struct tp_spill_file *files; /* files[0]: the own file; then those of merged corpora */
+    size_t n_files;
+    /* by document, in order: its file, offset and encoded length */
+    uint64_t *offs;
+    uint32_t *lens;
+    uint16_t *file_of;
+    size_t n_offs, offs_cap;
+    /* documents' lists as they are written and as tp_counter_next reads them */
     uint64_t *r_counts;
     size_t r_cap;
-    unsigned char *w_buf; /* one document's encoded list, written or read */
+    unsigned char *w_buf;
     size_t w_cap;
-    uint64_t *offs; /* where each document's list starts in the spill */
-    size_t n_offs, offs_cap;
+    struct tp_spill_reader seq;
+    size_t seq_next; /* the first document tp_counter_next has not loaded */
 };
 
 struct tp_docrec {
@@ -161,35 +187,30 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err);
 /* Merge src into dst exactly as if src's documents had been counted by dst
  * after its own (same options and listed terms required): term ids are
  * remapped through dst's table, totals, document frequencies and first
- * occurrences combined, pair and n-gram counts remapped, document records and
- * spills appended in order. A suspended document of src stays open in dst; a
- * continuing src (tp_corpus_continue) goes on with dst's open document,
- * including the pairs, n-grams and listed terms that span the cut. src's
- * counts are unchanged. Returns 0 or a negative TP_E* (err filled). */
+ * occurrences combined, pair and n-gram counts remapped, document records
+ * appended in order. src's spill files move to dst as they are, with the map
+ * from src's ids to dst's, so no list is rewritten: src keeps its counts but
+ * no longer its per-document lists. A suspended document of src stays open
+ * in dst; a continuing src (tp_corpus_continue) goes on with dst's open
+ * document, including the pairs, n-grams and listed terms that span the cut.
+ * Returns 0 or a negative TP_E* (err filled). */
 int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src, struct tp_error *err);
 
-/* Rewind a counter's spill for reading (writes are flushed first). */
+/* Rewind a counter's spill for reading (writes are flushed first; more
+ * documents may be written after). */
 int tp_counter_rewind(struct tp_counter *k, struct tp_error *err);
 
-/* Read the next document's list from a rewound spill: *ids and *counts point
- * into the counter's buffers (valid until the next call), *n entries.
+/* Read the next document's list from a rewound spill, a block of documents
+ * at a time: *ids and *counts point into the counter's buffers (valid until
+ * the next call), *n entries.
  * Returns 0, or TP_EIO at a read error / unexpected end. */
 int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
                     struct tp_error *err);
 
-/* A reader of a run of documents' lists in a spill, for threads that read
- * documents of their own: each holds its own buffers. */
-struct tp_spill_reader {
-    uint32_t *ids;    /* the current document's list: ids ... */
-    uint64_t *counts; /* ... and counts, n entries */
-    size_t n, cap;
-    unsigned char *block; /* the encoded lists of the loaded documents */
-    size_t block_len, block_cap, pos;
-};
-
 /* Load the lists of documents [d0, d1) of k's spill into sr with pread, so
  * readers on several threads need no shared position (the spill must have
- * been flushed: tp_counter_rewind). Returns 0 or a negative TP_E* (err
+ * been flushed: tp_counter_rewind). Ids come out in k's id space whatever
+ * file a list is in. Returns 0 or a negative TP_E* (err
  * filled). */
 int tp_spill_load(const struct tp_counter *k, size_t d0, size_t d1, struct tp_spill_reader *sr,
                   struct tp_error *err);
