@@ -29,7 +29,6 @@ static int counter_reserve(struct tp_counter *k, size_t n)
         cap *= 2;
     if (grow((void **)&k->total, sizeof(uint64_t), k->cap, cap, 1) ||
         grow((void **)&k->df, sizeof(uint64_t), k->cap, cap, 1) ||
-        grow((void **)&k->occ_tokens, sizeof(uint64_t), k->cap, cap, 1) ||
         grow((void **)&k->doc, sizeof(uint64_t), k->cap, cap, 1) ||
         grow((void **)&k->first, sizeof(uint64_t), k->cap, cap, 1))
         return TP_ENOMEM;
@@ -37,15 +36,25 @@ static int counter_reserve(struct tp_counter *k, size_t n)
     return 0;
 }
 
+/* Room for n ids in the counter's touched list. */
+static int touched_reserve(struct tp_counter *k, size_t n)
+{
+    if (n <= k->touched_cap)
+        return 0;
+    size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
+        return TP_ENOMEM;
+    k->touched_cap = cap;
+    return 0;
+}
+
 /* Append id to the counter's list of ids seen in the current document. */
 static inline int touch(struct tp_counter *k, uint32_t id)
 {
-    if (k->n_touched == k->touched_cap) {
-        size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
-        if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
-            return TP_ENOMEM;
-        k->touched_cap = cap;
-    }
+    if (k->n_touched == k->touched_cap && touched_reserve(k, k->n_touched + 1))
+        return TP_ENOMEM;
     k->touched[k->n_touched++] = id;
     return 0;
 }
@@ -104,17 +113,10 @@ static int reserve_docs(struct tp_counter *k, size_t n)
     return 0;
 }
 
-/* Append one document's list to k's own spill file. */
-static int spill_put(struct tp_counter *k, const uint32_t *ids, const uint64_t *counts, size_t n,
-                     struct tp_error *err)
+/* Append the list of n entries encoded in k->w_buf[8..at) (room reserved
+ * for the document's record) to k's own spill file. */
+static int spill_write(struct tp_counter *k, size_t at, size_t n, struct tp_error *err)
 {
-    if (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)) || reserve_docs(k, k->n_offs + 1))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
-    size_t at = 8;
-    for (size_t i = 0; i < n; i++) {
-        at += put_varint(k->w_buf + at, ids[i]);
-        at += put_varint(k->w_buf + at, counts[i]);
-    }
     uint32_t hdr[2] = {(uint32_t)(at - 8), (uint32_t)n};
     memcpy(k->w_buf, hdr, 8);
     k->offs[k->n_offs] = k->spill_bytes;
@@ -248,29 +250,29 @@ void tp_spill_reader_release(struct tp_spill_reader *sr)
     memset(sr, 0, sizeof(*sr));
 }
 
-/* Fold the current document into the totals and append it to the spill. */
-static int counter_end(struct tp_counter *k, uint64_t doc_tokens, struct tp_error *err)
+/* Fold the current document into the totals and append its list, encoded in
+ * the same pass, to the spill. */
+static int counter_end(struct tp_counter *k, struct tp_error *err)
 {
-    if (k->spill && k->n_touched > k->r_cap) {
-        uint64_t *rc = realloc(k->r_counts, k->n_touched * sizeof(*rc));
-        if (!rc)
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        k->r_counts = rc;
-        k->r_cap = k->n_touched;
-    }
-    for (size_t i = 0; i < k->n_touched; i++) {
-        uint32_t id = k->touched[i];
-        uint64_t n = k->doc[id];
-        if (k->spill)
-            k->r_counts[i] = n;
-        k->total[id] += n;
-        k->df[id]++;
-        k->occ_tokens[id] += doc_tokens;
-        k->doc[id] = 0;
-    }
     size_t n = k->n_touched;
+    if (k->spill &&
+        (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)) || reserve_docs(k, k->n_offs + 1)))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    unsigned char *w = k->spill ? k->w_buf : NULL;
+    size_t at = 8;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = k->touched[i];
+        uint64_t c = k->doc[id];
+        k->total[id] += c;
+        k->df[id]++;
+        k->doc[id] = 0;
+        if (w) {
+            at += put_varint(w + at, id);
+            at += put_varint(w + at, c);
+        }
+    }
     k->n_touched = 0;
-    return k->spill ? spill_put(k, k->touched, k->r_counts, n, err) : 0;
+    return k->spill ? spill_write(k, at, n, err) : 0;
 }
 
 int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)
@@ -314,11 +316,9 @@ static void counter_release(struct tp_counter *k)
 {
     free(k->total);
     free(k->df);
-    free(k->occ_tokens);
     free(k->doc);
     free(k->first);
     free(k->touched);
-    free(k->r_counts);
     free(k->w_buf);
     free(k->offs);
     free(k->lens);
@@ -685,6 +685,27 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->uni.doc[id], 1);
     }
+    if (!c->context && !c->n_unseen) {
+        /* Only counts (every term seen before): with room for the whole batch
+         * in the touched list, a document's first occurrence of a term is
+         * appended by moving the list's end, with no branch to mispredict on
+         * the many tokens that are a term's first in their document. */
+        struct tp_counter *k = &c->uni;
+        if (touched_reserve(k, k->n_touched + n))
+            return TP_ENOMEM;
+        uint64_t *doc = k->doc;
+        uint32_t *touched = k->touched;
+        size_t nt = k->n_touched;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t old = doc[ids[i]];
+            doc[ids[i]] = old + 1;
+            touched[nt] = ids[i];
+            nt += old == 0;
+        }
+        k->n_touched = nt;
+        c->n_tokens += n;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++)
         if (count_id(c, ids[i], seg[i]))
             return TP_ENOMEM;
@@ -698,9 +719,9 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
     d->n_tokens = c->n_tokens - c->doc_start;
     if (flush_pairs(c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    if ((rc = counter_end(&c->uni, d->n_tokens, err)))
+    if ((rc = counter_end(&c->uni, err)))
         return rc;
-    if (c->o.ngram > 1 && (rc = counter_end(&c->ng, d->n_tokens, err)))
+    if (c->o.ngram > 1 && (rc = counter_end(&c->ng, err)))
         return rc;
     d->match_off = c->match_n;
     for (size_t m = 0; m < c->n_match; m++) {
@@ -795,7 +816,6 @@ static int counter_merge_totals(struct tp_counter *dst, const struct tp_counter 
             return TP_ENOMEM;
         dst->total[d] += src->total[i];
         dst->df[d] += src->df[i];
-        dst->occ_tokens[d] += src->occ_tokens[i];
     }
     return 0;
 }

@@ -48,12 +48,11 @@ struct tp_spill_file {
 
 /* A counter over an id space (terms or n-grams). */
 struct tp_counter {
-    uint64_t *total;      /* occurrences in the corpus, by id */
-    uint64_t *df;         /* documents containing the id */
-    uint64_t *occ_tokens; /* sum of the token counts of those documents (for DP) */
-    uint64_t *doc;        /* occurrences in the current document */
-    uint64_t *first;      /* corpus token index of the first occurrence (Heaps' law) */
-    uint32_t *touched;    /* ids with doc[id] > 0, in first-seen order */
+    uint64_t *total;   /* occurrences in the corpus, by id */
+    uint64_t *df;      /* documents containing the id */
+    uint64_t *doc;     /* occurrences in the current document */
+    uint64_t *first;   /* corpus token index of the first occurrence (Heaps' law) */
+    uint32_t *touched; /* ids with doc[id] > 0, in first-seen order */
     size_t n_touched, touched_cap;
     size_t cap;  /* allocated length of the per-id arrays */
     FILE *spill; /* the counter's own lists (files[0].f), or NULL when not kept */
@@ -65,9 +64,7 @@ struct tp_counter {
     uint32_t *lens;
     uint16_t *file_of;
     size_t n_offs, offs_cap;
-    /* documents' lists as they are written and as tp_counter_next reads them */
-    uint64_t *r_counts;
-    size_t r_cap;
+    /* a document's list as it is written, and tp_counter_next's reader */
     unsigned char *w_buf;
     size_t w_cap;
     struct tp_spill_reader seq;

@@ -173,14 +173,17 @@ static void date_label(const struct tp_date *d, char *buf, size_t cap)
 
 /* Gries' DP for every id of counter k: 0.5 * sum over documents |v_i - s_i|,
  * where documents without the id contribute s_i; their sum is computed exactly
- * from token counts as (N - occ_tokens) / N. */
+ * from token counts as (N - the tokens of the documents with the id) / N. */
 static int dp_values(struct tp_corpus *c, struct tp_counter *k, size_t n_ids, double **out,
                      struct tp_error *err)
 {
     int rc;
     double *dp = calloc(n_ids ? n_ids : 1, sizeof(double));
-    if (!dp)
-        return oom(err);
+    uint64_t *occ = calloc(n_ids ? n_ids : 1, sizeof(uint64_t));
+    if (!dp || !occ) {
+        rc = oom(err);
+        goto fail;
+    }
     double N = (double)c->n_tokens;
     if ((rc = tp_counter_rewind(k, err)))
         goto fail;
@@ -190,17 +193,22 @@ static int dp_values(struct tp_corpus *c, struct tp_counter *k, size_t n_ids, do
         size_t n = 0;
         if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)))
             goto fail;
-        double s = (double)c->docs[d].n_tokens / N;
-        for (size_t j = 0; j < n; j++)
+        uint64_t dn = c->docs[d].n_tokens;
+        double s = (double)dn / N;
+        for (size_t j = 0; j < n; j++) {
             dp[ids[j]] += fabs((double)cnt[j] / (double)k->total[ids[j]] - s);
+            occ[ids[j]] += dn;
+        }
     }
     for (size_t i = 0; i < n_ids; i++)
         if (k->total[i])
-            dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - k->occ_tokens[i]) / N);
+            dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - occ[i]) / N);
+    free(occ);
     *out = dp;
     return 0;
 fail:
     free(dp);
+    free(occ);
     return rc;
 }
 
