@@ -651,6 +651,49 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     return count_id(c, (uint32_t)id, seg);
 }
 
+/* count_id for n (at most TP_CORPUS_BATCH) tokens when only adjacent pairs
+ * are counted (colloc's default) and every term has been seen: the state a
+ * token changes is kept in locals, and neither a segment's start nor a term's
+ * first occurrence in its document takes a branch. Each token's pair with the
+ * token before is queued, and kept when both are in one segment and both are
+ * reportable. */
+static int count_adjacent(struct tp_corpus *c, const uint32_t *ids, const uint32_t *seg, size_t n)
+{
+    struct tp_counter *k = &c->uni;
+    if (touched_reserve(k, k->n_touched + n) ||
+        (c->n_pend + n > sizeof(c->pend) / sizeof(c->pend[0]) && flush_pairs(c)))
+        return TP_ENOMEM;
+    uint64_t *doc = k->doc, *pend = c->pend;
+    uint32_t *touched = k->touched;
+    const uint8_t *lone = c->lone;
+    size_t nt = k->n_touched, np = c->n_pend;
+    uint32_t cur = c->cur_seg, prev = c->ring[0];
+    unsigned have = c->ring_len > 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        uint64_t old = doc[id];
+        doc[id] = old + 1;
+        touched[nt] = id;
+        nt += old == 0;
+        pend[np] = tp_pair_key(prev, id);
+        np += (seg[i] == cur) & have & !(lone[prev] | lone[id]);
+        prev = id;
+        cur = seg[i];
+        have = 1;
+    }
+    k->n_touched = nt;
+    c->n_pend = np;
+    c->n_tokens += n;
+    if (n) {
+        /* the ring of one: the last token, in its segment */
+        c->ring[0] = prev;
+        c->ring_pos = 0;
+        c->ring_len = 1;
+        c->cur_seg = cur;
+    }
+    return 0;
+}
+
 int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
                        const uint32_t *seg, size_t n)
 {
@@ -706,6 +749,8 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         c->n_tokens += n;
         return 0;
     }
+    if (c->pairs_only && c->o.window == 1 && c->ring_cap == 1 && !c->n_unseen && !c->head_open)
+        return count_adjacent(c, ids, seg, n);
     for (size_t i = 0; i < n; i++)
         if (count_id(c, ids[i], seg[i]))
             return TP_ENOMEM;

@@ -202,9 +202,9 @@ static void expect_same(struct tp_corpus *x, struct tp_corpus *y)
     }
     cr_expect_eq(x->pairs.n, y->pairs.n);
     uint64_t sx = 0, sy = 0;
-    for (size_t p = 0; p <= x->pairs.mask; p++)
+    for (size_t p = 0; x->pairs.slots && p <= x->pairs.mask; p++)
         sx += x->pairs.slots[p].count;
-    for (size_t p = 0; p <= y->pairs.mask; p++)
+    for (size_t p = 0; y->pairs.slots && p <= y->pairs.mask; p++)
         sy += y->pairs.slots[p].count;
     cr_expect_eq(sx, sy);
     cr_assert_eq(tp_counter_rewind(&x->uni, &err), 0);
@@ -330,4 +330,111 @@ Test(counts, merged_spills_read_in_order)
     tp_corpus_release(&a);
     tp_corpus_release(&b);
     tp_corpus_release(&c);
+}
+
+/* Batches (tp_corpus_tokens16, the path the tokenizer feeds) count exactly
+ * what token-by-token calls count: random documents of random words, some of
+ * them stopwords, in random segments, with pairs in windows of 1 and 3, with
+ * n-grams and with counts alone. The token-by-token path is the reference. */
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 33;
+}
+
+static void random_docs(struct tp_corpus *c, uint64_t seed, int batched)
+{
+    static const char *words[] = {"la",    "casa", "di",    "neve",  "bianca", "il",  "mare",
+                                  "e",     "una",  "luce",  "nuova", "sole",   "che", "alba",
+                                  "vento", "del",  "fiume", "a",     "notte",  "voce"};
+    struct tp_error err;
+    struct tp_date date = {0, 0, 0, TP_PREC_NONE};
+    uint64_t s = seed, cuts = seed * 7919; /* words, and where batches end */
+    for (int d = 0; d < 30; d++) {
+        char id[16];
+        snprintf(id, sizeof(id), "d%d", d);
+        cr_assert_eq(tp_corpus_begin(c, id, &date, 0), 0);
+        size_t n = lcg(&s) % 300;
+        uint32_t seg = 0;
+        char tok[TP_CORPUS_BATCH * 16];
+        uint8_t len[TP_CORPUS_BATCH];
+        uint32_t segs[TP_CORPUS_BATCH];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (lcg(&s) % 5 == 0)
+                seg++;
+            const char *w = words[lcg(&s) % (sizeof(words) / sizeof(words[0]))];
+            if (!batched) {
+                cr_assert_eq(tp_corpus_token(c, w, strlen(w), seg), 0);
+                continue;
+            }
+            memset(tok + 16 * k, 0, 16);
+            memcpy(tok + 16 * k, w, strlen(w));
+            len[k] = (uint8_t)strlen(w);
+            segs[k] = seg;
+            /* batches of every size from 1 to the most */
+            if (++k == TP_CORPUS_BATCH || lcg(&cuts) % 9 == 0) {
+                cr_assert_eq(tp_corpus_tokens16(c, tok, len, segs, k), 0);
+                k = 0;
+            }
+        }
+        if (k)
+            cr_assert_eq(tp_corpus_tokens16(c, tok, len, segs, k), 0);
+        cr_assert_eq(tp_corpus_end(c, &err), 0, "%s", err.msg);
+    }
+}
+
+static uint64_t pair_by_words(const struct tp_corpus *c, const char *a, const char *b)
+{
+    int64_t x = tp_table_find(&c->terms, a, strlen(a)), y = tp_table_find(&c->terms, b, strlen(b));
+    if (x < 0 || y < 0)
+        return 0;
+    uint64_t key = tp_pair_key((uint32_t)x, (uint32_t)y);
+    for (size_t p = 0; p <= c->pairs.mask; p++)
+        if (c->pairs.slots[p].key == key)
+            return c->pairs.slots[p].count;
+    return 0;
+}
+
+Test(counts, batches_count_what_single_tokens_count)
+{
+    struct tp_table stop;
+    cr_assert_eq(tp_table_init(&stop), 0);
+    const char *sw[] = {"la", "di", "il", "e", "una", "che", "del", "a"};
+    for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++)
+        cr_assert(tp_table_intern(&stop, sw[i], strlen(sw[i]), NULL) >= 0);
+    /* adjacent pairs, a window, n-grams, counts alone */
+    const unsigned windows[] = {1, 3, 0, 0};
+    const unsigned ngrams[] = {1, 1, 3, 1};
+    for (int m = 0; m < 4; m++) {
+        for (uint64_t seed = 1; seed <= 4; seed++) {
+            struct tp_corpus one, bat;
+            struct tp_error err;
+            struct tp_count_opts o = {
+                .spill = 1, .ngram = ngrams[m], .window = windows[m], .stop = &stop};
+            cr_assert_eq(tp_corpus_init(&one, &o, &err), 0);
+            cr_assert_eq(tp_corpus_init(&bat, &o, &err), 0);
+            random_docs(&one, seed, 0);
+            random_docs(&bat, seed, 1);
+            expect_same(&one, &bat);
+            if (windows[m]) {
+                uint64_t total = 0;
+                for (size_t p = 0; p <= one.pairs.mask; p++) {
+                    const struct tp_pair_slot *sl = &one.pairs.slots[p];
+                    if (!sl->key)
+                        continue;
+                    const char *a = one.terms.terms[tp_pair_w1(sl->key)].bytes;
+                    const char *b = one.terms.terms[tp_pair_w2(sl->key)].bytes;
+                    cr_expect_eq(pair_by_words(&bat, a, b), sl->count, "%s %s, mode %d", a, b, m);
+                    total += sl->count;
+                }
+                cr_expect_gt(total, 0);
+            }
+            if (ngrams[m] > 1)
+                cr_expect_eq(one.ngrams.n_items, bat.ngrams.n_items);
+            tp_corpus_release(&one);
+            tp_corpus_release(&bat);
+        }
+    }
+    tp_table_release(&stop);
 }
