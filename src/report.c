@@ -517,35 +517,158 @@ static double measure_value(const struct tp_assoc *a, enum tp_measure m, uint64_
     return a->log_likelihood;
 }
 
+/* A candidate collocation: the key it is ranked by, and its pair slot. */
+struct cand {
+    double key;
+    uint32_t slot;
+};
+
+/* Candidates of the pair slots [s0, s1), scored on a thread of their own. */
+struct colloc_part {
+    const struct tp_opts *o;
+    const struct tp_corpus *c;
+    size_t s0, s1;
+    struct cand *cands; /* room for every pair */
+    size_t n;
+};
+
+static void *colloc_part_main(void *arg)
+{
+    struct colloc_part *p = arg;
+    const struct tp_corpus *c = p->c;
+    const struct tp_opts *o = p->o;
+    unsigned K = c->o.window;
+    for (size_t s = p->s0; s < p->s1; s++) {
+        const struct tp_pair_slot *sl = &c->pairs.slots[s];
+        uint64_t n12 = sl->count;
+        uint32_t key[2] = {tp_pair_w1(sl->key), tp_pair_w2(sl->key)};
+        if (!sl->key || n12 == 0 || n12 < (uint64_t)o->min_count || !tuple_reportable(c, key, 2))
+            continue;
+        uint64_t n1 = c->uni.total[key[0]], n2 = c->uni.total[key[1]];
+        double v;
+        if (o->measure == TP_M_LOG_LIKELIHOOD) {
+            v = tp_assoc_g2(n12, n1, n2, c->n_tokens, K);
+        } else if (o->measure == TP_M_COUNT) {
+            v = (double)n12;
+        } else {
+            struct tp_assoc a;
+            tp_assoc_compute(n12, n1, n2, c->n_tokens, K, 0, &a);
+            v = measure_value(&a, o->measure, n12);
+        }
+        p->cands[p->n++] = (struct cand){v, (uint32_t)s};
+    }
+    return NULL;
+}
+
+/* The k-th largest (k >= 1) of v[0..n), reordering v: quickselect. */
+static double kth_largest(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1, want = k - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > pivot)
+                i++;
+            while (v[j] < pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            return v[want];
+    }
+    return v[want];
+}
+
+/* Slots scored per thread at least: fewer are not worth a thread. */
+enum { COLLOC_PART_MIN = 1 << 15 };
+
 int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
     struct tp_corpus *c = &run->corpus;
     struct tp_arena names = TP_ARENA_INIT;
-    size_t n_slots = c->pairs.slots ? c->pairs.mask + 1 : 0;
-    struct row *rows = malloc((c->pairs.n ? c->pairs.n : 1) * sizeof(*rows));
-    int rc = 0;
-    size_t n_rows = 0;
+    size_t n_slots = c->pairs.slots ? c->pairs.mask + 1 : 0, n_pairs = c->pairs.n ? c->pairs.n : 1;
     unsigned K = c->o.window;
-    if (!rows)
-        return oom(err);
-    for (size_t p = 0; p < n_slots; p++) {
-        const struct tp_pair_slot *sl = &c->pairs.slots[p];
-        uint64_t n12 = sl->count;
-        uint32_t key[2] = {tp_pair_w1(sl->key), tp_pair_w2(sl->key)};
-        if (!sl->key || n12 < (uint64_t)o->min_count || !tuple_reportable(c, key, 2))
-            continue;
-        uint64_t n1 = c->uni.total[key[0]], n2 = c->uni.total[key[1]];
-        struct row r = {0, NULL, 0, (uint32_t)p};
-        if (o->measure == TP_M_LOG_LIKELIHOOD) {
-            r.key = tp_assoc_g2(n12, n1, n2, c->n_tokens, K);
-        } else if (o->measure == TP_M_COUNT) {
-            r.key = (double)n12;
-        } else {
-            struct tp_assoc a;
-            tp_assoc_compute(n12, n1, n2, c->n_tokens, K, 0, &a);
-            r.key = measure_value(&a, o->measure, n12);
+    unsigned n_threads = tp_run_threads(run);
+    if (n_threads > n_slots / COLLOC_PART_MIN)
+        n_threads = n_slots / COLLOC_PART_MIN ? (unsigned)(n_slots / COLLOC_PART_MIN) : 1;
+    struct colloc_part *parts = calloc(n_threads, sizeof(*parts));
+    pthread_t *tid = calloc(n_threads, sizeof(*tid));
+    struct cand *cands = malloc(n_pairs * sizeof(*cands));
+    double *keys = NULL;
+    struct row *rows = NULL;
+    int rc = 0;
+    size_t n_rows = 0, n_cands = 0;
+    if (!parts || !tid || !cands) {
+        rc = oom(err);
+        goto out;
+    }
+    /* Every candidate's key, the slots cut among the threads; each part's
+     * candidates go to its own stretch of cands, then are packed in order. */
+    size_t room = 0;
+    for (unsigned t = 0; t < n_threads; t++) {
+        parts[t] =
+            (struct colloc_part){o,
+                                 c,
+                                 n_slots / n_threads * t,
+                                 t + 1 == n_threads ? n_slots : n_slots / n_threads * (t + 1),
+                                 NULL,
+                                 0};
+        size_t pairs_in = 0;
+        for (size_t s = parts[t].s0; s < parts[t].s1; s++)
+            pairs_in += c->pairs.slots[s].key != 0;
+        parts[t].cands = cands + room;
+        room += pairs_in;
+    }
+    unsigned started = 1;
+    for (; started < n_threads; started++)
+        if (pthread_create(&tid[started], NULL, colloc_part_main, &parts[started]) != 0)
+            break;
+    colloc_part_main(&parts[0]);
+    for (unsigned t = started; t < n_threads; t++)
+        colloc_part_main(&parts[t]);
+    for (unsigned t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (unsigned t = 0; t < n_threads; t++) {
+        memmove(cands + n_cands, parts[t].cands, parts[t].n * sizeof(*cands));
+        n_cands += parts[t].n;
+    }
+    /* Only the rows that can make the top need their names (for ties): those
+     * whose key is at least the top-th largest. */
+    size_t top = limit(o->top >= 0 ? o->top : 1000, n_cands);
+    double threshold = -INFINITY;
+    if (top > 0 && top < n_cands) {
+        if (!(keys = malloc(n_cands * sizeof(*keys)))) {
+            rc = oom(err);
+            goto out;
         }
+        for (size_t i = 0; i < n_cands; i++)
+            keys[i] = cands[i].key;
+        threshold = kth_largest(keys, n_cands, top);
+    }
+    if (!(rows = malloc((n_cands ? n_cands : 1) * sizeof(*rows)))) {
+        rc = oom(err);
+        goto out;
+    }
+    for (size_t i = 0; i < n_cands && top > 0; i++) {
+        if (!(cands[i].key >= threshold))
+            continue;
+        const struct tp_pair_slot *sl = &c->pairs.slots[cands[i].slot];
+        uint32_t key[2] = {tp_pair_w1(sl->key), tp_pair_w2(sl->key)};
+        struct row r = {cands[i].key, NULL, 0, cands[i].slot};
         r.name = join_words(c, key, 2, &names, &r.name_len);
         if (!r.name) {
             rc = oom(err);
@@ -553,7 +676,7 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
         }
         rows[n_rows++] = r;
     }
-    size_t n_out = top_rows(rows, n_rows, limit(o->top >= 0 ? o->top : 1000, n_rows));
+    size_t n_out = top_rows(rows, n_rows, top);
     tp_out_header(out, o->fisher ? "rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,"
                                    "log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3,"
                                    "fisher_p"
@@ -591,6 +714,10 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
     }
 out:
     free(rows);
+    free(keys);
+    free(cands);
+    free(parts);
+    free(tid);
     tp_arena_release(&names);
     return rc;
 }
