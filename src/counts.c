@@ -326,12 +326,16 @@ static void counter_release(struct tp_counter *k)
     for (size_t i = 0; i < k->n_files; i++) {
         if (k->files[i].f)
             fclose(k->files[i].f);
+        free(k->files[i].buf);
         free(k->files[i].map);
     }
     free(k->files);
     tp_spill_reader_release(&k->seq);
     memset(k, 0, sizeof(*k));
 }
+
+/* stdio's buffer for a spill file: writes of this size. */
+enum { SPILL_BUFFER = 256 * 1024 };
 
 static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
 {
@@ -344,8 +348,12 @@ static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
         k->spill = tmpfile();
         if (!k->spill)
             return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(errno));
-        setvbuf(k->spill, NULL, _IOFBF, 256 * 1024);
         k->files[0].f = k->spill;
+        /* glibc ignores the size asked for when setvbuf allocates the
+         * buffer itself (it takes the block size, 4 KiB): give it one */
+        if (!(k->files[0].buf = malloc(SPILL_BUFFER)))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        setvbuf(k->spill, k->files[0].buf, _IOFBF, SPILL_BUFFER);
         k->n_files = 1;
     }
     return 0;
@@ -539,7 +547,11 @@ static inline uint32_t ring_back(const struct tp_corpus *c, unsigned back)
 /* Add the pending pair keys to the pair table. */
 static __attribute__((noinline)) int flush_pairs(struct tp_corpus *c)
 {
-    int rc = tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend);
+    int rc = 0;
+    if (c->negate)
+        tp_pairs_sub_keys(&c->pairs, c->pend, c->n_pend);
+    else
+        rc = tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend);
     c->n_pend = 0;
     return rc;
 }
@@ -757,6 +769,59 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
     return 0;
 }
 
+int tp_corpus_undo_begin(struct tp_corpus *c)
+{
+    if (flush_pairs(c))
+        return TP_ENOMEM;
+    c->negate = 1;
+    /* tokens and adjacency as tp_corpus_begin (and tp_corpus_continue) left them */
+    c->n_tokens = c->doc_start;
+    c->ring_len = 0;
+    c->cur_seg = 0;
+    c->head_n = 0;
+    c->head_open = c->continues;
+    return 0;
+}
+
+/* Forget the open document's counts of k (doc[] over its touched list). */
+static void counter_forget(struct tp_counter *k)
+{
+    for (size_t i = 0; i < k->n_touched; i++)
+        k->doc[k->touched[i]] = 0;
+    k->n_touched = 0;
+}
+
+int tp_corpus_undo_end(struct tp_corpus *c)
+{
+    if (flush_pairs(c))
+        return TP_ENOMEM;
+    c->negate = 0;
+    /* terms first seen in the document are unseen again */
+    for (size_t i = 0; i < c->uni.n_touched; i++) {
+        uint32_t id = c->uni.touched[i];
+        struct tp_term *t = &c->terms.terms[id];
+        if ((t->flags & TP_TERM_SEEN) && c->uni.first[id] >= c->doc_start) {
+            t->flags &= ~TP_TERM_SEEN;
+            c->n_types--;
+            c->n_unseen++;
+        }
+    }
+    counter_forget(&c->uni);
+    if (c->o.ngram > 1)
+        counter_forget(&c->ng);
+    for (size_t m = 0; m < c->n_match; m++)
+        c->match_doc[m] = 0;
+    c->n_tokens = c->doc_start;
+    c->ring_len = 0;
+    c->cur_seg = 0;
+    c->continues = 0;
+    c->brk_after = 0;
+    c->head_n = 0;
+    c->head_open = 0;
+    c->in_doc = 0;
+    return 0;
+}
+
 int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
 {
     int rc;
@@ -836,9 +901,10 @@ static int spill_adopt(struct tp_counter *dst, struct tp_counter *src, size_t n_
             return tp_error_set(err, TP_ENOMEM, "out of memory");
         for (size_t x = 0; x < n; x++)
             m[x] = map[sf->map ? sf->map[x] : x];
-        dst->files[base + i] = (struct tp_spill_file){sf->f, m, n};
+        dst->files[base + i] = (struct tp_spill_file){sf->f, sf->buf, m, n};
         free(sf->map);
         sf->f = NULL;
+        sf->buf = NULL;
         sf->map = NULL;
     }
     dst->n_files = base + src->n_files;

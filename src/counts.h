@@ -42,6 +42,7 @@ struct tp_spill_reader {
  * corpus merged into it, whose ids are that corpus's (map translates them). */
 struct tp_spill_file {
     FILE *f;
+    char *buf;     /* f's stdio buffer (freed after f is closed) */
     uint32_t *map; /* the file's ids -> the counter's ids; NULL: the counter's own */
     size_t map_n;  /* ids map translates */
 };
@@ -106,6 +107,7 @@ struct tp_corpus {
     size_t lone_cap;
     uint64_t pend[512]; /* pair keys not yet added (added in batches) */
     size_t n_pend;
+    int negate; /* tp_corpus_undo_begin: the queued pairs are taken out, not added */
     /* listed timeline terms */
     size_t n_match;
     uint32_t **match_ids; /* n_match tuples of term ids */
@@ -176,6 +178,16 @@ int tp_corpus_continue(struct tp_corpus *c);
  * the destination, where a continuing corpus goes on with it and
  * tp_corpus_end closes it. Returns 0 or TP_ENOMEM. */
 int tp_corpus_suspend(struct tp_corpus *c, int brk);
+
+/* Taking the open document back (the reader found it is not what it took it
+ * for): tp_corpus_undo_begin goes back to the state the document began in,
+ * then the same tokens are counted again, which takes their pairs back out of
+ * the pair table, then tp_corpus_undo_end forgets the document as if
+ * tp_corpus_begin had not been called: its counts, its first occurrences
+ * (terms first seen in it are unseen again) and its tokens. Both return 0 or
+ * TP_ENOMEM. */
+int tp_corpus_undo_begin(struct tp_corpus *c);
+int tp_corpus_undo_end(struct tp_corpus *c);
 
 /* Close the current document: fold its counts into the totals and spill them.
  * Returns 0, or TP_EIO when the spill cannot be written (err filled). */

@@ -113,6 +113,11 @@ size_t tp_encoding_valid_prefix(const void *buf, size_t n)
     return i;
 }
 
+int tp_encoding_cut_short(const void *p, size_t n)
+{
+    return n > 0 && n < 4 && utf8_seq(p, n) == 0;
+}
+
 int tp_encoding_is_utf8(const void *p, size_t n)
 {
     return tp_encoding_valid_prefix(p, n) == n;

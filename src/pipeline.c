@@ -146,7 +146,7 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         }
         tp_table_release(&one);
     }
-    struct tp_sink sink = {&s, sample_begin, sample_text, sample_end};
+    struct tp_sink sink = {&s, sample_begin, sample_text, sample_end, NULL};
     for (size_t r = 0; r < n && s.bytes < TP_LANG_SAMPLE; r++) {
         tp_reader_sample(readers[r], TP_LANG_SAMPLE + (64u << 10));
         rc = tp_reader_run(readers[r], &sink, NULL, NULL, err);
@@ -321,7 +321,9 @@ struct count_ctx {
     struct tp_tokenizer *tk;
     int side;
     int oom;
-    int part; /* the document being read is a part (tp_doc.part) */
+    int part;              /* the document being read is a part (tp_doc.part) */
+    uint64_t overlong_at;  /* tp_tokenizer_overlong when it began */
+    uint64_t overlong_off; /* overlong runs of documents taken back */
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -353,6 +355,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
     if (tp_tokenizer_flush(c->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     c->part = doc->part;
+    c->overlong_at = tp_tokenizer_overlong(c->tk);
     if (doc->part == 2)
         tp_tokenizer_continue(c->tk);
     else
@@ -385,6 +388,31 @@ static int count_end(void *ctx, struct tp_error *err)
     return tp_corpus_end(c->corpus, err);
 }
 
+/* The reader takes the open document back (tp_sink.undo): first everything
+ * the tokenizer emitted is counted, so that the text given again takes back
+ * exactly that, from the state the document began in; at the end the corpus
+ * forgets the document. */
+static int count_undo(void *ctx, int done, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    if (tp_tokenizer_flush(c->tk))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (done) {
+        if (tp_corpus_undo_end(c->corpus))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        c->overlong_off += tp_tokenizer_overlong(c->tk) - c->overlong_at;
+        tp_tokenizer_reset(c->tk);
+        return 0;
+    }
+    if (tp_corpus_undo_begin(c->corpus))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (c->part == 2)
+        tp_tokenizer_continue(c->tk);
+    else
+        tp_tokenizer_reset(c->tk);
+    return 0;
+}
+
 static void count_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
 {
     struct tp_run *run = ctx;
@@ -412,13 +440,13 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0, 0};
+    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0};
     if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     tp_tokenizer_set_batch(c.tk, count_batch);
-    struct tp_sink sink = {&c, count_begin, count_text, count_end};
+    struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
-    *overlong += tp_tokenizer_overlong(c.tk);
+    *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
     tp_tokenizer_free(c.tk);
     return rc;
 }

@@ -10,23 +10,23 @@
  * UTF-8 into the sink.
  *
  * Memory: a plain text document is streamed in CHUNK-sized pieces. Under
- * --encoding auto its encoding must be known before the first byte goes out.
- * A plain file that is valid UTF-8 is mapped, checked and passed on straight
- * from the mapping, each chunk's pages let go once done (read_text_mapped).
- * Otherwise a file up to SMALL_DOC is read into memory and checked there, and a
+ * --encoding auto its encoding depends on all of its bytes. A plain file is
+ * read with read(2) a chunk at a time, each chunk checked as UTF-8 just
+ * before it goes on, while it is in the cache (read_text_plain); should a
+ * later chunk not be UTF-8, the sink takes the document back (tp_sink.undo)
+ * and it is read again as CP1252. A document that is not UTF-8 from its first
+ * chunk, or not a plain file, is decoded from memory up to SMALL_DOC, and a
  * longer one is checked in a first streaming pass and then read again. A CSV
  * cell, a JSONL line or a --doc-per-line line is held whole (libcsv and
  * jansson need that anyway). Standard input and pipes are copied to a
  * tmpfile() on first use so that a reader can run more than once.
  */
-#define _DEFAULT_SOURCE /* madvise: posix_madvise's DONTNEED does nothing on Linux */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,6 +111,7 @@ struct run {
     int plain; /* an uncompressed file read with read(2), not zlib */
     int fd;
     uint64_t plain_start, plain_off; /* where reading began; bytes read since */
+    size_t text_skip;                /* start_text_doc: header bytes before the text */
     uint64_t done_base;
     uint64_t total;
 };
@@ -702,6 +703,7 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     size_t skip = find_header(head, r->hdr.len, eof, run->path, 1, &fd);
     int rc;
 
+    run->text_skip = skip;
     doc.id = run->path;
     doc.path = run->path;
     doc.line = 1;
@@ -736,134 +738,172 @@ static size_t cp_boundary(const unsigned char *p, size_t n, size_t i)
     return i;
 }
 
-/* Where the chunk of p[0..n) that starts at `at` ends: about CHUNK bytes on,
- * at a code point boundary. */
-static size_t chunk_end(const unsigned char *p, size_t n, size_t at)
-{
-    size_t e = cp_boundary(p, n, at + CHUNK < n ? at + CHUNK : n);
-    return e > at ? e : n;
-}
-
-/* Drop the pages wholly inside map[from..to) from the process (they stay in
- * the page cache): a mapped file read once counts in no one's memory. */
-static void let_go(void *map, size_t from, size_t to)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0)
-        return;
-    size_t a = (from + (size_t)page - 1) / (size_t)page * (size_t)page;
-    size_t b = to / (size_t)page * (size_t)page;
-    if (b > a)
-        madvise((char *)map + a, b - a, MADV_DONTNEED);
-}
-
-/* Bytes of a mapping let go at once. Each madvise of a process with several
- * threads flushes the other cores' TLBs (an interrupt each, dear in a VM), so
- * pages go a few MiB at a time, not a chunk at a time: the process holds at
- * most this much of a mapped file. */
-#define LET_GO_BYTES (8u << 20)
-
-/* let_go of map[*kept..to) once it reaches LET_GO_BYTES;
- * *kept moves on to what is still held. */
-static void let_go_some(void *map, size_t *kept, size_t to)
-{
-    if (to - *kept < LET_GO_BYTES)
-        return;
-    let_go(map, *kept, to);
-    *kept = to;
-}
-
 /* Past TP_STOP, which the sink's stop passes on. */
-enum { NOT_MAPPED = TP_STOP + 1, NOT_UTF8 };
+enum { NOT_PLAIN = TP_STOP + 1, NOT_UTF8 };
 
-/* A plain file (or its range) that is valid UTF-8 and to be read as such:
- * mapped, checked in place and passed to the sink straight from the mapping,
- * with no copy into a buffer. Returns NOT_MAPPED when it does not apply (not
- * a regular file, empty, cannot be mapped) and NOT_UTF8 when the check found
- * a byte that is not UTF-8 (the caller reads it), else 0 or < 0 as
- * read_text. */
-static int read_text_mapped(struct run *run)
+/* Back to where reading a plain file (or its range) began. */
+static int rewind_plain(struct run *run)
+{
+    if (lseek(run->fd, (off_t)run->plain_start, SEEK_SET) < 0)
+        return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
+    run->plain_off = 0;
+    if (run->limited)
+        run->remaining = run->r->range_len;
+    return 0;
+}
+
+/* Read the next chunk of a plain file into r->raw after the *carry bytes
+ * already there, and check it: *n gets the bytes that are complete valid
+ * UTF-8, *carry the bytes of a sequence the chunk cut short (moved to the
+ * front by the caller once it is done with the *n), *eof whether the input
+ * ended. At most `limit` bytes are taken when limit is not 0 (a sample).
+ * Returns 0, NOT_UTF8 or < 0. */
+static int next_checked(struct run *run, uint64_t done, uint64_t limit, size_t *n, size_t *carry,
+                        int *eof)
+{
+    struct tp_reader *r = run->r;
+    size_t got;
+    *n = 0;
+    int rc = read_full(run, r->raw + *carry, CHUNK - *carry, &got);
+    if (rc < 0)
+        return rc;
+    *eof = got < CHUNK - *carry;
+    size_t len = *carry + got;
+    *carry = 0;
+    if (limit && done + len >= limit) {
+        len = cp_boundary(r->raw, len, limit > done ? (size_t)(limit - done) : 0);
+        *eof = 1;
+    }
+    size_t v = tp_encoding_valid_prefix(r->raw, len);
+    if (v < len && !*eof && tp_encoding_cut_short(r->raw + v, len - v))
+        *carry = len - v;
+    else if (v < len)
+        return NOT_UTF8;
+    *n = v;
+    return 0;
+}
+
+/* The sink takes back the open document: undo(0), the text it was given
+ * again (bytes [from, to) of the input since reading began, read with
+ * pread), undo(1). */
+static int undo_document(struct run *run, uint64_t from, uint64_t to)
+{
+    struct tp_reader *r = run->r;
+    int rc = sink_rc(run->sink->undo(run->sink->ctx, 0, run->err));
+    while (rc == 0 && from < to) {
+        size_t want = to - from < CHUNK ? (size_t)(to - from) : CHUNK, got = 0;
+        while (got < want) {
+            ssize_t k =
+                pread(run->fd, r->raw + got, want - got, (off_t)(run->plain_start + from + got));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                return tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
+                                    k < 0 ? strerror(errno) : "file shrank while read");
+            got += (size_t)k;
+        }
+        /* the bytes were checked: only a sequence cut by the read is held back */
+        size_t e = from + want < to ? cp_boundary(r->raw, want, want) : want;
+        if (e == 0)
+            e = want;
+        rc = doc_text(run, (const char *)r->raw, e);
+        from += e;
+    }
+    return rc ? rc : sink_rc(run->sink->undo(run->sink->ctx, 1, run->err));
+}
+
+/* A plain file (or its range) to be read as UTF-8, a chunk at a time with
+ * read(2), each chunk checked just before it goes to the sink, while it is
+ * still in the cache: no second pass over the bytes, no mapping.
+ *
+ * A document longer than a chunk goes to the sink before all of it is
+ * checked. When a later chunk turns out not to be UTF-8, the sink takes the
+ * document back (tp_sink.undo, given the text again) and the caller reads it
+ * once more, as CP1252 under auto or with replacements under utf-8. A sink
+ * without undo, or a sample, gets documents checked whole first.
+ *
+ * Returns NOT_PLAIN when it does not apply (not a regular file), NOT_UTF8
+ * when a byte is not UTF-8 (the file is back at its start and the sink holds
+ * nothing of the document), else 0, TP_STOP or < 0 as read_text. */
+static int read_text_plain(struct run *run)
 {
     struct tp_reader *r = run->r;
     struct stat st;
     if (!run->plain || r->o->encoding == TP_ENC_LATIN1 || r->o->encoding == TP_ENC_CP1252 ||
         fstat(run->fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return NOT_MAPPED;
-    uint64_t start = r->ranged ? r->range_start : 0;
-    uint64_t len = r->ranged ? r->range_len : (uint64_t)st.st_size;
-    if (len == 0 || start + len > (uint64_t)st.st_size || len > SIZE_MAX / 2)
-        return NOT_MAPPED;
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t lead = page > 0 ? start % (uint64_t)page : 0;
-    void *map =
-        mmap(NULL, (size_t)(len + lead), PROT_READ, MAP_PRIVATE, run->fd, (off_t)(start - lead));
-    if (map == MAP_FAILED)
-        return NOT_MAPPED;
-    const unsigned char *p = (const unsigned char *)map + lead;
-    size_t n = (size_t)len, pos = 0;
-    int rc = 0;
-#ifdef POSIX_MADV_SEQUENTIAL
-    posix_madvise(map, (size_t)(len + lead), POSIX_MADV_SEQUENTIAL);
-#endif
-    /* checked a chunk at a time, pages let go a few MiB at a time, so the
-     * mapping never makes the process hold the file in memory (what is still
-     * held at the end of the check is read from where it is) */
-    if (r->check_limit && r->check_limit < n)
-        n = cp_boundary(p, n, (size_t)r->check_limit); /* a sample: no more is read */
-    size_t kept = lead;
-    for (size_t at = 0, e; at < n; at = e) {
-        e = chunk_end(p, n, at);
-        int ok = tp_encoding_is_utf8(p + at, e - at);
-        let_go_some(map, &kept, lead + e);
-        if (!ok) {
-            rc = NOT_UTF8; /* CP1252 under auto, or replacements under utf-8 */
-            goto out;
+        return NOT_PLAIN;
+    uint64_t limit = r->check_limit;
+    size_t n, carry = 0;
+    int eof = 0, rc;
+    if (!run->sink->undo || limit) {
+        /* checked whole first (a pass that counts in no statistics) */
+        uint64_t done = 0;
+        int counting = run->counting;
+        run->counting = 0;
+        rc = 0;
+        while (!eof && rc == 0) {
+            rc = next_checked(run, done, limit, &n, &carry, &eof);
+            memmove(r->raw, r->raw + n, carry);
+            done += n;
         }
+        run->counting = counting;
+        if (rc < 0)
+            return rc;
+        int back = rewind_plain(run);
+        if (back || rc)
+            return back ? back : rc;
+        carry = 0;
+        eof = 0;
     }
-    run->plain_off = 0;
-    if (r->part == 2) {
-        rc = begin_later_part(run, TP_ENC_UTF8);
-    } else {
-        if (has_bom(p, n))
-            pos = 3;
-        /* the header is looked for in the first bytes, as when streaming */
-        size_t h = cp_boundary(p, n, pos + HEADER_BYTES < n ? pos + HEADER_BYTES : n);
-        r->hdr.len = 0;
-        if (buf_add(&r->hdr, p + pos, h - pos) < 0) {
-            rc = nomem(run->err);
-            goto out;
+    struct tp_reader_stats before = r->stats;
+    uint64_t done = 0, text_from = 0;
+    int started = 0;
+    rc = 0;
+    while (rc == 0 && !eof) {
+        if ((rc = next_checked(run, done, limit, &n, &carry, &eof)) == NOT_UTF8) {
+            if (started && !run->sink->undo)
+                return tp_error_set(run->err, TP_EIO, "%s: changed while read", run->path);
+            if (started && (rc = undo_document(run, text_from, done)) != 0)
+                return rc;
+            r->stats = before;
+            return (rc = rewind_plain(run)) == 0 ? NOT_UTF8 : rc;
         }
-        run->plain_off = h;
-        r->stats.bytes += h;
-        report_progress(run);
-        pos = h;
-        rc = start_text_doc(run, TP_ENC_UTF8, pos == n);
+        if (rc < 0)
+            return rc;
+        size_t pos = 0;
+        if (!started) {
+            started = 1;
+            if (r->part == 2) {
+                rc = begin_later_part(run, TP_ENC_UTF8);
+            } else {
+                if (has_bom(r->raw, n))
+                    pos = 3;
+                /* the header is looked for in the first bytes, as when streaming */
+                size_t h = cp_boundary(r->raw, n, pos + HEADER_BYTES < n ? pos + HEADER_BYTES : n);
+                r->hdr.len = 0;
+                if (buf_add(&r->hdr, r->raw + pos, h - pos) < 0)
+                    return nomem(run->err);
+                rc = start_text_doc(run, TP_ENC_UTF8, h == n && eof);
+                text_from = pos + run->text_skip;
+                pos = h;
+            }
+        }
+        if (rc == 0)
+            rc = doc_text(run, (const char *)r->raw + pos, n - pos);
+        memmove(r->raw, r->raw + n, carry);
+        done += n;
     }
-    kept = lead;
-    while (rc == 0 && pos < n) {
-        size_t e = chunk_end(p, n, pos);
-        run->plain_off = e;
-        r->stats.bytes += e - pos;
-        report_progress(run);
-        rc = doc_text(run, (const char *)p + pos, e - pos);
-        let_go_some(map, &kept, lead + e);
-        pos = e;
-    }
-    if (rc == 0)
-        rc = doc_end(run);
-out:
-    munmap(map, (size_t)(len + lead));
-    return rc;
+    return rc ? rc : doc_end(run);
 }
 
 static int read_text(struct run *run)
 {
     struct tp_reader *r = run->r;
     enum tp_encoding enc = r->o->encoding;
-    int mapped = read_text_mapped(run);
-    if (mapped <= 0 || mapped == TP_STOP)
-        return mapped;
-    if (mapped == NOT_UTF8 && enc == TP_ENC_AUTO)
+    int plain = read_text_plain(run);
+    if (plain <= 0 || plain == TP_STOP)
+        return plain;
+    if (plain == NOT_UTF8 && enc == TP_ENC_AUTO)
         enc = TP_ENC_CP1252; /* checked already: no second check pass */
     struct tp_decoder dec;
     size_t mem_len = 0, mem_pos = 0, n;

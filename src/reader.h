@@ -35,12 +35,21 @@ struct tp_doc {
 /* Where documents go. Each callback returns 0 to go on, TP_STOP to end the run
  * early (tp_reader_run then returns 0), or a negative TP_E* having filled err
  * (tp_reader_run then returns that). text() gets valid UTF-8 cut at code point
- * boundaries; line ends are passed through unchanged (CR LF included). */
+ * boundaries; line ends are passed through unchanged (CR LF included).
+ *
+ * undo (may be NULL) lets the reader pass a long plain-text document on
+ * before all of it is checked as UTF-8. When it is not UTF-8 after all, the
+ * reader calls undo(ctx, 0), passes the text it gave since begin() through
+ * text() once more, the same bytes in order, and calls undo(ctx, 1): the sink
+ * then holds nothing of the document, which the reader begins again, decoded
+ * as the encoding says. A sink without undo gets every document checked whole
+ * before its first byte. */
 struct tp_sink {
     void *ctx;
     int (*begin)(void *ctx, const struct tp_doc *doc, struct tp_error *err);
     int (*text)(void *ctx, const char *buf, size_t len, struct tp_error *err);
     int (*end)(void *ctx, struct tp_error *err);
+    int (*undo)(void *ctx, int done, struct tp_error *err);
 };
 
 struct tp_reader_stats {

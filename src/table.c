@@ -63,9 +63,26 @@ uint64_t tp_hash_bytes(const void *p, size_t len)
     return mix(load64(s + len - 16) ^ h, load64(s + len - 8) ^ 0x1D8E4E27C47D124Full);
 }
 
+/* n zeroed bytes, zeroed by writing them. calloc leaves fresh pages mapped
+ * to the kernel's shared zero page until written, and the first write to
+ * each (after the probes of an insertion have read it) is a copy-on-write
+ * fault that, in a process with several threads, interrupts every other core
+ * to flush its TLB: one interrupt a 4 KiB page of every table a counting
+ * thread grows, a fifth of a two-thread colloc run. */
+static void *zalloc(size_t n)
+{
+    /* through a volatile pointer, which the compiler cannot turn, with the
+     * malloc, into calloc */
+    static void *(*volatile fill)(void *, int, size_t) = memset;
+    void *p = malloc(n);
+    if (p)
+        fill(p, 0, n);
+    return p;
+}
+
 static struct tp_slot *slots_new(size_t cap)
 {
-    return calloc(cap, sizeof(struct tp_slot));
+    return zalloc(cap * sizeof(struct tp_slot));
 }
 
 /* Double the slot array and re-place every id (keys are not touched). */
@@ -93,7 +110,7 @@ static int slots_grow(struct tp_slot **slots, size_t *mask)
 static int term_slots_grow(struct tp_table *t)
 {
     size_t cap = (t->mask + 1) * 2;
-    struct tp_term_slot *ns = calloc(cap, sizeof(*ns));
+    struct tp_term_slot *ns = zalloc(cap * sizeof(*ns));
     if (!ns)
         return TP_ENOMEM;
     for (size_t i = 0; i <= t->mask; i++) {
@@ -115,7 +132,7 @@ static int term_slots_grow(struct tp_table *t)
 int tp_table_init(struct tp_table *t)
 {
     memset(t, 0, sizeof(*t));
-    t->slots = calloc(1024, sizeof(*t->slots));
+    t->slots = zalloc(1024 * sizeof(*t->slots));
     t->cap = 512;
     t->terms = malloc(t->cap * sizeof(*t->terms));
     t->tail = malloc(t->cap * sizeof(*t->tail));
@@ -276,7 +293,7 @@ static inline size_t pair_home(uint64_t key, size_t mask)
 
 int tp_pairs_init(struct tp_pairs *p)
 {
-    p->slots = calloc(4096, sizeof(*p->slots));
+    p->slots = zalloc(4096 * sizeof(*p->slots));
     p->mask = 4095;
     p->n = 0;
     return p->slots ? 0 : TP_ENOMEM;
@@ -285,7 +302,7 @@ int tp_pairs_init(struct tp_pairs *p)
 static int pairs_grow(struct tp_pairs *p)
 {
     size_t cap = (p->mask + 1) * 2;
-    struct tp_pair_slot *ns = calloc(cap, sizeof(*ns));
+    struct tp_pair_slot *ns = zalloc(cap * sizeof(*ns));
     if (!ns)
         return TP_ENOMEM;
     for (size_t i = 0; i <= p->mask; i++) {
@@ -338,6 +355,21 @@ int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
             return TP_ENOMEM;
     }
     return 0;
+}
+
+void tp_pairs_sub_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = pair_home(keys[k], p->mask);; i = (i + 1) & p->mask) {
+            struct tp_pair_slot *sl = &p->slots[i];
+            if (sl->key == keys[k]) {
+                sl->count -= sl->count > 0;
+                break;
+            }
+            if (!sl->key)
+                break;
+        }
+    }
 }
 
 void tp_pairs_release(struct tp_pairs *p)

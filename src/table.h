@@ -184,6 +184,10 @@ static inline uint64_t tp_pair_key(uint32_t w1, uint32_t w2)
  * slots fetched ahead so the cache misses of a large table overlap. */
 int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n);
 
+/* Take one off each of keys[0..n), pairs tp_pairs_add_keys added; a key that
+ * is not there is left alone. */
+void tp_pairs_sub_keys(struct tp_pairs *p, const uint64_t *keys, size_t n);
+
 static inline uint32_t tp_pair_w1(uint64_t key)
 {
     return (uint32_t)(key >> 32) - 1;

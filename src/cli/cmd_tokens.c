@@ -63,7 +63,7 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
         goto out;
     }
     tp_out_header(t.out, "doc_id,seg,token");
-    struct tp_sink sink = {&t, on_begin, on_text, on_end};
+    struct tp_sink sink = {&t, on_begin, on_text, on_end, NULL};
     if ((rc = tp_reader_run(r, &sink, cli_progress, cli, err)))
         goto out;
     if ((rc = tp_out_finish(t.out, err)) == 0)

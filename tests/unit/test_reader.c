@@ -112,7 +112,7 @@ static int read_all(const char *const *inputs, size_t n, const struct tp_opts *o
                     struct tp_error *err, struct tp_reader_stats *st)
 {
     struct tp_reader *r;
-    struct tp_sink sink = {c, c_begin, c_text, c_end};
+    struct tp_sink sink = {c, c_begin, c_text, c_end, NULL};
     int rc = tp_reader_new(&r, inputs, n, o, c_warn, c, err);
     if (rc < 0)
         return rc;
@@ -779,7 +779,7 @@ Test(reader, bad_header_warns_or_fails_under_strict)
     /* Read twice by one reader (a sampling pass, then the real one): counted
      * in both runs, warned once. */
     struct tp_reader *r;
-    struct tp_sink sink = {&c, c_begin, c_text, c_end};
+    struct tp_sink sink = {&c, c_begin, c_text, c_end, NULL};
     c.n_warn = 0;
     cr_assert_eq(tp_reader_new(&r, inputs, 1, &o, c_warn, &c, &err), 0);
     cr_assert_eq(tp_reader_run(r, &sink, NULL, NULL, &err), 0);
@@ -940,14 +940,14 @@ Test(reader, sink_stop_and_error)
     collect_release(&c);
 
     struct tp_reader *r;
-    struct tp_sink stop = {&c, c_begin, stop_text, c_end};
+    struct tp_sink stop = {&c, c_begin, stop_text, c_end, NULL};
     cr_assert_eq(tp_reader_new(&r, inputs, 1, &o, NULL, NULL, &err), 0);
     cr_assert_eq(tp_reader_run(r, &stop, NULL, NULL, &err), 0);
     cr_assert_eq(c.n, 1);
     cr_assert_not(c.docs[0].ended); /* no more callbacks after TP_STOP */
     collect_release(&c);
 
-    struct tp_sink fail = {&c, fail_begin, c_text, c_end};
+    struct tp_sink fail = {&c, fail_begin, c_text, c_end, NULL};
     cr_assert_eq(tp_reader_run(r, &fail, NULL, NULL, &err), TP_EDATA);
     cr_assert_str_eq(err.msg, "sink says no");
     tp_reader_free(r);
@@ -978,7 +978,7 @@ Test(reader, stdin_runs_twice_and_progress)
     struct tp_opts o = default_opts();
     struct collect c = {0};
     struct tp_error err = {0};
-    struct tp_sink sink = {&c, c_begin, c_text, c_end};
+    struct tp_sink sink = {&c, c_begin, c_text, c_end, NULL};
     struct tp_reader *r;
     char *p = puts_file(dir, "in.txt", "date 2025-01 dallo stdin");
     char *f = puts_file(dir, "f.txt", "file");
@@ -1060,7 +1060,7 @@ static int read_range(const char *path, uint64_t start, uint64_t len, unsigned l
                       const struct tp_opts *o, struct collect *c, struct tp_error *err)
 {
     struct tp_reader *r;
-    struct tp_sink sink = {c, c_begin, c_text, c_end};
+    struct tp_sink sink = {c, c_begin, c_text, c_end, NULL};
     int rc = tp_reader_new_range(&r, path, start, len, first_line, o, c_warn, c, err);
     if (rc < 0)
         return rc;
@@ -1126,5 +1126,130 @@ Test(reader, only_line_files_are_splittable)
     free(b);
     free(c);
     rm_rf(dir);
+    free(dir);
+}
+
+/* ---- taking a document back (tp_sink.undo) -------------------------------- */
+
+/* A sink with undo that records what it is given: the text of the current
+ * reading and, while taking back, the text given again. */
+struct undoing {
+    struct collect c;
+    int undoing, n_undo0, n_undo1;
+    char *again;
+    size_t again_len;
+};
+
+static int u_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+{
+    struct undoing *u = ctx;
+    if (!u->undoing)
+        return c_text(&u->c, buf, len, err);
+    u->again = realloc(u->again, u->again_len + len + 1);
+    memcpy(u->again + u->again_len, buf, len);
+    u->again_len += len;
+    return 0;
+}
+
+static int u_undo(void *ctx, int done, struct tp_error *err)
+{
+    struct undoing *u = ctx;
+    (void)err;
+    cr_assert_eq(u->undoing, done, "undo(%d) out of turn", done);
+    u->undoing = !done;
+    if (done) {
+        u->n_undo1++;
+        /* the text given again is the text given before, byte for byte */
+        struct cdoc *d = &u->c.docs[u->c.n - 1];
+        cr_assert_eq(u->again_len, d->len);
+        cr_assert(memcmp(u->again, d->text, d->len) == 0);
+        cr_assert_eq(d->ended, 0);
+        /* the sink forgets the document */
+        free(d->id);
+        free(d->path);
+        free(d->text);
+        u->c.n--;
+    } else {
+        u->n_undo0++;
+    }
+    return 0;
+}
+
+static int u_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
+{
+    struct undoing *u = ctx;
+    cr_assert_eq(u->undoing, 0);
+    return c_begin(&u->c, doc, err);
+}
+
+static int u_end(void *ctx, struct tp_error *err)
+{
+    struct undoing *u = ctx;
+    return c_end(&u->c, err);
+}
+
+/* A document of about 1 MB (four chunks) with a header, whose one CP1252
+ * byte comes near the end: a sink with undo gets its first chunks, takes
+ * them back (given the same text again), then gets the whole document as
+ * CP1252, header and date read once; a document of one chunk, or whose bad
+ * byte is in the first chunk, is never taken back; a sink without undo never
+ * is; the statistics count each document and byte once. */
+Test(reader, a_document_not_utf8_after_all_is_taken_back)
+{
+    char *dir = tmp_dir();
+    size_t n = 0, cap = 1100000;
+    char *text = malloc(cap + 64);
+    n += (size_t)snprintf(text, cap, "date 2025-04-07 testo ");
+    while (n < cap - 100)
+        n += (size_t)snprintf(text + n, cap - n, "caff\xc3\xa8 riga %zu\n", n);
+    memcpy(text + n, "perch\xe9\n", 7);
+    n += 7;
+    char *late = put(dir, "late.txt", text, n);
+    char *early = put(dir, "early.txt", "\xe9 e poi", 8);
+    struct tp_opts o = default_opts();
+    struct tp_error err;
+    struct tp_reader *r;
+    const char *in[] = {early, late};
+    struct undoing u;
+    memset(&u, 0, sizeof(u));
+    struct tp_sink sink = {&u, u_begin, u_text, u_end, u_undo};
+    cr_assert_eq(tp_reader_new(&r, in, 2, &o, c_warn, &u.c, &err), 0);
+    cr_assert_eq(tp_reader_run(r, &sink, NULL, NULL, &err), 0, "%s", err.msg);
+    const struct tp_reader_stats *st = tp_reader_stats(r);
+    cr_expect_eq(u.n_undo0, 1);
+    cr_expect_eq(u.n_undo1, 1);
+    cr_assert_eq(u.c.n, 2);
+    cr_expect_eq(u.c.docs[0].encoding, TP_ENC_CP1252);
+    cr_expect_str_eq(u.c.docs[0].text, "\xc3\xa9 e poi");
+    struct cdoc *d = &u.c.docs[1];
+    cr_expect_eq(d->encoding, TP_ENC_CP1252);
+    cr_expect_eq(d->ended, 1);
+    cr_expect_eq(d->date.year, 2025);
+    cr_expect_eq(d->date.day, 7);
+    /* "testo caffè ..." read as CP1252: è's two bytes are two characters */
+    static const char start[] = "testo caff\xc3\x83\xc2\xa8 riga";
+    cr_expect(strncmp(d->text, start, sizeof(start) - 1) == 0, "%.30s", d->text);
+    cr_expect(strstr(d->text, "perch\xc3\xa9\n") != NULL);
+    cr_expect_eq(st->n_documents, 2);
+    cr_expect_eq(st->cp1252_documents, 2);
+    cr_expect_eq(st->bytes, n + 8);
+    tp_reader_free(r);
+    /* without undo: the document is checked whole first, never taken back */
+    struct collect c;
+    memset(&c, 0, sizeof(c));
+    cr_assert_eq(read_all(in + 1, 1, &o, &c, &err, NULL), 0, "%s", err.msg);
+    cr_assert_eq(c.n, 1);
+    cr_expect_eq(c.docs[0].encoding, TP_ENC_CP1252);
+    cr_expect_str_eq(c.docs[0].text, d->text);
+    collect_release(&c);
+    for (size_t i = 0; i < u.c.n; i++) {
+        free(u.c.docs[i].id);
+        free(u.c.docs[i].path);
+        free(u.c.docs[i].text);
+    }
+    free(u.again);
+    free(text);
+    free(late);
+    free(early);
     free(dir);
 }
