@@ -373,7 +373,10 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     return 0;
 }
 
-/* Documents [d0, d1) read from the spill on a thread, rows into a memory part. */
+/* Documents a thread loads from the spill at a time. */
+enum { TFIDF_BLOCK = 1024 };
+
+/* Documents [d0, d1) read from the spill on a thread, rows into out. */
 struct tfidf_part {
     const struct tfidf_ctx *x;
     size_t d0, d1;
@@ -387,70 +390,76 @@ struct tfidf_part {
 static void *tfidf_part_main(void *arg)
 {
     struct tfidf_part *p = arg;
-    p->rc = tp_spill_load(&p->x->c->uni, p->d0, p->d1, &p->sr, &p->err);
-    for (size_t d = p->d0; d < p->d1 && !p->rc; d++) {
-        p->rc = tp_spill_next(&p->sr, &p->err);
-        if (!p->rc)
-            p->rc = tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
+    for (size_t b = p->d0; b < p->d1 && !p->rc; b += TFIDF_BLOCK) {
+        size_t e = p->d1 - b > TFIDF_BLOCK ? b + TFIDF_BLOCK : p->d1;
+        p->rc = tp_spill_load(&p->x->c->uni, b, e, &p->sr, &p->err);
+        for (size_t d = b; d < e && !p->rc; d++) {
+            p->rc = tp_spill_next(&p->sr, &p->err);
+            if (!p->rc)
+                p->rc =
+                    tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
+        }
     }
     return NULL;
 }
 
-/* Documents a thread takes at a time: enough to be worth a thread, few
- * enough that the parts waiting to be written stay small. */
-enum { TFIDF_BLOCK = 1024 };
-
-/* Every document's rows, a block of documents at a time, on n_threads
- * threads: each round gives every thread a block, and the rounds' parts are
- * appended to out in document order. One thread writes to out directly. */
+/* Every document's rows on n_threads threads, each taking a contiguous run
+ * of documents with about as many bytes of lists as the others: this thread
+ * writes the first run straight to out, the others write theirs into parts
+ * appended to out in order once all are done. Each thread works without a
+ * pause from start to end: threads started and stopped for every block of
+ * documents spent as long waiting for an idle core to wake as computing. */
 static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
                       struct tp_error *err)
 {
+    const struct tp_counter *k = &x->c->uni;
+    size_t n_docs = x->c->n_docs;
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
     pthread_t *tid = calloc(n_threads, sizeof(*tid));
     int rc = 0;
+    unsigned started = 1;
     if (!p || !tid) {
         rc = oom(err);
         goto done;
     }
+    uint64_t total = 0, cum = 0;
+    for (size_t d = 0; d < n_docs; d++)
+        total += k->lens[d];
+    size_t d = 0;
     for (unsigned t = 0; t < n_threads; t++) {
         p[t].x = x;
-        if (n_threads > 1 && tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
+        p[t].d0 = d;
+        uint64_t goal = total / n_threads * (t + 1);
+        while (d < n_docs && (t + 1 == n_threads || cum < goal))
+            cum += k->lens[d++];
+        p[t].d1 = d;
+        if (t == 0)
+            p[t].out = out;
+        else if (tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
             rc = oom(err);
             goto done;
         }
     }
-    if (n_threads == 1)
-        p[0].out = out;
-    size_t n_docs = x->c->n_docs;
-    for (size_t d = 0; d < n_docs && !rc; d += (size_t)n_threads * TFIDF_BLOCK) {
-        unsigned started = 1;
-        for (unsigned t = 0; t < n_threads; t++) {
-            size_t a = d + (size_t)t * TFIDF_BLOCK, b = a + TFIDF_BLOCK;
-            p[t].d0 = a < n_docs ? a : n_docs;
-            p[t].d1 = b < n_docs ? b : n_docs;
-        }
-        for (; started < n_threads; started++)
-            if (pthread_create(&tid[started], NULL, tfidf_part_main, &p[started]) != 0)
-                break;
-        tfidf_part_main(&p[0]);
-        /* a part without a thread is done here */
-        for (unsigned t = started; t < n_threads; t++)
-            tfidf_part_main(&p[t]);
-        for (unsigned t = 1; t < started; t++)
-            pthread_join(tid[t], NULL);
-        for (unsigned t = 0; t < n_threads && !rc; t++) {
-            if (p[t].rc) {
-                *err = p[t].err;
-                rc = p[t].rc;
-            } else if (n_threads > 1) {
-                tp_out_append(out, p[t].out);
-            }
+    for (; started < n_threads; started++)
+        if (pthread_create(&tid[started], NULL, tfidf_part_main, &p[started]) != 0)
+            break;
+    tfidf_part_main(&p[0]);
+    /* a part without a thread is done here */
+    for (unsigned t = started; t < n_threads; t++)
+        tfidf_part_main(&p[t]);
+    for (unsigned t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (unsigned t = 0; t < n_threads && !rc; t++) {
+        if (p[t].rc) {
+            *err = p[t].err;
+            rc = p[t].rc;
+        } else if (t > 0) {
+            tp_out_append(out, p[t].out);
         }
     }
 done:
     for (unsigned t = 0; p && t < n_threads; t++) {
-        if (n_threads > 1)
+        if (t > 0)
             tp_out_free(p[t].out);
         tp_spill_reader_release(&p[t].sr);
         free(p[t].s.rows);

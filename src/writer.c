@@ -33,6 +33,7 @@ struct tp_out {
     char *mem; /* tp_out_open_mem: the rows written so far */
     size_t mem_len, mem_cap;
     int in_mem;
+    FILE *spool;  /* ... and those past MEM_PART_MAX, in a temporary file */
     size_t b_len; /* bytes in b */
     char b[1 << 16];
 };
@@ -138,16 +139,33 @@ int tp_out_open_mem(struct tp_out **out, int flags)
 
 static void drain(struct tp_out *o);
 
+/* Bytes a memory part keeps in memory; the rest goes to a temporary file. */
+enum { MEM_PART_MAX = 4 << 20 };
+
+static void write_to(struct tp_out *o, FILE *f, const char *s, size_t n)
+{
+    if (fwrite(s, 1, n, f) != n) {
+        o->failed = 1;
+        o->err_no = errno;
+    }
+}
+
 /* Write s[0..n) where the table's bytes go (the file, or memory). */
 static void emit(struct tp_out *o, const char *s, size_t n)
 {
     if (!n || o->failed)
         return;
     if (!o->in_mem) {
-        if (fwrite(s, 1, n, o->f) != n) {
+        write_to(o, o->f, s, n);
+        return;
+    }
+    if (o->spool || o->mem_len + n > MEM_PART_MAX) {
+        if (!o->spool && !(o->spool = tmpfile())) {
             o->failed = 1;
             o->err_no = errno;
+            return;
         }
+        write_to(o, o->spool, s, n);
         return;
     }
     if (o->mem_len + n > o->mem_cap) {
@@ -182,6 +200,22 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
     drain(dst);
     emit(dst, src->mem, src->mem_len);
     src->mem_len = 0;
+    if (src->spool) {
+        /* the part's own buffer carries the spooled bytes over */
+        if (fflush(src->spool) != 0 || fseek(src->spool, 0, SEEK_SET) != 0) {
+            dst->failed = 1;
+            dst->err_no = errno;
+        }
+        size_t n;
+        while (!dst->failed && (n = fread(src->b, 1, sizeof(src->b), src->spool)) > 0)
+            emit(dst, src->b, n);
+        if (ferror(src->spool) && !dst->failed) {
+            dst->failed = 1;
+            dst->err_no = EIO;
+        }
+        fclose(src->spool);
+        src->spool = NULL;
+    }
 }
 
 FILE *tp_out_file(struct tp_out *o)
@@ -616,5 +650,7 @@ void tp_out_free(struct tp_out *o)
     free(o->tmp);
     free(o->qbuf);
     free(o->mem);
+    if (o->spool)
+        fclose(o->spool);
     free(o);
 }

@@ -31,9 +31,9 @@ int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_erro
 /* The stream to write a TP_OUT_RAW file to. */
 FILE *tp_out_file(struct tp_out *o);
 
-/* A table part kept in memory (no file, no BOM), for rows written on another
- * thread: tp_out_append moves what it holds to the end of a real table.
- * Returns 0 or TP_ENOMEM. */
+/* A table part (no BOM), for rows written on another thread: tp_out_append
+ * moves what it holds to the end of a real table. Its first 4 MiB are kept in
+ * memory, the rest in a temporary file. Returns 0 or TP_ENOMEM. */
 int tp_out_open_mem(struct tp_out **out, int flags);
 
 /* The flags o was opened with. */

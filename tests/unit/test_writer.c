@@ -252,3 +252,53 @@ Test(writer, fast_formatting_matches_printf)
         expect_like_printf(v);
     }
 }
+
+/* Parts written apart (tp_out_open_mem, as the tfidf threads write them) and
+ * appended in order give the file one writer would: a small part, one past
+ * the memory a part keeps (the rest in a temporary file), an empty one. */
+Test(writer, parts_appended_in_order)
+{
+    make_dir();
+    char whole[128], joined[128];
+    snprintf(whole, sizeof(whole), "%s/whole.csv", dir);
+    snprintf(joined, sizeof(joined), "%s/joined.csv", dir);
+    struct tp_error err;
+    struct tp_out *w, *j, *part[3];
+    cr_assert_eq(tp_out_open(&w, whole, 0, &err), 0);
+    cr_assert_eq(tp_out_open(&j, joined, 0, &err), 0);
+    size_t rows[3] = {10, 300000, 0};
+    uint64_t v = 0;
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(tp_out_open_mem(&part[k], 0), 0);
+        for (size_t r = 0; r < rows[k]; r++, v++) {
+            struct tp_out *o[2] = {w, part[k]};
+            for (int t = 0; t < 2; t++) {
+                tp_out_u64(o[t], v);
+                tp_out_str(o[t], "a, \"quoted\" cell");
+                tp_out_double(o[t], (double)v / 7);
+                tp_out_row_end(o[t]);
+            }
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        tp_out_append(j, part[k]);
+        tp_out_free(part[k]);
+    }
+    cr_assert_eq(tp_out_finish(w, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_publish(w, &err), 0);
+    cr_assert_eq(tp_out_finish(j, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_publish(j, &err), 0);
+    tp_out_free(w);
+    tp_out_free(j);
+    struct stat a, b;
+    cr_assert_eq(stat(whole, &a), 0);
+    cr_assert_eq(stat(joined, &b), 0);
+    cr_assert_gt(a.st_size, 8 << 20, "the big part must be past what memory keeps");
+    cr_assert_eq(a.st_size, b.st_size);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, joined);
+    cr_expect_eq(system(cmd), 0, "the joined parts differ from the whole");
+    unlink(whole);
+    unlink(joined);
+    rmdir(dir);
+}
