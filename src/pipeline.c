@@ -62,14 +62,15 @@ static int sample_batch(void *ctx, const struct tp_token_batch *b)
     for (size_t i = 0; i < b->n; i++) {
         const char *tok = b->tok + 16 * i;
         size_t len = b->len[i];
-        char w[16];
+        uint64_t w[2];
         memcpy(w, tok, 16);
-        if (len > 1 && w[len - 1] == '\'')
-            w[--len] = 0;
-        uint64_t w0, w1;
-        memcpy(&w0, w, 8);
-        memcpy(&w1, w + 8, 8);
-        int64_t id = tp_table_find_words(&s->words, len, w0, w1);
+        /* an elided head ("l'") is looked up without its apostrophe: the
+         * byte is cleared in the word that holds it */
+        if (len > 1 && tok[len - 1] == '\'') {
+            len--;
+            w[len >> 3] &= ~((uint64_t)0xFF << (8 * (len & 7)));
+        }
+        int64_t id = tp_table_find_words(&s->words, len, w[0], w[1]);
         s->by_mask[id >= 0 ? s->words.terms[id].flags : 0]++;
     }
     s->n_tokens += b->n;
