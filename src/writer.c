@@ -430,6 +430,37 @@ static size_t write_g(char *buf, int neg, const char *d, int prec, int e)
     return (size_t)(o - buf);
 }
 
+/* "00" "01" ... "99" */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/* The n (<= 9) decimal digits of v (< 10^n), two at a time, into d. */
+static void put_digits32(char *d, uint32_t v, int n)
+{
+    int i = n;
+    while (i >= 2) {
+        memcpy(d + i - 2, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+        i -= 2;
+    }
+    if (i)
+        d[0] = (char)('0' + v);
+}
+
+/* The p (16 or 17 at most) decimal digits of q (< 10^p) into d: the last
+ * eight from q mod 10^8 and the rest from q / 10^8, both in 32 bits. */
+static void put_digits(char *d, uint64_t q, int p)
+{
+    if (p <= 8) {
+        put_digits32(d, (uint32_t)q, p);
+        return;
+    }
+    put_digits32(d, (uint32_t)(q / 100000000u), p - 8);
+    put_digits32(d + p - 8, (uint32_t)(q % 100000000u), 8);
+}
+
 /* The shortest of 15, 16, 17 significant digits that reads back to v, in
  * exact integer arithmetic, for the common case 1e-5 <= |v| < 2^53 with a
  * fractional binary exponent: v = m / 2^s exactly, and X = m * 10^k / 2^s has
@@ -463,13 +494,21 @@ static size_t format_fast(double v, char *buf)
     double a = neg ? -v : v;
     if (!(a >= 1e-5 && a < 9007199254740992.0))
         return 0;
-    int bexp;
-    double fr = frexp(a, &bexp);
-    uint64_t m = (uint64_t)ldexp(fr, 53); /* a = m * 2^(bexp - 53), m in [2^52, 2^53) */
+    /* a = m * 2^(bexp - 53), m in [2^52, 2^53), read off the bits (a is
+     * normal here) */
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof(bits));
+    int bexp = (int)(bits >> 52) - 1022;
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
     int s = 53 - bexp;
     if (s <= 0 || s > 68)
         return 0;
-    int k = 16 - (int)floor(log10(a));
+    /* floor(log10(a)) is floor((bexp - 1) log10 2) or one more: the loop
+     * below moves k by one when X comes out a digit short or long.
+     * 78913 / 2^18 is log10 2 to 6 digits, exact enough for |bexp| < 1650. */
+    int e2 = bexp - 1;
+    int e10 = e2 >= 0 ? (e2 * 78913) >> 18 : -((-e2 * 78913 + (1 << 18) - 1) >> 18);
+    int k = 16 - e10;
     __extension__ typedef unsigned __int128 u128;
     u128 num = 0, X = 0, r = 0, one = 1;
     for (int tries = 0; tries < 3; tries++) {
@@ -513,10 +552,7 @@ static size_t format_fast(double v, char *buf)
                 expo++;
             }
             char d[20];
-            for (int i = p - 1; i >= 0; i--) {
-                d[i] = (char)('0' + q % 10);
-                q /= 10;
-            }
+            put_digits(d, q, p);
             return write_g(buf, neg, d, p, expo);
         }
     }
