@@ -706,6 +706,10 @@ static int count_adjacent(struct tp_corpus *c, const uint32_t *ids, const uint32
     return 0;
 }
 
+/* Term tables with fewer slots than this (16 bytes each: 1 MiB) are probed
+ * without fetching ahead. */
+enum { SMALL_TABLE = 1 << 16 };
+
 int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
                        const uint32_t *seg, size_t n)
 {
@@ -718,15 +722,25 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
     uint64_t w0[TP_CORPUS_BATCH], w1[TP_CORPUS_BATCH], h[TP_CORPUS_BATCH];
     uint32_t ids[TP_CORPUS_BATCH];
     /* Hash everything and fetch the home slots, then probe (in order: ids are
-     * given in first-seen order) and fetch the counters, then count. */
+     * given in first-seen order) and fetch the counters, then count. A table
+     * that fits in the core's cache (of a vocabulary of a few ten thousand
+     * terms) is probed as each token is hashed: there is no miss to hide. */
+    int small = c->terms.mask < SMALL_TABLE;
     for (size_t i = 0; i < n; i++) {
         memcpy(&w0[i], tok + 16 * i, 8);
         memcpy(&w1[i], tok + 16 * i + 8, 8);
         h[i] = tp_hash_words(w0[i], w1[i], len[i]);
+        if (small)
+            break;
         __builtin_prefetch(&c->terms.slots[h[i] & c->terms.mask]);
     }
     for (size_t i = 0; i < n; i++) {
         int added;
+        if (small && i) {
+            memcpy(&w0[i], tok + 16 * i, 8);
+            memcpy(&w1[i], tok + 16 * i + 8, 8);
+            h[i] = tp_hash_words(w0[i], w1[i], len[i]);
+        }
         int64_t id =
             tp_table_intern_words(&c->terms, tok + 16 * i, len[i], w0[i], w1[i], h[i], &added);
         if (id >= 0 && added) {

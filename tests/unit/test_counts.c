@@ -342,7 +342,7 @@ static uint64_t lcg(uint64_t *s)
     return *s >> 33;
 }
 
-static void random_docs(struct tp_corpus *c, uint64_t seed, int batched)
+static void random_docs(struct tp_corpus *c, uint64_t seed, int batched, int many)
 {
     static const char *words[] = {"la",    "casa", "di",    "neve",  "bianca", "il",  "mare",
                                   "e",     "una",  "luce",  "nuova", "sole",   "che", "alba",
@@ -360,10 +360,17 @@ static void random_docs(struct tp_corpus *c, uint64_t seed, int batched)
         uint8_t len[TP_CORPUS_BATCH];
         uint32_t segs[TP_CORPUS_BATCH];
         size_t k = 0;
+        if (many)
+            n = 4000; /* 120,000 tokens of up to 90,000 words: a table past 2^16 slots */
         for (size_t i = 0; i < n; i++) {
             if (lcg(&s) % 5 == 0)
                 seg++;
+            char num[16];
             const char *w = words[lcg(&s) % (sizeof(words) / sizeof(words[0]))];
+            if (many) {
+                snprintf(num, sizeof(num), "w%u", (unsigned)(lcg(&s) % 90000));
+                w = num;
+            }
             if (!batched) {
                 cr_assert_eq(tp_corpus_token(c, w, strlen(w), seg), 0);
                 continue;
@@ -403,26 +410,33 @@ Test(counts, batches_count_what_single_tokens_count)
     const char *sw[] = {"la", "di", "il", "e", "una", "che", "del", "a"};
     for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++)
         cr_assert(tp_table_intern(&stop, sw[i], strlen(sw[i]), NULL) >= 0);
-    /* adjacent pairs, a window, n-grams, counts alone */
-    const unsigned windows[] = {1, 3, 0, 0};
-    const unsigned ngrams[] = {1, 1, 3, 1};
-    for (int m = 0; m < 4; m++) {
-        for (uint64_t seed = 1; seed <= 4; seed++) {
+    /* adjacent pairs, a window, n-grams, counts alone; the last two also
+     * with a vocabulary whose table is past 2^16 slots (probed after its
+     * slots are fetched, not as each token is hashed) */
+    const unsigned windows[] = {1, 3, 0, 0, 1, 0};
+    const unsigned ngrams[] = {1, 1, 3, 1, 1, 1};
+    const int many[] = {0, 0, 0, 0, 1, 1};
+    for (int m = 0; m < 6; m++) {
+        for (uint64_t seed = 1; seed <= (many[m] ? 1 : 4); seed++) {
             struct tp_corpus one, bat;
             struct tp_error err;
             struct tp_count_opts o = {
                 .spill = 1, .ngram = ngrams[m], .window = windows[m], .stop = &stop};
             cr_assert_eq(tp_corpus_init(&one, &o, &err), 0);
             cr_assert_eq(tp_corpus_init(&bat, &o, &err), 0);
-            random_docs(&one, seed, 0);
-            random_docs(&bat, seed, 1);
+            random_docs(&one, seed, 0, many[m]);
+            random_docs(&bat, seed, 1, many[m]);
+            if (many[m])
+                cr_expect_gt(bat.terms.mask, 1u << 16);
             expect_same(&one, &bat);
             if (windows[m]) {
                 uint64_t total = 0;
-                for (size_t p = 0; p <= one.pairs.mask; p++) {
+                size_t checked = 0;
+                for (size_t p = 0; p <= one.pairs.mask && checked < 2000; p++) {
                     const struct tp_pair_slot *sl = &one.pairs.slots[p];
                     if (!sl->key)
                         continue;
+                    checked++;
                     const char *a = one.terms.terms[tp_pair_w1(sl->key)].bytes;
                     const char *b = one.terms.terms[tp_pair_w2(sl->key)].bytes;
                     cr_expect_eq(pair_by_words(&bat, a, b), sl->count, "%s %s, mode %d", a, b, m);
