@@ -345,6 +345,7 @@ static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
     if (spill) {
         if (!(k->files = calloc(1, sizeof(*k->files))))
             return tp_error_set(err, TP_ENOMEM, "out of memory");
+        k->n_files = 1; /* counter_release closes what follows */
         k->spill = tmpfile();
         if (!k->spill)
             return tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(errno));
@@ -354,7 +355,6 @@ static int counter_init(struct tp_counter *k, int spill, struct tp_error *err)
         if (!(k->files[0].buf = malloc(SPILL_BUFFER)))
             return tp_error_set(err, TP_ENOMEM, "out of memory");
         setvbuf(k->spill, k->files[0].buf, _IOFBF, SPILL_BUFFER);
-        k->n_files = 1;
     }
     return 0;
 }
@@ -559,6 +559,10 @@ static __attribute__((noinline)) int flush_pairs(struct tp_corpus *c)
 int tp_corpus_suspend(struct tp_corpus *c, int brk)
 {
     c->brk_after = brk;
+    /* nothing before the break is adjacent to what follows it, whether the
+     * next part is merged into this corpus or this one into another's */
+    if (brk)
+        c->ring_len = 0;
     return flush_pairs(c);
 }
 
@@ -664,7 +668,7 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
 }
 
 /* count_id for n (at most TP_CORPUS_BATCH) tokens when only adjacent pairs
- * are counted (colloc's default) and every term has been seen: the state a
+ * are counted (colloc's default), every term of the batch seen: the state a
  * token changes is kept in locals, and neither a segment's start nor a term's
  * first occurrence in its document takes a branch. Each token's pair with the
  * token before is queued, and kept when both are in one segment and both are
@@ -748,14 +752,19 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
             /* token i of the batch is counted after the i before it */
             if (id >= 0)
                 mark_seen(c, (uint32_t)id, c->n_tokens + i);
+        } else if (id >= 0 && c->n_unseen && !(c->terms.terms[id].flags & TP_TERM_SEEN)) {
+            /* a term in the table but not in the text so far (--terms, or
+             * left by a document taken back): seen here, so that the
+             * counting below can take every term as seen */
+            mark_seen(c, (uint32_t)id, c->n_tokens + i);
         }
         if (id < 0)
             return TP_ENOMEM;
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->uni.doc[id], 1);
     }
-    if (!c->context && !c->n_unseen) {
-        /* Only counts (every term seen before): with room for the whole batch
+    if (!c->context) {
+        /* Only counts (every term is seen by now): with room for the whole batch
          * in the touched list, a document's first occurrence of a term is
          * appended by moving the list's end, with no branch to mispredict on
          * the many tokens that are a term's first in their document. */
@@ -775,7 +784,7 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         c->n_tokens += n;
         return 0;
     }
-    if (c->pairs_only && c->o.window == 1 && c->ring_cap == 1 && !c->n_unseen && !c->head_open)
+    if (c->pairs_only && c->o.window == 1 && c->ring_cap == 1 && !c->head_open)
         return count_adjacent(c, ids, seg, n);
     for (size_t i = 0; i < n; i++)
         if (count_id(c, ids[i], seg[i]))
@@ -907,20 +916,33 @@ static int spill_adopt(struct tp_counter *dst, struct tp_counter *src, size_t n_
     if (grow((void **)&dst->files, sizeof(*dst->files), base, base + src->n_files, 0) ||
         reserve_docs(dst, dst->n_offs + n_docs))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    /* the composed maps first, so that a failure moves nothing */
+    uint32_t **maps = calloc(src->n_files, sizeof(*maps));
+    for (size_t i = 0; maps && i < src->n_files; i++) {
+        struct tp_spill_file *sf = &src->files[i];
+        size_t n = sf->map ? sf->map_n : n_map;
+        if (!(maps[i] = malloc((n ? n : 1) * sizeof(**maps)))) {
+            while (i > 0)
+                free(maps[--i]);
+            free(maps);
+            maps = NULL;
+            break;
+        }
+        for (size_t x = 0; x < n; x++)
+            maps[i][x] = map[sf->map ? sf->map[x] : x];
+    }
+    if (!maps)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     for (size_t i = 0; i < src->n_files; i++) {
         struct tp_spill_file *sf = &src->files[i];
         size_t n = sf->map ? sf->map_n : n_map;
-        uint32_t *m = malloc((n ? n : 1) * sizeof(*m));
-        if (!m)
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        for (size_t x = 0; x < n; x++)
-            m[x] = map[sf->map ? sf->map[x] : x];
-        dst->files[base + i] = (struct tp_spill_file){sf->f, sf->buf, m, n};
+        dst->files[base + i] = (struct tp_spill_file){sf->f, sf->buf, maps[i], n};
         free(sf->map);
         sf->f = NULL;
         sf->buf = NULL;
         sf->map = NULL;
     }
+    free(maps);
     dst->n_files = base + src->n_files;
     src->spill = NULL;
     for (size_t d = 0; d < n_docs; d++) {

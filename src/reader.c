@@ -802,10 +802,11 @@ static int undo_document(struct run *run, uint64_t from, uint64_t to)
                                     k < 0 ? strerror(errno) : "file shrank while read");
             got += (size_t)k;
         }
-        /* the bytes were checked: only a sequence cut by the read is held back */
-        size_t e = from + want < to ? cp_boundary(r->raw, want, want) : want;
+        /* the bytes were checked: all that can fail is the last sequence,
+         * cut short by the read, which the next piece then starts with */
+        size_t e = from + want < to ? tp_encoding_valid_prefix(r->raw, want) : want;
         if (e == 0)
-            e = want;
+            return tp_error_set(run->err, TP_EIO, "%s: changed while read", run->path);
         rc = doc_text(run, (const char *)r->raw, e);
         from += e;
     }

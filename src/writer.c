@@ -121,8 +121,10 @@ int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_erro
             return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
         }
     }
-    if ((flags & TP_OUT_EXCEL) && !(flags & TP_OUT_RAW))
+    if ((flags & TP_OUT_EXCEL) && !(flags & TP_OUT_RAW)) {
         fputs("\xEF\xBB\xBF", o->f);
+        o->written = 3;
+    }
     *out = o;
     return 0;
 }

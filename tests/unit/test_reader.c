@@ -1145,6 +1145,9 @@ static int u_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
     struct undoing *u = ctx;
     if (!u->undoing)
         return c_text(&u->c, buf, len, err);
+    /* text given again is cut at code point boundaries too */
+    if (!tp_encoding_is_utf8(buf, len))
+        u->c.bad_chunk = 1;
     u->again = realloc(u->again, u->again_len + len + 1);
     memcpy(u->again + u->again_len, buf, len);
     u->again_len += len;
@@ -1164,6 +1167,7 @@ static int u_undo(void *ctx, int done, struct tp_error *err)
         cr_assert_eq(u->again_len, d->len);
         cr_assert(memcmp(u->again, d->text, d->len) == 0);
         cr_assert_eq(d->ended, 0);
+        u->again_len = 0;
         /* the sink forgets the document */
         free(d->id);
         free(d->path);
@@ -1190,10 +1194,11 @@ static int u_end(void *ctx, struct tp_error *err)
 
 /* A document of about 1 MB (four chunks) with a header, whose one CP1252
  * byte comes near the end: a sink with undo gets its first chunks, takes
- * them back (given the same text again), then gets the whole document as
- * CP1252, header and date read once; a document of one chunk, or whose bad
- * byte is in the first chunk, is never taken back; a sink without undo never
- * is; the statistics count each document and byte once. */
+ * them back (given the same text again, cut at code point boundaries), then
+ * gets the whole document as CP1252, header and date read once; a document
+ * of one chunk, or whose bad byte is in the first chunk, is never taken back;
+ * a sink without undo never is; the statistics count each document and byte
+ * once. */
 Test(reader, a_document_not_utf8_after_all_is_taken_back)
 {
     char *dir = tmp_dir();
@@ -1206,19 +1211,31 @@ Test(reader, a_document_not_utf8_after_all_is_taken_back)
     n += 7;
     char *late = put(dir, "late.txt", text, n);
     char *early = put(dir, "early.txt", "\xe9 e poi", 8);
+    /* three-byte characters across four chunks (256 KiB is not a multiple
+     * of 3): every chunk but the last ends inside one */
+    size_t hn = 0;
+    char *hangul = malloc(1000000);
+    while (hn < 999000)
+        hn += (size_t)snprintf(hangul + hn, 1000000 - hn, "\xed\x95\x9c");
+    hangul[hn++] = (char)0x97;
+    char *han = put(dir, "han.txt", hangul, hn);
     struct tp_opts o = default_opts();
     struct tp_error err;
     struct tp_reader *r;
-    const char *in[] = {early, late};
+    const char *in[] = {early, late, han};
     struct undoing u;
     memset(&u, 0, sizeof(u));
     struct tp_sink sink = {&u, u_begin, u_text, u_end, u_undo};
-    cr_assert_eq(tp_reader_new(&r, in, 2, &o, c_warn, &u.c, &err), 0);
+    cr_assert_eq(tp_reader_new(&r, in, 3, &o, c_warn, &u.c, &err), 0);
     cr_assert_eq(tp_reader_run(r, &sink, NULL, NULL, &err), 0, "%s", err.msg);
     const struct tp_reader_stats *st = tp_reader_stats(r);
-    cr_expect_eq(u.n_undo0, 1);
-    cr_expect_eq(u.n_undo1, 1);
-    cr_assert_eq(u.c.n, 2);
+    cr_expect_eq(u.n_undo0, 2);
+    cr_expect_eq(u.n_undo1, 2);
+    cr_expect_eq(u.c.bad_chunk, 0, "a piece of text was cut inside a character");
+    cr_assert_eq(u.c.n, 3);
+    cr_expect_eq(u.c.docs[2].encoding, TP_ENC_CP1252);
+    /* ED 95 9C in CP1252: í • œ */
+    cr_expect(strncmp(u.c.docs[2].text, "\xc3\xad\xe2\x80\xa2\xc5\x93", 7) == 0);
     cr_expect_eq(u.c.docs[0].encoding, TP_ENC_CP1252);
     cr_expect_str_eq(u.c.docs[0].text, "\xc3\xa9 e poi");
     struct cdoc *d = &u.c.docs[1];
@@ -1230,9 +1247,9 @@ Test(reader, a_document_not_utf8_after_all_is_taken_back)
     static const char start[] = "testo caff\xc3\x83\xc2\xa8 riga";
     cr_expect(strncmp(d->text, start, sizeof(start) - 1) == 0, "%.30s", d->text);
     cr_expect(strstr(d->text, "perch\xc3\xa9\n") != NULL);
-    cr_expect_eq(st->n_documents, 2);
-    cr_expect_eq(st->cp1252_documents, 2);
-    cr_expect_eq(st->bytes, n + 8);
+    cr_expect_eq(st->n_documents, 3);
+    cr_expect_eq(st->cp1252_documents, 3);
+    cr_expect_eq(st->bytes, n + 8 + hn);
     tp_reader_free(r);
     /* without undo: the document is checked whole first, never taken back */
     struct collect c;
@@ -1249,6 +1266,8 @@ Test(reader, a_document_not_utf8_after_all_is_taken_back)
     }
     free(u.again);
     free(text);
+    free(hangul);
+    free(han);
     free(late);
     free(early);
     free(dir);
