@@ -8,6 +8,15 @@
 
 #include "counts.h"
 
+/* A capacity of at least n, doubling cap (or starting from first). */
+static size_t next_cap(size_t cap, size_t n, size_t first)
+{
+    cap = cap ? 2 * cap : first;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
 static int grow(void **p, size_t elem, size_t old_n, size_t new_n, int zero)
 {
     void *q = realloc(*p, new_n * elem);
@@ -41,9 +50,7 @@ static int touched_reserve(struct tp_counter *k, size_t n)
 {
     if (n <= k->touched_cap)
         return 0;
-    size_t cap = k->touched_cap ? 2 * k->touched_cap : 1024;
-    while (cap < n)
-        cap *= 2;
+    size_t cap = next_cap(k->touched_cap, n, 1024);
     if (grow((void **)&k->touched, sizeof(uint32_t), k->touched_cap, cap, 0))
         return TP_ENOMEM;
     k->touched_cap = cap;
@@ -102,9 +109,7 @@ static int reserve_docs(struct tp_counter *k, size_t n)
 {
     if (n <= k->offs_cap)
         return 0;
-    size_t cap = k->offs_cap ? 2 * k->offs_cap : 256;
-    while (cap < n)
-        cap *= 2;
+    size_t cap = next_cap(k->offs_cap, n, 256);
     if (grow((void **)&k->offs, sizeof(*k->offs), k->offs_cap, cap, 0) ||
         grow((void **)&k->lens, sizeof(*k->lens), k->offs_cap, cap, 0) ||
         grow((void **)&k->file_of, sizeof(*k->file_of), k->offs_cap, cap, 0))

@@ -267,6 +267,23 @@ out:
     return rc;
 }
 
+/* Run fn on each of the n parts (size bytes apart from parts on): parts 1..n
+ * on threads of their own, part 0 on this thread, and a part whose thread
+ * cannot be started here too, after it. Returns when all are done. */
+static void run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned n)
+{
+    pthread_t tid[64];
+    unsigned started = 1;
+    for (; started < n && started < 64; started++)
+        if (pthread_create(&tid[started], NULL, fn, (char *)parts + started * size) != 0)
+            break;
+    fn(parts);
+    for (unsigned t = started; t < n; t++)
+        fn((char *)parts + t * size);
+    for (unsigned t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+}
+
 /* --- tfidf ---------------------------------------------------------------- */
 
 /* The tf weight of a count (--tf). */
@@ -415,10 +432,8 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
     const struct tp_counter *k = &x->c->uni;
     size_t n_docs = x->c->n_docs;
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
-    pthread_t *tid = calloc(n_threads, sizeof(*tid));
     int rc = 0;
-    unsigned started = 1;
-    if (!p || !tid) {
+    if (!p) {
         rc = oom(err);
         goto done;
     }
@@ -440,15 +455,7 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
             goto done;
         }
     }
-    for (; started < n_threads; started++)
-        if (pthread_create(&tid[started], NULL, tfidf_part_main, &p[started]) != 0)
-            break;
-    tfidf_part_main(&p[0]);
-    /* a part without a thread is done here */
-    for (unsigned t = started; t < n_threads; t++)
-        tfidf_part_main(&p[t]);
-    for (unsigned t = 1; t < started; t++)
-        pthread_join(tid[t], NULL);
+    run_parts(tfidf_part_main, p, sizeof(*p), n_threads);
     for (unsigned t = 0; t < n_threads && !rc; t++) {
         if (p[t].rc) {
             *err = p[t].err;
@@ -467,7 +474,6 @@ done:
         free(p[t].s.idf_cache);
     }
     free(p);
-    free(tid);
     return rc;
 }
 
@@ -615,13 +621,12 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
     if (n_threads > n_slots / COLLOC_PART_MIN)
         n_threads = n_slots / COLLOC_PART_MIN ? (unsigned)(n_slots / COLLOC_PART_MIN) : 1;
     struct colloc_part *parts = calloc(n_threads, sizeof(*parts));
-    pthread_t *tid = calloc(n_threads, sizeof(*tid));
     struct cand *cands = malloc(n_pairs * sizeof(*cands));
     double *keys = NULL;
     struct row *rows = NULL;
     int rc = 0;
     size_t n_rows = 0, n_cands = 0;
-    if (!parts || !tid || !cands) {
+    if (!parts || !cands) {
         rc = oom(err);
         goto out;
     }
@@ -642,15 +647,7 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
         parts[t].cands = cands + room;
         room += pairs_in;
     }
-    unsigned started = 1;
-    for (; started < n_threads; started++)
-        if (pthread_create(&tid[started], NULL, colloc_part_main, &parts[started]) != 0)
-            break;
-    colloc_part_main(&parts[0]);
-    for (unsigned t = started; t < n_threads; t++)
-        colloc_part_main(&parts[t]);
-    for (unsigned t = 1; t < started; t++)
-        pthread_join(tid[t], NULL);
+    run_parts(colloc_part_main, parts, sizeof(*parts), n_threads);
     for (unsigned t = 0; t < n_threads; t++) {
         memmove(cands + n_cands, parts[t].cands, parts[t].n * sizeof(*cands));
         n_cands += parts[t].n;
@@ -726,7 +723,6 @@ out:
     free(keys);
     free(cands);
     free(parts);
-    free(tid);
     tp_arena_release(&names);
     return rc;
 }
