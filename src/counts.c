@@ -498,6 +498,18 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
     return 0;
 }
 
+/* A document's adjacency state as it begins: no tokens before, segment 0,
+ * not the continuation of another part. */
+static void doc_state_reset(struct tp_corpus *c)
+{
+    c->ring_len = 0;
+    c->cur_seg = 0;
+    c->continues = 0;
+    c->brk_after = 0;
+    c->head_n = 0;
+    c->head_open = 0;
+}
+
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
 {
     if (c->n_docs == c->docs_cap) {
@@ -516,12 +528,7 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
     c->doc_start = c->n_tokens;
     c->context = c->o.ngram > 1 || c->o.window > 0 || c->n_match;
     c->pairs_only = c->o.ngram <= 1 && c->n_match == 0;
-    c->ring_len = 0;
-    c->cur_seg = 0;
-    c->continues = 0;
-    c->brk_after = 0;
-    c->head_n = 0;
-    c->head_open = 0;
+    doc_state_reset(c);
     c->in_doc = 1;
     return 0;
 }
@@ -840,12 +847,7 @@ int tp_corpus_undo_end(struct tp_corpus *c)
     for (size_t m = 0; m < c->n_match; m++)
         c->match_doc[m] = 0;
     c->n_tokens = c->doc_start;
-    c->ring_len = 0;
-    c->cur_seg = 0;
-    c->continues = 0;
-    c->brk_after = 0;
-    c->head_n = 0;
-    c->head_open = 0;
+    doc_state_reset(c);
     c->in_doc = 0;
     return 0;
 }
