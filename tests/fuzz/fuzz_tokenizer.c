@@ -3,7 +3,9 @@
  * chunks, through the tokenizer under every profile. Invariants: no crash or
  * sanitizer report; every token is non-empty, at most a few times
  * TP_TOKEN_MAX long, valid UTF-8; segment numbers never go down and grow by
- * at most one; the tokens do not depend on where the chunks are cut.
+ * at most one; the tokens do not depend on where the chunks are cut, nor on
+ * which window classifier (SSE2, AVX2, AVX-512) or the per-character path
+ * reads them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,7 +74,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)(data[0] >> 5) + 1;
     data++;
     size--;
-    if (run(data, size, &o, size ? size : 1) != run(data, size, &o, chunk))
+    uint64_t whole = run(data, size, &o, size ? size : 1);
+    if (whole != run(data, size, &o, chunk))
+        abort();
+    /* every window classifier this processor runs, and the per-character
+     * path, give the same tokens */
+    unsigned isas = tp_tokenizer_isas();
+    for (unsigned isa = 1; isa <= TP_ISA_AVX512; isa <<= 1) {
+        if (!(isas & isa))
+            continue;
+        struct tp_tokenizer_opts w = o;
+        w.isa = isa;
+        if (run(data, size, &w, size ? size : 1) != whole)
+            abort();
+    }
+    struct tp_tokenizer_opts slow = o;
+    slow.no_fast_path = 1;
+    if (run(data, size, &slow, size ? size : 1) != whole)
         abort();
     return 0;
 }
