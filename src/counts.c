@@ -33,9 +33,7 @@ static int counter_reserve(struct tp_counter *k, size_t n)
 {
     if (n <= k->cap)
         return 0;
-    size_t cap = k->cap ? k->cap : 1024;
-    while (cap < n)
-        cap *= 2;
+    size_t cap = next_cap(k->cap, n, 1024);
     if (grow((void **)&k->total, sizeof(uint64_t), k->cap, cap, 1) ||
         grow((void **)&k->df, sizeof(uint64_t), k->cap, cap, 1) ||
         grow((void **)&k->doc, sizeof(uint64_t), k->cap, cap, 1) ||
@@ -55,6 +53,17 @@ static int touched_reserve(struct tp_counter *k, size_t n)
         return TP_ENOMEM;
     k->touched_cap = cap;
     return 0;
+}
+
+/* Count id in the current document and, when it is the document's first
+ * occurrence, append it to the touched list (which has room) by moving its
+ * end instead of branching. Returns the list's new length. */
+static inline size_t count_touch(uint64_t *doc, uint32_t *touched, size_t nt, uint32_t id)
+{
+    uint64_t old = doc[id];
+    doc[id] = old + 1;
+    touched[nt] = id;
+    return nt + (old == 0);
 }
 
 /* Append id to the counter's list of ids seen in the current document. */
@@ -93,9 +102,7 @@ static int reserve_bytes(unsigned char **buf, size_t *cap, size_t len)
 {
     if (len <= *cap)
         return 0;
-    size_t c = *cap ? *cap : 4096;
-    while (c < len)
-        c *= 2;
+    size_t c = next_cap(*cap, len, 4096);
     unsigned char *b = realloc(*buf, c);
     if (!b)
         return TP_ENOMEM;
@@ -699,10 +706,7 @@ static int count_adjacent(struct tp_corpus *c, const uint32_t *ids, const uint32
     unsigned have = c->ring_len > 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
-        uint64_t old = doc[id];
-        doc[id] = old + 1;
-        touched[nt] = id;
-        nt += old == 0;
+        nt = count_touch(doc, touched, nt, id);
         pend[np] = tp_pair_key(prev, id);
         np += (seg[i] == cur) & have & !(lone[prev] | lone[id]);
         prev = id;
@@ -741,18 +745,16 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
      * given in first-seen order) and fetch the counters, then count. A table
      * that fits in the core's cache (of a vocabulary of a few ten thousand
      * terms) is probed as each token is hashed: there is no miss to hide. */
-    int small = c->terms.mask < SMALL_TABLE;
-    for (size_t i = 0; i < n; i++) {
+    int ahead = c->terms.mask >= SMALL_TABLE;
+    for (size_t i = 0; ahead && i < n; i++) {
         memcpy(&w0[i], tok + 16 * i, 8);
         memcpy(&w1[i], tok + 16 * i + 8, 8);
         h[i] = tp_hash_words(w0[i], w1[i], len[i]);
-        if (small)
-            break;
         __builtin_prefetch(&c->terms.slots[h[i] & c->terms.mask]);
     }
     for (size_t i = 0; i < n; i++) {
         int added;
-        if (small && i) {
+        if (!ahead) {
             memcpy(&w0[i], tok + 16 * i, 8);
             memcpy(&w1[i], tok + 16 * i + 8, 8);
             h[i] = tp_hash_words(w0[i], w1[i], len[i]);
@@ -786,12 +788,8 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         uint64_t *doc = k->doc;
         uint32_t *touched = k->touched;
         size_t nt = k->n_touched;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t old = doc[ids[i]];
-            doc[ids[i]] = old + 1;
-            touched[nt] = ids[i];
-            nt += old == 0;
-        }
+        for (size_t i = 0; i < n; i++)
+            nt = count_touch(doc, touched, nt, ids[i]);
         k->n_touched = nt;
         c->n_tokens += n;
         return 0;

@@ -752,14 +752,27 @@ static int rewind_plain(struct run *run)
     return 0;
 }
 
+/* Bytes at the end of valid UTF-8 p[0..len) (len > 0) that begin a
+ * sequence the end cuts short. */
+static size_t cut_tail(const unsigned char *p, size_t len)
+{
+    size_t i = len - 1;
+    while (i > 0 && len - i < 4 && (p[i] & 0xC0) == 0x80)
+        i--;
+    unsigned c = p[i];
+    size_t need = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    return need > len - i ? len - i : 0;
+}
+
 /* Read the next chunk of a plain file into r->raw after the *carry bytes
- * already there, and check it: *n gets the bytes that are complete valid
- * UTF-8, *carry the bytes of a sequence the chunk cut short (moved to the
- * front by the caller once it is done with the *n), *eof whether the input
- * ended. At most `limit` bytes are taken when limit is not 0 (a sample).
- * Returns 0, NOT_UTF8 or < 0. */
-static int next_checked(struct run *run, uint64_t done, uint64_t limit, size_t *n, size_t *carry,
-                        int *eof)
+ * already there, and check it (unless a first pass checked the file:
+ * `checked`): *n gets the bytes that are complete valid UTF-8, *carry the
+ * bytes of a sequence the chunk cut short (moved to the front by the caller
+ * once it is done with the *n), *eof whether the input ended. At most `limit`
+ * bytes are taken when limit is not 0 (a sample). Returns 0, NOT_UTF8 or
+ * < 0. */
+static int next_checked(struct run *run, uint64_t done, uint64_t limit, int checked, size_t *n,
+                        size_t *carry, int *eof)
 {
     struct tp_reader *r = run->r;
     size_t got;
@@ -773,6 +786,11 @@ static int next_checked(struct run *run, uint64_t done, uint64_t limit, size_t *
     if (limit && done + len >= limit) {
         len = cp_boundary(r->raw, len, limit > done ? (size_t)(limit - done) : 0);
         *eof = 1;
+    }
+    if (checked) {
+        *carry = *eof || !len ? 0 : cut_tail(r->raw, len);
+        *n = len - *carry;
+        return 0;
     }
     size_t v = tp_encoding_valid_prefix(r->raw, len);
     if (v < len && !*eof && tp_encoding_cut_short(r->raw + v, len - v))
@@ -835,15 +853,15 @@ static int read_text_plain(struct run *run)
         return NOT_PLAIN;
     uint64_t limit = r->check_limit;
     size_t n, carry = 0;
-    int eof = 0, rc;
-    if (!run->sink->undo || limit) {
+    int eof = 0, rc, checked = !run->sink->undo || limit;
+    if (checked) {
         /* checked whole first (a pass that counts in no statistics) */
         uint64_t done = 0;
         int counting = run->counting;
         run->counting = 0;
         rc = 0;
         while (!eof && rc == 0) {
-            rc = next_checked(run, done, limit, &n, &carry, &eof);
+            rc = next_checked(run, done, limit, 0, &n, &carry, &eof);
             memmove(r->raw, r->raw + n, carry);
             done += n;
         }
@@ -861,9 +879,7 @@ static int read_text_plain(struct run *run)
     int started = 0;
     rc = 0;
     while (rc == 0 && !eof) {
-        if ((rc = next_checked(run, done, limit, &n, &carry, &eof)) == NOT_UTF8) {
-            if (started && !run->sink->undo)
-                return tp_error_set(run->err, TP_EIO, "%s: changed while read", run->path);
+        if ((rc = next_checked(run, done, limit, checked, &n, &carry, &eof)) == NOT_UTF8) {
             if (started && (rc = undo_document(run, text_from, done)) != 0)
                 return rc;
             r->stats = before;
@@ -944,11 +960,8 @@ static int read_text(struct run *run)
                 return rc;
             enc = pick_encoding(r, !check.bad);
             if (run->plain) {
-                if (lseek(run->fd, (off_t)run->plain_start, SEEK_SET) < 0)
-                    return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
-                run->plain_off = 0;
-                if (run->limited)
-                    run->remaining = r->range_len;
+                if ((rc = rewind_plain(run)) != 0)
+                    return rc;
             } else if (gzrewind(run->gz) < 0) {
                 return gz_failed(run);
             }

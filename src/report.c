@@ -575,20 +575,20 @@ static void *colloc_part_main(void *arg)
     return NULL;
 }
 
-/* The k-th largest (k >= 1) of v[0..n), reordering v: quickselect. */
-static double kth_largest(double *v, size_t n, size_t k)
+/* The k-th largest key (k >= 1) of v[0..n), reordering v: quickselect. */
+static double kth_largest(struct cand *v, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1, want = k - 1;
     while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
+        double pivot = v[lo + (hi - lo) / 2].key;
         size_t i = lo, j = hi;
         while (i <= j) {
-            while (v[i] > pivot)
+            while (v[i].key > pivot)
                 i++;
-            while (v[j] < pivot)
+            while (v[j].key < pivot)
                 j--;
             if (i <= j) {
-                double t = v[i];
+                struct cand t = v[i];
                 v[i] = v[j];
                 v[j] = t;
                 i++;
@@ -602,9 +602,9 @@ static double kth_largest(double *v, size_t n, size_t k)
         else if (want >= i)
             lo = i;
         else
-            return v[want];
+            return v[want].key;
     }
-    return v[want];
+    return v[want].key;
 }
 
 /* Slots scored per thread at least: fewer are not worth a thread. */
@@ -622,7 +622,6 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
         n_threads = n_slots / COLLOC_PART_MIN ? (unsigned)(n_slots / COLLOC_PART_MIN) : 1;
     struct colloc_part *parts = calloc(n_threads, sizeof(*parts));
     struct cand *cands = malloc(n_pairs * sizeof(*cands));
-    double *keys = NULL;
     struct row *rows = NULL;
     int rc = 0;
     size_t n_rows = 0, n_cands = 0;
@@ -653,18 +652,12 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
         n_cands += parts[t].n;
     }
     /* Only the rows that can make the top need their names (for ties): those
-     * whose key is at least the top-th largest. */
+     * whose key is at least the top-th largest (the candidates' order does
+     * not matter, the rows are sorted in full below). */
     size_t top = limit(o->top >= 0 ? o->top : 1000, n_cands);
     double threshold = -INFINITY;
-    if (top > 0 && top < n_cands) {
-        if (!(keys = malloc(n_cands * sizeof(*keys)))) {
-            rc = oom(err);
-            goto out;
-        }
-        for (size_t i = 0; i < n_cands; i++)
-            keys[i] = cands[i].key;
-        threshold = kth_largest(keys, n_cands, top);
-    }
+    if (top > 0 && top < n_cands)
+        threshold = kth_largest(cands, n_cands, top);
     if (!(rows = malloc((n_cands ? n_cands : 1) * sizeof(*rows)))) {
         rc = oom(err);
         goto out;
@@ -720,7 +713,6 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
     }
 out:
     free(rows);
-    free(keys);
     free(cands);
     free(parts);
     tp_arena_release(&names);

@@ -63,19 +63,19 @@ static long double det_u64(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
     return neg ? -v : v;
 }
 
-/* (1+x) ln(1+x) - x for |x| < 1/8 by its series sum_{n>=2} (-1)^n x^n / (n(n-1)):
- * the closed form cancels to nothing as x -> 0. */
 #define INV_NN1(n) (1.0L / ((long double)(n) * ((n)-1)))
 #define INV_NN1_8(n)                                                                               \
     INV_NN1(n), INV_NN1(n + 1), INV_NN1(n + 2), INV_NN1(n + 3), INV_NN1(n + 4), INV_NN1(n + 5),    \
         INV_NN1(n + 6), INV_NN1(n + 7)
 
-/* 1 / (n (n - 1)) for n = 2..65, so the series multiplies instead of
+/* 1 / (n (n - 1)) for n = 2..65, so dev_series multiplies instead of
  * dividing: a long double division is the slowest step of a collocation's
  * G^2, and most candidates sum two of these series. */
 static const long double inv_nn1[64] = {INV_NN1_8(2),  INV_NN1_8(10), INV_NN1_8(18), INV_NN1_8(26),
                                         INV_NN1_8(34), INV_NN1_8(42), INV_NN1_8(50), INV_NN1_8(58)};
 
+/* (1+x) ln(1+x) - x for |x| < 1/8 by its series sum_{n>=2} (-1)^n x^n / (n(n-1)):
+ * the closed form cancels to nothing as x -> 0. */
 static long double dev_series(long double x)
 {
     long double pw = x * x, sum = 0;

@@ -319,23 +319,27 @@ static int pairs_grow(struct tp_pairs *p)
     return 0;
 }
 
+/* The slot holding key, or the empty slot where it belongs. */
+static inline struct tp_pair_slot *pair_slot(const struct tp_pairs *p, uint64_t key)
+{
+    for (size_t i = pair_home(key, p->mask);; i = (i + 1) & p->mask) {
+        struct tp_pair_slot *sl = &p->slots[i];
+        if (sl->key == key || !sl->key)
+            return sl;
+    }
+}
+
 static inline int pairs_add_key(struct tp_pairs *p, uint64_t key, uint64_t n)
 {
-    size_t i = pair_home(key, p->mask);
-    for (;;) {
-        struct tp_pair_slot *sl = &p->slots[i];
-        if (sl->key == key) {
-            sl->count += n;
-            return 0;
-        }
-        if (!sl->key) {
-            sl->key = key;
-            sl->count = n;
-            p->n++;
-            return 2 * p->n > p->mask ? pairs_grow(p) : 0;
-        }
-        i = (i + 1) & p->mask;
+    struct tp_pair_slot *sl = pair_slot(p, key);
+    if (sl->key) {
+        sl->count += n;
+        return 0;
     }
+    sl->key = key;
+    sl->count = n;
+    p->n++;
+    return 2 * p->n > p->mask ? pairs_grow(p) : 0;
 }
 
 int tp_pairs_add(struct tp_pairs *p, uint32_t w1, uint32_t w2, uint64_t n)
@@ -360,15 +364,9 @@ int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
 void tp_pairs_sub_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
-        for (size_t i = pair_home(keys[k], p->mask);; i = (i + 1) & p->mask) {
-            struct tp_pair_slot *sl = &p->slots[i];
-            if (sl->key == keys[k]) {
-                sl->count -= sl->count > 0;
-                break;
-            }
-            if (!sl->key)
-                break;
-        }
+        struct tp_pair_slot *sl = pair_slot(p, keys[k]);
+        if (sl->key)
+            sl->count -= sl->count > 0;
     }
 }
 
