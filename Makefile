@@ -34,6 +34,9 @@ LDFLAGS += -O3 -g -flto=auto
 else ifeq ($(MODE),asan)
 CFLAGS_ALL += -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(MODE),tsan)
+CFLAGS_ALL += -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
 else ifeq ($(MODE),coverage)
 CFLAGS_ALL += -O0 -g --coverage
 LDFLAGS += --coverage
@@ -53,7 +56,7 @@ BIN := $(BUILD)/tempora
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test deps asan coverage bench bench-smoke fuzz lint format format-check clean \
+.PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz lint format format-check clean \
 	unit cli-tests ref-tests check-build
 
 all: $(BIN)
@@ -113,6 +116,9 @@ test: deps
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan all
+
+tsan:
+	@$(MAKE) --no-print-directory MODE=tsan all
 
 coverage:
 	@$(MAKE) --no-print-directory MODE=coverage check-build

@@ -3,8 +3,13 @@
  * table.h). The slot array stores the low 32 bits of the hash so most probes
  * that miss never touch the key bytes.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "table.h"
 #include "tempora.h"
@@ -23,10 +28,66 @@ static inline uint64_t load32(const unsigned char *p)
     return w;
 }
 
+uint64_t tp_hash_key[2];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+/* splitmix64's step: one seed word -> a well mixed key word. */
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void set_key(uint64_t seed)
+{
+    tp_hash_key[0] = splitmix(&seed);
+    tp_hash_key[1] = splitmix(&seed);
+}
+
+static void draw_key(void)
+{
+    const char *env = getenv("TEMPORA_HASH_SEED");
+    if (env && *env) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 0);
+        if (!*end && !errno) {
+            set_key(v);
+            return;
+        }
+    }
+    uint64_t k[2];
+    if (getrandom(k, sizeof(k), 0) == (ssize_t)sizeof(k)) {
+        tp_hash_key[0] = k[0];
+        tp_hash_key[1] = k[1];
+        return;
+    }
+    /* no getrandom (an old kernel): the clock, the process and where the
+     * loader put things */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t seed = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    seed ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&hash_once ^ (uint64_t)(uintptr_t)&seed;
+    set_key(seed);
+}
+
+void tp_hash_init(void)
+{
+    pthread_once(&hash_once, draw_key);
+}
+
+void tp_hash_seed(uint64_t seed)
+{
+    tp_hash_init();
+    set_key(seed);
+}
+
 static inline uint64_t mix(uint64_t a, uint64_t b)
 {
-    /* 64x64 -> 128 multiply, folded: a strong, cheap mixer. */
-    __uint128_t r = (__uint128_t)(a ^ 0xA0761D6478BD642Full) * (b ^ 0xE7037ED1A0B428DBull);
+    /* 64x64 -> 128 multiply of the keyed words, folded */
+    __uint128_t r = (__uint128_t)(a ^ tp_hash_key[0]) * (b ^ tp_hash_key[1]);
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
@@ -131,6 +192,7 @@ static int term_slots_grow(struct tp_table *t)
 
 int tp_table_init(struct tp_table *t)
 {
+    tp_hash_init();
     memset(t, 0, sizeof(*t));
     t->slots = zalloc(1024 * sizeof(*t->slots));
     t->cap = 512;
@@ -229,6 +291,7 @@ void tp_table_release(struct tp_table *t)
 
 int tp_tuples_init(struct tp_tuples *t, unsigned n)
 {
+    tp_hash_init();
     memset(t, 0, sizeof(*t));
     t->n = n;
     t->slots = slots_new(1024);
@@ -287,12 +350,14 @@ void tp_tuples_release(struct tp_tuples *t)
 
 static inline size_t pair_home(uint64_t key, size_t mask)
 {
-    uint64_t h = key * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 29)) & mask;
+    /* keyed, as the term hash: word ids are in first-seen order, which the
+     * text chooses */
+    return (size_t)tp_hash_words(key, 0, 0) & mask;
 }
 
 int tp_pairs_init(struct tp_pairs *p)
 {
+    tp_hash_init();
     p->slots = zalloc(4096 * sizeof(*p->slots));
     p->mask = 4095;
     p->n = 0;

@@ -49,6 +49,20 @@ struct tp_table {
     struct tp_arena arena;
 };
 
+/* The key every hash below is keyed with: 128 bits drawn once per process,
+ * before the first table is made (from getrandom, or from the environment
+ * variable TEMPORA_HASH_SEED when it holds a number), so which keys collide
+ * cannot be worked out in advance (hash flooding). Nothing printed depends on
+ * it: ids are in first-seen order and every report sorts by value and name. */
+extern uint64_t tp_hash_key[2];
+
+/* Draw tp_hash_key if not yet drawn; the table inits call it. Thread-safe. */
+void tp_hash_init(void);
+
+/* Key the hashes from seed (the same seed, the same key). Only while no
+ * table, tuple set or pair set exists: for tests and debugging. */
+void tp_hash_seed(uint64_t seed);
+
 /* 64-bit hash of bytes (fast for short keys). */
 uint64_t tp_hash_bytes(const void *p, size_t len);
 
@@ -57,9 +71,9 @@ uint64_t tp_hash_bytes(const void *p, size_t len);
  * tp_hash_bytes, for callers that already hold the words. */
 static inline uint64_t tp_hash_words(uint64_t w0, uint64_t w1, size_t len)
 {
-    /* 64x64 -> 128 multiply, folded: a strong, cheap mixer. */
-    __uint128_t r = (__uint128_t)(w0 ^ len ^ 0xA0761D6478BD642Full) *
-                    (w1 ^ 0x8EBC6AF09C88C6E3ull ^ 0xE7037ED1A0B428DBull);
+    /* 64x64 -> 128 multiply of the keyed words, folded (wyhash's mum): a
+     * strong, cheap mixer. */
+    __uint128_t r = (__uint128_t)(w0 ^ len ^ tp_hash_key[0]) * (w1 ^ tp_hash_key[1]);
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 

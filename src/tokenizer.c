@@ -15,6 +15,7 @@
  * only takes what the per-character path would do the same way and hands
  * everything else back to it, which stays the single source of the rules.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +86,14 @@ struct tp_tokenizer {
     size_t ubuf_cap;
 };
 
+/* Filled once, by tables_once, before any tokenizer exists: tokenizers on
+ * several threads read them while none writes. */
 static unsigned char ascii_class[128];
 static unsigned char ascii_lower[128];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
 {
-    if (ascii_class['a'])
-        return;
     for (int c = 0; c < 128; c++) {
         unsigned char k = C_OTHER;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -187,7 +189,8 @@ unsigned tp_tokenizer_isas(void)
 int tp_tokenizer_new(struct tp_tokenizer **out, const struct tp_tokenizer_opts *o, tp_token_fn *fn,
                      void *ctx)
 {
-    init_tables();
+    if (pthread_once(&tables_once, init_tables) != 0)
+        return TP_ENOMEM;
     struct tp_tokenizer *tk = calloc(1, sizeof(*tk));
     if (!tk)
         return TP_ENOMEM;
@@ -753,7 +756,12 @@ __attribute__((target(TP_AVX512))) static void classify64_avx512(const unsigned 
 }
 #endif
 
-unsigned tp_tokenizer_isas(void)
+/* What the processor has, asked once (__builtin_cpu_init fills a global of
+ * its own, which threads must not race to fill). */
+static unsigned cpu_isas;
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+
+static void init_cpu_isas(void)
 {
     unsigned isas = TP_ISA_SSE2; /* x86-64's baseline */
 #if defined(TP_X86_DISPATCH)
@@ -763,7 +771,14 @@ unsigned tp_tokenizer_isas(void)
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
         isas |= TP_ISA_AVX512;
 #endif
-    return isas;
+    cpu_isas = isas;
+}
+
+unsigned tp_tokenizer_isas(void)
+{
+    if (pthread_once(&cpu_once, init_cpu_isas) != 0)
+        return TP_ISA_SSE2;
+    return cpu_isas;
 }
 
 /* The classifier for the isa asked for (0: the widest there is). */
