@@ -12,8 +12,9 @@
 # bench/timecmd.py (wall seconds to the millisecond, peak RSS in KiB via /usr/bin/time).
 #
 # Exit status: 1 when tempora itself fails or writes an empty table or a wrong header
-# (and, in a full run, when the KJV text cannot be built); missed speed targets are
-# reported as FAIL lines but never change the exit status.
+# (and, in a full run, when the KJV text cannot be built), or when bench/flood.sh
+# (hash flooding, run last) fails; missed speed targets are reported as FAIL lines
+# but never change the exit status.
 
 set -u
 
@@ -419,6 +420,12 @@ else
 fi
 
 report
+say ""
+# Hash flooding (bench/flood.sh): crafted tokens must cost no more than twice
+# random ones.
+if [ "$MODE" = smoke ]; then FLOOD_ARGS=--smoke; else FLOOD_ARGS="--runs $RUNS"; fi
+# shellcheck disable=SC2086 # FLOOD_ARGS is one or two words
+TEMPORA=$TEMPORA PY=$PY sh bench/flood.sh $FLOOD_ARGS || TEMPORA_FAILED=1
 say ""
 if [ "$TEMPORA_FAILED" -ne 0 ]; then
     say "bench: tempora failed or wrote a bad table (see above)"

@@ -10,7 +10,8 @@
 #   stdout.grep  lines that must each appear in standard output (fixed strings)
 #   stderr.grep  lines that must each appear in standard error (fixed strings)
 # A case whose first output line is `SKIP` (or `SKIP: why`) is counted as skipped.
-# A sanitizer report from any tempora run inside a case fails that case.
+# A sanitizer report (ASan, UBSan, TSan) from any tempora run inside a case
+# fails that case.
 #
 # Usage: TEMPORA=/abs/path/to/tempora sh tests/cli/run.sh [NAME-PATTERN...]
 # Environment given to cmd: TEMPORA, DATA (tests/data), SEEDS (../shared/seeds,
@@ -45,10 +46,10 @@ fi
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-# The large-input case takes minutes under ASan: run it only on other builds
-# unless TEMPORA_BIG says otherwise.
+# The large-input case takes minutes under ASan or TSan: run it only on other
+# builds unless TEMPORA_BIG says otherwise.
 if [ -z "${TEMPORA_BIG:-}" ]; then
-    if grep -q __asan_init "$TEMPORA" 2>/dev/null; then
+    if grep -q -e __asan_init -e __tsan_init "$TEMPORA" 2>/dev/null; then
         TEMPORA_BIG=0
     else
         TEMPORA_BIG=1
@@ -66,6 +67,7 @@ trap 'exit 130' INT TERM
 
 ASAN_BASE=${ASAN_OPTIONS:-}
 UBSAN_BASE=${UBSAN_OPTIONS:-}
+TSAN_BASE=${TSAN_OPTIONS:-}
 CASE_TIMEOUT=${TEMPORA_CASE_TIMEOUT:-600}
 
 passed=0
@@ -105,7 +107,8 @@ for dir in "$CASES"/*/; do
         CASE=$dir
         ASAN_OPTIONS="${ASAN_BASE:+$ASAN_BASE:}log_path=$res/san/asan"
         UBSAN_OPTIONS="${UBSAN_BASE:+$UBSAN_BASE:}log_path=$res/san/ubsan"
-        export CASE ASAN_OPTIONS UBSAN_OPTIONS
+        TSAN_OPTIONS="${TSAN_BASE:+$TSAN_BASE:}log_path=$res/san/tsan"
+        export CASE ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
         exec timeout "$CASE_TIMEOUT" sh "$dir/cmd"
     ) >"$res/stdout" 2>"$res/stderr" </dev/null
     rc=$?
