@@ -1,10 +1,11 @@
 # tempora - GNU Makefile (the only build system).
 #
 #   make run     install missing packages, build, analyze corpus/ into out/
-#   make test    install missing packages, build, run every test (also under ASan+UBSan)
-#   make all | asan | coverage | bench | fuzz | lint | format-check | clean
+#   make test    install missing packages, build, run every test (also under ASan+UBSan,
+#                and the threaded CLI cases under TSan)
+#   make all | asan | tsan | coverage | bench | fuzz | lint | format-check | clean
 #
-# Objects go to build/<mode>/ so release, asan and coverage builds never mix.
+# Objects go to build/<mode>/ so release, asan, tsan and coverage builds never mix.
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -57,7 +58,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz lint format format-check clean \
-	unit cli-tests ref-tests check-build
+	unit cli-tests ref-tests check-build tsan-cli
 
 all: $(BIN)
 	@ln -sf $(BIN) tempora
@@ -112,10 +113,20 @@ test: deps
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory MODE=asan unit cli-tests
+	@$(MAKE) --no-print-directory MODE=tsan tsan-cli
 	@$(MAKE) --no-print-directory bench-smoke
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan all
+
+# The CLI cases that run threads (their cmd has --threads), on the
+# ThreadSanitizer build (MODE=tsan): any data race report fails the case.
+TSAN_CASES := $(sort $(patsubst tests/cli/cases/%/cmd,%,$(shell grep -l -e --threads tests/cli/cases/*/cmd)))
+
+tsan-cli: $(BIN)
+	@$(BIN) --version >/dev/null 2>&1 || { echo "tsan: $(BIN) does not start here:"; \
+		$(BIN) --version 2>&1 | head -n 3; exit 1; }
+	@TEMPORA=$(abspath $(BIN)) sh tests/cli/run.sh $(TSAN_CASES)
 
 tsan:
 	@$(MAKE) --no-print-directory MODE=tsan all

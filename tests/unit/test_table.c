@@ -106,3 +106,94 @@ Test(arena, allocations_are_aligned_and_kept)
     }
     tp_arena_release(&a);
 }
+
+/* Key number k of the sequence below: 1 to 40 bytes, so both the word path
+ * (at most 16 bytes) and the loop of tp_hash_bytes are used. */
+static size_t seq_key(unsigned k, char *buf)
+{
+    size_t len = 1 + k % 40;
+    for (size_t j = 0; j < len; j++)
+        buf[j] = (char)('a' + (k * 7u + j * 13u + (k >> (j % 8))) % 26);
+    snprintf(buf + len, 12, "%u", k); /* distinct keys for distinct k */
+    return strlen(buf);
+}
+
+enum { SEQ_N = 60000, SEQ_KEYS = 20000 };
+
+/* Intern the same sequence (keys repeated in a scrambled order) under a key
+ * drawn from seed: ids[i] the id of the i-th key, tup[i] the id of the pair
+ * (id of key i, id of key i+1), cnt[i] the count of that word pair. */
+static void intern_seq(uint64_t seed, int64_t *ids, int64_t *tup, uint64_t *cnt)
+{
+    tp_hash_seed(seed);
+    struct tp_table t;
+    struct tp_tuples tu;
+    struct tp_pairs p;
+    cr_assert_eq(tp_table_init(&t), 0);
+    cr_assert_eq(tp_tuples_init(&tu, 2), 0);
+    cr_assert_eq(tp_pairs_init(&p), 0);
+    char buf[64];
+    for (unsigned i = 0; i < SEQ_N; i++) {
+        unsigned k = (i * 2654435761u) % SEQ_KEYS;
+        size_t len = seq_key(k, buf);
+        int added;
+        ids[i] = tp_table_intern(&t, buf, len, &added);
+        cr_assert_geq(ids[i], 0);
+    }
+    for (unsigned i = 0; i + 1 < SEQ_N; i++) {
+        uint32_t key[2] = {(uint32_t)ids[i], (uint32_t)ids[i + 1]};
+        tup[i] = tp_tuples_intern(&tu, key);
+        cr_assert_eq(tp_pairs_add(&p, key[0], key[1], 1), 0);
+    }
+    for (unsigned i = 0; i + 1 < SEQ_N; i++) {
+        uint64_t want = tp_pair_key((uint32_t)ids[i], (uint32_t)ids[i + 1]);
+        cnt[i] = 0;
+        for (size_t s = 0; s <= p.mask; s++)
+            if (p.slots[s].key == want)
+                cnt[i] = p.slots[s].count;
+        if (i > 200) /* the full scan is slow: the first pairs are enough */
+            break;
+    }
+    tp_pairs_release(&p);
+    tp_tuples_release(&tu);
+    tp_table_release(&t);
+}
+
+Test(table, ids_do_not_depend_on_the_hash_key)
+{
+    static int64_t ids_a[SEQ_N], ids_b[SEQ_N], tup_a[SEQ_N], tup_b[SEQ_N];
+    static uint64_t cnt_a[SEQ_N], cnt_b[SEQ_N];
+
+    /* the two keys do hash differently */
+    tp_hash_seed(1);
+    uint64_t h1 = tp_hash_bytes("alpha", 5),
+             l1 = tp_hash_bytes("a long key of 33 bytes, say this", 32);
+    tp_hash_seed(2);
+    cr_expect_neq(tp_hash_bytes("alpha", 5), h1);
+    cr_expect_neq(tp_hash_bytes("a long key of 33 bytes, say this", 32), l1);
+    tp_hash_seed(1);
+    cr_expect_eq(tp_hash_bytes("alpha", 5), h1, "the same seed, the same hash");
+
+    intern_seq(1, ids_a, tup_a, cnt_a);
+    intern_seq(0x9E3779B97F4A7C15ull, ids_b, tup_b, cnt_b);
+
+    /* ids are first-seen order, worked out here without a hash */
+    static int64_t first[SEQ_KEYS];
+    for (unsigned k = 0; k < SEQ_KEYS; k++)
+        first[k] = -1;
+    int64_t next = 0;
+    for (unsigned i = 0; i < SEQ_N; i++) {
+        unsigned k = (i * 2654435761u) % SEQ_KEYS;
+        if (first[k] < 0)
+            first[k] = next++;
+        cr_assert_eq(ids_a[i], first[k], "key %u at %u", k, i);
+        cr_assert_eq(ids_b[i], first[k], "key %u at %u", k, i);
+    }
+    cr_expect_eq(next, SEQ_KEYS);
+    for (unsigned i = 0; i + 1 < SEQ_N; i++)
+        cr_assert_eq(tup_a[i], tup_b[i], "tuple %u", i);
+    for (unsigned i = 0; i <= 200; i++) {
+        cr_assert_geq(cnt_a[i], 1);
+        cr_assert_eq(cnt_a[i], cnt_b[i], "pair %u", i);
+    }
+}
