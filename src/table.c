@@ -40,10 +40,13 @@ static uint64_t splitmix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
+/* The second word is made odd: multiplying by it is then one-to-one on the
+ * low 64 bits, so keys of at most 8 bytes (and word pairs) never all fold to
+ * one value, whatever the draw. */
 static void set_key(uint64_t seed)
 {
     tp_hash_key[0] = splitmix(&seed);
-    tp_hash_key[1] = splitmix(&seed);
+    tp_hash_key[1] = splitmix(&seed) | 1;
 }
 
 static void draw_key(void)
@@ -59,13 +62,13 @@ static void draw_key(void)
         }
     }
     uint64_t k[2];
-    if (getrandom(k, sizeof(k), 0) == (ssize_t)sizeof(k)) {
+    if (getrandom(k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k)) {
         tp_hash_key[0] = k[0];
-        tp_hash_key[1] = k[1];
+        tp_hash_key[1] = k[1] | 1;
         return;
     }
-    /* no getrandom (an old kernel): the clock, the process and where the
-     * loader put things */
+    /* no getrandom (an old kernel, or entropy not ready at boot): the clock,
+     * the process and where the loader put things */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t seed = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

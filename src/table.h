@@ -49,11 +49,12 @@ struct tp_table {
     struct tp_arena arena;
 };
 
-/* The key every hash below is keyed with: 128 bits drawn once per process,
- * before the first table is made (from getrandom, or from the environment
- * variable TEMPORA_HASH_SEED when it holds a number), so which keys collide
- * cannot be worked out in advance (hash flooding). Nothing printed depends on
- * it: ids are in first-seen order and every report sorts by value and name. */
+/* The key every hash below is keyed with: two words drawn once per process
+ * (the second odd), before the first table is made (from getrandom, or from
+ * the environment variable TEMPORA_HASH_SEED when it holds a number, decimal
+ * or 0x hex, through splitmix64), so which keys collide cannot be worked out
+ * in advance (hash flooding). Nothing printed depends on it: ids are in
+ * first-seen order and every report sorts by value and name. */
 extern uint64_t tp_hash_key[2];
 
 /* Draw tp_hash_key if not yet drawn; the table inits call it. Thread-safe. */
