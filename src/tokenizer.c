@@ -86,8 +86,9 @@ struct tp_tokenizer {
     size_t ubuf_cap;
 };
 
-/* Filled once, by tables_once, before any tokenizer exists: tokenizers on
- * several threads read them while none writes. */
+/* Filled whole by the first tp_tokenizer_new (pthread_once), before it or
+ * any other tokenizer reads them: tokenizers made on several threads at once
+ * wait for the fill instead of reading half-filled tables. */
 static unsigned char ascii_class[128];
 static unsigned char ascii_lower[128];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
