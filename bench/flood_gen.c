@@ -62,9 +62,12 @@ int main(int argc, char **argv)
         window = 1;
     char tok[9];
     tok[8] = '\n';
-    /* random: every token from a start far from the crafted ones' */
-    uint64_t i = crafted ? 0 : SPACE / 2;
-    for (unsigned long long got = 0; got < n; i++) {
+    /* random: every SHARE-th token from a start far from the crafted ones',
+     * as far apart in the numbering as the crafted ones are on average (so
+     * the two sets differ in their hashes only, not in how alike their
+     * letters are) */
+    uint64_t i = crafted ? 0 : SPACE / 2, step = crafted ? 1 : share;
+    for (unsigned long long got = 0; got < n; i += step) {
         if (i >= SPACE) {
             fprintf(stderr, "flood_gen: out of tokens\n");
             return 1;
