@@ -213,53 +213,58 @@ int tp_garwood(uint64_t k, double *lo, double *hi)
  * double-double (y_i - t x_i by TwoSum, t x_i being exact), so counts are exact.
  */
 
-struct dd {
-    double hi, lo; /* hi = fl(hi + lo): the exact value, ordered by (hi, lo) */
+struct item {
+    double hi, lo; /* K_i(t) exactly, hi = fl(hi + lo): ordered by (hi, lo) */
+    size_t i;
 };
 
 struct trend_work {
     size_t n;
     const double *x, *y; /* borrowed */
     double *xr;          /* x_i - x_0 (the index i without x) */
-    struct dd *key;
-    size_t *a, *b, *tmp; /* orders of the indices */
-    size_t *rank, *pos;  /* a band's ranks, and the position of each rank */
-    uint64_t *cum;       /* per-position inversions, then their prefix sums */
-    uint64_t *fen;       /* a Fenwick tree over ranks (1-based) */
+    struct item *item, *item_tmp;
+    size_t *lo_order, *hi_order; /* the indices by K(lo) and by K(hi), see band_order */
+    size_t *a, *b, *tmp;         /* a band's first order, and merge sort buffers */
+    size_t *rank, *pos;          /* a band's ranks, and the position of each rank */
+    uint64_t *cum;               /* per-position inversions, then their prefix sums */
+    uint64_t *fen;               /* a Fenwick tree over ranks (1-based) */
     uint64_t rng;
     int g_bits; /* significant bits a pivot may have */
 };
 
-static int dd_lt(const struct dd *a, const struct dd *b)
+static int item_lt(const struct item *a, const struct item *b)
 {
     return a->hi < b->hi || (a->hi == b->hi && a->lo < b->lo);
 }
 
-static int dd_eq(const struct dd *a, const struct dd *b)
+static int item_eq(const struct item *a, const struct item *b)
 {
     return a->hi == b->hi && a->lo == b->lo;
 }
 
-/* K_i(t) = y_i - t xr_i for every i, exactly: t xr_i is a double (t has at most
- * g_bits significant bits), and TwoSum gives the sum and its rounding error. */
+/* w->item[i] = K_i(t) = y_i - t xr_i for every i, in index order, exactly: t xr_i
+ * is a double (t has at most g_bits significant bits), and TwoSum gives the
+ * sum and its rounding error. */
 static void make_keys(struct trend_work *w, double t)
 {
     for (size_t i = 0; i < w->n; i++) {
         double a = w->y[i], b = -(t * w->xr[i]);
         double s = a + b, bb = s - a;
 
-        w->key[i].hi = s;
-        w->key[i].lo = (a - (s - bb)) + (b - bb);
+        w->item[i].hi = s;
+        w->item[i].lo = (a - (s - bb)) + (b - bb);
+        w->item[i].i = i;
     }
 }
 
-/* Stable bottom-up merge sort of the indices idx[0..n) by key (via tmp).
- * Returns the number of pairs the sort puts the other way round, strictly:
- * positions p < q with key[idx[q]] < key[idx[p]]. */
-static uint64_t sort_count(const struct dd *key, size_t *idx, size_t *tmp, size_t n)
+/* Stable bottom-up merge sort of w->item (via w->item_tmp) by key. Returns the
+ * number of pairs it puts the other way round, strictly: positions p < q with
+ * key q below key p. */
+static uint64_t sort_count(struct trend_work *w)
 {
+    size_t n = w->n;
     uint64_t inv = 0;
-    size_t *src = idx, *dst = tmp;
+    struct item *src = w->item, *dst = w->item_tmp;
 
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -267,8 +272,12 @@ static uint64_t sort_count(const struct dd *key, size_t *idx, size_t *tmp, size_
             size_t hi = mid + width < n ? mid + width : n;
             size_t i = lo, j = mid, k = lo;
 
+            if (mid == hi || !item_lt(&src[mid], &src[mid - 1])) {
+                memcpy(dst + lo, src + lo, (hi - lo) * sizeof(*dst)); /* already in order */
+                continue;
+            }
             while (i < mid && j < hi) {
-                if (dd_lt(&key[src[j]], &key[src[i]])) {
+                if (item_lt(&src[j], &src[i])) {
                     inv += mid - i;
                     dst[k++] = src[j++];
                 } else {
@@ -280,32 +289,44 @@ static uint64_t sort_count(const struct dd *key, size_t *idx, size_t *tmp, size_
             while (j < hi)
                 dst[k++] = src[j++];
         }
-        size_t *t = src;
+        struct item *t = src;
         src = dst;
         dst = t;
     }
-    if (src != idx)
-        memcpy(idx, src, n * sizeof(*idx));
+    if (src != w->item)
+        memcpy(w->item, src, n * sizeof(*src));
     return inv;
 }
 
-/* The number of pairs with slope < t (*lt) and = t (*eq), exactly. Leaves the
- * indices sorted by K(t) in w->a. */
+/* The number of pairs with slope < t (*lt) and = t (*eq), exactly. Leaves
+ * w->item sorted by K(t), equal keys in index order. */
 static void count_at(struct trend_work *w, double t, uint64_t *lt, uint64_t *eq)
 {
     size_t n = w->n;
     uint64_t e = 0;
 
     make_keys(w, t);
-    for (size_t i = 0; i < n; i++)
-        w->a[i] = i;
-    *lt = sort_count(w->key, w->a, w->tmp, n);
+    *lt = sort_count(w);
     for (size_t i = 0, j; i < n; i = j) {
-        for (j = i + 1; j < n && dd_eq(&w->key[w->a[j]], &w->key[w->a[i]]); j++)
+        for (j = i + 1; j < n && item_eq(&w->item[j], &w->item[i]); j++)
             ;
         e += (uint64_t)(j - i) * (j - i - 1) / 2;
     }
     *eq = e;
+}
+
+/* After count_at(t): keep its order as the band's lower end (equal keys in
+ * index descending, as band_order wants) or upper end (index ascending). */
+static void keep_order(struct trend_work *w, int upper)
+{
+    size_t n = w->n, *ord = upper ? w->hi_order : w->lo_order;
+
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && item_eq(&w->item[j], &w->item[i]); j++)
+            ;
+        for (size_t k = i; k < j; k++)
+            ord[k] = w->item[upper ? k : i + j - 1 - k].i;
+    }
 }
 
 /* The slope of pair {i, j} computed as the definition does. */
@@ -322,33 +343,20 @@ static double pair_slope(const struct trend_work *w, size_t i, size_t j)
 /*
  * The pairs with lo < slope < hi (no bound when has_lo / has_hi is 0) as the
  * inversions of one sequence: w->a gets the indices ordered by (K(lo), index
- * descending), in which i < j come in index order exactly when s_ij > lo; each
- * gets in w->rank its position in the order by (K(hi), index ascending), where
- * i < j keep their order exactly when s_ij >= hi. The pairs the two orders
- * disagree on are those with lo < s < hi (s <= lo and s >= hi cannot both
- * hold). w->pos maps a rank back to its position in w->a.
+ * descending) (w->lo_order), in which i < j come in index order exactly when
+ * s_ij > lo; each gets in w->rank its position in the order by (K(hi), index
+ * ascending) (w->hi_order), where i < j keep their order exactly when s_ij >= hi. The pairs the two
+ * orders disagree on are those with lo < s < hi (s <= lo and s >= hi cannot both hold). w->pos maps
+ * a rank back to its position in w->a.
  */
-static void band_order(struct trend_work *w, int has_lo, double lo, int has_hi, double hi)
+static void band_order(struct trend_work *w, int has_lo, int has_hi)
 {
     size_t n = w->n;
 
     for (size_t p = 0; p < n; p++)
-        w->a[p] = has_lo ? n - 1 - p : p;
-    if (has_lo) {
-        make_keys(w, lo);
-        sort_count(w->key, w->a, w->tmp, n);
-    }
-    if (has_hi) {
-        for (size_t p = 0; p < n; p++)
-            w->b[p] = p;
-        make_keys(w, hi);
-        sort_count(w->key, w->b, w->tmp, n);
-        for (size_t p = 0; p < n; p++)
-            w->pos[w->b[p]] = p; /* pos: the rank of each index, for now */
-    } else {
-        for (size_t i = 0; i < n; i++)
-            w->pos[i] = n - 1 - i;
-    }
+        w->a[p] = has_lo ? w->lo_order[p] : p;
+    for (size_t p = 0; p < n; p++)
+        w->pos[has_hi ? w->hi_order[p] : n - 1 - p] = p; /* the rank of each index */
     for (size_t p = 0; p < n; p++)
         w->rank[p] = w->pos[w->a[p]];
     for (size_t p = 0; p < n; p++)
@@ -396,18 +404,10 @@ static uint64_t next_random(uint64_t *state) /* splitmix64 */
     return z ^ (z >> 31);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A standard exponential draw. */
+static double exp_draw(uint64_t *state)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
+    return -log(((double)(next_random(state) >> 11) + 0.5) * 0x1p-53);
 }
 
 /*
@@ -420,6 +420,7 @@ static void sample_band(struct trend_work *w, uint64_t total, size_t m, uint64_t
 {
     size_t n = w->n, s;
     uint64_t acc = 0;
+    double sum = 0.0, scale;
 
     memset(w->fen, 0, (n + 1) * sizeof(*w->fen));
     for (size_t p = n; p-- > 0;) {
@@ -431,9 +432,18 @@ static void sample_band(struct trend_work *w, uint64_t total, size_t m, uint64_t
         w->cum[p] = acc;
         acc += c;
     }
-    for (s = 0; s < m; s++)
-        pick[s] = next_random(&w->rng) % total;
-    qsort(pick, m, sizeof(*pick), cmp_u64);
+    /* m sorted uniform draws from [0, total): the partial sums of m + 1
+     * exponential spacings, scaled to total. */
+    for (s = 0; s < m; s++) {
+        sum += exp_draw(&w->rng);
+        out[s] = sum;
+    }
+    sum += exp_draw(&w->rng);
+    scale = (double)total / sum;
+    for (s = 0; s < m; s++) {
+        double v = floor(out[s] * scale);
+        pick[s] = v < (double)total ? (uint64_t)v : total - 1;
+    }
 
     memset(w->fen, 0, (n + 1) * sizeof(*w->fen));
     s = m;
@@ -480,6 +490,39 @@ static uint64_t list_band(struct trend_work *w, double *out)
         dst = t;
     }
     return k;
+}
+
+/* The value of rank k (0-based) among v[0..n), reordering v (quickselect). */
+static double select_rank(double *v, uint64_t n, uint64_t k)
+{
+    uint64_t lo = 0, hi = n - 1;
+
+    while (lo < hi) {
+        double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi], t;
+        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        uint64_t i = lo, j = hi;
+
+        while (i <= j) { /* Hoare partition: v[lo..j] <= pivot <= v[i..hi] */
+            while (v[i] < pivot)
+                i++;
+            while (pivot < v[j])
+                j--;
+            if (i <= j) {
+                t = v[i], v[i] = v[j], v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k]; /* between j and i: equal to the pivot */
+    }
+    return v[k];
 }
 
 /* t rounded to g significant bits, down (dir < 0) or up; 0 below 2^-960, where
@@ -530,15 +573,15 @@ static int theil_sen(struct trend_work *w, double *slope)
         long i0, i1;
         int progress = 0;
 
-        band_order(w, has_lo, lo, has_hi, hi);
+        band_order(w, has_lo, has_hi);
         sample_band(w, total, m, pick, samples);
-        qsort(samples, m, sizeof(*samples), cmp_double);
         centre =
             ((double)(k0 - le_lo) + (double)(k1 - le_lo) + 1.0) / 2.0 / (double)total * (double)m;
         i0 = (long)floor(centre - spread);
         i1 = (long)ceil(centre + spread);
-        cand[0] = i0 >= 0 ? grid_round(samples[i0], w->g_bits, -1) : NAN;
-        cand[1] = i1 < (long)m ? grid_round(samples[i1], w->g_bits, 1) : NAN;
+        cand[0] = i0 >= 0 ? grid_round(select_rank(samples, m, (uint64_t)i0), w->g_bits, -1) : NAN;
+        cand[1] =
+            i1 < (long)m ? grid_round(select_rank(samples, m, (uint64_t)i1), w->g_bits, 1) : NAN;
         for (int c = 0; c < 2 && !(done[0] && done[1]); c++) {
             double t = cand[c];
             uint64_t lt, eq;
@@ -549,8 +592,10 @@ static int theil_sen(struct trend_work *w, double *slope)
             progress = 1;
             if (lt + eq <= (done[0] ? want[1] : want[0])) {
                 has_lo = 1, lo = t, le_lo = lt + eq;
+                keep_order(w, 0);
             } else if (lt > (done[1] ? want[0] : want[1])) {
                 has_hi = 1, hi = t, lt_hi = lt;
+                keep_order(w, 1);
             } else {
                 /* t's own pairs hold a pending rank: that rank's slope is t. */
                 for (int r = 0; r < 2; r++) {
@@ -559,10 +604,13 @@ static int theil_sen(struct trend_work *w, double *slope)
                         done[r] = 1;
                     }
                 }
-                if (!done[0]) /* the other rank is below t */
+                if (!done[0]) { /* the other rank is below t */
                     has_hi = 1, hi = t, lt_hi = lt;
-                else if (!done[1])
+                    keep_order(w, 1);
+                } else if (!done[1]) {
                     has_lo = 1, lo = t, le_lo = lt + eq;
+                    keep_order(w, 0);
+                }
             }
         }
         if (!progress)
@@ -575,15 +623,14 @@ static int theil_sen(struct trend_work *w, double *slope)
             ret = TP_ENOMEM;
             goto out;
         }
-        band_order(w, has_lo, lo, has_hi, hi);
+        band_order(w, has_lo, has_hi);
         if (list_band(w, band) != total) {
             ret = TP_EINTERNAL;
             goto out;
         }
-        qsort(band, total, sizeof(*band), cmp_double);
         for (int r = 0; r < 2; r++)
             if (!done[r])
-                got[r] = band[want[r] - le_lo];
+                got[r] = select_rank(band, total, want[r] - le_lo);
     }
     *slope = want[0] == want[1] ? got[0] : gsl_stats_median(got, 1, 2);
 out:
@@ -626,7 +673,7 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
         return 0;
     if (!trend_input_ok(x, y, n))
         return TP_EDATA;
-    if (n > SIZE_MAX / sizeof(struct dd) - 1)
+    if (n > SIZE_MAX / sizeof(struct item) - 1)
         return TP_ENOMEM;
 
     w.n = n;
@@ -634,7 +681,10 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
     w.y = y;
     w.rng = 0x74656d706f7261u ^ n; /* fixed: the same input gives the same pivots */
     w.xr = malloc(n * sizeof(*w.xr));
-    w.key = malloc(n * sizeof(*w.key));
+    w.item = malloc(n * sizeof(*w.item));
+    w.item_tmp = malloc(n * sizeof(*w.item_tmp));
+    w.lo_order = malloc(n * sizeof(*w.lo_order));
+    w.hi_order = malloc(n * sizeof(*w.hi_order));
     w.a = malloc(n * sizeof(*w.a));
     w.b = malloc(n * sizeof(*w.b));
     w.tmp = malloc(n * sizeof(*w.tmp));
@@ -642,7 +692,8 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
     w.pos = malloc(n * sizeof(*w.pos));
     w.cum = malloc(n * sizeof(*w.cum));
     w.fen = malloc((n + 1) * sizeof(*w.fen));
-    if (!w.xr || !w.key || !w.a || !w.b || !w.tmp || !w.rank || !w.pos || !w.cum || !w.fen) {
+    if (!w.xr || !w.item || !w.item_tmp || !w.lo_order || !w.hi_order || !w.a || !w.b || !w.tmp ||
+        !w.rank || !w.pos || !w.cum || !w.fen) {
         ret = TP_ENOMEM;
         goto out;
     }
@@ -658,13 +709,13 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
     n_pairs = (uint64_t)n * (n - 1) / 2;
     s = (double)(n_pairs - below - tied) - (double)below;
 
-    /* Tie groups of y, in increasing value as w.a holds them. Values are
+    /* Tie groups of y, in increasing value as w.item holds them. Values are
      * compared exactly on purpose: equal counts over equal totals give equal
      * doubles. */
     for (size_t i = 0, j; i < n; i = j) {
         double t;
 
-        for (j = i + 1; j < n && y[w.a[j]] == y[w.a[i]]; j++)
+        for (j = i + 1; j < n && y[w.item[j].i] == y[w.item[i].i]; j++)
             ;
         t = (double)(j - i);
         ties_var += t * (t - 1.0) * (2.0 * t + 5.0);
@@ -692,7 +743,10 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
     ret = theil_sen(&w, &out->slope);
 out:
     free(w.xr);
-    free(w.key);
+    free(w.item);
+    free(w.item_tmp);
+    free(w.lo_order);
+    free(w.hi_order);
     free(w.a);
     free(w.b);
     free(w.tmp);
