@@ -167,7 +167,38 @@ static double gamma_quantile_asymptotic(double a, double z)
                     (6.0 * z2 * z2 + 14.0 * z2 - 32.0) / (810.0 * a * s));
 }
 
+/* Garwood bounds of the small counts this thread has already solved: a
+ * timeline asks for the same few counts in period after period, and twice
+ * (table and chart). Same doubles, computed once. */
+enum { GARWOOD_MEMO = 1024 };
+static _Thread_local struct {
+    double lo, hi;
+    unsigned char known;
+} garwood_memo[GARWOOD_MEMO];
+
+static int garwood_solve(uint64_t k, double *lo, double *hi);
+
 int tp_garwood(uint64_t k, double *lo, double *hi)
+{
+    int rc;
+
+    if (k >= GARWOOD_MEMO)
+        return garwood_solve(k, lo, hi);
+    if (garwood_memo[k].known) {
+        *lo = garwood_memo[k].lo;
+        *hi = garwood_memo[k].hi;
+        return 0;
+    }
+    rc = garwood_solve(k, lo, hi);
+    if (rc == 0) {
+        garwood_memo[k].lo = *lo;
+        garwood_memo[k].hi = *hi;
+        garwood_memo[k].known = 1;
+    }
+    return rc;
+}
+
+static int garwood_solve(uint64_t k, double *lo, double *hi)
 {
     double kd = (double)k;
 
