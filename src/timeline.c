@@ -235,13 +235,13 @@ static int garwood_solve(uint64_t k, double *lo, double *hi)
  * computes them, c_ij = fl(fl(y_j - y_i) / (x_j - x_i)), which are not the exact
  * s_ij. The selection narrows an interval (lo, hi) of exact slopes around the
  * wanted ranks, with pivots drawn at random from the pairs inside it, until few
- * pairs are left; those are listed, their c_ij computed like the definition and
- * sorted. Pivots are rounded to G = 53 - bits(x span) significant bits so that
- * t (x_j - x_i) is a double for every pair: then s < t gives fl(y_j - y_i) <=
- * t (x_j - x_i) and c <= t, s = t gives c = t, s > t gives c >= t, so the pairs
- * at or below lo come first among the c's, then the listed ones, then those at
- * or above hi, and the ranks carry over exactly. K_i(t) is kept exactly as a
- * double-double (y_i - t x_i by TwoSum, t x_i being exact), so counts are exact.
+ * pairs are left; those are listed, their c_ij computed like the definition,
+ * and the wanted ranks selected among them. Pivots are rounded to G = 53 - bits(x span) significant
+ * bits so that t (x_j - x_i) is a double for every pair: then s < t gives fl(y_j - y_i) <= t (x_j -
+ * x_i) and c <= t, s = t gives c = t, s > t gives c >= t, so the pairs at or below lo come first
+ * among the c's, then the listed ones, then those at or above hi, and the ranks carry over exactly.
+ * K_i(t) is kept exactly as a double-double (y_i - t x_i by TwoSum, t x_i being exact), so counts
+ * are exact.
  */
 
 struct item {
