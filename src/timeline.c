@@ -487,9 +487,32 @@ static void sample_band(struct trend_work *w, uint64_t total, size_t m, uint64_t
     }
 }
 
-/* The slopes of every pair in the band band_order set up, into out (which has
- * room for total). Returns the number written, which is total. */
-static uint64_t list_band(struct trend_work *w, double *out)
+/* A double's place in the order of doubles, as an unsigned integer. */
+static uint64_t ordinal(double v)
+{
+    uint64_t b;
+
+    if (v == 0.0)
+        v = 0.0; /* -0 is 0 */
+    memcpy(&b, &v, sizeof(b));
+    return b >> 63 ? ~b : b | 0x8000000000000000u;
+}
+
+static double from_ordinal(uint64_t o)
+{
+    uint64_t b = o >> 63 ? o & 0x7fffffffffffffffu : ~o;
+    double v;
+
+    memcpy(&v, &b, sizeof(v));
+    return v;
+}
+
+/* The slopes of every pair in the band band_order set up: into out (which has
+ * room for them all), or when out is NULL counted in hist[ordinal(c) - base]
+ * (hist has span + 1 counters; a slope outside them counts in none). Returns
+ * the number of pairs seen, which is the band's. */
+static uint64_t list_band(struct trend_work *w, double *out, uint64_t *hist, uint64_t base,
+                          uint64_t span)
 {
     size_t n = w->n, *src = w->b, *dst = w->tmp;
     uint64_t k = 0;
@@ -504,8 +527,14 @@ static uint64_t list_band(struct trend_work *w, double *out)
 
             while (i < mid && j < hi) {
                 if (w->rank[src[j]] < w->rank[src[i]]) {
-                    for (size_t l = i; l < mid; l++)
-                        out[k++] = pair_slope(w, w->a[src[l]], w->a[src[j]]);
+                    for (size_t l = i; l < mid; l++, k++) {
+                        double c = pair_slope(w, w->a[src[l]], w->a[src[j]]);
+
+                        if (out)
+                            out[k] = c;
+                        else if (ordinal(c) - base <= span)
+                            hist[ordinal(c) - base]++;
+                    }
                     dst[d++] = src[j++];
                 } else {
                     dst[d++] = src[i++];
@@ -648,20 +677,48 @@ static int theil_sen(struct trend_work *w, double *slope)
             break; /* the band's slopes all round to one pivot: list them */
     }
     if (!(done[0] && done[1])) {
-        uint64_t total = lt_hi - le_lo;
+        uint64_t total = lt_hi - le_lo, base = 0, span = 0;
 
-        if (total > SIZE_MAX / sizeof(*band) || !(band = malloc(total * sizeof(*band)))) {
-            ret = TP_ENOMEM;
-            goto out;
-        }
         band_order(w, has_lo, has_hi);
-        if (list_band(w, band) != total) {
-            ret = TP_EINTERNAL;
-            goto out;
+        if (total > 2 * band_cap(n) && has_lo && has_hi)
+            base = ordinal(lo), span = ordinal(hi) - base;
+        if (span && span < total / 2 && span < SIZE_MAX / sizeof(*band)) {
+            /* Slopes that nearly all agree (a linear series of inexact steps)
+             * leave many pairs between two neighbouring pivots. Their c lie in
+             * [lo, hi], which holds few doubles: count each double's pairs
+             * rather than hold every pair. */
+            uint64_t *hist = calloc(span + 1, sizeof(*hist)), seen = 0;
+
+            if (!hist) {
+                ret = TP_ENOMEM;
+                goto out;
+            }
+            if (list_band(w, NULL, hist, base, span) != total)
+                ret = TP_EINTERNAL;
+            for (uint64_t o = 0; o <= span && ret == 0; o++) {
+                for (int r = 0; r < 2; r++)
+                    if (!done[r] && want[r] - le_lo < seen + hist[o])
+                        got[r] = from_ordinal(base + o), done[r] = 1;
+                seen += hist[o];
+            }
+            free(hist);
+            if (ret == 0 && !(done[0] && done[1]))
+                ret = TP_EINTERNAL; /* a slope outside [lo, hi]: cannot happen */
+            if (ret)
+                goto out;
+        } else {
+            if (total > SIZE_MAX / sizeof(*band) || !(band = malloc(total * sizeof(*band)))) {
+                ret = TP_ENOMEM;
+                goto out;
+            }
+            if (list_band(w, band, NULL, 0, 0) != total) {
+                ret = TP_EINTERNAL;
+                goto out;
+            }
+            for (int r = 0; r < 2; r++)
+                if (!done[r])
+                    got[r] = select_rank(band, total, want[r] - le_lo);
         }
-        for (int r = 0; r < 2; r++)
-            if (!done[r])
-                got[r] = select_rank(band, total, want[r] - le_lo);
     }
     *slope = want[0] == want[1] ? got[0] : gsl_stats_median(got, 1, 2);
 out:

@@ -34,8 +34,9 @@ struct tp_trend {
  * values; the Mann-Kendall test and tau use its order. The slope is exactly
  * the median of the pairwise slopes (y[j]-y[i])/(x[j]-x[i]) as doubles, the
  * mean of the two middle ones (gsl_stats_median) when their number is even.
- * O(n log n) expected time and O(n) memory; only a series whose slopes nearly
- * all agree to 13 significant bits without being equal lists more pairs.
+ * O(n log n) expected time and O(n) memory; a series whose pairwise slopes
+ * nearly all agree to 12 digits without being equal (a linear series of
+ * inexact steps) visits those pairs: quadratic time, memory O(n + x span).
  * Returns 0, TP_ENOMEM, or TP_EDATA when y is not finite or beyond 2^900 or
  * x is not as said. */
 int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out);
