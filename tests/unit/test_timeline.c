@@ -420,3 +420,21 @@ Test(trend_fast, refuses_what_it_cannot_compute_exactly, .init = setup)
     y[1] = 1.5;
     cr_assert_eq(tp_trend_compute(x, y, 3, &t), TP_EDATA);
 }
+
+Test(trend_fast, nearly_equal_slopes_in_linear_memory, .init = setup)
+{
+    /* 0.1 i in doubles: the 32 million pairwise slopes all lie within a few
+     * ulps of 0.1 without being equal, the case where pairs are counted per
+     * double rather than held (256 MB as doubles). */
+    size_t n = 8000;
+    double *y = malloc(n * sizeof(*y));
+    struct tp_trend t;
+
+    cr_assert(y);
+    for (size_t i = 0; i < n; i++)
+        y[i] = 0.1 * (double)i;
+    cr_assert_eq(tp_trend_compute(NULL, y, n, &t), 0);
+    cr_assert(fabs(t.slope - 0.1) <= 1e-15, "slope %.17g", t.slope);
+    cr_assert_eq(t.tau, 1.0);
+    free(y);
+}
