@@ -637,16 +637,19 @@ static int theil_sen(struct trend_work *w, double *slope)
         sample_band(w, total, m, pick, samples);
         centre =
             ((double)(k0 - le_lo) + (double)(k1 - le_lo) + 1.0) / 2.0 / (double)total * (double)m;
+        /* The samples some way below and above the wanted rank's place (the
+         * extreme ones when that falls outside), rounded outwards. */
         i0 = (long)floor(centre - spread);
         i1 = (long)ceil(centre + spread);
-        cand[0] = i0 >= 0 ? grid_round(select_rank(samples, m, (uint64_t)i0), w->g_bits, -1) : NAN;
-        cand[1] =
-            i1 < (long)m ? grid_round(select_rank(samples, m, (uint64_t)i1), w->g_bits, 1) : NAN;
+        i0 = i0 < 0 ? 0 : i0;
+        i1 = i1 >= (long)m ? (long)m - 1 : i1;
+        cand[0] = grid_round(select_rank(samples, m, (uint64_t)i0), w->g_bits, -1);
+        cand[1] = grid_round(select_rank(samples, m, (uint64_t)i1), w->g_bits, 1);
         for (int c = 0; c < 2 && !(done[0] && done[1]); c++) {
             double t = cand[c];
             uint64_t lt, eq;
 
-            if (isnan(t) || (has_lo && t <= lo) || (has_hi && t >= hi) || (c == 1 && t == cand[0]))
+            if ((has_lo && t <= lo) || (has_hi && t >= hi) || (c == 1 && t == cand[0]))
                 continue;
             count_at(w, t, &lt, &eq);
             progress = 1;
