@@ -46,6 +46,7 @@ RESULTS=$DATA/results$SUFFIX.tsv
 HDR_FREQ='rank,term,count,per_million,doc_freq,dp'
 HDR_COLLOC='rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3'
 HDR_TFIDF='doc_id,date,rank,term,count,tf,df,idf,tfidf'
+HDR_TRENDS='term,periods,total,slope_per_period,tau,mk_z,p_value,direction'
 
 TEMPORA_FAILED=0
 mkdir -p "$OUT" || exit 1
@@ -338,6 +339,9 @@ report() {
             line(secs["sk_tfidf"] / secs[tk[i]] >= 20, ok[tk[i]] && ok["sk_tfidf"],
                  sprintf("tempora tfidf (%s) >= 20x faster than sklearn TfidfVectorizer (%.1fx)",
                          cn[i], ok[tk[i]] && ok["sk_tfidf"] ? secs["sk_tfidf"] / secs[tk[i]] : 0))
+        line(secs["t_an_day"] <= 1.5 * secs["t_an_year"], ok["t_an_day"] && ok["t_an_year"],
+             sprintf("tempora analyze --period day <= 1.5x --period year, 30 years (%.2fx)",
+                     ok["t_an_day"] && ok["t_an_year"] ? secs["t_an_day"] / secs["t_an_year"] : 0))
         for (i = 1; i <= 2; i++)
             line(rss[tk[i]] * 4 <= rss["sk_tfidf"], ok[tk[i]] && ok["sk_tfidf"],
                  sprintf("tempora tfidf (%s) peak RSS <= 1/4 of sklearn (%.1f MB vs %.1f MB)",
@@ -417,6 +421,27 @@ if [ -n "$IT_IN" ]; then
         "$OUT/freq-it.csv" "$HDR_FREQ" freq --threads 1 --quiet "$IT_IN" -o "$OUT/freq-it.csv"
 else
     skip t_freq_it - "tempora freq --threads 1 (Italian)" "no Italian text"
+fi
+
+# Trends on a long daily timeline (bench/trends.sh does the same with CPU times):
+# 200,000 short documents over 30 years (a 2,000-document slice in a smoke run).
+DATED_IN=$DATA/dated30$SUFFIX.jsonl
+if [ "$MODE" = smoke ]; then DATED_N=2000; else DATED_N=200000; fi
+if [ ! -s "$DATED_IN" ] && [ -x "$PY" ]; then
+    "$PY" bench/gen_dated.py "$DATED_IN.tmp" "$DATED_N" 30 && mv "$DATED_IN.tmp" "$DATED_IN"
+fi
+if [ -s "$DATED_IN" ]; then
+    say "trends: analyze by year and by day on $DATED_IN (30 years)"
+    warm "$DATED_IN"
+    tempora_run t_an_year - "tempora analyze --period year" "$DATED_IN" \
+        "$OUT/an-year/trends.csv" "$HDR_TRENDS" \
+        analyze --quiet --lang none --period year "$DATED_IN" -o "$OUT/an-year"
+    tempora_run t_an_day t_an_year "tempora analyze --period day" "$DATED_IN" \
+        "$OUT/an-day/trends.csv" "$HDR_TRENDS" \
+        analyze --quiet --lang none --period day "$DATED_IN" -o "$OUT/an-day"
+else
+    skip t_an_year - "tempora analyze --period year" "no dated corpus ($PY not found)"
+    skip t_an_day t_an_year "tempora analyze --period day" "no dated corpus ($PY not found)"
 fi
 
 report

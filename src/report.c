@@ -782,8 +782,7 @@ struct tl_term {
  * ones (the table has them all). */
 #define TP_CHART_MAX 8
 
-/* Periods beyond this many make the O(n^2) trend statistics impractical. */
-enum { MAX_PERIODS = 1000000, MAX_TREND_PERIODS = 20000 };
+enum { MAX_PERIODS = 1000000 };
 
 static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
                         struct tp_out *out, struct tp_error *err)
@@ -813,10 +812,10 @@ static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *p
         rows[t].r = (struct row){0, terms[t].name, terms[t].name_len, (uint32_t)t};
         /* x: each period's own index, so a period without documents is a gap,
          * not renumbered away */
-        if (m > MAX_TREND_PERIODS) {
-            rows[t].t = (struct tp_trend){NAN, NAN, 0, 0, NAN, NAN, TP_FLAT};
-        } else if (tp_trend_compute(x, y, m, &rows[t].t)) {
-            rc = oom(err);
+        if ((rc = tp_trend_compute(x, y, m, &rows[t].t))) {
+            rc = rc == TP_ENOMEM ? oom(err)
+                                 : tp_error_set(err, rc, "trends: '%.*s': cannot compute",
+                                                (int)terms[t].name_len, terms[t].name);
             goto out;
         }
         /* sorted by p ascending: key is -p; an undefined p sorts last */

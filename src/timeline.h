@@ -29,10 +29,16 @@ struct tp_trend {
     enum tp_direction direction; /* rising/falling if p_value < 0.05 (by the sign of S) */
 };
 
-/* Trend of y[0..n) against x[0..n) (strictly increasing; NULL: the index
- * 0..n-1). Only the Theil-Sen slope depends on x's values; the Mann-Kendall
- * test and tau use its order. O(n^2) time, O(n^2) memory for the pairwise
- * slopes. Returns 0, or TP_ENOMEM. */
+/* Trend of y[0..n) against x[0..n) (increasing whole numbers, at most 2^40
+ * apart; NULL: the index 0..n-1). Only the Theil-Sen slope depends on x's
+ * values; the Mann-Kendall test and tau use its order. The slope is exactly
+ * the median of the pairwise slopes (y[j]-y[i])/(x[j]-x[i]) as doubles, the
+ * mean of the two middle ones (gsl_stats_median) when their number is even.
+ * O(n log n) expected time and O(n) memory; a series whose pairwise slopes
+ * nearly all agree to 12 digits without being equal (a linear series of
+ * inexact steps) visits those pairs: quadratic time, memory O(n + x span).
+ * Returns 0, TP_ENOMEM, or TP_EDATA when y is not finite or beyond 2^900 or
+ * x is not as said. */
 int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out);
 
 #endif

@@ -4,9 +4,13 @@
  * each number.
  */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "tempora.h"
 #include "timeline.h"
@@ -210,4 +214,227 @@ Test(trend, fewer_than_two_points, .init = setup)
     cr_assert_eq(t.direction, TP_FLAT);
     cr_assert_eq(tp_trend_compute(NULL, NULL, 0, &t), 0);
     cr_assert(isnan(t.slope));
+}
+
+/*
+ * The quadratic definition, as tempora computed trends before the O(n log n)
+ * method: every pairwise slope (y[j]-y[i])/(x[j]-x[i]) and their median by
+ * gsl_stats_median, S as the sum of the pairs' signs, the tie groups from a
+ * sorted copy. The fast function must give the same doubles bit for bit.
+ */
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void ref_trend(const double *x, const double *y, size_t n, struct tp_trend *out)
+{
+    double s = 0.0, var, ties_var = 0.0, ties_pairs = 0.0, n0, nd = (double)n;
+    size_t i, j, m = 0;
+
+    *out = (struct tp_trend){NAN, NAN, 0.0, 0.0, 0.0, 1.0, TP_FLAT};
+    if (n < 2)
+        return;
+    double *slopes = malloc(n * (n - 1) / 2 * sizeof(*slopes));
+    double *sorted = malloc(n * sizeof(*sorted));
+    cr_assert(slopes && sorted);
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            slopes[m++] = (y[j] - y[i]) / (x ? x[j] - x[i] : (double)(j - i));
+            s += (y[j] > y[i]) - (y[j] < y[i]);
+        }
+    }
+    out->slope = gsl_stats_median(slopes, 1, m);
+    memcpy(sorted, y, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), cmp_dbl);
+    for (i = 0; i < n; i = j) {
+        double t;
+
+        for (j = i + 1; j < n && sorted[j] == sorted[i]; j++)
+            ;
+        t = (double)(j - i);
+        ties_var += t * (t - 1.0) * (2.0 * t + 5.0);
+        ties_pairs += t * (t - 1.0) / 2.0;
+    }
+    var = (nd * (nd - 1.0) * (2.0 * nd + 5.0) - ties_var) / 18.0;
+    out->mk_s = s;
+    out->mk_var = var;
+    if (var > 0.0) {
+        if (s > 0.0)
+            out->mk_z = (s - 1.0) / sqrt(var);
+        else if (s < 0.0)
+            out->mk_z = (s + 1.0) / sqrt(var);
+        out->p_value = 2.0 * gsl_cdf_ugaussian_Q(fabs(out->mk_z));
+    }
+    if (out->p_value < 0.05)
+        out->direction = s > 0.0 ? TP_RISING : s < 0.0 ? TP_FALLING : TP_FLAT;
+    n0 = nd * (nd - 1.0) / 2.0;
+    if (n0 - ties_pairs > 0.0)
+        out->tau = s / sqrt((n0 - ties_pairs) * n0);
+    free(slopes);
+    free(sorted);
+}
+
+/* Same double, NaN equal to NaN (and 0.0 to -0.0, as the CSV writes both 0). */
+static int same(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+static void assert_like_ref(const double *x, const double *y, size_t n, const char *what)
+{
+    struct tp_trend got, want;
+
+    cr_assert_eq(tp_trend_compute(x, y, n, &got), 0, "%s n=%zu", what, n);
+    ref_trend(x, y, n, &want);
+    cr_assert(same(got.slope, want.slope), "%s n=%zu slope %.17g want %.17g", what, n, got.slope,
+              want.slope);
+    cr_assert(same(got.tau, want.tau), "%s n=%zu tau %.17g want %.17g", what, n, got.tau, want.tau);
+    cr_assert_eq(got.mk_s, want.mk_s, "%s n=%zu S %.17g want %.17g", what, n, got.mk_s, want.mk_s);
+    cr_assert(same(got.mk_var, want.mk_var), "%s n=%zu var", what, n);
+    cr_assert(same(got.mk_z, want.mk_z), "%s n=%zu z", what, n);
+    cr_assert(same(got.p_value, want.p_value), "%s n=%zu p", what, n);
+    cr_assert_eq(got.direction, want.direction, "%s n=%zu direction", what, n);
+}
+
+static uint64_t rng_state = 12345;
+
+static uint64_t rnd(void) /* xorshift64*: fixed seed, the same series every run */
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Du;
+}
+
+static double unif(void)
+{
+    return (double)(rnd() >> 11) * 0x1p-53;
+}
+
+/* A per-million-like series of kind k: noisy linear trends, counts over
+ * varying totals, heavy ties (a few values, mostly zero), near-linear. */
+static void make_series(int kind, double *y, size_t n)
+{
+    double a = unif() * 4.0 - 2.0;
+
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: /* noisy trend */
+            y[i] = 100.0 + a * (double)i + 50.0 * unif();
+            break;
+        case 1: /* counts per million over varying period totals */
+            y[i] = (double)(rnd() % (1 + i / 16)) / (double)(1000 + rnd() % 9000) * 1e6;
+            break;
+        case 2: /* heavy ties: four values */
+            y[i] = (double)(rnd() % 4);
+            break;
+        case 3: /* mostly zero, a few equal values */
+            y[i] = rnd() % 10 == 0 ? 12.5 : 0.0;
+            break;
+        case 4: /* rare term: one value in 300, rising */
+            y[i] = rnd() % 300 < 1 + i / 400 ? 3.0 + (double)(rnd() % 3) : 0.0;
+            break;
+        default: /* exactly linear, then a small wobble on a few points */
+            y[i] = 0.1 * (double)i + (rnd() % 50 == 0 ? 1e-9 : 0.0);
+            break;
+        }
+    }
+}
+
+Test(trend_fast, equals_the_quadratic_definition_on_random_series, .init = setup)
+{
+    static const size_t sizes[] = {2, 3, 4, 5, 7, 10, 31, 64, 65, 100, 257, 500, 1000, 2000};
+    double *y = malloc(2000 * sizeof(*y)), *x = malloc(2000 * sizeof(*x));
+
+    cr_assert(y && x);
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        size_t n = sizes[s];
+        int reps = n <= 100 ? 20 : n <= 500 ? 4 : 1;
+
+        for (int kind = 0; kind < 6; kind++) {
+            for (int r = 0; r < reps; r++) {
+                make_series(kind, y, n);
+                assert_like_ref(NULL, y, n, "index");
+                /* x: period indices with gaps, as trends.csv skips empty periods */
+                x[0] = (double)(rnd() % 5);
+                for (size_t i = 1; i < n; i++)
+                    x[i] = x[i - 1] + 1.0 + (double)(rnd() % 3 == 0 ? rnd() % 4 : 0);
+                assert_like_ref(x, y, n, "gaps");
+            }
+        }
+    }
+    free(y);
+    free(x);
+}
+
+Test(trend_fast, constant_linear_and_tiny_series, .init = setup)
+{
+    double y[1500] = {0};
+
+    for (size_t n = 0; n <= 4; n++) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = (double)(i * 7 % 3);
+        assert_like_ref(NULL, y, n, "tiny");
+    }
+    for (size_t i = 0; i < 1500; i++)
+        y[i] = 4.5;
+    assert_like_ref(NULL, y, 1500, "constant");
+    for (size_t i = 0; i < 1500; i++)
+        y[i] = 3.0 * (double)i - 7.0;
+    assert_like_ref(NULL, y, 1500, "exactly linear");
+    for (size_t i = 0; i < 1500; i++)
+        y[i] = 0.1 * (double)i;
+    assert_like_ref(NULL, y, 1500, "linear, inexact steps");
+    for (size_t i = 0; i < 1500; i++)
+        y[i] = (double)(1500 - i) / 3.0;
+    assert_like_ref(NULL, y, 1500, "falling thirds");
+}
+
+Test(trend_fast, many_periods_are_fast_and_sensible, .init = setup)
+{
+    /* 200,000 periods: the quadratic definition would need 160 GB of slopes. */
+    size_t n = 200000;
+    double *y = malloc(n * sizeof(*y));
+    struct tp_trend t;
+
+    cr_assert(y);
+    for (size_t i = 0; i < n; i++)
+        y[i] = 2.0 * (double)i + (double)(rnd() % 1000);
+    cr_assert_eq(tp_trend_compute(NULL, y, n, &t), 0);
+    /* noise uniform on 0..999 around slope 2: the median slope is close to 2 */
+    cr_assert(fabs(t.slope - 2.0) < 0.01, "slope %.17g", t.slope);
+    cr_assert_eq(t.direction, TP_RISING);
+    cr_assert(t.tau > 0.9);
+    free(y);
+}
+
+Test(trend_fast, refuses_what_it_cannot_compute_exactly, .init = setup)
+{
+    double y[3] = {1.0, NAN, 2.0}, x[3] = {0.0, 1.5, 2.0};
+    struct tp_trend t;
+
+    cr_assert_eq(tp_trend_compute(NULL, y, 3, &t), TP_EDATA);
+    y[1] = 1.5;
+    cr_assert_eq(tp_trend_compute(x, y, 3, &t), TP_EDATA);
+}
+
+Test(trend_fast, nearly_equal_slopes_in_linear_memory, .init = setup)
+{
+    /* 0.1 i in doubles: the 32 million pairwise slopes all lie within a few
+     * ulps of 0.1 without being equal, the case where pairs are counted per
+     * double rather than held (256 MB as doubles). */
+    size_t n = 8000;
+    double *y = malloc(n * sizeof(*y));
+    struct tp_trend t;
+
+    cr_assert(y);
+    for (size_t i = 0; i < n; i++)
+        y[i] = 0.1 * (double)i;
+    cr_assert_eq(tp_trend_compute(NULL, y, n, &t), 0);
+    cr_assert(fabs(t.slope - 0.1) <= 1e-15, "slope %.17g", t.slope);
+    cr_assert_eq(t.tau, 1.0);
+    free(y);
 }
