@@ -2070,6 +2070,13 @@ static int read_input(struct run *run, struct input *in)
         rc = read_lines(run, fmt);
     else
         rc = read_text(run);
+    if (rc == TP_ENOMEM && strcmp(run->err->msg, "out of memory") == 0) {
+        char sz[32];
+        rc = tp_error_set(run->err, TP_ENOMEM,
+                          "%s: out of memory while reading it (a line, CSV field or JSONL object "
+                          "is held whole, up to --max-doc-bytes %s: lower it to stop sooner)",
+                          run->path, size_words(doc_cap(r), sz, sizeof(sz)));
+    }
     if (rc == 0)
         rc = check_whole(run, in);
     if (rc == 0)
@@ -2229,6 +2236,14 @@ const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files)
 {
     *n_files = r->n_in;
     return (const char *const *)r->paths;
+}
+
+const char *tp_reader_meta_id(const struct tp_reader *r, size_t i, unsigned long *line)
+{
+    if (i >= r->n_meta)
+        return NULL;
+    *line = r->meta[i].line;
+    return r->meta[i].id;
 }
 
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r)

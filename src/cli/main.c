@@ -602,6 +602,11 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = cmd->run(&cli, &err);
     cli_progress_end(&cli);
+    if (rc == TP_ENOMEM && strcmp(err.msg, "out of memory") == 0)
+        snprintf(err.msg, sizeof(err.msg),
+                 "out of memory in 'tempora %s' (memory grows with the vocabulary, --ngram and "
+                 "--window: lower them, or count fewer inputs at a time)",
+                 cmd->name);
     if (rc < 0) {
         fprintf(stderr, "tempora: %s\n", err.msg);
         if (rc == TP_EUSAGE)
