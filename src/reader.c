@@ -1231,22 +1231,22 @@ static int quote_big_ints(const char *p, size_t n, struct buf *b)
         }
         if (c == '"')
             in_str = 1;
-        if ((c == '-' || (c >= '0' && c <= '9')) &&
-            (i == 0 || !(p[i - 1] >= '0' && p[i - 1] <= '9'))) {
-            size_t j = i + (c == '-');
-            while (j < n && p[j] >= '0' && p[j] <= '9')
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            /* a whole number token: quoted when it is an integer that long */
+            size_t j = i + 1, digits = c != '-';
+            int integer = 1;
+            while (j < n && (strchr("0123456789.eE+-", p[j]) != NULL && p[j] != '\0')) {
+                if (p[j] >= '0' && p[j] <= '9')
+                    digits++;
+                else
+                    integer = 0;
                 j++;
-            int integer = j == n || (p[j] != '.' && p[j] != 'e' && p[j] != 'E');
-            if (integer && j - i >= 19) {
-                if (buf_add(b, "\"", 1) < 0 || buf_add(b, p + i, j - i) < 0 ||
-                    buf_add(b, "\"", 1) < 0)
-                    return TP_ENOMEM;
-                i = j;
-                continue;
             }
-            if (buf_add(b, p + i, j - i) < 0)
+            int quote = integer && digits >= 19;
+            if ((quote && buf_add(b, "\"", 1) < 0) || buf_add(b, p + i, j - i) < 0 ||
+                (quote && buf_add(b, "\"", 1) < 0))
                 return TP_ENOMEM;
-            i = j > i ? j : i + 1;
+            i = j;
             continue;
         }
         if (buf_add(b, p + i, 1) < 0)
