@@ -91,6 +91,8 @@ static const char common_usage[] =
     "  --no-stopwords         no stopword list\n"
     "  --min-length N         leave tokens shorter than N out of reports\n"
     "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
+    "  (--stopwords, --no-stopwords, --min-length: not summary or tokens; --period:\n"
+    "  not freq, tfidf, colloc or tokens; an option a command does not use is an error)\n"
     "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
     "  --threads N            worker threads (results are identical for any N)\n"
     "  --progress, --quiet    force progress on stderr / only errors on stderr\n"
