@@ -113,7 +113,9 @@ static size_t top_rows(struct row *rows, size_t n, size_t k)
 
 static int oom(struct tp_error *err)
 {
-    return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return tp_error_set(err, TP_ENOMEM,
+                        "out of memory while building a table (its rows grow with the vocabulary, "
+                        "--ngram, --window and --top: lower them, or raise --min-count)");
 }
 
 /* Rows to write: all when top < 0, else at most top. */
