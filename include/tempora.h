@@ -93,6 +93,11 @@ enum tp_measure {
     TP_M_COUNT
 };
 
+/* Memory caps: the longest document piece held whole (a line, a CSV field,
+ * a JSONL object) and the largest pair table (--window), in MiB. */
+#define TP_MAX_DOC_BYTES ((uint64_t)256 << 20)
+#define TP_MAX_PAIR_MIB 2048
+
 /* Every option a command can take. Strings are borrowed from argv. */
 struct tp_opts {
     /* inputs and documents */
@@ -105,7 +110,8 @@ struct tp_opts {
     int date_from_name;
     int strict;
     int skip_errors;
-    /* tokens */
+    int date_col_given;     /* --date-col named on the command line: the CSV column must exist */
+    uint64_t max_doc_bytes; /* longest line, CSV field or JSONL object held whole */
     enum tp_lang lang;
     int keep_case;
     int nfkc;
@@ -119,6 +125,7 @@ struct tp_opts {
     long min_count;
     enum tp_measure measure;
     int window;
+    uint64_t max_pair_mib; /* the pair table (--window) stops past this many MiB */
     int fisher;
     enum tp_tf tf;
     enum tp_idf idf;
@@ -139,7 +146,8 @@ struct tp_opts {
     {                                                                                              \
         .text_col = "text", .date_col = "date", .encoding = TP_ENC_AUTO, .lang = TP_LANG_AUTO,     \
         .ngram = 1, .top = -1, .min_count = 3, .measure = TP_M_LOG_LIKELIHOOD, .window = 1,        \
-        .tf = TP_TF_RAW, .idf = TP_IDF_SMOOTH, .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,       \
+        .max_doc_bytes = TP_MAX_DOC_BYTES, .max_pair_mib = TP_MAX_PAIR_MIB, .tf = TP_TF_RAW,       \
+        .idf = TP_IDF_SMOOTH, .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,                        \
     }
 
 #endif

@@ -398,6 +398,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     }
     if (o->window > 0 && tp_pairs_init(&c->pairs))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    c->pairs.max_slots = (size_t)(o->max_pair_bytes / sizeof(struct tp_pair_slot));
     unsigned r = o->window;
     if (o->ngram > r + 1)
         r = o->ngram - 1;
@@ -572,6 +573,8 @@ static __attribute__((noinline)) int flush_pairs(struct tp_corpus *c)
     else
         rc = tp_pairs_add_keys(&c->pairs, c->pend, c->n_pend);
     c->n_pend = 0;
+    if (rc == TP_EDATA)
+        c->pairs_full = 1;
     return rc;
 }
 
@@ -856,7 +859,7 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
     struct tp_docrec *d = &c->docs[c->n_docs];
     d->n_tokens = c->n_tokens - c->doc_start;
     if (flush_pairs(c))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c, err);
     if ((rc = counter_end(&c->uni, err)))
         return rc;
     if (c->o.ngram > 1 && (rc = counter_end(&c->ng, err)))
@@ -1009,8 +1012,13 @@ static int count_across(struct tp_corpus *dst, const uint32_t *head, unsigned n)
                 return TP_ENOMEM;
         }
         for (unsigned d = j + 1; d <= w && d <= avail; d++)
-            if (!(dst->lone[BACK(d)] | dst->lone[id]) && tp_pairs_add(&dst->pairs, BACK(d), id, 1))
-                return TP_ENOMEM;
+            if (!(dst->lone[BACK(d)] | dst->lone[id])) {
+                int prc = tp_pairs_add(&dst->pairs, BACK(d), id, 1);
+                if (prc == TP_EDATA)
+                    dst->pairs_full = 1;
+                if (prc)
+                    return prc;
+            }
         for (size_t m = 0; m < dst->n_match; m++) {
             unsigned len = dst->match_len[m];
             const uint32_t *ids = dst->match_ids[m];
@@ -1130,9 +1138,10 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
     }
     for (size_t p = 0; src->pairs.slots && p <= src->pairs.mask; p++) {
         const struct tp_pair_slot *sl = &src->pairs.slots[p];
-        if (sl->key && tp_pairs_add(&dst->pairs, map[tp_pair_w1(sl->key)], map[tp_pair_w2(sl->key)],
-                                    sl->count)) {
-            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        if (sl->key && (rc = tp_pairs_add(&dst->pairs, map[tp_pair_w1(sl->key)],
+                                          map[tp_pair_w2(sl->key)], sl->count))) {
+            dst->pairs_full = rc == TP_EDATA;
+            rc = tp_corpus_oom(dst, err);
             goto out;
         }
     }
@@ -1198,4 +1207,20 @@ size_t tp_corpus_heaps(const struct tp_corpus *c, uint64_t n[TP_HEAPS_MAX],
         k++;
     }
     return k;
+}
+
+int tp_corpus_oom(const struct tp_corpus *c, struct tp_error *err)
+{
+    if (c->pairs_full)
+        return tp_error_set(err, TP_EDATA,
+                            "collocation pairs: the pair table (--window %u) would grow past %llu "
+                            "MiB (--max-pair-memory) after %zu distinct pairs; lower --window, or "
+                            "raise --max-pair-memory if the machine has the memory",
+                            c->o.window, (unsigned long long)(c->o.max_pair_bytes >> 20),
+                            c->pairs.n);
+    return tp_error_set(err, TP_ENOMEM,
+                        "out of memory while counting (%zu terms, %zu n-grams, %zu pairs so "
+                        "far): lower --ngram or --window (or --max-pair-memory, to stop sooner "
+                        "with a message), or count fewer inputs at a time",
+                        c->terms.n, c->o.ngram > 1 ? c->ngrams.n_items : 0, c->pairs.n);
 }

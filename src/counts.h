@@ -82,9 +82,10 @@ struct tp_docrec {
 };
 
 struct tp_count_opts {
-    int spill;       /* keep per-document term counts */
-    unsigned ngram;  /* > 1: count n-grams of this many adjacent tokens */
-    unsigned window; /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
+    int spill;               /* keep per-document term counts */
+    unsigned ngram;          /* > 1: count n-grams of this many adjacent tokens */
+    unsigned window;         /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
+    uint64_t max_pair_bytes; /* > 0: the pair table stops (pairs_full) past this size */
     const struct tp_table *stop; /* stopword set (may be NULL) */
     unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
 };
@@ -107,7 +108,8 @@ struct tp_corpus {
     size_t lone_cap;
     uint64_t pend[512]; /* pair keys not yet added (added in batches) */
     size_t n_pend;
-    int negate; /* tp_corpus_undo_begin: the queued pairs are taken out, not added */
+    int negate;     /* tp_corpus_undo_begin: the queued pairs are taken out, not added */
+    int pairs_full; /* the pair table reached max_pair_bytes */
     /* listed timeline terms */
     size_t n_match;
     uint32_t **match_ids; /* n_match tuples of term ids */
@@ -204,6 +206,11 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err);
  * document, including the pairs, n-grams and listed terms that span the cut.
  * Returns 0 or a negative TP_E* (err filled). */
 int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src, struct tp_error *err);
+
+/* The message for a counting step that failed for want of memory: the pair
+ * table at its --max-pair-memory cap (TP_EDATA), else out of memory with what
+ * was being built and how to need less (TP_ENOMEM). Returns the code. */
+int tp_corpus_oom(const struct tp_corpus *c, struct tp_error *err);
 
 /* Rewind a counter's spill for reading (writes are flushed first; more
  * documents may be written after). */

@@ -246,3 +246,87 @@ size_t tp_decoder_feed(struct tp_decoder *d, const void *buf, size_t n, int last
     }
     return o;
 }
+
+/* ---- UTF-16 ------------------------------------------------------------- */
+
+void tp_utf16_init(struct tp_utf16 *d, int big_endian)
+{
+    memset(d, 0, sizeof(*d));
+    d->big_endian = big_endian;
+}
+
+static size_t put_utf8(unsigned cp, char *out)
+{
+    unsigned char *o = (unsigned char *)out;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+size_t tp_utf16_feed(struct tp_utf16 *d, const void *buf, size_t n, int last, char *out)
+{
+    const unsigned char *p = buf;
+    size_t i = 0, o = 0;
+    unsigned char pair[2];
+    while (i < n) {
+        if (d->has_carry) {
+            pair[0] = d->carry;
+            pair[1] = p[i++];
+            d->has_carry = 0;
+        } else if (i + 1 < n) {
+            pair[0] = p[i];
+            pair[1] = p[i + 1];
+            i += 2;
+        } else {
+            d->carry = p[i++];
+            d->has_carry = 1;
+            break;
+        }
+        unsigned u =
+            d->big_endian ? (unsigned)pair[0] << 8 | pair[1] : (unsigned)pair[1] << 8 | pair[0];
+        if (d->high) {
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                o += put_utf8(0x10000 + ((d->high - 0xD800) << 10) + (u - 0xDC00), out + o);
+                d->high = 0;
+                continue;
+            }
+            o += put_utf8(0xFFFD, out + o);
+            d->n_invalid++;
+            d->high = 0;
+        }
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            d->high = u;
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            o += put_utf8(0xFFFD, out + o);
+            d->n_invalid++;
+        } else {
+            o += put_utf8(u, out + o);
+        }
+    }
+    if (last) {
+        if (d->high || d->has_carry) {
+            o += put_utf8(0xFFFD, out + o);
+            d->n_invalid++;
+        }
+        d->high = 0;
+        d->has_carry = 0;
+    }
+    return o;
+}

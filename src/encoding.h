@@ -40,6 +40,24 @@ void tp_decoder_init(struct tp_decoder *d, enum tp_encoding enc);
  * point boundary. Never fails. */
 size_t tp_decoder_feed(struct tp_decoder *d, const void *p, size_t n, int last, char *out);
 
+/* A UTF-16 decoder (a file that starts with a byte order mark): fed in chunks
+ * of any size, it writes UTF-8 ending at a code point boundary, carrying an odd
+ * byte or a high surrogate over to the next chunk. An unpaired surrogate
+ * becomes U+FFFD and is counted in n_invalid. */
+struct tp_utf16 {
+    int big_endian;
+    unsigned char carry; /* an odd byte left over */
+    int has_carry;
+    unsigned high; /* a high surrogate waiting for its low half, or 0 */
+    uint64_t n_invalid;
+};
+
+void tp_utf16_init(struct tp_utf16 *d, int big_endian);
+
+/* Decode p[0..n) into out (room for TP_DECODE_BOUND(n) bytes); last says the
+ * text ends here. Returns the bytes written. */
+size_t tp_utf16_feed(struct tp_utf16 *d, const void *p, size_t n, int last, char *out);
+
 /* Is p[0..n) entirely valid UTF-8 (no overlongs, surrogates or code points
  * above U+10FFFF, nothing truncated)? */
 int tp_encoding_is_utf8(const void *p, size_t n);

@@ -311,6 +311,8 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
     run->count_opts = *co;
     run->count_opts.stop = &run->stop;
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
+    run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
+                                     << 20;
     run->counting = 1;
     return corpus_init(run, &run->corpus, err);
 }
@@ -354,7 +356,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
     struct count_ctx *c = ctx;
     /* tokens of a document that did not end go where they always went */
     if (tp_tokenizer_flush(c->tk))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c->corpus, err);
     c->part = doc->part;
     c->overlong_at = tp_tokenizer_overlong(c->tk);
     if (doc->part == 2)
@@ -363,7 +365,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
         tp_tokenizer_reset(c->tk);
     if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
         (doc->part == 2 && tp_corpus_continue(c->corpus)))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c->corpus, err);
     return 0;
 }
 
@@ -371,7 +373,7 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 {
     struct count_ctx *c = ctx;
     if (tp_tokenizer_feed(c->tk, buf, len))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c->corpus, err);
     return 0;
 }
 
@@ -379,11 +381,11 @@ static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
     if (tp_tokenizer_finish(c->tk))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c->corpus, err);
     if (c->part) {
         /* the document goes on in the next part: closed after the merge */
         if (tp_corpus_suspend(c->corpus, tp_tokenizer_break_pending(c->tk)))
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
+            return tp_corpus_oom(c->corpus, err);
         return 0;
     }
     return tp_corpus_end(c->corpus, err);
@@ -397,16 +399,16 @@ static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
     if (tp_tokenizer_flush(c->tk))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c->corpus, err);
     if (done) {
         if (tp_corpus_undo_end(c->corpus))
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
+            return tp_corpus_oom(c->corpus, err);
         c->overlong_off += tp_tokenizer_overlong(c->tk) - c->overlong_at;
         tp_tokenizer_reset(c->tk);
         return 0;
     }
     if (tp_corpus_undo_begin(c->corpus))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return tp_corpus_oom(c->corpus, err);
     if (c->part == 2)
         tp_tokenizer_continue(c->tk);
     else

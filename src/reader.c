@@ -37,10 +37,10 @@
 #include "encoding.h"
 #include "reader.h"
 
-#define CHUNK (256u * 1024)           /* raw bytes per read */
-#define HEADER_BYTES (64u * 1024)     /* text searched for a date header */
-#define SMALL_DOC (1u << 20)          /* auto-encoded files held whole up to this */
-#define FIELD_CAP ((size_t)256 << 20) /* largest CSV field */
+#define CHUNK (256u * 1024)       /* raw bytes per read */
+#define HEADER_BYTES (64u * 1024) /* text searched for a date header */
+#define SMALL_DOC (1u << 20)      /* auto-encoded files held whole up to this */
+#define PEEK_BYTES 8192           /* looked at for NULs (binary) and a UTF-16 BOM */
 #define GZ_BUFFER (128u * 1024)
 
 enum format { FMT_TEXT, FMT_CSV, FMT_JSONL };
@@ -92,7 +92,7 @@ struct tp_reader {
     unsigned char *raw;   /* CHUNK bytes read */
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
-    struct buf hdr, line, dec, id, date, cell[3];
+    struct buf hdr, line, dec, id, date, cell[3], idpath, jq;
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */
@@ -109,6 +109,8 @@ struct run {
     int limited;      /* a ranged input: at most `remaining` more bytes */
     uint64_t remaining;
     int plain; /* an uncompressed file read with read(2), not zlib */
+    int utf16; /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
+    const char *id_path; /* path as ids show it: valid UTF-8 (r->idpath) */
     int fd;
     uint64_t plain_start, plain_off; /* where reading began; bytes read since */
     size_t text_skip;                /* start_text_doc: header bytes before the text */
@@ -169,6 +171,26 @@ static void buf_release(struct buf *b)
 static int nomem(struct tp_error *err)
 {
     return tp_error_set(err, TP_ENOMEM, "out of memory");
+}
+
+/* The longest line, CSV field or JSONL object held whole (--max-doc-bytes). */
+static uint64_t doc_cap(const struct tp_reader *r)
+{
+    return r->o->max_doc_bytes ? r->o->max_doc_bytes : TP_MAX_DOC_BYTES;
+}
+
+/* "256 MiB", "64 KiB" or "1000 bytes", for messages about caps. */
+static const char *size_words(uint64_t n, char *buf, size_t cap)
+{
+    if (n % (1u << 30) == 0)
+        snprintf(buf, cap, "%llu GiB", (unsigned long long)(n >> 30));
+    else if (n % (1u << 20) == 0)
+        snprintf(buf, cap, "%llu MiB", (unsigned long long)(n >> 20));
+    else if (n % 1024 == 0)
+        snprintf(buf, cap, "%llu KiB", (unsigned long long)(n >> 10));
+    else
+        snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+    return buf;
 }
 
 static int is_blank(unsigned char c)
@@ -426,7 +448,12 @@ static int gz_failed(struct run *run)
         return nomem(run->err);
     if (errnum == Z_BUF_ERROR)
         return tp_error_set(run->err, TP_EIO, "%s: compressed data ends too early", run->path);
-    return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, msg ? msg : "read error");
+    /* zlib's message starts with the path already: name it once */
+    size_t pn = strlen(run->path);
+    if (msg && strncmp(msg, run->path, pn) == 0 && strncmp(msg + pn, ": ", 2) == 0)
+        msg += pn + 2;
+    return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", run->path,
+                        msg ? msg : "read error");
 }
 
 static void report_progress(struct run *run)
@@ -704,7 +731,7 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     int rc;
 
     run->text_skip = skip;
-    doc.id = run->path;
+    doc.id = run->id_path;
     doc.path = run->path;
     doc.line = 1;
     doc.encoding = enc;
@@ -722,7 +749,7 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
 static int begin_later_part(struct run *run, enum tp_encoding enc)
 {
     struct tp_doc doc = {0};
-    doc.id = run->path;
+    doc.id = run->id_path;
     doc.path = run->path;
     doc.line = run->r->range_line;
     doc.encoding = enc;
@@ -1018,6 +1045,46 @@ static int read_text(struct run *run)
     return doc_end(run);
 }
 
+/* A plain text file that starts with a UTF-16 byte order mark, decoded to
+ * UTF-8 as it streams (the BOM dropped). */
+static int read_text_utf16(struct run *run)
+{
+    struct tp_reader *r = run->r;
+    struct tp_utf16 dec;
+    size_t n;
+    int first = 1, started = 0, eof = 0, rc = 0;
+
+    tp_utf16_init(&dec, run->utf16 == 2);
+    r->hdr.len = 0;
+    while (!eof) {
+        rc = read_full(run, r->raw, CHUNK, &n);
+        if (rc < 0)
+            return rc;
+        eof = n < CHUNK;
+        const unsigned char *p = r->raw;
+        if (first && n >= 2) {
+            p += 2;
+            n -= 2;
+        }
+        first = 0;
+        size_t o = tp_utf16_feed(&dec, p, n, eof, r->out);
+        if (started) {
+            rc = doc_text(run, r->out, o);
+        } else {
+            if (buf_add(&r->hdr, r->out, o) < 0)
+                return nomem(run->err);
+            if (r->hdr.len >= HEADER_BYTES || eof) {
+                started = 1;
+                rc = start_text_doc(run, TP_ENC_UTF8, eof);
+            }
+        }
+        if (rc != 0)
+            break;
+    }
+    r->stats.invalid_utf8 += dec.n_invalid;
+    return rc ? rc : doc_end(run);
+}
+
 /* ---- line-based formats --------------------------------------------------- */
 
 struct lines {
@@ -1059,8 +1126,18 @@ static int next_line(struct run *run, struct lines *ls, const char **line, size_
             return 1;
         }
         size_t k = nl ? (size_t)(nl - s) : ls->len - ls->pos;
+        if ((uint64_t)r->line.len + k > doc_cap(r)) {
+            char w[32];
+            return tp_error_set(run->err, TP_EPARSE,
+                                "%s:%lu: line longer than %s (--max-doc-bytes): not read; raise "
+                                "--max-doc-bytes if it is meant",
+                                run->path, ls->lineno + 1, size_words(doc_cap(r), w, sizeof(w)));
+        }
         if (buf_add(&r->line, s, k) < 0)
-            return nomem(run->err);
+            return tp_error_set(run->err, TP_ENOMEM,
+                                "%s:%lu: out of memory holding a line of %zu bytes (lower "
+                                "--max-doc-bytes to stop sooner)",
+                                run->path, ls->lineno + 1, r->line.len + k);
         ls->pos += nl ? k + 1 : k;
         if (nl)
             break;
@@ -1074,12 +1151,12 @@ static int next_line(struct run *run, struct lines *ls, const char **line, size_
 static const char *line_id(struct run *run, unsigned long n)
 {
     struct tp_reader *r = run->r;
-    size_t need = strlen(run->path) + 24;
+    size_t need = strlen(run->id_path) + 24;
 
     r->id.len = 0;
     if (buf_reserve(&r->id, need) < 0)
         return NULL;
-    snprintf(r->id.p, need, "%s:%lu", run->path, n);
+    snprintf(r->id.p, need, "%s:%lu", run->id_path, n);
     return r->id.p;
 }
 
@@ -1132,6 +1209,53 @@ static const char *json_scalar(json_t *v, char *tmp, size_t cap, size_t *len)
     return tmp;
 }
 
+/* p[0..n) with every integer of 19 digits or more (outside strings) put in
+ * quotes: valid JSON that jansson's 64-bit integers cannot hold becomes a
+ * string of the same digits (an id keeps them exactly). */
+static int quote_big_ints(const char *p, size_t n, struct buf *b)
+{
+    b->len = 0;
+    if (buf_reserve(b, n + n / 10 + 16) < 0)
+        return TP_ENOMEM;
+    int in_str = 0;
+    for (size_t i = 0; i < n;) {
+        char c = p[i];
+        if (in_str) {
+            size_t k = c == '\\' && i + 1 < n ? 2 : 1;
+            if (c == '"')
+                in_str = 0;
+            if (buf_add(b, p + i, k) < 0)
+                return TP_ENOMEM;
+            i += k;
+            continue;
+        }
+        if (c == '"')
+            in_str = 1;
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            /* a whole number token: quoted when it is an integer that long */
+            size_t j = i + 1, digits = c != '-';
+            int integer = 1;
+            while (j < n && (strchr("0123456789.eE+-", p[j]) != NULL && p[j] != '\0')) {
+                if (p[j] >= '0' && p[j] <= '9')
+                    digits++;
+                else
+                    integer = 0;
+                j++;
+            }
+            int quote = integer && digits >= 19;
+            if ((quote && buf_add(b, "\"", 1) < 0) || buf_add(b, p + i, j - i) < 0 ||
+                (quote && buf_add(b, "\"", 1) < 0))
+                return TP_ENOMEM;
+            i = j;
+            continue;
+        }
+        if (buf_add(b, p + i, 1) < 0)
+            return TP_ENOMEM;
+        i++;
+    }
+    return 0;
+}
+
 static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t n)
 {
     struct tp_reader *r = run->r;
@@ -1151,7 +1275,13 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
     rc = to_utf8(run, enc, p, n, &r->dec, &src, &len);
     if (rc < 0)
         return rc;
-    root = json_loadb(src, len, 0, &je);
+    /* \u0000 is valid JSON: a NUL in the text is a separator like any control */
+    root = json_loadb(src, len, JSON_ALLOW_NUL, &je);
+    if (!root && json_error_code(&je) == json_error_numeric_overflow) {
+        if (quote_big_ints(src, len, &r->jq) < 0)
+            return nomem(run->err);
+        root = json_loadb(r->jq.p, r->jq.len, JSON_ALLOW_NUL, &je);
+    }
     if (!root)
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: invalid JSON: %s", run->path, lineno,
                             je.text);
@@ -1272,13 +1402,18 @@ struct csv_walk {
     size_t field;
     int header_done, nonempty, in_row;
     unsigned long line, row_line, n_rows, header_line;
+    unsigned long field_line; /* where the field being read began (0: where the row did) */
     int rc;
     int (*row)(struct csv_walk *w);
 };
 
+/* The largest CSV field (--max-doc-bytes) of the parse running on this
+ * thread: libcsv's realloc hook has no context argument. */
+static _Thread_local uint64_t field_cap = TP_MAX_DOC_BYTES;
+
 static void *capped_realloc(void *p, size_t n)
 {
-    return n > FIELD_CAP ? NULL : realloc(p, n);
+    return n > field_cap ? NULL : realloc(p, n);
 }
 
 static void csv_field(void *s, size_t len, void *data)
@@ -1299,6 +1434,7 @@ static void csv_field(void *s, size_t len, void *data)
                 memcmp(w->want[k], p, len) == 0)
                 w->col[k] = (int)w->field;
     } else {
+        w->field_line = w->line;
         if (len > 0)
             w->nonempty = 1;
         for (int k = 0; k < N_COLS; k++) {
@@ -1334,6 +1470,7 @@ static void csv_row(int c, void *data)
         w->rc = w->row(w);
     }
     w->field = 0;
+    w->field_line = 0;
     w->nonempty = 0;
     w->in_row = 0;
     for (int k = 0; k < N_COLS; k++) {
@@ -1353,6 +1490,7 @@ static int csv_walk_input(struct csv_walk *w)
         return nomem(run->err);
     csv_set_blk_size(&p, 1 << 16);
     csv_set_realloc_func(&p, capped_realloc);
+    field_cap = doc_cap(r);
     w->line = 1;
     for (int k = 0; k < N_COLS; k++)
         w->col[k] = -1;
@@ -1381,10 +1519,15 @@ static int csv_walk_input(struct csv_walk *w)
                 else if (e == CSV_EPARSE)
                     rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: stray quote in CSV field",
                                       run->path, w->line);
-                else if (e == CSV_ENOMEM && p.entry_size >= FIELD_CAP / 2)
-                    rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: CSV field larger than 256 MiB",
-                                      run->path, w->line);
-                else
+                else if (e == CSV_ENOMEM && p.entry_size >= field_cap / 2) {
+                    /* named where the field began: a runaway quote opened there */
+                    char sz[32];
+                    unsigned long at = w->field_line ? w->field_line : w->row_line;
+                    rc = tp_error_set(run->err, TP_EPARSE,
+                                      "%s:%lu: CSV field larger than %s (--max-doc-bytes)%s",
+                                      run->path, at, size_words(field_cap, sz, sizeof(sz)),
+                                      at < w->line ? " (an unterminated quote?)" : "");
+                } else
                     rc = tp_error_set(run->err, e == CSV_ENOMEM ? TP_ENOMEM : TP_EPARSE,
                                       "%s:%lu: %s", run->path, w->line, csv_strerror(e));
                 break;
@@ -1472,6 +1615,9 @@ static int read_csv(struct run *run)
     w.want[COL_ID] = o->id_col ? o->id_col : "id";
     w.required[COL_ID] = o->id_col != NULL;
     w.why[COL_ID] = " for the ids (--id-col)";
+    /* a --date-col named by the user must exist, as --id-col must */
+    w.required[COL_DATE] = o->date_col_given && o->date_col;
+    w.why[COL_DATE] = " for the dates (--date-col)";
     return csv_walk_input(&w);
 }
 
@@ -1706,6 +1852,182 @@ static int open_input(struct run *run, struct input *in)
     return 0;
 }
 
+/* The path as ids show it: a file name that is not UTF-8 has its bad bytes
+ * replaced by U+FFFD (ids go into UTF-8 tables), with a warning. */
+static int set_id_path(struct run *run)
+{
+    struct tp_reader *r = run->r;
+    size_t n = strlen(run->path);
+    run->id_path = run->path;
+    if (tp_encoding_is_utf8(run->path, n))
+        return 0;
+    struct tp_decoder d;
+    r->idpath.len = 0;
+    if (buf_reserve(&r->idpath, TP_DECODE_BOUND(n)) < 0)
+        return nomem(run->err);
+    tp_decoder_init(&d, TP_ENC_UTF8);
+    r->idpath.len = tp_decoder_feed(&d, run->path, n, 1, r->idpath.p);
+    r->idpath.p[r->idpath.len] = '\0';
+    run->id_path = r->idpath.p;
+    char msg[1200];
+    snprintf(msg, sizeof(msg),
+             "%s: the file name is not UTF-8: its documents' ids show each bad byte as U+FFFD",
+             run->id_path);
+    warnf(r, msg);
+    return 0;
+}
+
+/* Look at an input's first bytes (of the whole file, for a part): a UTF-16
+ * byte order mark sets run->utf16; a NUL byte without one says binary.
+ * Returns 1 for binary, 0, or < 0. */
+static int peek_input(struct run *run)
+{
+    struct tp_reader *r = run->r;
+    unsigned char *buf = (unsigned char *)r->out;
+    size_t n = 0;
+    run->utf16 = 0;
+    if (run->plain) {
+        ssize_t k;
+        do
+            k = pread(run->fd, buf, PEEK_BYTES, 0);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+            return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
+        n = (size_t)k;
+    } else {
+        int k = gzread(run->gz, buf, PEEK_BYTES);
+        if (k < 0)
+            return gz_failed(run);
+        n = (size_t)k;
+        if (gzrewind(run->gz) < 0)
+            return gz_failed(run);
+    }
+    if (n >= 2 && buf[0] == 0xFF && buf[1] == 0xFE)
+        run->utf16 = 1;
+    else if (n >= 2 && buf[0] == 0xFE && buf[1] == 0xFF)
+        run->utf16 = 2;
+    else if (memchr(buf, 0, n))
+        return 1;
+    return 0;
+}
+
+/* A file that shrank while it was read (or since it was listed) gave only
+ * part of its text: an error, not a silently short count. */
+static int check_whole(struct run *run, const struct input *in)
+{
+    struct tp_reader *r = run->r;
+    struct stat st;
+    if (!run->plain || in->stream)
+        return 0;
+    if (run->limited) {
+        if (run->remaining > 0 && !r->check_limit)
+            return tp_error_set(run->err, TP_EIO,
+                                "%s: file shrank while read (%llu bytes missing from the part "
+                                "being read): its counts would be partial",
+                                run->path, (unsigned long long)run->remaining);
+        return 0;
+    }
+    if (fstat(run->fd, &st) == 0 && (uint64_t)st.st_size < in->size)
+        return tp_error_set(run->err, TP_EIO,
+                            "%s: file shrank while read (%llu bytes when listed, %llu now): its "
+                            "counts would be partial",
+                            run->path, (unsigned long long)in->size,
+                            (unsigned long long)st.st_size);
+    return 0;
+}
+
+/* After a gzip file read to its end: bytes after the last compressed member
+ * (zlib ignores them) are an error. The last member's length field (the
+ * file's last 4 bytes) equals the text's length in a whole single-member
+ * file; otherwise the members are walked once more to find where they end.
+ * Trailing zero bytes (padding) are allowed, as gzip allows them. */
+static int check_gz_tail(struct run *run, struct input *in)
+{
+    struct tp_reader *r = run->r;
+    if (run->plain || !run->gz || gzdirect(run->gz) || !gzeof(run->gz) || r->check_limit)
+        return 0;
+    uint64_t total = (uint64_t)gztell(run->gz);
+    int fd = in->stream ? fileno(in->copy) : open(in->path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    unsigned char tail[4];
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || st.st_size < 18 || pread(fd, tail, 4, st.st_size - 4) != 4)
+        goto out;
+    uint32_t isize = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+                     (uint32_t)tail[3] << 24;
+    if (isize == (uint32_t)total)
+        goto out;
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        goto out;
+    uint64_t pos = 0, size = (uint64_t)st.st_size, end = 0;
+    int ended = 0;
+    for (;;) {
+        if (zs.avail_in == 0) {
+            if (pos >= size)
+                break;
+            ssize_t k = pread(fd, r->raw, CHUNK, (off_t)pos);
+            if (k <= 0)
+                break;
+            zs.next_in = r->raw;
+            zs.avail_in = (uInt)k;
+            pos += (uint64_t)k;
+        }
+        zs.next_out = (Bytef *)r->out;
+        zs.avail_out = CHUNK;
+        int z = inflate(&zs, Z_NO_FLUSH);
+        if (z == Z_STREAM_END) {
+            end = pos - zs.avail_in;
+            ended = 1;
+            if (zs.avail_in == 0 && pos < size) {
+                ssize_t k = pread(fd, r->raw, CHUNK, (off_t)pos);
+                if (k <= 0)
+                    break;
+                zs.next_in = r->raw;
+                zs.avail_in = (uInt)k;
+                pos += (uint64_t)k;
+            }
+            if (zs.avail_in >= 2 && zs.next_in[0] == 0x1F && zs.next_in[1] == 0x8B) {
+                inflateReset(&zs);
+                continue;
+            }
+            /* what follows the last member: padding or garbage */
+            int garbage = 0;
+            while (!garbage) {
+                for (uInt i = 0; i < zs.avail_in && !garbage; i++)
+                    garbage = zs.next_in[i] != 0;
+                if (garbage || pos >= size)
+                    break;
+                ssize_t k = pread(fd, r->raw, CHUNK, (off_t)pos);
+                if (k <= 0)
+                    break;
+                zs.next_in = r->raw;
+                zs.avail_in = (uInt)k;
+                pos += (uint64_t)k;
+            }
+            if (garbage)
+                rc = tp_error_set(run->err, TP_EIO,
+                                  "%s: %llu bytes after the end of the compressed data (trailing "
+                                  "garbage: a damaged file, or two files joined?)",
+                                  run->path, (unsigned long long)(size - end));
+            break;
+        }
+        if (z != Z_OK && z != Z_BUF_ERROR)
+            break; /* gzread saw the data whole: nothing to add */
+        if (z == Z_BUF_ERROR && zs.avail_in == 0 && pos >= size)
+            break;
+    }
+    (void)ended;
+    inflateEnd(&zs);
+out:
+    if (!in->stream)
+        close(fd);
+    return rc;
+}
+
 static int read_input(struct run *run, struct input *in)
 {
     struct tp_reader *r = run->r;
@@ -1717,14 +2039,48 @@ static int read_input(struct run *run, struct input *in)
     rc = open_input(run, in);
     if (rc != 0)
         return rc < 0 ? rc : 0;
+    if ((rc = set_id_path(run)) == 0 && (rc = peek_input(run)) == 1) {
+        /* a binary file, as grep decides: a NUL in its first 8 KiB */
+        if (!r->ranged || r->range_start == 0) {
+            char msg[1200];
+            r->stats.skipped_inputs++;
+            snprintf(msg, sizeof(msg),
+                     "%s: binary file (a NUL byte in its first 8 KiB; UTF-16 needs a byte order "
+                     "mark): skipped",
+                     run->id_path);
+            warnf(r, msg);
+        }
+        rc = 0;
+        goto close;
+    }
     r->stats.n_inputs++;
     uint64_t docs_before = r->stats.n_documents;
-    if (fmt == FMT_CSV)
+    if (rc < 0)
+        ; /* the peek failed: reported below like a failed read */
+    else if (run->utf16 && (fmt != FMT_TEXT || r->o->doc_per_line))
+        rc = tp_error_set(run->err, TP_EIO,
+                          "%s: UTF-16 text (byte order mark %s): only plain text files are "
+                          "decoded from UTF-16; convert it first (iconv -f UTF-16 -t UTF-8)",
+                          run->path, run->utf16 == 1 ? "FF FE" : "FE FF");
+    else if (run->utf16)
+        rc = read_text_utf16(run);
+    else if (fmt == FMT_CSV)
         rc = read_csv(run);
     else if (fmt == FMT_JSONL || r->o->doc_per_line)
         rc = read_lines(run, fmt);
     else
         rc = read_text(run);
+    if (rc == TP_ENOMEM && strcmp(run->err->msg, "out of memory") == 0) {
+        char sz[32];
+        rc = tp_error_set(run->err, TP_ENOMEM,
+                          "%s: out of memory while reading it (a line, CSV field or JSONL object "
+                          "is held whole, up to --max-doc-bytes %s: lower it to stop sooner)",
+                          run->path, size_words(doc_cap(r), sz, sizeof(sz)));
+    }
+    if (rc == 0)
+        rc = check_whole(run, in);
+    if (rc == 0)
+        rc = check_gz_tail(run, in);
     if (rc == TP_EIO && r->o->skip_errors && r->stats.n_documents == docs_before) {
         /* A file that opens but cannot be read is skipped like one that does
          * not open, as long as none of it reached the sink. */
@@ -1738,6 +2094,7 @@ static int read_input(struct run *run, struct input *in)
         }
         rc = 0;
     }
+close:
     off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
     run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
     if (run->plain)
@@ -1801,12 +2158,26 @@ void tp_reader_sample(struct tp_reader *r, uint64_t bytes)
     r->check_limit = bytes;
 }
 
+/* Whether the file starts with a UTF-16 byte order mark (read whole, never
+ * in parts: a part could not know it). */
+static int starts_utf16(const char *path)
+{
+    unsigned char b[2];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t k = pread(fd, b, 2, 0);
+    close(fd);
+    return k == 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF));
+}
+
 int tp_reader_divisible(const struct tp_reader *r, size_t i)
 {
     if (i >= r->n_in || r->in[i].stream || r->o->doc_per_line)
         return 0;
     size_t n = strlen(r->in[i].path);
-    return !ends_with(r->in[i].path, n, ".gz") && format_of(r->in[i].path) == FMT_TEXT;
+    return !ends_with(r->in[i].path, n, ".gz") && format_of(r->in[i].path) == FMT_TEXT &&
+           !starts_utf16(r->in[i].path);
 }
 
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
@@ -1867,6 +2238,14 @@ const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files)
     return (const char *const *)r->paths;
 }
 
+const char *tp_reader_meta_id(const struct tp_reader *r, size_t i, unsigned long *line)
+{
+    if (i >= r->n_meta)
+        return NULL;
+    *line = r->meta[i].line;
+    return r->meta[i].id;
+}
+
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r)
 {
     return r->skipped_new;
@@ -1901,6 +2280,8 @@ void tp_reader_free(struct tp_reader *r)
     buf_release(&r->dec);
     buf_release(&r->id);
     buf_release(&r->date);
+    buf_release(&r->idpath);
+    buf_release(&r->jq);
     for (int k = 0; k < N_COLS; k++)
         buf_release(&r->cell[k]);
     free(r);

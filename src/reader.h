@@ -121,6 +121,10 @@ int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
                         void *warn_ctx, struct tp_error *err);
 
+/* Entry i of --meta (after a repeated id's earlier rows are dropped): its id,
+ * and in *line the meta file's line; NULL past the last. */
+const char *tp_reader_meta_id(const struct tp_reader *r, size_t i, unsigned long *line);
+
 /* Inputs the expansion itself skipped (missing or unreadable, --skip-errors). */
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r);
 

@@ -92,7 +92,8 @@ static size_t top_rows(struct row *rows, size_t n, size_t k)
     if (k >= n || k > 64) {
         if (k < n)
             select_rows(rows, n, k);
-        qsort(rows, k < n ? k : n, sizeof(*rows), row_cmp);
+        if ((k < n ? k : n) > 1) /* an empty corpus has no rows, maybe no array */
+            qsort(rows, k < n ? k : n, sizeof(*rows), row_cmp);
         return k < n ? k : n;
     }
     size_t m = 0;
@@ -112,7 +113,9 @@ static size_t top_rows(struct row *rows, size_t n, size_t k)
 
 static int oom(struct tp_error *err)
 {
-    return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return tp_error_set(err, TP_ENOMEM,
+                        "out of memory while building a table (its rows grow with the vocabulary, "
+                        "--ngram, --window and --top: lower them, or raise --min-count)");
 }
 
 /* Rows to write: all when top < 0, else at most top. */
@@ -828,7 +831,8 @@ static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *p
     }
     for (size_t t = 0; t < n_terms; t++)
         keys[t] = rows[t].r;
-    qsort(keys, n_terms, sizeof(*keys), row_cmp);
+    if (n_terms > 1)
+        qsort(keys, n_terms, sizeof(*keys), row_cmp);
     tp_out_header(out, "term,periods,total,slope_per_period,tau,mk_z,p_value,direction");
     for (size_t i = 0; i < n_terms; i++) {
         const struct trow *r = &rows[keys[i].id];
@@ -897,6 +901,46 @@ out:
     return rc;
 }
 
+static void date_words(const struct tp_date *d, char *buf, size_t cap)
+{
+    if (d->prec == TP_PREC_YEAR)
+        snprintf(buf, cap, "%04d", d->year);
+    else if (d->prec == TP_PREC_MONTH)
+        snprintf(buf, cap, "%04d-%02d", d->year, d->month);
+    else
+        snprintf(buf, cap, "%04d-%02d-%02d", d->year, d->month, d->day);
+}
+
+/* More periods than a timeline can hold: almost always one outlying date (a
+ * typo, a placeholder 0001 or 9999). Name the documents at both ends. */
+static int too_many_periods(const struct tp_corpus *c, const struct tp_period_info *pi,
+                            struct tp_error *err)
+{
+    enum tp_precision need = tp_period_precision(pi->kind);
+    const struct tp_docrec *lo = NULL, *hi = NULL;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        if (dt->prec == TP_PREC_NONE || dt->prec < need)
+            continue;
+        int64_t idx = tp_period_index(dt, pi->kind);
+        if (!lo && idx == pi->first)
+            lo = &c->docs[d];
+        if (!hi && idx == pi->last)
+            hi = &c->docs[d];
+    }
+    char a[16] = "", b[16] = "";
+    if (lo)
+        date_words(&lo->date, a, sizeof(a));
+    if (hi)
+        date_words(&hi->date, b, sizeof(b));
+    return tp_error_set(err, TP_EPARSE,
+                        "the dates span %lld %s periods (at most %d): from %s (document "
+                        "'%.200s') to %s (document '%.200s'); fix an outlying date, or choose a "
+                        "coarser --period",
+                        (long long)(pi->last - pi->first + 1), tp_period_name(pi->kind),
+                        MAX_PERIODS, a, lo ? lo->id : "?", b, hi ? hi->id : "?");
+}
+
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err)
 {
@@ -920,9 +964,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                             "--meta or --date-from-name)");
     size_t n_per = (size_t)(pi.last - pi.first + 1);
     if (pi.last - pi.first + 1 > MAX_PERIODS)
-        return tp_error_set(err, TP_EUSAGE,
-                            "the dates span %lld %s periods: choose a coarser --period",
-                            (long long)(pi.last - pi.first + 1), tp_period_name(pi.kind));
+        return too_many_periods(c, &pi, err);
     enum tp_precision need = tp_period_precision(pi.kind);
     dper = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*dper));
     ptok = calloc(n_per, sizeof(*ptok));
@@ -1277,7 +1319,8 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
             counts[types++] = c->uni.total[i];
             hapax += c->uni.total[i] == 1;
         }
-    qsort(counts, types, sizeof(*counts), u64_desc);
+    if (types > 1)
+        qsort(counts, types, sizeof(*counts), u64_desc);
     double zipf = tp_zipf_exponent(counts, types);
     free(counts);
     uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];

@@ -364,12 +364,15 @@ int tp_pairs_init(struct tp_pairs *p)
     p->slots = zalloc(4096 * sizeof(*p->slots));
     p->mask = 4095;
     p->n = 0;
+    p->max_slots = 0;
     return p->slots ? 0 : TP_ENOMEM;
 }
 
 static int pairs_grow(struct tp_pairs *p)
 {
     size_t cap = (p->mask + 1) * 2;
+    if (p->max_slots && cap > p->max_slots)
+        return TP_EDATA;
     struct tp_pair_slot *ns = zalloc(cap * sizeof(*ns));
     if (!ns)
         return TP_ENOMEM;
@@ -423,8 +426,9 @@ int tp_pairs_add_keys(struct tp_pairs *p, const uint64_t *keys, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             __builtin_prefetch(&p->slots[pair_home(keys[i + AHEAD], p->mask)], 1);
-        if (pairs_add_key(p, keys[i], 1))
-            return TP_ENOMEM;
+        int rc = pairs_add_key(p, keys[i], 1);
+        if (rc)
+            return rc;
     }
     return 0;
 }

@@ -182,12 +182,14 @@ struct tp_pair_slot {
 struct tp_pairs {
     struct tp_pair_slot *slots;
     size_t mask;
-    size_t n; /* pairs stored */
+    size_t n;         /* pairs stored */
+    size_t max_slots; /* 0, or the table may not grow past this many slots */
 };
 
 int tp_pairs_init(struct tp_pairs *p);
 
-/* Add n to the count of (w1, w2). Returns 0 or TP_ENOMEM. */
+/* Add n to the count of (w1, w2). Returns 0, TP_ENOMEM, or TP_EDATA when the
+ * table would grow past max_slots. */
 int tp_pairs_add(struct tp_pairs *p, uint32_t w1, uint32_t w2, uint64_t n);
 
 static inline uint64_t tp_pair_key(uint32_t w1, uint32_t w2)

@@ -69,7 +69,8 @@ struct tp_tokenizer {
     char pend_byte; /* the '.' or ',' of P_DIGSEP */
 
     int brk;     /* a break was seen since the last token */
-    int nl_seen; /* only blanks since the last line feed */
+    int nl_seen; /* only blanks since the last line end */
+    int cr_last; /* the last byte was a CR: a LF now ends no second line */
     uint32_t seg;
     uint64_t n_emitted;
     uint64_t n_overlong;
@@ -113,7 +114,7 @@ static void init_tables(void)
         ascii_class[(unsigned char)*p] = C_BREAK;
     ascii_class[' '] = C_SPACE;
     ascii_class['\t'] = C_SPACE;
-    ascii_class['\r'] = C_SPACE;
+    ascii_class['\r'] = C_NL; /* a line end of its own (old Mac files), CR LF one line end */
     ascii_class['\f'] = C_SPACE;
     ascii_class['\v'] = C_SPACE;
     ascii_class['\n'] = C_NL;
@@ -269,6 +270,7 @@ void tp_tokenizer_reset(struct tp_tokenizer *tk)
     tk->pending = P_NONE;
     tk->brk = 0;
     tk->nl_seen = 0;
+    tk->cr_last = 0;
     tk->seg = 0;
     tk->n_emitted = 0;
     tk->carry_len = 0;
@@ -598,8 +600,9 @@ done:
 struct win_mask {
     uint64_t word; /* ASCII letters and digits */
     uint64_t digit;
-    uint64_t space; /* C_SPACE: does not end a blank line */
-    uint64_t nl;
+    uint64_t space;  /* C_SPACE: does not end a blank line */
+    uint64_t nl;     /* line ends: LF (not after a CR) and CR */
+    uint64_t cr;     /* CR bytes (set by fast_run) */
     uint64_t brk;    /* C_BREAK and C_DIGSEP */
     uint64_t digsep; /* . , */
     uint64_t join;   /* - ' */
@@ -827,6 +830,20 @@ static size_t fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i
         struct win_mask m;
         __builtin_prefetch(s + i + 1024);
         tk->classify(s + i, tk->win, tk->o.keep_case, &m);
+        {
+            /* A CR ends a line; a LF right after a CR ends the same line, so
+             * it counts as a blank. */
+            uint64_t cr = 0;
+            for (int h = 0; h < 4; h++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16 * h));
+                cr |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))
+                      << (16 * h);
+            }
+            uint64_t lf_after_cr = m.nl & (cr << 1 | (uint64_t)tk->cr_last);
+            m.nl = (m.nl & ~lf_after_cr) | cr;
+            m.space = (m.space & ~cr) | lf_after_cr;
+            m.cr = cr;
+        }
         uint64_t hard = m.high | (m.join & (m.word << 1)) | (m.digsep & (m.digit << 1));
         unsigned e = hard ? (unsigned)__builtin_ctzll(hard) : 64;
         /* A line feed ends a blank line (a break) when the last character
@@ -912,6 +929,8 @@ static size_t fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i
         uint64_t prior = ~m.space & below(q);
         if (prior)
             tk->nl_seen = (int)(m.nl >> (63 - __builtin_clzll(prior)) & 1);
+        if (q)
+            tk->cr_last = (int)(m.cr >> (q - 1) & 1);
         i += q;
         if (!more)
             break;
@@ -973,20 +992,26 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
             enum cls k = ascii_class[c];
             if (k == C_LETTER && tk->pending == P_NONE) {
                 i = letter_run(tk, s, i, len);
+                tk->cr_last = 0;
                 continue;
             }
             if (c == ' ' && tk->pending == P_NONE) {
                 /* The other hot path: a space after a word. */
                 if ((rc = emit(tk)))
                     return rc;
+                tk->cr_last = 0;
                 i++;
                 continue;
             }
+            if (c == '\n' && tk->cr_last)
+                k = C_SPACE; /* the LF of a CR LF */
+            tk->cr_last = c == '\r';
             if ((rc = step(tk, buf + i, 1, k)))
                 return rc;
             i++;
             continue;
         }
+        tk->cr_last = 0;
         size_t used = step_multi(tk, buf + i, len - i, &rc);
         if (rc)
             return rc;

@@ -38,6 +38,24 @@ struct cli_command {
     int (*run)(struct cli *cli, struct tp_error *err);
     const char *summary;
     const char *usage; /* the command's own options, for CMD --help */
+    unsigned takes;    /* CLI_T_* bits: the report options it uses; any other is a usage error */
+};
+
+/* Options only some commands use (every command takes the input, token and
+ * output options of common_usage). */
+enum {
+    CLI_T_NGRAM = 1u << 0,
+    CLI_T_TOP = 1u << 1,
+    CLI_T_MIN_COUNT = 1u << 2,
+    CLI_T_MEASURE = 1u << 3,
+    CLI_T_WINDOW = 1u << 4, /* --window, --max-pair-memory */
+    CLI_T_FISHER = 1u << 5,
+    CLI_T_TFIDF = 1u << 6, /* --tf, --idf, --norm */
+    CLI_T_TERMS = 1u << 7,
+    CLI_T_WIDE = 1u << 8,
+    CLI_T_PERIOD = 1u << 9,
+    CLI_T_REPORTED = 1u << 10, /* --min-length, --stopwords, --no-stopwords: what rows show */
+    CLI_T_SIDES = 1u << 11,    /* --target, --reference */
 };
 
 /* Option words, indexed by the enum values of tempora.h (main.c). */

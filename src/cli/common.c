@@ -72,6 +72,44 @@ int cli_reader(struct cli *cli, const char *const *inputs, size_t n, struct tp_r
     return tp_reader_new(r, inputs, n, &cli->o, cli_warn, cli, err);
 }
 
+/* --meta rows whose id names no document are most often a path written
+ * differently (./a.txt for a.txt): say so, once, with the first of them. */
+static void warn_unmatched_meta(struct cli *cli, struct tp_run *run, const struct tp_reader *r)
+{
+    struct tp_table ids;
+    const struct tp_corpus *c = &run->corpus;
+    if (tp_table_init(&ids) != 0)
+        return;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (tp_table_intern(&ids, c->docs[d].id, strlen(c->docs[d].id), NULL) < 0)
+            goto out;
+    size_t n_bad = 0;
+    unsigned long first_line = 0, line;
+    const char *first = NULL, *id;
+    for (size_t i = 0; (id = tp_reader_meta_id(r, i, &line)) != NULL; i++) {
+        if (tp_table_find(&ids, id, strlen(id)) >= 0)
+            continue;
+        n_bad++;
+        if (!first || line < first_line) {
+            first = id;
+            first_line = line;
+        }
+    }
+    if (n_bad) {
+        char msg[1024], more[64] = "";
+        if (n_bad > 1)
+            snprintf(more, sizeof(more), " and %zu more", n_bad - 1);
+        snprintf(msg, sizeof(msg),
+                 "%s:%lu: --meta id '%.200s'%s match%s no document (ids are compared byte for "
+                 "byte with document ids such as '%.200s')",
+                 cli->o.meta_path, first_line, first, more, n_bad > 1 ? "" : "es",
+                 c->n_docs ? c->docs[0].id : "");
+        cli_warn(cli, msg);
+    }
+out:
+    tp_table_release(&ids);
+}
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
 {
@@ -98,6 +136,8 @@ int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *c
     for (size_t i = 0; i < n; i++)
         if ((rc = tp_run_count(run, readers[i], (int)i, err)))
             goto out;
+    if (cli->o.meta_path)
+        warn_unmatched_meta(cli, run, readers[0]);
 out:
     for (size_t i = 0; i < n; i++)
         tp_reader_free(readers[i]);
@@ -192,6 +232,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "id_col", o->id_col ? o->id_col : "id if present, else PATH:ROW");
     kv(out, "meta", o->meta_path);
     kv(out, "date_from_name", yes(o->date_from_name));
+    kv_u64(out, "max_doc_bytes", o->max_doc_bytes ? o->max_doc_bytes : TP_MAX_DOC_BYTES);
     kv(out, "strict", yes(o->strict));
     kv(out, "skip_errors", yes(o->skip_errors));
     kv(out, "case", o->keep_case ? "keep" : "fold");
@@ -216,6 +257,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv_u64(out, "min_count", (uint64_t)o->min_count);
     kv(out, "measure", cli_measure_names[o->measure]);
     kv_u64(out, "window", (uint64_t)o->window);
+    kv_u64(out, "max_pair_memory_mib", o->max_pair_mib ? o->max_pair_mib : TP_MAX_PAIR_MIB);
     kv(out, "fisher", yes(o->fisher));
     kv(out, "tf", cli_tf_names[o->tf]);
     kv(out, "idf", cli_idf_names[o->idf]);

@@ -30,30 +30,40 @@ static const struct cli_command commands[] = {
     {"analyze", cmd_analyze, "every table below into DIR (default ./out)",
      "[OPTIONS] [INPUT...] [-o DIR]\n"
      "  writes freq.csv tfidf.csv collocations.csv timeline.csv trends.csv timeline.svg\n"
-     "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR"},
+     "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR\n"
+     "  takes every option of freq, tfidf, colloc, timeline and keyness",
+     ~0u},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
-     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows"},
+     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows",
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
-     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none"},
+     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none",
+     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED},
     {"colloc", cmd_colloc, "collocations with association measures",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --min-count N (3)  --top K (1000)  --window K (1)  --fisher\n"
-     "  --measure log_likelihood|pmi|t_score|z_score|chi2|dice|log_dice|mi3|count"},
+     "  --measure log_likelihood|pmi|t_score|z_score|chi2|dice|log_dice|mi3|count\n"
+     "  --max-pair-memory MIB (2048)  largest pair table before it stops with a message",
+     CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_MEASURE | CLI_T_WINDOW | CLI_T_FISHER | CLI_T_REPORTED},
     {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --terms a,b,...  (multi-word terms allowed)  --top K (20)  --wide\n"
-     "  --period year|quarter|month|week|day (default: finest every dated document has)"},
+     "  --period year|quarter|month|week|day (default: finest every dated document has)",
+     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
-     "  --top K  first K rows (default all)"},
-    {"summary", cmd_summary, "corpus statistics", "[OPTIONS] [INPUT...] [-o FILE]"},
+     "  --top K  first K rows (default all)",
+     CLI_T_TOP | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_SIDES},
+    {"summary", cmd_summary, "corpus statistics",
+     "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period",
+     CLI_T_PERIOD},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
-     "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token"},
+     "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
 };
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
@@ -67,6 +77,8 @@ static const char common_usage[] =
     "  --date-col NAME        CSV/JSONL date column (date)\n"
     "  --id-col NAME          CSV/JSONL id column (id when present, else PATH:ROW)\n"
     "  --encoding E           auto|utf-8|latin-1|cp1252 (auto)\n"
+    "  --max-doc-bytes N      longest line, CSV field or JSONL object read whole (256M;\n"
+    "                         K, M, G suffixes); a longer one is an error naming it\n"
     "  --meta FILE.csv        id,date columns: dates that win over headers\n"
     "  --date-from-name       take YYYY-MM-DD / YYYY-MM from file names\n"
     "  --strict               an unparsable date is an error, not a warning\n"
@@ -79,6 +91,8 @@ static const char common_usage[] =
     "  --no-stopwords         no stopword list\n"
     "  --min-length N         leave tokens shorter than N out of reports\n"
     "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
+    "  (--stopwords, --no-stopwords, --min-length: not summary or tokens; --period:\n"
+    "  not freq, tfidf, colloc or tokens; an option a command does not use is an error)\n"
     "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
     "  --threads N            worker threads (results are identical for any N)\n"
     "  --progress, --quiet    force progress on stderr / only errors on stderr\n"
@@ -131,6 +145,8 @@ enum {
     OPT_PROGRESS,
     OPT_QUIET,
     OPT_THREADS,
+    OPT_MAX_DOC_BYTES,
+    OPT_MAX_PAIR_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -168,6 +184,8 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
+    {"max-pair-memory", required_argument, NULL, OPT_MAX_PAIR_MEMORY},
     {NULL, 0, NULL, 0},
 };
 
@@ -192,6 +210,93 @@ static int pick(const char *s, const char *const *words, int n)
         if (strcmp(s, words[i]) == 0)
             return i;
     return -1;
+}
+
+/* A size in bytes: a whole number with an optional K, M or G (binary units),
+ * from 1 KiB to 1 TiB. */
+static int parse_size(const char *opt, const char *s, uint64_t *out, struct tp_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (errno || end == s || *end != '\0' || s[0] == '-' || v > (1ull << 40) >> shift ||
+        v << shift < 1024)
+        return tp_error_set(err, TP_EUSAGE,
+                            "--%s: '%s' is not a size from 1K to 1024G (a number of bytes, or "
+                            "with K, M or G)",
+                            opt, s);
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+/* The CLI_T_* bit of an option only some commands take (0: every command). */
+static unsigned option_bit(int c)
+{
+    switch (c) {
+    case OPT_NGRAM:
+        return CLI_T_NGRAM;
+    case OPT_TOP:
+        return CLI_T_TOP;
+    case OPT_MIN_COUNT:
+        return CLI_T_MIN_COUNT;
+    case OPT_MEASURE:
+        return CLI_T_MEASURE;
+    case OPT_WINDOW:
+    case OPT_MAX_PAIR_MEMORY:
+        return CLI_T_WINDOW;
+    case OPT_FISHER:
+        return CLI_T_FISHER;
+    case OPT_TF:
+    case OPT_IDF:
+    case OPT_NORM:
+        return CLI_T_TFIDF;
+    case OPT_TERMS:
+        return CLI_T_TERMS;
+    case OPT_WIDE:
+        return CLI_T_WIDE;
+    case OPT_PERIOD:
+        return CLI_T_PERIOD;
+    case OPT_MIN_LENGTH:
+    case OPT_STOPWORDS:
+    case OPT_NO_STOPWORDS:
+        return CLI_T_REPORTED;
+    default:
+        return 0;
+    }
+}
+
+static const char *option_name(int c)
+{
+    for (const struct option *op = long_opts; op->name; op++)
+        if (op->val == c)
+            return op->name;
+    return "?";
+}
+
+/* "-" named more than once (in INPUTs, --target and --reference together)
+ * would read standard input twice, the second time empty. */
+static int stdin_twice(const struct cli *cli, struct tp_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cli->n_inputs; i++)
+        n += strcmp(cli->inputs[i], "-") == 0;
+    for (size_t i = 0; i < cli->n_target; i++)
+        n += strcmp(cli->target[i], "-") == 0;
+    for (size_t i = 0; i < cli->n_reference; i++)
+        n += strcmp(cli->reference[i], "-") == 0;
+    if (n > 1)
+        return tp_error_set(err, TP_EUSAGE,
+                            "standard input ('-') is named %zu times: it can be read only once", n);
+    return 0;
 }
 
 static int bad_choice(const char *opt, const char *s, const char *choices, struct tp_error *err)
@@ -255,6 +360,9 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     optind = 1;
     while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
         rc = 0;
+        if (option_bit(c) & ~cmd->takes)
+            return tp_error_set(err, TP_EUSAGE, "--%s: not an option of 'tempora %s'",
+                                option_name(c), cmd->name);
         switch (c) {
         case 'o':
             o->output = optarg;
@@ -270,6 +378,7 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             break;
         case OPT_DATE_COL:
             o->date_col = optarg;
+            o->date_col_given = 1;
             break;
         case OPT_ID_COL:
             o->id_col = optarg;
@@ -388,6 +497,13 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             rc = parse_long("threads", optarg, 1, 1024, &v, err);
             o->threads = (int)v;
             break;
+        case OPT_MAX_DOC_BYTES:
+            rc = parse_size("max-doc-bytes", optarg, &o->max_doc_bytes, err);
+            break;
+        case OPT_MAX_PAIR_MEMORY:
+            rc = parse_long("max-pair-memory", optarg, 1, 1048576, &v, err);
+            o->max_pair_mib = (uint64_t)v;
+            break;
         case ':':
             return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);
         default:
@@ -398,6 +514,8 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     }
     cli->inputs = (const char *const *)argv + optind;
     cli->n_inputs = (size_t)(argc - optind);
+    if ((rc = stdin_twice(cli, err)))
+        return rc;
     if (strcmp(cmd->name, "keyness") == 0) {
         if ((cli->n_target || cli->n_reference) && o->period_label)
             return tp_error_set(err, TP_EUSAGE,
@@ -486,6 +604,11 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = cmd->run(&cli, &err);
     cli_progress_end(&cli);
+    if (rc == TP_ENOMEM && strcmp(err.msg, "out of memory") == 0)
+        snprintf(err.msg, sizeof(err.msg),
+                 "out of memory in 'tempora %s' (memory grows with the vocabulary, --ngram and "
+                 "--window: lower them, or count fewer inputs at a time)",
+                 cmd->name);
     if (rc < 0) {
         fprintf(stderr, "tempora: %s\n", err.msg);
         if (rc == TP_EUSAGE)

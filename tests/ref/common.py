@@ -36,9 +36,22 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+# Options that shape only the reported rows: `tempora tokens` refuses them
+# (its stream holds every token), so they are left out of its command line.
+_ROW_ONLY = {"--no-stopwords": 0, "--stopwords": 1, "--min-length": 1}
+
+
 def tokens(*inputs_and_opts):
     """tempora's own token stream as [(doc_id, seg, token)]."""
-    rows = table("tokens", *inputs_and_opts)
+    args, i = [], 0
+    while i < len(inputs_and_opts):
+        a = inputs_and_opts[i]
+        if a in _ROW_ONLY:
+            i += 1 + _ROW_ONLY[a]
+            continue
+        args.append(a)
+        i += 1
+    rows = table("tokens", *args)
     return [(r["doc_id"], int(r["seg"]), r["token"]) for r in rows]
 
 

@@ -1210,7 +1210,7 @@ Test(reader, a_document_not_utf8_after_all_is_taken_back)
     memcpy(text + n, "perch\xe9\n", 7);
     n += 7;
     char *late = put(dir, "late.txt", text, n);
-    char *early = put(dir, "early.txt", "\xe9 e poi", 8);
+    char *early = put(dir, "early.txt", "\xe9 e poi", 7);
     /* three-byte characters across four chunks (256 KiB is not a multiple
      * of 3): every chunk but the last ends inside one */
     size_t hn = 0;
@@ -1249,7 +1249,7 @@ Test(reader, a_document_not_utf8_after_all_is_taken_back)
     cr_expect(strstr(d->text, "perch\xc3\xa9\n") != NULL);
     cr_expect_eq(st->n_documents, 3);
     cr_expect_eq(st->cp1252_documents, 3);
-    cr_expect_eq(st->bytes, n + 8 + hn);
+    cr_expect_eq(st->bytes, n + 7 + hn);
     tp_reader_free(r);
     /* without undo: the document is checked whole first, never taken back */
     struct collect c;
@@ -1270,5 +1270,69 @@ Test(reader, a_document_not_utf8_after_all_is_taken_back)
     free(han);
     free(late);
     free(early);
+    free(dir);
+}
+
+/* ---- a file that changes while read ------------------------------------------- */
+
+struct shrinking {
+    const char *path;
+    int begun;
+};
+
+static int shrink_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
+{
+    struct shrinking *s = ctx;
+    (void)doc;
+    (void)err;
+    /* the file loses its end after its first chunk was read */
+    if (!s->begun++)
+        cr_assert_eq(truncate(s->path, 300000), 0);
+    return 0;
+}
+
+static int shrink_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    (void)err;
+    return 0;
+}
+
+Test(reader, a_file_that_shrinks_while_read_is_an_error)
+{
+    char *dir = tmp_dir();
+    size_t n = 1000000;
+    char *text = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        text[i] = i % 10 == 9 ? '\n' : 'a';
+    char *path = put(dir, "big.txt", text, n);
+    struct tp_opts o = default_opts();
+    struct tp_error err = {0};
+    struct tp_reader *r;
+    const char *in[] = {path};
+    struct shrinking s = {path, 0};
+    struct tp_sink sink = {&s, shrink_begin, shrink_text, NULL, NULL};
+    cr_assert_eq(tp_reader_new(&r, in, 1, &o, NULL, NULL, &err), 0);
+    int rc = tp_reader_run(r, &sink, NULL, NULL, &err);
+    cr_expect_eq(rc, TP_EIO);
+    cr_expect(strstr(err.msg, "big.txt: file shrank while read (1000000 bytes when listed, "
+                              "300000 now)") != NULL,
+              "%s", err.msg);
+    tp_reader_free(r);
+    /* shrunk between listing and reading: the same */
+    free(put(dir, "big.txt", text, n));
+    cr_assert_eq(tp_reader_new(&r, in, 1, &o, NULL, NULL, &err), 0);
+    cr_assert_eq(truncate(path, 10), 0);
+    struct collect c = {0};
+    struct tp_sink plain = {&c, c_begin, c_text, c_end, NULL};
+    cr_expect_eq(tp_reader_run(r, &plain, NULL, NULL, &err), TP_EIO);
+    cr_expect(strstr(err.msg, "(1000000 bytes when listed, 10 now)") != NULL, "%s", err.msg);
+    tp_reader_free(r);
+    collect_release(&c);
+    rm_rf(dir);
+    free(text);
+    free(path);
     free(dir);
 }
