@@ -284,7 +284,7 @@ static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_err
                      ? tp_error_set(err, TP_EUSAGE, "--terms: '%.*s' is longer than 16 words",
                                     (int)len, p)
                      : tp_error_set(err, TP_ENOMEM, "out of memory");
-        else if (tp_corpus_add_match(corpus, (const char *const *)c.toks, c.lens, c.n))
+        else if (tp_corpus_add_match(corpus, (const char *const *)c.toks, c.lens, c.n) < 0)
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         for (unsigned i = 0; i < c.n; i++)
             free(c.toks[i]);
