@@ -45,7 +45,8 @@ static const struct cli_command commands[] = {
      "  --measure log_likelihood|pmi|t_score|z_score|chi2|dice|log_dice|mi3|count"},
     {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
-     "  --terms a,b,...  (multi-word terms allowed)  --top K (20)  --wide\n"
+     "  --terms a,b,...  (multi-word terms allowed; repeat to add more)  --top K (20)  --wide\n"
+     "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)"},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
@@ -125,6 +126,7 @@ enum {
     OPT_IDF,
     OPT_NORM,
     OPT_TERMS,
+    OPT_TERMS_FILE,
     OPT_WIDE,
     OPT_PERIOD,
     OPT_EXCEL,
@@ -162,6 +164,7 @@ static const struct option long_opts[] = {
     {"idf", required_argument, NULL, OPT_IDF},
     {"norm", required_argument, NULL, OPT_NORM},
     {"terms", required_argument, NULL, OPT_TERMS},
+    {"terms-file", required_argument, NULL, OPT_TERMS_FILE},
     {"wide", no_argument, NULL, OPT_WIDE},
     {"period", required_argument, NULL, OPT_PERIOD},
     {"excel", no_argument, NULL, OPT_EXCEL},
@@ -364,7 +367,10 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             o->norm = (enum tp_norm)v;
             break;
         case OPT_TERMS:
-            o->terms = optarg;
+            rc = cli_add_terms(cli, optarg, err);
+            break;
+        case OPT_TERMS_FILE:
+            rc = cli_add_terms_file(cli, optarg, err);
             break;
         case OPT_WIDE:
             o->wide = 1;
@@ -420,8 +426,6 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
                                 "analyze: with --target/--reference, inputs go after them ('%s')",
                                 cli->inputs[0]);
     }
-    if (o->terms && !*o->terms)
-        return tp_error_set(err, TP_EUSAGE, "--terms: the list is empty");
     int reads_stdin = cli->n_inputs == 0 && !(cli->n_target || cli->n_reference);
     if (reads_stdin && isatty(STDIN_FILENO))
         return tp_error_set(err, TP_EUSAGE,
@@ -496,6 +500,8 @@ out:
     free(args);
     free(cli.target);
     free(cli.reference);
+    free(cli.terms);
+    free(cli.terms_files);
     if (cli.warned.slots)
         tp_table_release(&cli.warned);
 done:;
