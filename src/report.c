@@ -898,6 +898,30 @@ out:
     return rc;
 }
 
+/* The Garwood intervals of the counts below GARWOOD_MEMO, each computed once:
+ * a timeline of many terms repeats the small counts over and over, and an
+ * interval costs two gamma quantiles. state: 0 not yet, 1 done, 2 failed. */
+enum { GARWOOD_MEMO = 4096 };
+struct garwood_memo {
+    double lo[GARWOOD_MEMO], hi[GARWOOD_MEMO];
+    unsigned char state[GARWOOD_MEMO];
+};
+
+/* tp_garwood(k, lo, hi) through memo m (NULL: none). */
+static int garwood_memo(struct garwood_memo *m, uint64_t k, double *lo, double *hi)
+{
+    if (!m || k >= GARWOOD_MEMO)
+        return tp_garwood(k, lo, hi);
+    if (!m->state[k]) {
+        m->lo[k] = *lo;
+        m->hi[k] = *hi;
+        m->state[k] = tp_garwood(k, &m->lo[k], &m->hi[k]) == 0 ? 1 : 2;
+    }
+    *lo = m->lo[k];
+    *hi = m->hi[k];
+    return m->state[k] == 1 ? 0 : -1;
+}
+
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err)
 {
@@ -911,6 +935,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     struct tl_term *terms = NULL;
     size_t n_terms = 0;
     struct row *rows = NULL;
+    struct garwood_memo *memo = NULL;
     int rc;
     if ((rc = tp_period_info(run, &pi, err)))
         return rc;
@@ -1047,7 +1072,9 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         }
     }
 
-    /* timeline.csv */
+    /* timeline.csv (without a memo when there is no memory for one) */
+    if (!o->wide && n_terms * n_per > GARWOOD_MEMO)
+        memo = calloc(1, sizeof(*memo));
     if (o->wide) {
         tp_out_text(timeline, "period", 6);
         tp_out_text(timeline, "period_tokens", 13);
@@ -1074,7 +1101,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         for (size_t t = 0; t < n_terms; t++) {
             uint64_t k = terms[t].count[p];
             double lo = NAN, hi = NAN;
-            if (ptok[p] && tp_garwood(k, &lo, &hi) == 0) {
+            if (ptok[p] && garwood_memo(memo, k, &lo, &hi) == 0) {
                 lo *= scale;
                 hi *= scale;
             }
@@ -1103,6 +1130,7 @@ out:
     free(terms);
     free(rows);
     tp_arena_release(&names);
+    free(memo);
     return rc;
 }
 
