@@ -659,22 +659,96 @@ static void match_count(struct tp_corpus *c, const uint32_t *rev, unsigned n, un
     }
 }
 
+static int cmp_cell(const void *a, const void *b)
+{
+    uint64_t x = ((const struct tp_match_cell *)a)->key;
+    uint64_t y = ((const struct tp_match_cell *)b)->key;
+    return (x > y) - (x < y);
+}
+
+/* Cells past which a full cell array is first summed by key, then grown only
+ * if that leaves it more than half full: the cells then grow with the
+ * distinct (date, term) pairs, not with the runs of one date (a corpus whose
+ * documents alternate between dates has a run per document). */
+enum { CELLS_COMPACT = 1 << 16 };
+
+static void cells_compact(struct tp_corpus *c)
+{
+    qsort(c->cells, c->n_cells, sizeof(*c->cells), cmp_cell);
+    size_t w = 0;
+    for (size_t i = 0; i < c->n_cells; i++) {
+        if (w && c->cells[w - 1].key == c->cells[i].key) {
+            c->cells[w - 1].count += c->cells[i].count;
+            c->cells[w - 1].docs += c->cells[i].docs;
+        } else {
+            c->cells[w++] = c->cells[i];
+        }
+    }
+    c->n_cells = w;
+}
+
 /* Append a cell: count occurrences in docs documents of the date and
  * listed term of key. Returns 0 or TP_ENOMEM. */
 static int cell_add(struct tp_corpus *c, uint64_t key, uint64_t count, uint64_t docs)
 {
     if (c->n_cells == c->cells_cap) {
-        size_t cap = next_cap(c->cells_cap, c->n_cells + 1, 1024);
-        if (grow((void **)&c->cells, sizeof(*c->cells), c->cells_cap, cap, 0))
-            return TP_ENOMEM;
-        c->cells_cap = cap;
+        if (c->cells_cap >= CELLS_COMPACT && c->cells_mergeable) {
+            cells_compact(c);
+            c->cells_mergeable = 0;
+        }
+        if (c->n_cells == c->cells_cap || 2 * c->n_cells > c->cells_cap) {
+            size_t cap = next_cap(c->cells_cap, c->n_cells + 1, 1024);
+            if (grow((void **)&c->cells, sizeof(*c->cells), c->cells_cap, cap, 0))
+                return TP_ENOMEM;
+            c->cells_cap = cap;
+        }
     }
     c->cells[c->n_cells++] = (struct tp_match_cell){key, count, docs};
     return 0;
 }
 
+static inline size_t date_slot(uint64_t key, size_t mask)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+/* Note that the run of documents of date key is over: when a run of the
+ * same date came before, some cells can be summed. Returns 0 or TP_ENOMEM. */
+static int run_date_seen(struct tp_corpus *c, uint64_t key)
+{
+    if (2 * (c->n_run_dates + 1) > (c->run_dates ? c->run_dates_mask + 1 : 0)) {
+        size_t cap = c->run_dates ? 2 * (c->run_dates_mask + 1) : 64;
+        uint64_t *old = c->run_dates, *set = calloc(cap, sizeof(*set));
+        if (!set)
+            return TP_ENOMEM;
+        for (size_t i = 0; old && i <= c->run_dates_mask; i++) {
+            if (!old[i])
+                continue;
+            size_t s = date_slot(old[i], cap - 1);
+            while (set[s])
+                s = (s + 1) & (cap - 1);
+            set[s] = old[i];
+        }
+        free(old);
+        c->run_dates = set;
+        c->run_dates_mask = cap - 1;
+    }
+    size_t s = date_slot(key, c->run_dates_mask);
+    while (c->run_dates[s] && c->run_dates[s] != key)
+        s = (s + 1) & c->run_dates_mask;
+    if (c->run_dates[s]) {
+        c->cells_mergeable = 1;
+    } else {
+        c->run_dates[s] = key;
+        c->n_run_dates++;
+    }
+    return 0;
+}
+
 int tp_corpus_match_settle(struct tp_corpus *c)
 {
+    if (c->run_n && run_date_seen(c, c->run_key))
+        return TP_ENOMEM;
     uint64_t date = c->run_key << 32;
     for (size_t i = 0; i < c->run_n; i++) {
         uint32_t m = c->run_touched[i];
@@ -1087,6 +1161,7 @@ void tp_corpus_release(struct tp_corpus *c)
     free(c->match_slots);
     free(c->match_filter);
     free(c->cells);
+    free(c->run_dates);
     free(c->run_count);
     free(c->run_docs);
     free(c->run_touched);
@@ -1349,6 +1424,7 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
+    dst->cells_mergeable |= src->n_cells > 0; /* the same dates, maybe */
     for (size_t i = 0; i < src->n_cells; i++) {
         const struct tp_match_cell *cell = &src->cells[i];
         if (cell_add(dst, cell->key, cell->count, cell->docs)) {

@@ -175,6 +175,9 @@ struct tp_corpus {
      * cells when a document of another date closes. */
     struct tp_match_cell *cells;
     size_t n_cells, cells_cap;
+    int cells_mergeable; /* some cells may share a key (then a full array is summed) */
+    uint64_t *run_dates; /* a set of the dates of the runs so far (0: empty slot) */
+    size_t run_dates_mask, n_run_dates;
     uint64_t run_key; /* tp_match_key of their date, 0: none yet */
     uint64_t *run_count, *run_docs;
     uint32_t *run_touched;

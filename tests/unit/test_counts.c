@@ -578,3 +578,39 @@ Test(counts, a_document_taken_back_leaves_nothing)
         tp_corpus_release(&b);
     }
 }
+
+/* Documents that alternate between two dates make a cell each; past 65,536
+ * cells they are summed by (date, term), so the array stays small and the
+ * sums are the same. */
+Test(counts, listed_terms_cells_summed)
+{
+    struct tp_corpus c;
+    struct tp_error err;
+    init(&c, 0, 1, 0);
+    const char *t[] = {"a"};
+    size_t l[] = {1};
+    cr_assert_eq(tp_corpus_add_match(&c, t, l, 1), 0);
+    struct tp_date d[2] = {{2020, 1, 0, TP_PREC_MONTH}, {2020, 2, 0, TP_PREC_MONTH}};
+    for (int i = 0; i < 200000; i++) {
+        cr_assert_eq(tp_corpus_begin(&c, "d", &d[i % 2], 0), 0);
+        cr_assert_eq(tp_corpus_token(&c, "a", 1, 0), 0);
+        if (i % 3 == 0)
+            cr_assert_eq(tp_corpus_token(&c, "a", 1, 0), 0);
+        cr_assert_eq(tp_corpus_end(&c, &err), 0);
+    }
+    cr_assert_eq(tp_corpus_match_settle(&c), 0);
+    cr_expect_leq(c.n_cells, 70000);
+    uint64_t count[2] = {0}, docs[2] = {0};
+    for (size_t i = 0; i < c.n_cells; i++) {
+        struct tp_date dt = tp_match_cell_date(&c.cells[i]);
+        cr_assert(dt.month == 1 || dt.month == 2);
+        count[dt.month - 1] += c.cells[i].count;
+        docs[dt.month - 1] += c.cells[i].docs;
+    }
+    /* month 1: the 100,000 even i, of which i % 3 == 0 for 33,334 */
+    cr_expect_eq(docs[0], 100000);
+    cr_expect_eq(count[0], 133334);
+    cr_expect_eq(docs[1], 100000);
+    cr_expect_eq(count[1], 133333);
+    tp_corpus_release(&c);
+}
