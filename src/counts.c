@@ -1424,7 +1424,12 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
-    dst->cells_mergeable |= src->n_cells > 0; /* the same dates, maybe */
+    /* src's cells share keys with dst's only if they share dates */
+    for (size_t i = 0; src->run_dates && i <= src->run_dates_mask; i++)
+        if (src->run_dates[i] && run_date_seen(dst, src->run_dates[i])) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
     for (size_t i = 0; i < src->n_cells; i++) {
         const struct tp_match_cell *cell = &src->cells[i];
         if (cell_add(dst, cell->key, cell->count, cell->docs)) {
