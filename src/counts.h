@@ -175,13 +175,13 @@ struct tp_corpus {
      * cells when a document of another date closes. */
     struct tp_match_cell *cells;
     size_t n_cells, cells_cap;
+    uint64_t run_key;               /* the latest run's date (tp_match_key), 0: none yet */
+    uint64_t *run_count, *run_docs; /* its sums by term index ... */
+    uint32_t *run_touched;          /* ... for these run_n terms */
+    size_t run_n;
     int cells_mergeable; /* some cells may share a key (then a full array is summed) */
     uint64_t *run_dates; /* a set of the dates of the runs so far (0: empty slot) */
     size_t run_dates_mask, n_run_dates;
-    uint64_t run_key; /* tp_match_key of their date, 0: none yet */
-    uint64_t *run_count, *run_docs;
-    uint32_t *run_touched;
-    size_t run_n;
     /* adjacency: the last tokens of the current segment */
     uint32_t *ring;
     unsigned ring_cap, ring_len, ring_pos; /* ring_cap: a power of two */
