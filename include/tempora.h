@@ -130,7 +130,10 @@ struct tp_opts {
     enum tp_tf tf;
     enum tp_idf idf;
     enum tp_norm norm;
-    const char *terms; /* comma-separated, NULL: top K */
+    const char *terms; /* comma-separated (repeated --terms joined by commas), NULL: none */
+    const char *const
+        *terms_files;     /* --terms-file: one term a line; with terms, listed after them */
+    size_t n_terms_files; /* no terms and no files: the top K */
     int wide;
     enum tp_period period;
     const char *period_label; /* keyness --period P */

@@ -468,14 +468,112 @@ static int64_t intern_term(struct tp_corpus *c, const char *s, size_t len)
     return id;
 }
 
+/* The hash of a listed term's tuple of len ids, taken from its last id back
+ * to its first, so the tuples that end at a token are hashed one more word
+ * at a time (match_count); match_mix finishes it. */
+static inline uint64_t match_step(uint64_t h, uint32_t id)
+{
+    return (h ^ id) * 0x9E3779B97F4A7C15ull;
+}
+
+static inline uint64_t match_mix(uint64_t h, unsigned len)
+{
+    h ^= len;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 32);
+}
+
+static uint64_t match_hash(const uint32_t *ids, unsigned len)
+{
+    uint64_t h = 0;
+    for (unsigned i = len; i-- > 0;)
+        h = match_step(h, ids[i]);
+    return match_mix(h, len);
+}
+
+/* Whether slot sl holds the listed term of len words whose last words are
+ * rev[0], rev[1], ... (rev[i]: i words before the last). */
+static inline int match_is(const struct tp_corpus *c, const struct tp_match_slot *sl,
+                           const uint32_t *rev, unsigned len)
+{
+    if (sl->len != len || sl->last != rev[0] || sl->prev != rev[1])
+        return 0;
+    if (len == 2)
+        return 1;
+    const uint32_t *ids = c->match_ids[sl->m1 - 1];
+    for (unsigned k = 2; k < len; k++)
+        if (ids[len - 1 - k] != rev[k])
+            return 0;
+    return 1;
+}
+
+/* The slot of the listed term of 2 to 16 words ids[0..len), or the empty
+ * slot where it would go. */
+static size_t match_probe(const struct tp_corpus *c, const uint32_t *ids, unsigned len)
+{
+    uint32_t rev[16];
+    for (unsigned k = 0; k < len; k++)
+        rev[k] = ids[len - 1 - k];
+    size_t s = (size_t)match_hash(ids, len) & c->match_mask;
+    while (c->match_slots[s].m1 && !match_is(c, &c->match_slots[s], rev, len))
+        s = (s + 1) & c->match_mask;
+    return s;
+}
+
+/* The bit of the filter of listed terms of several words for a tuple's
+ * hash (match_hash): a probe of the table for a tuple whose bit is clear
+ * would find nothing. */
+static inline size_t match_bit(uint64_t h)
+{
+    return (size_t)(h >> (64 - TP_MATCH_FILTER_LOG2));
+}
+
+static void match_put(struct tp_corpus *c, size_t slot, uint32_t m)
+{
+    const uint32_t *ids = c->match_ids[m];
+    unsigned len = c->match_len[m];
+    size_t bit = match_bit(match_hash(ids, len));
+    c->match_slots[slot] = (struct tp_match_slot){m + 1, len, ids[len - 2], ids[len - 1]};
+    c->match_filter[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
+
+/* Room for one more listed term of several words in the hash table (at
+ * most half full). */
+static int match_reserve(struct tp_corpus *c)
+{
+    size_t n_slots = c->match_slots ? c->match_mask + 1 : 0;
+    if (2 * (c->n_multi + 1) <= n_slots)
+        return 0;
+    size_t cap = n_slots ? 2 * n_slots : 64;
+    struct tp_match_slot *old = c->match_slots;
+    if (!(c->match_slots = calloc(cap, sizeof(*c->match_slots)))) {
+        c->match_slots = old;
+        return TP_ENOMEM;
+    }
+    c->match_mask = cap - 1;
+    for (size_t m = 0; m < c->n_match; m++)
+        if (c->match_len[m] > 1)
+            match_put(c, match_probe(c, c->match_ids[m], c->match_len[m]), (uint32_t)m);
+    free(old);
+    return 0;
+}
+
 int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
                         unsigned n_tok)
 {
-    if (n_tok == 0)
+    if (n_tok == 0 || n_tok > 16)
         return 0;
     uint32_t *ids = malloc(n_tok * sizeof(uint32_t));
-    if (!ids)
+    if (!c->match_filter &&
+        !(c->match_filter = calloc(((size_t)1 << TP_MATCH_FILTER_LOG2) / 64, sizeof(uint64_t)))) {
+        free(ids);
         return TP_ENOMEM;
+    }
+    if (!ids || (n_tok > 1 && match_reserve(c))) {
+        free(ids);
+        return TP_ENOMEM;
+    }
     for (unsigned i = 0; i < n_tok; i++) {
         int64_t id = intern_term(c, toks[i], lens[i]);
         if (id < 0) {
@@ -484,15 +582,38 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
         }
         ids[i] = (uint32_t)id;
     }
-    size_t m = c->n_match + 1;
+    size_t m = c->n_match + 1, last = ids[n_tok - 1], slot = 0;
+    if (last >= c->match_end_n) {
+        if (grow((void **)&c->match_end, sizeof(*c->match_end), c->match_end_n, c->terms.n, 1)) {
+            free(ids);
+            return TP_ENOMEM;
+        }
+        c->match_end_n = c->terms.n;
+    }
+    if (n_tok == 1 ? c->match_end[last].one != 0
+                   : c->match_slots[slot = match_probe(c, ids, n_tok)].m1 != 0) {
+        free(ids);
+        return 1;
+    }
     if (grow((void **)&c->match_ids, sizeof(*c->match_ids), c->n_match, m, 0) ||
         grow((void **)&c->match_len, sizeof(*c->match_len), c->n_match, m, 0) ||
-        grow((void **)&c->match_doc, sizeof(*c->match_doc), c->n_match, m, 1)) {
+        grow((void **)&c->match_doc, sizeof(*c->match_doc), c->n_match, m, 1) ||
+        grow((void **)&c->match_touched, sizeof(*c->match_touched), c->n_match, m, 0) ||
+        grow((void **)&c->run_count, sizeof(*c->run_count), c->n_match, m, 1) ||
+        grow((void **)&c->run_docs, sizeof(*c->run_docs), c->n_match, m, 1) ||
+        grow((void **)&c->run_touched, sizeof(*c->run_touched), c->n_match, m, 0)) {
         free(ids);
         return TP_ENOMEM;
     }
     c->match_ids[c->n_match] = ids;
     c->match_len[c->n_match] = n_tok;
+    c->match_end[last].ends |= 1u << (n_tok - 1);
+    if (n_tok == 1) {
+        c->match_end[last].one = (uint32_t)m;
+    } else {
+        match_put(c, slot, (uint32_t)c->n_match);
+        c->n_multi++;
+    }
     c->n_match = m;
     if (n_tok - 1 > c->ring_cap) {
         unsigned cap = ring_size(n_tok - 1);
@@ -504,6 +625,148 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
         c->ring_cap = cap;
     }
     return 0;
+}
+
+/* The listed term m occurs once more in the current document. */
+static inline void match_hit(struct tp_corpus *c, uint32_t m)
+{
+    if (c->match_doc[m]++ == 0)
+        c->match_touched[c->match_n_touched++] = m;
+}
+
+/* Count the listed terms that end with the token rev[0], preceded in its
+ * segment by rev[1..n) (rev[i]: the token i before it); n is at least the
+ * length of the longest listed term ending with rev[0], or all the segment
+ * has. ends: the bits of match_end[rev[0]].ends for the lengths to look for. */
+static void match_count(struct tp_corpus *c, const uint32_t *rev, unsigned n, unsigned ends)
+{
+    if (ends & 1)
+        match_hit(c, c->match_end[rev[0]].one - 1);
+    uint64_t h = match_step(0, rev[0]);
+    for (unsigned len = 2; len <= n && (ends >> (len - 1)); len++) {
+        h = match_step(h, rev[len - 1]);
+        if (!(ends & (1u << (len - 1))))
+            continue;
+        uint64_t f = match_mix(h, len);
+        size_t bit = match_bit(f);
+        if (!(c->match_filter[bit / 64] & ((uint64_t)1 << (bit % 64))))
+            continue;
+        for (size_t s = (size_t)f & c->match_mask; c->match_slots[s].m1;
+             s = (s + 1) & c->match_mask)
+            if (match_is(c, &c->match_slots[s], rev, len)) {
+                match_hit(c, c->match_slots[s].m1 - 1);
+                break;
+            }
+    }
+}
+
+static int cmp_cell(const void *a, const void *b)
+{
+    uint64_t x = ((const struct tp_match_cell *)a)->key;
+    uint64_t y = ((const struct tp_match_cell *)b)->key;
+    return (x > y) - (x < y);
+}
+
+/* Cells past which a full cell array is first summed by key, then grown only
+ * if that leaves it more than half full: the cells then grow with the
+ * distinct (date, term) pairs, not with the runs of one date (a corpus whose
+ * documents alternate between dates has a run per document). */
+enum { CELLS_COMPACT = 1 << 16 };
+
+static void cells_compact(struct tp_corpus *c)
+{
+    qsort(c->cells, c->n_cells, sizeof(*c->cells), cmp_cell);
+    size_t w = 0;
+    for (size_t i = 0; i < c->n_cells; i++) {
+        if (w && c->cells[w - 1].key == c->cells[i].key) {
+            c->cells[w - 1].count += c->cells[i].count;
+            c->cells[w - 1].docs += c->cells[i].docs;
+        } else {
+            c->cells[w++] = c->cells[i];
+        }
+    }
+    c->n_cells = w;
+}
+
+/* Append a cell: count occurrences in docs documents of the date and
+ * listed term of key. Returns 0 or TP_ENOMEM. */
+static int cell_add(struct tp_corpus *c, uint64_t key, uint64_t count, uint64_t docs)
+{
+    if (c->n_cells == c->cells_cap) {
+        if (c->cells_cap >= CELLS_COMPACT && c->cells_mergeable) {
+            cells_compact(c);
+            c->cells_mergeable = 0;
+        }
+        if (c->n_cells == c->cells_cap || 2 * c->n_cells > c->cells_cap) {
+            size_t cap = next_cap(c->cells_cap, c->n_cells + 1, 1024);
+            if (grow((void **)&c->cells, sizeof(*c->cells), c->cells_cap, cap, 0))
+                return TP_ENOMEM;
+            c->cells_cap = cap;
+        }
+    }
+    c->cells[c->n_cells++] = (struct tp_match_cell){key, count, docs};
+    return 0;
+}
+
+static inline size_t date_slot(uint64_t key, size_t mask)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+/* Note that the run of documents of date key is over: when a run of the
+ * same date came before, some cells can be summed. Returns 0 or TP_ENOMEM. */
+static int run_date_seen(struct tp_corpus *c, uint64_t key)
+{
+    if (2 * (c->n_run_dates + 1) > (c->run_dates ? c->run_dates_mask + 1 : 0)) {
+        size_t cap = c->run_dates ? 2 * (c->run_dates_mask + 1) : 64;
+        uint64_t *old = c->run_dates, *set = calloc(cap, sizeof(*set));
+        if (!set)
+            return TP_ENOMEM;
+        for (size_t i = 0; old && i <= c->run_dates_mask; i++) {
+            if (!old[i])
+                continue;
+            size_t s = date_slot(old[i], cap - 1);
+            while (set[s])
+                s = (s + 1) & (cap - 1);
+            set[s] = old[i];
+        }
+        free(old);
+        c->run_dates = set;
+        c->run_dates_mask = cap - 1;
+    }
+    size_t s = date_slot(key, c->run_dates_mask);
+    while (c->run_dates[s] && c->run_dates[s] != key)
+        s = (s + 1) & c->run_dates_mask;
+    if (c->run_dates[s]) {
+        c->cells_mergeable = 1;
+    } else {
+        c->run_dates[s] = key;
+        c->n_run_dates++;
+    }
+    return 0;
+}
+
+int tp_corpus_match_settle(struct tp_corpus *c)
+{
+    if (c->run_n && run_date_seen(c, c->run_key))
+        return TP_ENOMEM;
+    uint64_t date = c->run_key << 32;
+    for (size_t i = 0; i < c->run_n; i++) {
+        uint32_t m = c->run_touched[i];
+        if (cell_add(c, date | m, c->run_count[m], c->run_docs[m]))
+            return TP_ENOMEM;
+        c->run_count[m] = 0;
+        c->run_docs[m] = 0;
+    }
+    c->run_n = 0;
+    return 0;
+}
+
+/* The lengths of the listed terms that end with the term id: bit L-1 for
+ * L words (0: none). */
+static inline unsigned match_ends_of(const struct tp_corpus *c, uint32_t id)
+{
+    return id < c->match_end_n ? c->match_end[id].ends : 0;
 }
 
 /* A document's adjacency state as it begins: no tokens before, segment 0,
@@ -622,16 +885,16 @@ static int count_context(struct tp_corpus *c, uint32_t id)
     if (queue_pairs(c, id))
         return TP_ENOMEM;
     /* listed timeline terms ending here */
-    for (size_t m = 0; m < c->n_match; m++) {
-        unsigned len = c->match_len[m];
-        const uint32_t *ids = c->match_ids[m];
-        if (ids[len - 1] != id || c->ring_len < len - 1)
-            continue;
-        unsigned k = 0;
-        while (k + 1 < len && ids[len - 2 - k] == ring_back(c, k + 1))
-            k++;
-        if (k + 1 == len)
-            c->match_doc[m]++;
+    unsigned ends = match_ends_of(c, id);
+    if (ends) {
+        uint32_t rev[16];
+        unsigned longest = 32 - (unsigned)__builtin_clz(ends);
+        if (longest > c->ring_len + 1)
+            longest = c->ring_len + 1;
+        rev[0] = id;
+        for (unsigned b = 1; b < longest; b++)
+            rev[b] = ring_back(c, b);
+        match_count(c, rev, longest, ends);
     }
     return 0;
 }
@@ -845,8 +1108,9 @@ int tp_corpus_undo_end(struct tp_corpus *c)
     counter_forget(&c->uni);
     if (c->o.ngram > 1)
         counter_forget(&c->ng);
-    for (size_t m = 0; m < c->n_match; m++)
-        c->match_doc[m] = 0;
+    for (size_t i = 0; i < c->match_n_touched; i++)
+        c->match_doc[c->match_touched[i]] = 0;
+    c->match_n_touched = 0;
     c->n_tokens = c->doc_start;
     doc_state_reset(c);
     c->in_doc = 0;
@@ -864,22 +1128,19 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
         return rc;
     if (c->o.ngram > 1 && (rc = counter_end(&c->ng, err)))
         return rc;
-    d->match_off = c->match_n;
-    for (size_t m = 0; m < c->n_match; m++) {
-        if (!c->match_doc[m])
-            continue;
-        if (c->match_n == c->match_cap) {
-            size_t cap = c->match_cap ? 2 * c->match_cap : 256;
-            if (grow((void **)&c->match_term, sizeof(uint32_t), c->match_cap, cap, 0) ||
-                grow((void **)&c->match_cnt, sizeof(uint64_t), c->match_cap, cap, 0))
-                return tp_error_set(err, TP_ENOMEM, "out of memory");
-            c->match_cap = cap;
+    if (c->match_n_touched) {
+        uint64_t key = tp_match_key(&d->date);
+        if (key != c->run_key && tp_corpus_match_settle(c))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        c->run_key = key;
+        for (size_t i = 0; i < c->match_n_touched; i++) {
+            uint32_t m = c->match_touched[i];
+            if (c->run_docs[m]++ == 0)
+                c->run_touched[c->run_n++] = m;
+            c->run_count[m] += c->match_doc[m];
+            c->match_doc[m] = 0;
         }
-        c->match_term[c->match_n] = (uint32_t)m;
-        c->match_cnt[c->match_n] = c->match_doc[m];
-        c->match_n++;
-        d->n_match++;
-        c->match_doc[m] = 0;
+        c->match_n_touched = 0;
     }
     c->n_docs++;
     c->in_doc = 0;
@@ -898,8 +1159,15 @@ void tp_corpus_release(struct tp_corpus *c)
     free(c->match_ids);
     free(c->match_len);
     free(c->match_doc);
-    free(c->match_term);
-    free(c->match_cnt);
+    free(c->match_touched);
+    free(c->match_end);
+    free(c->match_slots);
+    free(c->match_filter);
+    free(c->cells);
+    free(c->run_dates);
+    free(c->run_count);
+    free(c->run_docs);
+    free(c->run_touched);
     free(c->ring);
     free(c->lone);
     free(c->head);
@@ -1019,16 +1287,18 @@ static int count_across(struct tp_corpus *dst, const uint32_t *head, unsigned n)
                 if (prc)
                     return prc;
             }
-        for (size_t m = 0; m < dst->n_match; m++) {
-            unsigned len = dst->match_len[m];
-            const uint32_t *ids = dst->match_ids[m];
-            if (len - 1 <= j || avail < len - 1 || ids[len - 1] != id)
-                continue;
-            unsigned k = 0;
-            while (k + 1 < len && ids[len - 2 - k] == BACK(k + 1))
-                k++;
-            if (k + 1 == len)
-                dst->match_doc[m]++;
+        /* listed terms of more than j + 1 words: those of fewer were
+         * counted by the continuing part */
+        unsigned ends = j < 15 ? match_ends_of(dst, id) & ~((2u << j) - 1) : 0;
+        if (ends) {
+            uint32_t rev[16];
+            unsigned m = 32 - (unsigned)__builtin_clz(ends);
+            if (m > avail + 1)
+                m = avail + 1;
+            rev[0] = id;
+            for (unsigned b = 1; b < m; b++)
+                rev[b] = BACK(b);
+            match_count(dst, rev, m, ends);
         }
 #undef BACK
     }
@@ -1064,8 +1334,12 @@ static int merge_open_doc(struct tp_corpus *dst, const struct tp_corpus *src, co
     if (counter_fold_doc(&dst->uni, &src->uni, map) ||
         (dst->o.ngram > 1 && counter_fold_doc(&dst->ng, &src->ng, gmap)))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    for (size_t m = 0; m < dst->n_match; m++)
+    for (size_t i = 0; i < src->match_n_touched; i++) {
+        uint32_t m = src->match_touched[i];
+        if (dst->match_doc[m] == 0)
+            dst->match_touched[dst->match_n_touched++] = m;
         dst->match_doc[m] += src->match_doc[m];
+    }
     if (!unbroken)
         dst->ring_len = 0;
     for (unsigned b = src->ring_len; b >= 1; b--)
@@ -1151,26 +1425,26 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
-        struct tp_docrec *dd = &dst->docs[dst->n_docs];
-        dd->n_tokens = sd->n_tokens;
-        dd->match_off = dst->match_n;
-        for (uint32_t e = 0; e < sd->n_match; e++) {
-            if (dst->match_n == dst->match_cap) {
-                size_t cap = dst->match_cap ? 2 * dst->match_cap : 256;
-                if (grow((void **)&dst->match_term, sizeof(uint32_t), dst->match_cap, cap, 0) ||
-                    grow((void **)&dst->match_cnt, sizeof(uint64_t), dst->match_cap, cap, 0)) {
-                    rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-                    goto out;
-                }
-                dst->match_cap = cap;
-            }
-            dst->match_term[dst->match_n] = src->match_term[sd->match_off + e];
-            dst->match_cnt[dst->match_n] = src->match_cnt[sd->match_off + e];
-            dst->match_n++;
-            dd->n_match++;
-        }
+        dst->docs[dst->n_docs].n_tokens = sd->n_tokens;
         dst->n_docs++;
         dst->in_doc = 0;
+    }
+    if (tp_corpus_match_settle(src)) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* src's cells share keys with dst's only if they share dates */
+    for (size_t i = 0; src->run_dates && i <= src->run_dates_mask; i++)
+        if (src->run_dates[i] && run_date_seen(dst, src->run_dates[i])) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+    for (size_t i = 0; i < src->n_cells; i++) {
+        const struct tp_match_cell *cell = &src->cells[i];
+        if (cell_add(dst, cell->key, cell->count, cell->docs)) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
     }
     if (src->in_doc && (rc = merge_open_doc(dst, src, map, gmap, dst_tokens, err)))
         goto out;

@@ -76,10 +76,54 @@ struct tp_docrec {
     const char *id; /* owned by the corpus arena */
     struct tp_date date;
     uint64_t n_tokens;
-    uint32_t n_match;   /* entries of this document in match_* */
-    uint64_t match_off; /* first entry in match_* */
-    uint8_t side;       /* keyness: 0 target, 1 reference */
+    uint8_t side; /* keyness: 0 target, 1 reference */
 };
+
+/* Bits of the filter that spares most probes for tuples not listed: 16 KiB,
+ * which stays in the core's first-level cache. */
+#define TP_MATCH_FILTER_LOG2 17
+
+/* The listed terms that end with one term id. */
+struct tp_match_end {
+    uint32_t one;  /* the listed term that is this word alone: index + 1 (0: none) */
+    uint32_t ends; /* bit L-1: some listed term of L words ends with it */
+};
+
+/* A slot of the hash table of listed terms of several words: the term's
+ * index + 1 (0: empty), its length and last two ids, so that a probe
+ * compares a term of two words without reading it. */
+struct tp_match_slot {
+    uint32_t m1;
+    uint32_t len;
+    uint32_t prev, last;
+};
+
+/* The counts of one listed term in the closed documents of one date. */
+struct tp_match_cell {
+    uint64_t key;   /* tp_match_key(date) << 32 | term index */
+    uint64_t count; /* occurrences */
+    uint64_t docs;  /* documents with at least one */
+};
+
+/* A date as a cell key's upper half (never 0) and back. */
+static inline uint64_t tp_match_key(const struct tp_date *d)
+{
+    return (uint64_t)1 << 31 | (uint64_t)d->prec << 25 | (uint64_t)d->year << 9 |
+           (uint64_t)d->month << 5 | (uint64_t)d->day;
+}
+
+static inline struct tp_date tp_match_cell_date(const struct tp_match_cell *cell)
+{
+    uint64_t k = cell->key >> 32;
+    struct tp_date d = {(int)(k >> 9 & 0xFFFF), (int)(k >> 5 & 0xF), (int)(k & 0x1F),
+                        (enum tp_precision)(k >> 25 & 3)};
+    return d;
+}
+
+static inline uint32_t tp_match_cell_term(const struct tp_match_cell *cell)
+{
+    return (uint32_t)cell->key;
+}
 
 struct tp_count_opts {
     int spill;               /* keep per-document term counts */
@@ -110,14 +154,36 @@ struct tp_corpus {
     size_t n_pend;
     int negate;     /* tp_corpus_undo_begin: the queued pairs are taken out, not added */
     int pairs_full; /* the pair table reached max_pair_bytes */
-    /* listed timeline terms */
-    size_t n_match;
-    uint32_t **match_ids; /* n_match tuples of term ids */
+    /* listed timeline terms, so found that a token costs the same however
+     * many are listed: by the id of their last word, match_end says which
+     * lengths end there (a token that ends none costs one load) and which
+     * one-word term it is; terms of several words are looked up by their
+     * tuple in a hash table of their own (at most 15 probes a token). */
+    size_t n_match, n_multi; /* listed terms, those of several words */
+    uint32_t **match_ids;    /* n_match tuples of term ids */
     unsigned *match_len;
-    uint64_t *match_doc;  /* counts in the current document */
-    uint32_t *match_term; /* per-document sparse lists: term index ... */
-    uint64_t *match_cnt;  /* ... and its count */
-    size_t match_n, match_cap;
+    struct tp_match_end *match_end; /* by term id, match_end_n of them (later ids: none) */
+    size_t match_end_n;
+    struct tp_match_slot *match_slots; /* match_mask + 1 of them */
+    size_t match_mask;
+    uint64_t *match_filter;  /* a bit per hash value's top bits, set for the listed */
+    uint64_t *match_doc;     /* counts in the current document */
+    uint32_t *match_touched; /* listed terms with match_doc > 0, first seen first */
+    size_t match_n_touched;  /* (room for n_match: each is there at most once) */
+    /* closed documents' counts of listed terms, summed over each run of
+     * documents of one date (an archive is mostly in runs of one date): all a
+     * timeline needs, a cell per term and run instead of per term and
+     * document. The latest run is summed by term index first and becomes
+     * cells when a document of another date closes. */
+    struct tp_match_cell *cells;
+    size_t n_cells, cells_cap;
+    uint64_t run_key;               /* the latest run's date (tp_match_key), 0: none yet */
+    uint64_t *run_count, *run_docs; /* its sums by term index ... */
+    uint32_t *run_touched;          /* ... for these run_n terms */
+    size_t run_n;
+    int cells_mergeable; /* some cells may share a key (then a full array is summed) */
+    uint64_t *run_dates; /* a set of the dates of the runs so far (0: empty slot) */
+    size_t run_dates_mask, n_run_dates;
     /* adjacency: the last tokens of the current segment */
     uint32_t *ring;
     unsigned ring_cap, ring_len, ring_pos; /* ring_cap: a power of two */
@@ -146,9 +212,11 @@ struct tp_corpus {
  * life). Returns 0, or TP_ENOMEM / TP_EIO (no temporary file for the spill). */
 int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp_error *err);
 
-/* Register the terms a timeline follows, each already tokenized into n_tok
- * tokens (borrowed strings). Must be called before the first document.
- * Returns 0 or TP_ENOMEM. */
+/* Register a term a timeline follows, already tokenized into n_tok tokens
+ * (borrowed strings, 1 to 16 of them). Must be called before the first
+ * document. A term whose tokens are those of a term registered before is not
+ * registered again: listed terms keep the order in which they were first
+ * given. Returns 0 (registered), 1 (already registered) or TP_ENOMEM. */
 int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
                         unsigned n_tok);
 
@@ -248,6 +316,10 @@ static inline int tp_corpus_reportable(const struct tp_corpus *c, uint32_t id)
 {
     return !(c->terms.terms[id].flags & (TP_TERM_STOP | TP_TERM_SHORT)) && c->uni.total[id] > 0;
 }
+
+/* Bring every closed document's listed-term counts into c->cells (before a
+ * report reads them). Returns 0 or TP_ENOMEM. */
+int tp_corpus_match_settle(struct tp_corpus *c);
 
 void tp_corpus_release(struct tp_corpus *c);
 

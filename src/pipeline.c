@@ -2,6 +2,7 @@
  * pipeline.c - readers -> tokenizer -> counters for one run (see pipeline.h).
  */
 #define _DEFAULT_SOURCE /* madvise */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "encoding.h"
 #include "pipeline.h"
 #include "stopwords.h"
 
@@ -220,12 +222,14 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     return 0;
 }
 
-/* --- --terms: each entry tokenized into a tuple ------------------------------ */
+/* --- --terms and --terms-file: each term tokenized into a tuple --------------- */
 
+/* The tokens of one term: at most 16, and whether there were more. */
 struct collect {
-    char **toks;
-    size_t *lens;
-    unsigned n, cap;
+    char *toks[16];
+    size_t lens[16];
+    unsigned n;
+    int too_long;
     int oom;
 };
 
@@ -233,22 +237,11 @@ static int collect_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct collect *c = ctx;
     (void)seg;
-    if (c->n == c->cap) {
-        unsigned cap = c->cap ? 2 * c->cap : 8;
-        char **t = realloc(c->toks, cap * sizeof(*t));
-        if (t)
-            c->toks = t;
-        size_t *l = realloc(c->lens, cap * sizeof(*l));
-        if (l)
-            c->lens = l;
-        if (!t || !l || cap > 16) {
-            c->oom = 1;
-            return 1;
-        }
-        c->cap = cap;
+    if (c->n == 16) {
+        c->too_long = 1;
+        return 1;
     }
-    c->toks[c->n] = strndup(tok, len);
-    if (!c->toks[c->n]) {
+    if (!(c->toks[c->n] = strndup(tok, len))) {
         c->oom = 1;
         return 1;
     }
@@ -269,41 +262,149 @@ int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_tok
     return rc;
 }
 
-static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_error *err)
+/* Tokenize the term s[0..len) with tk (which collects into c) and register
+ * it in corpus. An error names the term after `where` ("--terms" or
+ * "FILE:LINE") with status code. */
+static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus *corpus,
+                    const char *s, size_t len, const char *where, int code, struct tp_error *err)
 {
-    const char *p = run->o->terms;
-    while (p && *p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        struct collect c = {0};
-        int rc = tp_run_tokenize_string(run, p, len, collect_token, &c);
-        if (!c.oom && rc == 0 && c.n == 0)
-            rc = tp_error_set(err, TP_EUSAGE, "--terms: '%.*s' has no word in it", (int)len, p);
-        else if (c.oom || rc)
-            rc = c.n > 16 || c.cap > 16
-                     ? tp_error_set(err, TP_EUSAGE, "--terms: '%.*s' is longer than 16 words",
-                                    (int)len, p)
-                     : tp_error_set(err, TP_ENOMEM, "out of memory");
-        else if (tp_corpus_add_match(corpus, (const char *const *)c.toks, c.lens, c.n))
-            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-        for (unsigned i = 0; i < c.n; i++)
-            free(c.toks[i]);
-        free(c.toks);
-        free(c.lens);
+    int rc = 0;
+    tp_tokenizer_reset(tk);
+    int trc = tp_tokenizer_feed(tk, s, len);
+    if (!trc)
+        trc = tp_tokenizer_finish(tk);
+    int shown = len > 200 ? 200 : (int)len;
+    if (c->too_long)
+        rc = tp_error_set(err, code, "%s: '%.*s' is longer than 16 words", where, shown, s);
+    else if (c->oom || trc)
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+    else if (c->n == 0)
+        rc = tp_error_set(err, code, "%s: '%.*s' has no word in it", where, shown, s);
+    else if (tp_corpus_add_match(corpus, (const char *const *)c->toks, c->lens, c->n) < 0)
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (unsigned i = 0; i < c->n; i++)
+        free(c->toks[i]);
+    memset(c, 0, sizeof(*c));
+    return rc;
+}
+
+/* Register the terms of one --terms-file (its text loaded by
+ * tp_run_start_counting): one a line, blank lines and lines whose first
+ * character that is not a space is '#' skipped, a UTF-8 BOM and CRs at line
+ * ends ignored. */
+static int add_terms_file(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus *corpus,
+                          const char *path, const char *text, size_t size, struct tp_error *err)
+{
+    const char *p = text, *end = text + size;
+    unsigned long line = 0, n_terms = 0;
+    char where[1100];
+    if (size >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *s = p, *e = nl ? nl : end;
+        p = nl ? nl + 1 : end;
+        line++;
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+            e--;
+        if (s == e || *s == '#')
+            continue;
+        if (!tp_encoding_is_utf8(s, (size_t)(e - s)))
+            return tp_error_set(err, TP_EPARSE, "%s:%lu: not valid UTF-8", path, line);
+        snprintf(where, sizeof(where), "%s:%lu", path, line);
+        int rc = add_term(tk, c, corpus, s, (size_t)(e - s), where, TP_EPARSE, err);
         if (rc)
             return rc;
+        n_terms++;
+    }
+    if (!n_terms)
+        return tp_error_set(err, TP_EPARSE,
+                            "%s: no term in it (one term a line; blank lines and lines starting "
+                            "with # are skipped)",
+                            path);
+    return 0;
+}
+
+/* Register the listed terms: those of --terms in order, then those of each
+ * --terms-file; a term whose tokens were listed before is not listed again. */
+static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct collect c;
+    struct tp_tokenizer *tk;
+    int rc = 0;
+    memset(&c, 0, sizeof(c));
+    if (tp_tokenizer_new(&tk, &run->tok_opts, collect_token, &c))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    const char *p = o->terms;
+    while (p && *p && !rc) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        rc = add_term(tk, &c, corpus, p, len, "--terms", TP_EUSAGE, err);
         p = comma ? comma + 1 : NULL;
     }
-    return 0;
+    for (size_t i = 0; i < o->n_terms_files && !rc; i++)
+        rc = add_terms_file(tk, &c, corpus, o->terms_files[i], run->terms_text[i],
+                            run->terms_size[i], err);
+    tp_tokenizer_free(tk);
+    return rc;
 }
 
 /* A corpus counted with the run's settings, listed terms registered. */
 static int corpus_init(struct tp_run *run, struct tp_corpus *corpus, struct tp_error *err)
 {
     int rc = tp_corpus_init(corpus, &run->count_opts, err);
-    if (rc == 0 && run->o->terms)
+    if (rc == 0 && (run->o->terms || run->o->n_terms_files))
         rc = add_terms(run, corpus, err);
     return rc;
+}
+
+/* Read every --terms-file whole into run->terms_text, once for all the
+ * corpora that register its terms. */
+static int load_terms_files(struct tp_run *run, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    if (!o->n_terms_files || run->terms_text)
+        return 0;
+    run->terms_text = calloc(o->n_terms_files, sizeof(*run->terms_text));
+    run->terms_size = calloc(o->n_terms_files, sizeof(*run->terms_size));
+    if (!run->terms_text || !run->terms_size)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < o->n_terms_files; i++) {
+        const char *path = o->terms_files[i];
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
+        size_t cap = 0, n = 0;
+        char *buf = NULL;
+        int rc = 0;
+        for (;;) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64 * 1024;
+                char *b = realloc(buf, cap);
+                if (!b) {
+                    rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                    break;
+                }
+                buf = b;
+            }
+            size_t got = fread(buf + n, 1, cap - n, f);
+            n += got;
+            if (got == 0) {
+                if (ferror(f))
+                    rc = tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
+                break;
+            }
+        }
+        fclose(f);
+        run->terms_text[i] = buf;
+        run->terms_size[i] = n;
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, struct tp_error *err)
@@ -313,6 +414,9 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
                                      << 20;
+    int rc = load_terms_files(run, err);
+    if (rc)
+        return rc;
     run->counting = 1;
     return corpus_init(run, &run->corpus, err);
 }
@@ -756,4 +860,8 @@ void tp_run_release(struct tp_run *run)
     if (run->counting)
         tp_corpus_release(&run->corpus);
     tp_table_release(&run->stop);
+    for (size_t i = 0; run->terms_text && i < run->o->n_terms_files; i++)
+        free(run->terms_text[i]);
+    free(run->terms_text);
+    free(run->terms_size);
 }

@@ -47,6 +47,9 @@ struct tp_run {
     void *progress_ctx;
     uint64_t bytes_before; /* progress: bytes of earlier readers */
     uint64_t bytes_total;
+    /* the text of each --terms-file, read once */
+    char **terms_text;
+    size_t *terms_size;
 };
 
 /* Prepare a run with options o (borrowed). warn and progress may be NULL. */
@@ -59,7 +62,10 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
                  struct tp_error *err);
 
 /* Initialize the counters (after tp_run_setup), registering the listed
- * timeline terms (o->terms) as token tuples. Returns 0 or a TP_E*. */
+ * timeline terms (o->terms, then the lines of each o->terms_files) as token
+ * tuples, each once. Returns 0 or a TP_E*: TP_EUSAGE for a --terms entry
+ * without a word or of more than 16, TP_EIO for a file that cannot be read,
+ * TP_EPARSE for such a line of a file or a file without terms. */
 int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, struct tp_error *err);
 
 /* Count every document of reader r, marking its documents with side. With

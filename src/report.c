@@ -1032,17 +1032,21 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         }
     }
     if (c->n_match) {
-        for (size_t d = 0; d < c->n_docs; d++) {
-            const struct tp_docrec *dr = &c->docs[d];
-            for (uint32_t e = 0; e < dr->n_match; e++) {
-                struct tl_term *t = &terms[c->match_term[dr->match_off + e]];
-                uint64_t n = c->match_cnt[dr->match_off + e];
-                t->total += dper[d] >= 0 ? n : 0;
-                if (dper[d] >= 0) {
-                    t->count[dper[d]] += n;
-                    t->docs[dper[d]]++;
-                }
-            }
+        /* the listed terms' counts come summed by date */
+        if (tp_corpus_match_settle(c)) {
+            rc = oom(err);
+            goto out;
+        }
+        for (size_t i = 0; i < c->n_cells; i++) {
+            const struct tp_match_cell *cell = &c->cells[i];
+            struct tp_date dt = tp_match_cell_date(cell);
+            if (dt.prec < need || dt.prec == TP_PREC_NONE)
+                continue;
+            int64_t p = tp_period_index(&dt, pi.kind) - pi.first;
+            struct tl_term *t = &terms[tp_match_cell_term(cell)];
+            t->total += cell->count;
+            t->count[p] += cell->count;
+            t->docs[p] += cell->docs;
         }
         for (size_t t = 0; t < n_terms; t++)
             if (!terms[t].total && run->warn) {

@@ -170,7 +170,7 @@ static double gamma_quantile_asymptotic(double a, double z)
 /* Garwood bounds of the small counts this thread has already solved: a
  * timeline asks for the same few counts in period after period, and twice
  * (table and chart). Same doubles, computed once. */
-enum { GARWOOD_MEMO = 1024 };
+enum { GARWOOD_MEMO = 4096 };
 static _Thread_local struct {
     double lo, hi;
     unsigned char known;

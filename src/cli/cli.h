@@ -30,7 +30,9 @@ struct cli {
     double last_progress;
     int progress_drawn;
     uint64_t n_warnings;
-    struct tp_table warned; /* warnings already given */
+    struct tp_table warned;   /* warnings already given */
+    char *terms;              /* repeated --terms joined (o.terms), freed by main */
+    const char **terms_files; /* o.terms_files, freed by main */
 };
 
 struct cli_command {
@@ -64,6 +66,12 @@ extern const char *const cli_measure_names[];
 extern const char *const cli_tf_names[];
 extern const char *const cli_idf_names[];
 extern const char *const cli_norm_names[];
+
+/* --terms LIST and --terms-file FILE: every --terms adds its list, every
+ * --terms-file its file (o.terms, o.terms_files). Returns 0 or TP_EUSAGE (an
+ * empty list) / TP_ENOMEM. */
+int cli_add_terms(struct cli *cli, const char *list, struct tp_error *err);
+int cli_add_terms_file(struct cli *cli, const char *path, struct tp_error *err);
 
 /* Exit statuses. */
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };

@@ -157,6 +157,35 @@ int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struc
     return rc;
 }
 
+int cli_add_terms(struct cli *cli, const char *list, struct tp_error *err)
+{
+    if (!*list)
+        return tp_error_set(err, TP_EUSAGE, "--terms: the list is empty");
+    size_t have = cli->terms ? strlen(cli->terms) : 0, len = strlen(list);
+    char *p = realloc(cli->terms, have + 1 + len + 1);
+    if (!p)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (have)
+        p[have++] = ',';
+    memcpy(p + have, list, len + 1);
+    cli->terms = p;
+    cli->o.terms = p;
+    return 0;
+}
+
+int cli_add_terms_file(struct cli *cli, const char *path, struct tp_error *err)
+{
+    size_t n = cli->o.n_terms_files;
+    const char **p = realloc(cli->terms_files, (n + 1) * sizeof(*p));
+    if (!p)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    p[n] = path;
+    cli->terms_files = p;
+    cli->o.terms_files = p;
+    cli->o.n_terms_files = n + 1;
+    return 0;
+}
+
 static void kv(struct tp_out *out, const char *k, const char *v)
 {
     tp_out_str(out, k);
@@ -263,6 +292,9 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "idf", cli_idf_names[o->idf]);
     kv(out, "norm", cli_norm_names[o->norm]);
     kv(out, "terms", o->terms);
+    for (size_t i = 0; i < o->n_terms_files; i++)
+        kv(out, "terms_file", o->terms_files[i]);
+    kv_u64(out, "terms_listed", run->corpus.n_match);
     kv(out, "wide", yes(o->wide));
     kv(out, "period", pi.kind == TP_PERIOD_AUTO ? "" : tp_period_name(pi.kind));
     kv(out, "period_requested", o->period == TP_PERIOD_AUTO ? "auto" : tp_period_name(o->period));

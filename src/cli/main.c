@@ -51,7 +51,8 @@ static const struct cli_command commands[] = {
      CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_MEASURE | CLI_T_WINDOW | CLI_T_FISHER | CLI_T_REPORTED},
     {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
-     "  --terms a,b,...  (multi-word terms allowed)  --top K (20)  --wide\n"
+     "  --terms a,b,...  (multi-word terms allowed; repeat to add more)  --top K (20)  --wide\n"
+     "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)",
      CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
@@ -139,6 +140,7 @@ enum {
     OPT_IDF,
     OPT_NORM,
     OPT_TERMS,
+    OPT_TERMS_FILE,
     OPT_WIDE,
     OPT_PERIOD,
     OPT_EXCEL,
@@ -178,6 +180,7 @@ static const struct option long_opts[] = {
     {"idf", required_argument, NULL, OPT_IDF},
     {"norm", required_argument, NULL, OPT_NORM},
     {"terms", required_argument, NULL, OPT_TERMS},
+    {"terms-file", required_argument, NULL, OPT_TERMS_FILE},
     {"wide", no_argument, NULL, OPT_WIDE},
     {"period", required_argument, NULL, OPT_PERIOD},
     {"excel", no_argument, NULL, OPT_EXCEL},
@@ -260,6 +263,7 @@ static unsigned option_bit(int c)
     case OPT_NORM:
         return CLI_T_TFIDF;
     case OPT_TERMS:
+    case OPT_TERMS_FILE:
         return CLI_T_TERMS;
     case OPT_WIDE:
         return CLI_T_WIDE;
@@ -473,7 +477,10 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             o->norm = (enum tp_norm)v;
             break;
         case OPT_TERMS:
-            o->terms = optarg;
+            rc = cli_add_terms(cli, optarg, err);
+            break;
+        case OPT_TERMS_FILE:
+            rc = cli_add_terms_file(cli, optarg, err);
             break;
         case OPT_WIDE:
             o->wide = 1;
@@ -538,8 +545,6 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
                                 "analyze: with --target/--reference, inputs go after them ('%s')",
                                 cli->inputs[0]);
     }
-    if (o->terms && !*o->terms)
-        return tp_error_set(err, TP_EUSAGE, "--terms: the list is empty");
     int reads_stdin = cli->n_inputs == 0 && !(cli->n_target || cli->n_reference);
     if (reads_stdin && isatty(STDIN_FILENO))
         return tp_error_set(err, TP_EUSAGE,
@@ -619,6 +624,8 @@ out:
     free(args);
     free(cli.target);
     free(cli.reference);
+    free(cli.terms);
+    free(cli.terms_files);
     if (cli.warned.slots)
         tp_table_release(&cli.warned);
 done:;

@@ -157,14 +157,79 @@ Test(counts, listed_terms_match_adjacent_tokens)
     doc(&c, "d2", "nulla");
     doc(&c, "d3", "intelligenza artificiale intelligenza artificiale");
     (void)err;
-    cr_expect_eq(c.docs[0].n_match, 2);
-    cr_expect_eq(c.match_term[c.docs[0].match_off], 0);
-    cr_expect_eq(c.match_cnt[c.docs[0].match_off], 1);
-    cr_expect_eq(c.match_cnt[c.docs[0].match_off + 1], 1);
-    cr_expect_eq(c.docs[1].n_match, 0);
-    cr_expect_eq(c.docs[2].n_match, 1);
-    cr_expect_eq(c.match_cnt[c.docs[2].match_off], 2);
+    /* the three documents share a date (none): one cell per term, summed */
+    cr_assert_eq(tp_corpus_match_settle(&c), 0);
+    uint64_t count[2] = {0}, docs[2] = {0};
+    for (size_t i = 0; i < c.n_cells; i++) {
+        uint32_t m = tp_match_cell_term(&c.cells[i]);
+        cr_assert_lt(m, 2);
+        count[m] += c.cells[i].count;
+        docs[m] += c.cells[i].docs;
+    }
+    cr_expect_eq(count[0], 3); /* d1 once, d3 twice */
+    cr_expect_eq(docs[0], 2);
+    cr_expect_eq(count[1], 1);
+    cr_expect_eq(docs[1], 1);
     /* registered terms are not types until they occur */
+    tp_corpus_release(&c);
+}
+
+/* A listed term given twice (the same tokens) is registered once. */
+Test(counts, listed_terms_dedupe)
+{
+    struct tp_corpus c;
+    init(&c, 0, 1, 0);
+    const char *t1[] = {"a", "b"};
+    size_t l1[] = {1, 1};
+    const char *t2[] = {"b"};
+    size_t l2[] = {1};
+    cr_assert_eq(tp_corpus_add_match(&c, t1, l1, 2), 0);
+    cr_assert_eq(tp_corpus_add_match(&c, t2, l2, 1), 0);
+    cr_expect_eq(tp_corpus_add_match(&c, t1, l1, 2), 1);
+    cr_expect_eq(tp_corpus_add_match(&c, t2, l2, 1), 1);
+    cr_expect_eq(c.n_match, 2);
+    tp_corpus_release(&c);
+}
+
+/* Documents of different dates give cells of their own; terms of one to
+ * three words that overlap are each counted where they end. */
+Test(counts, listed_terms_by_date)
+{
+    struct tp_corpus c;
+    struct tp_error err;
+    init(&c, 0, 1, 0);
+    const char *t1[] = {"a", "b", "a"};
+    size_t l1[] = {1, 1, 1};
+    cr_assert_eq(tp_corpus_add_match(&c, t1, l1, 3), 0);     /* "a b a" */
+    cr_assert_eq(tp_corpus_add_match(&c, t1 + 1, l1, 2), 0); /* "b a" */
+    cr_assert_eq(tp_corpus_add_match(&c, t1, l1, 1), 0);     /* "a" */
+    struct tp_date d1 = {2020, 0, 0, TP_PREC_YEAR}, d2 = {2021, 0, 0, TP_PREC_YEAR};
+    const struct tp_date *dates[] = {&d1, &d1, &d2};
+    const char *texts[][5] = {{"a", "b", "a", "b", "a"}, {"b", "a", NULL}, {"a", NULL}};
+    for (int d = 0; d < 3; d++) {
+        cr_assert_eq(tp_corpus_begin(&c, "d", dates[d], 0), 0);
+        for (int i = 0; i < 5 && texts[d][i]; i++)
+            cr_assert_eq(tp_corpus_token(&c, texts[d][i], 1, 0), 0);
+        cr_assert_eq(tp_corpus_end(&c, &err), 0);
+    }
+    cr_assert_eq(tp_corpus_match_settle(&c), 0);
+    /* 2020: "a b a" 2 in 1 doc; "b a" 2 + 1 in 2 docs; "a" 3 + 1 in 2 docs.
+     * 2021: "a" 1 in 1 doc. */
+    uint64_t want[2][3][2] = {{{2, 1}, {3, 2}, {4, 2}}, {{0, 0}, {0, 0}, {1, 1}}};
+    uint64_t got[2][3][2] = {{{0}}};
+    for (size_t i = 0; i < c.n_cells; i++) {
+        struct tp_date dt = tp_match_cell_date(&c.cells[i]);
+        uint32_t m = tp_match_cell_term(&c.cells[i]);
+        cr_assert(dt.year == 2020 || dt.year == 2021);
+        cr_assert_eq(dt.prec, TP_PREC_YEAR);
+        got[dt.year - 2020][m][0] += c.cells[i].count;
+        got[dt.year - 2020][m][1] += c.cells[i].docs;
+    }
+    for (int y = 0; y < 2; y++)
+        for (int m = 0; m < 3; m++)
+            for (int k = 0; k < 2; k++)
+                cr_expect_eq(got[y][m][k], want[y][m][k], "year %d term %d %s: %lu", 2020 + y, m,
+                             k ? "docs" : "count", (unsigned long)got[y][m][k]);
     tp_corpus_release(&c);
 }
 
@@ -512,4 +577,40 @@ Test(counts, a_document_taken_back_leaves_nothing)
         tp_corpus_release(&a);
         tp_corpus_release(&b);
     }
+}
+
+/* Documents that alternate between two dates make a cell each; past 65,536
+ * cells they are summed by (date, term), so the array stays small and the
+ * sums are the same. */
+Test(counts, listed_terms_cells_summed)
+{
+    struct tp_corpus c;
+    struct tp_error err;
+    init(&c, 0, 1, 0);
+    const char *t[] = {"a"};
+    size_t l[] = {1};
+    cr_assert_eq(tp_corpus_add_match(&c, t, l, 1), 0);
+    struct tp_date d[2] = {{2020, 1, 0, TP_PREC_MONTH}, {2020, 2, 0, TP_PREC_MONTH}};
+    for (int i = 0; i < 200000; i++) {
+        cr_assert_eq(tp_corpus_begin(&c, "d", &d[i % 2], 0), 0);
+        cr_assert_eq(tp_corpus_token(&c, "a", 1, 0), 0);
+        if (i % 3 == 0)
+            cr_assert_eq(tp_corpus_token(&c, "a", 1, 0), 0);
+        cr_assert_eq(tp_corpus_end(&c, &err), 0);
+    }
+    cr_assert_eq(tp_corpus_match_settle(&c), 0);
+    cr_expect_leq(c.n_cells, 70000);
+    uint64_t count[2] = {0}, docs[2] = {0};
+    for (size_t i = 0; i < c.n_cells; i++) {
+        struct tp_date dt = tp_match_cell_date(&c.cells[i]);
+        cr_assert(dt.month == 1 || dt.month == 2);
+        count[dt.month - 1] += c.cells[i].count;
+        docs[dt.month - 1] += c.cells[i].docs;
+    }
+    /* month 1: the 100,000 even i, of which i % 3 == 0 for 33,334 */
+    cr_expect_eq(docs[0], 100000);
+    cr_expect_eq(count[0], 133334);
+    cr_expect_eq(docs[1], 100000);
+    cr_expect_eq(count[1], 133333);
+    tp_corpus_release(&c);
 }
