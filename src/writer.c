@@ -73,8 +73,16 @@ static void live_drop(int *slot)
     *slot = -1;
 }
 
+/* Set while a set is exchanged: a signal that reaches another thread then
+ * waits for the end of the exchange (the committing thread blocks them). */
+static volatile sig_atomic_t in_commit, pending_signal;
+
 static void on_signal(int sig)
 {
+    if (in_commit) {
+        pending_signal = sig;
+        return;
+    }
     for (int i = 0; i < MAX_LIVE; i++)
         if (live_used[i] == 1)
             unlink(live_paths[i]);
@@ -1146,6 +1154,7 @@ int tp_outset_commit(struct tp_outset *s, struct tp_error *err)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
+    in_commit = 1;
     size_t i;
     for (i = 0; i < s->n; i++) {
         struct stat st;
@@ -1191,7 +1200,10 @@ int tp_outset_commit(struct tp_outset *s, struct tp_error *err)
             close(dfd);
         }
     }
+    in_commit = 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pending_signal)
+        raise(pending_signal);
     free(spare);
     return rc;
 }

@@ -293,7 +293,7 @@ Test(writer, fifo_is_written_straight_through)
     cr_assert(pid >= 0);
     if (pid == 0) {
         /* the reader: everything it gets, into dir/got */
-        char got[160];
+        char got[320];
         snprintf(got, sizeof(got), "cat %s >%s/got", fifo, dir);
         _exit(system(got) == 0 ? 0 : 1);
     }
@@ -423,7 +423,7 @@ Test(writer, stale_temporary_files_of_dead_runs_are_removed)
     if (dead == 0)
         _exit(0);
     waitpid(dead, NULL, 0);
-    char name[128], folder[160];
+    char name[128], folder[256];
     snprintf(name, sizeof(name), ".a.csv.tmp.%ld.Ab12Cd", (long)dead);
     put_file(dir, name, "litter\n");
     snprintf(name, sizeof(name), ".other.csv.tmp.%ld.Ab12Cd", (long)dead);
