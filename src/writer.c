@@ -1161,6 +1161,8 @@ int tp_outset_commit(struct tp_outset *s, struct tp_error *err)
         int e = 0, present = lstat(s->e[i].dst, &st) == 0;
         if (!present && errno != ENOENT) {
             e = errno;
+        } else if (present && !S_ISREG(st.st_mode) && !s->e[i].out) {
+            continue; /* not a file of the earlier set: not ours to remove */
         } else if (present && !S_ISREG(st.st_mode)) {
             rc =
                 tp_error_set(err, TP_EIO, "%s: not a regular file: no table replaced", s->e[i].dst);

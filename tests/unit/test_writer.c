@@ -389,6 +389,26 @@ Test(writer, set_replaces_the_earlier_set_as_one_and_leaves_other_files)
     cr_expect_eq(system(cmd), 0);
 }
 
+Test(writer, set_leaves_a_folder_at_a_dropped_name)
+{
+    make_dir();
+    put_file(dir, "a.csv", "a old\n");
+    /* d.csv, dropped by the new set, is a folder: not a file of an earlier
+     * set, so it stays and the set goes in */
+    char d[128];
+    snprintf(d, sizeof(d), "%s/d.csv", dir);
+    cr_assert_eq(mkdir(d, 0777), 0);
+    put_file(d, "x", "inside\n");
+    struct tp_error err;
+    cr_assert_eq(write_set(&err), 0, "%s", err.msg);
+    cr_expect_str_eq(read_in(dir, "a.csv"), "a.csv,new\n");
+    cr_expect_str_eq(read_in(d, "x"), "inside\n");
+    cr_expect_eq(count_entries(dir), 4); /* a b c d */
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 Test(writer, set_rename_failure_keeps_the_whole_earlier_set)
 {
     make_dir();
