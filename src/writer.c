@@ -1,12 +1,17 @@
 /*
  * writer.c - CSV output through temporary files (see writer.h).
  *
- * Live temporary files are registered in a fixed table so a signal handler
- * can unlink them (unlink is async-signal-safe) and an interrupted run leaves
- * earlier results untouched and no litter.
+ * Live temporary files (and a set's staging folder and lock file) are
+ * registered in a fixed table so a signal handler can remove them (unlink and
+ * rmdir are async-signal-safe) and an interrupted run leaves earlier results
+ * untouched and no litter. A temporary file's name carries the pid of the run
+ * that made it, and the run holds an flock on it while it writes, so a later
+ * run can tell the litter of a killed run (SIGKILL, a crash) from a live one
+ * and remove it.
  */
-#define _GNU_SOURCE /* sync_file_range */
+#define _GNU_SOURCE /* sync_file_range, renameat2 */
 #include <csv.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -14,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,14 +27,16 @@
 
 struct tp_out {
     FILE *f;
-    char *path; /* final path, NULL for stdout */
-    char *tmp;  /* temporary path */
+    char *path; /* final path (a symlink's target), NULL for stdout */
+    char *tmp;  /* temporary path, NULL when written straight through */
     int flags;
     char sep;
     int n_cells; /* cells written in the current row */
     int failed;  /* a write failed */
     int err_no;
     int finished, published;
+    int direct; /* a FIFO or a device: written straight through */
+    int in_set; /* part of a tp_outset: the set renames it */
     int slot;   /* index in the signal cleanup table, or -1 */
     char *qbuf; /* quoting buffer */
     size_t qcap;
@@ -43,26 +51,44 @@ struct tp_out {
 
 enum { MAX_LIVE = 64, MAX_PATH_LEN = 4096 };
 static char live_paths[MAX_LIVE][MAX_PATH_LEN];
-static volatile sig_atomic_t live_used[MAX_LIVE];
+static volatile sig_atomic_t live_used[MAX_LIVE]; /* 1: a file, 2: a folder */
 
-static int live_add(const char *p)
+static int live_add(const char *p, int kind)
 {
     if (strlen(p) >= MAX_PATH_LEN)
         return -1;
     for (int i = 0; i < MAX_LIVE; i++)
         if (!live_used[i]) {
             strcpy(live_paths[i], p);
-            live_used[i] = 1;
+            live_used[i] = kind;
             return i;
         }
     return -1;
 }
 
+static void live_drop(int *slot)
+{
+    if (*slot >= 0)
+        live_used[*slot] = 0;
+    *slot = -1;
+}
+
+/* Set while a set is exchanged: a signal that reaches another thread then
+ * waits for the end of the exchange (the committing thread blocks them). */
+static volatile sig_atomic_t in_commit, pending_signal;
+
 static void on_signal(int sig)
 {
+    if (in_commit) {
+        pending_signal = sig;
+        return;
+    }
     for (int i = 0; i < MAX_LIVE; i++)
-        if (live_used[i])
+        if (live_used[i] == 1)
             unlink(live_paths[i]);
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_used[i] == 2)
+            rmdir(live_paths[i]);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -76,67 +102,283 @@ void tp_out_install_signal_cleanup(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* Past a file size limit a write fails with EFBIG, reported like any
+     * write error, instead of killing the run with its temporary files. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
-int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_error *err)
+/* "DIR/NAME" (dir_len bytes of dir, then name), or NULL. */
+static char *join(const char *dir, size_t dir_len, const char *name)
+{
+    size_t n = dir_len + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%.*s%s%s", (int)dir_len, dir, dir_len && dir[dir_len - 1] != '/' ? "/" : "",
+                 name);
+    return p;
+}
+
+static int pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* The pid in NAME when it is one of tempora's temporary names: PREFIX, then
+ * digits, '.', and six characters (mkstemp's); 0 otherwise. */
+static long temp_pid(const char *name, const char *prefix)
+{
+    size_t np = strlen(prefix), n = strlen(name);
+    if (n < np + 8 || strncmp(name, prefix, np) != 0 || name[n - 7] != '.')
+        return 0;
+    long pid = 0;
+    const char *p = name + np;
+    for (; p < name + n - 7; p++) {
+        if (*p < '0' || *p > '9' || pid > 100000000)
+            return 0;
+        pid = pid * 10 + (*p - '0');
+    }
+    return p == name + np ? 0 : pid;
+}
+
+/* Whether path (a file or folder of tempora's naming whose pid is no live
+ * process) is free of any flock: no run, in this pid namespace or another,
+ * is writing it. */
+static int abandoned(const char *path, long pid)
+{
+    if (!pid || pid_alive(pid))
+        return 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    int free_ = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    close(fd);
+    return free_;
+}
+
+/* Unlink the entries of folder path (not recursively), then remove it. */
+static void remove_folder(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *p = join(path, strlen(path), e->d_name);
+            if (p)
+                unlink(p);
+            free(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+#define SET_PREFIX ".tempora.new."
+#define LOCK_NAME ".tempora.lock"
+
+/* Remove what killed runs left in folder dir (dir_len bytes): temporary
+ * files ".BASE.tmp.PID.XXXXXX" (base NULL: any base) and, when sets is set,
+ * staging folders ".tempora.new.PID.XXXXXX". Nothing else is touched. */
+static void clear_stale(const char *dir, size_t dir_len, const char *base, int sets)
+{
+    char *path = join(dir, dir_len, ".");
+    DIR *d = path ? opendir(path) : NULL;
+    free(path);
+    if (!d)
+        return;
+    char prefix[512];
+    if (base)
+        snprintf(prefix, sizeof(prefix), ".%s.tmp.", base);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        long pid = 0;
+        int folder = 0;
+        if (name[0] != '.')
+            continue;
+        if (sets && (pid = temp_pid(name, SET_PREFIX)))
+            folder = 1;
+        else if (base)
+            pid = temp_pid(name, prefix);
+        else {
+            const char *t = strstr(name, ".tmp.");
+            while (t && strstr(t + 1, ".tmp."))
+                t = strstr(t + 1, ".tmp.");
+            if (t && t > name + 1) {
+                snprintf(prefix, sizeof(prefix), "%.*s", (int)(t - name) + 5, name);
+                pid = temp_pid(name, prefix);
+            }
+        }
+        if (!pid)
+            continue;
+        char *p = join(dir, dir_len, name);
+        if (p && abandoned(p, pid)) {
+            if (folder)
+                remove_folder(p);
+            else
+                unlink(p);
+        }
+        free(p);
+    }
+    closedir(d);
+}
+
+/* Where a table for path goes: path itself, or the file a chain of symlinks
+ * ends at (a dangling link's target is created). *fd_path is set when the
+ * chain goes through /proc (e.g. /dev/stdout -> /proc/self/fd/1): a
+ * descriptor, not a place to rename onto. Returns a malloc'd path or NULL. */
+static char *link_target(const char *path, int *fd_path)
+{
+    char *cur = strdup(path);
+    *fd_path = 0;
+    for (int hops = 0; cur && hops < 40; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+            return cur;
+        char buf[MAX_PATH_LEN];
+        ssize_t n = readlink(cur, buf, sizeof(buf) - 1);
+        if (n <= 0)
+            return cur;
+        buf[n] = '\0';
+        if (strncmp(buf, "/proc/", 6) == 0) {
+            *fd_path = 1;
+            return cur;
+        }
+        char *next;
+        if (buf[0] == '/') {
+            next = strdup(buf);
+        } else {
+            const char *slash = strrchr(cur, '/');
+            next = join(cur, slash ? (size_t)(slash - cur) + 1 : 0, buf);
+        }
+        free(cur);
+        cur = next;
+    }
+    return cur; /* a loop: creating the temporary file or renaming will say so */
+}
+
+static struct tp_out *out_new(int flags)
 {
     struct tp_out *o = calloc(1, sizeof(*o));
     if (!o)
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
+        return NULL;
     o->flags = flags;
     o->sep = (flags & TP_OUT_EXCEL) ? ';' : ',';
     o->slot = -1;
-    if (!path || strcmp(path, "-") == 0) {
-        o->f = stdout;
-    } else {
-        const char *slash = strrchr(path, '/');
-        size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-        const char *base = slash ? slash + 1 : path;
-        size_t n = strlen(path) + 32;
-        o->path = strdup(path);
-        o->tmp = malloc(n);
-        if (!o->path || !o->tmp) {
-            tp_out_free(o);
-            return tp_error_set(err, TP_ENOMEM, "out of memory");
-        }
-        snprintf(o->tmp, n, "%.*s.%s.tmp.XXXXXX", (int)dir_len, path, base);
-        int fd = mkstemp(o->tmp);
-        if (fd < 0) {
-            int e = errno;
-            free(o->tmp);
-            o->tmp = NULL;
-            tp_out_free(o);
-            return tp_error_set(err, TP_EIO, "%s: cannot create a file in its folder: %s", path,
-                                strerror(e));
-        }
-        o->slot = live_add(o->tmp);
+    return o;
+}
+
+/* Create o->tmp (exclusive when excl, else a mkstemp template), lock it and
+ * make it o->f. Returns 0 or errno. */
+static int open_tmp(struct tp_out *o, int excl)
+{
+    int fd = excl ? open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)
+                  : mkostemp(o->tmp, O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    o->slot = live_add(o->tmp, 1);
+    flock(fd, LOCK_EX | LOCK_NB); /* held until closed: "a live run writes this" */
+    if (!excl) {
         /* mkstemp makes 0600 files; a table is an ordinary document. */
         mode_t um = umask(0);
         umask(um);
         fchmod(fd, 0666 & ~um);
-        o->f = fdopen(fd, "w");
-        if (!o->f) {
-            close(fd);
-            tp_out_free(o);
-            return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
-        }
     }
-    if ((flags & TP_OUT_EXCEL) && !(flags & TP_OUT_RAW)) {
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    return 0;
+}
+
+static void start(struct tp_out *o)
+{
+    if ((o->flags & TP_OUT_EXCEL) && !(o->flags & TP_OUT_RAW)) {
         fputs("\xEF\xBB\xBF", o->f);
         o->written = 3;
     }
+}
+
+int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_error *err)
+{
+    struct tp_out *o = out_new(flags);
+    if (!o)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        start(o);
+        *out = o;
+        return 0;
+    }
+    struct stat st;
+    int fd_path = 0;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            tp_out_free(o);
+            return tp_error_set(err, TP_EIO, "%s: is a folder", path);
+        }
+        if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+            tp_out_free(o);
+            return tp_error_set(err, TP_EIO, "%s: not a regular file, a FIFO or a character device",
+                                path);
+        }
+        fd_path = 1;
+    }
+    o->path = fd_path ? strdup(path) : link_target(path, &fd_path);
+    if (!o->path) {
+        tp_out_free(o);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    if (fd_path) {
+        /* A FIFO, a device or a descriptor (/dev/stdout): written straight
+         * through, appended to when it is a file some shell opened. */
+        int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            tp_out_free(o);
+            return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(e));
+        }
+        free(o->path);
+        o->path = strdup(path);
+        o->direct = 1;
+        start(o);
+        *out = o;
+        return 0;
+    }
+    const char *slash = strrchr(o->path, '/');
+    size_t dir_len = slash ? (size_t)(slash - o->path) + 1 : 0;
+    const char *base = slash ? slash + 1 : o->path;
+    clear_stale(o->path, dir_len, base, 0);
+    char name[512];
+    snprintf(name, sizeof(name), ".%.400s.tmp.%ld.XXXXXX", base, (long)getpid());
+    if (!(o->tmp = join(o->path, dir_len, name))) {
+        tp_out_free(o);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    int e = open_tmp(o, 0);
+    if (e) {
+        free(o->tmp); /* never created: nothing to remove */
+        o->tmp = NULL;
+        tp_error_set(err, TP_EIO, "%s: cannot create a file in its folder: %s", o->path,
+                     strerror(e));
+        tp_out_free(o);
+        return TP_EIO;
+    }
+    start(o);
     *out = o;
     return 0;
 }
 
 int tp_out_open_mem(struct tp_out **out, int flags)
 {
-    struct tp_out *o = calloc(1, sizeof(*o));
+    struct tp_out *o = out_new(flags);
     if (!o)
         return TP_ENOMEM;
-    o->flags = flags;
-    o->sep = (flags & TP_OUT_EXCEL) ? ';' : ',';
-    o->slot = -1;
     o->in_mem = 1;
     *out = o;
     return 0;
@@ -170,7 +412,7 @@ static void emit(struct tp_out *o, const char *s, size_t n)
         /* A table is synced before it is renamed into place; starting the
          * disk's writes every few MiB, without waiting for them, leaves that
          * final fsync little to wait for. */
-        if (o->path && o->written - o->synced >= SYNC_STEP && fflush(o->f) == 0) {
+        if (o->tmp && o->written - o->synced >= SYNC_STEP && fflush(o->f) == 0) {
             sync_file_range(fileno(o->f), (off_t)o->synced, (off_t)(o->written - o->synced),
                             SYNC_FILE_RANGE_WRITE);
             o->synced = o->written;
@@ -651,7 +893,9 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
 {
     const char *name = o->path ? o->path : "standard output";
     if (o->finished)
-        return 0;
+        return o->failed
+                   ? tp_error_set(err, TP_EIO, "%s: write failed: %s", name, strerror(o->err_no))
+                   : 0;
     o->finished = 1;
     drain(o);
     if (fflush(o->f) != 0 && !o->failed) {
@@ -663,7 +907,8 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
         o->err_no = EIO;
     }
     if (o->path) {
-        if (!o->failed && fsync(fileno(o->f)) != 0 && errno != EINVAL && errno != EROFS) {
+        if (!o->failed && !o->direct && fsync(fileno(o->f)) != 0 && errno != EINVAL &&
+            errno != EROFS) {
             o->failed = 1;
             o->err_no = errno;
         }
@@ -680,14 +925,13 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
 
 int tp_out_publish(struct tp_out *o, struct tp_error *err)
 {
-    if (!o->path || o->published)
+    if (!o->tmp || o->published || o->in_set)
         return 0;
     if (rename(o->tmp, o->path) != 0)
         return tp_error_set(err, TP_EIO, "%s: cannot rename into place: %s", o->path,
                             strerror(errno));
     o->published = 1;
-    if (o->slot >= 0)
-        live_used[o->slot] = 0;
+    live_drop(&o->slot);
     return 0;
 }
 
@@ -699,8 +943,7 @@ void tp_out_free(struct tp_out *o)
         fclose(o->f);
     if (o->tmp && !o->published)
         unlink(o->tmp);
-    if (o->slot >= 0)
-        live_used[o->slot] = 0;
+    live_drop(&o->slot);
     free(o->path);
     free(o->tmp);
     free(o->qbuf);
@@ -708,4 +951,300 @@ void tp_out_free(struct tp_out *o)
     if (o->spool)
         fclose(o->spool);
     free(o);
+}
+
+/* A set of files replaced as one (see writer.h). */
+enum { SET_MAX = 16 };
+
+struct tp_outset {
+    char *dir;     /* the output folder */
+    char *staging; /* DIR/.tempora.new.PID.XXXXXX */
+    char *lock;    /* DIR/.tempora.lock */
+    int lock_fd, staging_fd;
+    int lock_slot, staging_slot;
+    int committed;
+    int keep_staging; /* a rollback failed: it holds an earlier copy */
+    size_t n;
+    struct {
+        char *name;
+        char *dst, *src;    /* DIR/NAME, STAGING/NAME */
+        struct tp_out *out; /* NULL: an earlier copy to remove */
+        int slot;           /* the signal cleanup entry of a removed copy */
+        int done;           /* 0, or how it was put in place (for a rollback) */
+    } e[SET_MAX];
+};
+
+enum { DONE_SWAPPED = 1, DONE_MOVED_IN, DONE_MOVED_OUT };
+
+/* Lock dir's lock file. The file is unlinked by whoever holds the lock when
+ * it ends, so a waiter checks that the file it locked is still the one on
+ * the path, and starts over when not. */
+static int take_lock(struct tp_outset *s, struct tp_error *err)
+{
+    for (;;) {
+        int fd = open(s->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd < 0)
+            return tp_error_set(err, TP_EIO, "%s: cannot create a file in the folder: %s", s->dir,
+                                strerror(errno));
+        int rc;
+        while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+            ;
+        if (rc != 0) {
+            int e = errno;
+            close(fd);
+            return tp_error_set(err, TP_EIO, "%s: cannot lock: %s", s->lock, strerror(e));
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(s->lock, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino) {
+            s->lock_fd = fd;
+            s->lock_slot = live_add(s->lock, 1);
+            return 0;
+        }
+        close(fd);
+    }
+}
+
+int tp_outset_open(struct tp_outset **set, const char *dir, struct tp_error *err)
+{
+    struct tp_outset *s = calloc(1, sizeof(*s));
+    if (!s)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    s->lock_fd = s->staging_fd = -1;
+    s->lock_slot = s->staging_slot = -1;
+    char name[64];
+    snprintf(name, sizeof(name), SET_PREFIX "%ld.XXXXXX", (long)getpid());
+    size_t dl = strlen(dir);
+    s->dir = strdup(dir);
+    s->lock = join(dir, dl, LOCK_NAME);
+    s->staging = join(dir, dl, name);
+    if (!s->dir || !s->lock || !s->staging) {
+        tp_outset_free(s);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    int rc = take_lock(s, err);
+    if (rc) {
+        tp_outset_free(s);
+        return rc;
+    }
+    clear_stale(dir, dl, NULL, 1);
+    if (!mkdtemp(s->staging)) {
+        rc =
+            tp_error_set(err, TP_EIO, "%s: cannot create a folder in it: %s", dir, strerror(errno));
+        free(s->staging);
+        s->staging = NULL;
+        tp_outset_free(s);
+        return rc;
+    }
+    s->staging_slot = live_add(s->staging, 2);
+    s->staging_fd = open(s->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->staging_fd >= 0)
+        flock(s->staging_fd, LOCK_EX | LOCK_NB);
+    *set = s;
+    return 0;
+}
+
+/* A new entry for name, or NULL (too many, out of memory). */
+static int set_entry(struct tp_outset *s, const char *name)
+{
+    if (s->n == SET_MAX)
+        return -1;
+    size_t i = s->n;
+    s->e[i].name = strdup(name);
+    s->e[i].dst = join(s->dir, strlen(s->dir), name);
+    s->e[i].src = join(s->staging, strlen(s->staging), name);
+    s->e[i].slot = -1;
+    s->n++;
+    if (!s->e[i].name || !s->e[i].dst || !s->e[i].src)
+        return -1;
+    return (int)i;
+}
+
+int tp_outset_add(struct tp_outset *s, struct tp_out **out, const char *name, int flags,
+                  struct tp_error *err)
+{
+    int i = set_entry(s, name);
+    struct tp_out *o = i < 0 ? NULL : out_new(flags);
+    if (!o)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    o->path = strdup(s->e[i].dst);
+    o->tmp = strdup(s->e[i].src);
+    o->in_set = 1;
+    if (!o->path || !o->tmp) {
+        tp_out_free(o);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    int e = open_tmp(o, 1);
+    if (e) {
+        free(o->tmp);
+        o->tmp = NULL;
+        tp_out_free(o);
+        return tp_error_set(err, TP_EIO, "%s: cannot create a file: %s", s->e[i].src, strerror(e));
+    }
+    start(o);
+    s->e[i].out = o;
+    *out = o;
+    return 0;
+}
+
+int tp_outset_drop(struct tp_outset *s, const char *name, struct tp_error *err)
+{
+    int i = set_entry(s, name);
+    if (i < 0)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    s->e[i].slot = live_add(s->e[i].src, 1);
+    return 0;
+}
+
+/* Exchange a and b (both exist) in one step, or in three renames through a
+ * spare name where the file system cannot exchange. Returns 0 or errno. */
+static int swap(const char *a, const char *b, const char *spare)
+{
+    if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return errno;
+    if (rename(b, spare) != 0)
+        return errno;
+    if (rename(a, b) != 0) {
+        int e = errno;
+        rename(spare, b);
+        return e;
+    }
+    return rename(spare, a) == 0 ? 0 : errno;
+}
+
+/* Move a onto b, which must not exist. Returns 0 or errno. */
+static int move_new(const char *a, const char *b)
+{
+    if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return errno;
+    return rename(a, b) == 0 ? 0 : errno;
+}
+
+/* Undo what put entry i in place. Returns 0 or errno. */
+static int undo(struct tp_outset *s, size_t i, const char *spare)
+{
+    switch (s->e[i].done) {
+    case DONE_SWAPPED:
+        return swap(s->e[i].src, s->e[i].dst, spare);
+    case DONE_MOVED_IN:
+        return move_new(s->e[i].dst, s->e[i].src);
+    case DONE_MOVED_OUT:
+        return move_new(s->e[i].src, s->e[i].dst);
+    }
+    return 0;
+}
+
+int tp_outset_commit(struct tp_outset *s, struct tp_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].out && (rc = tp_out_finish(s->e[i].out, err)))
+            return rc;
+    char *spare = join(s->staging, strlen(s->staging), ".spare");
+    if (!spare)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    /* No signal between the first rename and the last (or the rollback). */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    in_commit = 1;
+    size_t i;
+    for (i = 0; i < s->n; i++) {
+        struct stat st;
+        int e = 0, present = lstat(s->e[i].dst, &st) == 0;
+        if (!present && errno != ENOENT) {
+            e = errno;
+        } else if (present && !S_ISREG(st.st_mode) && !s->e[i].out) {
+            continue; /* not a file of the earlier set: not ours to remove */
+        } else if (present && !S_ISREG(st.st_mode)) {
+            rc =
+                tp_error_set(err, TP_EIO, "%s: not a regular file: no table replaced", s->e[i].dst);
+            break;
+        } else if (s->e[i].out) {
+            if (present && !(e = swap(s->e[i].src, s->e[i].dst, spare)))
+                s->e[i].done = DONE_SWAPPED;
+            else if (!present && !(e = move_new(s->e[i].src, s->e[i].dst)))
+                s->e[i].done = DONE_MOVED_IN;
+        } else if (present && !(e = move_new(s->e[i].dst, s->e[i].src))) {
+            s->e[i].done = DONE_MOVED_OUT;
+        }
+        if (e) {
+            rc = tp_error_set(err, TP_EIO, "%s: cannot rename into place: %s: no table replaced",
+                              s->e[i].dst, strerror(e));
+            break;
+        }
+    }
+    if (rc) {
+        size_t failed_at = i;
+        while (i-- > 0) {
+            int e = undo(s, i, spare);
+            if (e) {
+                /* keep the staging folder: it holds the earlier copy */
+                tp_error_set(err, TP_EIO,
+                             "%s: cannot rename into place, nor put %s back: %s (the earlier "
+                             "copy is in %s)",
+                             s->e[failed_at].dst, s->e[i].dst, strerror(e), s->staging);
+                s->keep_staging = 1;
+            }
+        }
+    } else {
+        s->committed = 1;
+        int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd); /* the renames reach the disk */
+            close(dfd);
+        }
+    }
+    in_commit = 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pending_signal)
+        raise(pending_signal);
+    free(spare);
+    return rc;
+}
+
+void tp_outset_free(struct tp_outset *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->keep_staging) {
+            if (s->e[i].out) {
+                s->e[i].out->published = 1; /* leave its file alone */
+                tp_out_free(s->e[i].out);
+            }
+        } else if (s->e[i].out) {
+            /* the new copy when not committed, else the earlier one */
+            tp_out_free(s->e[i].out);
+        } else if (s->e[i].src) {
+            unlink(s->e[i].src);
+        }
+        live_drop(&s->e[i].slot);
+        free(s->e[i].name);
+        free(s->e[i].dst);
+        free(s->e[i].src);
+    }
+    if (s->staging) {
+        if (s->staging_fd >= 0)
+            close(s->staging_fd);
+        if (!s->keep_staging)
+            remove_folder(s->staging);
+        live_drop(&s->staging_slot);
+    }
+    if (s->lock_fd >= 0) {
+        unlink(s->lock); /* while still holding it: see take_lock */
+        live_drop(&s->lock_slot);
+        close(s->lock_fd);
+    }
+    free(s->dir);
+    free(s->staging);
+    free(s->lock);
+    free(s);
 }

@@ -2,8 +2,10 @@
  * writer.h - CSV tables (and other output files) written whole or not at all.
  *
  * A table goes to a temporary file in its target folder and is renamed into
- * place only when it is complete and every write succeeded; standard output is
- * written directly. Fields are quoted with libcsv only when they need it
+ * place only when it is complete and every write succeeded; a symlink's target
+ * is replaced that way (the link stays); standard output, FIFOs and character
+ * devices are written straight through. A set of tables (tp_outset) replaces
+ * the earlier set in a folder as one. Fields are quoted with libcsv only when they need it
  * (separator, quote, CR, LF, edge spaces); numbers are formatted here, never
  * through the locale: integers as integers, doubles with the fewest digits
  * (at least 10 significant) that read back to the same double, NaN and
@@ -24,8 +26,13 @@ struct tp_out;
 #define TP_OUT_EXCEL 1 /* the --excel dialect */
 #define TP_OUT_RAW 2   /* not a CSV table (e.g. SVG): no BOM, no cells */
 
-/* Open path for writing (NULL or "-": standard output). Returns 0 and *out
- * (free with tp_out_free), or TP_EIO naming the folder. */
+/* Open path for writing (NULL or "-": standard output). A regular file (or a
+ * missing one) is written to ".NAME.tmp.PID.XXXXXX" beside it, held under an
+ * flock while written; a symlink is followed to its final target, which is
+ * replaced the same way; a FIFO, a character device or a path through /proc
+ * (/dev/stdout) is written straight through, with no temporary file. Such
+ * temporary files of dead runs beside the target are removed. Returns 0 and
+ * *out (free with tp_out_free), or TP_EIO naming the path. */
 int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_error *err);
 
 /* The stream to write a TP_OUT_RAW file to. */
@@ -61,7 +68,7 @@ void tp_out_row_end(struct tp_out *o);
  * Returns the length, 0 for NaN and infinities. */
 size_t tp_format_double(double v, char *buf);
 
-/* Flush and close; reports any write error (disk full, /dev/full) as TP_EIO.
+/* Flush and close; reports any write error (disk full, file size limit) as TP_EIO.
  * For a file, the temporary stays unpublished until tp_out_publish. */
 int tp_out_finish(struct tp_out *o, struct tp_error *err);
 
@@ -71,8 +78,35 @@ int tp_out_publish(struct tp_out *o, struct tp_error *err);
 /* Free o; an unpublished temporary file is removed. */
 void tp_out_free(struct tp_out *o);
 
-/* Remove every unpublished temporary file when SIGINT, SIGTERM or SIGHUP
- * arrives, then die of that signal (call once, from main). */
+/* A set of files that replaces the earlier set in folder dir as one:
+ * after a failed run the folder holds the complete earlier set, after a
+ * successful one the complete new set; other files in it are left alone.
+ *
+ * tp_outset_open takes an flock on DIR/.tempora.lock (waiting while another
+ * run holds it: concurrent runs into one folder take turns), removes the
+ * temporary files and staging folders that dead runs left in dir, and makes
+ * the staging folder DIR/.tempora.new.PID.XXXXXX. tp_outset_add opens NAME
+ * in the staging folder (the set owns *out: do not free it). tp_outset_drop
+ * names a file of the earlier set this one does not have: it is removed
+ * with the exchange. tp_outset_commit finishes every file, then, with
+ * SIGINT/SIGTERM/SIGHUP held off, exchanges each new file with the earlier
+ * one (renameat2 RENAME_EXCHANGE, or three renames where the file system
+ * has no exchange); a failure (a NAME that is a folder, a rename refused)
+ * exchanges back what was done, so the earlier set stays. tp_outset_free
+ * removes the staging folder (the new files, or after a commit the earlier
+ * ones) and the lock file. Returns 0, TP_ENOMEM or TP_EIO. */
+struct tp_outset;
+int tp_outset_open(struct tp_outset **set, const char *dir, struct tp_error *err);
+int tp_outset_add(struct tp_outset *set, struct tp_out **out, const char *name, int flags,
+                  struct tp_error *err);
+int tp_outset_drop(struct tp_outset *set, const char *name, struct tp_error *err);
+int tp_outset_commit(struct tp_outset *set, struct tp_error *err);
+void tp_outset_free(struct tp_outset *set);
+
+/* Remove every unpublished temporary file (and a set's staging folder and
+ * lock file) when SIGINT, SIGTERM or SIGHUP arrives, then die of that
+ * signal; ignore SIGXFSZ, so a file size limit is a write error (call once,
+ * from main). */
 void tp_out_install_signal_cleanup(void);
 
 #endif

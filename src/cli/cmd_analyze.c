@@ -1,9 +1,10 @@
 /*
  * cmd_analyze.c - tempora analyze: every table of one run into a folder.
  *
- * All files are written to temporary files in the folder first and renamed
- * into place only after every one of them is complete, so a failed or
- * interrupted run leaves the previous results as they were.
+ * The tables are written into a staging folder inside the output folder and
+ * exchanged with the earlier set only after every one of them is complete
+ * (tp_outset), so a failed or interrupted run leaves the previous results as
+ * they were, and concurrent runs into one folder take turns.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ static int make_dir(const char *path, struct tp_error *err)
 int cmd_analyze(struct cli *cli, struct tp_error *err)
 {
     struct tp_run run;
+    struct tp_outset *set = NULL;
     struct tp_out *out[N_FILES] = {0};
     const char *dir = cli->o.output ? cli->o.output : "out";
     int keyness = cli->n_target || cli->n_reference;
@@ -71,21 +73,13 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     int rc = cli_count(cli, &run, &co, err);
     if (rc)
         goto out;
-    if ((rc = make_dir(dir, err)))
+    if ((rc = make_dir(dir, err)) || (rc = tp_outset_open(&set, dir, err)))
         goto out;
     for (int i = 0; i < N_FILES; i++) {
-        if (i == F_KEYNESS && !keyness)
-            continue;
-        size_t n = strlen(dir) + strlen(names[i]) + 2;
-        char *path = malloc(n);
-        if (!path) {
-            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-            goto out;
-        }
-        snprintf(path, n, "%s/%s", dir, names[i]);
         int flags = i == F_SVG ? TP_OUT_RAW : cli->o.excel ? TP_OUT_EXCEL : 0;
-        rc = tp_out_open(&out[i], path, flags, err);
-        free(path);
+        /* a keyness table of an earlier run goes with the earlier set */
+        rc = i == F_KEYNESS && !keyness ? tp_outset_drop(set, names[i], err)
+                                        : tp_outset_add(set, &out[i], names[i], flags, err);
         if (rc)
             goto out;
     }
@@ -112,15 +106,9 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     if ((rc = tp_report_summary(&run, out[F_SUMMARY], err)) ||
         (rc = cli_write_manifest(cli, &run, out[F_MANIFEST], err)))
         goto out;
-    for (int i = 0; i < N_FILES; i++)
-        if (out[i] && (rc = tp_out_finish(out[i], err)))
-            goto out;
-    for (int i = 0; i < N_FILES; i++)
-        if (out[i] && (rc = tp_out_publish(out[i], err)))
-            goto out;
+    rc = tp_outset_commit(set, err);
 out:
-    for (int i = 0; i < N_FILES; i++)
-        tp_out_free(out[i]);
+    tp_outset_free(set); /* with the tables it owns */
     tp_run_release(&run);
     return rc;
 }

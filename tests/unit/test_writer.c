@@ -1,13 +1,19 @@
 /*
  * test_writer.c - CSV cells, number formatting, the --excel dialect, and
- * all-or-nothing files (temporary + rename, write errors reported).
+ * all-or-nothing files (temporary + rename, write errors reported), output
+ * paths (symlinks, FIFOs) and sets of files replaced as one. Write errors are
+ * made with a file size limit in a child process, never with a device.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "writer.h"
@@ -132,24 +138,341 @@ Test(writer, abandoned_file_leaves_nothing_and_keeps_the_old_one)
     cr_expect_eq(count_entries(dir), 1);
 }
 
-Test(writer, write_error_is_reported)
+/* Fill o with about 300 KB of rows and finish it. */
+static int fill_and_finish(struct tp_out *o, struct tp_error *err)
 {
-    /* /dev/full accepts the open and fails the writes */
-    FILE *saved = stdout;
-    stdout = fopen("/dev/full", "w");
-    cr_assert(stdout);
-    struct tp_out *o = NULL;
-    struct tp_error err;
-    cr_assert_eq(tp_out_open(&o, NULL, 0, &err), 0);
     for (int i = 0; i < 10000; i++) {
         tp_out_str(o, "some text that fills the buffer");
         tp_out_row_end(o);
     }
-    cr_expect_eq(tp_out_finish(o, &err), TP_EIO);
-    cr_expect(strstr(err.msg, "standard output") != NULL, "%s", err.msg);
+    return tp_out_finish(o, err);
+}
+
+/* In a child process limited to 1000-byte files (SIGXFSZ ignored, as
+ * tp_out_install_signal_cleanup does, so writes fail with EFBIG): write a
+ * table to dir/limited.csv (to_stdout: to standard output redirected to that
+ * file). Exit status: 0 when tp_out_finish gave TP_EIO with a message naming
+ * the output and the earlier file is untouched, else a code saying what went
+ * wrong. */
+static int write_past_limit(int to_stdout)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        char path[128];
+        snprintf(path, sizeof(path), "%s/limited.csv", dir);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {1000, 1000};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(10);
+        struct tp_out *o = NULL;
+        struct tp_error err;
+        if (to_stdout && !freopen(path, "w", stdout))
+            _exit(11);
+        if (tp_out_open(&o, to_stdout ? NULL : path, 0, &err) != 0)
+            _exit(12);
+        if (fill_and_finish(o, &err) != TP_EIO)
+            _exit(13);
+        if (!strstr(err.msg, to_stdout ? "standard output" : path) ||
+            !strstr(err.msg, strerror(EFBIG)))
+            _exit(14);
+        tp_out_free(o);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the child died of signal %d", WTERMSIG(st));
+    return WEXITSTATUS(st);
+}
+
+Test(writer, write_error_is_reported)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/limited.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs("old\n", f);
+    fclose(f);
+    /* a file: the earlier copy stays and no temporary file is left */
+    cr_expect_eq(write_past_limit(0), 0);
+    cr_expect_str_eq(slurp(path), "old\n");
+    cr_expect_eq(count_entries(dir), 1);
+    /* standard output */
+    cr_expect_eq(write_past_limit(1), 0);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The rows fill_and_finish writes, as one string. */
+static char *expected_fill(void)
+{
+    static char *s;
+    if (!s) {
+        const char *row = "some text that fills the buffer\n";
+        size_t n = strlen(row);
+        s = malloc(n * 10000 + 1);
+        for (int i = 0; i < 10000; i++)
+            memcpy(s + n * (size_t)i, row, n);
+        s[n * 10000] = '\0';
+    }
+    return s;
+}
+
+/* The whole of a file (malloc'd), or NULL. */
+static char *slurp_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 20, n = 0, r;
+    char *buf = malloc(cap + 1);
+    while ((r = fread(buf + n, 1, cap - n, f)) > 0)
+        n += r;
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+Test(writer, symlink_keeps_the_link_and_replaces_its_target)
+{
+    make_dir();
+    char sub[128], target[160], link1[128], link2[128], dangling[128], gone[160];
+    snprintf(sub, sizeof(sub), "%s/sub", dir);
+    snprintf(target, sizeof(target), "%s/sub/t.csv", dir);
+    snprintf(link1, sizeof(link1), "%s/l1", dir);
+    snprintf(link2, sizeof(link2), "%s/l2", dir);
+    snprintf(dangling, sizeof(dangling), "%s/d", dir);
+    snprintf(gone, sizeof(gone), "%s/sub/new.csv", dir);
+    cr_assert_eq(mkdir(sub, 0777), 0);
+    FILE *f = fopen(target, "w");
+    fputs("old\n", f);
+    fclose(f);
+    /* l2 -> l1 -> sub/t.csv (relative links, a chain of two) */
+    cr_assert_eq(symlink("sub/t.csv", link1), 0);
+    cr_assert_eq(symlink("l1", link2), 0);
+    cr_assert_eq(symlink("sub/new.csv", dangling), 0);
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, link2, 0, &err), 0, "%s", err.msg);
+    cr_assert_eq(fill_and_finish(o, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_publish(o, &err), 0, "%s", err.msg);
     tp_out_free(o);
-    fclose(stdout);
-    stdout = saved;
+    struct stat st;
+    cr_assert_eq(lstat(link1, &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "l1 is still a link");
+    cr_assert_eq(lstat(link2, &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "l2 is still a link");
+    char *got = slurp_all(target);
+    cr_expect_str_eq(got, expected_fill());
+    free(got);
+    /* a dangling link: its target is created */
+    cr_assert_eq(tp_out_open(&o, dangling, 0, &err), 0, "%s", err.msg);
+    cr_assert_eq(fill_and_finish(o, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_publish(o, &err), 0, "%s", err.msg);
+    tp_out_free(o);
+    cr_assert_eq(lstat(dangling, &st), 0);
+    cr_expect(S_ISLNK(st.st_mode));
+    got = slurp_all(gone);
+    cr_expect_str_eq(got, expected_fill());
+    free(got);
+    /* no temporary file anywhere: sub holds t.csv and new.csv */
+    cr_expect_eq(count_entries(sub), 2);
+    cr_expect_eq(count_entries(dir), 4);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(writer, fifo_is_written_straight_through)
+{
+    make_dir();
+    char fifo[128];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        /* the reader: everything it gets, into dir/got */
+        char got[320];
+        snprintf(got, sizeof(got), "cat %s >%s/got", fifo, dir);
+        _exit(system(got) == 0 ? 0 : 1);
+    }
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, fifo, 0, &err), 0, "%s", err.msg);
+    cr_assert_eq(fill_and_finish(o, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_publish(o, &err), 0, "%s", err.msg);
+    tp_out_free(o);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct stat sb;
+    cr_assert_eq(lstat(fifo, &sb), 0);
+    cr_expect(S_ISFIFO(sb.st_mode), "the FIFO is still a FIFO");
+    char got[160];
+    snprintf(got, sizeof(got), "%s/got", dir);
+    char *s = slurp_all(got);
+    cr_expect_str_eq(s, expected_fill());
+    free(s);
+    cr_expect_eq(count_entries(dir), 2); /* fifo, got: no temporary file */
+    unlink(got);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+Test(writer, a_folder_is_not_an_output_file)
+{
+    make_dir();
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    cr_expect_eq(tp_out_open(&o, dir, 0, &err), TP_EIO);
+    cr_expect(strstr(err.msg, "is a folder") != NULL, "%s", err.msg);
+    cr_expect_eq(count_entries(dir), 0);
+    rmdir(dir);
+}
+
+static void put_file(const char *d, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", d, name);
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_in(const char *d, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", d, name);
+    return slurp(path);
+}
+
+/* Write the set a.csv, b.csv, c.csv (each "NAME new\n") into dir, dropping
+ * d.csv; returns what tp_outset_commit gave. */
+static int write_set(struct tp_error *err)
+{
+    struct tp_outset *set = NULL;
+    cr_assert_eq(tp_outset_open(&set, dir, err), 0, "%s", err->msg);
+    const char *names[] = {"a.csv", "b.csv", "c.csv"};
+    for (int i = 0; i < 3; i++) {
+        struct tp_out *o = NULL;
+        cr_assert_eq(tp_outset_add(set, &o, names[i], 0, err), 0, "%s", err->msg);
+        tp_out_str(o, names[i]);
+        tp_out_str(o, "new");
+        tp_out_row_end(o);
+    }
+    cr_assert_eq(tp_outset_drop(set, "d.csv", err), 0);
+    int rc = tp_outset_commit(set, err);
+    tp_outset_free(set);
+    return rc;
+}
+
+Test(writer, set_replaces_the_earlier_set_as_one_and_leaves_other_files)
+{
+    make_dir();
+    put_file(dir, "a.csv", "a old\n");
+    put_file(dir, "b.csv", "b old\n");
+    put_file(dir, "d.csv", "d old\n");
+    put_file(dir, "mine.txt", "user\n");
+    struct tp_error err;
+    cr_assert_eq(write_set(&err), 0, "%s", err.msg);
+    cr_expect_str_eq(read_in(dir, "a.csv"), "a.csv,new\n");
+    cr_expect_str_eq(read_in(dir, "b.csv"), "b.csv,new\n");
+    cr_expect_str_eq(read_in(dir, "c.csv"), "c.csv,new\n");
+    cr_expect_str_eq(read_in(dir, "mine.txt"), "user\n");
+    /* a.csv b.csv c.csv mine.txt: d.csv went with the earlier set; no
+     * staging folder, temporary file or lock file is left */
+    cr_expect_eq(count_entries(dir), 4);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(writer, set_leaves_a_folder_at_a_dropped_name)
+{
+    make_dir();
+    put_file(dir, "a.csv", "a old\n");
+    /* d.csv, dropped by the new set, is a folder: not a file of an earlier
+     * set, so it stays and the set goes in */
+    char d[128];
+    snprintf(d, sizeof(d), "%s/d.csv", dir);
+    cr_assert_eq(mkdir(d, 0777), 0);
+    put_file(d, "x", "inside\n");
+    struct tp_error err;
+    cr_assert_eq(write_set(&err), 0, "%s", err.msg);
+    cr_expect_str_eq(read_in(dir, "a.csv"), "a.csv,new\n");
+    cr_expect_str_eq(read_in(d, "x"), "inside\n");
+    cr_expect_eq(count_entries(dir), 4); /* a b c d */
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(writer, set_rename_failure_keeps_the_whole_earlier_set)
+{
+    make_dir();
+    put_file(dir, "a.csv", "a old\n");
+    put_file(dir, "b.csv", "b old\n");
+    put_file(dir, "d.csv", "d old\n");
+    /* c.csv is a folder with a file in it: a and b are exchanged first, then
+     * c fails, and a and b must be put back */
+    char c[128];
+    snprintf(c, sizeof(c), "%s/c.csv", dir);
+    cr_assert_eq(mkdir(c, 0777), 0);
+    put_file(c, "x", "inside\n");
+    struct tp_error err;
+    cr_expect_eq(write_set(&err), TP_EIO);
+    cr_expect(strstr(err.msg, "c.csv") != NULL, "%s", err.msg);
+    cr_expect_str_eq(read_in(dir, "a.csv"), "a old\n");
+    cr_expect_str_eq(read_in(dir, "b.csv"), "b old\n");
+    cr_expect_str_eq(read_in(dir, "d.csv"), "d old\n");
+    cr_expect_str_eq(read_in(c, "x"), "inside\n");
+    cr_expect_eq(count_entries(dir), 4); /* a b c d */
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(writer, stale_temporary_files_of_dead_runs_are_removed)
+{
+    make_dir();
+    /* a pid that is no live process: a child that has been reaped */
+    pid_t dead = fork();
+    cr_assert(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char name[128], folder[256];
+    snprintf(name, sizeof(name), ".a.csv.tmp.%ld.Ab12Cd", (long)dead);
+    put_file(dir, name, "litter\n");
+    snprintf(name, sizeof(name), ".other.csv.tmp.%ld.Ab12Cd", (long)dead);
+    put_file(dir, name, "litter\n");
+    snprintf(name, sizeof(name), ".tempora.new.%ld.Ab12Cd", (long)dead);
+    snprintf(folder, sizeof(folder), "%s/%s", dir, name);
+    cr_assert_eq(mkdir(folder, 0777), 0);
+    put_file(folder, "a.csv", "litter\n");
+    /* a live run's file (this process), and names that only look alike */
+    snprintf(name, sizeof(name), ".a.csv.tmp.%ld.Ab12Cd", (long)getpid());
+    put_file(dir, name, "live\n");
+    put_file(dir, ".a.csv.tmp.x", "user\n");
+    put_file(dir, "a.csv.tmp.1.Ab12Cd", "user\n");
+    /* one file: only the litter beside its own name goes */
+    char path[160];
+    snprintf(path, sizeof(path), "%s/a.csv", dir);
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0, "%s", err.msg);
+    tp_out_free(o);
+    cr_expect_eq(count_entries(dir), 5);
+    /* a set: every temporary file and staging folder of a dead run goes */
+    cr_assert_eq(write_set(&err), 0, "%s", err.msg);
+    cr_expect_eq(count_entries(dir), 6); /* a b c, live, two look-alikes */
+    snprintf(path, sizeof(path), "%s/.a.csv.tmp.%ld.Ab12Cd", dir, (long)getpid());
+    cr_expect_eq(access(path, F_OK), 0, "a live run's file is kept");
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+    cr_expect_eq(system(cmd), 0);
 }
 
 Test(writer, missing_folder_is_an_error)
