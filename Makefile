@@ -2,7 +2,7 @@
 #
 #   make run     install missing packages, build, analyze corpus/ into out/
 #   make test    install missing packages, build, run every test (also under ASan+UBSan)
-#   make all | asan | coverage | bench | fuzz | lint | format-check | clean
+#   make all | asan | coverage | bench | fuzz | fuzz-smoke | lint | format-check | clean
 #
 # Objects go to build/<mode>/ so release, asan and coverage builds never mix.
 
@@ -13,7 +13,7 @@ CC ?= cc
 PKGS := gsl libutf8proc jansson zlib
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
-	python3-numpy librsvg2-bin
+	python3-numpy librsvg2-bin clang libclang-rt-14-dev
 PY := /usr/bin/python3
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -53,7 +53,7 @@ BIN := $(BUILD)/tempora
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test deps asan coverage bench bench-smoke fuzz lint format format-check clean \
+.PHONY: all run test deps asan coverage bench bench-smoke fuzz fuzz-smoke lint format format-check clean \
 	unit cli-tests ref-tests check-build
 
 all: $(BIN)
@@ -109,6 +109,7 @@ test: deps
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory MODE=asan unit cli-tests
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
 
 asan:
@@ -127,6 +128,11 @@ bench-smoke: $(BIN)
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+# every libFuzzer target for a few seconds from its seeds (tests/fuzz/README.md)
+fuzz-smoke:
+	@$(MAKE) --no-print-directory -j2 -f tests/fuzz/Makefile build
+	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile smoke
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -Isrc \

@@ -5,7 +5,8 @@
  * contract and digests every document, and a digest of a corpus's counts
  * that does not depend on the order term ids were given in.
  *
- * Every helper is static: each target is one translation unit.
+ * Every helper is static inline: each target is one translation unit and
+ * uses some of them.
  */
 #ifndef TP_FUZZ_COMMON_H
 #define TP_FUZZ_COMMON_H
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_CHECK(c)                                                                                \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                 \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                  \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -35,9 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fz_dir[256];
 
-static void fz_rmdir(void)
+static inline void fz_rmdir(void)
 {
-    static const char *const names[] = {"in.txt", "in.csv", "in.jsonl", "meta.csv",
+    static const char *const names[] = {"in.txt",    "in.csv",    "in.jsonl",    "meta.csv",
                                         "in.txt.gz", "in.csv.gz", "in.jsonl.gz", "out.csv",
                                         "plain.txt", "plain.csv", "plain.jsonl", "stdout.csv"};
     char p[512];
@@ -49,7 +50,7 @@ static void fz_rmdir(void)
 }
 
 /* The path of name in the target's folder (a static buffer per slot). */
-static const char *fz_path(const char *name)
+static inline const char *fz_path(const char *name)
 {
     static char buf[4][512];
     static unsigned slot;
@@ -64,7 +65,7 @@ static const char *fz_path(const char *name)
     return p;
 }
 
-static void fz_write(const char *path, const void *p, size_t n)
+static inline void fz_write(const char *path, const void *p, size_t n)
 {
     FILE *f = fopen(path, "wb");
     FZ_CHECK(f != NULL);
@@ -75,7 +76,7 @@ static void fz_write(const char *path, const void *p, size_t n)
 /* --- UTF-8, checked from the definition (RFC 3629) ----------------------- */
 
 /* Length of the valid sequence at p[0..n), 0 when there is none. */
-static size_t fz_utf8_seq(const unsigned char *p, size_t n)
+static inline size_t fz_utf8_seq(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
     if (c < 0x80)
@@ -106,7 +107,7 @@ static size_t fz_utf8_seq(const unsigned char *p, size_t n)
     return len;
 }
 
-static int fz_is_utf8(const void *v, size_t n)
+static inline int fz_is_utf8(const void *v, size_t n)
 {
     const unsigned char *p = v;
     for (size_t i = 0; i < n;) {
@@ -120,7 +121,7 @@ static int fz_is_utf8(const void *v, size_t n)
 
 /* --- hashing -------------------------------------------------------------- */
 
-static uint64_t fz_mix(uint64_t h, const void *v, size_t n)
+static inline uint64_t fz_mix(uint64_t h, const void *v, size_t n)
 {
     const unsigned char *p = v;
     for (size_t i = 0; i < n; i++)
@@ -128,13 +129,13 @@ static uint64_t fz_mix(uint64_t h, const void *v, size_t n)
     return (h ^ n) * 0x100000001B3ull;
 }
 
-static uint64_t fz_mix64(uint64_t h, uint64_t v)
+static inline uint64_t fz_mix64(uint64_t h, uint64_t v)
 {
     return fz_mix(h, &v, sizeof(v));
 }
 
 /* A final mixer, so sums of digests of set members do not cancel. */
-static uint64_t fz_fin(uint64_t h)
+static inline uint64_t fz_fin(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
@@ -148,15 +149,15 @@ static uint64_t fz_fin(uint64_t h)
 struct fz_sink {
     int in_doc;
     uint64_t n_docs;
-    uint64_t h;          /* every document in order: id, line, date, encoding, part, text */
-    uint64_t h_text;     /* the texts only, in order */
-    int skip_ids;        /* leave ids and paths out of h (a .gz read against a plain copy) */
-    char *text;          /* every document's text, one after the other */
+    uint64_t h;      /* every document in order: id, line, date, encoding, part, text */
+    uint64_t h_text; /* the texts only, in order */
+    int skip_ids;    /* leave ids and paths out of h (a .gz read against a plain copy) */
+    char *text;      /* every document's text, one after the other */
     size_t text_len, text_cap;
     uint64_t doc_h;
 };
 
-static int fz_begin(void *ctx, const struct tp_doc *d, struct tp_error *err)
+static inline int fz_begin(void *ctx, const struct tp_doc *d, struct tp_error *err)
 {
     struct fz_sink *s = ctx;
     (void)err;
@@ -185,12 +186,12 @@ static int fz_begin(void *ctx, const struct tp_doc *d, struct tp_error *err)
     return 0;
 }
 
-static int fz_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+static inline int fz_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct fz_sink *s = ctx;
     (void)err;
     FZ_CHECK(s->in_doc);
-    FZ_CHECK(fz_is_utf8(buf, len)); /* each chunk ends at a code point boundary */
+    FZ_CHECK(fz_is_utf8(buf, len));               /* each chunk ends at a code point boundary */
     s->doc_h = fz_mix(s->doc_h, buf, len) ^ 0x5A; /* chunking is not part of the digest */
     s->doc_h = fz_mix(s->doc_h, "", 0);
     if (s->text_len + len > s->text_cap) {
@@ -206,7 +207,7 @@ static int fz_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
     return 0;
 }
 
-static int fz_end(void *ctx, struct tp_error *err)
+static inline int fz_end(void *ctx, struct tp_error *err)
 {
     struct fz_sink *s = ctx;
     (void)err;
@@ -218,12 +219,12 @@ static int fz_end(void *ctx, struct tp_error *err)
 }
 
 /* Fold the text digest by content, not by chunk: recomputed from s->text. */
-static uint64_t fz_text_digest(const struct fz_sink *s)
+static inline uint64_t fz_text_digest(const struct fz_sink *s)
 {
     return fz_mix(1469598103934665603ull, s->text, s->text_len);
 }
 
-static void fz_sink_reset(struct fz_sink *s)
+static inline void fz_sink_reset(struct fz_sink *s)
 {
     free(s->text);
     memset(s, 0, sizeof(*s));
@@ -232,11 +233,13 @@ static void fz_sink_reset(struct fz_sink *s)
 /* Run the reader of inputs[0..n) under o into s; returns the reader's status
  * (err filled). The sink's digest of a document does not depend on how the
  * reader cut its text into chunks. */
-static int fz_read(const char *const *inputs, size_t n, const struct tp_opts *o, struct fz_sink *s,
-                   struct tp_reader_stats *st, struct tp_error *err)
+static inline int fz_read(const char *const *inputs, size_t n, const struct tp_opts *o,
+                          struct fz_sink *s, struct tp_reader_stats *st, struct tp_error *err)
 {
     struct tp_reader *r = NULL;
+    int skip_ids = s->skip_ids;
     fz_sink_reset(s);
+    s->skip_ids = skip_ids;
     int rc = tp_reader_new(&r, inputs, n, o, NULL, NULL, err);
     if (rc == 0) {
         struct tp_sink sink = {s, fz_begin, fz_text, fz_end, NULL};
@@ -263,14 +266,14 @@ struct fz_count {
     int part;
 };
 
-static int fz_count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+static inline int fz_count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct fz_count *c = ctx;
     FZ_CHECK(tp_corpus_token(c->corpus, tok, len, seg) == 0);
     return 0;
 }
 
-static int fz_count_begin(void *ctx, const struct tp_doc *d, struct tp_error *err)
+static inline int fz_count_begin(void *ctx, const struct tp_doc *d, struct tp_error *err)
 {
     struct fz_count *c = ctx;
     (void)err;
@@ -286,7 +289,7 @@ static int fz_count_begin(void *ctx, const struct tp_doc *d, struct tp_error *er
     return 0;
 }
 
-static int fz_count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+static inline int fz_count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct fz_count *c = ctx;
     (void)err;
@@ -295,7 +298,7 @@ static int fz_count_text(void *ctx, const char *buf, size_t len, struct tp_error
     return 0;
 }
 
-static int fz_count_end(void *ctx, struct tp_error *err)
+static inline int fz_count_end(void *ctx, struct tp_error *err)
 {
     struct fz_count *c = ctx;
     FZ_CHECK(tp_tokenizer_finish(c->tk) == 0);
@@ -306,7 +309,7 @@ static int fz_count_end(void *ctx, struct tp_error *err)
     return tp_corpus_end(c->corpus, err);
 }
 
-static int fz_count_undo(void *ctx, int done, struct tp_error *err)
+static inline int fz_count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct fz_count *c = ctx;
     (void)err;
@@ -325,9 +328,9 @@ static int fz_count_undo(void *ctx, int done, struct tp_error *err)
 }
 
 /* Count every document of reader r into corpus with tokenizer options to. */
-static int fz_count_reader(struct tp_reader *r, struct tp_corpus *corpus,
-                           const struct tp_tokenizer_opts *to, struct tp_reader_stats *st,
-                           struct tp_error *err)
+static inline int fz_count_reader(struct tp_reader *r, struct tp_corpus *corpus,
+                                  const struct tp_tokenizer_opts *to, struct tp_reader_stats *st,
+                                  struct tp_error *err)
 {
     struct fz_count c = {corpus, NULL, 0};
     FZ_CHECK(tp_tokenizer_new(&c.tk, to, fz_count_token, &c) == 0);
@@ -344,13 +347,13 @@ static int fz_count_reader(struct tp_reader *r, struct tp_corpus *corpus,
  * corpora that gave ids in different orders still compare equal; documents,
  * their per-document lists and the listed terms' counts in order. */
 
-static uint64_t fz_term_h(const struct tp_corpus *c, uint32_t id)
+static inline uint64_t fz_term_h(const struct tp_corpus *c, uint32_t id)
 {
     const struct tp_term *t = &c->terms.terms[id];
     return fz_mix(7, t->bytes, t->len);
 }
 
-static uint64_t fz_ngram_h(const struct tp_corpus *c, uint32_t id)
+static inline uint64_t fz_ngram_h(const struct tp_corpus *c, uint32_t id)
 {
     const uint32_t *k = tp_tuples_key(&c->ngrams, id);
     uint64_t h = 11;
@@ -360,7 +363,7 @@ static uint64_t fz_ngram_h(const struct tp_corpus *c, uint32_t id)
 }
 
 /* The per-document lists of counter k (ids in the space key_h digests). */
-static uint64_t fz_spill_digest(struct tp_corpus *c, struct tp_counter *k, int ngram)
+static inline uint64_t fz_spill_digest(struct tp_corpus *c, struct tp_counter *k, int ngram)
 {
     struct tp_error err;
     uint64_t h = 13;
@@ -372,14 +375,14 @@ static uint64_t fz_spill_digest(struct tp_corpus *c, struct tp_counter *k, int n
         FZ_CHECK(tp_counter_next(k, &ids, &counts, &n, &err) == 0);
         uint64_t sum = 0;
         for (size_t i = 0; i < n; i++)
-            sum += fz_fin(fz_mix64(ngram ? fz_ngram_h(c, ids[i]) : fz_term_h(c, ids[i]),
-                                   counts[i]));
+            sum +=
+                fz_fin(fz_mix64(ngram ? fz_ngram_h(c, ids[i]) : fz_term_h(c, ids[i]), counts[i]));
         h = fz_mix64(h, sum);
     }
     return fz_mix64(h, k->n_offs);
 }
 
-static uint64_t fz_corpus_digest(struct tp_corpus *c)
+static inline uint64_t fz_corpus_digest(struct tp_corpus *c)
 {
     uint64_t h = 17, sum = 0;
     h = fz_mix64(h, c->n_tokens);
@@ -413,8 +416,7 @@ static uint64_t fz_corpus_digest(struct tp_corpus *c)
         sum = 0;
         for (uint32_t id = 0; id < c->ngrams.n_items; id++)
             if (c->ng.total[id])
-                sum += fz_fin(fz_mix64(fz_mix64(fz_ngram_h(c, id), c->ng.total[id]),
-                                       c->ng.df[id]));
+                sum += fz_fin(fz_mix64(fz_mix64(fz_ngram_h(c, id), c->ng.total[id]), c->ng.df[id]));
         h = fz_mix64(h, sum);
     }
     if (c->o.window) {
@@ -423,7 +425,8 @@ static uint64_t fz_corpus_digest(struct tp_corpus *c)
             const struct tp_pair_slot *s = &c->pairs.slots[i];
             if (!s->key || !s->count)
                 continue;
-            uint64_t t = fz_mix64(fz_term_h(c, tp_pair_w1(s->key)), fz_term_h(c, tp_pair_w2(s->key)));
+            uint64_t t =
+                fz_mix64(fz_term_h(c, tp_pair_w1(s->key)), fz_term_h(c, tp_pair_w2(s->key)));
             sum += fz_fin(fz_mix64(t, s->count));
         }
         h = fz_mix64(h, sum);
@@ -438,20 +441,6 @@ static uint64_t fz_corpus_digest(struct tp_corpus *c)
             h = fz_mix64(h, fz_spill_digest(c, &c->ng, 1));
     }
     return h;
-}
-
-/* Bits of a fuzz input taken from its front. */
-struct fz_bits {
-    const uint8_t *p;
-    size_t n;
-};
-
-static unsigned fz_take(struct fz_bits *b)
-{
-    if (!b->n)
-        return 0;
-    b->n--;
-    return *b->p++;
 }
 
 #endif

@@ -169,8 +169,7 @@ static int has_suffix(const char *s, size_t n, const uint8_t *whole, size_t wn)
 
 static void check_reader(const uint8_t *p, size_t n, unsigned opt)
 {
-    static const enum tp_encoding encs[] = {TP_ENC_AUTO, TP_ENC_UTF8, TP_ENC_LATIN1,
-                                            TP_ENC_CP1252};
+    static const enum tp_encoding encs[] = {TP_ENC_AUTO, TP_ENC_UTF8, TP_ENC_LATIN1, TP_ENC_CP1252};
     struct tp_opts o = TP_OPTS_INIT;
     o.encoding = encs[opt & 3];
     o.doc_per_line = (opt >> 2) & 1;

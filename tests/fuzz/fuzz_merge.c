@@ -14,8 +14,8 @@
 #include "fuzz_common.h"
 #include "stopwords.h"
 
-static const char *const match_terms[][2] = {{"la", NULL}, {"casa", NULL}, {"la", "casa"},
-                                             {"di", "la"}};
+static const char *const match_terms[][2] = {
+    {"la", NULL}, {"casa", NULL}, {"la", "casa"}, {"di", "la"}};
 
 struct span {
     const char *p;
