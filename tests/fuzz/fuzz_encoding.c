@@ -13,7 +13,11 @@
  * file's text is valid UTF-8 in every chunk; valid UTF-8 input comes out
  * unchanged (what follows a date header or BOM), decoded as UTF-8 under
  * auto; invalid input is CP1252 under auto and counted replacements under
- * utf-8.
+ * utf-8. One input in eight also goes at the end of a file of more than
+ * 256 KiB of valid text, so under auto the reader has passed text on before
+ * it meets the invalid bytes and takes the document back (tp_sink.undo): the
+ * counts must be those of reading the file as cp1252 (or as utf-8 when it is
+ * valid after all).
  */
 #include "encoding.h"
 #include "fuzz_common.h"
@@ -199,6 +203,57 @@ static void check_reader(const uint8_t *p, size_t n, unsigned opt)
     fz_sink_reset(&s);
 }
 
+static uint64_t count_file(const char *path, enum tp_encoding enc, struct tp_reader_stats *st)
+{
+    struct tp_opts o = TP_OPTS_INIT;
+    o.encoding = enc;
+    struct tp_count_opts co = {.spill = 1, .ngram = 2, .window = 2};
+    struct tp_tokenizer_opts to = {0};
+    struct tp_corpus c;
+    struct tp_reader *r;
+    struct tp_error err;
+    FZ_CHECK(tp_corpus_init(&c, &co, &err) == 0);
+    FZ_CHECK(tp_reader_new(&r, &path, 1, &o, NULL, NULL, &err) == 0);
+    FZ_CHECK(fz_count_reader(r, &c, &to, st, &err) == 0);
+    tp_reader_free(r);
+    FZ_CHECK(c.n_docs == 1);
+    uint64_t h = fz_corpus_digest(&c);
+    tp_corpus_release(&c);
+    return h;
+}
+
+/* p[0..n) after more than 256 KiB of valid text (lines of p's valid prefix). */
+static void check_late(const uint8_t *p, size_t n)
+{
+    size_t pre = 0;
+    for (size_t l; pre < n && (l = fz_utf8_seq(p + pre, n - pre)) > 0;)
+        pre += l;
+    const char *fill = pre ? (const char *)p : "la casa di l'acqua";
+    size_t fill_n = pre ? pre : strlen(fill);
+    size_t total = 300 * 1024 + n + fill_n + 1;
+    char *buf = malloc(total);
+    FZ_CHECK(buf != NULL);
+    size_t k = 0;
+    memcpy(buf, "testo ", 6); /* no BOM, no date header: the filler starts plainly */
+    k = 6;
+    while (k < 300 * 1024) {
+        memcpy(buf + k, fill, fill_n);
+        k += fill_n;
+        buf[k++] = '\n';
+    }
+    memcpy(buf + k, p, n);
+    k += n;
+    const char *path = fz_path("in.txt");
+    fz_write(path, buf, k);
+    int valid = fz_is_utf8(buf, k);
+    free(buf);
+    struct tp_reader_stats sa, sb;
+    uint64_t a = count_file(path, TP_ENC_AUTO, &sa);
+    uint64_t b = count_file(path, valid ? TP_ENC_UTF8 : TP_ENC_CP1252, &sb);
+    FZ_CHECK(sa.cp1252_documents == (uint64_t)!valid);
+    FZ_CHECK(a == b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 1 << 16)
@@ -208,5 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     check_decoder(data, size, (size_t)(opt >> 3) + 1);
     check_reader(data, size, opt);
+    if ((opt & 7) == 7 && size <= 4096)
+        check_late(data, size);
     return 0;
 }
