@@ -13,7 +13,7 @@
  * file's text is valid UTF-8 in every chunk; valid UTF-8 input comes out
  * unchanged (what follows a date header or BOM), decoded as UTF-8 under
  * auto; invalid input is CP1252 under auto and counted replacements under
- * utf-8. One input in eight also goes at the end of a file of more than
+ * utf-8. One input in sixteen also goes at the end of a file of more than
  * 256 KiB of valid text, so under auto the reader has passed text on before
  * it meets the invalid bytes and takes the document back (tp_sink.undo): the
  * counts must be those of reading the file as cp1252 (or as utf-8 when it is
@@ -230,13 +230,13 @@ static void check_late(const uint8_t *p, size_t n)
         pre += l;
     const char *fill = pre ? (const char *)p : "la casa di l'acqua";
     size_t fill_n = pre ? pre : strlen(fill);
-    size_t total = 300 * 1024 + n + fill_n + 1;
+    size_t total = 257 * 1024 + n + fill_n + 1;
     char *buf = malloc(total);
     FZ_CHECK(buf != NULL);
     size_t k = 0;
     memcpy(buf, "testo ", 6); /* no BOM, no date header: the filler starts plainly */
     k = 6;
-    while (k < 300 * 1024) {
+    while (k < 257 * 1024) {
         memcpy(buf + k, fill, fill_n);
         k += fill_n;
         buf[k++] = '\n';
@@ -263,7 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     check_decoder(data, size, (size_t)(opt >> 3) + 1);
     check_reader(data, size, opt);
-    if ((opt & 7) == 7 && size <= 4096)
+    if ((opt & 15) == 15 && size <= 4096)
         check_late(data, size);
     return 0;
 }
