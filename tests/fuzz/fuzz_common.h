@@ -121,12 +121,19 @@ static inline int fz_is_utf8(const void *v, size_t n)
 
 /* --- hashing -------------------------------------------------------------- */
 
-static inline uint64_t fz_mix(uint64_t h, const void *v, size_t n)
+/* FNV-1a over bytes, without their length: a text hashed in pieces gives
+ * what it gives whole. */
+static inline uint64_t fz_bytes(uint64_t h, const void *v, size_t n)
 {
     const unsigned char *p = v;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 0x100000001B3ull;
-    return (h ^ n) * 0x100000001B3ull;
+    return h;
+}
+
+static inline uint64_t fz_mix(uint64_t h, const void *v, size_t n)
+{
+    return (fz_bytes(h, v, n) ^ n) * 0x100000001B3ull;
 }
 
 static inline uint64_t fz_mix64(uint64_t h, uint64_t v)
@@ -149,12 +156,11 @@ static inline uint64_t fz_fin(uint64_t h)
 struct fz_sink {
     int in_doc;
     uint64_t n_docs;
-    uint64_t h;      /* every document in order: id, line, date, encoding, part, text */
-    uint64_t h_text; /* the texts only, in order */
-    int skip_ids;    /* leave ids and paths out of h (a .gz read against a plain copy) */
-    char *text;      /* every document's text, one after the other */
+    uint64_t h;   /* every document in order: id, line, date, encoding, part, text */
+    int skip_ids; /* leave ids and paths out of h (a .gz read against a plain copy) */
+    char *text;   /* every document's text, one after the other */
     size_t text_len, text_cap;
-    uint64_t doc_h;
+    uint64_t doc_h, doc_len; /* the open document's digest and text length */
 };
 
 static inline int fz_begin(void *ctx, const struct tp_doc *d, struct tp_error *err)
@@ -183,6 +189,7 @@ static inline int fz_begin(void *ctx, const struct tp_doc *d, struct tp_error *e
     h = fz_mix(h, dv, sizeof(dv));
     h = fz_mix64(h, (uint64_t)d->encoding << 8 | (uint64_t)d->part);
     s->doc_h = h;
+    s->doc_len = 0;
     return 0;
 }
 
@@ -191,9 +198,9 @@ static inline int fz_text(void *ctx, const char *buf, size_t len, struct tp_erro
     struct fz_sink *s = ctx;
     (void)err;
     FZ_CHECK(s->in_doc);
-    FZ_CHECK(fz_is_utf8(buf, len));               /* each chunk ends at a code point boundary */
-    s->doc_h = fz_mix(s->doc_h, buf, len) ^ 0x5A; /* chunking is not part of the digest */
-    s->doc_h = fz_mix(s->doc_h, "", 0);
+    FZ_CHECK(fz_is_utf8(buf, len));          /* each chunk ends at a code point boundary */
+    s->doc_h = fz_bytes(s->doc_h, buf, len); /* chunking is not part of the digest */
+    s->doc_len += len;
     if (s->text_len + len > s->text_cap) {
         size_t cap = (s->text_len + len) * 2 + 64;
         char *t = realloc(s->text, cap);
@@ -214,7 +221,7 @@ static inline int fz_end(void *ctx, struct tp_error *err)
     FZ_CHECK(s->in_doc);
     s->in_doc = 0;
     s->n_docs++;
-    s->h = fz_mix64(s->h, s->doc_h);
+    s->h = fz_mix64(fz_mix64(s->h, s->doc_h), s->doc_len);
     return 0;
 }
 
