@@ -46,9 +46,9 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     return 0;
 }
 
-/* One tokenizer for every document a target counts (reset or continued at
- * each), as the pipeline's counting sink has one for its reader. */
-static struct tp_tokenizer *tk_for[1];
+/* One tokenizer for every document (reset or continued at each), as the
+ * pipeline's counting sink has one for its reader. */
+static struct tp_tokenizer *tk;
 
 /* Count text as (part of) a document of c. how: 0 whole, 1 the first part
  * (suspended), 2 a later part (continued, suspended too: closed after the
@@ -60,13 +60,13 @@ static void count_doc(struct tp_corpus *c, const struct tp_tokenizer_opts *to, c
     static struct counter k;
     struct tp_error err;
     struct tp_date none = {0, 0, 0, TP_PREC_NONE};
-    if (!tk_for[0] || memcmp(&cur, to, sizeof(cur)) != 0) {
-        tp_tokenizer_free(tk_for[0]);
-        FZ_CHECK(tp_tokenizer_new(&tk_for[0], to, on_token, &k) == 0);
+    if (!tk || memcmp(&cur, to, sizeof(cur)) != 0) {
+        tp_tokenizer_free(tk);
+        FZ_CHECK(tp_tokenizer_new(&tk, to, on_token, &k) == 0);
         cur = *to;
     }
     k.c = c;
-    k.tk = tk_for[0];
+    k.tk = tk;
     FZ_CHECK(tp_corpus_begin(c, id, &none, 0) == 0);
     if (how == 2) {
         tp_tokenizer_continue(k.tk);
