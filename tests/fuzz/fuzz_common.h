@@ -334,13 +334,24 @@ static inline int fz_count_undo(void *ctx, int done, struct tp_error *err)
     return 0;
 }
 
-/* Count every document of reader r into corpus with tokenizer options to. */
+static inline int fz_count_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct fz_count *c = ctx;
+    FZ_CHECK(tp_corpus_tokens16(c->corpus, b->tok, b->len, b->seg, b->n) == 0);
+    return 0;
+}
+
+/* Count every document of reader r into corpus with tokenizer options to;
+ * batch: tokens of up to 16 bytes in batches (tp_corpus_tokens16), as the
+ * pipeline counts them, else one at a time (tp_corpus_token). */
 static inline int fz_count_reader(struct tp_reader *r, struct tp_corpus *corpus,
-                                  const struct tp_tokenizer_opts *to, struct tp_reader_stats *st,
-                                  struct tp_error *err)
+                                  const struct tp_tokenizer_opts *to, int batch,
+                                  struct tp_reader_stats *st, struct tp_error *err)
 {
     struct fz_count c = {corpus, NULL, 0};
     FZ_CHECK(tp_tokenizer_new(&c.tk, to, fz_count_token, &c) == 0);
+    if (batch)
+        tp_tokenizer_set_batch(c.tk, fz_count_batch);
     struct tp_sink sink = {&c, fz_count_begin, fz_count_text, fz_count_end, fz_count_undo};
     int rc = tp_reader_run(r, &sink, NULL, NULL, err);
     if (st)

@@ -211,8 +211,10 @@ static void check_reader(const uint8_t *p, size_t n, unsigned opt)
     fz_sink_reset(&s);
 }
 
-/* The digest of the counts of path read as enc, or 0 when it is refused. */
-static uint64_t count_file(const char *path, enum tp_encoding enc, struct tp_reader_stats *st)
+/* The digest of the counts of path read as enc (batch: as fz_count_reader),
+ * or 0 when it is refused. */
+static uint64_t count_file(const char *path, enum tp_encoding enc, int batch,
+                           struct tp_reader_stats *st)
 {
     struct tp_opts o = TP_OPTS_INIT;
     o.encoding = enc;
@@ -223,7 +225,7 @@ static uint64_t count_file(const char *path, enum tp_encoding enc, struct tp_rea
     struct tp_error err;
     FZ_CHECK(tp_corpus_init(&c, &co, &err) == 0);
     FZ_CHECK(tp_reader_new(&r, &path, 1, &o, NULL, NULL, &err) == 0);
-    int rc = fz_count_reader(r, &c, &to, st, &err);
+    int rc = fz_count_reader(r, &c, &to, batch, st, &err);
     tp_reader_free(r);
     if (rc) {
         tp_corpus_release(&c);
@@ -261,8 +263,8 @@ static void check_late(const uint8_t *p, size_t n)
     int valid = fz_is_utf8(buf, k);
     free(buf);
     struct tp_reader_stats sa, sb;
-    uint64_t a = count_file(path, TP_ENC_AUTO, &sa);
-    uint64_t b = count_file(path, valid ? TP_ENC_UTF8 : TP_ENC_CP1252, &sb);
+    uint64_t a = count_file(path, TP_ENC_AUTO, 1, &sa);
+    uint64_t b = count_file(path, valid ? TP_ENC_UTF8 : TP_ENC_CP1252, 0, &sb);
     FZ_CHECK(a == b); /* both 0 when the file is refused (binary) */
     if (a)
         FZ_CHECK(sa.cp1252_documents == (uint64_t)!valid);

@@ -14,7 +14,10 @@
  * per-document lists, Heaps' checkpoints). A whole --doc-per-line or JSONL
  * read that succeeds gives one document per line holding more than blanks.
  * Under --encoding auto a divided document with a part that is not UTF-8 is
- * counted whole again by the pipeline, so it is not compared.
+ * counted whole again by the pipeline, so it is not compared. The whole and
+ * the parts are each counted a token at a time or in batches
+ * (tp_corpus_tokens16, as the pipeline does), so the two ways are compared
+ * too.
  */
 #include "dates.h"
 #include "fuzz_common.h"
@@ -78,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tp_tokenizer_opts to = {0};
     to.elide = to.apocope = data[1] & 1;
     unsigned n_cuts = ((data[1] >> 1) & 3);
+    int batch_w = (data[1] >> 3) & 1, batch_p = (data[1] >> 4) & 1;
     const uint8_t *pick = data + 2; /* two bytes choose the cuts */
     const uint8_t *p = data + 4;
     size_t n = size - 4;
@@ -93,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(tp_corpus_init(&whole, &co, &err) == 0);
     FZ_CHECK(tp_reader_new(&r, &path, 1, &o, on_warn, &ww, &err) == 0);
     FZ_CHECK(kind == 2 ? tp_reader_divisible(r, 0) : tp_reader_splittable(r, 0));
-    int rc_w = fz_count_reader(r, &whole, &to, &sw, &err);
+    int rc_w = fz_count_reader(r, &whole, &to, batch_w, &sw, &err);
     tp_reader_free(r);
     if (rc_w == 0 && kind < 2)
         FZ_CHECK(sw.n_documents == nonblank_lines(p, n));
@@ -144,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(tp_corpus_init(&parts[k], &co, &e2) == 0);
         FZ_CHECK(tp_reader_new_range(&r, path, start, len, line, &o, on_warn, &wp, &e2) == 0);
         memset(&one, 0, sizeof(one));
-        int rc = fz_count_reader(r, &parts[k], &to, &one, &e2);
+        int rc = fz_count_reader(r, &parts[k], &to, batch_p, &one, &e2);
         tp_reader_free(r);
         add_stats(&sp, &one);
         cp1252_part |= one.cp1252_documents > 0;
