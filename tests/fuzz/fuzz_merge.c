@@ -9,7 +9,9 @@
  * gives: terms, totals, document frequencies, first occurrences (Heaps'
  * checkpoints), documents, n-grams, pairs, listed terms and every document's
  * list. Optionally A's last document is cut after a line feed and goes on in
- * B (suspended in A, continued in B), as a file counted in parts is.
+ * B (suspended in A, continued in B), as a file counted in parts is. The
+ * whole corpus may count tokens in batches (tp_corpus_tokens16), the others
+ * one at a time.
  */
 #include "fuzz_common.h"
 #include "stopwords.h"
@@ -46,27 +48,37 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     return 0;
 }
 
+static int on_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct counter *k = ctx;
+    FZ_CHECK(tp_corpus_tokens16(k->c, b->tok, b->len, b->seg, b->n) == 0);
+    return 0;
+}
+
 /* One tokenizer for every document (reset or continued at each), as the
- * pipeline's counting sink has one for its reader. */
-static struct tp_tokenizer *tk;
+ * pipeline's counting sink has one for its reader; tk[1] gives tokens of up
+ * to 16 bytes in batches (tp_corpus_tokens16), as the pipeline counts them. */
+static struct tp_tokenizer *tk[2];
 
 /* Count text as (part of) a document of c. how: 0 whole, 1 the first part
  * (suspended), 2 a later part (continued, suspended too: closed after the
  * merge, as the parts of a file are). */
-static void count_doc(struct tp_corpus *c, const struct tp_tokenizer_opts *to, const char *id,
-                      const char *p, size_t n, int how)
+static void count_doc(struct tp_corpus *c, const struct tp_tokenizer_opts *to, int batch,
+                      const char *id, const char *p, size_t n, int how)
 {
-    static struct tp_tokenizer_opts cur;
+    static struct tp_tokenizer_opts cur[2];
     static struct counter k;
     struct tp_error err;
     struct tp_date none = {0, 0, 0, TP_PREC_NONE};
-    if (!tk || memcmp(&cur, to, sizeof(cur)) != 0) {
-        tp_tokenizer_free(tk);
-        FZ_CHECK(tp_tokenizer_new(&tk, to, on_token, &k) == 0);
-        cur = *to;
+    if (!tk[batch] || memcmp(&cur[batch], to, sizeof(*to)) != 0) {
+        tp_tokenizer_free(tk[batch]);
+        FZ_CHECK(tp_tokenizer_new(&tk[batch], to, on_token, &k) == 0);
+        if (batch)
+            tp_tokenizer_set_batch(tk[batch], on_batch);
+        cur[batch] = *to;
     }
     k.c = c;
-    k.tk = tk;
+    k.tk = tk[batch];
     FZ_CHECK(tp_corpus_begin(c, id, &none, 0) == 0);
     if (how == 2) {
         tp_tokenizer_continue(k.tk);
@@ -97,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (o.window == 7)
         o.window = 70; /* beyond the 64 of the pairs-only path */
     o.stop = (data[0] >> 6) & 1 ? &stop : NULL;
+    int batch = data[0] >> 7; /* the whole corpus counts in batches */
     o.min_length = (data[1] & 3);
     unsigned n_match = (data[1] >> 2) % 5;
     int cut = (data[1] >> 5) & 1;
@@ -146,13 +159,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t d = 0; d < nd; d++)
             if (docs[d].side == side) {
                 snprintf(id, sizeof(id), "d%zu", d);
-                count_doc(&whole, &to, id, docs[d].p, docs[d].n, 0);
+                count_doc(&whole, &to, batch, id, docs[d].p, docs[d].n, 0);
             }
     /* A: its documents; the cut one suspended after its head */
     for (size_t d = 0; d < nd; d++)
         if (!docs[d].side) {
             snprintf(id, sizeof(id), "d%zu", d);
-            count_doc(&a, &to, id, docs[d].p, cut && d == last_a ? head : docs[d].n,
+            count_doc(&a, &to, 0, id, docs[d].p, cut && d == last_a ? head : docs[d].n,
                       cut && d == last_a);
         }
     /* T: the cut document's tail, merged and closed; then B's own */
@@ -160,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct tp_corpus t;
         setup(&t, &o, n_match);
         snprintf(id, sizeof(id), "d%zu", last_a);
-        count_doc(&t, &to, id, docs[last_a].p + head, docs[last_a].n - head, 2);
+        count_doc(&t, &to, 0, id, docs[last_a].p + head, docs[last_a].n - head, 2);
         FZ_CHECK(tp_corpus_merge(&a, &t, &err) == 0);
         FZ_CHECK(a.in_doc);
         FZ_CHECK(tp_corpus_end(&a, &err) == 0);
@@ -169,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t d = 0; d < nd; d++)
         if (docs[d].side) {
             snprintf(id, sizeof(id), "d%zu", d);
-            count_doc(&b, &to, id, docs[d].p, docs[d].n, 0);
+            count_doc(&b, &to, 0, id, docs[d].p, docs[d].n, 0);
         }
     if (tp_corpus_merge(&a, &b, &err))
         fprintf(stderr, "%s\n", err.msg), abort();
