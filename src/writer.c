@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,14 +74,18 @@ static void live_drop(int *slot)
     *slot = -1;
 }
 
-/* Set while a set is exchanged: a signal that reaches another thread then
- * waits for the end of the exchange (the committing thread blocks them). */
-static volatile sig_atomic_t in_commit, pending_signal;
+/* The signal cleanup runs on the thread that installed it (the one that
+ * creates and registers every file and folder above): a signal that reaches
+ * another thread is sent on to it. So the cleanup never runs while that
+ * thread is between creating a path and registering it, which it does with
+ * the signals held (hold_signals), nor during an exchange of a set. */
+static pthread_t cleanup_thread;
+static volatile sig_atomic_t cleanup_installed;
 
 static void on_signal(int sig)
 {
-    if (in_commit) {
-        pending_signal = sig;
+    if (cleanup_installed && !pthread_equal(pthread_self(), cleanup_thread)) {
+        pthread_kill(cleanup_thread, sig);
         return;
     }
     for (int i = 0; i < MAX_LIVE; i++)
@@ -93,15 +98,35 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Hold SIGINT, SIGTERM and SIGHUP on this thread (the earlier mask in *old)
+ * until release_signals: a signal then waits, and its cleanup sees the
+ * paths made meanwhile. */
+static void hold_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
+static void release_signals(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 void tp_out_install_signal_cleanup(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cleanup_thread = pthread_self();
+    cleanup_installed = 1;
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+        sigaction(SIGHUP, &sa, NULL))
+        cleanup_installed = 0; /* a kernel that refuses: the default action stays */
     /* Past a file size limit a write fails with EFBIG, reported like any
      * write error, instead of killing the run with its temporary files. */
     signal(SIGXFSZ, SIG_IGN);
@@ -273,11 +298,16 @@ static struct tp_out *out_new(int flags)
  * make it o->f. Returns 0 or errno. */
 static int open_tmp(struct tp_out *o, int excl)
 {
+    sigset_t old;
+    hold_signals(&old);
     int fd = excl ? open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)
                   : mkostemp(o->tmp, O_CLOEXEC);
+    int e = errno;
+    if (fd >= 0)
+        o->slot = live_add(o->tmp, 1);
+    release_signals(&old);
     if (fd < 0)
-        return errno;
-    o->slot = live_add(o->tmp, 1);
+        return e;
     flock(fd, LOCK_EX | LOCK_NB); /* held until closed: "a live run writes this" */
     if (!excl) {
         /* mkstemp makes 0600 files; a table is an ordinary document. */
@@ -287,7 +317,7 @@ static int open_tmp(struct tp_out *o, int excl)
     }
     o->f = fdopen(fd, "w");
     if (!o->f) {
-        int e = errno;
+        e = errno;
         close(fd);
         return e;
     }
@@ -982,25 +1012,50 @@ enum { DONE_SWAPPED = 1, DONE_MOVED_IN, DONE_MOVED_OUT };
 static int take_lock(struct tp_outset *s, struct tp_error *err)
 {
     for (;;) {
-        int fd = open(s->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        /* A lock file this run makes is registered for the signal cleanup
+         * together with its lock, signals held: the cleanup never leaves it
+         * behind, nor removes one that another run holds. */
+        sigset_t old;
+        int held = 0;
+        hold_signals(&old);
+        int fd = open(s->lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        int e = errno;
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            held = 1;
+            s->lock_slot = live_add(s->lock, 1);
+        }
+        release_signals(&old);
+        if (fd < 0 && e == EEXIST) {
+            fd = open(s->lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+            e = errno;
+            if (fd < 0 && e == ENOENT)
+                continue; /* its holder has just removed it */
+        }
         if (fd < 0)
             return tp_error_set(err, TP_EIO, "%s: cannot create a file in the folder: %s", s->dir,
-                                strerror(errno));
-        int rc;
-        while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
-            ;
-        if (rc != 0) {
-            int e = errno;
-            close(fd);
-            return tp_error_set(err, TP_EIO, "%s: cannot lock: %s", s->lock, strerror(e));
+                                strerror(e));
+        if (!held) {
+            int rc;
+            while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+                ;
+            if (rc != 0) {
+                e = errno;
+                close(fd);
+                return tp_error_set(err, TP_EIO, "%s: cannot lock: %s", s->lock, strerror(e));
+            }
         }
-        struct stat a, b;
-        if (fstat(fd, &a) == 0 && stat(s->lock, &b) == 0 && a.st_dev == b.st_dev &&
-            a.st_ino == b.st_ino) {
+        struct stat st_fd, st_path;
+        if (fstat(fd, &st_fd) == 0 && stat(s->lock, &st_path) == 0 &&
+            st_fd.st_dev == st_path.st_dev && st_fd.st_ino == st_path.st_ino) {
             s->lock_fd = fd;
-            s->lock_slot = live_add(s->lock, 1);
+            if (s->lock_slot < 0) {
+                hold_signals(&old);
+                s->lock_slot = live_add(s->lock, 1);
+                release_signals(&old);
+            }
             return 0;
         }
+        live_drop(&s->lock_slot);
         close(fd);
     }
 }
@@ -1028,15 +1083,20 @@ int tp_outset_open(struct tp_outset **set, const char *dir, struct tp_error *err
         return rc;
     }
     clear_stale(dir, dl, NULL, 1);
-    if (!mkdtemp(s->staging)) {
-        rc =
-            tp_error_set(err, TP_EIO, "%s: cannot create a folder in it: %s", dir, strerror(errno));
+    sigset_t old;
+    hold_signals(&old);
+    char *made = mkdtemp(s->staging);
+    int e = errno;
+    if (made)
+        s->staging_slot = live_add(s->staging, 2);
+    release_signals(&old);
+    if (!made) {
+        rc = tp_error_set(err, TP_EIO, "%s: cannot create a folder in it: %s", dir, strerror(e));
         free(s->staging);
         s->staging = NULL;
         tp_outset_free(s);
         return rc;
     }
-    s->staging_slot = live_add(s->staging, 2);
     s->staging_fd = open(s->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->staging_fd >= 0)
         flock(s->staging_fd, LOCK_EX | LOCK_NB);
@@ -1147,14 +1207,10 @@ int tp_outset_commit(struct tp_outset *s, struct tp_error *err)
     char *spare = join(s->staging, strlen(s->staging), ".spare");
     if (!spare)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    /* No signal between the first rename and the last (or the rollback). */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    in_commit = 1;
+    /* No signal between the first rename and the last (or the rollback):
+     * one that comes meanwhile waits for release_signals. */
+    sigset_t old;
+    hold_signals(&old);
     size_t i;
     for (i = 0; i < s->n; i++) {
         struct stat st;
@@ -1202,10 +1258,7 @@ int tp_outset_commit(struct tp_outset *s, struct tp_error *err)
             close(dfd);
         }
     }
-    in_commit = 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (pending_signal)
-        raise(pending_signal);
+    release_signals(&old);
     free(spare);
     return rc;
 }
