@@ -84,8 +84,10 @@ static volatile sig_atomic_t cleanup_installed;
 
 static void on_signal(int sig)
 {
+    int saved = errno;
     if (cleanup_installed && !pthread_equal(pthread_self(), cleanup_thread)) {
         pthread_kill(cleanup_thread, sig);
+        errno = saved;
         return;
     }
     for (int i = 0; i < MAX_LIVE; i++)
@@ -95,7 +97,8 @@ static void on_signal(int sig)
         if (live_used[i] == 2)
             rmdir(live_paths[i]);
     signal(sig, SIG_DFL);
-    raise(sig);
+    raise(sig); /* delivered when the handler returns (sig is held while it runs) */
+    errno = saved;
 }
 
 /* Hold SIGINT, SIGTERM and SIGHUP on this thread (the earlier mask in *old)
