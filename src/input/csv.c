@@ -161,6 +161,19 @@ int tp_in_csv_walk(struct csv_walk *w)
     return rc != 0 ? rc : w->rc;
 }
 
+/* The cell decoded as enc into *into (NUL-terminated). */
+static int cell_utf8(struct run *run, enum tp_encoding enc, const struct buf *cell,
+                     struct buf *into)
+{
+    const char *s;
+    size_t len;
+    int rc = tp_in_to_utf8(run, enc, cell->p, cell->len, &run->r->dec, &s, &len);
+    if (rc < 0)
+        return rc;
+    into->len = 0;
+    return buf_add(into, s, len) < 0 ? nomem(run->err) : 0;
+}
+
 /* A CSV data row: a document. */
 static int csv_doc(struct csv_walk *w)
 {
@@ -170,8 +183,6 @@ static int csv_doc(struct csv_walk *w)
     struct found_date fd;
     struct tp_doc doc = {0};
     enum tp_encoding enc;
-    const char *s;
-    size_t slen;
     int rc;
 
     /* Under auto the row's cells are one document: one encoding for all. */
@@ -179,12 +190,8 @@ static int csv_doc(struct csv_walk *w)
                                      tp_encoding_is_utf8(cell[COL_DATE].p, cell[COL_DATE].len) &&
                                      tp_encoding_is_utf8(cell[COL_ID].p, cell[COL_ID].len));
     if (w->have[COL_ID] && !all_blank((unsigned char *)cell[COL_ID].p, cell[COL_ID].len)) {
-        rc = tp_in_to_utf8(run, enc, cell[COL_ID].p, cell[COL_ID].len, &r->dec, &s, &slen);
-        if (rc < 0)
+        if ((rc = cell_utf8(run, enc, &cell[COL_ID], &r->id)) < 0)
             return rc;
-        r->id.len = 0;
-        if (buf_add(&r->id, s, slen) < 0)
-            return nomem(run->err);
         doc.id = r->id.p;
     } else if (!(doc.id = tp_in_line_id(run, w->n_rows))) {
         return nomem(run->err);
@@ -192,12 +199,8 @@ static int csv_doc(struct csv_walk *w)
     memset(&fd, 0, sizeof(fd));
     fd.kind = TP_HDR_NONE;
     if (w->have[COL_DATE]) {
-        rc = tp_in_to_utf8(run, enc, cell[COL_DATE].p, cell[COL_DATE].len, &r->dec, &s, &slen);
-        if (rc < 0)
+        if ((rc = cell_utf8(run, enc, &cell[COL_DATE], &r->date)) < 0)
             return rc;
-        r->date.len = 0;
-        if (buf_add(&r->date, s, slen) < 0)
-            return nomem(run->err);
         tp_in_cell_date(r->date.p, r->date.len, run->path, w->row_line, &fd);
     }
     doc.path = run->path;

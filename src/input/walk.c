@@ -414,6 +414,21 @@ int tp_in_check_whole(struct run *run, const struct input *in)
     return 0;
 }
 
+/* The next CHUNK (at most) of the file at *pos into buf as zs's input: 0
+ * when the file has no more (or cannot be read), else 1. */
+static int refill(int fd, unsigned char *buf, z_stream *zs, uint64_t *pos, uint64_t size)
+{
+    if (*pos >= size)
+        return 0;
+    ssize_t k = pread(fd, buf, CHUNK, (off_t)*pos);
+    if (k <= 0)
+        return 0;
+    zs->next_in = buf;
+    zs->avail_in = (uInt)k;
+    *pos += (uint64_t)k;
+    return 1;
+}
+
 /* After a gzip file read to its end: bytes after the last compressed member
  * (zlib ignores them) are an error. The last member's length field (the
  * file's last 4 bytes) equals the text's length in a whole single-member
@@ -442,32 +457,16 @@ int tp_in_check_gz_tail(struct run *run, struct input *in)
     if (inflateInit2(&zs, 15 + 16) != Z_OK)
         goto out;
     uint64_t pos = 0, size = (uint64_t)st.st_size, end = 0;
-    int ended = 0;
     for (;;) {
-        if (zs.avail_in == 0) {
-            if (pos >= size)
-                break;
-            ssize_t k = pread(fd, r->raw, CHUNK, (off_t)pos);
-            if (k <= 0)
-                break;
-            zs.next_in = r->raw;
-            zs.avail_in = (uInt)k;
-            pos += (uint64_t)k;
-        }
+        if (zs.avail_in == 0 && !refill(fd, r->raw, &zs, &pos, size))
+            break;
         zs.next_out = (Bytef *)r->out;
         zs.avail_out = CHUNK;
         int z = inflate(&zs, Z_NO_FLUSH);
         if (z == Z_STREAM_END) {
             end = pos - zs.avail_in;
-            ended = 1;
-            if (zs.avail_in == 0 && pos < size) {
-                ssize_t k = pread(fd, r->raw, CHUNK, (off_t)pos);
-                if (k <= 0)
-                    break;
-                zs.next_in = r->raw;
-                zs.avail_in = (uInt)k;
-                pos += (uint64_t)k;
-            }
+            if (zs.avail_in == 0 && pos < size && !refill(fd, r->raw, &zs, &pos, size))
+                break;
             if (zs.avail_in >= 2 && zs.next_in[0] == 0x1F && zs.next_in[1] == 0x8B) {
                 inflateReset(&zs);
                 continue;
@@ -477,14 +476,8 @@ int tp_in_check_gz_tail(struct run *run, struct input *in)
             while (!garbage) {
                 for (uInt i = 0; i < zs.avail_in && !garbage; i++)
                     garbage = zs.next_in[i] != 0;
-                if (garbage || pos >= size)
+                if (garbage || !refill(fd, r->raw, &zs, &pos, size))
                     break;
-                ssize_t k = pread(fd, r->raw, CHUNK, (off_t)pos);
-                if (k <= 0)
-                    break;
-                zs.next_in = r->raw;
-                zs.avail_in = (uInt)k;
-                pos += (uint64_t)k;
             }
             if (garbage)
                 rc = tp_error_set(run->err, TP_EIO,
@@ -498,7 +491,6 @@ int tp_in_check_gz_tail(struct run *run, struct input *in)
         if (z == Z_BUF_ERROR && zs.avail_in == 0 && pos >= size)
             break;
     }
-    (void)ended;
     inflateEnd(&zs);
 out:
     if (!in->stream)
