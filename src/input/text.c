@@ -26,17 +26,19 @@
  *   1. read_plain has given the sink begin() and the text of chunks 1..k-1;
  *      chunk k holds a byte that is not UTF-8 (next_checked: NOT_UTF8).
  *   2. undo_document calls sink->undo(ctx, 0). The counting sink
- *      (pipeline.c, count_undo) flushes the tokenizer's pending tokens and
- *      calls the counters' undo begin (counts.c: from now on what is counted
- *      is taken out, not added), and resets the tokenizer to the state the
- *      document began in (tp_tokenizer_continue for a later part).
+ *      (pipeline.c, count_undo) flushes the tokens the tokenizer holds,
+ *      calls the counters' undo begin (counts.c: back to the state the
+ *      document began in) and resets the tokenizer (tp_tokenizer_continue
+ *      for a later part of a split document).
  *   3. undo_document reads again, with pread, exactly the bytes given since
- *      begin() (input offsets [text_from, done): after the BOM and header)
- *      and passes them through sink->text() in order: the tokenizer emits
- *      the same tokens, which the counters now subtract.
+ *      begin() (offsets [text_from, done) from where reading began: past
+ *      the BOM and the header) and passes them through sink->text() in
+ *      order: the tokenizer emits the same tokens again, which take the
+ *      document's pairs back out of the counters' pair table.
  *   4. undo_document calls sink->undo(ctx, 1): the sink flushes, the
- *      counters' undo end forgets the document (as if begin() never came)
- *      and the tokenizer is reset.
+ *      counters' undo end forgets the document as if begin() had never come
+ *      (its counts, first occurrences and tokens) and the tokenizer is
+ *      reset.
  *   5. read_plain restores the reader's statistics to what they were before
  *      the document, rewinds the file (rewind_plain) and returns NOT_UTF8;
  *      tp_in_read_text then reads the document once more through
