@@ -23,12 +23,9 @@
  * prototype in input/input.h, a value in enum format with its file names in
  * tp_in_format_of (input/common.c), and its case in read_input below.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "input/input.h"
 

@@ -18,6 +18,8 @@
  */
 #include <stdio.h>
 
+#include <csv.h>
+
 #include "input.h"
 
 /* The largest CSV field (--max-doc-bytes) of the parse running on this

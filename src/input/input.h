@@ -1,12 +1,12 @@
 /*
- * input/input.h - what the readers of every input format share (internal:
- * included by reader.c and the files of src/input/ only; the rest of the program goes
- * through reader.h).
+ * input/input.h - what the readers of every input format share. Internal:
+ * included by reader.c and the files of src/input/ only; the rest of the
+ * program goes through reader.h.
  *
  * Where it sits: under reader.c (the public API, the run loop and the
  * dispatch by format) and under each format's reader (input/text.c,
- * input/lines.c, input/csv.c, input/meta.c); above nothing but encoding.h,
- * dates.h, zlib, libcsv and jansson. input/walk.c finds and opens the inputs,
+ * input/lines.c, input/csv.c, input/meta.c); above nothing of the program
+ * but encoding.h and dates.h. input/walk.c finds and opens the inputs,
  * input/common.c holds what the formats share.
  *
  * Core data structures: struct tp_reader (the expanded inputs, --meta, the
@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
 #include <zlib.h>
 
 #include "dates.h"
