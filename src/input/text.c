@@ -253,7 +253,8 @@ static int read_plain(struct run *run)
         run->counting = 0;
         rc = 0;
         while (!eof && rc == 0) {
-            rc = next_checked(run, done, limit, 0, &n, &carry, &eof);
+            if ((rc = next_checked(run, done, limit, 0, &n, &carry, &eof)) != 0)
+                break; /* n and carry say nothing after a failure */
             memmove(r->raw, r->raw + n, carry);
             done += n;
         }
