@@ -31,6 +31,8 @@ static void *capped_realloc(void *p, size_t n)
     return n > field_cap ? NULL : realloc(p, n);
 }
 
+/* libcsv's field callback: in the header row, note where the wanted
+ * columns are; in a data row, copy the wanted cells into r->cell[]. */
 static void csv_field(void *s, size_t len, void *data)
 {
     struct csv_walk *w = data;
@@ -66,6 +68,8 @@ static void csv_field(void *s, size_t len, void *data)
     w->field++;
 }
 
+/* libcsv's row callback: after the header row, check the required columns
+ * are there; after a data row that is not empty, hand it to w->row. */
 static void csv_row(int c, void *data)
 {
     struct csv_walk *w = data;

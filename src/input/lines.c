@@ -21,6 +21,8 @@
 
 #include "input.h"
 
+/* Where reading a line-based input got: pos of len bytes in r->raw, whether
+ * the input ended, and the number of the last line returned. */
 struct lines {
     size_t pos, len;
     int eof;
