@@ -45,7 +45,7 @@ else ifeq ($(MODE),debug)
 CFLAGS_ALL += -O0 -g
 endif
 
-LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*.c))
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*.c src/input/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 STOP_FILES := $(sort $(wildcard src/stopwords/*.stop))
 GEN_STOP := $(BUILD)/gen/stopwords_data.c
@@ -158,10 +158,10 @@ lint:
 		--suppress=missingIncludeSystem src
 
 format:
-	clang-format -i $(wildcard include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/unit/*.c)
+	clang-format -i $(wildcard include/*.h src/*.c src/*.h src/input/*.c src/input/*.h src/cli/*.c src/cli/*.h tests/unit/*.c)
 
 format-check:
-	clang-format --dry-run -Werror $(wildcard include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/unit/*.c)
+	clang-format --dry-run -Werror $(wildcard include/*.h src/*.c src/*.h src/input/*.c src/input/*.h src/cli/*.c src/cli/*.h tests/unit/*.c)
 
 clean:
 	rm -rf build tempora

@@ -1,0 +1,381 @@
+/*
+ * input/common.c - what every input format's reader shares: reading an open
+ * input's bytes, handing documents to the sink, choosing and decoding
+ * encodings, settling dates, warnings.
+ *
+ * Where it sits: under the format readers (input/text.c, lines.c, csv.c,
+ * meta.c) and reader.c, which call it; it calls none of them. Its core data
+ * structure is struct run (input/input.h): one pass over the inputs, with
+ * the sink, the open input and the statistics of struct tp_reader.
+ *
+ * A whole document reaches the sink through tp_in_emit_doc: date settled
+ * (--meta, else the document's own header or date cell, else its file name),
+ * then begin, text, end. Only the plain-text reader, which streams a document
+ * in chunks, calls tp_in_doc_begin/text/end itself.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "input.h"
+
+const char *tp_in_size_words(uint64_t n, char *buf, size_t cap)
+{
+    if (n % (1u << 30) == 0)
+        snprintf(buf, cap, "%llu GiB", (unsigned long long)(n >> 30));
+    else if (n % (1u << 20) == 0)
+        snprintf(buf, cap, "%llu MiB", (unsigned long long)(n >> 20));
+    else if (n % 1024 == 0)
+        snprintf(buf, cap, "%llu KiB", (unsigned long long)(n >> 10));
+    else
+        snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+    return buf;
+}
+
+int tp_in_ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    if (n < k)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        char c = s[n - k + i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != suffix[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* The format comes from the file name, a trailing .gz removed. */
+enum format tp_in_format_of(const char *path)
+{
+    size_t n = strlen(path);
+    if (tp_in_ends_with(path, n, ".gz"))
+        n -= 3;
+    if (tp_in_ends_with(path, n, ".csv"))
+        return FMT_CSV;
+    if (tp_in_ends_with(path, n, ".jsonl") || tp_in_ends_with(path, n, ".ndjson"))
+        return FMT_JSONL;
+    return FMT_TEXT;
+}
+
+void tp_in_warn(struct tp_reader *r, const char *msg)
+{
+    if (r->warn)
+        r->warn(r->warn_ctx, msg);
+}
+
+void tp_in_skip_input(struct run *run, const char *what, const char *why)
+{
+    struct tp_reader *r = run->r;
+    char msg[1200];
+
+    r->stats.skipped_inputs++;
+    if (run->input < r->warned_inputs)
+        return;
+    r->warned_inputs = run->input + 1;
+    if (why)
+        snprintf(msg, sizeof(msg), "%s: %s (skipped)", what, why);
+    else
+        snprintf(msg, sizeof(msg), "%s (skipped)", what);
+    tp_in_warn(r, msg);
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+int tp_in_gz_failed(struct run *run)
+{
+    int errnum = 0;
+    const char *msg = gzerror(run->gz, &errnum);
+
+    if (errnum == Z_ERRNO)
+        return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
+    if (errnum == Z_MEM_ERROR)
+        return nomem(run->err);
+    if (errnum == Z_BUF_ERROR)
+        return tp_error_set(run->err, TP_EIO, "%s: compressed data ends too early", run->path);
+    /* zlib's message starts with the path already: name it once */
+    size_t pn = strlen(run->path);
+    if (msg && strncmp(msg, run->path, pn) == 0 && strncmp(msg + pn, ": ", 2) == 0)
+        msg += pn + 2;
+    return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", run->path,
+                        msg ? msg : "read error");
+}
+
+void tp_in_progress(struct run *run)
+{
+    if (run->counting && run->progress) {
+        z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
+        run->progress(run->progress_ctx, run->done_base + (off > 0 ? (uint64_t)off : 0), run->total,
+                      run->r->stats.n_documents);
+    }
+}
+
+int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
+{
+    if (run->limited && cap > run->remaining)
+        cap = (size_t)run->remaining;
+    size_t n = 0;
+    if (run->plain) {
+        /* Plain files skip zlib's own buffer and copy. */
+        while (n < cap) {
+            ssize_t k = read(run->fd, (char *)buf + n, cap - n);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
+            if (k == 0)
+                break;
+            n += (size_t)k;
+        }
+        run->plain_off += n;
+    } else if (cap) {
+        int k = gzread(run->gz, buf, (unsigned)cap);
+        int errnum = 0;
+        if (k < 0)
+            return tp_in_gz_failed(run);
+        if ((size_t)k < cap) {
+            gzerror(run->gz, &errnum);
+            if (errnum != Z_OK)
+                return tp_in_gz_failed(run);
+        }
+        n = (size_t)k;
+    }
+    *got = n;
+    if (run->limited)
+        run->remaining -= (uint64_t)n;
+    if (run->counting) {
+        run->r->stats.bytes += (uint64_t)n;
+        tp_in_progress(run);
+    }
+    return 0;
+}
+
+/* ---- the sink ------------------------------------------------------------- */
+
+int tp_in_sink_rc(int rc)
+{
+    return rc < 0 ? rc : rc > 0 ? TP_STOP : 0;
+}
+
+int tp_in_doc_begin(struct run *run, const struct tp_doc *doc)
+{
+    struct tp_reader *r = run->r;
+
+    if (doc->part != 2)
+        r->stats.n_documents++;
+    if (doc->encoding == TP_ENC_CP1252 && r->o->encoding == TP_ENC_AUTO)
+        r->stats.cp1252_documents++;
+    if (!run->sink->begin)
+        return 0;
+    return tp_in_sink_rc(run->sink->begin(run->sink->ctx, doc, run->err));
+}
+
+int tp_in_doc_text(struct run *run, const char *p, size_t n)
+{
+    if (n == 0 || !run->sink->text)
+        return 0;
+    return tp_in_sink_rc(run->sink->text(run->sink->ctx, p, n, run->err));
+}
+
+int tp_in_doc_end(struct run *run)
+{
+    if (!run->sink->end)
+        return 0;
+    return tp_in_sink_rc(run->sink->end(run->sink->ctx, run->err));
+}
+
+/* Emit raw bytes in encoding enc (not AUTO) as UTF-8, in bounded pieces. */
+static int emit_raw(struct run *run, enum tp_encoding enc, const char *p, size_t n)
+{
+    struct tp_reader *r = run->r;
+    struct tp_decoder d;
+    size_t i = 0;
+    int rc = 0;
+
+    if (enc == TP_ENC_UTF8 && tp_encoding_is_utf8(p, n))
+        return tp_in_doc_text(run, p, n);
+    tp_decoder_init(&d, enc);
+    while (i < n && rc == 0) {
+        size_t k = n - i < CHUNK ? n - i : CHUNK;
+        size_t o = tp_decoder_feed(&d, p + i, k, i + k == n, r->out);
+        i += k;
+        rc = tp_in_doc_text(run, r->out, o);
+    }
+    r->stats.invalid_utf8 += d.n_invalid;
+    return rc;
+}
+
+int tp_in_emit_doc(struct run *run, struct tp_doc *doc, const struct found_date *fd,
+                   const char *text, size_t len, int decode)
+{
+    int rc = tp_in_settle_date(run, doc->id, doc->path, fd, &doc->date);
+    if (rc == 0)
+        rc = tp_in_doc_begin(run, doc);
+    if (rc == 0)
+        rc = decode ? emit_raw(run, doc->encoding, text, len) : tp_in_doc_text(run, text, len);
+    if (rc == 0)
+        rc = tp_in_doc_end(run);
+    return rc;
+}
+
+/* Decode p[0..n) in encoding enc (not AUTO) into b; *res points at UTF-8
+ * (into b, or at p itself when it is valid UTF-8 already). */
+int tp_in_to_utf8(struct run *run, enum tp_encoding enc, const char *p, size_t n, struct buf *b,
+                  const char **res, size_t *res_len)
+{
+    struct tp_decoder d;
+
+    b->len = 0;
+    if (enc == TP_ENC_UTF8 && tp_encoding_is_utf8(p, n)) {
+        *res = p;
+        *res_len = n;
+        return 0;
+    }
+    if (n > SIZE_MAX / 3 - 16 || buf_reserve(b, TP_DECODE_BOUND(n)) < 0)
+        return nomem(run->err);
+    tp_decoder_init(&d, enc);
+    b->len = tp_decoder_feed(&d, p, n, 1, b->p);
+    b->p[b->len] = '\0';
+    run->r->stats.invalid_utf8 += d.n_invalid;
+    *res = b->p;
+    *res_len = b->len;
+    return 0;
+}
+
+/* The encoding of a document held whole, under the options. */
+enum tp_encoding tp_in_pick_encoding(const struct tp_reader *r, int valid_utf8)
+{
+    if (r->o->encoding != TP_ENC_AUTO)
+        return r->o->encoding;
+    return valid_utf8 ? TP_ENC_UTF8 : TP_ENC_CP1252;
+}
+
+/* ---- dates ---------------------------------------------------------------- */
+
+static const struct meta_entry *meta_find(const struct tp_reader *r, const char *id)
+{
+    size_t lo = 0, hi = r->n_meta;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->meta[mid].id, id);
+        if (c == 0)
+            return &r->meta[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Warn about (or under --strict fail on) an unparsable date. */
+static int bad_date(struct run *run, const char *where, unsigned long line, const char *value,
+                    size_t len)
+{
+    struct tp_reader *r = run->r;
+    char shown[128], msg[1024];
+    size_t k = len;
+
+    /* Show at most 100 bytes, cut at a character boundary, controls as '?'. */
+    if (k > 100) {
+        k = 100;
+        while (k > 0 && ((unsigned char)value[k] & 0xC0) == 0x80)
+            k--;
+    }
+    for (size_t i = 0; i < k; i++) {
+        unsigned char c = (unsigned char)value[i];
+        shown[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+    }
+    shown[k] = '\0';
+    r->stats.bad_dates++;
+    if (r->o->strict)
+        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: unparsable date '%s%s'", where, line,
+                            shown, k < len ? "..." : "");
+    /* The document this date belongs to has not begun yet. */
+    if (r->stats.n_documents + 1 <= r->warned_docs)
+        return 0;
+    r->warned_docs = r->stats.n_documents + 1;
+    snprintf(msg, sizeof(msg), "%s:%lu: unparsable date '%s%s' (document left undated)", where,
+             line, shown, k < len ? "..." : "");
+    tp_in_warn(r, msg);
+    return 0;
+}
+
+/* The date of a document: --meta, else its own (header or date cell), else
+ * its file name under --date-from-name. A source that is present but does
+ * not parse leaves the document undated: lower sources are not consulted, so
+ * the warning's "left undated" stays true. */
+int tp_in_settle_date(struct run *run, const char *id, const char *path,
+                      const struct found_date *fd, struct tp_date *out)
+{
+    struct tp_reader *r = run->r;
+    const struct meta_entry *m = r->n_meta ? meta_find(r, id) : NULL;
+
+    out->year = out->month = out->day = 0;
+    out->prec = TP_PREC_NONE;
+    if (m && m->value[0] != '\0') {
+        size_t n = strlen(m->value);
+        if (tp_date_parse_value(m->value, n, out) == 0)
+            return 0;
+        return bad_date(run, r->o->meta_path, m->line, m->value, n);
+    }
+    if (fd->kind == TP_HDR_DATE) {
+        *out = fd->date;
+        return 0;
+    }
+    if (fd->kind == TP_HDR_BAD)
+        return bad_date(run, fd->where, fd->line, fd->value, fd->value_len);
+    if (r->o->date_from_name)
+        tp_date_from_name(path, out); /* leaves *out undated when there is none */
+    return 0;
+}
+
+/* A date cell (CSV, JSONL): empty says nothing, else it must parse. */
+void tp_in_cell_date(const char *s, size_t n, const char *where, unsigned long line,
+                     struct found_date *fd)
+{
+    memset(fd, 0, sizeof(*fd));
+    fd->kind = TP_HDR_NONE;
+    fd->where = where;
+    fd->line = line;
+    if (all_blank((const unsigned char *)s, n))
+        return;
+    if (tp_date_parse_value(s, n, &fd->date) == 0) {
+        fd->kind = TP_HDR_DATE;
+    } else {
+        fd->kind = TP_HDR_BAD;
+        fd->value = s;
+        fd->value_len = n;
+    }
+}
+
+/* Look for a header in text[0..len) (the document's first decoded bytes; eof
+ * says they are all of it). */
+size_t tp_in_find_header(const char *text, size_t len, int eof, const char *where,
+                         unsigned long first_line, struct found_date *fd)
+{
+    size_t skip;
+    unsigned long line;
+    size_t n = len < HEADER_BYTES ? len : HEADER_BYTES;
+
+    memset(fd, 0, sizeof(*fd));
+    fd->kind = tp_date_header(text, n, eof && len <= HEADER_BYTES, &fd->date, &skip, &line,
+                              &fd->value, &fd->value_len);
+    fd->where = where;
+    fd->line = first_line + line - 1;
+    return skip;
+}
+
+const char *tp_in_line_id(struct run *run, unsigned long n)
+{
+    struct tp_reader *r = run->r;
+    size_t need = strlen(run->id_path) + 24;
+
+    r->id.len = 0;
+    if (buf_reserve(&r->id, need) < 0)
+        return NULL;
+    snprintf(r->id.p, need, "%s:%lu", run->id_path, n);
+    return r->id.p;
+}

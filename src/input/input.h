@@ -1,0 +1,316 @@
+/*
+ * input/input.h - what the readers of every input format share. Internal:
+ * included by reader.c and the files of src/input/ only; the rest of the
+ * program goes through reader.h.
+ *
+ * Where it sits: under reader.c (the public API, the run loop and the
+ * dispatch by format) and under each format's reader (input/text.c,
+ * input/lines.c, input/csv.c, input/meta.c); above nothing of the program
+ * but encoding.h and dates.h. input/walk.c finds and opens the inputs,
+ * input/common.c holds what the formats share.
+ *
+ * Core data structures: struct tp_reader (the expanded inputs, --meta, the
+ * statistics and the buffers reused from document to document) and struct run
+ * (one pass over the inputs: the sink, the input being read, its file
+ * descriptor or gzFile, how far reading got). A format reader gets a struct
+ * run whose input is open, reads its bytes with tp_in_read, and gives each
+ * document to the sink with tp_in_emit_doc (or, streaming, tp_in_doc_begin,
+ * tp_in_doc_text, tp_in_doc_end).
+ */
+#ifndef TP_INPUT_H
+#define TP_INPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "dates.h"
+#include "encoding.h"
+#include "reader.h"
+
+#define CHUNK (256u * 1024)       /* raw bytes per read */
+#define HEADER_BYTES (64u * 1024) /* text searched for a date header */
+#define SMALL_DOC (1u << 20)      /* auto-encoded files held whole up to this */
+#define PEEK_BYTES 8192           /* looked at for NULs (binary) and a UTF-16 BOM */
+#define GZ_BUFFER (128u * 1024)
+
+enum format { FMT_TEXT, FMT_CSV, FMT_JSONL };
+
+/* The CSV cells a row's document needs (struct csv_walk, tp_reader.cell). */
+enum { COL_TEXT, COL_DATE, COL_ID, N_COLS };
+
+struct input {
+    char *path;
+    uint64_t size; /* on disk; 0 for a stream */
+    int stream;    /* stdin or a pipe: copied to a temporary file first */
+    FILE *copy;
+};
+
+struct meta_entry {
+    char *id;
+    char *value; /* the date cell, trimmed; "" says nothing */
+    unsigned long line;
+    size_t order;
+};
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+struct tp_reader {
+    const struct tp_opts *o;
+    tp_warn_fn *warn;
+    void *warn_ctx;
+    struct input *in;
+    char **paths; /* the same paths, for tp_reader_files */
+    size_t n_in, cap_in;
+    uint64_t total_bytes;
+    int has_stream;
+    uint64_t skipped_new; /* inputs skipped while expanding */
+    /* Runs see the same documents and inputs in the same order, so a warning
+     * is given only past the furthest point an earlier run reached: a
+     * sampling pass followed by the real pass warns once. */
+    uint64_t warned_docs;
+    size_t warned_inputs;
+    struct meta_entry *meta;
+    size_t n_meta, cap_meta;
+    struct tp_reader_stats stats;
+    uint64_t check_limit; /* tp_reader_sample */
+    /* tp_reader_new_range: only bytes [range_start, range_start + range_len)
+     * of the one input, whose first line is line range_line */
+    int ranged;
+    int part; /* ranged part of a one-document file: 1 the first, 2 a later one */
+    uint64_t range_start, range_len;
+    unsigned long range_line;
+    unsigned char *raw;   /* CHUNK bytes read */
+    unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
+    char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
+    struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
+};
+
+/* One pass over the inputs (or the loading of --meta, with no sink). */
+struct run {
+    struct tp_reader *r;
+    struct tp_sink *sink;
+    tp_progress_fn *progress;
+    void *progress_ctx;
+    struct tp_error *err;
+    gzFile gz;
+    const char *path; /* the input being read */
+    size_t input;     /* and its index */
+    int counting;     /* reads count in stats and progress */
+    int limited;      /* a ranged input: at most `remaining` more bytes */
+    uint64_t remaining;
+    int plain; /* an uncompressed file read with read(2), not zlib */
+    int utf16; /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
+    const char *id_path; /* path as ids show it: valid UTF-8 (r->idpath) */
+    int fd;
+    uint64_t plain_start, plain_off; /* where reading began; bytes read since */
+    size_t text_skip;                /* input/text.c: header bytes before the text */
+    uint64_t done_base;
+    uint64_t total;
+};
+
+/* A date a document carries in itself (header, front matter, date cell). */
+struct found_date {
+    enum tp_header_kind kind;
+    struct tp_date date;
+    const char *value; /* TP_HDR_BAD: the unparsable text */
+    size_t value_len;
+    const char *where; /* file and line to name in a warning */
+    unsigned long line;
+};
+
+/* ---- growing byte buffers, small tests ------------------------------------ */
+
+/* Room for extra more bytes and a NUL: 0 or TP_ENOMEM. */
+static inline int buf_reserve(struct buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (extra > SIZE_MAX - b->len - 1)
+        return TP_ENOMEM;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = realloc(b->p, cap);
+    if (!p)
+        return TP_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* Append and keep the buffer NUL-terminated. */
+static inline int buf_add(struct buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return TP_ENOMEM;
+    if (n > 0)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+static inline void buf_release(struct buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static inline int nomem(struct tp_error *err)
+{
+    return tp_error_set(err, TP_ENOMEM, "out of memory");
+}
+
+/* The longest line, CSV field or JSONL object held whole (--max-doc-bytes). */
+static inline uint64_t doc_cap(const struct tp_reader *r)
+{
+    return r->o->max_doc_bytes ? r->o->max_doc_bytes : TP_MAX_DOC_BYTES;
+}
+
+static inline int is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static inline int all_blank(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_blank(p[i]))
+            return 0;
+    return 1;
+}
+
+static inline int has_bom(const void *p, size_t n)
+{
+    return n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/* ---- input/common.c: reading bytes, the sink, encodings, dates ---------- */
+
+/* "256 MiB", "64 KiB" or "1000 bytes" into buf, for messages about caps. */
+const char *tp_in_size_words(uint64_t n, char *buf, size_t cap);
+/* Whether s[0..n) ends with suffix (lower case), ASCII case ignored. */
+int tp_in_ends_with(const char *s, size_t n, const char *suffix);
+/* The format of path, from its name (a trailing .gz removed). */
+enum format tp_in_format_of(const char *path);
+/* Pass msg to the warning callback, if any. */
+void tp_in_warn(struct tp_reader *r, const char *msg);
+/* Input run->input is skipped under --skip-errors: counted in skipped_inputs
+ * and warned "WHAT: WHY (skipped)" (WHAT (skipped) when why is NULL), the
+ * warning given once over all runs. */
+void tp_in_skip_input(struct run *run, const char *what, const char *why);
+/* The error of run->gz, named after run->path; returns a negative TP_E*. */
+int tp_in_gz_failed(struct run *run);
+/* Report progress of the input being read (when the run counts). */
+void tp_in_progress(struct run *run);
+/* Read up to cap bytes of the open input into buf, *got the bytes read:
+ * fewer than cap only at its end (or the end of a range). Counts them in
+ * stats.bytes when the run counts. Returns 0 or a negative TP_E*. */
+int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got);
+
+/* A sink callback's result: < 0 as is, > 0 (stop) as TP_STOP, else 0. */
+int tp_in_sink_rc(int rc);
+/* The sink's begin, text and end, counted in the statistics. Each returns 0,
+ * TP_STOP or a negative TP_E* (run->err filled). */
+int tp_in_doc_begin(struct run *run, const struct tp_doc *doc);
+int tp_in_doc_text(struct run *run, const char *p, size_t n);
+int tp_in_doc_end(struct run *run);
+/* Give the sink one whole document: settle its date (doc->date, from --meta,
+ * *fd or the file name), begin it, pass text[0..len) and end it. The text is
+ * UTF-8 already, or with `decode` raw bytes in doc->encoding decoded here in
+ * bounded pieces. Returns as tp_in_doc_begin. */
+int tp_in_emit_doc(struct run *run, struct tp_doc *doc, const struct found_date *fd,
+                   const char *text, size_t len, int decode);
+/* Decode p[0..n) in encoding enc (not AUTO) into b; *res points at UTF-8
+ * (into b, or at p itself when it is valid UTF-8 already). */
+int tp_in_to_utf8(struct run *run, enum tp_encoding enc, const char *p, size_t n, struct buf *b,
+                  const char **res, size_t *res_len);
+/* The encoding of a document held whole, under the options. */
+enum tp_encoding tp_in_pick_encoding(const struct tp_reader *r, int valid_utf8);
+
+/* The date of a document: --meta, else its own (*fd: header or date cell),
+ * else its file name under --date-from-name. An unparsable one is warned
+ * about (an error under --strict) and leaves the document undated. */
+int tp_in_settle_date(struct run *run, const char *id, const char *path,
+                      const struct found_date *fd, struct tp_date *out);
+/* A date cell (CSV, JSONL) s[0..n) into *fd: empty says nothing, else it
+ * must parse. */
+void tp_in_cell_date(const char *s, size_t n, const char *where, unsigned long line,
+                     struct found_date *fd);
+/* Look for a date header in text[0..len), the document's first decoded bytes
+ * (eof: they are all of it); returns the bytes the header takes. */
+size_t tp_in_find_header(const char *text, size_t len, int eof, const char *where,
+                         unsigned long first_line, struct found_date *fd);
+/* "ID_PATH:N" in r->id (borrowed until the next call); NULL out of memory. */
+const char *tp_in_line_id(struct run *run, unsigned long n);
+
+/* ---- input/walk.c: the inputs, opened and closed -------------------------- */
+
+/* Add path ("-": standard input) to r's inputs, a directory walked. */
+int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err);
+/* Open in for run: 0, 1 when it was skipped (--skip-errors), or < 0. */
+int tp_in_open(struct run *run, struct input *in);
+/* Close what tp_in_open opened, and count its size as done for progress. */
+void tp_in_close(struct run *run, const struct input *in);
+/* Set run->id_path: run->path as ids show it, valid UTF-8 (warned if not). */
+int tp_in_set_id_path(struct run *run);
+/* Look at the input's first bytes: 1 binary, 0 (run->utf16 set), or < 0. */
+int tp_in_peek(struct run *run);
+/* After an input was read: an error when it shrank while read, or a gzip
+ * file has bytes after its compressed data. */
+int tp_in_check_whole(struct run *run, const struct input *in);
+int tp_in_check_gz_tail(struct run *run, struct input *in);
+/* Whether the file at path starts with a UTF-16 byte order mark. */
+int tp_in_starts_utf16(const char *path);
+
+/* ---- one reader per format ------------------------------------------------ */
+
+/* input/text.c: one plain text file (or a part of it) is one document; the
+ * UTF-16 one of a file with a UTF-16 byte order mark. */
+int tp_in_read_text(struct run *run);
+int tp_in_read_utf16(struct run *run);
+/* input/lines.c: one document a line (--doc-per-line text, or JSONL). */
+int tp_in_read_lines(struct run *run, enum format fmt);
+
+/* input/csv.c: one document a CSV row. */
+
+/* A walk over the rows of a CSV input, calling row() for each data row
+ * with the cells it wants in r->cell[] (the --meta loader uses it too).
+ * libcsv hands over one field at a time: the cells a document needs are
+ * copied into r->cell[] until the row ends. Physical lines are counted here
+ * because libcsv counts none: the file is fed to it one line at a time. */
+struct csv_walk {
+    struct run *run;
+    const char *want[N_COLS];
+    int required[N_COLS];
+    const char *why[N_COLS]; /* the option naming a required column */
+    int col[N_COLS];
+    int have[N_COLS];
+    size_t field;
+    int header_done, nonempty, in_row;
+    unsigned long line, row_line, n_rows, header_line;
+    unsigned long field_line; /* where the field being read began (0: where the row did) */
+    int rc;
+    int (*row)(struct csv_walk *w);
+};
+
+/* Walk the CSV input of w->run (w's want/required/why/row filled). */
+int tp_in_csv_walk(struct csv_walk *w);
+int tp_in_read_csv(struct run *run);
+
+/* input/meta.c: load --meta (a CSV of id,date) into r->meta, sorted by id. */
+int tp_in_load_meta(struct tp_reader *r, struct tp_error *err);
+
+#endif

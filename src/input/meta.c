@@ -1,0 +1,127 @@
+/*
+ * input/meta.c - the --meta sidecar: a CSV (gzip allowed) with columns id
+ * and date whose dates win over the documents' own (see
+ * tp_in_settle_date in input/common.c, which looks them up).
+ *
+ * Where it sits: called once by tp_reader_new (reader.c); reads the file
+ * with input/csv.c's row walk, so the same CSV rules and messages apply.
+ * Core data structure: r->meta, an array of struct meta_entry (id, the date
+ * cell trimmed, its line) sorted by id with only the last row of a repeated
+ * id kept, searched by binary search.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "input.h"
+
+static int meta_cmp(const void *a, const void *b)
+{
+    const struct meta_entry *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (c != 0)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* p[0..n) trimmed of blanks and decoded as enc, in a string the caller
+ * frees; NULL out of memory. */
+static char *dup_utf8(struct run *run, enum tp_encoding enc, const char *p, size_t n)
+{
+    const char *s;
+    size_t len;
+    char *copy;
+
+    while (n > 0 && is_blank((unsigned char)*p)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && is_blank((unsigned char)p[n - 1]))
+        n--;
+    if (tp_in_to_utf8(run, enc, p, n, &run->r->dec, &s, &len) < 0)
+        return NULL;
+    copy = malloc(len + 1);
+    if (copy) {
+        if (len > 0)
+            memcpy(copy, s, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+/* A row of --meta: an entry (rows without an id are passed over). */
+static int meta_row(struct csv_walk *w)
+{
+    struct tp_reader *r = w->run->r;
+    struct buf *cell = r->cell;
+    struct meta_entry *m;
+    enum tp_encoding enc;
+
+    if (!w->have[COL_ID] || all_blank((unsigned char *)cell[COL_ID].p, cell[COL_ID].len))
+        return 0;
+    if (r->n_meta == r->cap_meta) {
+        size_t cap = r->cap_meta ? r->cap_meta * 2 : 64;
+        m = realloc(r->meta, cap * sizeof(*m));
+        if (!m)
+            return nomem(w->run->err);
+        r->meta = m;
+        r->cap_meta = cap;
+    }
+    enc = tp_in_pick_encoding(r, tp_encoding_is_utf8(cell[COL_ID].p, cell[COL_ID].len) &&
+                                     tp_encoding_is_utf8(cell[COL_DATE].p, cell[COL_DATE].len));
+    m = &r->meta[r->n_meta];
+    m->id = dup_utf8(w->run, enc, cell[COL_ID].p, cell[COL_ID].len);
+    m->value = dup_utf8(w->run, enc, cell[COL_DATE].p, w->have[COL_DATE] ? cell[COL_DATE].len : 0);
+    m->line = w->row_line;
+    m->order = r->n_meta;
+    if (!m->id || !m->value) {
+        free(m->id);
+        free(m->value);
+        return nomem(w->run->err);
+    }
+    r->n_meta++;
+    return 0;
+}
+
+/* For a repeated id the last row wins. */
+int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
+{
+    static struct tp_sink no_sink;
+    struct run run;
+    struct csv_walk w;
+    size_t k = 0;
+    int rc;
+
+    memset(&run, 0, sizeof(run));
+    run.r = r;
+    run.sink = &no_sink;
+    run.err = err;
+    run.path = r->o->meta_path;
+    errno = 0;
+    run.gz = gzopen(run.path, "rb");
+    if (!run.gz)
+        return tp_error_set(err, errno ? TP_EIO : TP_ENOMEM, "%s: %s", run.path,
+                            errno ? strerror(errno) : "out of memory");
+    memset(&w, 0, sizeof(w));
+    w.run = &run;
+    w.row = meta_row;
+    w.want[COL_ID] = "id";
+    w.want[COL_DATE] = "date";
+    w.required[COL_ID] = w.required[COL_DATE] = 1;
+    w.why[COL_ID] = w.why[COL_DATE] = " (--meta)";
+    rc = tp_in_csv_walk(&w);
+    gzclose(run.gz);
+    if (rc < 0)
+        return rc;
+    if (r->n_meta > 1)
+        qsort(r->meta, r->n_meta, sizeof(*r->meta), meta_cmp);
+    for (size_t i = 0; i < r->n_meta; i++) {
+        if (i + 1 < r->n_meta && strcmp(r->meta[i].id, r->meta[i + 1].id) == 0) {
+            free(r->meta[i].id);
+            free(r->meta[i].value);
+            continue;
+        }
+        r->meta[k++] = r->meta[i];
+    }
+    r->n_meta = k;
+    return 0;
+}
