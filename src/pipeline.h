@@ -31,8 +31,7 @@ struct tp_run {
     unsigned extra_langs; /* bit (1 << lang): further stopword lists a mixed corpus needs */
     struct tp_table stop; /* stopword set */
     struct tp_tokenizer_opts tok_opts;
-    struct tp_corpus corpus;
-    int counting; /* corpus initialized */
+    struct tp_corpus *corpus; /* NULL until tp_run_start_counting; read with tp_corpus_counts */
     struct tp_count_opts count_opts;
     unsigned threads_used;
     /* reader statistics, summed over every reader of the run */
@@ -75,7 +74,7 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
  * line feeds and its parts counted on the threads. The result is the same. */
 int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err);
 
-/* Threads the run uses: --threads, or one per core; at most 64. */
+/* Threads the run uses: --threads, or one per core; at most TP_MAX_THREADS. */
 unsigned tp_run_threads(const struct tp_run *run);
 
 /* Tokenize one string (e.g. a --terms entry) with the run's tokenizer

@@ -125,7 +125,7 @@ static size_t limit(long top, size_t n)
 }
 
 /* Join the words of an id tuple with single spaces, in arena a. */
-static char *join_words(const struct tp_corpus *c, const uint32_t *ids, unsigned n,
+static char *join_words(const struct tp_counts *c, const uint32_t *ids, unsigned n,
                         struct tp_arena *a, uint32_t *len)
 {
     size_t total = 0;
@@ -147,7 +147,7 @@ static char *join_words(const struct tp_corpus *c, const uint32_t *ids, unsigned
     return s;
 }
 
-static int tuple_reportable(const struct tp_corpus *c, const uint32_t *ids, unsigned n)
+static int tuple_reportable(const struct tp_counts *c, const uint32_t *ids, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         if (c->terms.terms[ids[i]].flags & (TP_TERM_STOP | TP_TERM_SHORT))
@@ -177,7 +177,7 @@ static void date_label(const struct tp_date *d, char *buf, size_t cap)
 /* Gries' DP for every id of counter k: 0.5 * sum over documents |v_i - s_i|,
  * where documents without the id contribute s_i; their sum is computed exactly
  * from token counts as (N - the tokens of the documents with the id) / N. */
-static int dp_values(struct tp_corpus *c, struct tp_counter *k, size_t n_ids, double **out,
+static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, double **out,
                      struct tp_error *err)
 {
     int rc;
@@ -188,21 +188,19 @@ static int dp_values(struct tp_corpus *c, struct tp_counter *k, size_t n_ids, do
         goto fail;
     }
     double N = (double)c->n_tokens;
-    if ((rc = tp_counter_rewind(k, err)))
+    struct tp_spill_iter it;
+    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         goto fail;
-    for (size_t d = 0; d < c->n_docs; d++) {
-        const uint32_t *ids = NULL;
-        const uint64_t *cnt = NULL;
-        size_t n = 0;
-        if ((rc = tp_counter_next(k, &ids, &cnt, &n, err)))
-            goto fail;
-        uint64_t dn = c->docs[d].n_tokens;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        uint64_t dn = c->docs[it.doc].n_tokens;
         double s = (double)dn / N;
-        for (size_t j = 0; j < n; j++) {
-            dp[ids[j]] += fabs((double)cnt[j] / (double)k->total[ids[j]] - s);
-            occ[ids[j]] += dn;
+        for (size_t j = 0; j < it.n; j++) {
+            dp[it.ids[j]] += fabs((double)it.counts[j] / (double)k->total[it.ids[j]] - s);
+            occ[it.ids[j]] += dn;
         }
     }
+    if (rc < 0)
+        goto fail;
     for (size_t i = 0; i < n_ids; i++)
         if (k->total[i])
             dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - occ[i]) / N);
@@ -217,7 +215,7 @@ fail:
 
 int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
-    struct tp_corpus *c = &run->corpus;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
     int ngram = c->o.ngram > 1;
     struct tp_counter *k = ngram ? &c->ng : &c->uni;
     size_t n_ids = ngram ? c->ngrams.n_items : c->terms.n;
@@ -242,7 +240,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
                 goto out;
             }
         } else {
-            if (!tp_corpus_reportable(c, (uint32_t)i))
+            if (!tp_counts_reportable(c, (uint32_t)i))
                 continue;
             r.name = c->terms.terms[i].bytes;
             r.name_len = c->terms.terms[i].len;
@@ -275,9 +273,9 @@ out:
  * cannot be started here too, after it. Returns when all are done. */
 static void run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned n)
 {
-    pthread_t tid[64];
+    pthread_t tid[TP_MAX_THREADS];
     unsigned started = 1;
-    for (; started < n && started < 64; started++)
+    for (; started < n && started < TP_MAX_THREADS; started++)
         if (pthread_create(&tid[started], NULL, fn, (char *)parts + started * size) != 0)
             break;
     fn(parts);
@@ -298,7 +296,7 @@ static double tf_weight(enum tp_tf tf, uint64_t count)
 /* What every document's TF-IDF rows need, shared read-only by the threads. */
 struct tfidf_ctx {
     const struct tp_opts *o;
-    const struct tp_corpus *c;
+    const struct tp_counts *c;
     const double *idf; /* by term id */
     size_t top;
 };
@@ -346,7 +344,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
                      size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = x->o;
-    const struct tp_corpus *c = x->c;
+    const struct tp_counts *c = x->c;
     if (n > s->cap) {
         free(s->rows);
         free(s->w);
@@ -483,7 +481,7 @@ done:
 int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
-    struct tp_corpus *c = &run->corpus;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
     struct tp_counter *k = &c->uni;
     double D = (double)c->n_docs;
     int rc;
@@ -544,7 +542,7 @@ struct cand {
 /* Candidates of the pair slots [s0, s1), scored on a thread of their own. */
 struct colloc_part {
     const struct tp_opts *o;
-    const struct tp_corpus *c;
+    const struct tp_counts *c;
     size_t s0, s1;
     struct cand *cands; /* room for every pair */
     size_t n;
@@ -553,7 +551,7 @@ struct colloc_part {
 static void *colloc_part_main(void *arg)
 {
     struct colloc_part *p = arg;
-    const struct tp_corpus *c = p->c;
+    const struct tp_counts *c = p->c;
     const struct tp_opts *o = p->o;
     unsigned K = c->o.window;
     for (size_t s = p->s0; s < p->s1; s++) {
@@ -616,7 +614,7 @@ enum { COLLOC_PART_MIN = 1 << 15 };
 int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
-    struct tp_corpus *c = &run->corpus;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
     struct tp_arena names = TP_ARENA_INIT;
     size_t n_slots = c->pairs.slots ? c->pairs.mask + 1 : 0, n_pairs = c->pairs.n ? c->pairs.n : 1;
     unsigned K = c->o.window;
@@ -726,7 +724,7 @@ out:
 
 int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct tp_error *err)
 {
-    const struct tp_corpus *c = &run->corpus;
+    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
     memset(pi, 0, sizeof(*pi));
     enum tp_precision finest_common = TP_PREC_DAY, finest_any = TP_PREC_NONE;
     for (size_t d = 0; d < c->n_docs; d++) {
@@ -913,7 +911,7 @@ static void date_words(const struct tp_date *d, char *buf, size_t cap)
 
 /* More periods than a timeline can hold: almost always one outlying date (a
  * typo, a placeholder 0001 or 9999). Name the documents at both ends. */
-static int too_many_periods(const struct tp_corpus *c, const struct tp_period_info *pi,
+static int too_many_periods(const struct tp_counts *c, const struct tp_period_info *pi,
                             struct tp_error *err)
 {
     enum tp_precision need = tp_period_precision(pi->kind);
@@ -945,7 +943,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                        struct tp_out *svg, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
-    struct tp_corpus *c = &run->corpus;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
     struct tp_period_info pi;
     struct tp_arena names = TP_ARENA_INIT;
     int64_t *dper = NULL;
@@ -991,21 +989,18 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             rc = oom(err);
             goto out;
         }
-        if ((rc = tp_counter_rewind(&c->uni, err)))
+        struct tp_spill_iter it;
+        if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
             goto out;
-        for (size_t d = 0; d < c->n_docs; d++) {
-            const uint32_t *ids = NULL;
-            const uint64_t *cnt = NULL;
-            size_t n = 0;
-            if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
-                goto out;
-            if (dper[d] >= 0)
-                for (size_t j = 0; j < n; j++)
-                    tlc[ids[j]] += cnt[j];
-        }
+        while ((rc = tp_spill_iter_next(&it, err)) > 0)
+            if (dper[it.doc] >= 0)
+                for (size_t j = 0; j < it.n; j++)
+                    tlc[it.ids[j]] += it.counts[j];
+        if (rc < 0)
+            goto out;
         size_t n_rows = 0;
         for (size_t i = 0; i < c->terms.n; i++)
-            if (tlc[i] && tp_corpus_reportable(c, (uint32_t)i))
+            if (tlc[i] && tp_counts_reportable(c, (uint32_t)i))
                 rows[n_rows++] = (struct row){(double)tlc[i], c->terms.terms[i].bytes,
                                               c->terms.terms[i].len, (uint32_t)i};
         n_terms = top_rows(rows, n_rows, limit(o->top >= 0 ? o->top : 20, n_rows));
@@ -1033,7 +1028,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     }
     if (c->n_match) {
         /* the listed terms' counts come summed by date */
-        if (tp_corpus_match_settle(c)) {
+        if (tp_corpus_match_settle(run->corpus)) {
             rc = oom(err);
             goto out;
         }
@@ -1067,25 +1062,24 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tindex[i] = -1;
         for (size_t t = 0; t < n_terms; t++)
             tindex[rows[t].id] = (int32_t)t;
-        if ((rc = tp_counter_rewind(&c->uni, err)))
+        struct tp_spill_iter it;
+        if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
             goto out;
-        for (size_t d = 0; d < c->n_docs; d++) {
-            const uint32_t *ids = NULL;
-            const uint64_t *cnt = NULL;
-            size_t n = 0;
-            if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
-                goto out;
-            if (dper[d] < 0)
+        while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+            int64_t p = dper[it.doc];
+            if (p < 0)
                 continue;
-            for (size_t j = 0; j < n; j++) {
-                int32_t t = tindex[ids[j]];
+            for (size_t j = 0; j < it.n; j++) {
+                int32_t t = tindex[it.ids[j]];
                 if (t < 0)
                     continue;
-                terms[t].count[dper[d]] += cnt[j];
-                terms[t].docs[dper[d]]++;
-                terms[t].total += cnt[j];
+                terms[t].count[p] += it.counts[j];
+                terms[t].docs[p]++;
+                terms[t].total += it.counts[j];
             }
         }
+        if (rc < 0)
+            goto out;
     }
 
     /* timeline.csv */
@@ -1152,7 +1146,7 @@ out:
 int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
-    struct tp_corpus *c = &run->corpus;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
     size_t V = c->terms.n ? c->terms.n : 1;
     uint64_t *a = calloc(V, sizeof(*a)), *b = calloc(V, sizeof(*b));
     int8_t *side = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*side));
@@ -1199,22 +1193,20 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
             rc = tp_error_set(err, TP_EUSAGE, "keyness: the %s side has no tokens", which);
         goto out;
     }
-    if ((rc = tp_counter_rewind(&c->uni, err)))
+    struct tp_spill_iter it;
+    if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
         goto out;
-    for (size_t d = 0; d < c->n_docs; d++) {
-        const uint32_t *ids = NULL;
-        const uint64_t *cnt = NULL;
-        size_t n = 0;
-        if ((rc = tp_counter_next(&c->uni, &ids, &cnt, &n, err)))
-            goto out;
-        uint64_t *dst = side[d] == 0 ? a : side[d] == 1 ? b : NULL;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        uint64_t *dst = side[it.doc] == 0 ? a : side[it.doc] == 1 ? b : NULL;
         if (dst)
-            for (size_t j = 0; j < n; j++)
-                dst[ids[j]] += cnt[j];
+            for (size_t j = 0; j < it.n; j++)
+                dst[it.ids[j]] += it.counts[j];
     }
+    if (rc < 0)
+        goto out;
     size_t n_rows = 0;
     for (size_t i = 0; i < c->terms.n; i++)
-        if ((a[i] || b[i]) && tp_corpus_reportable(c, (uint32_t)i))
+        if ((a[i] || b[i]) && tp_counts_reportable(c, (uint32_t)i))
             rows[n_rows++] =
                 (struct row){0, c->terms.terms[i].bytes, c->terms.terms[i].len, (uint32_t)i};
     kn = malloc((n_rows ? n_rows : 1) * sizeof(*kn));
@@ -1303,7 +1295,7 @@ static int u64_desc(const void *pa, const void *pb)
 
 int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
-    struct tp_corpus *c = &run->corpus;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
     struct tp_period_info pi;
     int rc = tp_period_info(run, &pi, err);
     if (rc == TP_EUSAGE) {
@@ -1328,7 +1320,7 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
     double zipf = tp_zipf_exponent(counts, types);
     free(counts);
     uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];
-    size_t nh = tp_corpus_heaps(c, hn, hv);
+    size_t nh = tp_counts_heaps(c, hn, hv);
     double hk = NAN, hb = NAN;
     if (tp_heaps_fit(hn, hv, nh, &hk, &hb) != 0)
         hk = hb = NAN;
