@@ -74,13 +74,11 @@ int tp_corpus_new(struct tp_corpus **c, const struct tp_count_opts *o, struct tp
     if (!p)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     int rc = tp_corpus_init(p, o, err);
-    if (rc) {
-        tp_corpus_release(p);
-        free(p);
-        return rc;
-    }
-    *c = p;
-    return 0;
+    if (rc)
+        tp_corpus_free(p);
+    else
+        *c = p;
+    return rc;
 }
 
 void tp_corpus_free(struct tp_corpus *c)

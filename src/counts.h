@@ -30,21 +30,23 @@
  * changes nothing in it but a counter's read position in its spill
  * (tp_spill_iter_*, tp_counter_rewind).
  *
- * Protocol (1), taking a document back: the reader learns only after it fed
- * part of a document that it is CP1252, not UTF-8 (tp_sink.undo). The
- * pipeline's count_undo then calls, in this order:
- *   tp_corpus_undo_begin(c)  the adjacency state goes back to the document's
- *                            start and queued pairs are added from now on
- *                            with a minus sign;
- *   the same tokens again    the reader replays the bytes read so far through
- *                            the tokenizer into tp_corpus_token(s16): this
- *                            takes their pairs back out of the pair table;
+ * Protocol (1), taking a document back: the plain-text reader learns only
+ * after it fed part of a document that it is not UTF-8 (then CP1252). It
+ * calls its sink's undo(ctx, 0), gives the same bytes through text() once
+ * more, and calls undo(ctx, 1) (reader.h, struct tp_sink). The pipeline's
+ * sink (count_undo in pipeline.c) turns that into, in this order:
+ *   tp_corpus_undo_begin(c)  queued pairs flushed; the adjacency state goes
+ *                            back to the document's start (or to its
+ *                            continuation's, protocol (2)) and pairs are
+ *                            from now on taken out of the pair table;
+ *   the same tokens again    through tp_corpus_tokens16 / tp_corpus_token:
+ *                            this takes exactly their pairs back out;
  *   tp_corpus_undo_end(c)    the document's counts, first occurrences and
  *                            tokens are forgotten, as if tp_corpus_begin had
  *                            not been called.
- * Then the reader begins the document again (tp_corpus_begin) and feeds it
- * decoded as CP1252. Pair counts are undone by replay rather than kept per
- * document because the pair table holds no per-document state.
+ * Then the reader begins the document again and feeds it decoded as CP1252.
+ * Pairs are undone by a replay because the pair table keeps no per-document
+ * state; everything else is per document until tp_corpus_end.
  */
 #ifndef TP_COUNTS_H
 #define TP_COUNTS_H

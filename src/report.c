@@ -155,3 +155,21 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
     for (unsigned t = 1; t < started; t++)
         pthread_join(tid[t], NULL);
 }
+
+int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
+                        const void *ctx, uint64_t *const *sums, struct tp_error *err)
+{
+    struct tp_spill_iter it;
+    int rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err);
+    if (rc)
+        return rc;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        int g = group(ctx, it.doc);
+        if (g < 0)
+            continue;
+        uint64_t *s = sums[g];
+        for (size_t j = 0; j < it.n; j++)
+            s[it.ids[j]] += it.counts[j];
+    }
+    return rc;
+}

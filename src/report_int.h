@@ -55,4 +55,11 @@ int tp_report_tuple_reportable(const struct tp_counts *c, const uint32_t *ids, u
  * cannot be started here too, after it. Returns when all are done. */
 void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned n);
 
+/* Sum the term counts of the documents of each group: document d (of the
+ * spill of c->uni, read with tp_spill_iter) adds its counts to
+ * sums[group(ctx, d)][term id], or nowhere when group gives -1. Returns 0 or
+ * a negative TP_E* (err filled). */
+int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
+                        const void *ctx, uint64_t *const *sums, struct tp_error *err);
+
 #endif

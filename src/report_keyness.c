@@ -12,6 +12,12 @@
 #include "stats.h"
 #include "timeline.h"
 
+/* The side of document d: ctx is the array of sides (-1: neither). */
+static int side_of(const void *ctx, size_t d)
+{
+    return ((const int8_t *)ctx)[d];
+}
+
 int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
@@ -62,16 +68,8 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
             rc = tp_error_set(err, TP_EUSAGE, "keyness: the %s side has no tokens", which);
         goto out;
     }
-    struct tp_spill_iter it;
-    if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
-        goto out;
-    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        uint64_t *dst = side[it.doc] == 0 ? a : side[it.doc] == 1 ? b : NULL;
-        if (dst)
-            for (size_t j = 0; j < it.n; j++)
-                dst[it.ids[j]] += it.counts[j];
-    }
-    if (rc < 0)
+    uint64_t *sums[2] = {a, b};
+    if ((rc = tp_report_sum_terms(c, side_of, side, sums, err)))
         goto out;
     size_t n_rows = 0;
     for (size_t i = 0; i < c->terms.n; i++)

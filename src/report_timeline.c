@@ -230,6 +230,13 @@ static int too_many_periods(const struct tp_counts *c, const struct tp_period_in
                         MAX_PERIODS, a, lo ? lo->id : "?", b, hi ? hi->id : "?");
 }
 
+/* Whether document d is in a period: ctx is the array of period indexes
+ * (-1: none). Returns 0 (its sums) or -1. */
+static int in_timeline(const void *ctx, size_t d)
+{
+    return ((const int64_t *)ctx)[d] >= 0 ? 0 : -1;
+}
+
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err)
 {
@@ -280,14 +287,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             rc = tp_report_oom(err);
             goto out;
         }
-        struct tp_spill_iter it;
-        if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
-            goto out;
-        while ((rc = tp_spill_iter_next(&it, err)) > 0)
-            if (dper[it.doc] >= 0)
-                for (size_t j = 0; j < it.n; j++)
-                    tlc[it.ids[j]] += it.counts[j];
-        if (rc < 0)
+        if ((rc = tp_report_sum_terms(c, in_timeline, dper, &tlc, err)))
             goto out;
         size_t n_rows = 0;
         for (size_t i = 0; i < c->terms.n; i++)
