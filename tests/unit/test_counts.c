@@ -617,3 +617,71 @@ Test(counts, listed_terms_cells_summed)
     cr_expect_eq(count[1], 133333);
     tp_corpus_release(&c);
 }
+
+/* The public way in: tp_corpus_new / tp_corpus_counts / tp_corpus_free, and
+ * the spill iterator a report walks, which gives every document once, in
+ * order, then 0. */
+Test(counts, public_corpus_and_spill_iterator)
+{
+    struct tp_corpus *c;
+    struct tp_error err;
+    struct tp_count_opts o = {.spill = 1, .ngram = 1};
+    cr_assert_eq(tp_corpus_new(&c, &o, &err), 0);
+    cr_expect(tp_corpus_empty(c));
+    doc(c, "d1", "x y x");
+    doc(c, "d2", "");
+    doc(c, "d3", "y");
+    cr_expect_not(tp_corpus_empty(c));
+    cr_expect_not(tp_corpus_in_doc(c));
+    struct tp_counts *k = tp_corpus_counts(c);
+    cr_expect_eq(k->n_docs, 3);
+    cr_expect_eq(k->n_tokens, 4);
+    /* documents: 2 distinct terms (x twice), none, 1 */
+    const size_t want_n[3] = {2, 0, 1};
+    const uint64_t want_sum[3] = {3, 0, 1};
+    struct tp_spill_iter it;
+    int rc;
+    for (int pass = 0; pass < 2; pass++) { /* and again: the walk rewinds */
+        size_t seen = 0;
+        cr_assert_eq(tp_spill_iter_init(&it, &k->uni, k->n_docs, &err), 0);
+        while ((rc = tp_spill_iter_next(&it, &err)) > 0) {
+            cr_assert_eq(it.doc, seen);
+            cr_expect_eq(it.n, want_n[seen]);
+            uint64_t sum = 0;
+            for (size_t j = 0; j < it.n; j++)
+                sum += it.counts[j];
+            cr_expect_eq(sum, want_sum[seen]);
+            seen++;
+        }
+        cr_expect_eq(rc, 0);
+        cr_expect_eq(seen, 3);
+        cr_expect_eq(tp_spill_iter_next(&it, &err), 0, "past the end stays at the end");
+    }
+    tp_corpus_free(c);
+    tp_corpus_free(NULL);
+    cr_expect_eq(tp_corpus_counts_const(NULL)->n_docs, 0);
+}
+
+/* The word limit of n-grams and listed terms (TP_KEY_MAX) is the library's:
+ * more is refused with TP_EUSAGE, not left to the command line. */
+Test(counts, key_limit_checked_in_the_library)
+{
+    struct tp_corpus *c = NULL;
+    struct tp_error err;
+    struct tp_count_opts big = {.ngram = TP_KEY_MAX + 1};
+    cr_expect_eq(tp_corpus_new(&c, &big, &err), TP_EUSAGE);
+    cr_expect_null(c);
+    struct tp_count_opts o = {.ngram = 1};
+    cr_assert_eq(tp_corpus_new(&c, &o, &err), 0);
+    const char *toks[TP_KEY_MAX + 1];
+    size_t lens[TP_KEY_MAX + 1];
+    for (unsigned i = 0; i <= TP_KEY_MAX; i++) {
+        toks[i] = "w";
+        lens[i] = 1;
+    }
+    cr_expect_eq(tp_corpus_add_match(c, toks, lens, TP_KEY_MAX + 1), TP_EUSAGE);
+    cr_expect_eq(tp_corpus_add_match(c, toks, lens, 0), TP_EUSAGE);
+    cr_expect_eq(tp_corpus_add_match(c, toks, lens, TP_KEY_MAX), 0);
+    cr_expect_eq(tp_corpus_counts(c)->n_match, 1);
+    tp_corpus_free(c);
+}
