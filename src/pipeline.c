@@ -501,10 +501,10 @@ static int count_end(void *ctx, struct tp_error *err)
     return tp_corpus_end(c->corpus, err);
 }
 
-/* The reader takes the open document back (tp_sink.undo): first everything
- * the tokenizer emitted is counted, so that the text given again takes back
- * exactly that, from the state the document began in; at the end the corpus
- * forgets the document. */
+/* The reader takes the open document back (tp_sink.undo; protocol (1),
+ * counts.h): first everything the tokenizer emitted is counted, so that the
+ * text given again takes back exactly that, from the state the document
+ * began in; at the end the corpus forgets the document. */
 static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
@@ -568,7 +568,8 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
  * The reader's files are cut into contiguous runs of about equal size; each
  * worker counts its run into a corpus of its own with a reader of its own, and
  * the corpora are merged in file order, which gives exactly the counts one
- * thread would. Warnings are kept per worker and passed on in file order. */
+ * thread would. One large document cut into parts follows protocol (2),
+ * merge.h. Warnings are kept per worker and passed on in file order. */
 
 struct worker {
     struct tp_run *run;
