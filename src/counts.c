@@ -44,6 +44,9 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     if (o->ngram > TP_KEY_MAX)
         return tp_error_set(err, TP_EUSAGE, "n-grams of %u words: at most %d", o->ngram,
                             TP_KEY_MAX);
+    if (o->window > TP_WINDOW_MAX)
+        return tp_error_set(err, TP_EUSAGE, "a pair window of %u tokens: at most %d", o->window,
+                            TP_WINDOW_MAX);
     if (tp_table_init(&c->r.terms))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if ((rc = tp_counter_init(&c->r.uni, o->spill, err)))
@@ -143,7 +146,7 @@ static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t
         size_t cap = c->lone_cap ? 2 * c->lone_cap : 1024;
         while (cap <= (size_t)id)
             cap *= 2;
-        if (GROW(c->lone, c->lone_cap, cap, 1))
+        if (TP_GROW(c->lone, c->lone_cap, cap, 1))
             return TP_ENOMEM;
         c->lone_cap = cap;
     }
@@ -177,7 +180,7 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
 {
     if (c->r.n_docs == c->docs_cap) {
         size_t cap = c->docs_cap ? 2 * c->docs_cap : 256;
-        if (GROW(c->r.docs, c->docs_cap, cap, 0))
+        if (TP_GROW(c->r.docs, c->docs_cap, cap, 0))
             return TP_ENOMEM;
         c->docs_cap = cap;
     }
@@ -215,7 +218,7 @@ __attribute__((noinline)) int tp_corpus_flush_pairs(struct tp_corpus *c)
 static inline int queue_pairs(struct tp_corpus *c, uint32_t id)
 {
     unsigned lim = c->r.o.window < c->ring_len ? c->r.o.window : c->ring_len;
-    if (c->n_pend + lim > sizeof(c->pend) / sizeof(c->pend[0]) && tp_corpus_flush_pairs(c))
+    if (c->n_pend + lim > TP_PAIR_QUEUE && tp_corpus_flush_pairs(c))
         return TP_ENOMEM;
     unsigned keep = !c->lone[id];
     for (unsigned d = 1; d <= lim; d++) {
@@ -320,7 +323,7 @@ static int count_adjacent(struct tp_corpus *c, const uint32_t *ids, const uint32
 {
     struct tp_counter *k = &c->r.uni;
     if (tp_counter_touched_reserve(k, k->n_touched + n) ||
-        (c->n_pend + n > sizeof(c->pend) / sizeof(c->pend[0]) && tp_corpus_flush_pairs(c)))
+        (c->n_pend + n > TP_PAIR_QUEUE && tp_corpus_flush_pairs(c)))
         return TP_ENOMEM;
     uint64_t *doc = k->doc, *pend = c->pend;
     uint32_t *touched = k->touched;

@@ -63,6 +63,10 @@
  * tp_corpus_add_match refuse more. */
 #define TP_KEY_MAX 16
 
+/* Pair window (--window), at most: a token's pairs are queued whole
+ * (counts_int.h). tp_corpus_new refuses more. */
+#define TP_WINDOW_MAX 100
+
 /* Threads that count or report at once, at most: arrays of this many
  * workers, file parts and thread ids are sized with it (pipeline.c,
  * report.c). */
@@ -194,8 +198,8 @@ struct tp_corpus;
 
 /* A new empty corpus in *c (o is copied; o->stop is borrowed for the
  * corpus's life); free it with tp_corpus_free. Returns 0, TP_ENOMEM, TP_EIO
- * (no temporary file for the spill) or TP_EUSAGE (o->ngram over TP_KEY_MAX),
- * err filled; *c is NULL on failure. */
+ * (no temporary file for the spill) or TP_EUSAGE (o->ngram over TP_KEY_MAX,
+ * o->window over TP_WINDOW_MAX), err filled; *c is NULL on failure. */
 int tp_corpus_new(struct tp_corpus **c, const struct tp_count_opts *o, struct tp_error *err);
 
 /* Free c and everything it owns (NULL: nothing). */

@@ -42,12 +42,18 @@ struct tp_match_slot {
     uint32_t prev, last;
 };
 
+/* Pair keys queued before they go to the pair table: room for all the pairs
+ * of one token (queue_pairs) and for those of a batch (count_adjacent). */
+#define TP_PAIR_QUEUE 512
+_Static_assert(TP_PAIR_QUEUE >= TP_WINDOW_MAX && TP_PAIR_QUEUE >= TP_CORPUS_BATCH,
+               "the pair queue must hold a token's or a batch's pairs");
+
 struct tp_corpus {
     struct tp_counts r; /* the results (counts.h) */
     /* pairs: lone[id] = 1 for the terms left out of pairs (stopwords, too short) */
     uint8_t *lone; /* by term id */
     size_t lone_cap;
-    uint64_t pend[512]; /* pair keys not yet added (added in batches) */
+    uint64_t pend[TP_PAIR_QUEUE]; /* pair keys not yet added (added in batches) */
     size_t n_pend;
     int negate; /* protocol (1), tp_corpus_undo_begin: queued pairs are taken out, not added */
     /* listed timeline terms, so found that a token costs the same however
@@ -93,7 +99,7 @@ struct tp_corpus {
     int in_doc;
     uint64_t doc_start; /* r.n_tokens when the current document began */
     int context;        /* n-grams, pairs or listed terms are counted */
-    int pairs_only;     /* ... and only pairs, within a window of at most 64 */
+    int pairs_only;     /* ... and only pairs */
 };
 
 /* Prepare an empty corpus in the caller's storage (what tp_corpus_new does
@@ -130,8 +136,8 @@ static inline int tp_grow_array(void *pp, size_t elem, size_t old_n, size_t new_
     return 0;
 }
 
-/* GROW(p, old_n, new_n, zero): tp_grow_array for the array p, typed. */
-#define GROW(p, old_n, new_n, zero) tp_grow_array(&(p), sizeof(*(p)), (old_n), (new_n), (zero))
+/* TP_GROW(p, old_n, new_n, zero): tp_grow_array for the array p, typed. */
+#define TP_GROW(p, old_n, new_n, zero) tp_grow_array(&(p), sizeof(*(p)), (old_n), (new_n), (zero))
 
 /* --- counters (spill.c) --------------------------------------------------- */
 

@@ -132,7 +132,7 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
     }
     size_t m = c->r.n_match + 1, last = ids[n_tok - 1], slot = 0;
     if (last >= c->match_end_n) {
-        if (GROW(c->match_end, c->match_end_n, c->r.terms.n, 1)) {
+        if (TP_GROW(c->match_end, c->match_end_n, c->r.terms.n, 1)) {
             free(ids);
             return TP_ENOMEM;
         }
@@ -143,10 +143,11 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
         free(ids);
         return 1;
     }
-    if (GROW(c->r.match_ids, c->r.n_match, m, 0) || GROW(c->r.match_len, c->r.n_match, m, 0) ||
-        GROW(c->match_doc, c->r.n_match, m, 1) || GROW(c->match_touched, c->r.n_match, m, 0) ||
-        GROW(c->run_count, c->r.n_match, m, 1) || GROW(c->run_docs, c->r.n_match, m, 1) ||
-        GROW(c->run_touched, c->r.n_match, m, 0)) {
+    if (TP_GROW(c->r.match_ids, c->r.n_match, m, 0) ||
+        TP_GROW(c->r.match_len, c->r.n_match, m, 0) || TP_GROW(c->match_doc, c->r.n_match, m, 1) ||
+        TP_GROW(c->match_touched, c->r.n_match, m, 0) ||
+        TP_GROW(c->run_count, c->r.n_match, m, 1) || TP_GROW(c->run_docs, c->r.n_match, m, 1) ||
+        TP_GROW(c->run_touched, c->r.n_match, m, 0)) {
         free(ids);
         return TP_ENOMEM;
     }
@@ -238,7 +239,7 @@ int tp_match_cell_add(struct tp_corpus *c, uint64_t key, uint64_t count, uint64_
         }
         if (c->r.n_cells == c->cells_cap || 2 * c->r.n_cells > c->cells_cap) {
             size_t cap = tp_next_cap(c->cells_cap, c->r.n_cells + 1, 1024);
-            if (GROW(c->r.cells, c->cells_cap, cap, 0))
+            if (TP_GROW(c->r.cells, c->cells_cap, cap, 0))
                 return TP_ENOMEM;
             c->cells_cap = cap;
         }

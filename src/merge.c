@@ -48,7 +48,7 @@ static int spill_adopt(struct tp_counter *dst, struct tp_counter *src, size_t n_
     size_t base = dst->n_files;
     if (base + src->n_files > UINT16_MAX)
         return tp_error_set(err, TP_EINTERNAL, "too many spill files");
-    if (GROW(dst->files, base, base + src->n_files, 0) ||
+    if (TP_GROW(dst->files, base, base + src->n_files, 0) ||
         tp_counter_reserve_docs(dst, dst->n_offs + n_docs))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     /* the composed maps first, so that a failure moves nothing */

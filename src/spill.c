@@ -22,8 +22,8 @@ int tp_counter_reserve(struct tp_counter *k, size_t n)
     if (n <= k->cap)
         return 0;
     size_t cap = tp_next_cap(k->cap, n, 1024);
-    if (GROW(k->total, k->cap, cap, 1) || GROW(k->df, k->cap, cap, 1) ||
-        GROW(k->doc, k->cap, cap, 1) || GROW(k->first, k->cap, cap, 1))
+    if (TP_GROW(k->total, k->cap, cap, 1) || TP_GROW(k->df, k->cap, cap, 1) ||
+        TP_GROW(k->doc, k->cap, cap, 1) || TP_GROW(k->first, k->cap, cap, 1))
         return TP_ENOMEM;
     k->cap = cap;
     return 0;
@@ -34,7 +34,7 @@ int tp_counter_touched_reserve(struct tp_counter *k, size_t n)
     if (n <= k->touched_cap)
         return 0;
     size_t cap = tp_next_cap(k->touched_cap, n, 1024);
-    if (GROW(k->touched, k->touched_cap, cap, 0))
+    if (TP_GROW(k->touched, k->touched_cap, cap, 0))
         return TP_ENOMEM;
     k->touched_cap = cap;
     return 0;
@@ -73,8 +73,8 @@ int tp_counter_reserve_docs(struct tp_counter *k, size_t n)
     if (n <= k->offs_cap)
         return 0;
     size_t cap = tp_next_cap(k->offs_cap, n, 256);
-    if (GROW(k->offs, k->offs_cap, cap, 0) || GROW(k->lens, k->offs_cap, cap, 0) ||
-        GROW(k->file_of, k->offs_cap, cap, 0))
+    if (TP_GROW(k->offs, k->offs_cap, cap, 0) || TP_GROW(k->lens, k->offs_cap, cap, 0) ||
+        TP_GROW(k->file_of, k->offs_cap, cap, 0))
         return TP_ENOMEM;
     k->offs_cap = cap;
     return 0;

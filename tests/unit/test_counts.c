@@ -662,14 +662,18 @@ Test(counts, public_corpus_and_spill_iterator)
     cr_expect_eq(tp_corpus_counts_const(NULL)->n_docs, 0);
 }
 
-/* The word limit of n-grams and listed terms (TP_KEY_MAX) is the library's:
- * more is refused with TP_EUSAGE, not left to the command line. */
+/* The word limit of n-grams and listed terms (TP_KEY_MAX) and the pair
+ * window's (TP_WINDOW_MAX) are the library's: more is refused with
+ * TP_EUSAGE, not left to the command line. */
 Test(counts, key_limit_checked_in_the_library)
 {
     struct tp_corpus *c = NULL;
     struct tp_error err;
     struct tp_count_opts big = {.ngram = TP_KEY_MAX + 1};
     cr_expect_eq(tp_corpus_new(&c, &big, &err), TP_EUSAGE);
+    cr_expect_null(c);
+    struct tp_count_opts wide = {.ngram = 1, .window = TP_WINDOW_MAX + 1};
+    cr_expect_eq(tp_corpus_new(&c, &wide, &err), TP_EUSAGE);
     cr_expect_null(c);
     struct tp_count_opts o = {.ngram = 1};
     cr_assert_eq(tp_corpus_new(&c, &o, &err), 0);
