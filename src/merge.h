@@ -17,8 +17,8 @@
  *                                tp_corpus_end: the document stays open;
  *   worker k > 0 (the others):   tp_corpus_begin, tp_corpus_continue (before
  *                                the first token), tokens, tp_corpus_suspend
- *                                (or tp_corpus_end for the last part, which
- *                                the pipeline does not do: it suspends all);
+ *                                (the last part too: every part is left open,
+ *                                the reader's tp_doc.part says it is a part);
  *   the pipeline, in part order: tp_corpus_merge(run, part k) for every k;
  *                                a continuing part goes on with the open
  *                                document of the run's corpus: its first
