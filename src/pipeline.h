@@ -2,7 +2,7 @@
  * pipeline.h - one run of tempora: readers -> tokenizer -> counters.
  *
  * A run owns the effective settings (the language picked by --lang auto, the
- * stopword set), the corpus counts and the reader statistics; report.c turns it
+ * stopword set), the corpus counts and the reader statistics; the report_*.c files turn it
  * into tables. The language is chosen before counting, from a sample of the
  * inputs (the first TP_LANG_SAMPLE bytes of text), because the apostrophe rule
  * changes the tokens themselves.
