@@ -4,7 +4,8 @@
  * Every command shares one getopt_long option array; each command's run
  * function lives in cmd_<name>.c. main maps results to exit statuses (0 ok,
  * 1 runtime error, 2 usage error) and checks that standard output was written
- * (ferror + fclose: how a full disk or /dev/full is caught).
+ * (ferror + fclose: how a full disk is caught; tests provoke it with a
+ * size limit, RLIMIT_FSIZE, in their own folder).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +33,7 @@ static const struct cli_command commands[] = {
      "  writes freq.csv tfidf.csv collocations.csv timeline.csv trends.csv timeline.svg\n"
      "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR\n"
      "  takes every option of freq, tfidf, colloc, timeline and keyness",
-     ~0u},
+     CLI_T_ALL_REPORTS},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
@@ -59,7 +60,7 @@ static const struct cli_command commands[] = {
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
      "  --top K  first K rows (default all)",
-     CLI_T_TOP | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_SIDES},
+     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES},
     {"summary", cmd_summary, "corpus statistics",
      "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period",
      CLI_T_PERIOD},
@@ -357,8 +358,7 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     const char *const *encodings = cli_encoding_names, *const *measures = cli_measure_names;
     const char *const *tfs = cli_tf_names, *const *idfs = cli_idf_names;
     const char *const *norms = cli_norm_names;
-    int sides = strcmp(cmd->name, "keyness") == 0 || strcmp(cmd->name, "analyze") == 0;
-    if (sides && (rc = take_sides(cli, &argc, argv, err)))
+    if ((cmd->takes & CLI_T_SIDES) && (rc = take_sides(cli, &argc, argv, err)))
         return rc;
     opterr = 0;
     optind = 1;
@@ -486,7 +486,7 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             o->wide = 1;
             break;
         case OPT_PERIOD:
-            if (strcmp(cmd->name, "keyness") == 0)
+            if (cmd->takes & CLI_T_PERIOD_LABEL)
                 o->period_label = optarg;
             else if (tp_period_from_name(optarg, &o->period) != 0)
                 return bad_choice("period", optarg, "year, quarter, month, week, day", err);
@@ -523,27 +523,29 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     cli->n_inputs = (size_t)(argc - optind);
     if ((rc = stdin_twice(cli, err)))
         return rc;
-    if (strcmp(cmd->name, "keyness") == 0) {
+    if (cmd->takes & CLI_T_PERIOD_LABEL) {
         if ((cli->n_target || cli->n_reference) && o->period_label)
             return tp_error_set(err, TP_EUSAGE,
-                                "keyness: give either --target/--reference or --period, not both");
+                                "%s: give either --target/--reference or --period, not both",
+                                cmd->name);
         if (!o->period_label && (!cli->n_target || !cli->n_reference))
             return tp_error_set(err, TP_EUSAGE,
-                                "keyness needs --target INPUT... and --reference INPUT... (or "
-                                "--period P)");
+                                "%s needs --target INPUT... and --reference INPUT... (or "
+                                "--period P)",
+                                cmd->name);
         if (!o->period_label && cli->n_inputs)
             return tp_error_set(err, TP_EUSAGE,
-                                "keyness: inputs go after --target or --reference ('%s')",
+                                "%s: inputs go after --target or --reference ('%s')", cmd->name,
                                 cli->inputs[0]);
-    }
-    if (strcmp(cmd->name, "analyze") == 0 && (cli->n_target || cli->n_reference)) {
+    } else if ((cmd->takes & CLI_T_SIDES) && (cli->n_target || cli->n_reference)) {
         if (!cli->n_target || !cli->n_reference)
             return tp_error_set(err, TP_EUSAGE,
-                                "analyze: --target and --reference go together (keyness.csv)");
+                                "%s: --target and --reference go together (keyness.csv)",
+                                cmd->name);
         if (cli->n_inputs)
             return tp_error_set(err, TP_EUSAGE,
-                                "analyze: with --target/--reference, inputs go after them ('%s')",
-                                cli->inputs[0]);
+                                "%s: with --target/--reference, inputs go after them ('%s')",
+                                cmd->name, cli->inputs[0]);
     }
     int reads_stdin = cli->n_inputs == 0 && !(cli->n_target || cli->n_reference);
     if (reads_stdin && isatty(STDIN_FILENO))
