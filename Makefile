@@ -2,8 +2,8 @@
 #
 #   make run     install missing packages, build, analyze corpus/ into out/
 #   make test    install missing packages, build, run every test (also under ASan+UBSan,
-#                and the threaded CLI cases under TSan)
-#   make all | asan | tsan | coverage | bench | fuzz | lint | format-check | clean
+#                the threaded CLI cases under TSan, and a smoke run of every fuzz target)
+#   make all | asan | tsan | coverage | bench | fuzz | fuzz-smoke | lint | format-check | clean
 #
 # Objects go to build/<mode>/ so release, asan, tsan and coverage builds never mix.
 
@@ -14,7 +14,7 @@ CC ?= cc
 PKGS := gsl libutf8proc jansson zlib
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
-	python3-numpy librsvg2-bin
+	python3-numpy librsvg2-bin clang libclang-rt-14-dev
 PY := /usr/bin/python3
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -57,8 +57,8 @@ BIN := $(BUILD)/tempora
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz lint format format-check clean \
-	unit cli-tests ref-tests check-build tsan-cli
+.PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz fuzz-smoke lint format \
+	format-check clean unit cli-tests ref-tests check-build tsan-cli
 
 all: $(BIN)
 	@ln -sf $(BIN) tempora
@@ -114,14 +114,17 @@ test: deps
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory MODE=asan unit cli-tests
 	@$(MAKE) --no-print-directory MODE=tsan tsan-cli
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan all
 
-# The CLI cases that run threads (their cmd has --threads), on the
-# ThreadSanitizer build (MODE=tsan): any data race report fails the case.
-TSAN_CASES := $(sort $(patsubst tests/cli/cases/%/cmd,%,$(shell grep -l -e --threads tests/cli/cases/*/cmd)))
+# The CLI cases that run threads (their cmd has --threads) and the catalogue
+# of hostile inputs (hostile_*, run on the default threads: one per core), on
+# the ThreadSanitizer build (MODE=tsan): any data race report fails the case.
+TSAN_CASES := $(sort $(patsubst tests/cli/cases/%/cmd,%,$(shell grep -l -e --threads tests/cli/cases/*/cmd)) \
+	$(patsubst tests/cli/cases/%/cmd,%,$(wildcard tests/cli/cases/hostile_*/cmd)))
 
 tsan-cli: $(BIN)
 	@$(BIN) --version >/dev/null 2>&1 || { echo "tsan: $(BIN) does not start here:"; \
@@ -144,6 +147,11 @@ bench-smoke: $(BIN)
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+# every libFuzzer target for a few seconds from its seeds (tests/fuzz/README.md)
+fuzz-smoke:
+	@$(MAKE) --no-print-directory -j2 -f tests/fuzz/Makefile build
+	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile smoke
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -Isrc \
