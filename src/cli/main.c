@@ -563,7 +563,10 @@ int main(int argc, char **argv)
     struct cli cli;
     int status = CLI_OK;
     gsl_set_error_handler_off();
-    tp_out_install_signal_cleanup();
+    if (tp_out_install_signal_cleanup(&err) != 0) {
+        fprintf(stderr, "tempora: %s\n", err.msg);
+        return CLI_ERROR;
+    }
     memset(&cli, 0, sizeof(cli));
     struct tp_opts defaults = TP_OPTS_INIT;
     cli.o = defaults;
