@@ -27,6 +27,8 @@ char *tp_u64_digits(uint64_t v, char *end)
 }
 
 enum { NDIG = 25 }; /* digits printed once; rounding to 15-17 is done on them */
+/* "-d." NDIG-1 digits "e-ddd" and the NUL fit the general path's buffer */
+_Static_assert(NDIG + 8 <= 48, "en[48] holds a %.*e of NDIG digits");
 
 /* Round the NDIG significant digits d[0..NDIG) to p digits (in place). Returns
  * 1 when the rounding carried into a new leading digit (the exponent grows), 0

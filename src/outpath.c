@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +55,23 @@ void tp_outpath_live_drop(int *slot)
     *slot = -1;
 }
 
-/* Set while a set is exchanged: a signal that reaches another thread then
- * waits for the end of the exchange (the committing thread blocks them). */
-static volatile sig_atomic_t in_commit, pending_signal;
+/* The handler does its work on the thread that installed it (main's), the
+ * one that creates and registers output files: a signal another thread
+ * receives is sent on to it. So the cleanup never runs beside a file being
+ * made, and a flag of that thread suffices to defer it: set while a set is
+ * exchanged (in_commit, with the signals also blocked) or while a file or
+ * folder is made and not yet registered (holding); the signal is raised again
+ * at the end of it. */
+static pthread_t owner;
+static volatile sig_atomic_t in_commit, holding, pending_signal;
 
 static void on_signal(int sig)
 {
-    if (in_commit) {
+    if (!pthread_equal(pthread_self(), owner)) {
+        pthread_kill(owner, sig);
+        return;
+    }
+    if (in_commit || holding) {
         pending_signal = sig;
         return;
     }
@@ -74,9 +85,22 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+void tp_outpath_hold(void)
+{
+    holding = 1;
+}
+
+void tp_outpath_release(void)
+{
+    holding = 0;
+    if (pending_signal && !in_commit)
+        raise(pending_signal);
+}
+
 int tp_out_install_signal_cleanup(struct tp_error *err)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGXFSZ};
+    owner = pthread_self();
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
@@ -244,6 +268,9 @@ char *tp_outpath_target(const char *path, int *fd_path)
 
 /* A set of files replaced as one (see writer.h). */
 enum { SET_MAX = 16 };
+/* Every file of one set, its staging folder and its lock file fit in the
+ * signal cleanup's table at once, with room for a table written beside. */
+_Static_assert(SET_MAX + 3 <= MAX_LIVE, "a set must fit in the live table");
 
 struct tp_outset {
     char *dir;     /* the output folder */
@@ -271,16 +298,28 @@ enum { DONE_SWAPPED = 1, DONE_MOVED_IN, DONE_MOVED_OUT };
 static int take_lock(struct tp_outset *s, struct tp_error *err)
 {
     for (;;) {
+        /* a lock file made here and locked at once is registered before a
+         * signal can remove the run without it */
+        tp_outpath_hold();
         int fd = open(s->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-        if (fd < 0)
+        if (fd < 0) {
+            int e = errno;
+            tp_outpath_release();
             return tp_error_set(err, TP_EIO, "%s: cannot create a file in the folder: %s", s->dir,
-                                strerror(errno));
-        int rc;
-        while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
-            ;
+                                strerror(e));
+        }
+        int rc = flock(fd, LOCK_EX | LOCK_NB);
+        if (rc != 0 && errno == EWOULDBLOCK) {
+            /* another run holds it: wait with signals free, as it may be long */
+            tp_outpath_release();
+            while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+                ;
+            tp_outpath_hold();
+        }
         if (rc != 0) {
             int e = errno;
             close(fd);
+            tp_outpath_release();
             return tp_error_set(err, TP_EIO, "%s: cannot lock: %s", s->lock, strerror(e));
         }
         struct stat a, b;
@@ -288,9 +327,11 @@ static int take_lock(struct tp_outset *s, struct tp_error *err)
             a.st_ino == b.st_ino) {
             s->lock_fd = fd;
             s->lock_slot = tp_outpath_live_add(s->lock, 1);
+            tp_outpath_release();
             return 0;
         }
         close(fd);
+        tp_outpath_release();
     }
 }
 
@@ -317,15 +358,18 @@ int tp_outset_open(struct tp_outset **set, const char *dir, struct tp_error *err
         return rc;
     }
     tp_outpath_clear_stale(dir, dl, NULL, 1);
+    tp_outpath_hold();
     if (!mkdtemp(s->staging)) {
         rc =
             tp_error_set(err, TP_EIO, "%s: cannot create a folder in it: %s", dir, strerror(errno));
+        tp_outpath_release();
         free(s->staging);
         s->staging = NULL;
         tp_outset_free(s);
         return rc;
     }
     s->staging_slot = tp_outpath_live_add(s->staging, 2);
+    tp_outpath_release();
     s->staging_fd = open(s->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->staging_fd >= 0)
         flock(s->staging_fd, LOCK_EX | LOCK_NB);

@@ -24,6 +24,13 @@ char *tp_outpath_join(const char *dir, size_t dir_len, const char *name);
  * long (then a signal leaves it behind; a later run removes it as litter). */
 int tp_outpath_live_add(const char *path, int kind);
 
+/* Between tp_outpath_hold and tp_outpath_release (one thread, not nested), a
+ * SIGINT, SIGTERM or SIGHUP waits: made for the few steps from creating a
+ * file or folder to registering it, so a signal never leaves one behind.
+ * Release raises the signal that waited, if any. */
+void tp_outpath_hold(void);
+void tp_outpath_release(void);
+
 /* Forget *slot (-1: nothing) and set it to -1. */
 void tp_outpath_live_drop(int *slot);
 

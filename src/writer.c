@@ -60,13 +60,16 @@ static struct tp_out *out_new(int flags)
  * make it o->f. Returns 0 or errno (then no file is left behind). */
 static int open_tmp(struct tp_out *o, int excl)
 {
+    tp_outpath_hold(); /* no signal between creating the file and registering it */
     int fd = excl ? open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)
                   : mkostemp(o->tmp, O_CLOEXEC);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0)
+        o->slot = tp_outpath_live_add(o->tmp, 1);
+    tp_outpath_release();
     if (fd < 0)
-        return errno;
-    o->slot = tp_outpath_live_add(o->tmp, 1);
+        return e;
     flock(fd, LOCK_EX | LOCK_NB); /* held until closed: "a live run writes this" */
-    int e = 0;
     if (!excl) {
         /* mkstemp makes 0600 files; a table is an ordinary document. A file
          * system that keeps no modes (EPERM, EOPNOTSUPP) gives what it gives. */

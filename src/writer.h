@@ -105,7 +105,8 @@ void tp_outset_free(struct tp_outset *set);
 /* Remove every unpublished temporary file (and a set's staging folder and
  * lock file) when SIGINT, SIGTERM or SIGHUP arrives, then die of that
  * signal; ignore SIGXFSZ, so a file size limit is a write error (call once,
- * from main). Returns 0, or TP_EIO when a handler cannot be set. */
+ * from main, on the thread that opens the output files: a signal another
+ * thread receives is handled on that one). Returns 0, or TP_EIO when a handler cannot be set. */
 int tp_out_install_signal_cleanup(struct tp_error *err);
 
 #endif
