@@ -67,12 +67,15 @@ static volatile sig_atomic_t in_commit, holding, pending_signal;
 
 static void on_signal(int sig)
 {
+    int saved_errno = errno; /* the interrupted code may be about to read it */
     if (!pthread_equal(pthread_self(), owner)) {
         pthread_kill(owner, sig);
+        errno = saved_errno;
         return;
     }
     if (in_commit || holding) {
         pending_signal = sig;
+        errno = saved_errno;
         return;
     }
     for (int i = 0; i < MAX_LIVE; i++)
@@ -81,8 +84,10 @@ static void on_signal(int sig)
     for (int i = 0; i < MAX_LIVE; i++)
         if (live_used[i] == 2)
             rmdir(live_paths[i]);
+    /* the signal is blocked in its handler: it kills the run on return */
     signal(sig, SIG_DFL);
     raise(sig);
+    errno = saved_errno;
 }
 
 void tp_outpath_hold(void)
