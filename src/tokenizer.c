@@ -324,6 +324,16 @@ static inline void append_word(struct tp_tokenizer *tk, const char *b, size_t n,
     tk->nl_seen = 0;
 }
 
+/* Whether joiner k after the token so far may join it to what comes next: a
+ * hyphen after a word character (unless --split-hyphens), an apostrophe
+ * after a letter, a '.' or ',' after a digit. */
+static inline int may_join(const struct tp_tokenizer *tk, enum cls k)
+{
+    if (k == C_HYPHEN)
+        return !tk->o.split_hyphens;
+    return tk->last == (k == C_APOS ? C_LETTER : C_DIGIT);
+}
+
 /* One code point of class k whose bytes are b[0..n). */
 static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
 {
@@ -332,15 +342,21 @@ static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
     case P_NONE:
         break;
     case P_HYPHEN:
+    case P_DIGSEP: {
+        /* a hyphen (written '-') joins word characters, a '.' or ',' digits */
+        enum pend p = tk->pending;
         tk->pending = P_NONE;
-        if (is_word(k)) {
-            append(tk, "-", 1);
+        if (p == P_HYPHEN ? is_word(k) : k == C_DIGIT) {
+            append(tk, &tk->pend_byte, 1);
             append_word(tk, b, n, k);
             return 0;
         }
         if ((rc = emit(tk)))
             return rc;
+        if (p == P_DIGSEP)
+            tk->brk = 1;
         break;
+    }
     case P_APOS:
         tk->pending = P_NONE;
         if (k == C_LETTER) {
@@ -355,17 +371,6 @@ static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
         if ((rc = emit(tk)))
             return rc;
         break;
-    case P_DIGSEP:
-        tk->pending = P_NONE;
-        if (k == C_DIGIT) {
-            append(tk, &tk->pend_byte, 1);
-            append_word(tk, b, n, k);
-            return 0;
-        }
-        if ((rc = emit(tk)))
-            return rc;
-        tk->brk = 1;
-        break;
     }
 
     int in_token = tk->tok_len > 0 || tk->overlong;
@@ -376,28 +381,19 @@ static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
         append_word(tk, b, n, k);
         return 0;
     case C_HYPHEN:
-        tk->nl_seen = 0;
-        if (in_token && !tk->o.split_hyphens) {
-            tk->pending = P_HYPHEN;
-            return 0;
-        }
-        return emit(tk);
     case C_APOS:
-        tk->nl_seen = 0;
-        if (in_token && tk->last == C_LETTER) {
-            tk->pending = P_APOS;
-            return 0;
-        }
-        return emit(tk);
     case C_DIGSEP:
+        /* a joiner: held when it may join what comes next, else it ends the
+         * token (and a lone '.' or ',' the segment) */
         tk->nl_seen = 0;
-        if (in_token && tk->last == C_DIGIT) {
-            tk->pending = P_DIGSEP;
-            tk->pend_byte = b[0];
+        if (in_token && may_join(tk, k)) {
+            tk->pending = k == C_HYPHEN ? P_HYPHEN : k == C_APOS ? P_APOS : P_DIGSEP;
+            tk->pend_byte = k == C_HYPHEN ? '-' : (char)b[0];
             return 0;
         }
         rc = emit(tk);
-        tk->brk = 1;
+        if (k == C_DIGSEP)
+            tk->brk = 1;
         return rc;
     case C_BREAK:
         tk->nl_seen = 0;

@@ -60,7 +60,7 @@ struct tp_tokenizer {
     int overlong;
     enum cls last; /* class of the last word character appended */
     enum pend pending;
-    char pend_byte; /* the '.' or ',' of P_DIGSEP */
+    char pend_byte; /* what a held joiner adds: '-' (any hyphen), or the '.' or ',' */
 
     int brk;     /* a break was seen since the last token */
     int nl_seen; /* only blanks since the last line end */
