@@ -157,6 +157,17 @@ int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struc
     return rc;
 }
 
+int cli_count_and_write(struct cli *cli, const struct tp_count_opts *co, cli_table_fn *fn,
+                        struct tp_error *err)
+{
+    struct tp_run run;
+    int rc = cli_count(cli, &run, co, err);
+    if (rc == 0)
+        rc = cli_write_table(cli, &run, fn, err);
+    tp_run_release(&run);
+    return rc;
+}
+
 int cli_add_terms(struct cli *cli, const char *list, struct tp_error *err)
 {
     if (!*list)
