@@ -54,6 +54,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     if (o->ngram > 1) {
         if (tp_tuples_init(&c->r.ngrams, o->ngram))
             return tp_error_set(err, TP_ENOMEM, "out of memory");
+        c->r.ngrams.max_items = (size_t)(o->max_ngram_bytes / tp_tuples_item_bytes(o->ngram));
         if ((rc = tp_counter_init(&c->r.ng, o->spill, err)))
             return rc;
     }
@@ -239,6 +240,7 @@ static int count_context(struct tp_corpus *c, uint32_t id)
             key[i] = tp_ring_back(c, n - 1 - i);
         key[n - 1] = id;
         int64_t g = tp_tuples_intern(&c->r.ngrams, key);
+        c->r.ngrams_full |= g == TP_EDATA;
         if (g < 0 || ((size_t)g >= c->r.ng.cap && tp_counter_reserve(&c->r.ng, (size_t)g + 1)) ||
             tp_counter_add(&c->r.ng, (uint32_t)g))
             return TP_ENOMEM;
@@ -542,6 +544,13 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
 
 int tp_corpus_oom(const struct tp_corpus *c, struct tp_error *err)
 {
+    if (c->r.ngrams_full)
+        return tp_error_set(err, TP_EDATA,
+                            "n-grams: the n-gram table (--ngram %u) would grow past %llu MiB "
+                            "(--max-ngram-memory) after %zu distinct n-grams; lower --ngram, or "
+                            "raise --max-ngram-memory if the machine has the memory",
+                            c->r.o.ngram, (unsigned long long)(c->r.o.max_ngram_bytes >> 20),
+                            c->r.ngrams.n_items);
     if (c->r.pairs_full)
         return tp_error_set(err, TP_EDATA,
                             "collocation pairs: the pair table (--window %u) would grow past %llu "

@@ -153,10 +153,11 @@ static inline uint32_t tp_match_cell_term(const struct tp_match_cell *cell)
 }
 
 struct tp_count_opts {
-    int spill;               /* keep per-document term counts */
-    unsigned ngram;          /* > 1: count n-grams of this many adjacent tokens */
-    unsigned window;         /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
-    uint64_t max_pair_bytes; /* > 0: the pair table stops (pairs_full) past this size */
+    int spill;                /* keep per-document term counts */
+    unsigned ngram;           /* > 1: count n-grams of this many adjacent tokens */
+    unsigned window;          /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
+    uint64_t max_pair_bytes;  /* > 0: the pair table stops (pairs_full) past this size */
+    uint64_t max_ngram_bytes; /* > 0: the n-gram table stops (ngrams_full) about this size */
     const struct tp_table *stop; /* stopword set (may be NULL) */
     unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
 };
@@ -175,7 +176,8 @@ struct tp_counts {
      * not too short). Adjacency is still that of every token, so leaving the
      * others out changes no reported count. */
     struct tp_pairs pairs;
-    int pairs_full; /* the pair table reached max_pair_bytes */
+    int pairs_full;  /* the pair table reached max_pair_bytes */
+    int ngrams_full; /* the n-gram table reached max_ngram_bytes */
     /* listed timeline terms, in the order first given: n_match tuples of
      * match_len[m] term ids */
     size_t n_match;

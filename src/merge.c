@@ -134,6 +134,7 @@ static int count_across(struct tp_corpus *dst, const uint32_t *head, unsigned n)
                 key[i] = BACK(ng - 1 - i);
             key[ng - 1] = id;
             int64_t g = tp_tuples_intern(&dst->r.ngrams, key);
+            dst->r.ngrams_full |= g == TP_EDATA;
             if (g < 0 ||
                 ((size_t)g >= dst->r.ng.cap && tp_counter_reserve(&dst->r.ng, (size_t)g + 1)) ||
                 tp_counter_add(&dst->r.ng, (uint32_t)g))
@@ -258,7 +259,8 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
                 key[i] = map[k[i]];
             int64_t id = tp_tuples_intern(&dst->r.ngrams, key);
             if (id < 0) {
-                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                dst->r.ngrams_full |= id == TP_EDATA;
+                rc = tp_corpus_oom(dst, err);
                 goto out;
             }
             gmap[g] = (uint32_t)id;

@@ -418,6 +418,8 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
                                      << 20;
+    run->count_opts.max_ngram_bytes =
+        (run->o->max_ngram_mib ? run->o->max_ngram_mib : TP_MAX_NGRAM_MIB) << 20;
     int rc = load_terms_files(run, err);
     if (rc)
         return rc;

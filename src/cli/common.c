@@ -298,6 +298,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "measure", cli_measure_names[o->measure]);
     kv_u64(out, "window", (uint64_t)o->window);
     kv_u64(out, "max_pair_memory_mib", o->max_pair_mib ? o->max_pair_mib : TP_MAX_PAIR_MIB);
+    kv_u64(out, "max_ngram_memory_mib", o->max_ngram_mib ? o->max_ngram_mib : TP_MAX_NGRAM_MIB);
     kv(out, "fisher", yes(o->fisher));
     kv(out, "tf", cli_tf_names[o->tf]);
     kv(out, "idf", cli_idf_names[o->idf]);

@@ -38,7 +38,8 @@ static const struct cli_command commands[] = {
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
-     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows",
+     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows\n"
+     "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message",
      CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
@@ -151,6 +152,7 @@ enum {
     OPT_THREADS,
     OPT_MAX_DOC_BYTES,
     OPT_MAX_PAIR_MEMORY,
+    OPT_MAX_NGRAM_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -191,6 +193,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
     {"max-pair-memory", required_argument, NULL, OPT_MAX_PAIR_MEMORY},
+    {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
     {NULL, 0, NULL, 0},
 };
 
@@ -248,6 +251,7 @@ static unsigned option_bit(int c)
 {
     switch (c) {
     case OPT_NGRAM:
+    case OPT_MAX_NGRAM_MEMORY:
         return CLI_T_NGRAM;
     case OPT_TOP:
         return CLI_T_TOP;
@@ -545,6 +549,10 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         case OPT_MAX_PAIR_MEMORY:
             rc = parse_long("max-pair-memory", optarg, 1, 1048576, &v, err);
             o->max_pair_mib = (uint64_t)v;
+            break;
+        case OPT_MAX_NGRAM_MEMORY:
+            rc = parse_long("max-ngram-memory", optarg, 1, 1048576, &v, err);
+            o->max_ngram_mib = (uint64_t)v;
             break;
         case ':':
             return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);
