@@ -223,6 +223,15 @@ const char *tp_reader_meta_id(const struct tp_reader *r, size_t i, unsigned long
     return r->meta[i].id;
 }
 
+size_t tp_reader_meta_repeats(const struct tp_reader *r, const char **id, unsigned long *line,
+                              unsigned long *first_line)
+{
+    *id = r->meta_repeat_id;
+    *line = r->meta_repeat_line;
+    *first_line = r->meta_repeat_first;
+    return r->meta_repeats;
+}
+
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r)
 {
     return r->skipped_new;
@@ -249,6 +258,7 @@ void tp_reader_free(struct tp_reader *r)
         free(r->meta[i].value);
     }
     free(r->meta);
+    free(r->meta_repeat_id);
     free(r->raw);
     free(r->small);
     free(r->out);

@@ -125,6 +125,12 @@ int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start
  * and in *line the meta file's line; NULL past the last. */
 const char *tp_reader_meta_id(const struct tp_reader *r, size_t i, unsigned long *line);
 
+/* Rows of --meta dropped because a later row gives the same id (the last
+ * wins); *id (borrowed), *line and *first_line: the repeat on the earliest
+ * line, and the line of that id's first row. 0 when every id is once. */
+size_t tp_reader_meta_repeats(const struct tp_reader *r, const char **id, unsigned long *line,
+                              unsigned long *first_line);
+
 /* Inputs the expansion itself skipped (missing or unreadable, --skip-errors). */
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r);
 

@@ -110,6 +110,25 @@ out:
     tp_table_release(&ids);
 }
 
+/* An id on several --meta rows: the last row wins, which is what a file of
+ * corrections appended at the end wants, but a repeat is as often a mistake:
+ * say so, once. */
+static void warn_repeated_meta(struct cli *cli, const struct tp_reader *r)
+{
+    const char *id;
+    unsigned long line, first;
+    size_t n = tp_reader_meta_repeats(r, &id, &line, &first);
+    if (!n)
+        return;
+    char msg[1024], more[64] = "";
+    if (n > 1)
+        snprintf(more, sizeof(more), " (%zu repeated rows in all)", n);
+    snprintf(msg, sizeof(msg),
+             "%s:%lu: --meta id '%.200s' given again (first on line %lu): the last row wins%s",
+             cli->o.meta_path, line, id ? id : "", first, more);
+    cli_warn(cli, msg);
+}
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
 {
@@ -136,8 +155,10 @@ int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *c
     for (size_t i = 0; i < n; i++)
         if ((rc = tp_run_count(run, readers[i], (int)i, err)))
             goto out;
-    if (cli->o.meta_path)
+    if (cli->o.meta_path) {
+        warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
+    }
 out:
     for (size_t i = 0; i < n; i++)
         tp_reader_free(readers[i]);

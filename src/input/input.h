@@ -78,6 +78,11 @@ struct tp_reader {
     size_t warned_inputs;
     struct meta_entry *meta;
     size_t n_meta, cap_meta;
+    /* ids given on more than one row: how many rows were dropped, and the
+     * repeat on the earliest line with the line of its first row */
+    size_t meta_repeats;
+    char *meta_repeat_id;
+    unsigned long meta_repeat_line, meta_repeat_first;
     struct tp_reader_stats stats;
     uint64_t check_limit; /* tp_reader_sample */
     /* tp_reader_new_range: only bytes [range_start, range_start + range_len)

@@ -82,7 +82,8 @@ static int meta_row(struct csv_walk *w)
     return 0;
 }
 
-/* For a repeated id the last row wins. */
+/* For a repeated id the last row wins (counted in meta_repeats, the CLI
+ * warns). */
 int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
 {
     static struct tp_sink no_sink;
@@ -116,6 +117,19 @@ int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
         qsort(r->meta, r->n_meta, sizeof(*r->meta), meta_cmp);
     for (size_t i = 0; i < r->n_meta; i++) {
         if (i + 1 < r->n_meta && strcmp(r->meta[i].id, r->meta[i + 1].id) == 0) {
+            /* a repeat (rows of one id are in file order): note the one on
+             * the earliest line, with the line of the id's first row */
+            unsigned long line = r->meta[i + 1].line;
+            if (i == 0 || strcmp(r->meta[i - 1].id, r->meta[i].id) != 0) {
+                if (!r->meta_repeat_id || line < r->meta_repeat_line) {
+                    free(r->meta_repeat_id);
+                    r->meta_repeat_id = r->meta[i].id;
+                    r->meta_repeat_line = line;
+                    r->meta_repeat_first = r->meta[i].line;
+                    r->meta[i].id = NULL;
+                }
+            }
+            r->meta_repeats++;
             free(r->meta[i].id);
             free(r->meta[i].value);
             continue;
