@@ -220,20 +220,20 @@ static uint64_t count_file(const char *path, enum tp_encoding enc, int batch,
     o.encoding = enc;
     struct tp_count_opts co = {.spill = 1, .ngram = 2, .window = 2};
     struct tp_tokenizer_opts to = {0};
-    struct tp_corpus c;
+    struct tp_corpus *c = NULL;
     struct tp_reader *r;
     struct tp_error err;
-    FZ_CHECK(tp_corpus_init(&c, &co, &err) == 0);
+    FZ_CHECK(tp_corpus_new(&c, &co, &err) == 0);
     FZ_CHECK(tp_reader_new(&r, &path, 1, &o, NULL, NULL, &err) == 0);
-    int rc = fz_count_reader(r, &c, &to, batch, st, &err);
+    int rc = fz_count_reader(r, c, &to, batch, st, &err);
     tp_reader_free(r);
     if (rc) {
-        tp_corpus_release(&c);
+        tp_corpus_free(c);
         return 0;
     }
-    FZ_CHECK(c.n_docs == 1);
-    uint64_t h = fz_corpus_digest(&c);
-    tp_corpus_release(&c);
+    FZ_CHECK(tp_corpus_counts(c)->n_docs == 1);
+    uint64_t h = fz_corpus_digest(c);
+    tp_corpus_free(c);
     return h;
 }
 
