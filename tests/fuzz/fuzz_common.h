@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "counts.h"
+#include "merge.h"
 #include "reader.h"
 #include "tempora.h"
 #include "tokenizer.h"
@@ -361,17 +362,21 @@ static inline int fz_count_reader(struct tp_reader *r, struct tp_corpus *corpus,
 }
 
 /* --- a digest of a corpus's counts ----------------------------------------
- * Terms, n-grams and pairs are digested as sets keyed by their text, so two
- * corpora that gave ids in different orders still compare equal; documents,
- * their per-document lists and the listed terms' counts in order. */
+ * Read through the public view (tp_corpus_counts). Terms, n-grams and pairs
+ * are digested as sets keyed by their text, so two corpora that gave ids in
+ * different orders still compare equal; documents and their per-document
+ * lists in order. The listed terms' cells of (date, term) are digested
+ * independently of their order and of how a key's counts are split between
+ * cells (a corpus counted whole and corpora merged may split them
+ * differently): sorted by key, each run of one key summed. */
 
-static inline uint64_t fz_term_h(const struct tp_corpus *c, uint32_t id)
+static inline uint64_t fz_term_h(const struct tp_counts *c, uint32_t id)
 {
     const struct tp_term *t = &c->terms.terms[id];
     return fz_mix(7, t->bytes, t->len);
 }
 
-static inline uint64_t fz_ngram_h(const struct tp_corpus *c, uint32_t id)
+static inline uint64_t fz_ngram_h(const struct tp_counts *c, uint32_t id)
 {
     const uint32_t *k = tp_tuples_key(&c->ngrams, id);
     uint64_t h = 11;
@@ -381,32 +386,76 @@ static inline uint64_t fz_ngram_h(const struct tp_corpus *c, uint32_t id)
 }
 
 /* The per-document lists of counter k (ids in the space key_h digests). */
-static inline uint64_t fz_spill_digest(struct tp_corpus *c, struct tp_counter *k, int ngram)
+static inline uint64_t fz_spill_digest(const struct tp_counts *c, struct tp_counter *k, int ngram)
 {
     struct tp_error err;
+    struct tp_spill_iter it;
     uint64_t h = 13;
-    FZ_CHECK(tp_counter_rewind(k, &err) == 0);
-    for (size_t d = 0; d < k->n_offs; d++) {
-        const uint32_t *ids;
-        const uint64_t *counts;
-        size_t n;
-        FZ_CHECK(tp_counter_next(k, &ids, &counts, &n, &err) == 0);
+    size_t n = 0;
+    FZ_CHECK(tp_spill_iter_init(&it, k, k->n_offs, &err) == 0);
+    int rc;
+    while ((rc = tp_spill_iter_next(&it, &err)) > 0) {
+        FZ_CHECK(it.doc == n);
         uint64_t sum = 0;
-        for (size_t i = 0; i < n; i++)
-            sum +=
-                fz_fin(fz_mix64(ngram ? fz_ngram_h(c, ids[i]) : fz_term_h(c, ids[i]), counts[i]));
+        for (size_t i = 0; i < it.n; i++)
+            sum += fz_fin(
+                fz_mix64(ngram ? fz_ngram_h(c, it.ids[i]) : fz_term_h(c, it.ids[i]), it.counts[i]));
         h = fz_mix64(h, sum);
+        n++;
     }
+    FZ_CHECK(rc == 0);
+    FZ_CHECK(n == k->n_offs);
     return fz_mix64(h, k->n_offs);
 }
 
-static inline uint64_t fz_corpus_digest(struct tp_corpus *c)
+static inline int fz_cell_cmp(const void *a, const void *b)
 {
+    uint64_t x = ((const struct tp_match_cell *)a)->key, y = ((const struct tp_match_cell *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* The listed terms' cells: a copy sorted by key, each run of one key summed
+ * into one (key, count, docs) in key order. The key is the date and the
+ * listed term's index, the same in corpora given the same listed terms. */
+static inline uint64_t fz_cells_digest(const struct tp_counts *c)
+{
+    uint64_t h = 19;
+    struct tp_match_cell *v = NULL;
+    if (c->n_cells) {
+        v = malloc(c->n_cells * sizeof(*v));
+        FZ_CHECK(v != NULL);
+        memcpy(v, c->cells, c->n_cells * sizeof(*v));
+        qsort(v, c->n_cells, sizeof(*v), fz_cell_cmp);
+    }
+    size_t runs = 0;
+    for (size_t i = 0; i < c->n_cells;) {
+        uint64_t key = v[i].key, count = 0, docs = 0;
+        FZ_CHECK(key >> 63 == 1);                         /* a date's half is never 0 */
+        FZ_CHECK(tp_match_cell_term(&v[i]) < c->n_match); /* a listed term */
+        for (; i < c->n_cells && v[i].key == key; i++) {
+            count += v[i].count;
+            docs += v[i].docs;
+        }
+        FZ_CHECK(docs <= count); /* a document in a cell has one occurrence or more */
+        if (!count)
+            continue;
+        h = fz_mix64(fz_mix64(fz_mix64(h, key), count), docs);
+        runs++;
+    }
+    free(v);
+    return fz_mix64(h, runs);
+}
+
+/* The digest of corpus k's counts (its listed-term runs settled first). */
+static inline uint64_t fz_corpus_digest(struct tp_corpus *k)
+{
+    FZ_CHECK(tp_corpus_match_settle(k) == 0);
+    struct tp_counts *c = tp_corpus_counts(k);
     uint64_t h = 17, sum = 0;
     h = fz_mix64(h, c->n_tokens);
     h = fz_mix64(h, c->n_types);
     h = fz_mix64(h, c->n_docs);
-    h = fz_mix64(h, (uint64_t)c->in_doc);
+    h = fz_mix64(h, (uint64_t)tp_corpus_in_doc(k));
     for (uint32_t id = 0; id < c->terms.n; id++) {
         if (!c->uni.total[id])
             continue;
@@ -425,11 +474,8 @@ static inline uint64_t fz_corpus_digest(struct tp_corpus *c)
         h = fz_mix(h, dv, sizeof(dv));
         h = fz_mix64(h, r->n_tokens);
         h = fz_mix64(h, r->side);
-        for (uint32_t m = 0; m < r->n_match; m++) {
-            h = fz_mix64(h, c->match_term[r->match_off + m]);
-            h = fz_mix64(h, c->match_cnt[r->match_off + m]);
-        }
     }
+    h = fz_mix64(h, fz_cells_digest(c));
     if (c->o.ngram > 1) {
         sum = 0;
         for (uint32_t id = 0; id < c->ngrams.n_items; id++)
@@ -450,7 +496,7 @@ static inline uint64_t fz_corpus_digest(struct tp_corpus *c)
         h = fz_mix64(h, sum);
     }
     uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];
-    size_t nh = tp_corpus_heaps(c, hn, hv);
+    size_t nh = tp_counts_heaps(c, hn, hv);
     for (size_t i = 0; i < nh; i++)
         h = fz_mix64(fz_mix64(h, hn[i]), hv[i]);
     if (c->o.spill) {

@@ -25,15 +25,17 @@ struct span {
     int side;
 };
 
-static void setup(struct tp_corpus *c, const struct tp_count_opts *o, unsigned n_match)
+static struct tp_corpus *setup(const struct tp_count_opts *o, unsigned n_match)
 {
     struct tp_error err;
-    FZ_CHECK(tp_corpus_init(c, o, &err) == 0);
+    struct tp_corpus *c = NULL;
+    FZ_CHECK(tp_corpus_new(&c, o, &err) == 0);
     for (unsigned m = 0; m < n_match; m++) {
         size_t lens[2] = {strlen(match_terms[m][0]),
                           match_terms[m][1] ? strlen(match_terms[m][1]) : 0};
         FZ_CHECK(tp_corpus_add_match(c, match_terms[m], lens, match_terms[m][1] ? 2 : 1) == 0);
     }
+    return c;
 }
 
 struct counter {
@@ -149,48 +151,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else
         cut = 0;
 
-    struct tp_corpus whole, a, b;
     struct tp_error err;
     char id[32];
-    setup(&whole, &o, n_match);
-    setup(&a, &o, n_match);
-    setup(&b, &o, n_match);
+    struct tp_corpus *whole = setup(&o, n_match), *a = setup(&o, n_match), *b = setup(&o, n_match);
     for (int side = 0; side < 2; side++)
         for (size_t d = 0; d < nd; d++)
             if (docs[d].side == side) {
                 snprintf(id, sizeof(id), "d%zu", d);
-                count_doc(&whole, &to, batch, id, docs[d].p, docs[d].n, 0);
+                count_doc(whole, &to, batch, id, docs[d].p, docs[d].n, 0);
             }
     /* A: its documents; the cut one suspended after its head */
     for (size_t d = 0; d < nd; d++)
         if (!docs[d].side) {
             snprintf(id, sizeof(id), "d%zu", d);
-            count_doc(&a, &to, 0, id, docs[d].p, cut && d == last_a ? head : docs[d].n,
+            count_doc(a, &to, 0, id, docs[d].p, cut && d == last_a ? head : docs[d].n,
                       cut && d == last_a);
         }
     /* T: the cut document's tail, merged and closed; then B's own */
     if (cut) {
-        struct tp_corpus t;
-        setup(&t, &o, n_match);
+        struct tp_corpus *t = setup(&o, n_match);
         snprintf(id, sizeof(id), "d%zu", last_a);
-        count_doc(&t, &to, 0, id, docs[last_a].p + head, docs[last_a].n - head, 2);
-        FZ_CHECK(tp_corpus_merge(&a, &t, &err) == 0);
-        FZ_CHECK(a.in_doc);
-        FZ_CHECK(tp_corpus_end(&a, &err) == 0);
-        tp_corpus_release(&t);
+        count_doc(t, &to, 0, id, docs[last_a].p + head, docs[last_a].n - head, 2);
+        FZ_CHECK(tp_corpus_merge(a, t, &err) == 0);
+        FZ_CHECK(tp_corpus_in_doc(a));
+        FZ_CHECK(tp_corpus_end(a, &err) == 0);
+        tp_corpus_free(t);
     }
     for (size_t d = 0; d < nd; d++)
         if (docs[d].side) {
             snprintf(id, sizeof(id), "d%zu", d);
-            count_doc(&b, &to, 0, id, docs[d].p, docs[d].n, 0);
+            count_doc(b, &to, 0, id, docs[d].p, docs[d].n, 0);
         }
-    if (tp_corpus_merge(&a, &b, &err))
+    if (tp_corpus_merge(a, b, &err))
         fprintf(stderr, "%s\n", err.msg), abort();
-    FZ_CHECK(!a.in_doc);
-    FZ_CHECK(fz_corpus_digest(&a) == fz_corpus_digest(&whole));
-    tp_corpus_release(&whole);
-    tp_corpus_release(&a);
-    tp_corpus_release(&b);
+    FZ_CHECK(!tp_corpus_in_doc(a));
+    FZ_CHECK(fz_corpus_digest(a) == fz_corpus_digest(whole));
+    tp_corpus_free(whole);
+    tp_corpus_free(a);
+    tp_corpus_free(b);
     free(docs);
     return 0;
 }
