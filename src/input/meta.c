@@ -115,26 +115,27 @@ int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
         return rc;
     if (r->n_meta > 1)
         qsort(r->meta, r->n_meta, sizeof(*r->meta), meta_cmp);
+    int repeat = 0; /* meta[i] repeats the id of meta[i - 1] */
     for (size_t i = 0; i < r->n_meta; i++) {
-        if (i + 1 < r->n_meta && strcmp(r->meta[i].id, r->meta[i + 1].id) == 0) {
-            /* a repeat (rows of one id are in file order): note the one on
-             * the earliest line, with the line of the id's first row */
+        int next_same = i + 1 < r->n_meta && strcmp(r->meta[i].id, r->meta[i + 1].id) == 0;
+        if (next_same) {
+            /* rows of one id are in file order: note the repeat on the
+             * earliest line, with the line of the id's first row */
             unsigned long line = r->meta[i + 1].line;
-            if (i == 0 || strcmp(r->meta[i - 1].id, r->meta[i].id) != 0) {
-                if (!r->meta_repeat_id || line < r->meta_repeat_line) {
-                    free(r->meta_repeat_id);
-                    r->meta_repeat_id = r->meta[i].id;
-                    r->meta_repeat_line = line;
-                    r->meta_repeat_first = r->meta[i].line;
-                    r->meta[i].id = NULL;
-                }
+            if (!repeat && (!r->meta_repeat_id || line < r->meta_repeat_line)) {
+                free(r->meta_repeat_id);
+                r->meta_repeat_id = r->meta[i].id;
+                r->meta_repeat_line = line;
+                r->meta_repeat_first = r->meta[i].line;
+                r->meta[i].id = NULL;
             }
             r->meta_repeats++;
             free(r->meta[i].id);
             free(r->meta[i].value);
-            continue;
+        } else {
+            r->meta[k++] = r->meta[i];
         }
-        r->meta[k++] = r->meta[i];
+        repeat = next_same;
     }
     r->n_meta = k;
     return 0;
