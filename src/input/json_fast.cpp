@@ -12,7 +12,9 @@
  * Each thread keeps one parser and one padded copy of the line: simdjson
  * reads up to SIMDJSON_PADDING bytes past the data.
  */
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -45,9 +47,16 @@ bool good_string(std::string_view s)
     return !std::memchr(s.data(), 0xED, s.size()) || validate_utf8(s.data(), s.size());
 }
 
-// Read v to its end; false when it does not parse (or jansson would refuse it).
-bool skip_value(ondemand::value v)
+// Deeper than this the line is left to jansson, which refuses nesting past
+// 2,048 levels (simdjson's On-Demand walk does not count them).
+constexpr int max_depth = 1000;
+
+// Read v (at nesting depth) to its end; false when it does not parse, or
+// jansson would refuse it, or it nests deeper than max_depth.
+bool skip_value(ondemand::value v, int depth)
 {
+    if (depth > max_depth)
+        return false;
     ondemand::json_type t;
     if (v.type().get(t))
         return false;
@@ -60,7 +69,8 @@ bool skip_value(ondemand::value v)
             std::string_view k;
             ondemand::value fv;
             if (field.unescaped_key().get(k) || !good_string(k) ||
-                std::memchr(k.data(), 0, k.size()) || field.value().get(fv) || !skip_value(fv))
+                std::memchr(k.data(), 0, k.size()) || field.value().get(fv) ||
+                !skip_value(fv, depth + 1))
                 return false;
         }
         return true;
@@ -71,7 +81,7 @@ bool skip_value(ondemand::value v)
             return false;
         for (auto el : a) {
             ondemand::value ev;
-            if (el.get(ev) || !skip_value(ev))
+            if (el.get(ev) || !skip_value(ev, depth + 1))
                 return false;
         }
         return true;
@@ -125,8 +135,15 @@ bool take_value(ondemand::value v, tp_json_field *f)
                 return false;
             len = std::snprintf(f->num, sizeof(f->num), "%lld", (long long)i);
         } else {
+            // simdjson checks the syntax; the value is strtod's, as in
+            // jansson (simdjson rounds some long mantissas otherwise)
             double d;
-            if (v.get_double().get(d))
+            if (raw.size() >= sizeof(f->num) || v.get_double().get(d))
+                return false;
+            std::memcpy(f->num, raw.data(), raw.size());
+            f->num[raw.size()] = '\0';
+            d = std::strtod(f->num, nullptr);
+            if (std::isinf(d))
                 return false;
             len = std::snprintf(f->num, sizeof(f->num), "%.17g", d);
         }
@@ -196,7 +213,7 @@ extern "C" int tp_json_fast_fields(const char *p, size_t n,
                         f[i].s = f[i].num;
                 }
             }
-            if (first < 0 && !skip_value(v))
+            if (first < 0 && !skip_value(v, 2))
                 return 0;
         }
         // nothing after the object (jansson's end-of-input check)
