@@ -104,8 +104,10 @@ bool skip_value(ondemand::value v, int depth)
     return false;
 }
 
-// A wanted value into *f: false when jansson must decide (another type, an
-// integer beyond 64 bits, a number or string that does not parse).
+// A wanted value into *f (an object, array or boolean as TP_JSON_OTHER,
+// which leaves the line to jansson if no later duplicate key replaces it):
+// false when jansson must decide at once (an integer of 19 digits or more,
+// a value that does not parse).
 bool take_value(ondemand::value v, tp_json_field *f)
 {
     ondemand::json_type t;
@@ -160,7 +162,14 @@ bool take_value(ondemand::value v, tp_json_field *f)
         f->len = 0;
         return true;
     default:
-        return false;
+        // an object, array or boolean: jansson says what it means, unless
+        // a later duplicate key replaces it
+        if (!skip_value(v, 2))
+            return false;
+        f->kind = TP_JSON_OTHER;
+        f->s = nullptr;
+        f->len = 0;
+        return true;
     }
 }
 
@@ -216,6 +225,9 @@ extern "C" int tp_json_fast_fields(const char *p, size_t n,
             if (first < 0 && !skip_value(v, 2))
                 return 0;
         }
+        for (int i = 0; i < TP_JSON_N_FIELDS; i++)
+            if (f[i].kind == TP_JSON_OTHER)
+                return 0;
         // nothing after the object (jansson's end-of-input check)
         const char *rest;
         return doc.current_location().get(rest) == OUT_OF_BOUNDS ? 1 : 0;
