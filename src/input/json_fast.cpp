@@ -39,6 +39,8 @@ struct line_parser {
 
 thread_local line_parser tl;
 
+constexpr size_t fast_max = 1 << 20;
+
 // An unescaped string jansson reads too: no lone surrogate. simdjson has
 // checked the line is UTF-8, but writes a \u escape of a lone surrogate as
 // ED A0..BF xx, which is not: only a string holding an ED byte is checked.
@@ -179,6 +181,11 @@ extern "C" int tp_json_fast_fields(const char *p, size_t n,
                                    const char *const keys[TP_JSON_N_FIELDS],
                                    struct tp_json_field f[TP_JSON_N_FIELDS])
 {
+    // simdjson's parser keeps buffers of several times the longest line it
+    // read: longer lines, rare, go to jansson, whose cost per line is then
+    // small beside the text's
+    if (n > fast_max)
+        return 0;
     try {
         line_parser &lp = tl;
         if (lp.cap < n + SIMDJSON_PADDING) {

@@ -2,8 +2,8 @@
  * input/json_fast.h - the JSONL fields a document needs, read by simdjson's
  * On-Demand parser (input/json_fast.cpp, C++17) behind a C interface.
  *
- * The fast reader takes a line only when it is sure jansson (input/lines.c)
- * would read the same: an object whose wanted fields are absent, null,
+ * The fast reader takes a line (of at most 1 MiB) only when it is sure
+ * jansson (input/lines.c) would read the same: an object whose wanted fields are absent, null,
  * strings or numbers. Anything else (invalid JSON, a line that is not an
  * object, a wanted field of another type, an integer beyond 64 bits, a key
  * holding NUL) is left to jansson, which gives the outcome and the message.
