@@ -436,6 +436,11 @@ if [ "$MODE" = smoke ]; then FLOOD_ARGS=--smoke; else FLOOD_ARGS="--runs $RUNS";
 # shellcheck disable=SC2086 # FLOOD_ARGS is one or two words
 TEMPORA=$TEMPORA PY=$PY sh bench/flood.sh $FLOOD_ARGS || TEMPORA_FAILED=1
 say ""
+# A news archive as JSONL (bench/archive.sh): freq against wc -w and plain text.
+if [ "$MODE" = smoke ]; then ARCH_ARGS=--smoke; else ARCH_ARGS="--runs $RUNS"; fi
+# shellcheck disable=SC2086 # ARCH_ARGS is one or two words
+TEMPORA=$TEMPORA PY=$PY sh bench/archive.sh $ARCH_ARGS || TEMPORA_FAILED=1
+say ""
 if [ "$TEMPORA_FAILED" -ne 0 ]; then
     say "bench: tempora failed or wrote a bad table (see above)"
     exit 1
