@@ -97,6 +97,7 @@ enum tp_measure {
  * a JSONL object) and the largest pair table (--window), in MiB. */
 #define TP_MAX_DOC_BYTES ((uint64_t)256 << 20)
 #define TP_MAX_PAIR_MIB 2048
+#define TP_MAX_NGRAM_MIB 2048
 
 /* Every option a command can take. Strings are borrowed from argv. */
 struct tp_opts {
@@ -125,7 +126,8 @@ struct tp_opts {
     long min_count;
     enum tp_measure measure;
     int window;
-    uint64_t max_pair_mib; /* the pair table (--window) stops past this many MiB */
+    uint64_t max_pair_mib;  /* the pair table (--window) stops past this many MiB */
+    uint64_t max_ngram_mib; /* the n-gram table (--ngram) stops past this many MiB */
     int fisher;
     enum tp_tf tf;
     enum tp_idf idf;
@@ -149,8 +151,9 @@ struct tp_opts {
     {                                                                                              \
         .text_col = "text", .date_col = "date", .encoding = TP_ENC_AUTO, .lang = TP_LANG_AUTO,     \
         .ngram = 1, .top = -1, .min_count = 3, .measure = TP_M_LOG_LIKELIHOOD, .window = 1,        \
-        .max_doc_bytes = TP_MAX_DOC_BYTES, .max_pair_mib = TP_MAX_PAIR_MIB, .tf = TP_TF_RAW,       \
-        .idf = TP_IDF_SMOOTH, .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,                        \
+        .max_doc_bytes = TP_MAX_DOC_BYTES, .max_pair_mib = TP_MAX_PAIR_MIB,                        \
+        .max_ngram_mib = TP_MAX_NGRAM_MIB, .tf = TP_TF_RAW, .idf = TP_IDF_SMOOTH,                  \
+        .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,                                              \
     }
 
 #endif

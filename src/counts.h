@@ -1,5 +1,5 @@
 /*
- * counts.h - the counters the token stream feeds.
+ * counts.h - the counters the token stream feeds, and the counts reports read.
  *
  * A corpus holds the term table (term bytes -> ids), one record per document
  * (id, date, token count), and counters on term ids: corpus totals, document
@@ -13,8 +13,40 @@
  * with their own spill), word pairs within a window (collocations), and a
  * matcher for the listed timeline terms (multi-word terms included).
  *
- * Two corpora counted separately merge exactly (tp_corpus_merge): term ids are
- * remapped through the destination's table and spills appended in order.
+ * The files of this stage:
+ *   counts.c   a corpus's life and the counting of tokens; protocol (1) below
+ *   spill.c    a counter (per-id arrays) and its spill of per-document lists
+ *   match.c    the listed timeline terms: found at each token, summed by date
+ *   merge.c    corpora counted apart joined into one; protocol (2), in merge.h
+ *   counts_int.h  struct tp_corpus itself and the helpers these files share
+ *
+ * struct tp_corpus is opaque: its counting state (the token ring, the queued
+ * pairs, the undo and split-document flags, the listed-term runs) belongs to
+ * the four files above and nothing else reads it. What a report needs is one
+ * struct, struct tp_counts, reached with tp_corpus_counts(): plain fields
+ * rather than an accessor per value, because the reports walk the term table
+ * and the counters' arrays in tight loops and a field is what they read
+ * today. It is a view: only the counting functions change it, and a report
+ * changes nothing in it but a counter's read position in its spill
+ * (tp_spill_iter_*, tp_counter_rewind).
+ *
+ * Protocol (1), taking a document back: the plain-text reader learns only
+ * after it fed part of a document that it is not UTF-8 (then CP1252). It
+ * calls its sink's undo(ctx, 0), gives the same bytes through text() once
+ * more, and calls undo(ctx, 1) (reader.h, struct tp_sink). The pipeline's
+ * sink (count_undo in pipeline.c) turns that into, in this order:
+ *   tp_corpus_undo_begin(c)  queued pairs flushed; the adjacency state goes
+ *                            back to the document's start (or to its
+ *                            continuation's, protocol (2)) and pairs are
+ *                            from now on taken out of the pair table;
+ *   the same tokens again    through tp_corpus_tokens16 / tp_corpus_token:
+ *                            this takes exactly their pairs back out;
+ *   tp_corpus_undo_end(c)    the document's counts, first occurrences and
+ *                            tokens are forgotten, as if tp_corpus_begin had
+ *                            not been called.
+ * Then the reader begins the document again and feeds it decoded as CP1252.
+ * Pairs are undone by a replay because the pair table keeps no per-document
+ * state; everything else is per document until tp_corpus_end.
  */
 #ifndef TP_COUNTS_H
 #define TP_COUNTS_H
@@ -25,6 +57,20 @@
 #include "dates.h"
 #include "table.h"
 #include "tempora.h"
+
+/* Words in an n-gram or a listed term, at most: the length of the id
+ * tuples the counters build on the stack. tp_corpus_new and
+ * tp_corpus_add_match refuse more. */
+#define TP_KEY_MAX 16
+
+/* Pair window (--window), at most: a token's pairs are queued whole
+ * (counts_int.h). tp_corpus_new refuses more. */
+#define TP_WINDOW_MAX 100
+
+/* Threads that count or report at once, at most: arrays of this many
+ * workers, file parts and thread ids are sized with it (pipeline.c,
+ * report.c). */
+#define TP_MAX_THREADS 64
 
 /* A reader of a run of documents' lists in a spill, for threads that read
  * documents of their own: each holds its own buffers. */
@@ -79,25 +125,6 @@ struct tp_docrec {
     uint8_t side; /* keyness: 0 target, 1 reference */
 };
 
-/* Bits of the filter that spares most probes for tuples not listed: 16 KiB,
- * which stays in the core's first-level cache. */
-#define TP_MATCH_FILTER_LOG2 17
-
-/* The listed terms that end with one term id. */
-struct tp_match_end {
-    uint32_t one;  /* the listed term that is this word alone: index + 1 (0: none) */
-    uint32_t ends; /* bit L-1: some listed term of L words ends with it */
-};
-
-/* A slot of the hash table of listed terms of several words: the term's
- * index + 1 (0: empty), its length and last two ids, so that a probe
- * compares a term of two words without reading it. */
-struct tp_match_slot {
-    uint32_t m1;
-    uint32_t len;
-    uint32_t prev, last;
-};
-
 /* The counts of one listed term in the closed documents of one date. */
 struct tp_match_cell {
     uint64_t key;   /* tp_match_key(date) << 32 | term index */
@@ -126,10 +153,11 @@ static inline uint32_t tp_match_cell_term(const struct tp_match_cell *cell)
 }
 
 struct tp_count_opts {
-    int spill;               /* keep per-document term counts */
-    unsigned ngram;          /* > 1: count n-grams of this many adjacent tokens */
-    unsigned window;         /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
-    uint64_t max_pair_bytes; /* > 0: the pair table stops (pairs_full) past this size */
+    int spill;                /* keep per-document term counts */
+    unsigned ngram;           /* > 1: count n-grams of this many adjacent tokens */
+    unsigned window;          /* > 0: count pairs (w1, w2) with w2 at most window tokens after w1 */
+    uint64_t max_pair_bytes;  /* > 0: the pair table stops (pairs_full) past this size */
+    uint64_t max_ngram_bytes; /* > 0: the n-gram table stops (ngrams_full) about this size */
     const struct tp_table *stop; /* stopword set (may be NULL) */
     unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
 };
@@ -137,86 +165,66 @@ struct tp_count_opts {
 /* Heaps' law checkpoints: (tokens, types) at 1, 2, 4, ... tokens, and N. */
 #define TP_HEAPS_MAX 66
 
-struct tp_corpus {
+/* The counts of a corpus, as reports read them (see the file comment). */
+struct tp_counts {
     struct tp_count_opts o;
-    struct tp_table terms;
-    struct tp_counter uni;
-    /* n-grams */
-    struct tp_tuples ngrams;
-    struct tp_counter ng;
-    /* pairs: only those of two terms that can be reported (lone[id] = 0:
-     * not a stopword, not too short). Adjacency is still that of every
-     * token, so leaving the others out changes no reported count. */
+    struct tp_table terms;   /* term bytes -> ids; flags TP_TERM_STOP, _SHORT, _SEEN */
+    struct tp_counter uni;   /* by term id */
+    struct tp_tuples ngrams; /* n-grams (o.ngram > 1) ... */
+    struct tp_counter ng;    /* ... and their counter, by n-gram id */
+    /* pairs: only those of two terms that can be reported (not a stopword,
+     * not too short). Adjacency is still that of every token, so leaving the
+     * others out changes no reported count. */
     struct tp_pairs pairs;
-    uint8_t *lone; /* by term id */
-    size_t lone_cap;
-    uint64_t pend[512]; /* pair keys not yet added (added in batches) */
-    size_t n_pend;
-    int negate;     /* tp_corpus_undo_begin: the queued pairs are taken out, not added */
-    int pairs_full; /* the pair table reached max_pair_bytes */
-    /* listed timeline terms, so found that a token costs the same however
-     * many are listed: by the id of their last word, match_end says which
-     * lengths end there (a token that ends none costs one load) and which
-     * one-word term it is; terms of several words are looked up by their
-     * tuple in a hash table of their own (at most 15 probes a token). */
-    size_t n_match, n_multi; /* listed terms, those of several words */
-    uint32_t **match_ids;    /* n_match tuples of term ids */
+    int pairs_full;  /* the pair table reached max_pair_bytes */
+    int ngrams_full; /* the n-gram table reached max_ngram_bytes */
+    /* listed timeline terms, in the order first given: n_match tuples of
+     * match_len[m] term ids */
+    size_t n_match;
+    uint32_t **match_ids;
     unsigned *match_len;
-    struct tp_match_end *match_end; /* by term id, match_end_n of them (later ids: none) */
-    size_t match_end_n;
-    struct tp_match_slot *match_slots; /* match_mask + 1 of them */
-    size_t match_mask;
-    uint64_t *match_filter;  /* a bit per hash value's top bits, set for the listed */
-    uint64_t *match_doc;     /* counts in the current document */
-    uint32_t *match_touched; /* listed terms with match_doc > 0, first seen first */
-    size_t match_n_touched;  /* (room for n_match: each is there at most once) */
-    /* closed documents' counts of listed terms, summed over each run of
-     * documents of one date (an archive is mostly in runs of one date): all a
-     * timeline needs, a cell per term and run instead of per term and
-     * document. The latest run is summed by term index first and becomes
-     * cells when a document of another date closes. */
+    /* closed documents' counts of listed terms by date, cells of a term and
+     * a run of documents of one date (tp_corpus_match_settle first) */
     struct tp_match_cell *cells;
-    size_t n_cells, cells_cap;
-    uint64_t run_key;               /* the latest run's date (tp_match_key), 0: none yet */
-    uint64_t *run_count, *run_docs; /* its sums by term index ... */
-    uint32_t *run_touched;          /* ... for these run_n terms */
-    size_t run_n;
-    int cells_mergeable; /* some cells may share a key (then a full array is summed) */
-    uint64_t *run_dates; /* a set of the dates of the runs so far (0: empty slot) */
-    size_t run_dates_mask, n_run_dates;
-    /* adjacency: the last tokens of the current segment */
-    uint32_t *ring;
-    unsigned ring_cap, ring_len, ring_pos; /* ring_cap: a power of two */
-    uint32_t cur_seg;
-    /* a document counted in parts (tp_corpus_continue, tp_corpus_suspend) */
-    int continues;   /* the open document continues the one before */
-    int brk_after;   /* a segment break after the last token (suspended) */
-    uint32_t *head;  /* continuing: the first tokens, while still in segment 0 */
-    unsigned head_n; /* entries in head (at most ring_cap) */
-    int head_open;   /* still recording head */
-    /* documents */
+    size_t n_cells;
+    /* closed documents, in order */
     struct tp_docrec *docs;
-    size_t n_docs, docs_cap;
-    struct tp_arena arena;
-    int in_doc;
-    uint64_t doc_start; /* n_tokens when the current document began */
-    int context;        /* n-grams, pairs or listed terms are counted */
-    int pairs_only;     /* ... and only pairs, within a window of at most 64 */
+    size_t n_docs;
     /* totals */
     uint64_t n_tokens;
     uint64_t n_types;  /* distinct terms seen in the text */
     uint64_t n_unseen; /* terms in the table not seen in the text (yet) */
 };
 
-/* Prepare an empty corpus (o is copied; o->stop is borrowed for the corpus's
- * life). Returns 0, or TP_ENOMEM / TP_EIO (no temporary file for the spill). */
-int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp_error *err);
+struct tp_corpus;
+
+/* A new empty corpus in *c (o is copied; o->stop is borrowed for the
+ * corpus's life); free it with tp_corpus_free. Returns 0, TP_ENOMEM, TP_EIO
+ * (no temporary file for the spill) or TP_EUSAGE (o->ngram over TP_KEY_MAX,
+ * o->window over TP_WINDOW_MAX), err filled; *c is NULL on failure. */
+int tp_corpus_new(struct tp_corpus **c, const struct tp_count_opts *o, struct tp_error *err);
+
+/* Free c and everything it owns (NULL: nothing). */
+void tp_corpus_free(struct tp_corpus *c);
+
+/* The counts of c, for reading (see the file comment); valid while c is.
+ * The const form takes NULL (no corpus yet) for counts of nothing. */
+struct tp_counts *tp_corpus_counts(struct tp_corpus *c);
+const struct tp_counts *tp_corpus_counts_const(const struct tp_corpus *c);
+
+/* Whether nothing was counted into c yet: no document, no term, no listed
+ * term (a run's corpus then takes a worker's in its place). */
+int tp_corpus_empty(const struct tp_corpus *c);
+
+/* Whether a document is open (begun or continued, not yet ended). */
+int tp_corpus_in_doc(const struct tp_corpus *c);
 
 /* Register a term a timeline follows, already tokenized into n_tok tokens
- * (borrowed strings, 1 to 16 of them). Must be called before the first
- * document. A term whose tokens are those of a term registered before is not
- * registered again: listed terms keep the order in which they were first
- * given. Returns 0 (registered), 1 (already registered) or TP_ENOMEM. */
+ * (borrowed strings, 1 to TP_KEY_MAX of them). Must be called before the
+ * first document. A term whose tokens are those of a term registered before
+ * is not registered again: listed terms keep the order in which they were
+ * first given. Returns 0 (registered), 1 (already registered), TP_EUSAGE (no
+ * token, or more than TP_KEY_MAX) or TP_ENOMEM. */
 int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
                         unsigned n_tok);
 
@@ -236,26 +244,13 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
 int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
                        const uint32_t *seg, size_t n);
 
-/* Mark the document just begun as the continuation of a document whose
- * earlier part another corpus counts (it must be this corpus's only document,
- * before its first token). Its tokens in segment 0 continue that part's last
- * segment; tp_corpus_merge joins them. Returns 0 or TP_ENOMEM. */
-int tp_corpus_continue(struct tp_corpus *c);
-
-/* Stop counting the current document without closing it, because its text
- * goes on in another corpus (brk: the tokenizer saw a segment break after the
- * last token). The document stays open; merging this corpus leaves it open in
- * the destination, where a continuing corpus goes on with it and
- * tp_corpus_end closes it. Returns 0 or TP_ENOMEM. */
-int tp_corpus_suspend(struct tp_corpus *c, int brk);
-
-/* Taking the open document back (the reader found it is not what it took it
- * for): tp_corpus_undo_begin goes back to the state the document began in,
- * then the same tokens are counted again, which takes their pairs back out of
- * the pair table, then tp_corpus_undo_end forgets the document as if
- * tp_corpus_begin had not been called: its counts, its first occurrences
- * (terms first seen in it are unseen again) and its tokens. Both return 0 or
- * TP_ENOMEM. */
+/* Protocol (1), taking the open document back (the file comment says who
+ * calls what): tp_corpus_undo_begin goes back to the state the document
+ * began in, then the same tokens are counted again, which takes their pairs
+ * back out of the pair table, then tp_corpus_undo_end forgets the document
+ * as if tp_corpus_begin had not been called: its counts, its first
+ * occurrences (terms first seen in it are unseen again) and its tokens. Both
+ * return 0 or TP_ENOMEM. */
 int tp_corpus_undo_begin(struct tp_corpus *c);
 int tp_corpus_undo_end(struct tp_corpus *c);
 
@@ -263,33 +258,50 @@ int tp_corpus_undo_end(struct tp_corpus *c);
  * Returns 0, or TP_EIO when the spill cannot be written (err filled). */
 int tp_corpus_end(struct tp_corpus *c, struct tp_error *err);
 
-/* Merge src into dst exactly as if src's documents had been counted by dst
- * after its own (same options and listed terms required): term ids are
- * remapped through dst's table, totals, document frequencies and first
- * occurrences combined, pair and n-gram counts remapped, document records
- * appended in order. src's spill files move to dst as they are, with the map
- * from src's ids to dst's, so no list is rewritten: src keeps its counts but
- * no longer its per-document lists. A suspended document of src stays open
- * in dst; a continuing src (tp_corpus_continue) goes on with dst's open
- * document, including the pairs, n-grams and listed terms that span the cut.
- * Returns 0 or a negative TP_E* (err filled). */
-int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src, struct tp_error *err);
-
 /* The message for a counting step that failed for want of memory: the pair
  * table at its --max-pair-memory cap (TP_EDATA), else out of memory with what
  * was being built and how to need less (TP_ENOMEM). Returns the code. */
 int tp_corpus_oom(const struct tp_corpus *c, struct tp_error *err);
 
+/* Bring every closed document's listed-term counts into the cells of
+ * tp_corpus_counts(c) (before a report reads them). Returns 0 or TP_ENOMEM. */
+int tp_corpus_match_settle(struct tp_corpus *c);
+
+/* --- reading the spill --------------------------------------------------- */
+
 /* Rewind a counter's spill for reading (writes are flushed first; more
- * documents may be written after). */
+ * documents may be written after). Returns 0, TP_EIO, or TP_EINTERNAL when
+ * the counter keeps no spill. */
 int tp_counter_rewind(struct tp_counter *k, struct tp_error *err);
 
-/* Read the next document's list from a rewound spill, a block of documents
- * at a time: *ids and *counts point into the counter's buffers (valid until
- * the next call), *n entries.
- * Returns 0, or TP_EIO at a read error / unexpected end. */
-int tp_counter_next(struct tp_counter *k, const uint32_t **ids, const uint64_t **counts, size_t *n,
-                    struct tp_error *err);
+/* Every closed document's list of a counter, in document order: the one way
+ * a report walks a spill on one thread.
+ *
+ *     struct tp_spill_iter it;
+ *     if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
+ *         goto out;
+ *     while ((rc = tp_spill_iter_next(&it, err)) > 0)
+ *         ... it.doc, it.ids[0..it.n), it.counts[0..it.n) ...
+ *     if (rc < 0)
+ *         goto out;
+ */
+struct tp_spill_iter {
+    struct tp_counter *k;
+    size_t n_docs;
+    size_t doc;             /* the current document's index */
+    const uint32_t *ids;    /* its list (the counter's buffers, valid until */
+    const uint64_t *counts; /* the next call): ids and counts ... */
+    size_t n;               /* ... n entries */
+};
+
+/* Rewind k's spill (tp_counter_rewind) for its first n_docs documents.
+ * Returns 0 or a negative TP_E* (err filled). */
+int tp_spill_iter_init(struct tp_spill_iter *it, struct tp_counter *k, size_t n_docs,
+                       struct tp_error *err);
+
+/* Load the next document's list. Returns 1, 0 after the last document, or a
+ * negative TP_E* (TP_EIO at a read error or unexpected end; err filled). */
+int tp_spill_iter_next(struct tp_spill_iter *it, struct tp_error *err);
 
 /* Load the lists of documents [d0, d1) of k's spill into sr with pread, so
  * readers on several threads need no shared position (the spill must have
@@ -305,22 +317,18 @@ int tp_spill_next(struct tp_spill_reader *sr, struct tp_error *err);
 
 void tp_spill_reader_release(struct tp_spill_reader *sr);
 
+/* --- results ----------------------------------------------------------- */
+
 /* Heaps' law checkpoints: n[i] tokens (1, 2, 4, ... up to N, then N) and the
  * number of distinct terms among the first n[i] tokens, from each term's first
  * occurrence (so merged corpora give the same checkpoints). Returns the count. */
-size_t tp_corpus_heaps(const struct tp_corpus *c, uint64_t n[TP_HEAPS_MAX],
+size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
                        uint64_t v[TP_HEAPS_MAX]);
 
 /* Reported terms: not a stopword, not too short, seen at least once. */
-static inline int tp_corpus_reportable(const struct tp_corpus *c, uint32_t id)
+static inline int tp_counts_reportable(const struct tp_counts *c, uint32_t id)
 {
     return !(c->terms.terms[id].flags & (TP_TERM_STOP | TP_TERM_SHORT)) && c->uni.total[id] > 0;
 }
-
-/* Bring every closed document's listed-term counts into c->cells (before a
- * report reads them). Returns 0 or TP_ENOMEM. */
-int tp_corpus_match_settle(struct tp_corpus *c);
-
-void tp_corpus_release(struct tp_corpus *c);
 
 #endif

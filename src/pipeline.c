@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "merge.h"
 #include "pipeline.h"
 #include "stopwords.h"
 
@@ -224,10 +225,10 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
 
 /* --- --terms and --terms-file: each term tokenized into a tuple --------------- */
 
-/* The tokens of one term: at most 16, and whether there were more. */
+/* The tokens of one term: at most TP_KEY_MAX, and whether there were more. */
 struct collect {
-    char *toks[16];
-    size_t lens[16];
+    char *toks[TP_KEY_MAX];
+    size_t lens[TP_KEY_MAX];
     unsigned n;
     int too_long;
     int oom;
@@ -237,7 +238,7 @@ static int collect_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct collect *c = ctx;
     (void)seg;
-    if (c->n == 16) {
+    if (c->n == TP_KEY_MAX) {
         c->too_long = 1;
         return 1;
     }
@@ -275,7 +276,8 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
         trc = tp_tokenizer_finish(tk);
     int shown = len > 200 ? 200 : (int)len;
     if (c->too_long)
-        rc = tp_error_set(err, code, "%s: '%.*s' is longer than 16 words", where, shown, s);
+        rc = tp_error_set(err, code, "%s: '%.*s' is longer than %d words", where, shown, s,
+                          TP_KEY_MAX);
     else if (c->oom || trc)
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
     else if (c->n == 0)
@@ -352,12 +354,14 @@ static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_err
     return rc;
 }
 
-/* A corpus counted with the run's settings, listed terms registered. */
-static int corpus_init(struct tp_run *run, struct tp_corpus *corpus, struct tp_error *err)
+/* A new corpus counted with the run's settings, listed terms registered, in
+ * *corpus (NULL when it could not be made; kept when a term fails: the
+ * caller frees it either way). */
+static int corpus_new(struct tp_run *run, struct tp_corpus **corpus, struct tp_error *err)
 {
-    int rc = tp_corpus_init(corpus, &run->count_opts, err);
+    int rc = tp_corpus_new(corpus, &run->count_opts, err);
     if (rc == 0 && (run->o->terms || run->o->n_terms_files))
-        rc = add_terms(run, corpus, err);
+        rc = add_terms(run, *corpus, err);
     return rc;
 }
 
@@ -414,11 +418,12 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
                                      << 20;
+    run->count_opts.max_ngram_bytes =
+        (run->o->max_ngram_mib ? run->o->max_ngram_mib : TP_MAX_NGRAM_MIB) << 20;
     int rc = load_terms_files(run, err);
     if (rc)
         return rc;
-    run->counting = 1;
-    return corpus_init(run, &run->corpus, err);
+    return corpus_new(run, &run->corpus, err);
 }
 
 /* --- counting sink ------------------------------------------------------------ */
@@ -445,6 +450,9 @@ static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 
 /* Tokens of up to 16 bytes come in batches, so the table lookups of a batch
  * overlap their cache misses; longer ones come through count_token, in order. */
+_Static_assert(TP_TOKEN_BATCH == TP_CORPUS_BATCH,
+               "the tokenizer's batches must be what tp_corpus_tokens16 takes, or every batch "
+               "takes its slow path");
 static int count_batch(void *ctx, const struct tp_token_batch *b)
 {
     struct count_ctx *c = ctx;
@@ -495,10 +503,10 @@ static int count_end(void *ctx, struct tp_error *err)
     return tp_corpus_end(c->corpus, err);
 }
 
-/* The reader takes the open document back (tp_sink.undo): first everything
- * the tokenizer emitted is counted, so that the text given again takes back
- * exactly that, from the state the document began in; at the end the corpus
- * forgets the document. */
+/* The reader takes the open document back (tp_sink.undo; protocol (1),
+ * counts.h): first everything the tokenizer emitted is counted, so that the
+ * text given again takes back exactly that, from the state the document
+ * began in; at the end the corpus forgets the document. */
 static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
@@ -527,7 +535,7 @@ static void count_progress(void *ctx, uint64_t done, uint64_t total, uint64_t do
     (void)docs;
     if (run->progress)
         run->progress(run->progress_ctx, run->bytes_before + done, run->bytes_total,
-                      run->corpus.n_docs);
+                      tp_corpus_counts(run->corpus)->n_docs);
 }
 
 static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b)
@@ -562,7 +570,8 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
  * The reader's files are cut into contiguous runs of about equal size; each
  * worker counts its run into a corpus of its own with a reader of its own, and
  * the corpora are merged in file order, which gives exactly the counts one
- * thread would. Warnings are kept per worker and passed on in file order. */
+ * thread would. One large document cut into parts follows protocol (2),
+ * merge.h. Warnings are kept per worker and passed on in file order. */
 
 struct worker {
     struct tp_run *run;
@@ -572,8 +581,7 @@ struct worker {
     uint64_t start, len;
     unsigned long line;
     int side;
-    struct tp_corpus corpus;
-    int corpus_ready;
+    struct tp_corpus *corpus;
     struct tp_reader *reader;
     struct tp_reader_stats rs;
     uint64_t overlong;
@@ -614,7 +622,7 @@ static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t d
     uint64_t sum = 0, n_docs = 0;
     for (size_t i = 0; i < w->n_all; i++)
         sum += __atomic_load_n(&w->all[i].bytes_done, __ATOMIC_RELAXED);
-    n_docs = w->corpus.n_docs;
+    n_docs = w->corpus ? tp_corpus_counts(w->corpus)->n_docs : 0;
     w->run->progress(w->run->progress_ctx, w->run->bytes_before + sum, w->run->bytes_total, n_docs);
 }
 
@@ -628,11 +636,10 @@ static void *worker_main(void *arg)
         w->rc = tp_reader_new(&w->reader, w->files, w->n_files, w->run->o, worker_warn, w, &w->err);
     if (w->rc)
         return NULL;
-    w->rc = corpus_init(w->run, &w->corpus, &w->err);
-    w->corpus_ready = 1;
+    w->rc = corpus_new(w->run, &w->corpus, &w->err);
     if (w->rc)
         return NULL;
-    w->rc = count_into(w->run, &w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
+    w->rc = count_into(w->run, w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
                        &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
@@ -732,8 +739,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
     if (n_files == 1) {
         /* one large file, of one document per line or one document: its
          * parts, in order, cut after line feeds */
-        uint64_t start[64], len[64];
-        unsigned long line[64];
+        uint64_t start[TP_MAX_THREADS], len[TP_MAX_THREADS];
+        unsigned long line[TP_MAX_THREADS];
         unsigned parts = split_lines(files[0], size[0], n_threads, !divided, start, len, line);
         for (unsigned k = 0; k < n_threads; k++) {
             w[k].ranged = 1;
@@ -764,7 +771,7 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         for (unsigned k = 0; k < n_threads; k++)
             cp1252 |= w[k].rc == 0 && w[k].rs.cp1252_documents > 0;
         if (cp1252) {
-            rc = count_into(run, &run->corpus, r, side, count_progress, run, &run->overlong, err);
+            rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
             add_stats(&run->rs, tp_reader_stats(r));
             goto out;
         }
@@ -782,14 +789,12 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         }
     }
     for (unsigned k = 0; k < n_threads; k++) {
-        struct tp_corpus *c = &run->corpus;
-        if (k == 0 && c->n_docs == 0 && !c->in_doc && c->n_tokens == 0 && c->terms.n == 0 &&
-            c->n_match == 0) {
+        if (k == 0 && tp_corpus_empty(run->corpus)) {
             /* nothing counted yet: the first worker's corpus becomes the run's */
-            tp_corpus_release(c);
-            *c = w[0].corpus;
-            w[0].corpus_ready = 0;
-        } else if ((rc = tp_corpus_merge(c, &w[k].corpus, err))) {
+            tp_corpus_free(run->corpus);
+            run->corpus = w[0].corpus;
+            w[0].corpus = NULL;
+        } else if ((rc = tp_corpus_merge(run->corpus, w[k].corpus, err))) {
             goto out;
         }
         add_stats(&run->rs, &w[k].rs);
@@ -799,15 +804,14 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         run->rs.n_inputs = inputs_before + (run->rs.n_inputs > inputs_before);
     if (divided) {
         /* the parts were one document */
-        if (run->corpus.in_doc && (rc = tp_corpus_end(&run->corpus, err)))
+        if (tp_corpus_in_doc(run->corpus) && (rc = tp_corpus_end(run->corpus, err)))
             goto out;
     }
     /* the expansion's own skips, counted once by the caller's reader */
     run->rs.skipped_inputs += tp_reader_skipped_at_expansion(r);
 out:
     for (unsigned k = 0; w && k < n_threads; k++) {
-        if (w[k].corpus_ready)
-            tp_corpus_release(&w[k].corpus);
+        tp_corpus_free(w[k].corpus);
         tp_reader_free(w[k].reader);
         free(w[k].warnings);
     }
@@ -820,7 +824,7 @@ out:
 unsigned tp_run_threads(const struct tp_run *run)
 {
     long n = run->o->threads > 0 ? run->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    return n < 1 ? 1 : n > TP_MAX_THREADS ? TP_MAX_THREADS : (unsigned)n;
 }
 
 int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err)
@@ -848,7 +852,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     } else {
         if (!run->threads_used)
             run->threads_used = 1;
-        rc = count_into(run, &run->corpus, r, side, count_progress, run, &run->overlong, err);
+        rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
         add_stats(&run->rs, tp_reader_stats(r));
     }
     run->bytes_before += tp_reader_total_bytes(r);
@@ -857,8 +861,8 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
 
 void tp_run_release(struct tp_run *run)
 {
-    if (run->counting)
-        tp_corpus_release(&run->corpus);
+    tp_corpus_free(run->corpus);
+    run->corpus = NULL;
     tp_table_release(&run->stop);
     for (size_t i = 0; run->terms_text && i < run->o->n_terms_files; i++)
         free(run->terms_text[i]);

@@ -2,7 +2,7 @@
  * pipeline.h - one run of tempora: readers -> tokenizer -> counters.
  *
  * A run owns the effective settings (the language picked by --lang auto, the
- * stopword set), the corpus counts and the reader statistics; report.c turns it
+ * stopword set), the corpus counts and the reader statistics; the report_*.c files turn it
  * into tables. The language is chosen before counting, from a sample of the
  * inputs (the first TP_LANG_SAMPLE bytes of text), because the apostrophe rule
  * changes the tokens themselves.
@@ -31,8 +31,7 @@ struct tp_run {
     unsigned extra_langs; /* bit (1 << lang): further stopword lists a mixed corpus needs */
     struct tp_table stop; /* stopword set */
     struct tp_tokenizer_opts tok_opts;
-    struct tp_corpus corpus;
-    int counting; /* corpus initialized */
+    struct tp_corpus *corpus; /* NULL until tp_run_start_counting; read with tp_corpus_counts */
     struct tp_count_opts count_opts;
     unsigned threads_used;
     /* reader statistics, summed over every reader of the run */
@@ -75,7 +74,7 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
  * line feeds and its parts counted on the threads. The result is the same. */
 int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err);
 
-/* Threads the run uses: --threads, or one per core; at most 64. */
+/* Threads the run uses: --threads, or one per core; at most TP_MAX_THREADS. */
 unsigned tp_run_threads(const struct tp_run *run);
 
 /* Tokenize one string (e.g. a --terms entry) with the run's tokenizer

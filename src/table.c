@@ -329,6 +329,8 @@ int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key)
     }
     if (t->n_items >= UINT32_MAX - 1)
         return TP_ENOMEM;
+    if (t->max_items && t->n_items >= t->max_items)
+        return TP_EDATA;
     if (t->n_items == t->cap) {
         uint32_t *nk = realloc(t->keys, 2 * t->cap * klen);
         if (!nk)

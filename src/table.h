@@ -156,11 +156,21 @@ struct tp_tuples {
     uint32_t *keys;
     size_t n_items, cap;
     unsigned n;
+    size_t max_items; /* > 0: no new tuple past this many (tp_tuples_intern gives TP_EDATA) */
 };
+
+/* The bytes a tuple of n ids takes at most in a table and its counter: the
+ * key (its array doubles), up to four slots, and a counter's three 64-bit
+ * cells, with room to spare. */
+static inline size_t tp_tuples_item_bytes(unsigned n)
+{
+    return 2 * n * sizeof(uint32_t) + 4 * 8 + 3 * 8 + 8;
+}
 
 int tp_tuples_init(struct tp_tuples *t, unsigned n);
 
-/* Id of the tuple key[0..n), added when new. Returns the id or TP_ENOMEM. */
+/* Id of the tuple key[0..n), added when new. Returns the id, TP_ENOMEM, or
+ * TP_EDATA when it is new and the table holds max_items already. */
 int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key);
 
 /* The key of tuple id (borrowed; valid until the next intern). */

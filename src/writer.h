@@ -5,13 +5,17 @@
  * place only when it is complete and every write succeeded; a symlink's target
  * is replaced that way (the link stays); standard output, FIFOs and character
  * devices are written straight through. A set of tables (tp_outset) replaces
- * the earlier set in a folder as one. Fields are quoted with libcsv only when they need it
- * (separator, quote, CR, LF, edge spaces); numbers are formatted here, never
- * through the locale: integers as integers, doubles with the fewest digits
- * (at least 10 significant) that read back to the same double, NaN and
- * infinities as empty cells. --excel adds a UTF-8 BOM, uses ';' and a decimal
- * comma, and prefixes text cells starting with = + - @ (and tab, CR) with '
- * so no spreadsheet runs them as formulas.
+ * the earlier set in a folder as one. Fields are quoted with libcsv only when
+ * they need it (separator, quote, CR, LF, edge spaces); numbers are formatted
+ * by numfmt.c, never through the locale (NaN and infinities as empty cells).
+ * --excel adds a UTF-8 BOM, uses ';' and a decimal comma, and prefixes text
+ * cells starting with = + - @ (and tab, CR) with ' so no spreadsheet runs
+ * them as formulas.
+ *
+ * Three files implement it: writer.c the tp_out object (cells, rows, memory
+ * parts, finish and publish), numfmt.c the digits of a number, outpath.c
+ * where a file goes (temporary names, locks, a dead run's litter, the signal
+ * cleanup) and the set exchange (tp_outset_*).
  */
 #ifndef TP_WRITER_H
 #define TP_WRITER_H
@@ -19,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "numfmt.h"
 #include "tempora.h"
 
 struct tp_out;
@@ -56,17 +61,11 @@ void tp_out_header(struct tp_out *o, const char *comma_separated_names);
 void tp_out_text(struct tp_out *o, const char *s, size_t len);
 void tp_out_str(struct tp_out *o, const char *s);
 void tp_out_u64(struct tp_out *o, uint64_t v);
-void tp_out_i64(struct tp_out *o, int64_t v);
 void tp_out_double(struct tp_out *o, double v);
 /* A number already formatted by tp_format_double (s[0..n)), written as
  * tp_out_double would write it. */
 void tp_out_number(struct tp_out *o, const char *s, size_t n);
-void tp_out_empty(struct tp_out *o);
 void tp_out_row_end(struct tp_out *o);
-
-/* Format v as tempora writes it (no excel), into buf (at least 32 bytes).
- * Returns the length, 0 for NaN and infinities. */
-size_t tp_format_double(double v, char *buf);
 
 /* Flush and close; reports any write error (disk full, file size limit) as TP_EIO.
  * For a file, the temporary stays unpublished until tp_out_publish. */
@@ -106,7 +105,8 @@ void tp_outset_free(struct tp_outset *set);
 /* Remove every unpublished temporary file (and a set's staging folder and
  * lock file) when SIGINT, SIGTERM or SIGHUP arrives, then die of that
  * signal; ignore SIGXFSZ, so a file size limit is a write error (call once,
- * from main). */
-void tp_out_install_signal_cleanup(void);
+ * from main, on the thread that opens the output files: a signal another
+ * thread receives is handled on that one). Returns 0, or TP_EIO when a handler cannot be set. */
+int tp_out_install_signal_cleanup(struct tp_error *err);
 
 #endif

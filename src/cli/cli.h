@@ -57,7 +57,12 @@ enum {
     CLI_T_WIDE = 1u << 8,
     CLI_T_PERIOD = 1u << 9,
     CLI_T_REPORTED = 1u << 10, /* --min-length, --stopwords, --no-stopwords: what rows show */
-    CLI_T_SIDES = 1u << 11,    /* --target, --reference */
+    CLI_T_SIDES = 1u << 11,    /* --target A... --reference B... (together, inputs after them) */
+    /* --period P names the period compared with the rest (keyness), not a unit;
+     * without it --target and --reference are required */
+    CLI_T_PERIOD_LABEL = 1u << 12,
+    /* every report option in its plain sense (analyze) */
+    CLI_T_ALL_REPORTS = (1u << 12) - 1,
 };
 
 /* Option words, indexed by the enum values of tempora.h (main.c). */
@@ -101,6 +106,11 @@ int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *c
  * all. */
 typedef int cli_table_fn(struct tp_run *run, struct tp_out *out, struct tp_error *err);
 int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struct tp_error *err);
+
+/* What a one-table command does: cli_count with co, then cli_write_table with
+ * fn; the run is released either way. Returns 0 or the first error. */
+int cli_count_and_write(struct cli *cli, const struct tp_count_opts *co, cli_table_fn *fn,
+                        struct tp_error *err);
 
 /* manifest.csv rows for run. */
 int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,

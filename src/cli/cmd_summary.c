@@ -6,11 +6,6 @@
 
 int cmd_summary(struct cli *cli, struct tp_error *err)
 {
-    struct tp_run run;
     struct tp_count_opts co = {.spill = 0};
-    int rc = cli_count(cli, &run, &co, err);
-    if (rc == 0)
-        rc = cli_write_table(cli, &run, tp_report_summary, err);
-    tp_run_release(&run);
-    return rc;
+    return cli_count_and_write(cli, &co, tp_report_summary, err);
 }

@@ -11,11 +11,6 @@ static int timeline_only(struct tp_run *run, struct tp_out *out, struct tp_error
 
 int cmd_timeline(struct cli *cli, struct tp_error *err)
 {
-    struct tp_run run;
     struct tp_count_opts co = {.spill = 1};
-    int rc = cli_count(cli, &run, &co, err);
-    if (rc == 0)
-        rc = cli_write_table(cli, &run, timeline_only, err);
-    tp_run_release(&run);
-    return rc;
+    return cli_count_and_write(cli, &co, timeline_only, err);
 }

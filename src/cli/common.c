@@ -77,7 +77,7 @@ int cli_reader(struct cli *cli, const char *const *inputs, size_t n, struct tp_r
 static void warn_unmatched_meta(struct cli *cli, struct tp_run *run, const struct tp_reader *r)
 {
     struct tp_table ids;
-    const struct tp_corpus *c = &run->corpus;
+    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
     if (tp_table_init(&ids) != 0)
         return;
     for (size_t d = 0; d < c->n_docs; d++)
@@ -154,6 +154,17 @@ int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struc
     if ((rc = fn(run, out, err)) == 0 && (rc = tp_out_finish(out, err)) == 0)
         rc = tp_out_publish(out, err);
     tp_out_free(out);
+    return rc;
+}
+
+int cli_count_and_write(struct cli *cli, const struct tp_count_opts *co, cli_table_fn *fn,
+                        struct tp_error *err)
+{
+    struct tp_run run;
+    int rc = cli_count(cli, &run, co, err);
+    if (rc == 0)
+        rc = cli_write_table(cli, &run, fn, err);
+    tp_run_release(&run);
     return rc;
 }
 
@@ -287,6 +298,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "measure", cli_measure_names[o->measure]);
     kv_u64(out, "window", (uint64_t)o->window);
     kv_u64(out, "max_pair_memory_mib", o->max_pair_mib ? o->max_pair_mib : TP_MAX_PAIR_MIB);
+    kv_u64(out, "max_ngram_memory_mib", o->max_ngram_mib ? o->max_ngram_mib : TP_MAX_NGRAM_MIB);
     kv(out, "fisher", yes(o->fisher));
     kv(out, "tf", cli_tf_names[o->tf]);
     kv(out, "idf", cli_idf_names[o->idf]);
@@ -294,7 +306,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "terms", o->terms);
     for (size_t i = 0; i < o->n_terms_files; i++)
         kv(out, "terms_file", o->terms_files[i]);
-    kv_u64(out, "terms_listed", run->corpus.n_match);
+    kv_u64(out, "terms_listed", tp_corpus_counts_const(run->corpus)->n_match);
     kv(out, "wide", yes(o->wide));
     kv(out, "period", pi.kind == TP_PERIOD_AUTO ? "" : tp_period_name(pi.kind));
     kv(out, "period_requested", o->period == TP_PERIOD_AUTO ? "auto" : tp_period_name(o->period));
@@ -304,8 +316,8 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv_u64(out, "inputs", run->n_files);
     kv_u64(out, "input_bytes", run->input_bytes);
     kv_u64(out, "bytes_read", run->rs.bytes);
-    kv_u64(out, "documents", run->corpus.n_docs);
-    kv_u64(out, "tokens", run->corpus.n_tokens);
+    kv_u64(out, "documents", tp_corpus_counts_const(run->corpus)->n_docs);
+    kv_u64(out, "tokens", tp_corpus_counts_const(run->corpus)->n_tokens);
     kv_u64(out, "warnings", cli->n_warnings);
     struct tm tm;
     char when[64];

@@ -4,11 +4,13 @@
  * Every command shares one getopt_long option array; each command's run
  * function lives in cmd_<name>.c. main maps results to exit statuses (0 ok,
  * 1 runtime error, 2 usage error) and checks that standard output was written
- * (ferror + fclose: how a full disk or /dev/full is caught).
+ * (ferror + fclose: how a full disk is caught; tests provoke it with a
+ * size limit, RLIMIT_FSIZE, in their own folder).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +34,12 @@ static const struct cli_command commands[] = {
      "  writes freq.csv tfidf.csv collocations.csv timeline.csv trends.csv timeline.svg\n"
      "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR\n"
      "  takes every option of freq, tfidf, colloc, timeline and keyness",
-     ~0u},
+     CLI_T_ALL_REPORTS},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
-     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows",
+     "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows\n"
+     "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message",
      CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
@@ -59,7 +62,7 @@ static const struct cli_command commands[] = {
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
      "  --top K  first K rows (default all)",
-     CLI_T_TOP | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_SIDES},
+     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES},
     {"summary", cmd_summary, "corpus statistics",
      "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period",
      CLI_T_PERIOD},
@@ -149,6 +152,7 @@ enum {
     OPT_THREADS,
     OPT_MAX_DOC_BYTES,
     OPT_MAX_PAIR_MEMORY,
+    OPT_MAX_NGRAM_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -189,6 +193,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
     {"max-pair-memory", required_argument, NULL, OPT_MAX_PAIR_MEMORY},
+    {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
     {NULL, 0, NULL, 0},
 };
 
@@ -246,6 +251,7 @@ static unsigned option_bit(int c)
 {
     switch (c) {
     case OPT_NGRAM:
+    case OPT_MAX_NGRAM_MEMORY:
         return CLI_T_NGRAM;
     case OPT_TOP:
         return CLI_T_TOP;
@@ -348,17 +354,107 @@ static int take_sides(struct cli *cli, int *argc, char **argv, struct tp_error *
     return 0;
 }
 
+/* Options without rules of their own: each sets one field of struct tp_opts,
+ * an int to 1 (flag_opts) or a string to its argument (text_opts). */
+struct plain_opt {
+    int opt;
+    size_t at; /* offsetof the field */
+};
+
+static const struct plain_opt flag_opts[] = {
+    {OPT_DOC_PER_LINE, offsetof(struct tp_opts, doc_per_line)},
+    {OPT_DATE_FROM_NAME, offsetof(struct tp_opts, date_from_name)},
+    {OPT_STRICT, offsetof(struct tp_opts, strict)},
+    {OPT_SKIP_ERRORS, offsetof(struct tp_opts, skip_errors)},
+    {OPT_SPLIT_HYPHENS, offsetof(struct tp_opts, split_hyphens)},
+    {OPT_NO_STOPWORDS, offsetof(struct tp_opts, no_stopwords)},
+    {OPT_FISHER, offsetof(struct tp_opts, fisher)},
+    {OPT_WIDE, offsetof(struct tp_opts, wide)},
+    {OPT_EXCEL, offsetof(struct tp_opts, excel)},
+    {OPT_PROGRESS, offsetof(struct tp_opts, progress)},
+    {OPT_QUIET, offsetof(struct tp_opts, quiet)},
+};
+
+static const struct plain_opt text_opts[] = {
+    {'o', offsetof(struct tp_opts, output)},
+    {OPT_TEXT_COL, offsetof(struct tp_opts, text_col)},
+    {OPT_ID_COL, offsetof(struct tp_opts, id_col)},
+    {OPT_META, offsetof(struct tp_opts, meta_path)},
+    {OPT_STOPWORDS, offsetof(struct tp_opts, stopwords_path)},
+};
+
+/* Where the option c of flag_opts or text_opts (n entries) puts its value in
+ * o, or NULL. */
+static void *plain_field(struct tp_opts *o, const struct plain_opt *t, size_t n, int c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].opt == c)
+            return (char *)o + t[i].at;
+    return NULL;
+}
+
+/* Options that name one of a list of words (the enum values of tempora.h). */
+struct choice_opt {
+    int opt;
+    const char *name;
+    const char *const *names;
+    int n;
+};
+
+static const struct choice_opt choice_opts[] = {
+    {OPT_MEASURE, "measure", cli_measure_names, 9},
+    {OPT_TF, "tf", cli_tf_names, 3},
+    {OPT_IDF, "idf", cli_idf_names, 3},
+    {OPT_NORM, "norm", cli_norm_names, 3},
+};
+
+/* Options that take a whole number in a range, into an int field. */
+static const struct int_opt {
+    int opt;
+    const char *name;
+    long lo, hi;
+    size_t at; /* offsetof the field */
+} int_opts[] = {
+    {OPT_MIN_LENGTH, "min-length", 0, 1000, offsetof(struct tp_opts, min_length)},
+    {OPT_NGRAM, "ngram", 1, 8, offsetof(struct tp_opts, ngram)},
+    {OPT_WINDOW, "window", 1, 100, offsetof(struct tp_opts, window)},
+    {OPT_THREADS, "threads", 1, 1024, offsetof(struct tp_opts, threads)},
+};
+
+static const struct int_opt *int_opt_of(int c)
+{
+    for (size_t i = 0; i < sizeof(int_opts) / sizeof(int_opts[0]); i++)
+        if (int_opts[i].opt == c)
+            return &int_opts[i];
+    return NULL;
+}
+
+static const struct choice_opt *choice_of(int c)
+{
+    for (size_t i = 0; i < sizeof(choice_opts) / sizeof(choice_opts[0]); i++)
+        if (choice_opts[i].opt == c)
+            return &choice_opts[i];
+    return NULL;
+}
+
+/* "--NAME: 'S' is not one of A, B, C" for a choice option. */
+static int bad_word(const struct choice_opt *ch, const char *s, struct tp_error *err)
+{
+    char list[256];
+    size_t at = 0;
+    for (int i = 0; i < ch->n && at < sizeof(list); i++)
+        at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "", ch->names[i]);
+    return bad_choice(ch->name, s, list, err);
+}
+
 static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
                  struct tp_error *err)
 {
     struct tp_opts *o = &cli->o;
     long v;
     int rc, c;
-    const char *const *encodings = cli_encoding_names, *const *measures = cli_measure_names;
-    const char *const *tfs = cli_tf_names, *const *idfs = cli_idf_names;
-    const char *const *norms = cli_norm_names;
-    int sides = strcmp(cmd->name, "keyness") == 0 || strcmp(cmd->name, "analyze") == 0;
-    if (sides && (rc = take_sides(cli, &argc, argv, err)))
+    const char *const *encodings = cli_encoding_names;
+    if ((cmd->takes & CLI_T_SIDES) && (rc = take_sides(cli, &argc, argv, err)))
         return rc;
     opterr = 0;
     optind = 1;
@@ -367,25 +463,43 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         if (option_bit(c) & ~cmd->takes)
             return tp_error_set(err, TP_EUSAGE, "--%s: not an option of 'tempora %s'",
                                 option_name(c), cmd->name);
+        int *flag = plain_field(o, flag_opts, sizeof(flag_opts) / sizeof(flag_opts[0]), c);
+        const char **text = plain_field(o, text_opts, sizeof(text_opts) / sizeof(text_opts[0]), c);
+        const struct int_opt *io = int_opt_of(c);
+        if (io) {
+            if ((rc = parse_long(io->name, optarg, io->lo, io->hi, &v, err)))
+                return rc;
+            *(int *)(void *)((char *)o + io->at) = (int)v;
+            continue;
+        }
+        const struct choice_opt *ch = choice_of(c);
+        if (ch) {
+            if ((v = pick(optarg, ch->names, ch->n)) < 0)
+                return bad_word(ch, optarg, err);
+            if (c == OPT_MEASURE)
+                o->measure = (enum tp_measure)v;
+            else if (c == OPT_TF)
+                o->tf = (enum tp_tf)v;
+            else if (c == OPT_IDF)
+                o->idf = (enum tp_idf)v;
+            else
+                o->norm = (enum tp_norm)v;
+            continue;
+        }
+        if (flag || text) {
+            if (flag)
+                *flag = 1;
+            else
+                *text = optarg;
+            continue;
+        }
         switch (c) {
-        case 'o':
-            o->output = optarg;
-            break;
         case 'h':
             usage_cmd(stdout, cmd);
             return 1;
-        case OPT_DOC_PER_LINE:
-            o->doc_per_line = 1;
-            break;
-        case OPT_TEXT_COL:
-            o->text_col = optarg;
-            break;
         case OPT_DATE_COL:
             o->date_col = optarg;
             o->date_col_given = 1;
-            break;
-        case OPT_ID_COL:
-            o->id_col = optarg;
             break;
         case OPT_ENCODING:
             v = pick(optarg, encodings, 4);
@@ -396,18 +510,6 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             if (v < 0)
                 return bad_choice("encoding", optarg, "auto, utf-8, latin-1, cp1252", err);
             o->encoding = (enum tp_encoding)v;
-            break;
-        case OPT_META:
-            o->meta_path = optarg;
-            break;
-        case OPT_DATE_FROM_NAME:
-            o->date_from_name = 1;
-            break;
-        case OPT_STRICT:
-            o->strict = 1;
-            break;
-        case OPT_SKIP_ERRORS:
-            o->skip_errors = 1;
             break;
         case OPT_LANG:
             if (tp_lang_from_name(optarg, &o->lang) != 0)
@@ -423,58 +525,11 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
                 return bad_choice("normalize", optarg, "nfc, nfkc", err);
             o->nfkc = optarg[2] == 'k';
             break;
-        case OPT_SPLIT_HYPHENS:
-            o->split_hyphens = 1;
-            break;
-        case OPT_STOPWORDS:
-            o->stopwords_path = optarg;
-            break;
-        case OPT_NO_STOPWORDS:
-            o->no_stopwords = 1;
-            break;
-        case OPT_MIN_LENGTH:
-            rc = parse_long("min-length", optarg, 0, 1000, &v, err);
-            o->min_length = (int)v;
-            break;
-        case OPT_NGRAM:
-            rc = parse_long("ngram", optarg, 1, 8, &v, err);
-            o->ngram = (int)v;
-            break;
         case OPT_TOP:
             rc = parse_long("top", optarg, 0, 1000000000L, &o->top, err);
             break;
         case OPT_MIN_COUNT:
             rc = parse_long("min-count", optarg, 1, 1000000000L, &o->min_count, err);
-            break;
-        case OPT_MEASURE:
-            if ((v = pick(optarg, measures, 9)) < 0)
-                return bad_choice("measure", optarg,
-                                  "log_likelihood, pmi, t_score, z_score, chi2, dice, log_dice, "
-                                  "mi3, count",
-                                  err);
-            o->measure = (enum tp_measure)v;
-            break;
-        case OPT_WINDOW:
-            rc = parse_long("window", optarg, 1, 100, &v, err);
-            o->window = (int)v;
-            break;
-        case OPT_FISHER:
-            o->fisher = 1;
-            break;
-        case OPT_TF:
-            if ((v = pick(optarg, tfs, 3)) < 0)
-                return bad_choice("tf", optarg, "raw, log, bool", err);
-            o->tf = (enum tp_tf)v;
-            break;
-        case OPT_IDF:
-            if ((v = pick(optarg, idfs, 3)) < 0)
-                return bad_choice("idf", optarg, "smooth, plain, none", err);
-            o->idf = (enum tp_idf)v;
-            break;
-        case OPT_NORM:
-            if ((v = pick(optarg, norms, 3)) < 0)
-                return bad_choice("norm", optarg, "l2, l1, none", err);
-            o->norm = (enum tp_norm)v;
             break;
         case OPT_TERMS:
             rc = cli_add_terms(cli, optarg, err);
@@ -482,27 +537,11 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         case OPT_TERMS_FILE:
             rc = cli_add_terms_file(cli, optarg, err);
             break;
-        case OPT_WIDE:
-            o->wide = 1;
-            break;
         case OPT_PERIOD:
-            if (strcmp(cmd->name, "keyness") == 0)
+            if (cmd->takes & CLI_T_PERIOD_LABEL)
                 o->period_label = optarg;
             else if (tp_period_from_name(optarg, &o->period) != 0)
                 return bad_choice("period", optarg, "year, quarter, month, week, day", err);
-            break;
-        case OPT_EXCEL:
-            o->excel = 1;
-            break;
-        case OPT_PROGRESS:
-            o->progress = 1;
-            break;
-        case OPT_QUIET:
-            o->quiet = 1;
-            break;
-        case OPT_THREADS:
-            rc = parse_long("threads", optarg, 1, 1024, &v, err);
-            o->threads = (int)v;
             break;
         case OPT_MAX_DOC_BYTES:
             rc = parse_size("max-doc-bytes", optarg, &o->max_doc_bytes, err);
@@ -510,6 +549,10 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         case OPT_MAX_PAIR_MEMORY:
             rc = parse_long("max-pair-memory", optarg, 1, 1048576, &v, err);
             o->max_pair_mib = (uint64_t)v;
+            break;
+        case OPT_MAX_NGRAM_MEMORY:
+            rc = parse_long("max-ngram-memory", optarg, 1, 1048576, &v, err);
+            o->max_ngram_mib = (uint64_t)v;
             break;
         case ':':
             return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);
@@ -523,27 +566,29 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     cli->n_inputs = (size_t)(argc - optind);
     if ((rc = stdin_twice(cli, err)))
         return rc;
-    if (strcmp(cmd->name, "keyness") == 0) {
+    if (cmd->takes & CLI_T_PERIOD_LABEL) {
         if ((cli->n_target || cli->n_reference) && o->period_label)
             return tp_error_set(err, TP_EUSAGE,
-                                "keyness: give either --target/--reference or --period, not both");
+                                "%s: give either --target/--reference or --period, not both",
+                                cmd->name);
         if (!o->period_label && (!cli->n_target || !cli->n_reference))
             return tp_error_set(err, TP_EUSAGE,
-                                "keyness needs --target INPUT... and --reference INPUT... (or "
-                                "--period P)");
+                                "%s needs --target INPUT... and --reference INPUT... (or "
+                                "--period P)",
+                                cmd->name);
         if (!o->period_label && cli->n_inputs)
             return tp_error_set(err, TP_EUSAGE,
-                                "keyness: inputs go after --target or --reference ('%s')",
+                                "%s: inputs go after --target or --reference ('%s')", cmd->name,
                                 cli->inputs[0]);
-    }
-    if (strcmp(cmd->name, "analyze") == 0 && (cli->n_target || cli->n_reference)) {
+    } else if ((cmd->takes & CLI_T_SIDES) && (cli->n_target || cli->n_reference)) {
         if (!cli->n_target || !cli->n_reference)
             return tp_error_set(err, TP_EUSAGE,
-                                "analyze: --target and --reference go together (keyness.csv)");
+                                "%s: --target and --reference go together (keyness.csv)",
+                                cmd->name);
         if (cli->n_inputs)
             return tp_error_set(err, TP_EUSAGE,
-                                "analyze: with --target/--reference, inputs go after them ('%s')",
-                                cli->inputs[0]);
+                                "%s: with --target/--reference, inputs go after them ('%s')",
+                                cmd->name, cli->inputs[0]);
     }
     int reads_stdin = cli->n_inputs == 0 && !(cli->n_target || cli->n_reference);
     if (reads_stdin && isatty(STDIN_FILENO))
@@ -561,7 +606,10 @@ int main(int argc, char **argv)
     struct cli cli;
     int status = CLI_OK;
     gsl_set_error_handler_off();
-    tp_out_install_signal_cleanup();
+    if (tp_out_install_signal_cleanup(&err) != 0) {
+        fprintf(stderr, "tempora: %s\n", err.msg);
+        return CLI_ERROR;
+    }
     memset(&cli, 0, sizeof(cli));
     struct tp_opts defaults = TP_OPTS_INIT;
     cli.o = defaults;

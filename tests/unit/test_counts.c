@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "counts.h"
+#include "counts_int.h"
 
 /* Feed "w w w | w w" : words separated by spaces, '|' starts a new segment. */
 static void doc(struct tp_corpus *c, const char *id, const char *text)
@@ -36,7 +36,7 @@ static void doc(struct tp_corpus *c, const char *id, const char *text)
 
 static uint32_t id(const struct tp_corpus *c, const char *w)
 {
-    int64_t i = tp_table_find(&c->terms, w, strlen(w));
+    int64_t i = tp_table_find(&c->r.terms, w, strlen(w));
     cr_assert(i >= 0, "no term %s", w);
     return (uint32_t)i;
 }
@@ -44,9 +44,9 @@ static uint32_t id(const struct tp_corpus *c, const char *w)
 static uint64_t pair(const struct tp_corpus *c, const char *a, const char *b)
 {
     uint64_t key = ((uint64_t)id(c, a) + 1) << 32 | id(c, b);
-    for (size_t p = 0; p <= c->pairs.mask; p++)
-        if (c->pairs.slots[p].key == key)
-            return c->pairs.slots[p].count;
+    for (size_t p = 0; p <= c->r.pairs.mask; p++)
+        if (c->r.pairs.slots[p].key == key)
+            return c->r.pairs.slots[p].count;
     return 0;
 }
 
@@ -64,12 +64,12 @@ Test(counts, totals_and_df)
     doc(&c, "d1", "a b a");
     doc(&c, "d2", "b c");
     doc(&c, "d3", "");
-    cr_expect_eq(c.n_tokens, 5);
-    cr_expect_eq(c.n_docs, 3);
-    cr_expect_eq(c.uni.total[id(&c, "a")], 2);
-    cr_expect_eq(c.uni.df[id(&c, "b")], 2);
-    cr_expect_eq(c.docs[0].n_tokens, 3);
-    cr_expect_eq(c.docs[2].n_tokens, 0);
+    cr_expect_eq(c.r.n_tokens, 5);
+    cr_expect_eq(c.r.n_docs, 3);
+    cr_expect_eq(c.r.uni.total[id(&c, "a")], 2);
+    cr_expect_eq(c.r.uni.df[id(&c, "b")], 2);
+    cr_expect_eq(c.r.docs[0].n_tokens, 3);
+    cr_expect_eq(c.r.docs[2].n_tokens, 0);
     tp_corpus_release(&c);
 }
 
@@ -81,20 +81,20 @@ Test(counts, spill_holds_each_document)
     doc(&c, "d1", "a b a");
     doc(&c, "d2", "");
     doc(&c, "d3", "c");
-    cr_assert_eq(tp_counter_rewind(&c.uni, &err), 0);
+    cr_assert_eq(tp_counter_rewind(&c.r.uni, &err), 0);
     const uint32_t *ids = NULL;
     const uint64_t *cnt = NULL;
     size_t n = 0;
-    cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_assert_eq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0);
     cr_expect_eq(n, 2);
     cr_expect_eq(ids[0], id(&c, "a"));
     cr_expect_eq(cnt[0], 2);
     cr_expect_eq(cnt[1], 1);
-    cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_assert_eq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0);
     cr_expect_eq(n, 0);
-    cr_assert_eq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_assert_eq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0);
     cr_expect_eq(n, 1);
-    cr_expect_neq(tp_counter_next(&c.uni, &ids, &cnt, &n, &err), 0);
+    cr_expect_neq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0);
     tp_corpus_release(&c);
 }
 
@@ -130,15 +130,15 @@ Test(counts, ngrams_with_df)
     init(&c, 1, 3, 0);
     doc(&c, "d1", "a b c a b c | a b c");
     doc(&c, "d2", "a b | c");
-    cr_expect_eq(c.ngrams.n_items, 3); /* abc bca cab */
+    cr_expect_eq(c.r.ngrams.n_items, 3); /* abc bca cab */
     uint32_t abc[3] = {id(&c, "a"), id(&c, "b"), id(&c, "c")};
     int64_t g = -1;
-    for (size_t i = 0; i < c.ngrams.n_items; i++)
-        if (memcmp(tp_tuples_key(&c.ngrams, i), abc, sizeof(abc)) == 0)
+    for (size_t i = 0; i < c.r.ngrams.n_items; i++)
+        if (memcmp(tp_tuples_key(&c.r.ngrams, i), abc, sizeof(abc)) == 0)
             g = (int64_t)i;
     cr_assert(g >= 0);
-    cr_expect_eq(c.ng.total[g], 3);
-    cr_expect_eq(c.ng.df[g], 1);
+    cr_expect_eq(c.r.ng.total[g], 3);
+    cr_expect_eq(c.r.ng.df[g], 1);
     tp_corpus_release(&c);
 }
 
@@ -160,11 +160,11 @@ Test(counts, listed_terms_match_adjacent_tokens)
     /* the three documents share a date (none): one cell per term, summed */
     cr_assert_eq(tp_corpus_match_settle(&c), 0);
     uint64_t count[2] = {0}, docs[2] = {0};
-    for (size_t i = 0; i < c.n_cells; i++) {
-        uint32_t m = tp_match_cell_term(&c.cells[i]);
+    for (size_t i = 0; i < c.r.n_cells; i++) {
+        uint32_t m = tp_match_cell_term(&c.r.cells[i]);
         cr_assert_lt(m, 2);
-        count[m] += c.cells[i].count;
-        docs[m] += c.cells[i].docs;
+        count[m] += c.r.cells[i].count;
+        docs[m] += c.r.cells[i].docs;
     }
     cr_expect_eq(count[0], 3); /* d1 once, d3 twice */
     cr_expect_eq(docs[0], 2);
@@ -187,7 +187,7 @@ Test(counts, listed_terms_dedupe)
     cr_assert_eq(tp_corpus_add_match(&c, t2, l2, 1), 0);
     cr_expect_eq(tp_corpus_add_match(&c, t1, l1, 2), 1);
     cr_expect_eq(tp_corpus_add_match(&c, t2, l2, 1), 1);
-    cr_expect_eq(c.n_match, 2);
+    cr_expect_eq(c.r.n_match, 2);
     tp_corpus_release(&c);
 }
 
@@ -217,13 +217,13 @@ Test(counts, listed_terms_by_date)
      * 2021: "a" 1 in 1 doc. */
     uint64_t want[2][3][2] = {{{2, 1}, {3, 2}, {4, 2}}, {{0, 0}, {0, 0}, {1, 1}}};
     uint64_t got[2][3][2] = {{{0}}};
-    for (size_t i = 0; i < c.n_cells; i++) {
-        struct tp_date dt = tp_match_cell_date(&c.cells[i]);
-        uint32_t m = tp_match_cell_term(&c.cells[i]);
+    for (size_t i = 0; i < c.r.n_cells; i++) {
+        struct tp_date dt = tp_match_cell_date(&c.r.cells[i]);
+        uint32_t m = tp_match_cell_term(&c.r.cells[i]);
         cr_assert(dt.year == 2020 || dt.year == 2021);
         cr_assert_eq(dt.prec, TP_PREC_YEAR);
-        got[dt.year - 2020][m][0] += c.cells[i].count;
-        got[dt.year - 2020][m][1] += c.cells[i].docs;
+        got[dt.year - 2020][m][0] += c.r.cells[i].count;
+        got[dt.year - 2020][m][1] += c.r.cells[i].docs;
     }
     for (int y = 0; y < 2; y++)
         for (int m = 0; m < 3; m++)
@@ -240,7 +240,7 @@ Test(counts, heaps_checkpoints)
     doc(&c, "d1", "a b a c d a e");
     /* first occurrences at 0 1 3 4 6; N = 7: V(1)=1 V(2)=2 V(4)=3 V(7)=5 */
     uint64_t n[TP_HEAPS_MAX], v[TP_HEAPS_MAX];
-    size_t k = tp_corpus_heaps(&c, n, v);
+    size_t k = tp_counts_heaps(&c.r, n, v);
     cr_assert_eq(k, 4);
     uint64_t wn[] = {1, 2, 4, 7}, wv[] = {1, 2, 3, 5};
     for (size_t i = 0; i < 4; i++) {
@@ -254,72 +254,74 @@ Test(counts, heaps_checkpoints)
 static void expect_same(struct tp_corpus *x, struct tp_corpus *y)
 {
     struct tp_error err;
-    cr_expect_eq(x->n_tokens, y->n_tokens);
-    cr_expect_eq(x->n_docs, y->n_docs);
-    cr_expect_eq(x->n_types, y->n_types);
-    for (size_t i = 0; i < x->terms.n; i++) {
-        const struct tp_term *t = &x->terms.terms[i];
-        int64_t j = tp_table_find(&y->terms, t->bytes, t->len);
+    cr_expect_eq(x->r.n_tokens, y->r.n_tokens);
+    cr_expect_eq(x->r.n_docs, y->r.n_docs);
+    cr_expect_eq(x->r.n_types, y->r.n_types);
+    for (size_t i = 0; i < x->r.terms.n; i++) {
+        const struct tp_term *t = &x->r.terms.terms[i];
+        int64_t j = tp_table_find(&y->r.terms, t->bytes, t->len);
         cr_assert(j >= 0);
-        cr_expect_eq(x->uni.total[i], y->uni.total[j], "%s", t->bytes);
-        cr_expect_eq(x->uni.df[i], y->uni.df[j]);
-        cr_expect_eq(x->uni.first[i], y->uni.first[j]);
+        cr_expect_eq(x->r.uni.total[i], y->r.uni.total[j], "%s", t->bytes);
+        cr_expect_eq(x->r.uni.df[i], y->r.uni.df[j]);
+        cr_expect_eq(x->r.uni.first[i], y->r.uni.first[j]);
     }
     /* pairs counted (a slot may hold a pair taken back to 0) and their sum */
     uint64_t sx = 0, sy = 0, px = 0, py = 0;
-    for (size_t p = 0; x->pairs.slots && p <= x->pairs.mask; p++) {
-        sx += x->pairs.slots[p].count;
-        px += x->pairs.slots[p].count > 0;
+    for (size_t p = 0; x->r.pairs.slots && p <= x->r.pairs.mask; p++) {
+        sx += x->r.pairs.slots[p].count;
+        px += x->r.pairs.slots[p].count > 0;
     }
-    for (size_t p = 0; y->pairs.slots && p <= y->pairs.mask; p++) {
-        sy += y->pairs.slots[p].count;
-        py += y->pairs.slots[p].count > 0;
+    for (size_t p = 0; y->r.pairs.slots && p <= y->r.pairs.mask; p++) {
+        sy += y->r.pairs.slots[p].count;
+        py += y->r.pairs.slots[p].count > 0;
     }
     cr_expect_eq(px, py);
     cr_expect_eq(sx, sy);
-    cr_assert_eq(tp_counter_rewind(&x->uni, &err), 0);
-    cr_assert_eq(tp_counter_rewind(&y->uni, &err), 0);
-    for (size_t d = 0; d < x->n_docs; d++) {
-        cr_expect_str_eq(x->docs[d].id, y->docs[d].id);
-        cr_expect_eq(x->docs[d].n_tokens, y->docs[d].n_tokens);
+    cr_assert_eq(tp_counter_rewind(&x->r.uni, &err), 0);
+    cr_assert_eq(tp_counter_rewind(&y->r.uni, &err), 0);
+    for (size_t d = 0; d < x->r.n_docs; d++) {
+        cr_expect_str_eq(x->r.docs[d].id, y->r.docs[d].id);
+        cr_expect_eq(x->r.docs[d].n_tokens, y->r.docs[d].n_tokens);
         const uint32_t *ix, *iy;
         const uint64_t *cx, *cy;
         size_t nx, ny;
-        cr_assert_eq(tp_counter_next(&x->uni, &ix, &cx, &nx, &err), 0);
+        cr_assert_eq(tp_counter_next(&x->r.uni, &ix, &cx, &nx, &err), 0);
         uint64_t sumx = 0;
         for (size_t j = 0; j < nx; j++)
             sumx += cx[j];
         char first[64];
-        snprintf(first, sizeof(first), "%s", nx ? x->terms.terms[ix[0]].bytes : "");
-        cr_assert_eq(tp_counter_next(&y->uni, &iy, &cy, &ny, &err), 0);
+        snprintf(first, sizeof(first), "%s", nx ? x->r.terms.terms[ix[0]].bytes : "");
+        cr_assert_eq(tp_counter_next(&y->r.uni, &iy, &cy, &ny, &err), 0);
         uint64_t sumy = 0;
         for (size_t j = 0; j < ny; j++)
             sumy += cy[j];
         cr_expect_eq(nx, ny);
         cr_expect_eq(sumx, sumy);
         if (nx)
-            cr_expect_str_eq(first, y->terms.terms[iy[0]].bytes);
+            cr_expect_str_eq(first, y->r.terms.terms[iy[0]].bytes);
     }
     /* every (term, count) of every list, read by blocks as the threads of
      * the tfidf report read them */
     struct tp_spill_reader rx = {0}, ry = {0};
     /* blocks of two documents, then all of them in one block */
     size_t starts[64], n_blocks = 0;
-    for (size_t d0 = 0; d0 < x->n_docs && n_blocks < 63; d0 += 2)
+    for (size_t d0 = 0; d0 < x->r.n_docs && n_blocks < 63; d0 += 2)
         starts[n_blocks++] = d0;
     starts[n_blocks++] = SIZE_MAX;
     for (size_t b = 0; b < n_blocks; b++) {
         size_t d0 = starts[b] == SIZE_MAX ? 0 : starts[b];
-        size_t d1 = starts[b] == SIZE_MAX ? x->n_docs : d0 + 2 < x->n_docs ? d0 + 2 : x->n_docs;
-        cr_assert_eq(tp_spill_load(&x->uni, d0, d1, &rx, &err), 0, "%s", err.msg);
-        cr_assert_eq(tp_spill_load(&y->uni, d0, d1, &ry, &err), 0, "%s", err.msg);
+        size_t d1 = starts[b] == SIZE_MAX  ? x->r.n_docs
+                    : d0 + 2 < x->r.n_docs ? d0 + 2
+                                           : x->r.n_docs;
+        cr_assert_eq(tp_spill_load(&x->r.uni, d0, d1, &rx, &err), 0, "%s", err.msg);
+        cr_assert_eq(tp_spill_load(&y->r.uni, d0, d1, &ry, &err), 0, "%s", err.msg);
         for (size_t d = d0; d < d1; d++) {
             cr_assert_eq(tp_spill_next(&rx, &err), 0, "%s", err.msg);
             cr_assert_eq(tp_spill_next(&ry, &err), 0, "%s", err.msg);
             cr_assert_eq(rx.n, ry.n, "document %zu", d);
             for (size_t j = 0; j < rx.n; j++) {
-                cr_expect_str_eq(x->terms.terms[rx.ids[j]].bytes, y->terms.terms[ry.ids[j]].bytes,
-                                 "document %zu entry %zu", d, j);
+                cr_expect_str_eq(x->r.terms.terms[rx.ids[j]].bytes,
+                                 y->r.terms.terms[ry.ids[j]].bytes, "document %zu entry %zu", d, j);
                 cr_expect_eq(rx.counts[j], ry.counts[j], "document %zu entry %zu", d, j);
             }
         }
@@ -351,7 +353,7 @@ Test(counts, merge_equals_counting_everything)
     cr_expect_eq(pair(&a, "la", "casa"), 3);
     cr_expect_eq(pair(&a, "neve", "la"), 1);
     uint64_t n1[TP_HEAPS_MAX], v1[TP_HEAPS_MAX], n2[TP_HEAPS_MAX], v2[TP_HEAPS_MAX];
-    size_t k1 = tp_corpus_heaps(&all, n1, v1), k2 = tp_corpus_heaps(&a, n2, v2);
+    size_t k1 = tp_counts_heaps(&all.r, n1, v1), k2 = tp_counts_heaps(&a.r, n2, v2);
     cr_assert_eq(k1, k2);
     for (size_t i = 0; i < k1; i++)
         cr_expect_eq(v1[i], v2[i]);
@@ -394,7 +396,7 @@ Test(counts, merged_spills_read_in_order)
     cr_assert_eq(tp_corpus_merge(&a, &b, &err), 0, "%s", err.msg);
     for (int i = 5; i < 8; i++)
         doc(&a, docs[i][0], docs[i][1]);
-    cr_expect_eq(a.uni.n_files, 3);
+    cr_expect_eq(a.r.uni.n_files, 3);
     expect_same(&all, &a);
     tp_corpus_release(&all);
     tp_corpus_release(&a);
@@ -463,13 +465,14 @@ static void random_docs(struct tp_corpus *c, uint64_t seed, int batched, int man
 
 static uint64_t pair_by_words(const struct tp_corpus *c, const char *a, const char *b)
 {
-    int64_t x = tp_table_find(&c->terms, a, strlen(a)), y = tp_table_find(&c->terms, b, strlen(b));
+    int64_t x = tp_table_find(&c->r.terms, a, strlen(a)),
+            y = tp_table_find(&c->r.terms, b, strlen(b));
     if (x < 0 || y < 0)
         return 0;
     uint64_t key = tp_pair_key((uint32_t)x, (uint32_t)y);
-    for (size_t p = 0; p <= c->pairs.mask; p++)
-        if (c->pairs.slots[p].key == key)
-            return c->pairs.slots[p].count;
+    for (size_t p = 0; p <= c->r.pairs.mask; p++)
+        if (c->r.pairs.slots[p].key == key)
+            return c->r.pairs.slots[p].count;
     return 0;
 }
 
@@ -497,25 +500,25 @@ Test(counts, batches_count_what_single_tokens_count)
             random_docs(&one, seed, 0, many[m]);
             random_docs(&bat, seed, 1, many[m]);
             if (many[m])
-                cr_expect_gt(bat.terms.mask, 1u << 16);
+                cr_expect_gt(bat.r.terms.mask, 1u << 16);
             expect_same(&one, &bat);
             if (windows[m]) {
                 uint64_t total = 0;
                 size_t checked = 0;
-                for (size_t p = 0; p <= one.pairs.mask && checked < 2000; p++) {
-                    const struct tp_pair_slot *sl = &one.pairs.slots[p];
+                for (size_t p = 0; p <= one.r.pairs.mask && checked < 2000; p++) {
+                    const struct tp_pair_slot *sl = &one.r.pairs.slots[p];
                     if (!sl->key)
                         continue;
                     checked++;
-                    const char *a = one.terms.terms[tp_pair_w1(sl->key)].bytes;
-                    const char *b = one.terms.terms[tp_pair_w2(sl->key)].bytes;
+                    const char *a = one.r.terms.terms[tp_pair_w1(sl->key)].bytes;
+                    const char *b = one.r.terms.terms[tp_pair_w2(sl->key)].bytes;
                     cr_expect_eq(pair_by_words(&bat, a, b), sl->count, "%s %s, mode %d", a, b, m);
                     total += sl->count;
                 }
                 cr_expect_gt(total, 0);
             }
             if (ngrams[m] > 1)
-                cr_expect_eq(one.ngrams.n_items, bat.ngrams.n_items);
+                cr_expect_eq(one.r.ngrams.n_items, bat.r.ngrams.n_items);
             tp_corpus_release(&one);
             tp_corpus_release(&bat);
         }
@@ -565,7 +568,7 @@ Test(counts, a_document_taken_back_leaves_nothing)
         cr_assert_eq(tp_corpus_undo_begin(&b), 0);
         batch_doc(&b, NULL, gone, 6, 1);
         cr_assert_eq(tp_corpus_undo_end(&b), 0);
-        cr_expect_gt(b.n_unseen, 0, "bianca is in the table but not in the text");
+        cr_expect_gt(b.r.n_unseen, 0, "bianca is in the table but not in the text");
         batch_doc(&a, "second", next, 5, 0);
         batch_doc(&b, "second", next, 5, 0);
         expect_same(&a, &b);
@@ -599,13 +602,13 @@ Test(counts, listed_terms_cells_summed)
         cr_assert_eq(tp_corpus_end(&c, &err), 0);
     }
     cr_assert_eq(tp_corpus_match_settle(&c), 0);
-    cr_expect_leq(c.n_cells, 70000);
+    cr_expect_leq(c.r.n_cells, 70000);
     uint64_t count[2] = {0}, docs[2] = {0};
-    for (size_t i = 0; i < c.n_cells; i++) {
-        struct tp_date dt = tp_match_cell_date(&c.cells[i]);
+    for (size_t i = 0; i < c.r.n_cells; i++) {
+        struct tp_date dt = tp_match_cell_date(&c.r.cells[i]);
         cr_assert(dt.month == 1 || dt.month == 2);
-        count[dt.month - 1] += c.cells[i].count;
-        docs[dt.month - 1] += c.cells[i].docs;
+        count[dt.month - 1] += c.r.cells[i].count;
+        docs[dt.month - 1] += c.r.cells[i].docs;
     }
     /* month 1: the 100,000 even i, of which i % 3 == 0 for 33,334 */
     cr_expect_eq(docs[0], 100000);
@@ -613,4 +616,76 @@ Test(counts, listed_terms_cells_summed)
     cr_expect_eq(docs[1], 100000);
     cr_expect_eq(count[1], 133333);
     tp_corpus_release(&c);
+}
+
+/* The public way in: tp_corpus_new / tp_corpus_counts / tp_corpus_free, and
+ * the spill iterator a report walks, which gives every document once, in
+ * order, then 0. */
+Test(counts, public_corpus_and_spill_iterator)
+{
+    struct tp_corpus *c;
+    struct tp_error err;
+    struct tp_count_opts o = {.spill = 1, .ngram = 1};
+    cr_assert_eq(tp_corpus_new(&c, &o, &err), 0);
+    cr_expect(tp_corpus_empty(c));
+    doc(c, "d1", "x y x");
+    doc(c, "d2", "");
+    doc(c, "d3", "y");
+    cr_expect_not(tp_corpus_empty(c));
+    cr_expect_not(tp_corpus_in_doc(c));
+    struct tp_counts *k = tp_corpus_counts(c);
+    cr_expect_eq(k->n_docs, 3);
+    cr_expect_eq(k->n_tokens, 4);
+    /* documents: 2 distinct terms (x twice), none, 1 */
+    const size_t want_n[3] = {2, 0, 1};
+    const uint64_t want_sum[3] = {3, 0, 1};
+    struct tp_spill_iter it;
+    int rc;
+    for (int pass = 0; pass < 2; pass++) { /* and again: the walk rewinds */
+        size_t seen = 0;
+        cr_assert_eq(tp_spill_iter_init(&it, &k->uni, k->n_docs, &err), 0);
+        while ((rc = tp_spill_iter_next(&it, &err)) > 0) {
+            cr_assert_eq(it.doc, seen);
+            cr_expect_eq(it.n, want_n[seen]);
+            uint64_t sum = 0;
+            for (size_t j = 0; j < it.n; j++)
+                sum += it.counts[j];
+            cr_expect_eq(sum, want_sum[seen]);
+            seen++;
+        }
+        cr_expect_eq(rc, 0);
+        cr_expect_eq(seen, 3);
+        cr_expect_eq(tp_spill_iter_next(&it, &err), 0, "past the end stays at the end");
+    }
+    tp_corpus_free(c);
+    tp_corpus_free(NULL);
+    cr_expect_eq(tp_corpus_counts_const(NULL)->n_docs, 0);
+}
+
+/* The word limit of n-grams and listed terms (TP_KEY_MAX) and the pair
+ * window's (TP_WINDOW_MAX) are the library's: more is refused with
+ * TP_EUSAGE, not left to the command line. */
+Test(counts, key_limit_checked_in_the_library)
+{
+    struct tp_corpus *c = NULL;
+    struct tp_error err;
+    struct tp_count_opts big = {.ngram = TP_KEY_MAX + 1};
+    cr_expect_eq(tp_corpus_new(&c, &big, &err), TP_EUSAGE);
+    cr_expect_null(c);
+    struct tp_count_opts wide = {.ngram = 1, .window = TP_WINDOW_MAX + 1};
+    cr_expect_eq(tp_corpus_new(&c, &wide, &err), TP_EUSAGE);
+    cr_expect_null(c);
+    struct tp_count_opts o = {.ngram = 1};
+    cr_assert_eq(tp_corpus_new(&c, &o, &err), 0);
+    const char *toks[TP_KEY_MAX + 1];
+    size_t lens[TP_KEY_MAX + 1];
+    for (unsigned i = 0; i <= TP_KEY_MAX; i++) {
+        toks[i] = "w";
+        lens[i] = 1;
+    }
+    cr_expect_eq(tp_corpus_add_match(c, toks, lens, TP_KEY_MAX + 1), TP_EUSAGE);
+    cr_expect_eq(tp_corpus_add_match(c, toks, lens, 0), TP_EUSAGE);
+    cr_expect_eq(tp_corpus_add_match(c, toks, lens, TP_KEY_MAX), 0);
+    cr_expect_eq(tp_corpus_counts(c)->n_match, 1);
+    tp_corpus_free(c);
 }

@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "table.h"
+#include "tempora.h"
 
 Test(table, ids_are_dense_and_stable)
 {
@@ -196,4 +197,20 @@ Test(table, ids_do_not_depend_on_the_hash_key)
         cr_assert_geq(cnt_a[i], 1);
         cr_assert_eq(cnt_a[i], cnt_b[i], "pair %u", i);
     }
+}
+
+/* A tuple table with a cap takes no new tuple past it (TP_EDATA), and still
+ * finds the ones it holds. */
+Test(table, tuples_stop_at_their_cap)
+{
+    struct tp_tuples t;
+    cr_assert_eq(tp_tuples_init(&t, 2), 0);
+    t.max_items = 3;
+    uint32_t k[4][2] = {{1, 2}, {2, 3}, {3, 4}, {4, 5}};
+    for (int i = 0; i < 3; i++)
+        cr_expect_eq(tp_tuples_intern(&t, k[i]), i);
+    cr_expect_eq(tp_tuples_intern(&t, k[3]), TP_EDATA);
+    cr_expect_eq(tp_tuples_intern(&t, k[1]), 1);
+    cr_expect_eq(t.n_items, 3);
+    tp_tuples_release(&t);
 }

@@ -1,0 +1,104 @@
+/*
+ * report_freq.c - freq.csv: every term (or n-gram with --ngram) by count,
+ * with its rate per million tokens, document frequency and Gries' DP, which
+ * needs each term's total first and so reads the spill once more.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "report_int.h"
+#include "stats.h"
+
+/* Gries' DP for every id of counter k: 0.5 * sum over documents |v_i - s_i|,
+ * where documents without the id contribute s_i; their sum is computed exactly
+ * from token counts as (N - the tokens of the documents with the id) / N. */
+static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, double **out,
+                     struct tp_error *err)
+{
+    int rc;
+    double *dp = calloc(n_ids ? n_ids : 1, sizeof(double));
+    uint64_t *occ = calloc(n_ids ? n_ids : 1, sizeof(uint64_t));
+    if (!dp || !occ) {
+        rc = tp_report_oom(err);
+        goto fail;
+    }
+    double N = (double)c->n_tokens;
+    struct tp_spill_iter it;
+    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+        goto fail;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        uint64_t dn = c->docs[it.doc].n_tokens;
+        double s = (double)dn / N;
+        for (size_t j = 0; j < it.n; j++) {
+            dp[it.ids[j]] += fabs((double)it.counts[j] / (double)k->total[it.ids[j]] - s);
+            occ[it.ids[j]] += dn;
+        }
+    }
+    if (rc < 0)
+        goto fail;
+    for (size_t i = 0; i < n_ids; i++)
+        if (k->total[i])
+            dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - occ[i]) / N);
+    free(occ);
+    *out = dp;
+    return 0;
+fail:
+    free(dp);
+    free(occ);
+    return rc;
+}
+
+int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    int ngram = c->o.ngram > 1;
+    struct tp_counter *k = ngram ? &c->ng : &c->uni;
+    size_t n_ids = ngram ? c->ngrams.n_items : c->terms.n;
+    struct tp_arena names = TP_ARENA_INIT;
+    double *dp = NULL;
+    struct row *rows = malloc((n_ids ? n_ids : 1) * sizeof(*rows));
+    size_t n_rows = 0;
+    int rc = 0;
+    if (!rows)
+        return tp_report_oom(err);
+    for (size_t i = 0; i < n_ids; i++) {
+        if (!k->total[i])
+            continue;
+        struct row r = {(double)k->total[i], NULL, 0, (uint32_t)i};
+        if (ngram) {
+            const uint32_t *key = tp_tuples_key(&c->ngrams, i);
+            if (!tp_report_tuple_reportable(c, key, c->o.ngram))
+                continue;
+            r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.name_len);
+            if (!r.name) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+        } else {
+            if (!tp_counts_reportable(c, (uint32_t)i))
+                continue;
+            r.name = c->terms.terms[i].bytes;
+            r.name_len = c->terms.terms[i].len;
+        }
+        rows[n_rows++] = r;
+    }
+    size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit(run->o->top, n_rows));
+    if (c->n_tokens && (rc = dp_values(c, k, n_ids, &dp, err)))
+        goto out;
+    tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
+    for (size_t i = 0; i < n_out; i++) {
+        uint32_t id = rows[i].id;
+        tp_out_u64(out, i + 1);
+        tp_out_text(out, rows[i].name, rows[i].name_len);
+        tp_out_u64(out, k->total[id]);
+        tp_out_double(out, (double)k->total[id] / (double)c->n_tokens * 1e6);
+        tp_out_u64(out, k->df[id]);
+        tp_out_double(out, dp[id]);
+        tp_out_row_end(out);
+    }
+out:
+    free(dp);
+    free(rows);
+    tp_arena_release(&names);
+    return rc;
+}

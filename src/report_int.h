@@ -1,0 +1,65 @@
+/*
+ * report_int.h - what the table files (report_*.c) share, from report.c.
+ *
+ * Every table is built as an array of rows with a sort key and a name, sorted
+ * (key descending, then name bytewise), cut to --top, and written. The
+ * per-document spill is re-read once per table that needs it: Gries' DP
+ * (needs each term's total first), TF-IDF (needs document frequencies),
+ * timelines and keyness (need each document's period or side). On one thread
+ * a table walks it with tp_spill_iter_init / tp_spill_iter_next (counts.h);
+ * on several, each thread loads blocks of documents with tp_spill_load.
+ *
+ * To add a table: a report_<name>.c with its tp_report_<name>() declared in
+ * report.h, rows built from tp_corpus_counts(run->corpus), sorted with
+ * tp_rows_top; a command or analyze calls it (src/cli/).
+ */
+#ifndef TP_REPORT_INT_H
+#define TP_REPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "counts.h"
+#include "report.h"
+
+struct row {
+    double key;
+    const char *name;
+    uint32_t name_len;
+    uint32_t id;
+};
+
+/* Row order: key descending, then name bytewise (qsort's shape). */
+int tp_row_cmp(const void *pa, const void *pb);
+
+/* Put the first k rows in order (of n, moved about). Returns min(k, n). */
+size_t tp_rows_top(struct row *rows, size_t n, size_t k);
+
+/* The error for a table that cannot get its memory. Returns TP_ENOMEM. */
+int tp_report_oom(struct tp_error *err);
+
+/* Rows to write: all when top < 0, else at most top. */
+size_t tp_report_limit(long top, size_t n);
+
+/* Join the words of an id tuple with single spaces, in arena a: the string
+ * (NULL: out of memory) and its length in *len. */
+char *tp_report_join_words(const struct tp_counts *c, const uint32_t *ids, unsigned n,
+                           struct tp_arena *a, uint32_t *len);
+
+/* Whether no word of the tuple is a stopword or too short. */
+int tp_report_tuple_reportable(const struct tp_counts *c, const uint32_t *ids, unsigned n);
+
+/* Run fn on each of the n parts (size bytes apart from parts on): parts 1..n
+ * on threads of their own, part 0 on this thread, and a part whose thread
+ * cannot be started here too, after it. Returns when all are done. */
+void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned n);
+
+/* Sum the term counts of the documents of each group: document d (of the
+ * spill of c->uni, read with tp_spill_iter) adds its counts to
+ * sums[group(ctx, d)][term id], or nowhere when group gives -1. Returns 0 or
+ * a negative TP_E* (err filled). */
+int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
+                        const void *ctx, uint64_t *const *sums, struct tp_error *err);
+
+#endif

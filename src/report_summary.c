@@ -1,0 +1,101 @@
+/*
+ * report_summary.c - summary.csv: corpus statistics (sizes, type/token
+ * ratios, Zipf and Heaps fits).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "stats.h"
+#include "stopwords.h"
+
+static void metric_u64(struct tp_out *out, const char *name, uint64_t v)
+{
+    tp_out_str(out, name);
+    tp_out_u64(out, v);
+    tp_out_row_end(out);
+}
+
+static void metric_double(struct tp_out *out, const char *name, double v)
+{
+    tp_out_str(out, name);
+    tp_out_double(out, v);
+    tp_out_row_end(out);
+}
+
+static void metric_str(struct tp_out *out, const char *name, const char *v)
+{
+    tp_out_str(out, name);
+    tp_out_str(out, v);
+    tp_out_row_end(out);
+}
+
+static int u64_desc(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a < b) - (a > b);
+}
+
+int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    struct tp_period_info pi;
+    int rc = tp_period_info(run, &pi, err);
+    if (rc == TP_EUSAGE) {
+        /* the summary still reports, with every dated document imprecise */
+        pi.n_imprecise = pi.n_dated;
+        pi.n_in_timeline = 0;
+        rc = 0;
+    }
+    if (rc)
+        return rc;
+    uint64_t types = 0, hapax = 0;
+    uint64_t *counts = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*counts));
+    if (!counts)
+        return tp_report_oom(err);
+    for (size_t i = 0; i < c->terms.n; i++)
+        if (c->uni.total[i]) {
+            counts[types++] = c->uni.total[i];
+            hapax += c->uni.total[i] == 1;
+        }
+    if (types > 1)
+        qsort(counts, types, sizeof(*counts), u64_desc);
+    double zipf = tp_zipf_exponent(counts, types);
+    free(counts);
+    uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];
+    size_t nh = tp_counts_heaps(c, hn, hv);
+    double hk = NAN, hb = NAN;
+    if (tp_heaps_fit(hn, hv, nh, &hk, &hb) != 0)
+        hk = hb = NAN;
+
+    char first[24] = "", last[24] = "";
+    if (pi.n_in_timeline) {
+        tp_period_label(pi.first, pi.kind, first, sizeof(first));
+        tp_period_label(pi.last, pi.kind, last, sizeof(last));
+    }
+    tp_out_header(out, "metric,value");
+    metric_u64(out, "documents", c->n_docs);
+    metric_u64(out, "dated_documents", pi.n_dated);
+    metric_u64(out, "undated_documents", c->n_docs - pi.n_dated);
+    metric_u64(out, "imprecise_documents", pi.n_imprecise);
+    metric_u64(out, "tokens", c->n_tokens);
+    metric_u64(out, "types", types);
+    metric_double(out, "type_token_ratio", c->n_tokens ? (double)types / (double)c->n_tokens : NAN);
+    metric_u64(out, "hapax_legomena", hapax);
+    metric_double(out, "mean_document_tokens",
+                  c->n_docs ? (double)c->n_tokens / (double)c->n_docs : NAN);
+    metric_str(out, "period", pi.n_dated ? tp_period_name(pi.kind) : "");
+    metric_str(out, "first_period", first);
+    metric_str(out, "last_period", last);
+    metric_u64(out, "invalid_utf8", run->rs.invalid_utf8);
+    metric_u64(out, "cp1252_documents", run->rs.cp1252_documents);
+    metric_u64(out, "skipped_inputs", run->rs.skipped_inputs);
+    metric_u64(out, "unparsable_dates", run->rs.bad_dates);
+    metric_u64(out, "overlong_tokens_dropped", run->overlong);
+    metric_double(out, "zipf_exponent", zipf);
+    metric_double(out, "heaps_k", hk);
+    metric_double(out, "heaps_beta", hb);
+    metric_str(out, "language", tp_lang_name(run->lang));
+    return 0;
+}

@@ -1,0 +1,248 @@
+/*
+ * report_tfidf.c - tfidf.csv: the top terms of each document by TF-IDF.
+ * idf comes from the document frequencies, so the spill is read after
+ * counting, in blocks of documents on several threads, rows written in
+ * document order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "stats.h"
+
+static void date_label(const struct tp_date *d, char *buf, size_t cap)
+{
+    switch (d->prec) {
+    case TP_PREC_YEAR:
+        snprintf(buf, cap, "%04d", d->year);
+        break;
+    case TP_PREC_MONTH:
+        snprintf(buf, cap, "%04d-%02d", d->year, d->month);
+        break;
+    case TP_PREC_DAY:
+        snprintf(buf, cap, "%04d-%02d-%02d", d->year, d->month, d->day);
+        break;
+    default:
+        buf[0] = '\0';
+    }
+}
+
+/* The tf weight of a count (--tf). */
+static double tf_weight(enum tp_tf tf, uint64_t count)
+{
+    return tf == TP_TF_LOG ? 1 + log((double)count) : tf == TP_TF_BOOL ? 1 : (double)count;
+}
+
+/* What every document's TF-IDF rows need, shared read-only by the threads. */
+struct tfidf_ctx {
+    const struct tp_opts *o;
+    const struct tp_counts *c;
+    const double *idf; /* by term id */
+    size_t top;
+};
+
+/* idf values as written, by term id modulo the cache's size: most rows are
+ * of common terms, whose idf is formatted once instead of once a row. */
+enum { IDF_CACHE = 4096 };
+struct idf_text {
+    uint32_t id1; /* term id + 1; 0 = empty */
+    uint8_t len;
+    char s[27];
+};
+
+/* Scratch of one thread: a document's rows and weights. */
+struct tfidf_scratch {
+    struct row *rows;
+    double *w;
+    size_t cap;
+    struct idf_text *idf_cache; /* IDF_CACHE entries, or NULL */
+};
+
+static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct tfidf_scratch *s)
+{
+    if (!s->idf_cache && !(s->idf_cache = calloc(IDF_CACHE, sizeof(*s->idf_cache)))) {
+        tp_out_double(out, idf[id]);
+        return;
+    }
+    struct idf_text *e = &s->idf_cache[id % IDF_CACHE];
+    if (e->id1 != id + 1) {
+        char buf[40];
+        size_t n = tp_format_double(idf[id], buf);
+        if (n >= sizeof(e->s)) {
+            tp_out_number(out, buf, n);
+            return;
+        }
+        memcpy(e->s, buf, n);
+        e->len = (uint8_t)n;
+        e->id1 = id + 1;
+    }
+    tp_out_number(out, e->s, e->len);
+}
+
+/* The rows of document d, whose list is ids/cnt[0..n), written to out. */
+static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
+                     size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = x->o;
+    const struct tp_counts *c = x->c;
+    if (n > s->cap) {
+        free(s->rows);
+        free(s->w);
+        s->rows = malloc(n * sizeof(*s->rows));
+        s->w = malloc(n * sizeof(*s->w));
+        s->cap = n;
+        if (!s->rows || !s->w) {
+            s->cap = 0;
+            return tp_report_oom(err);
+        }
+    }
+    struct row *rows = s->rows;
+    double *w = s->w;
+    double norm = 0;
+    size_t n_rows = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct tp_term *t = &c->terms.terms[ids[j]];
+        if (t->flags & TP_TERM_STOP)
+            continue;
+        w[j] = tf_weight(o->tf, cnt[j]) * x->idf[ids[j]];
+        norm += o->norm == TP_NORM_L2 ? w[j] * w[j] : fabs(w[j]);
+        if (!(t->flags & TP_TERM_SHORT))
+            rows[n_rows++] = (struct row){0, t->bytes, t->len, (uint32_t)j};
+    }
+    norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
+    for (size_t r = 0; r < n_rows; r++)
+        rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
+    size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
+    char date[16];
+    date_label(&c->docs[d].date, date, sizeof(date));
+    for (size_t r = 0; r < n_out; r++) {
+        size_t j = rows[r].id;
+        tp_out_str(out, c->docs[d].id);
+        tp_out_str(out, date);
+        tp_out_u64(out, r + 1);
+        tp_out_text(out, rows[r].name, rows[r].name_len);
+        tp_out_u64(out, cnt[j]);
+        tp_out_double(out, tf_weight(o->tf, cnt[j]));
+        tp_out_u64(out, c->uni.df[ids[j]]);
+        out_idf(out, x->idf, ids[j], s);
+        tp_out_double(out, rows[r].key);
+        tp_out_row_end(out);
+    }
+    return 0;
+}
+
+/* Documents a thread loads from the spill at a time. */
+enum { TFIDF_BLOCK = 1024 };
+
+/* Documents [d0, d1) read from the spill on a thread, rows into out. */
+struct tfidf_part {
+    const struct tfidf_ctx *x;
+    size_t d0, d1;
+    struct tp_out *out;
+    struct tp_spill_reader sr;
+    struct tfidf_scratch s;
+    int rc;
+    struct tp_error err;
+};
+
+static void *tfidf_part_main(void *arg)
+{
+    struct tfidf_part *p = arg;
+    for (size_t b = p->d0; b < p->d1 && !p->rc; b += TFIDF_BLOCK) {
+        size_t e = p->d1 - b > TFIDF_BLOCK ? b + TFIDF_BLOCK : p->d1;
+        p->rc = tp_spill_load(&p->x->c->uni, b, e, &p->sr, &p->err);
+        for (size_t d = b; d < e && !p->rc; d++) {
+            p->rc = tp_spill_next(&p->sr, &p->err);
+            if (!p->rc)
+                p->rc =
+                    tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
+        }
+    }
+    return NULL;
+}
+
+/* Every document's rows on n_threads threads, each taking a contiguous run
+ * of documents with about as many bytes of lists as the others: this thread
+ * writes the first run straight to out, the others write theirs into parts
+ * appended to out in order once all are done. Each thread works without a
+ * pause from start to end: threads started and stopped for every block of
+ * documents spent as long waiting for an idle core to wake as computing. */
+static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
+                      struct tp_error *err)
+{
+    const struct tp_counter *k = &x->c->uni;
+    size_t n_docs = x->c->n_docs;
+    struct tfidf_part *p = calloc(n_threads, sizeof(*p));
+    int rc = 0;
+    if (!p) {
+        rc = tp_report_oom(err);
+        goto done;
+    }
+    uint64_t total = 0, cum = 0;
+    for (size_t d = 0; d < n_docs; d++)
+        total += k->lens[d];
+    size_t d = 0;
+    for (unsigned t = 0; t < n_threads; t++) {
+        p[t].x = x;
+        p[t].d0 = d;
+        uint64_t goal = total / n_threads * (t + 1);
+        while (d < n_docs && (t + 1 == n_threads || cum < goal))
+            cum += k->lens[d++];
+        p[t].d1 = d;
+        if (t == 0)
+            p[t].out = out;
+        else if (tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
+            rc = tp_report_oom(err);
+            goto done;
+        }
+    }
+    tp_report_run_parts(tfidf_part_main, p, sizeof(*p), n_threads);
+    for (unsigned t = 0; t < n_threads && !rc; t++) {
+        if (p[t].rc) {
+            *err = p[t].err;
+            rc = p[t].rc;
+        } else if (t > 0) {
+            tp_out_append(out, p[t].out);
+        }
+    }
+done:
+    for (unsigned t = 0; p && t < n_threads; t++) {
+        if (t > 0)
+            tp_out_free(p[t].out);
+        tp_spill_reader_release(&p[t].sr);
+        free(p[t].s.rows);
+        free(p[t].s.w);
+        free(p[t].s.idf_cache);
+    }
+    free(p);
+    return rc;
+}
+
+int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    struct tp_counter *k = &c->uni;
+    double D = (double)c->n_docs;
+    int rc;
+    /* idf depends on the term only: once per term, not per occurrence */
+    double *idf = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*idf));
+    if (!idf)
+        return tp_report_oom(err);
+    for (size_t i = 0; i < c->terms.n; i++) {
+        double df = (double)k->df[i];
+        idf[i] = !df                       ? 0
+                 : o->idf == TP_IDF_SMOOTH ? log((1 + D) / (1 + df)) + 1
+                 : o->idf == TP_IDF_PLAIN  ? log(D / df) + 1
+                                           : 1;
+    }
+    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10};
+    /* the blocks are read with pread: what stdio holds goes to the file first */
+    if ((rc = tp_counter_rewind(k, err)) == 0) {
+        tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
+        rc = tfidf_rows(&x, c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1, out, err);
+    }
+    free(idf);
+    return rc;
+}
