@@ -75,24 +75,8 @@ build_kjv() {
     rm -f "$DATA/kjv.raw.tmp"
 }
 
-# Italian prose ($1): the fortunes-it files without their % separators, then the
-# plain-text Italian Debian manuals (debian-reference, maint-guide, FAQ) and the
-# reStructuredText sources of the developers' reference. Fails if nothing was found.
-build_it() {
-    : > "$1.tmp" || return 1
-    for f in $(dpkg -L fortunes-it 2>/dev/null | grep '/fortunes/it/' | grep -v '\.dat$' | sort); do
-        [ -f "$f" ] && [ ! -L "$f" ] && grep -v '^%$' "$f" >> "$1.tmp"
-    done
-    for p in debian-reference-it maint-guide-it debian-faq-it; do
-        for f in $(dpkg -L "$p" 2>/dev/null | grep '\.it\.txt\.gz$' | sort); do
-            gzip -dc "$f" >> "$1.tmp"
-        done
-    done
-    for f in $(dpkg -L developers-reference-it 2>/dev/null | grep '/it/_sources/.*\.rst\.txt$' | sort); do
-        cat "$f" >> "$1.tmp"
-    done
-    [ -s "$1.tmp" ] && mv "$1.tmp" "$1"
-}
+# build_it OUT: the Italian prose (bench/italian.sh).
+. bench/italian.sh
 
 # Concatenate $1 $2 times into $3.
 repeat_file() {
@@ -451,6 +435,11 @@ say ""
 if [ "$MODE" = smoke ]; then FLOOD_ARGS=--smoke; else FLOOD_ARGS="--runs $RUNS"; fi
 # shellcheck disable=SC2086 # FLOOD_ARGS is one or two words
 TEMPORA=$TEMPORA PY=$PY sh bench/flood.sh $FLOOD_ARGS || TEMPORA_FAILED=1
+say ""
+# A news archive as JSONL (bench/archive.sh): freq against wc -w and plain text.
+if [ "$MODE" = smoke ]; then ARCH_ARGS=--smoke; else ARCH_ARGS="--runs $RUNS"; fi
+# shellcheck disable=SC2086 # ARCH_ARGS is one or two words
+TEMPORA=$TEMPORA PY=$PY sh bench/archive.sh $ARCH_ARGS || TEMPORA_FAILED=1
 say ""
 if [ "$TEMPORA_FAILED" -ne 0 ]; then
     say "bench: tempora failed or wrote a bad table (see above)"

@@ -1,7 +1,8 @@
 /*
  * input/lines.c - one document a line: --doc-per-line text (each line with
- * its own date header, id PATH:LINE) and JSONL (each line a JSON object read
- * with jansson: text, id and date fields).
+ * its own date header, id PATH:LINE) and JSONL (each line a JSON object:
+ * text, id and date fields, read by simdjson in input/json_fast.cpp where it
+ * can and by jansson here otherwise).
  *
  * Where it sits: called by reader.c's dispatch; uses input/common.c to read
  * bytes and to give each line's document to the sink (tp_in_emit_doc).
@@ -20,6 +21,7 @@
 #include <jansson.h>
 
 #include "input.h"
+#include "json_fast.h"
 
 /* Where reading a line-based input got: pos of len bytes in r->raw, whether
  * the input ended, and the number of the last line returned. */
@@ -109,22 +111,32 @@ static int line_doc(struct run *run, unsigned long lineno, const char *p, size_t
     return tp_in_emit_doc(run, &doc, &fd, text + skip, len - skip, 0);
 }
 
-/* A JSON id or date value as text: strings as they are, integers in decimal,
- * other numbers with %.17g. Returns NULL for other types. */
-static const char *json_scalar(json_t *v, char *tmp, size_t cap, size_t *len)
+/* A jansson value v as a wanted field (see struct tp_json_field): strings as
+ * they are, integers in decimal, other numbers with %.17g. */
+static void json_field(json_t *v, struct tp_json_field *f)
 {
-    if (json_is_string(v)) {
-        *len = json_string_length(v);
-        return json_string_value(v);
+    f->value = v;
+    f->s = NULL;
+    f->len = 0;
+    if (!v) {
+        f->kind = TP_JSON_ABSENT;
+    } else if (json_is_null(v)) {
+        f->kind = TP_JSON_NULL;
+    } else if (json_is_string(v)) {
+        f->kind = TP_JSON_STRING;
+        f->s = json_string_value(v);
+        f->len = json_string_length(v);
+    } else if (json_is_number(v)) {
+        if (json_is_integer(v))
+            snprintf(f->num, sizeof(f->num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else
+            snprintf(f->num, sizeof(f->num), "%.17g", json_real_value(v));
+        f->kind = TP_JSON_NUMBER;
+        f->s = f->num;
+        f->len = strlen(f->num);
+    } else {
+        f->kind = TP_JSON_OTHER;
     }
-    if (json_is_integer(v))
-        snprintf(tmp, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(tmp, cap, "%.17g", json_real_value(v));
-    else
-        return NULL;
-    *len = strlen(tmp);
-    return tmp;
 }
 
 /* p[0..n) with every integer of 19 digits or more (outside strings) put in
@@ -174,8 +186,35 @@ static int quote_big_ints(const char *p, size_t n, struct buf *b)
     return 0;
 }
 
+int tp_in_json_slow(const char *p, size_t n, const char *const keys[TP_JSON_N_FIELDS],
+                    struct tp_json_field f[TP_JSON_N_FIELDS], struct buf *jq, void **root,
+                    char *why, size_t why_cap)
+{
+    json_error_t je;
+    /* \u0000 is valid JSON: a NUL in the text is a separator like any control */
+    json_t *j = json_loadb(p, n, JSON_ALLOW_NUL, &je);
+    if (!j && json_error_code(&je) == json_error_numeric_overflow) {
+        if (quote_big_ints(p, n, jq) < 0)
+            return TP_ENOMEM;
+        j = json_loadb(jq->p, jq->len, JSON_ALLOW_NUL, &je);
+    }
+    *root = j;
+    if (!j) {
+        snprintf(why, why_cap, "invalid JSON: %s", je.text);
+        return TP_EPARSE;
+    }
+    if (!json_is_object(j)) {
+        snprintf(why, why_cap, "not a JSON object");
+        return TP_EPARSE;
+    }
+    for (int i = 0; i < TP_JSON_N_FIELDS; i++)
+        json_field(keys[i] ? json_object_get(j, keys[i]) : NULL, &f[i]);
+    return 0;
+}
+
 /* A JSONL line: one object, a document with its text, id and date fields
- * (--text-col, --id-col, --date-col). */
+ * (--text-col, --id-col, --date-col). The fast reader (input/json_fast.cpp)
+ * takes the lines it can; jansson reads the others and says what is wrong. */
 static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t n)
 {
     struct tp_reader *r = run->r;
@@ -183,61 +222,55 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
     enum tp_encoding enc = tp_in_pick_encoding(r, tp_encoding_is_utf8(p, n));
     const char *text_col = o->text_col ? o->text_col : "text";
     const char *id_col = o->id_col ? o->id_col : "id";
-    json_t *root = NULL, *v;
-    json_error_t je;
+    const char *keys[TP_JSON_N_FIELDS];
+    struct tp_json_field f[TP_JSON_N_FIELDS];
+    void *root = NULL;
     struct found_date fd;
     struct tp_doc doc = {0};
-    const char *src, *text = "", *s;
-    size_t len, text_len = 0, slen;
-    char num[64], *dumped = NULL;
+    const char *src;
+    size_t len;
+    char why[256], *dumped = NULL;
     int rc;
 
     rc = tp_in_to_utf8(run, enc, p, n, &r->dec, &src, &len);
     if (rc < 0)
         return rc;
-    /* \u0000 is valid JSON: a NUL in the text is a separator like any control */
-    root = json_loadb(src, len, JSON_ALLOW_NUL, &je);
-    if (!root && json_error_code(&je) == json_error_numeric_overflow) {
-        if (quote_big_ints(src, len, &r->jq) < 0)
-            return nomem(run->err);
-        root = json_loadb(r->jq.p, r->jq.len, JSON_ALLOW_NUL, &je);
+    keys[TP_JSON_TEXT] = text_col;
+    keys[TP_JSON_ID] = id_col;
+    keys[TP_JSON_DATE] = o->date_col;
+    if (!tp_json_fast_fields || !tp_json_fast_fields(src, len, keys, f)) {
+        rc = tp_in_json_slow(src, len, keys, f, &r->jq, &root, why, sizeof(why));
+        if (rc == TP_ENOMEM)
+            rc = nomem(run->err);
+        else if (rc < 0)
+            rc = tp_error_set(run->err, rc, "%s:%lu: %s", run->path, lineno, why);
+        if (rc < 0)
+            goto out;
     }
-    if (!root)
-        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: invalid JSON: %s", run->path, lineno,
-                            je.text);
-    if (!json_is_object(root)) {
-        rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: not a JSON object", run->path, lineno);
-        goto out;
-    }
-    v = json_object_get(root, text_col);
-    if (!v) {
+
+    struct tp_json_field *t = &f[TP_JSON_TEXT], *id = &f[TP_JSON_ID], *d = &f[TP_JSON_DATE];
+    if (t->kind == TP_JSON_ABSENT) {
         rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--text-col)", run->path,
                           lineno, text_col);
         goto out;
     }
-    if (json_is_string(v)) {
-        text = json_string_value(v);
-        text_len = json_string_length(v);
-    } else if (!json_is_null(v)) {
+    if (t->kind != TP_JSON_STRING && t->kind != TP_JSON_NULL) {
         rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string", run->path,
                           lineno, text_col);
         goto out;
     }
 
-    v = json_object_get(root, id_col);
-    if (v && !json_is_null(v)) {
-        s = json_scalar(v, num, sizeof(num), &slen);
-        if (!s) {
-            rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
-                              run->path, lineno, id_col);
-            goto out;
-        }
+    if (id->kind == TP_JSON_STRING || id->kind == TP_JSON_NUMBER) {
         r->id.len = 0;
-        if (buf_add(&r->id, s, slen) < 0) {
+        if (buf_add(&r->id, id->s, id->len) < 0) {
             rc = nomem(run->err);
             goto out;
         }
         doc.id = r->id.p;
+    } else if (id->kind == TP_JSON_OTHER) {
+        rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
+                          run->path, lineno, id_col);
+        goto out;
     } else if (o->id_col) {
         rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
                           lineno, id_col);
@@ -249,25 +282,21 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
 
     memset(&fd, 0, sizeof(fd));
     fd.kind = TP_HDR_NONE;
-    v = o->date_col ? json_object_get(root, o->date_col) : NULL;
-    if (v && !json_is_null(v)) {
-        s = json_scalar(v, num, sizeof(num), &slen);
-        if (!s) {
-            dumped = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            s = dumped ? dumped : "?";
-            slen = strlen(s);
-        }
-        tp_in_cell_date(s, slen, run->path, lineno, &fd);
-        if (dumped) {
-            fd.kind = TP_HDR_BAD;
-            fd.value = s;
-            fd.value_len = slen;
-        }
+    if (d->kind == TP_JSON_STRING || d->kind == TP_JSON_NUMBER) {
+        tp_in_cell_date(d->s, d->len, run->path, lineno, &fd);
+    } else if (d->kind == TP_JSON_OTHER) {
+        /* an object, array or boolean: a bad date shown as compact JSON */
+        dumped = json_dumps(d->value, JSON_ENCODE_ANY | JSON_COMPACT);
+        const char *s = dumped ? dumped : "?";
+        tp_in_cell_date(s, strlen(s), run->path, lineno, &fd);
+        fd.kind = TP_HDR_BAD;
+        fd.value = s;
+        fd.value_len = strlen(s);
     }
     doc.path = run->path;
     doc.line = lineno;
     doc.encoding = enc;
-    rc = tp_in_emit_doc(run, &doc, &fd, text, text_len, 0);
+    rc = tp_in_emit_doc(run, &doc, &fd, t->kind == TP_JSON_STRING ? t->s : "", t->len, 0);
 out:
     free(dumped);
     json_decref(root);

@@ -1,0 +1,125 @@
+#!/bin/sh
+# bench/archive.sh - a dated news archive as JSON Lines: is `tempora freq` on it as
+# fast as the tokenizer allows?
+#
+#   sh bench/archive.sh              200,000 documents, best of 3 runs each
+#   sh bench/archive.sh --runs N     best of N
+#   sh bench/archive.sh --smoke      2,000 documents, one run, targets not judged; installs
+#                                    nothing and skips when there is no Italian text
+#   N=1000000 sh bench/archive.sh    another size
+#   TEMPORA_OLD=old/tempora sh bench/archive.sh   also time another binary, and
+#                                    check its tables are the same bytes
+#
+# The archive: bench/gen_archive.py (seeded) writes N documents of Italian prose
+# (bench/data/it.txt, built as bench/run.sh builds it) dated 2000-2025 as JSONL
+# ("id", "date", "title", "text"; about 1.2 KB of text each) and the same texts as
+# one plain file, into bench/data/archive/ (git-ignored, reused). Timed, wall
+# seconds (bench/timecmd.py) and CPU seconds (user + sys), best of the runs:
+# `tempora freq --date-col date` on the JSONL (all cores), `wc -w` on the JSONL,
+# and `tempora freq` on the plain file. Targets, printed PASS/FAIL:
+#   - JSONL freq at least 1.5x as fast as `wc -w` on the same file (wall);
+#   - JSONL freq's cost per byte at most 1.5x the plain file's (wall).
+# THREADS=N passes --threads N.
+#
+# Exit status: 1 when tempora fails, or the two binaries' tables differ; a missed
+# target prints FAIL but does not change the exit status.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+
+TEMPORA=${TEMPORA:-build/release/tempora}
+TEMPORA_OLD=${TEMPORA_OLD:-}
+PY=${PY:-/usr/bin/python3}
+N=${N:-200000}
+RUNS=3
+SMOKE=0
+TARGET=1.5
+DATA=bench/data/archive
+THREAD_OPT=${THREADS:+--threads $THREADS}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --runs) shift; RUNS=${1:-3} ;;
+    --smoke) SMOKE=1; RUNS=1; N=2000 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/archive.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+mkdir -p "$DATA" || exit 1
+
+# ---------------------------------------------------------------- the archive
+
+. bench/italian.sh
+IT=bench/data/it.txt
+if [ "$SMOKE" = 1 ]; then
+    [ -s "$IT" ] || IT=bench/data/smoke-it.txt
+    [ -s "$IT" ] || { echo "archive: SKIP (no Italian text: fortunes-it not installed)"; exit 0; }
+elif [ ! -s "$IT" ]; then
+    sh tests/install-deps.sh fortunes-it debian-reference-it maint-guide-it debian-faq-it \
+        developers-reference-it >/dev/null 2>&1 || true
+    build_it "$IT" || { echo "bench/archive.sh: no Italian text (fortunes-it)" >&2; exit 1; }
+fi
+ARCH=$DATA/news$N
+if [ ! -s "$ARCH.jsonl" ] || [ ! -s "$ARCH.txt" ]; then
+    echo "writing $ARCH.jsonl and $ARCH.txt ($N documents)"
+    "$PY" bench/gen_archive.py "$IT" "$ARCH" "$N" jsonl,txt || exit 1
+fi
+
+# ---------------------------------------------------------------- the runs
+
+# best NAME CMD...: run CMD RUNS times; sets WALL and CPU (best of each).
+best() {
+    name=$1
+    shift
+    WALL=999999
+    CPU=999999
+    i=0
+    while [ "$i" -lt "$RUNS" ]; do
+        /usr/bin/time -f "%U %S" -o "$DATA/$name.cpu" "$PY" bench/timecmd.py "$DATA/$name.times" \
+            "$DATA/$name.stdout" "$@" || { echo "bench/archive.sh: $name failed: $*" >&2; exit 1; }
+        WALL=$(awk -v m="$WALL" '{ print ($1 < m) ? $1 : m }' "$DATA/$name.times")
+        CPU=$(awk -v m="$CPU" '{ v = $1 + $2; print (v < m) ? v : m }' "$DATA/$name.cpu")
+        i=$((i + 1))
+    done
+}
+
+row() { printf '%-26s %8s %8s\n' "$1" "$2" "$3"; }
+
+JB=$(wc -c <"$ARCH.jsonl")
+TB=$(wc -c <"$ARCH.txt")
+cat "$ARCH.jsonl" "$ARCH.txt" >/dev/null # warm the page cache
+echo "archive: $N documents, JSONL $JB bytes, plain $TB bytes; best of $RUNS${THREADS:+; --threads $THREADS}"
+row "" "wall s" "cpu s"
+# shellcheck disable=SC2086
+best jsonl "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/jsonl.csv" "$ARCH.jsonl"
+WJ=$WALL
+row "tempora freq JSONL" "$WALL" "$CPU"
+# shellcheck disable=SC2086
+best plain "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/plain.csv" "$ARCH.txt"
+WP=$WALL
+row "tempora freq plain" "$WALL" "$CPU"
+best wc wc -w "$ARCH.jsonl"
+WW=$WALL
+row "wc -w JSONL" "$WALL" "$CPU"
+if [ -n "$TEMPORA_OLD" ]; then
+    # shellcheck disable=SC2086
+    best old "$TEMPORA_OLD" freq $THREAD_OPT --quiet --date-col date -o "$DATA/old.csv" "$ARCH.jsonl"
+    row "old tempora freq JSONL" "$WALL" "$CPU"
+    echo "old / new (JSONL, wall): $(awk -v a="$WALL" -v b="$WJ" 'BEGIN { printf "%.2f", a / b }')x"
+    cmp -s "$DATA/old.csv" "$DATA/jsonl.csv" ||
+        { echo "bench/archive.sh: the two binaries' freq tables differ" >&2; exit 1; }
+fi
+
+if [ "$SMOKE" = 1 ]; then
+    echo "archive: smoke run, targets not judged"
+    exit 0
+fi
+speed=$(awk -v w="$WW" -v j="$WJ" 'BEGIN { printf "%.2f", w / j }')
+perbyte=$(awk -v j="$WJ" -v jb="$JB" -v p="$WP" -v pb="$TB" 'BEGIN { printf "%.2f", (j / jb) / (p / pb) }')
+if awk -v r="$speed" -v t="$TARGET" 'BEGIN { exit !(r >= t) }'; then v=PASS; else v=FAIL; fi
+echo "$v archive-wc: JSONL freq is ${speed}x as fast as wc -w (target >= ${TARGET}x)"
+if awk -v r="$perbyte" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then v=PASS; else v=FAIL; fi
+echo "$v archive-plain: JSONL freq costs ${perbyte}x the plain file per byte (target <= ${TARGET}x)"
