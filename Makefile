@@ -169,7 +169,7 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile smoke
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -Isrc \
+	cppcheck --quiet --inline-suppr --error-exitcode=1 --enable=warning,portability -Iinclude -Isrc \
 		--suppress=missingIncludeSystem src
 
 format:

@@ -133,6 +133,8 @@ static inline int tp_grow_array(void *pp, size_t elem, size_t old_n, size_t new_
     if (zero && new_n > old_n)
         memset((char *)q + old_n * elem, 0, (new_n - old_n) * elem);
     memcpy(pp, &q, sizeof(q));
+    /* q is now the caller's pointer (stored through pp): not a leak */
+    // cppcheck-suppress memleak
     return 0;
 }
 
