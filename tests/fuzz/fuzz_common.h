@@ -266,6 +266,107 @@ static inline int fz_read(const char *const *inputs, size_t n, const struct tp_o
     return rc;
 }
 
+/* Lines (cut at LF) of p[0..n) holding something other than blanks, a
+ * first-line BOM left out: the documents of a --doc-per-line or JSONL file. */
+static inline uint64_t fz_nonblank_lines(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    size_t i = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    int any = 0;
+    for (; i <= n; i++) {
+        if (i == n || p[i] == '\n') {
+            k += any;
+            any = 0;
+        } else if (!strchr(" \t\r\f\v", p[i]) || p[i] == 0)
+            any = 1;
+    }
+    return k;
+}
+
+/* --- a file of rows (CSV, JSONL) with a --meta file and random options --- */
+
+/* What the first two bytes of a row-file input pick, and where its files
+ * are: byte 0 picks --text-col (from text_cols, 4 names), --date-col,
+ * --id-col and --encoding, byte 1 --strict, --date-from-name and whether a
+ * --meta file is given; with --meta, the rest up to its first NUL byte is the
+ * meta CSV and what follows the data file (name), else all of it is. */
+struct fz_rows {
+    struct tp_opts o;
+    const char *data_path, *meta_path; /* meta_path NULL: no --meta */
+    const uint8_t *p;                  /* the data file's bytes */
+    size_t n;
+};
+
+/* Fill c from data[0..size) (size >= 2) and write its files. */
+static inline void fz_rows_setup(struct fz_rows *c, const uint8_t *data, size_t size,
+                                 const char *name, const char *const text_cols[4])
+{
+    static const char *const date_cols[] = {"date", "d", "text", "id"};
+    static const char *const id_cols[] = {NULL, "id", "name", "text"};
+    static const enum tp_encoding encs[] = {TP_ENC_AUTO, TP_ENC_UTF8, TP_ENC_LATIN1, TP_ENC_CP1252};
+    struct tp_opts o = TP_OPTS_INIT;
+    o.text_col = text_cols[data[0] & 3];
+    o.date_col = date_cols[(data[0] >> 2) & 3];
+    o.id_col = id_cols[(data[0] >> 4) & 3];
+    o.encoding = encs[(data[0] >> 6) & 3];
+    o.strict = data[1] & 1;
+    o.date_from_name = (data[1] >> 1) & 1;
+    c->p = data + 2;
+    c->n = size - 2;
+    c->data_path = fz_path(name);
+    c->meta_path = NULL;
+    if ((data[1] >> 2) & 1) {
+        const uint8_t *nul = memchr(c->p, 0, c->n);
+        size_t ml = nul ? (size_t)(nul - c->p) : c->n;
+        c->meta_path = fz_path("meta.csv");
+        fz_write(c->meta_path, c->p, ml);
+        o.meta_path = c->meta_path;
+        c->p += nul ? ml + 1 : ml;
+        c->n -= nul ? ml + 1 : ml;
+    }
+    fz_write(c->data_path, c->p, c->n);
+    c->o = o;
+}
+
+/* A failure names the data or the meta file ("PATH:"), or is a usage error. */
+static inline void fz_rows_check_message(const struct fz_rows *c, const struct tp_error *err)
+{
+    size_t dl = strlen(c->data_path), ml = c->meta_path ? strlen(c->meta_path) : 0;
+    int names = (strncmp(err->msg, c->data_path, dl) == 0 && err->msg[dl] == ':') ||
+                (c->meta_path && strncmp(err->msg, c->meta_path, ml) == 0 && err->msg[ml] == ':');
+    if (!names && err->code != TP_EUSAGE)
+        fprintf(stderr, "unexpected message: %s\n", err->msg);
+    FZ_CHECK(names || err->code == TP_EUSAGE);
+}
+
+/* A reader made again, and run twice, gives what the first read gave in s
+ * (status rc, message err). s is reset. */
+static inline void fz_rows_check_rerun(const struct fz_rows *c, struct fz_sink *s, int rc,
+                                       const struct tp_error *err)
+{
+    uint64_t h = s->h, n_docs = s->n_docs;
+    size_t text_len = s->text_len;
+    const char *in[1] = {c->data_path};
+    struct tp_reader *r = NULL;
+    struct tp_error err2;
+    int rc2 = tp_reader_new(&r, in, 1, &c->o, NULL, NULL, &err2);
+    if (rc2 == 0) {
+        for (int pass = 0; pass < 2; pass++) {
+            fz_sink_reset(s);
+            struct tp_sink sink = {s, fz_begin, fz_text, fz_end, NULL};
+            rc2 = tp_reader_run(r, &sink, NULL, NULL, &err2);
+            FZ_CHECK(rc2 == rc);
+            FZ_CHECK(s->n_docs == n_docs && s->h == h && s->text_len == text_len);
+            if (rc)
+                FZ_CHECK(strcmp(err->msg, err2.msg) == 0);
+        }
+    } else {
+        FZ_CHECK(rc2 == rc && strcmp(err->msg, err2.msg) == 0);
+    }
+    tp_reader_free(r);
+    fz_sink_reset(s);
+}
+
 /* --- counting documents: the pipeline's counting sink, reduced ----------- */
 
 struct fz_count {

@@ -46,21 +46,6 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
     a->bytes += b->bytes;
 }
 
-static uint64_t nonblank_lines(const uint8_t *p, size_t n)
-{
-    uint64_t k = 0;
-    size_t i = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    int any = 0;
-    for (; i <= n; i++) {
-        if (i == n || p[i] == '\n') {
-            k += any;
-            any = 0;
-        } else if (!strchr(" \t\r\f\v", p[i]) || p[i] == 0)
-            any = 1;
-    }
-    return k;
-}
-
 static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -105,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc_w == 0 && binary)
         FZ_CHECK(sw.n_documents == 0 && sw.skipped_inputs == 1);
     else if (rc_w == 0 && kind < 2)
-        FZ_CHECK(sw.n_documents == nonblank_lines(p, n));
+        FZ_CHECK(sw.n_documents == fz_nonblank_lines(p, n));
 
     /* the cuts: line starts, past the header of a divided document */
     size_t from = 1;
