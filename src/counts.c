@@ -542,22 +542,26 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
     return k;
 }
 
+/* A table that reached its cap: "WHAT: the TABLE table (--OPT V) would grow
+ * past M MiB (--CAP) after N distinct ITEMS; lower --OPT, or raise --CAP ...". */
+static int table_full(struct tp_error *err, const char *what, const char *table, const char *opt,
+                      unsigned v, uint64_t cap_bytes, const char *cap, size_t n, const char *items)
+{
+    return tp_error_set(err, TP_EDATA,
+                        "%s: the %s table (--%s %u) would grow past %llu MiB (--%s) after %zu "
+                        "distinct %s; lower --%s, or raise --%s if the machine has the memory",
+                        what, table, opt, v, (unsigned long long)(cap_bytes >> 20), cap, n, items,
+                        opt, cap);
+}
+
 int tp_corpus_oom(const struct tp_corpus *c, struct tp_error *err)
 {
     if (c->r.ngrams_full)
-        return tp_error_set(err, TP_EDATA,
-                            "n-grams: the n-gram table (--ngram %u) would grow past %llu MiB "
-                            "(--max-ngram-memory) after %zu distinct n-grams; lower --ngram, or "
-                            "raise --max-ngram-memory if the machine has the memory",
-                            c->r.o.ngram, (unsigned long long)(c->r.o.max_ngram_bytes >> 20),
-                            c->r.ngrams.n_items);
+        return table_full(err, "n-grams", "n-gram", "ngram", c->r.o.ngram, c->r.o.max_ngram_bytes,
+                          "max-ngram-memory", c->r.ngrams.n_items, "n-grams");
     if (c->r.pairs_full)
-        return tp_error_set(err, TP_EDATA,
-                            "collocation pairs: the pair table (--window %u) would grow past %llu "
-                            "MiB (--max-pair-memory) after %zu distinct pairs; lower --window, or "
-                            "raise --max-pair-memory if the machine has the memory",
-                            c->r.o.window, (unsigned long long)(c->r.o.max_pair_bytes >> 20),
-                            c->r.pairs.n);
+        return table_full(err, "collocation pairs", "pair", "window", c->r.o.window,
+                          c->r.o.max_pair_bytes, "max-pair-memory", c->r.pairs.n, "pairs");
     return tp_error_set(err, TP_ENOMEM,
                         "out of memory while counting (%zu terms, %zu n-grams, %zu pairs so "
                         "far): lower --ngram or --window (or --max-pair-memory, to stop sooner "
