@@ -12,10 +12,11 @@ BUILD := build/$(MODE)
 CC ?= cc
 CXX ?= c++
 
-PKGS := gsl libutf8proc jansson zlib simdjson
+PKGS := gsl libutf8proc jansson zlib simdjson xlsxwriter
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	libsimdjson-dev zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
-	python3-numpy librsvg2-bin clang libclang-rt-14-dev
+	python3-numpy librsvg2-bin clang libclang-rt-14-dev \
+	libxlsxwriter-dev chromium chromium-driver python3-selenium python3-openpyxl
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual
@@ -59,7 +60,11 @@ GEN_STOP := $(BUILD)/gen/stopwords_data.c
 
 LIB_CXX := $(wildcard src/input/*.cpp)
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o) $(BUILD)/gen/stopwords_data.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o) $(BUILD)/gen/stopwords_data.o \
+	$(BUILD)/gen/report_assets.o
+# report.html's scripts and styles (uPlot and our own), compiled in
+HTML_ASSETS := src/vendor/uplot/uPlot.iife.min.js src/vendor/uplot/uPlot.min.css \
+	src/html/report.js src/html/report.css
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 BIN := $(BUILD)/tempora
 
@@ -92,6 +97,14 @@ $(GEN_STOP): $(STOP_FILES) src/stopwords/embed.sh
 	sh src/stopwords/embed.sh $(STOP_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/stopwords_data.o: $(GEN_STOP)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/gen/report_assets.c: $(HTML_ASSETS) src/html/embed.sh
+	@mkdir -p $(dir $@)
+	sh src/html/embed.sh $(HTML_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/report_assets.o: $(BUILD)/gen/report_assets.c
 	@echo "  CC      $@"
 	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 

@@ -142,6 +142,7 @@ struct tp_opts {
     /* output and run */
     const char *output;
     int excel;
+    int xlsx; /* analyze: also tempora.xlsx */
     int progress;
     int quiet;
     int threads; /* 0: all cores */

@@ -41,7 +41,9 @@ struct tp_out {
     int in_mem;
     FILE *spool;              /* ... and those past MEM_PART_MAX, in a temporary file */
     uint64_t written, synced; /* a file's bytes handed to stdio; sent to the disk */
-    size_t b_len;             /* bytes in b */
+    struct tp_cell_sink sinks[2];
+    int n_sinks;
+    size_t b_len; /* bytes in b */
     char b[1 << 16];
 };
 
@@ -272,7 +274,83 @@ static void emit(struct tp_out *o, const char *s, size_t n)
 
 int tp_out_flags(const struct tp_out *o)
 {
-    return o->flags;
+    return o->flags | (o->n_sinks ? TP_OUT_CELL_LOG : 0);
+}
+
+int tp_out_add_sink(struct tp_out *o, const struct tp_cell_sink *sink)
+{
+    if (o->n_sinks == 2)
+        return TP_ENOMEM;
+    o->sinks[o->n_sinks++] = *sink;
+    return 0;
+}
+
+const char *tp_out_tmp_path(const struct tp_out *o)
+{
+    return o->tmp;
+}
+
+/* A memory part opened with TP_OUT_CELL_LOG holds records, not CSV: a kind
+ * byte ('t' text, 'n' number, 'r' row end), then for a cell its length (4
+ * bytes, host order) and bytes. tp_out_append replays them through the
+ * destination's cell functions, so its sinks see every row in order. */
+
+/* Read n bytes of src's records from *at on (its memory, then its spool). */
+static int part_read(struct tp_out *src, uint64_t *at, void *buf, size_t n)
+{
+    char *b = buf;
+    size_t k = 0;
+    if (*at < src->mem_len) {
+        k = src->mem_len - *at < n ? (size_t)(src->mem_len - *at) : n;
+        memcpy(b, src->mem + *at, k);
+    }
+    if (k < n && (!src->spool || fread(b + k, 1, n - k, src->spool) != n - k))
+        return -1;
+    *at += n;
+    return 0;
+}
+
+static void replay(struct tp_out *dst, struct tp_out *src)
+{
+    uint64_t at = 0, total = src->mem_len;
+    if (src->spool) {
+        long end;
+        if (fflush(src->spool) != 0 || fseek(src->spool, 0, SEEK_END) != 0 ||
+            (end = ftell(src->spool)) < 0 || fseek(src->spool, 0, SEEK_SET) != 0)
+            goto fail;
+        total += (uint64_t)end;
+    }
+    while (at < total && !dst->failed) {
+        char kind;
+        uint32_t len;
+        if (part_read(src, &at, &kind, 1) != 0)
+            goto fail;
+        if (kind == 'r') {
+            tp_out_row_end(dst);
+            continue;
+        }
+        if (part_read(src, &at, &len, sizeof(len)) != 0)
+            goto fail;
+        if (len > src->qcap) {
+            char *q = realloc(src->qbuf, len);
+            if (!q)
+                goto fail;
+            src->qbuf = q;
+            src->qcap = len;
+        }
+        if (part_read(src, &at, src->qbuf, len) != 0)
+            goto fail;
+        if (kind == 'n')
+            tp_out_number(dst, src->qbuf, len);
+        else
+            tp_out_text(dst, src->qbuf, len);
+    }
+    return;
+fail:
+    if (!dst->failed) {
+        dst->failed = 1;
+        dst->err_no = errno ? errno : EIO;
+    }
 }
 
 void tp_out_append(struct tp_out *dst, struct tp_out *src)
@@ -281,6 +359,14 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
     if (src->failed && !dst->failed) {
         dst->failed = 1;
         dst->err_no = src->err_no;
+    }
+    if (src->flags & TP_OUT_CELL_LOG) {
+        replay(dst, src);
+        src->mem_len = 0;
+        if (src->spool)
+            fclose(src->spool);
+        src->spool = NULL;
+        return;
     }
     drain(dst);
     emit(dst, src->mem, src->mem_len);
@@ -336,8 +422,30 @@ static void cell_start(struct tp_out *o)
         put(o, &o->sep, 1);
 }
 
+static void log_cell(struct tp_out *o, char kind, const char *s, size_t len)
+{
+    uint32_t n = (uint32_t)len;
+    put(o, &kind, 1);
+    put(o, (const char *)&n, sizeof(n));
+    put(o, s, len);
+}
+
+static void sink_cell(struct tp_out *o, const char *s, size_t len, enum tp_cell_kind kind)
+{
+    for (int i = 0; i < o->n_sinks; i++)
+        o->sinks[i].cell(o->sinks[i].ctx, s, len, kind);
+}
+
 void tp_out_text(struct tp_out *o, const char *s, size_t len)
 {
+    if (o->flags & TP_OUT_CELL_LOG) {
+        log_cell(o, 't', s, len);
+        return;
+    }
+    if (o->n_sinks)
+        sink_cell(o, s, len, TP_CELL_TEXT);
+    if (o->flags & TP_OUT_NO_CSV)
+        return;
     cell_start(o);
     int prefix = (o->flags & TP_OUT_EXCEL) && len && strchr("=+-@\t\r", s[0]) != NULL;
     int quote = len && (s[0] == ' ' || s[len - 1] == ' ');
@@ -404,12 +512,24 @@ void tp_out_u64(struct tp_out *o, uint64_t v)
 {
     char buf[24];
     char *p = tp_u64_digits(v, buf + sizeof(buf));
+    if (o->flags & (TP_OUT_CELL_LOG | TP_OUT_NO_CSV) || o->n_sinks) {
+        tp_out_number(o, p, (size_t)(buf + sizeof(buf) - p));
+        return;
+    }
     cell_start(o);
     put(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void tp_out_number(struct tp_out *o, const char *s, size_t n)
 {
+    if (o->flags & TP_OUT_CELL_LOG) {
+        log_cell(o, 'n', s, n);
+        return;
+    }
+    if (o->n_sinks)
+        sink_cell(o, s, n, TP_CELL_NUMBER);
+    if (o->flags & TP_OUT_NO_CSV)
+        return;
     cell_start(o);
     const char *dot = (o->flags & TP_OUT_EXCEL) ? memchr(s, '.', n) : NULL;
     if (!dot) {
@@ -430,6 +550,14 @@ void tp_out_double(struct tp_out *o, double v)
 
 void tp_out_row_end(struct tp_out *o)
 {
+    if (o->flags & TP_OUT_CELL_LOG) {
+        put(o, "r", 1);
+        return;
+    }
+    for (int i = 0; i < o->n_sinks; i++)
+        o->sinks[i].row_end(o->sinks[i].ctx);
+    if (o->flags & TP_OUT_NO_CSV)
+        return;
     put(o, "\n", 1);
     o->n_cells = 0;
 }

@@ -28,8 +28,23 @@
 
 struct tp_out;
 
-#define TP_OUT_EXCEL 1 /* the --excel dialect */
-#define TP_OUT_RAW 2   /* not a CSV table (e.g. SVG): no BOM, no cells */
+#define TP_OUT_EXCEL 1    /* the --excel dialect */
+#define TP_OUT_RAW 2      /* not a CSV table (e.g. SVG): no BOM, no cells */
+#define TP_OUT_NO_CSV 4   /* cells go to the sinks only (a workbook written instead of the CSV) */
+#define TP_OUT_CELL_LOG 8 /* (set by tp_out_flags only) a memory part keeps cells, not CSV */
+
+/* A second consumer of a table's cells: the workbook (xlsx.c) and the HTML
+ * report (report_html.c) receive the cells the CSV gets, as the report gave
+ * them, before the --excel dialect touches them (numbers with a '.', text
+ * without the ' prefix). cell gets one cell (kind TP_CELL_NUMBER: the digits
+ * tp_format_double or tp_u64_digits made, empty for an undefined value),
+ * row_end the end of a row; the first row is the header. */
+enum tp_cell_kind { TP_CELL_TEXT, TP_CELL_NUMBER };
+struct tp_cell_sink {
+    void (*cell)(void *ctx, const char *s, size_t len, enum tp_cell_kind kind);
+    void (*row_end)(void *ctx);
+    void *ctx;
+};
 
 /* Open path for writing (NULL or "-": standard output). A regular file (or a
  * missing one) is written to ".NAME.tmp.PID.XXXXXX" beside it, held under an
@@ -40,6 +55,17 @@ struct tp_out;
  * *out (free with tp_out_free), or TP_EIO naming the path. */
 int tp_out_open(struct tp_out **out, const char *path, int flags, struct tp_error *err);
 
+/* Give o's cells, from the next one on, also to sink (copied; at most two
+ * sinks a table). Rows written into memory parts (tp_out_open_mem with
+ * tp_out_flags(o)) reach the sinks when appended, in order. Returns 0 or
+ * TP_ENOMEM when o has two already. */
+int tp_out_add_sink(struct tp_out *o, const struct tp_cell_sink *sink);
+
+/* The temporary file o is written to before it is renamed into place (for a
+ * file some library writes by name, such as a workbook, opened with
+ * TP_OUT_RAW | TP_OUT_NO_CSV), or NULL when o is written straight through. */
+const char *tp_out_tmp_path(const struct tp_out *o);
+
 /* The stream to write a TP_OUT_RAW file to. */
 FILE *tp_out_file(struct tp_out *o);
 
@@ -48,7 +74,8 @@ FILE *tp_out_file(struct tp_out *o);
  * memory, the rest in a temporary file. Returns 0 or TP_ENOMEM. */
 int tp_out_open_mem(struct tp_out **out, int flags);
 
-/* The flags o was opened with. */
+/* The flags o was opened with (and, when o has sinks, a bit that makes a
+ * memory part opened with them keep its cells for the sinks). */
 int tp_out_flags(const struct tp_out *o);
 
 /* Append the rows src (a memory part) holds to dst, and empty src. A write

@@ -14,6 +14,7 @@
 #include "table.h"
 #include "tempora.h"
 #include "writer.h"
+#include "xlsx.h"
 
 struct cli {
     const char *cmd;
@@ -61,6 +62,7 @@ enum {
     /* --period P names the period compared with the rest (keyness), not a unit;
      * without it --target and --reference are required */
     CLI_T_PERIOD_LABEL = 1u << 12,
+    CLI_T_XLSX = 1u << 13, /* --xlsx: analyze's workbook */
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
 };
@@ -106,6 +108,17 @@ int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *c
  * all. */
 typedef int cli_table_fn(struct tp_run *run, struct tp_out *out, struct tp_error *err);
 int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struct tp_error *err);
+
+/* Open a one-table command's output: -o FILE.xlsx (any case) is a workbook
+ * with one sheet named after the table (*x set; the cells go there only),
+ * anything else the CSV table (*x NULL). Returns 0 or the error. */
+int cli_open_table(struct cli *cli, struct tp_out **out, struct tp_xlsx **x, struct tp_error *err);
+
+/* Close what cli_open_table opened: when rc (the table's writing) is 0, the
+ * workbook is written and the file finished and renamed into place; either
+ * way everything is freed (an unfinished file removed). Returns rc or the
+ * first error of closing. */
+int cli_close_table(struct tp_out *out, struct tp_xlsx *x, int rc, struct tp_error *err);
 
 /* What a one-table command does: cli_count with co, then cli_write_table with
  * fn; the run is released either way. Returns 0 or the first error. */

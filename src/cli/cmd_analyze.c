@@ -15,6 +15,8 @@
 #include "chart.h"
 #include "cli.h"
 #include "report.h"
+#include "report_html.h"
+#include "xlsx.h"
 
 enum {
     F_FREQ,
@@ -26,13 +28,45 @@ enum {
     F_SUMMARY,
     F_KEYNESS,
     F_MANIFEST,
+    F_HTML,
+    F_XLSX,
     N_FILES
 };
 
 static const char *const names[N_FILES] = {
-    "freq.csv",     "tfidf.csv",   "collocations.csv", "timeline.csv", "trends.csv",
-    "timeline.svg", "summary.csv", "keyness.csv",      "manifest.csv",
+    "freq.csv",     "tfidf.csv",    "collocations.csv", "timeline.csv",
+    "trends.csv",   "timeline.svg", "summary.csv",      "keyness.csv",
+    "manifest.csv", "report.html",  "tempora.xlsx",
 };
+
+/* Each table's sheet in tempora.xlsx and its part of report.html: the name,
+ * the rows the report keeps (the top of a ranked table; the timeline's
+ * first 100 terms), NULL for files that are no table. */
+static const struct {
+    const char *name;
+    size_t html_rows, html_terms;
+} tables[N_FILES] = {
+    [F_FREQ] = {"freq", 100, 0},           [F_TFIDF] = {"tfidf", 3000, 0},
+    [F_COLLOC] = {"collocations", 100, 0}, [F_TIMELINE] = {"timeline", 200000, 100},
+    [F_TRENDS] = {"trends", 1000, 0},      [F_SUMMARY] = {"summary", 1000, 0},
+    [F_KEYNESS] = {"keyness", 100, 0},     [F_MANIFEST] = {"manifest", 1000, 0},
+};
+
+/* Hang the workbook's sheets (x, when --xlsx) and the report's tables on
+ * the tables' outputs, before a cell is written. */
+static int add_sinks(struct tp_out **out, struct tp_xlsx *x, struct tp_html *h,
+                     struct tp_error *err)
+{
+    int rc = 0;
+    for (int i = 0; i < N_FILES && !rc; i++) {
+        if (!tables[i].name || !out[i])
+            continue;
+        if (x && (rc = tp_xlsx_add(x, tables[i].name, out[i], err)))
+            break;
+        rc = tp_html_add(h, tables[i].name, out[i], tables[i].html_rows, tables[i].html_terms, err);
+    }
+    return rc;
+}
 
 /* mkdir -p */
 static int make_dir(const char *path, struct tp_error *err)
@@ -66,6 +100,8 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     struct tp_run run;
     struct tp_outset *set = NULL;
     struct tp_out *out[N_FILES] = {0};
+    struct tp_xlsx *x = NULL;
+    struct tp_html *html = NULL;
     const char *dir = cli->o.output ? cli->o.output : "out";
     int keyness = cli->n_target || cli->n_reference;
     struct tp_count_opts co = {
@@ -76,13 +112,20 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     if ((rc = make_dir(dir, err)) || (rc = tp_outset_open(&set, dir, err)))
         goto out;
     for (int i = 0; i < N_FILES; i++) {
-        int flags = i == F_SVG ? TP_OUT_RAW : cli->o.excel ? TP_OUT_EXCEL : 0;
-        /* a keyness table of an earlier run goes with the earlier set */
-        rc = i == F_KEYNESS && !keyness ? tp_outset_drop(set, names[i], err)
-                                        : tp_outset_add(set, &out[i], names[i], flags, err);
+        int flags = i == F_SVG || i == F_HTML || i == F_XLSX ? TP_OUT_RAW
+                    : cli->o.excel                           ? TP_OUT_EXCEL
+                                                             : 0;
+        /* a keyness table (or workbook) of an earlier run goes with the earlier set */
+        rc = (i == F_KEYNESS && !keyness) || (i == F_XLSX && !cli->o.xlsx)
+                 ? tp_outset_drop(set, names[i], err)
+                 : tp_outset_add(set, &out[i], names[i], flags, err);
         if (rc)
             goto out;
     }
+    if ((cli->o.xlsx && (rc = tp_xlsx_new(&x, out[F_XLSX], err))) ||
+        (tp_html_new(&html) != 0 && (rc = tp_error_set(err, TP_ENOMEM, "out of memory"))) ||
+        (rc = add_sinks(out, x, html, err)))
+        goto out;
     if ((rc = tp_report_freq(&run, out[F_FREQ], err)) ||
         (rc = tp_report_tfidf(&run, out[F_TFIDF], err)) ||
         (rc = tp_report_colloc(&run, out[F_COLLOC], err)))
@@ -106,8 +149,13 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     if ((rc = tp_report_summary(&run, out[F_SUMMARY], err)) ||
         (rc = cli_write_manifest(cli, &run, out[F_MANIFEST], err)))
         goto out;
+    if ((rc = tp_html_write(html, tp_out_file(out[F_HTML]), err)) ||
+        (x && (rc = tp_xlsx_close(x, err))))
+        goto out;
     rc = tp_outset_commit(set, err);
 out:
+    tp_xlsx_free(x);
+    tp_html_free(html);
     tp_outset_free(set); /* with the tables it owns */
     tp_run_release(&run);
     return rc;

@@ -50,13 +50,14 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
     struct tp_run run;
     struct tp_reader *r = NULL;
     struct tokens_ctx t = {0};
+    struct tp_xlsx *x = NULL;
     int rc;
     tp_run_init(&run, &cli->o, cli_warn, cli, cli_progress, cli);
     if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &r, err)))
         goto out;
     if ((rc = tp_run_setup(&run, &r, 1, err)))
         goto out;
-    if ((rc = tp_out_open(&t.out, cli->o.output, cli->o.excel ? TP_OUT_EXCEL : 0, err)))
+    if ((rc = cli_open_table(cli, &t.out, &x, err)))
         goto out;
     if (tp_tokenizer_new(&t.tk, &run.tok_opts, on_token, &t)) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
@@ -64,13 +65,10 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
     }
     tp_out_header(t.out, "doc_id,seg,token");
     struct tp_sink sink = {&t, on_begin, on_text, on_end, NULL};
-    if ((rc = tp_reader_run(r, &sink, cli_progress, cli, err)))
-        goto out;
-    if ((rc = tp_out_finish(t.out, err)) == 0)
-        rc = tp_out_publish(t.out, err);
+    rc = tp_reader_run(r, &sink, cli_progress, cli, err);
 out:
     tp_tokenizer_free(t.tk);
-    tp_out_free(t.out);
+    rc = cli_close_table(t.out, x, rc, err);
     tp_reader_free(r);
     tp_run_release(&run);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,16 +167,51 @@ out:
     return rc;
 }
 
+/* -o FILE.xlsx (any case): a workbook instead of CSV. */
+static int wants_xlsx(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    return n > 5 && strcasecmp(path + n - 5, ".xlsx") == 0;
+}
+
+int cli_open_table(struct cli *cli, struct tp_out **out, struct tp_xlsx **x, struct tp_error *err)
+{
+    *x = NULL;
+    if (!wants_xlsx(cli->o.output))
+        return tp_out_open(out, cli->o.output, cli->o.excel ? TP_OUT_EXCEL : 0, err);
+    int rc = tp_out_open(out, cli->o.output, TP_OUT_RAW | TP_OUT_NO_CSV, err);
+    if (rc)
+        return rc;
+    /* the sheet is named after the table */
+    const char *sheet = strcmp(cli->cmd, "colloc") == 0 ? "collocations" : cli->cmd;
+    if ((rc = tp_xlsx_new(x, *out, err)) == 0 && (rc = tp_xlsx_add(*x, sheet, *out, err)) == 0)
+        return 0;
+    tp_xlsx_free(*x);
+    *x = NULL;
+    tp_out_free(*out);
+    *out = NULL;
+    return rc;
+}
+
+int cli_close_table(struct tp_out *out, struct tp_xlsx *x, int rc, struct tp_error *err)
+{
+    if (!rc && x)
+        rc = tp_xlsx_close(x, err);
+    if (!rc && out && (rc = tp_out_finish(out, err)) == 0)
+        rc = tp_out_publish(out, err);
+    tp_xlsx_free(x);
+    tp_out_free(out);
+    return rc;
+}
+
 int cli_write_table(struct cli *cli, struct tp_run *run, cli_table_fn *fn, struct tp_error *err)
 {
     struct tp_out *out;
-    int rc = tp_out_open(&out, cli->o.output, cli->o.excel ? TP_OUT_EXCEL : 0, err);
+    struct tp_xlsx *x;
+    int rc = cli_open_table(cli, &out, &x, err);
     if (rc)
         return rc;
-    if ((rc = fn(run, out, err)) == 0 && (rc = tp_out_finish(out, err)) == 0)
-        rc = tp_out_publish(out, err);
-    tp_out_free(out);
-    return rc;
+    return cli_close_table(out, x, fn(run, out, err), err);
 }
 
 int cli_count_and_write(struct cli *cli, const struct tp_count_opts *co, cli_table_fn *fn,

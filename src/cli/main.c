@@ -33,8 +33,10 @@ static const struct cli_command commands[] = {
      "[OPTIONS] [INPUT...] [-o DIR]\n"
      "  writes freq.csv tfidf.csv collocations.csv timeline.csv trends.csv timeline.svg\n"
      "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR\n"
-     "  takes every option of freq, tfidf, colloc, timeline and keyness",
-     CLI_T_ALL_REPORTS},
+     "  takes every option of freq, tfidf, colloc, timeline and keyness\n"
+     "  also report.html (the tables in a browser: interactive timeline, offline)\n"
+     "  --xlsx  also tempora.xlsx: one sheet per table (one-table commands: -o FILE.xlsx)",
+     CLI_T_ALL_REPORTS | CLI_T_XLSX},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
@@ -98,6 +100,7 @@ static const char common_usage[] =
     "  (--stopwords, --no-stopwords, --min-length: not summary or tokens; --period:\n"
     "  not freq, tfidf, colloc or tokens; an option a command does not use is an error)\n"
     "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
+    "  -o FILE.xlsx           (one-table commands) a workbook instead of CSV\n"
     "  --threads N            worker threads (results are identical for any N)\n"
     "  --progress, --quiet    force progress on stderr / only errors on stderr\n"
     "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
@@ -153,6 +156,7 @@ enum {
     OPT_MAX_DOC_BYTES,
     OPT_MAX_PAIR_MEMORY,
     OPT_MAX_NGRAM_MEMORY,
+    OPT_XLSX,
 };
 
 static const struct option long_opts[] = {
@@ -194,6 +198,7 @@ static const struct option long_opts[] = {
     {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
     {"max-pair-memory", required_argument, NULL, OPT_MAX_PAIR_MEMORY},
     {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
+    {"xlsx", no_argument, NULL, OPT_XLSX},
     {NULL, 0, NULL, 0},
 };
 
@@ -279,6 +284,8 @@ static unsigned option_bit(int c)
     case OPT_STOPWORDS:
     case OPT_NO_STOPWORDS:
         return CLI_T_REPORTED;
+    case OPT_XLSX:
+        return CLI_T_XLSX;
     default:
         return 0;
     }
@@ -371,6 +378,7 @@ static const struct plain_opt flag_opts[] = {
     {OPT_FISHER, offsetof(struct tp_opts, fisher)},
     {OPT_WIDE, offsetof(struct tp_opts, wide)},
     {OPT_EXCEL, offsetof(struct tp_opts, excel)},
+    {OPT_XLSX, offsetof(struct tp_opts, xlsx)},
     {OPT_PROGRESS, offsetof(struct tp_opts, progress)},
     {OPT_QUIET, offsetof(struct tp_opts, quiet)},
 };

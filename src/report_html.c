@@ -1,0 +1,305 @@
+/*
+ * report_html.c - report.html (see report_html.h): tables kept as escaped
+ * JSON while they are written, then one page around them.
+ *
+ * Each kept table is a growing buffer of JSON rows (every cell a string: the
+ * CSV's own text, so the page shows exactly what the CSV holds) and the
+ * current row, kept or dropped when it ends. The page is the HTML skeleton
+ * below, the compiled-in styles, the data, uPlot and src/html/report.js.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "report_html.h"
+
+/* build/<mode>/gen/report_assets.c (src/html/embed.sh) */
+extern const char *const tp_html_uPlot_iife_min_js[];
+extern const char *const tp_html_uPlot_min_css[];
+extern const char *const tp_html_report_js[];
+extern const char *const tp_html_report_css[];
+
+enum { MAX_TERMS_KEPT = 1000 };
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+/* s[0..len) as a JSON string that is safe inside an HTML <script> element:
+ * `<`, `>` and `&` as \u003c \u003e \u0026 (so no `</script>` or `<!--` can
+ * form), U+2028 and U+2029 escaped (line ends to older JavaScript), control
+ * characters escaped, and bytes that are not UTF-8 as U+FFFD. */
+static void json_string(struct buf *b, const char *s, size_t len)
+{
+    char esc[8];
+    buf_put(b, "\"", 1);
+    size_t run = 0; /* bytes copied as they are, pending */
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        const char *rep = NULL;
+        size_t step = 1;
+        if (c < 0x80) {
+            if (c == '"')
+                rep = "\\\"";
+            else if (c == '\\')
+                rep = "\\\\";
+            else if (c == '<')
+                rep = "\\u003c";
+            else if (c == '>')
+                rep = "\\u003e";
+            else if (c == '&')
+                rep = "\\u0026";
+            else if (c < 0x20 || c == 0x7f) {
+                snprintf(esc, sizeof(esc), "\\u%04x", c);
+                rep = esc;
+            }
+        } else {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t n =
+                utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (n < 0)
+                rep = "\\ufffd";
+            else if (cp == 0x2028)
+                rep = "\\u2028";
+            else if (cp == 0x2029)
+                rep = "\\u2029";
+            step = n < 0 ? 1 : (size_t)n;
+        }
+        if (rep) {
+            buf_put(b, s + i - run, run);
+            run = 0;
+            buf_str(b, rep);
+        } else {
+            run += step;
+        }
+        i += step;
+    }
+    buf_put(b, s + len - run, run);
+    buf_put(b, "\"", 1);
+}
+
+struct capture {
+    char name[32];
+    struct buf rows;   /* "[...],[...]" */
+    struct buf row;    /* the current row: "[...]" */
+    struct buf header; /* ["a","b",...] */
+    struct buf kinds;  /* 't' or 'n' by column, from the first row */
+    uint64_t row_no;   /* rows ended so far, the header included */
+    uint64_t n_kept;
+    unsigned col;
+    size_t max_rows;
+    size_t max_terms;
+    int term_col; /* the column whose values are limited to max_terms, or -1 */
+    int keep;     /* the current row is kept */
+    char **terms; /* the first max_terms values of term_col */
+    size_t n_terms;
+};
+
+struct tp_html {
+    struct capture **caps;
+    size_t n_caps;
+};
+
+int tp_html_new(struct tp_html **h)
+{
+    *h = calloc(1, sizeof(**h));
+    return *h ? 0 : TP_ENOMEM;
+}
+
+static void term_check(struct capture *c, const char *s, size_t len)
+{
+    for (size_t i = 0; i < c->n_terms; i++)
+        if (strlen(c->terms[i]) == len && memcmp(c->terms[i], s, len) == 0)
+            return;
+    if (c->n_terms < c->max_terms) {
+        char *t = strndup(s, len);
+        if (!t) {
+            c->rows.failed = 1;
+            return;
+        }
+        c->terms[c->n_terms++] = t;
+        return;
+    }
+    c->keep = 0;
+}
+
+static void cap_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
+{
+    struct capture *c = ctx;
+    if (c->row_no == 0) {
+        buf_put(&c->header, c->col ? "," : "[", 1);
+        json_string(&c->header, s, len);
+        if (len == 4 && memcmp(s, "term", 4) == 0 && c->max_terms)
+            c->term_col = (int)c->col;
+        c->col++;
+        return;
+    }
+    if (c->row_no == 1)
+        buf_put(&c->kinds, kind == TP_CELL_NUMBER ? "n" : "t", 1);
+    if (c->col == 0) {
+        c->keep = c->n_kept < c->max_rows;
+        c->row.len = 0;
+    }
+    if ((int)c->col == c->term_col && c->keep)
+        term_check(c, s, len);
+    if (c->keep) {
+        buf_put(&c->row, c->col ? "," : "[", 1);
+        json_string(&c->row, s, len);
+    }
+    c->col++;
+}
+
+static void cap_row_end(void *ctx)
+{
+    struct capture *c = ctx;
+    if (c->row_no == 0) {
+        buf_put(&c->header, c->col ? "]" : "[]", c->col ? 1 : 2);
+    } else if (c->keep && c->col) {
+        buf_put(&c->row, "]", 1);
+        if (c->n_kept)
+            buf_put(&c->rows, ",", 1);
+        buf_put(&c->rows, c->row.p, c->row.len);
+        c->n_kept++;
+        if (c->row.failed)
+            c->rows.failed = 1;
+    }
+    c->row_no++;
+    c->col = 0;
+    c->keep = 0;
+}
+
+int tp_html_add(struct tp_html *h, const char *name, struct tp_out *table, size_t max_rows,
+                size_t max_terms, struct tp_error *err)
+{
+    struct capture *c = calloc(1, sizeof(*c));
+    struct capture **caps = realloc(h->caps, (h->n_caps + 1) * sizeof(*caps));
+    if (caps)
+        h->caps = caps;
+    if (!c || !caps) {
+        free(c);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    h->caps[h->n_caps++] = c;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->max_rows = max_rows;
+    c->max_terms = max_terms < MAX_TERMS_KEPT ? max_terms : MAX_TERMS_KEPT;
+    c->term_col = -1;
+    if (c->max_terms && !(c->terms = calloc(c->max_terms, sizeof(*c->terms))))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    struct tp_cell_sink sink = {cap_cell, cap_row_end, c};
+    if (tp_out_add_sink(table, &sink) != 0)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void put_all(FILE *f, const char *const *parts)
+{
+    for (; *parts; parts++)
+        fputs(*parts, f);
+}
+
+int tp_html_write(struct tp_html *h, FILE *f, struct tp_error *err)
+{
+    struct buf data = {0};
+    char num[64];
+    buf_str(&data, "{\"generator\":");
+    json_string(&data, "tempora " TP_VERSION_STRING, strlen("tempora " TP_VERSION_STRING));
+    buf_str(&data, ",\"tables\":{");
+    for (size_t i = 0; i < h->n_caps; i++) {
+        struct capture *c = h->caps[i];
+        if (c->rows.failed || c->header.failed || c->kinds.failed || c->row.failed)
+            data.failed = 1;
+        if (i)
+            buf_put(&data, ",", 1);
+        json_string(&data, c->name, strlen(c->name));
+        buf_str(&data, ":{\"columns\":");
+        buf_str(&data, c->header.len ? c->header.p : "[]");
+        buf_str(&data, ",\"kinds\":");
+        json_string(&data, c->kinds.p ? c->kinds.p : "", c->kinds.len);
+        snprintf(num, sizeof(num), ",\"total\":%llu,\"kept\":%llu,",
+                 (unsigned long long)(c->row_no ? c->row_no - 1 : 0),
+                 (unsigned long long)c->n_kept);
+        buf_str(&data, num);
+        buf_str(&data, "\"rows\":[");
+        if (c->rows.len)
+            buf_put(&data, c->rows.p, c->rows.len);
+        buf_str(&data, "]}");
+    }
+    buf_str(&data, "}}");
+    if (data.failed) {
+        free(data.p);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          /* nothing from the network, ever; the page's own scripts and styles only */
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
+          "<meta name=\"generator\" content=\"tempora " TP_VERSION_STRING "\">\n"
+          "<title>tempora report</title>\n<style>\n",
+          f);
+    put_all(f, tp_html_uPlot_min_css);
+    put_all(f, tp_html_report_css);
+    fputs("</style>\n</head>\n<body>\n"
+          "<header><h1>tempora report</h1><p id=\"run\"></p>"
+          "<nav id=\"toc\"></nav></header>\n<main id=\"main\">"
+          "<noscript>This report needs JavaScript; the same tables are in the CSV files "
+          "beside it.</noscript></main>\n"
+          "<script type=\"application/json\" id=\"tempora-data\">",
+          f);
+    fwrite(data.p, 1, data.len, f);
+    fputs("</script>\n<script>\n", f);
+    put_all(f, tp_html_uPlot_iife_min_js);
+    fputs("</script>\n<script>\n", f);
+    put_all(f, tp_html_report_js);
+    fputs("</script>\n</body>\n</html>\n", f);
+    free(data.p);
+    return 0;
+}
+
+void tp_html_free(struct tp_html *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n_caps; i++) {
+        struct capture *c = h->caps[i];
+        free(c->rows.p);
+        free(c->row.p);
+        free(c->header.p);
+        free(c->kinds.p);
+        for (size_t t = 0; t < c->n_terms; t++)
+            free(c->terms[t]);
+        free(c->terms);
+        free(c);
+    }
+    free(h->caps);
+    free(h);
+}

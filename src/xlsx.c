@@ -1,0 +1,585 @@
+/*
+ * xlsx.c - the workbook (see xlsx.h): a sheet per table, fed by a cell sink.
+ *
+ * A sheet writes each cell as it arrives (constant_memory: rows in order,
+ * strings inline) and keeps only what the end needs: each column's widest
+ * cell, whether it is a date column, the number of rows past the sheet's
+ * limit and, on a timeline, the first 8 terms' values by period for the
+ * chart. libxlsxwriter writes the file by name when the workbook closes;
+ * until then nothing exists but its temporary files.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <utf8proc.h>
+#include <xlsxwriter.h>
+
+#include "outpath.h"
+#include "xlsx.h"
+
+enum {
+    SHEET_ROWS = 1048576, /* Excel's limit, the header included */
+    MAX_CELL = 32767,     /* Excel's longest string, in characters */
+    CHART_TERMS = 8,
+    MAX_WIDTH = 60, /* a column is never made wider than this */
+};
+
+struct chart_data {
+    char **periods; /* labels, in order */
+    double *values; /* [period * CHART_TERMS + term] per million, NAN for empty */
+    size_t n_periods, cap;
+    char *terms[CHART_TERMS];
+    int n_terms;
+    int row_term; /* the current row's term, or -1 */
+};
+
+struct sheet {
+    struct tp_xlsx *x;
+    lxw_worksheet *ws;
+    char name[32];
+    uint64_t row;   /* the row being written (0: the header) */
+    uint64_t n_cut; /* rows past the limit */
+    unsigned col;
+    unsigned n_cols;
+    char **names;        /* header cells */
+    unsigned char *date; /* by column: a date column */
+    double *width;       /* by column: the widest cell, in characters */
+    unsigned cols_cap;
+    int timeline;                       /* 0, 1 (long form: chart_data sheet) or 2 (wide form) */
+    unsigned c_period, c_term, c_value; /* long form: the columns the chart reads */
+    struct chart_data cd;
+    uint64_t n_truncated; /* strings cut at MAX_CELL */
+};
+
+struct tp_xlsx {
+    lxw_workbook *wb;
+    struct tp_out *out;
+    char *path;   /* where libxlsxwriter writes */
+    int own_tmp;  /* path is a private temporary file (out is written straight through) */
+    int tmp_slot; /* its signal cleanup slot */
+    lxw_format *bold, *day, *month, *year;
+    struct sheet **sheets;
+    size_t n_sheets;
+    uint64_t max_rows; /* rows of a sheet, the header included */
+    lxw_error failed;  /* the first error of a cell write */
+    char *buf;         /* a cell as a NUL-terminated string */
+    size_t buf_cap;
+};
+
+static int oom(struct tp_error *err)
+{
+    return tp_error_set(err, TP_ENOMEM, "out of memory");
+}
+
+int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
+{
+    struct tp_xlsx *x = calloc(1, sizeof(*x));
+    if (!x)
+        return oom(err);
+    x->out = out;
+    x->tmp_slot = -1;
+    x->max_rows = SHEET_ROWS;
+    /* For tests only (docs/report.md): a smaller sheet, to see the cut. */
+    const char *env = getenv("TEMPORA_XLSX_MAX_ROWS");
+    if (env && *env) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (!errno && !*end && v >= 2 && v <= SHEET_ROWS)
+            x->max_rows = v;
+    }
+    const char *tmp = tp_out_tmp_path(out);
+    if (tmp) {
+        x->path = strdup(tmp);
+    } else {
+        /* A FIFO or a device: the zip is written to a file first (it seeks),
+         * then copied through. */
+        const char *dir = getenv("TMPDIR");
+        char *p = tp_outpath_join(dir && *dir ? dir : "/tmp", strlen(dir && *dir ? dir : "/tmp"),
+                                  "tempora-xlsx.XXXXXX");
+        int fd = -1;
+        if (p) {
+            tp_outpath_hold();
+            fd = mkstemp(p);
+            if (fd >= 0)
+                x->tmp_slot = tp_outpath_live_add(p, 1);
+            tp_outpath_release();
+        }
+        if (fd < 0) {
+            int e = errno;
+            free(p);
+            free(x);
+            return p ? tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(e))
+                     : oom(err);
+        }
+        close(fd);
+        x->path = p;
+        x->own_tmp = 1;
+    }
+    lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+    if (!x->path || !(x->wb = workbook_new_opt(x->path, &opts))) {
+        tp_xlsx_free(x);
+        return oom(err);
+    }
+    x->bold = workbook_add_format(x->wb);
+    x->day = workbook_add_format(x->wb);
+    x->month = workbook_add_format(x->wb);
+    x->year = workbook_add_format(x->wb);
+    if (!x->bold || !x->day || !x->month || !x->year) {
+        tp_xlsx_free(x);
+        return oom(err);
+    }
+    format_set_bold(x->bold);
+    format_set_num_format(x->day, "yyyy-mm-dd");
+    format_set_num_format(x->month, "yyyy-mm");
+    format_set_num_format(x->year, "yyyy");
+    *xp = x;
+    return 0;
+}
+
+/* s[0..len) as a NUL-terminated string of valid UTF-8 (an invalid sequence
+ * becomes U+FFFD: XML has no room for it) of at most MAX_CELL characters
+ * (*cut says whether it was cut). NULL when out of memory. */
+static const char *cell_string(struct tp_xlsx *x, const char *s, size_t len, int *cut)
+{
+    if (len * 3 + 1 > x->buf_cap) {
+        char *b = realloc(x->buf, len * 3 + 1);
+        if (!b)
+            return NULL;
+        x->buf = b;
+        x->buf_cap = len * 3 + 1;
+    }
+    size_t at = 0, chars = 0;
+    *cut = 0;
+    for (size_t i = 0; i < len;) {
+        if (chars == MAX_CELL) {
+            *cut = 1;
+            break;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n < 0) {
+            memcpy(x->buf + at, "\xEF\xBF\xBD", 3);
+            at += 3;
+            i++;
+        } else {
+            memcpy(x->buf + at, s + i, (size_t)n);
+            at += (size_t)n;
+            i += (size_t)n;
+        }
+        chars++;
+    }
+    x->buf[at] = '\0';
+    return x->buf;
+}
+
+/* Characters a cell shows (code points, capped). */
+static double shown_width(const char *s, size_t len)
+{
+    double w = 0;
+    for (size_t i = 0; i < len && w < MAX_WIDTH; i++)
+        w += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return w;
+}
+
+/* YYYY, YYYY-MM or YYYY-MM-DD (as the CSV writes dates) into *dt; returns its
+ * precision (1 year, 2 month, 3 day) or 0. */
+static int parse_date(const char *s, size_t len, lxw_datetime *dt)
+{
+    static const int lens[] = {4, 7, 10};
+    int prec = 0;
+    for (int i = 0; i < 3; i++)
+        if (len == (size_t)lens[i])
+            prec = i + 1;
+    if (!prec)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return 0;
+    memset(dt, 0, sizeof(*dt));
+    dt->year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    dt->month = prec >= 2 ? (s[5] - '0') * 10 + (s[6] - '0') : 1;
+    dt->day = prec == 3 ? (s[8] - '0') * 10 + (s[9] - '0') : 1;
+    /* Excel's dates start in 1900 */
+    if (dt->year < 1900 || dt->month < 1 || dt->month > 12 || dt->day < 1 || dt->day > 31)
+        return 0;
+    return prec;
+}
+
+static int grow_cols(struct sheet *sh, unsigned n)
+{
+    if (n <= sh->cols_cap)
+        return 0;
+    unsigned cap = sh->cols_cap ? sh->cols_cap * 2 : 16;
+    while (cap < n)
+        cap *= 2;
+    char **names = realloc(sh->names, cap * sizeof(*names));
+    if (names)
+        sh->names = names;
+    unsigned char *date = realloc(sh->date, cap);
+    if (date)
+        sh->date = date;
+    double *width = realloc(sh->width, cap * sizeof(*width));
+    if (width)
+        sh->width = width;
+    if (!names || !date || !width)
+        return -1;
+    for (unsigned i = sh->cols_cap; i < cap; i++) {
+        sh->names[i] = NULL;
+        sh->date[i] = 0;
+        sh->width[i] = 0;
+    }
+    sh->cols_cap = cap;
+    return 0;
+}
+
+static void fail(struct tp_xlsx *x, lxw_error e)
+{
+    if (!x->failed)
+        x->failed = e;
+}
+
+/* The chart's part of a long-form timeline row: its period, term, value. */
+static void chart_cell(struct sheet *sh, unsigned c, const char *s, size_t len)
+{
+    struct chart_data *cd = &sh->cd;
+    if (c == sh->c_period) {
+        if (cd->n_periods && strlen(cd->periods[cd->n_periods - 1]) == len &&
+            memcmp(cd->periods[cd->n_periods - 1], s, len) == 0)
+            return;
+        if (cd->n_periods + 1 >= sh->x->max_rows)
+            return; /* the chart_data sheet is full */
+        if (cd->n_periods == cd->cap) {
+            size_t cap = cd->cap ? cd->cap * 2 : 64;
+            char **p = realloc(cd->periods, cap * sizeof(*p));
+            if (p)
+                cd->periods = p;
+            double *v = realloc(cd->values, cap * CHART_TERMS * sizeof(*v));
+            if (v)
+                cd->values = v;
+            if (!p || !v) {
+                fail(sh->x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+                return;
+            }
+            cd->cap = cap;
+        }
+        char *label = strndup(s, len);
+        if (!label) {
+            fail(sh->x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+            return;
+        }
+        cd->periods[cd->n_periods] = label;
+        for (int t = 0; t < CHART_TERMS; t++)
+            cd->values[cd->n_periods * CHART_TERMS + (size_t)t] = NAN;
+        cd->n_periods++;
+    } else if (c == sh->c_term) {
+        cd->row_term = -1;
+        for (int t = 0; t < cd->n_terms; t++)
+            if (strlen(cd->terms[t]) == len && memcmp(cd->terms[t], s, len) == 0)
+                cd->row_term = t;
+        if (cd->row_term < 0 && cd->n_terms < CHART_TERMS) {
+            if (!(cd->terms[cd->n_terms] = strndup(s, len))) {
+                fail(sh->x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+                return;
+            }
+            cd->row_term = cd->n_terms++;
+        }
+    } else if (c == sh->c_value && cd->row_term >= 0 && cd->n_periods && len) {
+        cd->values[(cd->n_periods - 1) * CHART_TERMS + (size_t)cd->row_term] = strtod(s, NULL);
+    }
+}
+
+static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
+{
+    struct sheet *sh = ctx;
+    struct tp_xlsx *x = sh->x;
+    unsigned c = sh->col++;
+    if (sh->row >= x->max_rows || c >= LXW_COL_MAX)
+        return;
+    if (sh->row == 0) {
+        if (grow_cols(sh, c + 1) != 0 || !(sh->names[c] = strndup(s, len))) {
+            fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+            return;
+        }
+        sh->n_cols = c + 1;
+    } else if (sh->timeline == 1) {
+        chart_cell(sh, c, s, len);
+    }
+    if (grow_cols(sh, c + 1) != 0) {
+        fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return;
+    }
+    if (c >= sh->n_cols)
+        sh->n_cols = c + 1;
+    if (!len)
+        return; /* an empty cell stays blank */
+    lxw_row_t r = (lxw_row_t)sh->row;
+    lxw_col_t col = (lxw_col_t)c;
+    lxw_error e;
+    double w;
+    lxw_datetime dt;
+    int prec;
+    if (kind == TP_CELL_NUMBER && sh->row) {
+        char num[64];
+        size_t n = len < sizeof(num) - 1 ? len : sizeof(num) - 1;
+        memcpy(num, s, n);
+        num[n] = '\0';
+        e = worksheet_write_number(sh->ws, r, col, strtod(num, NULL), NULL);
+        w = (double)len;
+    } else if (sh->row && sh->date[c] && (prec = parse_date(s, len, &dt)) > 0) {
+        e = worksheet_write_datetime(sh->ws, r, col, &dt,
+                                     prec == 3   ? x->day
+                                     : prec == 2 ? x->month
+                                                 : x->year);
+        w = 10;
+    } else {
+        int cut;
+        const char *str = cell_string(x, s, len, &cut);
+        if (!str) {
+            fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+            return;
+        }
+        sh->n_truncated += (uint64_t)cut;
+        e = worksheet_write_string(sh->ws, r, col, str, sh->row ? NULL : x->bold);
+        w = shown_width(s, len) + (sh->row ? 0 : 3); /* room for the filter button */
+    }
+    if (e)
+        fail(x, e);
+    if (w > sh->width[c])
+        sh->width[c] = w;
+}
+
+static void sheet_row_end(void *ctx)
+{
+    struct sheet *sh = ctx;
+    if (sh->row >= sh->x->max_rows)
+        sh->n_cut++;
+    if (sh->row == 0) {
+        for (unsigned c = 0; c < sh->n_cols; c++)
+            sh->date[c] = sh->names[c] &&
+                          (!strcmp(sh->names[c], "date") || !strcmp(sh->names[c], "period_start"));
+        char **n = sh->names;
+        if (sh->n_cols >= 3 && !strcmp(n[0], "period") && !strcmp(n[1], "period_start") &&
+            !strcmp(n[2], "term")) {
+            for (unsigned c = 3; c < sh->n_cols; c++)
+                if (!strcmp(n[c], "per_million")) {
+                    sh->timeline = 1;
+                    sh->c_period = 0;
+                    sh->c_term = 2;
+                    sh->c_value = c;
+                }
+        } else if (sh->n_cols >= 3 && !strcmp(n[0], "period") && !strcmp(n[1], "period_tokens")) {
+            sh->timeline = 2;
+        }
+    }
+    sh->cd.row_term = -1;
+    sh->row++;
+    sh->col = 0;
+}
+
+int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struct tp_error *err)
+{
+    struct sheet *sh = calloc(1, sizeof(*sh));
+    struct sheet **list = realloc(x->sheets, (x->n_sheets + 1) * sizeof(*list));
+    if (!sh || !list) {
+        free(sh);
+        return oom(err);
+    }
+    x->sheets = list;
+    x->sheets[x->n_sheets++] = sh;
+    sh->x = x;
+    sh->cd.row_term = -1;
+    snprintf(sh->name, sizeof(sh->name), "%s", name);
+    if (!(sh->ws = workbook_add_worksheet(x->wb, sh->name)))
+        return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->path,
+                            sh->name);
+    worksheet_freeze_panes(sh->ws, 1, 0);
+    struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh};
+    if (tp_out_add_sink(table, &sink) != 0)
+        return oom(err);
+    return 0;
+}
+
+/* The chart of a timeline sheet: from its own columns (wide form) or from a
+ * chart_data sheet of period x first 8 terms (long form). */
+static lxw_error add_chart(struct tp_xlsx *x, struct sheet *sh)
+{
+    const char *src = sh->name;
+    uint64_t n_rows = sh->row < x->max_rows ? sh->row : x->max_rows; /* header included */
+    int n_series;
+    lxw_col_t first = 2;
+    if (sh->timeline == 1) {
+        struct chart_data *cd = &sh->cd;
+        lxw_worksheet *ws = workbook_add_worksheet(x->wb, "chart_data");
+        if (!ws)
+            return LXW_ERROR_CREATING_TMPFILE;
+        lxw_error e = worksheet_write_string(ws, 0, 0, "period", x->bold);
+        for (int t = 0; t < cd->n_terms && !e; t++)
+            e = worksheet_write_string(ws, 0, (lxw_col_t)(t + 1), cd->terms[t], x->bold);
+        for (size_t p = 0; p < cd->n_periods && !e; p++) {
+            e = worksheet_write_string(ws, (lxw_row_t)(p + 1), 0, cd->periods[p], NULL);
+            for (int t = 0; t < cd->n_terms && !e; t++) {
+                double v = cd->values[p * CHART_TERMS + (size_t)t];
+                if (!isnan(v))
+                    e = worksheet_write_number(ws, (lxw_row_t)(p + 1), (lxw_col_t)(t + 1), v, NULL);
+            }
+        }
+        if (e)
+            return e;
+        worksheet_freeze_panes(ws, 1, 0);
+        worksheet_set_column(ws, 0, 0, 12, NULL);
+        src = "chart_data";
+        n_rows = cd->n_periods + 1;
+        n_series = cd->n_terms;
+        first = 1;
+    } else {
+        n_series = (int)sh->n_cols - 2 < CHART_TERMS ? (int)sh->n_cols - 2 : CHART_TERMS;
+    }
+    if (n_series <= 0 || n_rows < 2)
+        return LXW_NO_ERROR;
+    lxw_chart *chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
+    if (!chart)
+        return LXW_ERROR_MEMORY_MALLOC_FAILED;
+    for (int t = 0; t < n_series; t++) {
+        lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
+        if (!s)
+            return LXW_ERROR_MEMORY_MALLOC_FAILED;
+        lxw_col_t c = (lxw_col_t)(first + t);
+        chart_series_set_categories(s, src, 1, 0, (lxw_row_t)(n_rows - 1), 0);
+        chart_series_set_values(s, src, 1, c, (lxw_row_t)(n_rows - 1), c);
+        chart_series_set_name_range(s, src, 0, c);
+    }
+    chart_title_set_name(chart, "Per million tokens, by period");
+    chart_axis_set_name(chart->x_axis, "period");
+    chart_axis_set_name(chart->y_axis, "per million");
+    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
+    lxw_chart_options opt = {.x_offset = 10, .y_offset = 10, .x_scale = 2, .y_scale = 1.5};
+    return worksheet_insert_chart_opt(sh->ws, 1, (lxw_col_t)(sh->n_cols + 1), chart, &opt);
+}
+
+static lxw_error add_notes(struct tp_xlsx *x)
+{
+    int any = 0;
+    for (size_t i = 0; i < x->n_sheets; i++)
+        any |= x->sheets[i]->n_cut || x->sheets[i]->n_truncated;
+    if (!any)
+        return LXW_NO_ERROR;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "notes");
+    if (!ws)
+        return LXW_ERROR_CREATING_TMPFILE;
+    lxw_error e = worksheet_write_string(ws, 0, 0, "sheet", x->bold);
+    if (!e)
+        e = worksheet_write_string(ws, 0, 1, "note", x->bold);
+    lxw_row_t r = 1;
+    char msg[512];
+    for (size_t i = 0; i < x->n_sheets && !e; i++) {
+        const struct sheet *sh = x->sheets[i];
+        if (sh->n_cut) {
+            snprintf(msg, sizeof(msg),
+                     "cut: the table has %llu rows; this sheet holds the first %llu (a sheet "
+                     "holds at most %llu rows with its header); the CSV table has them all",
+                     (unsigned long long)(sh->row - 1), (unsigned long long)(x->max_rows - 1),
+                     (unsigned long long)x->max_rows);
+            if (!(e = worksheet_write_string(ws, r, 0, sh->name, NULL)))
+                e = worksheet_write_string(ws, r++, 1, msg, NULL);
+        }
+        if (sh->n_truncated && !e) {
+            snprintf(msg, sizeof(msg),
+                     "%llu text cells longer than %d characters were cut to that length (the "
+                     "longest a cell holds); the CSV table has them whole",
+                     (unsigned long long)sh->n_truncated, MAX_CELL);
+            if (!(e = worksheet_write_string(ws, r, 0, sh->name, NULL)))
+                e = worksheet_write_string(ws, r++, 1, msg, NULL);
+        }
+    }
+    worksheet_set_column(ws, 0, 0, 14, NULL);
+    worksheet_set_column(ws, 1, 1, 120, NULL);
+    return e;
+}
+
+/* Copy the finished workbook at path into f (an output written straight through). */
+static int copy_into(const char *path, FILE *f)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return -1;
+    char buf[1 << 16];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, f) != n) {
+            rc = -1;
+            break;
+        }
+    if (ferror(in))
+        rc = -1;
+    fclose(in);
+    return rc;
+}
+
+int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
+{
+    lxw_error e = x->failed;
+    for (size_t i = 0; i < x->n_sheets && !e; i++) {
+        struct sheet *sh = x->sheets[i];
+        for (unsigned c = 0; c < sh->n_cols; c++)
+            worksheet_set_column(sh->ws, (lxw_col_t)c, (lxw_col_t)c,
+                                 (sh->width[c] < 6 ? 6 : sh->width[c]) + 2, NULL);
+        uint64_t last = sh->row < x->max_rows ? sh->row : x->max_rows;
+        if (sh->n_cols && last >= 1)
+            e = worksheet_autofilter(sh->ws, 0, 0, (lxw_row_t)(last - 1),
+                                     (lxw_col_t)(sh->n_cols - 1));
+        if (!e && sh->timeline)
+            e = add_chart(x, sh);
+    }
+    if (!e)
+        e = add_notes(x);
+    if (e) /* the workbook is dropped: nothing is published */
+        return tp_error_set(err, e == LXW_ERROR_MEMORY_MALLOC_FAILED ? TP_ENOMEM : TP_EIO,
+                            "%s: cannot write the workbook: %s", x->path, lxw_strerror(e));
+    errno = 0;
+    e = workbook_close(x->wb);
+    x->wb = NULL;
+    if (e)
+        return tp_error_set(err, TP_EIO, "%s: cannot write the workbook: %s%s%s", x->path,
+                            lxw_strerror(e), errno ? ": " : "", errno ? strerror(errno) : "");
+    if (x->own_tmp && copy_into(x->path, tp_out_file(x->out)) != 0)
+        return tp_error_set(err, TP_EIO, "%s: cannot copy the workbook: %s", x->path,
+                            strerror(errno));
+    return 0;
+}
+
+void tp_xlsx_free(struct tp_xlsx *x)
+{
+    if (!x)
+        return;
+    if (x->wb)
+        lxw_workbook_free(x->wb);
+    for (size_t i = 0; i < x->n_sheets; i++) {
+        struct sheet *sh = x->sheets[i];
+        for (unsigned c = 0; c < sh->cols_cap; c++)
+            free(sh->names[c]);
+        free(sh->names);
+        free(sh->date);
+        free(sh->width);
+        for (size_t p = 0; p < sh->cd.n_periods; p++)
+            free(sh->cd.periods[p]);
+        free(sh->cd.periods);
+        free(sh->cd.values);
+        for (int t = 0; t < sh->cd.n_terms; t++)
+            free(sh->cd.terms[t]);
+        free(sh);
+    }
+    free(x->sheets);
+    if (x->own_tmp) {
+        unlink(x->path);
+        tp_outpath_live_drop(&x->tmp_slot);
+    }
+    free(x->path);
+    free(x->buf);
+    free(x);
+}
