@@ -181,7 +181,7 @@
     } else {
         ts.appendChild(el("p", "note", "Occurrences per million tokens of each period" +
             (lo ? ", with 95% confidence intervals as bands" : "") +
-            ". Point at the chart to read the values; click a term to hide or show it; drag across the chart, or pick periods below, to zoom."));
+            ". Point at the chart to read the values; click a term in the legend to show or hide it (the first 8 are shown at first); drag across the chart, or pick periods below, to zoom."));
         var controls = el("div", "controls");
         var from = el("select"), to = el("select");
         periods.forEach(function (p, i) {
@@ -222,6 +222,7 @@
                 width: 2,
                 dash: k >= COLORS.length ? [6, 3] : undefined,
                 spanGaps: false,
+                show: k < 8, /* the first 8 at first, like timeline.svg; the legend shows the rest */
                 points: { show: periods.length <= 60, size: 5 },
                 value: function (u, v, si, i) {
                     if (i === null || i === undefined) return "–";
@@ -248,7 +249,7 @@
             ctx.beginPath();
             ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
             ctx.clip();
-            ctx.globalAlpha = 0.15;
+            ctx.globalAlpha = 0.12;
             for (var k = 0; k < terms.length; k++) {
                 if (!u.series[k + 1].show) continue;
                 ctx.fillStyle = color(k);
@@ -291,7 +292,8 @@
                     values: function (u, splits) {
                         return splits.map(function (v) { return Number.isInteger(v) && periods[v] !== undefined ? periods[v] : ""; });
                     },
-                    space: 60
+                    space: 60,
+                    incrs: [1, 2, 3, 4, 6, 12, 24, 48, 96, 192, 384, 768, 1536, 3072, 6144, 12288]
                 },
                 { label: "per million tokens", size: 70 }
             ],

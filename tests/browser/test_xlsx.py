@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""tempora.xlsx (analyze --xlsx) and -o FILE.xlsx, read back with openpyxl.
+
+Every cell against the CSV table of the same run, as Python's csv module
+reads it: text equal as text; a CSV cell that reads as a number is a number
+cell equal to it (to 16 significant digits: Debian's libxlsxwriter writes
+numbers with printf's %.16G, docs/report.md); `date` and `period_start` are
+date cells with a date format; the header row frozen, the autofilter over the
+whole sheet, columns wide enough for their text; the timeline sheet's chart
+(in the zip: openpyxl drops charts when it loads) with at most 8 series, the
+first 8 terms; the row cut with a `notes` sheet (TEMPORA_XLSX_MAX_ROWS, for
+tests only); rows written on several threads in order; the CSV tables
+byte-identical with and without --xlsx.
+"""
+import csv
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TEMPORA = os.environ.get("TEMPORA", os.path.join(ROOT, "build/release/tempora"))
+CORPUS = os.path.join(ROOT, "corpus")
+
+try:
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+    MISSING = None
+except ImportError as e:
+    MISSING = f"python3-openpyxl is not installed ({e})"
+
+TABLES = ["freq", "tfidf", "collocations", "timeline", "trends", "summary", "manifest"]
+# columns whose cells are text even when they read as numbers (a term "2024")
+TEXT_COLS = {"term", "w1", "w2", "doc_id", "period", "key", "metric", "direction", "token"}
+# the manifest's values: numbers where tempora counted something, text where it
+# repeats an option as given (--top 20)
+MIXED_COLS = {"value@manifest"}
+DATE_COLS = {"date", "period_start"}
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def as_number(s):
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def as_date(s):
+    for fmt, form in (("%Y-%m-%d", "yyyy-mm-dd"), ("%Y-%m", "yyyy-mm"), ("%Y", "yyyy")):
+        try:
+            return datetime.datetime.strptime(s, fmt), form
+        except ValueError:
+            pass
+    return None, None
+
+
+def run(args, env=None, cwd=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([TEMPORA, *args, "--quiet"], check=True, env=e, cwd=cwd,
+                          stdout=subprocess.PIPE).stdout
+
+
+@unittest.skipIf(MISSING, MISSING or "")
+class Workbook(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tempora-xlsx-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def check_sheet(self, ws, rows, table, max_rows=1048576):
+        header, body = rows[0], rows[1:]
+        shown = body[:max_rows - 1]
+        got = list(ws.iter_rows(values_only=True))
+        self.assertEqual(list(got[0][:len(header)]), header, table)
+        self.assertEqual(len(got) - 1, len(shown), f"{table}: rows")
+        for r, (want, have) in enumerate(zip(shown, got[1:]), start=2):
+            for c, (s, v) in enumerate(zip(want, have)):
+                name = header[c]
+                where = f"{table}!{get_column_letter(c + 1)}{r} ({name}={s!r}, cell {v!r})"
+                if s == "":
+                    self.assertIsNone(v, where)
+                elif name in DATE_COLS:
+                    d, form = as_date(s)
+                    self.assertIsInstance(v, datetime.datetime, where)
+                    self.assertEqual(v, d, where)
+                    self.assertEqual(ws.cell(r, c + 1).number_format, form, where)
+                elif name in TEXT_COLS or as_number(s) is None or (
+                        f"{name}@{table}" in MIXED_COLS and isinstance(v, str)):
+                    self.assertEqual(v, s, where)
+                else:
+                    self.assertIsInstance(v, (int, float), where)
+                    self.assertNotIsInstance(v, bool, where)
+                    self.assertEqual(float(v), float("%.16g" % float(s)), where)
+        self.assertEqual(ws.freeze_panes, "A2", table)
+        last = get_column_letter(len(header))
+        self.assertEqual(ws.auto_filter.ref, f"A1:{last}{len(shown) + 1}", table)
+        for c, name in enumerate(header):
+            longest = max([len(row[c]) for row in shown if c < len(row)] + [len(name)])
+            width = ws.column_dimensions[get_column_letter(c + 1)].width
+            self.assertGreaterEqual(width, min(longest, 60), f"{table}: width of {name}")
+
+    def chart_xml(self, path):
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n)]
+            return [z.read(n).decode() for n in names]
+
+    def test_analyze_workbook(self):
+        plain = os.path.join(self.tmp, "plain")
+        out = os.path.join(self.tmp, "out")
+        run(["analyze", CORPUS, "-o", plain])
+        run(["analyze", CORPUS, "-o", out, "--xlsx"])
+        path = os.path.join(out, "tempora.xlsx")
+        self.assertFalse(os.path.exists(os.path.join(plain, "tempora.xlsx")))
+        for t in TABLES[:-1]:
+            with open(os.path.join(plain, t + ".csv"), "rb") as a, open(os.path.join(out, t + ".csv"), "rb") as b:
+                self.assertEqual(a.read(), b.read(), f"{t}.csv changed by --xlsx")
+        wb = openpyxl.load_workbook(path)
+        self.assertEqual(wb.sheetnames[:len(TABLES)], TABLES)
+        self.assertNotIn("notes", wb.sheetnames)
+        for t in TABLES:
+            self.check_sheet(wb[t], read_csv(os.path.join(out, t + ".csv")), t)
+        # the chart: at most 8 series, the timeline's first 8 terms, read from chart_data
+        rows = read_csv(os.path.join(out, "timeline.csv"))
+        terms = []
+        for r in rows[1:]:
+            if r[2] not in terms:
+                terms.append(r[2])
+        charts = self.chart_xml(path)
+        self.assertEqual(len(charts), 1)
+        n_ser = charts[0].count("<c:ser>")
+        self.assertEqual(n_ser, min(8, len(terms)))
+        self.assertIn("<c:lineChart>", charts[0])
+        cd = list(wb["chart_data"].iter_rows(values_only=True))
+        self.assertEqual(list(cd[0][1:]), terms[:8])
+        pm = {(r[0], r[2]): r[5] for r in rows[1:]}
+        for line in cd[1:]:
+            for t, v in zip(terms[:8], line[1:]):
+                s = pm[(line[0], t)]
+                self.assertEqual(v, None if s == "" else float("%.16g" % float(s)))
+        # the chart's drawing hangs on the timeline sheet
+        with zipfile.ZipFile(path) as z:
+            idx = TABLES.index("timeline") + 1
+            rels = z.read(f"xl/worksheets/_rels/sheet{idx}.xml.rels").decode()
+            self.assertIn("drawing", rels)
+
+    def test_row_cut_notes(self):
+        out = os.path.join(self.tmp, "cut")
+        run(["analyze", CORPUS, "-o", out, "--xlsx"], env={"TEMPORA_XLSX_MAX_ROWS": "50"})
+        wb = openpyxl.load_workbook(os.path.join(out, "tempora.xlsx"))
+        self.assertIn("notes", wb.sheetnames)
+        notes = {r[0]: r[1] for r in wb["notes"].iter_rows(min_row=2, values_only=True)}
+        freq = read_csv(os.path.join(out, "freq.csv"))
+        self.assertGreater(len(freq) - 1, 49)
+        self.assertIn("freq", notes)
+        self.assertIn(f"has {len(freq) - 1} rows", notes["freq"])
+        self.assertIn("first 49", notes["freq"])
+        self.assertNotIn("summary", notes)  # 21 rows: not cut
+        for t in TABLES:
+            self.check_sheet(wb[t], read_csv(os.path.join(out, t + ".csv")), t, max_rows=50)
+
+    def test_one_table_commands(self):
+        for cmd, extra, sheet in (("freq", [], "freq"), ("colloc", ["--min-count", "2"], "collocations"),
+                                  ("summary", [], "summary"), ("timeline", ["--wide"], "timeline"),
+                                  ("tokens", [CORPUS + "/en"], "tokens")):
+            inputs = [] if cmd == "tokens" else [CORPUS]
+            with self.subTest(cmd=cmd):
+                csv_path = os.path.join(self.tmp, f"{cmd}.csv")
+                x_path = os.path.join(self.tmp, f"{cmd}.XLSX" if cmd == "summary" else f"{cmd}.xlsx")
+                run([cmd, *inputs, *extra, "-o", csv_path])
+                run([cmd, *inputs, *extra, "-o", x_path])
+                wb = openpyxl.load_workbook(x_path)
+                self.assertEqual(wb.sheetnames, [sheet])
+                self.check_sheet(wb[sheet], read_csv(csv_path), sheet)
+                if cmd == "timeline":  # --wide: the chart reads the sheet's own columns
+                    charts = self.chart_xml(x_path)
+                    self.assertEqual(len(charts), 1)
+                    header = read_csv(csv_path)[0]
+                    self.assertEqual(charts[0].count("<c:ser>"), min(8, len(header) - 2))
+                    self.assertIn("timeline!$C$2", charts[0])
+        leftovers = [n for n in os.listdir(self.tmp) if n.startswith(".")]
+        self.assertEqual(leftovers, [])
+
+    def test_threads_rows_in_order(self):
+        # enough documents that tfidf writes its rows on several threads
+        src = os.path.join(self.tmp, "many.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            for i in range(5000):
+                f.write(f"parola{i % 97} altra{i % 13} \"quoted, {i}\" terzo{i % 7} =x{i % 5}\n")
+        for excel in ([], ["--excel"]):
+            with self.subTest(excel=excel):
+                a = os.path.join(self.tmp, "t1" + "".join(excel))
+                b = os.path.join(self.tmp, "t4" + "".join(excel))
+                run(["analyze", "--doc-per-line", "--threads", "1", src, "-o", a, *excel])
+                run(["analyze", "--doc-per-line", "--threads", "4", src, "-o", b, "--xlsx", *excel])
+                with open(os.path.join(a, "tfidf.csv"), "rb") as x, open(os.path.join(b, "tfidf.csv"), "rb") as y:
+                    self.assertEqual(x.read(), y.read())
+        rows = read_csv(os.path.join(self.tmp, "t4", "tfidf.csv"))
+        self.assertGreater(len(rows), 5000)
+        wb = openpyxl.load_workbook(os.path.join(self.tmp, "t4", "tempora.xlsx"))
+        self.check_sheet(wb["tfidf"], rows, "tfidf")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
