@@ -72,7 +72,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz fuzz-smoke lint format \
-	format-check clean unit cli-tests ref-tests check-build tsan-cli
+	format-check clean unit cli-tests ref-tests check-build tsan-cli browser-tests
 
 all: $(BIN)
 	@ln -sf $(BIN) tempora
@@ -133,11 +133,16 @@ cli-tests: $(BIN)
 ref-tests: $(BIN)
 	@TEMPORA=$(abspath $(BIN)) $(PY) tests/ref/run.py
 
+# tempora.xlsx read back with openpyxl, report.html in headless Chromium
+# (screenshot: build/test-artifacts/report.png)
+browser-tests: $(BIN)
+	@TEMPORA=$(abspath $(BIN)) PY=$(PY) sh tests/browser/run.sh
+
 check-build: $(BIN) $(UNIT_BIN)
 
 test: deps
 	@$(MAKE) --no-print-directory all check-build
-	@$(MAKE) --no-print-directory unit cli-tests ref-tests
+	@$(MAKE) --no-print-directory unit cli-tests ref-tests browser-tests
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory MODE=asan unit cli-tests

@@ -290,6 +290,11 @@ const char *tp_out_tmp_path(const struct tp_out *o)
     return o->tmp;
 }
 
+const char *tp_out_path(const struct tp_out *o)
+{
+    return o->path;
+}
+
 /* A memory part opened with TP_OUT_CELL_LOG holds records, not CSV: a kind
  * byte ('t' text, 'n' number, 'r' row end), then for a cell its length (4
  * bytes, host order) and bytes. tp_out_append replays them through the

@@ -66,6 +66,10 @@ int tp_out_add_sink(struct tp_out *o, const struct tp_cell_sink *sink);
  * TP_OUT_RAW | TP_OUT_NO_CSV), or NULL when o is written straight through. */
 const char *tp_out_tmp_path(const struct tp_out *o);
 
+/* The path o names in messages (a symlink's target; for a table of a set,
+ * its final path), or NULL for standard output. */
+const char *tp_out_path(const struct tp_out *o);
+
 /* The stream to write a TP_OUT_RAW file to. */
 FILE *tp_out_file(struct tp_out *o);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <utf8proc.h>
 #include <xlsxwriter.h>
@@ -58,6 +59,7 @@ struct tp_xlsx {
     lxw_workbook *wb;
     struct tp_out *out;
     char *path;   /* where libxlsxwriter writes */
+    char *name;   /* the workbook's name in messages */
     int own_tmp;  /* path is a private temporary file (out is written straight through) */
     int tmp_slot; /* its signal cleanup slot */
     lxw_format *bold, *day, *month, *year;
@@ -92,6 +94,10 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
             x->max_rows = v;
     }
     const char *tmp = tp_out_tmp_path(out);
+    if (!(x->name = strdup(tp_out_path(out) ? tp_out_path(out) : "standard output"))) {
+        free(x);
+        return oom(err);
+    }
     if (tmp) {
         x->path = strdup(tmp);
     } else {
@@ -111,6 +117,7 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
         if (fd < 0) {
             int e = errno;
             free(p);
+            free(x->name);
             free(x);
             return p ? tp_error_set(err, TP_EIO, "cannot create a temporary file: %s", strerror(e))
                      : oom(err);
@@ -395,7 +402,7 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
     sh->cd.row_term = -1;
     snprintf(sh->name, sizeof(sh->name), "%s", name);
     if (!(sh->ws = workbook_add_worksheet(x->wb, sh->name)))
-        return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->path,
+        return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->name,
                             sh->name);
     worksheet_freeze_panes(sh->ws, 1, 0);
     struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh};
@@ -501,6 +508,44 @@ static lxw_error add_notes(struct tp_xlsx *x)
     return e;
 }
 
+/* libxlsxwriter does not check the writes of a sheet's temporary file (the
+ * rows of constant_memory) nor of the file it assembles each sheet's XML in,
+ * a little larger, when the workbook closes: a full disk or a file size
+ * limit would give a workbook cut short, and no error. So: every sheet's
+ * temporary file must have been written without error, and the largest must
+ * leave room under RLIMIT_FSIZE for its assembled copy. Returns 0 or -1 with
+ * err set. */
+static int check_sheet_files(struct tp_xlsx *x, struct tp_error *err)
+{
+    lxw_worksheet *ws;
+    off_t largest = 0;
+    LXW_FOREACH_WORKSHEET(ws, x->wb)
+    {
+        FILE *f = ws->optimize_tmpfile;
+        if (!f)
+            continue;
+        errno = 0;
+        if (fflush(f) != 0 || ferror(f)) {
+            int e = errno ? errno : EIO;
+            tp_error_set(err, TP_EIO, "%s: write failed (sheet %s): %s", x->name, ws->name,
+                         strerror(e));
+            return -1;
+        }
+        off_t at = ftello(f);
+        if (at > largest)
+            largest = at;
+    }
+    struct rlimit rl;
+    const off_t room = 64 << 10; /* the XML around a sheet's rows, with room to spare */
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)largest + room > (uint64_t)rl.rlim_cur) {
+        tp_error_set(err, TP_EIO, "%s: write failed: %s (a sheet needs %llu bytes)", x->name,
+                     strerror(EFBIG), (unsigned long long)largest + room);
+        return -1;
+    }
+    return 0;
+}
+
 /* Copy the finished workbook at path into f (an output written straight through). */
 static int copy_into(const char *path, FILE *f)
 {
@@ -524,6 +569,8 @@ static int copy_into(const char *path, FILE *f)
 int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
 {
     lxw_error e = x->failed;
+    if (e && check_sheet_files(x, err) != 0)
+        return TP_EIO; /* a write error shows as a cell's error: say which */
     for (size_t i = 0; i < x->n_sheets && !e; i++) {
         struct sheet *sh = x->sheets[i];
         for (unsigned c = 0; c < sh->n_cols; c++)
@@ -540,15 +587,17 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
         e = add_notes(x);
     if (e) /* the workbook is dropped: nothing is published */
         return tp_error_set(err, e == LXW_ERROR_MEMORY_MALLOC_FAILED ? TP_ENOMEM : TP_EIO,
-                            "%s: cannot write the workbook: %s", x->path, lxw_strerror(e));
+                            "%s: cannot write the workbook: %s", x->name, lxw_strerror(e));
+    if (check_sheet_files(x, err) != 0)
+        return TP_EIO;
     errno = 0;
     e = workbook_close(x->wb);
     x->wb = NULL;
     if (e)
-        return tp_error_set(err, TP_EIO, "%s: cannot write the workbook: %s%s%s", x->path,
+        return tp_error_set(err, TP_EIO, "%s: cannot write the workbook: %s%s%s", x->name,
                             lxw_strerror(e), errno ? ": " : "", errno ? strerror(errno) : "");
     if (x->own_tmp && copy_into(x->path, tp_out_file(x->out)) != 0)
-        return tp_error_set(err, TP_EIO, "%s: cannot copy the workbook: %s", x->path,
+        return tp_error_set(err, TP_EIO, "%s: cannot copy the workbook: %s", x->name,
                             strerror(errno));
     return 0;
 }
@@ -580,6 +629,7 @@ void tp_xlsx_free(struct tp_xlsx *x)
         tp_outpath_live_drop(&x->tmp_slot);
     }
     free(x->path);
+    free(x->name);
     free(x->buf);
     free(x);
 }

@@ -1,6 +1,6 @@
 /* report.html's script (compiled into tempora: src/html/embed.sh).
  *
- * Reads the tables from <script type="application/json" id="tempora-data">
+ * Reads the tables from the JSON script element #tempora-data
  * and builds the page. Every cell is the CSV's own text; anything from the
  * data reaches the page through textContent or an attribute value, never as
  * markup. The timeline is drawn by uPlot (src/vendor/uplot/), the 95%
