@@ -354,4 +354,6 @@
         table(dc, T.tfidf, ["doc_id", "date", "rank", "term", "count", "tfidf"], 200, true);
         cutNote(dc, T.tfidf, "rows");
     }
+    window.temporaReport = window.temporaReport || {};
+    window.temporaReport.readyMs = performance.now(); /* bench/report_render.py */
 })();
