@@ -196,6 +196,12 @@ static void cap_row_end(void *ctx)
     c->keep = 0;
 }
 
+static void cap_skip(void *ctx, uint64_t n_rows)
+{
+    struct capture *c = ctx;
+    c->row_no += n_rows;
+}
+
 int tp_html_add(struct tp_html *h, const char *name, struct tp_out *table, size_t max_rows,
                 size_t max_terms, struct tp_error *err)
 {
@@ -214,7 +220,11 @@ int tp_html_add(struct tp_html *h, const char *name, struct tp_out *table, size_
     c->term_col = -1;
     if (c->max_terms && !(c->terms = calloc(c->max_terms, sizeof(*c->terms))))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    struct tp_cell_sink sink = {cap_cell, cap_row_end, c};
+    struct tp_cell_sink sink = {cap_cell, cap_row_end, c, 0, cap_skip};
+    /* a ranked table needs only its head: rows written on other threads are
+     * then formatted there, not replayed (a timeline's terms may come late) */
+    if (!max_terms && max_rows <= TP_SINK_HEAD_ROWS)
+        sink.max_rows = max_rows;
     if (tp_out_add_sink(table, &sink) != 0)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;

@@ -43,7 +43,10 @@ struct tp_out {
     uint64_t written, synced; /* a file's bytes handed to stdio; sent to the disk */
     struct tp_cell_sink sinks[2];
     int n_sinks;
-    size_t b_len; /* bytes in b */
+    char *head; /* TP_OUT_CELL_HEAD: the records of the first rows' cells */
+    size_t head_len, head_cap;
+    uint64_t n_rows, head_rows; /* rows written; rows in head */
+    size_t b_len;               /* bytes in b */
     char b[1 << 16];
 };
 
@@ -274,7 +277,10 @@ static void emit(struct tp_out *o, const char *s, size_t n)
 
 int tp_out_flags(const struct tp_out *o)
 {
-    return o->flags | (o->n_sinks ? TP_OUT_CELL_LOG : 0);
+    int all = 0;
+    for (int i = 0; i < o->n_sinks; i++)
+        all |= !o->sinks[i].max_rows || o->sinks[i].max_rows > TP_SINK_HEAD_ROWS;
+    return o->flags | (all ? TP_OUT_CELL_LOG : o->n_sinks ? TP_OUT_CELL_HEAD : 0);
 }
 
 int tp_out_add_sink(struct tp_out *o, const struct tp_cell_sink *sink)
@@ -313,6 +319,64 @@ static int part_read(struct tp_out *src, uint64_t *at, void *buf, size_t n)
         return -1;
     *at += n;
     return 0;
+}
+
+/* TP_OUT_CELL_HEAD: a record of the cell (as log_cell's) into o->head,
+ * while o has written fewer than TP_SINK_HEAD_ROWS rows. */
+static void head_put(struct tp_out *o, char kind, const char *s, size_t len)
+{
+    if (o->n_rows >= TP_SINK_HEAD_ROWS)
+        return;
+    uint32_t n = (uint32_t)len;
+    size_t need = o->head_len + 1 + (kind == 'r' ? 0 : sizeof(n) + len);
+    if (need > o->head_cap) {
+        size_t cap = o->head_cap ? o->head_cap : 1 << 12;
+        while (cap < need)
+            cap *= 2;
+        char *h = realloc(o->head, cap);
+        if (!h) {
+            o->failed = 1;
+            o->err_no = ENOMEM;
+            return;
+        }
+        o->head = h;
+        o->head_cap = cap;
+    }
+    o->head[o->head_len++] = kind;
+    if (kind == 'r') {
+        o->head_rows++;
+        return;
+    }
+    memcpy(o->head + o->head_len, &n, sizeof(n));
+    memcpy(o->head + o->head_len + sizeof(n), s, len);
+    o->head_len += sizeof(n) + len;
+}
+
+/* Give dst's sinks the head of src (a TP_OUT_CELL_HEAD part) and the count
+ * of its rows past it. */
+static void replay_head(struct tp_out *dst, struct tp_out *src)
+{
+    size_t at = 0;
+    while (at < src->head_len) {
+        char kind = src->head[at++];
+        if (kind == 'r') {
+            for (int i = 0; i < dst->n_sinks; i++)
+                dst->sinks[i].row_end(dst->sinks[i].ctx);
+            continue;
+        }
+        uint32_t len;
+        memcpy(&len, src->head + at, sizeof(len));
+        at += sizeof(len);
+        for (int i = 0; i < dst->n_sinks; i++)
+            dst->sinks[i].cell(dst->sinks[i].ctx, src->head + at, len,
+                               kind == 'n' ? TP_CELL_NUMBER : TP_CELL_TEXT);
+        at += len;
+    }
+    for (int i = 0; i < dst->n_sinks; i++)
+        if (dst->sinks[i].skip && src->n_rows > src->head_rows)
+            dst->sinks[i].skip(dst->sinks[i].ctx, src->n_rows - src->head_rows);
+    src->head_len = 0;
+    src->head_rows = src->n_rows = 0;
 }
 
 static void replay(struct tp_out *dst, struct tp_out *src)
@@ -365,6 +429,8 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
         dst->failed = 1;
         dst->err_no = src->err_no;
     }
+    if (src->flags & TP_OUT_CELL_HEAD)
+        replay_head(dst, src);
     if (src->flags & TP_OUT_CELL_LOG) {
         replay(dst, src);
         src->mem_len = 0;
@@ -447,6 +513,8 @@ void tp_out_text(struct tp_out *o, const char *s, size_t len)
         log_cell(o, 't', s, len);
         return;
     }
+    if (o->flags & TP_OUT_CELL_HEAD)
+        head_put(o, 't', s, len);
     if (o->n_sinks)
         sink_cell(o, s, len, TP_CELL_TEXT);
     if (o->flags & TP_OUT_NO_CSV)
@@ -517,7 +585,7 @@ void tp_out_u64(struct tp_out *o, uint64_t v)
 {
     char buf[24];
     char *p = tp_u64_digits(v, buf + sizeof(buf));
-    if (o->flags & (TP_OUT_CELL_LOG | TP_OUT_NO_CSV) || o->n_sinks) {
+    if (o->flags & (TP_OUT_CELL_LOG | TP_OUT_CELL_HEAD | TP_OUT_NO_CSV) || o->n_sinks) {
         tp_out_number(o, p, (size_t)(buf + sizeof(buf) - p));
         return;
     }
@@ -531,6 +599,8 @@ void tp_out_number(struct tp_out *o, const char *s, size_t n)
         log_cell(o, 'n', s, n);
         return;
     }
+    if (o->flags & TP_OUT_CELL_HEAD)
+        head_put(o, 'n', s, n);
     if (o->n_sinks)
         sink_cell(o, s, n, TP_CELL_NUMBER);
     if (o->flags & TP_OUT_NO_CSV)
@@ -558,6 +628,10 @@ void tp_out_row_end(struct tp_out *o)
     if (o->flags & TP_OUT_CELL_LOG) {
         put(o, "r", 1);
         return;
+    }
+    if (o->flags & TP_OUT_CELL_HEAD) {
+        head_put(o, 'r', NULL, 0);
+        o->n_rows++;
     }
     for (int i = 0; i < o->n_sinks; i++)
         o->sinks[i].row_end(o->sinks[i].ctx);
@@ -626,6 +700,7 @@ void tp_out_free(struct tp_out *o)
     free(o->tmp);
     free(o->qbuf);
     free(o->mem);
+    free(o->head);
     if (o->spool)
         fclose(o->spool);
     free(o);

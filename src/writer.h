@@ -28,10 +28,11 @@
 
 struct tp_out;
 
-#define TP_OUT_EXCEL 1    /* the --excel dialect */
-#define TP_OUT_RAW 2      /* not a CSV table (e.g. SVG): no BOM, no cells */
-#define TP_OUT_NO_CSV 4   /* cells go to the sinks only (a workbook written instead of the CSV) */
-#define TP_OUT_CELL_LOG 8 /* (set by tp_out_flags only) a memory part keeps cells, not CSV */
+#define TP_OUT_EXCEL 1      /* the --excel dialect */
+#define TP_OUT_RAW 2        /* not a CSV table (e.g. SVG): no BOM, no cells */
+#define TP_OUT_NO_CSV 4     /* cells go to the sinks only (a workbook written instead of the CSV) */
+#define TP_OUT_CELL_LOG 8   /* (set by tp_out_flags only) a memory part keeps cells, not CSV */
+#define TP_OUT_CELL_HEAD 16 /* (tp_out_flags only) ... its CSV, and its first rows' cells */
 
 /* A second consumer of a table's cells: the workbook (xlsx.c) and the HTML
  * report (report_html.c) receive the cells the CSV gets, as the report gave
@@ -44,7 +45,14 @@ struct tp_cell_sink {
     void (*cell)(void *ctx, const char *s, size_t len, enum tp_cell_kind kind);
     void (*row_end)(void *ctx);
     void *ctx;
+    /* 0: the sink takes every row. 1 to TP_SINK_HEAD_ROWS: it keeps only the
+     * first max_rows rows after the header, so rows written on other threads
+     * reach it only as far as that (its later rows are counted by skip, which
+     * may be NULL) and the CSV of those threads stays theirs to format. */
+    uint64_t max_rows;
+    void (*skip)(void *ctx, uint64_t n_rows);
 };
+enum { TP_SINK_HEAD_ROWS = 4096 };
 
 /* Open path for writing (NULL or "-": standard output). A regular file (or a
  * missing one) is written to ".NAME.tmp.PID.XXXXXX" beside it, held under an

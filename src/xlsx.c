@@ -405,7 +405,7 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
         return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->name,
                             sh->name);
     worksheet_freeze_panes(sh->ws, 1, 0);
-    struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh};
+    struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh, 0, NULL};
     if (tp_out_add_sink(table, &sink) != 0)
         return oom(err);
     return 0;

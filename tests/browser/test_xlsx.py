@@ -14,6 +14,7 @@ byte-identical with and without --xlsx.
 """
 import csv
 import datetime
+import json
 import os
 import re
 import shutil
@@ -62,6 +63,15 @@ def as_date(s):
         except ValueError:
             pass
     return None, None
+
+
+def report_data(path):
+    """The JSON report.html embeds, as the page reads it."""
+    with open(path, encoding="utf-8") as f:
+        html = f.read()
+    start = html.index('<script type="application/json" id="tempora-data">')
+    start = html.index(">", start) + 1
+    return json.loads(html[start:html.index("</script>", start)])
 
 
 def run(args, env=None, cwd=None):
@@ -206,6 +216,14 @@ class Workbook(unittest.TestCase):
                 run(["analyze", "--doc-per-line", "--threads", "4", src, "-o", b, "--xlsx", *excel])
                 with open(os.path.join(a, "tfidf.csv"), "rb") as x, open(os.path.join(b, "tfidf.csv"), "rb") as y:
                     self.assertEqual(x.read(), y.read())
+            # report.html: the same tables from 1 and 4 threads (the manifest
+            # says how many threads, so it differs)
+            data = [report_data(os.path.join(d, "report.html")) for d in (a, b)]
+            for d in data:
+                del d["tables"]["manifest"]
+            self.assertEqual(data[0], data[1])
+            self.assertEqual(data[0]["tables"]["tfidf"]["total"], len(read_csv(os.path.join(a, "tfidf.csv"))) - 1)
+            self.assertEqual(data[0]["tables"]["tfidf"]["kept"], 3000)
         rows = read_csv(os.path.join(self.tmp, "t4", "tfidf.csv"))
         self.assertGreater(len(rows), 5000)
         wb = openpyxl.load_workbook(os.path.join(self.tmp, "t4", "tempora.xlsx"))

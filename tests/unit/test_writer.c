@@ -572,7 +572,8 @@ Test(writer, sinks_see_the_rows_of_parts_in_order)
     struct digest dw = {14695981039346656037u, 0, 0, 0}, dj = dw;
     cr_assert_eq(tp_out_open(&w, whole, TP_OUT_EXCEL, &err), 0);
     cr_assert_eq(tp_out_open(&j, joined, TP_OUT_EXCEL, &err), 0);
-    struct tp_cell_sink sw = {digest_cell, digest_row, &dw}, sj = {digest_cell, digest_row, &dj};
+    struct tp_cell_sink sw = {digest_cell, digest_row, &dw, 0, NULL},
+                        sj = {digest_cell, digest_row, &dj, 0, NULL};
     cr_assert_eq(tp_out_add_sink(w, &sw), 0);
     cr_assert_eq(tp_out_add_sink(j, &sj), 0);
     cr_assert(tp_out_flags(j) & TP_OUT_CELL_LOG);
@@ -607,6 +608,89 @@ Test(writer, sinks_see_the_rows_of_parts_in_order)
     cr_expect_eq(dj.n_cells, dw.n_cells);
     cr_expect_eq(dj.h, dw.h, "the sinks saw different cells");
     cr_expect(!dw.comma_seen && !dj.comma_seen, "a sink got a decimal comma");
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, joined);
+    cr_expect_eq(system(cmd), 0, "the joined parts differ from the whole");
+    unlink(whole);
+    unlink(joined);
+    rmdir(dir);
+}
+
+/* A sink that wants only the first rows (max_rows): digests the cells of its
+ * first `keep` rows after the header and counts every row, given or skipped. */
+struct head_digest {
+    struct digest d;
+    uint64_t keep, rows; /* rows seen so far, the header included */
+};
+
+static void head_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
+{
+    struct head_digest *h = ctx;
+    if (h->rows <= h->keep)
+        digest_cell(&h->d, s, len, kind);
+}
+
+static void head_row(void *ctx)
+{
+    struct head_digest *h = ctx;
+    h->rows++;
+}
+
+static void head_skip(void *ctx, uint64_t n)
+{
+    struct head_digest *h = ctx;
+    h->rows += n;
+}
+
+/* A sink that wants only the head of a table: parts keep their CSV and the
+ * cells of their first TP_SINK_HEAD_ROWS rows, so the sink still sees the
+ * first rows of the whole table, in order, and the count of the rest. */
+Test(writer, a_head_sink_sees_the_first_rows_of_parts)
+{
+    make_dir();
+    char whole[128], joined[128];
+    snprintf(whole, sizeof(whole), "%s/whole.csv", dir);
+    snprintf(joined, sizeof(joined), "%s/joined.csv", dir);
+    struct tp_error err;
+    struct tp_out *w, *j, *part[4];
+    struct head_digest hw = {{14695981039346656037u, 0, 0, 0}, 3000, 0}, hj = hw;
+    cr_assert_eq(tp_out_open(&w, whole, 0, &err), 0);
+    cr_assert_eq(tp_out_open(&j, joined, 0, &err), 0);
+    struct tp_cell_sink sw = {head_cell, head_row, &hw, 0, NULL},
+                        sj = {head_cell, head_row, &hj, 3000, head_skip};
+    cr_assert_eq(tp_out_add_sink(w, &sw), 0);
+    cr_assert_eq(tp_out_add_sink(j, &sj), 0);
+    cr_assert(tp_out_flags(j) & TP_OUT_CELL_HEAD);
+    cr_assert(!(tp_out_flags(j) & TP_OUT_CELL_LOG));
+    tp_out_header(w, "n,text");
+    tp_out_header(j, "n,text");
+    size_t rows[4] = {700, 1000, 9000, 50};
+    uint64_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        cr_assert_eq(tp_out_open_mem(&part[k], tp_out_flags(j)), 0);
+        for (size_t r = 0; r < rows[k]; r++, v++) {
+            struct tp_out *o[2] = {w, part[k]};
+            for (int t = 0; t < 2; t++) {
+                tp_out_u64(o[t], v);
+                tp_out_str(o[t], "x,y");
+                tp_out_row_end(o[t]);
+            }
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        tp_out_append(j, part[k]);
+        tp_out_free(part[k]);
+    }
+    cr_assert_eq(tp_out_finish(w, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_finish(j, &err), 0, "%s", err.msg);
+    cr_assert_eq(tp_out_publish(w, &err), 0);
+    cr_assert_eq(tp_out_publish(j, &err), 0);
+    tp_out_free(w);
+    tp_out_free(j);
+    cr_expect_eq(hw.rows, 10751);
+    cr_expect_eq(hj.rows, hw.rows, "rows counted: %llu", (unsigned long long)hj.rows);
+    cr_expect_eq(hj.d.n_cells, 2 * 3001);
+    cr_expect_eq(hj.d.h, hw.d.h, "the head sinks saw different first rows");
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, joined);
     cr_expect_eq(system(cmd), 0, "the joined parts differ from the whole");
