@@ -368,6 +368,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "period", pi.kind == TP_PERIOD_AUTO ? "" : tp_period_name(pi.kind));
     kv(out, "period_requested", o->period == TP_PERIOD_AUTO ? "auto" : tp_period_name(o->period));
     kv(out, "excel", yes(o->excel));
+    kv(out, "xlsx", yes(o->xlsx));
     kv_u64(out, "threads_requested", (uint64_t)o->threads);
     kv_u64(out, "threads_used", run->threads_used);
     kv_u64(out, "inputs", run->n_files);
