@@ -576,7 +576,11 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
         for (unsigned c = 0; c < sh->n_cols; c++)
             worksheet_set_column(sh->ws, (lxw_col_t)c, (lxw_col_t)c,
                                  (sh->width[c] < 6 ? 6 : sh->width[c]) + 2, NULL);
-        uint64_t last = sh->row < x->max_rows ? sh->row : x->max_rows;
+        /* rows written, a row left unfinished by a failed table included
+         * (constant_memory takes no range above the last row written) */
+        uint64_t last = sh->row + (sh->col ? 1 : 0);
+        if (last > x->max_rows)
+            last = x->max_rows;
         if (sh->n_cols && last >= 1)
             e = worksheet_autofilter(sh->ws, 0, 0, (lxw_row_t)(last - 1),
                                      (lxw_col_t)(sh->n_cols - 1));
