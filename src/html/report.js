@@ -231,14 +231,15 @@
                 }
             });
         });
+        var xWin = [0, periods.length - 1]; /* the x range shown (u.scales.x lags in hooks) */
         var yMax = function (u) {
             var m = 0, a, b = bandsBox.checked && hiN;
-            var x0 = u.scales.x.min, x1 = u.scales.x.max;
+            var x0 = xWin[0], x1 = xWin[1];
             for (var k = 0; k < terms.length; k++) {
                 if (u.series[k + 1] && !u.series[k + 1].show) continue;
                 a = b ? hiN[k] : data[k + 1];
                 for (var i = 0; i < a.length; i++)
-                    if (a[i] !== null && (x0 === undefined || x0 === null || (i >= x0 - 1 && i <= x1 + 1)) && a[i] > m) m = a[i];
+                    if (a[i] !== null && i >= x0 - 1 && i <= x1 + 1 && a[i] > m) m = a[i];
             }
             return m > 0 ? m * 1.05 : 1;
         };
@@ -306,6 +307,10 @@
                     var a = Math.max(0, Math.ceil(u.scales.x.min)), b = Math.min(periods.length - 1, Math.floor(u.scales.x.max));
                     from.value = String(a);
                     to.value = String(Math.max(a, b));
+                    /* the y range was taken before x changed: again, for the new x */
+                    xWin = [u.scales.x.min, u.scales.x.max];
+                    /* (after this commit: uPlot takes no new scale within one) */
+                    Promise.resolve().then(function () { u.setScale("y", { min: 0, max: yMax(u) }); });
                 }]
             }
         };
@@ -318,7 +323,7 @@
         from.addEventListener("change", function () { zoom(Number(from.value), Number(to.value)); });
         to.addEventListener("change", function () { zoom(Number(from.value), Number(to.value)); });
         reset.addEventListener("click", function () { zoom(0, periods.length - 1); });
-        bandsBox.addEventListener("change", function () { chart.redraw(true, true); });
+        bandsBox.addEventListener("change", function () { chart.setScale("y", { min: 0, max: yMax(chart) }); });
         all.addEventListener("click", function () { terms.forEach(function (t, k) { chart.setSeries(k + 1, { show: true }); }); });
         none.addEventListener("click", function () { terms.forEach(function (t, k) { chart.setSeries(k + 1, { show: false }); }); });
         window.addEventListener("resize", function () { chart.setSize({ width: width(), height: 420 }); });
