@@ -126,7 +126,11 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
         x->path = p;
         x->own_tmp = 1;
     }
-    lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+    /* the sheets' temporary files (unlinked as made) go where TMPDIR says;
+     * libxlsxwriter's default, tmpfile(), would ignore it */
+    char *tmpdir = getenv("TMPDIR");
+    lxw_workbook_options opts = {.constant_memory = LXW_TRUE,
+                                 .tmpdir = tmpdir && *tmpdir ? tmpdir : NULL};
     if (!x->path || !(x->wb = workbook_new_opt(x->path, &opts))) {
         tp_xlsx_free(x);
         return oom(err);
