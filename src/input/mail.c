@@ -44,7 +44,9 @@
 
 #include "input.h"
 
-#define MAX_MIME_DEPTH 64 /* parts nested deeper are not looked into */
+#define MAX_MIME_DEPTH 64          /* parts nested deeper are not looked into */
+#define MAX_BOUNDARIES 200         /* more multipart declarations: the header only */
+#define MAX_HEADER_LINE (64 << 10) /* header lines cut to this before GMime */
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
@@ -261,6 +263,66 @@ static char *header_value(GMimeObject *o, const char *name)
     return v;
 }
 
+/* GMime's parser grows a header field's buffer a little at a time and
+ * checks each body line against every open multipart's boundary: a header
+ * line of megabytes, or thousands of nested multiparts, would take minutes.
+ * Before GMime sees a message, header lines longer than MAX_HEADER_LINE are
+ * cut there, and a message declaring more than MAX_BOUNDARIES boundaries is
+ * given only its header (Subject, Date). The text GMime gets goes to
+ * m->part when it differs from p[0..len); returns 0 or a negative TP_E*. */
+static int guard(struct mail *m, const char *p, size_t len, unsigned long first_line,
+                 unsigned long n, const char **out, size_t *out_len)
+{
+    size_t at = 0, head_end = len, boundaries = 0;
+    int long_line = 0;
+    *out = p;
+    *out_len = len;
+    while (at < len) {
+        const char *nl = memchr(p + at, '\n', len - at);
+        size_t k = nl ? (size_t)(nl - (p + at)) : len - at;
+        if (k == 0 || (k == 1 && p[at] == '\r')) {
+            head_end = at;
+            break;
+        }
+        long_line |= k > MAX_HEADER_LINE;
+        at += k + 1;
+    }
+    for (size_t i = 0; i + 9 <= len; i++) {
+        const char *b = memchr(p + i, '=', len - i);
+        if (!b)
+            break;
+        i = (size_t)(b - p);
+        if (i >= 8 && strncasecmp(b - 8, "boundary", 8) == 0)
+            boundaries++;
+    }
+    if (!long_line && boundaries <= MAX_BOUNDARIES)
+        return 0;
+    m->part.len = 0;
+    for (at = 0; at < head_end;) {
+        const char *nl = memchr(p + at, '\n', head_end - at);
+        size_t k = nl ? (size_t)(nl - (p + at)) : head_end - at;
+        if (buf_add(&m->part, p + at, k > MAX_HEADER_LINE ? MAX_HEADER_LINE : k) < 0 ||
+            buf_add(&m->part, "\n", 1) < 0)
+            return nomem(m->run->err);
+        at += k + 1;
+    }
+    if (boundaries <= MAX_BOUNDARIES) {
+        if (buf_add(&m->part, p + head_end, len - head_end) < 0)
+            return nomem(m->run->err);
+    } else if (buf_add(&m->part, "\n", 1) < 0) {
+        return nomem(m->run->err);
+    }
+    if (long_line)
+        mail_warn(m, first_line, n, "header line longer than 64 KiB: cut there");
+    if (boundaries > MAX_BOUNDARIES)
+        mail_warn(m, first_line, n,
+                  "more than 200 MIME boundaries declared: only its header is read (Subject, "
+                  "Date)");
+    *out = m->part.p;
+    *out_len = m->part.len;
+    return 0;
+}
+
 /* One message p[0..len), message n of an mbox (0: the whole input), its
  * first line first_line: parsed, and its document given to the sink. */
 static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
@@ -275,6 +337,8 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
     struct tp_doc doc = {0};
     int rc = 0;
 
+    if ((rc = guard(m, p, len, first_line, n, &p, &len)) < 0)
+        return rc;
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(p, len);
     GMimeParser *parser = stream ? g_mime_parser_new_with_stream(stream) : NULL;
     GMimeMessage *msg = parser ? g_mime_parser_construct_message(parser, NULL) : NULL;
