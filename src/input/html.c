@@ -301,7 +301,7 @@ int tp_in_html_text(const char *p, size_t n, const char *encoding, struct buf *o
     xmlSetGenericErrorFunc(NULL, no_messages);
     xmlDoc *doc = htmlReadMemory(p, (int)n, NULL, encoding,
                                  HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT | XML_PARSE_HUGE);
     if (!doc)
         return buf_add(out, "", 0);
     rc = visible_text(doc, out);
