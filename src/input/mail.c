@@ -242,14 +242,78 @@ static void message_date(GMimeMessage *msg, const char *p, size_t len, unsigned 
     fd->value_len = m->value.len;
 }
 
+/* The length of the RFC 2047 encoded word `=?charset?X?text?=` at s, or 0. */
+static size_t encoded_word(const char *s)
+{
+    if (s[0] != '=' || s[1] != '?')
+        return 0;
+    const char *q = strchr(s + 2, '?'); /* end of the charset */
+    if (!q || !q[1] || q[2] != '?')
+        return 0;
+    const char *e = strstr(q + 3, "?=");
+    if (!e || memchr(s, ' ', (size_t)(e - s)) || memchr(s, '\n', (size_t)(e - s)))
+        return 0;
+    return (size_t)(e + 2 - s);
+}
+
+/* raw with its RFC 2047 words decoded one by one (g_free'd by the caller).
+ * GMime's own decoder joins adjacent words of one charset before decoding
+ * them, and its base64 decoder stops at the first word's padding: "=?utf-8?
+ * b?cnM=?= =?utf-8?b?w6k=?=" lost its second word. Each encoded word holds
+ * whole characters (RFC 2047, 5), so each is decoded alone here; the blanks
+ * between two encoded words are dropped, as the RFC says. */
+static char *decode_words(const char *raw)
+{
+    GString *out = g_string_new(NULL);
+    const char *s = raw;
+    int after_word = 0;
+    while (*s) {
+        size_t k = encoded_word(s);
+        if (!k) {
+            /* up to the next encoded word */
+            const char *t = s + 1;
+            while (*t && !encoded_word(t))
+                t++;
+            size_t n = (size_t)(t - s), b = 0;
+            while (b < n && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n'))
+                b++;
+            if (!(after_word && b == n && *t)) {
+                char *piece = g_strndup(s, n);
+                char *d = g_mime_utils_header_decode_text(NULL, piece);
+                /* keep the blanks GMime trims at the piece's ends */
+                if (n && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n'))
+                    g_string_append_c(out, ' ');
+                g_string_append(out, d ? d : "");
+                if (n > 1 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+                    g_string_append_c(out, ' ');
+                g_free(d);
+                g_free(piece);
+            }
+            after_word = 0;
+            s = t;
+            continue;
+        }
+        char *word = g_strndup(s, k);
+        char *d = g_mime_utils_header_decode_text(NULL, word);
+        g_string_append(out, d ? d : "");
+        g_free(d);
+        g_free(word);
+        after_word = 1;
+        s += k;
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* A header's value decoded (RFC 2047) and valid UTF-8, g_free'd by the
  * caller; NULL when absent. */
 static char *header_value(GMimeObject *o, const char *name)
 {
-    const char *raw = g_mime_object_get_header(o, name);
+    GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+    GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+    const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
     if (!raw)
         return NULL;
-    char *v = g_mime_utils_header_decode_text(NULL, raw);
+    char *v = decode_words(raw);
     if (!v)
         return NULL;
     char *s = g_strstrip(v);
@@ -266,15 +330,18 @@ static char *header_value(GMimeObject *o, const char *name)
 /* GMime's parser grows a header field's buffer a little at a time and
  * checks each body line against every open multipart's boundary: a header
  * line of megabytes, or thousands of nested multiparts, would take minutes.
- * Before GMime sees a message, header lines longer than MAX_HEADER_LINE are
- * cut there, and a message declaring more than MAX_BOUNDARIES boundaries is
- * given only its header (Subject, Date). The text GMime gets goes to
- * m->part when it differs from p[0..len); returns 0 or a negative TP_E*. */
+ * And it loses an RFC 2047 word folded onto a CRLF continuation line (a
+ * Subject written by Windows mailers). Before GMime sees a message, header
+ * lines longer than MAX_HEADER_LINE are cut there, the header's CR LF line
+ * ends become LF, and a message declaring more than MAX_BOUNDARIES
+ * boundaries is given only its header (Subject, Date). The text GMime gets
+ * goes to m->part when it differs from p[0..len); returns 0 or a negative
+ * TP_E*. */
 static int guard(struct mail *m, const char *p, size_t len, unsigned long first_line,
                  unsigned long n, const char **out, size_t *out_len)
 {
     size_t at = 0, head_end = len, boundaries = 0;
-    int long_line = 0;
+    int long_line = 0, crlf = 0;
     *out = p;
     *out_len = len;
     while (at < len) {
@@ -285,6 +352,7 @@ static int guard(struct mail *m, const char *p, size_t len, unsigned long first_
             break;
         }
         long_line |= k > MAX_HEADER_LINE;
+        crlf |= k > 0 && p[at + k - 1] == '\r';
         at += k + 1;
     }
     for (size_t i = 0; i + 9 <= len; i++) {
@@ -295,13 +363,14 @@ static int guard(struct mail *m, const char *p, size_t len, unsigned long first_
         if (i >= 8 && strncasecmp(b - 8, "boundary", 8) == 0)
             boundaries++;
     }
-    if (!long_line && boundaries <= MAX_BOUNDARIES)
+    if (!long_line && !crlf && boundaries <= MAX_BOUNDARIES)
         return 0;
     m->part.len = 0;
     for (at = 0; at < head_end;) {
         const char *nl = memchr(p + at, '\n', head_end - at);
         size_t k = nl ? (size_t)(nl - (p + at)) : head_end - at;
-        if (buf_add(&m->part, p + at, k > MAX_HEADER_LINE ? MAX_HEADER_LINE : k) < 0 ||
+        size_t keep = k > 0 && p[at + k - 1] == '\r' ? k - 1 : k;
+        if (buf_add(&m->part, p + at, keep > MAX_HEADER_LINE ? MAX_HEADER_LINE : keep) < 0 ||
             buf_add(&m->part, "\n", 1) < 0)
             return nomem(m->run->err);
         at += k + 1;
@@ -353,7 +422,10 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
 
     m->text.len = 0;
     doc.encoding = TP_ENC_UTF8;
-    if ((rc = add_header_text(m, g_mime_message_get_subject(msg))) < 0)
+    char *subject = header_value(GMIME_OBJECT(msg), "Subject");
+    rc = add_header_text(m, subject);
+    g_free(subject);
+    if (rc < 0)
         goto out;
     if (buf_add(&m->text, "\n\n", 2) < 0) {
         rc = nomem(run->err);
