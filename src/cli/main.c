@@ -74,7 +74,8 @@ enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
 static const char common_usage[] =
     "Inputs: files, directories (walked recursively, sorted, hidden entries skipped), or -\n"
-    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok).\n"
+    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok;\n"
+    "  .eml, mbox and maildir messages one per message; .html/.htm pages their visible text).\n"
     "Common options:\n"
     "  -o, --output PATH      output file (a folder for analyze)\n"
     "  --doc-per-line         each non-empty line of a text file is a document\n"
