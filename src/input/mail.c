@@ -216,8 +216,8 @@ static void message_date(GMimeMessage *msg, const char *p, size_t len, unsigned 
     memset(fd, 0, sizeof(*fd));
     fd->kind = TP_HDR_NONE;
     fd->where = m->run->path;
-    if (!raw)
-        return;
+    if (!raw || all_blank((const unsigned char *)raw, strlen(raw)))
+        return; /* no date, or an empty one: undated, nothing to warn about */
     fd->line = first_line + date_line(p, len) - 1;
     GDateTime *d = g_mime_message_get_date(msg);
     int y = d ? g_date_time_get_year(d) : 0;
