@@ -144,7 +144,8 @@ TSAN_CASES := $(sort $(patsubst tests/cli/cases/%/cmd,%,$(shell grep -l -e --thr
 tsan-cli: $(BIN)
 	@$(BIN) --version >/dev/null 2>&1 || { echo "tsan: $(BIN) does not start here:"; \
 		$(BIN) --version 2>&1 | head -n 3; exit 1; }
-	@TEMPORA=$(abspath $(BIN)) sh tests/cli/run.sh $(TSAN_CASES)
+	@TEMPORA=$(abspath $(BIN)) TSAN_OPTIONS="$${TSAN_OPTIONS:+$$TSAN_OPTIONS:}suppressions=$(abspath tests/cli/tsan.supp)" \
+		sh tests/cli/run.sh $(TSAN_CASES)
 
 tsan:
 	@$(MAKE) --no-print-directory MODE=tsan all
