@@ -12,11 +12,12 @@ BUILD := build/$(MODE)
 CC ?= cc
 CXX ?= c++
 
-PKGS := gsl libutf8proc jansson zlib simdjson xlsxwriter
+PKGS := gsl libutf8proc jansson zlib simdjson xlsxwriter gmime-3.0 libxml-2.0
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	libsimdjson-dev zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
 	python3-numpy librsvg2-bin clang libclang-rt-14-dev \
-	libxlsxwriter-dev chromium chromium-driver python3-selenium python3-openpyxl
+	libxlsxwriter-dev chromium chromium-driver python3-selenium python3-openpyxl \
+	libgmime-3.0-dev libxml2-dev
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual
@@ -162,7 +163,8 @@ TSAN_CASES := $(sort $(patsubst tests/cli/cases/%/cmd,%,$(shell grep -l -e --thr
 tsan-cli: $(BIN)
 	@$(BIN) --version >/dev/null 2>&1 || { echo "tsan: $(BIN) does not start here:"; \
 		$(BIN) --version 2>&1 | head -n 3; exit 1; }
-	@TEMPORA=$(abspath $(BIN)) sh tests/cli/run.sh $(TSAN_CASES)
+	@TEMPORA=$(abspath $(BIN)) TSAN_OPTIONS="$${TSAN_OPTIONS:+$$TSAN_OPTIONS:}suppressions=$(abspath tests/cli/tsan.supp)" \
+		sh tests/cli/run.sh $(TSAN_CASES)
 
 tsan:
 	@$(MAKE) --no-print-directory MODE=tsan all

@@ -53,6 +53,17 @@ typedef void tp_warn_fn(void *ctx, const char *msg);
 
 enum tp_encoding { TP_ENC_AUTO, TP_ENC_UTF8, TP_ENC_LATIN1, TP_ENC_CP1252 };
 
+/* Input formats (--format): auto decides by file name, then by content. */
+enum tp_format {
+    TP_FMT_AUTO,
+    TP_FMT_TEXT,
+    TP_FMT_CSV,
+    TP_FMT_JSONL,
+    TP_FMT_MAIL,
+    TP_FMT_MBOX,
+    TP_FMT_HTML
+};
+
 /* Tokenizer language profiles. Only the apostrophe rule and the stopword list
  * depend on the language. */
 enum tp_lang {
@@ -107,6 +118,7 @@ struct tp_opts {
     const char *date_col;
     const char *id_col; /* NULL: "id" when that column exists, else PATH:ROW */
     enum tp_encoding encoding;
+    enum tp_format format; /* --format: TP_FMT_AUTO by name, then content */
     const char *meta_path;
     int date_from_name;
     int strict;

@@ -547,6 +547,7 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
     a->cp1252_documents += b->cp1252_documents;
     a->skipped_inputs += b->skipped_inputs;
     a->bad_dates += b->bad_dates;
+    a->attachments_skipped += b->attachments_skipped;
 }
 
 /* Count every document of r into corpus: the one-thread path and each

@@ -15,6 +15,9 @@
  *                   by tp_reader_new_range; the CP1252 take-back protocol)
  *   input/lines.c   --doc-per-line text and JSONL: one document a line
  *   input/csv.c     one document a CSV row (libcsv)
+ *   input/mail.c    one document a mail message (GMime): .eml, mbox, maildir
+ *   input/html.c    an HTML page is one document (libxml2): its visible text
+ *   input/format.c  which of them reads an input: --format, name, first bytes
  *   input/common.c  what they share: bytes, the sink, encodings, dates
  *
  * Core data structure: struct tp_reader (input/input.h), opaque to the rest
@@ -35,7 +38,7 @@
 static int read_input(struct run *run, struct input *in)
 {
     struct tp_reader *r = run->r;
-    enum format fmt = tp_in_format_of(in->path);
+    enum format fmt = FMT_TEXT;
     int rc;
 
     run->path = in->path;
@@ -58,17 +61,23 @@ static int read_input(struct run *run, struct input *in)
     }
     r->stats.n_inputs++;
     uint64_t docs_before = r->stats.n_documents;
+    if (rc == 0)
+        fmt = tp_in_format_choose(r, in->path, (const unsigned char *)r->out, run->peek_len);
     if (rc < 0)
         ; /* the peek failed: reported below like a failed read */
-    else if (run->utf16 && (fmt != FMT_TEXT || r->o->doc_per_line))
+    else if (run->utf16 && fmt != FMT_HTML && (fmt != FMT_TEXT || r->o->doc_per_line))
         rc = tp_error_set(run->err, TP_EIO,
                           "%s: UTF-16 text (byte order mark %s): only plain text files are "
                           "decoded from UTF-16; convert it first (iconv -f UTF-16 -t UTF-8)",
                           run->path, run->utf16 == 1 ? "FF FE" : "FE FF");
+    else if (fmt == FMT_HTML)
+        rc = tp_in_read_html(run);
     else if (run->utf16)
         rc = tp_in_read_utf16(run);
     else if (fmt == FMT_CSV)
         rc = tp_in_read_csv(run);
+    else if (fmt == FMT_MAIL || fmt == FMT_MBOX)
+        rc = tp_in_read_mail(run, fmt == FMT_MBOX);
     else if (fmt == FMT_JSONL || r->o->doc_per_line)
         rc = tp_in_read_lines(run, fmt);
     else
@@ -139,7 +148,7 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
     size_t n = strlen(r->in[i].path);
     if (tp_in_ends_with(r->in[i].path, n, ".gz"))
         return 0;
-    enum format f = tp_in_format_of(r->in[i].path);
+    enum format f = tp_in_format_of_file(r, r->in[i].path);
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
 }
 
@@ -154,7 +163,7 @@ int tp_reader_divisible(const struct tp_reader *r, size_t i)
         return 0;
     size_t n = strlen(r->in[i].path);
     return !tp_in_ends_with(r->in[i].path, n, ".gz") &&
-           tp_in_format_of(r->in[i].path) == FMT_TEXT && !tp_in_starts_utf16(r->in[i].path);
+           tp_in_format_of_file(r, r->in[i].path) == FMT_TEXT && !tp_in_starts_utf16(r->in[i].path);
 }
 
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,

@@ -19,6 +19,12 @@
 #include "dates.h"
 #include "tempora.h"
 
+/* A named value of a document for --group-by (a mail's from, to, list_id). */
+struct tp_doc_field {
+    const char *name;
+    const char *value; /* UTF-8 */
+};
+
 /* One document, as the sink sees it. Every pointer is borrowed and valid until
  * the sink's end() returns. */
 struct tp_doc {
@@ -30,6 +36,8 @@ struct tp_doc {
     enum tp_encoding encoding; /* TP_ENC_UTF8, TP_ENC_CP1252 or TP_ENC_LATIN1: how it was decoded */
     int part; /* 0: the whole document; a part read by tp_reader_new_range: 1 the first,
                  2 a later one (no header, no date: it goes on with the part before) */
+    const struct tp_doc_field *fields; /* n_fields named values (mail headers), or NULL */
+    size_t n_fields;
 };
 
 /* Where documents go. Each callback returns 0 to go on, TP_STOP to end the run
@@ -53,13 +61,14 @@ struct tp_sink {
 };
 
 struct tp_reader_stats {
-    uint64_t n_inputs;         /* files read (after directory expansion) */
-    uint64_t bytes;            /* bytes read from them (decompressed size for .gz) */
-    uint64_t n_documents;      /* documents passed to the sink */
-    uint64_t invalid_utf8;     /* invalid sequences replaced by U+FFFD (--encoding utf-8) */
-    uint64_t cp1252_documents; /* documents decoded as CP1252 under --encoding auto */
-    uint64_t skipped_inputs;   /* inputs skipped with a warning under --skip-errors */
-    uint64_t bad_dates;        /* unparsable dates (warned, document undated) */
+    uint64_t n_inputs;            /* files read (after directory expansion) */
+    uint64_t bytes;               /* bytes read from them (decompressed size for .gz) */
+    uint64_t n_documents;         /* documents passed to the sink */
+    uint64_t invalid_utf8;        /* invalid sequences replaced by U+FFFD (--encoding utf-8) */
+    uint64_t cp1252_documents;    /* documents decoded as CP1252 under --encoding auto */
+    uint64_t skipped_inputs;      /* inputs skipped with a warning under --skip-errors */
+    uint64_t bad_dates;           /* unparsable dates (warned, document undated) */
+    uint64_t attachments_skipped; /* mail parts not read: attachments, forwarded messages */
 };
 
 /* Called after every chunk read: bytes done so far out of total (total is the

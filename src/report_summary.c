@@ -92,6 +92,7 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
     metric_u64(out, "cp1252_documents", run->rs.cp1252_documents);
     metric_u64(out, "skipped_inputs", run->rs.skipped_inputs);
     metric_u64(out, "unparsable_dates", run->rs.bad_dates);
+    metric_u64(out, "attachments_skipped", run->rs.attachments_skipped);
     metric_u64(out, "overlong_tokens_dropped", run->overlong);
     metric_double(out, "zipf_exponent", zipf);
     metric_double(out, "heaps_k", hk);

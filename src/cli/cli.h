@@ -69,6 +69,7 @@ enum {
 
 /* Option words, indexed by the enum values of tempora.h (main.c). */
 extern const char *const cli_encoding_names[];
+extern const char *const cli_format_names[];
 extern const char *const cli_measure_names[];
 extern const char *const cli_tf_names[];
 extern const char *const cli_idf_names[];

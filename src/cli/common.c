@@ -323,6 +323,7 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "lang_requested", tp_lang_name(o->lang));
     kv_u64(out, "lang_sample_stopword_hits", run->lang_hits);
     kv(out, "encoding", cli_encoding_names[o->encoding]);
+    kv(out, "format", cli_format_names[o->format]);
     kv(out, "doc_per_line", yes(o->doc_per_line));
     kv(out, "text_col", o->text_col);
     kv(out, "date_col", o->date_col);

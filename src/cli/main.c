@@ -22,6 +22,7 @@
 
 /* Option words, indexed by the enum values of tempora.h. */
 const char *const cli_encoding_names[] = {"auto", "utf-8", "latin-1", "cp1252"};
+const char *const cli_format_names[] = {"auto", "text", "csv", "jsonl", "mail", "mbox", "html"};
 const char *const cli_measure_names[] = {"log_likelihood", "pmi",      "t_score", "z_score", "chi2",
                                          "dice",           "log_dice", "mi3",     "count"};
 const char *const cli_tf_names[] = {"raw", "log", "bool"};
@@ -75,7 +76,8 @@ enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
 static const char common_usage[] =
     "Inputs: files, directories (walked recursively, sorted, hidden entries skipped), or -\n"
-    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok).\n"
+    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok;\n"
+    "  .eml, mbox and maildir messages one per message; .html/.htm pages their visible text).\n"
     "Common options:\n"
     "  -o, --output PATH      output file (a folder for analyze)\n"
     "  --doc-per-line         each non-empty line of a text file is a document\n"
@@ -83,6 +85,8 @@ static const char common_usage[] =
     "  --date-col NAME        CSV/JSONL date column (date)\n"
     "  --id-col NAME          CSV/JSONL id column (id when present, else PATH:ROW)\n"
     "  --encoding E           auto|utf-8|latin-1|cp1252 (auto)\n"
+    "  --format F             auto|text|csv|jsonl|mail|mbox|html (auto: by file name, then by\n"
+    "                         content: mbox 'From ' line, mail headers, <html>)\n"
     "  --max-doc-bytes N      longest line, CSV field or JSONL object read whole (256M;\n"
     "                         K, M, G suffixes); a longer one is an error naming it\n"
     "  --meta FILE.csv        id,date columns: dates that win over headers\n"
@@ -157,6 +161,7 @@ enum {
     OPT_MAX_PAIR_MEMORY,
     OPT_MAX_NGRAM_MEMORY,
     OPT_XLSX,
+    OPT_FORMAT,
 };
 
 static const struct option long_opts[] = {
@@ -199,6 +204,7 @@ static const struct option long_opts[] = {
     {"max-pair-memory", required_argument, NULL, OPT_MAX_PAIR_MEMORY},
     {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
     {"xlsx", no_argument, NULL, OPT_XLSX},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -414,6 +420,7 @@ static const struct choice_opt choice_opts[] = {
     {OPT_TF, "tf", cli_tf_names, 3},
     {OPT_IDF, "idf", cli_idf_names, 3},
     {OPT_NORM, "norm", cli_norm_names, 3},
+    {OPT_FORMAT, "format", cli_format_names, 7},
 };
 
 /* Options that take a whole number in a range, into an int field. */
@@ -490,6 +497,8 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
                 o->tf = (enum tp_tf)v;
             else if (c == OPT_IDF)
                 o->idf = (enum tp_idf)v;
+            else if (c == OPT_FORMAT)
+                o->format = (enum tp_format)v;
             else
                 o->norm = (enum tp_norm)v;
             continue;

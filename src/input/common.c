@@ -368,6 +368,34 @@ size_t tp_in_find_header(const char *text, size_t len, int eof, const char *wher
     return skip;
 }
 
+int tp_in_read_whole(struct run *run, struct buf *b, const char *what)
+{
+    uint64_t cap = doc_cap(run->r);
+    b->len = 0;
+    for (;;) {
+        size_t got;
+        if (buf_reserve(b, CHUNK) < 0)
+            return tp_error_set(run->err, TP_ENOMEM,
+                                "%s: out of memory holding a %s of %zu bytes (lower "
+                                "--max-doc-bytes to stop sooner)",
+                                run->path, what, b->len);
+        int rc = tp_in_read(run, b->p + b->len, CHUNK, &got);
+        if (rc < 0)
+            return rc;
+        b->len += got;
+        b->p[b->len] = '\0';
+        if ((uint64_t)b->len > cap) {
+            char w[32];
+            return tp_error_set(run->err, TP_EPARSE,
+                                "%s: %s larger than %s (--max-doc-bytes): not read; raise "
+                                "--max-doc-bytes if it is meant",
+                                run->path, what, tp_in_size_words(cap, w, sizeof(w)));
+        }
+        if (got < CHUNK)
+            return 0;
+    }
+}
+
 const char *tp_in_line_id(struct run *run, unsigned long n)
 {
     struct tp_reader *r = run->r;

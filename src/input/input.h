@@ -37,7 +37,7 @@
 #define PEEK_BYTES 8192           /* looked at for NULs (binary) and a UTF-16 BOM */
 #define GZ_BUFFER (128u * 1024)
 
-enum format { FMT_TEXT, FMT_CSV, FMT_JSONL };
+enum format { FMT_TEXT, FMT_CSV, FMT_JSONL, FMT_MAIL, FMT_MBOX, FMT_HTML };
 
 /* The CSV cells a row's document needs (struct csv_walk, tp_reader.cell). */
 enum { COL_TEXT, COL_DATE, COL_ID, N_COLS };
@@ -110,8 +110,9 @@ struct run {
     int counting;     /* reads count in stats and progress */
     int limited;      /* a ranged input: at most `remaining` more bytes */
     uint64_t remaining;
-    int plain; /* an uncompressed file read with read(2), not zlib */
-    int utf16; /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
+    int plain;       /* an uncompressed file read with read(2), not zlib */
+    int utf16;       /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
+    size_t peek_len; /* tp_in_peek: the input's first bytes in r->out (format sniffing) */
     const char *id_path; /* path as ids show it: valid UTF-8 (r->idpath) */
     int fd;
     uint64_t plain_start, plain_off; /* where reading began; bytes read since */
@@ -258,6 +259,10 @@ void tp_in_cell_date(const char *s, size_t n, const char *where, unsigned long l
  * (eof: they are all of it); returns the bytes the header takes. */
 size_t tp_in_find_header(const char *text, size_t len, int eof, const char *where,
                          unsigned long first_line, struct found_date *fd);
+/* Read the rest of the open input into b (emptied first), at most
+ * --max-doc-bytes: a longer input is an error "PATH: WHAT larger than N
+ * (--max-doc-bytes): not read". Returns 0 or a negative TP_E*. */
+int tp_in_read_whole(struct run *run, struct buf *b, const char *what);
 /* "ID_PATH:N" in r->id (borrowed until the next call); NULL out of memory. */
 const char *tp_in_line_id(struct run *run, unsigned long n);
 
@@ -280,6 +285,17 @@ int tp_in_check_gz_tail(struct run *run, struct input *in);
 /* Whether the file at path starts with a UTF-16 byte order mark. */
 int tp_in_starts_utf16(const char *path);
 
+/* ---- input/format.c: which reader an input goes to ------------------------ */
+
+/* The format of the input at path under --format, its name and its first
+ * bytes head[0..n) (docs/inputs.md, "Formats"). */
+enum format tp_in_format_choose(const struct tp_reader *r, const char *path,
+                                const unsigned char *head, size_t n);
+/* The same for a file on disk not yet open (its first bytes read here). */
+enum format tp_in_format_of_file(const struct tp_reader *r, const char *path);
+/* Whether p[0..n) is a mail header line `Name: value`. */
+int tp_in_is_header_line(const char *p, size_t n);
+
 /* ---- one reader per format ------------------------------------------------ */
 
 /* input/text.c: one plain text file (or a part of it) is one document; the
@@ -288,6 +304,26 @@ int tp_in_read_text(struct run *run);
 int tp_in_read_utf16(struct run *run);
 /* input/lines.c: one document a line (--doc-per-line text, or JSONL). */
 int tp_in_read_lines(struct run *run, enum format fmt);
+
+/* input/mail.c: one mail message (mbox: each message of the file) is a
+ * document; input/html.c: an HTML page is a document. */
+int tp_in_read_mail(struct run *run, int mbox);
+int tp_in_read_html(struct run *run);
+/* The visible text of the HTML document p[0..n) into out (UTF-8, segment
+ * breaks as blank lines), decoded from `encoding` (a charset name libxml2
+ * knows; NULL: its own detection). Its date sources go to *fd when fd is
+ * not NULL (where: the file a warning names; the value is kept in
+ * date_value). Returns 0, TP_ENOMEM or TP_EDATA (over 2 GiB). */
+int tp_in_html_text(const char *p, size_t n, const char *encoding, struct buf *out,
+                    struct found_date *fd, const char *where, struct buf *date_value);
+
+/* input/charset.c: p[0..n) in the declared charset cs (NULL: none) to
+ * UTF-8, into b or p itself (*res, *res_len); *enc the encoding to give the
+ * document (TP_ENC_CP1252 only when guessed so under auto). Returns 0, 1 when
+ * cs is a charset iconv does not know (decoded as if none were declared;
+ * the caller warns), or a negative TP_E*. */
+int tp_in_charset_decode(struct run *run, const char *cs, const char *p, size_t n, struct buf *b,
+                         const char **res, size_t *res_len, enum tp_encoding *enc);
 
 /* input/csv.c: one document a CSV row. */
 

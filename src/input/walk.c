@@ -380,6 +380,7 @@ int tp_in_peek(struct run *run)
         if (gzrewind(run->gz) < 0)
             return tp_in_gz_failed(run);
     }
+    run->peek_len = n;
     if (n >= 2 && buf[0] == 0xFF && buf[1] == 0xFE)
         run->utf16 = 1;
     else if (n >= 2 && buf[0] == 0xFE && buf[1] == 0xFF)
