@@ -12,10 +12,10 @@ BUILD := build/$(MODE)
 CC ?= cc
 CXX ?= c++
 
-PKGS := gsl libutf8proc jansson zlib simdjson
+PKGS := gsl libutf8proc jansson zlib simdjson libarchive
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	libsimdjson-dev zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
-	python3-numpy librsvg2-bin clang libclang-rt-14-dev
+	python3-numpy librsvg2-bin clang libclang-rt-14-dev libarchive-dev libzstd-dev
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual

@@ -109,6 +109,10 @@ struct tp_opts {
     enum tp_encoding encoding;
     const char *meta_path;
     int date_from_name;
+    /* --date-from-name looks at folders below these (the INPUT arguments,
+     * for the readers of the files found in them); NULL: the file name only */
+    const char *const *name_roots;
+    size_t n_name_roots;
     int strict;
     int skip_errors;
     int date_col_given;     /* --date-col named on the command line: the CSV column must exist */

@@ -674,6 +674,7 @@ out:
     free(cli.reference);
     free(cli.terms);
     free(cli.terms_files);
+    free(cli.name_roots);
     if (cli.warned.slots)
         tp_table_release(&cli.warned);
 done:;
