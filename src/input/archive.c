@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -45,6 +46,8 @@ struct tp_src {
     uint64_t total_cap; /* the most that may give */
     const char *file;   /* the archive or file on disk, for messages */
     uint64_t disk_size;
+    int spool;                     /* >= 0: members are read from this copy (not a) */
+    uint64_t spool_off, spool_left; /* where the member being read is in it */
 };
 
 int tp_in_packed_kind(const char *path, size_t n)
@@ -101,6 +104,23 @@ static const char *why(struct archive *a)
 static int pull(struct run *run, struct tp_src *s, unsigned char *buf, size_t cap, size_t *got)
 {
     size_t n = 0;
+    if (s->member && s->spool >= 0) {
+        /* a member copied to the spool file: counted and capped already */
+        while (n < cap && s->spool_left > 0) {
+            size_t want = cap - n < s->spool_left ? cap - n : (size_t)s->spool_left;
+            ssize_t k = pread(s->spool, buf + n, want, (off_t)s->spool_off);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                return tp_error_set(run->err, TP_EIO, "%s: temporary copy: %s", run->path,
+                                    k < 0 ? strerror(errno) : "ends too early");
+            n += (size_t)k;
+            s->spool_off += (uint64_t)k;
+            s->spool_left -= (uint64_t)k;
+        }
+        *got = n;
+        return 0;
+    }
     while (n < cap) {
         la_ssize_t k = archive_read_data(s->a, buf + n, cap - n);
         if (k < 0)
@@ -262,94 +282,279 @@ static int archive_failed(struct run *run, const char *msg)
     return 0;
 }
 
+/* A member to read, in the list pass 1 makes. */
+struct member {
+    char *path; /* "ARCHIVE:name" */
+    uint64_t k; /* its place among the archive's entries (1-based) */
+    int skip;   /* 0 read it, 1 encrypted, 2 an archive or compressed file */
+    uint64_t off, len; /* where a spooled member is in the spool file */
+};
+
+static int cmp_member(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+/* Open the archive `in` into s->a: 0, or < 0 with msg filled. */
+static int open_archive(struct tp_src *s, const struct input *in, char *msg, size_t cap)
+{
+    if (!(s->a = new_archive(1)))
+        return TP_ENOMEM;
+    if (archive_read_open_filename(s->a, in->path, 64 * 1024) == ARCHIVE_OK)
+        return 0;
+    int e = archive_errno(s->a);
+    snprintf(msg, cap, "%s: %s", in->path,
+             e == ENOENT || e == EACCES || e == EISDIR ? strerror(e) : why(s->a));
+    return TP_EIO;
+}
+
+/* The next entry of s->a that is a regular file: 1 with *name (the member's
+ * name, "./" removed; NULL for one that is not read at all: hidden), 0 at
+ * the end, < 0 with msg filled. */
+static int next_entry(struct tp_src *s, const struct input *in, uint64_t *k,
+                      struct archive_entry **e, const char **name, const char *last, char *msg,
+                      size_t cap)
+{
+    for (;;) {
+        int z = archive_read_next_header(s->a, e);
+        if (z == ARCHIVE_EOF)
+            return 0;
+        if (z < ARCHIVE_WARN) {
+            if (last)
+                snprintf(msg, cap, "%s: %s (corrupt archive, after member %s)", in->path,
+                         why(s->a), last);
+            else
+                snprintf(msg, cap, "%s: %s (not a readable archive)", in->path, why(s->a));
+            return TP_EIO;
+        }
+        (*k)++;
+        const char *nm = archive_entry_pathname_utf8(*e);
+        if (!nm)
+            nm = archive_entry_pathname(*e);
+        if (!nm || archive_entry_filetype(*e) != AE_IFREG || archive_entry_hardlink(*e))
+            continue; /* folders, links, devices */
+        while (nm[0] == '.' && nm[1] == '/')
+            nm += 2;
+        *name = nm[0] == '\0' || hidden_member(nm) ? NULL : nm;
+        return 1;
+    }
+}
+
+/* Pass 1: the members to read, with what is to be done with each, sorted by
+ * path. *sorted says whether the archive holds them in that order already. */
+static int list_members(struct run *run, const struct input *in, struct member **out, size_t *n_out,
+                        int *sorted, char *msg, size_t cap)
+{
+    struct tp_src s;
+    struct member *m = NULL;
+    size_t n = 0, n_cap = 0, alen = strlen(in->path);
+    uint64_t k = 0;
+    const char *name;
+    struct archive_entry *e;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    rc = open_archive(&s, in, msg, cap);
+    while (rc == 0 &&
+           (rc = next_entry(&s, in, &k, &e, &name, n ? m[n - 1].path + alen + 1 : NULL, msg,
+                            cap)) == 1) {
+        rc = 0;
+        if (!name)
+            continue;
+        if (n == n_cap) {
+            size_t c = n_cap ? n_cap * 2 : 64;
+            struct member *p = realloc(m, c * sizeof(*p));
+            if (!p) {
+                rc = TP_ENOMEM;
+                break;
+            }
+            m = p;
+            n_cap = c;
+        }
+        size_t nn = strlen(name);
+        memset(&m[n], 0, sizeof(m[n]));
+        if (!(m[n].path = malloc(alen + nn + 2))) {
+            rc = TP_ENOMEM;
+            break;
+        }
+        memcpy(m[n].path, in->path, alen);
+        m[n].path[alen] = ':';
+        memcpy(m[n].path + alen + 1, name, nn + 1);
+        m[n].k = k;
+        if (archive_entry_is_encrypted(e))
+            m[n].skip = 1;
+        else if (tp_in_packed_kind(name, nn) || tp_in_ends_with(name, nn, ".gz"))
+            m[n].skip = 2;
+        n++;
+    }
+    if (s.a)
+        archive_read_free(s.a);
+    *out = m;
+    *n_out = n;
+    *sorted = 1;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(m[i - 1].path, m[i].path) > 0)
+            *sorted = 0;
+    if (!*sorted)
+        qsort(m, n, sizeof(*m), cmp_member);
+    (void)run;
+    return rc;
+}
+
+/* Read one listed member through the dispatch, with s as its source. */
+static int read_member(struct run *run, const struct input *in, struct tp_src *s, struct member *m)
+{
+    char msg[1400];
+    if (m->skip) {
+        if (m->skip == 1)
+            snprintf(msg, sizeof(msg), "%s: encrypted member: skipped", m->path);
+        else
+            snprintf(msg, sizeof(msg),
+                     "%s: an archive or compressed file inside an archive is not read (unpack "
+                     "it first): skipped",
+                     m->path);
+        member_warn(run, m->k, msg);
+        return 0;
+    }
+    struct input member = {m->path, 0, 0, NULL};
+    s->bytes = 0;
+    s->pre_len = s->pre_pos = 0;
+    s->spool_off = m->off;
+    s->spool_left = m->len;
+    run->src = s;
+    run->member_at = strlen(in->path) + 1;
+    int rc = tp_in_read_input(run, &member);
+    run->src = NULL;
+    run->member_at = 0;
+    run->path = in->path;
+    return rc;
+}
+
+/* Pass 2 of an archive not in path order: every member to read copied, in
+ * the archive's order, into an unnamed temporary file (the caps apply), then
+ * read from there in path order. */
+static int spool_members(struct run *run, const struct input *in, struct tp_src *s,
+                         struct member *m, size_t n, char *msg, size_t cap)
+{
+    struct member **by_k = malloc((n ? n : 1) * sizeof(*by_k));
+    FILE *f = tmpfile();
+    uint64_t k = 0, off = 0;
+    size_t j = 0;
+    const char *name, *last = NULL;
+    struct archive_entry *e;
+    int rc = 0;
+
+    if (!by_k || !f) {
+        rc = f ? TP_ENOMEM
+               : tp_error_set(run->err, TP_EIO, "cannot create a temporary file for %s: %s",
+                              in->path, strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        by_k[i] = &m[i];
+    /* the archive's order: by k */
+    for (size_t i = 1; i < n; i++)
+        for (size_t t = i; t > 0 && by_k[t - 1]->k > by_k[t]->k; t--) {
+            struct member *x = by_k[t];
+            by_k[t] = by_k[t - 1];
+            by_k[t - 1] = x;
+        }
+    s->spool = -1;
+    while (j < n && (rc = next_entry(s, in, &k, &e, &name, last, msg, cap)) == 1) {
+        rc = 0;
+        if (k != by_k[j]->k)
+            continue;
+        struct member *p = by_k[j++];
+        last = p->path + strlen(in->path) + 1;
+        if (p->skip)
+            continue;
+        p->off = off;
+        run->path = p->path;
+        s->bytes = 0;
+        for (;;) {
+            size_t got = 0;
+            if ((rc = pull(run, s, run->r->raw, CHUNK, &got)) < 0)
+                goto out;
+            if (got > 0 && fwrite(run->r->raw, 1, got, f) != got) {
+                rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", p->path,
+                                  strerror(errno));
+                goto out;
+            }
+            off += got;
+            if (got < CHUNK)
+                break;
+        }
+        p->len = off - p->off;
+    }
+    if (rc < 0)
+        goto out;
+    if (fflush(f) != 0) {
+        rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", in->path,
+                          strerror(errno));
+        goto out;
+    }
+    run->path = in->path;
+    s->spool = fileno(f);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = read_member(run, in, s, &m[i]);
+out:
+    run->path = in->path;
+    free(by_k);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
 int tp_in_read_archive(struct run *run, struct input *in)
 {
     struct tp_reader *r = run->r;
     struct tp_src s;
-    uint64_t total = 0, k = 0;
-    char msg[1400], *path = NULL;
-    const char *last = NULL; /* the last member read, for messages */
-    size_t alen = strlen(in->path);
-    int rc = 0;
+    struct member *m = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    char msg[1400];
+    int sorted = 1, rc;
 
     memset(&s, 0, sizeof(s));
     s.member = 1;
+    s.spool = -1;
     s.total = &total;
     s.file = in->path;
     s.disk_size = in->size;
     s.total_cap = in->size * ARCHIVE_RATIO + doc_cap(r);
     s.cap = doc_cap(r);
-    if (!(s.a = new_archive(1)))
-        return nomem(run->err);
-    if (archive_read_open_filename(s.a, in->path, 64 * 1024) != ARCHIVE_OK) {
-        int e = archive_errno(s.a);
-        snprintf(msg, sizeof(msg), "%s: %s", in->path,
-                 e == ENOENT || e == EACCES || e == EISDIR ? strerror(e) : why(s.a));
-        rc = archive_failed(run, msg);
-        goto out;
-    }
-    for (;;) {
+    msg[0] = '\0';
+    rc = list_members(run, in, &m, &n, &sorted, msg, sizeof(msg));
+    if (rc == 0)
+        rc = open_archive(&s, in, msg, sizeof(msg));
+    if (rc == 0 && !sorted) {
+        rc = spool_members(run, in, &s, m, n, msg, sizeof(msg));
+    } else if (rc == 0) {
+        /* pass 2: the members as the archive holds them, already in path order */
+        uint64_t k = 0;
+        size_t j = 0;
+        const char *name, *last = NULL;
         struct archive_entry *e;
-        int z = archive_read_next_header(s.a, &e);
-        if (z == ARCHIVE_EOF)
-            break;
-        if (z < ARCHIVE_WARN) {
-            if (last)
-                snprintf(msg, sizeof(msg), "%s: %s (corrupt archive, after member %s)", in->path,
-                         why(s.a), last);
-            else
-                snprintf(msg, sizeof(msg), "%s: %s (not a readable archive)", in->path,
-                         why(s.a));
-            rc = archive_failed(run, msg);
-            break;
+        while (j < n && (rc = next_entry(&s, in, &k, &e, &name, last, msg, sizeof(msg))) == 1) {
+            rc = 0;
+            if (k != m[j].k)
+                continue;
+            last = m[j].path + strlen(in->path) + 1;
+            if ((rc = read_member(run, in, &s, &m[j++])) != 0)
+                break;
         }
-        k++;
-        const char *name = archive_entry_pathname_utf8(e);
-        if (!name)
-            name = archive_entry_pathname(e);
-        if (!name || archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
-            continue; /* folders, links, devices */
-        while (name[0] == '.' && name[1] == '/')
-            name += 2;
-        if (name[0] == '\0' || hidden_member(name))
-            continue;
-        free(path);
-        path = malloc(alen + strlen(name) + 2);
-        if (!path) {
-            rc = nomem(run->err);
-            break;
-        }
-        snprintf(path, alen + strlen(name) + 2, "%s:%s", in->path, name);
-        last = path + alen + 1;
-        if (archive_entry_is_encrypted(e)) {
-            snprintf(msg, sizeof(msg), "%s: encrypted member: skipped", path);
-            member_warn(run, k, msg);
-            continue;
-        }
-        size_t nn = strlen(name);
-        if (tp_in_packed_kind(name, nn) || tp_in_ends_with(name, nn, ".gz")) {
-            snprintf(msg, sizeof(msg),
-                     "%s: an archive or compressed file inside an archive is not read (unpack "
-                     "it first): skipped",
-                     path);
-            member_warn(run, k, msg);
-            continue;
-        }
-        struct input member = {path, 0, 0, NULL};
-        s.bytes = 0;
-        s.pre_len = s.pre_pos = 0;
-        run->src = &s;
-        run->member_at = alen + 1;
-        rc = tp_in_read_input(run, &member);
-        run->src = NULL;
-        run->member_at = 0;
-        run->path = in->path;
-        if (rc != 0)
-            break;
     }
-out:
-    free(path);
-    archive_read_free(s.a);
+    if (rc == TP_ENOMEM && msg[0] == '\0')
+        rc = nomem(run->err);
+    else if (rc == TP_EIO && msg[0] != '\0')
+        rc = archive_failed(run, msg);
+    for (size_t i = 0; i < n; i++)
+        free(m[i].path);
+    free(m);
+    if (s.a)
+        archive_read_free(s.a);
     run->src = NULL;
     run->done_base += in->size;
     return rc;
