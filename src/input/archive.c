@@ -48,6 +48,7 @@ struct tp_src {
     uint64_t disk_size;
     int spool;                     /* >= 0: members are read from this copy (not a) */
     uint64_t spool_off, spool_left; /* where the member being read is in it */
+    uint64_t spool_base, spool_len; /* and where it starts, for a rewind */
 };
 
 int tp_in_packed_kind(const char *path, size_t n)
@@ -177,6 +178,43 @@ int tp_in_src_peek(struct run *run, void *buf, size_t cap, size_t *got)
     return 0;
 }
 
+/* Open the single compressed file s->file into s->a, at its one entry. */
+static int open_single(struct run *run, struct tp_src *s)
+{
+    struct archive_entry *e;
+    if (!(s->a = new_archive(2)))
+        return nomem(run->err);
+    if (archive_read_open_filename(s->a, s->file, 64 * 1024) != ARCHIVE_OK) {
+        int en = archive_errno(s->a);
+        return tp_error_set(run->err, TP_EIO, "%s: %s", s->file,
+                            en == ENOENT || en == EACCES || en == EISDIR ? strerror(en)
+                                                                        : why(s->a));
+    }
+    if (archive_read_next_header(s->a, &e) < ARCHIVE_WARN)
+        return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", s->file,
+                            why(s->a));
+    return 0;
+}
+
+int tp_in_src_rewind(struct run *run)
+{
+    struct tp_src *s = run->src;
+    s->pre_len = s->pre_pos = 0;
+    if (s->member && s->spool >= 0) {
+        s->spool_off = s->spool_base;
+        s->spool_left = s->spool_len;
+        return 0;
+    }
+    if (s->member)
+        return tp_error_set(run->err, TP_EINTERNAL, "%s: cannot be read twice", run->path);
+    /* a compressed file is decompressed again from its start, as gzrewind does */
+    archive_read_free(s->a);
+    s->a = NULL;
+    s->bytes = 0;
+    *s->total = 0;
+    return open_single(run, s);
+}
+
 uint64_t tp_in_src_offset(const struct run *run)
 {
     la_int64_t k = archive_filter_bytes(run->src->a, -1);
@@ -242,7 +280,8 @@ int tp_in_src_open(struct run *run, struct input *in)
 
 /* ---- archives ------------------------------------------------------------ */
 
-/* Warn about member k of the archive being read, once over all runs. */
+/* Warn about the k-th member (in path order) of the archive being read,
+ * once over all runs. */
 static void member_warn(struct run *run, uint64_t k, const char *msg)
 {
     struct tp_reader *r = run->r;
@@ -404,7 +443,8 @@ static int list_members(struct run *run, const struct input *in, struct member *
 }
 
 /* Read one listed member through the dispatch, with s as its source. */
-static int read_member(struct run *run, const struct input *in, struct tp_src *s, struct member *m)
+static int read_member(struct run *run, const struct input *in, struct tp_src *s, struct member *m,
+                       size_t i)
 {
     char msg[1400];
     if (m->skip) {
@@ -415,14 +455,14 @@ static int read_member(struct run *run, const struct input *in, struct tp_src *s
                      "%s: an archive or compressed file inside an archive is not read (unpack "
                      "it first): skipped",
                      m->path);
-        member_warn(run, m->k, msg);
+        member_warn(run, i + 1, msg);
         return 0;
     }
     struct input member = {m->path, 0, 0, NULL};
     s->bytes = 0;
     s->pre_len = s->pre_pos = 0;
-    s->spool_off = m->off;
-    s->spool_left = m->len;
+    s->spool_off = s->spool_base = m->off;
+    s->spool_left = s->spool_len = m->len;
     run->src = s;
     run->member_at = strlen(in->path) + 1;
     int rc = tp_in_read_input(run, &member);
@@ -430,6 +470,31 @@ static int read_member(struct run *run, const struct input *in, struct tp_src *s
     run->member_at = 0;
     run->path = in->path;
     return rc;
+}
+
+/* The data of member p (the entry s->a is at) appended to f at *off. */
+static int copy_member(struct run *run, struct tp_src *s, FILE *f, struct member *p, uint64_t *off)
+{
+    int rc;
+    p->off = *off;
+    run->path = p->path;
+    s->bytes = 0;
+    for (;;) {
+        size_t got = 0;
+        if ((rc = pull(run, s, run->r->raw, CHUNK, &got)) < 0)
+            return rc;
+        if (got > 0 && fwrite(run->r->raw, 1, got, f) != got)
+            return tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", p->path,
+                                strerror(errno));
+        *off += got;
+        if (got < CHUNK)
+            break;
+    }
+    p->len = *off - p->off;
+    if (fflush(f) != 0)
+        return tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", p->path,
+                            strerror(errno));
+    return 0;
 }
 
 /* Pass 2 of an archive not in path order: every member to read copied, in
@@ -470,23 +535,8 @@ static int spool_members(struct run *run, const struct input *in, struct tp_src 
         last = p->path + strlen(in->path) + 1;
         if (p->skip)
             continue;
-        p->off = off;
-        run->path = p->path;
-        s->bytes = 0;
-        for (;;) {
-            size_t got = 0;
-            if ((rc = pull(run, s, run->r->raw, CHUNK, &got)) < 0)
-                goto out;
-            if (got > 0 && fwrite(run->r->raw, 1, got, f) != got) {
-                rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", p->path,
-                                  strerror(errno));
-                goto out;
-            }
-            off += got;
-            if (got < CHUNK)
-                break;
-        }
-        p->len = off - p->off;
+        if ((rc = copy_member(run, s, f, p, &off)) < 0)
+            goto out;
     }
     if (rc < 0)
         goto out;
@@ -498,7 +548,7 @@ static int spool_members(struct run *run, const struct input *in, struct tp_src 
     run->path = in->path;
     s->spool = fileno(f);
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = read_member(run, in, s, &m[i]);
+        rc = read_member(run, in, s, &m[i], i);
 out:
     run->path = in->path;
     free(by_k);
@@ -537,14 +587,40 @@ int tp_in_read_archive(struct run *run, struct input *in)
         size_t j = 0;
         const char *name, *last = NULL;
         struct archive_entry *e;
+        FILE *big = NULL;
         while (j < n && (rc = next_entry(&s, in, &k, &e, &name, last, msg, sizeof(msg))) == 1) {
             rc = 0;
             if (k != m[j].k)
                 continue;
             last = m[j].path + strlen(in->path) + 1;
-            if ((rc = read_member(run, in, &s, &m[j++])) != 0)
+            /* a member that may be read twice (a long text file whose
+             * encoding is checked first) comes from a copy */
+            if (!m[j].skip &&
+                (!archive_entry_size_is_set(e) || archive_entry_size(e) >= (la_int64_t)SMALL_DOC)) {
+                uint64_t off = 0;
+                if (!big && !(big = tmpfile())) {
+                    rc = tp_error_set(run->err, TP_EIO, "cannot create a temporary file for %s: %s",
+                                      in->path, strerror(errno));
+                    break;
+                }
+                if (ftruncate(fileno(big), 0) != 0 || fseek(big, 0, SEEK_SET) != 0 ||
+                    (rc = copy_member(run, &s, big, &m[j], &off)) < 0) {
+                    if (rc == 0)
+                        rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s",
+                                          m[j].path, strerror(errno));
+                    break;
+                }
+                s.spool = fileno(big);
+            }
+            rc = read_member(run, in, &s, &m[j], j);
+            j++;
+            s.spool = -1;
+            if (rc != 0)
                 break;
         }
+        if (big)
+            fclose(big);
+        run->path = in->path;
     }
     if (rc == TP_ENOMEM && msg[0] == '\0')
         rc = nomem(run->err);

@@ -351,6 +351,8 @@ int tp_in_src_open(struct run *run, struct input *in);
 /* Read from run->src as tp_in_read does; peek puts the first n bytes back. */
 int tp_in_src_read(struct run *run, void *buf, size_t cap, size_t *got);
 int tp_in_src_peek(struct run *run, void *buf, size_t cap, size_t *got);
+/* Back to the start of the member or compressed file (read again). */
+int tp_in_src_rewind(struct run *run);
 /* Bytes of the archive or compressed file consumed so far (progress). */
 uint64_t tp_in_src_offset(const struct run *run);
 /* Close run->src (a member: only the member; the archive stays open). */
