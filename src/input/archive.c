@@ -295,13 +295,16 @@ static void member_warn(struct run *run, uint64_t k, const char *msg)
 }
 
 /* Members that are not read, as hidden files are not read in folders: a
- * component starting with '.', and macOS's resource forks (__MACOSX/). */
+ * component starting with '.' (other than . and ..), and macOS's resource
+ * forks (__MACOSX/). */
 static int hidden_member(const char *name)
 {
     if (strncmp(name, "__MACOSX/", 9) == 0)
         return 1;
     for (const char *p = name; *p;) {
-        if (*p == '.')
+        /* "." and ".." are path syntax, not hidden names */
+        size_t k = strcspn(p, "/");
+        if (*p == '.' && !(k == 1 || (k == 2 && p[1] == '.')))
             return 1;
         const char *slash = strchr(p, '/');
         if (!slash)
