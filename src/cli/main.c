@@ -73,7 +73,9 @@ enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
 static const char common_usage[] =
     "Inputs: files, directories (walked recursively, sorted, hidden entries skipped), or -\n"
-    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok).\n"
+    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .json\n"
+    "  one per object; .gz .zst .xz .bz2 ok; .zip .tar .tar.gz/.tgz .tar.xz .tar.zst .tar.bz2\n"
+    "  read member by member, id ARCHIVE:member).\n"
     "Common options:\n"
     "  -o, --output PATH      output file (a folder for analyze)\n"
     "  --doc-per-line         each non-empty line of a text file is a document\n"
@@ -84,7 +86,8 @@ static const char common_usage[] =
     "  --max-doc-bytes N      longest line, CSV field or JSONL object read whole (256M;\n"
     "                         K, M, G suffixes); a longer one is an error naming it\n"
     "  --meta FILE.csv        id,date columns: dates that win over headers\n"
-    "  --date-from-name       take YYYY-MM-DD / YYYY-MM from file names\n"
+    "  --date-from-name       dates from paths: YYYY-MM-DD, YYYYMMDD, YYYY-MM, a year alone\n"
+    "                         (1790_x.txt), folders below the INPUT (2024/01/15/x.txt)\n"
     "  --strict               an unparsable date is an error, not a warning\n"
     "  --skip-errors          warn about unreadable inputs and go on\n"
     "  --lang L               auto|it|fr|en|es|de|pt|none (auto)\n"
