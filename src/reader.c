@@ -40,7 +40,7 @@ static int read_input(struct run *run, struct input *in)
 
     run->path = in->path;
     if (!run->src && tp_in_packed_kind(in->path, strlen(in->path)) == 1 && !in->stream)
-        return tp_in_read_archive(run, in); /* each member through tp_in_read_input */
+        return tp_in_read_archive(run, in);  /* each member through tp_in_read_input */
     rc = run->src ? 0 : tp_in_open(run, in); /* an archive member is open already */
     if (rc != 0)
         return rc < 0 ? rc : 0;

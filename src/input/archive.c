@@ -46,7 +46,7 @@ struct tp_src {
     uint64_t total_cap; /* the most that may give */
     const char *file;   /* the archive or file on disk, for messages */
     uint64_t disk_size;
-    int spool;                     /* >= 0: members are read from this copy (not a) */
+    int spool;                      /* >= 0: members are read from this copy (not a) */
     uint64_t spool_off, spool_left; /* where the member being read is in it */
     uint64_t spool_base, spool_len; /* and where it starts, for a rewind */
 };
@@ -188,7 +188,7 @@ static int open_single(struct run *run, struct tp_src *s)
         int en = archive_errno(s->a);
         return tp_error_set(run->err, TP_EIO, "%s: %s", s->file,
                             en == ENOENT || en == EACCES || en == EISDIR ? strerror(en)
-                                                                        : why(s->a));
+                                                                         : why(s->a));
     }
     if (archive_read_next_header(s->a, &e) < ARCHIVE_WARN)
         return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", s->file,
@@ -227,7 +227,8 @@ void tp_in_src_close(struct run *run)
     run->src = NULL;
     if (!s || s->member)
         return; /* the archive's loop frees its own */
-    archive_read_free(s->a);
+    if (s->a)
+        archive_read_free(s->a);
     free(s->total);
     free(s);
 }
@@ -239,10 +240,9 @@ int tp_in_src_open(struct run *run, struct input *in)
     struct tp_reader *r = run->r;
     struct tp_src *s = calloc(1, sizeof(*s));
     uint64_t *total = calloc(1, sizeof(*total));
-    struct archive_entry *e;
-    int rc = 0;
+    int rc;
 
-    if (!s || !total || !(s->a = new_archive(2))) {
+    if (!s || !total) {
         free(s);
         free(total);
         return nomem(run->err);
@@ -251,28 +251,15 @@ int tp_in_src_open(struct run *run, struct input *in)
     s->file = in->path;
     s->disk_size = in->size;
     s->total_cap = in->size * ARCHIVE_RATIO + doc_cap(r);
-    errno = 0;
-    if (archive_read_open_filename(s->a, in->path, 64 * 1024) != ARCHIVE_OK) {
-        int en = archive_errno(s->a);
-        if (en == ENOENT || en == EACCES || en == EISDIR) {
-            if (!r->o->skip_errors)
-                rc = tp_error_set(run->err, TP_EIO, "%s: %s", in->path, strerror(en));
-            else {
-                tp_in_skip_input(run, in->path, strerror(en));
-                rc = 1;
-            }
-        } else {
-            rc = tp_error_set(run->err, TP_EIO, "%s: %s", in->path, why(s->a));
-        }
-    } else if (archive_read_next_header(s->a, &e) < ARCHIVE_WARN) {
-        rc = tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", in->path,
-                          why(s->a));
-    }
-    if (rc != 0) {
-        archive_read_free(s->a);
+    if ((rc = open_single(run, s)) != 0) {
+        if (s->a)
+            archive_read_free(s->a);
         free(total);
         free(s);
-        return rc;
+        if (rc != TP_EIO || !r->o->skip_errors)
+            return rc;
+        tp_in_skip_input(run, run->err->msg, NULL); /* as a file that does not open */
+        return 1;
     }
     run->src = s;
     return 0;
@@ -326,9 +313,9 @@ static int archive_failed(struct run *run, const char *msg)
 
 /* A member to read, in the list pass 1 makes. */
 struct member {
-    char *path; /* "ARCHIVE:name" */
-    uint64_t k; /* its place among the archive's entries (1-based) */
-    int skip;   /* 0 read it, 1 encrypted, 2 an archive or compressed file */
+    char *path;        /* "ARCHIVE:name" */
+    uint64_t k;        /* its place among the archive's entries (1-based) */
+    int skip;          /* 0 read it, 1 encrypted, 2 an archive or compressed file */
     uint64_t off, len; /* where a spooled member is in the spool file */
 };
 
@@ -365,8 +352,8 @@ static int next_entry(struct tp_src *s, const struct input *in, uint64_t *k,
             return 0;
         if (z < ARCHIVE_WARN) {
             if (last)
-                snprintf(msg, cap, "%s: %s (corrupt archive, after member %s)", in->path,
-                         why(s->a), last);
+                snprintf(msg, cap, "%s: %s (corrupt archive, after member %s)", in->path, why(s->a),
+                         last);
             else
                 snprintf(msg, cap, "%s: %s (not a readable archive)", in->path, why(s->a));
             return TP_EIO;
@@ -386,8 +373,8 @@ static int next_entry(struct tp_src *s, const struct input *in, uint64_t *k,
 
 /* Pass 1: the members to read, with what is to be done with each, sorted by
  * path. *sorted says whether the archive holds them in that order already. */
-static int list_members(struct run *run, const struct input *in, struct member **out, size_t *n_out,
-                        int *sorted, char *msg, size_t cap)
+static int list_members(const struct input *in, struct member **out, size_t *n_out, int *sorted,
+                        char *msg, size_t cap)
 {
     struct tp_src s;
     struct member *m = NULL;
@@ -399,9 +386,8 @@ static int list_members(struct run *run, const struct input *in, struct member *
 
     memset(&s, 0, sizeof(s));
     rc = open_archive(&s, in, msg, cap);
-    while (rc == 0 &&
-           (rc = next_entry(&s, in, &k, &e, &name, n ? m[n - 1].path + alen + 1 : NULL, msg,
-                            cap)) == 1) {
+    while (rc == 0 && (rc = next_entry(&s, in, &k, &e, &name, n ? m[n - 1].path + alen + 1 : NULL,
+                                       msg, cap)) == 1) {
         rc = 0;
         if (!name)
             continue;
@@ -441,7 +427,6 @@ static int list_members(struct run *run, const struct input *in, struct member *
             *sorted = 0;
     if (!*sorted)
         qsort(m, n, sizeof(*m), cmp_member);
-    (void)run;
     return rc;
 }
 
@@ -495,8 +480,7 @@ static int copy_member(struct run *run, struct tp_src *s, FILE *f, struct member
     }
     p->len = *off - p->off;
     if (fflush(f) != 0)
-        return tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", p->path,
-                            strerror(errno));
+        return tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", p->path, strerror(errno));
     return 0;
 }
 
@@ -544,8 +528,7 @@ static int spool_members(struct run *run, const struct input *in, struct tp_src 
     if (rc < 0)
         goto out;
     if (fflush(f) != 0) {
-        rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", in->path,
-                          strerror(errno));
+        rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", in->path, strerror(errno));
         goto out;
     }
     run->path = in->path;
@@ -579,7 +562,7 @@ int tp_in_read_archive(struct run *run, struct input *in)
     s.total_cap = in->size * ARCHIVE_RATIO + doc_cap(r);
     s.cap = doc_cap(r);
     msg[0] = '\0';
-    rc = list_members(run, in, &m, &n, &sorted, msg, sizeof(msg));
+    rc = list_members(in, &m, &n, &sorted, msg, sizeof(msg));
     if (rc == 0)
         rc = open_archive(&s, in, msg, sizeof(msg));
     if (rc == 0 && !sorted) {
@@ -609,8 +592,8 @@ int tp_in_read_archive(struct run *run, struct input *in)
                 if (ftruncate(fileno(big), 0) != 0 || fseek(big, 0, SEEK_SET) != 0 ||
                     (rc = copy_member(run, &s, big, &m[j], &off)) < 0) {
                     if (rc == 0)
-                        rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s",
-                                          m[j].path, strerror(errno));
+                        rc = tp_error_set(run->err, TP_EIO, "temporary copy of %s: %s", m[j].path,
+                                          strerror(errno));
                     break;
                 }
                 s.spool = fileno(big);

@@ -132,8 +132,8 @@ static int emit_object(struct jdoc *j, json_t *obj, unsigned long line, unsigned
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--text-col)", run->path,
                             line, text_col);
     if (t.kind != TP_JSON_STRING && t.kind != TP_JSON_NULL)
-        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string",
-                            run->path, line, text_col);
+        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string", run->path,
+                            line, text_col);
     if (id.kind == TP_JSON_STRING || id.kind == TP_JSON_NUMBER) {
         r->id.len = 0;
         if (buf_add(&r->id, id.s, id.len) < 0)
@@ -180,8 +180,8 @@ static int next_object(struct jdoc *j, unsigned long n)
     struct tp_reader *r = j->run->r;
     json_error_t je;
     unsigned long line = j->line;
-    json_t *obj = json_loadb(j->p + j->pos, j->len - j->pos,
-                             JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &je);
+    json_t *obj =
+        json_loadb(j->p + j->pos, j->len - j->pos, JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &je);
     if (!obj && json_error_code(&je) == json_error_numeric_overflow && !j->quoted) {
         /* integers beyond 64 bits: the rest of the text with them quoted
          * (no line is added), read as strings of their digits */

@@ -15,7 +15,7 @@
  */
 #include "fuzz_common.h"
 
-static const char *const names[] = {"in.zip",     "in.tar",    "in.tar.gz", "in.tar.zst",
+static const char *const names[] = {"in.zip",     "in.tar",    "in.tar.gz",  "in.tar.zst",
                                     "in.txt.zst", "in.txt.xz", "in.txt.bz2", "in.zip"};
 
 struct id_sink {
