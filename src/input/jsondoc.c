@@ -92,54 +92,49 @@ static void field_of(json_t *v, struct tp_json_field *f)
     }
 }
 
-/* `"year": 1790` (or "1790"): a date when --date-col is not given and the
- * object has no "date" field. Anything else in "year" says nothing. */
-static int year_field(json_t *obj, struct found_date *fd)
+/* A "year" field f as a date: a number or string written with exactly four
+ * digits (1790, 1790.0, "1790"). Anything else says nothing. */
+static int year_of(const struct tp_json_field *f, struct found_date *fd)
 {
-    struct tp_json_field y;
-    field_of(json_object_get(obj, "year"), &y);
-    if ((y.kind != TP_JSON_NUMBER || !json_is_integer((json_t *)y.value)) &&
-        y.kind != TP_JSON_STRING)
-        return 0;
     struct tp_date d;
-    if (y.len != 4 || tp_date_parse(y.s, 4, &d) < 0)
+    if ((f->kind != TP_JSON_NUMBER && f->kind != TP_JSON_STRING) || f->len != 4 ||
+        tp_date_parse(f->s, 4, &d) < 0)
         return 0;
     fd->kind = TP_HDR_DATE;
     fd->date = d;
     return 1;
 }
 
-/* One object, a document starting on `line`: element n (1-based) of an
- * array, or the whole file when n is 0. */
-static int emit_object(struct jdoc *j, json_t *obj, unsigned long line, unsigned long n)
+/* One object's document, starting on `line`: element n (1-based) of an
+ * array, or the whole file when n is 0. f holds its text, id and date
+ * fields; year, when not NULL, its "year" field (asked for only when
+ * --date-col is not given and the date field is absent). */
+static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FIELDS],
+                       const struct tp_json_field *year, unsigned long line, unsigned long n)
 {
     struct run *run = j->run;
     struct tp_reader *r = run->r;
     const struct tp_opts *o = r->o;
     const char *text_col = o->text_col ? o->text_col : "text";
     const char *id_col = o->id_col ? o->id_col : "id";
-    const char *date_col = o->date_col ? o->date_col : "date";
-    struct tp_json_field t, id, d;
+    const struct tp_json_field *t = &f[TP_JSON_TEXT], *id = &f[TP_JSON_ID], *d = &f[TP_JSON_DATE];
     struct found_date fd;
     struct tp_doc doc = {0};
     char *dumped = NULL;
     int rc;
 
-    field_of(json_object_get(obj, text_col), &t);
-    field_of(json_object_get(obj, id_col), &id);
-    field_of(json_object_get(obj, date_col), &d);
-    if (t.kind == TP_JSON_ABSENT)
+    if (t->kind == TP_JSON_ABSENT)
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--text-col)", run->path,
                             line, text_col);
-    if (t.kind != TP_JSON_STRING && t.kind != TP_JSON_NULL)
+    if (t->kind != TP_JSON_STRING && t->kind != TP_JSON_NULL)
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string", run->path,
                             line, text_col);
-    if (id.kind == TP_JSON_STRING || id.kind == TP_JSON_NUMBER) {
+    if (id->kind == TP_JSON_STRING || id->kind == TP_JSON_NUMBER) {
         r->id.len = 0;
-        if (buf_add(&r->id, id.s, id.len) < 0)
+        if (buf_add(&r->id, id->s, id->len) < 0)
             return nomem(run->err);
         doc.id = r->id.p;
-    } else if (id.kind == TP_JSON_OTHER) {
+    } else if (id->kind == TP_JSON_OTHER) {
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
                             run->path, line, id_col);
     } else if (o->id_col) {
@@ -153,33 +148,111 @@ static int emit_object(struct jdoc *j, json_t *obj, unsigned long line, unsigned
 
     memset(&fd, 0, sizeof(fd));
     fd.kind = TP_HDR_NONE;
-    if (d.kind == TP_JSON_STRING || d.kind == TP_JSON_NUMBER) {
-        tp_in_cell_date(d.s, d.len, run->path, line, &fd);
-    } else if (d.kind == TP_JSON_OTHER) {
-        dumped = json_dumps(d.value, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (d->kind == TP_JSON_STRING || d->kind == TP_JSON_NUMBER) {
+        tp_in_cell_date(d->s, d->len, run->path, line, &fd);
+    } else if (d->kind == TP_JSON_OTHER) {
+        /* an object, array or boolean: a bad date shown as compact JSON */
+        dumped = json_dumps(d->value, JSON_ENCODE_ANY | JSON_COMPACT);
         fd.kind = TP_HDR_BAD;
         fd.value = dumped ? dumped : "?";
         fd.value_len = strlen(fd.value);
         fd.where = run->path;
         fd.line = line;
-    } else if (d.kind == TP_JSON_ABSENT && !o->date_col_given) {
-        year_field(obj, &fd);
+    } else if (year && d->kind == TP_JSON_ABSENT) {
+        year_of(year, &fd);
     }
     doc.path = run->path;
     doc.line = line;
     doc.encoding = j->enc;
-    rc = tp_in_emit_doc(run, &doc, &fd, t.kind == TP_JSON_STRING ? t.s : "", t.len, 0);
+    rc = tp_in_emit_doc(run, &doc, &fd, t->kind == TP_JSON_STRING ? t->s : "", t->len, 0);
     free(dumped);
     return rc;
 }
 
-/* Decode the value at j->pos (an object: the caller checked its '{'), emit
- * it and move past it. */
+/* The length of the object starting with '{' at p[0..n): up to the bracket
+ * that closes it, strings (and their escapes) skipped; 0 when none does. */
+static size_t object_extent(const char *p, size_t n)
+{
+    size_t depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '"') {
+            /* to the quote that is not escaped: one after an even run of
+             * backslashes (memchr: the text is most of the bytes) */
+            for (;;) {
+                const char *q = memchr(p + i + 1, '"', n - i - 1);
+                if (!q)
+                    return 0;
+                i = (size_t)(q - p);
+                size_t b = 0;
+                while (p[i - 1 - b] == '\\')
+                    b++;
+                if (b % 2 == 0)
+                    break;
+            }
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The fast reader (input/json_fast.cpp) on the object p[0..n): 1 when it
+ * took it and the document was emitted (*rc its result), 0 when jansson
+ * must read it. */
+static int fast_object(struct jdoc *j, const char *p, size_t n, unsigned long line, unsigned long k,
+                       int *rc)
+{
+    struct tp_reader *r = j->run->r;
+    const struct tp_opts *o = r->o;
+    const char *keys[TP_JSON_N_FIELDS] = {o->text_col ? o->text_col : "text",
+                                          o->id_col ? o->id_col : "id",
+                                          o->date_col ? o->date_col : "date"};
+    const char *year_keys[TP_JSON_N_FIELDS] = {NULL, NULL, "year"};
+    struct tp_json_field f[TP_JSON_N_FIELDS], y[TP_JSON_N_FIELDS];
+    if (!tp_json_fast_fields || !tp_json_fast_fields(p, n, keys, f))
+        return 0;
+    if (f[TP_JSON_DATE].kind != TP_JSON_ABSENT || o->date_col_given) {
+        *rc = emit_object(j, f, NULL, line, k);
+        return 1;
+    }
+    /* the "year" field too: the strings the first reading gave are
+     * borrowed until the next, so they are kept first */
+    for (int i = 0; i < 2; i++) {
+        if (f[i].kind != TP_JSON_STRING)
+            continue;
+        struct buf *b = &r->cell[i == TP_JSON_TEXT ? COL_TEXT : COL_ID];
+        b->len = 0;
+        if (buf_add(b, f[i].s, f[i].len) < 0) {
+            *rc = nomem(j->run->err);
+            return 1;
+        }
+        f[i].s = b->p;
+    }
+    if (!tp_json_fast_fields(p, n, year_keys, y))
+        return 0;
+    *rc = emit_object(j, f, &y[TP_JSON_DATE], line, k);
+    return 1;
+}
+
+/* Read the object at j->pos (the caller checked its '{'), emit it and move
+ * past it. */
 static int next_object(struct jdoc *j, unsigned long n)
 {
     struct tp_reader *r = j->run->r;
+    const struct tp_opts *o = r->o;
     json_error_t je;
     unsigned long line = j->line;
+    size_t ext = object_extent(j->p + j->pos, j->len - j->pos);
+    int rc = 0;
+
+    if (ext && fast_object(j, j->p + j->pos, ext, line, n, &rc)) {
+        j->line += count_lines(j->p + j->pos, ext);
+        j->pos += ext;
+        return rc;
+    }
     json_t *obj =
         json_loadb(j->p + j->pos, j->len - j->pos, JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &je);
     if (!obj && json_error_code(&je) == json_error_numeric_overflow && !j->quoted) {
@@ -201,7 +274,13 @@ static int next_object(struct jdoc *j, unsigned long n)
         used = j->len - j->pos;
     j->line += count_lines(j->p + j->pos, used);
     j->pos += used;
-    int rc = emit_object(j, obj, line, n);
+
+    struct tp_json_field f[TP_JSON_N_FIELDS], y;
+    field_of(json_object_get(obj, o->text_col ? o->text_col : "text"), &f[TP_JSON_TEXT]);
+    field_of(json_object_get(obj, o->id_col ? o->id_col : "id"), &f[TP_JSON_ID]);
+    field_of(json_object_get(obj, o->date_col ? o->date_col : "date"), &f[TP_JSON_DATE]);
+    field_of(json_object_get(obj, "year"), &y);
+    rc = emit_object(j, f, o->date_col_given ? NULL : &y, line, n);
     json_decref(obj);
     return rc;
 }
@@ -248,9 +327,14 @@ int tp_in_read_jsondoc(struct run *run)
         raw += 3;
         n -= 3;
     }
-    j.enc = tp_in_pick_encoding(r, tp_encoding_is_utf8(raw, n));
-    if ((rc = tp_in_to_utf8(run, j.enc, raw, n, &r->dec, &j.p, &j.len)) < 0)
+    int utf8 = tp_encoding_is_utf8(raw, n);
+    j.enc = tp_in_pick_encoding(r, utf8);
+    if (utf8 && j.enc == TP_ENC_UTF8) {
+        j.p = raw; /* checked once: no second pass */
+        j.len = n;
+    } else if ((rc = tp_in_to_utf8(run, j.enc, raw, n, &r->dec, &j.p, &j.len)) < 0) {
         return rc;
+    }
     j.all = j.p;
     j.all_len = j.len;
     skip_ws(&j);
