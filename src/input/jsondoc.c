@@ -6,9 +6,12 @@
  * Where it sits: called by reader.c's dispatch; uses input/common.c to read
  * the bytes and give each document to the sink. The file is held whole, up
  * to --max-doc-bytes, and decoded as one unit (--encoding auto: UTF-8 or
- * else CP1252). An array is read one element at a time: jansson decodes an
- * object and says where it ended (JSON_DISABLE_EOF_CHECK), so each document
- * knows the line it starts on and only one element is ever a jansson tree.
+ * else CP1252). An array is read one element at a time, so each document
+ * knows the line it starts on: the element's extent is found by matching its
+ * brackets (strings skipped with memchr) and its fields read by the JSONL fast
+ * reader (input/json_fast.cpp, simdjson) when it takes the object; else
+ * jansson decodes it and says where it ended (JSON_DISABLE_EOF_CHECK), and
+ * only that element is ever a jansson tree.
  * When the structure around the elements is wrong (a missing comma, a
  * trailing one, a value that is no object), jansson reads the whole text once
  * more to name the line of what is wrong.
