@@ -326,6 +326,12 @@ static int cmp_member(const void *a, const void *b)
     return c ? c : (x->k > y->k) - (x->k < y->k);
 }
 
+static int cmp_k(const void *a, const void *b)
+{
+    const struct member *x = *(struct member *const *)a, *y = *(struct member *const *)b;
+    return (x->k > y->k) - (x->k < y->k);
+}
+
 /* Open the archive `in` into s->a: 0, or < 0 with msg filled. */
 static int open_archive(struct tp_src *s, const struct input *in, char *msg, size_t cap)
 {
@@ -506,13 +512,7 @@ static int spool_members(struct run *run, const struct input *in, struct tp_src 
     }
     for (size_t i = 0; i < n; i++)
         by_k[i] = &m[i];
-    /* the archive's order: by k */
-    for (size_t i = 1; i < n; i++)
-        for (size_t t = i; t > 0 && by_k[t - 1]->k > by_k[t]->k; t--) {
-            struct member *x = by_k[t];
-            by_k[t] = by_k[t - 1];
-            by_k[t - 1] = x;
-        }
+    qsort(by_k, n, sizeof(*by_k), cmp_k); /* the archive's order */
     s->spool = -1;
     while (j < n && (rc = next_entry(s, in, &k, &e, &name, last, msg, cap)) == 1) {
         rc = 0;
