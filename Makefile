@@ -12,12 +12,12 @@ BUILD := build/$(MODE)
 CC ?= cc
 CXX ?= c++
 
-PKGS := gsl libutf8proc jansson zlib simdjson xlsxwriter gmime-3.0 libxml-2.0
+PKGS := gsl libutf8proc jansson zlib simdjson xlsxwriter gmime-3.0 libxml-2.0 libarchive
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	libsimdjson-dev zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
 	python3-numpy librsvg2-bin clang libclang-rt-14-dev \
 	libxlsxwriter-dev chromium chromium-driver python3-selenium python3-openpyxl \
-	libgmime-3.0-dev libxml2-dev
+	libgmime-3.0-dev libxml2-dev libarchive-dev libzstd-dev
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual

@@ -59,6 +59,7 @@ enum tp_format {
     TP_FMT_TEXT,
     TP_FMT_CSV,
     TP_FMT_JSONL,
+    TP_FMT_JSON,
     TP_FMT_MAIL,
     TP_FMT_MBOX,
     TP_FMT_HTML
@@ -121,6 +122,10 @@ struct tp_opts {
     enum tp_format format; /* --format: TP_FMT_AUTO by name, then content */
     const char *meta_path;
     int date_from_name;
+    /* --date-from-name looks at folders below these (the INPUT arguments,
+     * for the readers of the files found in them); NULL: the file name only */
+    const char *const *name_roots;
+    size_t n_name_roots;
     int strict;
     int skip_errors;
     int date_col_given;     /* --date-col named on the command line: the CSV column must exist */

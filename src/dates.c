@@ -528,3 +528,128 @@ int tp_period_from_name(const char *s, enum tp_period *p)
     }
     return -1;
 }
+
+/* ---- dates in paths (--date-from-name) ------------------------------------ */
+
+/* The years a bare year or an 8-digit YYYYMMDD may name: four-digit numbers
+ * outside this are taken for counts, codes and page numbers. */
+#define NAME_YEAR_MIN 1000
+#define NAME_YEAR_MAX 2999
+
+static int year_delim(char c)
+{
+    return c == '_' || c == '-' || c == '.' || c == ' ' || c == '/';
+}
+
+/* A YYYYMMDD (8 digits, no digit before or after, plausible year, a real
+ * calendar day) at s[i..]. */
+static int compact_date_at(const char *s, size_t n, size_t i, struct tp_date *out)
+{
+    struct tp_date d = {0, 0, 0, TP_PREC_DAY};
+    if (i + 8 > n || (i > 0 && is_digit(s[i - 1])) || (i + 8 < n && is_digit(s[i + 8])))
+        return -1;
+    if (parse_digits(s + i, 4, &d.year) < 0 || parse_digits(s + i + 4, 2, &d.month) < 0 ||
+        parse_digits(s + i + 6, 2, &d.day) < 0)
+        return -1;
+    if (d.year < NAME_YEAR_MIN || d.year > NAME_YEAR_MAX || d.month < 1 || d.month > 12 ||
+        d.day < 1 || d.day > days_in_month(d.year, d.month))
+        return -1;
+    *out = d;
+    return 0;
+}
+
+/* A year alone at s[i..]: four digits in the plausible range with the start
+ * or end of the name, or one of `_ - . space /`, on each side. */
+static int bare_year_at(const char *s, size_t n, size_t i, struct tp_date *out)
+{
+    struct tp_date d = {0, 0, 0, TP_PREC_YEAR};
+    if (i + 4 > n || (i > 0 && !year_delim(s[i - 1])) || (i + 4 < n && !year_delim(s[i + 4])))
+        return -1;
+    if (parse_digits(s + i, 4, &d.year) < 0 || d.year < NAME_YEAR_MIN || d.year > NAME_YEAR_MAX)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+/* The most precise date written in one path component s[0..n): the first
+ * YYYY-MM-DD, else the first YYYYMMDD, else the first YYYY-MM, else the first
+ * delimited year. Returns its precision (TP_PREC_NONE: none, *out cleared). */
+static enum tp_precision component_date(const char *s, size_t n, struct tp_date *out)
+{
+    for (int kind = 0; kind < 4; kind++)
+        for (size_t i = 0; i < n; i++) {
+            if (!is_digit(s[i]))
+                continue;
+            int ok = kind == 0   ? name_date_at(s, n, i, 1, out)
+                     : kind == 1 ? compact_date_at(s, n, i, out)
+                     : kind == 2 ? name_date_at(s, n, i, 0, out)
+                                 : bare_year_at(s, n, i, out);
+            if (ok == 0)
+                return out->prec;
+        }
+    out->year = out->month = out->day = 0;
+    out->prec = TP_PREC_NONE;
+    return TP_PREC_NONE;
+}
+
+/* Exactly two digits in [lo, hi]: the value, else 0. */
+static int two_digits(const char *s, size_t n, int hi)
+{
+    int v;
+    if (n != 2 || parse_digits(s, 2, &v) < 0 || v < 1 || v > hi)
+        return 0;
+    return v;
+}
+
+int tp_date_from_path(const char *path, struct tp_date *out)
+{
+    enum { MAX_COMP = 64 };
+    const char *comp[MAX_COMP];
+    size_t len[MAX_COMP], n = 0;
+    struct tp_date best = {0, 0, 0, TP_PREC_NONE}, d;
+
+    /* the components, the last MAX_COMP of them (empty ones dropped) */
+    for (const char *p = path; *p;) {
+        const char *e = strchr(p, '/');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k > 0) {
+            if (n == MAX_COMP) {
+                memmove(comp, comp + 1, (MAX_COMP - 1) * sizeof(*comp));
+                memmove(len, len + 1, (MAX_COMP - 1) * sizeof(*len));
+                n--;
+            }
+            comp[n] = p;
+            len[n++] = k;
+        }
+        p += k;
+        if (*p == '/')
+            p++;
+    }
+    /* From the file name up: a candidate replaces the best so far only when
+     * it is more precise, so of equally precise dates the nearest wins. */
+    for (size_t k = n; k-- > 0;) {
+        if (component_date(comp[k], len[k], &d) > best.prec)
+            best = d;
+        if (k + 1 >= n)
+            continue; /* folders only from here */
+        /* YYYY/MM[/DD] and YYYY-MM/DD: a folder that is exactly a year or a
+         * month, refined by the folders below it (not by the file name) */
+        struct tp_date c;
+        if (tp_date_parse(comp[k], len[k], &c) < 0 || c.prec == TP_PREC_DAY)
+            continue;
+        if (c.prec == TP_PREC_YEAR && (c.year < NAME_YEAR_MIN || c.year > NAME_YEAR_MAX))
+            continue;
+        size_t j = k + 1;
+        if (c.prec == TP_PREC_YEAR && j + 1 < n && (c.month = two_digits(comp[j], len[j], 12))) {
+            c.prec = TP_PREC_MONTH;
+            j++;
+        }
+        if (c.prec == TP_PREC_MONTH && j + 1 < n &&
+            (c.day = two_digits(comp[j], len[j], days_in_month(c.year, c.month))))
+            c.prec = TP_PREC_DAY;
+        if (c.prec > best.prec)
+            best = c;
+    }
+    *out = best;
+    return best.prec == TP_PREC_NONE ? -1 : 0;
+}

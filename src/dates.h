@@ -66,6 +66,15 @@ enum tp_header_kind tp_date_header(const char *buf, size_t len, int at_eof, stru
  * component (--date-from-name). Returns 0 and fills *out, or -1. */
 int tp_date_from_name(const char *path, struct tp_date *out);
 
+/* The date a path holds (--date-from-name): components separated by '/',
+ * the last one the file name. In each component the first YYYY-MM-DD, else
+ * YYYYMMDD (year 1000-2999), else YYYY-MM, else a year alone (1000-2999,
+ * with the start or end or one of `_ - . space` on each side); folders also
+ * combine as YYYY/MM/DD, YYYY/MM and YYYY-MM/DD. The most precise date wins,
+ * of equally precise ones the nearest to the file name (the name first).
+ * Returns 0 and fills *out, or -1 (*out undated). */
+int tp_date_from_path(const char *path, struct tp_date *out);
+
 /* The precision a date needs to be placed in a period of kind p:
  * year -> YEAR, quarter and month -> MONTH, week and day -> DAY. */
 enum tp_precision tp_period_precision(enum tp_period p);

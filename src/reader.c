@@ -42,7 +42,9 @@ static int read_input(struct run *run, struct input *in)
     int rc;
 
     run->path = in->path;
-    rc = tp_in_open(run, in);
+    if (!run->src && tp_in_packed_kind(in->path, strlen(in->path)) == 1 && !in->stream)
+        return tp_in_read_archive(run, in);  /* each member through tp_in_read_input */
+    rc = run->src ? 0 : tp_in_open(run, in); /* an archive member is open already */
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if ((rc = tp_in_set_id_path(run)) == 0 && (rc = tp_in_peek(run)) == 1) {
@@ -78,6 +80,8 @@ static int read_input(struct run *run, struct input *in)
         rc = tp_in_read_csv(run);
     else if (fmt == FMT_MAIL || fmt == FMT_MBOX)
         rc = tp_in_read_mail(run, fmt == FMT_MBOX);
+    else if (fmt == FMT_JSON)
+        rc = tp_in_read_jsondoc(run);
     else if (fmt == FMT_JSONL || r->o->doc_per_line)
         rc = tp_in_read_lines(run, fmt);
     else
@@ -103,6 +107,11 @@ static int read_input(struct run *run, struct input *in)
 close:
     tp_in_close(run, in);
     return rc;
+}
+
+int tp_in_read_input(struct run *run, struct input *in)
+{
+    return read_input(run, in);
 }
 
 /* ---- the interface (reader.h) --------------------------------------------- */
@@ -146,7 +155,7 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
     if (i >= r->n_in || r->in[i].stream)
         return 0;
     size_t n = strlen(r->in[i].path);
-    if (tp_in_ends_with(r->in[i].path, n, ".gz"))
+    if (tp_in_ends_with(r->in[i].path, n, ".gz") || tp_in_packed_kind(r->in[i].path, n))
         return 0;
     enum format f = tp_in_format_of_file(r, r->in[i].path);
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
@@ -162,7 +171,7 @@ int tp_reader_divisible(const struct tp_reader *r, size_t i)
     if (i >= r->n_in || r->in[i].stream || r->o->doc_per_line)
         return 0;
     size_t n = strlen(r->in[i].path);
-    return !tp_in_ends_with(r->in[i].path, n, ".gz") &&
+    return !tp_in_ends_with(r->in[i].path, n, ".gz") && !tp_in_packed_kind(r->in[i].path, n) &&
            tp_in_format_of_file(r, r->in[i].path) == FMT_TEXT && !tp_in_starts_utf16(r->in[i].path);
 }
 
@@ -278,6 +287,7 @@ void tp_reader_free(struct tp_reader *r)
     buf_release(&r->date);
     buf_release(&r->idpath);
     buf_release(&r->jq);
+    buf_release(&r->name_path);
     for (int k = 0; k < N_COLS; k++)
         buf_release(&r->cell[k]);
     free(r);

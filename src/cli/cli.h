@@ -34,6 +34,7 @@ struct cli {
     struct tp_table warned;   /* warnings already given */
     char *terms;              /* repeated --terms joined (o.terms), freed by main */
     const char **terms_files; /* o.terms_files, freed by main */
+    const char **name_roots;  /* o.name_roots: every INPUT, --target, --reference; freed by main */
 };
 
 struct cli_command {

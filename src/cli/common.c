@@ -70,6 +70,22 @@ void cli_progress_end(struct cli *cli)
 int cli_reader(struct cli *cli, const char *const *inputs, size_t n, struct tp_reader **r,
                struct tp_error *err)
 {
+    /* --date-from-name looks at the folders below the INPUT arguments, also
+     * in the readers of a parallel run (which are handed file paths) */
+    if (!cli->name_roots) {
+        size_t k = 0, all = cli->n_inputs + cli->n_target + cli->n_reference;
+        cli->name_roots = malloc((all ? all : 1) * sizeof(*cli->name_roots));
+        if (!cli->name_roots)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        for (size_t i = 0; i < cli->n_inputs; i++)
+            cli->name_roots[k++] = cli->inputs[i];
+        for (size_t i = 0; i < cli->n_target; i++)
+            cli->name_roots[k++] = cli->target[i];
+        for (size_t i = 0; i < cli->n_reference; i++)
+            cli->name_roots[k++] = cli->reference[i];
+        cli->o.name_roots = cli->name_roots;
+        cli->o.n_name_roots = k;
+    }
     return tp_reader_new(r, inputs, n, &cli->o, cli_warn, cli, err);
 }
 

@@ -22,7 +22,8 @@
 
 /* Option words, indexed by the enum values of tempora.h. */
 const char *const cli_encoding_names[] = {"auto", "utf-8", "latin-1", "cp1252"};
-const char *const cli_format_names[] = {"auto", "text", "csv", "jsonl", "mail", "mbox", "html"};
+const char *const cli_format_names[] = {"auto", "text", "csv",  "jsonl",
+                                        "json", "mail", "mbox", "html"};
 const char *const cli_measure_names[] = {"log_likelihood", "pmi",      "t_score", "z_score", "chi2",
                                          "dice",           "log_dice", "mi3",     "count"};
 const char *const cli_tf_names[] = {"raw", "log", "bool"};
@@ -76,8 +77,10 @@ enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
 static const char common_usage[] =
     "Inputs: files, directories (walked recursively, sorted, hidden entries skipped), or -\n"
-    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .gz ok;\n"
-    "  .eml, mbox and maildir messages one per message; .html/.htm pages their visible text).\n"
+    "  for standard input (.txt/.md/... one document; .csv and .jsonl one per row; .json\n"
+    "  one per object; .eml, mbox and maildir messages one per message; .html/.htm pages\n"
+    "  their visible text; .gz .zst .xz .bz2 ok; .zip .tar .tar.gz/.tgz .tar.xz .tar.zst\n"
+    "  .tar.bz2 read member by member, id ARCHIVE:member).\n"
     "Common options:\n"
     "  -o, --output PATH      output file (a folder for analyze)\n"
     "  --doc-per-line         each non-empty line of a text file is a document\n"
@@ -85,12 +88,14 @@ static const char common_usage[] =
     "  --date-col NAME        CSV/JSONL date column (date)\n"
     "  --id-col NAME          CSV/JSONL id column (id when present, else PATH:ROW)\n"
     "  --encoding E           auto|utf-8|latin-1|cp1252 (auto)\n"
-    "  --format F             auto|text|csv|jsonl|mail|mbox|html (auto: by file name, then by\n"
+    "  --format F             auto|text|csv|jsonl|json|mail|mbox|html (auto: by file name, then "
+    "by\n"
     "                         content: mbox 'From ' line, mail headers, <html>)\n"
     "  --max-doc-bytes N      longest line, CSV field or JSONL object read whole (256M;\n"
     "                         K, M, G suffixes); a longer one is an error naming it\n"
     "  --meta FILE.csv        id,date columns: dates that win over headers\n"
-    "  --date-from-name       take YYYY-MM-DD / YYYY-MM from file names\n"
+    "  --date-from-name       dates from paths: YYYY-MM-DD, YYYYMMDD, YYYY-MM, a year alone\n"
+    "                         (1790_x.txt), folders below the INPUT (2024/01/15/x.txt)\n"
     "  --strict               an unparsable date is an error, not a warning\n"
     "  --skip-errors          warn about unreadable inputs and go on\n"
     "  --lang L               auto|it|fr|en|es|de|pt|none (auto)\n"
@@ -420,7 +425,7 @@ static const struct choice_opt choice_opts[] = {
     {OPT_TF, "tf", cli_tf_names, 3},
     {OPT_IDF, "idf", cli_idf_names, 3},
     {OPT_NORM, "norm", cli_norm_names, 3},
-    {OPT_FORMAT, "format", cli_format_names, 7},
+    {OPT_FORMAT, "format", cli_format_names, 8},
 };
 
 /* Options that take a whole number in a range, into an int field. */
@@ -691,6 +696,7 @@ out:
     free(cli.reference);
     free(cli.terms);
     free(cli.terms_files);
+    free(cli.name_roots);
     if (cli.warned.slots)
         tp_table_release(&cli.warned);
 done:;

@@ -53,10 +53,14 @@ enum format tp_in_format_of(const char *path)
     size_t n = strlen(path);
     if (tp_in_ends_with(path, n, ".gz"))
         n -= 3;
+    else if (tp_in_packed_kind(path, n) == 2)
+        n -= tp_in_ends_with(path, n, ".xz") ? 3 : 4; /* .zst .bz2 */
     if (tp_in_ends_with(path, n, ".csv"))
         return FMT_CSV;
     if (tp_in_ends_with(path, n, ".jsonl") || tp_in_ends_with(path, n, ".ndjson"))
         return FMT_JSONL;
+    if (tp_in_ends_with(path, n, ".json"))
+        return FMT_JSON;
     return FMT_TEXT;
 }
 
@@ -106,7 +110,9 @@ int tp_in_gz_failed(struct run *run)
 void tp_in_progress(struct run *run)
 {
     if (run->counting && run->progress) {
-        z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
+        z_off_t off = run->plain ? (z_off_t)run->plain_off
+                      : run->src ? (z_off_t)tp_in_src_offset(run)
+                                 : gzoffset(run->gz);
         run->progress(run->progress_ctx, run->done_base + (off > 0 ? (uint64_t)off : 0), run->total,
                       run->r->stats.n_documents);
     }
@@ -130,7 +136,7 @@ int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
             n += (size_t)k;
         }
         run->plain_off += n;
-    } else if (cap) {
+    } else if (cap && !run->src) {
         int k = gzread(run->gz, buf, (unsigned)cap);
         int errnum = 0;
         if (k < 0)
@@ -141,6 +147,10 @@ int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
                 return tp_in_gz_failed(run);
         }
         n = (size_t)k;
+    } else if (run->src) {
+        int rc = tp_in_src_read(run, buf, cap, &n);
+        if (rc < 0)
+            return rc;
     }
     *got = n;
     if (run->limited)
@@ -328,7 +338,7 @@ int tp_in_settle_date(struct run *run, const char *id, const char *path,
     if (fd->kind == TP_HDR_BAD)
         return bad_date(run, fd->where, fd->line, fd->value, fd->value_len);
     if (r->o->date_from_name)
-        tp_date_from_name(path, out); /* leaves *out undated when there is none */
+        tp_in_name_date(run, path, out); /* leaves *out undated when there is none */
     return 0;
 }
 

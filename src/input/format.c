@@ -35,6 +35,8 @@ static int format_by_name(const char *path)
     size_t n = strlen(path);
     if (tp_in_ends_with(path, n, ".gz"))
         n -= 3;
+    else if (tp_in_packed_kind(path, n) == 2)
+        n -= tp_in_ends_with(path, n, ".xz") ? 3 : 4; /* .zst .bz2 */
     if (tp_in_ends_with(path, n, ".eml"))
         return FMT_MAIL;
     if (tp_in_ends_with(path, n, ".mbox"))
@@ -156,7 +158,8 @@ enum format tp_in_format_choose(const struct tp_reader *r, const char *path,
 {
     static const enum format by_option[] = {
         [TP_FMT_TEXT] = FMT_TEXT, [TP_FMT_CSV] = FMT_CSV,   [TP_FMT_JSONL] = FMT_JSONL,
-        [TP_FMT_MAIL] = FMT_MAIL, [TP_FMT_MBOX] = FMT_MBOX, [TP_FMT_HTML] = FMT_HTML,
+        [TP_FMT_JSON] = FMT_JSON, [TP_FMT_MAIL] = FMT_MAIL, [TP_FMT_MBOX] = FMT_MBOX,
+        [TP_FMT_HTML] = FMT_HTML,
     };
     if (r->o->format != TP_FMT_AUTO)
         return by_option[r->o->format];

@@ -37,7 +37,7 @@
 #define PEEK_BYTES 8192           /* looked at for NULs (binary) and a UTF-16 BOM */
 #define GZ_BUFFER (128u * 1024)
 
-enum format { FMT_TEXT, FMT_CSV, FMT_JSONL, FMT_MAIL, FMT_MBOX, FMT_HTML };
+enum format { FMT_TEXT, FMT_CSV, FMT_JSONL, FMT_JSON, FMT_MAIL, FMT_MBOX, FMT_HTML };
 
 /* The CSV cells a row's document needs (struct csv_walk, tp_reader.cell). */
 enum { COL_TEXT, COL_DATE, COL_ID, N_COLS };
@@ -95,6 +95,12 @@ struct tp_reader {
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
     struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
+    /* input/namedate.c: the path whose name date was last worked out */
+    struct buf name_path;
+    struct tp_date name_date;
+    /* input/archive.c: warnings about members given once over all runs */
+    size_t arch_warned_input;
+    uint64_t arch_warned_member;
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */
@@ -119,6 +125,10 @@ struct run {
     size_t text_skip;                /* input/text.c: header bytes before the text */
     uint64_t done_base;
     uint64_t total;
+    /* input/archive.c: a member of an archive, or a .zst/.xz/.bz2 file, read
+     * through libarchive (NULL: a file or stream read as above) */
+    struct tp_src *src;
+    size_t member_at; /* a member: where its name starts in path (after "ARCHIVE:"), else 0 */
 };
 
 /* A date a document carries in itself (header, front matter, date cell). */
@@ -266,6 +276,11 @@ int tp_in_read_whole(struct run *run, struct buf *b, const char *what);
 /* "ID_PATH:N" in r->id (borrowed until the next call); NULL out of memory. */
 const char *tp_in_line_id(struct run *run, unsigned long n);
 
+/* input/namedate.c: the date in the path of the document being read
+ * (--date-from-name): the folders below the INPUT argument it was found in,
+ * an archive's name and member folders, the file name. Undated when none. */
+void tp_in_name_date(struct run *run, const char *path, struct tp_date *out);
+
 /* ---- input/walk.c: the inputs, opened and closed -------------------------- */
 
 /* Add path ("-": standard input) to r's inputs, a directory walked. */
@@ -350,6 +365,38 @@ struct csv_walk {
 /* Walk the CSV input of w->run (w's want/required/why/row filled). */
 int tp_in_csv_walk(struct csv_walk *w);
 int tp_in_read_csv(struct run *run);
+
+/* input/jsondoc.c: a .json file, one object or an array of objects, each a
+ * document read like a JSONL object. */
+int tp_in_read_jsondoc(struct run *run);
+/* input/lines.c: p[0..n) with integers of 19 digits or more quoted, into b. */
+int tp_in_quote_big_ints(const char *p, size_t n, struct buf *b);
+
+/* input/archive.c: archives read member by member, and single .zst, .xz and
+ * .bz2 files, through libarchive. */
+
+/* 1 for an archive's name (.zip .tar .tar.gz .tgz .tar.xz .txz .tar.zst
+ * .tzst .tar.bz2 .tbz2 .tbz, any case), 2 for a single compressed file
+ * (.zst .xz .bz2), else 0. */
+int tp_in_packed_kind(const char *path, size_t n);
+/* Read every member of the archive `in` as a file of its own (through
+ * tp_in_read_input). Returns as tp_in_read_input. */
+int tp_in_read_archive(struct run *run, struct input *in);
+/* Open the single compressed file `in` for run (run->src): 0, 1 skipped, < 0. */
+int tp_in_src_open(struct run *run, struct input *in);
+/* Read from run->src as tp_in_read does; peek puts the first n bytes back. */
+int tp_in_src_read(struct run *run, void *buf, size_t cap, size_t *got);
+int tp_in_src_peek(struct run *run, void *buf, size_t cap, size_t *got);
+/* Back to the start of the member or compressed file (read again). */
+int tp_in_src_rewind(struct run *run);
+/* Bytes of the archive or compressed file consumed so far (progress). */
+uint64_t tp_in_src_offset(const struct run *run);
+/* Close run->src (a member: only the member; the archive stays open). */
+void tp_in_src_close(struct run *run);
+
+/* reader.c: read one input (a file, or an archive member with run->src set)
+ * through the dispatch by format. Returns 0, TP_STOP or a negative TP_E*. */
+int tp_in_read_input(struct run *run, struct input *in);
 
 /* input/meta.c: load --meta (a CSV of id,date) into r->meta, sorted by id. */
 int tp_in_load_meta(struct tp_reader *r, struct tp_error *err);

@@ -329,3 +329,8 @@ int tp_in_read_lines(struct run *run, enum format fmt)
     }
     return rc;
 }
+
+int tp_in_quote_big_ints(const char *p, size_t n, struct buf *b)
+{
+    return quote_big_ints(p, n, b);
+}

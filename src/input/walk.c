@@ -288,6 +288,9 @@ int tp_in_open(struct run *run, struct input *in)
     run->plain = 0;
     run->limited = 0;
     run->plain_off = 0;
+    run->src = NULL;
+    if (!in->stream && !r->ranged && tp_in_packed_kind(in->path, strlen(in->path)) == 2)
+        return tp_in_src_open(run, in); /* .zst .xz .bz2: input/archive.c */
     if (in->stream) {
         int rc = in->copy ? 0 : copy_stream(run, in);
         if (rc < 0)
@@ -364,7 +367,11 @@ int tp_in_peek(struct run *run)
     unsigned char *buf = (unsigned char *)r->out;
     size_t n = 0;
     run->utf16 = 0;
-    if (run->plain) {
+    if (run->src) {
+        int rc = tp_in_src_peek(run, buf, PEEK_BYTES, &n);
+        if (rc < 0)
+            return rc;
+    } else if (run->plain) {
         ssize_t k;
         do
             k = pread(run->fd, buf, PEEK_BYTES, 0);
@@ -514,6 +521,11 @@ int tp_in_starts_utf16(const char *path)
 
 void tp_in_close(struct run *run, const struct input *in)
 {
+    if (run->src) {
+        run->done_base += in->size;
+        tp_in_src_close(run);
+        return;
+    }
     z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
     run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
     if (run->plain)

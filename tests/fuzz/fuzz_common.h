@@ -39,9 +39,11 @@ static char fz_dir[256];
 
 static inline void fz_rmdir(void)
 {
-    static const char *const names[] = {"in.txt",    "in.csv",    "in.jsonl",    "meta.csv",
-                                        "in.txt.gz", "in.csv.gz", "in.jsonl.gz", "out.csv",
-                                        "plain.txt", "plain.csv", "plain.jsonl", "stdout.csv"};
+    static const char *const names[] = {"in.txt",     "in.csv",     "in.jsonl",    "meta.csv",
+                                        "in.txt.gz",  "in.csv.gz",  "in.jsonl.gz", "out.csv",
+                                        "plain.txt",  "plain.csv",  "plain.jsonl", "stdout.csv",
+                                        "in.json",    "in.zip",     "in.tar",      "in.tar.gz",
+                                        "in.tar.zst", "in.txt.zst", "in.txt.xz",   "in.txt.bz2"};
     char p[512];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", fz_dir, names[i]);

@@ -492,3 +492,63 @@ Test(dates, precisions_and_names)
     cr_assert_eq(p, TP_PERIOD_WEEK);
     cr_assert_eq(tp_period_from_name("fortnight", &p), -1);
 }
+
+/* --date-from-name over a path (docs/inputs.md, "--date-from-name"):
+ * expected dates worked out by hand from the rules. */
+static void path_is(const char *path, int y, int m, int d, enum tp_precision prec)
+{
+    struct tp_date t;
+    int rc = tp_date_from_path(path, &t);
+    cr_assert_eq(rc, prec == TP_PREC_NONE ? -1 : 0, "%s", path);
+    cr_assert(t.prec == prec && t.year == y && t.month == m && t.day == d,
+              "%s: got %d-%d-%d prec %d", path, t.year, t.month, t.day, (int)t.prec);
+}
+
+Test(dates, from_path_names)
+{
+    /* a year alone: leading, delimited by _ - . space, or the whole name */
+    path_is("1790_george_washington_n.txt", 1790, 0, 0, TP_PREC_YEAR);
+    path_is("speech-1801.txt", 1801, 0, 0, TP_PREC_YEAR);
+    path_is("the 1999 report.md", 1999, 0, 0, TP_PREC_YEAR);
+    path_is("2024", 2024, 0, 0, TP_PREC_YEAR);
+    /* glued to letters or digits, or out of 1000..2999: no year */
+    path_is("report2024.txt", 0, 0, 0, TP_PREC_NONE);
+    path_is("12024_x.txt", 0, 0, 0, TP_PREC_NONE);
+    path_is("0999_x.txt", 0, 0, 0, TP_PREC_NONE);
+    path_is("3000_x.txt", 0, 0, 0, TP_PREC_NONE);
+    /* YYYYMMDD, checked against the calendar */
+    path_is("20240115_article.txt", 2024, 1, 15, TP_PREC_DAY);
+    path_is("scan-20240229.txt", 2024, 2, 29, TP_PREC_DAY);
+    path_is("scan-20230229.txt", 0, 0, 0, TP_PREC_NONE); /* not a leap year, not a year alone */
+    path_is("id_123456789.txt", 0, 0, 0, TP_PREC_NONE);
+    /* the most precise form wins, whatever comes first */
+    path_is("1790_2024-01.txt", 2024, 1, 0, TP_PREC_MONTH);
+    path_is("2024-01_report_20230105.txt", 2023, 1, 5, TP_PREC_DAY);
+    path_is("1790_1791.txt", 1790, 0, 0, TP_PREC_YEAR);
+    /* the earlier rules still hold */
+    path_is("2024-01-15_inflazione.txt", 2024, 1, 15, TP_PREC_DAY);
+    path_is("report-12024-01-15.txt", 0, 0, 0, TP_PREC_NONE);
+}
+
+Test(dates, from_path_folders)
+{
+    path_is("2024/01/15/article.txt", 2024, 1, 15, TP_PREC_DAY);
+    path_is("2024-01/x.txt", 2024, 1, 0, TP_PREC_MONTH);
+    path_is("2024/x.txt", 2024, 0, 0, TP_PREC_YEAR);
+    path_is("2024/01/x.txt", 2024, 1, 0, TP_PREC_MONTH);
+    path_is("2024-01/15/x.txt", 2024, 1, 15, TP_PREC_DAY);
+    /* a day the month does not have, a month 13: the chain stops there */
+    path_is("2023/02/29/x.txt", 2023, 2, 0, TP_PREC_MONTH);
+    path_is("2024/13/01/x.txt", 2024, 0, 0, TP_PREC_YEAR);
+    /* the file name does not refine a folder's date (15.txt is not a day) */
+    path_is("2024/01/15.txt", 2024, 1, 0, TP_PREC_MONTH);
+    /* the most precise date wins; of equal ones the nearest to the name */
+    path_is("2024/01/15/report-1999.txt", 2024, 1, 15, TP_PREC_DAY);
+    path_is("1999/2000/x.txt", 2000, 0, 0, TP_PREC_YEAR);
+    path_is("1999/x_2001.txt", 2001, 0, 0, TP_PREC_YEAR);
+    path_is("news_2024-03/2024/x.txt", 2024, 3, 0, TP_PREC_MONTH);
+    /* folders that only look like dates */
+    path_is("v1/01/15/x.txt", 0, 0, 0, TP_PREC_NONE);
+    path_is("a//b/", 0, 0, 0, TP_PREC_NONE);
+    path_is("", 0, 0, 0, TP_PREC_NONE);
+}
