@@ -441,6 +441,10 @@ if [ "$MODE" = smoke ]; then ARCH_ARGS=--smoke; else ARCH_ARGS="--runs $RUNS"; f
 # shellcheck disable=SC2086 # ARCH_ARGS is one or two words
 TEMPORA=$TEMPORA PY=$PY sh bench/archive.sh $ARCH_ARGS || TEMPORA_FAILED=1
 say ""
+# A mail archive (bench/mail.sh): an mbox against the same texts as plain files.
+# shellcheck disable=SC2086 # ARCH_ARGS is one or two words
+TEMPORA=$TEMPORA PY=$PY sh bench/mail.sh $ARCH_ARGS || TEMPORA_FAILED=1
+say ""
 if [ "$TEMPORA_FAILED" -ne 0 ]; then
     say "bench: tempora failed or wrote a bad table (see above)"
     exit 1

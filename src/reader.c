@@ -42,9 +42,9 @@ static int read_input(struct run *run, struct input *in)
     int rc;
 
     run->path = in->path;
-    if (!run->src && tp_in_packed_kind(in->path, strlen(in->path)) == 1 && !in->stream)
-        return tp_in_read_archive(run, in);  /* each member through tp_in_read_input */
-    rc = run->src ? 0 : tp_in_open(run, in); /* an archive member is open already */
+    if (!run->src && (rc = tp_in_input_kind(run, in)) != 0 && rc != 2)
+        return rc < 0 ? rc : tp_in_read_archive(run, in); /* members: tp_in_read_input */
+    rc = run->src ? 0 : tp_in_open(run, in);              /* an archive member is open already */
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if ((rc = tp_in_set_id_path(run)) == 0 && (rc = tp_in_peek(run)) == 1) {

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -45,6 +46,7 @@ struct tp_src {
     uint64_t *total;    /* of the whole archive or file */
     uint64_t total_cap; /* the most that may give */
     const char *file;   /* the archive or file on disk, for messages */
+    FILE *copy;         /* standard input or a pipe: its temporary copy (else NULL) */
     uint64_t disk_size;
     int spool;                      /* >= 0: members are read from this copy (not a) */
     uint64_t spool_off, spool_left; /* where the member being read is in it */
@@ -87,6 +89,15 @@ static struct archive *new_archive(int kind)
         archive_read_support_format_raw(a);
     }
     return a;
+}
+
+/* Open a on the file at path, or on the temporary copy of a stream. */
+static int open_on(struct archive *a, const char *path, FILE *copy)
+{
+    if (!copy)
+        return archive_read_open_filename(a, path, 64 * 1024);
+    rewind(copy);
+    return archive_read_open_FILE(a, copy);
 }
 
 /* libarchive's reason for a failure of a. */
@@ -184,7 +195,7 @@ static int open_single(struct run *run, struct tp_src *s)
     struct archive_entry *e;
     if (!(s->a = new_archive(2)))
         return nomem(run->err);
-    if (archive_read_open_filename(s->a, s->file, 64 * 1024) != ARCHIVE_OK) {
+    if (open_on(s->a, s->file, s->copy) != ARCHIVE_OK) {
         int en = archive_errno(s->a);
         return tp_error_set(run->err, TP_EIO, "%s: %s", s->file,
                             en == ENOENT || en == EACCES || en == EISDIR ? strerror(en)
@@ -235,6 +246,57 @@ void tp_in_src_close(struct run *run)
 
 /* ---- a single compressed file -------------------------------------------- */
 
+/* The size of a stream's temporary copy. */
+static uint64_t copy_size(const struct input *in)
+{
+    struct stat st;
+    return in->copy && fstat(fileno(in->copy), &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* What a stream (standard input, a pipe) holds: an archive (1), data
+ * compressed with zstd, xz or bzip2 (2), or something else (0, gzip data
+ * included: zlib reads it), as libarchive's bidders see it: a tar or zip
+ * archive when its first entry reads (a compressed tar too), compressed data
+ * when a filter takes it. */
+static int stream_kind(FILE *copy)
+{
+    struct archive_entry *e;
+    struct archive *a = new_archive(1);
+    int kind = 0;
+    if (a && open_on(a, "-", copy) == ARCHIVE_OK && archive_read_next_header(a, &e) >= ARCHIVE_WARN)
+        kind = 1;
+    if (a)
+        archive_read_free(a);
+    if (kind == 0 && (a = new_archive(2)) != NULL) {
+        /* libarchive's bidders check more than the magic number */
+        if (open_on(a, "-", copy) == ARCHIVE_OK) {
+            int f = archive_filter_code(a, 0);
+            kind = f == ARCHIVE_FILTER_ZSTD || f == ARCHIVE_FILTER_XZ ||
+                           f == ARCHIVE_FILTER_BZIP2 || f == ARCHIVE_FILTER_LZMA
+                       ? 2
+                       : 0;
+        }
+        archive_read_free(a);
+    }
+    rewind(copy);
+    return kind;
+}
+
+int tp_in_input_kind(struct run *run, struct input *in)
+{
+    struct tp_reader *r = run->r;
+    if (!in->stream)
+        return r->ranged ? 0 : tp_in_packed_kind(in->path, strlen(in->path));
+    if (r->kind_of == in + 1)
+        return r->kind_known;
+    int rc = in->copy ? 0 : tp_in_copy_stream(run, in);
+    if (rc < 0)
+        return rc;
+    r->kind_of = in + 1;
+    r->kind_known = stream_kind(in->copy);
+    return r->kind_known;
+}
+
 int tp_in_src_open(struct run *run, struct input *in)
 {
     struct tp_reader *r = run->r;
@@ -249,8 +311,9 @@ int tp_in_src_open(struct run *run, struct input *in)
     }
     s->total = total;
     s->file = in->path;
-    s->disk_size = in->size;
-    s->total_cap = in->size * ARCHIVE_RATIO + doc_cap(r);
+    s->copy = in->stream ? in->copy : NULL;
+    s->disk_size = in->stream ? copy_size(in) : in->size;
+    s->total_cap = s->disk_size * ARCHIVE_RATIO + doc_cap(r);
     if ((rc = open_single(run, s)) != 0) {
         if (s->a)
             archive_read_free(s->a);
@@ -337,7 +400,7 @@ static int open_archive(struct tp_src *s, const struct input *in, char *msg, siz
 {
     if (!(s->a = new_archive(1)))
         return TP_ENOMEM;
-    if (archive_read_open_filename(s->a, in->path, 64 * 1024) == ARCHIVE_OK)
+    if (open_on(s->a, in->path, in->stream ? in->copy : NULL) == ARCHIVE_OK)
         return 0;
     int e = archive_errno(s->a);
     snprintf(msg, cap, "%s: %s", in->path,
@@ -558,8 +621,8 @@ int tp_in_read_archive(struct run *run, struct input *in)
     s.spool = -1;
     s.total = &total;
     s.file = in->path;
-    s.disk_size = in->size;
-    s.total_cap = in->size * ARCHIVE_RATIO + doc_cap(r);
+    s.disk_size = in->stream ? copy_size(in) : in->size;
+    s.total_cap = s.disk_size * ARCHIVE_RATIO + doc_cap(r);
     s.cap = doc_cap(r);
     msg[0] = '\0';
     rc = list_members(in, &m, &n, &sorted, msg, sizeof(msg));

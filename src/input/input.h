@@ -98,6 +98,9 @@ struct tp_reader {
     /* input/namedate.c: the path whose name date was last worked out */
     struct buf name_path;
     struct tp_date name_date;
+    /* input/archive.c: what the stream input kind_of - 1 holds (kind_known) */
+    const struct input *kind_of;
+    int kind_known;
     /* input/archive.c: warnings about members given once over all runs */
     size_t arch_warned_input;
     uint64_t arch_warned_member;
@@ -291,6 +294,8 @@ int tp_in_open(struct run *run, struct input *in);
 void tp_in_close(struct run *run, const struct input *in);
 /* Set run->id_path: run->path as ids show it, valid UTF-8 (warned if not). */
 int tp_in_set_id_path(struct run *run);
+/* Copy standard input or a pipe into in->copy, once: 0 or < 0. */
+int tp_in_copy_stream(struct run *run, struct input *in);
 /* Look at the input's first bytes: 1 binary, 0 (run->utf16 set), or < 0. */
 int tp_in_peek(struct run *run);
 /* After an input was read: an error when it shrank while read, or a gzip
@@ -379,6 +384,10 @@ int tp_in_quote_big_ints(const char *p, size_t n, struct buf *b);
  * .tzst .tar.bz2 .tbz2 .tbz, any case), 2 for a single compressed file
  * (.zst .xz .bz2), else 0. */
 int tp_in_packed_kind(const char *path, size_t n);
+/* What input `in` is: 1 an archive, 2 a single compressed file (.zst .xz
+ * .bz2), 0 anything else; by name, and for standard input or a pipe by
+ * content (its temporary copy made first). < 0 when the copy fails. */
+int tp_in_input_kind(struct run *run, struct input *in);
 /* Read every member of the archive `in` as a file of its own (through
  * tp_in_read_input). Returns as tp_in_read_input. */
 int tp_in_read_archive(struct run *run, struct input *in);

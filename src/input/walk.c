@@ -258,6 +258,11 @@ out:
     return rc;
 }
 
+int tp_in_copy_stream(struct run *run, struct input *in)
+{
+    return copy_stream(run, in);
+}
+
 /* An input that does not open: an error, or with --skip-errors a warning
  * (returns 1: skipped). */
 static int open_failed(struct run *run, const struct input *in, int errnum)
@@ -289,7 +294,10 @@ int tp_in_open(struct run *run, struct input *in)
     run->limited = 0;
     run->plain_off = 0;
     run->src = NULL;
-    if (!in->stream && !r->ranged && tp_in_packed_kind(in->path, strlen(in->path)) == 2)
+    int kind = tp_in_input_kind(run, in);
+    if (kind < 0)
+        return kind;
+    if (kind == 2)
         return tp_in_src_open(run, in); /* .zst .xz .bz2: input/archive.c */
     if (in->stream) {
         int rc = in->copy ? 0 : copy_stream(run, in);
