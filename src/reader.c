@@ -140,7 +140,14 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
     if (tp_in_ends_with(r->in[i].path, n, ".gz"))
         return 0;
     enum format f = tp_in_format_of(r->in[i].path);
+    if (f == FMT_CSV)
+        return tp_in_csv_ids_in_column(r, r->in[i].path) ? 2 : 0;
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
+}
+
+int tp_reader_whole_again(const struct tp_reader *r)
+{
+    return r->whole_again;
 }
 
 void tp_reader_sample(struct tp_reader *r, uint64_t bytes)

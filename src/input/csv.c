@@ -16,7 +16,10 @@
  * libcsv one line at a time, since libcsv counts none. A field longer than
  * --max-doc-bytes stops the parse through libcsv's realloc hook.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <csv.h>
 
@@ -98,6 +101,77 @@ static void csv_row(int c, void *data)
     }
 }
 
+/* Feed libcsv one line of the input, s[0..seg) (nl: it ends with its line
+ * feed; else the piece of a line a chunk ends with). Returns 0, or the error
+ * naming the line (w->rc is the callbacks' own). */
+static int feed_line(struct csv_walk *w, struct csv_parser *p, const unsigned char *s, size_t seg,
+                     int nl)
+{
+    struct run *run = w->run;
+    if (!w->in_row && !all_blank(s, seg)) {
+        w->in_row = 1;
+        w->row_line = w->line;
+    }
+    size_t used = csv_parse(p, s, seg, csv_field, csv_row, w);
+    if (used < seg && w->rc == 0) {
+        int e = csv_error(p);
+        if (e == CSV_EPARSE && w->row_line < w->line)
+            return tp_error_set(run->err, TP_EPARSE,
+                                "%s:%lu: stray quote in CSV field (a quoted field opened "
+                                "on line %lu may be unterminated)",
+                                run->path, w->line, w->row_line);
+        if (e == CSV_EPARSE)
+            return tp_error_set(run->err, TP_EPARSE, "%s:%lu: stray quote in CSV field", run->path,
+                                w->line);
+        if (e == CSV_ENOMEM && p->entry_size >= field_cap / 2) {
+            /* named where the field began: a runaway quote opened there */
+            char sz[32];
+            unsigned long at = w->field_line ? w->field_line : w->row_line;
+            return tp_error_set(run->err, TP_EPARSE,
+                                "%s:%lu: CSV field larger than %s (--max-doc-bytes)%s", run->path,
+                                at, tp_in_size_words(field_cap, sz, sizeof(sz)),
+                                at < w->line ? " (an unterminated quote?)" : "");
+        }
+        return tp_error_set(run->err, e == CSV_ENOMEM ? TP_ENOMEM : TP_EPARSE, "%s:%lu: %s",
+                            run->path, w->line, csv_strerror(e));
+    }
+    if (nl)
+        w->line++;
+    return 0;
+}
+
+/* A later part of a file cut at row boundaries (tp_reader_new_range): the
+ * file's header row, read from its start with pread (the part's own reads
+ * go on from its range), gives the columns; the part's lines are then
+ * numbered from its first line's number. */
+static int read_header(struct csv_walk *w, struct csv_parser *p)
+{
+    struct run *run = w->run;
+    struct tp_reader *r = run->r;
+    uint64_t off = 0;
+    int rc = 0;
+    while (!w->header_done && rc == 0 && w->rc == 0 && off < r->range_start) {
+        size_t want = r->range_start - off < CHUNK ? (size_t)(r->range_start - off) : CHUNK;
+        ssize_t got = pread(run->fd, r->raw, want, (off_t)off);
+        if (got <= 0)
+            return tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
+                                got < 0 ? strerror(errno) : "shorter than when it was cut");
+        for (size_t i = 0, n = (size_t)got; i < n && !w->header_done && rc == 0 && w->rc == 0;) {
+            const unsigned char *s = r->raw + i;
+            const unsigned char *nl = memchr(s, '\n', n - i);
+            size_t seg = nl ? (size_t)(nl - s) + 1 : n - i;
+            rc = feed_line(w, p, s, seg, nl != NULL);
+            i += seg;
+        }
+        off += (uint64_t)got;
+    }
+    if (rc == 0 && w->rc == 0 && !w->header_done)
+        rc = tp_error_set(run->err, TP_EINTERNAL, "%s: a part cut before the header row's end",
+                          run->path);
+    w->line = r->range_line;
+    return rc;
+}
+
 int tp_in_csv_walk(struct csv_walk *w)
 {
     struct run *run = w->run;
@@ -113,46 +187,19 @@ int tp_in_csv_walk(struct csv_walk *w)
     w->line = 1;
     for (int k = 0; k < N_COLS; k++)
         w->col[k] = -1;
+    if (r->ranged && r->range_start > 0 && run->plain)
+        rc = read_header(w, &p);
     while (!eof && rc == 0 && w->rc == 0) {
         size_t n, i = 0;
         rc = tp_in_read(run, r->raw, CHUNK, &n);
         if (rc < 0)
             break;
         eof = n < CHUNK;
-        while (i < n && w->rc == 0) {
+        while (i < n && w->rc == 0 && rc == 0) {
             const unsigned char *s = r->raw + i;
             const unsigned char *nl = memchr(s, '\n', n - i);
             size_t seg = nl ? (size_t)(nl - s) + 1 : n - i;
-            if (!w->in_row && !all_blank(s, seg)) {
-                w->in_row = 1;
-                w->row_line = w->line;
-            }
-            size_t used = csv_parse(&p, s, seg, csv_field, csv_row, w);
-            if (used < seg && w->rc == 0) {
-                int e = csv_error(&p);
-                if (e == CSV_EPARSE && w->row_line < w->line)
-                    rc = tp_error_set(run->err, TP_EPARSE,
-                                      "%s:%lu: stray quote in CSV field (a quoted field opened "
-                                      "on line %lu may be unterminated)",
-                                      run->path, w->line, w->row_line);
-                else if (e == CSV_EPARSE)
-                    rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: stray quote in CSV field",
-                                      run->path, w->line);
-                else if (e == CSV_ENOMEM && p.entry_size >= field_cap / 2) {
-                    /* named where the field began: a runaway quote opened there */
-                    char sz[32];
-                    unsigned long at = w->field_line ? w->field_line : w->row_line;
-                    rc = tp_error_set(run->err, TP_EPARSE,
-                                      "%s:%lu: CSV field larger than %s (--max-doc-bytes)%s",
-                                      run->path, at, tp_in_size_words(field_cap, sz, sizeof(sz)),
-                                      at < w->line ? " (an unterminated quote?)" : "");
-                } else
-                    rc = tp_error_set(run->err, e == CSV_ENOMEM ? TP_ENOMEM : TP_EPARSE,
-                                      "%s:%lu: %s", run->path, w->line, csv_strerror(e));
-                break;
-            }
-            if (nl)
-                w->line++;
+            rc = feed_line(w, &p, s, seg, nl != NULL);
             i += seg;
         }
     }
@@ -165,6 +212,58 @@ int tp_in_csv_walk(struct csv_walk *w)
     }
     csv_free(&p);
     return rc != 0 ? rc : w->rc;
+}
+
+/* libcsv's callbacks for tp_in_csv_ids_in_column: the header's fields. */
+struct id_peek {
+    const char *want;
+    size_t field;
+    int found, done;
+};
+
+static void peek_field(void *s, size_t len, void *data)
+{
+    struct id_peek *k = data;
+    const char *p = s ? s : "";
+    if (k->done)
+        return;
+    if (k->field == 0 && has_bom(p, len)) {
+        p += 3;
+        len -= 3;
+    }
+    k->found |= strlen(k->want) == len && memcmp(k->want, p, len) == 0;
+    k->field++;
+}
+
+static void peek_row(int c, void *data)
+{
+    (void)c;
+    ((struct id_peek *)data)->done = 1;
+}
+
+int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path)
+{
+    struct id_peek k = {r->o->id_col ? r->o->id_col : "id", 0, 0, 0};
+    struct csv_parser p;
+    unsigned char buf[16384];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        close(fd);
+        return 0;
+    }
+    /* a header of at most 1 MiB is looked at */
+    for (uint64_t off = 0; !k.done && off < (1u << 20);) {
+        ssize_t got = pread(fd, buf, sizeof(buf), (off_t)off);
+        if (got <= 0 || csv_parse(&p, buf, (size_t)got, peek_field, peek_row, &k) < (size_t)got)
+            break;
+        off += (uint64_t)got;
+    }
+    csv_fini(&p, NULL, NULL, NULL);
+    csv_free(&p);
+    close(fd);
+    return k.done && k.found;
 }
 
 /* The cell decoded as enc into *into (NUL-terminated). */
@@ -199,6 +298,10 @@ static int csv_doc(struct csv_walk *w)
         if ((rc = cell_utf8(run, enc, &cell[COL_ID], &r->id)) < 0)
             return rc;
         doc.id = r->id.p;
+    } else if (r->ranged && r->range_start > 0) {
+        /* a row named by its number, which a later part does not know */
+        r->whole_again = 1;
+        return TP_STOP;
     } else if (!(doc.id = tp_in_line_id(run, w->n_rows))) {
         return nomem(run->err);
     }

@@ -91,6 +91,7 @@ struct tp_reader {
     int part; /* ranged part of a one-document file: 1 the first, 2 a later one */
     uint64_t range_start, range_len;
     unsigned long range_line;
+    int whole_again;      /* tp_reader_whole_again */
     unsigned char *raw;   /* CHUNK bytes read */
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
@@ -314,6 +315,9 @@ struct csv_walk {
 /* Walk the CSV input of w->run (w's want/required/why/row filled). */
 int tp_in_csv_walk(struct csv_walk *w);
 int tp_in_read_csv(struct run *run);
+/* Whether the header row of the CSV file at path names the id column
+ * (--id-col, else "id"): the ids of its rows need no row numbers. */
+int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path);
 
 /* input/meta.c: load --meta (a CSV of id,date) into r->meta, sorted by id. */
 int tp_in_load_meta(struct tp_reader *r, struct tp_error *err);
