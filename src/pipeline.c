@@ -576,6 +576,8 @@ struct worker {
     struct tp_run *run;
     const char *const *files;
     size_t n_files;
+    const struct tp_reader *parent; /* files are its files first.. */
+    size_t first;
     int ranged; /* one part of files[0]: bytes [start, start + len) from line `line` */
     uint64_t start, len;
     unsigned long line;
@@ -632,7 +634,8 @@ static void *worker_main(void *arg)
         w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->run->o,
                                     worker_warn, w, &w->err);
     else
-        w->rc = tp_reader_new(&w->reader, w->files, w->n_files, w->run->o, worker_warn, w, &w->err);
+        w->rc = tp_reader_new_slice(&w->reader, w->parent, w->first, w->n_files, worker_warn, w,
+                                    &w->err);
     if (w->rc)
         return NULL;
     w->rc = corpus_new(w->run, &w->corpus, &w->err);
@@ -660,8 +663,7 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
     }
     uint64_t total = 0;
     for (size_t i = 0; i < n_files; i++) {
-        struct stat st;
-        size[i] = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        size[i] = tp_reader_file_size(r, i);
         total += size[i];
     }
     /* contiguous runs, worker k ending where the running size passes
@@ -677,6 +679,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         w[k] = (struct worker){.run = run,
                                .files = files + first,
                                .n_files = at - first,
+                               .parent = r,
+                               .first = first,
                                .side = side,
                                .all = w,
                                .n_all = n_threads};

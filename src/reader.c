@@ -98,8 +98,11 @@ close:
 
 /* ---- the interface (reader.h) --------------------------------------------- */
 
-int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
-                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+/* tp_reader_new, or with from: inputs first..first+n of from as listed
+ * there (no path looked at again). */
+static int reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
+                      const struct tp_reader *from, size_t first, const struct tp_opts *o,
+                      tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
 {
     struct tp_reader *r = calloc(1, sizeof(*r));
     int rc = 0;
@@ -112,13 +115,18 @@ int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
     r->warn_ctx = warn_ctx;
     r->raw = malloc(CHUNK);
     r->out = malloc(TP_DECODE_BOUND(CHUNK));
-    if (!r->raw || !r->out) {
+    r->pre = malloc(CHUNK);
+    if (!r->raw || !r->out || !r->pre) {
         rc = nomem(err);
         goto out;
     }
-    if (n == 0)
+    if (from) {
+        for (size_t i = first; i < first + n && rc == 0; i++)
+            rc = tp_in_add_listed(r, &from->in[i]) < 0 ? nomem(err) : 0;
+    } else if (n == 0) {
         rc = tp_in_expand(r, "-", err);
-    for (size_t i = 0; i < n && rc == 0; i++)
+    }
+    for (size_t i = 0; !from && i < n && rc == 0; i++)
         rc = tp_in_expand(r, inputs[i], err);
     if (rc == 0 && o->meta_path)
         rc = tp_in_load_meta(r, err);
@@ -130,6 +138,27 @@ out:
     r->stats.skipped_inputs = r->skipped_new;
     *out = r;
     return 0;
+}
+
+int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
+                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+{
+    return reader_new(out, inputs, n, NULL, 0, o, warn, warn_ctx, err);
+}
+
+int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, size_t first,
+                        size_t n, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+{
+    for (size_t i = first; i < first + n; i++)
+        if (from->in[i].stream)
+            return tp_reader_new(out, (const char *const *)from->paths + first, n, from->o, warn,
+                                 warn_ctx, err);
+    return reader_new(out, NULL, n, from, first, from->o, warn, warn_ctx, err);
+}
+
+uint64_t tp_reader_file_size(const struct tp_reader *r, size_t i)
+{
+    return i < r->n_in ? r->in[i].size : 0;
 }
 
 int tp_reader_splittable(const struct tp_reader *r, size_t i)
@@ -267,6 +296,7 @@ void tp_reader_free(struct tp_reader *r)
     free(r->meta);
     free(r->meta_repeat_id);
     free(r->raw);
+    free(r->pre);
     free(r->small);
     free(r->out);
     buf_release(&r->hdr);

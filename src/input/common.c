@@ -117,7 +117,13 @@ int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
     if (run->limited && cap > run->remaining)
         cap = (size_t)run->remaining;
     size_t n = 0;
-    if (run->plain) {
+    if (run->plain && run->pre) {
+        /* read whole at open: from plain_off (rewound to 0 to read again) */
+        n = run->pre_len - run->plain_off < cap ? run->pre_len - run->plain_off : cap;
+        if (buf != run->pre + run->plain_off)
+            memmove(buf, run->pre + run->plain_off, n);
+        run->plain_off += n;
+    } else if (run->plain) {
         /* Plain files skip zlib's own buffer and copy. */
         while (n < cap) {
             ssize_t k = read(run->fd, (char *)buf + n, cap - n);

@@ -46,6 +46,7 @@ struct input {
     char *path;
     uint64_t size; /* on disk; 0 for a stream */
     int stream;    /* stdin or a pipe: copied to a temporary file first */
+    int regular;   /* a regular file when listed (small ones are read whole at open) */
     FILE *copy;
 };
 
@@ -95,6 +96,7 @@ struct tp_reader {
     unsigned char *raw;   /* CHUNK bytes read */
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
+    unsigned char *pre;   /* CHUNK bytes: a small file read whole when opened (run.pre) */
     struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
 };
 
@@ -113,10 +115,14 @@ struct run {
     uint64_t remaining;
     int plain; /* an uncompressed file read with read(2), not zlib */
     int utf16; /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
-    const char *id_path; /* path as ids show it: valid UTF-8 (r->idpath) */
-    int fd;
+    const char *id_path;             /* path as ids show it: valid UTF-8 (r->idpath) */
+    int fd;                          /* -1 when the file was read whole at open (pre) */
     uint64_t plain_start, plain_off; /* where reading began; bytes read since */
-    size_t text_skip;                /* input/text.c: header bytes before the text */
+    /* a small regular file read whole by one pread when opened (its
+     * descriptor closed at once): its bytes, served by tp_in_read and peek */
+    const unsigned char *pre;
+    size_t pre_len;
+    size_t text_skip; /* input/text.c: header bytes before the text */
     uint64_t done_base;
     uint64_t total;
 };
@@ -266,6 +272,8 @@ const char *tp_in_line_id(struct run *run, unsigned long n);
 
 /* Add path ("-": standard input) to r's inputs, a directory walked. */
 int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err);
+/* Add an input as another reader listed it (its path copied). 0 or TP_ENOMEM. */
+int tp_in_add_listed(struct tp_reader *r, const struct input *in);
 /* Open in for run: 0, 1 when it was skipped (--skip-errors), or < 0. */
 int tp_in_open(struct run *run, struct input *in);
 /* Close what tp_in_open opened, and count its size as done for progress. */
