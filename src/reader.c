@@ -96,6 +96,9 @@ close:
     return rc;
 }
 
+/* Runs over at least this many files read them ahead (input/ahead.c). */
+enum { AHEAD_MIN = 8 };
+
 /* ---- the interface (reader.h) --------------------------------------------- */
 
 /* tp_reader_new, or with from: inputs first..first+n of from as listed
@@ -233,10 +236,13 @@ int tp_reader_run(struct tp_reader *r, struct tp_sink *sink, tp_progress_fn *pro
     run.err = err;
     run.counting = 1;
     run.total = r->has_stream ? 0 : r->total_bytes;
+    if (!r->ranged && r->n_in >= AHEAD_MIN)
+        tp_in_ahead_start(r);
     for (size_t i = 0; i < r->n_in && rc == 0; i++) {
         run.input = i;
         rc = read_input(&run, &r->in[i]);
     }
+    tp_in_ahead_stop(r);
     return rc == TP_STOP ? 0 : rc;
 }
 

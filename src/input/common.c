@@ -106,7 +106,9 @@ int tp_in_gz_failed(struct run *run)
 void tp_in_progress(struct run *run)
 {
     if (run->counting && run->progress) {
-        z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
+        z_off_t off = run->plain      ? (z_off_t)run->plain_off
+                      : run->inflater ? tp_in_inflate_offset(run)
+                                      : gzoffset(run->gz);
         run->progress(run->progress_ctx, run->done_base + (off > 0 ? (uint64_t)off : 0), run->total,
                       run->r->stats.n_documents);
     }
@@ -114,6 +116,7 @@ void tp_in_progress(struct run *run)
 
 int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
 {
+    int rc;
     if (run->limited && cap > run->remaining)
         cap = (size_t)run->remaining;
     size_t n = 0;
@@ -136,6 +139,9 @@ int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
             n += (size_t)k;
         }
         run->plain_off += n;
+    } else if (cap && !run->inflate_off && (rc = tp_in_inflate_read(run, buf, cap, &n)) <= 0) {
+        if (rc < 0)
+            return rc;
     } else if (cap) {
         int k = gzread(run->gz, buf, (unsigned)cap);
         int errnum = 0;

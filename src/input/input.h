@@ -97,6 +97,7 @@ struct tp_reader {
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
     unsigned char *pre;   /* CHUNK bytes: a small file read whole when opened (run.pre) */
+    struct ahead *ahead;  /* files read ahead during a run (input/ahead.c), or NULL */
     struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
 };
 
@@ -122,6 +123,11 @@ struct run {
      * descriptor closed at once): its bytes, served by tp_in_read and peek */
     const unsigned char *pre;
     size_t pre_len;
+    int ahead_held; /* pre is input/ahead.c's buffer for this input */
+    /* a gzip input decompressed on a thread (input/inflate.c), or NULL;
+     * inflate_off: not (any more) for this input: gzread */
+    struct inflater *inflater;
+    int inflate_off;
     size_t text_skip; /* input/text.c: header bytes before the text */
     uint64_t done_base;
     uint64_t total;
@@ -288,6 +294,28 @@ int tp_in_check_whole(struct run *run, const struct input *in);
 int tp_in_check_gz_tail(struct run *run, struct input *in);
 /* Whether the file at path starts with a UTF-16 byte order mark. */
 int tp_in_starts_utf16(const char *path);
+
+/* ---- input/ahead.c: the next files read ahead on a thread ---------------- */
+
+/* Start reading r's inputs ahead, in order (without it, when it cannot
+ * start, files are read as they come). Returns 0. */
+int tp_in_ahead_start(struct tp_reader *r);
+/* Stop the thread and free its buffers. */
+void tp_in_ahead_stop(struct tp_reader *r);
+/* Input i, the next in order: 1 with its whole bytes in *buf (until given
+ * back), or 0 when it was not read ahead (already given back). */
+int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, size_t *len);
+void tp_in_ahead_give_back(struct tp_reader *r, size_t i);
+
+/* ---- input/inflate.c: a gzip input decompressed on a thread ------------- */
+
+/* tp_in_read's gzip case: 0 with *got bytes (fewer than cap only at the
+ * end), < 0 an error, 1 when the thread is not used (then gzread). */
+int tp_in_inflate_read(struct run *run, void *out, size_t cap, size_t *got);
+/* Stop the thread (before gz is closed, rewound or asked where it is). */
+void tp_in_inflate_stop(struct run *run);
+/* The compressed bytes read so far, while the thread runs. */
+z_off_t tp_in_inflate_offset(struct run *run);
 
 /* ---- one reader per format ------------------------------------------------ */
 

@@ -357,6 +357,8 @@ static int choose_encoding(struct run *run, enum tp_encoding *enc, size_t *mem_l
     *enc = tp_in_pick_encoding(r, !check.bad);
     if (run->plain)
         return rewind_plain(run);
+    tp_in_inflate_stop(run);
+    run->inflate_off = 0;
     return gzrewind(run->gz) < 0 ? tp_in_gz_failed(run) : 0;
 }
 

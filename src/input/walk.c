@@ -288,6 +288,19 @@ int tp_in_open(struct run *run, struct input *in)
     run->plain = 0;
     run->limited = 0;
     run->plain_off = 0;
+    run->pre = NULL;
+    run->ahead_held = 0;
+    run->inflater = NULL;
+    run->inflate_off = 0;
+    if (r->ahead && tp_in_ahead_take(r, run->input, &run->pre, &run->pre_len)) {
+        /* read ahead whole (input/ahead.c) */
+        run->plain = 1;
+        run->fd = -1;
+        run->plain_start = 0;
+        run->ahead_held = 1;
+        return 0;
+    }
+    run->pre = NULL;
     if (in->stream) {
         int rc = in->copy ? 0 : copy_stream(run, in);
         if (rc < 0)
@@ -537,6 +550,7 @@ int tp_in_starts_utf16(const char *path)
 
 void tp_in_close(struct run *run, const struct input *in)
 {
+    tp_in_inflate_stop(run);
     z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
     run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
     if (run->plain && run->fd >= 0)
@@ -546,6 +560,9 @@ void tp_in_close(struct run *run, const struct input *in)
     run->gz = NULL;
     run->plain = 0;
     run->pre = NULL;
+    if (run->ahead_held)
+        tp_in_ahead_give_back(run->r, run->input);
+    run->ahead_held = 0;
 }
 
 int tp_in_add_listed(struct tp_reader *r, const struct input *in)
