@@ -312,6 +312,7 @@ void tp_reader_free(struct tp_reader *r)
     buf_release(&r->date);
     buf_release(&r->idpath);
     buf_release(&r->jq);
+    buf_release(&r->esc);
     for (int k = 0; k < N_COLS; k++)
         buf_release(&r->cell[k]);
     free(r);

@@ -99,6 +99,7 @@ struct tp_reader {
     unsigned char *pre;   /* CHUNK bytes: a small file read whole when opened (run.pre) */
     struct ahead *ahead;  /* files read ahead during a run (input/ahead.c), or NULL */
     struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
+    struct buf esc; /* input/csv.c: a quoted field with its doubled quotes undone */
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */
