@@ -48,7 +48,8 @@ static enum slot_state read_one(const struct input *in, struct slot *s)
     if (in->stream || !in->regular || in->size >= AHEAD_BYTES ||
         tp_in_ends_with(in->path, strlen(in->path), ".gz"))
         return NONE;
-    int fd = open(in->path, O_RDONLY);
+    /* never blocks: a file that became a FIFO since listed is the reader's */
+    int fd = open(in->path, O_RDONLY | O_NONBLOCK);
     if (fd < 0)
         return NONE;
     ssize_t k;
