@@ -1,6 +1,6 @@
 #!/bin/sh
-# bench/archive.sh - a dated news archive as JSON Lines: is `tempora freq` on it as
-# fast as the tokenizer allows?
+# bench/archive.sh - a dated news archive as JSON Lines, CSV, a folder and
+# gzip: is `tempora freq` on it as fast as the tokenizer allows?
 #
 #   sh bench/archive.sh              200,000 documents, best of 3 runs each
 #   sh bench/archive.sh --runs N     best of N
@@ -13,12 +13,16 @@
 # The archive: bench/gen_archive.py (seeded) writes N documents of Italian prose
 # (bench/data/it.txt, built as bench/run.sh builds it) dated 2000-2025 as JSONL
 # ("id", "date", "title", "text"; about 1.2 KB of text each) and the same texts as
-# one plain file, into bench/data/archive/ (git-ignored, reused). Timed, wall
+# one plain file, the same as CSV, as a folder of one file a document and as
+# one .jsonl.gz, into bench/data/archive/ (git-ignored, reused). Timed, wall
 # seconds (bench/timecmd.py) and CPU seconds (user + sys), best of the runs:
-# `tempora freq --date-col date` on the JSONL (all cores), `wc -w` on the JSONL,
-# and `tempora freq` on the plain file. Targets, printed PASS/FAIL:
-#   - JSONL freq at least 1.5x as fast as `wc -w` on the same file (wall);
-#   - JSONL freq's cost per byte at most 1.5x the plain file's (wall).
+# `tempora freq --date-col date` on the JSONL, the CSV, the folder and the .gz
+# (all cores), `wc -w` on the JSONL and the CSV, and `tempora freq` on the plain
+# file. Targets, printed PASS/FAIL:
+#   - JSONL and CSV freq at least 1.5x as fast as `wc -w` on the same file (wall);
+#   - JSONL and CSV freq's cost per byte at most 1.5x the plain file's (wall);
+#   - the folder's at most 2x the plain file's (wall);
+# the .gz is timed, not judged. The tables of every form must be the same bytes.
 # THREADS=N passes --threads N.
 #
 # Exit status: 1 when tempora fails, or the two binaries' tables differ; a missed
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --runs) shift; RUNS=${1:-3} ;;
     --smoke) SMOKE=1; RUNS=1; N=2000 ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/archive.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -63,10 +67,12 @@ elif [ ! -s "$IT" ]; then
     build_it "$IT" || { echo "bench/archive.sh: no Italian text (fortunes-it)" >&2; exit 1; }
 fi
 ARCH=$DATA/news$N
-if [ ! -s "$ARCH.jsonl" ] || [ ! -s "$ARCH.txt" ]; then
-    echo "writing $ARCH.jsonl and $ARCH.txt ($N documents)"
-    "$PY" bench/gen_archive.py "$IT" "$ARCH" "$N" jsonl,txt || exit 1
+if [ ! -s "$ARCH.jsonl" ] || [ ! -s "$ARCH.txt" ] || [ ! -s "$ARCH.csv" ] || [ ! -d "$ARCH.d" ]; then
+    echo "writing $ARCH.jsonl, .csv, .txt and .d/ ($N documents)"
+    rm -rf "$ARCH.d"
+    "$PY" bench/gen_archive.py "$IT" "$ARCH" "$N" jsonl,csv,txt,dir || exit 1
 fi
+[ -s "$ARCH.jsonl.gz" ] || gzip -1 -c "$ARCH.jsonl" >"$ARCH.jsonl.gz" || exit 1
 
 # ---------------------------------------------------------------- the runs
 
@@ -90,7 +96,10 @@ row() { printf '%-26s %8s %8s\n' "$1" "$2" "$3"; }
 
 JB=$(wc -c <"$ARCH.jsonl")
 TB=$(wc -c <"$ARCH.txt")
-cat "$ARCH.jsonl" "$ARCH.txt" >/dev/null # warm the page cache
+CB=$(wc -c <"$ARCH.csv")
+DB=$(find "$ARCH.d" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+cat "$ARCH.jsonl" "$ARCH.txt" "$ARCH.csv" "$ARCH.jsonl.gz" >/dev/null # warm the page cache
+find "$ARCH.d" -type f -exec cat {} + >/dev/null
 echo "archive: $N documents, JSONL $JB bytes, plain $TB bytes; best of $RUNS${THREADS:+; --threads $THREADS}"
 row "" "wall s" "cpu s"
 # shellcheck disable=SC2086
@@ -104,6 +113,24 @@ row "tempora freq plain" "$WALL" "$CPU"
 best wc wc -w "$ARCH.jsonl"
 WW=$WALL
 row "wc -w JSONL" "$WALL" "$CPU"
+# shellcheck disable=SC2086
+best csv "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/csv.csv" "$ARCH.csv"
+WC=$WALL
+row "tempora freq CSV" "$WALL" "$CPU"
+best wccsv wc -w "$ARCH.csv"
+WWC=$WALL
+row "wc -w CSV" "$WALL" "$CPU"
+# shellcheck disable=SC2086
+best dir "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/dir.csv" "$ARCH.d"
+WD=$WALL
+row "tempora freq folder" "$WALL" "$CPU"
+# shellcheck disable=SC2086
+best gz "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/gz.csv" "$ARCH.jsonl.gz"
+row "tempora freq .jsonl.gz" "$WALL" "$CPU"
+for f in csv dir gz; do
+    cmp -s "$DATA/jsonl.csv" "$DATA/$f.csv" ||
+        { echo "bench/archive.sh: freq on the $f form differs from the JSONL's" >&2; exit 1; }
+done
 if [ -n "$TEMPORA_OLD" ]; then
     # shellcheck disable=SC2086
     best old "$TEMPORA_OLD" freq $THREAD_OPT --quiet --date-col date -o "$DATA/old.csv" "$ARCH.jsonl"
@@ -123,3 +150,12 @@ if awk -v r="$speed" -v t="$TARGET" 'BEGIN { exit !(r >= t) }'; then v=PASS; els
 echo "$v archive-wc: JSONL freq is ${speed}x as fast as wc -w (target >= ${TARGET}x)"
 if awk -v r="$perbyte" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then v=PASS; else v=FAIL; fi
 echo "$v archive-plain: JSONL freq costs ${perbyte}x the plain file per byte (target <= ${TARGET}x)"
+speed=$(awk -v w="$WWC" -v j="$WC" 'BEGIN { printf "%.2f", w / j }')
+perbyte=$(awk -v j="$WC" -v jb="$CB" -v p="$WP" -v pb="$TB" 'BEGIN { printf "%.2f", (j / jb) / (p / pb) }')
+if awk -v r="$speed" -v t="$TARGET" 'BEGIN { exit !(r >= t) }'; then v=PASS; else v=FAIL; fi
+echo "$v archive-csv-wc: CSV freq is ${speed}x as fast as wc -w (target >= ${TARGET}x)"
+if awk -v r="$perbyte" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then v=PASS; else v=FAIL; fi
+echo "$v archive-csv-plain: CSV freq costs ${perbyte}x the plain file per byte (target <= ${TARGET}x)"
+perbyte=$(awk -v j="$WD" -v jb="$DB" -v p="$WP" -v pb="$TB" 'BEGIN { printf "%.2f", (j / jb) / (p / pb) }')
+if awk -v r="$perbyte" 'BEGIN { exit !(r <= 2) }'; then v=PASS; else v=FAIL; fi
+echo "$v archive-folder: the folder costs ${perbyte}x the plain file per byte (target <= 2x)"

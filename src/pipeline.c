@@ -1,19 +1,18 @@
 /*
  * pipeline.c - readers -> tokenizer -> counters for one run (see pipeline.h).
  */
-#define _DEFAULT_SOURCE /* madvise */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "encoding.h"
 #include "merge.h"
 #include "pipeline.h"
+#include "split.h"
 #include "stopwords.h"
 
 void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
@@ -578,6 +577,8 @@ struct worker {
     struct tp_run *run;
     const char *const *files;
     size_t n_files;
+    const struct tp_reader *parent; /* files are its files first.. */
+    size_t first;
     int ranged; /* one part of files[0]: bytes [start, start + len) from line `line` */
     uint64_t start, len;
     unsigned long line;
@@ -634,7 +635,8 @@ static void *worker_main(void *arg)
         w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->run->o,
                                     worker_warn, w, &w->err);
     else
-        w->rc = tp_reader_new(&w->reader, w->files, w->n_files, w->run->o, worker_warn, w, &w->err);
+        w->rc = tp_reader_new_slice(&w->reader, w->parent, w->first, w->n_files, worker_warn, w,
+                                    &w->err);
     if (w->rc)
         return NULL;
     w->rc = corpus_new(w->run, &w->corpus, &w->err);
@@ -644,59 +646,6 @@ static void *worker_main(void *arg)
                        &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
-}
-
-/* Cut a file into at most n parts of about equal size, each starting at a
- * line start: start[k], len[k] and, when count_lines, the line number line[k]
- * of its first byte (else 0). The file is mapped and searched with memchr.
- * Returns the number of parts (0 when it cannot be mapped: the caller then
- * reads the file whole). */
-static unsigned split_lines(const char *path, uint64_t size, unsigned n, int count_lines,
-                            uint64_t *start, uint64_t *len, unsigned long *line)
-{
-    if (size == 0 || size > SIZE_MAX)
-        return 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return 0;
-    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return 0;
-    const char *p = map;
-    unsigned k = 1;
-    unsigned long lines = 0;
-    start[0] = 0;
-    line[0] = 1;
-    /* pages are let go a window at a time, so a file of one long line is
-     * never held in memory */
-    enum { WINDOW = 4 << 20 };
-    uint64_t at = 0, kept = 0;
-    while (k < n && at < size) {
-        uint64_t goal = size / n * k;
-        if (!count_lines && at < goal)
-            at = goal; /* only the first line feed past the goal is needed */
-        size_t w = size - at < WINDOW ? (size_t)(size - at) : WINDOW;
-        const char *nl = memchr(p + at, '\n', w);
-        at = nl ? (uint64_t)(nl + 1 - p) : at + w;
-        if (nl) {
-            lines++;
-            if (at >= goal && at < size) {
-                start[k] = at;
-                line[k] = count_lines ? lines + 1 : 0;
-                k++;
-            }
-        }
-        if (at - kept >= WINDOW) {
-            size_t from = (size_t)kept & ~(size_t)4095, to = (size_t)at & ~(size_t)4095;
-            madvise((char *)map + from, to - from, MADV_DONTNEED);
-            kept = to;
-        }
-    }
-    munmap(map, (size_t)size);
-    for (unsigned i = 0; i < k; i++)
-        len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
-    return k;
 }
 
 static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, unsigned n_threads,
@@ -715,8 +664,7 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
     }
     uint64_t total = 0;
     for (size_t i = 0; i < n_files; i++) {
-        struct stat st;
-        size[i] = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        size[i] = tp_reader_file_size(r, i);
         total += size[i];
     }
     /* contiguous runs, worker k ending where the running size passes
@@ -732,6 +680,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         w[k] = (struct worker){.run = run,
                                .files = files + first,
                                .n_files = at - first,
+                               .parent = r,
+                               .first = first,
                                .side = side,
                                .all = w,
                                .n_all = n_threads};
@@ -742,7 +692,10 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
          * parts, in order, cut after line feeds */
         uint64_t start[TP_MAX_THREADS], len[TP_MAX_THREADS];
         unsigned long line[TP_MAX_THREADS];
-        unsigned parts = split_lines(files[0], size[0], n_threads, !divided, start, len, line);
+        enum tp_split_kind kind = divided                           ? TP_SPLIT_TEXT
+                                  : tp_reader_splittable(r, 0) == 2 ? TP_SPLIT_CSV
+                                                                    : TP_SPLIT_LINES;
+        unsigned parts = tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
         for (unsigned k = 0; k < n_threads; k++) {
             w[k].ranged = 1;
             w[k].files = files;
@@ -765,13 +718,17 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         pthread_join(tid[k], NULL);
     if (rc)
         goto out;
-    if (divided && run->o->encoding == TP_ENC_AUTO) {
-        /* a part that is not UTF-8 makes the whole document CP1252: count it
-         * again as one */
-        int cp1252 = 0;
+    if (n_files == 1) {
+        /* a part that is not UTF-8 makes a whole document CP1252; a CSV
+         * part that cannot number its rows stopped: count the file again
+         * on one thread */
+        int again = 0;
         for (unsigned k = 0; k < n_threads; k++)
-            cp1252 |= w[k].rc == 0 && w[k].rs.cp1252_documents > 0;
-        if (cp1252) {
+            again |=
+                w[k].rc == 0 &&
+                ((divided && run->o->encoding == TP_ENC_AUTO && w[k].rs.cp1252_documents > 0) ||
+                 (w[k].reader && tp_reader_whole_again(w[k].reader)));
+        if (again) {
             rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
             add_stats(&run->rs, tp_reader_stats(r));
             goto out;

@@ -42,9 +42,14 @@ static int read_input(struct run *run, struct input *in)
     int rc;
 
     run->path = in->path;
-    if (!run->src && (rc = tp_in_input_kind(run, in)) != 0 && rc != 2)
-        return rc < 0 ? rc : tp_in_read_archive(run, in); /* members: tp_in_read_input */
-    rc = run->src ? 0 : tp_in_open(run, in);              /* an archive member is open already */
+    if (!run->src && (rc = tp_in_input_kind(run, in)) != 0 && rc != 2) {
+        const unsigned char *b;
+        size_t len;
+        if (r->ahead && tp_in_ahead_take(r, run->input, &b, &len)) /* an archive is never */
+            tp_in_ahead_give_back(r, run->input);                  /* read ahead */
+        return rc < 0 ? rc : tp_in_read_archive(run, in);          /* members: tp_in_read_input */
+    }
+    rc = run->src ? 0 : tp_in_open(run, in); /* an archive member is open already */
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if ((rc = tp_in_set_id_path(run)) == 0 && (rc = tp_in_peek(run)) == 1) {
@@ -64,7 +69,7 @@ static int read_input(struct run *run, struct input *in)
     r->stats.n_inputs++;
     uint64_t docs_before = r->stats.n_documents;
     if (rc == 0)
-        fmt = tp_in_format_choose(r, in->path, (const unsigned char *)r->out, run->peek_len);
+        fmt = tp_in_format_choose(r, in->path, run->peek, run->peek_len);
     if (rc < 0)
         ; /* the peek failed: reported below like a failed read */
     else if (run->utf16 && fmt != FMT_HTML && (fmt != FMT_TEXT || r->o->doc_per_line))
@@ -114,10 +119,16 @@ int tp_in_read_input(struct run *run, struct input *in)
     return read_input(run, in);
 }
 
+/* Runs over at least this many files read them ahead (input/ahead.c). */
+enum { AHEAD_MIN = 8 };
+
 /* ---- the interface (reader.h) --------------------------------------------- */
 
-int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
-                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+/* tp_reader_new, or with from: inputs first..first+n of from as listed
+ * there (no path looked at again). */
+static int reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
+                      const struct tp_reader *from, size_t first, const struct tp_opts *o,
+                      tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
 {
     struct tp_reader *r = calloc(1, sizeof(*r));
     int rc = 0;
@@ -130,13 +141,18 @@ int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
     r->warn_ctx = warn_ctx;
     r->raw = malloc(CHUNK);
     r->out = malloc(TP_DECODE_BOUND(CHUNK));
-    if (!r->raw || !r->out) {
+    r->pre = malloc(CHUNK);
+    if (!r->raw || !r->out || !r->pre) {
         rc = nomem(err);
         goto out;
     }
-    if (n == 0)
+    if (from) {
+        for (size_t i = first; i < first + n && rc == 0; i++)
+            rc = tp_in_add_listed(r, &from->in[i]) < 0 ? nomem(err) : 0;
+    } else if (n == 0) {
         rc = tp_in_expand(r, "-", err);
-    for (size_t i = 0; i < n && rc == 0; i++)
+    }
+    for (size_t i = 0; !from && i < n && rc == 0; i++)
         rc = tp_in_expand(r, inputs[i], err);
     if (rc == 0 && o->meta_path)
         rc = tp_in_load_meta(r, err);
@@ -150,6 +166,27 @@ out:
     return 0;
 }
 
+int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
+                  const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+{
+    return reader_new(out, inputs, n, NULL, 0, o, warn, warn_ctx, err);
+}
+
+int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, size_t first,
+                        size_t n, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+{
+    for (size_t i = first; i < first + n; i++)
+        if (from->in[i].stream)
+            return tp_reader_new(out, (const char *const *)from->paths + first, n, from->o, warn,
+                                 warn_ctx, err);
+    return reader_new(out, NULL, n, from, first, from->o, warn, warn_ctx, err);
+}
+
+uint64_t tp_reader_file_size(const struct tp_reader *r, size_t i)
+{
+    return i < r->n_in ? r->in[i].size : 0;
+}
+
 int tp_reader_splittable(const struct tp_reader *r, size_t i)
 {
     if (i >= r->n_in || r->in[i].stream)
@@ -158,7 +195,14 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
     if (tp_in_ends_with(r->in[i].path, n, ".gz") || tp_in_packed_kind(r->in[i].path, n))
         return 0;
     enum format f = tp_in_format_of_file(r, r->in[i].path);
+    if (f == FMT_CSV)
+        return tp_in_csv_ids_in_column(r, r->in[i].path) ? 2 : 0;
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
+}
+
+int tp_reader_whole_again(const struct tp_reader *r)
+{
+    return r->whole_again;
 }
 
 void tp_reader_sample(struct tp_reader *r, uint64_t bytes)
@@ -215,10 +259,13 @@ int tp_reader_run(struct tp_reader *r, struct tp_sink *sink, tp_progress_fn *pro
     run.err = err;
     run.counting = 1;
     run.total = r->has_stream ? 0 : r->total_bytes;
+    if (!r->ranged && r->n_in >= AHEAD_MIN)
+        tp_in_ahead_start(r);
     for (size_t i = 0; i < r->n_in && rc == 0; i++) {
         run.input = i;
         rc = read_input(&run, &r->in[i]);
     }
+    tp_in_ahead_stop(r);
     return rc == TP_STOP ? 0 : rc;
 }
 
@@ -278,6 +325,7 @@ void tp_reader_free(struct tp_reader *r)
     free(r->meta);
     free(r->meta_repeat_id);
     free(r->raw);
+    free(r->pre);
     free(r->small);
     free(r->out);
     buf_release(&r->hdr);
@@ -288,6 +336,7 @@ void tp_reader_free(struct tp_reader *r)
     buf_release(&r->idpath);
     buf_release(&r->jq);
     buf_release(&r->name_path);
+    buf_release(&r->esc);
     for (int k = 0; k < N_COLS; k++)
         buf_release(&r->cell[k]);
     free(r);

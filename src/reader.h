@@ -108,10 +108,27 @@ const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
 /* The expanded file list (borrowed from r): n_files entries, input order. */
 const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
 
+/* A reader of files first..first+n of from (tp_reader_files), as from
+ * listed them (no path stat'ed or opened again; a stream among them: the
+ * paths expanded anew, as tp_reader_new), with from's options. */
+int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, size_t first,
+                        size_t n, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err);
+
+/* The size of file i when it was listed (0 for a stream). */
+uint64_t tp_reader_file_size(const struct tp_reader *r, size_t i);
+
 /* Whether file i (of tp_reader_files) can be read in parts split at line
- * ends: an uncompressed file of one document per line (--doc-per-line text,
- * or JSONL). */
+ * ends: 1 for an uncompressed file of one document per line (--doc-per-line
+ * text, or JSONL), 2 for an uncompressed CSV file whose header names the id
+ * column (parts cut at row boundaries: line feeds outside quoted fields,
+ * after the header row), else 0. */
 int tp_reader_splittable(const struct tp_reader *r, size_t i);
+
+/* After a run of a reader from tp_reader_new_range: 1 when its part stopped
+ * early because the whole file must be read on one thread to give what one
+ * thread gives (a later CSV part met a row without an id, which is named by
+ * its row number, unknown to the part). */
+int tp_reader_whole_again(const struct tp_reader *r);
 
 /* Whether file i is one document of plain text (uncompressed, not a stream)
  * that can be read in parts cut after line feeds, each part its own piece of

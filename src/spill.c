@@ -40,9 +40,7 @@ int tp_counter_touched_reserve(struct tp_counter *k, size_t n)
     return 0;
 }
 
-/* Count id in the current document and, when it is the document's first
- * occurrence, append it to the touched list (which has room) by moving its
- * end instead of branching. Returns the list's new length. */
+/* Write v as a varint (7 bits a byte, low first) at p. Returns its length. */
 static size_t put_varint(unsigned char *p, uint64_t v)
 {
     size_t n = 0;
@@ -96,30 +94,44 @@ static int spill_write(struct tp_counter *k, size_t at, size_t n, struct tp_erro
     return 0;
 }
 
-/* Decode n (id, count) varint pairs from p[0..len). Returns 0, or -1 when the
+/* A document's record in a spill: a header {bytes after it, n}, then the n
+ * ids as 32-bit words (the touched list as it is), then a byte a count (the
+ * count, or 255 for a count of 255 or more), then, for each count of 255 or
+ * more in order, count - 255 as a varint. Written and read with a copy and
+ * one pass over bytes: no per-entry branch but for the rare large count. */
+enum { BIG_COUNT = 255 };
+
+/* Decode the record body p[0..len) of n entries. Returns 0, or -1 when the
  * bytes do not hold exactly that. */
 static int decode_list(const unsigned char *p, size_t len, uint32_t n, uint32_t *ids,
                        uint64_t *counts)
 {
-    const unsigned char *end = p + len;
-    for (uint32_t i = 0; i < 2 * n; i++) {
+    if (len < (size_t)n * 5)
+        return -1;
+    memcpy(ids, p, (size_t)n * 4);
+    const unsigned char *cb = p + (size_t)n * 4, *q = cb + n, *end = p + len;
+    int big = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        counts[i] = cb[i];
+        big |= cb[i] == BIG_COUNT;
+    }
+    for (uint32_t i = 0; big && i < n; i++) {
+        if (cb[i] != BIG_COUNT)
+            continue;
         uint64_t v = 0;
         unsigned shift = 0;
         for (;;) {
-            if (p == end || shift > 63)
+            if (q == end || shift > 63)
                 return -1;
-            unsigned char b = *p++;
+            unsigned char b = *q++;
             v |= (uint64_t)(b & 0x7F) << shift;
             if (!(b & 0x80))
                 break;
             shift += 7;
         }
-        if (i & 1)
-            counts[i / 2] = v;
-        else
-            ids[i / 2] = (uint32_t)v;
+        counts[i] = BIG_COUNT + v;
     }
-    return p == end ? 0 : -1;
+    return q == end ? 0 : -1;
 }
 
 /* Room for a list of n entries in a reader's ids and counts. */
@@ -191,7 +203,7 @@ int tp_spill_next(struct tp_spill_reader *sr, struct tp_error *err)
         return tp_error_set(err, TP_EIO, "temporary spill file: unexpected end");
     memcpy(hdr, sr->block + sr->pos, sizeof(hdr));
     sr->pos += sizeof(hdr);
-    if ((uint64_t)hdr[1] * 2 > hdr[0] || hdr[0] > (uint64_t)hdr[1] * 15 ||
+    if ((uint64_t)hdr[1] * 5 > hdr[0] || hdr[0] > (uint64_t)hdr[1] * 15 ||
         hdr[0] > sr->block_len - sr->pos)
         return tp_error_set(err, TP_EIO, "temporary spill file: damaged");
     if (reserve_list(&sr->ids, &sr->counts, &sr->cap, hdr[1]))
@@ -220,24 +232,36 @@ void tp_spill_reader_release(struct tp_spill_reader *sr)
 int tp_counter_end(struct tp_counter *k, struct tp_error *err)
 {
     size_t n = k->n_touched;
-    if (k->spill && (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)) ||
-                     tp_counter_reserve_docs(k, k->n_offs + 1)))
-        return tp_error_set(err, TP_ENOMEM, "out of memory");
-    unsigned char *w = k->spill ? k->w_buf : NULL;
-    size_t at = 8;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = k->touched[i];
-        uint64_t c = k->doc[id];
-        k->total[id] += c;
-        k->df[id]++;
-        k->doc[id] = 0;
-        if (w) {
-            at += put_varint(w + at, id);
-            at += put_varint(w + at, c);
+    const uint32_t *touched = k->touched;
+    uint64_t *total = k->total, *df = k->df, *doc = k->doc;
+    if (!k->spill) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t id = touched[i];
+            total[id] += doc[id];
+            df[id]++;
+            doc[id] = 0;
         }
+        k->n_touched = 0;
+        return 0;
+    }
+    if (reserve_bytes(&k->w_buf, &k->w_cap, 8 + n * (5 + 10)) ||
+        tp_counter_reserve_docs(k, k->n_offs + 1))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    unsigned char *w = k->w_buf, *cb = w + 8 + 4 * n;
+    size_t at = 8 + 5 * n; /* the large counts' varints follow the count bytes */
+    memcpy(w + 8, touched, 4 * n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = touched[i];
+        uint64_t c = doc[id];
+        total[id] += c;
+        df[id]++;
+        doc[id] = 0;
+        cb[i] = (unsigned char)(c < BIG_COUNT ? c : BIG_COUNT);
+        if (__builtin_expect(c >= BIG_COUNT, 0))
+            at += put_varint(w + at, c - BIG_COUNT);
     }
     k->n_touched = 0;
-    return k->spill ? spill_write(k, at, n, err) : 0;
+    return spill_write(k, at, n, err);
 }
 
 int tp_counter_rewind(struct tp_counter *k, struct tp_error *err)

@@ -270,8 +270,85 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
             m.space = (m.space & ~cr) | lf_after_cr;
             m.cr = cr;
         }
-        uint64_t hard = m.high | (m.join & (m.word << 1)) | (m.digsep & (m.digit << 1));
+        /* Two-byte characters the fast path takes (any other byte >= 0x80,
+         * combining marks included, stays hard): Latin-1 letters, C3 and a
+         * continuation byte (U+00C0-U+00FF but the signs x and / and the sharp
+         * s, which case folding makes "ss"), words as ASCII letters are and
+         * lowered by setting bit 5 of the second byte, which is what NFC and
+         * case folding give; the no-break space (C2 A0), a blank; the
+         * guillemets (C2 AB, C2 BB), punctuation that only separates. */
+        uint64_t word = m.word, letter = m.word & ~m.digit, high = m.high, space = m.space;
+        if (high) {
+            uint64_t c3 = 0, cont = 0, c2 = 0, nbsp = 0, guil = 0;
+            for (int h = 0; h < 4; h++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16 * h));
+                __m128i not_letter =
+                    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x97)),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xB7))),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x9F)));
+                __m128i ok = _mm_andnot_si128(not_letter, in_range(v, (char)0x80, 64));
+                __m128i g = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xAB)),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xBB)));
+                unsigned sh = 16 * (unsigned)h;
+                c3 |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)))
+                      << sh;
+                c2 |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC2)))
+                      << sh;
+                cont |= (uint64_t)(uint16_t)_mm_movemask_epi8(ok) << sh;
+                nbsp |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                            _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xA0)))
+                        << sh;
+                guil |= (uint64_t)(uint16_t)_mm_movemask_epi8(g) << sh;
+            }
+            uint64_t acc = c3 & (cont >> 1), blank = c2 & (nbsp >> 1), sep = c2 & (guil >> 1);
+            acc |= acc << 1;
+            blank |= blank << 1;
+            sep |= sep << 1;
+            word |= acc;
+            letter |= acc;
+            space |= blank;
+            high &= ~(acc | blank | sep);
+        }
+        /* Joiners after a word character, as step() takes them: one that
+         * joins (an apostrophe between letters, a hyphen between word
+         * characters unless --split-hyphens, a '.' or ',' between digits) is
+         * part of the word, except that with elision the token ends after
+         * the apostrophe and the next letter starts one; one that does not
+         * join ends the token (a '.' or ',' is a break, which m.brk says).
+         * Hard: one whose next byte is not known here (hard itself, or past
+         * the window), and an apostrophe after a token of two bytes, which
+         * may be an apocope (po', mo', be', de') kept whole. */
+        uint64_t join_ok = 0, known = ~(high >> 1) & below(63), apos = 0, hyph = 0;
+        if (m.join) {
+            for (int h = 0; h < 4; h++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16 * h));
+                apos |=
+                    (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')))
+                    << (16 * h);
+            }
+            hyph = m.join & ~apos;
+        }
+        uint64_t ds_ok = m.digsep & (m.digit << 1) & (m.digit >> 1);
+        uint64_t apos_ok = apos & (letter << 1) & (letter >> 1);
+        uint64_t hyph_ok = tk->o.split_hyphens ? 0 : hyph & (word << 1) & (word >> 1);
+        join_ok = apos_ok | hyph_ok | ds_ok;
+        word |= join_ok;
+        uint64_t brk_joined = ds_ok;
+        uint64_t elided = tk->o.elide ? apos_ok << 1 : 0;
+        uint64_t starts = (word & ~(word << 1)) | elided, ends = (~word & (word << 1)) | elided;
+        uint64_t apos_sep = apos & known & ~apos_ok;
+        if (tk->o.apocope) /* not after a token of two bytes */
+            apos_sep &= ~((word << 1) & (starts << 2));
+        uint64_t hyph_sep = tk->o.split_hyphens ? hyph : hyph & known & ~hyph_ok;
+        uint64_t ds_sep = m.digsep & known & ~ds_ok;
+        uint64_t hard = high | (apos & ~apos_ok & ~apos_sep & (word << 1)) |
+                        (hyph & ~hyph_ok & ~hyph_sep & (word << 1)) |
+                        (m.digsep & ~ds_ok & ~ds_sep & (m.digit << 1));
         unsigned e = hard ? (unsigned)__builtin_ctzll(hard) : 64;
+        m.space = space;
+        m.brk &= ~brk_joined;
         /* A line feed ends a blank line (a break) when the last character
          * before it that is not a blank is a line feed too. */
         uint64_t brk = m.brk;
@@ -282,7 +359,6 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
             if (seen)
                 brk |= 1ull << k;
         }
-        uint64_t starts = m.word & ~(m.word << 1), ends = ~m.word & (m.word << 1);
         /* tokens go straight into the batch when all 16 bytes from any start
          * in the window can be loaded */
         int direct = tk->bfn && len - i >= 64 + 16;
@@ -298,7 +374,7 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
         const int lower = !tk->o.keep_case;
         for (uint64_t todo = starts & below(e); todo; todo &= todo - 1) {
             unsigned st = (unsigned)__builtin_ctzll(todo);
-            uint64_t after = ends & (~0ull << st);
+            uint64_t after = ends & ~below(st + 1);
             unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64;
             if (en >= e) {
                 /* runs into a hard byte, or past the window: the next
@@ -321,7 +397,9 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
                  * would stall. */
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i + st));
                 if (lower) {
-                    __m128i up = in_range(v, 'A', 26);
+                    /* ASCII capitals, and the second bytes of Latin-1 ones
+                     * (C3 80-9E: in a token, every byte there is one) */
+                    __m128i up = _mm_or_si128(in_range(v, 'A', 26), in_range(v, (char)0x80, 31));
                     v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
                 }
                 __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n));
@@ -337,10 +415,15 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
             tk->brk = 0;
             tk->n_emitted = emitted;
             bt->n = k;
-            if (k == TP_TOKEN_BATCH)
+            if (k == TP_TOKEN_BATCH) {
                 *rc = tp_tokenizer_flush(tk);
-            else
+            } else {
+                if (lower && (m.high & below(en) & ~below(st)))
+                    for (unsigned c = st; c < en; c++)
+                        if ((unsigned char)tk->win[c] >= 0x80 && (unsigned char)tk->win[c] < 0x9F)
+                            tk->win[c] = (char)(tk->win[c] | 0x20);
                 *rc = tp_tokenizer_deliver(tk, tk->win + st, n);
+            }
             if (*rc)
                 return i;
             k = bt->n;

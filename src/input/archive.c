@@ -515,7 +515,7 @@ static int read_member(struct run *run, const struct input *in, struct tp_src *s
         member_warn(run, i + 1, msg);
         return 0;
     }
-    struct input member = {m->path, 0, 0, NULL};
+    struct input member = {.path = m->path};
     s->bytes = 0;
     s->pre_len = s->pre_pos = 0;
     s->spool_off = s->spool_base = m->off;

@@ -110,9 +110,10 @@ int tp_in_gz_failed(struct run *run)
 void tp_in_progress(struct run *run)
 {
     if (run->counting && run->progress) {
-        z_off_t off = run->plain ? (z_off_t)run->plain_off
-                      : run->src ? (z_off_t)tp_in_src_offset(run)
-                                 : gzoffset(run->gz);
+        z_off_t off = run->plain      ? (z_off_t)run->plain_off
+                      : run->src      ? (z_off_t)tp_in_src_offset(run)
+                      : run->inflater ? tp_in_inflate_offset(run)
+                                      : gzoffset(run->gz);
         run->progress(run->progress_ctx, run->done_base + (off > 0 ? (uint64_t)off : 0), run->total,
                       run->r->stats.n_documents);
     }
@@ -120,10 +121,17 @@ void tp_in_progress(struct run *run)
 
 int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
 {
+    int rc;
     if (run->limited && cap > run->remaining)
         cap = (size_t)run->remaining;
     size_t n = 0;
-    if (run->plain) {
+    if (run->plain && run->pre) {
+        /* read whole at open: from plain_off (rewound to 0 to read again) */
+        n = run->pre_len - run->plain_off < cap ? run->pre_len - run->plain_off : cap;
+        if (buf != run->pre + run->plain_off)
+            memmove(buf, run->pre + run->plain_off, n);
+        run->plain_off += n;
+    } else if (run->plain) {
         /* Plain files skip zlib's own buffer and copy. */
         while (n < cap) {
             ssize_t k = read(run->fd, (char *)buf + n, cap - n);
@@ -136,7 +144,13 @@ int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
             n += (size_t)k;
         }
         run->plain_off += n;
-    } else if (cap && !run->src) {
+    } else if (run->src) {
+        if ((rc = tp_in_src_read(run, buf, cap, &n)) < 0)
+            return rc;
+    } else if (cap && !run->inflate_off && (rc = tp_in_inflate_read(run, buf, cap, &n)) <= 0) {
+        if (rc < 0)
+            return rc;
+    } else if (cap) {
         int k = gzread(run->gz, buf, (unsigned)cap);
         int errnum = 0;
         if (k < 0)
@@ -147,10 +161,6 @@ int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
                 return tp_in_gz_failed(run);
         }
         n = (size_t)k;
-    } else if (run->src) {
-        int rc = tp_in_src_read(run, buf, cap, &n);
-        if (rc < 0)
-            return rc;
     }
     *got = n;
     if (run->limited)

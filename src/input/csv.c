@@ -16,7 +16,11 @@
  * libcsv one line at a time, since libcsv counts none. A field longer than
  * --max-doc-bytes stops the parse through libcsv's realloc hook.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <csv.h>
 
@@ -98,6 +102,174 @@ static void csv_row(int c, void *data)
     }
 }
 
+/* Feed libcsv one line of the input, s[0..seg) (nl: it ends with its line
+ * feed; else the piece of a line a chunk ends with). Returns 0, or the error
+ * naming the line (w->rc is the callbacks' own). */
+static int feed_line(struct csv_walk *w, struct csv_parser *p, const unsigned char *s, size_t seg,
+                     int nl)
+{
+    struct run *run = w->run;
+    if (!w->in_row && !all_blank(s, seg)) {
+        w->in_row = 1;
+        w->row_line = w->line;
+    }
+    size_t used = csv_parse(p, s, seg, csv_field, csv_row, w);
+    if (used < seg && w->rc == 0) {
+        int e = csv_error(p);
+        if (e == CSV_EPARSE && w->row_line < w->line)
+            return tp_error_set(run->err, TP_EPARSE,
+                                "%s:%lu: stray quote in CSV field (a quoted field opened "
+                                "on line %lu may be unterminated)",
+                                run->path, w->line, w->row_line);
+        if (e == CSV_EPARSE)
+            return tp_error_set(run->err, TP_EPARSE, "%s:%lu: stray quote in CSV field", run->path,
+                                w->line);
+        if (e == CSV_ENOMEM && p->entry_size >= field_cap / 2) {
+            /* named where the field began: a runaway quote opened there */
+            char sz[32];
+            unsigned long at = w->field_line ? w->field_line : w->row_line;
+            return tp_error_set(run->err, TP_EPARSE,
+                                "%s:%lu: CSV field larger than %s (--max-doc-bytes)%s", run->path,
+                                at, tp_in_size_words(field_cap, sz, sizeof(sz)),
+                                at < w->line ? " (an unterminated quote?)" : "");
+        }
+        return tp_error_set(run->err, e == CSV_ENOMEM ? TP_ENOMEM : TP_EPARSE, "%s:%lu: %s",
+                            run->path, w->line, csv_strerror(e));
+    }
+    if (nl)
+        w->line++;
+    return 0;
+}
+
+/* The plain rows, read here without libcsv, which costs some 36 instructions
+ * a byte: a row whose fields are each either unquoted (no quote, CR, and no
+ * space or tab at either end, which libcsv would trim) or quoted, their quotes
+ * doubled inside, the closing quote followed by a comma or the row's end (LF
+ * or CR LF), the whole row in s[0..n) and no field near --max-doc-bytes. Its
+ * fields and its end go to the same callbacks libcsv calls, with the same
+ * bytes, w->line set as feeding libcsv a line at a time sets it. Anything
+ * else (a blank line, a stray quote, a trimmed field, a row the chunk cuts,
+ * the header) is left to libcsv. With emit 0 only checks. Returns the row's
+ * bytes with its line end, or 0. */
+static size_t plain_row(struct csv_walk *w, const unsigned char *s, size_t n, int emit)
+{
+    struct tp_reader *r = w->run->r;
+    size_t pos = 0, cap = field_cap / 2;
+    unsigned long line = w->line;
+    if (n == 0 || s[0] == '\n' || s[0] == '\r')
+        return 0;
+    for (;;) {
+        const unsigned char *f;
+        size_t len, end;
+        if (pos < n && s[pos] == '"') {
+            size_t from = pos + 1, at = from;
+            int doubled = 0;
+            for (;;) {
+                const unsigned char *q = memchr(s + at, '"', n - at);
+                if (!q || (size_t)(q - s) + 1 >= n)
+                    return 0;
+                if (q[1] != '"') {
+                    end = (size_t)(q - s);
+                    break;
+                }
+                doubled = 1;
+                at = (size_t)(q - s) + 2;
+            }
+            len = end - from;
+            if (len > cap)
+                return 0;
+            for (const unsigned char *c = s + from; (c = memchr(c, '\n', (size_t)(s + end - c)));
+                 c++)
+                line++;
+            f = s + from;
+            if (doubled && emit) {
+                /* the field's bytes with each doubled quote once */
+                r->esc.len = 0;
+                if (buf_reserve(&r->esc, len) < 0) {
+                    w->rc = nomem(w->run->err);
+                    return 0;
+                }
+                size_t k = 0;
+                for (size_t j = from; j < end; j++) {
+                    r->esc.p[k++] = (char)s[j];
+                    j += s[j] == '"';
+                }
+                r->esc.len = k;
+                f = (const unsigned char *)r->esc.p;
+                len = k;
+            }
+            pos = end + 1;
+        } else {
+            size_t j = pos;
+            while (j < n && s[j] != ',' && s[j] != '\n' && s[j] != '\r' && s[j] != '"')
+                j++;
+            if (j == n || s[j] == '"')
+                return 0;
+            len = j - pos;
+            if (len > cap ||
+                (len && (s[pos] == ' ' || s[pos] == '\t' || s[j - 1] == ' ' || s[j - 1] == '\t')))
+                return 0;
+            f = s + pos;
+            pos = j;
+        }
+        /* after the field: a comma, LF or CR LF */
+        int last;
+        if (pos < n && s[pos] == ',')
+            last = 0;
+        else if (pos < n && s[pos] == '\n')
+            last = 1;
+        else if (pos + 1 < n && s[pos] == '\r' && s[pos + 1] == '\n')
+            last = 2;
+        else
+            return 0;
+        if (emit) {
+            w->line = line;
+            csv_field((void *)(uintptr_t)f, len, w);
+        }
+        if (last) {
+            pos += last;
+            if (emit) {
+                csv_row(last == 1 ? '\n' : '\r', w);
+                w->line = line + 1;
+            }
+            return pos;
+        }
+        pos++;
+    }
+}
+
+/* A later part of a file cut at row boundaries (tp_reader_new_range): the
+ * file's header row, read from its start with pread (the part's own reads
+ * go on from its range), gives the columns; the part's lines are then
+ * numbered from its first line's number. */
+static int read_header(struct csv_walk *w, struct csv_parser *p)
+{
+    struct run *run = w->run;
+    struct tp_reader *r = run->r;
+    uint64_t off = 0;
+    int rc = 0;
+    while (!w->header_done && rc == 0 && w->rc == 0 && off < r->range_start) {
+        size_t want = r->range_start - off < CHUNK ? (size_t)(r->range_start - off) : CHUNK;
+        ssize_t got = pread(run->fd, r->raw, want, (off_t)off);
+        if (got <= 0)
+            return tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
+                                got < 0 ? strerror(errno) : "shorter than when it was cut");
+        for (size_t i = 0, n = (size_t)got; i < n && !w->header_done && rc == 0 && w->rc == 0;) {
+            const unsigned char *s = r->raw + i;
+            const unsigned char *nl = memchr(s, '\n', n - i);
+            size_t seg = nl ? (size_t)(nl - s) + 1 : n - i;
+            rc = feed_line(w, p, s, seg, nl != NULL);
+            i += seg;
+        }
+        off += (uint64_t)got;
+    }
+    if (rc == 0 && w->rc == 0 && !w->header_done)
+        rc = tp_error_set(run->err, TP_EINTERNAL, "%s: a part cut before the header row's end",
+                          run->path);
+    w->line = r->range_line;
+    return rc;
+}
+
 int tp_in_csv_walk(struct csv_walk *w)
 {
     struct run *run = w->run;
@@ -113,46 +285,29 @@ int tp_in_csv_walk(struct csv_walk *w)
     w->line = 1;
     for (int k = 0; k < N_COLS; k++)
         w->col[k] = -1;
+    if (r->ranged && r->range_start > 0 && run->plain)
+        rc = read_header(w, &p);
+    int line_start = 1; /* the bytes fed so far end with a line feed */
     while (!eof && rc == 0 && w->rc == 0) {
         size_t n, i = 0;
         rc = tp_in_read(run, r->raw, CHUNK, &n);
         if (rc < 0)
             break;
         eof = n < CHUNK;
-        while (i < n && w->rc == 0) {
+        while (i < n && w->rc == 0 && rc == 0) {
             const unsigned char *s = r->raw + i;
+            if (line_start && w->header_done && p.pstate == 0 && !p.quoted && p.entry_pos == 0 &&
+                plain_row(w, s, n - i, 0)) {
+                /* libcsv is between rows: a plain row is read here */
+                w->row_line = w->line;
+                w->in_row = 1;
+                i += plain_row(w, s, n - i, 1);
+                continue;
+            }
             const unsigned char *nl = memchr(s, '\n', n - i);
             size_t seg = nl ? (size_t)(nl - s) + 1 : n - i;
-            if (!w->in_row && !all_blank(s, seg)) {
-                w->in_row = 1;
-                w->row_line = w->line;
-            }
-            size_t used = csv_parse(&p, s, seg, csv_field, csv_row, w);
-            if (used < seg && w->rc == 0) {
-                int e = csv_error(&p);
-                if (e == CSV_EPARSE && w->row_line < w->line)
-                    rc = tp_error_set(run->err, TP_EPARSE,
-                                      "%s:%lu: stray quote in CSV field (a quoted field opened "
-                                      "on line %lu may be unterminated)",
-                                      run->path, w->line, w->row_line);
-                else if (e == CSV_EPARSE)
-                    rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: stray quote in CSV field",
-                                      run->path, w->line);
-                else if (e == CSV_ENOMEM && p.entry_size >= field_cap / 2) {
-                    /* named where the field began: a runaway quote opened there */
-                    char sz[32];
-                    unsigned long at = w->field_line ? w->field_line : w->row_line;
-                    rc = tp_error_set(run->err, TP_EPARSE,
-                                      "%s:%lu: CSV field larger than %s (--max-doc-bytes)%s",
-                                      run->path, at, tp_in_size_words(field_cap, sz, sizeof(sz)),
-                                      at < w->line ? " (an unterminated quote?)" : "");
-                } else
-                    rc = tp_error_set(run->err, e == CSV_ENOMEM ? TP_ENOMEM : TP_EPARSE,
-                                      "%s:%lu: %s", run->path, w->line, csv_strerror(e));
-                break;
-            }
-            if (nl)
-                w->line++;
+            rc = feed_line(w, &p, s, seg, nl != NULL);
+            line_start = nl != NULL;
             i += seg;
         }
     }
@@ -165,6 +320,58 @@ int tp_in_csv_walk(struct csv_walk *w)
     }
     csv_free(&p);
     return rc != 0 ? rc : w->rc;
+}
+
+/* libcsv's callbacks for tp_in_csv_ids_in_column: the header's fields. */
+struct id_peek {
+    const char *want;
+    size_t field;
+    int found, done;
+};
+
+static void peek_field(void *s, size_t len, void *data)
+{
+    struct id_peek *k = data;
+    const char *p = s ? s : "";
+    if (k->done)
+        return;
+    if (k->field == 0 && has_bom(p, len)) {
+        p += 3;
+        len -= 3;
+    }
+    k->found |= strlen(k->want) == len && memcmp(k->want, p, len) == 0;
+    k->field++;
+}
+
+static void peek_row(int c, void *data)
+{
+    (void)c;
+    ((struct id_peek *)data)->done = 1;
+}
+
+int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path)
+{
+    struct id_peek k = {r->o->id_col ? r->o->id_col : "id", 0, 0, 0};
+    struct csv_parser p;
+    unsigned char buf[16384];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        close(fd);
+        return 0;
+    }
+    /* a header of at most 1 MiB is looked at */
+    for (uint64_t off = 0; !k.done && off < (1u << 20);) {
+        ssize_t got = pread(fd, buf, sizeof(buf), (off_t)off);
+        if (got <= 0 || csv_parse(&p, buf, (size_t)got, peek_field, peek_row, &k) < (size_t)got)
+            break;
+        off += (uint64_t)got;
+    }
+    csv_fini(&p, NULL, NULL, NULL);
+    csv_free(&p);
+    close(fd);
+    return k.done && k.found;
 }
 
 /* The cell decoded as enc into *into (NUL-terminated). */
@@ -199,6 +406,10 @@ static int csv_doc(struct csv_walk *w)
         if ((rc = cell_utf8(run, enc, &cell[COL_ID], &r->id)) < 0)
             return rc;
         doc.id = r->id.p;
+    } else if (r->ranged && r->range_start > 0) {
+        /* a row named by its number, which a later part does not know */
+        r->whole_again = 1;
+        return TP_STOP;
     } else if (!(doc.id = tp_in_line_id(run, w->n_rows))) {
         return nomem(run->err);
     }

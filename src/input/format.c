@@ -6,7 +6,7 @@
  * reader of its format (and by tp_reader_divisible/splittable, which must not
  * cut a mail or HTML file into parts); calls nothing but common.c's name
  * rule. Its data are the input's first bytes, which tp_in_peek (walk.c) has
- * already read into r->out for the binary check (run->peek_len of them), so
+ * already read for the binary check (run->peek, run->peek_len), so
  * sniffing costs no read of its own and works the same on a plain file, a
  * .gz file, standard input or an archive member.
  *

@@ -46,6 +46,7 @@ struct input {
     char *path;
     uint64_t size; /* on disk; 0 for a stream */
     int stream;    /* stdin or a pipe: copied to a temporary file first */
+    int regular;   /* a regular file when listed (small ones are read whole at open) */
     FILE *copy;
 };
 
@@ -91,9 +92,12 @@ struct tp_reader {
     int part; /* ranged part of a one-document file: 1 the first, 2 a later one */
     uint64_t range_start, range_len;
     unsigned long range_line;
+    int whole_again;      /* tp_reader_whole_again */
     unsigned char *raw;   /* CHUNK bytes read */
     unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
+    unsigned char *pre;   /* CHUNK bytes: a small file read whole when opened (run.pre) */
+    struct ahead *ahead;  /* files read ahead during a run (input/ahead.c), or NULL */
     struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
     /* input/namedate.c: the path whose name date was last worked out */
     struct buf name_path;
@@ -104,6 +108,7 @@ struct tp_reader {
     /* input/archive.c: warnings about members given once over all runs */
     size_t arch_warned_input;
     uint64_t arch_warned_member;
+    struct buf esc; /* input/csv.c: a quoted field with its doubled quotes undone */
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */
@@ -119,13 +124,23 @@ struct run {
     int counting;     /* reads count in stats and progress */
     int limited;      /* a ranged input: at most `remaining` more bytes */
     uint64_t remaining;
-    int plain;       /* an uncompressed file read with read(2), not zlib */
-    int utf16;       /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
-    size_t peek_len; /* tp_in_peek: the input's first bytes in r->out (format sniffing) */
-    const char *id_path; /* path as ids show it: valid UTF-8 (r->idpath) */
-    int fd;
+    int plain; /* an uncompressed file read with read(2), not zlib */
+    int utf16; /* 0, or the input starts with a UTF-16 BOM: 1 little-endian, 2 big-endian */
+    const unsigned char *peek; /* tp_in_peek: the input's first bytes (format sniffing) */
+    size_t peek_len;
+    const char *id_path;             /* path as ids show it: valid UTF-8 (r->idpath) */
+    int fd;                          /* -1 when the file was read whole at open (pre) */
     uint64_t plain_start, plain_off; /* where reading began; bytes read since */
-    size_t text_skip;                /* input/text.c: header bytes before the text */
+    /* a small regular file read whole by one pread when opened (its
+     * descriptor closed at once): its bytes, served by tp_in_read and peek */
+    const unsigned char *pre;
+    size_t pre_len;
+    int ahead_held; /* pre is input/ahead.c's buffer for this input */
+    /* a gzip input decompressed on a thread (input/inflate.c), or NULL;
+     * inflate_off: not (any more) for this input: gzread */
+    struct inflater *inflater;
+    int inflate_off;
+    size_t text_skip; /* input/text.c: header bytes before the text */
     uint64_t done_base;
     uint64_t total;
     /* input/archive.c: a member of an archive, or a .zst/.xz/.bz2 file, read
@@ -288,6 +303,8 @@ void tp_in_name_date(struct run *run, const char *path, struct tp_date *out);
 
 /* Add path ("-": standard input) to r's inputs, a directory walked. */
 int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err);
+/* Add an input as another reader listed it (its path copied). 0 or TP_ENOMEM. */
+int tp_in_add_listed(struct tp_reader *r, const struct input *in);
 /* Open in for run: 0, 1 when it was skipped (--skip-errors), or < 0. */
 int tp_in_open(struct run *run, struct input *in);
 /* Close what tp_in_open opened, and count its size as done for progress. */
@@ -315,6 +332,27 @@ enum format tp_in_format_choose(const struct tp_reader *r, const char *path,
 enum format tp_in_format_of_file(const struct tp_reader *r, const char *path);
 /* Whether p[0..n) is a mail header line `Name: value`. */
 int tp_in_is_header_line(const char *p, size_t n);
+/* ---- input/ahead.c: the next files read ahead on a thread ---------------- */
+
+/* Start reading r's inputs ahead, in order (without it, when it cannot
+ * start, files are read as they come). Returns 0. */
+int tp_in_ahead_start(struct tp_reader *r);
+/* Stop the thread and free its buffers. */
+void tp_in_ahead_stop(struct tp_reader *r);
+/* Input i, the next in order: 1 with its whole bytes in *buf (until given
+ * back), or 0 when it was not read ahead (already given back). */
+int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, size_t *len);
+void tp_in_ahead_give_back(struct tp_reader *r, size_t i);
+
+/* ---- input/inflate.c: a gzip input decompressed on a thread ------------- */
+
+/* tp_in_read's gzip case: 0 with *got bytes (fewer than cap only at the
+ * end), < 0 an error, 1 when the thread is not used (then gzread). */
+int tp_in_inflate_read(struct run *run, void *out, size_t cap, size_t *got);
+/* Stop the thread (before gz is closed, rewound or asked where it is). */
+void tp_in_inflate_stop(struct run *run);
+/* The compressed bytes read so far, while the thread runs. */
+z_off_t tp_in_inflate_offset(struct run *run);
 
 /* ---- one reader per format ------------------------------------------------ */
 
@@ -370,6 +408,9 @@ struct csv_walk {
 /* Walk the CSV input of w->run (w's want/required/why/row filled). */
 int tp_in_csv_walk(struct csv_walk *w);
 int tp_in_read_csv(struct run *run);
+/* Whether the header row of the CSV file at path names the id column
+ * (--id-col, else "id"): the ids of its rows need no row numbers. */
+int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path);
 
 /* input/jsondoc.c: a .json file, one object or an array of objects, each a
  * document read like a JSONL object. */

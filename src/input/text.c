@@ -136,7 +136,7 @@ enum { NOT_PLAIN = TP_STOP + 1, NOT_UTF8 };
 /* Back to where reading a plain file (or its range) began. */
 static int rewind_plain(struct run *run)
 {
-    if (lseek(run->fd, (off_t)run->plain_start, SEEK_SET) < 0)
+    if (!run->pre && lseek(run->fd, (off_t)run->plain_start, SEEK_SET) < 0)
         return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
     run->plain_off = 0;
     if (run->limited)
@@ -202,6 +202,13 @@ static int undo_document(struct run *run, uint64_t from, uint64_t to)
     int rc = tp_in_sink_rc(run->sink->undo(run->sink->ctx, 0, run->err));
     while (rc == 0 && from < to) {
         size_t want = to - from < CHUNK ? (size_t)(to - from) : CHUNK, got = 0;
+        if (run->pre) {
+            /* read whole at open: the bytes are there */
+            if (from + want > run->pre_len)
+                return tp_error_set(run->err, TP_EIO, "%s: file shrank while read", run->path);
+            memcpy(r->raw, run->pre + from, want);
+            got = want;
+        }
         while (got < want) {
             ssize_t k =
                 pread(run->fd, r->raw + got, want - got, (off_t)(run->plain_start + from + got));
@@ -241,7 +248,7 @@ static int read_plain(struct run *run)
     struct tp_reader *r = run->r;
     struct stat st;
     if (!run->plain || r->o->encoding == TP_ENC_LATIN1 || r->o->encoding == TP_ENC_CP1252 ||
-        fstat(run->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        (!run->pre && (fstat(run->fd, &st) != 0 || !S_ISREG(st.st_mode))))
         return NOT_PLAIN;
     uint64_t limit = r->check_limit;
     size_t n, carry = 0;
@@ -352,6 +359,8 @@ static int choose_encoding(struct run *run, enum tp_encoding *enc, size_t *mem_l
         return rewind_plain(run);
     if (run->src)
         return tp_in_src_rewind(run); /* input/archive.c */
+    tp_in_inflate_stop(run);
+    run->inflate_off = 0;
     return gzrewind(run->gz) < 0 ? tp_in_gz_failed(run) : 0;
 }
 

@@ -55,6 +55,7 @@ static int add_input(struct tp_reader *r, char *path, uint64_t size, int stream)
     r->in[r->n_in].path = path;
     r->in[r->n_in].size = size;
     r->in[r->n_in].stream = stream;
+    r->in[r->n_in].regular = 0;
     r->in[r->n_in].copy = NULL;
     r->paths[r->n_in] = path;
     r->n_in++;
@@ -81,13 +82,11 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
+/* Whether the file would open for reading, asked without opening it (one
+ * system call a file of a large folder, not two). */
 static int readable(const char *path)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    close(fd);
-    return 0;
+    return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS);
 }
 
 /* Add a regular file found or named: it must open for reading. */
@@ -103,6 +102,7 @@ static int add_file(struct tp_reader *r, const char *path, const struct stat *st
         free(copy);
         return nomem(err);
     }
+    r->in[r->n_in - 1].regular = S_ISREG(st->st_mode);
     return 0;
 }
 
@@ -294,6 +294,19 @@ int tp_in_open(struct run *run, struct input *in)
     run->limited = 0;
     run->plain_off = 0;
     run->src = NULL;
+    run->pre = NULL;
+    run->ahead_held = 0;
+    run->inflater = NULL;
+    run->inflate_off = 0;
+    if (r->ahead && tp_in_ahead_take(r, run->input, &run->pre, &run->pre_len)) {
+        /* read ahead whole (input/ahead.c; never an archive or a .zst/.xz/.bz2 file) */
+        run->plain = 1;
+        run->fd = -1;
+        run->plain_start = 0;
+        run->ahead_held = 1;
+        return 0;
+    }
+    run->pre = NULL;
     int kind = tp_in_input_kind(run, in);
     if (kind < 0)
         return kind;
@@ -328,6 +341,22 @@ int tp_in_open(struct run *run, struct input *in)
         run->plain = 1;
         run->fd = fd;
         run->plain_start = 0;
+        run->pre = NULL;
+        if (in->regular && in->size < CHUNK && r->pre) {
+            /* a small file: read whole now, one call instead of a peek, two
+             * reads and a check; a file that grew since listed is read as
+             * any other */
+            ssize_t k;
+            do
+                k = pread(fd, r->pre, CHUNK, 0);
+            while (k < 0 && errno == EINTR);
+            if (k >= 0 && (uint64_t)k < CHUNK) {
+                close(fd);
+                run->fd = -1;
+                run->pre = r->pre;
+                run->pre_len = (size_t)k;
+            }
+        }
         return 0;
     } else {
         errno = 0;
@@ -372,29 +401,34 @@ int tp_in_set_id_path(struct run *run)
 int tp_in_peek(struct run *run)
 {
     struct tp_reader *r = run->r;
-    unsigned char *buf = (unsigned char *)r->out;
+    unsigned char *into = (unsigned char *)r->out;
+    const unsigned char *buf = into;
     size_t n = 0;
     run->utf16 = 0;
     if (run->src) {
-        int rc = tp_in_src_peek(run, buf, PEEK_BYTES, &n);
+        int rc = tp_in_src_peek(run, into, PEEK_BYTES, &n);
         if (rc < 0)
             return rc;
+    } else if (run->plain && run->pre) {
+        n = run->pre_len < PEEK_BYTES ? run->pre_len : PEEK_BYTES;
+        buf = run->pre;
     } else if (run->plain) {
         ssize_t k;
         do
-            k = pread(run->fd, buf, PEEK_BYTES, 0);
+            k = pread(run->fd, into, PEEK_BYTES, 0);
         while (k < 0 && errno == EINTR);
         if (k < 0)
             return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));
         n = (size_t)k;
     } else {
-        int k = gzread(run->gz, buf, PEEK_BYTES);
+        int k = gzread(run->gz, into, PEEK_BYTES);
         if (k < 0)
             return tp_in_gz_failed(run);
         n = (size_t)k;
         if (gzrewind(run->gz) < 0)
             return tp_in_gz_failed(run);
     }
+    run->peek = buf;
     run->peek_len = n;
     if (n >= 2 && buf[0] == 0xFF && buf[1] == 0xFE)
         run->utf16 = 1;
@@ -421,7 +455,11 @@ int tp_in_check_whole(struct run *run, const struct input *in)
                                 run->path, (unsigned long long)run->remaining);
         return 0;
     }
-    if (fstat(run->fd, &st) == 0 && (uint64_t)st.st_size < in->size)
+    if (run->pre && run->pre_len >= in->size)
+        return 0;
+    if (run->pre)
+        st.st_size = (off_t)run->pre_len;
+    if ((run->pre || fstat(run->fd, &st) == 0) && (uint64_t)st.st_size < in->size)
         return tp_error_set(run->err, TP_EIO,
                             "%s: file shrank while read (%llu bytes when listed, %llu now): its "
                             "counts would be partial",
@@ -534,12 +572,28 @@ void tp_in_close(struct run *run, const struct input *in)
         tp_in_src_close(run);
         return;
     }
+    tp_in_inflate_stop(run);
     z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
     run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
-    if (run->plain)
+    if (run->plain && run->fd >= 0)
         close(run->fd);
-    else
+    else if (!run->plain)
         gzclose(run->gz);
     run->gz = NULL;
     run->plain = 0;
+    run->pre = NULL;
+    if (run->ahead_held)
+        tp_in_ahead_give_back(run->r, run->input);
+    run->ahead_held = 0;
+}
+
+int tp_in_add_listed(struct tp_reader *r, const struct input *in)
+{
+    char *copy = strdup(in->path);
+    if (!copy || add_input(r, copy, in->size, in->stream) < 0) {
+        free(copy);
+        return TP_ENOMEM;
+    }
+    r->in[r->n_in - 1].regular = in->regular;
+    return 0;
 }

@@ -98,6 +98,43 @@ Test(counts, spill_holds_each_document)
     tp_corpus_release(&c);
 }
 
+/* Counts of 255 and more (a byte in the spill says "large", the rest
+ * follows): 254, 255, 256, 300 and 70,000 occurrences read back exactly, in
+ * a document between small ones. */
+Test(counts, spill_holds_large_counts)
+{
+    static const uint64_t want[] = {254, 255, 256, 300, 70000, 1};
+    static const char *const words[] = {"a", "b", "c", "d", "e", "f"};
+    struct tp_corpus c;
+    struct tp_error err;
+    struct tp_date d = {0, 0, 0, TP_PREC_NONE};
+    init(&c, 1, 1, 0);
+    doc(&c, "d0", "x y");
+    cr_assert_eq(tp_corpus_begin(&c, "d1", &d, 0), 0);
+    for (size_t w = 0; w < 6; w++)
+        for (uint64_t i = 0; i < want[w]; i++)
+            cr_assert_eq(tp_corpus_token(&c, words[w], 1, 0), 0);
+    cr_assert_eq(tp_corpus_end(&c, &err), 0, "%s", err.msg);
+    doc(&c, "d2", "x x");
+    cr_assert_eq(tp_counter_rewind(&c.r.uni, &err), 0);
+    const uint32_t *ids = NULL;
+    const uint64_t *cnt = NULL;
+    size_t n = 0;
+    cr_assert_eq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0, "%s", err.msg);
+    cr_expect_eq(n, 2);
+    cr_assert_eq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 6);
+    for (size_t w = 0; w < 6; w++) {
+        cr_expect_eq(ids[w], id(&c, words[w]));
+        cr_expect_eq(cnt[w], want[w], "%s: %llu", words[w], (unsigned long long)cnt[w]);
+    }
+    cr_assert_eq(tp_counter_next(&c.r.uni, &ids, &cnt, &n, &err), 0, "%s", err.msg);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(cnt[0], 2);
+    cr_expect_eq(c.r.uni.total[id(&c, "e")], 70000);
+    tp_corpus_release(&c);
+}
+
 Test(counts, pairs_stay_inside_segments_and_documents)
 {
     struct tp_corpus c;

@@ -1,0 +1,31 @@
+/*
+ * split.h - where a large input file is cut so that several threads can read
+ * it (pipeline.c's count_parallel; the reader's side is tp_reader_new_range).
+ */
+#ifndef TP_SPLIT_H
+#define TP_SPLIT_H
+
+#include <stdint.h>
+
+/* What a cut may fall after. */
+enum tp_split_kind {
+    TP_SPLIT_TEXT,  /* any line feed (one document of plain text); no line numbers */
+    TP_SPLIT_LINES, /* any line feed, lines numbered (a document a line) */
+    TP_SPLIT_CSV    /* a line feed outside quoted fields, after the header row (a
+                       document a CSV row), lines numbered */
+};
+
+/* Cut the file at path (size bytes) into at most n parts of about equal
+ * size, each starting right after a line feed of the kind's: start[k],
+ * len[k] and the line number line[k] of its first byte (1-based; 0 for
+ * TP_SPLIT_TEXT). LINES and CSV are scanned on n threads, each counting the
+ * line feeds and quotes of its share of the file; a cut is then the first
+ * line feed past its share's start with an even number of quotes before it
+ * in the file (for CSV: a row boundary in a well-formed file; a malformed
+ * one stops the parse of some part at the first error a whole read would
+ * meet). Returns the number of parts (0 when the file cannot be read: the
+ * caller then reads it whole). */
+unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_split_kind kind,
+                       uint64_t *start, uint64_t *len, unsigned long *line);
+
+#endif
