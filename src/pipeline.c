@@ -193,8 +193,12 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     const struct tp_opts *o = run->o;
     int rc;
     run->lang = o->lang;
-    if (run->lang == TP_LANG_AUTO && (rc = pick_language(run, readers, n, err)))
+    if (run->lang == TP_LANG_AUTO && run->preset) {
+        run->lang = run->preset_lang;
+        run->extra_langs = run->preset_extra;
+    } else if (run->lang == TP_LANG_AUTO && (rc = pick_language(run, readers, n, err))) {
         return rc;
+    }
     if (tp_table_init(&run->stop))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (!o->no_stopwords) {

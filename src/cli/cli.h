@@ -30,9 +30,11 @@ struct cli {
     double last_progress;
     int progress_drawn;
     uint64_t n_warnings;
-    struct tp_table warned;   /* warnings already given */
-    char *terms;              /* repeated --terms joined (o.terms), freed by main */
-    const char **terms_files; /* o.terms_files, freed by main */
+    struct tp_table warned;    /* warnings already given */
+    char *terms;               /* repeated --terms joined (o.terms), freed by main */
+    const char **terms_files;  /* o.terms_files, freed by main */
+    unsigned shard_i, shard_n; /* --shard I/N (shard_n 0: none) */
+    int replace;               /* merge --replace */
 };
 
 struct cli_command {
@@ -63,6 +65,7 @@ enum {
     CLI_T_PERIOD_LABEL = 1u << 12,
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
+    CLI_T_REPLACE = 1u << 13, /* merge --replace */
 };
 
 /* Option words, indexed by the enum values of tempora.h (main.c). */
@@ -124,5 +127,7 @@ int cmd_timeline(struct cli *cli, struct tp_error *err);
 int cmd_keyness(struct cli *cli, struct tp_error *err);
 int cmd_summary(struct cli *cli, struct tp_error *err);
 int cmd_tokens(struct cli *cli, struct tp_error *err);
+int cmd_count(struct cli *cli, struct tp_error *err);
+int cmd_merge(struct cli *cli, struct tp_error *err);
 
 #endif

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "dates.h"
 #include "report.h"
+#include "state.h"
 #include "stopwords.h"
 
 double cli_now(void)
@@ -129,39 +131,184 @@ static void warn_repeated_meta(struct cli *cli, const struct tp_reader *r)
     cli_warn(cli, msg);
 }
 
+/* One input of a run, in argument order: a run of text inputs read by one
+ * reader, or a count state. */
+struct part {
+    int side;
+    const char *state;    /* a state's path, or NULL: ... */
+    struct tp_reader *rd; /* ... a reader of text inputs */
+};
+
+/* Keep the inputs of --shard I/N: the expanded files (folders walked, in
+ * the order a run reads them) are cut into N shares of about equal bytes,
+ * each file whole in the share its middle byte falls in. *kept: the paths
+ * (the caller frees the array and its strings). */
+static int shard_inputs(struct cli *cli, const char *const *in, size_t n, char ***kept,
+                        size_t *n_kept, struct tp_reader **all_out, struct tp_error *err)
+{
+    struct tp_reader *all = NULL;
+    int rc = cli_reader(cli, in, n, &all, err);
+    if (rc)
+        return rc;
+    size_t nf;
+    const char *const *files = tp_reader_files(all, &nf);
+    uint64_t *size = calloc(nf ? nf : 1, sizeof(*size)), total = 0;
+    *kept = calloc(nf ? nf : 1, sizeof(**kept));
+    *n_kept = 0;
+    if (!size || !*kept) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        struct stat st;
+        if (strcmp(files[i], "-") == 0) {
+            rc = tp_error_set(err, TP_EUSAGE, "--shard: standard input cannot be shared out");
+            goto out;
+        }
+        size[i] = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        total += size[i];
+    }
+    uint64_t at = 0;
+    for (size_t i = 0; i < nf; i++) {
+        /* the share of the file's middle byte (all in share 1 when empty) */
+        __extension__ typedef unsigned __int128 u128;
+        u128 mid = (u128)(at + size[i] / 2) * cli->shard_n;
+        unsigned share = total ? (unsigned)(mid / total) : 0;
+        if (share >= cli->shard_n)
+            share = cli->shard_n - 1;
+        at += size[i];
+        if (share + 1 != cli->shard_i)
+            continue;
+        if (!((*kept)[(*n_kept)++] = strdup(files[i]))) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+out:
+    free(size);
+    *all_out = all; /* --lang auto samples every share's text, as one run would */
+    return rc;
+}
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
 {
-    struct tp_reader *readers[2] = {NULL, NULL};
-    size_t n = 0;
-    int rc;
+    struct part *parts = NULL;
+    size_t n_parts = 0, n_readers = 0;
+    struct tp_reader **readers = NULL;
+    char **kept = NULL;
+    size_t n_kept = 0;
+    struct tp_reader *all = NULL; /* --shard: a reader of every share */
+    int rc = 0;
     tp_run_init(run, &cli->o, cli_warn, cli, cli_progress, cli);
+    const char *const *lists[2] = {cli->inputs, NULL};
+    size_t counts[2] = {cli->n_inputs, 0};
     if (cli->n_target || cli->n_reference) {
-        if ((rc = cli_reader(cli, cli->target, cli->n_target, &readers[0], err)))
-            goto out;
-        n = 1;
-        if ((rc = cli_reader(cli, cli->reference, cli->n_reference, &readers[1], err)))
-            goto out;
-        n = 2;
-    } else {
-        if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &readers[0], err)))
-            goto out;
-        n = 1;
+        lists[0] = cli->target;
+        counts[0] = cli->n_target;
+        lists[1] = cli->reference;
+        counts[1] = cli->n_reference;
     }
-    if ((rc = tp_run_setup(run, readers, n, err)))
+    size_t cap = counts[0] + counts[1] + 2;
+    parts = calloc(cap, sizeof(*parts));
+    readers = calloc(cap, sizeof(*readers));
+    if (!parts || !readers) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
+    }
+    for (int side = 0; side < 2 && lists[side]; side++) {
+        const char *const *in = lists[side];
+        size_t n = counts[side];
+        if (n == 0) { /* standard input */
+            parts[n_parts].side = side;
+            if ((rc = cli_reader(cli, in, 0, &parts[n_parts].rd, err)))
+                goto out;
+            readers[n_readers++] = parts[n_parts++].rd;
+            continue;
+        }
+        if (cli->shard_n) {
+            for (size_t i = 0; i < n; i++)
+                if (tp_state_detect(in[i])) {
+                    rc = tp_error_set(err, TP_EUSAGE,
+                                      "--shard: '%s' is a count state (shares are of text "
+                                      "inputs; merge states with 'tempora merge')",
+                                      in[i]);
+                    goto out;
+                }
+            if ((rc = shard_inputs(cli, in, n, &kept, &n_kept, &all, err)))
+                goto out;
+            parts[n_parts].side = side;
+            if (n_kept &&
+                (rc = cli_reader(cli, (const char *const *)kept, n_kept, &parts[n_parts].rd, err)))
+                goto out;
+            if (n_kept)
+                readers[n_readers++] = parts[n_parts++].rd;
+            continue;
+        }
+        for (size_t i = 0, j; i < n; i = j) {
+            parts[n_parts].side = side;
+            if (tp_state_detect(in[i])) {
+                parts[n_parts++].state = in[i];
+                j = i + 1;
+                continue;
+            }
+            for (j = i + 1; j < n && !tp_state_detect(in[j]); j++)
+                ;
+            if ((rc = cli_reader(cli, in + i, j - i, &parts[n_parts].rd, err)))
+                goto out;
+            readers[n_readers++] = parts[n_parts++].rd;
+        }
+    }
+    /* --lang auto: a state's language decides when there is one */
+    for (size_t i = 0; i < n_parts && cli->o.lang == TP_LANG_AUTO; i++)
+        if (parts[i].state) {
+            struct tp_state_head h;
+            if ((rc = tp_state_head_read(parts[i].state, &h, err)))
+                goto out;
+            run->preset = 1;
+            run->preset_lang = h.lang;
+            run->preset_extra = h.extra_langs;
+            tp_state_head_release(&h);
+            break;
+        }
+    if (all) {
+        if ((rc = tp_run_setup(run, &all, 1, err)))
+            goto out;
+        /* the sizes of this share only */
+        run->bytes_total = run->input_bytes = run->n_files = 0;
+        for (size_t i = 0; i < n_readers; i++) {
+            size_t nf;
+            tp_reader_files(readers[i], &nf);
+            run->n_files += nf;
+            run->bytes_total += tp_reader_total_bytes(readers[i]);
+        }
+        run->input_bytes = run->bytes_total;
+    } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {
+        goto out;
+    }
     if ((rc = tp_run_start_counting(run, co, err)))
         goto out;
-    for (size_t i = 0; i < n; i++)
-        if ((rc = tp_run_count(run, readers[i], (int)i, err)))
+    for (size_t i = 0; i < n_parts; i++) {
+        if (parts[i].state)
+            rc = tp_state_load(run, parts[i].state, parts[i].side, NULL, err);
+        else
+            rc = tp_run_count(run, parts[i].rd, parts[i].side, err);
+        if (rc)
             goto out;
-    if (cli->o.meta_path) {
+    }
+    if (cli->o.meta_path && n_readers) {
         warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
     }
 out:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n_readers; i++)
         tp_reader_free(readers[i]);
+    tp_reader_free(all);
+    for (size_t i = 0; i < n_kept; i++)
+        free(kept[i]);
+    free(kept);
+    free(parts);
+    free(readers);
     cli_progress_end(cli);
     return rc;
 }
