@@ -167,15 +167,31 @@ static int sec_end(struct rd *r)
     return 0;
 }
 
-/* Pass over the current section's payload and checksum (not checked: its
- * contents are not used). */
-static int sec_skip(struct rd *r)
+/* Pass over the current section's payload: read and its checksum checked
+ * (verify; a section this run does not use is still checked, so a damaged
+ * file is refused whatever the command), or only sought past. */
+static int sec_skip_how(struct rd *r, int verify)
 {
+    if (verify) {
+        unsigned char buf[1 << 16];
+        while (r->left) {
+            size_t n = r->left < sizeof(buf) ? (size_t)r->left : sizeof(buf);
+            int rc = rd_get(r, buf, n);
+            if (rc)
+                return rc;
+        }
+        return sec_end(r);
+    }
     if (fseeko(r->f, (off_t)(r->left + 8), SEEK_CUR) != 0)
         return tp_error_set(r->err, TP_EIO, "%s: %s", r->path, strerror(errno));
     r->at += r->left + 8;
     r->left = 0;
     return 0;
+}
+
+static int sec_skip(struct rd *r)
+{
+    return sec_skip_how(r, 1);
 }
 
 /* Expect section tag next (optional sections of other tags are skipped). */
@@ -199,7 +215,7 @@ static int sec_expect(struct rd *r, const char *tag)
                                 "version does not know, where '%s' was expected)",
                                 r->path, t, tag);
         }
-        if ((rc = sec_skip(r)))
+        if ((rc = sec_skip_how(r, 0)))
             return rc;
     }
 }
@@ -218,9 +234,12 @@ static int rd_open(struct rd *r, const char *path, struct tp_error *err)
         return tp_error_set(err, TP_EIO, "%s: not a regular file", path);
     r->size = (uint64_t)st.st_size;
     unsigned char b[16];
-    if (r->size < 16 || fread(b, 1, 16, r->f) != 16 || memcmp(b, TP_STATE_MAGIC, 8) != 0)
+    size_t got = fread(b, 1, 16, r->f);
+    if (got < 8 || memcmp(b, TP_STATE_MAGIC, 8) != 0)
         return tp_error_set(err, TP_EPARSE, "%s: not a tempora count state (no magic number)",
                             path);
+    if (got < 16)
+        return rd_fail(r, "truncated");
     r->at = 16;
     uint32_t version = le32(b + 8);
     if (version > TP_STATE_VERSION)
@@ -410,10 +429,12 @@ int tp_state_head_read(const char *path, struct tp_state_head *out, struct tp_er
         for (int i = 0; enc && i < 4; i++)
             if (strcmp(enc, encs[i]) == 0)
                 out->encoding = i;
-        out->stop = h.stop;
-        out->n_stop = h.n_stop;
-        h.stop = NULL;
-        h.n_stop = 0;
+        if (!rc) {
+            out->stop = h.stop;
+            out->n_stop = h.n_stop;
+            h.stop = NULL;
+            h.n_stop = 0;
+        }
     }
     head_free(&h);
     rd_close(&r);
@@ -960,7 +981,7 @@ int tp_state_each_id(const char *path, tp_state_id_fn *fn, void *ctx, struct tp_
         goto out;
     const char *tags[] = {"TERM", "NGRM", "PAIR"};
     for (int i = 0; i < 3; i++)
-        if ((rc = sec_expect(&r, tags[i])) || (rc = sec_skip(&r)))
+        if ((rc = sec_expect(&r, tags[i])) || (rc = sec_skip_how(&r, 0)))
             goto out;
     if ((rc = sec_expect(&r, "DOCS")))
         goto out;
