@@ -67,6 +67,7 @@ BIN := $(BUILD)/tempora
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.PHONY: mpi mpi-tests
 .PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz fuzz-smoke lint format \
 	format-check clean unit cli-tests ref-tests check-build tsan-cli
 
@@ -135,6 +136,34 @@ test: deps
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan all
+
+# tempora-mpi (Open MPI: libopenmpi-dev openmpi-bin): the same commands on P
+# processes, mpirun -np P tempora-mpi COMMAND ... (docs/scale-out.md). main.c
+# is built again as tempora_main; src/mpi/mpi_main.c is the program's main.
+MPICC ?= mpicc
+MPICXX ?= mpicxx
+MPI_BIN := $(BUILD)/tempora-mpi
+mpi: $(MPI_BIN)
+	@ln -sf $(MPI_BIN) tempora-mpi
+
+$(BUILD)/mpi/main_as_lib.o: src/cli/main.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes -Dmain=tempora_main -c -o $@ $<
+
+$(BUILD)/mpi/mpi_main.o: src/mpi/mpi_main.c
+	@mkdir -p $(dir $@)
+	@echo "  MPICC   $@"
+	@$(MPICC) $(CPPFLAGS_ALL) -Isrc/cli $(CFLAGS_ALL) -c -o $@ $<
+
+$(MPI_BIN): $(LIB_OBJ) $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ)) $(BUILD)/mpi/main_as_lib.o \
+		$(BUILD)/mpi/mpi_main.o
+	@echo "  LD      $@"
+	@$(MPICXX) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# tempora-mpi on 1, 3 and 4 processes against tempora, byte for byte (tables)
+mpi-tests: $(BIN) $(MPI_BIN)
+	@TEMPORA=$(abspath $(BIN)) TEMPORA_MPI=$(abspath $(MPI_BIN)) sh tests/state/mpi.sh
 
 # The CLI cases that run threads (their cmd has --threads) and the catalogue
 # of hostile inputs (hostile_*, run on the default threads: one per core), on

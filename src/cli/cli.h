@@ -130,4 +130,19 @@ int cmd_tokens(struct cli *cli, struct tp_error *err);
 int cmd_count(struct cli *cli, struct tp_error *err);
 int cmd_merge(struct cli *cli, struct tp_error *err);
 
+/* Merge the count states in[0..n) into output (tempora merge, and the MPI
+ * reduction). Returns 0 or a negative TP_E*. */
+int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const char *output,
+                     struct tp_error *err);
+
+/* When set (tempora-mpi), cli_count calls it instead of counting here: it
+ * counts this process's share and leaves in run what one process counting
+ * everything would (or does not return, on a process that writes nothing). */
+extern int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                             struct tp_error *err);
+
+/* cli_count without the hook: what one process counts. */
+int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                   struct tp_error *err);
+
 #endif

@@ -51,21 +51,9 @@ static int note_id(void *ctx, const char *id, size_t index)
     return 0;
 }
 
-int cmd_merge(struct cli *cli, struct tp_error *err)
+int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const char *output,
+                     struct tp_error *err)
 {
-    const char *const *in = cli->inputs;
-    size_t n = cli->n_inputs;
-    if (!cli->o.output || !strcmp(cli->o.output, "-"))
-        return tp_error_set(err, TP_EUSAGE, "merge: -o FILE.tpc is needed");
-    if (n == 0)
-        return tp_error_set(err, TP_EUSAGE, "merge: name the count states to merge");
-    if (cli->shard_n)
-        return tp_error_set(err, TP_EUSAGE, "--shard: not an option of 'tempora merge'");
-    if (cli->replace)
-        return tp_error_set(err, TP_EUSAGE,
-                            "merge --replace is not available yet: a state does not keep what "
-                            "taking a document's pairs and first occurrences back needs "
-                            "(count the changed documents' folder again instead)");
     for (size_t i = 0; i < n; i++)
         if (!tp_state_detect(in[i]))
             return tp_error_set(err, TP_EPARSE, "%s: not a tempora count state%s", in[i],
@@ -76,16 +64,16 @@ int cmd_merge(struct cli *cli, struct tp_error *err)
     int rc = tp_state_head_read(in[0], &h, err);
     if (rc)
         return rc;
-    struct tp_opts *o = &cli->o;
-    o->lang = h.lang;
-    o->keep_case = h.keep_case;
-    o->nfkc = h.nfkc;
-    o->split_hyphens = h.split_hyphens;
-    o->min_length = h.min_length;
-    o->encoding = (enum tp_encoding)h.encoding;
+    struct tp_opts o = cli->o;
+    o.lang = h.lang;
+    o.keep_case = h.keep_case;
+    o.nfkc = h.nfkc;
+    o.split_hyphens = h.split_hyphens;
+    o.min_length = h.min_length;
+    o.encoding = (enum tp_encoding)h.encoding;
     struct ids ids = {.paths = in, .err = err};
     struct tp_run run;
-    tp_run_init(&run, o, cli_warn, cli, NULL, NULL);
+    tp_run_init(&run, &o, cli_warn, cli, NULL, NULL);
     run.lang = h.lang;
     run.extra_langs = h.extra_langs;
     if (tp_table_init(&run.stop) || tp_table_init(&ids.seen)) {
@@ -106,11 +94,27 @@ int cmd_merge(struct cli *cli, struct tp_error *err)
     for (size_t i = 0; i < n; i++)
         if ((rc = tp_state_load(&run, in[i], 0, NULL, err)))
             goto out;
-    rc = tp_state_write(&run, o->output, err);
+    rc = tp_state_write(&run, output, err);
 out:
     tp_table_release(&ids.seen);
     free(ids.file_of);
     tp_state_head_release(&h);
     tp_run_release(&run);
     return rc;
+}
+
+int cmd_merge(struct cli *cli, struct tp_error *err)
+{
+    if (!cli->o.output || !strcmp(cli->o.output, "-"))
+        return tp_error_set(err, TP_EUSAGE, "merge: -o FILE.tpc is needed");
+    if (cli->n_inputs == 0)
+        return tp_error_set(err, TP_EUSAGE, "merge: name the count states to merge");
+    if (cli->shard_n)
+        return tp_error_set(err, TP_EUSAGE, "--shard: not an option of 'tempora merge'");
+    if (cli->replace)
+        return tp_error_set(err, TP_EUSAGE,
+                            "merge --replace is not available yet: a state does not keep what "
+                            "taking a document's pairs and first occurrences back needs "
+                            "(count the changed documents' folder again instead)");
+    return cli_merge_states(cli, cli->inputs, cli->n_inputs, cli->o.output, err);
 }

@@ -190,8 +190,19 @@ out:
     return rc;
 }
 
+int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                      struct tp_error *err);
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
+{
+    if (cli_count_hook)
+        return cli_count_hook(cli, run, co, err);
+    return cli_count_here(cli, run, co, err);
+}
+
+int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                   struct tp_error *err)
 {
     struct part *parts = NULL;
     size_t n_parts = 0, n_readers = 0;
