@@ -139,54 +139,125 @@ struct part {
     struct tp_reader *rd; /* ... a reader of text inputs */
 };
 
-/* Keep the inputs of --shard I/N: the expanded files (folders walked, in
- * the order a run reads them) are cut into N shares of about equal bytes,
- * each file whole in the share its middle byte falls in. *kept: the paths
- * (the caller frees the array and its strings). */
-static int shard_inputs(struct cli *cli, const char *const *in, size_t n, char ***kept,
-                        size_t *n_kept, struct tp_reader **all_out, struct tp_error *err)
+/* A piece of --shard I/N: a whole file, or the lines of a file of one
+ * document a line whose first byte is in [start, start + len). */
+struct piece {
+    char *path;
+    int whole;
+    uint64_t start, len;
+    unsigned long line; /* the first line's number (1-based) */
+};
+
+/* The first line start at or after goal in f (of size bytes; 0 is one, and
+ * so is size), and the line number there, scanning from *at (a line start of
+ * line number *line). */
+static int next_line_start(FILE *f, uint64_t size, uint64_t goal, uint64_t *at,
+                           unsigned long *line)
 {
+    static char buf[1 << 16];
+    if (*at >= goal || *at >= size)
+        return 0;
+    if (fseeko(f, (off_t)*at, SEEK_SET) != 0)
+        return -1;
+    /* line starts before goal are passed over; the line feed at goal - 1 or
+     * later ends the search */
+    while (*at < size) {
+        size_t want = size - *at < sizeof(buf) ? (size_t)(size - *at) : sizeof(buf);
+        size_t got = fread(buf, 1, want, f);
+        if (got == 0)
+            return -1;
+        for (size_t i = 0; i < got; i++)
+            if (buf[i] == '\n') {
+                (*line)++;
+                if (*at + i + 1 >= goal) {
+                    *at += i + 1;
+                    return 0;
+                }
+            }
+        *at += got;
+    }
+    return 0;
+}
+
+/* The pieces of --shard I/N: the expanded files (folders walked, in the
+ * order a run reads them), laid end to end, are cut into N shares of equal
+ * bytes. A file of one document a line (uncompressed --doc-per-line text,
+ * JSONL) is cut at line starts: a line goes to the share its first byte is
+ * in; any other file goes whole to the share its middle byte is in. *all:
+ * a reader of every share (for --lang auto's sample). */
+static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct piece **pieces,
+                        size_t *n_pieces, struct tp_reader **all_out, struct tp_error *err)
+{
+    __extension__ typedef unsigned __int128 u128;
     struct tp_reader *all = NULL;
     int rc = cli_reader(cli, in, n, &all, err);
+    *all_out = all;
     if (rc)
         return rc;
     size_t nf;
     const char *const *files = tp_reader_files(all, &nf);
     uint64_t *size = calloc(nf ? nf : 1, sizeof(*size)), total = 0;
-    *kept = calloc(nf ? nf : 1, sizeof(**kept));
-    *n_kept = 0;
-    if (!size || !*kept) {
-        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-        goto out;
+    *pieces = calloc(nf ? nf : 1, sizeof(**pieces));
+    *n_pieces = 0;
+    if (!size || !*pieces) {
+        free(size);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < nf; i++) {
         struct stat st;
         if (strcmp(files[i], "-") == 0) {
-            rc = tp_error_set(err, TP_EUSAGE, "--shard: standard input cannot be shared out");
-            goto out;
+            free(size);
+            return tp_error_set(err, TP_EUSAGE, "--shard: standard input cannot be shared out");
         }
         size[i] = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
         total += size[i];
     }
+    unsigned N = cli->shard_n, I = cli->shard_i - 1;
+    uint64_t lo = (uint64_t)((u128)total * I / N), hi = (uint64_t)((u128)total * (I + 1) / N);
     uint64_t at = 0;
-    for (size_t i = 0; i < nf; i++) {
-        /* the share of the file's middle byte (all in share 1 when empty) */
-        __extension__ typedef unsigned __int128 u128;
-        u128 mid = (u128)(at + size[i] / 2) * cli->shard_n;
-        unsigned share = total ? (unsigned)(mid / total) : 0;
-        if (share >= cli->shard_n)
-            share = cli->shard_n - 1;
-        at += size[i];
-        if (share + 1 != cli->shard_i)
-            continue;
-        if (!((*kept)[(*n_kept)++] = strdup(files[i]))) {
-            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-            goto out;
+    for (size_t i = 0; i < nf && !rc; at += size[i], i++) {
+        struct piece pc = {0};
+        if (tp_reader_splittable(all, i) && size[i]) {
+            /* this share's bytes of the file: [a, b) */
+            uint64_t a = lo > at ? lo - at : 0, b = hi > at ? hi - at : 0;
+            if (a >= size[i] || b == 0)
+                continue;
+            if (b > size[i])
+                b = size[i];
+            FILE *f = fopen(files[i], "rb");
+            uint64_t s = 0, e;
+            unsigned long line = 1;
+            if (!f || next_line_start(f, size[i], a, &s, &line) != 0) {
+                rc = tp_error_set(err, TP_EIO, "%s: cannot read it", files[i]);
+                if (f)
+                    fclose(f);
+                break;
+            }
+            pc.line = line;
+            e = s;
+            rc = next_line_start(f, size[i], b, &e, &line) != 0
+                     ? tp_error_set(err, TP_EIO, "%s: cannot read it", files[i])
+                     : 0;
+            fclose(f);
+            if (rc || e <= s)
+                continue;
+            pc.whole = s == 0 && e == size[i];
+            pc.start = s;
+            pc.len = e - s;
+        } else {
+            /* the share of the file's middle byte (share 1 when all are empty) */
+            u128 mid = (u128)(at + size[i] / 2) * N;
+            unsigned share = total ? (unsigned)(mid / total) : 0;
+            if ((share < N ? share : N - 1) != I)
+                continue;
+            pc.whole = 1;
         }
+        if (!(pc.path = strdup(files[i])))
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        else
+            (*pieces)[(*n_pieces)++] = pc;
     }
-out:
     free(size);
-    *all_out = all; /* --lang auto samples every share's text, as one run would */
     return rc;
 }
 
@@ -207,8 +278,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
     struct part *parts = NULL;
     size_t n_parts = 0, n_readers = 0;
     struct tp_reader **readers = NULL;
-    char **kept = NULL;
-    size_t n_kept = 0;
+    struct piece *pieces = NULL;
+    size_t n_pieces = 0;
     struct tp_reader *all = NULL; /* --shard: a reader of every share */
     int rc = 0;
     tp_run_init(run, &cli->o, cli_warn, cli, cli_progress, cli);
@@ -246,14 +317,46 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                                       in[i]);
                     goto out;
                 }
-            if ((rc = shard_inputs(cli, in, n, &kept, &n_kept, &all, err)))
+            if ((rc = shard_inputs(cli, in, n, &pieces, &n_pieces, &all, err)))
                 goto out;
-            parts[n_parts].side = side;
-            if (n_kept &&
-                (rc = cli_reader(cli, (const char *const *)kept, n_kept, &parts[n_parts].rd, err)))
+            struct part *np = realloc(parts, (n_parts + n_pieces + 2) * sizeof(*parts));
+            struct tp_reader **nr = np ? realloc(readers, (n_parts + n_pieces + 2) *
+                                                              sizeof(*readers))
+                                       : NULL;
+            if (np)
+                parts = np;
+            if (nr)
+                readers = nr;
+            if (!np || !nr) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
                 goto out;
-            if (n_kept)
+            }
+            /* runs of whole files: one reader each; a file's lines: one each */
+            for (size_t i = 0, j; i < n_pieces; i = j) {
+                struct part *pt = &parts[n_parts];
+                memset(pt, 0, sizeof(*pt));
+                pt->side = side;
+                if (!pieces[i].whole) {
+                    j = i + 1;
+                    rc = tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start,
+                                             pieces[i].len, pieces[i].line, &cli->o, cli_warn, cli,
+                                             err);
+                } else {
+                    const char **paths = malloc(n_pieces * sizeof(*paths));
+                    if (!paths) {
+                        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                        goto out;
+                    }
+                    for (j = i; j < n_pieces && pieces[j].whole; j++)
+                        paths[j - i] = pieces[j].path;
+                    /* the reader keeps the strings (pieces), not the array */
+                    rc = cli_reader(cli, paths, j - i, &pt->rd, err);
+                    free(paths);
+                }
+                if (rc)
+                    goto out;
                 readers[n_readers++] = parts[n_parts++].rd;
+            }
             continue;
         }
         for (size_t i = 0, j; i < n; i = j) {
@@ -307,7 +410,7 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
         if (rc)
             goto out;
     }
-    if (cli->o.meta_path && n_readers) {
+    if (cli->o.meta_path && n_readers && !cli->shard_n) { /* a share lacks others' ids */
         warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
     }
@@ -315,9 +418,9 @@ out:
     for (size_t i = 0; i < n_readers; i++)
         tp_reader_free(readers[i]);
     tp_reader_free(all);
-    for (size_t i = 0; i < n_kept; i++)
-        free(kept[i]);
-    free(kept);
+    for (size_t i = 0; i < n_pieces; i++)
+        free(pieces[i].path);
+    free(pieces);
     free(parts);
     free(readers);
     cli_progress_end(cli);
