@@ -842,7 +842,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
         from_stdin |= strcmp(files[i], "-") == 0;
     /* a large file of one document per line is counted in parts; otherwise
      * whole files go to the threads */
-    int split = n_files == 1 && tp_reader_total_bytes(r) >= (1u << 20) &&
+    int split = n_files == 1 && !tp_reader_ranged(r) && tp_reader_total_bytes(r) >= (1u << 20) &&
                 (tp_reader_splittable(r, 0) ||
                  (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN));
     if (threads > n_files && !split)

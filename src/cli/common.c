@@ -151,8 +151,7 @@ struct piece {
 /* The first line start at or after goal in f (of size bytes; 0 is one, and
  * so is size), and the line number there, scanning from *at (a line start of
  * line number *line). */
-static int next_line_start(FILE *f, uint64_t size, uint64_t goal, uint64_t *at,
-                           unsigned long *line)
+static int next_line_start(FILE *f, uint64_t size, uint64_t goal, uint64_t *at, unsigned long *line)
 {
     static char buf[1 << 16];
     if (*at >= goal || *at >= size)
@@ -320,9 +319,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
             if ((rc = shard_inputs(cli, in, n, &pieces, &n_pieces, &all, err)))
                 goto out;
             struct part *np = realloc(parts, (n_parts + n_pieces + 2) * sizeof(*parts));
-            struct tp_reader **nr = np ? realloc(readers, (n_parts + n_pieces + 2) *
-                                                              sizeof(*readers))
-                                       : NULL;
+            struct tp_reader **nr =
+                np ? realloc(readers, (n_parts + n_pieces + 2) * sizeof(*readers)) : NULL;
             if (np)
                 parts = np;
             if (nr)
@@ -338,9 +336,9 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                 pt->side = side;
                 if (!pieces[i].whole) {
                     j = i + 1;
-                    rc = tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start,
-                                             pieces[i].len, pieces[i].line, &cli->o, cli_warn, cli,
-                                             err);
+                    rc =
+                        tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start, pieces[i].len,
+                                            pieces[i].line, &cli->o, cli_warn, cli, err);
                 } else {
                     const char **paths = malloc(n_pieces * sizeof(*paths));
                     if (!paths) {
