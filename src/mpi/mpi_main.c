@@ -6,13 +6,14 @@
  *
  * Every rank parses the same command line (main.c, built here as
  * tempora_main) and reaches cli_count, which calls count_share: rank r
- * counts share r+1 of P of the inputs (--shard r+1/P, with its threads) and
- * writes it as a count state to a temporary file; the states are merged
- * along a binary tree (at step s, rank r with r mod 2s = s sends its state to
- * rank r - s, in chunks of at most TEMPORA_MPI_CHUNK bytes, 64 MiB by default;
- * the receiver merges its own state first, then the one received, so the
- * documents stay in input order); rank 0 reads the whole state as the
- * command's one input and writes the tables one tempora process writes.
+ * counts share r+1 of P of the inputs (--shard r+1/P, with its threads); the
+ * counts are merged along a binary tree: at step s, rank r with r mod 2s = s
+ * writes its counts as a count state to a temporary file and sends it to
+ * rank r - s, in chunks of at most TEMPORA_MPI_CHUNK bytes (64 MiB by
+ * default), and the receiver reads it into its own counts after its own
+ * documents, as a state input is read (tp_state_load), so the documents stay
+ * in input order. Rank 0 then holds the counts of one process counting
+ * everything and writes the tables.
  * A rank that fails prints its message and calls MPI_Abort, so the job ends
  * non-zero; rank 0 writes only after every state reached it.
  */
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -103,7 +105,15 @@ static void send_file(const char *path, int to)
 static void recv_file(const char *path, int from)
 {
     uint64_t size;
-    MPI_Recv(&size, 1, MPI_UINT64_T, from, TAG_HEAD, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    /* the sender may count for a long time yet: wait without spinning (a
+     * blocking receive polls, taking a core from the ranks still counting) */
+    MPI_Request req;
+    int arrived = 0;
+    MPI_Irecv(&size, 1, MPI_UINT64_T, from, TAG_HEAD, MPI_COMM_WORLD, &req);
+    while (MPI_Test(&req, &arrived, MPI_STATUS_IGNORE) == MPI_SUCCESS && !arrived) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
     FILE *f = fopen(path, "wb");
     size_t cap = chunk_size();
     char *buf = malloc(cap);
@@ -129,45 +139,38 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
             "--shard and give the states to keyness)");
     cli->shard_i = (unsigned)rank + 1;
     cli->shard_n = (unsigned)n_ranks;
-    /* a share's counts, with every listed term's run, pairs and n-grams the
-     * command needs */
+    /* this rank's share, counted as the command counts; a rank that sends
+     * its counts on keeps the per-document lists a state holds */
     struct tp_count_opts share = *co;
-    share.spill = 1;
+    if (rank != 0)
+        share.spill = 1;
     int rc = cli_count_here(cli, run, &share, err);
-    const char *mine = temp_path();
-    if (!rc)
-        rc = tp_state_write(run, mine, err);
-    tp_run_release(run);
     if (rc)
         die(err->msg);
+    /* the states of the shares after this one come in, in order, and are
+     * read into this rank's run as a state input is (tp_state_load) */
     for (int step = 1; step < n_ranks; step *= 2) {
         if (rank % (2 * step) == 0) {
             if (rank + step >= n_ranks)
                 continue;
-            const char *theirs = temp_path(), *merged = temp_path();
+            const char *theirs = temp_path();
             recv_file(theirs, rank + step);
-            const char *both[2] = {mine, theirs};
-            if ((rc = cli_merge_states(cli, both, 2, merged, err)))
+            if ((rc = tp_state_load(run, theirs, 0, NULL, err)))
                 die(err->msg);
-            unlink(mine);
-            unlink(theirs);
-            mine = merged;
+            unlink(theirs); /* the run reads it through the descriptors it holds */
         } else {
+            const char *mine = temp_path();
+            if ((rc = tp_state_write(run, mine, err)))
+                die(err->msg);
+            tp_run_release(run);
             send_file(mine, rank - step);
             remove_temps();
             MPI_Finalize();
             exit(0);
         }
     }
-    /* rank 0: the whole corpus, read as the command's only input */
-    static const char *one[1];
-    one[0] = mine;
-    cli->inputs = one;
-    cli->n_inputs = 1;
-    cli->shard_i = cli->shard_n = 0;
-    rc = cli_count_here(cli, run, co, err);
-    unlink(mine); /* the run reads it through the descriptors it holds */
-    return rc;
+    /* rank 0: the whole corpus, counted as one process counts it */
+    return 0;
 }
 
 int main(int argc, char **argv)
