@@ -67,7 +67,7 @@ BIN := $(BUILD)/tempora
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: mpi mpi-tests
+.PHONY: mpi state-tests
 .PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz fuzz-smoke lint format \
 	format-check clean unit cli-tests ref-tests check-build tsan-cli
 
@@ -127,6 +127,7 @@ check-build: $(BIN) $(UNIT_BIN)
 test: deps
 	@$(MAKE) --no-print-directory all check-build
 	@$(MAKE) --no-print-directory unit cli-tests ref-tests
+	@$(MAKE) --no-print-directory state-tests
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory MODE=asan unit cli-tests
@@ -161,8 +162,10 @@ $(MPI_BIN): $(LIB_OBJ) $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ)) $(BUILD)
 	@echo "  LD      $@"
 	@$(MPICXX) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-# tempora-mpi on 1, 3 and 4 processes against tempora, byte for byte (tables)
-mpi-tests: $(BIN) $(MPI_BIN)
+# the scale-out recipes of docs/scale-out.md as written, and tempora-mpi on 1, 3
+# and 4 processes, against tempora, byte for byte (tables)
+state-tests: $(BIN) $(MPI_BIN)
+	@TEMPORA=$(abspath $(BIN)) sh tests/state/recipes.sh
 	@TEMPORA=$(abspath $(BIN)) TEMPORA_MPI=$(abspath $(MPI_BIN)) sh tests/state/mpi.sh
 
 # The CLI cases that run threads (their cmd has --threads) and the catalogue
