@@ -382,8 +382,11 @@ static int rd_head(struct rd *r, struct head *h)
     if ((rc = sec_end(r)))
         return rc;
     const struct stat_rec *s = &h->st;
+    /* what the sections can hold at most (a term takes 29 bytes or more, a
+     * document 20, an n-gram 20, a pair 16): nothing is allocated past it */
     if (s->n_terms > UINT32_MAX || s->n_ngrams > UINT32_MAX || s->lang > 31 ||
-        s->n_docs > s->n_tokens + r->size || s->n_terms > s->n_tokens)
+        s->n_terms > s->n_tokens || s->n_terms > r->size / 29 || s->n_docs > r->size / 20 ||
+        s->n_ngrams > r->size / 20 || s->n_pairs > r->size / 16)
         return rd_fail(r, "impossible totals (damaged)");
     return 0;
 }
