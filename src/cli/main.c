@@ -623,6 +623,9 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
                                 "%s: with --target/--reference, inputs go after them ('%s')",
                                 cmd->name, cli->inputs[0]);
     }
+    if (cli->shard_n && cli->n_inputs == 0 && !(cli->n_target || cli->n_reference))
+        return tp_error_set(err, TP_EUSAGE,
+                            "--shard: standard input cannot be shared out (name the INPUTs)");
     if (cli->shard_n && (cli->n_target || cli->n_reference))
         return tp_error_set(err, TP_EUSAGE,
                             "--shard: not with --target/--reference (count each side's shares "
