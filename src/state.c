@@ -52,8 +52,15 @@ struct rd {
     uint64_t size;  /* the file's size */
     char tag[5];    /* the current section */
     uint32_t flags; /* its flags */
-    uint64_t at;    /* file offset of the next byte */
+    uint64_t at;    /* file offset of the next byte read from the file */
+    /* the current section's payload: read (and hashed) a block at a time */
+    uint64_t sec_start, sec_len; /* its file offset and length */
+    uint64_t unread;             /* bytes not yet read from the file */
+    unsigned char *buf;          /* a block read, bpos of blen bytes used */
+    size_t bpos, blen;
 };
+
+enum { RD_BLOCK = 1 << 16 };
 
 static int rd_fail(struct rd *r, const char *what)
 {
@@ -74,17 +81,54 @@ static int rd_raw(struct rd *r, void *p, size_t n)
     return 0;
 }
 
-/* n payload bytes of the current section (hashed). */
+/* n payload bytes of the current section (hashed as blocks are read). */
 static int rd_get(struct rd *r, void *p, size_t n)
 {
     if (n > r->left)
         return rd_fail(r, "a record runs past its section (damaged)");
-    int rc = rd_raw(r, p, n);
-    if (rc)
-        return rc;
     r->left -= n;
-    XXH3_64bits_update(r->h, p, n);
+    unsigned char *out = p;
+    while (n) {
+        if (r->bpos == r->blen) {
+            size_t m = r->unread < RD_BLOCK ? (size_t)r->unread : RD_BLOCK;
+            int rc = rd_raw(r, r->buf, m);
+            if (rc)
+                return rc;
+            XXH3_64bits_update(r->h, r->buf, m);
+            r->unread -= m;
+            r->bpos = 0;
+            r->blen = m;
+        }
+        size_t c = r->blen - r->bpos < n ? r->blen - r->bpos : n;
+        memcpy(out, r->buf + r->bpos, c);
+        r->bpos += c;
+        out += c;
+        n -= c;
+    }
     return 0;
+}
+
+/* A varint (LEB128: 7 bits a byte, low first) of the current section. */
+static int rd_var(struct rd *r, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        unsigned char b;
+        int rc = rd_get(r, &b, 1);
+        if (rc)
+            return rc;
+        if (shift > 63 || (shift == 63 && (b & 0x7e)))
+            return rd_fail(r, "a number too long (damaged)");
+        *v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            return 0;
+    }
+}
+
+/* The file offset of the next payload byte to be used. */
+static uint64_t rd_offset(const struct rd *r)
+{
+    return r->sec_start + (r->sec_len - r->left);
 }
 
 static uint32_t le32(const unsigned char *p)
@@ -147,6 +191,9 @@ static int sec_next(struct rd *r)
     r->left = le64(b + 8);
     if (r->left > r->size || r->at + r->left + 8 > r->size)
         return rd_fail(r, "truncated");
+    r->sec_start = r->at;
+    r->sec_len = r->unread = r->left;
+    r->bpos = r->blen = 0;
     XXH3_64bits_reset(r->h);
     return 0;
 }
@@ -225,7 +272,7 @@ static int rd_open(struct rd *r, const char *path, struct tp_error *err)
     memset(r, 0, sizeof(*r));
     r->path = path;
     r->err = err;
-    if (!(r->h = XXH3_createState()))
+    if (!(r->h = XXH3_createState()) || !(r->buf = malloc(RD_BLOCK)))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (!(r->f = fopen(path, "rb")))
         return tp_error_set(err, TP_EIO, "%s: %s", path, strerror(errno));
@@ -257,6 +304,7 @@ static void rd_close(struct rd *r)
     if (r->f)
         fclose(r->f);
     XXH3_freeState(r->h);
+    free(r->buf);
 }
 
 int tp_state_detect(const char *path)
@@ -382,11 +430,11 @@ static int rd_head(struct rd *r, struct head *h)
     if ((rc = sec_end(r)))
         return rc;
     const struct stat_rec *s = &h->st;
-    /* what the sections can hold at most (a term takes 29 bytes or more, a
-     * document 20, an n-gram 20, a pair 16): nothing is allocated past it */
+    /* what the sections can hold at most (a term takes 8 bytes or more, a
+     * document 20, an n-gram 4, a pair 3): nothing is allocated past it */
     if (s->n_terms > UINT32_MAX || s->n_ngrams > UINT32_MAX || s->lang > 31 ||
-        s->n_terms > s->n_tokens || s->n_terms > r->size / 29 || s->n_docs > r->size / 20 ||
-        s->n_ngrams > r->size / 20 || s->n_pairs > r->size / 16)
+        s->n_terms > s->n_tokens || s->n_terms > r->size / 8 || s->n_docs > r->size / 20 ||
+        s->n_ngrams > r->size / 4 || s->n_pairs > r->size / 3)
         return rd_fail(r, "impossible totals (damaged)");
     return 0;
 }
@@ -606,7 +654,7 @@ static int scan_spill(struct rd *r, struct tp_counter *k, const struct tp_docrec
         return tp_error_set(r->err, TP_ENOMEM, "out of memory");
     for (size_t d = 0; d < n_docs; d++) {
         unsigned char hdr[8];
-        uint64_t off = r->at;
+        uint64_t off = rd_offset(r);
         if ((rc = rd_get(r, hdr, 8)))
             break;
         uint32_t len = le32(hdr), n = le32(hdr + 4);
@@ -700,14 +748,14 @@ static int load_body(struct rd *r, const struct head *h, struct tp_corpus *c, in
     /* terms */
     if ((rc = sec_expect(r, "TERM")))
         return rc;
-    if (n_terms > r->left / 28)
+    if (n_terms > r->left / 8)
         return rd_fail(r, "more terms than the section holds (damaged)");
     uint64_t n_seen_before = c->r.n_types;
     for (size_t i = 0; i < n_terms; i++) {
         uint32_t len;
         uint64_t first, total, df;
-        if ((rc = rd_str(r, MAX_TERM_BYTES, &str, &len)) || (rc = rd_u64(r, &first)) ||
-            (rc = rd_u64(r, &total)) || (rc = rd_u64(r, &df)))
+        if ((rc = rd_str(r, MAX_TERM_BYTES, &str, &len)) || (rc = rd_var(r, &first)) ||
+            (rc = rd_var(r, &total)) || (rc = rd_var(r, &df)))
             goto out;
         if (!len || first >= s->n_tokens || !df || df > total || total > s->n_tokens ||
             df > s->n_docs) {
@@ -746,7 +794,7 @@ static int load_body(struct rd *r, const struct head *h, struct tp_corpus *c, in
     }
     if (ng) {
         size_t n_g = (size_t)s->n_ngrams;
-        if (n_g > r->left / (4 * ng + 16)) {
+        if (n_g > r->left / (ng + 2)) {
             rc = rd_fail(r, "more n-grams than the section holds (damaged)");
             goto out;
         }
@@ -755,10 +803,10 @@ static int load_body(struct rd *r, const struct head *h, struct tp_corpus *c, in
             goto out;
         }
         for (size_t g = 0; g < n_g; g++) {
-            uint32_t key[TP_KEY_MAX], w;
-            uint64_t total, df;
+            uint32_t key[TP_KEY_MAX];
+            uint64_t total, df, w;
             for (unsigned i = 0; i < ng; i++) {
-                if ((rc = rd_u32(r, &w)))
+                if ((rc = rd_var(r, &w)))
                     goto out;
                 if (w >= n_terms) {
                     rc = rd_fail(r, "an n-gram of unknown terms (damaged)");
@@ -766,7 +814,7 @@ static int load_body(struct rd *r, const struct head *h, struct tp_corpus *c, in
                 }
                 key[i] = map[w];
             }
-            if ((rc = rd_u64(r, &total)) || (rc = rd_u64(r, &df)))
+            if ((rc = rd_var(r, &total)) || (rc = rd_var(r, &df)))
                 goto out;
             int64_t id = tp_tuples_intern(&c->r.ngrams, key);
             if (id < 0) {
@@ -803,20 +851,19 @@ static int load_body(struct rd *r, const struct head *h, struct tp_corpus *c, in
                               r->path, st_w, run->count_opts.window);
             goto out;
         }
-        if (s->n_pairs > r->left / 16) {
+        if (s->n_pairs > r->left / 3) {
             rc = rd_fail(r, "more pairs than the section holds (damaged)");
             goto out;
         }
         for (uint64_t p = 0; p < s->n_pairs; p++) {
-            uint32_t w1, w2;
-            uint64_t n;
-            if ((rc = rd_u32(r, &w1)) || (rc = rd_u32(r, &w2)) || (rc = rd_u64(r, &n)))
+            uint64_t w1, w2, n;
+            if ((rc = rd_var(r, &w1)) || (rc = rd_var(r, &w2)) || (rc = rd_var(r, &n)))
                 goto out;
             if (w1 >= n_terms || w2 >= n_terms || !n) {
                 rc = rd_fail(r, "a pair of unknown terms (damaged)");
                 goto out;
             }
-            int prc = tp_pairs_add(&c->r.pairs, map[w1], map[w2], n);
+            int prc = tp_pairs_add(&c->r.pairs, map[(uint32_t)w1], map[(uint32_t)w2], n);
             if (prc) {
                 c->r.pairs_full |= prc == TP_EDATA;
                 rc = tp_corpus_oom(c, err);
@@ -1035,6 +1082,14 @@ static void put64(struct wr *w, uint64_t v)
     put32(w, (uint32_t)(v >> 32));
 }
 
+static size_t put_varint(unsigned char *p, uint64_t v);
+
+static void put_var(struct wr *w, uint64_t v)
+{
+    unsigned char b[10];
+    put(w, b, put_varint(b, v));
+}
+
 static void put_str(struct wr *w, const char *s, size_t len)
 {
     put32(w, (uint32_t)len);
@@ -1193,9 +1248,9 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
         if (map[i] == UINT32_MAX)
             continue;
         put_str(w, c->terms.terms[i].bytes, c->terms.terms[i].len);
-        put64(w, c->uni.first[i]);
-        put64(w, c->uni.total[i]);
-        put64(w, c->uni.df[i]);
+        put_var(w, c->uni.first[i]);
+        put_var(w, c->uni.total[i]);
+        put_var(w, c->uni.df[i]);
     }
     sec_close(w);
 
@@ -1203,9 +1258,9 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
     for (size_t g = 0; ng && g < c->ngrams.n_items; g++) {
         const uint32_t *k = tp_tuples_key(&c->ngrams, g);
         for (unsigned i = 0; i < ng; i++)
-            put32(w, map[k[i]]);
-        put64(w, c->ng.total[g]);
-        put64(w, c->ng.df[g]);
+            put_var(w, map[k[i]]);
+        put_var(w, c->ng.total[g]);
+        put_var(w, c->ng.df[g]);
     }
     sec_close(w);
 
@@ -1228,9 +1283,9 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
         qsort(pairs, n_pairs, sizeof(*pairs), cmp_pair);
     }
     for (size_t p = 0; p < n_pairs; p++) {
-        put32(w, (uint32_t)(pairs[p].key >> 32));
-        put32(w, (uint32_t)pairs[p].key);
-        put64(w, pairs[p].count);
+        put_var(w, pairs[p].key >> 32);
+        put_var(w, (uint32_t)pairs[p].key);
+        put_var(w, pairs[p].count);
     }
     free(pairs);
     sec_close(w);
