@@ -1087,7 +1087,8 @@ static size_t put_varint(unsigned char *p, uint64_t v);
 static void put_var(struct wr *w, uint64_t v)
 {
     unsigned char b[10];
-    put(w, b, put_varint(b, v));
+    size_t n = put_varint(b, v);
+    put(w, b, n);
 }
 
 static void put_str(struct wr *w, const char *s, size_t len)
