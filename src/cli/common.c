@@ -165,14 +165,14 @@ static int next_line_start(FILE *f, uint64_t size, uint64_t goal, uint64_t *at, 
         size_t got = fread(buf, 1, want, f);
         if (got == 0)
             return -1;
-        for (size_t i = 0; i < got; i++)
-            if (buf[i] == '\n') {
-                (*line)++;
-                if (*at + i + 1 >= goal) {
-                    *at += i + 1;
-                    return 0;
-                }
+        for (const char *p = buf, *end = buf + got; (p = memchr(p, '\n', (size_t)(end - p)));) {
+            p++;
+            (*line)++;
+            if (*at + (uint64_t)(p - buf) >= goal) {
+                *at += (uint64_t)(p - buf);
+                return 0;
             }
+        }
         *at += got;
     }
     return 0;
