@@ -17,7 +17,8 @@ DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev lib
 	libsimdjson-dev zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
 	python3-numpy librsvg2-bin clang libclang-rt-14-dev \
 	libxlsxwriter-dev chromium chromium-driver python3-selenium python3-openpyxl \
-	libgmime-3.0-dev libxml2-dev libarchive-dev libzstd-dev
+	libgmime-3.0-dev libxml2-dev libarchive-dev libzstd-dev \
+	libxxhash-dev libopenmpi-dev openmpi-bin parallel
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual
@@ -32,7 +33,7 @@ CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/d
 # The JSONL fast reader (src/input/json_fast.cpp) is C++17: the program is
 # linked by $(CXX) for its runtime.
 CXXFLAGS_ALL := -std=c++17 $(WARN_CXX) -MMD -MP $(shell pkg-config --cflags simdjson 2>/dev/null) $(CXXFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -lpthread $(LDLIBS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lxxhash -lm -lpthread $(LDLIBS)
 
 ifeq ($(MODE),release)
 # -O3 and link-time optimization: the token path crosses tokenizer, pipeline,
@@ -72,6 +73,7 @@ BIN := $(BUILD)/tempora
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.PHONY: mpi state-tests
 .PHONY: all run test deps asan tsan coverage bench bench-smoke fuzz fuzz-smoke lint format \
 	format-check clean unit cli-tests ref-tests check-build tsan-cli browser-tests
 
@@ -144,6 +146,7 @@ check-build: $(BIN) $(UNIT_BIN)
 test: deps
 	@$(MAKE) --no-print-directory all check-build
 	@$(MAKE) --no-print-directory unit cli-tests ref-tests browser-tests
+	@$(MAKE) --no-print-directory state-tests
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory MODE=asan unit cli-tests
@@ -153,6 +156,36 @@ test: deps
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan all
+
+# tempora-mpi (Open MPI: libopenmpi-dev openmpi-bin): the same commands on P
+# processes, mpirun -np P tempora-mpi COMMAND ... (docs/scale-out.md). main.c
+# is built again as tempora_main; src/mpi/mpi_main.c is the program's main.
+MPICC ?= mpicc
+MPICXX ?= mpicxx
+MPI_BIN := $(BUILD)/tempora-mpi
+mpi: $(MPI_BIN)
+	@ln -sf $(MPI_BIN) tempora-mpi
+
+$(BUILD)/mpi/main_as_lib.o: src/cli/main.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes -Dmain=tempora_main -c -o $@ $<
+
+$(BUILD)/mpi/mpi_main.o: src/mpi/mpi_main.c
+	@mkdir -p $(dir $@)
+	@echo "  MPICC   $@"
+	@$(MPICC) $(CPPFLAGS_ALL) -Isrc/cli $(CFLAGS_ALL) -c -o $@ $<
+
+$(MPI_BIN): $(LIB_OBJ) $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ)) $(BUILD)/mpi/main_as_lib.o \
+		$(BUILD)/mpi/mpi_main.o
+	@echo "  LD      $@"
+	@$(MPICXX) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# the scale-out recipes of docs/scale-out.md as written, and tempora-mpi on 1, 3
+# and 4 processes, against tempora, byte for byte (tables)
+state-tests: $(BIN) $(MPI_BIN)
+	@TEMPORA=$(abspath $(BIN)) sh tests/state/recipes.sh
+	@TEMPORA=$(abspath $(BIN)) TEMPORA_MPI=$(abspath $(MPI_BIN)) sh tests/state/mpi.sh
 
 # The CLI cases that run threads (their cmd has --threads) and the catalogue
 # of hostile inputs (hostile_*, run on the default threads: one per core), on

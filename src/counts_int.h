@@ -1,6 +1,6 @@
 /*
  * counts_int.h - inside the counting stage: struct tp_corpus and what
- * counts.c, spill.c, match.c and merge.c share. Nothing else includes it
+ * counts.c, spill.c, match.c, merge.c and state.c share. Nothing else includes it
  * (the unit tests of counts do, to look at the state they test).
  *
  * The corpus is r, what reports read (struct tp_counts, counts.h), and the

@@ -192,8 +192,12 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     const struct tp_opts *o = run->o;
     int rc;
     run->lang = o->lang;
-    if (run->lang == TP_LANG_AUTO && (rc = pick_language(run, readers, n, err)))
+    if (run->lang == TP_LANG_AUTO && run->preset) {
+        run->lang = run->preset_lang;
+        run->extra_langs = run->preset_extra;
+    } else if (run->lang == TP_LANG_AUTO && (rc = pick_language(run, readers, n, err))) {
         return rc;
+    }
     if (tp_table_init(&run->stop))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if (!o->no_stopwords) {
@@ -796,7 +800,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
         from_stdin |= strcmp(files[i], "-") == 0;
     /* a large file of one document per line is counted in parts; otherwise
      * whole files go to the threads */
-    int split = n_files == 1 && tp_reader_total_bytes(r) >= (1u << 20) &&
+    int split = n_files == 1 && !tp_reader_ranged(r) && tp_reader_total_bytes(r) >= (1u << 20) &&
                 (tp_reader_splittable(r, 0) ||
                  (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN));
     if (threads > n_files && !split)

@@ -46,6 +46,11 @@ struct tp_run {
     void *progress_ctx;
     uint64_t bytes_before; /* progress: bytes of earlier readers */
     uint64_t bytes_total;
+    /* --lang auto with a count state among the inputs: the state's language
+     * and extra stopword lists, not a sample's (set before tp_run_setup) */
+    int preset;
+    enum tp_lang preset_lang;
+    unsigned preset_extra;
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;

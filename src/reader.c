@@ -219,6 +219,11 @@ int tp_reader_divisible(const struct tp_reader *r, size_t i)
            tp_in_format_of_file(r, r->in[i].path) == FMT_TEXT && !tp_in_starts_utf16(r->in[i].path);
 }
 
+int tp_reader_ranged(const struct tp_reader *r)
+{
+    return r->ranged;
+}
+
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
                         void *warn_ctx, struct tp_error *err)

@@ -143,6 +143,10 @@ int tp_reader_divisible(const struct tp_reader *r, size_t i);
  * and others as its continuation; under --encoding auto each part is checked
  * on its own (the caller sees a CP1252 part in cp1252_documents). Returns 0
  * and *out, or a negative TP_E* (err filled). */
+/* Whether r reads a range of a file (tp_reader_new_range): the pipeline
+ * then does not cut it again. */
+int tp_reader_ranged(const struct tp_reader *r);
+
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
                         void *warn_ctx, struct tp_error *err);

@@ -31,10 +31,12 @@ struct cli {
     double last_progress;
     int progress_drawn;
     uint64_t n_warnings;
-    struct tp_table warned;   /* warnings already given */
-    char *terms;              /* repeated --terms joined (o.terms), freed by main */
-    const char **terms_files; /* o.terms_files, freed by main */
-    const char **name_roots;  /* o.name_roots: every INPUT, --target, --reference; freed by main */
+    struct tp_table warned;    /* warnings already given */
+    char *terms;               /* repeated --terms joined (o.terms), freed by main */
+    const char **terms_files;  /* o.terms_files, freed by main */
+    const char **name_roots;   /* o.name_roots: every INPUT, --target, --reference; freed by main */
+    unsigned shard_i, shard_n; /* --shard I/N (shard_n 0: none) */
+    int replace;               /* merge --replace */
 };
 
 struct cli_command {
@@ -66,6 +68,7 @@ enum {
     CLI_T_XLSX = 1u << 13, /* --xlsx: analyze's workbook */
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
+    CLI_T_REPLACE = 1u << 14, /* merge --replace */
 };
 
 /* Option words, indexed by the enum values of tempora.h (main.c). */
@@ -139,5 +142,22 @@ int cmd_timeline(struct cli *cli, struct tp_error *err);
 int cmd_keyness(struct cli *cli, struct tp_error *err);
 int cmd_summary(struct cli *cli, struct tp_error *err);
 int cmd_tokens(struct cli *cli, struct tp_error *err);
+int cmd_count(struct cli *cli, struct tp_error *err);
+int cmd_merge(struct cli *cli, struct tp_error *err);
+
+/* Merge the count states in[0..n) into output (tempora merge, and the MPI
+ * reduction). Returns 0 or a negative TP_E*. */
+int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const char *output,
+                     struct tp_error *err);
+
+/* When set (tempora-mpi), cli_count calls it instead of counting here: it
+ * counts this process's share and leaves in run what one process counting
+ * everything would (or does not return, on a process that writes nothing). */
+extern int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                             struct tp_error *err);
+
+/* cli_count without the hook: what one process counts. */
+int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                   struct tp_error *err);
 
 #endif

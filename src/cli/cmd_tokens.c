@@ -52,6 +52,8 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
     struct tokens_ctx t = {0};
     struct tp_xlsx *x = NULL;
     int rc;
+    if (cli->shard_n) /* a token stream has no counts to merge */
+        return tp_error_set(err, TP_EUSAGE, "--shard: not an option of 'tempora tokens'");
     tp_run_init(&run, &cli->o, cli_warn, cli, cli_progress, cli);
     if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &r, err)))
         goto out;

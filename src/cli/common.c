@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "dates.h"
 #include "report.h"
+#include "state.h"
 #include "stopwords.h"
 
 double cli_now(void)
@@ -146,39 +148,296 @@ static void warn_repeated_meta(struct cli *cli, const struct tp_reader *r)
     cli_warn(cli, msg);
 }
 
+/* One input of a run, in argument order: a run of text inputs read by one
+ * reader, or a count state. */
+struct part {
+    int side;
+    const char *state;    /* a state's path, or NULL: ... */
+    struct tp_reader *rd; /* ... a reader of text inputs */
+};
+
+/* A piece of --shard I/N: a whole file, or the lines of a file of one
+ * document a line whose first byte is in [start, start + len). */
+struct piece {
+    char *path;
+    int whole;
+    uint64_t start, len;
+    unsigned long line; /* the first line's number (1-based) */
+};
+
+/* The first line start at or after goal in f (of size bytes; 0 is one, and
+ * so is size), and the line number there, scanning from *at (a line start of
+ * line number *line). */
+static int next_line_start(FILE *f, uint64_t size, uint64_t goal, uint64_t *at, unsigned long *line)
+{
+    static char buf[1 << 16];
+    if (*at >= goal || *at >= size)
+        return 0;
+    if (fseeko(f, (off_t)*at, SEEK_SET) != 0)
+        return -1;
+    /* line starts before goal are passed over; the line feed at goal - 1 or
+     * later ends the search */
+    while (*at < size) {
+        size_t want = size - *at < sizeof(buf) ? (size_t)(size - *at) : sizeof(buf);
+        size_t got = fread(buf, 1, want, f);
+        if (got == 0)
+            return -1;
+        for (const char *p = buf, *end = buf + got; (p = memchr(p, '\n', (size_t)(end - p)));) {
+            p++;
+            (*line)++;
+            if (*at + (uint64_t)(p - buf) >= goal) {
+                *at += (uint64_t)(p - buf);
+                return 0;
+            }
+        }
+        *at += got;
+    }
+    return 0;
+}
+
+/* The pieces of --shard I/N: the expanded files (folders walked, in the
+ * order a run reads them), laid end to end, are cut into N shares of equal
+ * bytes. A file of one document a line (uncompressed --doc-per-line text,
+ * JSONL) is cut at line starts: a line goes to the share its first byte is
+ * in; any other file goes whole to the share its middle byte is in. *all:
+ * a reader of every share (for --lang auto's sample). */
+static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct piece **pieces,
+                        size_t *n_pieces, struct tp_reader **all_out, struct tp_error *err)
+{
+    __extension__ typedef unsigned __int128 u128;
+    struct tp_reader *all = NULL;
+    int rc = cli_reader(cli, in, n, &all, err);
+    *all_out = all;
+    if (rc)
+        return rc;
+    size_t nf;
+    const char *const *files = tp_reader_files(all, &nf);
+    uint64_t *size = calloc(nf ? nf : 1, sizeof(*size)), total = 0;
+    *pieces = calloc(nf ? nf : 1, sizeof(**pieces));
+    *n_pieces = 0;
+    if (!size || !*pieces) {
+        free(size);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nf; i++) {
+        struct stat st;
+        if (strcmp(files[i], "-") == 0) {
+            free(size);
+            return tp_error_set(err, TP_EUSAGE, "--shard: standard input cannot be shared out");
+        }
+        size[i] = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        total += size[i];
+    }
+    unsigned N = cli->shard_n, I = cli->shard_i - 1;
+    uint64_t lo = (uint64_t)((u128)total * I / N), hi = (uint64_t)((u128)total * (I + 1) / N);
+    uint64_t at = 0;
+    for (size_t i = 0; i < nf && !rc; at += size[i], i++) {
+        struct piece pc = {0};
+        if (tp_reader_splittable(all, i) && size[i]) {
+            /* this share's bytes of the file: [a, b) */
+            uint64_t a = lo > at ? lo - at : 0, b = hi > at ? hi - at : 0;
+            if (a >= size[i] || b == 0)
+                continue;
+            if (b > size[i])
+                b = size[i];
+            FILE *f = fopen(files[i], "rb");
+            uint64_t s = 0, e;
+            unsigned long line = 1;
+            if (!f || next_line_start(f, size[i], a, &s, &line) != 0) {
+                rc = tp_error_set(err, TP_EIO, "%s: cannot read it", files[i]);
+                if (f)
+                    fclose(f);
+                break;
+            }
+            pc.line = line;
+            e = s;
+            rc = next_line_start(f, size[i], b, &e, &line) != 0
+                     ? tp_error_set(err, TP_EIO, "%s: cannot read it", files[i])
+                     : 0;
+            fclose(f);
+            if (rc || e <= s)
+                continue;
+            pc.whole = s == 0 && e == size[i];
+            pc.start = s;
+            pc.len = e - s;
+        } else {
+            /* the share of the file's middle byte (share 1 when all are empty) */
+            u128 mid = (u128)(at + size[i] / 2) * N;
+            unsigned share = total ? (unsigned)(mid / total) : 0;
+            if ((share < N ? share : N - 1) != I)
+                continue;
+            pc.whole = 1;
+        }
+        if (!(pc.path = strdup(files[i])))
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        else
+            (*pieces)[(*n_pieces)++] = pc;
+    }
+    free(size);
+    return rc;
+}
+
+int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                      struct tp_error *err);
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
 {
-    struct tp_reader *readers[2] = {NULL, NULL};
-    size_t n = 0;
-    int rc;
+    if (cli_count_hook)
+        return cli_count_hook(cli, run, co, err);
+    return cli_count_here(cli, run, co, err);
+}
+
+int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
+                   struct tp_error *err)
+{
+    struct part *parts = NULL;
+    size_t n_parts = 0, n_readers = 0;
+    struct tp_reader **readers = NULL;
+    struct piece *pieces = NULL;
+    size_t n_pieces = 0;
+    struct tp_reader *all = NULL; /* --shard: a reader of every share */
+    int rc = 0;
     tp_run_init(run, &cli->o, cli_warn, cli, cli_progress, cli);
+    const char *const *lists[2] = {cli->inputs, NULL};
+    size_t counts[2] = {cli->n_inputs, 0};
     if (cli->n_target || cli->n_reference) {
-        if ((rc = cli_reader(cli, cli->target, cli->n_target, &readers[0], err)))
-            goto out;
-        n = 1;
-        if ((rc = cli_reader(cli, cli->reference, cli->n_reference, &readers[1], err)))
-            goto out;
-        n = 2;
-    } else {
-        if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &readers[0], err)))
-            goto out;
-        n = 1;
+        lists[0] = cli->target;
+        counts[0] = cli->n_target;
+        lists[1] = cli->reference;
+        counts[1] = cli->n_reference;
     }
-    if ((rc = tp_run_setup(run, readers, n, err)))
+    size_t cap = counts[0] + counts[1] + 2;
+    parts = calloc(cap, sizeof(*parts));
+    readers = calloc(cap, sizeof(*readers));
+    if (!parts || !readers) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
+    }
+    for (int side = 0; side < 2 && lists[side]; side++) {
+        const char *const *in = lists[side];
+        size_t n = counts[side];
+        if (n == 0) { /* standard input */
+            parts[n_parts].side = side;
+            if ((rc = cli_reader(cli, in, 0, &parts[n_parts].rd, err)))
+                goto out;
+            readers[n_readers++] = parts[n_parts++].rd;
+            continue;
+        }
+        if (cli->shard_n) {
+            for (size_t i = 0; i < n; i++)
+                if (tp_state_detect(in[i])) {
+                    rc = tp_error_set(err, TP_EUSAGE,
+                                      "--shard: '%s' is a count state (shares are of text "
+                                      "inputs; merge states with 'tempora merge')",
+                                      in[i]);
+                    goto out;
+                }
+            if ((rc = shard_inputs(cli, in, n, &pieces, &n_pieces, &all, err)))
+                goto out;
+            struct part *np = realloc(parts, (n_parts + n_pieces + 2) * sizeof(*parts));
+            struct tp_reader **nr =
+                np ? realloc(readers, (n_parts + n_pieces + 2) * sizeof(*readers)) : NULL;
+            if (np)
+                parts = np;
+            if (nr)
+                readers = nr;
+            if (!np || !nr) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                goto out;
+            }
+            /* runs of whole files: one reader each; a file's lines: one each */
+            for (size_t i = 0, j; i < n_pieces; i = j) {
+                struct part *pt = &parts[n_parts];
+                memset(pt, 0, sizeof(*pt));
+                pt->side = side;
+                if (!pieces[i].whole) {
+                    j = i + 1;
+                    rc =
+                        tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start, pieces[i].len,
+                                            pieces[i].line, &cli->o, cli_warn, cli, err);
+                } else {
+                    const char **paths = malloc(n_pieces * sizeof(*paths));
+                    if (!paths) {
+                        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                        goto out;
+                    }
+                    for (j = i; j < n_pieces && pieces[j].whole; j++)
+                        paths[j - i] = pieces[j].path;
+                    /* the reader keeps the strings (pieces), not the array */
+                    rc = cli_reader(cli, paths, j - i, &pt->rd, err);
+                    free(paths);
+                }
+                if (rc)
+                    goto out;
+                readers[n_readers++] = parts[n_parts++].rd;
+            }
+            continue;
+        }
+        for (size_t i = 0, j; i < n; i = j) {
+            parts[n_parts].side = side;
+            if (tp_state_detect(in[i])) {
+                parts[n_parts++].state = in[i];
+                j = i + 1;
+                continue;
+            }
+            for (j = i + 1; j < n && !tp_state_detect(in[j]); j++)
+                ;
+            if ((rc = cli_reader(cli, in + i, j - i, &parts[n_parts].rd, err)))
+                goto out;
+            readers[n_readers++] = parts[n_parts++].rd;
+        }
+    }
+    /* --lang auto: a state's language decides when there is one */
+    for (size_t i = 0; i < n_parts && cli->o.lang == TP_LANG_AUTO; i++)
+        if (parts[i].state) {
+            struct tp_state_head h;
+            if ((rc = tp_state_head_read(parts[i].state, &h, err)))
+                goto out;
+            run->preset = 1;
+            run->preset_lang = h.lang;
+            run->preset_extra = h.extra_langs;
+            tp_state_head_release(&h);
+            break;
+        }
+    if (all) {
+        if ((rc = tp_run_setup(run, &all, 1, err)))
+            goto out;
+        /* the sizes of this share only */
+        run->bytes_total = run->input_bytes = run->n_files = 0;
+        for (size_t i = 0; i < n_readers; i++) {
+            size_t nf;
+            tp_reader_files(readers[i], &nf);
+            run->n_files += nf;
+            run->bytes_total += tp_reader_total_bytes(readers[i]);
+        }
+        run->input_bytes = run->bytes_total;
+    } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {
+        goto out;
+    }
     if ((rc = tp_run_start_counting(run, co, err)))
         goto out;
-    for (size_t i = 0; i < n; i++)
-        if ((rc = tp_run_count(run, readers[i], (int)i, err)))
+    for (size_t i = 0; i < n_parts; i++) {
+        if (parts[i].state)
+            rc = tp_state_load(run, parts[i].state, parts[i].side, NULL, err);
+        else
+            rc = tp_run_count(run, parts[i].rd, parts[i].side, err);
+        if (rc)
             goto out;
-    if (cli->o.meta_path) {
+    }
+    if (cli->o.meta_path && n_readers && !cli->shard_n) { /* a share lacks others' ids */
         warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
     }
 out:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n_readers; i++)
         tp_reader_free(readers[i]);
+    tp_reader_free(all);
+    for (size_t i = 0; i < n_pieces; i++)
+        free(pieces[i].path);
+    free(pieces);
+    free(parts);
+    free(readers);
     cli_progress_end(cli);
     return rc;
 }

@@ -72,6 +72,17 @@ static const struct cli_command commands[] = {
      CLI_T_PERIOD},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
      "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
+    {"count", cmd_count, "count once into a state FILE.tpc that every command reads as an input",
+     "[OPTIONS] INPUT... -o FILE.tpc\n"
+     "  keeps what every table needs: pairs of --window K (1), n-grams of --ngram N (none);\n"
+     "  then e.g. 'tempora freq FILE.tpc', or states and text mixed, in argument order\n"
+     "  --shard I/N  only the I-th of N shares of the inputs (by bytes, whole files)",
+     CLI_T_NGRAM | CLI_T_WINDOW | CLI_T_REPORTED},
+    {"merge", cmd_merge, "join count states (documents in argument order) into one",
+     "A.tpc B.tpc... -o OUT.tpc\n"
+     "  the states must be counted with the same options (the error names the one that\n"
+     "  differs); a document id in two states is an error naming it",
+     CLI_T_REPLACE},
 };
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
@@ -111,6 +122,8 @@ static const char common_usage[] =
     "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
     "  -o FILE.xlsx           (one-table commands) a workbook instead of CSV\n"
     "  --threads N            worker threads (results are identical for any N)\n"
+    "  --shard I/N            only the I-th of N byte-balanced shares of the inputs\n"
+    "                         (whole files, in reading order): N jobs cover them once\n"
     "  --progress, --quiet    force progress on stderr / only errors on stderr\n"
     "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
@@ -167,6 +180,8 @@ enum {
     OPT_MAX_NGRAM_MEMORY,
     OPT_XLSX,
     OPT_FORMAT,
+    OPT_SHARD,
+    OPT_REPLACE,
 };
 
 static const struct option long_opts[] = {
@@ -210,6 +225,8 @@ static const struct option long_opts[] = {
     {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
     {"xlsx", no_argument, NULL, OPT_XLSX},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"replace", no_argument, NULL, OPT_REPLACE},
     {NULL, 0, NULL, 0},
 };
 
@@ -297,6 +314,8 @@ static unsigned option_bit(int c)
         return CLI_T_REPORTED;
     case OPT_XLSX:
         return CLI_T_XLSX;
+    case OPT_REPLACE:
+        return CLI_T_REPLACE;
     default:
         return 0;
     }
@@ -576,6 +595,20 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             rc = parse_long("max-ngram-memory", optarg, 1, 1048576, &v, err);
             o->max_ngram_mib = (uint64_t)v;
             break;
+        case OPT_SHARD: {
+            unsigned si, sn;
+            char tail;
+            if (sscanf(optarg, "%u/%u%c", &si, &sn, &tail) != 2 || sn < 1 || sn > 1000000 ||
+                si < 1 || si > sn)
+                return tp_error_set(err, TP_EUSAGE,
+                                    "--shard: '%s' is not I/N with 1 <= I <= N (e.g. 2/8)", optarg);
+            cli->shard_i = si;
+            cli->shard_n = sn;
+            break;
+        }
+        case OPT_REPLACE:
+            cli->replace = 1;
+            break;
         case ':':
             return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);
         default:
@@ -612,6 +645,13 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
                                 "%s: with --target/--reference, inputs go after them ('%s')",
                                 cmd->name, cli->inputs[0]);
     }
+    if (cli->shard_n && cli->n_inputs == 0 && !(cli->n_target || cli->n_reference))
+        return tp_error_set(err, TP_EUSAGE,
+                            "--shard: standard input cannot be shared out (name the INPUTs)");
+    if (cli->shard_n && (cli->n_target || cli->n_reference))
+        return tp_error_set(err, TP_EUSAGE,
+                            "--shard: not with --target/--reference (count each side's shares "
+                            "apart)");
     int reads_stdin = cli->n_inputs == 0 && !(cli->n_target || cli->n_reference);
     if (reads_stdin && isatty(STDIN_FILENO))
         return tp_error_set(err, TP_EUSAGE,

@@ -1,0 +1,77 @@
+#!/bin/sh
+# state.sh - count states against direct runs (issue 12 targets; ratios in one run, on
+# the same loaded machine):
+#   1. count + analyze from the state vs a direct analyze (target <= 1.2x), and the shares
+#      route: count --shard 1/2 and 2/2 + merge + analyze from the state;
+#   2. incremental: count one day (1,000 documents) + merge into the archive's state +
+#      analyze from it, vs a full analyze of archive + day (target <= 10%);
+#   3. tempora-mpi on 2 processes vs tempora --threads 2 (target <= 1.2x), tables equal;
+#   4. merge of 8 states: peak RSS against the largest single state's count.
+# And the sizes: the archive's bytes, its state's bytes.
+#
+#     sh bench/state.sh [N]     N documents (default 200000); --smoke: 20000
+#
+# The archive is bench/gen_archive.py's JSONL (seeded) from bench/data/it.txt when
+# bench/run.sh built it, else from the texts of corpus/. Needs /usr/bin/time.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TP=$ROOT/build/release/tempora
+MPI=$ROOT/build/release/tempora-mpi
+N=${1:-200000}
+[ "$N" = --smoke ] && N=20000
+W=$(mktemp -d "${TMPDIR:-/tmp}/tempora-state-bench.XXXXXX") || exit 2
+trap 'rm -rf "$W"' EXIT
+PY=/usr/bin/python3
+SRC=$ROOT/bench/data/it.txt
+if [ ! -s "$SRC" ]; then
+    SRC=$W/source.txt
+    for i in 1 2 3 4 5 6 7 8; do cat "$ROOT"/corpus/*/*.txt; done >"$SRC"
+fi
+$PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/arch" "$N" jsonl >/dev/null || exit 1
+$PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/day0" 1000 jsonl >/dev/null || exit 1
+sed 's/"id": *"a/"id":"day/' "$W/day0.jsonl" >"$W/day.jsonl" # ids of their own
+# t NAME CMD...: wall seconds and peak RSS (KiB) into $W/NAME.t
+t() {
+    name=$1
+    shift
+    /usr/bin/time -f "%e %M" -o "$W/$name.t" "$@" >/dev/null 2>"$W/$name.err" ||
+        { echo "FAILED: $*"; cat "$W/$name.err"; exit 1; }
+}
+s() { cut -d' ' -f1 "$W/$1.t"; }
+m() { cut -d' ' -f2 "$W/$1.t"; }
+O="--quiet --lang it --threads 2"
+t direct "$TP" analyze $O "$W/arch.jsonl" -o "$W/direct"
+t count "$TP" count $O "$W/arch.jsonl" -o "$W/arch.tpc"
+t fromstate "$TP" analyze $O "$W/arch.tpc" -o "$W/st"
+t share1 "$TP" count $O --shard 1/2 "$W/arch.jsonl" -o "$W/s1.tpc"
+t share2 "$TP" count $O --shard 2/2 "$W/arch.jsonl" -o "$W/s2.tpc"
+t merge2 "$TP" merge "$W/s1.tpc" "$W/s2.tpc" -o "$W/m.tpc"
+t fromstate2 "$TP" analyze $O "$W/m.tpc" -o "$W/st2"
+for f in "$W/direct"/*; do
+    b=$(basename "$f")
+    [ "$b" = manifest.csv ] && continue
+    cmp -s "$f" "$W/st/$b" && cmp -s "$f" "$W/st2/$b" || echo "WARNING: $b differs from the direct run"
+done
+# incremental: the archive's state is there; a day comes
+t full "$TP" analyze $O "$W/arch.jsonl" "$W/day.jsonl" -o "$W/full"
+t day "$TP" count $O "$W/day.jsonl" -o "$W/day.tpc"
+t mergeday "$TP" merge "$W/arch.tpc" "$W/day.tpc" -o "$W/arch2.tpc"
+t fromstate3 "$TP" analyze $O "$W/arch2.tpc" -o "$W/inc"
+# merge of 8 states (shares of the archive)
+for i in 1 2 3 4 5 6 7 8; do "$TP" count $O --shard $i/8 "$W/arch.jsonl" -o "$W/e$i.tpc"; done
+t merge8 "$TP" merge "$W"/e1.tpc "$W"/e2.tpc "$W"/e3.tpc "$W"/e4.tpc "$W"/e5.tpc "$W"/e6.tpc \
+    "$W"/e7.tpc "$W"/e8.tpc -o "$W/m8.tpc"
+t load1 "$TP" freq --quiet --top 1 "$W/e1.tpc" -o "$W/f1.csv"
+t loadall "$TP" freq --quiet --top 1 "$W/arch.tpc" -o "$W/f1.csv"
+ratio() { $PY -c "import sys; a=sum(map(float,sys.argv[2:])); b=float(sys.argv[1]); print('%.2f' % (a / b if b else 0))" "$@"; }
+echo "archive: $N documents, $(wc -c <"$W/arch.jsonl") bytes; state: $(wc -c <"$W/arch.tpc") bytes ($(ratio "$(wc -c <"$W/arch.jsonl")" "$(wc -c <"$W/arch.tpc")")x the archive)"
+echo "direct analyze: $(s direct) s; count $(s count) s + analyze from state $(s fromstate) s = $(ratio "$(s direct)" "$(s count)" "$(s fromstate)")x (target <= 1.2)"
+echo "shares: count 1/2 $(s share1) s + 2/2 $(s share2) s + merge $(s merge2) s + analyze $(s fromstate2) s = $(ratio "$(s direct)" "$(s share1)" "$(s share2)" "$(s merge2)" "$(s fromstate2)")x"
+echo "incremental: full analyze $(s full) s; count day $(s day) s + merge $(s mergeday) s + analyze $(s fromstate3) s = $(ratio "$(s full)" "$(s day)" "$(s mergeday)" "$(s fromstate3)")x (target <= 0.10)"
+echo "merge of 8 states: $(s merge8) s, peak RSS $(m merge8) KiB; reading one share's state $(m load1) KiB, the whole state $(m loadall) KiB"
+if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
+    t thr2 "$TP" freq $O "$W/arch.jsonl" "$W/day.jsonl" -o "$W/a.csv"
+    t mpi2 mpirun --allow-run-as-root --oversubscribe -np 2 "$MPI" freq --quiet --lang it --threads 1 "$W/arch.jsonl" "$W/day.jsonl" -o "$W/b.csv"
+    cmp -s "$W/a.csv" "$W/b.csv" && same=identical || same=DIFFERENT
+    echo "tempora-mpi -np 2 (1 thread each): $(s mpi2) s vs tempora --threads 2: $(s thr2) s = $(ratio "$(s thr2)" "$(s mpi2)")x (target <= 1.2), tables $same"
+fi

@@ -1,0 +1,66 @@
+/*
+ * state.h - count states (.tpc files): a corpus's counts written once and
+ * read back as an input (state.c; the format is docs/state-format.md).
+ *
+ * A state holds everything the tables need (the term table with totals,
+ * document frequencies and first occurrences, the documents with id, date
+ * and length, every document's (term, count) list, the pairs of the
+ * --window, the n-grams of --ngram with their lists, the reader statistics)
+ * and the options that shaped counting. A state read as an input becomes a
+ * corpus part merged into the run's corpus in argument order
+ * (tp_corpus_merge), so the tables are those of one run over the same
+ * inputs. Per-document lists are not read into memory: the run reads them
+ * from the state file itself, as it reads its own spill.
+ */
+#ifndef TP_STATE_H
+#define TP_STATE_H
+
+#include <stdint.h>
+
+#include "pipeline.h"
+
+/* The first 8 bytes of every state. */
+#define TP_STATE_MAGIC "\x89TPC\r\n\x1a\n"
+#define TP_STATE_VERSION 1u
+
+/* Whether path is a state: a regular file that begins with the magic
+ * (whatever its name). */
+int tp_state_detect(const char *path);
+
+/* What a state says about the options it was counted with, read before
+ * counting starts (the run then takes a state's language, stopwords and
+ * token settings when no text input decides them). */
+struct tp_state_head {
+    enum tp_lang lang;
+    unsigned extra_langs;
+    int keep_case, nfkc, split_hyphens, min_length, encoding;
+    unsigned window, ngram;
+    char **stop; /* the stopword list, n_stop words (NUL-terminated) */
+    size_t n_stop;
+};
+
+/* Read the options of the state at path. Returns 0, or TP_EIO / TP_EPARSE
+ * naming the file (truncated, damaged, foreign, newer). */
+int tp_state_head_read(const char *path, struct tp_state_head *h, struct tp_error *err);
+void tp_state_head_release(struct tp_state_head *h);
+
+/* Read the state at path into the run's corpus, after what it holds (its
+ * documents get side). The options that shaped counting must be the run's:
+ * a difference is TP_EUSAGE naming the option. A listed timeline term of
+ * several words cannot be counted from a state (TP_EUSAGE naming --terms).
+ * skip (may be NULL): by the state's document index, 1 for a document left
+ * out (merge --replace). Returns 0 or a negative TP_E* naming the file. */
+int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t *skip,
+                  struct tp_error *err);
+
+/* The document ids of the state at path, in order, through fn (merge's
+ * check for ids given twice). fn returns 0 to go on, else that code is
+ * returned. */
+typedef int tp_state_id_fn(void *ctx, const char *id, size_t index);
+int tp_state_each_id(const char *path, tp_state_id_fn *fn, void *ctx, struct tp_error *err);
+
+/* Write the run's corpus as a state to path (atomically; "-": standard
+ * output). Returns 0 or a negative TP_E*. */
+int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err);
+
+#endif
