@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "group.h"
 #include "merge.h"
 #include "pipeline.h"
 #include "stopwords.h"
@@ -436,6 +437,7 @@ struct count_ctx {
     int part;              /* the document being read is a part (tp_doc.part) */
     uint64_t overlong_at;  /* tp_tokenizer_overlong when it began */
     uint64_t overlong_off; /* overlong runs of documents taken back */
+    const struct tp_run *run;
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -463,6 +465,22 @@ static int count_batch(void *ctx, const struct tp_token_batch *b)
     return 0;
 }
 
+/* --group-by: the open document's group, its value or (dir) its folder. */
+static int count_group(struct count_ctx *c, const struct tp_doc *doc, struct tp_error *err)
+{
+    const char *g = doc->group;
+    size_t len = doc->group_len;
+    if (strcmp(c->run->o->group_by, "dir") == 0)
+        g = tp_group_dir_of(doc->path, c->run->group_dirs, c->run->n_group_dirs, &len);
+    int rc = tp_corpus_set_group(c->corpus, g, g ? len : 0);
+    if (rc == TP_EDATA)
+        return tp_error_set(err, TP_EDATA,
+                            "--group-by %s: more groups than the listed terms leave room for "
+                            "(groups x terms must stay under 2^32)",
+                            c->run->o->group_by);
+    return rc ? tp_corpus_oom(c->corpus, err) : 0;
+}
+
 static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
@@ -478,6 +496,8 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
     if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
         (doc->part == 2 && tp_corpus_continue(c->corpus)))
         return tp_corpus_oom(c->corpus, err);
+    if (c->run->o->group_by && doc->part != 2)
+        return count_group(c, doc, err);
     return 0;
 }
 
@@ -555,7 +575,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0};
+    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0, run};
     if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     tp_tokenizer_set_batch(c.tk, count_batch);
@@ -834,6 +854,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     const char *const *files = tp_reader_files(r, &n_files);
     unsigned threads = tp_run_threads(run);
     int from_stdin = 0;
+    run->group_dirs = tp_reader_dirs(r, &run->n_group_dirs);
     for (size_t i = 0; i < n_files; i++)
         from_stdin |= strcmp(files[i], "-") == 0;
     /* a large file of one document per line is counted in parts; otherwise

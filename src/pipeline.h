@@ -46,6 +46,9 @@ struct tp_run {
     void *progress_ctx;
     uint64_t bytes_before; /* progress: bytes of earlier readers */
     uint64_t bytes_total;
+    /* --group-by dir: the INPUT folders of the reader being counted */
+    const char *const *group_dirs;
+    size_t n_group_dirs;
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;

@@ -62,4 +62,49 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
                         const void *ctx, uint64_t *const *sums, struct tp_error *err);
 
+/* --- --group-by (report_group.c) --------------------------------------- */
+
+/* The groups of a run: order[0..n) their ids by name, bytewise (the order
+ * of every table); rank[id] the place of a group; tokens[id] and docs[id]
+ * its documents' tokens and number. */
+struct tp_groups {
+    size_t n;
+    uint32_t *order, *rank;
+    uint64_t *tokens, *docs;
+};
+int tp_report_groups(const struct tp_run *run, struct tp_groups *g, struct tp_error *err);
+void tp_groups_release(struct tp_groups *g);
+
+/* A (group, term) pair's counts: count, documents of the group with it,
+ * and (tp_gterms_dp) Gries' DP over the group's documents. */
+struct tp_gterm {
+    uint64_t key; /* (group << 32 | id) + 1; 0: an empty slot */
+    uint64_t count, df, occ;
+    double dp;
+};
+struct tp_gterms {
+    struct tp_gterm *slots;
+    size_t mask, n;
+};
+/* Sum counter k's spill (terms or n-grams) by (group, id) into *gt (the
+ * caller releases it, also on failure). */
+int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
+                    struct tp_error *err);
+/* Gries' DP of every pair of gt within its group (gtokens: tokens by group). */
+int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
+                 const uint64_t *gtokens, struct tp_error *err);
+struct tp_gterm *tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id);
+void tp_gterms_release(struct tp_gterms *gt);
+
+/* A row of a grouped table: the group's place first, then tp_row_cmp. */
+struct grow {
+    struct row r;
+    uint32_t rank, group;
+    const struct tp_gterm *e;
+};
+int tp_group_row_cmp(const void *pa, const void *pb);
+
+/* The group column's cell: group g's name. */
+void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g);
+
 #endif

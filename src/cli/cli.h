@@ -33,6 +33,7 @@ struct cli {
     struct tp_table warned;   /* warnings already given */
     char *terms;              /* repeated --terms joined (o.terms), freed by main */
     const char **terms_files; /* o.terms_files, freed by main */
+    int group_alone;          /* --group A: o.target_group against every other group */
 };
 
 struct cli_command {
@@ -61,6 +62,10 @@ enum {
     /* --period P names the period compared with the rest (keyness), not a unit;
      * without it --target and --reference are required */
     CLI_T_PERIOD_LABEL = 1u << 12,
+    /* --group-by FIELD (freq, tfidf, timeline, summary, keyness, analyze) */
+    CLI_T_GROUP_BY = 1u << 20,
+    /* --target-group A --reference-group B, or --group A (keyness, analyze) */
+    CLI_T_GROUP_SIDES = 1u << 21,
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
 };

@@ -67,7 +67,7 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     struct tp_outset *set = NULL;
     struct tp_out *out[N_FILES] = {0};
     const char *dir = cli->o.output ? cli->o.output : "out";
-    int keyness = cli->n_target || cli->n_reference;
+    int keyness = cli->n_target || cli->n_reference || cli->o.target_group;
     struct tp_count_opts co = {
         .spill = 1, .ngram = (unsigned)cli->o.ngram, .window = (unsigned)cli->o.window};
     int rc = cli_count(cli, &run, &co, err);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "dates.h"
+#include "group.h"
 #include "report.h"
 #include "stopwords.h"
 
@@ -129,6 +130,20 @@ static void warn_repeated_meta(struct cli *cli, const struct tp_reader *r)
     cli_warn(cli, msg);
 }
 
+/* --group-by FIELD names something only a document can show (a CSV column,
+ * a JSONL field): when it is not a --meta column and no document has a
+ * value, FIELD is most likely misspelt. */
+static int check_group_field(struct cli *cli, struct tp_run *run, const struct tp_reader *r,
+                             struct tp_error *err)
+{
+    if (tp_reader_group_found(r) || tp_corpus_n_groups(run->corpus) > 1)
+        return 0;
+    return tp_error_set(err, TP_EDATA,
+                        "--group-by %s: no document has a value for it (FIELD is a --meta "
+                        "column, a CSV column, a JSONL field, or dir)",
+                        cli->o.group_by);
+}
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
 {
@@ -155,6 +170,8 @@ int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *c
     for (size_t i = 0; i < n; i++)
         if ((rc = tp_run_count(run, readers[i], (int)i, err)))
             goto out;
+    if (cli->o.group_by && (rc = check_group_field(cli, run, readers[0], err)))
+        goto out;
     if (cli->o.meta_path) {
         warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
