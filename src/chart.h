@@ -16,6 +16,10 @@ struct tp_series {
     const double *y;  /* n_periods per-million values */
     const double *lo; /* n_periods lower interval bounds (per million) */
     const double *hi; /* n_periods upper interval bounds (per million) */
+    /* 0: color and dash by position; else 1 + color + 10 * dash (colors from a
+       palette of 10, dashes from 4 patterns): --group-by gives a term its color
+       and a group its dash */
+    int style;
 };
 
 /* Write the chart to f. labels are the n_periods period labels (x axis), title
