@@ -348,6 +348,19 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "wide", yes(o->wide));
     kv(out, "period", pi.kind == TP_PERIOD_AUTO ? "" : tp_period_name(pi.kind));
     kv(out, "period_requested", o->period == TP_PERIOD_AUTO ? "auto" : tp_period_name(o->period));
+    kv(out, "group_by", o->group_by);
+    if (o->group_by) {
+        const struct tp_counts *gc = tp_corpus_counts_const(run->corpus);
+        size_t n = tp_corpus_n_groups(run->corpus), used = 0;
+        uint8_t *seen = calloc(n, 1);
+        for (size_t d = 0; seen && d < gc->n_docs; d++)
+            used += !seen[gc->docs[d].group]++;
+        free(seen);
+        kv_u64(out, "groups", used);
+    }
+    kv(out, "target_group", o->target_group);
+    kv(out, "reference_group",
+       o->target_group && !o->reference_group ? "every other group" : o->reference_group);
     kv(out, "excel", yes(o->excel));
     kv_u64(out, "threads_requested", (uint64_t)o->threads);
     kv_u64(out, "threads_used", run->threads_used);
