@@ -354,7 +354,10 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
         size_t n = tp_corpus_n_groups(run->corpus), used = 0;
         uint8_t *seen = calloc(n, 1);
         for (size_t d = 0; seen && d < gc->n_docs; d++)
-            used += !seen[gc->docs[d].group]++;
+            if (!seen[gc->docs[d].group]) {
+                seen[gc->docs[d].group] = 1;
+                used++;
+            }
         free(seen);
         kv_u64(out, "groups", used);
     }
