@@ -72,11 +72,10 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         goto out;
     }
     for (size_t i = 0; i <= gt.mask; i++) {
-        const struct tp_gterm *e = &gt.slots[i];
-        if (!e->key)
+        uint32_t g, id;
+        if (!tp_gterms_slot(&gt, i, &g, &id))
             continue;
-        uint32_t g = (uint32_t)((e->key - 1) >> 32), id = (uint32_t)(e->key - 1);
-        struct grow r = {{(double)e->count, NULL, 0, id}, gs.rank[g], g, e};
+        struct grow r = {{(double)gt.count[i], NULL, 0, id}, gs.rank[g], g, i};
         if (ngram) {
             const uint32_t *key = tp_tuples_key(&c->ngrams, id);
             if (!tp_report_tuple_reportable(c, key, c->o.ngram))
@@ -94,8 +93,8 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         }
         rows[n_rows++] = r;
     }
-    if (n_rows > 1)
-        qsort(rows, n_rows, sizeof(*rows), tp_group_row_cmp);
+    if ((rc = tp_group_rows_sort(rows, n_rows, gs.n, err)))
+        goto out;
     tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
     size_t rank = 0;
     for (size_t i = 0; i < n_rows; i++) {
@@ -106,10 +105,10 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         tp_out_group(out, run, r->group);
         tp_out_u64(out, rank);
         tp_out_text(out, r->r.name, r->r.name_len);
-        tp_out_u64(out, r->e->count);
-        tp_out_double(out, (double)r->e->count / (double)gs.tokens[r->group] * 1e6);
-        tp_out_u64(out, r->e->df);
-        tp_out_double(out, r->e->dp);
+        tp_out_u64(out, gt.count[r->slot]);
+        tp_out_double(out, (double)gt.count[r->slot] / (double)gs.tokens[r->group] * 1e6);
+        tp_out_u64(out, gt.df[r->slot]);
+        tp_out_double(out, gt.dp[r->slot]);
         tp_out_row_end(out);
     }
 out:

@@ -47,56 +47,76 @@ void tp_groups_release(struct tp_groups *g)
     memset(g, 0, sizeof(*g));
 }
 
-static inline size_t gt_slot(uint64_t key, size_t mask)
+/* Groups x ids up to this many: dense arrays, slot g * ids + id. */
+#define GT_DENSE_MAX ((size_t)1 << 22)
+
+static inline size_t gt_hash(uint64_t key, size_t mask)
 {
     return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
 }
 
-static int gt_grow(struct tp_gterms *gt)
+/* Room for cap slots (hashed mode: the keys moved to their new places). */
+static int gt_alloc(struct tp_gterms *gt, size_t cap)
 {
-    size_t cap = gt->slots ? 2 * (gt->mask + 1) : 4096;
-    struct tp_gterm *s = calloc(cap, sizeof(*s));
-    if (!s)
+    struct tp_gterms n = *gt;
+    n.count = calloc(cap, sizeof(*n.count));
+    n.df = calloc(cap, sizeof(*n.df));
+    n.occ = calloc(cap, sizeof(*n.occ));
+    n.dp = calloc(cap, sizeof(*n.dp));
+    n.keys = gt->dense_v ? NULL : calloc(cap, sizeof(*n.keys));
+    if (!n.count || !n.df || !n.occ || !n.dp || (!gt->dense_v && !n.keys)) {
+        free(n.count);
+        free(n.df);
+        free(n.occ);
+        free(n.dp);
+        free(n.keys);
         return TP_ENOMEM;
-    for (size_t i = 0; gt->slots && i <= gt->mask; i++) {
-        if (!gt->slots[i].key)
-            continue;
-        size_t j = gt_slot(gt->slots[i].key, cap - 1);
-        while (s[j].key)
-            j = (j + 1) & (cap - 1);
-        s[j] = gt->slots[i];
     }
-    free(gt->slots);
-    gt->slots = s;
-    gt->mask = cap - 1;
+    n.mask = cap - 1;
+    for (size_t i = 0; gt->keys && i <= gt->mask; i++) {
+        if (!gt->keys[i])
+            continue;
+        size_t j = gt_hash(gt->keys[i], n.mask);
+        while (n.keys[j])
+            j = (j + 1) & n.mask;
+        n.keys[j] = gt->keys[i];
+        n.count[j] = gt->count[i];
+        n.df[j] = gt->df[i];
+    }
+    tp_gterms_release(gt);
+    *gt = n;
     return 0;
 }
 
-/* The entry of (g, id), made when absent (NULL out of memory). */
-static inline struct tp_gterm *gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
+/* The slot of (g, id), made when absent (SIZE_MAX out of memory). */
+static inline size_t gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
+    if (gt->dense_v)
+        return (size_t)g * gt->dense_v + id;
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
-    if (2 * (gt->n + 1) > (gt->slots ? gt->mask + 1 : 0) && gt_grow(gt))
-        return NULL;
-    size_t j = gt_slot(key, gt->mask);
-    while (gt->slots[j].key && gt->slots[j].key != key)
+    if (2 * (gt->n + 1) > gt->mask + 1 && gt_alloc(gt, 2 * (gt->mask + 1)))
+        return SIZE_MAX;
+    size_t j = gt_hash(key, gt->mask);
+    while (gt->keys[j] && gt->keys[j] != key)
         j = (j + 1) & gt->mask;
-    if (!gt->slots[j].key) {
-        gt->slots[j].key = key;
+    if (!gt->keys[j]) {
+        gt->keys[j] = key;
         gt->n++;
     }
-    return &gt->slots[j];
+    return j;
 }
 
-struct tp_gterm *tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
+size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
+    if (gt->dense_v) {
+        size_t j = (size_t)g * gt->dense_v + id;
+        return j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
+    }
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
-    if (!gt->slots)
-        return NULL;
-    size_t j = gt_slot(key, gt->mask);
-    while (gt->slots[j].key && gt->slots[j].key != key)
+    size_t j = gt_hash(key, gt->mask);
+    while (gt->keys[j] && gt->keys[j] != key)
         j = (j + 1) & gt->mask;
-    return gt->slots[j].key ? &gt->slots[j] : NULL;
+    return gt->keys[j] ? j : SIZE_MAX;
 }
 
 int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
@@ -104,21 +124,30 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
 {
     struct tp_spill_iter it;
     int rc;
+    size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (c->docs[d].group >= G)
+            G = (size_t)c->docs[d].group + 1;
     memset(gt, 0, sizeof(*gt));
-    if (gt_grow(gt))
+    /* groups x ids is small: a slot for each, found without hashing */
+    gt->dense_v = V && G * V <= GT_DENSE_MAX ? V : 0;
+    if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
         return tp_report_oom(err);
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         return rc;
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
         uint32_t g = c->docs[it.doc].group;
         for (size_t j = 0; j < it.n; j++) {
-            struct tp_gterm *e = gt_get(gt, g, it.ids[j]);
-            if (!e)
+            size_t e = gt_get(gt, g, it.ids[j]);
+            if (e == SIZE_MAX)
                 return tp_report_oom(err);
-            e->count += it.counts[j];
-            e->df++;
+            gt->count[e] += it.counts[j];
+            gt->df[e]++;
         }
     }
+    if (gt->dense_v)
+        for (size_t i = 0; i <= gt->mask; i++)
+            gt->n += gt->count[i] != 0;
     return rc < 0 ? rc : 0;
 }
 
@@ -134,29 +163,33 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
         uint64_t dn = c->docs[it.doc].n_tokens;
         double s = (double)dn / (double)gtokens[g];
         for (size_t j = 0; j < it.n; j++) {
-            struct tp_gterm *e = tp_gterms_find(gt, g, it.ids[j]);
-            double v = (double)it.counts[j] / (double)e->count - s;
-            e->dp += v < 0 ? -v : v;
-            e->occ += dn;
+            size_t e = tp_gterms_find(gt, g, it.ids[j]);
+            double v = (double)it.counts[j] / (double)gt->count[e] - s;
+            gt->dp[e] += v < 0 ? -v : v;
+            gt->occ[e] += dn;
         }
     }
     if (rc < 0)
         return rc;
     /* documents of the group without the term add their s_i: exactly
      * (N_g - tokens of the group's documents with it) / N_g */
+    uint32_t g, id;
     for (size_t i = 0; i <= gt->mask; i++) {
-        struct tp_gterm *e = &gt->slots[i];
-        if (!e->key)
+        if (!tp_gterms_slot(gt, i, &g, &id))
             continue;
-        uint64_t n = gtokens[(e->key - 1) >> 32];
-        e->dp = 0.5 * (e->dp + (double)(n - e->occ) / (double)n);
+        uint64_t n = gtokens[g];
+        gt->dp[i] = 0.5 * (gt->dp[i] + (double)(n - gt->occ[i]) / (double)n);
     }
     return 0;
 }
 
 void tp_gterms_release(struct tp_gterms *gt)
 {
-    free(gt->slots);
+    free(gt->keys);
+    free(gt->count);
+    free(gt->df);
+    free(gt->occ);
+    free(gt->dp);
     memset(gt, 0, sizeof(*gt));
 }
 
@@ -166,6 +199,39 @@ int tp_group_row_cmp(const void *pa, const void *pb)
     if (a->rank != b->rank)
         return a->rank < b->rank ? -1 : 1;
     return tp_row_cmp(&a->r, &b->r);
+}
+
+int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err)
+{
+    size_t *at = calloc(n_groups + 1, sizeof(*at));
+    struct row *r = malloc((n ? n : 1) * sizeof(*r));
+    struct grow *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+    if (!at || !r || !tmp) {
+        free(at);
+        free(r);
+        free(tmp);
+        return tp_report_oom(err);
+    }
+    for (size_t i = 0; i < n; i++)
+        at[rows[i].rank + 1]++;
+    for (size_t g = 0; g < n_groups; g++)
+        at[g + 1] += at[g];
+    /* each bucket: its rows as plain rows (id: the index in tmp), sorted */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = at[rows[i].rank]++;
+        tmp[j] = rows[i];
+        r[j] = rows[i].r;
+        r[j].id = (uint32_t)j;
+    }
+    for (size_t g = 0, from = 0; g < n_groups; from = at[g++])
+        if (at[g] - from > 1)
+            qsort(r + from, at[g] - from, sizeof(*r), tp_row_cmp);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = tmp[r[i].id];
+    free(at);
+    free(r);
+    free(tmp);
+    return 0;
 }
 
 void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g)

@@ -67,14 +67,15 @@ static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, 
         goto out;
     }
     /* each group's counts together: fill[g + 1] of them, from fill[g] */
+    uint32_t sg, sid;
     for (size_t i = 0; i <= gt.mask; i++)
-        if (gt.slots[i].key)
-            fill[((gt.slots[i].key - 1) >> 32) + 1]++;
+        if (tp_gterms_slot(&gt, i, &sg, &sid))
+            fill[sg + 1]++;
     for (size_t g = 0; g < G; g++)
         fill[g + 1] += fill[g];
     for (size_t i = 0; i <= gt.mask; i++)
-        if (gt.slots[i].key)
-            counts[fill[(gt.slots[i].key - 1) >> 32]++] = gt.slots[i].count;
+        if (tp_gterms_slot(&gt, i, &sg, &sid))
+            counts[fill[sg]++] = gt.count[i];
     /* fill[g] is now where group g + 1 begins: group g is [fill[g - 1], fill[g]) */
     enum tp_precision need = pi->n_dated ? tp_period_precision(pi->kind) : TP_PREC_NONE;
     for (size_t g = 0; g < G; g++)
