@@ -182,10 +182,151 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         if (i != best && own * 100 >= s.n_tokens)
             run->extra_langs |= 1u << auto_langs[i];
     }
+    /* the lists stay for the documents' own languages */
+    run->lang_words = s.words;
+    memset(&s.words, 0, sizeof(s.words));
+    run->per_doc_lang = 1;
 out:
-    tp_table_release(&s.words);
+    if (s.words.slots)
+        tp_table_release(&s.words);
     tp_tokenizer_free(s.tk);
     return rc;
+}
+
+/* --- --lang auto, per document ------------------------------------------ */
+
+static void dl_hit(struct tp_doclang *dl, const char *tok, size_t len)
+{
+    if (len > 1 && tok[len - 1] == '\'')
+        len--;
+    int64_t id = tp_table_find(&dl->run->lang_words, tok, len);
+    if (id >= 0) {
+        uint32_t f = dl->run->lang_words.terms[id].flags;
+        for (size_t i = 0; i < N_AUTO; i++)
+            dl->hits[i] += f >> i & 1;
+    }
+    dl->n_tok++;
+}
+
+static int dl_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    (void)seg;
+    dl_hit(ctx, tok, len);
+    return 0;
+}
+
+static int dl_batch(void *ctx, const struct tp_token_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        dl_hit(ctx, b->tok + 16 * i, b->len[i]);
+    return 0;
+}
+
+static void set_profile(struct tp_tokenizer *tk, enum tp_lang lang)
+{
+    tp_tokenizer_set_apostrophes(tk, lang == TP_LANG_IT || lang == TP_LANG_FR, lang == TP_LANG_IT);
+}
+
+int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_tokenizer *tk)
+{
+    memset(dl, 0, sizeof(*dl));
+    dl->run = run;
+    dl->tk = tk;
+    if (!run->per_doc_lang)
+        return 0;
+    /* the profile of the sample pass: heads of "l'acqua" and "don't" alike */
+    struct tp_tokenizer_opts to = {.elide = 1, .apocope = 1};
+    if (tp_tokenizer_new(&dl->dtk, &to, dl_token, dl))
+        return TP_ENOMEM;
+    tp_tokenizer_set_batch(dl->dtk, dl_batch);
+    return 0;
+}
+
+void tp_doclang_begin(struct tp_doclang *dl, int part)
+{
+    if (!dl->dtk)
+        return;
+    dl->len = dl->seen = 0;
+    dl->n_tok = 0;
+    memset(dl->hits, 0, sizeof(dl->hits));
+    dl->holding = part == 0;
+    if (!dl->holding) {
+        /* a document counted in parts: the corpus's language, in every part */
+        dl->lang = dl->run->lang;
+        set_profile(dl->tk, dl->lang);
+        if (part == 1)
+            dl->docs[dl->lang]++;
+        return;
+    }
+    tp_tokenizer_reset(dl->dtk);
+}
+
+int tp_doclang_settle(struct tp_doclang *dl)
+{
+    if (!dl->dtk || !dl->holding)
+        return 0;
+    dl->holding = 0;
+    if (tp_tokenizer_finish(dl->dtk))
+        return TP_ENOMEM;
+    enum tp_lang lang = dl->run->lang;
+    if (dl->n_tok >= TP_LANG_DOC_MIN) {
+        size_t best = N_AUTO;
+        for (size_t i = 0; i < N_AUTO; i++)
+            if (dl->hits[i] && (best == N_AUTO || dl->hits[i] > dl->hits[best] ||
+                                (dl->hits[i] == dl->hits[best] && auto_langs[i] == lang)))
+                best = i;
+        if (best < N_AUTO)
+            lang = auto_langs[best];
+    }
+    dl->lang = lang;
+    dl->docs[lang]++;
+    set_profile(dl->tk, lang);
+    return dl->len ? tp_tokenizer_feed(dl->tk, dl->buf, dl->len) : 0;
+}
+
+int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len)
+{
+    if (!dl->holding)
+        return tp_tokenizer_feed(dl->tk, buf, len);
+    if (dl->len + len > dl->cap) {
+        size_t cap = dl->cap ? dl->cap : 8192;
+        while (cap < dl->len + len)
+            cap *= 2;
+        char *p = realloc(dl->buf, cap);
+        if (!p)
+            return TP_ENOMEM;
+        dl->buf = p;
+        dl->cap = cap;
+    }
+    memcpy(dl->buf + dl->len, buf, len);
+    dl->len += len;
+    /* the first TP_LANG_DOC_BYTES, cut back to a character's start */
+    size_t take = len;
+    if (dl->seen + take > TP_LANG_DOC_BYTES) {
+        take = TP_LANG_DOC_BYTES - dl->seen;
+        while (take > 0 && ((unsigned char)buf[take] & 0xC0) == 0x80)
+            take--;
+    }
+    if (take && tp_tokenizer_feed(dl->dtk, buf, take))
+        return TP_ENOMEM;
+    dl->seen += take;
+    if (dl->seen + len - take >= TP_LANG_DOC_BYTES)
+        return tp_doclang_settle(dl);
+    return 0;
+}
+
+void tp_doclang_forget(struct tp_doclang *dl)
+{
+    if (dl->dtk && dl->docs[dl->lang])
+        dl->docs[dl->lang]--;
+}
+
+void tp_doclang_release(struct tp_doclang *dl)
+{
+    tp_tokenizer_free(dl->dtk);
+    free(dl->buf);
+    dl->dtk = NULL;
+    dl->buf = NULL;
 }
 
 int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
@@ -438,6 +579,7 @@ struct count_ctx {
     uint64_t overlong_at;  /* tp_tokenizer_overlong when it began */
     uint64_t overlong_off; /* overlong runs of documents taken back */
     const struct tp_run *run;
+    struct tp_doclang dl; /* --lang auto: each document's language */
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -493,6 +635,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
         tp_tokenizer_continue(c->tk);
     else
         tp_tokenizer_reset(c->tk);
+    tp_doclang_begin(&c->dl, doc->part);
     if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
         (doc->part == 2 && tp_corpus_continue(c->corpus)))
         return tp_corpus_oom(c->corpus, err);
@@ -504,7 +647,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
 static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_feed(c->tk, buf, len))
+    if (tp_doclang_feed(&c->dl, buf, len))
         return tp_corpus_oom(c->corpus, err);
     return 0;
 }
@@ -512,7 +655,7 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_finish(c->tk))
+    if (tp_doclang_settle(&c->dl) || tp_tokenizer_finish(c->tk))
         return tp_corpus_oom(c->corpus, err);
     if (c->part) {
         /* the document goes on in the next part: closed after the merge */
@@ -530,9 +673,11 @@ static int count_end(void *ctx, struct tp_error *err)
 static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_flush(c->tk))
+    /* the text held back for the language goes where it would have gone */
+    if (tp_doclang_settle(&c->dl) || tp_tokenizer_flush(c->tk))
         return tp_corpus_oom(c->corpus, err);
     if (done) {
+        tp_doclang_forget(&c->dl);
         if (tp_corpus_undo_end(c->corpus))
             return tp_corpus_oom(c->corpus, err);
         c->overlong_off += tp_tokenizer_overlong(c->tk) - c->overlong_at;
@@ -575,13 +720,20 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0, run};
-    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
+    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0, run, {0}};
+    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
+        tp_doclang_init(&c.dl, run, c.tk)) {
+        tp_tokenizer_free(c.tk);
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
     tp_tokenizer_set_batch(c.tk, count_batch);
     struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
+    /* workers run at once: their documents by language add up in any order */
+    for (size_t l = 0; c.dl.dtk && l <= TP_LANG_NONE; l++)
+        __atomic_fetch_add(&run->lang_docs[l], c.dl.docs[l], __ATOMIC_RELAXED);
+    tp_doclang_release(&c.dl);
     tp_tokenizer_free(c.tk);
     return rc;
 }
@@ -885,6 +1037,8 @@ void tp_run_release(struct tp_run *run)
     tp_corpus_free(run->corpus);
     run->corpus = NULL;
     tp_table_release(&run->stop);
+    if (run->lang_words.slots)
+        tp_table_release(&run->lang_words);
     for (size_t i = 0; run->terms_text && i < run->o->n_terms_files; i++)
         free(run->terms_text[i]);
     free(run->terms_text);

@@ -46,6 +46,10 @@ struct tp_run {
     void *progress_ctx;
     uint64_t bytes_before; /* progress: bytes of earlier readers */
     uint64_t bytes_total;
+    /* --lang auto: a language for each document (tp_doclang) */
+    int per_doc_lang;
+    struct tp_table lang_words; /* every auto language's stopwords; flags: bit i, language i */
+    uint64_t lang_docs[TP_LANG_NONE + 1]; /* documents counted, by the language they got */
     /* --group-by dir: the INPUT folders of the reader being counted */
     const char *const *group_dirs;
     size_t n_group_dirs;
@@ -53,6 +57,42 @@ struct tp_run {
     char **terms_text;
     size_t *terms_size;
 };
+
+/* --lang auto, per document: a document's language is decided from its first
+ * TP_LANG_DOC_BYTES of text (held back until then, or until its end) by the
+ * stopwords of each language found there, as the corpus's is from the sample;
+ * a document with fewer than TP_LANG_DOC_MIN tokens there, or no stopword,
+ * takes the corpus's language (run->lang), and so does a document counted in
+ * parts (tp_doc.part). The language sets the tokenizer's apostrophe rules
+ * (elision for it and fr, apocope for it). */
+#define TP_LANG_DOC_BYTES 4096
+#define TP_LANG_DOC_MIN 50
+
+struct tp_doclang {
+    const struct tp_run *run;
+    struct tp_tokenizer *tk;  /* the document's tokenizer (the caller's) */
+    struct tp_tokenizer *dtk; /* the one that finds stopwords in the first bytes */
+    uint64_t hits[8];         /* stopword hits by auto language */
+    uint64_t n_tok;
+    char *buf; /* the text held back */
+    size_t len, cap, seen;
+    int holding;
+    enum tp_lang lang;               /* the document's, once decided */
+    uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
+};
+
+/* Set dl up for the documents fed to tk (NULL fields when the run does not
+ * decide per document: then feeding goes straight to tk). 0 or TP_ENOMEM. */
+int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_tokenizer *tk);
+/* A document begins (after tk was reset); part as tp_doc.part. */
+void tp_doclang_begin(struct tp_doclang *dl, int part);
+/* The document's next text: held back or fed to tk. Returns as tp_tokenizer_feed. */
+int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len);
+/* Decide now (the document ends, or is taken back) and feed what was held. */
+int tp_doclang_settle(struct tp_doclang *dl);
+/* The document was taken back (protocol (1)): it is not counted in docs. */
+void tp_doclang_forget(struct tp_doclang *dl);
+void tp_doclang_release(struct tp_doclang *dl);
 
 /* Prepare a run with options o (borrowed). warn and progress may be NULL. */
 void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,

@@ -303,6 +303,14 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "lang", tp_lang_name(run->lang));
     kv(out, "lang_requested", tp_lang_name(o->lang));
     kv_u64(out, "lang_sample_stopword_hits", run->lang_hits);
+    /* --lang auto decides per document: how many got each language */
+    kv(out, "lang_per_document", yes(run->per_doc_lang));
+    for (unsigned l = 0; run->per_doc_lang && l <= TP_LANG_NONE; l++)
+        if (run->lang_docs[l]) {
+            char key[64];
+            snprintf(key, sizeof(key), "documents_lang_%s", tp_lang_name((enum tp_lang)l));
+            kv_u64(out, key, run->lang_docs[l]);
+        }
     kv(out, "encoding", cli_encoding_names[o->encoding]);
     kv(out, "doc_per_line", yes(o->doc_per_line));
     kv(out, "text_col", o->text_col);
