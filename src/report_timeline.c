@@ -212,7 +212,7 @@ static int write_svg(struct tl_term *terms, size_t n_terms, const uint64_t *ptok
                 hi[p] *= scale;
             }
         }
-        series[t] = (struct tp_series){terms[t].name, y, lo, hi, 0};
+        series[t] = (struct tp_series){terms[t].name, y, lo, hi};
     }
     rc = tp_chart_svg(tp_out_file(out), lp, n_per, series,
                       n_terms < TP_CHART_MAX ? n_terms : TP_CHART_MAX,
@@ -318,9 +318,10 @@ static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, si
     char(*labels)[24] = malloc((n_per ? n_per : 1) * sizeof(*labels));
     const char **lp = malloc((n_per ? n_per : 1) * sizeof(*lp));
     struct tp_series *series = calloc(n ? n : 1, sizeof(*series));
+    int *styles = calloc(n ? n : 1, sizeof(*styles));
     double *vals = malloc((3 * n * n_per + 1) * sizeof(double));
     struct tp_arena names = TP_ARENA_INIT;
-    if (!labels || !lp || !series || !vals) {
+    if (!labels || !lp || !series || !styles || !vals) {
         rc = tp_report_oom(err);
         goto out;
     }
@@ -359,7 +360,8 @@ static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, si
             }
             snprintf(label, len, "%.*s \xC2\xB7 %.*s", (int)ts->name_len, ts->name, (int)glen,
                      glen ? gname : "\"\"");
-            series[i] = (struct tp_series){label, y, lo, hi, (int)(1 + t % 10 + 10 * k)};
+            series[i] = (struct tp_series){label, y, lo, hi};
+            styles[i] = (int)(1 + t % 10 + 10 * k);
         }
     }
     char title[256];
@@ -367,11 +369,12 @@ static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, si
              "Per million tokens, 95%% intervals; color: term, dash: group (%zu of %zu terms, "
              "%zu of %zu groups)",
              nt, n_terms, ng, n_shown);
-    rc = tp_chart_svg(tp_out_file(out), lp, n_per, series, n, title, err);
+    rc = tp_chart_svg_styled(tp_out_file(out), lp, n_per, series, styles, n, title, err);
 out:
     free(labels);
     free(lp);
     free(series);
+    free(styles);
     free(vals);
     tp_arena_release(&names);
     return rc;
