@@ -107,8 +107,8 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         tp_out_text(out, r->r.name, r->r.name_len);
         tp_out_u64(out, gt.count[r->slot]);
         tp_out_double(out, (double)gt.count[r->slot] / (double)gs.tokens[r->group] * 1e6);
-        tp_out_u64(out, gt.df[r->slot]);
-        tp_out_double(out, gt.dp[r->slot]);
+        tp_out_u64(out, gt.more[r->slot].df);
+        tp_out_double(out, gt.more[r->slot].dp);
         tp_out_row_end(out);
     }
 out:

@@ -60,15 +60,10 @@ static int gt_alloc(struct tp_gterms *gt, size_t cap)
 {
     struct tp_gterms n = *gt;
     n.count = calloc(cap, sizeof(*n.count));
-    n.df = calloc(cap, sizeof(*n.df));
-    n.occ = calloc(cap, sizeof(*n.occ));
-    n.dp = calloc(cap, sizeof(*n.dp));
+    n.more = NULL; /* made by tp_gterms_dp, once the slots are settled */
     n.keys = gt->dense_v ? NULL : calloc(cap, sizeof(*n.keys));
-    if (!n.count || !n.df || !n.occ || !n.dp || (!gt->dense_v && !n.keys)) {
+    if (!n.count || (!gt->dense_v && !n.keys)) {
         free(n.count);
-        free(n.df);
-        free(n.occ);
-        free(n.dp);
         free(n.keys);
         return TP_ENOMEM;
     }
@@ -81,7 +76,6 @@ static int gt_alloc(struct tp_gterms *gt, size_t cap)
             j = (j + 1) & n.mask;
         n.keys[j] = gt->keys[i];
         n.count[j] = gt->count[i];
-        n.df[j] = gt->df[i];
     }
     tp_gterms_release(gt);
     *gt = n;
@@ -142,7 +136,6 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
             if (e == SIZE_MAX)
                 return tp_report_oom(err);
             gt->count[e] += it.counts[j];
-            gt->df[e]++;
         }
     }
     if (gt->dense_v)
@@ -156,6 +149,8 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
 {
     struct tp_spill_iter it;
     int rc;
+    if (!(gt->more = calloc(gt->mask + 1, sizeof(*gt->more))))
+        return tp_report_oom(err);
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         return rc;
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
@@ -164,9 +159,11 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
         double s = (double)dn / (double)gtokens[g];
         for (size_t j = 0; j < it.n; j++) {
             size_t e = tp_gterms_find(gt, g, it.ids[j]);
+            struct tp_gterm_dp *m = &gt->more[e];
             double v = (double)it.counts[j] / (double)gt->count[e] - s;
-            gt->dp[e] += v < 0 ? -v : v;
-            gt->occ[e] += dn;
+            m->dp += v < 0 ? -v : v;
+            m->df++;
+            m->occ += dn;
         }
     }
     if (rc < 0)
@@ -178,7 +175,7 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
         if (!tp_gterms_slot(gt, i, &g, &id))
             continue;
         uint64_t n = gtokens[g];
-        gt->dp[i] = 0.5 * (gt->dp[i] + (double)(n - gt->occ[i]) / (double)n);
+        gt->more[i].dp = 0.5 * (gt->more[i].dp + (double)(n - gt->more[i].occ) / (double)n);
     }
     return 0;
 }
@@ -187,9 +184,7 @@ void tp_gterms_release(struct tp_gterms *gt)
 {
     free(gt->keys);
     free(gt->count);
-    free(gt->df);
-    free(gt->occ);
-    free(gt->dp);
+    free(gt->more);
     memset(gt, 0, sizeof(*gt));
 }
 

@@ -75,13 +75,18 @@ struct tp_groups {
 int tp_report_groups(const struct tp_run *run, struct tp_groups *g, struct tp_error *err);
 void tp_groups_release(struct tp_groups *g);
 
-/* The (group, term) pairs that occur and their counts: count, documents
- * of the group with the term, and (tp_gterms_dp) Gries' DP over the group's
- * documents, in arrays by slot (mask + 1 slots, n of them used). */
+/* The (group, term) pairs that occur and their counts: count (tp_gterms_count),
+ * then documents of the group with the term and Gries' DP over the group's
+ * documents (tp_gterms_dp), in arrays by slot (mask + 1 slots, n used). */
+struct tp_gterm_dp {
+    double dp;    /* Gries' DP (tp_gterms_dp) */
+    uint64_t df;  /* documents of the group with the term */
+    uint64_t occ; /* their tokens */
+};
 struct tp_gterms {
-    uint64_t *count, *df, *occ;
-    double *dp;
-    uint64_t *keys; /* hashed: (group << 32 | id) + 1 by slot, 0 empty; NULL when dense */
+    uint64_t *count;          /* by slot: occurrences; the pass that sums them touches only this */
+    struct tp_gterm_dp *more; /* by slot: filled by the second pass, tp_gterms_dp */
+    uint64_t *keys;           /* hashed: (group << 32 | id) + 1 by slot, 0 empty; NULL when dense */
     size_t mask, n;
     size_t dense_v; /* > 0: the slot of (g, id) is g * dense_v + id (groups x ids small) */
 };
