@@ -182,10 +182,13 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         if (i != best && own * 100 >= s.n_tokens)
             run->extra_langs |= 1u << auto_langs[i];
     }
-    /* the lists stay for the documents' own languages */
-    run->lang_words = s.words;
-    memset(&s.words, 0, sizeof(s.words));
-    run->per_doc_lang = 1;
+    /* a corpus that mixes languages (some list added): a language for each
+     * document, found with the lists, which stay for that */
+    if (run->extra_langs) {
+        run->lang_words = s.words;
+        memset(&s.words, 0, sizeof(s.words));
+        run->per_doc_lang = 1;
+    }
 out:
     if (s.words.slots)
         tp_table_release(&s.words);
@@ -195,31 +198,46 @@ out:
 
 /* --- --lang auto, per document ------------------------------------------ */
 
-static void dl_hit(struct tp_doclang *dl, const char *tok, size_t len)
+_Static_assert(N_AUTO <= 6, "by_mask holds the sets of at most 6 lists");
+
+/* The word in dl->word ends: counted, and looked up unless too long. */
+static inline void dl_word_end(struct tp_doclang *dl)
 {
-    if (len > 1 && tok[len - 1] == '\'')
-        len--;
-    int64_t id = tp_table_find(&dl->run->lang_words, tok, len);
-    if (id >= 0) {
-        uint32_t f = dl->run->lang_words.terms[id].flags;
-        for (size_t i = 0; i < N_AUTO; i++)
-            dl->hits[i] += f >> i & 1;
+    if (!dl->wlen && !dl->wlong)
+        return;
+    dl->n_words++;
+    if (!dl->wlong) {
+        const struct tp_table *t = &dl->run->lang_words;
+        int64_t id = TP_TABLE_WORDS ? tp_table_find_words(t, dl->wlen, dl->word[0], dl->word[1])
+                                    : tp_table_find(t, (const char *)dl->word, dl->wlen);
+        if (id >= 0)
+            dl->by_mask[t->terms[id].flags & 63]++;
     }
-    dl->n_tok++;
+    memset(dl->word, 0, sizeof(dl->word));
+    dl->wlen = 0;
+    dl->wlong = 0;
 }
 
-static int dl_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+/* Scan p[0..n) for words; the bytes scanned (fewer than n once
+ * TP_LANG_DOC_WORDS words are counted). */
+static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
 {
-    (void)seg;
-    dl_hit(ctx, tok, len);
-    return 0;
-}
-
-static int dl_batch(void *ctx, const struct tp_token_batch *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        dl_hit(ctx, b->tok + 16 * i, b->len[i]);
-    return 0;
+    unsigned char *w = (unsigned char *)dl->word;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)p[i];
+        unsigned lower = c | 32;
+        int alpha = lower - 'a' < 26;
+        if (!(alpha || c >= 0x80 || c - '0' < 10)) {
+            dl_word_end(dl);
+            if (dl->n_words >= TP_LANG_DOC_WORDS)
+                return i + 1;
+        } else if (dl->wlen < TP_LANG_WORD_MAX) {
+            w[dl->wlen++] = (unsigned char)(alpha ? lower : c);
+        } else {
+            dl->wlong = 1;
+        }
+    }
+    return n;
 }
 
 static void set_profile(struct tp_tokenizer *tk, enum tp_lang lang)
@@ -232,23 +250,20 @@ int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_t
     memset(dl, 0, sizeof(*dl));
     dl->run = run;
     dl->tk = tk;
-    if (!run->per_doc_lang)
-        return 0;
-    /* the profile of the sample pass: heads of "l'acqua" and "don't" alike */
-    struct tp_tokenizer_opts to = {.elide = 1, .apocope = 1};
-    if (tp_tokenizer_new(&dl->dtk, &to, dl_token, dl))
-        return TP_ENOMEM;
-    tp_tokenizer_set_batch(dl->dtk, dl_batch);
+    dl->active = run->per_doc_lang;
     return 0;
 }
 
 void tp_doclang_begin(struct tp_doclang *dl, int part)
 {
-    if (!dl->dtk)
+    if (!dl->active)
         return;
     dl->len = dl->seen = 0;
-    dl->n_tok = 0;
-    memset(dl->hits, 0, sizeof(dl->hits));
+    dl->n_words = 0;
+    dl->wlen = 0;
+    dl->wlong = 0;
+    memset(dl->word, 0, sizeof(dl->word));
+    memset(dl->by_mask, 0, sizeof(dl->by_mask));
     dl->holding = part == 0;
     if (!dl->holding) {
         /* a document counted in parts: the corpus's language, in every part */
@@ -256,24 +271,26 @@ void tp_doclang_begin(struct tp_doclang *dl, int part)
         set_profile(dl->tk, dl->lang);
         if (part == 1)
             dl->docs[dl->lang]++;
-        return;
     }
-    tp_tokenizer_reset(dl->dtk);
 }
 
 int tp_doclang_settle(struct tp_doclang *dl)
 {
-    if (!dl->dtk || !dl->holding)
+    if (!dl->active || !dl->holding)
         return 0;
     dl->holding = 0;
-    if (tp_tokenizer_finish(dl->dtk))
-        return TP_ENOMEM;
+    dl_word_end(dl);
     enum tp_lang lang = dl->run->lang;
-    if (dl->n_tok >= TP_LANG_DOC_MIN) {
+    if (dl->n_words >= TP_LANG_DOC_MIN) {
+        uint64_t hits[N_AUTO] = {0};
+        for (unsigned m = 1; m < 64; m++)
+            for (size_t i = 0; i < N_AUTO; i++)
+                if (m & (1u << i))
+                    hits[i] += dl->by_mask[m];
         size_t best = N_AUTO;
         for (size_t i = 0; i < N_AUTO; i++)
-            if (dl->hits[i] && (best == N_AUTO || dl->hits[i] > dl->hits[best] ||
-                                (dl->hits[i] == dl->hits[best] && auto_langs[i] == lang)))
+            if (hits[i] && (best == N_AUTO || hits[i] > hits[best] ||
+                            (hits[i] == hits[best] && auto_langs[i] == lang)))
                 best = i;
         if (best < N_AUTO)
             lang = auto_langs[best];
@@ -288,6 +305,14 @@ int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len)
 {
     if (!dl->holding)
         return tp_tokenizer_feed(dl->tk, buf, len);
+    size_t take = len < TP_LANG_DOC_BYTES - dl->seen ? len : TP_LANG_DOC_BYTES - dl->seen;
+    size_t done = dl_scan(dl, buf, take);
+    dl->seen += take;
+    if (dl->seen >= TP_LANG_DOC_BYTES || done < take || dl->n_words >= TP_LANG_DOC_WORDS) {
+        /* decided: what was held, then this text, go to the tokenizer */
+        int rc = tp_doclang_settle(dl);
+        return rc ? rc : tp_tokenizer_feed(dl->tk, buf, len);
+    }
     if (dl->len + len > dl->cap) {
         size_t cap = dl->cap ? dl->cap : 8192;
         while (cap < dl->len + len)
@@ -300,32 +325,18 @@ int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len)
     }
     memcpy(dl->buf + dl->len, buf, len);
     dl->len += len;
-    /* the first TP_LANG_DOC_BYTES, cut back to a character's start */
-    size_t take = len;
-    if (dl->seen + take > TP_LANG_DOC_BYTES) {
-        take = TP_LANG_DOC_BYTES - dl->seen;
-        while (take > 0 && ((unsigned char)buf[take] & 0xC0) == 0x80)
-            take--;
-    }
-    if (take && tp_tokenizer_feed(dl->dtk, buf, take))
-        return TP_ENOMEM;
-    dl->seen += take;
-    if (dl->seen + len - take >= TP_LANG_DOC_BYTES)
-        return tp_doclang_settle(dl);
     return 0;
 }
 
 void tp_doclang_forget(struct tp_doclang *dl)
 {
-    if (dl->dtk && dl->docs[dl->lang])
+    if (dl->active && dl->docs[dl->lang])
         dl->docs[dl->lang]--;
 }
 
 void tp_doclang_release(struct tp_doclang *dl)
 {
-    tp_tokenizer_free(dl->dtk);
     free(dl->buf);
-    dl->dtk = NULL;
     dl->buf = NULL;
 }
 
@@ -731,7 +742,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
     /* workers run at once: their documents by language add up in any order */
-    for (size_t l = 0; c.dl.dtk && l <= TP_LANG_NONE; l++)
+    for (size_t l = 0; c.dl.active && l <= TP_LANG_NONE; l++)
         __atomic_fetch_add(&run->lang_docs[l], c.dl.docs[l], __ATOMIC_RELAXED);
     tp_doclang_release(&c.dl);
     tp_tokenizer_free(c.tk);

@@ -58,22 +58,37 @@ struct tp_run {
     size_t *terms_size;
 };
 
-/* --lang auto, per document: a document's language is decided from its first
- * TP_LANG_DOC_BYTES of text (held back until then, or until its end) by the
- * stopwords of each language found there, as the corpus's is from the sample;
- * a document with fewer than TP_LANG_DOC_MIN tokens there, or no stopword,
- * takes the corpus's language (run->lang), and so does a document counted in
- * parts (tp_doc.part). The language sets the tokenizer's apostrophe rules
- * (elision for it and fr, apocope for it). */
+/* --lang auto, per document, when the sample shows that the corpus mixes
+ * languages (run->extra_langs: another language's own words are at least 1%
+ * of the sample's tokens): a document's language is decided from its first
+ * TP_LANG_DOC_BYTES of text, or its first TP_LANG_DOC_WORDS words if that is
+ * less (held back until then, or until its end): the language whose
+ * stopwords are most of its words there, words being runs of
+ * letters and digits (ASCII lowered, any byte >= 0x80 a letter: a scan much
+ * cheaper than tokenizing twice; an apostrophe ends a word, so "l'acqua" and
+ * "don't" give "l" and "don"); a document with fewer than TP_LANG_DOC_MIN
+ * words there, or no stopword, takes the corpus's language (run->lang), and so
+ * does a document counted in parts (tp_doc.part). The language sets the
+ * tokenizer's apostrophe rules (elision for it and fr, apocope for it). */
 #define TP_LANG_DOC_BYTES 4096
 #define TP_LANG_DOC_MIN 50
 
+/* Longest word the language scan looks up (no stopword is longer), and the
+ * words after which it decides without reading further. */
+#define TP_LANG_WORD_MAX 16
+#define TP_LANG_DOC_WORDS 60
+
 struct tp_doclang {
     const struct tp_run *run;
-    struct tp_tokenizer *tk;  /* the document's tokenizer (the caller's) */
-    struct tp_tokenizer *dtk; /* the one that finds stopwords in the first bytes */
-    uint64_t hits[8];         /* stopword hits by auto language */
-    uint64_t n_tok;
+    struct tp_tokenizer *tk; /* the document's tokenizer (the caller's) */
+    int active;              /* the run decides per document */
+    /* the scan of the first bytes: words (runs of letters and digits, ASCII
+       lowered, a byte >= 0x80 a letter) by the set of stopword lists they are on */
+    uint64_t by_mask[64];
+    uint64_t n_words;
+    uint64_t word[TP_LANG_WORD_MAX / 8]; /* zero padded, as tp_table_find_words takes it */
+    size_t wlen;
+    int wlong;
     char *buf; /* the text held back */
     size_t len, cap, seen;
     int holding;
