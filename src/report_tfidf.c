@@ -168,6 +168,52 @@ static void *tfidf_part_main(void *arg)
     return NULL;
 }
 
+/* --group-by with more groups than parts can be held apart (GROUP_PARTS_MAX
+ * parts of groups x threads): one thread writes the documents group by group,
+ * loading each run of documents that are next to each other in the spill.
+ * Returns 0 or a negative TP_E*. */
+enum { GROUP_PARTS_MAX = 64 };
+
+static int tfidf_rows_by_group(const struct tfidf_ctx *x, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_counts *c = x->c;
+    size_t n = c->n_docs;
+    uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
+    size_t *at = calloc(x->gs->n + 1, sizeof(*at));
+    struct tp_spill_reader sr = {0};
+    struct tfidf_scratch scr = {0};
+    int rc = 0;
+    if (!order || !at) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    /* the documents by group name, in input order within a group */
+    for (size_t d = 0; d < n; d++)
+        at[x->gs->rank[c->docs[d].group] + 1]++;
+    for (size_t g = 0; g < x->gs->n; g++)
+        at[g + 1] += at[g];
+    for (size_t d = 0; d < n; d++)
+        order[at[x->gs->rank[c->docs[d].group]]++] = (uint32_t)d;
+    for (size_t i = 0; i < n && !rc;) {
+        size_t j = i + 1;
+        while (j < n && j - i < TFIDF_BLOCK && order[j] == order[j - 1] + 1)
+            j++;
+        rc = tp_spill_load(&c->uni, order[i], order[j - 1] + 1, &sr, err);
+        for (size_t k = i; k < j && !rc; k++)
+            if (!(rc = tp_spill_next(&sr, err)))
+                rc = tfidf_doc(x, order[k], sr.ids, sr.counts, sr.n, &scr, out, err);
+        i = j;
+    }
+out:
+    free(order);
+    free(at);
+    tp_spill_reader_release(&sr);
+    free(scr.rows);
+    free(scr.w);
+    free(scr.idf_cache);
+    return rc;
+}
+
 /* Every document's rows on n_threads threads, each taking a contiguous run
  * of documents with about as many bytes of lists as the others: this thread
  * writes the first run straight to out, the others write theirs into parts
@@ -272,7 +318,11 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
     if ((rc = tp_counter_rewind(k, err)) == 0) {
         tp_out_header(out, o->group_by ? "group,doc_id,date,rank,term,count,tf,df,idf,tfidf"
                                        : "doc_id,date,rank,term,count,tf,df,idf,tfidf");
-        rc = tfidf_rows(&x, c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1, out, err);
+        unsigned threads = c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1;
+        if (o->group_by && gs.n * threads > GROUP_PARTS_MAX)
+            rc = tfidf_rows_by_group(&x, out, err);
+        else
+            rc = tfidf_rows(&x, threads, out, err);
     }
     tp_groups_release(&gs);
     free(idf);

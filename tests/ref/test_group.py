@@ -311,6 +311,32 @@ class TestSummaryTfidf(GroupCase):
         self.assertEqual([dict(r, group=groups[r["doc_id"]]) for r in want], got)
 
 
+class TestTfidfManyGroups(unittest.TestCase):
+    """More groups than tfidf keeps apart per thread (64 parts): documents written
+    group by group from the spill, the same rows as the plain table's."""
+
+    def test_many_groups(self):
+        tmp = c.tmpdir()
+        try:
+            words = ["gas", "acqua", "voto", "luce", "treni", "scuola", "salari", "prezzi"]
+            with open(os.path.join(tmp, "m.jsonl"), "w", encoding="utf-8") as f:
+                for i in range(3000):
+                    text = " ".join(words[(i * 3 + k * k) % 8] for k in range(5 + i % 9))
+                    f.write(json.dumps({"id": "d%04d" % i, "src": "g%03d" % (i * 37 % 101),
+                                        "text": text}) + "\n")
+            path = os.path.join(tmp, "m.jsonl")
+            groups = {"d%04d" % i: "g%03d" % (i * 37 % 101) for i in range(3000)}
+            for threads in ("1", "3"):
+                plain = c.table("tfidf", "--lang", "none", "--threads", threads, path)
+                got = c.table("tfidf", "--lang", "none", "--threads", threads, "--group-by",
+                              "src", path)
+                order = {"d%04d" % i: i for i in range(3000)}
+                want = sorted(plain, key=lambda r: (groups[r["doc_id"]], order[r["doc_id"]]))
+                self.assertEqual([dict(r, group=groups[r["doc_id"]]) for r in want], got)
+        finally:
+            c.rmtree(tmp)
+
+
 class TestKeyness(GroupCase):
     def keyness(self, docs, groups, target, reference):
         a = Counter(t for d in docs if groups[d] == target for s in docs[d] for t in s)
