@@ -78,6 +78,9 @@ struct tl_term {
 
 enum { MAX_PERIODS = 1000000 };
 
+/* Counts a grouped timeline holds at most (groups x terms x periods). */
+enum { MAX_CELLS = 1 << 27 };
+
 /* Trends rows: p ascending, then term, then (groups) the group's name. */
 static const uint32_t *trend_rank; /* by series: its group's rank (qsort has no context) */
 
@@ -499,6 +502,14 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     }
     size_t n_ser = n_terms * G;
     n_trend = n_ser;
+    if (grouped && (double)n_ser * (double)n_per > (double)MAX_CELLS) {
+        rc = tp_error_set(err, TP_EDATA,
+                          "--group-by %s: %zu groups x %zu terms x %zu periods is more series "
+                          "than a timeline can hold (at most %d cells): list fewer terms, choose "
+                          "a coarser --period, or group by a field with fewer values",
+                          o->group_by, G, n_terms, n_per, MAX_CELLS);
+        goto out;
+    }
     terms = calloc(n_ser ? n_ser : 1, sizeof(*terms));
     cells = calloc(2 * n_ser * n_per + 1, sizeof(*cells));
     if (!terms || !cells) {
