@@ -156,6 +156,10 @@ struct tp_opts {
     int wide;
     enum tp_period period;
     const char *period_label; /* keyness --period P */
+    /* --group-by FIELD: a --meta column, CSV column, JSONL field or "dir" (NULL: no groups) */
+    const char *group_by;
+    const char *target_group;    /* keyness --target-group A, or --group A (A against the rest) */
+    const char *reference_group; /* keyness --reference-group B (NULL with --group) */
     /* output and run */
     const char *output;
     int excel;

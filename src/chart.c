@@ -473,7 +473,10 @@ static void put_axes(struct svg *s, const struct layout *lay, const char *const 
     put(s, "</g>\n");
 }
 
-/* Stroke attributes of series i: its color, and past the palette a dash. */
+/* The style of series i: its own (tp_series.style), else its position. */
+#define STYLE(styles, i) ((styles) && (styles)[i] ? (size_t)(styles)[i] - 1 : (i))
+
+/* Stroke attributes of style i: its color, and past the palette a dash. */
 static void put_stroke(struct svg *s, size_t i)
 {
     const char *dash = dashes[(i / N_COLORS) % N_DASHES];
@@ -535,9 +538,9 @@ static void put_series_lines(struct svg *s, const struct layout *lay, size_t n_p
 /* A single period: each series as a point with a vertical error bar, the
  * points spread sideways so that the bars do not hide each other. */
 static void put_series_point(struct svg *s, const struct layout *lay, const struct tp_series *ser,
-                             size_t idx, size_t n_series)
+                             size_t idx, size_t style, size_t n_series)
 {
-    const char *color = palette[idx % N_COLORS];
+    const char *color = palette[style % N_COLORS];
     double gap = fmin(24.0, 0.8 * (lay->right - lay->left) / (double)n_series);
     double x = 0.5 * (lay->left + lay->right) + gap * ((double)idx - 0.5 * (double)(n_series - 1));
 
@@ -556,7 +559,7 @@ static void put_series_point(struct svg *s, const struct layout *lay, const stru
 }
 
 static void put_legend(struct svg *s, const struct layout *lay, const struct tp_series *series,
-                       size_t n_series, int markers)
+                       const int *styles, size_t n_series, int markers)
 {
     double total_w = 0.0, x0, x = 0.0;
     size_t i;
@@ -571,11 +574,11 @@ static void put_legend(struct svg *s, const struct layout *lay, const struct tp_
         x = i % lay->legend_cols ? x + lay->legend_col_w[i % lay->legend_cols - 1] : x0;
         put(s, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke-width=\"3\"", x, y,
             x + 30.0, y);
-        put_stroke(s, i);
+        put_stroke(s, STYLE(styles, i));
         put(s, "/>\n");
         if (markers)
             put(s, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"/>\n", x + 15.0, y,
-                palette[i % N_COLORS]);
+                palette[STYLE(styles, i) % N_COLORS]);
         put(s, "<text x=\"%.2f\" y=\"%.2f\">", x + LEGEND_SWATCH, y + 4.5);
         put_text(s, series[i].name ? series[i].name : "", LEGEND_MAX_CHARS);
         put(s, "</text>\n");
@@ -586,6 +589,13 @@ static void put_legend(struct svg *s, const struct layout *lay, const struct tp_
 int tp_chart_svg(FILE *f, const char *const *labels, size_t n_periods,
                  const struct tp_series *series, size_t n_series, const char *title,
                  struct tp_error *err)
+{
+    return tp_chart_svg_styled(f, labels, n_periods, series, NULL, n_series, title, err);
+}
+
+int tp_chart_svg_styled(FILE *f, const char *const *labels, size_t n_periods,
+                        const struct tp_series *series, const int *styles, size_t n_series,
+                        const char *title, struct tp_error *err)
 {
     struct svg s = {f, 0};
     struct layout lay;
@@ -609,9 +619,9 @@ int tp_chart_svg(FILE *f, const char *const *labels, size_t n_periods,
         put_text(&s, series[i].name ? series[i].name : "", 0);
         put(&s, "</title>\n");
         if (n_periods == 1)
-            put_series_point(&s, &lay, &series[i], i, n_series);
+            put_series_point(&s, &lay, &series[i], i, STYLE(styles, i), n_series);
         else
-            put_series_lines(&s, &lay, n_periods, &series[i], i, band_opacity);
+            put_series_lines(&s, &lay, n_periods, &series[i], STYLE(styles, i), band_opacity);
         put(&s, "</g>\n");
     }
     if (n_series == 0 || n_periods == 0)
@@ -620,7 +630,7 @@ int tp_chart_svg(FILE *f, const char *const *labels, size_t n_periods,
             "fill=\"#888\">no data</text>\n",
             0.5 * (lay.left + lay.right), 0.5 * (lay.top + lay.bottom));
 
-    put_legend(&s, &lay, series, n_series, n_periods <= MARKER_MAX_PERIODS);
+    put_legend(&s, &lay, series, styles, n_series, n_periods <= MARKER_MAX_PERIODS);
     put(&s, "</svg>\n");
 
     /* Buffered output fails late (a full disk shows at the flush). */

@@ -25,4 +25,12 @@ int tp_chart_svg(FILE *f, const char *const *labels, size_t n_periods,
                  const struct tp_series *series, size_t n_series, const char *title,
                  struct tp_error *err);
 
+/* tp_chart_svg with a style for each series: styles[i] is 1 + color + 10 *
+ * dash (colors from a palette of 10, dashes from 4 patterns), 0 the style of
+ * its position (as tp_chart_svg draws every series). --group-by gives a term
+ * its color and a group its dash. */
+int tp_chart_svg_styled(FILE *f, const char *const *labels, size_t n_periods,
+                        const struct tp_series *series, const int *styles, size_t n_series,
+                        const char *title, struct tp_error *err);
+
 #endif

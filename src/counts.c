@@ -491,7 +491,8 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
         return rc;
     if (c->r.o.ngram > 1 && (rc = tp_counter_end(&c->r.ng, err)))
         return rc;
-    if (tp_match_end_doc(c, tp_match_key(&d->date)))
+    /* listed terms are summed by date and group (group.h) */
+    if (tp_match_end_doc(c, tp_match_key(&d->date) | (uint64_t)d->group << 32))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     c->r.n_docs++;
     c->in_doc = 0;
@@ -503,6 +504,8 @@ void tp_corpus_release(struct tp_corpus *c)
     tp_counter_release(&c->r.uni);
     tp_counter_release(&c->r.ng);
     tp_table_release(&c->r.terms);
+    if (c->r.groups.slots)
+        tp_table_release(&c->r.groups);
     tp_tuples_release(&c->r.ngrams);
     tp_pairs_release(&c->r.pairs);
     tp_match_release(c);

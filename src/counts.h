@@ -122,7 +122,8 @@ struct tp_docrec {
     const char *id; /* owned by the corpus arena */
     struct tp_date date;
     uint64_t n_tokens;
-    uint8_t side; /* keyness: 0 target, 1 reference */
+    uint8_t side;   /* keyness: 0 target, 1 reference */
+    uint32_t group; /* --group-by: the group's id in tp_counts.groups (0: the group "") */
 };
 
 /* The counts of one listed term in the closed documents of one date. */
@@ -187,6 +188,9 @@ struct tp_counts {
      * a run of documents of one date (tp_corpus_match_settle first) */
     struct tp_match_cell *cells;
     size_t n_cells;
+    /* --group-by: group names by id, id 0 the group "" of documents with no
+     * value, the others in first-seen order (group.c; no slots: no groups) */
+    struct tp_table groups;
     /* closed documents, in order */
     struct tp_docrec *docs;
     size_t n_docs;

@@ -290,10 +290,12 @@ int tp_corpus_match_settle(struct tp_corpus *c)
 {
     if (c->run_n && tp_match_run_date_seen(c, c->run_key))
         return TP_ENOMEM;
-    uint64_t date = c->run_key << 32;
+    /* run_key: the group in the upper half, the date below (tp_corpus_end);
+     * a cell's term index is group * n_match + term (group.h) */
+    uint64_t date = c->run_key << 32, base = (c->run_key >> 32) * c->r.n_match;
     for (size_t i = 0; i < c->run_n; i++) {
         uint32_t m = c->run_touched[i];
-        if (tp_match_cell_add(c, date | m, c->run_count[m], c->run_docs[m]))
+        if (tp_match_cell_add(c, date | (base + m), c->run_count[m], c->run_docs[m]))
             return TP_ENOMEM;
         c->run_count[m] = 0;
         c->run_docs[m] = 0;

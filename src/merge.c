@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "counts_int.h"
+#include "group.h"
 
 int tp_corpus_continue(struct tp_corpus *c)
 {
@@ -171,7 +172,8 @@ static int count_across(struct tp_corpus *dst, const uint32_t *head, unsigned n)
  * ring holds the last segment's tokens as counting it all in one would leave
  * them. dst_tokens: dst's token count before the merge. */
 static int merge_open_doc(struct tp_corpus *dst, const struct tp_corpus *src, const uint32_t *map,
-                          const uint32_t *gmap, uint64_t dst_tokens, struct tp_error *err)
+                          const uint32_t *gmap, const uint32_t *group_map, uint64_t dst_tokens,
+                          struct tp_error *err)
 {
     int unbroken = 0;
     if (src->continues) {
@@ -188,7 +190,8 @@ static int merge_open_doc(struct tp_corpus *dst, const struct tp_corpus *src, co
         unbroken = src->cur_seg == 0;
     } else {
         const struct tp_docrec *sd = &src->r.docs[src->r.n_docs];
-        if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side))
+        if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side) ||
+            (src->r.groups.n && tp_corpus_set_group_id(dst, group_map[sd->group])))
             return tp_error_set(err, TP_ENOMEM, "out of memory");
         dst->doc_start = dst_tokens + src->doc_start;
     }
@@ -216,7 +219,7 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
     /* The spill FILE position is the only state reading changes; it is put
      * back, so src is unchanged as far as its counts go. */
     struct tp_corpus *src = (struct tp_corpus *)(uintptr_t)src_c;
-    uint32_t *map = NULL, *gmap = NULL;
+    uint32_t *map = NULL, *gmap = NULL, *group_map = NULL;
     int rc = 0;
     if (dst->r.o.ngram != src->r.o.ngram || dst->r.o.window != src->r.o.window ||
         dst->r.n_match != src->r.n_match || dst->ring_cap != src->ring_cap ||
@@ -282,9 +285,14 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
             goto out;
         }
     }
+    if (tp_group_merge_map(dst, src, &group_map)) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t d = 0; d < src->r.n_docs; d++) {
         const struct tp_docrec *sd = &src->r.docs[d];
-        if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side)) {
+        if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side) ||
+            (src->r.groups.n && tp_corpus_set_group_id(dst, group_map[sd->group]))) {
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
@@ -296,24 +304,41 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
-    /* src's cells share keys with dst's only if they share dates */
-    for (size_t i = 0; src->run_dates && i <= src->run_dates_mask; i++)
-        if (src->run_dates[i] && tp_match_run_date_seen(dst, src->run_dates[i])) {
-            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-            goto out;
-        }
-    for (size_t i = 0; i < src->r.n_cells; i++) {
-        const struct tp_match_cell *cell = &src->r.cells[i];
-        if (tp_match_cell_add(dst, cell->key, cell->count, cell->docs)) {
+    /* src's cells share keys with dst's only if they share dates (and
+     * groups: src's group ids become dst's, group.h) */
+    for (size_t i = 0; src->run_dates && i <= src->run_dates_mask; i++) {
+        uint64_t k = src->run_dates[i];
+        if (k && src->r.groups.n)
+            k = (uint64_t)group_map[k >> 32] << 32 | (k & 0xFFFFFFFFu);
+        if (k && tp_match_run_date_seen(dst, k)) {
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
     }
-    if (src->in_doc && (rc = merge_open_doc(dst, src, map, gmap, dst_tokens, err)))
+    for (size_t i = 0; i < src->r.n_cells; i++) {
+        const struct tp_match_cell *cell = &src->r.cells[i];
+        uint64_t key = cell->key;
+        if (src->r.groups.n && src->r.n_match) {
+            uint64_t low = key & 0xFFFFFFFFu, n = src->r.n_match;
+            low = (uint64_t)group_map[low / n] * n + low % n;
+            if (low > UINT32_MAX) {
+                rc =
+                    tp_error_set(err, TP_EDATA, "--group-by: too many groups for the listed terms");
+                goto out;
+            }
+            key = (key & ~(uint64_t)0xFFFFFFFFu) | low;
+        }
+        if (tp_match_cell_add(dst, key, cell->count, cell->docs)) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (src->in_doc && (rc = merge_open_doc(dst, src, map, gmap, group_map, dst_tokens, err)))
         goto out;
     dst->r.n_tokens += src->r.n_tokens;
 out:
     free(map);
     free(gmap);
+    free(group_map);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "group.h"
 #include "merge.h"
 #include "pipeline.h"
 #include "split.h"
@@ -180,10 +181,162 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         if (i != best && own * 100 >= s.n_tokens)
             run->extra_langs |= 1u << auto_langs[i];
     }
+    /* a corpus that mixes languages (some list added): a language for each
+     * document, found with the lists, which stay for that */
+    if (run->extra_langs) {
+        run->lang_words = s.words;
+        memset(&s.words, 0, sizeof(s.words));
+        run->per_doc_lang = 1;
+    }
 out:
-    tp_table_release(&s.words);
+    if (s.words.slots)
+        tp_table_release(&s.words);
     tp_tokenizer_free(s.tk);
     return rc;
+}
+
+/* --- --lang auto, per document ------------------------------------------ */
+
+_Static_assert(N_AUTO <= 6, "by_mask holds the sets of at most 6 lists");
+
+/* The word in dl->word ends: counted, and looked up unless too long. */
+static inline void dl_word_end(struct tp_doclang *dl)
+{
+    if (!dl->wlen && !dl->wlong)
+        return;
+    dl->n_words++;
+    if (!dl->wlong) {
+        const struct tp_table *t = &dl->run->lang_words;
+        int64_t id = TP_TABLE_WORDS ? tp_table_find_words(t, dl->wlen, dl->word[0], dl->word[1])
+                                    : tp_table_find(t, (const char *)dl->word, dl->wlen);
+        if (id >= 0)
+            dl->by_mask[t->terms[id].flags & 63]++;
+    }
+    memset(dl->word, 0, sizeof(dl->word));
+    dl->wlen = 0;
+    dl->wlong = 0;
+}
+
+/* Scan p[0..n) for words; the bytes scanned (fewer than n once
+ * TP_LANG_DOC_WORDS words are counted). */
+static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
+{
+    unsigned char *w = (unsigned char *)dl->word;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)p[i];
+        unsigned lower = c | 32;
+        int alpha = lower - 'a' < 26;
+        if (!(alpha || c >= 0x80 || c - '0' < 10)) {
+            dl_word_end(dl);
+            if (dl->n_words >= TP_LANG_DOC_WORDS)
+                return i + 1;
+        } else if (dl->wlen < TP_LANG_WORD_MAX) {
+            w[dl->wlen++] = (unsigned char)(alpha ? lower : c);
+        } else {
+            dl->wlong = 1;
+        }
+    }
+    return n;
+}
+
+static void set_profile(struct tp_tokenizer *tk, enum tp_lang lang)
+{
+    tp_tokenizer_set_apostrophes(tk, lang == TP_LANG_IT || lang == TP_LANG_FR, lang == TP_LANG_IT);
+}
+
+int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_tokenizer *tk)
+{
+    memset(dl, 0, sizeof(*dl));
+    dl->run = run;
+    dl->tk = tk;
+    dl->active = run->per_doc_lang;
+    return 0;
+}
+
+void tp_doclang_begin(struct tp_doclang *dl, int part)
+{
+    if (!dl->active)
+        return;
+    dl->len = dl->seen = 0;
+    dl->n_words = 0;
+    dl->wlen = 0;
+    dl->wlong = 0;
+    memset(dl->word, 0, sizeof(dl->word));
+    memset(dl->by_mask, 0, sizeof(dl->by_mask));
+    dl->holding = part == 0;
+    if (!dl->holding) {
+        /* a document counted in parts: the corpus's language, in every part */
+        dl->lang = dl->run->lang;
+        set_profile(dl->tk, dl->lang);
+        if (part == 1)
+            dl->docs[dl->lang]++;
+    }
+}
+
+int tp_doclang_settle(struct tp_doclang *dl)
+{
+    if (!dl->active || !dl->holding)
+        return 0;
+    dl->holding = 0;
+    dl_word_end(dl);
+    enum tp_lang lang = dl->run->lang;
+    if (dl->n_words >= TP_LANG_DOC_MIN) {
+        uint64_t hits[N_AUTO] = {0};
+        for (unsigned m = 1; m < 64; m++)
+            for (size_t i = 0; i < N_AUTO; i++)
+                if (m & (1u << i))
+                    hits[i] += dl->by_mask[m];
+        size_t best = N_AUTO;
+        for (size_t i = 0; i < N_AUTO; i++)
+            if (hits[i] && (best == N_AUTO || hits[i] > hits[best] ||
+                            (hits[i] == hits[best] && auto_langs[i] == lang)))
+                best = i;
+        if (best < N_AUTO)
+            lang = auto_langs[best];
+    }
+    dl->lang = lang;
+    dl->docs[lang]++;
+    set_profile(dl->tk, lang);
+    return dl->len ? tp_tokenizer_feed(dl->tk, dl->buf, dl->len) : 0;
+}
+
+int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len)
+{
+    if (!dl->holding)
+        return tp_tokenizer_feed(dl->tk, buf, len);
+    size_t take = len < TP_LANG_DOC_BYTES - dl->seen ? len : TP_LANG_DOC_BYTES - dl->seen;
+    size_t done = dl_scan(dl, buf, take);
+    dl->seen += take;
+    if (dl->seen >= TP_LANG_DOC_BYTES || done < take || dl->n_words >= TP_LANG_DOC_WORDS) {
+        /* decided: what was held, then this text, go to the tokenizer */
+        int rc = tp_doclang_settle(dl);
+        return rc ? rc : tp_tokenizer_feed(dl->tk, buf, len);
+    }
+    if (dl->len + len > dl->cap) {
+        size_t cap = dl->cap ? dl->cap : 8192;
+        while (cap < dl->len + len)
+            cap *= 2;
+        char *p = realloc(dl->buf, cap);
+        if (!p)
+            return TP_ENOMEM;
+        dl->buf = p;
+        dl->cap = cap;
+    }
+    memcpy(dl->buf + dl->len, buf, len);
+    dl->len += len;
+    return 0;
+}
+
+void tp_doclang_forget(struct tp_doclang *dl)
+{
+    if (dl->active && dl->docs[dl->lang])
+        dl->docs[dl->lang]--;
+}
+
+void tp_doclang_release(struct tp_doclang *dl)
+{
+    free(dl->buf);
+    dl->buf = NULL;
 }
 
 int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
@@ -439,6 +592,8 @@ struct count_ctx {
     int part;              /* the document being read is a part (tp_doc.part) */
     uint64_t overlong_at;  /* tp_tokenizer_overlong when it began */
     uint64_t overlong_off; /* overlong runs of documents taken back */
+    const struct tp_run *run;
+    struct tp_doclang dl; /* --lang auto: each document's language */
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -466,6 +621,22 @@ static int count_batch(void *ctx, const struct tp_token_batch *b)
     return 0;
 }
 
+/* --group-by: the open document's group, its value or (dir) its folder. */
+static int count_group(struct count_ctx *c, const struct tp_doc *doc, struct tp_error *err)
+{
+    const char *g = doc->group;
+    size_t len = doc->group_len;
+    if (strcmp(c->run->o->group_by, "dir") == 0)
+        g = tp_group_dir_of(doc->path, c->run->group_dirs, c->run->n_group_dirs, &len);
+    int rc = tp_corpus_set_group(c->corpus, g, g ? len : 0);
+    if (rc == TP_EDATA)
+        return tp_error_set(err, TP_EDATA,
+                            "--group-by %s: more groups than the listed terms leave room for "
+                            "(groups x terms must stay under 2^32)",
+                            c->run->o->group_by);
+    return rc ? tp_corpus_oom(c->corpus, err) : 0;
+}
+
 static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
@@ -478,16 +649,19 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
         tp_tokenizer_continue(c->tk);
     else
         tp_tokenizer_reset(c->tk);
+    tp_doclang_begin(&c->dl, doc->part);
     if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
         (doc->part == 2 && tp_corpus_continue(c->corpus)))
         return tp_corpus_oom(c->corpus, err);
+    if (c->run->o->group_by && doc->part != 2)
+        return count_group(c, doc, err);
     return 0;
 }
 
 static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_feed(c->tk, buf, len))
+    if (tp_doclang_feed(&c->dl, buf, len))
         return tp_corpus_oom(c->corpus, err);
     return 0;
 }
@@ -495,7 +669,7 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_finish(c->tk))
+    if (tp_doclang_settle(&c->dl) || tp_tokenizer_finish(c->tk))
         return tp_corpus_oom(c->corpus, err);
     if (c->part) {
         /* the document goes on in the next part: closed after the merge */
@@ -513,9 +687,11 @@ static int count_end(void *ctx, struct tp_error *err)
 static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
-    if (tp_tokenizer_flush(c->tk))
+    /* the text held back for the language goes where it would have gone */
+    if (tp_doclang_settle(&c->dl) || tp_tokenizer_flush(c->tk))
         return tp_corpus_oom(c->corpus, err);
     if (done) {
+        tp_doclang_forget(&c->dl);
         if (tp_corpus_undo_end(c->corpus))
             return tp_corpus_oom(c->corpus, err);
         c->overlong_off += tp_tokenizer_overlong(c->tk) - c->overlong_at;
@@ -559,13 +735,20 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0};
-    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
+    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0, run, {0}};
+    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
+        tp_doclang_init(&c.dl, run, c.tk)) {
+        tp_tokenizer_free(c.tk);
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
     tp_tokenizer_set_batch(c.tk, count_batch);
     struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
+    /* workers run at once: their documents by language add up in any order */
+    for (size_t l = 0; c.dl.active && l <= TP_LANG_NONE; l++)
+        __atomic_fetch_add(&run->lang_docs[l], c.dl.docs[l], __ATOMIC_RELAXED);
+    tp_doclang_release(&c.dl);
     tp_tokenizer_free(c.tk);
     return rc;
 }
@@ -796,6 +979,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     const char *const *files = tp_reader_files(r, &n_files);
     unsigned threads = tp_run_threads(run);
     int from_stdin = 0;
+    run->group_dirs = tp_reader_dirs(r, &run->n_group_dirs);
     for (size_t i = 0; i < n_files; i++)
         from_stdin |= strcmp(files[i], "-") == 0;
     /* a large file of one document per line is counted in parts; otherwise
@@ -826,6 +1010,8 @@ void tp_run_release(struct tp_run *run)
     tp_corpus_free(run->corpus);
     run->corpus = NULL;
     tp_table_release(&run->stop);
+    if (run->lang_words.slots)
+        tp_table_release(&run->lang_words);
     for (size_t i = 0; run->terms_text && i < run->o->n_terms_files; i++)
         free(run->terms_text[i]);
     free(run->terms_text);

@@ -51,10 +51,68 @@ struct tp_run {
     int preset;
     enum tp_lang preset_lang;
     unsigned preset_extra;
+    /* --lang auto: a language for each document (tp_doclang) */
+    int per_doc_lang;
+    struct tp_table lang_words; /* every auto language's stopwords; flags: bit i, language i */
+    uint64_t lang_docs[TP_LANG_NONE + 1]; /* documents counted, by the language they got */
+    /* --group-by dir: the INPUT folders of the reader being counted */
+    const char *const *group_dirs;
+    size_t n_group_dirs;
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;
 };
+
+/* --lang auto, per document, when the sample shows that the corpus mixes
+ * languages (run->extra_langs: another language's own words are at least 1%
+ * of the sample's tokens): a document's language is decided from its first
+ * TP_LANG_DOC_BYTES of text, or its first TP_LANG_DOC_WORDS words if that is
+ * less (held back until then, or until its end): the language whose
+ * stopwords are most of its words there, words being runs of
+ * letters and digits (ASCII lowered, any byte >= 0x80 a letter: a scan much
+ * cheaper than tokenizing twice; an apostrophe ends a word, so "l'acqua" and
+ * "don't" give "l" and "don"); a document with fewer than TP_LANG_DOC_MIN
+ * words there, or no stopword, takes the corpus's language (run->lang), and so
+ * does a document counted in parts (tp_doc.part). The language sets the
+ * tokenizer's apostrophe rules (elision for it and fr, apocope for it). */
+#define TP_LANG_DOC_BYTES 4096
+#define TP_LANG_DOC_MIN 50
+
+/* Longest word the language scan looks up (no stopword is longer), and the
+ * words after which it decides without reading further. */
+#define TP_LANG_WORD_MAX 16
+#define TP_LANG_DOC_WORDS 60
+
+struct tp_doclang {
+    const struct tp_run *run;
+    struct tp_tokenizer *tk; /* the document's tokenizer (the caller's) */
+    int active;              /* the run decides per document */
+    /* the scan of the first bytes: words (runs of letters and digits, ASCII
+       lowered, a byte >= 0x80 a letter) by the set of stopword lists they are on */
+    uint64_t by_mask[64];
+    uint64_t n_words;
+    uint64_t word[TP_LANG_WORD_MAX / 8]; /* zero padded, as tp_table_find_words takes it */
+    size_t wlen;
+    int wlong;
+    char *buf; /* the text held back */
+    size_t len, cap, seen;
+    int holding;
+    enum tp_lang lang;               /* the document's, once decided */
+    uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
+};
+
+/* Set dl up for the documents fed to tk (NULL fields when the run does not
+ * decide per document: then feeding goes straight to tk). 0 or TP_ENOMEM. */
+int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_tokenizer *tk);
+/* A document begins (after tk was reset); part as tp_doc.part. */
+void tp_doclang_begin(struct tp_doclang *dl, int part);
+/* The document's next text: held back or fed to tk. Returns as tp_tokenizer_feed. */
+int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len);
+/* Decide now (the document ends, or is taken back) and feed what was held. */
+int tp_doclang_settle(struct tp_doclang *dl);
+/* The document was taken back (protocol (1)): it is not counted in docs. */
+void tp_doclang_forget(struct tp_doclang *dl);
+void tp_doclang_release(struct tp_doclang *dl);
 
 /* Prepare a run with options o (borrowed). warn and progress may be NULL. */
 void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,

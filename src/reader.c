@@ -307,6 +307,17 @@ uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r)
     return r->skipped_new;
 }
 
+const char *const *tp_reader_dirs(const struct tp_reader *r, size_t *n)
+{
+    *n = r->n_dir_args;
+    return (const char *const *)r->dir_args;
+}
+
+int tp_reader_group_found(const struct tp_reader *r)
+{
+    return r->meta_group || (r->o->group_by && strcmp(r->o->group_by, "dir") == 0);
+}
+
 uint64_t tp_reader_total_bytes(const struct tp_reader *r)
 {
     return r->total_bytes;
@@ -326,8 +337,12 @@ void tp_reader_free(struct tp_reader *r)
     for (size_t i = 0; i < r->n_meta; i++) {
         free(r->meta[i].id);
         free(r->meta[i].value);
+        free(r->meta[i].group);
     }
     free(r->meta);
+    for (size_t i = 0; i < r->n_dir_args; i++)
+        free(r->dir_args[i]);
+    free(r->dir_args);
     free(r->meta_repeat_id);
     free(r->raw);
     free(r->pre);
@@ -338,6 +353,7 @@ void tp_reader_free(struct tp_reader *r)
     buf_release(&r->dec);
     buf_release(&r->id);
     buf_release(&r->date);
+    buf_release(&r->group);
     buf_release(&r->idpath);
     buf_release(&r->jq);
     buf_release(&r->name_path);

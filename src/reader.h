@@ -38,6 +38,11 @@ struct tp_doc {
                  2 a later one (no header, no date: it goes on with the part before) */
     const struct tp_doc_field *fields; /* n_fields named values (mail headers), or NULL */
     size_t n_fields;
+    /* --group-by: the document's group name group[0..group_len), UTF-8 (NULL: no value, the
+       group ""). A format reader sets it from the document's own CSV cell or JSONL field;
+       the sink sees the settled value (--meta first, then that, or the input's folder) */
+    const char *group;
+    size_t group_len;
 };
 
 /* Where documents go. Each callback returns 0 to go on, TP_STOP to end the run
@@ -163,6 +168,16 @@ size_t tp_reader_meta_repeats(const struct tp_reader *r, const char **id, unsign
 
 /* Inputs the expansion itself skipped (missing or unreadable, --skip-errors). */
 uint64_t tp_reader_skipped_at_expansion(const struct tp_reader *r);
+
+/* The INPUT arguments that are folders, in the order given (borrowed from
+ * r): --group-by dir names a document by its file's first-level sub-folder
+ * under one of them (tp_group_dir_of, group.h). */
+const char *const *tp_reader_dirs(const struct tp_reader *r, size_t *n);
+
+/* Whether --group-by's FIELD is a column of --meta (or is "dir"). Whether a
+ * CSV column or JSONL field of that name exists shows only in the documents:
+ * the caller checks that some document has a value. */
+int tp_reader_group_found(const struct tp_reader *r);
 
 /* Total size in bytes of the expanded inputs as found on disk. */
 uint64_t tp_reader_total_bytes(const struct tp_reader *r);

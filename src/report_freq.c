@@ -48,8 +48,81 @@ fail:
     return rc;
 }
 
+/* --group-by: one list a group (groups by name), each a list of its own:
+ * rank, rate per million of the group's tokens, documents of the group, DP
+ * over the group's documents; --top K rows a group. */
+static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    int ngram = c->o.ngram > 1;
+    struct tp_counter *k = ngram ? &c->ng : &c->uni;
+    struct tp_arena names = TP_ARENA_INIT;
+    struct tp_groups gs;
+    struct tp_gterms gt = {0};
+    struct grow *rows = NULL;
+    size_t n_rows = 0;
+    int rc;
+    if ((rc = tp_report_groups(run, &gs, err)))
+        return rc;
+    if ((rc = tp_gterms_count(c, k, &gt, err)) || (rc = tp_gterms_dp(c, k, &gt, gs.tokens, err)))
+        goto out;
+    rows = malloc((gt.n ? gt.n : 1) * sizeof(*rows));
+    if (!rows) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (size_t i = 0; i <= gt.mask; i++) {
+        uint32_t g, id;
+        if (!tp_gterms_slot(&gt, i, &g, &id))
+            continue;
+        struct grow r = {{(double)gt.count[i], NULL, 0, id}, gs.rank[g], g, i};
+        if (ngram) {
+            const uint32_t *key = tp_tuples_key(&c->ngrams, id);
+            if (!tp_report_tuple_reportable(c, key, c->o.ngram))
+                continue;
+            r.r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.r.name_len);
+            if (!r.r.name) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+        } else {
+            if (!tp_counts_reportable(c, id))
+                continue;
+            r.r.name = c->terms.terms[id].bytes;
+            r.r.name_len = c->terms.terms[id].len;
+        }
+        rows[n_rows++] = r;
+    }
+    if ((rc = tp_group_rows_sort(rows, n_rows, gs.n, err)))
+        goto out;
+    tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
+    size_t rank = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+        const struct grow *r = &rows[i];
+        rank = i && rows[i - 1].group == r->group ? rank + 1 : 1;
+        if (run->o->top >= 0 && rank > (size_t)run->o->top)
+            continue;
+        tp_out_group(out, run, r->group);
+        tp_out_u64(out, rank);
+        tp_out_text(out, r->r.name, r->r.name_len);
+        tp_out_u64(out, gt.count[r->slot]);
+        tp_out_double(out, (double)gt.count[r->slot] / (double)gs.tokens[r->group] * 1e6);
+        tp_out_u64(out, gt.more[r->slot].df);
+        tp_out_double(out, gt.more[r->slot].dp);
+        tp_out_row_end(out);
+    }
+out:
+    free(rows);
+    tp_gterms_release(&gt);
+    tp_groups_release(&gs);
+    tp_arena_release(&names);
+    return rc;
+}
+
 int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
+    if (run->o->group_by)
+        return freq_grouped(run, out, err);
     struct tp_counts *c = tp_corpus_counts(run->corpus);
     int ngram = c->o.ngram > 1;
     struct tp_counter *k = ngram ? &c->ng : &c->uni;

@@ -62,4 +62,69 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
                         const void *ctx, uint64_t *const *sums, struct tp_error *err);
 
+/* --- --group-by (report_group.c) --------------------------------------- */
+
+/* The groups of a run: order[0..n) their ids by name, bytewise (the order
+ * of every table); rank[id] the place of a group; tokens[id] and docs[id]
+ * its documents' tokens and number. */
+struct tp_groups {
+    size_t n;
+    uint32_t *order, *rank;
+    uint64_t *tokens, *docs;
+};
+int tp_report_groups(const struct tp_run *run, struct tp_groups *g, struct tp_error *err);
+void tp_groups_release(struct tp_groups *g);
+
+/* The (group, term) pairs that occur and their counts: count (tp_gterms_count),
+ * then documents of the group with the term and Gries' DP over the group's
+ * documents (tp_gterms_dp), in arrays by slot (mask + 1 slots, n used). */
+struct tp_gterm_dp {
+    double dp;    /* Gries' DP (tp_gterms_dp) */
+    uint64_t df;  /* documents of the group with the term */
+    uint64_t occ; /* their tokens */
+};
+struct tp_gterms {
+    uint64_t *count;          /* by slot: occurrences; the pass that sums them touches only this */
+    struct tp_gterm_dp *more; /* by slot: filled by the second pass, tp_gterms_dp */
+    uint64_t *keys;           /* hashed: (group << 32 | id) + 1 by slot, 0 empty; NULL when dense */
+    size_t mask, n;
+    size_t dense_v; /* > 0: the slot of (g, id) is g * dense_v + id (groups x ids small) */
+};
+/* Whether slot i holds a pair: then *g and *id say which. */
+static inline int tp_gterms_slot(const struct tp_gterms *gt, size_t i, uint32_t *g, uint32_t *id)
+{
+    if (gt->dense_v) {
+        *g = (uint32_t)(i / gt->dense_v);
+        *id = (uint32_t)(i % gt->dense_v);
+        return gt->count[i] != 0;
+    }
+    *g = (uint32_t)((gt->keys[i] - 1) >> 32);
+    *id = (uint32_t)(gt->keys[i] - 1);
+    return gt->keys[i] != 0;
+}
+/* Sum counter k's spill (terms or n-grams) by (group, id) into *gt (the
+ * caller releases it, also on failure). */
+int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
+                    struct tp_error *err);
+/* Gries' DP of every pair of gt within its group (gtokens: tokens by group). */
+int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
+                 const uint64_t *gtokens, struct tp_error *err);
+/* The slot of (g, id), SIZE_MAX when it does not occur. */
+size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id);
+void tp_gterms_release(struct tp_gterms *gt);
+
+/* A row of a grouped table: the group's place first, then tp_row_cmp. */
+struct grow {
+    struct row r;
+    uint32_t rank, group;
+    size_t slot; /* in the struct tp_gterms */
+};
+int tp_group_row_cmp(const void *pa, const void *pb);
+/* Sort rows[0..n) by group rank (n_groups of them), then tp_row_cmp: the
+ * rows go to their group's bucket first, and each bucket is sorted alone. */
+int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err);
+
+/* The group column's cell: group g's name. */
+void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g);
+
 #endif

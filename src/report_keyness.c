@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dates.h"
+#include "group.h"
 #include "report_int.h"
 #include "stats.h"
 #include "timeline.h"
@@ -16,6 +17,45 @@
 static int side_of(const void *ctx, size_t d)
 {
     return ((const int8_t *)ctx)[d];
+}
+
+/* The id of the group named name (option opt names it in the error). */
+static int find_group(const struct tp_run *run, const char *name, const char *opt, int64_t *id,
+                      struct tp_error *err)
+{
+    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
+    size_t n = tp_corpus_n_groups(run->corpus), at = 0;
+    uint32_t *order = malloc(n * sizeof(*order));
+    uint64_t *docs = calloc(n, sizeof(*docs));
+    if (!order || !docs) {
+        free(order);
+        free(docs);
+        return tp_report_oom(err);
+    }
+    for (size_t d = 0; d < c->n_docs; d++)
+        docs[c->docs[d].group]++;
+    *id = tp_group_find(run->corpus, name, strlen(name));
+    if (*id >= 0 && docs[*id]) {
+        free(order);
+        free(docs);
+        return 0;
+    }
+    /* name the groups there are (the first of them), by name */
+    char list[512] = "";
+    tp_group_order(run->corpus, order, NULL);
+    for (size_t i = 0; i < n && at + 4 < sizeof(list); i++) {
+        if (!docs[order[i]])
+            continue;
+        size_t len;
+        const char *g = tp_corpus_group_name(run->corpus, order[i], &len);
+        int w = snprintf(list + at, sizeof(list) - at, "%s'%.*s'", at ? ", " : "",
+                         (int)(len > 80 ? 80 : len), g);
+        at = w < 0 ? at : at + (size_t)w < sizeof(list) ? at + (size_t)w : sizeof(list) - 1;
+    }
+    free(order);
+    free(docs);
+    return tp_error_set(err, TP_EDATA, "%s '%s': no document is in that group (--group-by %s: %s)",
+                        opt, name, run->o->group_by, list);
 }
 
 int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *err)
@@ -44,9 +84,21 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
                           o->period_label);
         goto out;
     }
+    int64_t tg = -1, rg = -1; /* keyness between groups (--target-group, --group) */
+    if (o->target_group &&
+        (rc = find_group(run, o->target_group, o->reference_group ? "--target-group" : "--group",
+                         &tg, err)))
+        goto out;
+    if (o->reference_group &&
+        (rc = find_group(run, o->reference_group, "--reference-group", &rg, err)))
+        goto out;
     for (size_t d = 0; d < c->n_docs; d++) {
         const struct tp_date *dt = &c->docs[d].date;
-        if (!o->period_label)
+        if (o->target_group)
+            side[d] = c->docs[d].group == (uint64_t)tg             ? 0
+                      : rg < 0 || c->docs[d].group == (uint64_t)rg ? 1
+                                                                   : -1;
+        else if (!o->period_label)
             side[d] = (int8_t)c->docs[d].side;
         else if (dt->prec == TP_PREC_NONE || dt->prec < tp_period_precision(kind))
             side[d] = -1;
@@ -59,7 +111,13 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
     }
     if (!N1 || !N2) {
         const char *which = !N1 ? "target" : "reference";
-        if (o->period_label)
+        if (o->target_group)
+            rc = tp_error_set(err, TP_EDATA,
+                              !N1       ? "keyness: group '%s' has no tokens"
+                              : rg >= 0 ? "keyness: group '%s' has no tokens"
+                                        : "keyness: no document outside group '%s' has tokens",
+                              !N1 || rg < 0 ? o->target_group : o->reference_group);
+        else if (o->period_label)
             rc = tp_error_set(err, TP_EUSAGE,
                               !N1 ? "keyness: period %s has no dated document with tokens"
                                   : "keyness: no dated document with tokens outside period %s",

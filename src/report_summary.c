@@ -3,6 +3,7 @@
  * ratios, Zipf and Heaps fits).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,121 @@ static int u64_desc(const void *pa, const void *pb)
     return (a < b) - (a > b);
 }
 
+/* --group-by: group,metric,value, the metrics of each group's documents
+ * (groups by name; the period kind is the corpus's). Counts of the reading
+ * itself (invalid_utf8, skipped_inputs, ...), Heaps' fit and the language
+ * stay in the summary without --group-by. */
+static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, struct tp_out *out,
+                           struct tp_error *err)
+{
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    struct tp_groups gs;
+    struct tp_gterms gt = {0};
+    uint64_t *counts = NULL, *fill = NULL, *dated = NULL, *impr = NULL;
+    int64_t *first = NULL, *last = NULL;
+    int rc;
+    if ((rc = tp_report_groups(run, &gs, err)))
+        return rc;
+    if ((rc = tp_gterms_count(c, &c->uni, &gt, err)))
+        goto out;
+    size_t G = gs.n;
+    counts = malloc((gt.n ? gt.n : 1) * sizeof(*counts));
+    fill = calloc(G + 1, sizeof(*fill));
+    dated = calloc(G, sizeof(*dated));
+    impr = calloc(G, sizeof(*impr));
+    first = malloc(G * sizeof(*first));
+    last = malloc(G * sizeof(*last));
+    if (!counts || !fill || !dated || !impr || !first || !last) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    /* each group's counts together: fill[g + 1] of them, from fill[g] */
+    uint32_t sg, sid;
+    for (size_t i = 0; i <= gt.mask; i++)
+        if (tp_gterms_slot(&gt, i, &sg, &sid))
+            fill[sg + 1]++;
+    for (size_t g = 0; g < G; g++)
+        fill[g + 1] += fill[g];
+    for (size_t i = 0; i <= gt.mask; i++)
+        if (tp_gterms_slot(&gt, i, &sg, &sid))
+            counts[fill[sg]++] = gt.count[i];
+    /* fill[g] is now where group g + 1 begins: group g is [fill[g - 1], fill[g]) */
+    enum tp_precision need = pi->n_dated ? tp_period_precision(pi->kind) : TP_PREC_NONE;
+    for (size_t g = 0; g < G; g++)
+        first[g] = last[g] = INT64_MIN;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        uint32_t g = c->docs[d].group;
+        if (dt->prec == TP_PREC_NONE)
+            continue;
+        dated[g]++;
+        if (dt->prec < need) {
+            impr[g]++;
+            continue;
+        }
+        int64_t idx = tp_period_index(dt, pi->kind);
+        if (first[g] == INT64_MIN || idx < first[g])
+            first[g] = idx;
+        if (last[g] == INT64_MIN || idx > last[g])
+            last[g] = idx;
+    }
+    tp_out_header(out, "group,metric,value");
+    for (size_t r = 0; r < G; r++) {
+        uint32_t g = gs.order[r];
+        if (!gs.docs[g])
+            continue;
+        size_t from = g ? fill[g - 1] : 0, types = fill[g] - from;
+        uint64_t hapax = 0, tokens = gs.tokens[g];
+        for (size_t i = from; i < fill[g]; i++)
+            hapax += counts[i] == 1;
+        if (types > 1)
+            qsort(counts + from, types, sizeof(*counts), u64_desc);
+        char fp[24] = "", lp[24] = "";
+        if (first[g] != INT64_MIN) {
+            tp_period_label(first[g], pi->kind, fp, sizeof(fp));
+            tp_period_label(last[g], pi->kind, lp, sizeof(lp));
+        }
+#define GROUP_CELL() tp_out_group(out, run, g)
+        GROUP_CELL();
+        metric_u64(out, "documents", gs.docs[g]);
+        GROUP_CELL();
+        metric_u64(out, "dated_documents", dated[g]);
+        GROUP_CELL();
+        metric_u64(out, "undated_documents", gs.docs[g] - dated[g]);
+        GROUP_CELL();
+        metric_u64(out, "imprecise_documents", impr[g]);
+        GROUP_CELL();
+        metric_u64(out, "tokens", tokens);
+        GROUP_CELL();
+        metric_u64(out, "types", types);
+        GROUP_CELL();
+        metric_double(out, "type_token_ratio", tokens ? (double)types / (double)tokens : NAN);
+        GROUP_CELL();
+        metric_u64(out, "hapax_legomena", hapax);
+        GROUP_CELL();
+        metric_double(out, "mean_document_tokens", (double)tokens / (double)gs.docs[g]);
+        GROUP_CELL();
+        metric_str(out, "period", pi->n_dated ? tp_period_name(pi->kind) : "");
+        GROUP_CELL();
+        metric_str(out, "first_period", fp);
+        GROUP_CELL();
+        metric_str(out, "last_period", lp);
+        GROUP_CELL();
+        metric_double(out, "zipf_exponent", tp_zipf_exponent(counts + from, types));
+#undef GROUP_CELL
+    }
+out:
+    free(counts);
+    free(fill);
+    free(dated);
+    free(impr);
+    free(first);
+    free(last);
+    tp_gterms_release(&gt);
+    tp_groups_release(&gs);
+    return rc;
+}
+
 int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     struct tp_counts *c = tp_corpus_counts(run->corpus);
@@ -50,6 +166,8 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
     }
     if (rc)
         return rc;
+    if (run->o->group_by)
+        return summary_grouped(run, &pi, out, err);
     uint64_t types = 0, hapax = 0;
     uint64_t *counts = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*counts));
     if (!counts)

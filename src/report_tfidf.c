@@ -40,6 +40,7 @@ struct tfidf_ctx {
     const struct tp_counts *c;
     const double *idf; /* by term id */
     size_t top;
+    const struct tp_groups *gs; /* --group-by: a first column group, groups by name */
 };
 
 /* idf values as written, by term id modulo the cache's size: most rows are
@@ -118,6 +119,10 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     date_label(&c->docs[d].date, date, sizeof(date));
     for (size_t r = 0; r < n_out; r++) {
         size_t j = rows[r].id;
+        if (x->gs) {
+            const struct tp_term *g = &c->groups.terms[c->docs[d].group];
+            tp_out_text(out, g->bytes, g->len);
+        }
         tp_out_str(out, c->docs[d].id);
         tp_out_str(out, date);
         tp_out_u64(out, r + 1);
@@ -140,6 +145,7 @@ struct tfidf_part {
     const struct tfidf_ctx *x;
     size_t d0, d1;
     struct tp_out *out;
+    struct tp_out **gouts; /* --group-by: a part by group id, appended by group name */
     struct tp_spill_reader sr;
     struct tfidf_scratch s;
     int rc;
@@ -155,11 +161,57 @@ static void *tfidf_part_main(void *arg)
         for (size_t d = b; d < e && !p->rc; d++) {
             p->rc = tp_spill_next(&p->sr, &p->err);
             if (!p->rc)
-                p->rc =
-                    tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
+                p->rc = tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s,
+                                  p->gouts ? p->gouts[p->x->c->docs[d].group] : p->out, &p->err);
         }
     }
     return NULL;
+}
+
+/* --group-by with more groups than parts can be held apart (GROUP_PARTS_MAX
+ * parts of groups x threads): one thread writes the documents group by group,
+ * loading each run of documents that are next to each other in the spill.
+ * Returns 0 or a negative TP_E*. */
+enum { GROUP_PARTS_MAX = 64 };
+
+static int tfidf_rows_by_group(const struct tfidf_ctx *x, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_counts *c = x->c;
+    size_t n = c->n_docs;
+    uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
+    size_t *at = calloc(x->gs->n + 1, sizeof(*at));
+    struct tp_spill_reader sr = {0};
+    struct tfidf_scratch scr = {0};
+    int rc = 0;
+    if (!order || !at) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    /* the documents by group name, in input order within a group */
+    for (size_t d = 0; d < n; d++)
+        at[x->gs->rank[c->docs[d].group] + 1]++;
+    for (size_t g = 0; g < x->gs->n; g++)
+        at[g + 1] += at[g];
+    for (size_t d = 0; d < n; d++)
+        order[at[x->gs->rank[c->docs[d].group]]++] = (uint32_t)d;
+    for (size_t i = 0; i < n && !rc;) {
+        size_t j = i + 1;
+        while (j < n && j - i < TFIDF_BLOCK && order[j] == order[j - 1] + 1)
+            j++;
+        rc = tp_spill_load(&c->uni, order[i], order[j - 1] + 1, &sr, err);
+        for (size_t k = i; k < j && !rc; k++)
+            if (!(rc = tp_spill_next(&sr, err)))
+                rc = tfidf_doc(x, order[k], sr.ids, sr.counts, sr.n, &scr, out, err);
+        i = j;
+    }
+out:
+    free(order);
+    free(at);
+    tp_spill_reader_release(&sr);
+    free(scr.rows);
+    free(scr.w);
+    free(scr.idf_cache);
+    return rc;
 }
 
 /* Every document's rows on n_threads threads, each taking a contiguous run
@@ -196,20 +248,39 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
             rc = tp_report_oom(err);
             goto done;
         }
+        if (x->gs) {
+            /* every thread writes each group's rows apart; the parts are put
+             * together group by group, each group's in document order */
+            if (!(p[t].gouts = calloc(x->gs->n, sizeof(*p[t].gouts)))) {
+                rc = tp_report_oom(err);
+                goto done;
+            }
+            for (size_t g = 0; g < x->gs->n; g++)
+                if (tp_out_open_mem(&p[t].gouts[g], tp_out_flags(out))) {
+                    rc = tp_report_oom(err);
+                    goto done;
+                }
+        }
     }
     tp_report_run_parts(tfidf_part_main, p, sizeof(*p), n_threads);
     for (unsigned t = 0; t < n_threads && !rc; t++) {
         if (p[t].rc) {
             *err = p[t].err;
             rc = p[t].rc;
-        } else if (t > 0) {
+        } else if (t > 0 && !x->gs) {
             tp_out_append(out, p[t].out);
         }
     }
+    for (size_t r = 0; x->gs && !rc && r < x->gs->n; r++)
+        for (unsigned t = 0; t < n_threads; t++)
+            tp_out_append(out, p[t].gouts[x->gs->order[r]]);
 done:
     for (unsigned t = 0; p && t < n_threads; t++) {
         if (t > 0)
             tp_out_free(p[t].out);
+        for (size_t g = 0; p[t].gouts && g < x->gs->n; g++)
+            tp_out_free(p[t].gouts[g]);
+        free(p[t].gouts);
         tp_spill_reader_release(&p[t].sr);
         free(p[t].s.rows);
         free(p[t].s.w);
@@ -237,12 +308,23 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
                  : o->idf == TP_IDF_PLAIN  ? log(D / df) + 1
                                            : 1;
     }
-    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10};
+    struct tp_groups gs = {0};
+    if (o->group_by && (rc = tp_report_groups(run, &gs, err))) {
+        free(idf);
+        return rc;
+    }
+    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10, o->group_by ? &gs : NULL};
     /* the blocks are read with pread: what stdio holds goes to the file first */
     if ((rc = tp_counter_rewind(k, err)) == 0) {
-        tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
-        rc = tfidf_rows(&x, c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1, out, err);
+        tp_out_header(out, o->group_by ? "group,doc_id,date,rank,term,count,tf,df,idf,tfidf"
+                                       : "doc_id,date,rank,term,count,tf,df,idf,tfidf");
+        unsigned threads = c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1;
+        if (o->group_by && gs.n * threads > GROUP_PARTS_MAX)
+            rc = tfidf_rows_by_group(&x, out, err);
+        else
+            rc = tfidf_rows(&x, threads, out, err);
     }
+    tp_groups_release(&gs);
     free(idf);
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "chart.h"
 #include "dates.h"
+#include "group.h"
 #include "report_int.h"
 #include "stats.h"
 #include "timeline.h"
@@ -65,6 +66,7 @@ int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct t
 struct tl_term {
     const char *name;
     uint32_t name_len;
+    uint32_t group;  /* --group-by: the series' group (its rank in gs.rank orders rows) */
     uint64_t *count; /* by period */
     uint64_t *docs;  /* by period */
     uint64_t total;
@@ -76,9 +78,28 @@ struct tl_term {
 
 enum { MAX_PERIODS = 1000000 };
 
-static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
-                        struct tp_out *out, struct tp_error *err)
+/* Counts a grouped timeline holds at most (groups x terms x periods). */
+enum { MAX_CELLS = 1 << 27 };
+
+/* Trends rows: p ascending, then term, then (groups) the group's name. */
+static const uint32_t *trend_rank; /* by series: its group's rank (qsort has no context) */
+
+static int trend_cmp(const void *pa, const void *pb)
 {
+    const struct row *a = pa, *b = pb;
+    int c = tp_row_cmp(a, b);
+    if (c || !trend_rank)
+        return c;
+    return (trend_rank[a->id] > trend_rank[b->id]) - (trend_rank[a->id] < trend_rank[b->id]);
+}
+
+/* ptok: tokens by period, of each group in turn (n_per each) under
+ * --group-by (gs not NULL), where series t is in group terms[t].group. */
+static int write_trends(const struct tp_run *run, const struct tp_groups *gs, struct tl_term *terms,
+                        size_t n_terms, const uint64_t *ptok_all, size_t n_per, struct tp_out *out,
+                        struct tp_error *err)
+{
+    uint32_t *srank = NULL;
     struct trow {
         struct row r;
         struct tp_trend t;
@@ -93,6 +114,7 @@ static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *p
     }
     for (size_t t = 0; t < n_terms; t++) {
         size_t m = 0;
+        const uint64_t *ptok = ptok_all + (gs ? (size_t)terms[t].group * n_per : 0);
         for (size_t p = 0; p < n_per; p++) {
             if (!ptok[p])
                 continue;
@@ -120,11 +142,26 @@ static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *p
     }
     for (size_t t = 0; t < n_terms; t++)
         keys[t] = rows[t].r;
+    if (gs) {
+        srank = malloc((n_terms ? n_terms : 1) * sizeof(*srank));
+        if (!srank) {
+            free(keys);
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        for (size_t t = 0; t < n_terms; t++)
+            srank[t] = gs->rank[terms[t].group];
+    }
+    trend_rank = srank;
     if (n_terms > 1)
-        qsort(keys, n_terms, sizeof(*keys), tp_row_cmp);
-    tp_out_header(out, "term,periods,total,slope_per_period,tau,mk_z,p_value,direction");
+        qsort(keys, n_terms, sizeof(*keys), trend_cmp);
+    trend_rank = NULL;
+    tp_out_header(out, gs ? "group,term,periods,total,slope_per_period,tau,mk_z,p_value,direction"
+                          : "term,periods,total,slope_per_period,tau,mk_z,p_value,direction");
     for (size_t i = 0; i < n_terms; i++) {
         const struct trow *r = &rows[keys[i].id];
+        if (gs)
+            tp_out_group(out, run, terms[keys[i].id].group);
         tp_out_text(out, r->r.name, r->r.name_len);
         tp_out_u64(out, r->m);
         tp_out_u64(out, terms[keys[i].id].total);
@@ -139,6 +176,7 @@ static int write_trends(struct tl_term *terms, size_t n_terms, const uint64_t *p
     }
     free(keys);
 out:
+    free(srank);
     free(rows);
     free(x);
     free(y);
@@ -187,6 +225,161 @@ out:
     free(lp);
     free(series);
     free(vals);
+    return rc;
+}
+
+/* --group-by: the groups with a document in the timeline, by name, into
+ * shown[] (gs->n entries); returns how many. */
+static size_t timeline_groups(const struct tp_groups *gs, const uint64_t *gin, uint32_t *shown)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < gs->n; r++)
+        if (gin[gs->order[r]])
+            shown[n++] = gs->order[r];
+    return n;
+}
+
+/* timeline.csv under --group-by: the long table with a first column group,
+ * groups by name, then periods, then terms; --wide: a row per group and
+ * period, a column per term. Every group has every period of the timeline
+ * (zeros included); a group without a document in it has no rows. */
+static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_t n_shown, size_t G,
+                          struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
+                          const struct tp_period_info *pi, struct tp_out *out)
+{
+    if (run->o->wide) {
+        tp_out_text(out, "group", 5);
+        tp_out_text(out, "period", 6);
+        tp_out_text(out, "period_tokens", 13);
+        for (size_t t = 0; t < n_terms; t++)
+            tp_out_text(out, terms[t * G].name, terms[t * G].name_len);
+        tp_out_row_end(out);
+    } else {
+        tp_out_header(out, "group,period,period_start,term,count,period_tokens,per_million,"
+                           "ci_low,ci_high,docs");
+    }
+    for (size_t r = 0; r < n_shown; r++) {
+        uint32_t g = shown[r];
+        const uint64_t *gtok = ptok + (size_t)g * n_per;
+        for (size_t p = 0; p < n_per; p++) {
+            char label[24], start[24];
+            tp_period_label(pi->first + (int64_t)p, pi->kind, label, sizeof(label));
+            tp_period_start(pi->first + (int64_t)p, pi->kind, start, sizeof(start));
+            double scale = gtok[p] ? 1e6 / (double)gtok[p] : NAN;
+            if (run->o->wide) {
+                tp_out_group(out, run, g);
+                tp_out_str(out, label);
+                tp_out_u64(out, gtok[p]);
+                for (size_t t = 0; t < n_terms; t++)
+                    tp_out_double(out, (double)terms[t * G + g].count[p] * scale);
+                tp_out_row_end(out);
+                continue;
+            }
+            for (size_t t = 0; t < n_terms; t++) {
+                const struct tl_term *ts = &terms[t * G + g];
+                uint64_t k = ts->count[p];
+                double lo = NAN, hi = NAN;
+                if (gtok[p] && tp_garwood(k, &lo, &hi) == 0) {
+                    lo *= scale;
+                    hi *= scale;
+                }
+                tp_out_group(out, run, g);
+                tp_out_str(out, label);
+                tp_out_str(out, start);
+                tp_out_text(out, ts->name, ts->name_len);
+                tp_out_u64(out, k);
+                tp_out_u64(out, gtok[p]);
+                tp_out_double(out, (double)k * scale);
+                tp_out_double(out, lo);
+                tp_out_double(out, hi);
+                tp_out_u64(out, ts->docs[p]);
+                tp_out_row_end(out);
+            }
+        }
+    }
+}
+
+/* Groups and terms the chart shows under --group-by: a color per term, a
+ * dash per group (4 patterns), at most TP_CHART_MAX lines. */
+enum { CHART_MAX_GROUPS = 4 };
+
+/* timeline.svg under --group-by: the first groups by name (at most 4, one
+ * dash pattern each) and as many of the first terms as keep the lines to
+ * TP_CHART_MAX, each term in its own color; the title says what is left
+ * out (timeline.csv has every series). */
+static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, size_t n_shown,
+                             size_t G, struct tl_term *terms, size_t n_terms, const uint64_t *ptok,
+                             size_t n_per, const struct tp_period_info *pi, struct tp_out *out,
+                             struct tp_error *err)
+{
+    size_t ng = n_shown < CHART_MAX_GROUPS ? n_shown : CHART_MAX_GROUPS;
+    size_t nt = ng ? TP_CHART_MAX / ng : 0;
+    if (nt > n_terms)
+        nt = n_terms;
+    size_t n = nt * ng;
+    int rc = 0;
+    char(*labels)[24] = malloc((n_per ? n_per : 1) * sizeof(*labels));
+    const char **lp = malloc((n_per ? n_per : 1) * sizeof(*lp));
+    struct tp_series *series = calloc(n ? n : 1, sizeof(*series));
+    int *styles = calloc(n ? n : 1, sizeof(*styles));
+    double *vals = malloc((3 * n * n_per + 1) * sizeof(double));
+    struct tp_arena names = TP_ARENA_INIT;
+    if (!labels || !lp || !series || !styles || !vals) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (size_t p = 0; p < n_per; p++) {
+        tp_period_label(pi->first + (int64_t)p, pi->kind, labels[p], sizeof(labels[p]));
+        lp[p] = labels[p];
+    }
+    for (size_t t = 0; t < nt; t++) {
+        for (size_t k = 0; k < ng; k++) {
+            size_t i = t * ng + k;
+            uint32_t g = shown[k];
+            const struct tl_term *ts = &terms[t * G + g];
+            const uint64_t *gtok = ptok + (size_t)g * n_per;
+            double *y = vals + 3 * i * n_per, *lo = y + n_per, *hi = lo + n_per;
+            for (size_t p = 0; p < n_per; p++) {
+                if (!gtok[p]) {
+                    y[p] = lo[p] = hi[p] = NAN;
+                    continue;
+                }
+                double scale = 1e6 / (double)gtok[p];
+                y[p] = (double)ts->count[p] * scale;
+                if (tp_garwood(ts->count[p], &lo[p], &hi[p])) {
+                    lo[p] = hi[p] = NAN;
+                } else {
+                    lo[p] *= scale;
+                    hi[p] *= scale;
+                }
+            }
+            size_t glen;
+            const char *gname = tp_corpus_group_name(run->corpus, g, &glen);
+            size_t len = ts->name_len + glen + 8;
+            char *label = tp_arena_alloc(&names, len);
+            if (!label) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+            snprintf(label, len, "%.*s \xC2\xB7 %.*s", (int)ts->name_len, ts->name, (int)glen,
+                     glen ? gname : "\"\"");
+            series[i] = (struct tp_series){label, y, lo, hi};
+            styles[i] = (int)(1 + t % 10 + 10 * k);
+        }
+    }
+    char title[256];
+    snprintf(title, sizeof(title),
+             "Per million tokens, 95%% intervals; color: term, dash: group (%zu of %zu terms, "
+             "%zu of %zu groups)",
+             nt, n_terms, ng, n_shown);
+    rc = tp_chart_svg_styled(tp_out_file(out), lp, n_per, series, styles, n, title, err);
+out:
+    free(labels);
+    free(lp);
+    free(series);
+    free(styles);
+    free(vals);
+    tp_arena_release(&names);
     return rc;
 }
 
@@ -250,6 +443,12 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     struct tl_term *terms = NULL;
     size_t n_terms = 0;
     struct row *rows = NULL;
+    /* --group-by: a series per term and group, terms[t * G + g] for group id g */
+    struct tp_groups gs = {0};
+    int grouped = o->group_by != NULL;
+    size_t G = 1, n_shown = 0, n_trend = 0;
+    uint64_t *gin = NULL;   /* by group: documents in the timeline */
+    uint32_t *shown = NULL; /* the groups with some, by name */
     int rc;
     if ((rc = tp_period_info(run, &pi, err)))
         return rc;
@@ -262,8 +461,13 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     if (pi.last - pi.first + 1 > MAX_PERIODS)
         return too_many_periods(c, &pi, err);
     enum tp_precision need = tp_period_precision(pi.kind);
+    if (grouped) {
+        if ((rc = tp_report_groups(run, &gs, err)))
+            return rc;
+        G = gs.n;
+    }
     dper = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*dper));
-    ptok = calloc(n_per, sizeof(*ptok));
+    ptok = calloc(n_per * G, sizeof(*ptok)); /* by group id, then period */
     if (!dper || !ptok) {
         rc = tp_report_oom(err);
         goto out;
@@ -274,7 +478,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                       ? tp_period_index(dt, pi.kind) - pi.first
                       : -1;
         if (dper[d] >= 0)
-            ptok[dper[d]] += c->docs[d].n_tokens;
+            ptok[(size_t)c->docs[d].group * n_per + (size_t)dper[d]] += c->docs[d].n_tokens;
     }
 
     /* Choose the terms: listed, or the top K by count in the timeline's documents. */
@@ -296,25 +500,42 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                                               c->terms.terms[i].len, (uint32_t)i};
         n_terms = tp_rows_top(rows, n_rows, tp_report_limit(o->top >= 0 ? o->top : 20, n_rows));
     }
-    terms = calloc(n_terms ? n_terms : 1, sizeof(*terms));
-    cells = calloc(2 * n_terms * n_per + 1, sizeof(*cells));
+    size_t n_ser = n_terms * G;
+    n_trend = n_ser;
+    if (grouped && (double)n_ser * (double)n_per > (double)MAX_CELLS) {
+        rc = tp_error_set(err, TP_EDATA,
+                          "--group-by %s: %zu groups x %zu terms x %zu periods is more series "
+                          "than a timeline can hold (at most %d cells): list fewer terms, choose "
+                          "a coarser --period, or group by a field with fewer values",
+                          o->group_by, G, n_terms, n_per, MAX_CELLS);
+        goto out;
+    }
+    terms = calloc(n_ser ? n_ser : 1, sizeof(*terms));
+    cells = calloc(2 * n_ser * n_per + 1, sizeof(*cells));
     if (!terms || !cells) {
         rc = tp_report_oom(err);
         goto out;
     }
+    for (size_t i = 0; i < n_ser; i++) {
+        terms[i].count = cells + 2 * i * n_per;
+        terms[i].docs = terms[i].count + n_per;
+        terms[i].group = (uint32_t)(i % G);
+    }
     for (size_t t = 0; t < n_terms; t++) {
-        terms[t].count = cells + 2 * t * n_per;
-        terms[t].docs = terms[t].count + n_per;
         if (c->n_match) {
-            terms[t].name = tp_report_join_words(c, c->match_ids[t], c->match_len[t], &names,
-                                                 &terms[t].name_len);
-            if (!terms[t].name) {
+            terms[t * G].name = tp_report_join_words(c, c->match_ids[t], c->match_len[t], &names,
+                                                     &terms[t * G].name_len);
+            if (!terms[t * G].name) {
                 rc = tp_report_oom(err);
                 goto out;
             }
         } else {
-            terms[t].name = rows[t].name;
-            terms[t].name_len = rows[t].name_len;
+            terms[t * G].name = rows[t].name;
+            terms[t * G].name_len = rows[t].name_len;
+        }
+        for (size_t g = 1; g < G; g++) {
+            terms[t * G + g].name = terms[t * G].name;
+            terms[t * G + g].name_len = terms[t * G].name_len;
         }
     }
     if (c->n_match) {
@@ -329,20 +550,26 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             if (dt.prec < need || dt.prec == TP_PREC_NONE)
                 continue;
             int64_t p = tp_period_index(&dt, pi.kind) - pi.first;
-            struct tl_term *t = &terms[tp_match_cell_term(cell)];
+            /* a cell's term index is group * n_match + term (group.h) */
+            uint32_t ti = tp_match_cell_term(cell);
+            struct tl_term *t = &terms[ti % c->n_match * G + ti / c->n_match];
             t->total += cell->count;
             t->count[p] += cell->count;
             t->docs[p] += cell->docs;
         }
-        for (size_t t = 0; t < n_terms; t++)
-            if (!terms[t].total && run->warn) {
+        for (size_t t = 0; t < n_terms; t++) {
+            uint64_t total = 0;
+            for (size_t g = 0; g < G; g++)
+                total += terms[t * G + g].total;
+            if (!total && run->warn) {
                 char msg[512];
                 snprintf(msg, sizeof(msg),
                          "--terms: '%.*s' does not occur in the dated documents (its rows are "
                          "zeros)",
-                         (int)terms[t].name_len, terms[t].name);
+                         (int)terms[t * G].name_len, terms[t * G].name);
                 run->warn(run->warn_ctx, msg);
             }
+        }
     } else if (n_terms) {
         tindex = malloc(c->terms.n * sizeof(*tindex));
         if (!tindex) {
@@ -360,21 +587,40 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             int64_t p = dper[it.doc];
             if (p < 0)
                 continue;
+            size_t g = c->docs[it.doc].group;
             for (size_t j = 0; j < it.n; j++) {
                 int32_t t = tindex[it.ids[j]];
                 if (t < 0)
                     continue;
-                terms[t].count[p] += it.counts[j];
-                terms[t].docs[p]++;
-                terms[t].total += it.counts[j];
+                struct tl_term *ts = &terms[(size_t)t * G + g];
+                ts->count[p] += it.counts[j];
+                ts->docs[p]++;
+                ts->total += it.counts[j];
             }
         }
         if (rc < 0)
             goto out;
     }
 
-    /* timeline.csv */
-    if (o->wide) {
+    /* timeline.csv: group by group (by name), then period, then term */
+    if (grouped) {
+        gin = calloc(G, sizeof(*gin));
+        shown = malloc(G * sizeof(*shown));
+        if (!gin || !shown) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        for (size_t d = 0; d < c->n_docs; d++)
+            gin[c->docs[d].group] += dper[d] >= 0;
+        n_shown = timeline_groups(&gs, gin, shown);
+        write_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, timeline);
+        /* trends: the series of the groups shown */
+        size_t w = 0;
+        for (size_t i = 0; i < n_ser; i++)
+            if (gin[terms[i].group])
+                terms[w++] = terms[i];
+        n_trend = w;
+    } else if (o->wide) {
         tp_out_text(timeline, "period", 6);
         tp_out_text(timeline, "period_tokens", 13);
         for (size_t t = 0; t < n_terms; t++)
@@ -384,7 +630,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         tp_out_header(timeline, "period,period_start,term,count,period_tokens,per_million,"
                                 "ci_low,ci_high,docs");
     }
-    for (size_t p = 0; p < n_per; p++) {
+    for (size_t p = 0; !grouped && p < n_per; p++) {
         char label[24], start[24];
         tp_period_label(pi.first + (int64_t)p, pi.kind, label, sizeof(label));
         tp_period_start(pi.first + (int64_t)p, pi.kind, start, sizeof(start));
@@ -416,9 +662,18 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tp_out_row_end(timeline);
         }
     }
-    if (trends && (rc = write_trends(terms, n_terms, ptok, n_per, trends, err)))
+    if (svg && grouped) {
+        /* before the trends: it reads the series by t * G + g */
+        rc = write_svg_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, svg, err);
+        if (rc)
+            goto out;
+    }
+    if (trends &&
+        (rc = write_trends(run, grouped ? &gs : NULL, terms, n_trend, ptok, n_per, trends, err)))
         goto out;
-    if (svg && (rc = write_svg(terms, n_terms, ptok, n_per, pi.first, pi.kind, svg, err)))
+    if (svg && !grouped)
+        rc = write_svg(terms, n_terms, ptok, n_per, pi.first, pi.kind, svg, err);
+    if (rc)
         goto out;
 out:
     free(dper);
@@ -428,6 +683,9 @@ out:
     free(tindex);
     free(terms);
     free(rows);
+    free(gin);
+    free(shown);
+    tp_groups_release(&gs);
     tp_arena_release(&names);
     return rc;
 }

@@ -192,6 +192,12 @@ int tp_tokenizer_deliver(struct tp_tokenizer *tk, const char *s, size_t n)
     return tk->fn(tk->ctx, s, n, tk->seg);
 }
 
+void tp_tokenizer_set_apostrophes(struct tp_tokenizer *tk, int elide, int apocope)
+{
+    tk->o.elide = elide;
+    tk->o.apocope = apocope;
+}
+
 void tp_tokenizer_reset(struct tp_tokenizer *tk)
 {
     tk->batch.n = 0;

@@ -102,6 +102,11 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len);
  * Returns as feed. */
 int tp_tokenizer_finish(struct tp_tokenizer *tk);
 
+/* The apostrophe rules (tp_tokenizer_opts.elide, .apocope) of the documents
+ * from the next one on: call between documents, after tp_tokenizer_reset and
+ * before the first byte (--lang auto gives each document its language). */
+void tp_tokenizer_set_apostrophes(struct tp_tokenizer *tk, int elide, int apocope);
+
 /* Runs dropped for being longer than TP_TOKEN_MAX, since creation. */
 uint64_t tp_tokenizer_overlong(const struct tp_tokenizer *tk);
 

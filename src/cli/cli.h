@@ -37,6 +37,7 @@ struct cli {
     const char **name_roots;   /* o.name_roots: every INPUT, --target, --reference; freed by main */
     unsigned shard_i, shard_n; /* --shard I/N (shard_n 0: none) */
     int replace;               /* merge --replace */
+    int group_alone;           /* --group A: o.target_group against every other group */
 };
 
 struct cli_command {
@@ -66,6 +67,10 @@ enum {
      * without it --target and --reference are required */
     CLI_T_PERIOD_LABEL = 1u << 12,
     CLI_T_XLSX = 1u << 13, /* --xlsx: analyze's workbook */
+    /* --group-by FIELD (freq, tfidf, timeline, summary, keyness, analyze) */
+    CLI_T_GROUP_BY = 1u << 20,
+    /* --target-group A --reference-group B, or --group A (keyness, analyze) */
+    CLI_T_GROUP_SIDES = 1u << 21,
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
     CLI_T_REPLACE = 1u << 14, /* merge --replace */

@@ -103,7 +103,7 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     struct tp_xlsx *x = NULL;
     struct tp_html *html = NULL;
     const char *dir = cli->o.output ? cli->o.output : "out";
-    int keyness = cli->n_target || cli->n_reference;
+    int keyness = cli->n_target || cli->n_reference || cli->o.target_group;
     struct tp_count_opts co = {
         .spill = 1, .ngram = (unsigned)cli->o.ngram, .window = (unsigned)cli->o.window};
     int rc = cli_count(cli, &run, &co, err);
@@ -135,10 +135,13 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
         /* No dates: the timeline tables are empty, not missing, so no stale
          * table from an earlier run is left looking current. */
         cli_warn(cli, err->msg);
-        tp_out_header(out[F_TIMELINE], "period,period_start,term,count,period_tokens,"
-                                       "per_million,ci_low,ci_high,docs");
-        tp_out_header(out[F_TRENDS],
-                      "term,periods,total,slope_per_period,tau,mk_z,p_value,direction");
+        static const char timeline_cols[] = "group,period,period_start,term,count,"
+                                            "period_tokens,per_million,ci_low,ci_high,docs";
+        static const char trends_cols[] =
+            "group,term,periods,total,slope_per_period,tau,mk_z,p_value,direction";
+        size_t skip = cli->o.group_by ? 0 : strlen("group,"); /* --group-by: its column */
+        tp_out_header(out[F_TIMELINE], timeline_cols + skip);
+        tp_out_header(out[F_TRENDS], trends_cols + skip);
         rc = tp_chart_svg(tp_out_file(out[F_SVG]), NULL, 0, NULL, 0,
                           "No dated documents: no timeline", err);
     }

@@ -7,7 +7,8 @@
 struct tokens_ctx {
     struct tp_out *out;
     struct tp_tokenizer *tk;
-    const char *doc_id; /* borrowed from the reader during the document */
+    const char *doc_id;   /* borrowed from the reader during the document */
+    struct tp_doclang dl; /* --lang auto: each document's language (as when counting) */
 };
 
 static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -26,13 +27,14 @@ static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
     (void)err;
     t->doc_id = doc->id;
     tp_tokenizer_reset(t->tk);
+    tp_doclang_begin(&t->dl, doc->part);
     return 0;
 }
 
 static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct tokens_ctx *t = ctx;
-    if (tp_tokenizer_feed(t->tk, buf, len))
+    if (tp_doclang_feed(&t->dl, buf, len))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }
@@ -40,7 +42,7 @@ static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 static int on_end(void *ctx, struct tp_error *err)
 {
     struct tokens_ctx *t = ctx;
-    if (tp_tokenizer_finish(t->tk))
+    if (tp_doclang_settle(&t->dl) || tp_tokenizer_finish(t->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }
@@ -61,7 +63,8 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
         goto out;
     if ((rc = cli_open_table(cli, &t.out, &x, err)))
         goto out;
-    if (tp_tokenizer_new(&t.tk, &run.tok_opts, on_token, &t)) {
+    if (tp_tokenizer_new(&t.tk, &run.tok_opts, on_token, &t) ||
+        tp_doclang_init(&t.dl, &run, t.tk)) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
@@ -69,6 +72,7 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
     struct tp_sink sink = {&t, on_begin, on_text, on_end, NULL};
     rc = tp_reader_run(r, &sink, cli_progress, cli, err);
 out:
+    tp_doclang_release(&t.dl);
     tp_tokenizer_free(t.tk);
     rc = cli_close_table(t.out, x, rc, err);
     tp_reader_free(r);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "dates.h"
+#include "group.h"
 #include "report.h"
 #include "state.h"
 #include "stopwords.h"
@@ -280,6 +281,20 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
 int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                       struct tp_error *err);
 
+/* --group-by FIELD names something only a document can show (a CSV column,
+ * a JSONL field): when it is not a --meta column and no document has a
+ * value, FIELD is most likely misspelt. */
+static int check_group_field(struct cli *cli, struct tp_run *run, const struct tp_reader *r,
+                             struct tp_error *err)
+{
+    if (tp_reader_group_found(r) || tp_corpus_n_groups(run->corpus) > 1)
+        return 0;
+    return tp_error_set(err, TP_EDATA,
+                        "--group-by %s: no document has a value for it (FIELD is a --meta "
+                        "column, a CSV column, a JSONL field, or dir)",
+                        cli->o.group_by);
+}
+
 int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
               struct tp_error *err)
 {
@@ -425,6 +440,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
         if (rc)
             goto out;
     }
+    if (cli->o.group_by && n_readers && (rc = check_group_field(cli, run, readers[0], err)))
+        goto out;
     if (cli->o.meta_path && n_readers && !cli->shard_n) { /* a share lacks others' ids */
         warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
@@ -597,6 +614,14 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "lang", tp_lang_name(run->lang));
     kv(out, "lang_requested", tp_lang_name(o->lang));
     kv_u64(out, "lang_sample_stopword_hits", run->lang_hits);
+    /* --lang auto decides per document: how many got each language */
+    kv(out, "lang_per_document", yes(run->per_doc_lang));
+    for (unsigned l = 0; run->per_doc_lang && l <= TP_LANG_NONE; l++)
+        if (run->lang_docs[l]) {
+            char key[64];
+            snprintf(key, sizeof(key), "documents_lang_%s", tp_lang_name((enum tp_lang)l));
+            kv_u64(out, key, run->lang_docs[l]);
+        }
     kv(out, "encoding", cli_encoding_names[o->encoding]);
     kv(out, "format", cli_format_names[o->format]);
     kv(out, "doc_per_line", yes(o->doc_per_line));
@@ -643,6 +668,22 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "wide", yes(o->wide));
     kv(out, "period", pi.kind == TP_PERIOD_AUTO ? "" : tp_period_name(pi.kind));
     kv(out, "period_requested", o->period == TP_PERIOD_AUTO ? "auto" : tp_period_name(o->period));
+    kv(out, "group_by", o->group_by);
+    if (o->group_by) {
+        const struct tp_counts *gc = tp_corpus_counts_const(run->corpus);
+        size_t n = tp_corpus_n_groups(run->corpus), used = 0;
+        uint8_t *seen = calloc(n, 1);
+        for (size_t d = 0; seen && d < gc->n_docs; d++)
+            if (!seen[gc->docs[d].group]) {
+                seen[gc->docs[d].group] = 1;
+                used++;
+            }
+        free(seen);
+        kv_u64(out, "groups", used);
+    }
+    kv(out, "target_group", o->target_group);
+    kv(out, "reference_group",
+       o->target_group && !o->reference_group ? "every other group" : o->reference_group);
     kv(out, "excel", yes(o->excel));
     kv(out, "xlsx", yes(o->xlsx));
     kv_u64(out, "threads_requested", (uint64_t)o->threads);

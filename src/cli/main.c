@@ -37,19 +37,24 @@ static const struct cli_command commands[] = {
      "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR\n"
      "  takes every option of freq, tfidf, colloc, timeline and keyness\n"
      "  also report.html (the tables in a browser: interactive timeline, offline)\n"
-     "  --xlsx  also tempora.xlsx: one sheet per table (one-table commands: -o FILE.xlsx)",
-     CLI_T_ALL_REPORTS | CLI_T_XLSX},
+     "  --xlsx  also tempora.xlsx: one sheet per table (one-table commands: -o FILE.xlsx)\n"
+     "  --group-by FIELD  a first column `group` in freq, tfidf, timeline, trends, summary\n"
+     "    e.g. tempora analyze --meta corpus/.meta.csv --group-by section corpus -o out",
+     CLI_T_ALL_REPORTS | CLI_T_XLSX | CLI_T_GROUP_BY | CLI_T_GROUP_SIDES},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
      "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows\n"
-     "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message",
-     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED},
+     "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message\n"
+     "  --group-by FIELD  one list per group: group,rank,term,... (rates within the group)\n"
+     "    e.g. tempora freq --group-by dir --top 5 corpus",
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_GROUP_BY},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
-     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none",
-     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED},
+     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none\n"
+     "  --group-by FIELD  a first column group (documents ordered by group, then input)",
+     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED | CLI_T_GROUP_BY},
     {"colloc", cmd_colloc, "collocations with association measures",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --min-count N (3)  --top K (1000)  --window K (1)  --fisher\n"
@@ -60,16 +65,23 @@ static const struct cli_command commands[] = {
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --terms a,b,...  (multi-word terms allowed; repeat to add more)  --top K (20)  --wide\n"
      "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
-     "  --period year|quarter|month|week|day (default: finest every dated document has)",
-     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED},
+     "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
+     "  --group-by FIELD  one series per term and group (group,period,...; --wide: a column\n"
+     "    per group and term)  e.g. tempora timeline --group-by dir --terms energia corpus",
+     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUP_BY},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
+     "       tempora keyness [OPTIONS] --group-by FIELD --target-group A --reference-group B\n"
+     "         [INPUT...]  (or --group A: group A against all other documents)\n"
+     "         e.g. tempora keyness --group-by dir --group en corpus\n"
      "  --top K  first K rows (default all)",
-     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES},
+     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES | CLI_T_GROUP_BY |
+         CLI_T_GROUP_SIDES},
     {"summary", cmd_summary, "corpus statistics",
-     "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period",
-     CLI_T_PERIOD},
+     "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period\n"
+     "  --group-by FIELD  group,metric,value: the metrics of each group's documents",
+     CLI_T_PERIOD | CLI_T_GROUP_BY},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
      "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
     {"count", cmd_count, "count once into a state FILE.tpc that every command reads as an input",
@@ -105,11 +117,14 @@ static const char common_usage[] =
     "  --max-doc-bytes N      longest line, CSV field or JSONL object read whole (256M;\n"
     "                         K, M, G suffixes); a longer one is an error naming it\n"
     "  --meta FILE.csv        id,date columns: dates that win over headers\n"
+    "  --group-by FIELD       groups: a --meta column, CSV column, JSONL field, or dir (an\n"
+    "                         input's first-level sub-folder); no value: the group \"\"\n"
     "  --date-from-name       dates from paths: YYYY-MM-DD, YYYYMMDD, YYYY-MM, a year alone\n"
     "                         (1790_x.txt), folders below the INPUT (2024/01/15/x.txt)\n"
     "  --strict               an unparsable date is an error, not a warning\n"
     "  --skip-errors          warn about unreadable inputs and go on\n"
-    "  --lang L               auto|it|fr|en|es|de|pt|none (auto)\n"
+    "  --lang L               auto|it|fr|en|es|de|pt|none (auto: the corpus's from a sample;\n"
+    "                         a mixed corpus: each document's from its first 60 words)\n"
     "  --case keep|fold       keep case instead of case folding (fold)\n"
     "  --normalize nfc|nfkc   Unicode normalization (nfc)\n"
     "  --split-hyphens        hyphens separate words\n"
@@ -182,6 +197,10 @@ enum {
     OPT_FORMAT,
     OPT_SHARD,
     OPT_REPLACE,
+    OPT_GROUP_BY,
+    OPT_TARGET_GROUP,
+    OPT_REFERENCE_GROUP,
+    OPT_GROUP,
 };
 
 static const struct option long_opts[] = {
@@ -227,6 +246,10 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"replace", no_argument, NULL, OPT_REPLACE},
+    {"group-by", required_argument, NULL, OPT_GROUP_BY},
+    {"target-group", required_argument, NULL, OPT_TARGET_GROUP},
+    {"reference-group", required_argument, NULL, OPT_REFERENCE_GROUP},
+    {"group", required_argument, NULL, OPT_GROUP},
     {NULL, 0, NULL, 0},
 };
 
@@ -316,6 +339,12 @@ static unsigned option_bit(int c)
         return CLI_T_XLSX;
     case OPT_REPLACE:
         return CLI_T_REPLACE;
+    case OPT_GROUP_BY:
+        return CLI_T_GROUP_BY;
+    case OPT_TARGET_GROUP:
+    case OPT_REFERENCE_GROUP:
+    case OPT_GROUP:
+        return CLI_T_GROUP_SIDES;
     default:
         return 0;
     }
@@ -419,6 +448,9 @@ static const struct plain_opt text_opts[] = {
     {OPT_ID_COL, offsetof(struct tp_opts, id_col)},
     {OPT_META, offsetof(struct tp_opts, meta_path)},
     {OPT_STOPWORDS, offsetof(struct tp_opts, stopwords_path)},
+    {OPT_GROUP_BY, offsetof(struct tp_opts, group_by)},
+    {OPT_TARGET_GROUP, offsetof(struct tp_opts, target_group)},
+    {OPT_REFERENCE_GROUP, offsetof(struct tp_opts, reference_group)},
 };
 
 /* Where the option c of flag_opts or text_opts (n entries) puts its value in
@@ -484,6 +516,36 @@ static int bad_word(const struct choice_opt *ch, const char *s, struct tp_error 
     for (int i = 0; i < ch->n && at < sizeof(list); i++)
         at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "", ch->names[i]);
     return bad_choice(ch->name, s, list, err);
+}
+
+/* --group-by's FIELD and the keyness groups (--target-group A
+ * --reference-group B, or --group A against every other group). */
+static int check_group_sides(struct cli *cli, const struct cli_command *cmd, struct tp_error *err)
+{
+    struct tp_opts *o = &cli->o;
+    if (o->group_by && !*o->group_by)
+        return tp_error_set(err, TP_EUSAGE, "--group-by: the FIELD is empty");
+    if (!o->target_group && !o->reference_group)
+        return 0;
+    const char *which = cli->group_alone ? "--group" : "--target-group";
+    if (cli->group_alone && o->reference_group)
+        return tp_error_set(err, TP_EUSAGE,
+                            "%s: give either --group A or --target-group A --reference-group B",
+                            cmd->name);
+    if (!o->target_group || (!cli->group_alone && !o->reference_group))
+        return tp_error_set(err, TP_EUSAGE, "%s: --target-group and --reference-group go together",
+                            cmd->name);
+    if (!o->group_by)
+        return tp_error_set(err, TP_EUSAGE, "%s: %s needs --group-by FIELD", cmd->name, which);
+    if (cli->n_target || cli->n_reference || o->period_label)
+        return tp_error_set(err, TP_EUSAGE,
+                            "%s: %s compares groups: not with --target/--reference or --period",
+                            cmd->name, which);
+    if (o->reference_group && strcmp(o->target_group, o->reference_group) == 0)
+        return tp_error_set(err, TP_EUSAGE,
+                            "%s: --target-group and --reference-group name the same group '%s'",
+                            cmd->name, o->target_group);
+    return 0;
 }
 
 static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
@@ -584,6 +646,10 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             else if (tp_period_from_name(optarg, &o->period) != 0)
                 return bad_choice("period", optarg, "year, quarter, month, week, day", err);
             break;
+        case OPT_GROUP:
+            o->target_group = optarg;
+            cli->group_alone = 1;
+            break;
         case OPT_MAX_DOC_BYTES:
             rc = parse_size("max-doc-bytes", optarg, &o->max_doc_bytes, err);
             break;
@@ -621,7 +687,11 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     cli->n_inputs = (size_t)(argc - optind);
     if ((rc = stdin_twice(cli, err)))
         return rc;
-    if (cmd->takes & CLI_T_PERIOD_LABEL) {
+    if ((rc = check_group_sides(cli, cmd, err)))
+        return rc;
+    if ((cmd->takes & CLI_T_PERIOD_LABEL) && o->target_group) {
+        /* keyness between groups: the inputs are read as usual */
+    } else if (cmd->takes & CLI_T_PERIOD_LABEL) {
         if ((cli->n_target || cli->n_reference) && o->period_label)
             return tp_error_set(err, TP_EUSAGE,
                                 "%s: give either --target/--reference or --period, not both",

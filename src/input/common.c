@@ -179,10 +179,23 @@ int tp_in_sink_rc(int rc)
     return rc < 0 ? rc : rc > 0 ? TP_STOP : 0;
 }
 
+static const struct meta_entry *meta_find(const struct tp_reader *r, const char *id);
+
 int tp_in_doc_begin(struct run *run, const struct tp_doc *doc)
 {
     struct tp_reader *r = run->r;
+    struct tp_doc with_group;
 
+    /* --group-by: a non-empty --meta cell wins over the document's own */
+    if (r->meta_group && doc->part != 2) {
+        const struct meta_entry *m = meta_find(r, doc->id);
+        if (m && m->group && m->group[0]) {
+            with_group = *doc;
+            with_group.group = m->group;
+            with_group.group_len = strlen(m->group);
+            doc = &with_group;
+        }
+    }
     if (doc->part != 2)
         r->stats.n_documents++;
     if (doc->encoding == TP_ENC_CP1252 && r->o->encoding == TP_ENC_AUTO)

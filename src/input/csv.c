@@ -401,7 +401,8 @@ static int csv_doc(struct csv_walk *w)
     /* Under auto the row's cells are one document: one encoding for all. */
     enc = tp_in_pick_encoding(r, tp_encoding_is_utf8(cell[COL_TEXT].p, cell[COL_TEXT].len) &&
                                      tp_encoding_is_utf8(cell[COL_DATE].p, cell[COL_DATE].len) &&
-                                     tp_encoding_is_utf8(cell[COL_ID].p, cell[COL_ID].len));
+                                     tp_encoding_is_utf8(cell[COL_ID].p, cell[COL_ID].len) &&
+                                     tp_encoding_is_utf8(cell[COL_GROUP].p, cell[COL_GROUP].len));
     if (w->have[COL_ID] && !all_blank((unsigned char *)cell[COL_ID].p, cell[COL_ID].len)) {
         if ((rc = cell_utf8(run, enc, &cell[COL_ID], &r->id)) < 0)
             return rc;
@@ -419,6 +420,11 @@ static int csv_doc(struct csv_walk *w)
         if ((rc = cell_utf8(run, enc, &cell[COL_DATE], &r->date)) < 0)
             return rc;
         tp_in_cell_date(r->date.p, r->date.len, run->path, w->row_line, &fd);
+    }
+    if (w->have[COL_GROUP]) {
+        if ((rc = cell_utf8(run, enc, &cell[COL_GROUP], &r->group)) < 0)
+            return rc;
+        tp_in_trim(r->group.p, r->group.len, &doc.group, &doc.group_len);
     }
     doc.path = run->path;
     doc.line = w->row_line;
@@ -448,5 +454,7 @@ int tp_in_read_csv(struct run *run)
     /* a --date-col named by the user must exist, as --id-col must */
     w.required[COL_DATE] = o->date_col_given && o->date_col;
     w.why[COL_DATE] = " for the dates (--date-col)";
+    if (o->group_by && strcmp(o->group_by, "dir") != 0)
+        w.want[COL_GROUP] = o->group_by; /* optional: rows without it are in the group "" */
     return tp_in_csv_walk(&w);
 }

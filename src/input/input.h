@@ -40,7 +40,7 @@
 enum format { FMT_TEXT, FMT_CSV, FMT_JSONL, FMT_JSON, FMT_MAIL, FMT_MBOX, FMT_HTML };
 
 /* The CSV cells a row's document needs (struct csv_walk, tp_reader.cell). */
-enum { COL_TEXT, COL_DATE, COL_ID, N_COLS };
+enum { COL_TEXT, COL_DATE, COL_ID, COL_GROUP, N_COLS };
 
 struct input {
     char *path;
@@ -53,6 +53,7 @@ struct input {
 struct meta_entry {
     char *id;
     char *value; /* the date cell, trimmed; "" says nothing */
+    char *group; /* the --group-by cell, trimmed (NULL: no such column) */
     unsigned long line;
     size_t order;
 };
@@ -84,6 +85,9 @@ struct tp_reader {
     size_t meta_repeats;
     char *meta_repeat_id;
     unsigned long meta_repeat_line, meta_repeat_first;
+    int meta_group;  /* --meta has the --group-by column */
+    char **dir_args; /* the INPUT arguments that are folders (--group-by dir) */
+    size_t n_dir_args;
     struct tp_reader_stats stats;
     uint64_t check_limit; /* tp_reader_sample */
     /* tp_reader_new_range: only bytes [range_start, range_start + range_len)
@@ -98,7 +102,7 @@ struct tp_reader {
     char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
     unsigned char *pre;   /* CHUNK bytes: a small file read whole when opened (run.pre) */
     struct ahead *ahead;  /* files read ahead during a run (input/ahead.c), or NULL */
-    struct buf hdr, line, dec, id, date, cell[N_COLS], idpath, jq;
+    struct buf hdr, line, dec, id, date, group, cell[N_COLS], idpath, jq;
     /* input/namedate.c: the path whose name date was last worked out */
     struct buf name_path;
     struct tp_date name_date;
@@ -224,6 +228,20 @@ static inline int all_blank(const unsigned char *p, size_t n)
         if (!is_blank(p[i]))
             return 0;
     return 1;
+}
+
+/* p[0..n) without leading and trailing blanks, in *out[0..*out_len) (a
+ * --group-by value; NULL when nothing is left: no value). */
+static inline void tp_in_trim(const char *p, size_t n, const char **out, size_t *out_len)
+{
+    while (n > 0 && is_blank((unsigned char)*p)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && is_blank((unsigned char)p[n - 1]))
+        n--;
+    *out = n ? p : NULL;
+    *out_len = n;
 }
 
 static inline int has_bom(const void *p, size_t n)

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-enum { TP_JSON_TEXT, TP_JSON_ID, TP_JSON_DATE, TP_JSON_N_FIELDS };
+enum { TP_JSON_TEXT, TP_JSON_ID, TP_JSON_DATE, TP_JSON_GROUP, TP_JSON_N_FIELDS };
 
 /* What a wanted field holds (TP_JSON_OTHER: an object, array or boolean,
  * only from jansson's reading). */

@@ -238,6 +238,7 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
     keys[TP_JSON_TEXT] = text_col;
     keys[TP_JSON_ID] = id_col;
     keys[TP_JSON_DATE] = o->date_col;
+    keys[TP_JSON_GROUP] = o->group_by && strcmp(o->group_by, "dir") != 0 ? o->group_by : NULL;
     if (!tp_json_fast_fields || !tp_json_fast_fields(src, len, keys, f)) {
         rc = tp_in_json_slow(src, len, keys, f, &r->jq, &root, why, sizeof(why));
         if (rc == TP_ENOMEM)
@@ -292,6 +293,16 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
         fd.kind = TP_HDR_BAD;
         fd.value = s;
         fd.value_len = strlen(s);
+    }
+    /* --group-by FIELD: a string or number (absent or null: no value) */
+    struct tp_json_field *g = &f[TP_JSON_GROUP];
+    if (g->kind == TP_JSON_STRING || g->kind == TP_JSON_NUMBER) {
+        tp_in_trim(g->s, g->len, &doc.group, &doc.group_len);
+    } else if (g->kind == TP_JSON_OTHER) {
+        rc = tp_error_set(run->err, TP_EPARSE,
+                          "%s:%lu: field \"%s\" is not a string or number (--group-by)", run->path,
+                          lineno, keys[TP_JSON_GROUP]);
+        goto out;
     }
     doc.path = run->path;
     doc.line = lineno;

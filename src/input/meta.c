@@ -67,15 +67,21 @@ static int meta_row(struct csv_walk *w)
         r->cap_meta = cap;
     }
     enc = tp_in_pick_encoding(r, tp_encoding_is_utf8(cell[COL_ID].p, cell[COL_ID].len) &&
-                                     tp_encoding_is_utf8(cell[COL_DATE].p, cell[COL_DATE].len));
+                                     tp_encoding_is_utf8(cell[COL_DATE].p, cell[COL_DATE].len) &&
+                                     tp_encoding_is_utf8(cell[COL_GROUP].p, cell[COL_GROUP].len));
     m = &r->meta[r->n_meta];
     m->id = dup_utf8(w->run, enc, cell[COL_ID].p, cell[COL_ID].len);
     m->value = dup_utf8(w->run, enc, cell[COL_DATE].p, w->have[COL_DATE] ? cell[COL_DATE].len : 0);
+    m->group = NULL;
+    if (w->col[COL_GROUP] >= 0)
+        m->group =
+            dup_utf8(w->run, enc, cell[COL_GROUP].p, w->have[COL_GROUP] ? cell[COL_GROUP].len : 0);
     m->line = w->row_line;
     m->order = r->n_meta;
-    if (!m->id || !m->value) {
+    if (!m->id || !m->value || (w->col[COL_GROUP] >= 0 && !m->group)) {
         free(m->id);
         free(m->value);
+        free(m->group);
         return nomem(w->run->err);
     }
     r->n_meta++;
@@ -109,7 +115,11 @@ int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
     w.want[COL_DATE] = "date";
     w.required[COL_ID] = w.required[COL_DATE] = 1;
     w.why[COL_ID] = w.why[COL_DATE] = " (--meta)";
+    /* --group-by FIELD: a column of --meta when it has one (else the inputs') */
+    if (r->o->group_by && strcmp(r->o->group_by, "dir") != 0)
+        w.want[COL_GROUP] = r->o->group_by;
     rc = tp_in_csv_walk(&w);
+    r->meta_group = w.col[COL_GROUP] >= 0;
     gzclose(run.gz);
     if (rc < 0)
         return rc;
@@ -132,6 +142,7 @@ int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
             r->meta_repeats++;
             free(r->meta[i].id);
             free(r->meta[i].value);
+            free(r->meta[i].group);
         } else {
             r->meta[k++] = r->meta[i];
         }

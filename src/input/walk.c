@@ -195,6 +195,13 @@ int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err)
         if (S_ISREG(st.st_mode))
             return add_file(r, path, &st, err);
         if (S_ISDIR(st.st_mode)) {
+            char **args = realloc(r->dir_args, (r->n_dir_args + 1) * sizeof(*args));
+            if (!args)
+                return nomem(err);
+            r->dir_args = args;
+            if (!(args[r->n_dir_args] = strdup(path)))
+                return nomem(err);
+            r->n_dir_args++;
             rc = walk(r, path, err);
             /* One input's files in bytewise path order ("a-b" before "a/x"). */
             if (r->n_in - first > 1)

@@ -1,0 +1,141 @@
+/*
+ * group.c - the group names of a corpus and each document's group
+ * (--group-by, group.h). Part of the counting stage: it reads and changes
+ * the corpus itself (counts_int.h).
+ *
+ * Core data structure: tp_counts.groups, a term table of group names (id 0
+ * is "", made when the first group is set; an empty table means every
+ * document is in the group ""), and tp_docrec.group by document.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts_int.h"
+#include "group.h"
+
+static int groups_ready(struct tp_corpus *c)
+{
+    if (c->r.groups.slots)
+        return 0;
+    if (tp_table_init(&c->r.groups))
+        return TP_ENOMEM;
+    return tp_table_intern(&c->r.groups, "", 0, NULL) < 0 ? TP_ENOMEM : 0;
+}
+
+int tp_corpus_set_group(struct tp_corpus *c, const char *name, size_t len)
+{
+    if (groups_ready(c))
+        return TP_ENOMEM;
+    int64_t g = tp_table_intern(&c->r.groups, name ? name : "", name ? len : 0, NULL);
+    if (g < 0)
+        return TP_ENOMEM;
+    /* listed-term cells hold group * n_match + term in 32 bits */
+    if ((uint64_t)(g + 1) * (c->r.n_match ? c->r.n_match : 1) > UINT32_MAX)
+        return TP_EDATA;
+    c->r.docs[c->r.n_docs].group = (uint32_t)g;
+    return 0;
+}
+
+int tp_corpus_set_group_id(struct tp_corpus *c, uint32_t g)
+{
+    if (groups_ready(c))
+        return TP_ENOMEM;
+    c->r.docs[c->r.n_docs].group = g;
+    return 0;
+}
+
+size_t tp_corpus_n_groups(const struct tp_corpus *c)
+{
+    return c->r.groups.n ? c->r.groups.n : 1;
+}
+
+const char *tp_corpus_group_name(const struct tp_corpus *c, uint32_t g, size_t *len)
+{
+    if (!c->r.groups.n || g >= c->r.groups.n) {
+        *len = 0;
+        return "";
+    }
+    *len = c->r.groups.terms[g].len;
+    return c->r.groups.terms[g].bytes;
+}
+
+uint32_t tp_corpus_doc_group(const struct tp_corpus *c, size_t doc)
+{
+    return c->r.docs[doc].group;
+}
+
+static const struct tp_table *sort_table; /* qsort has no context argument */
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct tp_term *x = &sort_table->terms[*(const uint32_t *)a];
+    const struct tp_term *y = &sort_table->terms[*(const uint32_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = memcmp(x->bytes, y->bytes, n);
+    if (d)
+        return d;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+void tp_group_order(const struct tp_corpus *c, uint32_t *order, uint32_t *rank)
+{
+    size_t n = tp_corpus_n_groups(c);
+    for (size_t g = 0; g < n; g++)
+        order[g] = (uint32_t)g;
+    if (n > 1) {
+        /* names are unique, so the order is total; a sort of a handful of
+         * names, on one thread (reports run after counting) */
+        sort_table = &c->r.groups;
+        qsort(order, n, sizeof(*order), cmp_group);
+        sort_table = NULL;
+    }
+    if (rank)
+        for (size_t i = 0; i < n; i++)
+            rank[order[i]] = (uint32_t)i;
+}
+
+int64_t tp_group_find(const struct tp_corpus *c, const char *name, size_t len)
+{
+    if (!c->r.groups.n)
+        return len == 0 ? 0 : -1;
+    return tp_table_find(&c->r.groups, name, len);
+}
+
+const char *tp_group_dir_of(const char *path, const char *const *dirs, size_t n, size_t *len)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(dirs[i]);
+        while (k > 1 && dirs[i][k - 1] == '/')
+            k--; /* "corpus/" walks to "corpus/it/..." */
+        if (strncmp(path, dirs[i], k) != 0 || (path[k] != '/' && !(k == 1 && dirs[i][0] == '/')))
+            continue;
+        const char *rest = path + k + (path[k] == '/');
+        const char *slash = strchr(rest, '/');
+        if (!slash)
+            return NULL;
+        *len = (size_t)(slash - rest);
+        return rest;
+    }
+    return NULL;
+}
+
+int tp_group_merge_map(struct tp_corpus *dst, const struct tp_corpus *src, uint32_t **map)
+{
+    size_t n = tp_corpus_n_groups(src);
+    uint32_t *m = calloc(n, sizeof(*m));
+    *map = m;
+    if (!m)
+        return TP_ENOMEM;
+    if (!src->r.groups.n)
+        return 0; /* every document of src is in the group "" (id 0 everywhere) */
+    if (groups_ready(dst))
+        return TP_ENOMEM;
+    for (size_t g = 0; g < n; g++) {
+        const struct tp_term *t = &src->r.groups.terms[g];
+        int64_t id = tp_table_intern(&dst->r.groups, t->bytes, t->len, NULL);
+        if (id < 0)
+            return TP_ENOMEM;
+        m[g] = (uint32_t)id;
+    }
+    return 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * report_group.c - what the reports of --group-by share: the groups in
+ * bytewise name order, each group's documents and tokens, and the counts of
+ * each (group, term) pair summed from the spill.
+ *
+ * Core data structure: struct tp_gterms (report_int.h), an open-addressing
+ * table keyed by group << 32 | id holding only the pairs that occur, so
+ * memory grows with what each group uses, not with groups x vocabulary.
+ * One pass over the spill fills count and doc_freq; a second (Gries' DP)
+ * needs the totals first. The cost over the same report without groups is
+ * one table probe per (document, term) entry of the spill.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "group.h"
+#include "report_int.h"
+
+int tp_report_groups(const struct tp_run *run, struct tp_groups *g, struct tp_error *err)
+{
+    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
+    memset(g, 0, sizeof(*g));
+    g->n = tp_corpus_n_groups(run->corpus);
+    g->order = malloc(g->n * sizeof(*g->order));
+    g->rank = malloc(g->n * sizeof(*g->rank));
+    g->tokens = calloc(g->n, sizeof(*g->tokens));
+    g->docs = calloc(g->n, sizeof(*g->docs));
+    if (!g->order || !g->rank || !g->tokens || !g->docs) {
+        tp_groups_release(g);
+        return tp_report_oom(err);
+    }
+    tp_group_order(run->corpus, g->order, g->rank);
+    for (size_t d = 0; d < c->n_docs; d++) {
+        uint32_t k = c->docs[d].group;
+        g->tokens[k] += c->docs[d].n_tokens;
+        g->docs[k]++;
+    }
+    return 0;
+}
+
+void tp_groups_release(struct tp_groups *g)
+{
+    free(g->order);
+    free(g->rank);
+    free(g->tokens);
+    free(g->docs);
+    memset(g, 0, sizeof(*g));
+}
+
+/* Groups x ids up to this many: dense arrays, slot g * ids + id. */
+#define GT_DENSE_MAX ((size_t)1 << 22)
+
+static inline size_t gt_hash(uint64_t key, size_t mask)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+}
+
+/* Room for cap slots (hashed mode: the keys moved to their new places). */
+static int gt_alloc(struct tp_gterms *gt, size_t cap)
+{
+    struct tp_gterms n = *gt;
+    n.count = calloc(cap, sizeof(*n.count));
+    n.more = NULL; /* made by tp_gterms_dp, once the slots are settled */
+    n.keys = gt->dense_v ? NULL : calloc(cap, sizeof(*n.keys));
+    if (!n.count || (!gt->dense_v && !n.keys)) {
+        free(n.count);
+        free(n.keys);
+        return TP_ENOMEM;
+    }
+    n.mask = cap - 1;
+    for (size_t i = 0; gt->keys && i <= gt->mask; i++) {
+        if (!gt->keys[i])
+            continue;
+        size_t j = gt_hash(gt->keys[i], n.mask);
+        while (n.keys[j])
+            j = (j + 1) & n.mask;
+        n.keys[j] = gt->keys[i];
+        n.count[j] = gt->count[i];
+    }
+    tp_gterms_release(gt);
+    *gt = n;
+    return 0;
+}
+
+/* The slot of (g, id), made when absent (SIZE_MAX out of memory). */
+static inline size_t gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
+{
+    if (gt->dense_v)
+        return (size_t)g * gt->dense_v + id;
+    uint64_t key = ((uint64_t)g << 32 | id) + 1;
+    if (2 * (gt->n + 1) > gt->mask + 1 && gt_alloc(gt, 2 * (gt->mask + 1)))
+        return SIZE_MAX;
+    size_t j = gt_hash(key, gt->mask);
+    while (gt->keys[j] && gt->keys[j] != key)
+        j = (j + 1) & gt->mask;
+    if (!gt->keys[j]) {
+        gt->keys[j] = key;
+        gt->n++;
+    }
+    return j;
+}
+
+size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
+{
+    if (gt->dense_v) {
+        size_t j = (size_t)g * gt->dense_v + id;
+        return j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
+    }
+    uint64_t key = ((uint64_t)g << 32 | id) + 1;
+    size_t j = gt_hash(key, gt->mask);
+    while (gt->keys[j] && gt->keys[j] != key)
+        j = (j + 1) & gt->mask;
+    return gt->keys[j] ? j : SIZE_MAX;
+}
+
+int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
+                    struct tp_error *err)
+{
+    struct tp_spill_iter it;
+    int rc;
+    size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (c->docs[d].group >= G)
+            G = (size_t)c->docs[d].group + 1;
+    memset(gt, 0, sizeof(*gt));
+    /* groups x ids is small: a slot for each, found without hashing */
+    gt->dense_v = V && G * V <= GT_DENSE_MAX ? V : 0;
+    if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
+        return tp_report_oom(err);
+    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+        return rc;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        uint32_t g = c->docs[it.doc].group;
+        for (size_t j = 0; j < it.n; j++) {
+            size_t e = gt_get(gt, g, it.ids[j]);
+            if (e == SIZE_MAX)
+                return tp_report_oom(err);
+            gt->count[e] += it.counts[j];
+        }
+    }
+    if (gt->dense_v)
+        for (size_t i = 0; i <= gt->mask; i++)
+            gt->n += gt->count[i] != 0;
+    return rc < 0 ? rc : 0;
+}
+
+int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
+                 const uint64_t *gtokens, struct tp_error *err)
+{
+    struct tp_spill_iter it;
+    int rc;
+    if (!(gt->more = calloc(gt->mask + 1, sizeof(*gt->more))))
+        return tp_report_oom(err);
+    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+        return rc;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        uint32_t g = c->docs[it.doc].group;
+        uint64_t dn = c->docs[it.doc].n_tokens;
+        double s = (double)dn / (double)gtokens[g];
+        for (size_t j = 0; j < it.n; j++) {
+            size_t e = tp_gterms_find(gt, g, it.ids[j]);
+            struct tp_gterm_dp *m = &gt->more[e];
+            double v = (double)it.counts[j] / (double)gt->count[e] - s;
+            m->dp += v < 0 ? -v : v;
+            m->df++;
+            m->occ += dn;
+        }
+    }
+    if (rc < 0)
+        return rc;
+    /* documents of the group without the term add their s_i: exactly
+     * (N_g - tokens of the group's documents with it) / N_g */
+    uint32_t g, id;
+    for (size_t i = 0; i <= gt->mask; i++) {
+        if (!tp_gterms_slot(gt, i, &g, &id))
+            continue;
+        uint64_t n = gtokens[g];
+        gt->more[i].dp = 0.5 * (gt->more[i].dp + (double)(n - gt->more[i].occ) / (double)n);
+    }
+    return 0;
+}
+
+void tp_gterms_release(struct tp_gterms *gt)
+{
+    free(gt->keys);
+    free(gt->count);
+    free(gt->more);
+    memset(gt, 0, sizeof(*gt));
+}
+
+int tp_group_row_cmp(const void *pa, const void *pb)
+{
+    const struct grow *a = pa, *b = pb;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return tp_row_cmp(&a->r, &b->r);
+}
+
+int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err)
+{
+    size_t *at = calloc(n_groups + 1, sizeof(*at));
+    struct row *r = malloc((n ? n : 1) * sizeof(*r));
+    struct grow *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+    if (!at || !r || !tmp) {
+        free(at);
+        free(r);
+        free(tmp);
+        return tp_report_oom(err);
+    }
+    for (size_t i = 0; i < n; i++)
+        at[rows[i].rank + 1]++;
+    for (size_t g = 0; g < n_groups; g++)
+        at[g + 1] += at[g];
+    /* each bucket: its rows as plain rows (id: the index in tmp), sorted */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = at[rows[i].rank]++;
+        tmp[j] = rows[i];
+        r[j] = rows[i].r;
+        r[j].id = (uint32_t)j;
+    }
+    for (size_t g = 0, from = 0; g < n_groups; from = at[g++])
+        if (at[g] - from > 1)
+            qsort(r + from, at[g] - from, sizeof(*r), tp_row_cmp);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = tmp[r[i].id];
+    free(at);
+    free(r);
+    free(tmp);
+    return 0;
+}
+
+void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g)
+{
+    size_t len;
+    const char *name = tp_corpus_group_name(run->corpus, g, &len);
+    tp_out_text(out, name, len);
+}
