@@ -181,11 +181,37 @@ int tp_in_sink_rc(int rc)
 
 static const struct meta_entry *meta_find(const struct tp_reader *r, const char *id);
 
+/* Whether a document field's name (lower case, '_') is the --group-by
+ * FIELD as a user may write it (From, list-id, List_Id). */
+static int field_is(const char *name, const char *field)
+{
+    for (; *name && *field; name++, field++) {
+        char c = *field >= 'A' && *field <= 'Z' ? (char)(*field - 'A' + 'a') : *field;
+        if (c == '-')
+            c = '_';
+        if (c != *name)
+            return 0;
+    }
+    return *name == *field;
+}
+
 int tp_in_doc_begin(struct run *run, const struct tp_doc *doc)
 {
     struct tp_reader *r = run->r;
     struct tp_doc with_group;
 
+    /* --group-by a mail header (from, to, list_id; any case, '-' for '_'):
+     * the value a format reader gave among the document's fields */
+    if (r->o->group_by && !doc->group && doc->n_fields) {
+        for (size_t i = 0; i < doc->n_fields; i++)
+            if (field_is(doc->fields[i].name, r->o->group_by)) {
+                with_group = *doc;
+                with_group.group = doc->fields[i].value;
+                with_group.group_len = strlen(doc->fields[i].value);
+                doc = &with_group;
+                break;
+            }
+    }
     /* --group-by: a non-empty --meta cell wins over the document's own */
     if (r->meta_group && doc->part != 2) {
         const struct meta_entry *m = meta_find(r, doc->id);
