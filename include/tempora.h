@@ -120,6 +120,9 @@ struct tp_opts {
     const char *stopwords_path;
     int no_stopwords;
     int min_length;
+    /* --from / --to: keep documents whose date (its first day) is in
+     * [date_from, date_to], as YYYYMMDD numbers (0: no bound) */
+    long date_from, date_to;
     /* reports */
     int ngram;
     long top; /* -1: the command's default */

@@ -191,6 +191,7 @@ struct tp_counts {
     struct tp_docrec *docs;
     size_t n_docs;
     /* totals */
+    uint64_t n_out_of_range; /* documents left out by --from/--to (not in docs) */
     uint64_t n_tokens;
     uint64_t n_types;  /* distinct terms seen in the text */
     uint64_t n_unseen; /* terms in the table not seen in the text (yet) */

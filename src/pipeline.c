@@ -436,6 +436,8 @@ struct count_ctx {
     int part;              /* the document being read is a part (tp_doc.part) */
     uint64_t overlong_at;  /* tp_tokenizer_overlong when it began */
     uint64_t overlong_off; /* overlong runs of documents taken back */
+    int skip;              /* the document is left out (--from/--to) */
+    const struct tp_opts *o;
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -463,12 +465,29 @@ static int count_batch(void *ctx, const struct tp_token_batch *b)
     return 0;
 }
 
+int tp_date_in_range(const struct tp_opts *o, const struct tp_date *d)
+{
+    if (!o->date_from && !o->date_to)
+        return 1;
+    if (d->prec == TP_PREC_NONE)
+        return 0;
+    long key = (long)d->year * 10000 + (d->month ? d->month : 1) * 100 + (d->day ? d->day : 1);
+    return (!o->date_from || key >= o->date_from) && (!o->date_to || key <= o->date_to);
+}
+
 static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    /* --from/--to: a document out of range is read past, and counted as such
+     * (a part of a document is never out: run_count does not divide then) */
     /* tokens of a document that did not end go where they always went */
     if (tp_tokenizer_flush(c->tk))
         return tp_corpus_oom(c->corpus, err);
+    c->skip = doc->part != 2 && !tp_date_in_range(c->o, &doc->date);
+    if (c->skip) {
+        tp_corpus_counts(c->corpus)->n_out_of_range++;
+        return 0;
+    }
     c->part = doc->part;
     c->overlong_at = tp_tokenizer_overlong(c->tk);
     if (doc->part == 2)
@@ -484,6 +503,8 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
 static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    if (c->skip)
+        return 0;
     if (tp_tokenizer_feed(c->tk, buf, len))
         return tp_corpus_oom(c->corpus, err);
     return 0;
@@ -492,6 +513,10 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    if (c->skip) {
+        c->skip = 0;
+        return 0;
+    }
     if (tp_tokenizer_finish(c->tk))
         return tp_corpus_oom(c->corpus, err);
     if (c->part) {
@@ -510,6 +535,14 @@ static int count_end(void *ctx, struct tp_error *err)
 static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    if (c->skip) {
+        /* the reader begins the document again */
+        if (done) {
+            tp_corpus_counts(c->corpus)->n_out_of_range--;
+            c->skip = 0;
+        }
+        return 0;
+    }
     if (tp_tokenizer_flush(c->tk))
         return tp_corpus_oom(c->corpus, err);
     if (done) {
@@ -555,7 +588,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0};
+    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0, 0, run->o};
     if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     tp_tokenizer_set_batch(c.tk, count_batch);
@@ -840,7 +873,8 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
      * whole files go to the threads */
     int split = n_files == 1 && tp_reader_total_bytes(r) >= (1u << 20) &&
                 (tp_reader_splittable(r, 0) ||
-                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN));
+                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN &&
+                  !run->o->date_from && !run->o->date_to));
     if (threads > n_files && !split)
         threads = (unsigned)n_files;
     if (split && tp_reader_divisible(r, 0) && threads > tp_reader_total_bytes(r) / TP_DIVIDE_PART)

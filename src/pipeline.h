@@ -82,6 +82,11 @@ unsigned tp_run_threads(const struct tp_run *run);
 int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_token_fn *fn,
                            void *ctx);
 
+/* Whether a document dated d is kept under --from/--to (o->date_from,
+ * o->date_to): always without them; never when undated with them; else
+ * when its first day is in the range. */
+int tp_date_in_range(const struct tp_opts *o, const struct tp_date *d);
+
 void tp_run_release(struct tp_run *run);
 
 #endif

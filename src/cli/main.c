@@ -95,6 +95,9 @@ static const char common_usage[] =
     "  --no-stopwords         no stopword list\n"
     "  --min-length N         leave tokens shorter than N out of reports\n"
     "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
+    "  --from DATE, --to DATE only documents dated in range (inclusive; YYYY, YYYY-MM or\n"
+    "                         YYYY-MM-DD: --to 2010 ends 2010-12-31); undated ones are left\n"
+    "                         out (summary: out_of_range)\n"
     "  (--stopwords, --no-stopwords, --min-length: not summary or tokens; --period:\n"
     "  not freq, tfidf, colloc or tokens; an option a command does not use is an error)\n"
     "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
@@ -153,6 +156,8 @@ enum {
     OPT_MAX_DOC_BYTES,
     OPT_MAX_PAIR_MEMORY,
     OPT_MAX_NGRAM_MEMORY,
+    OPT_FROM,
+    OPT_TO,
 };
 
 static const struct option long_opts[] = {
@@ -194,6 +199,8 @@ static const struct option long_opts[] = {
     {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC_BYTES},
     {"max-pair-memory", required_argument, NULL, OPT_MAX_PAIR_MEMORY},
     {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
     {NULL, 0, NULL, 0},
 };
 
@@ -447,6 +454,23 @@ static int bad_word(const struct choice_opt *ch, const char *s, struct tp_error 
     return bad_choice(ch->name, s, list, err);
 }
 
+/* --from DATE / --to DATE (YYYY, YYYY-MM or YYYY-MM-DD) as a YYYYMMDD
+ * number: the first day of DATE for --from, its last for --to (31 stands for
+ * a month's last day: no date has a later one). */
+static int parse_range_date(int from, const char *s, struct tp_opts *o, struct tp_error *err)
+{
+    struct tp_date d;
+    if (tp_date_parse(s, strlen(s), &d) != 0)
+        return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not a date YYYY, YYYY-MM or YYYY-MM-DD",
+                            from ? "from" : "to", s);
+    long key = (long)d.year * 10000 + (d.month ? d.month : from ? 1 : 12) * 100 +
+               (d.day ? d.day : from ? 1 : 31);
+    *(from ? &o->date_from : &o->date_to) = key;
+    if (o->date_from && o->date_to && o->date_from > o->date_to)
+        return tp_error_set(err, TP_EUSAGE, "--from is after --to: no document can be in range");
+    return 0;
+}
+
 static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
                  struct tp_error *err)
 {
@@ -553,6 +577,10 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         case OPT_MAX_NGRAM_MEMORY:
             rc = parse_long("max-ngram-memory", optarg, 1, 1048576, &v, err);
             o->max_ngram_mib = (uint64_t)v;
+            break;
+        case OPT_FROM:
+        case OPT_TO:
+            rc = parse_range_date(c == OPT_FROM, optarg, o, err);
             break;
         case ':':
             return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);
