@@ -127,6 +127,7 @@ struct tp_opts {
     int ngram;
     long top; /* -1: the command's default */
     long min_count;
+    int min_count_given; /* --min-count named (trends' default is 10, not 3) */
     enum tp_measure measure;
     int window;
     uint64_t max_pair_mib;  /* the pair table (--window) stops past this many MiB */

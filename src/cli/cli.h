@@ -124,5 +124,6 @@ int cmd_timeline(struct cli *cli, struct tp_error *err);
 int cmd_keyness(struct cli *cli, struct tp_error *err);
 int cmd_summary(struct cli *cli, struct tp_error *err);
 int cmd_tokens(struct cli *cli, struct tp_error *err);
+int cmd_trends(struct cli *cli, struct tp_error *err);
 
 #endif

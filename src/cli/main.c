@@ -68,6 +68,15 @@ static const struct cli_command commands[] = {
      CLI_T_PERIOD},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
      "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
+    {"trends", cmd_trends, "every term's trend: what is rising, what is falling",
+     "[OPTIONS] [INPUT...] [-o FILE]\n"
+     "  columns: term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value\n"
+     "  every non-stopword term with a total of at least --min-count N (10) in at least 3\n"
+     "  periods; q_value: Benjamini-Hochberg over every tested term; sorted by p_value\n"
+     "  --ngram N  n-grams instead of words   --top K  first K rows\n"
+     "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
+     "  e.g. tempora trends corpus/ --period quarter --min-count 5",
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_PERIOD | CLI_T_REPORTED},
 };
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
@@ -463,8 +472,14 @@ static int parse_range_date(int from, const char *s, struct tp_opts *o, struct t
     if (tp_date_parse(s, strlen(s), &d) != 0)
         return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not a date YYYY, YYYY-MM or YYYY-MM-DD",
                             from ? "from" : "to", s);
-    long key = (long)d.year * 10000 + (d.month ? d.month : from ? 1 : 12) * 100 +
-               (d.day ? d.day : from ? 1 : 31);
+    long key = (long)d.year * 10000 +
+               (d.month ? d.month
+                : from  ? 1
+                        : 12) *
+                   100 +
+               (d.day  ? d.day
+                : from ? 1
+                       : 31);
     *(from ? &o->date_from : &o->date_to) = key;
     if (o->date_from && o->date_to && o->date_from > o->date_to)
         return tp_error_set(err, TP_EUSAGE, "--from is after --to: no document can be in range");
@@ -554,6 +569,7 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             break;
         case OPT_MIN_COUNT:
             rc = parse_long("min-count", optarg, 1, 1000000000L, &o->min_count, err);
+            o->min_count_given = 1;
             break;
         case OPT_TERMS:
             rc = cli_add_terms(cli, optarg, err);
