@@ -183,6 +183,10 @@ struct tp_counts {
     size_t n_match;
     uint32_t **match_ids;
     unsigned *match_len;
+    /* a prefix pattern (`siccit*`): match_prefix[m] is its bytes without the
+     * star, match_len[m] 0 and match_ids[m] NULL, and it has no cells (a
+     * report sums the terms it matches from the spill); NULL for a term */
+    char **match_prefix;
     /* closed documents' counts of listed terms by date, cells of a term and
      * a run of documents of one date (tp_corpus_match_settle first) */
     struct tp_match_cell *cells;
@@ -228,6 +232,12 @@ int tp_corpus_in_doc(const struct tp_corpus *c);
  * token, or more than TP_KEY_MAX) or TP_ENOMEM. */
 int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
                         unsigned n_tok);
+
+/* Register a prefix pattern (a timeline series summing every term that
+ * begins with the bytes s[0..len), len > 0) in the order of the listed
+ * terms; before the first document. Returns 0, 1 (already registered) or
+ * TP_ENOMEM. */
+int tp_corpus_add_prefix(struct tp_corpus *c, const char *s, size_t len);
 
 /* Start a document (id copied, date kept, side recorded). */
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side);

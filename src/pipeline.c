@@ -270,6 +270,14 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
                     const char *s, size_t len, const char *where, int code, struct tp_error *err)
 {
     int rc = 0;
+    /* `word*`: a prefix pattern, one word (as tokenized) then the star */
+    int prefix = 0;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len && s[len - 1] == '*') {
+        prefix = 1;
+        len--;
+    }
     tp_tokenizer_reset(tk);
     int trc = tp_tokenizer_feed(tk, s, len);
     if (!trc)
@@ -281,8 +289,16 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
     else if (c->oom || trc)
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
     else if (c->n == 0)
-        rc = tp_error_set(err, code, "%s: '%.*s' has no word in it", where, shown, s);
-    else if (tp_corpus_add_match(corpus, (const char *const *)c->toks, c->lens, c->n) < 0)
+        rc = tp_error_set(err, code, "%s: '%.*s' has no word in it", where, shown + prefix, s);
+    else if (prefix && c->n > 1)
+        rc = tp_error_set(err, code,
+                          "%s: '%.*s': a pattern is one word followed by '*' (several words are "
+                          "not a pattern)",
+                          where, shown + prefix, s);
+    else if (prefix && tp_corpus_add_prefix(corpus, c->toks[0], c->lens[0]) < 0)
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+    else if (!prefix &&
+             tp_corpus_add_match(corpus, (const char *const *)c->toks, c->lens, c->n) < 0)
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
     for (unsigned i = 0; i < c->n; i++)
         free(c->toks[i]);

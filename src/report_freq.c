@@ -48,6 +48,45 @@ fail:
     return rc;
 }
 
+/* With --terms: which ids (terms, or n-grams of c->o.ngram words) are
+ * listed, or matched by a listed prefix pattern (1: shown even if a
+ * stopword, as the timeline counts it; 2: shown if reportable); *want is
+ * NULL without --terms. Returns 0 or TP_ENOMEM. */
+static int listed_ids(struct tp_counts *c, size_t n_ids, uint8_t **want)
+{
+    unsigned n = c->o.ngram > 1 ? c->o.ngram : 1;
+    uint32_t *off = NULL, *list = NULL;
+    *want = NULL;
+    if (!c->n_match)
+        return 0;
+    uint8_t *w = calloc(n_ids ? n_ids : 1, 1);
+    if (!w || tp_report_prefix_map(c, &off, &list)) {
+        free(w);
+        return TP_ENOMEM;
+    }
+    for (size_t m = 0; m < c->n_match; m++) {
+        if (c->match_len[m] != n)
+            continue;
+        int64_t id =
+            n == 1 ? (int64_t)c->match_ids[m][0] : tp_tuples_find(&c->ngrams, c->match_ids[m]);
+        if (id >= 0 && (size_t)id < n_ids)
+            w[id] = 1;
+    }
+    if (off) {
+        /* an n-gram is matched by its first word, and shown only when
+         * reportable (2), as without --terms */
+        for (size_t i = 0; i < n_ids; i++) {
+            uint32_t first = n == 1 ? (uint32_t)i : tp_tuples_key(&c->ngrams, i)[0];
+            if (off[first] < off[first + 1] && !w[i])
+                w[i] = n == 1 ? 1 : 2;
+        }
+    }
+    free(off);
+    free(list);
+    *want = w;
+    return 0;
+}
+
 int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     struct tp_counts *c = tp_corpus_counts(run->corpus);
@@ -59,15 +98,18 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     struct row *rows = malloc((n_ids ? n_ids : 1) * sizeof(*rows));
     size_t n_rows = 0;
     int rc = 0;
-    if (!rows)
+    uint8_t *want = NULL;
+    if (!rows || listed_ids(c, n_ids, &want)) {
+        free(rows);
         return tp_report_oom(err);
+    }
     for (size_t i = 0; i < n_ids; i++) {
-        if (!k->total[i])
+        if (!k->total[i] || (want && !want[i]))
             continue;
         struct row r = {(double)k->total[i], NULL, 0, (uint32_t)i};
         if (ngram) {
             const uint32_t *key = tp_tuples_key(&c->ngrams, i);
-            if (!tp_report_tuple_reportable(c, key, c->o.ngram))
+            if ((!want || want[i] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
                 continue;
             r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.name_len);
             if (!r.name) {
@@ -75,7 +117,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
                 goto out;
             }
         } else {
-            if (!tp_counts_reportable(c, (uint32_t)i))
+            if (!want && !tp_counts_reportable(c, (uint32_t)i))
                 continue;
             r.name = c->terms.terms[i].bytes;
             r.name_len = c->terms.terms[i].len;
@@ -97,6 +139,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
         tp_out_row_end(out);
     }
 out:
+    free(want);
     free(dp);
     free(rows);
     tp_arena_release(&names);

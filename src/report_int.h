@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "counts.h"
@@ -61,5 +62,19 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
  * a negative TP_E* (err filled). */
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
                         const void *ctx, uint64_t *const *sums, struct tp_error *err);
+
+/* The prefix patterns among the listed terms (c->match_prefix), as a map
+ * from term id to the patterns it matches: the patterns of id i are
+ * (*list)[(*off)[i] .. (*off)[i + 1]) (listed-term indexes, ascending);
+ * *off has c->terms.n + 1 entries. Every term of the table is matched (the
+ * vocabulary is sorted once when there are many patterns). Both are NULL
+ * when no pattern is listed. Caller frees both. Returns 0 or TP_ENOMEM. */
+int tp_report_prefix_map(const struct tp_counts *c, uint32_t **off, uint32_t **list);
+
+/* Whether term bytes t[0..tlen) begin with the pattern p. */
+static inline int tp_has_prefix(const char *t, size_t tlen, const char *p, size_t plen)
+{
+    return tlen >= plen && memcmp(t, p, plen) == 0;
+}
 
 #endif

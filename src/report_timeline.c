@@ -237,6 +237,48 @@ static int in_timeline(const void *ctx, size_t d)
     return ((const int64_t *)ctx)[d] >= 0 ? 0 : -1;
 }
 
+/* The series of the prefix patterns among the listed terms: the counts of
+ * every term each matches, summed from the spill by period (docs: the
+ * documents with at least one of them). */
+static int prefix_series(struct tp_counts *c, const int64_t *dper, struct tl_term *terms,
+                         struct tp_error *err)
+{
+    uint32_t *off = NULL, *list = NULL;
+    uint64_t *doc_sum = NULL;
+    int rc = 0;
+    if (tp_report_prefix_map(c, &off, &list))
+        return tp_report_oom(err);
+    if (!off)
+        return 0;
+    if (!(doc_sum = calloc(c->n_match, sizeof(*doc_sum)))) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    struct tp_spill_iter it;
+    if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
+        goto out;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        int64_t p = dper[it.doc];
+        if (p < 0)
+            continue;
+        for (size_t j = 0; j < it.n; j++)
+            for (uint32_t x = off[it.ids[j]]; x < off[it.ids[j] + 1]; x++) {
+                struct tl_term *t = &terms[list[x]];
+                if (doc_sum[list[x]]++ == 0)
+                    t->docs[p]++;
+                t->count[p] += it.counts[j];
+                t->total += it.counts[j];
+            }
+        for (size_t m = 0; m < c->n_match; m++)
+            doc_sum[m] = 0;
+    }
+out:
+    free(off);
+    free(list);
+    free(doc_sum);
+    return rc < 0 ? rc : 0;
+}
+
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err)
 {
@@ -305,7 +347,21 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     for (size_t t = 0; t < n_terms; t++) {
         terms[t].count = cells + 2 * t * n_per;
         terms[t].docs = terms[t].count + n_per;
-        if (c->n_match) {
+        if (c->n_match && c->match_prefix && c->match_prefix[t]) {
+            /* a pattern is named as written: the prefix and its star */
+            size_t plen = strlen(c->match_prefix[t]);
+            char *nm = tp_arena_alloc(&names, plen + 2);
+            if (nm) {
+                memcpy(nm, c->match_prefix[t], plen);
+                memcpy(nm + plen, "*", 2);
+            }
+            terms[t].name = nm;
+            terms[t].name_len = (uint32_t)plen + 1;
+            if (!terms[t].name) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+        } else if (c->n_match) {
             terms[t].name = tp_report_join_words(c, c->match_ids[t], c->match_len[t], &names,
                                                  &terms[t].name_len);
             if (!terms[t].name) {
@@ -334,6 +390,8 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             t->count[p] += cell->count;
             t->docs[p] += cell->docs;
         }
+        if ((rc = prefix_series(c, dper, terms, err)))
+            goto out;
         for (size_t t = 0; t < n_terms; t++)
             if (!terms[t].total && run->warn) {
                 char msg[512];

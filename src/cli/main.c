@@ -39,8 +39,10 @@ static const struct cli_command commands[] = {
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
      "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows\n"
-     "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message",
-     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED},
+     "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message\n"
+     "  --terms a,b,pre*  only these terms (n-grams with --ngram), and every term a pattern\n"
+     "                    `pre*` matches: tempora freq corpus/ --terms 'energ*'",
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_TERMS},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
@@ -55,6 +57,8 @@ static const struct cli_command commands[] = {
     {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --terms a,b,...  (multi-word terms allowed; repeat to add more)  --top K (20)  --wide\n"
+     "  a term ending in * is a pattern: one series summing every term it begins\n"
+     "  (tempora timeline corpus/ --terms 'energ*,inflazione' --period quarter)\n"
      "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)",
      CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED},
