@@ -159,8 +159,15 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
                         const void *ctx, uint64_t *const *sums, struct tp_error *err)
 {
+    return tp_report_sum_ids(c, &c->uni, group, ctx, sums, err);
+}
+
+int tp_report_sum_ids(struct tp_counts *c, struct tp_counter *k,
+                      int (*group)(const void *ctx, size_t doc), const void *ctx,
+                      uint64_t *const *sums, struct tp_error *err)
+{
     struct tp_spill_iter it;
-    int rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err);
+    int rc = tp_spill_iter_init(&it, k, c->n_docs, err);
     if (rc)
         return rc;
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
@@ -281,4 +288,41 @@ oom:
     free(b.off);
     free(b.list);
     return TP_ENOMEM;
+}
+
+int tp_report_ids(struct tp_counts *c, struct tp_ids *ids)
+{
+    memset(ids, 0, sizeof(*ids));
+    ids->names = (struct tp_arena)TP_ARENA_INIT;
+    if (c->o.ngram <= 1) {
+        ids->terms = c->terms.terms;
+        ids->k = &c->uni;
+        ids->n = c->terms.n;
+        return 0;
+    }
+    unsigned n = c->o.ngram;
+    ids->k = &c->ng;
+    ids->n = c->ngrams.n_items;
+    if (!(ids->built = malloc((ids->n ? ids->n : 1) * sizeof(*ids->built))))
+        return TP_ENOMEM;
+    for (size_t i = 0; i < ids->n; i++) {
+        const uint32_t *key = tp_tuples_key(&c->ngrams, i);
+        struct tp_term *t = &ids->built[i];
+        t->flags = TP_TERM_SEEN;
+        for (unsigned w = 0; w < n; w++)
+            t->flags |= c->terms.terms[key[w]].flags & (TP_TERM_STOP | TP_TERM_SHORT);
+        if (!(t->bytes = tp_report_join_words(c, key, n, &ids->names, &t->len))) {
+            tp_report_ids_release(ids);
+            return TP_ENOMEM;
+        }
+    }
+    ids->terms = ids->built;
+    return 0;
+}
+
+void tp_report_ids_release(struct tp_ids *ids)
+{
+    free(ids->built);
+    ids->built = NULL;
+    tp_arena_release(&ids->names);
 }

@@ -63,6 +63,33 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
                         const void *ctx, uint64_t *const *sums, struct tp_error *err);
 
+/* What a table counts: terms, or n-grams with --ngram N (c->o.ngram > 1),
+ * as term records (bytes, length, flags) by id, and their counter. */
+struct tp_ids {
+    const struct tp_term *terms; /* c->terms.terms, or built for the n-grams */
+    struct tp_counter *k;        /* &c->uni or &c->ng */
+    size_t n;                    /* ids */
+    struct tp_term *built;       /* the n-grams' records (owned) */
+    struct tp_arena names;       /* their names: the words joined by spaces */
+};
+
+/* Fill ids for c: an n-gram's record has its words joined by single spaces
+ * and the stopword and too-short flags of any of its words. Release with
+ * tp_report_ids_release. Returns 0 or TP_ENOMEM. */
+int tp_report_ids(struct tp_counts *c, struct tp_ids *ids);
+void tp_report_ids_release(struct tp_ids *ids);
+
+/* Whether id of ids is reported: not a stopword, not too short, seen. */
+static inline int tp_ids_reportable(const struct tp_ids *ids, uint32_t id)
+{
+    return !(ids->terms[id].flags & (TP_TERM_STOP | TP_TERM_SHORT)) && ids->k->total[id] > 0;
+}
+
+/* tp_report_sum_terms over the lists of counter k. */
+int tp_report_sum_ids(struct tp_counts *c, struct tp_counter *k,
+                      int (*group)(const void *ctx, size_t doc), const void *ctx,
+                      uint64_t *const *sums, struct tp_error *err);
+
 /* The prefix patterns among the listed terms (c->match_prefix), as a map
  * from term id to the patterns it matches: the patterns of id i are
  * (*list)[(*off)[i] .. (*off)[i + 1]) (listed-term indexes, ascending);

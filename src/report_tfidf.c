@@ -40,6 +40,7 @@ struct tfidf_ctx {
     const struct tp_counts *c;
     const double *idf; /* by term id */
     size_t top;
+    const struct tp_ids *ids; /* terms, or n-grams */
 };
 
 /* idf values as written, by term id modulo the cache's size: most rows are
@@ -102,7 +103,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     double norm = 0;
     size_t n_rows = 0;
     for (size_t j = 0; j < n; j++) {
-        const struct tp_term *t = &c->terms.terms[ids[j]];
+        const struct tp_term *t = &x->ids->terms[ids[j]];
         if (t->flags & TP_TERM_STOP)
             continue;
         w[j] = tf_weight(o->tf, cnt[j]) * x->idf[ids[j]];
@@ -124,7 +125,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         tp_out_text(out, rows[r].name, rows[r].name_len);
         tp_out_u64(out, cnt[j]);
         tp_out_double(out, tf_weight(o->tf, cnt[j]));
-        tp_out_u64(out, c->uni.df[ids[j]]);
+        tp_out_u64(out, x->ids->k->df[ids[j]]);
         out_idf(out, x->idf, ids[j], s);
         tp_out_double(out, rows[r].key);
         tp_out_row_end(out);
@@ -151,7 +152,7 @@ static void *tfidf_part_main(void *arg)
     struct tfidf_part *p = arg;
     for (size_t b = p->d0; b < p->d1 && !p->rc; b += TFIDF_BLOCK) {
         size_t e = p->d1 - b > TFIDF_BLOCK ? b + TFIDF_BLOCK : p->d1;
-        p->rc = tp_spill_load(&p->x->c->uni, b, e, &p->sr, &p->err);
+        p->rc = tp_spill_load(p->x->ids->k, b, e, &p->sr, &p->err);
         for (size_t d = b; d < e && !p->rc; d++) {
             p->rc = tp_spill_next(&p->sr, &p->err);
             if (!p->rc)
@@ -171,7 +172,7 @@ static void *tfidf_part_main(void *arg)
 static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
                       struct tp_error *err)
 {
-    const struct tp_counter *k = &x->c->uni;
+    const struct tp_counter *k = x->ids->k;
     size_t n_docs = x->c->n_docs;
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
     int rc = 0;
@@ -223,26 +224,32 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
 {
     const struct tp_opts *o = run->o;
     struct tp_counts *c = tp_corpus_counts(run->corpus);
-    struct tp_counter *k = &c->uni;
+    struct tp_ids ids; /* terms, or n-grams with --ngram */
     double D = (double)c->n_docs;
     int rc;
-    /* idf depends on the term only: once per term, not per occurrence */
-    double *idf = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*idf));
-    if (!idf)
+    if (tp_report_ids(c, &ids))
         return tp_report_oom(err);
-    for (size_t i = 0; i < c->terms.n; i++) {
+    struct tp_counter *k = ids.k;
+    /* idf depends on the term only: once per term, not per occurrence */
+    double *idf = malloc((ids.n ? ids.n : 1) * sizeof(*idf));
+    if (!idf) {
+        tp_report_ids_release(&ids);
+        return tp_report_oom(err);
+    }
+    for (size_t i = 0; i < ids.n; i++) {
         double df = (double)k->df[i];
         idf[i] = !df                       ? 0
                  : o->idf == TP_IDF_SMOOTH ? log((1 + D) / (1 + df)) + 1
                  : o->idf == TP_IDF_PLAIN  ? log(D / df) + 1
                                            : 1;
     }
-    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10};
+    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10, &ids};
     /* the blocks are read with pread: what stdio holds goes to the file first */
     if ((rc = tp_counter_rewind(k, err)) == 0) {
         tp_out_header(out, "doc_id,date,rank,term,count,tf,df,idf,tfidf");
         rc = tfidf_rows(&x, c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1, out, err);
     }
     free(idf);
+    tp_report_ids_release(&ids);
     return rc;
 }

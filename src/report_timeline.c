@@ -292,6 +292,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     struct tl_term *terms = NULL;
     size_t n_terms = 0;
     struct row *rows = NULL;
+    struct tp_ids ids = {0};
     int rc;
     if ((rc = tp_period_info(run, &pi, err)))
         return rc;
@@ -323,19 +324,24 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     if (c->n_match) {
         n_terms = c->n_match;
     } else {
-        tlc = calloc(c->terms.n ? c->terms.n : 1, sizeof(*tlc));
-        rows = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*rows));
+        /* terms, or n-grams with --ngram */
+        if (tp_report_ids(c, &ids)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        tlc = calloc(ids.n ? ids.n : 1, sizeof(*tlc));
+        rows = malloc((ids.n ? ids.n : 1) * sizeof(*rows));
         if (!tlc || !rows) {
             rc = tp_report_oom(err);
             goto out;
         }
-        if ((rc = tp_report_sum_terms(c, in_timeline, dper, &tlc, err)))
+        if ((rc = tp_report_sum_ids(c, ids.k, in_timeline, dper, &tlc, err)))
             goto out;
         size_t n_rows = 0;
-        for (size_t i = 0; i < c->terms.n; i++)
-            if (tlc[i] && tp_counts_reportable(c, (uint32_t)i))
-                rows[n_rows++] = (struct row){(double)tlc[i], c->terms.terms[i].bytes,
-                                              c->terms.terms[i].len, (uint32_t)i};
+        for (size_t i = 0; i < ids.n; i++)
+            if (tlc[i] && tp_ids_reportable(&ids, (uint32_t)i))
+                rows[n_rows++] =
+                    (struct row){(double)tlc[i], ids.terms[i].bytes, ids.terms[i].len, (uint32_t)i};
         n_terms = tp_rows_top(rows, n_rows, tp_report_limit(o->top >= 0 ? o->top : 20, n_rows));
     }
     terms = calloc(n_terms ? n_terms : 1, sizeof(*terms));
@@ -402,17 +408,17 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                 run->warn(run->warn_ctx, msg);
             }
     } else if (n_terms) {
-        tindex = malloc(c->terms.n * sizeof(*tindex));
+        tindex = malloc(ids.n * sizeof(*tindex));
         if (!tindex) {
             rc = tp_report_oom(err);
             goto out;
         }
-        for (size_t i = 0; i < c->terms.n; i++)
+        for (size_t i = 0; i < ids.n; i++)
             tindex[i] = -1;
         for (size_t t = 0; t < n_terms; t++)
             tindex[rows[t].id] = (int32_t)t;
         struct tp_spill_iter it;
-        if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
+        if ((rc = tp_spill_iter_init(&it, ids.k, c->n_docs, err)))
             goto out;
         while ((rc = tp_spill_iter_next(&it, err)) > 0) {
             int64_t p = dper[it.doc];
@@ -486,6 +492,7 @@ out:
     free(tindex);
     free(terms);
     free(rows);
+    tp_report_ids_release(&ids);
     tp_arena_release(&names);
     return rc;
 }

@@ -8,6 +8,8 @@ struct tokens_ctx {
     struct tp_out *out;
     struct tp_tokenizer *tk;
     const char *doc_id; /* borrowed from the reader during the document */
+    const struct tp_opts *o;
+    int skip; /* out of --from/--to */
 };
 
 static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -25,6 +27,7 @@ static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
     struct tokens_ctx *t = ctx;
     (void)err;
     t->doc_id = doc->id;
+    t->skip = !tp_date_in_range(t->o, &doc->date);
     tp_tokenizer_reset(t->tk);
     return 0;
 }
@@ -32,6 +35,8 @@ static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct tokens_ctx *t = ctx;
+    if (t->skip)
+        return 0;
     if (tp_tokenizer_feed(t->tk, buf, len))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
@@ -40,6 +45,8 @@ static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 static int on_end(void *ctx, struct tp_error *err)
 {
     struct tokens_ctx *t = ctx;
+    if (t->skip)
+        return 0;
     if (tp_tokenizer_finish(t->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
@@ -51,6 +58,7 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
     struct tp_reader *r = NULL;
     struct tokens_ctx t = {0};
     int rc;
+    t.o = &cli->o;
     tp_run_init(&run, &cli->o, cli_warn, cli, cli_progress, cli);
     if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &r, err)))
         goto out;

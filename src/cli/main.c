@@ -46,8 +46,9 @@ static const struct cli_command commands[] = {
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
-     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none",
-     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED},
+     "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none\n"
+     "  --ngram N  n-grams of N adjacent tokens instead of words",
+     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED | CLI_T_NGRAM},
     {"colloc", cmd_colloc, "collocations with association measures",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --min-count N (3)  --top K (1000)  --window K (1)  --fisher\n"
@@ -60,13 +61,14 @@ static const struct cli_command commands[] = {
      "  a term ending in * is a pattern: one series summing every term it begins\n"
      "  (tempora timeline corpus/ --terms 'energ*,inflazione' --period quarter)\n"
      "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
-     "  --period year|quarter|month|week|day (default: finest every dated document has)",
-     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED},
+     "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
+     "  --ngram N  the top K n-grams instead of words (listed terms may have several words)",
+     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_NGRAM},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
-     "  --top K  first K rows (default all)",
-     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES},
+     "  --top K  first K rows (default all)   --ngram N  n-grams instead of words",
+     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES | CLI_T_NGRAM},
     {"summary", cmd_summary, "corpus statistics",
      "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period",
      CLI_T_PERIOD},
