@@ -143,6 +143,10 @@ struct tp_opts {
     int wide;
     enum tp_period period;
     const char *period_label; /* keyness --period P */
+    /* kwic */
+    int kwic_context;   /* --context K: tokens each side */
+    long kwic_sample;   /* --sample N: a seeded random sample of N rows (0: every row) */
+    uint64_t kwic_seed; /* --seed S */
     /* output and run */
     const char *output;
     int excel;
@@ -157,7 +161,7 @@ struct tp_opts {
         .ngram = 1, .top = -1, .min_count = 3, .measure = TP_M_LOG_LIKELIHOOD, .window = 1,        \
         .max_doc_bytes = TP_MAX_DOC_BYTES, .max_pair_mib = TP_MAX_PAIR_MIB,                        \
         .max_ngram_mib = TP_MAX_NGRAM_MIB, .tf = TP_TF_RAW, .idf = TP_IDF_SMOOTH,                  \
-        .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,                                              \
+        .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO, .kwic_context = 8,                           \
     }
 
 #endif

@@ -339,8 +339,11 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
             bt->n = k;
             if (k == TP_TOKEN_BATCH)
                 *rc = tp_tokenizer_flush(tk);
-            else
+            else {
+                tk->span_start = tk->pos_base + i + st;
+                tk->span_end = tk->span_start + n;
                 *rc = tp_tokenizer_deliver(tk, tk->win + st, n);
+            }
             if (*rc)
                 return i;
             k = bt->n;

@@ -61,6 +61,7 @@ enum {
     /* --period P names the period compared with the rest (keyness), not a unit;
      * without it --target and --reference are required */
     CLI_T_PERIOD_LABEL = 1u << 12,
+    CLI_T_KWIC = 1u << 16, /* --context, --sample, --seed */
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
 };
@@ -125,5 +126,6 @@ int cmd_keyness(struct cli *cli, struct tp_error *err);
 int cmd_summary(struct cli *cli, struct tp_error *err);
 int cmd_tokens(struct cli *cli, struct tp_error *err);
 int cmd_trends(struct cli *cli, struct tp_error *err);
+int cmd_kwic(struct cli *cli, struct tp_error *err);
 
 #endif

@@ -74,6 +74,16 @@ static const struct cli_command commands[] = {
      CLI_T_PERIOD},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
      "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
+    {"kwic", cmd_kwic, "every occurrence in its context",
+     "[OPTIONS] --terms a,b [INPUT...] [-o FILE]\n"
+     "  columns: doc_id,date,position,left,match,right (position: the 0-based index of the\n"
+     "  match's first token in the document; left, right: the text of the tokens around it\n"
+     "  as written, whitespace runs as one space)\n"
+     "  --terms a,b,pre*  words, multi-word terms, patterns   --terms-file F\n"
+     "  --context K (8)  tokens each side   --sample N  a random sample of N rows,\n"
+     "  reproducible: --seed S (0) picks another; the same for any --threads\n"
+     "  e.g. tempora kwic corpus/ --terms 'siccit*,crisi idrica' --context 5",
+     CLI_T_TERMS | CLI_T_KWIC},
     {"trends", cmd_trends, "every term's trend: what is rising, what is falling",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value\n"
@@ -173,6 +183,9 @@ enum {
     OPT_MAX_NGRAM_MEMORY,
     OPT_FROM,
     OPT_TO,
+    OPT_CONTEXT,
+    OPT_SAMPLE,
+    OPT_SEED,
 };
 
 static const struct option long_opts[] = {
@@ -216,6 +229,9 @@ static const struct option long_opts[] = {
     {"max-ngram-memory", required_argument, NULL, OPT_MAX_NGRAM_MEMORY},
     {"from", required_argument, NULL, OPT_FROM},
     {"to", required_argument, NULL, OPT_TO},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"sample", required_argument, NULL, OPT_SAMPLE},
+    {"seed", required_argument, NULL, OPT_SEED},
     {NULL, 0, NULL, 0},
 };
 
@@ -295,6 +311,10 @@ static unsigned option_bit(int c)
         return CLI_T_TERMS;
     case OPT_WIDE:
         return CLI_T_WIDE;
+    case OPT_CONTEXT:
+    case OPT_SAMPLE:
+    case OPT_SEED:
+        return CLI_T_KWIC;
     case OPT_PERIOD:
         return CLI_T_PERIOD;
     case OPT_MIN_LENGTH:
@@ -441,6 +461,7 @@ static const struct int_opt {
     {OPT_NGRAM, "ngram", 1, 8, offsetof(struct tp_opts, ngram)},
     {OPT_WINDOW, "window", 1, 100, offsetof(struct tp_opts, window)},
     {OPT_THREADS, "threads", 1, 1024, offsetof(struct tp_opts, threads)},
+    {OPT_CONTEXT, "context", 0, 1000, offsetof(struct tp_opts, kwic_context)},
 };
 
 static const struct int_opt *int_opt_of(int c)
@@ -599,6 +620,13 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         case OPT_MAX_NGRAM_MEMORY:
             rc = parse_long("max-ngram-memory", optarg, 1, 1048576, &v, err);
             o->max_ngram_mib = (uint64_t)v;
+            break;
+        case OPT_SAMPLE:
+            rc = parse_long("sample", optarg, 1, 1000000000L, &o->kwic_sample, err);
+            break;
+        case OPT_SEED:
+            rc = parse_long("seed", optarg, 0, 2147483647L, &v, err);
+            o->kwic_seed = (uint64_t)v;
             break;
         case OPT_FROM:
         case OPT_TO:
