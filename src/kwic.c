@@ -152,7 +152,7 @@ static int row_cells(struct kw *k, const struct kmatch *m, size_t *len)
     uint64_t lf = m->first > k->K ? m->first - k->K : 0;
     uint64_t rl = m->last + k->K < k->n_tok ? m->last + k->K : k->n_tok - 1;
     const struct ktok *first = &k->ring[m->first & k->mask], *last = &k->ring[m->last & k->mask];
-    if (m->first > 0
+    if (m->first > 0 && k->K > 0
             ? put_text(k, k->ring[lf & k->mask].start, k->ring[(m->first - 1) & k->mask].end, &at)
             : put_text(k, 0, 0, &at))
         return TP_ENOMEM;
