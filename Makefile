@@ -16,6 +16,7 @@ PKGS := gsl libutf8proc jansson zlib simdjson
 DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev libjansson-dev \
 	libsimdjson-dev zlib1g-dev libcriterion-dev python3 python3-sklearn python3-scipy python3-nltk \
 	python3-numpy librsvg2-bin clang libclang-rt-14-dev
+DEB_PKGS += libstemmer-dev python3-snowballstemmer
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual
@@ -30,7 +31,7 @@ CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/d
 # The JSONL fast reader (src/input/json_fast.cpp) is C++17: the program is
 # linked by $(CXX) for its runtime.
 CXXFLAGS_ALL := -std=c++17 $(WARN_CXX) -MMD -MP $(shell pkg-config --cflags simdjson 2>/dev/null) $(CXXFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -lpthread $(LDLIBS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lstemmer -lm -lpthread $(LDLIBS)
 
 ifeq ($(MODE),release)
 # -O3 and link-time optimization: the token path crosses tokenizer, pipeline,

@@ -120,6 +120,8 @@ struct tp_opts {
     const char *stopwords_path;
     int no_stopwords;
     int min_length;
+    int stem;                /* --stem: words counted by their Snowball stem */
+    const char *lemmas_path; /* --lemmas FILE: forms counted as their lemma */
     /* --from / --to: keep documents whose date (its first day) is in
      * [date_from, date_to], as YYYYMMDD numbers (0: no bound) */
     long date_from, date_to;

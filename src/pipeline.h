@@ -46,6 +46,7 @@ struct tp_run {
     void *progress_ctx;
     uint64_t bytes_before; /* progress: bytes of earlier readers */
     uint64_t bytes_total;
+    struct tp_stem *stem; /* --stem / --lemmas: tokens mapped before counting (NULL: none) */
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;
@@ -86,6 +87,10 @@ int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_tok
  * o->date_to): always without them; never when undated with them; else
  * when its first day is in the range. */
 int tp_date_in_range(const struct tp_opts *o, const struct tp_date *d);
+
+/* After the last tp_run_count: what counting leaves to the end (--stem:
+ * each group named by its most frequent form). Returns 0 or a TP_E*. */
+int tp_run_counted(struct tp_run *run, struct tp_error *err);
 
 void tp_run_release(struct tp_run *run);
 

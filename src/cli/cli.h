@@ -61,7 +61,8 @@ enum {
     /* --period P names the period compared with the rest (keyness), not a unit;
      * without it --target and --reference are required */
     CLI_T_PERIOD_LABEL = 1u << 12,
-    CLI_T_KWIC = 1u << 16, /* --context, --sample, --seed */
+    CLI_T_KWIC = 1u << 16,     /* --context, --sample, --seed */
+    CLI_T_GROUPING = 1u << 17, /* --stem, --lemmas: counted words mapped to groups */
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
 };

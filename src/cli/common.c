@@ -155,6 +155,8 @@ int cli_count(struct cli *cli, struct tp_run *run, const struct tp_count_opts *c
     for (size_t i = 0; i < n; i++)
         if ((rc = tp_run_count(run, readers[i], (int)i, err)))
             goto out;
+    if ((rc = tp_run_counted(run, err)))
+        goto out;
     if (cli->o.meta_path) {
         warn_repeated_meta(cli, readers[0]);
         warn_unmatched_meta(cli, run, readers[0]);
@@ -312,6 +314,8 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "stopwords_file", o->stopwords_path);
     kv_u64(out, "stopword_list_size", run->stop.n);
     kv_u64(out, "min_length", (uint64_t)o->min_length);
+    kv(out, "stem", yes(o->stem));
+    kv(out, "lemmas", o->lemmas_path);
     kv_u64(out, "ngram", (uint64_t)o->ngram);
     snprintf(buf, sizeof(buf), "%ld", o->top);
     kv(out, "top", o->top >= 0 ? buf : "command default (tfidf 10, colloc 1000, timeline 20)");

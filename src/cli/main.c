@@ -34,7 +34,7 @@ static const struct cli_command commands[] = {
      "  writes freq.csv tfidf.csv collocations.csv timeline.csv trends.csv timeline.svg\n"
      "  summary.csv manifest.csv (and keyness.csv with --target/--reference) into DIR\n"
      "  takes every option of freq, tfidf, colloc, timeline and keyness",
-     CLI_T_ALL_REPORTS},
+     CLI_T_ALL_REPORTS | CLI_T_GROUPING},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
@@ -42,19 +42,20 @@ static const struct cli_command commands[] = {
      "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message\n"
      "  --terms a,b,pre*  only these terms (n-grams with --ngram), and every term a pattern\n"
      "                    `pre*` matches: tempora freq corpus/ --terms 'energ*'",
-     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_TERMS},
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_TERMS | CLI_T_GROUPING},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
      "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none\n"
      "  --ngram N  n-grams of N adjacent tokens instead of words",
-     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED | CLI_T_NGRAM},
+     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED | CLI_T_NGRAM | CLI_T_GROUPING},
     {"colloc", cmd_colloc, "collocations with association measures",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --min-count N (3)  --top K (1000)  --window K (1)  --fisher\n"
      "  --measure log_likelihood|pmi|t_score|z_score|chi2|dice|log_dice|mi3|count\n"
      "  --max-pair-memory MIB (2048)  largest pair table before it stops with a message",
-     CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_MEASURE | CLI_T_WINDOW | CLI_T_FISHER | CLI_T_REPORTED},
+     CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_MEASURE | CLI_T_WINDOW | CLI_T_FISHER | CLI_T_REPORTED |
+         CLI_T_GROUPING},
     {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --terms a,b,...  (multi-word terms allowed; repeat to add more)  --top K (20)  --wide\n"
@@ -63,15 +64,17 @@ static const struct cli_command commands[] = {
      "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
      "  --ngram N  the top K n-grams instead of words (listed terms may have several words)",
-     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_NGRAM},
+     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_NGRAM |
+         CLI_T_GROUPING},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
      "  --top K  first K rows (default all)   --ngram N  n-grams instead of words",
-     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES | CLI_T_NGRAM},
+     CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES | CLI_T_NGRAM |
+         CLI_T_GROUPING},
     {"summary", cmd_summary, "corpus statistics",
      "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period",
-     CLI_T_PERIOD},
+     CLI_T_PERIOD | CLI_T_GROUPING},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
      "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
     {"kwic", cmd_kwic, "every occurrence in its context",
@@ -92,7 +95,7 @@ static const struct cli_command commands[] = {
      "  --ngram N  n-grams instead of words   --top K  first K rows\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
      "  e.g. tempora trends corpus/ --period quarter --min-count 5",
-     CLI_T_NGRAM | CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_PERIOD | CLI_T_REPORTED},
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUPING},
 };
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
@@ -120,6 +123,9 @@ static const char common_usage[] =
     "  --no-stopwords         no stopword list\n"
     "  --min-length N         leave tokens shorter than N out of reports\n"
     "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
+    "  --stem                 count words by their Snowball stem (the language's); rows\n"
+    "                         show each group's most frequent form (not tokens, kwic)\n"
+    "  --lemmas FILE          lines lemma<TAB>form1,form2,...: forms counted as the lemma\n"
     "  --from DATE, --to DATE only documents dated in range (inclusive; YYYY, YYYY-MM or\n"
     "                         YYYY-MM-DD: --to 2010 ends 2010-12-31); undated ones are left\n"
     "                         out (summary: out_of_range)\n"
@@ -186,6 +192,8 @@ enum {
     OPT_CONTEXT,
     OPT_SAMPLE,
     OPT_SEED,
+    OPT_STEM,
+    OPT_LEMMAS,
 };
 
 static const struct option long_opts[] = {
@@ -232,6 +240,8 @@ static const struct option long_opts[] = {
     {"context", required_argument, NULL, OPT_CONTEXT},
     {"sample", required_argument, NULL, OPT_SAMPLE},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"stem", no_argument, NULL, OPT_STEM},
+    {"lemmas", required_argument, NULL, OPT_LEMMAS},
     {NULL, 0, NULL, 0},
 };
 
@@ -315,6 +325,9 @@ static unsigned option_bit(int c)
     case OPT_SAMPLE:
     case OPT_SEED:
         return CLI_T_KWIC;
+    case OPT_STEM:
+    case OPT_LEMMAS:
+        return CLI_T_GROUPING;
     case OPT_PERIOD:
         return CLI_T_PERIOD;
     case OPT_MIN_LENGTH:
@@ -415,6 +428,7 @@ static const struct plain_opt flag_opts[] = {
     {OPT_EXCEL, offsetof(struct tp_opts, excel)},
     {OPT_PROGRESS, offsetof(struct tp_opts, progress)},
     {OPT_QUIET, offsetof(struct tp_opts, quiet)},
+    {OPT_STEM, offsetof(struct tp_opts, stem)},
 };
 
 static const struct plain_opt text_opts[] = {
@@ -423,6 +437,7 @@ static const struct plain_opt text_opts[] = {
     {OPT_ID_COL, offsetof(struct tp_opts, id_col)},
     {OPT_META, offsetof(struct tp_opts, meta_path)},
     {OPT_STOPWORDS, offsetof(struct tp_opts, stopwords_path)},
+    {OPT_LEMMAS, offsetof(struct tp_opts, lemmas_path)},
 };
 
 /* Where the option c of flag_opts or text_opts (n entries) puts its value in
