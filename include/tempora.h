@@ -138,6 +138,7 @@ struct tp_opts {
     enum tp_tf tf;
     enum tp_idf idf;
     enum tp_norm norm;
+    int freq_listed_only; /* freq: rows of the listed terms (and patterns' matches) only */
     const char *terms; /* comma-separated (repeated --terms joined by commas), NULL: none */
     const char *const
         *terms_files;     /* --terms-file: one term a line; with terms, listed after them */

@@ -99,7 +99,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     size_t n_rows = 0;
     int rc = 0;
     uint8_t *want = NULL;
-    if (!rows || listed_ids(c, n_ids, &want)) {
+    if (!rows || (run->o->freq_listed_only && listed_ids(c, n_ids, &want))) {
         free(rows);
         return tp_report_oom(err);
     }

@@ -395,3 +395,69 @@ class Trends(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StemAndLemmas(unittest.TestCase):
+    """--stem against Debian's python3-snowballstemmer (the same Snowball
+    algorithms); --lemmas against a lemma list written here."""
+
+    def expected_groups(self, path, mapping):
+        stream = c.tokens(path, *LANG)
+        sw = c.stopword_set("it")
+        forms = Counter(t for _, _, t in stream)
+        groups, members = Counter(), defaultdict(Counter)
+        for t, n in forms.items():
+            g = t if c.is_stop(t, sw) else mapping(t)
+            groups[g] += n
+            members[g][t] += n
+        return groups, members, sw
+
+    def test_stem_freq(self):
+        import snowballstemmer
+        st = snowballstemmer.stemmer("italian")
+        path = os.path.join(c.CORPUS, "it")
+        groups, members, sw = self.expected_groups(path, st.stemWord)
+        want = {}
+        for g, n in groups.items():
+            name = sorted(members[g].items(), key=lambda kv: (-kv[1], c.bkey(kv[0])))[0][0]
+            if not c.is_stop(name, sw) and not c.is_stop(g, sw):
+                want[name] = n
+        for threads in ("1", "2"):
+            rows = c.table("freq", path, *LANG, "--stem", "--threads", threads)
+            self.assertEqual({r["term"]: int(r["count"]) for r in rows}, want)
+        # some groups really join several forms
+        self.assertGreater(sum(1 for g in groups if len(members[g]) > 1), 20)
+
+    def test_stem_listed_terms(self):
+        import snowballstemmer
+        st = snowballstemmer.stemmer("italian")
+        stream = c.tokens(c.CORPUS, *LANG)
+        n = sum(1 for _, _, t in stream if st.stemWord(t) == st.stemWord("prezzi"))
+        rows = c.table("timeline", c.CORPUS, *LANG, "--stem", "--terms", "prezzi",
+                       "--period", "year")
+        dated = {p for p in c.walk_inputs(c.CORPUS) if c.header_date(p)}
+        n_dated = sum(1 for d, _, t in stream if d in dated and st.stemWord(t) ==
+                      st.stemWord("prezzi"))
+        self.assertGreater(n, n_dated - 1)
+        self.assertEqual(sum(int(r["count"]) for r in rows), n_dated)
+
+    def test_lemmas(self):
+        d = c.tmpdir()
+        try:
+            lem = os.path.join(d, "lemmas.tsv")
+            with open(lem, "w", encoding="utf-8") as f:
+                f.write("# a comment\nacqua\tacqua,acque\nprezzo\tprezzi, prezzo\n\n")
+            lemma = {"acque": "acqua", "acqua": "acqua", "prezzi": "prezzo", "prezzo": "prezzo"}
+            path = os.path.join(c.CORPUS, "it")
+            groups, _, sw = self.expected_groups(path, lambda t: lemma.get(t, t))
+            want = {g: n for g, n in groups.items() if not c.is_stop(g, sw)}
+            rows = c.table("freq", path, *LANG, "--lemmas", lem)
+            self.assertEqual({r["term"]: int(r["count"]) for r in rows}, want)
+            bad = os.path.join(d, "bad.tsv")
+            with open(bad, "w", encoding="utf-8") as f:
+                f.write("acqua\tacque\nprezzo prezzi\n")
+            rc, _, err = c.run("freq", path, "--lemmas", bad, check=False)
+            self.assertEqual(rc, 1)
+            self.assertIn(bad + ":2:", err)
+        finally:
+            c.rmtree(d)
