@@ -138,7 +138,6 @@ struct tp_opts {
     enum tp_tf tf;
     enum tp_idf idf;
     enum tp_norm norm;
-    int freq_listed_only; /* freq: rows of the listed terms (and patterns' matches) only */
     const char *terms; /* comma-separated (repeated --terms joined by commas), NULL: none */
     const char *const
         *terms_files;     /* --terms-file: one term a line; with terms, listed after them */
@@ -146,6 +145,7 @@ struct tp_opts {
     int wide;
     enum tp_period period;
     const char *period_label; /* keyness --period P */
+    int freq_listed_only;     /* freq: rows of the listed terms (and patterns' matches) only */
     /* kwic */
     int kwic_context;   /* --context K: tokens each side */
     long kwic_sample;   /* --sample N: a seeded random sample of N rows (0: every row) */

@@ -42,7 +42,8 @@ static const struct cli_command commands[] = {
      "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message\n"
      "  --terms a,b,pre*  only these terms (n-grams with --ngram), and every term a pattern\n"
      "                    `pre*` matches: tempora freq corpus/ --terms 'energ*'\n"
-     "  e.g. tempora freq corpus/it --stem --top 20;  tempora freq corpus/ --from 2025 --to 2025-06",
+     "  e.g. tempora freq corpus/it --stem --top 20;  tempora freq corpus/ --from 2025 --to "
+     "2025-06",
      CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_TERMS | CLI_T_GROUPING},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
