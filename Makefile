@@ -19,6 +19,7 @@ DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev lib
 	libxlsxwriter-dev chromium chromium-driver python3-selenium python3-openpyxl \
 	libgmime-3.0-dev libxml2-dev libarchive-dev libzstd-dev \
 	libxxhash-dev libopenmpi-dev openmpi-bin parallel
+DEB_PKGS += libstemmer-dev python3-snowballstemmer
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual
@@ -33,7 +34,7 @@ CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/d
 # The JSONL fast reader (src/input/json_fast.cpp) is C++17: the program is
 # linked by $(CXX) for its runtime.
 CXXFLAGS_ALL := -std=c++17 $(WARN_CXX) -MMD -MP $(shell pkg-config --cflags simdjson 2>/dev/null) $(CXXFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lxxhash -lm -lpthread $(LDLIBS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lxxhash -lstemmer -lm -lpthread $(LDLIBS)
 
 ifeq ($(MODE),release)
 # -O3 and link-time optimization: the token path crosses tokenizer, pipeline,

@@ -137,10 +137,16 @@ struct tp_opts {
     const char *stopwords_path;
     int no_stopwords;
     int min_length;
+    int stem;                /* --stem: words counted by their Snowball stem */
+    const char *lemmas_path; /* --lemmas FILE: forms counted as their lemma */
+    /* --from / --to: keep documents whose date (its first day) is in
+     * [date_from, date_to], as YYYYMMDD numbers (0: no bound) */
+    long date_from, date_to;
     /* reports */
     int ngram;
     long top; /* -1: the command's default */
     long min_count;
+    int min_count_given; /* --min-count named (trends' default is 10, not 3) */
     enum tp_measure measure;
     int window;
     uint64_t max_pair_mib;  /* the pair table (--window) stops past this many MiB */
@@ -160,6 +166,11 @@ struct tp_opts {
     const char *group_by;
     const char *target_group;    /* keyness --target-group A, or --group A (A against the rest) */
     const char *reference_group; /* keyness --reference-group B (NULL with --group) */
+    int freq_listed_only;        /* freq: rows of the listed terms (and patterns' matches) only */
+    /* kwic */
+    int kwic_context;   /* --context K: tokens each side */
+    long kwic_sample;   /* --sample N: a seeded random sample of N rows (0: every row) */
+    uint64_t kwic_seed; /* --seed S */
     /* output and run */
     const char *output;
     int excel;
@@ -175,7 +186,7 @@ struct tp_opts {
         .ngram = 1, .top = -1, .min_count = 3, .measure = TP_M_LOG_LIKELIHOOD, .window = 1,        \
         .max_doc_bytes = TP_MAX_DOC_BYTES, .max_pair_mib = TP_MAX_PAIR_MIB,                        \
         .max_ngram_mib = TP_MAX_NGRAM_MIB, .tf = TP_TF_RAW, .idf = TP_IDF_SMOOTH,                  \
-        .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO,                                              \
+        .norm = TP_NORM_L2, .period = TP_PERIOD_AUTO, .kwic_context = 8,                           \
     }
 
 #endif

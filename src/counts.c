@@ -107,7 +107,7 @@ const struct tp_counts *tp_corpus_counts_const(const struct tp_corpus *c)
 int tp_corpus_empty(const struct tp_corpus *c)
 {
     return c->r.n_docs == 0 && !c->in_doc && c->r.n_tokens == 0 && c->r.terms.n == 0 &&
-           c->r.n_match == 0;
+           c->r.n_match == 0 && c->r.n_out_of_range == 0;
 }
 
 int tp_corpus_in_doc(const struct tp_corpus *c)

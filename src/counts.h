@@ -184,6 +184,10 @@ struct tp_counts {
     size_t n_match;
     uint32_t **match_ids;
     unsigned *match_len;
+    /* a prefix pattern (`siccit*`): match_prefix[m] is its bytes without the
+     * star, match_len[m] 0 and match_ids[m] NULL, and it has no cells (a
+     * report sums the terms it matches from the spill); NULL for a term */
+    char **match_prefix;
     /* closed documents' counts of listed terms by date, cells of a term and
      * a run of documents of one date (tp_corpus_match_settle first) */
     struct tp_match_cell *cells;
@@ -195,6 +199,7 @@ struct tp_counts {
     struct tp_docrec *docs;
     size_t n_docs;
     /* totals */
+    uint64_t n_out_of_range; /* documents left out by --from/--to (not in docs) */
     uint64_t n_tokens;
     uint64_t n_types;  /* distinct terms seen in the text */
     uint64_t n_unseen; /* terms in the table not seen in the text (yet) */
@@ -231,6 +236,12 @@ int tp_corpus_in_doc(const struct tp_corpus *c);
  * token, or more than TP_KEY_MAX) or TP_ENOMEM. */
 int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size_t *lens,
                         unsigned n_tok);
+
+/* Register a prefix pattern (a timeline series summing every term that
+ * begins with the bytes s[0..len), len > 0) in the order of the listed
+ * terms; before the first document. Returns 0, 1 (already registered) or
+ * TP_ENOMEM. */
+int tp_corpus_add_prefix(struct tp_corpus *c, const char *s, size_t len);
 
 /* Start a document (id copied, date kept, side recorded). */
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side);

@@ -143,7 +143,8 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
         free(ids);
         return 1;
     }
-    if (TP_GROW(c->r.match_ids, c->r.n_match, m, 0) ||
+    if ((c->r.match_prefix && TP_GROW(c->r.match_prefix, c->r.n_match, m, 1)) ||
+        TP_GROW(c->r.match_ids, c->r.n_match, m, 0) ||
         TP_GROW(c->r.match_len, c->r.n_match, m, 0) || TP_GROW(c->match_doc, c->r.n_match, m, 1) ||
         TP_GROW(c->match_touched, c->r.n_match, m, 0) ||
         TP_GROW(c->run_count, c->r.n_match, m, 1) || TP_GROW(c->run_docs, c->r.n_match, m, 1) ||
@@ -170,6 +171,30 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
         c->ring = r;
         c->ring_cap = cap;
     }
+    return 0;
+}
+
+int tp_corpus_add_prefix(struct tp_corpus *c, const char *s, size_t len)
+{
+    for (size_t m = 0; m < c->r.n_match; m++)
+        if (c->r.match_prefix && c->r.match_prefix[m] && strlen(c->r.match_prefix[m]) == len &&
+            memcmp(c->r.match_prefix[m], s, len) == 0)
+            return 1;
+    size_t m = c->r.n_match + 1;
+    char *p = strndup(s, len);
+    if (!p || TP_GROW(c->r.match_prefix, c->r.match_prefix ? c->r.n_match : 0, m, 1) ||
+        TP_GROW(c->r.match_ids, c->r.n_match, m, 0) ||
+        TP_GROW(c->r.match_len, c->r.n_match, m, 0) || TP_GROW(c->match_doc, c->r.n_match, m, 1) ||
+        TP_GROW(c->match_touched, c->r.n_match, m, 0) ||
+        TP_GROW(c->run_count, c->r.n_match, m, 1) || TP_GROW(c->run_docs, c->r.n_match, m, 1) ||
+        TP_GROW(c->run_touched, c->r.n_match, m, 0)) {
+        free(p);
+        return TP_ENOMEM;
+    }
+    c->r.match_prefix[c->r.n_match] = p;
+    c->r.match_ids[c->r.n_match] = NULL;
+    c->r.match_len[c->r.n_match] = 0;
+    c->r.n_match = m;
     return 0;
 }
 
@@ -324,8 +349,12 @@ int tp_match_end_doc(struct tp_corpus *c, uint64_t key)
 
 void tp_match_release(struct tp_corpus *c)
 {
-    for (size_t m = 0; m < c->r.n_match; m++)
+    for (size_t m = 0; m < c->r.n_match; m++) {
         free(c->r.match_ids[m]);
+        if (c->r.match_prefix)
+            free(c->r.match_prefix[m]);
+    }
+    free(c->r.match_prefix);
     free(c->r.match_ids);
     free(c->r.match_len);
     free(c->match_doc);

@@ -336,6 +336,7 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
     if (src->in_doc && (rc = merge_open_doc(dst, src, map, gmap, group_map, dst_tokens, err)))
         goto out;
     dst->r.n_tokens += src->r.n_tokens;
+    dst->r.n_out_of_range += src->r.n_out_of_range;
 out:
     free(map);
     free(gmap);

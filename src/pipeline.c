@@ -14,6 +14,7 @@
 #include "merge.h"
 #include "pipeline.h"
 #include "split.h"
+#include "stem.h"
 #include "stopwords.h"
 
 void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
@@ -388,6 +389,7 @@ struct collect {
     unsigned n;
     int too_long;
     int oom;
+    struct tp_stem_worker *sw; /* --stem / --lemmas: words mapped as in the text */
 };
 
 static int collect_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -426,23 +428,57 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
                     const char *s, size_t len, const char *where, int code, struct tp_error *err)
 {
     int rc = 0;
+    /* `word*`: a prefix pattern, one word (as tokenized) then the star */
+    int prefix = 0;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len && s[len - 1] == '*') {
+        prefix = 1;
+        len--;
+    }
     tp_tokenizer_reset(tk);
     int trc = tp_tokenizer_feed(tk, s, len);
     if (!trc)
         trc = tp_tokenizer_finish(tk);
     int shown = len > 200 ? 200 : (int)len;
+    /* a listed word is counted as its group, as the text's words are; a
+     * pattern's prefix is matched against the groups as it is */
+    for (unsigned i = 0; c->sw && !prefix && !c->oom && i < c->n; i++) {
+        const char *g;
+        size_t glen;
+        char *copy = NULL;
+        if (tp_stem_map(c->sw, c->toks[i], c->lens[i], &g, &glen) || !(copy = strndup(g, glen))) {
+            c->oom = 1;
+            break;
+        }
+        free(c->toks[i]);
+        c->toks[i] = copy;
+        c->lens[i] = glen;
+    }
+    if (c->sw)
+        tp_stem_doc_drop(c->sw);
     if (c->too_long)
         rc = tp_error_set(err, code, "%s: '%.*s' is longer than %d words", where, shown, s,
                           TP_KEY_MAX);
     else if (c->oom || trc)
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
     else if (c->n == 0)
-        rc = tp_error_set(err, code, "%s: '%.*s' has no word in it", where, shown, s);
-    else if (tp_corpus_add_match(corpus, (const char *const *)c->toks, c->lens, c->n) < 0)
+        rc = tp_error_set(err, code, "%s: '%.*s' has no word in it", where, shown + prefix, s);
+    else if (prefix && c->n > 1)
+        rc = tp_error_set(err, code,
+                          "%s: '%.*s': a pattern is one word followed by '*' (several words are "
+                          "not a pattern)",
+                          where, shown + prefix, s);
+    else if (prefix && tp_corpus_add_prefix(corpus, c->toks[0], c->lens[0]) < 0)
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+    else if (!prefix &&
+             tp_corpus_add_match(corpus, (const char *const *)c->toks, c->lens, c->n) < 0)
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
     for (unsigned i = 0; i < c->n; i++)
         free(c->toks[i]);
+    struct tp_stem_worker *sw = c->sw;
     memset(c, 0, sizeof(*c));
+    c->sw = sw;
     return rc;
 }
 
@@ -494,8 +530,11 @@ static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_err
     struct tp_tokenizer *tk;
     int rc = 0;
     memset(&c, 0, sizeof(c));
-    if (tp_tokenizer_new(&tk, &run->tok_opts, collect_token, &c))
+    if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
+        tp_tokenizer_new(&tk, &run->tok_opts, collect_token, &c)) {
+        tp_stem_worker_finish(c.sw);
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
     const char *p = o->terms;
     while (p && *p && !rc) {
         const char *comma = strchr(p, ',');
@@ -507,6 +546,7 @@ static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_err
         rc = add_terms_file(tk, &c, corpus, o->terms_files[i], run->terms_text[i],
                             run->terms_size[i], err);
     tp_tokenizer_free(tk);
+    tp_stem_worker_finish(c.sw);
     return rc;
 }
 
@@ -579,6 +619,10 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
     int rc = load_terms_files(run, err);
     if (rc)
         return rc;
+    if ((run->o->stem || run->o->lemmas_path) && !run->stem &&
+        (rc = tp_stem_new(&run->stem, run->lang, run->o->stem, run->o->lemmas_path, &run->stop,
+                          err)))
+        return rc;
     return corpus_new(run, &run->corpus, err);
 }
 
@@ -594,16 +638,55 @@ struct count_ctx {
     uint64_t overlong_off; /* overlong runs of documents taken back */
     const struct tp_run *run;
     struct tp_doclang dl; /* --lang auto: each document's language */
+    int skip;             /* the document is left out (--from/--to) */
+    const struct tp_opts *o;
+    struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
 };
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct count_ctx *c = ctx;
+    if (c->sw && tp_stem_map(c->sw, tok, len, &tok, &len)) {
+        c->oom = 1;
+        return 1;
+    }
     if (tp_corpus_token(c->corpus, tok, len, seg)) {
         c->oom = 1;
         return 1;
     }
     return 0;
+}
+
+/* count_batch under --stem / --lemmas: each token mapped to its group, the
+ * groups of up to 16 bytes counted as a batch, longer ones one by one, in
+ * order. */
+static int count_batch_mapped(struct count_ctx *c, const struct tp_token_batch *b)
+{
+    static _Thread_local struct tp_token_batch m;
+    m.n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const char *g;
+        size_t len;
+        if (tp_stem_map(c->sw, b->tok + 16 * i, b->len[i], &g, &len))
+            goto oom;
+        if (len - 1 < 16) {
+            memset(m.tok + 16 * m.n, 0, 16);
+            memcpy(m.tok + 16 * m.n, g, len);
+            m.len[m.n] = (uint8_t)len;
+            m.seg[m.n++] = b->seg[i];
+            continue;
+        }
+        if ((m.n && tp_corpus_tokens16(c->corpus, m.tok, m.len, m.seg, m.n)) ||
+            tp_corpus_token(c->corpus, g, len, b->seg[i]))
+            goto oom;
+        m.n = 0;
+    }
+    if (m.n && tp_corpus_tokens16(c->corpus, m.tok, m.len, m.seg, m.n))
+        goto oom;
+    return 0;
+oom:
+    c->oom = 1;
+    return 1;
 }
 
 /* Tokens of up to 16 bytes come in batches, so the table lookups of a batch
@@ -614,6 +697,8 @@ _Static_assert(TP_TOKEN_BATCH == TP_CORPUS_BATCH,
 static int count_batch(void *ctx, const struct tp_token_batch *b)
 {
     struct count_ctx *c = ctx;
+    if (c->sw)
+        return count_batch_mapped(c, b);
     if (tp_corpus_tokens16(c->corpus, b->tok, b->len, b->seg, b->n)) {
         c->oom = 1;
         return 1;
@@ -637,12 +722,29 @@ static int count_group(struct count_ctx *c, const struct tp_doc *doc, struct tp_
     return rc ? tp_corpus_oom(c->corpus, err) : 0;
 }
 
+int tp_date_in_range(const struct tp_opts *o, const struct tp_date *d)
+{
+    if (!o->date_from && !o->date_to)
+        return 1;
+    if (d->prec == TP_PREC_NONE)
+        return 0;
+    long key = (long)d->year * 10000 + (d->month ? d->month : 1) * 100 + (d->day ? d->day : 1);
+    return (!o->date_from || key >= o->date_from) && (!o->date_to || key <= o->date_to);
+}
+
 static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    /* --from/--to: a document out of range is read past, and counted as such
+     * (a part of a document is never out: run_count does not divide then) */
     /* tokens of a document that did not end go where they always went */
     if (tp_tokenizer_flush(c->tk))
         return tp_corpus_oom(c->corpus, err);
+    c->skip = doc->part != 2 && !tp_date_in_range(c->o, &doc->date);
+    if (c->skip) {
+        tp_corpus_counts(c->corpus)->n_out_of_range++;
+        return 0;
+    }
     c->part = doc->part;
     c->overlong_at = tp_tokenizer_overlong(c->tk);
     if (doc->part == 2)
@@ -661,6 +763,8 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
 static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    if (c->skip)
+        return 0;
     if (tp_doclang_feed(&c->dl, buf, len))
         return tp_corpus_oom(c->corpus, err);
     return 0;
@@ -669,8 +773,14 @@ static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *e
 static int count_end(void *ctx, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    if (c->skip) {
+        c->skip = 0;
+        return 0;
+    }
     if (tp_doclang_settle(&c->dl) || tp_tokenizer_finish(c->tk))
         return tp_corpus_oom(c->corpus, err);
+    if (c->sw)
+        tp_stem_doc_end(c->sw);
     if (c->part) {
         /* the document goes on in the next part: closed after the merge */
         if (tp_corpus_suspend(c->corpus, tp_tokenizer_break_pending(c->tk)))
@@ -687,6 +797,14 @@ static int count_end(void *ctx, struct tp_error *err)
 static int count_undo(void *ctx, int done, struct tp_error *err)
 {
     struct count_ctx *c = ctx;
+    if (c->skip) {
+        /* the reader begins the document again */
+        if (done) {
+            tp_corpus_counts(c->corpus)->n_out_of_range--;
+            c->skip = 0;
+        }
+        return 0;
+    }
     /* the text held back for the language goes where it would have gone */
     if (tp_doclang_settle(&c->dl) || tp_tokenizer_flush(c->tk))
         return tp_corpus_oom(c->corpus, err);
@@ -694,6 +812,8 @@ static int count_undo(void *ctx, int done, struct tp_error *err)
         tp_doclang_forget(&c->dl);
         if (tp_corpus_undo_end(c->corpus))
             return tp_corpus_oom(c->corpus, err);
+        if (c->sw)
+            tp_stem_doc_drop(c->sw);
         c->overlong_off += tp_tokenizer_overlong(c->tk) - c->overlong_at;
         tp_tokenizer_reset(c->tk);
         return 0;
@@ -735,9 +855,11 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {corpus, NULL, side, 0, 0, 0, 0, run, {0}};
-    if (tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
+    struct count_ctx c = {.corpus = corpus, .side = side, .run = run, .o = run->o};
+    if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
+        tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
         tp_doclang_init(&c.dl, run, c.tk)) {
+        tp_stem_worker_finish(c.sw);
         tp_tokenizer_free(c.tk);
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     }
@@ -750,6 +872,8 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
         __atomic_fetch_add(&run->lang_docs[l], c.dl.docs[l], __ATOMIC_RELAXED);
     tp_doclang_release(&c.dl);
     tp_tokenizer_free(c.tk);
+    if (tp_stem_worker_finish(c.sw) && !rc)
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -986,7 +1110,8 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
      * whole files go to the threads */
     int split = n_files == 1 && !tp_reader_ranged(r) && tp_reader_total_bytes(r) >= (1u << 20) &&
                 (tp_reader_splittable(r, 0) ||
-                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN));
+                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN &&
+                  !run->o->date_from && !run->o->date_to));
     if (threads > n_files && !split)
         threads = (unsigned)n_files;
     if (split && tp_reader_divisible(r, 0) && threads > tp_reader_total_bytes(r) / TP_DIVIDE_PART)
@@ -1005,8 +1130,17 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     return rc;
 }
 
+int tp_run_counted(struct tp_run *run, struct tp_error *err)
+{
+    if (run->stem && run->corpus && tp_stem_name_groups(run->stem, tp_corpus_counts(run->corpus)))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    return 0;
+}
+
 void tp_run_release(struct tp_run *run)
 {
+    tp_stem_free(run->stem);
+    run->stem = NULL;
     tp_corpus_free(run->corpus);
     run->corpus = NULL;
     tp_table_release(&run->stop);

@@ -58,6 +58,7 @@ struct tp_run {
     /* --group-by dir: the INPUT folders of the reader being counted */
     const char *const *group_dirs;
     size_t n_group_dirs;
+    struct tp_stem *stem; /* --stem / --lemmas: tokens mapped before counting (NULL: none) */
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;
@@ -144,6 +145,15 @@ unsigned tp_run_threads(const struct tp_run *run);
  * settings: calls fn for each token. Returns 0 or a TP_E*. */
 int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_token_fn *fn,
                            void *ctx);
+
+/* Whether a document dated d is kept under --from/--to (o->date_from,
+ * o->date_to): always without them; never when undated with them; else
+ * when its first day is in the range. */
+int tp_date_in_range(const struct tp_opts *o, const struct tp_date *d);
+
+/* After the last tp_run_count: what counting leaves to the end (--stem:
+ * each group named by its most frequent form). Returns 0 or a TP_E*. */
+int tp_run_counted(struct tp_run *run, struct tp_error *err);
 
 void tp_run_release(struct tp_run *run);
 

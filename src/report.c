@@ -159,8 +159,15 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
                         const void *ctx, uint64_t *const *sums, struct tp_error *err)
 {
+    return tp_report_sum_ids(c, &c->uni, group, ctx, sums, err);
+}
+
+int tp_report_sum_ids(struct tp_counts *c, struct tp_counter *k,
+                      int (*group)(const void *ctx, size_t doc), const void *ctx,
+                      uint64_t *const *sums, struct tp_error *err)
+{
     struct tp_spill_iter it;
-    int rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err);
+    int rc = tp_spill_iter_init(&it, k, c->n_docs, err);
     if (rc)
         return rc;
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
@@ -172,4 +179,150 @@ int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_
             s[it.ids[j]] += it.counts[j];
     }
     return rc;
+}
+
+static const struct tp_counts *sort_counts; /* qsort has no context argument */
+
+static int cmp_term_bytes(const void *a, const void *b)
+{
+    const struct tp_term *x = &sort_counts->terms.terms[*(const uint32_t *)a];
+    const struct tp_term *y = &sort_counts->terms.terms[*(const uint32_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->bytes, y->bytes, n);
+    return r ? r : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Call add(ctx, id, m) for every term id that pattern m matches: a scan of
+ * the vocabulary, or a binary search of it sorted (sorted != NULL). */
+static int prefix_each(const struct tp_counts *c, const uint32_t *sorted, size_t m,
+                       int (*add)(void *ctx, uint32_t id, uint32_t m), void *ctx)
+{
+    const char *p = c->match_prefix[m];
+    size_t plen = strlen(p), n = c->terms.n;
+    if (!sorted) {
+        for (size_t i = 0; i < n; i++)
+            if (tp_has_prefix(c->terms.terms[i].bytes, c->terms.terms[i].len, p, plen) &&
+                add(ctx, (uint32_t)i, (uint32_t)m))
+                return TP_ENOMEM;
+        return 0;
+    }
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct tp_term *t = &c->terms.terms[sorted[mid]];
+        size_t k = t->len < plen ? t->len : plen;
+        int r = memcmp(t->bytes, p, k);
+        if (r < 0 || (r == 0 && t->len < plen))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n; lo++) {
+        const struct tp_term *t = &c->terms.terms[sorted[lo]];
+        if (!tp_has_prefix(t->bytes, t->len, p, plen))
+            break;
+        if (add(ctx, sorted[lo], (uint32_t)m))
+            return TP_ENOMEM;
+    }
+    return 0;
+}
+
+struct prefix_build {
+    uint32_t *off, *list;
+    int fill;
+};
+
+static int prefix_add(void *ctx, uint32_t id, uint32_t m)
+{
+    struct prefix_build *b = ctx;
+    if (b->fill)
+        b->list[b->off[id]++] = m;
+    else
+        b->off[id + 1]++;
+    return 0;
+}
+
+int tp_report_prefix_map(const struct tp_counts *c, uint32_t **off, uint32_t **list)
+{
+    size_t n_pat = 0, n = c->terms.n;
+    *off = NULL;
+    *list = NULL;
+    for (size_t m = 0; c->match_prefix && m < c->n_match; m++)
+        n_pat += c->match_prefix[m] != NULL;
+    if (!n_pat)
+        return 0;
+    uint32_t *sorted = NULL;
+    struct prefix_build b = {calloc(n + 2, sizeof(uint32_t)), NULL, 0};
+    if (!b.off)
+        return TP_ENOMEM;
+    if (n_pat > 8) {
+        if (!(sorted = malloc((n ? n : 1) * sizeof(*sorted))))
+            goto oom;
+        for (size_t i = 0; i < n; i++)
+            sorted[i] = (uint32_t)i;
+        sort_counts = c;
+        qsort(sorted, n, sizeof(*sorted), cmp_term_bytes);
+    }
+    /* count, then fill each id's run (patterns in ascending order) */
+    for (size_t m = 0; m < c->n_match; m++)
+        if (c->match_prefix[m])
+            prefix_each(c, sorted, m, prefix_add, &b);
+    for (size_t i = 0; i < n; i++)
+        b.off[i + 1] += b.off[i];
+    if (!(b.list = malloc((b.off[n] ? b.off[n] : 1) * sizeof(uint32_t))))
+        goto oom;
+    b.fill = 1;
+    for (size_t m = 0; m < c->n_match; m++)
+        if (c->match_prefix[m])
+            prefix_each(c, sorted, m, prefix_add, &b);
+    /* each off[i] moved to the end of its run: shift back */
+    for (size_t i = n; i > 0; i--)
+        b.off[i] = b.off[i - 1];
+    b.off[0] = 0;
+    free(sorted);
+    *off = b.off;
+    *list = b.list;
+    return 0;
+oom:
+    free(sorted);
+    free(b.off);
+    free(b.list);
+    return TP_ENOMEM;
+}
+
+int tp_report_ids(struct tp_counts *c, struct tp_ids *ids)
+{
+    memset(ids, 0, sizeof(*ids));
+    ids->names = (struct tp_arena)TP_ARENA_INIT;
+    if (c->o.ngram <= 1) {
+        ids->terms = c->terms.terms;
+        ids->k = &c->uni;
+        ids->n = c->terms.n;
+        return 0;
+    }
+    unsigned n = c->o.ngram;
+    ids->k = &c->ng;
+    ids->n = c->ngrams.n_items;
+    if (!(ids->built = malloc((ids->n ? ids->n : 1) * sizeof(*ids->built))))
+        return TP_ENOMEM;
+    for (size_t i = 0; i < ids->n; i++) {
+        const uint32_t *key = tp_tuples_key(&c->ngrams, i);
+        struct tp_term *t = &ids->built[i];
+        t->flags = TP_TERM_SEEN;
+        for (unsigned w = 0; w < n; w++)
+            t->flags |= c->terms.terms[key[w]].flags & (TP_TERM_STOP | TP_TERM_SHORT);
+        if (!(t->bytes = tp_report_join_words(c, key, n, &ids->names, &t->len))) {
+            tp_report_ids_release(ids);
+            return TP_ENOMEM;
+        }
+    }
+    ids->terms = ids->built;
+    return 0;
+}
+
+void tp_report_ids_release(struct tp_ids *ids)
+{
+    free(ids->built);
+    ids->built = NULL;
+    tp_arena_release(&ids->names);
 }

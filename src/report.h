@@ -38,6 +38,12 @@ int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct t
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err);
 
+/* tempora trends: trends.csv's columns plus q_value for every reportable
+ * term (n-gram with --ngram) with a total of at least --min-count (10) in
+ * at least 3 periods, sorted by p_value. Returns TP_EDATA when no document
+ * is dated. */
+int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error *err);
+
 /* keyness.csv: documents of side 0 against side 1, or (o->period_label) the
  * documents of that period against every other dated document. */
 int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *err);

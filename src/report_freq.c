@@ -48,6 +48,45 @@ fail:
     return rc;
 }
 
+/* With --terms: which ids (terms, or n-grams of c->o.ngram words) are
+ * listed, or matched by a listed prefix pattern (1: shown even if a
+ * stopword, as the timeline counts it; 2: shown if reportable); *want is
+ * NULL without --terms. Returns 0 or TP_ENOMEM. */
+static int listed_ids(struct tp_counts *c, size_t n_ids, uint8_t **want)
+{
+    unsigned n = c->o.ngram > 1 ? c->o.ngram : 1;
+    uint32_t *off = NULL, *list = NULL;
+    *want = NULL;
+    if (!c->n_match)
+        return 0;
+    uint8_t *w = calloc(n_ids ? n_ids : 1, 1);
+    if (!w || tp_report_prefix_map(c, &off, &list)) {
+        free(w);
+        return TP_ENOMEM;
+    }
+    for (size_t m = 0; m < c->n_match; m++) {
+        if (c->match_len[m] != n)
+            continue;
+        int64_t id =
+            n == 1 ? (int64_t)c->match_ids[m][0] : tp_tuples_find(&c->ngrams, c->match_ids[m]);
+        if (id >= 0 && (size_t)id < n_ids)
+            w[id] = 1;
+    }
+    if (off) {
+        /* an n-gram is matched by its first word, and shown only when
+         * reportable (2), as without --terms */
+        for (size_t i = 0; i < n_ids; i++) {
+            uint32_t first = n == 1 ? (uint32_t)i : tp_tuples_key(&c->ngrams, i)[0];
+            if (off[first] < off[first + 1] && !w[i])
+                w[i] = n == 1 ? 1 : 2;
+        }
+    }
+    free(off);
+    free(list);
+    *want = w;
+    return 0;
+}
+
 /* --group-by: one list a group (groups by name), each a list of its own:
  * rank, rate per million of the group's tokens, documents of the group, DP
  * over the group's documents; --top K rows a group. */
@@ -61,11 +100,16 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
     struct tp_gterms gt = {0};
     struct grow *rows = NULL;
     size_t n_rows = 0;
+    uint8_t *want = NULL;
     int rc;
     if ((rc = tp_report_groups(run, &gs, err)))
         return rc;
     if ((rc = tp_gterms_count(c, k, &gt, err)) || (rc = tp_gterms_dp(c, k, &gt, gs.tokens, err)))
         goto out;
+    if (run->o->freq_listed_only && listed_ids(c, ngram ? c->ngrams.n_items : c->terms.n, &want)) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
     rows = malloc((gt.n ? gt.n : 1) * sizeof(*rows));
     if (!rows) {
         rc = tp_report_oom(err);
@@ -75,10 +119,12 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         uint32_t g, id;
         if (!tp_gterms_slot(&gt, i, &g, &id))
             continue;
+        if (want && !want[id])
+            continue;
         struct grow r = {{(double)gt.count[i], NULL, 0, id}, gs.rank[g], g, i};
         if (ngram) {
             const uint32_t *key = tp_tuples_key(&c->ngrams, id);
-            if (!tp_report_tuple_reportable(c, key, c->o.ngram))
+            if ((!want || want[id] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
                 continue;
             r.r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.r.name_len);
             if (!r.r.name) {
@@ -86,7 +132,7 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
                 goto out;
             }
         } else {
-            if (!tp_counts_reportable(c, id))
+            if (!want && !tp_counts_reportable(c, id))
                 continue;
             r.r.name = c->terms.terms[id].bytes;
             r.r.name_len = c->terms.terms[id].len;
@@ -112,6 +158,7 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         tp_out_row_end(out);
     }
 out:
+    free(want);
     free(rows);
     tp_gterms_release(&gt);
     tp_groups_release(&gs);
@@ -132,15 +179,18 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     struct row *rows = malloc((n_ids ? n_ids : 1) * sizeof(*rows));
     size_t n_rows = 0;
     int rc = 0;
-    if (!rows)
+    uint8_t *want = NULL;
+    if (!rows || (run->o->freq_listed_only && listed_ids(c, n_ids, &want))) {
+        free(rows);
         return tp_report_oom(err);
+    }
     for (size_t i = 0; i < n_ids; i++) {
-        if (!k->total[i])
+        if (!k->total[i] || (want && !want[i]))
             continue;
         struct row r = {(double)k->total[i], NULL, 0, (uint32_t)i};
         if (ngram) {
             const uint32_t *key = tp_tuples_key(&c->ngrams, i);
-            if (!tp_report_tuple_reportable(c, key, c->o.ngram))
+            if ((!want || want[i] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
                 continue;
             r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.name_len);
             if (!r.name) {
@@ -148,7 +198,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
                 goto out;
             }
         } else {
-            if (!tp_counts_reportable(c, (uint32_t)i))
+            if (!want && !tp_counts_reportable(c, (uint32_t)i))
                 continue;
             r.name = c->terms.terms[i].bytes;
             r.name_len = c->terms.terms[i].len;
@@ -170,6 +220,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
         tp_out_row_end(out);
     }
 out:
+    free(want);
     free(dp);
     free(rows);
     tp_arena_release(&names);

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "counts.h"
@@ -126,5 +127,46 @@ int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_e
 
 /* The group column's cell: group g's name. */
 void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g);
+
+/* What a table counts: terms, or n-grams with --ngram N (c->o.ngram > 1),
+ * as term records (bytes, length, flags) by id, and their counter. */
+struct tp_ids {
+    const struct tp_term *terms; /* c->terms.terms, or built for the n-grams */
+    struct tp_counter *k;        /* &c->uni or &c->ng */
+    size_t n;                    /* ids */
+    struct tp_term *built;       /* the n-grams' records (owned) */
+    struct tp_arena names;       /* their names: the words joined by spaces */
+};
+
+/* Fill ids for c: an n-gram's record has its words joined by single spaces
+ * and the stopword and too-short flags of any of its words. Release with
+ * tp_report_ids_release. Returns 0 or TP_ENOMEM. */
+int tp_report_ids(struct tp_counts *c, struct tp_ids *ids);
+void tp_report_ids_release(struct tp_ids *ids);
+
+/* Whether id of ids is reported: not a stopword, not too short, seen. */
+static inline int tp_ids_reportable(const struct tp_ids *ids, uint32_t id)
+{
+    return !(ids->terms[id].flags & (TP_TERM_STOP | TP_TERM_SHORT)) && ids->k->total[id] > 0;
+}
+
+/* tp_report_sum_terms over the lists of counter k. */
+int tp_report_sum_ids(struct tp_counts *c, struct tp_counter *k,
+                      int (*group)(const void *ctx, size_t doc), const void *ctx,
+                      uint64_t *const *sums, struct tp_error *err);
+
+/* The prefix patterns among the listed terms (c->match_prefix), as a map
+ * from term id to the patterns it matches: the patterns of id i are
+ * (*list)[(*off)[i] .. (*off)[i + 1]) (listed-term indexes, ascending);
+ * *off has c->terms.n + 1 entries. Every term of the table is matched (the
+ * vocabulary is sorted once when there are many patterns). Both are NULL
+ * when no pattern is listed. Caller frees both. Returns 0 or TP_ENOMEM. */
+int tp_report_prefix_map(const struct tp_counts *c, uint32_t **off, uint32_t **list);
+
+/* Whether term bytes t[0..tlen) begin with the pattern p. */
+static inline int tp_has_prefix(const char *t, size_t tlen, const char *p, size_t plen)
+{
+    return tlen >= plen && memcmp(t, p, plen) == 0;
+}
 
 #endif

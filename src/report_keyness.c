@@ -62,7 +62,10 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
 {
     const struct tp_opts *o = run->o;
     struct tp_counts *c = tp_corpus_counts(run->corpus);
-    size_t V = c->terms.n ? c->terms.n : 1;
+    struct tp_ids ids; /* terms, or n-grams with --ngram */
+    if (tp_report_ids(c, &ids))
+        return tp_report_oom(err);
+    size_t V = ids.n ? ids.n : 1;
     uint64_t *a = calloc(V, sizeof(*a)), *b = calloc(V, sizeof(*b));
     int8_t *side = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*side));
     struct row *rows = malloc(V * sizeof(*rows));
@@ -127,13 +130,12 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
         goto out;
     }
     uint64_t *sums[2] = {a, b};
-    if ((rc = tp_report_sum_terms(c, side_of, side, sums, err)))
+    if ((rc = tp_report_sum_ids(c, ids.k, side_of, side, sums, err)))
         goto out;
     size_t n_rows = 0;
-    for (size_t i = 0; i < c->terms.n; i++)
-        if ((a[i] || b[i]) && tp_counts_reportable(c, (uint32_t)i))
-            rows[n_rows++] =
-                (struct row){0, c->terms.terms[i].bytes, c->terms.terms[i].len, (uint32_t)i};
+    for (size_t i = 0; i < ids.n; i++)
+        if ((a[i] || b[i]) && tp_ids_reportable(&ids, (uint32_t)i))
+            rows[n_rows++] = (struct row){0, ids.terms[i].bytes, ids.terms[i].len, (uint32_t)i};
     kn = malloc((n_rows ? n_rows : 1) * sizeof(*kn));
     p = malloc((n_rows ? n_rows : 1) * sizeof(*p));
     q = malloc((n_rows ? n_rows : 1) * sizeof(*q));
@@ -178,6 +180,7 @@ int tp_report_keyness(struct tp_run *run, struct tp_out *out, struct tp_error *e
         tp_out_row_end(out);
     }
 out:
+    tp_report_ids_release(&ids);
     free(a);
     free(b);
     free(side);

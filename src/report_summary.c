@@ -197,6 +197,8 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
     metric_u64(out, "dated_documents", pi.n_dated);
     metric_u64(out, "undated_documents", c->n_docs - pi.n_dated);
     metric_u64(out, "imprecise_documents", pi.n_imprecise);
+    if (run->o->date_from || run->o->date_to)
+        metric_u64(out, "out_of_range", c->n_out_of_range);
     metric_u64(out, "tokens", c->n_tokens);
     metric_u64(out, "types", types);
     metric_double(out, "type_token_ratio", c->n_tokens ? (double)types / (double)c->n_tokens : NAN);

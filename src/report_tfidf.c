@@ -41,6 +41,7 @@ struct tfidf_ctx {
     const double *idf; /* by term id */
     size_t top;
     const struct tp_groups *gs; /* --group-by: a first column group, groups by name */
+    const struct tp_ids *ids;   /* terms, or n-grams */
 };
 
 /* idf values as written, by term id modulo the cache's size: most rows are
@@ -103,7 +104,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     double norm = 0;
     size_t n_rows = 0;
     for (size_t j = 0; j < n; j++) {
-        const struct tp_term *t = &c->terms.terms[ids[j]];
+        const struct tp_term *t = &x->ids->terms[ids[j]];
         if (t->flags & TP_TERM_STOP)
             continue;
         w[j] = tf_weight(o->tf, cnt[j]) * x->idf[ids[j]];
@@ -129,7 +130,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         tp_out_text(out, rows[r].name, rows[r].name_len);
         tp_out_u64(out, cnt[j]);
         tp_out_double(out, tf_weight(o->tf, cnt[j]));
-        tp_out_u64(out, c->uni.df[ids[j]]);
+        tp_out_u64(out, x->ids->k->df[ids[j]]);
         out_idf(out, x->idf, ids[j], s);
         tp_out_double(out, rows[r].key);
         tp_out_row_end(out);
@@ -157,7 +158,7 @@ static void *tfidf_part_main(void *arg)
     struct tfidf_part *p = arg;
     for (size_t b = p->d0; b < p->d1 && !p->rc; b += TFIDF_BLOCK) {
         size_t e = p->d1 - b > TFIDF_BLOCK ? b + TFIDF_BLOCK : p->d1;
-        p->rc = tp_spill_load(&p->x->c->uni, b, e, &p->sr, &p->err);
+        p->rc = tp_spill_load(p->x->ids->k, b, e, &p->sr, &p->err);
         for (size_t d = b; d < e && !p->rc; d++) {
             p->rc = tp_spill_next(&p->sr, &p->err);
             if (!p->rc)
@@ -198,7 +199,7 @@ static int tfidf_rows_by_group(const struct tfidf_ctx *x, struct tp_out *out, st
         size_t j = i + 1;
         while (j < n && j - i < TFIDF_BLOCK && order[j] == order[j - 1] + 1)
             j++;
-        rc = tp_spill_load(&c->uni, order[i], order[j - 1] + 1, &sr, err);
+        rc = tp_spill_load(x->ids->k, order[i], order[j - 1] + 1, &sr, err);
         for (size_t k = i; k < j && !rc; k++)
             if (!(rc = tp_spill_next(&sr, err)))
                 rc = tfidf_doc(x, order[k], sr.ids, sr.counts, sr.n, &scr, out, err);
@@ -223,7 +224,7 @@ out:
 static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
                       struct tp_error *err)
 {
-    const struct tp_counter *k = &x->c->uni;
+    const struct tp_counter *k = x->ids->k;
     size_t n_docs = x->c->n_docs;
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
     int rc = 0;
@@ -294,14 +295,19 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
 {
     const struct tp_opts *o = run->o;
     struct tp_counts *c = tp_corpus_counts(run->corpus);
-    struct tp_counter *k = &c->uni;
+    struct tp_ids ids; /* terms, or n-grams with --ngram */
     double D = (double)c->n_docs;
     int rc;
-    /* idf depends on the term only: once per term, not per occurrence */
-    double *idf = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*idf));
-    if (!idf)
+    if (tp_report_ids(c, &ids))
         return tp_report_oom(err);
-    for (size_t i = 0; i < c->terms.n; i++) {
+    struct tp_counter *k = ids.k;
+    /* idf depends on the term only: once per term, not per occurrence */
+    double *idf = malloc((ids.n ? ids.n : 1) * sizeof(*idf));
+    if (!idf) {
+        tp_report_ids_release(&ids);
+        return tp_report_oom(err);
+    }
+    for (size_t i = 0; i < ids.n; i++) {
         double df = (double)k->df[i];
         idf[i] = !df                       ? 0
                  : o->idf == TP_IDF_SMOOTH ? log((1 + D) / (1 + df)) + 1
@@ -311,9 +317,11 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
     struct tp_groups gs = {0};
     if (o->group_by && (rc = tp_report_groups(run, &gs, err))) {
         free(idf);
+        tp_report_ids_release(&ids);
         return rc;
     }
-    struct tfidf_ctx x = {o, c, idf, o->top >= 0 ? (size_t)o->top : 10, o->group_by ? &gs : NULL};
+    struct tfidf_ctx x = {o,   c, idf, o->top >= 0 ? (size_t)o->top : 10, o->group_by ? &gs : NULL,
+                          &ids};
     /* the blocks are read with pread: what stdio holds goes to the file first */
     if ((rc = tp_counter_rewind(k, err)) == 0) {
         tp_out_header(out, o->group_by ? "group,doc_id,date,rank,term,count,tf,df,idf,tfidf"
@@ -326,5 +334,6 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
     }
     tp_groups_release(&gs);
     free(idf);
+    tp_report_ids_release(&ids);
     return rc;
 }

@@ -430,6 +430,50 @@ static int in_timeline(const void *ctx, size_t d)
     return ((const int64_t *)ctx)[d] >= 0 ? 0 : -1;
 }
 
+/* The series of the prefix patterns among the listed terms: the counts of
+ * every term each matches, summed from the spill by period (docs: the
+ * documents with at least one of them); with --group-by, pattern t's series
+ * of group g is terms[t * G + g]. */
+static int prefix_series(struct tp_counts *c, const int64_t *dper, struct tl_term *terms, size_t G,
+                         struct tp_error *err)
+{
+    uint32_t *off = NULL, *list = NULL;
+    uint64_t *doc_sum = NULL;
+    int rc = 0;
+    if (tp_report_prefix_map(c, &off, &list))
+        return tp_report_oom(err);
+    if (!off)
+        return 0;
+    if (!(doc_sum = calloc(c->n_match, sizeof(*doc_sum)))) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    struct tp_spill_iter it;
+    if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
+        goto out;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        int64_t p = dper[it.doc];
+        if (p < 0)
+            continue;
+        size_t g = c->docs[it.doc].group;
+        for (size_t j = 0; j < it.n; j++)
+            for (uint32_t x = off[it.ids[j]]; x < off[it.ids[j] + 1]; x++) {
+                struct tl_term *t = &terms[(size_t)list[x] * G + g];
+                if (doc_sum[list[x]]++ == 0)
+                    t->docs[p]++;
+                t->count[p] += it.counts[j];
+                t->total += it.counts[j];
+            }
+        for (size_t m = 0; m < c->n_match; m++)
+            doc_sum[m] = 0;
+    }
+out:
+    free(off);
+    free(list);
+    free(doc_sum);
+    return rc < 0 ? rc : 0;
+}
+
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err)
 {
@@ -449,6 +493,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     size_t G = 1, n_shown = 0, n_trend = 0;
     uint64_t *gin = NULL;   /* by group: documents in the timeline */
     uint32_t *shown = NULL; /* the groups with some, by name */
+    struct tp_ids ids = {0};
     int rc;
     if ((rc = tp_period_info(run, &pi, err)))
         return rc;
@@ -485,19 +530,24 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     if (c->n_match) {
         n_terms = c->n_match;
     } else {
-        tlc = calloc(c->terms.n ? c->terms.n : 1, sizeof(*tlc));
-        rows = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*rows));
+        /* terms, or n-grams with --ngram */
+        if (tp_report_ids(c, &ids)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        tlc = calloc(ids.n ? ids.n : 1, sizeof(*tlc));
+        rows = malloc((ids.n ? ids.n : 1) * sizeof(*rows));
         if (!tlc || !rows) {
             rc = tp_report_oom(err);
             goto out;
         }
-        if ((rc = tp_report_sum_terms(c, in_timeline, dper, &tlc, err)))
+        if ((rc = tp_report_sum_ids(c, ids.k, in_timeline, dper, &tlc, err)))
             goto out;
         size_t n_rows = 0;
-        for (size_t i = 0; i < c->terms.n; i++)
-            if (tlc[i] && tp_counts_reportable(c, (uint32_t)i))
-                rows[n_rows++] = (struct row){(double)tlc[i], c->terms.terms[i].bytes,
-                                              c->terms.terms[i].len, (uint32_t)i};
+        for (size_t i = 0; i < ids.n; i++)
+            if (tlc[i] && tp_ids_reportable(&ids, (uint32_t)i))
+                rows[n_rows++] =
+                    (struct row){(double)tlc[i], ids.terms[i].bytes, ids.terms[i].len, (uint32_t)i};
         n_terms = tp_rows_top(rows, n_rows, tp_report_limit(o->top >= 0 ? o->top : 20, n_rows));
     }
     size_t n_ser = n_terms * G;
@@ -522,7 +572,21 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         terms[i].group = (uint32_t)(i % G);
     }
     for (size_t t = 0; t < n_terms; t++) {
-        if (c->n_match) {
+        if (c->n_match && c->match_prefix && c->match_prefix[t]) {
+            /* a pattern is named as written: the prefix and its star */
+            size_t plen = strlen(c->match_prefix[t]);
+            char *nm = tp_arena_alloc(&names, plen + 2);
+            if (nm) {
+                memcpy(nm, c->match_prefix[t], plen);
+                memcpy(nm + plen, "*", 2);
+            }
+            terms[t * G].name = nm;
+            terms[t * G].name_len = (uint32_t)plen + 1;
+            if (!terms[t * G].name) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+        } else if (c->n_match) {
             terms[t * G].name = tp_report_join_words(c, c->match_ids[t], c->match_len[t], &names,
                                                      &terms[t * G].name_len);
             if (!terms[t * G].name) {
@@ -557,6 +621,8 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             t->count[p] += cell->count;
             t->docs[p] += cell->docs;
         }
+        if ((rc = prefix_series(c, dper, terms, G, err)))
+            goto out;
         for (size_t t = 0; t < n_terms; t++) {
             uint64_t total = 0;
             for (size_t g = 0; g < G; g++)
@@ -571,17 +637,17 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             }
         }
     } else if (n_terms) {
-        tindex = malloc(c->terms.n * sizeof(*tindex));
+        tindex = malloc(ids.n * sizeof(*tindex));
         if (!tindex) {
             rc = tp_report_oom(err);
             goto out;
         }
-        for (size_t i = 0; i < c->terms.n; i++)
+        for (size_t i = 0; i < ids.n; i++)
             tindex[i] = -1;
         for (size_t t = 0; t < n_terms; t++)
             tindex[rows[t].id] = (int32_t)t;
         struct tp_spill_iter it;
-        if ((rc = tp_spill_iter_init(&it, &c->uni, c->n_docs, err)))
+        if ((rc = tp_spill_iter_init(&it, ids.k, c->n_docs, err)))
             goto out;
         while ((rc = tp_spill_iter_next(&it, err)) > 0) {
             int64_t p = dper[it.doc];
@@ -686,6 +752,7 @@ out:
     free(gin);
     free(shown);
     tp_groups_release(&gs);
+    tp_report_ids_release(&ids);
     tp_arena_release(&names);
     return rc;
 }

@@ -346,6 +346,18 @@ int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key)
     return (int64_t)id;
 }
 
+int64_t tp_tuples_find(const struct tp_tuples *t, const uint32_t *key)
+{
+    size_t klen = t->n * sizeof(uint32_t);
+    uint32_t h = (uint32_t)tp_hash_bytes(key, klen);
+    for (size_t i = h & t->mask; t->slots[i].id1; i = (i + 1) & t->mask) {
+        const struct tp_slot *sl = &t->slots[i];
+        if (sl->hash == h && memcmp(t->keys + (size_t)(sl->id1 - 1) * t->n, key, klen) == 0)
+            return sl->id1 - 1;
+    }
+    return -1;
+}
+
 void tp_tuples_release(struct tp_tuples *t)
 {
     free(t->slots);

@@ -173,6 +173,9 @@ int tp_tuples_init(struct tp_tuples *t, unsigned n);
  * TP_EDATA when it is new and the table holds max_items already. */
 int64_t tp_tuples_intern(struct tp_tuples *t, const uint32_t *key);
 
+/* Id of the tuple key[0..n), or -1 when it is not in t. */
+int64_t tp_tuples_find(const struct tp_tuples *t, const uint32_t *key);
+
 /* The key of tuple id (borrowed; valid until the next intern). */
 static inline const uint32_t *tp_tuples_key(const struct tp_tuples *t, size_t id)
 {

@@ -211,6 +211,7 @@ void tp_tokenizer_reset(struct tp_tokenizer *tk)
     tk->seg = 0;
     tk->n_emitted = 0;
     tk->carry_len = 0;
+    tk->fed = 0;
 }
 
 void tp_tokenizer_continue(struct tp_tokenizer *tk)
@@ -224,6 +225,12 @@ void tp_tokenizer_continue(struct tp_tokenizer *tk)
 int tp_tokenizer_break_pending(const struct tp_tokenizer *tk)
 {
     return tk->brk;
+}
+
+void tp_tokenizer_span(const struct tp_tokenizer *tk, uint64_t *start, uint64_t *end)
+{
+    *start = tk->span_start;
+    *end = tk->span_end;
 }
 
 uint64_t tp_tokenizer_overlong(const struct tp_tokenizer *tk)
@@ -293,6 +300,8 @@ static int emit(struct tp_tokenizer *tk)
         tk->seg++;
     tk->brk = 0;
     tk->n_emitted++;
+    tk->span_start = tk->tok_start;
+    tk->span_end = tk->tok_end;
     tk->tok_len = 0;
     tk->nonascii = 0;
     return tp_tokenizer_deliver(tk, s, (size_t)n);
@@ -318,6 +327,12 @@ static inline int is_word(enum cls k)
 /* Append one word character (its original bytes, lowered when ASCII). */
 static inline void append_word(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
 {
+    if (tk->o.offsets) {
+        uint64_t at = tk->pos_base + (uint64_t)(b - tk->pos_ptr);
+        if (tk->tok_len == 0)
+            tk->tok_start = at;
+        tk->tok_end = at + n;
+    }
     if (n == 1) {
         char c = tk->o.keep_case ? b[0] : (char)ascii_lower[(unsigned char)b[0]];
         append(tk, &c, 1);
@@ -367,13 +382,16 @@ static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
         tk->pending = P_NONE;
         if (k == C_LETTER) {
             append(tk, "'", 1);
+            tk->tok_end = tk->pend_end;
             if (tk->o.elide && (rc = emit(tk)))
                 return rc;
             append_word(tk, b, n, k);
             return 0;
         }
-        if (tk->o.apocope && is_apocope(tk))
+        if (tk->o.apocope && is_apocope(tk)) {
             append(tk, "'", 1);
+            tk->tok_end = tk->pend_end;
+        }
         if ((rc = emit(tk)))
             return rc;
         break;
@@ -395,6 +413,8 @@ static int step(struct tp_tokenizer *tk, const char *b, size_t n, enum cls k)
         if (in_token && may_join(tk, k)) {
             tk->pending = k == C_HYPHEN ? P_HYPHEN : k == C_APOS ? P_APOS : P_DIGSEP;
             tk->pend_byte = k == C_HYPHEN ? '-' : (char)b[0];
+            if (tk->o.offsets)
+                tk->pend_end = tk->pos_base + (uint64_t)(b - tk->pos_ptr) + n;
             return 0;
         }
         rc = emit(tk);
@@ -487,6 +507,8 @@ static inline unsigned letters16(const unsigned char *p, __m128i *lowered)
 static size_t letter_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i, size_t len)
 {
     size_t j = i;
+    if (tk->o.offsets && tk->tok_len == 0)
+        tk->tok_start = tk->pos_base + i;
 #if defined(__SSE2__)
     while (len - j >= 16) {
         __m128i low;
@@ -523,12 +545,13 @@ static size_t letter_run(struct tp_tokenizer *tk, const unsigned char *s, size_t
 #if defined(__SSE2__)
 done:
 #endif
+    tk->tok_end = tk->pos_base + j;
     tk->last = C_LETTER;
     tk->nl_seen = 0;
     return j;
 }
 
-int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
+static int feed(struct tp_tokenizer *tk, const char *buf, size_t len)
 {
     size_t i = 0;
     int rc = 0;
@@ -541,6 +564,8 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
         memcpy(tmp, tk->carry, m);
         memcpy(tmp + m, buf, take);
         tk->carry_len = 0;
+        tk->pos_ptr = (const char *)tmp;
+        tk->pos_base = tk->fed - m;
         while (j < m) {
             size_t used = step_multi(tk, (const char *)tmp + j, m + take - j, &rc);
             if (rc)
@@ -556,6 +581,8 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
         i = j - m;
     }
     const unsigned char *s = (const unsigned char *)buf;
+    tk->pos_ptr = buf;
+    tk->pos_base = tk->fed;
 #if defined(TP_TOKENIZER_FAST)
     size_t fast_at = tk->o.no_fast_path ? SIZE_MAX : i;
 #endif
@@ -614,6 +641,13 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
     return 0;
 }
 
+int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
+{
+    int rc = feed(tk, buf, len);
+    tk->fed += len;
+    return rc;
+}
+
 int tp_tokenizer_finish(struct tp_tokenizer *tk)
 {
     int rc;
@@ -622,8 +656,10 @@ int tp_tokenizer_finish(struct tp_tokenizer *tk)
         if ((rc = step(tk, "\xEF\xBF\xBD", 3, C_OTHER)))
             return rc;
     }
-    if (tk->pending == P_APOS && tk->o.apocope && is_apocope(tk))
+    if (tk->pending == P_APOS && tk->o.apocope && is_apocope(tk)) {
         append(tk, "'", 1);
+        tk->tok_end = tk->pend_end;
+    }
     tk->pending = P_NONE;
     if ((rc = emit(tk)))
         return rc;

@@ -27,6 +27,7 @@ struct tp_tokenizer_opts {
     int keep_case;     /* no case folding */
     int nfkc;          /* NFKC instead of NFC */
     int split_hyphens; /* a hyphen separates words */
+    int offsets;       /* track each token's byte offsets (tp_tokenizer_span); costs a little */
     int no_fast_path;  /* tests only: every byte through the per-character path */
     unsigned isa;      /* tests only: the fast path's instruction set (TP_ISA_*); 0 = the best */
 };
@@ -106,6 +107,12 @@ int tp_tokenizer_finish(struct tp_tokenizer *tk);
  * from the next one on: call between documents, after tp_tokenizer_reset and
  * before the first byte (--lang auto gives each document its language). */
 void tp_tokenizer_set_apostrophes(struct tp_tokenizer *tk, int elide, int apocope);
+
+/* Inside the token callback (fn, not a batch) of a tokenizer made with
+ * opts.offsets: where the token stands in the document's bytes as fed since
+ * the last reset, [*start, *end): from its first character to its last (an
+ * elided "dell'" ends after its apostrophe), before any normalization. */
+void tp_tokenizer_span(const struct tp_tokenizer *tk, uint64_t *start, uint64_t *end);
 
 /* Runs dropped for being longer than TP_TOKEN_MAX, since creation. */
 uint64_t tp_tokenizer_overlong(const struct tp_tokenizer *tk);

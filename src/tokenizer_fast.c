@@ -422,6 +422,8 @@ size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, si
                     for (unsigned c = st; c < en; c++)
                         if ((unsigned char)tk->win[c] >= 0x80 && (unsigned char)tk->win[c] < 0x9F)
                             tk->win[c] = (char)(tk->win[c] | 0x20);
+                tk->span_start = tk->pos_base + i + st;
+                tk->span_end = tk->span_start + n;
                 *rc = tp_tokenizer_deliver(tk, tk->win + st, n);
             }
             if (*rc)

@@ -72,6 +72,15 @@ struct tp_tokenizer {
     unsigned char carry[4];
     size_t carry_len;
 
+    /* byte offsets (opts.offsets): the document offset of pos_ptr[0], so a
+     * character at b is at pos_base + (b - pos_ptr); fed: bytes fed before
+     * the current chunk; the pending token's [tok_start, tok_end); the end of
+     * a held joiner; the span of the token being delivered */
+    const char *pos_ptr;
+    uint64_t pos_base, fed;
+    uint64_t tok_start, tok_end, pend_end;
+    uint64_t span_start, span_end;
+
     char win[64]; /* the window the fast path lowers, for tokens not batched */
 
     tp_batch_fn *bfn; /* NULL: one token at a time */

@@ -71,6 +71,8 @@ enum {
     CLI_T_GROUP_BY = 1u << 20,
     /* --target-group A --reference-group B, or --group A (keyness, analyze) */
     CLI_T_GROUP_SIDES = 1u << 21,
+    CLI_T_KWIC = 1u << 16,     /* --context, --sample, --seed */
+    CLI_T_GROUPING = 1u << 17, /* --stem, --lemmas: counted words mapped to groups */
     /* every report option in its plain sense (analyze) */
     CLI_T_ALL_REPORTS = (1u << 12) - 1,
     CLI_T_REPLACE = 1u << 14, /* merge --replace */
@@ -164,5 +166,7 @@ extern int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct t
 /* cli_count without the hook: what one process counts. */
 int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                    struct tp_error *err);
+int cmd_trends(struct cli *cli, struct tp_error *err);
+int cmd_kwic(struct cli *cli, struct tp_error *err);
 
 #endif

@@ -9,6 +9,8 @@ struct tokens_ctx {
     struct tp_tokenizer *tk;
     const char *doc_id;   /* borrowed from the reader during the document */
     struct tp_doclang dl; /* --lang auto: each document's language (as when counting) */
+    const struct tp_opts *o;
+    int skip; /* out of --from/--to */
 };
 
 static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -26,6 +28,7 @@ static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
     struct tokens_ctx *t = ctx;
     (void)err;
     t->doc_id = doc->id;
+    t->skip = !tp_date_in_range(t->o, &doc->date);
     tp_tokenizer_reset(t->tk);
     tp_doclang_begin(&t->dl, doc->part);
     return 0;
@@ -34,6 +37,8 @@ static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 {
     struct tokens_ctx *t = ctx;
+    if (t->skip)
+        return 0;
     if (tp_doclang_feed(&t->dl, buf, len))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
@@ -42,6 +47,8 @@ static int on_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
 static int on_end(void *ctx, struct tp_error *err)
 {
     struct tokens_ctx *t = ctx;
+    if (t->skip)
+        return 0;
     if (tp_doclang_settle(&t->dl) || tp_tokenizer_finish(t->tk))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
@@ -56,6 +63,7 @@ int cmd_tokens(struct cli *cli, struct tp_error *err)
     int rc;
     if (cli->shard_n) /* a token stream has no counts to merge */
         return tp_error_set(err, TP_EUSAGE, "--shard: not an option of 'tempora tokens'");
+    t.o = &cli->o;
     tp_run_init(&run, &cli->o, cli_warn, cli, cli_progress, cli);
     if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &r, err)))
         goto out;

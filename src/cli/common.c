@@ -440,6 +440,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
         if (rc)
             goto out;
     }
+    if ((rc = tp_run_counted(run, err)))
+        goto out;
     if (cli->o.group_by && n_readers && (rc = check_group_field(cli, run, readers[0], err)))
         goto out;
     if (cli->o.meta_path && n_readers && !cli->shard_n) { /* a share lacks others' ids */
@@ -565,6 +567,21 @@ static const char *yes(int b)
     return b ? "yes" : "no";
 }
 
+/* A --from/--to bound (YYYYMMDD, 0: none) as an ISO date; a month's end
+ * (kept as day 31) as its real last day. */
+static void range_date(long v, char *buf, size_t cap)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    long y = v / 10000, m = v / 100 % 100, d = v % 100;
+    if (!v) {
+        buf[0] = '\0';
+        return;
+    }
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    long last = days[m - 1] + (m == 2 && leap);
+    snprintf(buf, cap, "%04ld-%02ld-%02ld", y, m, d > last ? last : d);
+}
+
 int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
                        struct tp_error *err)
 {
@@ -649,6 +666,13 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv(out, "stopwords_file", o->stopwords_path);
     kv_u64(out, "stopword_list_size", run->stop.n);
     kv_u64(out, "min_length", (uint64_t)o->min_length);
+    range_date(o->date_from, buf, sizeof(buf));
+    kv(out, "from", buf);
+    range_date(o->date_to, buf, sizeof(buf));
+    kv(out, "to", buf);
+    kv_u64(out, "out_of_range", tp_corpus_counts_const(run->corpus)->n_out_of_range);
+    kv(out, "stem", yes(o->stem));
+    kv(out, "lemmas", o->lemmas_path);
     kv_u64(out, "ngram", (uint64_t)o->ngram);
     snprintf(buf, sizeof(buf), "%ld", o->top);
     kv(out, "top", o->top >= 0 ? buf : "command default (tfidf 10, colloc 1000, timeline 20)");

@@ -40,48 +40,58 @@ static const struct cli_command commands[] = {
      "  --xlsx  also tempora.xlsx: one sheet per table (one-table commands: -o FILE.xlsx)\n"
      "  --group-by FIELD  a first column `group` in freq, tfidf, timeline, trends, summary\n"
      "    e.g. tempora analyze --meta corpus/.meta.csv --group-by section corpus -o out",
-     CLI_T_ALL_REPORTS | CLI_T_XLSX | CLI_T_GROUP_BY | CLI_T_GROUP_SIDES},
+     CLI_T_ALL_REPORTS | CLI_T_XLSX | CLI_T_GROUP_BY | CLI_T_GROUP_SIDES | CLI_T_GROUPING},
     {"freq", cmd_freq, "frequency list (--ngram N for n-grams)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: rank,term,count,per_million,doc_freq,dp\n"
      "  --ngram N  n-grams of N adjacent tokens (1..8)   --top K  first K rows\n"
      "  --max-ngram-memory MIB (2048)  largest n-gram table before it stops with a message\n"
      "  --group-by FIELD  one list per group: group,rank,term,... (rates within the group)\n"
-     "    e.g. tempora freq --group-by dir --top 5 corpus",
-     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_GROUP_BY},
+     "    e.g. tempora freq --group-by dir --top 5 corpus\n"
+     "  --terms a,b,pre*  only these terms (n-grams with --ngram), and every term a pattern\n"
+     "                    `pre*` matches: tempora freq corpus/ --terms 'energ*'\n"
+     "  e.g. tempora freq corpus/it --stem --top 20;  tempora freq corpus/ --from 2025 --to "
+     "2025-06",
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_REPORTED | CLI_T_TERMS | CLI_T_GROUPING | CLI_T_GROUP_BY},
     {"tfidf", cmd_tfidf, "top TF-IDF terms per document",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: doc_id,date,rank,term,count,tf,df,idf,tfidf\n"
      "  --top K (10)  --tf raw|log|bool  --idf smooth|plain|none  --norm l2|l1|none\n"
-     "  --group-by FIELD  a first column group (documents ordered by group, then input)",
-     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED | CLI_T_GROUP_BY},
+     "  --group-by FIELD  a first column group (documents ordered by group, then input)\n"
+     "  --ngram N  n-grams of N adjacent tokens instead of words",
+     CLI_T_TOP | CLI_T_TFIDF | CLI_T_REPORTED | CLI_T_NGRAM | CLI_T_GROUPING | CLI_T_GROUP_BY},
     {"colloc", cmd_colloc, "collocations with association measures",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --min-count N (3)  --top K (1000)  --window K (1)  --fisher\n"
      "  --measure log_likelihood|pmi|t_score|z_score|chi2|dice|log_dice|mi3|count\n"
      "  --max-pair-memory MIB (2048)  largest pair table before it stops with a message",
-     CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_MEASURE | CLI_T_WINDOW | CLI_T_FISHER | CLI_T_REPORTED},
+     CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_MEASURE | CLI_T_WINDOW | CLI_T_FISHER | CLI_T_REPORTED |
+         CLI_T_GROUPING},
     {"timeline", cmd_timeline, "term frequency per period (+ trends.csv with analyze)",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  --terms a,b,...  (multi-word terms allowed; repeat to add more)  --top K (20)  --wide\n"
+     "  a term ending in * is a pattern: one series summing every term it begins\n"
+     "  (tempora timeline corpus/ --terms 'energ*,inflazione' --period quarter)\n"
      "  --terms-file F  one term a line (UTF-8; blank lines and # comments skipped)\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
      "  --group-by FIELD  one series per term and group (group,period,...; --wide: a column\n"
-     "    per group and term)  e.g. tempora timeline --group-by dir --terms energia corpus",
-     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUP_BY},
+     "    per group and term)  e.g. tempora timeline --group-by dir --terms energia corpus\n"
+     "  --ngram N  the top K n-grams instead of words (listed terms may have several words)",
+     CLI_T_TERMS | CLI_T_TOP | CLI_T_WIDE | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUP_BY |
+         CLI_T_NGRAM | CLI_T_GROUPING},
     {"keyness", cmd_keyness, "what distinguishes a target corpus from a reference",
      "[OPTIONS] --target A... --reference B... [-o FILE]\n"
      "       tempora keyness [OPTIONS] --period P [INPUT...]  (P against other dated documents)\n"
      "       tempora keyness [OPTIONS] --group-by FIELD --target-group A --reference-group B\n"
      "         [INPUT...]  (or --group A: group A against all other documents)\n"
      "         e.g. tempora keyness --group-by dir --group en corpus\n"
-     "  --top K  first K rows (default all)",
+     "  --top K  first K rows (default all)   --ngram N  n-grams instead of words",
      CLI_T_TOP | CLI_T_PERIOD | CLI_T_PERIOD_LABEL | CLI_T_REPORTED | CLI_T_SIDES | CLI_T_GROUP_BY |
-         CLI_T_GROUP_SIDES},
+         CLI_T_GROUP_SIDES | CLI_T_NGRAM | CLI_T_GROUPING},
     {"summary", cmd_summary, "corpus statistics",
      "[OPTIONS] [INPUT...] [-o FILE]\n  --period P  the period of first_period, last_period\n"
      "  --group-by FIELD  group,metric,value: the metrics of each group's documents",
-     CLI_T_PERIOD | CLI_T_GROUP_BY},
+     CLI_T_PERIOD | CLI_T_GROUP_BY | CLI_T_GROUPING},
     {"tokens", cmd_tokens, "the token stream, as CSV (for checking and piping)",
      "[OPTIONS] [INPUT...] [-o FILE]\n  columns: doc_id,seg,token", 0},
     {"count", cmd_count, "count once into a state FILE.tpc that every command reads as an input",
@@ -95,6 +105,25 @@ static const struct cli_command commands[] = {
      "  the states must be counted with the same options (the error names the one that\n"
      "  differs); a document id in two states is an error naming it",
      CLI_T_REPLACE},
+    {"kwic", cmd_kwic, "every occurrence in its context",
+     "[OPTIONS] --terms a,b [INPUT...] [-o FILE]\n"
+     "  columns: doc_id,date,position,left,match,right (position: the 0-based index of the\n"
+     "  match's first token in the document; left, right: the text of the tokens around it\n"
+     "  as written, whitespace runs as one space)\n"
+     "  --terms a,b,pre*  words, multi-word terms, patterns   --terms-file F\n"
+     "  --context K (8)  tokens each side   --sample N  a random sample of N rows,\n"
+     "  reproducible: --seed S (0) picks another; the same for any --threads\n"
+     "  e.g. tempora kwic corpus/ --terms 'siccit*,crisi idrica' --context 5",
+     CLI_T_TERMS | CLI_T_KWIC},
+    {"trends", cmd_trends, "every term's trend: what is rising, what is falling",
+     "[OPTIONS] [INPUT...] [-o FILE]\n"
+     "  columns: term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value\n"
+     "  every non-stopword term with a total of at least --min-count N (10) in at least 3\n"
+     "  periods; q_value: Benjamini-Hochberg over every tested term; sorted by p_value\n"
+     "  --ngram N  n-grams instead of words   --top K  first K rows\n"
+     "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
+     "  e.g. tempora trends corpus/ --period quarter --min-count 5",
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUPING},
 };
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
@@ -132,6 +161,12 @@ static const char common_usage[] =
     "  --no-stopwords         no stopword list\n"
     "  --min-length N         leave tokens shorter than N out of reports\n"
     "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
+    "  --stem                 count words by their Snowball stem (the language's); rows\n"
+    "                         show each group's most frequent form (not tokens, kwic)\n"
+    "  --lemmas FILE          lines lemma<TAB>form1,form2,...: forms counted as the lemma\n"
+    "  --from DATE, --to DATE only documents dated in range (inclusive; YYYY, YYYY-MM or\n"
+    "                         YYYY-MM-DD: --to 2010 ends 2010-12-31); undated ones are left\n"
+    "                         out (summary: out_of_range)\n"
     "  (--stopwords, --no-stopwords, --min-length: not summary or tokens; --period:\n"
     "  not freq, tfidf, colloc or tokens; an option a command does not use is an error)\n"
     "  --excel                BOM, ';' separator, decimal comma, formula-safe cells\n"
@@ -201,6 +236,13 @@ enum {
     OPT_TARGET_GROUP,
     OPT_REFERENCE_GROUP,
     OPT_GROUP,
+    OPT_FROM,
+    OPT_TO,
+    OPT_CONTEXT,
+    OPT_SAMPLE,
+    OPT_SEED,
+    OPT_STEM,
+    OPT_LEMMAS,
 };
 
 static const struct option long_opts[] = {
@@ -250,6 +292,13 @@ static const struct option long_opts[] = {
     {"target-group", required_argument, NULL, OPT_TARGET_GROUP},
     {"reference-group", required_argument, NULL, OPT_REFERENCE_GROUP},
     {"group", required_argument, NULL, OPT_GROUP},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"sample", required_argument, NULL, OPT_SAMPLE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"stem", no_argument, NULL, OPT_STEM},
+    {"lemmas", required_argument, NULL, OPT_LEMMAS},
     {NULL, 0, NULL, 0},
 };
 
@@ -329,6 +378,13 @@ static unsigned option_bit(int c)
         return CLI_T_TERMS;
     case OPT_WIDE:
         return CLI_T_WIDE;
+    case OPT_CONTEXT:
+    case OPT_SAMPLE:
+    case OPT_SEED:
+        return CLI_T_KWIC;
+    case OPT_STEM:
+    case OPT_LEMMAS:
+        return CLI_T_GROUPING;
     case OPT_PERIOD:
         return CLI_T_PERIOD;
     case OPT_MIN_LENGTH:
@@ -440,6 +496,7 @@ static const struct plain_opt flag_opts[] = {
     {OPT_XLSX, offsetof(struct tp_opts, xlsx)},
     {OPT_PROGRESS, offsetof(struct tp_opts, progress)},
     {OPT_QUIET, offsetof(struct tp_opts, quiet)},
+    {OPT_STEM, offsetof(struct tp_opts, stem)},
 };
 
 static const struct plain_opt text_opts[] = {
@@ -451,6 +508,7 @@ static const struct plain_opt text_opts[] = {
     {OPT_GROUP_BY, offsetof(struct tp_opts, group_by)},
     {OPT_TARGET_GROUP, offsetof(struct tp_opts, target_group)},
     {OPT_REFERENCE_GROUP, offsetof(struct tp_opts, reference_group)},
+    {OPT_LEMMAS, offsetof(struct tp_opts, lemmas_path)},
 };
 
 /* Where the option c of flag_opts or text_opts (n entries) puts its value in
@@ -490,6 +548,7 @@ static const struct int_opt {
     {OPT_NGRAM, "ngram", 1, 8, offsetof(struct tp_opts, ngram)},
     {OPT_WINDOW, "window", 1, 100, offsetof(struct tp_opts, window)},
     {OPT_THREADS, "threads", 1, 1024, offsetof(struct tp_opts, threads)},
+    {OPT_CONTEXT, "context", 0, 1000, offsetof(struct tp_opts, kwic_context)},
 };
 
 static const struct int_opt *int_opt_of(int c)
@@ -545,6 +604,29 @@ static int check_group_sides(struct cli *cli, const struct cli_command *cmd, str
         return tp_error_set(err, TP_EUSAGE,
                             "%s: --target-group and --reference-group name the same group '%s'",
                             cmd->name, o->target_group);
+    return 0;
+}
+
+/* --from DATE / --to DATE (YYYY, YYYY-MM or YYYY-MM-DD) as a YYYYMMDD
+ * number: the first day of DATE for --from, its last for --to (31 stands for
+ * a month's last day: no date has a later one). */
+static int parse_range_date(int from, const char *s, struct tp_opts *o, struct tp_error *err)
+{
+    struct tp_date d;
+    if (tp_date_parse(s, strlen(s), &d) != 0)
+        return tp_error_set(err, TP_EUSAGE, "--%s: '%s' is not a date YYYY, YYYY-MM or YYYY-MM-DD",
+                            from ? "from" : "to", s);
+    long key = (long)d.year * 10000 +
+               (d.month ? d.month
+                : from  ? 1
+                        : 12) *
+                   100 +
+               (d.day  ? d.day
+                : from ? 1
+                       : 31);
+    *(from ? &o->date_from : &o->date_to) = key;
+    if (o->date_from && o->date_to && o->date_from > o->date_to)
+        return tp_error_set(err, TP_EUSAGE, "--from is after --to: no document can be in range");
     return 0;
 }
 
@@ -633,6 +715,7 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
             break;
         case OPT_MIN_COUNT:
             rc = parse_long("min-count", optarg, 1, 1000000000L, &o->min_count, err);
+            o->min_count_given = 1;
             break;
         case OPT_TERMS:
             rc = cli_add_terms(cli, optarg, err);
@@ -674,6 +757,17 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
         }
         case OPT_REPLACE:
             cli->replace = 1;
+            break;
+        case OPT_SAMPLE:
+            rc = parse_long("sample", optarg, 1, 1000000000L, &o->kwic_sample, err);
+            break;
+        case OPT_SEED:
+            rc = parse_long("seed", optarg, 0, 2147483647L, &v, err);
+            o->kwic_seed = (uint64_t)v;
+            break;
+        case OPT_FROM:
+        case OPT_TO:
+            rc = parse_range_date(c == OPT_FROM, optarg, o, err);
             break;
         case ':':
             return tp_error_set(err, TP_EUSAGE, "%s needs a value", argv[optind - 1]);

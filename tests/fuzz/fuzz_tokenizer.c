@@ -5,7 +5,9 @@
  * TP_TOKEN_MAX long, valid UTF-8; segment numbers never go down and grow by
  * at most one; the tokens do not depend on where the chunks are cut, nor on
  * which window classifier (SSE2, AVX2, AVX-512) or the per-character path
- * reads them.
+ * reads them; with byte offsets, each token's span is non-empty, after the
+ * previous one and inside the input, and the same on both paths and for any
+ * chunks.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@ struct acc {
     uint64_t hash;
     uint32_t last_seg;
     size_t n;
+    struct tp_tokenizer *tk; /* with offsets: the spans are checked and hashed */
+    uint64_t last_end, size;
 };
 
 static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -41,6 +45,14 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     for (size_t i = 0; i < len; i++)
         a->hash = (a->hash ^ (unsigned char)tok[i]) * 0x100000001B3ull;
     a->hash = (a->hash ^ 0xFF ^ seg) * 0x100000001B3ull;
+    if (a->tk) {
+        uint64_t start, end;
+        tp_tokenizer_span(a->tk, &start, &end);
+        if (start >= end || start < a->last_end || end > a->size)
+            abort();
+        a->last_end = end;
+        a->hash = (a->hash ^ start ^ end << 32) * 0x100000001B3ull;
+    }
     a->n++;
     return 0;
 }
@@ -48,10 +60,12 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 static uint64_t run(const uint8_t *data, size_t size, const struct tp_tokenizer_opts *o,
                     size_t chunk)
 {
-    struct acc a = {1469598103934665603ull, 0, 0};
+    struct acc a = {1469598103934665603ull, 0, 0, NULL, 0, size};
     struct tp_tokenizer *tk;
     if (tp_tokenizer_new(&tk, o, on_token, &a))
         abort();
+    if (o->offsets)
+        a.tk = tk;
     for (size_t i = 0; i < size; i += chunk)
         tp_tokenizer_feed(tk, (const char *)data + i, size - i < chunk ? size - i : chunk);
     tp_tokenizer_finish(tk);
@@ -91,6 +105,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tp_tokenizer_opts slow = o;
     slow.no_fast_path = 1;
     if (run(data, size, &slow, size ? size : 1) != whole)
+        abort();
+    /* byte offsets: the same on both paths, for any chunks */
+    struct tp_tokenizer_opts off = o, off_slow = slow;
+    off.offsets = off_slow.offsets = 1;
+    uint64_t spans = run(data, size, &off_slow, size ? size : 1);
+    if (run(data, size, &off, chunk) != spans || run(data, size, &off, size ? size : 1) != spans)
         abort();
     return 0;
 }

@@ -494,3 +494,70 @@ Test(tokenizer, invalid_sequence_across_chunks)
     for (size_t chunk = 1; chunk < 12; chunk++)
         cr_expect_str_eq(run_opts(text, EN, chunk), whole, "chunk size %zu", chunk);
 }
+
+/* Byte offsets (opts.offsets): each token's span in the text as fed. */
+struct spans {
+    struct tp_tokenizer *tk;
+    char buf[1 << 17];
+    size_t len;
+    int n;
+};
+
+static int span_collect(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct spans *s = ctx;
+    uint64_t a, b;
+    tp_tokenizer_span(s->tk, &a, &b);
+    s->len += (size_t)snprintf(s->buf + s->len, sizeof(s->buf) - s->len, "%s%.*s@%u[%llu,%llu)",
+                               s->n++ ? "|" : "", (int)len, tok, seg, (unsigned long long)a,
+                               (unsigned long long)b);
+    return 0;
+}
+
+static void run_spans(struct spans *s, const char *text, size_t n, struct tp_tokenizer_opts o,
+                      int chunked)
+{
+    memset(s, 0, sizeof(*s));
+    o.offsets = 1;
+    cr_assert_eq(tp_tokenizer_new(&s->tk, &o, span_collect, s), 0);
+    for (size_t i = 0; i < n;) {
+        size_t c = chunked ? 1 + rnd() % (rnd() % 2 ? 7 : 300) : n;
+        if (c > n - i)
+            c = n - i;
+        cr_assert_eq(tp_tokenizer_feed(s->tk, text + i, c), 0);
+        i += c;
+    }
+    cr_assert_eq(tp_tokenizer_finish(s->tk), 0);
+    tp_tokenizer_free(s->tk);
+}
+
+Test(tokenizer, offsets_by_hand)
+{
+    static struct spans s;
+    const char *t = "L\xE2\x80\x99Ucraina, po' x-y  1.5 dell'";
+    run_spans(&s, t, strlen(t), IT, 0);
+    /* l' [0,4): L and the 3-byte apostrophe; ucraina [4,11); po' keeps its
+     * apostrophe [13,16); x-y [17,20); 1.5 [22,25); dell' at the end [26,31) */
+    cr_assert_str_eq(s.buf, "l'@0[0,4)|ucraina@0[4,11)|po'@1[13,16)|x-y@1[17,20)|1.5@1[22,25)|"
+                            "dell@1[26,30)");
+}
+
+Test(tokenizer, offsets_same_on_both_paths_and_any_chunks)
+{
+    static char text[8192];
+    static struct spans want, got;
+    const struct tp_tokenizer_opts profiles[] = {EN, IT, {.keep_case = 1}, {.nfkc = 1}};
+    rng_state = 0x243F6A8885A308D3ull;
+    for (int iter = 0; iter < 300; iter++) {
+        size_t n = random_text(text, 200 + rnd() % 4000);
+        struct tp_tokenizer_opts o = profiles[iter % 4], slow = o;
+        slow.no_fast_path = 1;
+        run_spans(&want, text, n, slow, 0);
+        run_spans(&got, text, n, o, iter % 2);
+        cr_assert_str_eq(got.buf, want.buf, "iteration %d", iter);
+        /* and the tokens are those of a tokenizer without offsets */
+        static struct big plain;
+        run_big(&plain, text, n, o, 0, 0);
+        cr_assert_eq(plain.n, want.n, "iteration %d", iter);
+    }
+}

@@ -1,0 +1,270 @@
+/*
+ * report_trends_all.c - `tempora trends`: the trend of every term (or n-gram
+ * with --ngram) that is not a stopword, has a total of at least --min-count
+ * (default 10) in the timeline's documents and occurs in at least 3 periods,
+ * with the columns of trends.csv plus q_value, the Benjamini-Hochberg
+ * adjustment over every tested term; sorted by p_value, ties by term bytes.
+ *
+ * Each term's counts by period come from the per-document spill: a dense
+ * matrix of candidate terms (corpus total >= min count) by period, filled in
+ * as few passes over the spill as TRENDS_MATRIX_BYTES allows. The trend of a
+ * series is tp_trend_compute (n log n), over per_million by period index,
+ * exactly as trends.csv computes it; the terms are shared out to threads.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "stats.h"
+#include "timeline.h"
+
+/* The matrix of counts by term and period is at most this large; more
+ * candidate terms are counted in several passes over the spill. */
+#define TRENDS_MATRIX_BYTES ((size_t)1 << 30)
+
+/* Trends of a term need this many periods with an occurrence. */
+#define TRENDS_MIN_PERIODS 3
+
+enum { MAX_PERIODS = 1000000 };
+
+struct cand {
+    uint32_t id; /* term or n-gram id */
+    uint32_t name_len;
+    const char *name;
+    uint64_t total; /* in the timeline's documents */
+    size_t periods; /* with tokens */
+    int tested;     /* enough periods and count: has a trend */
+    struct tp_trend t;
+    double q; /* Benjamini-Hochberg over the tested terms */
+};
+
+struct part {
+    struct cand *cands;
+    size_t from, to;        /* the candidates of this part, in the chunk */
+    size_t chunk0;          /* the chunk's first candidate */
+    const uint64_t *counts; /* the chunk's matrix: (candidate - chunk0) * n_per + period */
+    const uint64_t *ptok;
+    size_t n_per;
+    long min_count;
+    int rc;
+};
+
+static void *trend_part(void *arg)
+{
+    struct part *pt = arg;
+    double *x = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
+    double *y = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
+    if (!x || !y) {
+        pt->rc = TP_ENOMEM;
+        goto out;
+    }
+    for (size_t i = pt->from; i < pt->to; i++) {
+        struct cand *cd = &pt->cands[i];
+        const uint64_t *row = pt->counts + (i - pt->chunk0) * pt->n_per;
+        size_t m = 0, seen = 0;
+        uint64_t total = 0;
+        for (size_t p = 0; p < pt->n_per; p++) {
+            if (!pt->ptok[p])
+                continue;
+            x[m] = (double)p;
+            y[m] = (double)row[p] / (double)pt->ptok[p] * 1e6;
+            total += row[p];
+            seen += row[p] > 0;
+            m++;
+        }
+        cd->total = total;
+        cd->periods = m;
+        if (seen < TRENDS_MIN_PERIODS || total < (uint64_t)pt->min_count)
+            continue;
+        cd->tested = 1;
+        int rc = tp_trend_compute(x, y, m, &cd->t);
+        if (rc) {
+            pt->rc = rc;
+            break;
+        }
+    }
+out:
+    free(x);
+    free(y);
+    return NULL;
+}
+
+int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_opts *o = run->o;
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    int ngram = c->o.ngram > 1;
+    struct tp_counter *k = ngram ? &c->ng : &c->uni;
+    size_t n_ids = ngram ? c->ngrams.n_items : c->terms.n;
+    long min_count = o->min_count_given ? o->min_count : 10;
+    struct tp_period_info pi;
+    struct tp_arena names = TP_ARENA_INIT;
+    int64_t *dper = NULL, *cand_of = NULL;
+    uint64_t *ptok = NULL, *counts = NULL;
+    struct cand *cands = NULL;
+    struct row *rows = NULL;
+    double *p = NULL, *q = NULL;
+    size_t n_cands = 0, n_tested = 0;
+    int rc;
+    if ((rc = tp_period_info(run, &pi, err)))
+        return rc;
+    if (!pi.n_dated)
+        return tp_error_set(err, TP_EDATA,
+                            "no document has a date, so there are no trends (dates come from a "
+                            "'date YYYY-MM-DD' header, front matter, a CSV/JSONL date column, "
+                            "--meta or --date-from-name)");
+    if (pi.last - pi.first + 1 > MAX_PERIODS)
+        return tp_error_set(err, TP_EPARSE,
+                            "the dates span %lld %s periods (at most %d): fix an outlying date, "
+                            "or choose a coarser --period",
+                            (long long)(pi.last - pi.first + 1), tp_period_name(pi.kind),
+                            MAX_PERIODS);
+    size_t n_per = (size_t)(pi.last - pi.first + 1);
+    enum tp_precision need = tp_period_precision(pi.kind);
+    dper = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*dper));
+    ptok = calloc(n_per, sizeof(*ptok));
+    cand_of = malloc((n_ids ? n_ids : 1) * sizeof(*cand_of));
+    cands = calloc(n_ids ? n_ids : 1, sizeof(*cands));
+    if (!dper || !ptok || !cand_of || !cands) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        dper[d] = dt->prec >= need && dt->prec != TP_PREC_NONE
+                      ? tp_period_index(dt, pi.kind) - pi.first
+                      : -1;
+        if (dper[d] >= 0)
+            ptok[dper[d]] += c->docs[d].n_tokens;
+    }
+    /* candidates: reportable, and at least min_count in the whole corpus */
+    for (size_t i = 0; i < n_ids; i++) {
+        cand_of[i] = -1;
+        if (k->total[i] < (uint64_t)min_count)
+            continue;
+        struct cand cd;
+        memset(&cd, 0, sizeof(cd));
+        cd.id = (uint32_t)i;
+        if (ngram) {
+            const uint32_t *key = tp_tuples_key(&c->ngrams, i);
+            if (!tp_report_tuple_reportable(c, key, c->o.ngram))
+                continue;
+            cd.name = tp_report_join_words(c, key, c->o.ngram, &names, &cd.name_len);
+            if (!cd.name) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+        } else {
+            if (!tp_counts_reportable(c, (uint32_t)i))
+                continue;
+            cd.name = c->terms.terms[i].bytes;
+            cd.name_len = c->terms.terms[i].len;
+        }
+        cand_of[i] = (int64_t)n_cands;
+        cands[n_cands++] = cd;
+    }
+    size_t chunk = TRENDS_MATRIX_BYTES / (n_per * sizeof(uint64_t));
+    if (chunk < 1)
+        chunk = 1;
+    if (chunk > n_cands)
+        chunk = n_cands ? n_cands : 1;
+    counts = malloc(chunk * n_per * sizeof(*counts));
+    if (!counts) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    unsigned n_threads = tp_run_threads(run);
+    for (size_t c0 = 0; c0 < n_cands; c0 += chunk) {
+        size_t c1 = c0 + chunk < n_cands ? c0 + chunk : n_cands;
+        memset(counts, 0, (c1 - c0) * n_per * sizeof(*counts));
+        struct tp_spill_iter it;
+        if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+            goto out;
+        while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+            if (dper[it.doc] < 0)
+                continue;
+            size_t per = (size_t)dper[it.doc];
+            for (size_t j = 0; j < it.n; j++) {
+                int64_t ci = cand_of[it.ids[j]];
+                if (ci >= (int64_t)c0 && ci < (int64_t)c1)
+                    counts[((size_t)ci - c0) * n_per + per] += it.counts[j];
+            }
+        }
+        if (rc < 0)
+            goto out;
+        rc = 0;
+        struct part parts[TP_MAX_THREADS];
+        size_t n = c1 - c0, n_parts = n_threads < n ? n_threads : (n ? n : 1);
+        for (size_t t = 0; t < n_parts; t++)
+            parts[t] = (struct part){cands,
+                                     c0 + n * t / n_parts,
+                                     c0 + n * (t + 1) / n_parts,
+                                     c0,
+                                     counts,
+                                     ptok,
+                                     n_per,
+                                     min_count,
+                                     0};
+        tp_report_run_parts(trend_part, parts, sizeof(parts[0]), (unsigned)n_parts);
+        for (size_t t = 0; t < n_parts; t++)
+            if (parts[t].rc) {
+                rc = parts[t].rc == TP_ENOMEM
+                         ? tp_report_oom(err)
+                         : tp_error_set(err, parts[t].rc, "trends: a series cannot be computed");
+                goto out;
+            }
+    }
+    rows = malloc((n_cands ? n_cands : 1) * sizeof(*rows));
+    p = malloc((n_cands ? n_cands : 1) * sizeof(*p));
+    q = malloc((n_cands ? n_cands : 1) * sizeof(*q));
+    if (!rows || !p || !q) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (size_t i = 0; i < n_cands; i++) {
+        if (!cands[i].tested)
+            continue;
+        double pv = cands[i].t.p_value;
+        p[n_tested] = isnan(pv) ? 1 : pv;
+        /* sorted by p ascending: key is -p; an undefined p sorts last */
+        rows[n_tested++] =
+            (struct row){isnan(pv) ? -2 : -pv, cands[i].name, cands[i].name_len, (uint32_t)i};
+    }
+    if (tp_bh_qvalues(p, n_tested, q)) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (size_t r = 0; r < n_tested; r++)
+        cands[rows[r].id].q = q[r];
+    if (n_tested > 1)
+        qsort(rows, n_tested, sizeof(*rows), tp_row_cmp);
+    size_t n_out = tp_report_limit(o->top, n_tested);
+    tp_out_header(out, "term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value");
+    for (size_t r = 0; r < n_out; r++) {
+        const struct cand *cd = &cands[rows[r].id];
+        tp_out_text(out, cd->name, cd->name_len);
+        tp_out_u64(out, cd->periods);
+        tp_out_u64(out, cd->total);
+        tp_out_double(out, cd->t.slope);
+        tp_out_double(out, cd->t.tau);
+        tp_out_double(out, cd->t.mk_z);
+        tp_out_double(out, cd->t.p_value);
+        tp_out_str(out, cd->t.direction == TP_RISING    ? "rising"
+                        : cd->t.direction == TP_FALLING ? "falling"
+                                                        : "flat");
+        tp_out_double(out, cd->q);
+        tp_out_row_end(out);
+    }
+out:
+    free(dper);
+    free(ptok);
+    free(cand_of);
+    free(cands);
+    free(counts);
+    free(rows);
+    free(p);
+    free(q);
+    tp_arena_release(&names);
+    return rc;
+}
