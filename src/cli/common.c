@@ -278,6 +278,19 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
     return rc;
 }
 
+/* The first option a count state cannot serve, or NULL: states keep
+ * neither document groups, nor the forms behind stems and lemmas, and their
+ * documents are not filtered by date. */
+static const char *state_unkept_option(const struct tp_opts *o)
+{
+    return o->group_by      ? "--group-by"
+           : o->stem        ? "--stem"
+           : o->lemmas_path ? "--lemmas"
+           : o->date_from   ? "--from"
+           : o->date_to     ? "--to"
+                            : NULL;
+}
+
 int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                       struct tp_error *err);
 
@@ -392,6 +405,14 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
         for (size_t i = 0, j; i < n; i = j) {
             parts[n_parts].side = side;
             if (tp_state_detect(in[i])) {
+                const char *opt = state_unkept_option(&cli->o);
+                if (opt) {
+                    rc = tp_error_set(err, TP_EUSAGE,
+                                      "%s: a count state does not keep what %s needs (read the "
+                                      "text inputs instead)",
+                                      in[i], opt);
+                    goto out;
+                }
                 parts[n_parts++].state = in[i];
                 j = i + 1;
                 continue;
