@@ -12,6 +12,7 @@
 
 #include "counts_int.h"
 #include "group.h"
+#include "reader.h"
 
 static int groups_ready(struct tp_corpus *c)
 {
@@ -34,6 +35,15 @@ int tp_corpus_set_group(struct tp_corpus *c, const char *name, size_t len)
         return TP_EDATA;
     c->r.docs[c->r.n_docs].group = (uint32_t)g;
     return 0;
+}
+
+const char *tp_group_of_doc(const struct tp_doc *doc, const char *group_by, const char *const *dirs,
+                            size_t n, size_t *len)
+{
+    if (strcmp(group_by, "dir") == 0)
+        return tp_group_dir_of(doc->path, dirs, n, len);
+    *len = doc->group ? doc->group_len : 0;
+    return doc->group;
 }
 
 int tp_corpus_set_group_id(struct tp_corpus *c, uint32_t g)

@@ -51,6 +51,15 @@ int64_t tp_group_find(const struct tp_corpus *c, const char *name, size_t len);
  * *len; NULL when the file lies directly in that folder or under none. */
 const char *tp_group_dir_of(const char *path, const char *const *dirs, size_t n, size_t *len);
 
+struct tp_doc;
+
+/* The group name of doc under --group-by group_by: the value the reader
+ * settled (doc->group), or for "dir" its first-level folder under dirs[0..n)
+ * (tp_group_dir_of). NULL (the group "") when it has none; *len its length.
+ * Both the counting sink and kwic (which counts no corpus) settle it here. */
+const char *tp_group_of_doc(const struct tp_doc *doc, const char *group_by, const char *const *dirs,
+                            size_t n, size_t *len);
+
 /* merge.c: put the open document of c in group id g of c (a map's value). */
 int tp_corpus_set_group_id(struct tp_corpus *c, uint32_t g);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "counts.h"
+#include "group.h"
 #include "kwic.h"
 #include "tokenizer.h"
 
@@ -35,7 +36,7 @@ struct kmatch {
 /* A row kept for the sample: its cells in one block. */
 struct krow {
     uint64_t hash, seq;
-    char *cells; /* doc_id \0 date \0 left \0 match \0 right \0 */
+    char *cells; /* group \0 doc_id \0 date \0 left \0 match \0 right \0 */
     uint64_t position;
 };
 
@@ -63,6 +64,12 @@ struct kw {
     char date[16];
     uint64_t doc_index;
     int skip;
+    /* --group-by: the document's group (settled as the counting sink does) */
+    int grouped, group_seen;
+    const char *const *dirs; /* the INPUT folders, for --group-by dir */
+    size_t n_dirs;
+    char *group; /* NUL-ended copy */
+    size_t group_cap;
     /* the sample */
     uint64_t sample, seed, seq;
     struct krow *heap;
@@ -203,9 +210,11 @@ static void heap_up(struct krow *h, size_t i)
     }
 }
 
-static void write_row(struct kw *k, const char *id, const char *date, uint64_t position,
-                      const char *cells)
+static void write_row(struct kw *k, const char *group, const char *id, const char *date,
+                      uint64_t position, const char *cells)
 {
+    if (k->grouped)
+        tp_out_text(k->out, group, strlen(group));
     tp_out_str(k->out, id);
     tp_out_str(k->out, date);
     tp_out_u64(k->out, position);
@@ -224,7 +233,7 @@ static int emit_match(struct kw *k, const struct kmatch *m)
     if (!k->sample) {
         if (row_cells(k, m, &len))
             return TP_ENOMEM;
-        write_row(k, k->doc_id, k->date, m->first, k->scratch);
+        write_row(k, k->group, k->doc_id, k->date, m->first, k->scratch);
         return 0;
     }
     uint64_t h = mix64(k->seed ^ mix64(k->doc_index * 0x9E3779B97F4A7C15ull ^
@@ -234,12 +243,14 @@ static int emit_match(struct kw *k, const struct kmatch *m)
         return 0;
     if (row_cells(k, m, &len))
         return TP_ENOMEM;
+    size_t group_len = strlen(k->group) + 1;
     size_t id_len = strlen(k->doc_id) + 1, date_len = strlen(k->date) + 1;
-    if (!(row.cells = malloc(id_len + date_len + len)))
+    if (!(row.cells = malloc(group_len + id_len + date_len + len)))
         return TP_ENOMEM;
-    memcpy(row.cells, k->doc_id, id_len);
-    memcpy(row.cells + id_len, k->date, date_len);
-    memcpy(row.cells + id_len + date_len, k->scratch, len);
+    memcpy(row.cells, k->group, group_len);
+    memcpy(row.cells + group_len, k->doc_id, id_len);
+    memcpy(row.cells + group_len + id_len, k->date, date_len);
+    memcpy(row.cells + group_len + id_len + date_len, k->scratch, len);
     if (k->n_heap == k->sample) {
         free(k->heap[0].cells);
         k->heap[0] = row;
@@ -380,10 +391,26 @@ oom:
 static int kw_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
 {
     struct kw *k = ctx;
-    (void)err;
     k->skip = !tp_date_in_range(k->o, &doc->date);
     if (k->skip)
         return 0;
+    if (k->grouped) {
+        size_t len;
+        const char *g = tp_group_of_doc(doc, k->o->group_by, k->dirs, k->n_dirs, &len);
+        if (!g)
+            len = 0;
+        if (len + 1 > k->group_cap) {
+            char *p = realloc(k->group, len + 1);
+            if (!p)
+                return tp_error_set(err, TP_ENOMEM, "out of memory");
+            k->group = p;
+            k->group_cap = len + 1;
+        }
+        if (len)
+            memcpy(k->group, g, len);
+        k->group[len] = '\0';
+        k->group_seen |= len > 0;
+    }
     k->doc_id = doc->id;
     date_label(&doc->date, k->date, sizeof(k->date));
     tp_tokenizer_reset(k->tk);
@@ -526,16 +553,31 @@ int tp_kwic_run(struct tp_run *run, struct tp_reader *r, const struct tp_kwic_op
     to.offsets = 1;
     if (!(k.ring = calloc(ring, sizeof(*k.ring))) || tp_tokenizer_new(&k.tk, &to, on_token, &k))
         goto oom;
-    tp_out_header(out, "doc_id,date,position,left,match,right");
+    k.grouped = k.o->group_by != NULL;
+    k.dirs = tp_reader_dirs(r, &k.n_dirs);
+    if (!(k.group = calloc(1, 1)))
+        goto oom;
+    k.group_cap = 1;
+    tp_out_header(out, k.grouped ? "group,doc_id,date,position,left,match,right"
+                                 : "doc_id,date,position,left,match,right");
     struct tp_sink sink = {&k, kw_begin, kw_text, kw_end, NULL};
     if ((rc = tp_reader_run(r, &sink, run->progress, run->progress_ctx, err)))
         goto out;
     run->rs = *tp_reader_stats(r);
+    /* a FIELD only documents can show that none has: most likely misspelt */
+    if (k.grouped && !k.group_seen && !tp_reader_group_found(r)) {
+        rc = tp_error_set(err, TP_EDATA,
+                          "--group-by %s: no document has a value for it (FIELD is a --meta "
+                          "column, a CSV column, a JSONL field, or dir)",
+                          k.o->group_by);
+        goto out;
+    }
     if (k.sample) {
         qsort(k.heap, k.n_heap, sizeof(*k.heap), cmp_seq);
         for (size_t i = 0; i < k.n_heap; i++) {
-            const char *id = k.heap[i].cells, *date = id + strlen(id) + 1;
-            write_row(&k, id, date, k.heap[i].position, date + strlen(date) + 1);
+            const char *group = k.heap[i].cells, *id = group + strlen(group) + 1;
+            const char *date = id + strlen(id) + 1;
+            write_row(&k, group, id, date, k.heap[i].position, date + strlen(date) + 1);
         }
     }
     goto out;
@@ -554,5 +596,6 @@ out:
     free(k.pre);
     free(k.pre_len);
     free(k.scratch);
+    free(k.group);
     return rc;
 }

@@ -18,7 +18,8 @@ struct tp_kwic_opts {
     uint64_t seed;    /* the sample's seed (--seed) */
 };
 
-/* Write doc_id,date,position,left,match,right to out for every occurrence
+/* Write doc_id,date,position,left,match,right (with --group-by, first the
+ * document's group, settled by tp_group_of_doc) to out for every occurrence
  * of the listed terms of run->corpus (registered by tp_run_start_counting)
  * in the documents of r, in document order and, inside a document, by
  * position (the 0-based index of the match's first token), then by length.

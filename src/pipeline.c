@@ -709,10 +709,9 @@ static int count_batch(void *ctx, const struct tp_token_batch *b)
 /* --group-by: the open document's group, its value or (dir) its folder. */
 static int count_group(struct count_ctx *c, const struct tp_doc *doc, struct tp_error *err)
 {
-    const char *g = doc->group;
-    size_t len = doc->group_len;
-    if (strcmp(c->run->o->group_by, "dir") == 0)
-        g = tp_group_dir_of(doc->path, c->run->group_dirs, c->run->n_group_dirs, &len);
+    size_t len;
+    const char *g =
+        tp_group_of_doc(doc, c->run->o->group_by, c->run->group_dirs, c->run->n_group_dirs, &len);
     int rc = tp_corpus_set_group(c->corpus, g, g ? len : 0);
     if (rc == TP_EDATA)
         return tp_error_set(err, TP_EDATA,

@@ -4,9 +4,14 @@
  * (default 10) in the timeline's documents and occurs in at least 3 periods,
  * with the columns of trends.csv plus q_value, the Benjamini-Hochberg
  * adjustment over every tested term; sorted by p_value, ties by term bytes.
+ * With --group-by, a series per (term, group) instead: a first column group,
+ * each group's series over its own documents' tokens by period, the same
+ * tests per series, q_value over every tested (group, term) series, sorted
+ * by p_value, then group (by name, bytewise), then term.
  *
  * Each term's counts by period come from the per-document spill: a dense
- * matrix of candidate terms (corpus total >= min count) by period, filled in
+ * matrix of candidate series (corpus total >= min count; with groups, the
+ * (group, term) pairs of tp_gterms_count that reach it) by period, filled in
  * as few passes over the spill as TRENDS_MATRIX_BYTES allows. The trend of a
  * series is tp_trend_compute (n log n), over per_million by period index,
  * exactly as trends.csv computes it; the terms are shared out to threads.
@@ -29,7 +34,8 @@
 enum { MAX_PERIODS = 1000000 };
 
 struct cand {
-    uint32_t id; /* term or n-gram id */
+    uint32_t id;    /* term or n-gram id */
+    uint32_t group; /* group id (0 without --group-by) */
     uint32_t name_len;
     const char *name;
     uint64_t total; /* in the timeline's documents */
@@ -44,7 +50,7 @@ struct part {
     size_t from, to;        /* the candidates of this part, in the chunk */
     size_t chunk0;          /* the chunk's first candidate */
     const uint64_t *counts; /* the chunk's matrix: (candidate - chunk0) * n_per + period */
-    const uint64_t *ptok;
+    const uint64_t *ptok;   /* tokens by group id, then period */
     size_t n_per;
     long min_count;
     int rc;
@@ -62,13 +68,14 @@ static void *trend_part(void *arg)
     for (size_t i = pt->from; i < pt->to; i++) {
         struct cand *cd = &pt->cands[i];
         const uint64_t *row = pt->counts + (i - pt->chunk0) * pt->n_per;
+        const uint64_t *ptok = pt->ptok + (size_t)cd->group * pt->n_per;
         size_t m = 0, seen = 0;
         uint64_t total = 0;
         for (size_t p = 0; p < pt->n_per; p++) {
-            if (!pt->ptok[p])
+            if (!ptok[p])
                 continue;
             x[m] = (double)p;
-            y[m] = (double)row[p] / (double)pt->ptok[p] * 1e6;
+            y[m] = (double)row[p] / (double)ptok[p] * 1e6;
             total += row[p];
             seen += row[p] > 0;
             m++;
@@ -90,6 +97,50 @@ out:
     return NULL;
 }
 
+/* Row order: p_value (key descending), then group by name, then term. */
+static int series_cmp(const void *pa, const void *pb)
+{
+    const struct grow *a = pa, *b = pb;
+    if (a->r.key != b->r.key)
+        return a->r.key > b->r.key ? -1 : 1;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return tp_row_cmp(&a->r, &b->r);
+}
+
+/* --group-by: the series of the candidates (cand_of by term id) in each group where
+ * the term's count reaches min_count, as *ser[0..*n_ser); ser_of[slot of
+ * gt] its series or -1. Returns 0 or TP_ENOMEM. */
+static int group_series(const struct cand *cands, const int64_t *cand_of,
+                        const struct tp_gterms *gt, long min_count, int64_t *ser_of,
+                        struct cand **ser, size_t *n_ser)
+{
+    size_t n = 0;
+    for (size_t i = 0; i <= gt->mask; i++) {
+        uint32_t g, id;
+        ser_of[i] = -1;
+        if (tp_gterms_slot(gt, i, &g, &id) && gt->count[i] >= (uint64_t)min_count &&
+            cand_of[id] >= 0)
+            n++;
+    }
+    struct cand *s = calloc(n ? n : 1, sizeof(*s));
+    if (!s)
+        return TP_ENOMEM;
+    n = 0;
+    for (size_t i = 0; i <= gt->mask; i++) {
+        uint32_t g, id;
+        if (!tp_gterms_slot(gt, i, &g, &id) || gt->count[i] < (uint64_t)min_count ||
+            cand_of[id] < 0)
+            continue;
+        s[n] = cands[cand_of[id]];
+        s[n].group = g;
+        ser_of[i] = (int64_t)n++;
+    }
+    *ser = s;
+    *n_ser = n;
+    return 0;
+}
+
 int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     const struct tp_opts *o = run->o;
@@ -100,10 +151,14 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
     long min_count = o->min_count_given ? o->min_count : 10;
     struct tp_period_info pi;
     struct tp_arena names = TP_ARENA_INIT;
-    int64_t *dper = NULL, *cand_of = NULL;
+    int64_t *dper = NULL, *cand_of = NULL, *ser_of = NULL;
     uint64_t *ptok = NULL, *counts = NULL;
     struct cand *cands = NULL;
-    struct row *rows = NULL;
+    struct grow *rows = NULL;
+    int grouped = o->group_by != NULL;
+    struct tp_groups gs = {0};
+    struct tp_gterms gt = {0};
+    size_t G = 1;
     double *p = NULL, *q = NULL;
     size_t n_cands = 0, n_tested = 0;
     int rc;
@@ -122,8 +177,13 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
                             MAX_PERIODS);
     size_t n_per = (size_t)(pi.last - pi.first + 1);
     enum tp_precision need = tp_period_precision(pi.kind);
+    if (grouped) {
+        if ((rc = tp_report_groups(run, &gs, err)) || (rc = tp_gterms_count(c, k, &gt, err)))
+            goto out;
+        G = gs.n;
+    }
     dper = malloc((c->n_docs ? c->n_docs : 1) * sizeof(*dper));
-    ptok = calloc(n_per, sizeof(*ptok));
+    ptok = calloc(n_per * G, sizeof(*ptok)); /* by group id, then period */
     cand_of = malloc((n_ids ? n_ids : 1) * sizeof(*cand_of));
     cands = calloc(n_ids ? n_ids : 1, sizeof(*cands));
     if (!dper || !ptok || !cand_of || !cands) {
@@ -136,7 +196,8 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
                       ? tp_period_index(dt, pi.kind) - pi.first
                       : -1;
         if (dper[d] >= 0)
-            ptok[dper[d]] += c->docs[d].n_tokens;
+            ptok[(grouped ? (size_t)c->docs[d].group * n_per : 0) + (size_t)dper[d]] +=
+                c->docs[d].n_tokens;
     }
     /* candidates: reportable, and at least min_count in the whole corpus */
     for (size_t i = 0; i < n_ids; i++) {
@@ -164,6 +225,18 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
         cand_of[i] = (int64_t)n_cands;
         cands[n_cands++] = cd;
     }
+    if (grouped) {
+        struct cand *ser;
+        size_t n_ser;
+        if (!(ser_of = malloc((gt.mask + 1) * sizeof(*ser_of))) ||
+            group_series(cands, cand_of, &gt, min_count, ser_of, &ser, &n_ser)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        free(cands);
+        cands = ser;
+        n_cands = n_ser;
+    }
     size_t chunk = TRENDS_MATRIX_BYTES / (n_per * sizeof(uint64_t));
     if (chunk < 1)
         chunk = 1;
@@ -185,8 +258,13 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
             if (dper[it.doc] < 0)
                 continue;
             size_t per = (size_t)dper[it.doc];
+            uint32_t g = grouped ? c->docs[it.doc].group : 0;
             for (size_t j = 0; j < it.n; j++) {
                 int64_t ci = cand_of[it.ids[j]];
+                if (grouped && ci >= 0) {
+                    size_t slot = tp_gterms_find(&gt, g, it.ids[j]);
+                    ci = slot == SIZE_MAX ? -1 : ser_of[slot];
+                }
                 if (ci >= (int64_t)c0 && ci < (int64_t)c1)
                     counts[((size_t)ci - c0) * n_per + per] += it.counts[j];
             }
@@ -228,21 +306,28 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
         double pv = cands[i].t.p_value;
         p[n_tested] = isnan(pv) ? 1 : pv;
         /* sorted by p ascending: key is -p; an undefined p sorts last */
-        rows[n_tested++] =
+        rows[n_tested].r =
             (struct row){isnan(pv) ? -2 : -pv, cands[i].name, cands[i].name_len, (uint32_t)i};
+        rows[n_tested].rank = grouped ? gs.rank[cands[i].group] : 0;
+        rows[n_tested++].group = cands[i].group;
     }
     if (tp_bh_qvalues(p, n_tested, q)) {
         rc = tp_report_oom(err);
         goto out;
     }
     for (size_t r = 0; r < n_tested; r++)
-        cands[rows[r].id].q = q[r];
+        cands[rows[r].r.id].q = q[r];
     if (n_tested > 1)
-        qsort(rows, n_tested, sizeof(*rows), tp_row_cmp);
+        qsort(rows, n_tested, sizeof(*rows), series_cmp);
     size_t n_out = tp_report_limit(o->top, n_tested);
-    tp_out_header(out, "term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value");
+    tp_out_header(out, grouped ? "group,term,periods,total,slope_per_period,tau,mk_z,p_value,"
+                                 "direction,q_value"
+                               : "term,periods,total,slope_per_period,tau,mk_z,p_value,direction,"
+                                 "q_value");
     for (size_t r = 0; r < n_out; r++) {
-        const struct cand *cd = &cands[rows[r].id];
+        const struct cand *cd = &cands[rows[r].r.id];
+        if (grouped)
+            tp_out_group(out, run, cd->group);
         tp_out_text(out, cd->name, cd->name_len);
         tp_out_u64(out, cd->periods);
         tp_out_u64(out, cd->total);
@@ -260,7 +345,10 @@ out:
     free(dper);
     free(ptok);
     free(cand_of);
+    free(ser_of);
     free(cands);
+    tp_gterms_release(&gt);
+    tp_groups_release(&gs);
     free(counts);
     free(rows);
     free(p);

@@ -113,8 +113,10 @@ static const struct cli_command commands[] = {
      "  --terms a,b,pre*  words, multi-word terms, patterns   --terms-file F\n"
      "  --context K (8)  tokens each side   --sample N  a random sample of N rows,\n"
      "  reproducible: --seed S (0) picks another; the same for any --threads\n"
+     "  --group-by FIELD  a first column group: the document's group (rows stay in\n"
+     "    document order; --sample keeps the same rows)\n"
      "  e.g. tempora kwic corpus/ --terms 'siccit*,crisi idrica' --context 5",
-     CLI_T_TERMS | CLI_T_KWIC},
+     CLI_T_TERMS | CLI_T_KWIC | CLI_T_GROUP_BY},
     {"trends", cmd_trends, "every term's trend: what is rising, what is falling",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value\n"
@@ -122,8 +124,12 @@ static const struct cli_command commands[] = {
      "  periods; q_value: Benjamini-Hochberg over every tested term; sorted by p_value\n"
      "  --ngram N  n-grams instead of words   --top K  first K rows\n"
      "  --period year|quarter|month|week|day (default: finest every dated document has)\n"
+     "  --group-by FIELD  one test per term and group (the group's documents alone): a first\n"
+     "    column group; q_value over every tested (group, term) series; sorted by p_value,\n"
+     "    then group, then term   e.g. tempora trends --group-by dir corpus/\n"
      "  e.g. tempora trends corpus/ --period quarter --min-count 5",
-     CLI_T_NGRAM | CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUPING},
+     CLI_T_NGRAM | CLI_T_TOP | CLI_T_MIN_COUNT | CLI_T_PERIOD | CLI_T_REPORTED | CLI_T_GROUPING |
+         CLI_T_GROUP_BY},
 };
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 

@@ -165,6 +165,29 @@ class Kwic(unittest.TestCase):
                               "--sample", "100000")[1])[1:]
         self.assertEqual(many, [r for r in full if r[4].lower() == "siccità"])
 
+    def test_group_by(self):
+        """--group-by dir: each row gains its document's group in front; the
+        rows, their order and --sample's choice are those without it."""
+        terms = ",".join(self.TERMS)
+        _, out, _ = c.run("kwic", c.CORPUS, *LANG, "--terms", terms, "--group-by", "dir")
+        got = csv_rows(out)
+        self.assertEqual(got[0], ["group", "doc_id", "date", "position", "left", "match",
+                                  "right"])
+        want = [[dir_group(r[0])] + r for r in expected_kwic(c.CORPUS, self.TERMS, 8)]
+        self.assertEqual({r[0] for r in want}, {"en", "it"})
+        self.assertEqual(got[1:], want)
+        plain = csv_rows(c.run("kwic", c.CORPUS, *LANG, "--terms", terms, "--sample", "7")[1])
+        grouped = csv_rows(c.run("kwic", c.CORPUS, *LANG, "--terms", terms, "--sample", "7",
+                                 "--group-by", "dir")[1])
+        self.assertEqual([r[1:] for r in grouped[1:]], plain[1:])
+        self.assertEqual([r[0] for r in grouped[1:]], [dir_group(r[0]) for r in plain[1:]])
+
+    def test_group_by_unknown_field(self):
+        rc, _, err = c.run("kwic", c.CORPUS, *LANG, "--terms", "crisi", "--group-by", "nope",
+                           check=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("--group-by nope: no document has a value", err)
+
     def test_from_to(self):
         _, out, _ = c.run("kwic", c.CORPUS, *LANG, "--terms", "energ*", "--from", "2024-03",
                           "--to", "2024")
@@ -342,41 +365,57 @@ class Ngrams(unittest.TestCase):
             self.assertIn("not an option", err)
 
 
+def expected_trends(stream, paths, min_count):
+    """{term: trend} of SPEC's `tempora trends` over the documents paths (their
+    tokens in stream): every non-stopword term with a total >= min_count seen
+    in at least 3 months, its per-million series tested over the months with
+    tokens (a month without is a gap, not renumbered away)."""
+    sw = c.stopword_set("it")
+    words = sorted({t for _, _, t in stream if not c.is_stop(t, sw)}, key=c.bkey)
+    per = expected_timeline(stream, paths, words, "month")
+    tested = {}
+    for w in words:
+        total = sum(cnt[w][0] for *_, cnt in per)
+        seen = sum(1 for *_, cnt in per if cnt[w][0] > 0)
+        if total < min_count or seen < 3:
+            continue
+        pts = [(i, Fraction(cnt[w][0], pt)) for i, (_, _, pt, cnt) in enumerate(per) if pt]
+        yf = [v * 10 ** 6 for _, v in pts]
+        S, _, z, p = mann_kendall(yf)
+        x, y = [float(i) for i, _ in pts], [float(v) for v in yf]
+        tested[w] = dict(periods=len(pts), total=total, p=p, z=z,
+                         tau=kendalltau(x, y).correlation, slope=theilslopes(y, x).slope,
+                         direction="flat" if p >= 0.05 else ("rising" if S > 0 else "falling"))
+    return tested
+
+
+def dir_group(doc):
+    """--group-by dir over c.CORPUS: the document's first-level folder."""
+    rel = os.path.relpath(doc, c.CORPUS).split(os.sep)
+    return rel[0] if len(rel) > 1 else ""
+
+
 class Trends(unittest.TestCase):
+    def check_row(self, r, t, q):
+        self.assertEqual(int(r["periods"]), t["periods"])
+        self.assertEqual(int(r["total"]), t["total"])
+        self.assertTrue(c.rel_close(r["p_value"], t["p"], abs_=1e-300), r)
+        self.assertTrue(c.rel_close(r["mk_z"], t["z"]), r)
+        self.assertTrue(c.rel_close(r["tau"], t["tau"]), r)
+        self.assertTrue(c.rel_close(r["slope_per_period"], t["slope"]), r)
+        self.assertTrue(c.rel_close(r["q_value"], q), r)
+        self.assertEqual(r["direction"], t["direction"])
+
     def check(self, min_count, opts):
         stream = c.tokens(c.CORPUS, *LANG)
-        paths = c.walk_inputs(c.CORPUS)
-        sw = c.stopword_set("it")
-        words = sorted({t for _, _, t in stream if not c.is_stop(t, sw)}, key=c.bkey)
-        per = expected_timeline(stream, paths, words, "month")
-        tested = {}
-        for w in words:
-            total = sum(cnt[w][0] for *_, cnt in per)
-            seen = sum(1 for *_, cnt in per if cnt[w][0] > 0)
-            if total < min_count or seen < 3:
-                continue
-            pts = [(i, Fraction(cnt[w][0], pt)) for i, (_, _, pt, cnt) in enumerate(per) if pt]
-            yf = [v * 10 ** 6 for _, v in pts]
-            S, _, z, p = mann_kendall(yf)
-            x, y = [float(i) for i, _ in pts], [float(v) for v in yf]
-            tested[w] = dict(periods=len(pts), total=total, p=p, z=z,
-                             tau=kendalltau(x, y).correlation, slope=theilslopes(y, x).slope,
-                             direction="flat" if p >= 0.05 else ("rising" if S > 0 else "falling"))
+        tested = expected_trends(stream, c.walk_inputs(c.CORPUS), min_count)
         names = list(tested)
         q = dict(zip(names, c.bh([tested[w]["p"] for w in names])))
         rows = c.table("trends", c.CORPUS, *LANG, "--period", "month", *opts)
         self.assertEqual(sorted(r["term"] for r in rows), sorted(names))
         self.assertGreater(len(rows), 10)
         for r in rows:
-            t = tested[r["term"]]
-            self.assertEqual(int(r["periods"]), t["periods"])
-            self.assertEqual(int(r["total"]), t["total"])
-            self.assertTrue(c.rel_close(r["p_value"], t["p"], abs_=1e-300), r)
-            self.assertTrue(c.rel_close(r["mk_z"], t["z"]), r)
-            self.assertTrue(c.rel_close(r["tau"], t["tau"]), r)
-            self.assertTrue(c.rel_close(r["slope_per_period"], t["slope"]), r)
-            self.assertTrue(c.rel_close(r["q_value"], q[r["term"]]), r)
-            self.assertEqual(r["direction"], t["direction"])
+            self.check_row(r, tested[r["term"]], q[r["term"]])
         keys = [(float(r["p_value"]), c.bkey(r["term"])) for r in rows]
         self.assertEqual(keys, sorted(keys))
         return rows
@@ -391,6 +430,36 @@ class Trends(unittest.TestCase):
         b = c.table("trends", c.CORPUS, *LANG, "--period", "month", "--min-count", "5",
                     "--threads", "2")
         self.assertEqual(a, b)
+
+    def test_group_by_dir(self):
+        """One test per (group, term): each group's series over its own
+        documents' tokens by month; q-values over every tested series; sorted by
+        p_value, then group, then term."""
+        stream = c.tokens(c.CORPUS, *LANG)
+        paths = c.walk_inputs(c.CORPUS)
+        tested = {}
+        for g in sorted({dir_group(p) for p in paths}, key=c.bkey):
+            mine = [p for p in paths if dir_group(p) == g]
+            sub = [x for x in stream if x[0] in set(mine)]
+            if not any(c.header_date(p) for p in mine):
+                continue
+            for w, t in expected_trends(sub, mine, 4).items():
+                tested[(g, w)] = t
+        keys = list(tested)
+        q = dict(zip(keys, c.bh([tested[k]["p"] for k in keys])))
+        rows = c.table("trends", c.CORPUS, *LANG, "--period", "month", "--min-count", "4",
+                       "--group-by", "dir")
+        self.assertEqual(list(rows[0].keys())[:2], ["group", "term"])
+        self.assertEqual(sorted((r["group"], r["term"]) for r in rows), sorted(keys))
+        self.assertEqual({r["group"] for r in rows}, {"en", "it"})
+        self.assertGreater(len(rows), 10)
+        for r in rows:
+            self.check_row(r, tested[(r["group"], r["term"])], q[(r["group"], r["term"])])
+        order = [(float(r["p_value"]), c.bkey(r["group"]), c.bkey(r["term"])) for r in rows]
+        self.assertEqual(order, sorted(order))
+        again = c.table("trends", c.CORPUS, *LANG, "--period", "month", "--min-count", "4",
+                        "--group-by", "dir", "--threads", "2")
+        self.assertEqual(again, rows)
 
 
 if __name__ == "__main__":
