@@ -2,7 +2,8 @@
  * run_count.c - counting the documents of a reader into the run's corpus:
  * tp_run_count, on one thread or several (see pipeline.h). pipeline.c sets
  * the run up (language, stopwords, listed terms, the first corpus) and calls
- * nothing here; the commands call tp_run_count once for each reader.
+ * nothing here; the CLI (cli/common.c) calls tp_run_count once for each
+ * reader of the inputs.
  *
  * The counting sink is struct count_ctx: the reader's tp_sink callbacks
  * (count_begin/text/end/undo) drive one tokenizer whose tokens go to one
