@@ -34,7 +34,7 @@
  * after it fed part of a document that it is not UTF-8 (then CP1252). It
  * calls its sink's undo(ctx, 0), gives the same bytes through text() once
  * more, and calls undo(ctx, 1) (reader.h, struct tp_sink). The pipeline's
- * sink (count_undo in pipeline.c) turns that into, in this order:
+ * sink (count_undo in run_count.c) turns that into, in this order:
  *   tp_corpus_undo_begin(c)  queued pairs flushed; the adjacency state goes
  *                            back to the document's start (or to its
  *                            continuation's, protocol (2)) and pairs are
@@ -68,7 +68,7 @@
 #define TP_WINDOW_MAX 100
 
 /* Threads that count or report at once, at most: arrays of this many
- * workers, file parts and thread ids are sized with it (pipeline.c,
+ * workers, file parts and thread ids are sized with it (run_count.c,
  * report.c). */
 #define TP_MAX_THREADS 64
 

@@ -1,7 +1,7 @@
 /*
  * counts_int.h - inside the counting stage: struct tp_corpus and what
- * counts.c, spill.c, match.c, merge.c and state.c share. Nothing else includes it
- * (the unit tests of counts do, to look at the state they test).
+ * counts.c, spill.c, match.c, merge.c, state_load.c and state_write.c share. Nothing else includes
+ * it (the unit tests of counts do, to look at the state they test).
  *
  * The corpus is r, what reports read (struct tp_counts, counts.h), and the
  * counting state around it: the ring of the last tokens of the current

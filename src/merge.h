@@ -9,7 +9,7 @@
  * combined, pair and n-gram counts remapped, document records appended in
  * order, and spill files moved over with an id map instead of rewritten.
  *
- * Protocol (2), one document split across threads (pipeline.c cuts a large
+ * Protocol (2), one document split across threads (run_count.c cuts a large
  * one-document file into parts after line feeds; part k is counted by worker
  * k into a corpus of its own):
  *   worker 0 (the first part):   tp_corpus_begin, tokens, then

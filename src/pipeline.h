@@ -6,6 +6,9 @@
  * into tables. The language is chosen before counting, from a sample of the
  * inputs (the first TP_LANG_SAMPLE bytes of text), because the apostrophe rule
  * changes the tokens themselves.
+ *
+ * pipeline.c sets a run up (language, stopwords, listed terms); run_count.c
+ * counts (tp_run_count: the counting sink and its threads).
  */
 #ifndef TP_PIPELINE_H
 #define TP_PIPELINE_H

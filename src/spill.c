@@ -249,7 +249,7 @@ int tp_counter_end(struct tp_counter *k, struct tp_error *err)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     unsigned char *w = k->w_buf, *cb = w + 8 + 4 * n;
     size_t at = 8 + 5 * n; /* the large counts' varints follow the count bytes */
-    if (n) /* an empty document has no touched list (NULL) */
+    if (n)                 /* an empty document has no touched list (NULL) */
         memcpy(w + 8, touched, 4 * n);
     for (size_t i = 0; i < n; i++) {
         uint32_t id = touched[i];

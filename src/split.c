@@ -1,7 +1,7 @@
 /*
  * split.c - cutting a large file into parts for the threads (see split.h).
  *
- * Where it sits: called by pipeline.c before the workers start; reads the
+ * Where it sits: called by run_count.c before the workers start; reads the
  * file with pread (never mapped: a mapped file's pages would count in the
  * process's memory while it is scanned). Core data: struct share, one
  * thread's findings over its share of the file: its line feeds and quotes,

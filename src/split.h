@@ -1,6 +1,6 @@
 /*
  * split.h - where a large input file is cut so that several threads can read
- * it (pipeline.c's count_parallel; the reader's side is tp_reader_new_range).
+ * it (run_count.c's count_parallel; the reader's side is tp_reader_new_range).
  */
 #ifndef TP_SPLIT_H
 #define TP_SPLIT_H

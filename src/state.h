@@ -1,6 +1,7 @@
 /*
  * state.h - count states (.tpc files): a corpus's counts written once and
- * read back as an input (state.c; the format is docs/state-format.md).
+ * read back as an input (state_write.c, state_read.c, state_load.c; the format is
+ * docs/state-format.md).
  *
  * A state holds everything the tables need (the term table with totals,
  * document frequencies and first occurrences, the documents with id, date

@@ -2,7 +2,7 @@
  * stem.c - --stem (Snowball stemmers through libstemmer) and --lemmas FILE:
  * each token mapped to its group before it is counted (stem.h).
  *
- * Where it sits: between the tokenizer and the counters (pipeline.c's
+ * Where it sits: between the tokenizer and the counters (run_count.c's
  * counting sink), one tp_stem_worker a counting thread. A worker caches every
  * form it has seen in a table (form -> index) with the form's group, so the
  * stemmer (or the lemma lookup) runs once per distinct form; with --stem it

@@ -7,6 +7,7 @@
 #define TP_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "pipeline.h"
@@ -78,7 +79,14 @@ enum {
     CLI_T_REPLACE = 1u << 14, /* merge --replace */
 };
 
-/* Option words, indexed by the enum values of tempora.h (main.c). */
+/* The command named name in the command table (commands.c), or NULL. */
+const struct cli_command *cli_command_find(const char *name);
+/* `tempora --help`: every command's summary and the common options. */
+void cli_usage_main(FILE *f);
+/* `tempora COMMAND --help`: the command's usage and the common options. */
+void cli_usage_cmd(FILE *f, const struct cli_command *c);
+
+/* Option words, indexed by the enum values of tempora.h (commands.c). */
 extern const char *const cli_encoding_names[];
 extern const char *const cli_format_names[];
 extern const char *const cli_measure_names[];

@@ -11,7 +11,7 @@
  * --max-doc-bytes. Blank lines are no documents; a CR before the LF and a
  * BOM on the first line are dropped.
  *
- * Ranged reading: a large file of one document a line is cut by pipeline.c
+ * Ranged reading: a large file of one document a line is cut by run_count.c
  * at line starts (tp_reader_splittable, tp_reader_new_range); a part's lines
  * are numbered from its first line's number (r->range_line), so ids and
  * messages are those of a reader of the whole file.

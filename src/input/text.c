@@ -26,7 +26,7 @@
  *   1. read_plain has given the sink begin() and the text of chunks 1..k-1;
  *      chunk k holds a byte that is not UTF-8 (next_checked: NOT_UTF8).
  *   2. undo_document calls sink->undo(ctx, 0). The counting sink
- *      (pipeline.c, count_undo) flushes the tokens the tokenizer holds,
+ *      (run_count.c, count_undo) flushes the tokens the tokenizer holds,
  *      calls the counters' undo begin (counts.c: back to the state the
  *      document began in) and resets the tokenizer (tp_tokenizer_continue
  *      for a later part of a split document).
@@ -48,16 +48,16 @@
  * document checked whole before its first byte instead.
  *
  * Ranged reading, the reader's side (one large document split across
- * threads; pipeline.c owns the cutting and the join). pipeline.c cuts the
+ * threads; run_count.c owns the cutting and the join). run_count.c cuts the
  * file after line feeds and gives each thread a reader from
  * tp_reader_new_range, with r->part 1 for the part at offset 0 and 2 for
  * every later one. Here a part is read like a whole file limited to its
  * bytes (run->limited, run->remaining), except that a later part has no BOM,
  * no header and no date: it begins with begin_later_part (tp_doc.part = 2,
  * the line it starts on), and the sink carries the tokenizer's state across
- * (pipeline.c: tp_tokenizer_continue at begin, the counters suspended at
+ * (run_count.c: tp_tokenizer_continue at begin, the counters suspended at
  * end, the parts merged in order and the document ended once). Under auto
- * each part chooses its own encoding; pipeline.c sees a CP1252 part in
+ * each part chooses its own encoding; run_count.c sees a CP1252 part in
  * stats.cp1252_documents and counts the whole file again on one thread. A
  * file that starts with a UTF-16 BOM is never divided (tp_reader_divisible).
  */

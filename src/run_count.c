@@ -1,0 +1,529 @@
+/*
+ * run_count.c - counting the documents of a reader into the run's corpus:
+ * tp_run_count, on one thread or several (see pipeline.h). pipeline.c sets
+ * the run up (language, stopwords, listed terms, the first corpus) and calls
+ * nothing here; the CLI (cli/common.c) calls tp_run_count once for each
+ * reader of the inputs.
+ *
+ * The counting sink is struct count_ctx: the reader's tp_sink callbacks
+ * (count_begin/text/end/undo) drive one tokenizer whose tokens go to one
+ * corpus, through the per-document language (tp_doclang, pipeline.c), the
+ * --stem / --lemmas mapper (stem.h), the --from/--to range and the
+ * --group-by group. count_into runs one reader through one sink: the
+ * one-thread path and each worker's body. On several threads (struct
+ * worker) each worker counts its files, or its part of one large file, into
+ * a corpus of its own, and count_parallel merges them in file order.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "group.h"
+#include "merge.h"
+#include "pipeline_int.h"
+#include "split.h"
+#include "stem.h"
+
+/* --- counting sink ------------------------------------------------------------ */
+
+struct count_ctx {
+    struct tp_corpus *corpus;
+    struct tp_tokenizer *tk;
+    int side;
+    int oom;
+    int part;              /* the document being read is a part (tp_doc.part) */
+    uint64_t overlong_at;  /* tp_tokenizer_overlong when it began */
+    uint64_t overlong_off; /* overlong runs of documents taken back */
+    const struct tp_run *run;
+    struct tp_doclang dl; /* --lang auto: each document's language */
+    int skip;             /* the document is left out (--from/--to) */
+    const struct tp_opts *o;
+    struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
+};
+
+static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct count_ctx *c = ctx;
+    if (c->sw && tp_stem_map(c->sw, tok, len, &tok, &len)) {
+        c->oom = 1;
+        return 1;
+    }
+    if (tp_corpus_token(c->corpus, tok, len, seg)) {
+        c->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* count_batch under --stem / --lemmas: each token mapped to its group, the
+ * groups of up to 16 bytes counted as a batch, longer ones one by one, in
+ * order. */
+static int count_batch_mapped(struct count_ctx *c, const struct tp_token_batch *b)
+{
+    static _Thread_local struct tp_token_batch m;
+    m.n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const char *g;
+        size_t len;
+        if (tp_stem_map(c->sw, b->tok + 16 * i, b->len[i], &g, &len))
+            goto oom;
+        if (len - 1 < 16) {
+            memset(m.tok + 16 * m.n, 0, 16);
+            memcpy(m.tok + 16 * m.n, g, len);
+            m.len[m.n] = (uint8_t)len;
+            m.seg[m.n++] = b->seg[i];
+            continue;
+        }
+        if ((m.n && tp_corpus_tokens16(c->corpus, m.tok, m.len, m.seg, m.n)) ||
+            tp_corpus_token(c->corpus, g, len, b->seg[i]))
+            goto oom;
+        m.n = 0;
+    }
+    if (m.n && tp_corpus_tokens16(c->corpus, m.tok, m.len, m.seg, m.n))
+        goto oom;
+    return 0;
+oom:
+    c->oom = 1;
+    return 1;
+}
+
+/* Tokens of up to 16 bytes come in batches, so the table lookups of a batch
+ * overlap their cache misses; longer ones come through count_token, in order. */
+_Static_assert(TP_TOKEN_BATCH == TP_CORPUS_BATCH,
+               "the tokenizer's batches must be what tp_corpus_tokens16 takes, or every batch "
+               "takes its slow path");
+static int count_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct count_ctx *c = ctx;
+    if (c->sw)
+        return count_batch_mapped(c, b);
+    if (tp_corpus_tokens16(c->corpus, b->tok, b->len, b->seg, b->n)) {
+        c->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* --group-by: the open document's group, its value or (dir) its folder. */
+static int count_group(struct count_ctx *c, const struct tp_doc *doc, struct tp_error *err)
+{
+    size_t len;
+    const char *g =
+        tp_group_of_doc(doc, c->run->o->group_by, c->run->group_dirs, c->run->n_group_dirs, &len);
+    int rc = tp_corpus_set_group(c->corpus, g, g ? len : 0);
+    if (rc == TP_EDATA)
+        return tp_error_set(err, TP_EDATA,
+                            "--group-by %s: more groups than the listed terms leave room for "
+                            "(groups x terms must stay under 2^32)",
+                            c->run->o->group_by);
+    return rc ? tp_corpus_oom(c->corpus, err) : 0;
+}
+
+int tp_date_in_range(const struct tp_opts *o, const struct tp_date *d)
+{
+    if (!o->date_from && !o->date_to)
+        return 1;
+    if (d->prec == TP_PREC_NONE)
+        return 0;
+    long key = (long)d->year * 10000 + (d->month ? d->month : 1) * 100 + (d->day ? d->day : 1);
+    return (!o->date_from || key >= o->date_from) && (!o->date_to || key <= o->date_to);
+}
+
+static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    /* --from/--to: a document out of range is read past, and counted as such
+     * (a part of a document is never out: run_count does not divide then) */
+    /* tokens of a document that did not end go where they always went */
+    if (tp_tokenizer_flush(c->tk))
+        return tp_corpus_oom(c->corpus, err);
+    c->skip = doc->part != 2 && !tp_date_in_range(c->o, &doc->date);
+    if (c->skip) {
+        tp_corpus_counts(c->corpus)->n_out_of_range++;
+        return 0;
+    }
+    c->part = doc->part;
+    c->overlong_at = tp_tokenizer_overlong(c->tk);
+    if (doc->part == 2)
+        tp_tokenizer_continue(c->tk);
+    else
+        tp_tokenizer_reset(c->tk);
+    tp_doclang_begin(&c->dl, doc->part);
+    if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
+        (doc->part == 2 && tp_corpus_continue(c->corpus)))
+        return tp_corpus_oom(c->corpus, err);
+    if (c->run->o->group_by && doc->part != 2)
+        return count_group(c, doc, err);
+    return 0;
+}
+
+static int count_text(void *ctx, const char *buf, size_t len, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    if (c->skip)
+        return 0;
+    if (tp_doclang_feed(&c->dl, buf, len))
+        return tp_corpus_oom(c->corpus, err);
+    return 0;
+}
+
+static int count_end(void *ctx, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    if (c->skip) {
+        c->skip = 0;
+        return 0;
+    }
+    if (tp_doclang_settle(&c->dl) || tp_tokenizer_finish(c->tk))
+        return tp_corpus_oom(c->corpus, err);
+    if (c->sw)
+        tp_stem_doc_end(c->sw);
+    if (c->part) {
+        /* the document goes on in the next part: closed after the merge */
+        if (tp_corpus_suspend(c->corpus, tp_tokenizer_break_pending(c->tk)))
+            return tp_corpus_oom(c->corpus, err);
+        return 0;
+    }
+    return tp_corpus_end(c->corpus, err);
+}
+
+/* The reader takes the open document back (tp_sink.undo; protocol (1),
+ * counts.h): first everything the tokenizer emitted is counted, so that the
+ * text given again takes back exactly that, from the state the document
+ * began in; at the end the corpus forgets the document. */
+static int count_undo(void *ctx, int done, struct tp_error *err)
+{
+    struct count_ctx *c = ctx;
+    if (c->skip) {
+        /* the reader begins the document again */
+        if (done) {
+            tp_corpus_counts(c->corpus)->n_out_of_range--;
+            c->skip = 0;
+        }
+        return 0;
+    }
+    /* the text held back for the language goes where it would have gone */
+    if (tp_doclang_settle(&c->dl) || tp_tokenizer_flush(c->tk))
+        return tp_corpus_oom(c->corpus, err);
+    if (done) {
+        tp_doclang_forget(&c->dl);
+        if (tp_corpus_undo_end(c->corpus))
+            return tp_corpus_oom(c->corpus, err);
+        if (c->sw)
+            tp_stem_doc_drop(c->sw);
+        c->overlong_off += tp_tokenizer_overlong(c->tk) - c->overlong_at;
+        tp_tokenizer_reset(c->tk);
+        return 0;
+    }
+    if (tp_corpus_undo_begin(c->corpus))
+        return tp_corpus_oom(c->corpus, err);
+    if (c->part == 2)
+        tp_tokenizer_continue(c->tk);
+    else
+        tp_tokenizer_reset(c->tk);
+    return 0;
+}
+
+static void count_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
+{
+    struct tp_run *run = ctx;
+    (void)total;
+    (void)docs;
+    if (run->progress)
+        run->progress(run->progress_ctx, run->bytes_before + done, run->bytes_total,
+                      tp_corpus_counts(run->corpus)->n_docs);
+}
+
+static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b)
+{
+    a->n_inputs += b->n_inputs;
+    a->bytes += b->bytes;
+    a->n_documents += b->n_documents;
+    a->invalid_utf8 += b->invalid_utf8;
+    a->cp1252_documents += b->cp1252_documents;
+    a->skipped_inputs += b->skipped_inputs;
+    a->bad_dates += b->bad_dates;
+    a->attachments_skipped += b->attachments_skipped;
+}
+
+/* Count every document of r into corpus: the one-thread path and each
+ * worker's body. */
+static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_reader *r, int side,
+                      tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
+                      struct tp_error *err)
+{
+    struct count_ctx c = {.corpus = corpus, .side = side, .run = run, .o = run->o};
+    if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
+        tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
+        tp_doclang_init(&c.dl, run, c.tk)) {
+        tp_stem_worker_finish(c.sw);
+        tp_tokenizer_free(c.tk);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    tp_tokenizer_set_batch(c.tk, count_batch);
+    struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
+    int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
+    *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
+    /* workers run at once: their documents by language add up in any order */
+    for (size_t l = 0; c.dl.active && l <= TP_LANG_NONE; l++)
+        __atomic_fetch_add(&run->lang_docs[l], c.dl.docs[l], __ATOMIC_RELAXED);
+    tp_doclang_release(&c.dl);
+    tp_tokenizer_free(c.tk);
+    if (tp_stem_worker_finish(c.sw) && !rc)
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* --- counting on several threads -------------------------------------------
+ * The reader's files are cut into contiguous runs of about equal size; each
+ * worker counts its run into a corpus of its own with a reader of its own, and
+ * the corpora are merged in file order, which gives exactly the counts one
+ * thread would. One large document cut into parts follows protocol (2),
+ * merge.h. Warnings are kept per worker and passed on in file order. */
+
+struct worker {
+    struct tp_run *run;
+    const char *const *files;
+    size_t n_files;
+    const struct tp_reader *parent; /* files are its files first.. */
+    size_t first;
+    int ranged; /* one part of files[0]: bytes [start, start + len) from line `line` */
+    uint64_t start, len;
+    unsigned long line;
+    int side;
+    struct tp_corpus *corpus;
+    struct tp_reader *reader;
+    struct tp_reader_stats rs;
+    uint64_t overlong;
+    uint64_t bytes_done;
+    struct tp_error err;
+    int rc;
+    char *warnings;
+    size_t w_len, w_cap;
+    struct worker *all;
+    size_t n_all;
+};
+
+static void worker_warn(void *ctx, const char *msg)
+{
+    struct worker *w = ctx;
+    size_t n = strlen(msg) + 1;
+    if (w->w_len + n > w->w_cap) {
+        size_t cap = (w->w_cap + n) * 2;
+        char *p = realloc(w->warnings, cap);
+        if (!p)
+            return;
+        w->warnings = p;
+        w->w_cap = cap;
+    }
+    memcpy(w->warnings + w->w_len, msg, n);
+    w->w_len += n;
+}
+
+static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
+{
+    struct worker *w = ctx;
+    (void)total;
+    (void)docs;
+    __atomic_store_n(&w->bytes_done, done, __ATOMIC_RELAXED);
+    if (w != w->all || !w->run->progress)
+        return;
+    /* the first worker speaks for all */
+    uint64_t sum = 0, n_docs = 0;
+    for (size_t i = 0; i < w->n_all; i++)
+        sum += __atomic_load_n(&w->all[i].bytes_done, __ATOMIC_RELAXED);
+    n_docs = w->corpus ? tp_corpus_counts(w->corpus)->n_docs : 0;
+    w->run->progress(w->run->progress_ctx, w->run->bytes_before + sum, w->run->bytes_total, n_docs);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    if (w->ranged)
+        w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->run->o,
+                                    worker_warn, w, &w->err);
+    else
+        w->rc = tp_reader_new_slice(&w->reader, w->parent, w->first, w->n_files, worker_warn, w,
+                                    &w->err);
+    if (w->rc)
+        return NULL;
+    w->rc = tp_run_corpus_new(w->run, &w->corpus, &w->err);
+    if (w->rc)
+        return NULL;
+    w->rc = count_into(w->run, w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
+                       &w->err);
+    w->rs = *tp_reader_stats(w->reader);
+    return NULL;
+}
+
+static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, unsigned n_threads,
+                          struct tp_error *err)
+{
+    size_t n_files;
+    const char *const *files = tp_reader_files(r, &n_files);
+    struct worker *w = calloc(n_threads, sizeof(*w));
+    pthread_t *tid = calloc(n_threads, sizeof(*tid));
+    uint64_t *size = calloc(n_files, sizeof(*size));
+    int rc = 0;
+    unsigned started = 0;
+    if (!w || !tid || !size) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
+    uint64_t total = 0;
+    for (size_t i = 0; i < n_files; i++) {
+        size[i] = tp_reader_file_size(r, i);
+        total += size[i];
+    }
+    /* contiguous runs, worker k ending where the running size passes
+     * (k+1)/n of the total, each with at least one file */
+    size_t at = 0;
+    uint64_t cum = 0;
+    for (unsigned k = 0; k < n_threads; k++) {
+        size_t first = at;
+        uint64_t goal = total / n_threads * (k + 1);
+        while (at < n_files && (at == first || k == n_threads - 1 || cum + size[at] <= goal) &&
+               n_files - at > n_threads - 1 - k)
+            cum += size[at++];
+        w[k] = (struct worker){.run = run,
+                               .files = files + first,
+                               .n_files = at - first,
+                               .parent = r,
+                               .first = first,
+                               .side = side,
+                               .all = w,
+                               .n_all = n_threads};
+    }
+    int divided = n_files == 1 && tp_reader_divisible(r, 0);
+    if (n_files == 1) {
+        /* one large file, of one document per line or one document: its
+         * parts, in order, cut after line feeds */
+        uint64_t start[TP_MAX_THREADS], len[TP_MAX_THREADS];
+        unsigned long line[TP_MAX_THREADS];
+        enum tp_split_kind kind = divided                           ? TP_SPLIT_TEXT
+                                  : tp_reader_splittable(r, 0) == 2 ? TP_SPLIT_CSV
+                                                                    : TP_SPLIT_LINES;
+        unsigned parts = tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
+        for (unsigned k = 0; k < n_threads; k++) {
+            w[k].ranged = 1;
+            w[k].files = files;
+            w[k].n_files = 1;
+            w[k].start = k < parts ? start[k] : size[0];
+            w[k].len = k < parts ? len[k] : 0;
+            w[k].line = k < parts ? line[k] : 1;
+        }
+        if (parts == 0) {
+            w[0].start = 0;
+            w[0].len = size[0];
+        }
+    }
+    for (; started < n_threads; started++)
+        if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
+            rc = tp_error_set(err, TP_EINTERNAL, "cannot start a thread");
+            break;
+        }
+    for (unsigned k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    if (rc)
+        goto out;
+    if (n_files == 1) {
+        /* a part that is not UTF-8 makes a whole document CP1252; a CSV
+         * part that cannot number its rows stopped: count the file again
+         * on one thread */
+        int again = 0;
+        for (unsigned k = 0; k < n_threads; k++)
+            again |=
+                w[k].rc == 0 &&
+                ((divided && run->o->encoding == TP_ENC_AUTO && w[k].rs.cp1252_documents > 0) ||
+                 (w[k].reader && tp_reader_whole_again(w[k].reader)));
+        if (again) {
+            rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
+            add_stats(&run->rs, tp_reader_stats(r));
+            goto out;
+        }
+    }
+    /* warnings and the first error, in file order */
+    uint64_t inputs_before = run->rs.n_inputs;
+    for (unsigned k = 0; k < n_threads; k++) {
+        for (size_t p = 0; p < w[k].w_len; p += strlen(w[k].warnings + p) + 1)
+            if (run->warn)
+                run->warn(run->warn_ctx, w[k].warnings + p);
+        if (w[k].rc) {
+            *err = w[k].err;
+            rc = w[k].rc;
+            goto out;
+        }
+    }
+    for (unsigned k = 0; k < n_threads; k++) {
+        if (k == 0 && tp_corpus_empty(run->corpus)) {
+            /* nothing counted yet: the first worker's corpus becomes the run's */
+            tp_corpus_free(run->corpus);
+            run->corpus = w[0].corpus;
+            w[0].corpus = NULL;
+        } else if ((rc = tp_corpus_merge(run->corpus, w[k].corpus, err))) {
+            goto out;
+        }
+        add_stats(&run->rs, &w[k].rs);
+        run->overlong += w[k].overlong;
+    }
+    if (n_files == 1)
+        run->rs.n_inputs = inputs_before + (run->rs.n_inputs > inputs_before);
+    if (divided) {
+        /* the parts were one document */
+        if (tp_corpus_in_doc(run->corpus) && (rc = tp_corpus_end(run->corpus, err)))
+            goto out;
+    }
+    /* the expansion's own skips, counted once by the caller's reader */
+    run->rs.skipped_inputs += tp_reader_skipped_at_expansion(r);
+out:
+    for (unsigned k = 0; w && k < n_threads; k++) {
+        tp_corpus_free(w[k].corpus);
+        tp_reader_free(w[k].reader);
+        free(w[k].warnings);
+    }
+    free(w);
+    free(tid);
+    free(size);
+    return rc;
+}
+
+unsigned tp_run_threads(const struct tp_run *run)
+{
+    long n = run->o->threads > 0 ? run->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > TP_MAX_THREADS ? TP_MAX_THREADS : (unsigned)n;
+}
+
+int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_error *err)
+{
+    int rc;
+    size_t n_files;
+    const char *const *files = tp_reader_files(r, &n_files);
+    unsigned threads = tp_run_threads(run);
+    int from_stdin = 0;
+    run->group_dirs = tp_reader_dirs(r, &run->n_group_dirs);
+    for (size_t i = 0; i < n_files; i++)
+        from_stdin |= strcmp(files[i], "-") == 0;
+    /* a large file of one document per line is counted in parts; otherwise
+     * whole files go to the threads */
+    int split = n_files == 1 && !tp_reader_ranged(r) && tp_reader_total_bytes(r) >= (1u << 20) &&
+                (tp_reader_splittable(r, 0) ||
+                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN &&
+                  !run->o->date_from && !run->o->date_to));
+    if (threads > n_files && !split)
+        threads = (unsigned)n_files;
+    if (split && tp_reader_divisible(r, 0) && threads > tp_reader_total_bytes(r) / TP_DIVIDE_PART)
+        threads = (unsigned)(tp_reader_total_bytes(r) / TP_DIVIDE_PART);
+    if (threads > 1 && !from_stdin) {
+        rc = count_parallel(run, r, side, threads, err);
+        if (threads > run->threads_used)
+            run->threads_used = threads;
+    } else {
+        if (!run->threads_used)
+            run->threads_used = 1;
+        rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
+        add_stats(&run->rs, tp_reader_stats(r));
+    }
+    run->bytes_before += tp_reader_total_bytes(r);
+    return rc;
+}

@@ -1,0 +1,144 @@
+/*
+ * state_int.h - what state_read.c, state_load.c and state_write.c share
+ * beyond state.h. Nothing else includes it.
+ *
+ * The file's constants; the section reader (struct tp_state_rd: the file,
+ * the current section's tag, flags and payload left, the running XXH3 of
+ * its payload, a block buffer) with the calls that read a section's
+ * payload and check its end; the head a reader gets from the OPTS, STAT
+ * and STOP sections (struct tp_state_hdr); and the options of a run as a
+ * state records them (struct tp_state_opt), written by state_write.c and
+ * compared by state_load.c.
+ */
+#ifndef TP_STATE_INT_H
+#define TP_STATE_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <xxhash.h>
+
+#include "state.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "count states are read with the spill's native records: a little-endian host is needed"
+#endif
+
+/* A section flag: a reader that does not know the tag must refuse the file. */
+enum { TP_STATE_REQUIRED = 1 };
+
+/* Bounds a reader holds a file to before it allocates. */
+enum {
+    TP_STATE_MAX_TERM_BYTES = 1 << 20,
+    TP_STATE_MAX_ID_BYTES = 1 << 20,
+    TP_STATE_MAX_OPT_BYTES = 1 << 16
+};
+
+/* A count of 255 or more in a spill record: 255, then the rest as a varint. */
+enum { TP_STATE_SPILL_BIG = 255 };
+
+/* --- reading (state_read.c) ------------------------------------------------ */
+
+struct tp_state_rd {
+    FILE *f;
+    const char *path;
+    struct tp_error *err;
+    XXH3_state_t *h;
+    uint64_t left;  /* payload bytes left in the current section */
+    uint64_t size;  /* the file's size */
+    char tag[5];    /* the current section */
+    uint32_t flags; /* its flags */
+    uint64_t at;    /* file offset of the next byte read from the file */
+    /* the current section's payload: read (and hashed) a block at a time */
+    uint64_t sec_start, sec_len; /* its file offset and length */
+    uint64_t unread;             /* bytes not yet read from the file */
+    unsigned char *buf;          /* a block read, bpos of blen bytes used */
+    size_t bpos, blen;
+};
+
+static inline uint32_t tp_state_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t tp_state_le64(const unsigned char *p)
+{
+    return (uint64_t)tp_state_le32(p) | (uint64_t)tp_state_le32(p + 4) << 32;
+}
+
+/* Open path and check its magic and version (r is closed with
+ * tp_state_rd_close whatever this returns). */
+int tp_state_rd_open(struct tp_state_rd *r, const char *path, struct tp_error *err);
+void tp_state_rd_close(struct tp_state_rd *r);
+/* TP_EPARSE: "not a usable count state: what", naming the file and section. */
+int tp_state_rd_fail(struct tp_state_rd *r, const char *what);
+/* n payload bytes of the current section (hashed as blocks are read). */
+int tp_state_rd_get(struct tp_state_rd *r, void *p, size_t n);
+/* A varint (LEB128: 7 bits a byte, low first) of the current section. */
+int tp_state_rd_var(struct tp_state_rd *r, uint64_t *v);
+/* A string of at most max bytes (u32 length, bytes), NUL-terminated into a
+ * new *s. */
+int tp_state_rd_str(struct tp_state_rd *r, size_t max, char **s, uint32_t *len);
+/* The file offset of the next payload byte to be used. */
+uint64_t tp_state_rd_offset(const struct tp_state_rd *r);
+/* Expect section tag next (optional sections of other tags are skipped). */
+int tp_state_sec_expect(struct tp_state_rd *r, const char *tag);
+/* The end of the current section: all of it read, its checksum right. */
+int tp_state_sec_end(struct tp_state_rd *r);
+/* Pass over the current section's payload: read and its checksum checked
+ * (verify), or only sought past; tp_state_sec_skip verifies. */
+int tp_state_sec_skip_how(struct tp_state_rd *r, int verify);
+int tp_state_sec_skip(struct tp_state_rd *r);
+
+/* --- the head: options, statistics, stopwords (state_read.c) -------------- */
+
+/* The options a state records, by key: counting options are compared with
+ * the run's (the error names the option); the others are kept for the
+ * record. */
+struct tp_state_kv {
+    char *key, *val;
+};
+
+struct tp_state_stats {
+    uint64_t n_docs, n_tokens, n_terms, n_ngrams, n_pairs;
+    uint64_t n_files, input_bytes, overlong;
+    uint64_t rs[7];
+    uint64_t pairs_full, ngrams_full, lang, extra_langs;
+};
+enum { TP_STATE_N_STAT = 19 };
+
+struct tp_state_hdr {
+    struct tp_state_kv *kv;
+    size_t n_kv;
+    struct tp_state_stats st;
+    char **stop;
+    size_t n_stop;
+};
+
+/* Read the OPTS, STAT and STOP sections into h (freed with
+ * tp_state_hdr_free whatever this returns). */
+int tp_state_rd_head(struct tp_state_rd *r, struct tp_state_hdr *h);
+void tp_state_hdr_free(struct tp_state_hdr *h);
+/* The value recorded for key, or NULL. */
+const char *tp_state_hdr_opt(const struct tp_state_hdr *h, const char *key);
+/* A decimal of at most max: 0, or -1 when s is not one. */
+int tp_state_parse_uint(const char *s, unsigned long max, unsigned long *v);
+
+/* --- the options of a run, as a state records them (state_write.c) -------- */
+
+/* One option: key, value, whether a reader must know it, the option it
+ * comes from (for messages), whether it is compared. */
+struct tp_state_opt {
+    const char *key;
+    char val[64];
+    const char *text; /* a long value (not copied), or NULL: val */
+    int required;
+    const char *option;
+    int compared;
+};
+
+enum { TP_STATE_N_OPTS = 16 };
+
+/* The run's options into o (TP_STATE_N_OPTS of room): their number. */
+size_t tp_state_run_opts(const struct tp_run *run, struct tp_state_opt *o);
+
+#endif

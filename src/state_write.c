@@ -1,0 +1,372 @@
+/*
+ * state_write.c - a run's corpus written to a count state file
+ * (tp_state_write, state.h; the byte layout is docs/state-format.md, read
+ * back by state_read.c and state_load.c).
+ *
+ * struct wr is the output (a regular temporary file, tp_out) and the
+ * running XXH3 of the open section: each section's length is patched in
+ * once its payload is written. Terms never seen in the text (listed terms
+ * only) are left out and ids renumbered densely; pairs are written in key
+ * order, so the same counts give the same bytes. The options a state
+ * records (tp_state_run_opts) are here, as it is the writer that records
+ * them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <xxhash.h>
+
+#include "counts_int.h"
+#include "state_int.h"
+#include "stopwords.h"
+#include "writer.h"
+
+/* --- the options of a run, as a state records them ------------------------ */
+
+static const char *const enc_names[] = {"auto", "utf-8", "latin-1", "cp1252"};
+
+size_t tp_state_run_opts(const struct tp_run *run, struct tp_state_opt *o)
+{
+    const struct tp_opts *x = run->o;
+    const struct tp_count_opts *co = &run->count_opts;
+    size_t n = 0;
+#define OPT(k, req, opt, cmp, ...)                                                                 \
+    do {                                                                                           \
+        o[n] = (struct tp_state_opt){k, "", NULL, req, opt, cmp};                                  \
+        snprintf(o[n].val, sizeof(o[n].val), __VA_ARGS__);                                         \
+        n++;                                                                                       \
+    } while (0)
+    OPT("lang", 1, "--lang", 1, "%s", tp_lang_name(run->lang));
+    OPT("case", 1, "--case", 1, "%s", x->keep_case ? "keep" : "fold");
+    OPT("normalize", 1, "--normalize", 1, "%s", x->nfkc ? "nfkc" : "nfc");
+    OPT("split_hyphens", 1, "--split-hyphens", 1, "%s", x->split_hyphens ? "yes" : "no");
+    OPT("min_length", 1, "--min-length", 1, "%u", co->min_length);
+    OPT("encoding", 1, "--encoding", 1, "%s", enc_names[x->encoding & 3]);
+    OPT("window", 1, "--window", 0, "%u", co->window);
+    OPT("ngram", 1, "--ngram", 0, "%u", co->ngram > 1 ? co->ngram : 1);
+    OPT("doc_per_line", 0, "--doc-per-line", 0, "%s", x->doc_per_line ? "yes" : "no");
+    OPT("text_col", 0, "--text-col", 0, "%s", "");
+    o[n - 1].text = x->text_col ? x->text_col : "";
+    OPT("date_col", 0, "--date-col", 0, "%s", "");
+    o[n - 1].text = x->date_col ? x->date_col : "";
+    OPT("id_col", 0, "--id-col", 0, "%s", "");
+    o[n - 1].text = x->id_col ? x->id_col : "";
+    OPT("meta", 0, "--meta", 0, "%s", "");
+    o[n - 1].text = x->meta_path ? x->meta_path : "";
+    OPT("date_from_name", 0, "--date-from-name", 0, "%s", x->date_from_name ? "yes" : "no");
+    OPT("max_doc_bytes", 0, "--max-doc-bytes", 0, "%llu",
+        (unsigned long long)(x->max_doc_bytes ? x->max_doc_bytes : TP_MAX_DOC_BYTES));
+    /* the stopword list is compared word for word (STOP section) */
+    OPT("stopwords", 1, "--stopwords", 0, "%zu", run->stop.n);
+#undef OPT
+    return n;
+}
+
+/* --- writing ---------------------------------------------------------------- */
+
+struct wr {
+    FILE *f;
+    XXH3_state_t *h;
+    off_t start;
+    int bad;
+};
+
+static void put(struct wr *w, const void *p, size_t n)
+{
+    if (n && fwrite(p, 1, n, w->f) != n)
+        w->bad = 1;
+    XXH3_64bits_update(w->h, p, n);
+}
+
+static void put32(struct wr *w, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    put(w, b, 4);
+}
+
+static void put64(struct wr *w, uint64_t v)
+{
+    put32(w, (uint32_t)v);
+    put32(w, (uint32_t)(v >> 32));
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v);
+
+static void put_var(struct wr *w, uint64_t v)
+{
+    unsigned char b[10];
+    size_t n = put_varint(b, v);
+    put(w, b, n);
+}
+
+static void put_str(struct wr *w, const char *s, size_t len)
+{
+    put32(w, (uint32_t)len);
+    put(w, s, len);
+}
+
+static void raw64(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void sec_open(struct wr *w, const char *tag, uint32_t flags)
+{
+    unsigned char b[16] = {0};
+    memcpy(b, tag, 4);
+    for (int i = 0; i < 4; i++)
+        b[4 + i] = (unsigned char)(flags >> (8 * i));
+    if (fwrite(b, 1, 16, w->f) != 16)
+        w->bad = 1;
+    w->start = ftello(w->f);
+    if (w->start < 0)
+        w->bad = 1;
+    XXH3_64bits_reset(w->h);
+}
+
+static void sec_close(struct wr *w)
+{
+    off_t end = ftello(w->f);
+    unsigned char b[8];
+    if (end < 0 || w->bad) {
+        w->bad = 1;
+        return;
+    }
+    raw64(b, XXH3_64bits_digest(w->h));
+    if (fwrite(b, 1, 8, w->f) != 8)
+        w->bad = 1;
+    raw64(b, (uint64_t)(end - w->start));
+    if (fseeko(w->f, w->start - 8, SEEK_SET) != 0 || fwrite(b, 1, 8, w->f) != 8 ||
+        fseeko(w->f, end + 8, SEEK_SET) != 0)
+        w->bad = 1;
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+/* Every document's list of counter k, ids through map (NULL: as they are). */
+static int write_spill(struct wr *w, struct tp_counter *k, size_t n_docs, const uint32_t *map,
+                       struct tp_error *err)
+{
+    struct tp_spill_iter it;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    int rc;
+    if ((rc = tp_spill_iter_init(&it, k, n_docs, err)))
+        return rc;
+    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        size_t need = 8 + it.n * 15;
+        if (need > cap) {
+            unsigned char *b = realloc(buf, need);
+            if (!b) {
+                free(buf);
+                return tp_error_set(err, TP_ENOMEM, "out of memory");
+            }
+            buf = b;
+            cap = need;
+        }
+        /* the spill's record (src/spill.c): ids as u32, a byte a count,
+         * then count - 255 as a varint for each count of 255 or more */
+        unsigned char *cb = buf + 8 + 4 * it.n;
+        size_t at = 8 + 5 * it.n;
+        for (size_t i = 0; i < it.n; i++) {
+            uint32_t id = map ? map[it.ids[i]] : it.ids[i];
+            for (int j = 0; j < 4; j++)
+                buf[8 + 4 * i + (size_t)j] = (unsigned char)(id >> (8 * j));
+            uint64_t c = it.counts[i];
+            cb[i] = (unsigned char)(c < TP_STATE_SPILL_BIG ? c : TP_STATE_SPILL_BIG);
+            if (c >= TP_STATE_SPILL_BIG)
+                at += put_varint(buf + at, c - TP_STATE_SPILL_BIG);
+        }
+        uint32_t len = (uint32_t)(at - 8), n = (uint32_t)it.n;
+        for (int i = 0; i < 4; i++) {
+            buf[i] = (unsigned char)(len >> (8 * i));
+            buf[4 + i] = (unsigned char)(n >> (8 * i));
+        }
+        put(w, buf, at);
+    }
+    free(buf);
+    return rc;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    uint64_t x = ((const struct tp_pair_slot *)a)->key, y = ((const struct tp_pair_slot *)b)->key;
+    return (x > y) - (x < y);
+}
+
+static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
+{
+    struct tp_corpus *corpus = run->corpus;
+    struct tp_counts *c = tp_corpus_counts(corpus);
+    struct tp_state_opt o[TP_STATE_N_OPTS];
+    size_t n_o = tp_state_run_opts(run, o);
+    uint32_t *map = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*map));
+    int rc = 0;
+    if (!map)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    uint32_t n_seen = 0;
+    for (size_t i = 0; i < c->terms.n; i++)
+        map[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? n_seen++ : UINT32_MAX;
+    unsigned ng = c->o.ngram > 1 ? c->o.ngram : 0;
+
+    sec_open(w, "OPTS", TP_STATE_REQUIRED);
+    put32(w, (uint32_t)n_o);
+    for (size_t i = 0; i < n_o; i++) {
+        const char *v = o[i].text ? o[i].text : o[i].val;
+        put32(w, (uint32_t)o[i].required);
+        put_str(w, o[i].key, strlen(o[i].key));
+        put_str(w, v, strlen(v));
+    }
+    sec_close(w);
+
+    sec_open(w, "STAT", TP_STATE_REQUIRED);
+    const struct tp_reader_stats *rs = &run->rs;
+    uint64_t st[TP_STATE_N_STAT] = {c->n_docs,
+                                    c->n_tokens,
+                                    n_seen,
+                                    ng ? c->ngrams.n_items : 0,
+                                    c->o.window && c->pairs.slots ? c->pairs.n : 0,
+                                    run->n_files,
+                                    run->input_bytes,
+                                    run->overlong,
+                                    rs->n_inputs,
+                                    rs->bytes,
+                                    rs->n_documents,
+                                    rs->invalid_utf8,
+                                    rs->cp1252_documents,
+                                    rs->skipped_inputs,
+                                    rs->bad_dates,
+                                    (uint64_t)c->pairs_full,
+                                    (uint64_t)c->ngrams_full,
+                                    (uint64_t)run->lang,
+                                    run->extra_langs};
+    for (int i = 0; i < TP_STATE_N_STAT; i++)
+        put64(w, st[i]);
+    sec_close(w);
+
+    sec_open(w, "STOP", TP_STATE_REQUIRED);
+    put32(w, (uint32_t)run->stop.n);
+    for (size_t i = 0; i < run->stop.n; i++)
+        put_str(w, run->stop.terms[i].bytes, run->stop.terms[i].len);
+    sec_close(w);
+
+    sec_open(w, "TERM", TP_STATE_REQUIRED);
+    for (size_t i = 0; i < c->terms.n; i++) {
+        if (map[i] == UINT32_MAX)
+            continue;
+        put_str(w, c->terms.terms[i].bytes, c->terms.terms[i].len);
+        put_var(w, c->uni.first[i]);
+        put_var(w, c->uni.total[i]);
+        put_var(w, c->uni.df[i]);
+    }
+    sec_close(w);
+
+    sec_open(w, "NGRM", TP_STATE_REQUIRED);
+    for (size_t g = 0; ng && g < c->ngrams.n_items; g++) {
+        const uint32_t *k = tp_tuples_key(&c->ngrams, g);
+        for (unsigned i = 0; i < ng; i++)
+            put_var(w, map[k[i]]);
+        put_var(w, c->ng.total[g]);
+        put_var(w, c->ng.df[g]);
+    }
+    sec_close(w);
+
+    /* pairs in key order (the table's order depends on its hash seed): the
+     * same counts give the same bytes */
+    sec_open(w, "PAIR", TP_STATE_REQUIRED);
+    size_t n_pairs = 0;
+    struct tp_pair_slot *pairs = NULL;
+    if (c->o.window && c->pairs.slots && c->pairs.n) {
+        if (!(pairs = malloc(c->pairs.n * sizeof(*pairs)))) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t p = 0; p <= c->pairs.mask && n_pairs < c->pairs.n; p++) {
+            const struct tp_pair_slot *sl = &c->pairs.slots[p];
+            if (sl->key)
+                pairs[n_pairs++] = (struct tp_pair_slot){
+                    (uint64_t)map[tp_pair_w1(sl->key)] << 32 | map[tp_pair_w2(sl->key)], sl->count};
+        }
+        qsort(pairs, n_pairs, sizeof(*pairs), cmp_pair);
+    }
+    for (size_t p = 0; p < n_pairs; p++) {
+        put_var(w, pairs[p].key >> 32);
+        put_var(w, (uint32_t)pairs[p].key);
+        put_var(w, pairs[p].count);
+    }
+    free(pairs);
+    sec_close(w);
+
+    sec_open(w, "DOCS", TP_STATE_REQUIRED);
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_docrec *doc = &c->docs[d];
+        unsigned char b[16] = {0};
+        put_str(w, doc->id, strlen(doc->id));
+        uint32_t y = (uint32_t)doc->date.year;
+        for (int i = 0; i < 4; i++)
+            b[i] = (unsigned char)(y >> (8 * i));
+        b[4] = (unsigned char)doc->date.month;
+        b[5] = (unsigned char)doc->date.day;
+        b[6] = (unsigned char)doc->date.prec;
+        raw64(b + 8, doc->n_tokens);
+        put(w, b, 16);
+    }
+    sec_close(w);
+
+    sec_open(w, "USPL", TP_STATE_REQUIRED);
+    if (c->n_docs && (rc = write_spill(w, &c->uni, c->n_docs, map, err)))
+        goto out;
+    sec_close(w);
+    sec_open(w, "GSPL", TP_STATE_REQUIRED);
+    if (ng && c->n_docs && (rc = write_spill(w, &c->ng, c->n_docs, NULL, err)))
+        goto out;
+    sec_close(w);
+    sec_open(w, "END ", TP_STATE_REQUIRED);
+    sec_close(w);
+out:
+    free(map);
+    return rc;
+}
+
+int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err)
+{
+    struct tp_out *out;
+    struct wr w = {0};
+    if (!tp_corpus_counts(run->corpus)->uni.spill)
+        return tp_error_set(err, TP_EINTERNAL, "a count state needs the per-document counts");
+    int rc = tp_out_open(&out, path, TP_OUT_RAW, err);
+    if (rc)
+        return rc;
+    w.f = tp_out_file(out);
+    if (!(w.h = XXH3_createState())) {
+        tp_out_free(out);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    unsigned char head[16] = {0};
+    memcpy(head, TP_STATE_MAGIC, 8);
+    head[8] = (unsigned char)TP_STATE_VERSION;
+    if (fwrite(head, 1, 16, w.f) != 16)
+        w.bad = 1;
+    rc = write_body(&w, run, err);
+    if (!rc && w.bad)
+        rc = tp_error_set(err, TP_EIO, "%s: cannot write the count state (%s)", path ? path : "-",
+                          errno ? strerror(errno) : "not a seekable file");
+    if (!rc && (rc = tp_out_finish(out, err)) == 0)
+        rc = tp_out_publish(out, err);
+    XXH3_freeState(w.h);
+    tp_out_free(out);
+    return rc;
+}
