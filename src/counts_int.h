@@ -267,4 +267,18 @@ int tp_match_run_date_seen(struct tp_corpus *c, uint64_t key);
 /* Free the matcher's arrays. */
 void tp_match_release(struct tp_corpus *c);
 
+/* Write v as a varint (7 bits a byte, low first) at p, which has room for
+ * 10 bytes. Returns its length. The spill's large counts and the count
+ * state's numbers (docs/state-format.md) are written with it. */
+static inline size_t tp_varint_put(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
 #endif

@@ -40,18 +40,6 @@ int tp_counter_touched_reserve(struct tp_counter *k, size_t n)
     return 0;
 }
 
-/* Write v as a varint (7 bits a byte, low first) at p. Returns its length. */
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return n;
-}
-
 /* A byte buffer of at least len bytes (grown by doubling). */
 static int reserve_bytes(unsigned char **buf, size_t *cap, size_t len)
 {
@@ -108,7 +96,8 @@ static int decode_list(const unsigned char *p, size_t len, uint32_t n, uint32_t 
 {
     if (len < (size_t)n * 5)
         return -1;
-    memcpy(ids, p, (size_t)n * 4);
+    if (n) /* an empty document: ids may be NULL */
+        memcpy(ids, p, (size_t)n * 4);
     const unsigned char *cb = p + (size_t)n * 4, *q = cb + n, *end = p + len;
     int big = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -259,7 +248,7 @@ int tp_counter_end(struct tp_counter *k, struct tp_error *err)
         doc[id] = 0;
         cb[i] = (unsigned char)(c < BIG_COUNT ? c : BIG_COUNT);
         if (__builtin_expect(c >= BIG_COUNT, 0))
-            at += put_varint(w + at, c - BIG_COUNT);
+            at += tp_varint_put(w + at, c - BIG_COUNT);
     }
     k->n_touched = 0;
     return spill_write(k, at, n, err);

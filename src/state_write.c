@@ -93,12 +93,10 @@ static void put64(struct wr *w, uint64_t v)
     put32(w, (uint32_t)(v >> 32));
 }
 
-static size_t put_varint(unsigned char *p, uint64_t v);
-
 static void put_var(struct wr *w, uint64_t v)
 {
     unsigned char b[10];
-    size_t n = put_varint(b, v);
+    size_t n = tp_varint_put(b, v);
     put(w, b, n);
 }
 
@@ -145,17 +143,6 @@ static void sec_close(struct wr *w)
         w->bad = 1;
 }
 
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return n;
-}
-
 /* Every document's list of counter k, ids through map (NULL: as they are). */
 static int write_spill(struct wr *w, struct tp_counter *k, size_t n_docs, const uint32_t *map,
                        struct tp_error *err)
@@ -188,7 +175,7 @@ static int write_spill(struct wr *w, struct tp_counter *k, size_t n_docs, const 
             uint64_t c = it.counts[i];
             cb[i] = (unsigned char)(c < TP_STATE_SPILL_BIG ? c : TP_STATE_SPILL_BIG);
             if (c >= TP_STATE_SPILL_BIG)
-                at += put_varint(buf + at, c - TP_STATE_SPILL_BIG);
+                at += tp_varint_put(buf + at, c - TP_STATE_SPILL_BIG);
         }
         uint32_t len = (uint32_t)(at - 8), n = (uint32_t)it.n;
         for (int i = 0; i < 4; i++) {

@@ -433,6 +433,16 @@ int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path);
 /* input/jsondoc.c: a .json file, one object or an array of objects, each a
  * document read like a JSONL object. */
 int tp_in_read_jsondoc(struct run *run);
+/* input/lines.c: a jansson value v as a wanted field (struct tp_json_field):
+ * strings as they are, integers in decimal, other numbers with %.17g. */
+struct json_t;
+struct tp_json_field;
+void tp_in_json_field(struct json_t *v, struct tp_json_field *f);
+/* input/lines.c: --group-by's field g (named name) of the object at line, into
+ * doc->group: a string or number is the group, absent or null no value, any
+ * other value an error naming file and line. Returns 0 or TP_EPARSE. */
+int tp_in_json_group(struct run *run, const struct tp_json_field *g, const char *name,
+                     unsigned long line, struct tp_doc *doc);
 /* input/lines.c: p[0..n) with integers of 19 digits or more quoted, into b. */
 int tp_in_quote_big_ints(const char *p, size_t n, struct buf *b);
 

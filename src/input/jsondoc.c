@@ -69,32 +69,6 @@ static int structure_error(struct jdoc *j, unsigned long line, const char *what)
     return tp_error_set(j->run->err, TP_EPARSE, "%s:%lu: %s", j->run->path, line, what);
 }
 
-/* A jansson value as a wanted field, as JSONL reads it (input/lines.c). */
-static void field_of(json_t *v, struct tp_json_field *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->value = v;
-    if (!v) {
-        f->kind = TP_JSON_ABSENT;
-    } else if (json_is_null(v)) {
-        f->kind = TP_JSON_NULL;
-    } else if (json_is_string(v)) {
-        f->kind = TP_JSON_STRING;
-        f->s = json_string_value(v);
-        f->len = json_string_length(v);
-    } else if (json_is_number(v)) {
-        if (json_is_integer(v))
-            snprintf(f->num, sizeof(f->num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else
-            snprintf(f->num, sizeof(f->num), "%.17g", json_real_value(v));
-        f->kind = TP_JSON_NUMBER;
-        f->s = f->num;
-        f->len = strlen(f->num);
-    } else {
-        f->kind = TP_JSON_OTHER;
-    }
-}
-
 /* A "year" field f as a date: a number or string written with exactly four
  * digits (1790, 1790.0, "1790"). Anything else says nothing. */
 static int year_of(const struct tp_json_field *f, struct found_date *fd)
@@ -112,6 +86,12 @@ static int year_of(const struct tp_json_field *f, struct found_date *fd)
  * array, or the whole file when n is 0. f holds its text, id and date
  * fields; year, when not NULL, its "year" field (asked for only when
  * --date-col is not given and the date field is absent). */
+/* The field --group-by names in an object, or NULL (none, or `dir`). */
+static const char *group_key(const struct tp_opts *o)
+{
+    return o->group_by && strcmp(o->group_by, "dir") != 0 ? o->group_by : NULL;
+}
+
 static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FIELDS],
                        const struct tp_json_field *year, unsigned long line, unsigned long n)
 {
@@ -164,6 +144,10 @@ static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FI
     } else if (year && d->kind == TP_JSON_ABSENT) {
         year_of(year, &fd);
     }
+    if ((rc = tp_in_json_group(run, &f[TP_JSON_GROUP], group_key(o), line, &doc))) {
+        free(dumped);
+        return rc;
+    }
     doc.path = run->path;
     doc.line = line;
     doc.encoding = j->enc;
@@ -212,7 +196,7 @@ static int fast_object(struct jdoc *j, const char *p, size_t n, unsigned long li
     const struct tp_opts *o = r->o;
     const char *keys[TP_JSON_N_FIELDS] = {o->text_col ? o->text_col : "text",
                                           o->id_col ? o->id_col : "id",
-                                          o->date_col ? o->date_col : "date"};
+                                          o->date_col ? o->date_col : "date", group_key(o)};
     const char *year_keys[TP_JSON_N_FIELDS] = {NULL, NULL, "year"};
     struct tp_json_field f[TP_JSON_N_FIELDS], y[TP_JSON_N_FIELDS];
     if (!tp_json_fast_fields || !tp_json_fast_fields(p, n, keys, f))
@@ -223,10 +207,13 @@ static int fast_object(struct jdoc *j, const char *p, size_t n, unsigned long li
     }
     /* the "year" field too: the strings the first reading gave are
      * borrowed until the next, so they are kept first */
-    for (int i = 0; i < 2; i++) {
+    static const int keep[3][2] = {
+        {TP_JSON_TEXT, COL_TEXT}, {TP_JSON_ID, COL_ID}, {TP_JSON_GROUP, COL_GROUP}};
+    for (int k2 = 0; k2 < 3; k2++) {
+        int i = keep[k2][0];
         if (f[i].kind != TP_JSON_STRING)
             continue;
-        struct buf *b = &r->cell[i == TP_JSON_TEXT ? COL_TEXT : COL_ID];
+        struct buf *b = &r->cell[keep[k2][1]];
         b->len = 0;
         if (buf_add(b, f[i].s, f[i].len) < 0) {
             *rc = nomem(j->run->err);
@@ -279,10 +266,11 @@ static int next_object(struct jdoc *j, unsigned long n)
     j->pos += used;
 
     struct tp_json_field f[TP_JSON_N_FIELDS], y;
-    field_of(json_object_get(obj, o->text_col ? o->text_col : "text"), &f[TP_JSON_TEXT]);
-    field_of(json_object_get(obj, o->id_col ? o->id_col : "id"), &f[TP_JSON_ID]);
-    field_of(json_object_get(obj, o->date_col ? o->date_col : "date"), &f[TP_JSON_DATE]);
-    field_of(json_object_get(obj, "year"), &y);
+    tp_in_json_field(json_object_get(obj, o->text_col ? o->text_col : "text"), &f[TP_JSON_TEXT]);
+    tp_in_json_field(json_object_get(obj, o->id_col ? o->id_col : "id"), &f[TP_JSON_ID]);
+    tp_in_json_field(json_object_get(obj, o->date_col ? o->date_col : "date"), &f[TP_JSON_DATE]);
+    tp_in_json_field(json_object_get(obj, "year"), &y);
+    tp_in_json_field(group_key(o) ? json_object_get(obj, group_key(o)) : NULL, &f[TP_JSON_GROUP]);
     rc = emit_object(j, f, o->date_col_given ? NULL : &y, line, n);
     json_decref(obj);
     return rc;

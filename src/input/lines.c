@@ -113,7 +113,7 @@ static int line_doc(struct run *run, unsigned long lineno, const char *p, size_t
 
 /* A jansson value v as a wanted field (see struct tp_json_field): strings as
  * they are, integers in decimal, other numbers with %.17g. */
-static void json_field(json_t *v, struct tp_json_field *f)
+void tp_in_json_field(struct json_t *v, struct tp_json_field *f)
 {
     f->value = v;
     f->s = NULL;
@@ -208,7 +208,7 @@ int tp_in_json_slow(const char *p, size_t n, const char *const keys[TP_JSON_N_FI
         return TP_EPARSE;
     }
     for (int i = 0; i < TP_JSON_N_FIELDS; i++)
-        json_field(keys[i] ? json_object_get(j, keys[i]) : NULL, &f[i]);
+        tp_in_json_field(keys[i] ? json_object_get(j, keys[i]) : NULL, &f[i]);
     return 0;
 }
 
@@ -294,16 +294,8 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
         fd.value = s;
         fd.value_len = strlen(s);
     }
-    /* --group-by FIELD: a string or number (absent or null: no value) */
-    struct tp_json_field *g = &f[TP_JSON_GROUP];
-    if (g->kind == TP_JSON_STRING || g->kind == TP_JSON_NUMBER) {
-        tp_in_trim(g->s, g->len, &doc.group, &doc.group_len);
-    } else if (g->kind == TP_JSON_OTHER) {
-        rc = tp_error_set(run->err, TP_EPARSE,
-                          "%s:%lu: field \"%s\" is not a string or number (--group-by)", run->path,
-                          lineno, keys[TP_JSON_GROUP]);
+    if ((rc = tp_in_json_group(run, &f[TP_JSON_GROUP], keys[TP_JSON_GROUP], lineno, &doc)))
         goto out;
-    }
     doc.path = run->path;
     doc.line = lineno;
     doc.encoding = enc;
@@ -312,6 +304,18 @@ out:
     free(dumped);
     json_decref(root);
     return rc;
+}
+
+int tp_in_json_group(struct run *run, const struct tp_json_field *g, const char *name,
+                     unsigned long line, struct tp_doc *doc)
+{
+    if (g->kind == TP_JSON_STRING || g->kind == TP_JSON_NUMBER)
+        tp_in_trim(g->s, g->len, &doc->group, &doc->group_len);
+    else if (g->kind == TP_JSON_OTHER)
+        return tp_error_set(run->err, TP_EPARSE,
+                            "%s:%lu: field \"%s\" is not a string or number (--group-by)",
+                            run->path, line, name);
+    return 0;
 }
 
 /* Every line of the input (or of its range: numbered from range_line) that
