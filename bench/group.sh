@@ -48,15 +48,7 @@ done
 mkdir -p "$DATA" || exit 1
 
 . bench/italian.sh
-IT=bench/data/it.txt
-if [ "$SMOKE" = 1 ]; then
-    [ -s "$IT" ] || IT=bench/data/smoke-it.txt
-    [ -s "$IT" ] || { echo "group: SKIP (no Italian text: fortunes-it not installed)"; exit 0; }
-elif [ ! -s "$IT" ]; then
-    sh tests/install-deps.sh fortunes-it debian-reference-it maint-guide-it debian-faq-it \
-        developers-reference-it >/dev/null 2>&1 || true
-    build_it "$IT" || { echo "bench/group.sh: no Italian text (fortunes-it)" >&2; exit 1; }
-fi
+need_it group
 ARCH=$DATA/news$N
 if [ ! -s "$ARCH.jsonl" ]; then
     echo "writing $ARCH.jsonl ($N documents)"

@@ -19,3 +19,18 @@ build_it() {
     done
     [ -s "$1.tmp" ] && mv "$1.tmp" "$1"
 }
+
+# need_it NAME: set IT to the Italian text the archive benchmarks read, built
+# when missing (under SMOKE=1: the small smoke text, or a SKIP line and exit 0
+# when there is none); exit 1 when it cannot be built. NAME names the bench.
+need_it() {
+    IT=bench/data/it.txt
+    if [ "$SMOKE" = 1 ]; then
+        [ -s "$IT" ] || IT=bench/data/smoke-it.txt
+        [ -s "$IT" ] || { echo "$1: SKIP (no Italian text: fortunes-it not installed)"; exit 0; }
+    elif [ ! -s "$IT" ]; then
+        sh tests/install-deps.sh fortunes-it debian-reference-it maint-guide-it debian-faq-it \
+            developers-reference-it >/dev/null 2>&1 || true
+        build_it "$IT" || { echo "bench/$1.sh: no Italian text (fortunes-it)" >&2; exit 1; }
+    fi
+}
