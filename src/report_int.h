@@ -169,4 +169,12 @@ static inline int tp_has_prefix(const char *t, size_t tlen, const char *p, size_
     return tlen >= plen && memcmp(t, p, plen) == 0;
 }
 
+/* Each document's period, as an index from pi's first (dper[d]; -1 when the
+ * document is undated or its date is coarser than pi's period), and the
+ * tokens of the documents of each period (ptok[p], or ptok[g * n_per + p] by
+ * group id g when grouped), added to what ptok holds. Shared by the timeline
+ * and `tempora trends` (report_timeline.c). */
+void tp_report_doc_periods(const struct tp_counts *c, const struct tp_period_info *pi, int grouped,
+                           int64_t *dper, uint64_t *ptok);
+
 #endif

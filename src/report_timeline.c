@@ -474,6 +474,22 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+void tp_report_doc_periods(const struct tp_counts *c, const struct tp_period_info *pi, int grouped,
+                           int64_t *dper, uint64_t *ptok)
+{
+    enum tp_precision need = tp_period_precision(pi->kind);
+    size_t n_per = (size_t)(pi->last - pi->first + 1);
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        dper[d] = dt->prec >= need && dt->prec != TP_PREC_NONE
+                      ? tp_period_index(dt, pi->kind) - pi->first
+                      : -1;
+        if (dper[d] >= 0)
+            ptok[(grouped ? (size_t)c->docs[d].group * n_per : 0) + (size_t)dper[d]] +=
+                c->docs[d].n_tokens;
+    }
+}
+
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
                        struct tp_out *svg, struct tp_error *err)
 {
@@ -517,14 +533,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         rc = tp_report_oom(err);
         goto out;
     }
-    for (size_t d = 0; d < c->n_docs; d++) {
-        const struct tp_date *dt = &c->docs[d].date;
-        dper[d] = dt->prec >= need && dt->prec != TP_PREC_NONE
-                      ? tp_period_index(dt, pi.kind) - pi.first
-                      : -1;
-        if (dper[d] >= 0)
-            ptok[(size_t)c->docs[d].group * n_per + (size_t)dper[d]] += c->docs[d].n_tokens;
-    }
+    tp_report_doc_periods(c, &pi, grouped, dper, ptok);
 
     /* Choose the terms: listed, or the top K by count in the timeline's documents. */
     if (c->n_match) {

@@ -176,7 +176,6 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
                             (long long)(pi.last - pi.first + 1), tp_period_name(pi.kind),
                             MAX_PERIODS);
     size_t n_per = (size_t)(pi.last - pi.first + 1);
-    enum tp_precision need = tp_period_precision(pi.kind);
     if (grouped) {
         if ((rc = tp_report_groups(run, &gs, err)) || (rc = tp_gterms_count(c, k, &gt, err)))
             goto out;
@@ -190,15 +189,7 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
         rc = tp_report_oom(err);
         goto out;
     }
-    for (size_t d = 0; d < c->n_docs; d++) {
-        const struct tp_date *dt = &c->docs[d].date;
-        dper[d] = dt->prec >= need && dt->prec != TP_PREC_NONE
-                      ? tp_period_index(dt, pi.kind) - pi.first
-                      : -1;
-        if (dper[d] >= 0)
-            ptok[(grouped ? (size_t)c->docs[d].group * n_per : 0) + (size_t)dper[d]] +=
-                c->docs[d].n_tokens;
-    }
+    tp_report_doc_periods(c, &pi, grouped, dper, ptok);
     /* candidates: reportable, and at least min_count in the whole corpus */
     for (size_t i = 0; i < n_ids; i++) {
         cand_of[i] = -1;
