@@ -118,13 +118,14 @@ struct tp_counter {
     size_t seq_next; /* the first document tp_counter_next has not loaded */
 };
 
-struct tp_docrec {
+struct tp_docrec {  /* 32 bytes: one per document */
     const char *id; /* owned by the corpus arena */
-    struct tp_date date;
     uint64_t n_tokens;
-    uint8_t side;   /* keyness: 0 target, 1 reference */
     uint32_t group; /* --group-by: the group's id in tp_counts.groups (0: the group "") */
+    struct tp_date date;
+    uint8_t side; /* keyness: 0 target, 1 reference */
 };
+_Static_assert(sizeof(struct tp_docrec) <= 32, "a document's record stays small");
 
 /* The counts of one listed term in the closed documents of one date. */
 struct tp_match_cell {

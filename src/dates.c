@@ -84,7 +84,8 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 }
 
 /* Parse exactly n digits. */
-static int parse_digits(const char *s, size_t n, int *out)
+/* The value of the n (at most 4) decimal digits at s, or -1. */
+static int parse_digits(const char *s, size_t n)
 {
     int v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -92,33 +93,31 @@ static int parse_digits(const char *s, size_t n, int *out)
             return -1;
         v = v * 10 + (s[i] - '0');
     }
-    *out = v;
-    return 0;
+    return v;
 }
 
 int tp_date_parse(const char *s, size_t len, struct tp_date *out)
 {
-    struct tp_date d = {0, 0, 0, TP_PREC_NONE};
+    int y, m = 0, dd = 0;
+    enum tp_precision prec = TP_PREC_YEAR;
 
     out->year = out->month = out->day = 0;
     out->prec = TP_PREC_NONE;
     if (len != 4 && len != 7 && len != 10)
         return -1;
-    if (parse_digits(s, 4, &d.year) < 0 || d.year < 1)
+    if ((y = parse_digits(s, 4)) < 1)
         return -1;
-    d.prec = TP_PREC_YEAR;
     if (len >= 7) {
-        if (s[4] != '-' || parse_digits(s + 5, 2, &d.month) < 0 || d.month < 1 || d.month > 12)
+        if (s[4] != '-' || (m = parse_digits(s + 5, 2)) < 1 || m > 12)
             return -1;
-        d.prec = TP_PREC_MONTH;
+        prec = TP_PREC_MONTH;
     }
     if (len == 10) {
-        if (s[7] != '-' || parse_digits(s + 8, 2, &d.day) < 0 || d.day < 1 ||
-            d.day > days_in_month(d.year, d.month))
+        if (s[7] != '-' || (dd = parse_digits(s + 8, 2)) < 1 || dd > days_in_month(y, m))
             return -1;
-        d.prec = TP_PREC_DAY;
+        prec = TP_PREC_DAY;
     }
-    *out = d;
+    *out = (struct tp_date){(int16_t)y, (int8_t)m, (int8_t)dd, (uint8_t)prec};
     return 0;
 }
 
@@ -480,7 +479,7 @@ int tp_period_parse(const char *s, enum tp_period *kind, int64_t *idx)
     int y, n;
 
     if (len == 7 && (s[5] == 'Q' || s[5] == 'q')) {
-        if (parse_digits(s, 4, &y) < 0 || y < 1 || s[4] != '-' || s[6] < '1' || s[6] > '4')
+        if ((y = parse_digits(s, 4)) < 1 || s[4] != '-' || s[6] < '1' || s[6] > '4')
             return -1;
         *kind = TP_PERIOD_QUARTER;
         *idx = (int64_t)y * 4 + (s[6] - '1');
@@ -489,8 +488,7 @@ int tp_period_parse(const char *s, enum tp_period *kind, int64_t *idx)
     if (len == 8 && (s[5] == 'W' || s[5] == 'w')) {
         int64_t jan4, w, wy;
         int wn;
-        if (parse_digits(s, 4, &y) < 0 || y < 1 || s[4] != '-' || parse_digits(s + 6, 2, &n) < 0 ||
-            n < 1)
+        if ((y = parse_digits(s, 4)) < 1 || s[4] != '-' || (n = parse_digits(s + 6, 2)) < 1)
             return -1;
         /* Week 1 is the week holding January 4th. */
         jan4 = days_from_civil(y, 1, 4);
@@ -545,16 +543,13 @@ static int year_delim(char c)
  * calendar day) at s[i..]. */
 static int compact_date_at(const char *s, size_t n, size_t i, struct tp_date *out)
 {
-    struct tp_date d = {0, 0, 0, TP_PREC_DAY};
     if (i + 8 > n || (i > 0 && is_digit(s[i - 1])) || (i + 8 < n && is_digit(s[i + 8])))
         return -1;
-    if (parse_digits(s + i, 4, &d.year) < 0 || parse_digits(s + i + 4, 2, &d.month) < 0 ||
-        parse_digits(s + i + 6, 2, &d.day) < 0)
+    int y = parse_digits(s + i, 4), m = parse_digits(s + i + 4, 2), d = parse_digits(s + i + 6, 2);
+    if (y < NAME_YEAR_MIN || y > NAME_YEAR_MAX || m < 1 || m > 12 || d < 1 ||
+        d > days_in_month(y, m))
         return -1;
-    if (d.year < NAME_YEAR_MIN || d.year > NAME_YEAR_MAX || d.month < 1 || d.month > 12 ||
-        d.day < 1 || d.day > days_in_month(d.year, d.month))
-        return -1;
-    *out = d;
+    *out = (struct tp_date){(int16_t)y, (int8_t)m, (int8_t)d, TP_PREC_DAY};
     return 0;
 }
 
@@ -562,12 +557,12 @@ static int compact_date_at(const char *s, size_t n, size_t i, struct tp_date *ou
  * or end of the name, or one of `_ - . space /`, on each side. */
 static int bare_year_at(const char *s, size_t n, size_t i, struct tp_date *out)
 {
-    struct tp_date d = {0, 0, 0, TP_PREC_YEAR};
     if (i + 4 > n || (i > 0 && !year_delim(s[i - 1])) || (i + 4 < n && !year_delim(s[i + 4])))
         return -1;
-    if (parse_digits(s + i, 4, &d.year) < 0 || d.year < NAME_YEAR_MIN || d.year > NAME_YEAR_MAX)
+    int y = parse_digits(s + i, 4);
+    if (y < NAME_YEAR_MIN || y > NAME_YEAR_MAX)
         return -1;
-    *out = d;
+    *out = (struct tp_date){(int16_t)y, 0, 0, TP_PREC_YEAR};
     return 0;
 }
 
@@ -596,7 +591,7 @@ static enum tp_precision component_date(const char *s, size_t n, struct tp_date 
 static int two_digits(const char *s, size_t n, int hi)
 {
     int v;
-    if (n != 2 || parse_digits(s, 2, &v) < 0 || v < 1 || v > hi)
+    if (n != 2 || (v = parse_digits(s, 2)) < 1 || v > hi)
         return 0;
     return v;
 }

@@ -17,11 +17,13 @@
 /* Ordered coarse to fine: a >= b means a is at least as precise as b. */
 enum tp_precision { TP_PREC_NONE = 0, TP_PREC_YEAR = 1, TP_PREC_MONTH = 2, TP_PREC_DAY = 3 };
 
+/* Six bytes: every document of a corpus carries one (struct tp_docrec), so
+ * at ten million documents each byte here is ten megabytes. */
 struct tp_date {
-    int year;  /* 1..9999 */
-    int month; /* 1..12, 0 when prec < MONTH */
-    int day;   /* 1..31, 0 when prec < DAY */
-    enum tp_precision prec;
+    int16_t year; /* 1..9999 */
+    int8_t month; /* 1..12, 0 when prec < MONTH */
+    int8_t day;   /* 1..31, 0 when prec < DAY */
+    uint8_t prec; /* enum tp_precision */
 };
 
 /* Parse exactly s[0..len) as "YYYY", "YYYY-MM" or "YYYY-MM-DD" (4-digit year

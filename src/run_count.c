@@ -463,6 +463,11 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
             w[0].corpus = NULL;
         } else if ((rc = tp_corpus_merge(run->corpus, w[k].corpus, err))) {
             goto out;
+        } else {
+            /* merged: its tables and document records go now, not with the
+             * last worker's (at ten million documents, hundreds of MB) */
+            tp_corpus_free(w[k].corpus);
+            w[k].corpus = NULL;
         }
         add_stats(&run->rs, &w[k].rs);
         run->overlong += w[k].overlong;

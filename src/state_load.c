@@ -185,7 +185,7 @@ static int check_date(const struct tp_date *d)
 {
     if (d->prec == TP_PREC_NONE)
         return d->year == 0 && d->month == 0 && d->day == 0 ? 0 : -1;
-    if ((int)d->prec < 0 || d->prec > TP_PREC_DAY || d->year < 1 || d->year > 9999)
+    if (d->prec > TP_PREC_DAY || d->year < 1 || d->year > 9999)
         return -1;
     if (d->prec >= TP_PREC_MONTH ? d->month < 1 || d->month > 12 : d->month != 0)
         return -1;
@@ -364,9 +364,12 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
         if ((rc = tp_state_rd_str(r, TP_STATE_MAX_ID_BYTES, &str, &len)) ||
             (rc = tp_state_rd_get(r, b, 16)))
             goto out;
-        struct tp_date dt = {(int)tp_state_le32(b), b[4], b[5], (enum tp_precision)b[6]};
+        uint32_t year = tp_state_le32(b);
+        struct tp_date dt = {(int16_t)(year & 0x7FFF), (int8_t)(b[4] & 0x7F), (int8_t)(b[5] & 0x7F),
+                             b[6]};
         uint64_t nt = tp_state_le64(b + 8);
-        if (strlen(str) != len || check_date(&dt) || nt > s->n_tokens - tokens) {
+        if (strlen(str) != len || year > 9999 || b[4] > 12 || b[5] > 31 || check_date(&dt) ||
+            nt > s->n_tokens - tokens) {
             rc = tp_state_rd_fail(r, "a document record is damaged");
             goto out;
         }
