@@ -22,7 +22,15 @@
 
 /* The first 8 bytes of every state. */
 #define TP_STATE_MAGIC "\x89TPC\r\n\x1a\n"
-#define TP_STATE_VERSION 1u
+#define TP_STATE_VERSION 2u
+
+/* What a state no longer holds exactly, once `merge --replace` took a
+ * document out (docs/state-format.md): its pairs (a document's pairs cannot
+ * be taken out of the pair table), and its first occurrences and reader
+ * statistics (Heaps' law and the summary's reader counts). The bits are
+ * kept by every later merge or count of such a state; colloc, summary and
+ * analyze refuse it. */
+enum { TP_STATE_LOST_PAIRS = 1u, TP_STATE_LOST_FIRST = 2u };
 
 /* Whether path is a state: a regular file that begins with the magic
  * (whatever its name). */
@@ -38,6 +46,7 @@ struct tp_state_head {
     unsigned window, ngram;
     char **stop; /* the stopword list, n_stop words (NUL-terminated) */
     size_t n_stop;
+    unsigned lost; /* TP_STATE_LOST_* (0 in a version 1 state) */
 };
 
 /* Read the options of the state at path. Returns 0, or TP_EIO / TP_EPARSE
@@ -63,5 +72,16 @@ int tp_state_each_id(const char *path, tp_state_id_fn *fn, void *ctx, struct tp_
 /* Write the run's corpus as a state to path (atomically; "-": standard
  * output). Returns 0 or a negative TP_E*. */
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err);
+
+/* merge --replace: the states already loaded into the run's corpus (in
+ * argument order), each document id kept once, where it first appeared,
+ * with the counts of its last appearance; then the terms' and n-grams'
+ * totals, document frequencies and first-seen order counted again from the
+ * documents' lists, and written as a state to path. When a document was
+ * replaced, the state keeps no pairs and only approximate first
+ * occurrences (TP_STATE_LOST_*). *n_replaced: documents replaced. Returns 0
+ * or a negative TP_E*. */
+int tp_state_write_replaced(struct tp_run *run, const char *path, size_t *n_replaced,
+                            struct tp_error *err);
 
 #endif

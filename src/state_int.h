@@ -21,6 +21,26 @@
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "count states are read with the spill's native records: a little-endian host is needed"
+/* --- writing (state_write.c) ------------------------------------------------ */
+
+/* How a state is written from a corpus whose documents merge --replace
+ * changed (state_replace.c): the terms and n-grams in the first-seen order
+ * of the documents kept, with first occurrences of its own. */
+struct tp_state_plan {
+    const uint32_t *term_new; /* by corpus term id: the id written (UINT32_MAX: left out) */
+    const uint32_t *term_old; /* by id written: the corpus's term id, n_terms of them */
+    size_t n_terms;
+    const uint64_t *first;  /* by corpus term id: the first occurrence written */
+    const uint32_t *ng_new; /* the same for n-grams (NULL without --ngram) */
+    const uint32_t *ng_old;
+    size_t n_ng;
+    unsigned lost; /* TP_STATE_LOST_* this writing adds */
+};
+
+/* tp_state_write, with plan (NULL: the corpus as it is). */
+int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                        struct tp_error *err);
+
 #endif
 
 /* A section flag: a reader that does not know the tag must refuse the file. */
@@ -53,6 +73,7 @@ struct tp_state_rd {
     uint64_t unread;             /* bytes not yet read from the file */
     unsigned char *buf;          /* a block read, bpos of blen bytes used */
     size_t bpos, blen;
+    uint32_t version; /* the file's format version (1 or 2) */
 };
 
 static inline uint32_t tp_state_le32(const unsigned char *p)
@@ -112,6 +133,7 @@ struct tp_state_hdr {
     struct tp_state_stats st;
     char **stop;
     size_t n_stop;
+    unsigned lost; /* TP_STATE_LOST_* (version 2: STAT's 20th number) */
 };
 
 /* Read the OPTS, STAT and STOP sections into h (freed with
@@ -140,5 +162,25 @@ enum { TP_STATE_N_OPTS = 16 };
 
 /* The run's options into o (TP_STATE_N_OPTS of room): their number. */
 size_t tp_state_run_opts(const struct tp_run *run, struct tp_state_opt *o);
+
+/* --- writing (state_write.c) ------------------------------------------------ */
+
+/* How a state is written from a corpus whose documents merge --replace
+ * changed (state_replace.c): the terms and n-grams in the first-seen order
+ * of the documents kept, with first occurrences of its own. */
+struct tp_state_plan {
+    const uint32_t *term_new; /* by corpus term id: the id written (UINT32_MAX: left out) */
+    const uint32_t *term_old; /* by id written: the corpus's term id, n_terms of them */
+    size_t n_terms;
+    const uint64_t *first;  /* by corpus term id: the first occurrence written */
+    const uint32_t *ng_new; /* the same for n-grams (NULL without --ngram) */
+    const uint32_t *ng_old;
+    size_t n_ng;
+    unsigned lost; /* TP_STATE_LOST_* this writing adds */
+};
+
+/* tp_state_write, with plan (NULL: the corpus as it is). */
+int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                        struct tp_error *err);
 
 #endif

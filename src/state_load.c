@@ -477,6 +477,7 @@ int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t 
         goto out;
     dst->pairs_full |= c->r.pairs_full;
     dst->ngrams_full |= c->r.ngrams_full;
+    run->state_lost |= h.lost;
     const struct tp_state_stats *s = &h.st;
     run->n_files += s->n_files;
     run->input_bytes += s->input_bytes;

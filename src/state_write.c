@@ -194,7 +194,8 @@ static int cmp_pair(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
+static int write_body(struct wr *w, struct tp_run *run, const struct tp_state_plan *plan,
+                      struct tp_error *err)
 {
     struct tp_corpus *corpus = run->corpus;
     struct tp_counts *c = tp_corpus_counts(corpus);
@@ -205,9 +206,16 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
     if (!map)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     uint32_t n_seen = 0;
-    for (size_t i = 0; i < c->terms.n; i++)
-        map[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? n_seen++ : UINT32_MAX;
+    if (plan) {
+        memcpy(map, plan->term_new, c->terms.n * sizeof(*map));
+        n_seen = (uint32_t)plan->n_terms;
+    } else {
+        for (size_t i = 0; i < c->terms.n; i++)
+            map[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? n_seen++ : UINT32_MAX;
+    }
     unsigned ng = c->o.ngram > 1 ? c->o.ngram : 0;
+    unsigned lost = run->state_lost | (plan ? plan->lost : 0);
+    size_t n_ng = ng ? plan ? plan->n_ng : c->ngrams.n_items : 0;
 
     sec_open(w, "OPTS", TP_STATE_REQUIRED);
     put32(w, (uint32_t)n_o);
@@ -221,27 +229,29 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
 
     sec_open(w, "STAT", TP_STATE_REQUIRED);
     const struct tp_reader_stats *rs = &run->rs;
-    uint64_t st[TP_STATE_N_STAT] = {c->n_docs,
-                                    c->n_tokens,
-                                    n_seen,
-                                    ng ? c->ngrams.n_items : 0,
-                                    c->o.window && c->pairs.slots ? c->pairs.n : 0,
-                                    run->n_files,
-                                    run->input_bytes,
-                                    run->overlong,
-                                    rs->n_inputs,
-                                    rs->bytes,
-                                    rs->n_documents,
-                                    rs->invalid_utf8,
-                                    rs->cp1252_documents,
-                                    rs->skipped_inputs,
-                                    rs->bad_dates,
-                                    (uint64_t)c->pairs_full,
-                                    (uint64_t)c->ngrams_full,
-                                    (uint64_t)run->lang,
-                                    run->extra_langs};
+    uint64_t st[TP_STATE_N_STAT] = {
+        c->n_docs,
+        c->n_tokens,
+        n_seen,
+        n_ng,
+        c->o.window && c->pairs.slots && !(lost & TP_STATE_LOST_PAIRS) ? c->pairs.n : 0,
+        run->n_files,
+        run->input_bytes,
+        run->overlong,
+        rs->n_inputs,
+        rs->bytes,
+        rs->n_documents,
+        rs->invalid_utf8,
+        rs->cp1252_documents,
+        rs->skipped_inputs,
+        rs->bad_dates,
+        (uint64_t)c->pairs_full,
+        (uint64_t)c->ngrams_full,
+        (uint64_t)run->lang,
+        run->extra_langs};
     for (int i = 0; i < TP_STATE_N_STAT; i++)
         put64(w, st[i]);
+    put64(w, lost); /* version 2 */
     sec_close(w);
 
     sec_open(w, "STOP", TP_STATE_REQUIRED);
@@ -251,18 +261,20 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
     sec_close(w);
 
     sec_open(w, "TERM", TP_STATE_REQUIRED);
-    for (size_t i = 0; i < c->terms.n; i++) {
+    for (size_t j = 0; j < (plan ? plan->n_terms : c->terms.n); j++) {
+        size_t i = plan ? plan->term_old[j] : j;
         if (map[i] == UINT32_MAX)
             continue;
         put_str(w, c->terms.terms[i].bytes, c->terms.terms[i].len);
-        put_var(w, c->uni.first[i]);
+        put_var(w, plan ? plan->first[i] : c->uni.first[i]);
         put_var(w, c->uni.total[i]);
         put_var(w, c->uni.df[i]);
     }
     sec_close(w);
 
     sec_open(w, "NGRM", TP_STATE_REQUIRED);
-    for (size_t g = 0; ng && g < c->ngrams.n_items; g++) {
+    for (size_t j = 0; j < n_ng; j++) {
+        size_t g = plan ? plan->ng_old[j] : j;
         const uint32_t *k = tp_tuples_key(&c->ngrams, g);
         for (unsigned i = 0; i < ng; i++)
             put_var(w, map[k[i]]);
@@ -276,7 +288,7 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
     sec_open(w, "PAIR", TP_STATE_REQUIRED);
     size_t n_pairs = 0;
     struct tp_pair_slot *pairs = NULL;
-    if (c->o.window && c->pairs.slots && c->pairs.n) {
+    if (c->o.window && c->pairs.slots && c->pairs.n && !(lost & TP_STATE_LOST_PAIRS)) {
         if (!(pairs = malloc(c->pairs.n * sizeof(*pairs)))) {
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
@@ -318,7 +330,8 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
         goto out;
     sec_close(w);
     sec_open(w, "GSPL", TP_STATE_REQUIRED);
-    if (ng && c->n_docs && (rc = write_spill(w, &c->ng, c->n_docs, NULL, err)))
+    if (ng && c->n_docs &&
+        (rc = write_spill(w, &c->ng, c->n_docs, plan ? plan->ng_new : NULL, err)))
         goto out;
     sec_close(w);
     sec_open(w, "END ", TP_STATE_REQUIRED);
@@ -329,6 +342,12 @@ out:
 }
 
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err)
+{
+    return tp_state_write_plan(run, path, NULL, err);
+}
+
+int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                        struct tp_error *err)
 {
     struct tp_out *out;
     struct wr w = {0};
@@ -347,7 +366,7 @@ int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err)
     head[8] = (unsigned char)TP_STATE_VERSION;
     if (fwrite(head, 1, 16, w.f) != 16)
         w.bad = 1;
-    rc = write_body(&w, run, err);
+    rc = write_body(&w, run, plan, err);
     if (!rc && w.bad)
         rc = tp_error_set(err, TP_EIO, "%s: cannot write the count state (%s)", path ? path : "-",
                           errno ? strerror(errno) : "not a seekable file");

@@ -4,11 +4,12 @@
  *
  * Every input must be a state counted with the same options as the first
  * (the error names the option that differs), and a document id may appear
- * only once. The merged tables (terms, n-grams, pairs, documents) are held
- * in memory, as one run over the same text would hold them; the
- * per-document lists are read from the input files and written through to
- * the output, never held whole.
+ * only once; with --replace, a later appearance replaces the earlier one in
+ * its place (tp_state_write_replaced, state_replace.c). The merged tables (terms, n-grams, pairs,
+ * documents) are held in memory, as one run over the same text would hold them; the per-document
+ * lists are read from the input files and written through to the output, never held whole.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,7 @@ int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const cha
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
-    for (ids.file = 0; ids.file < n; ids.file++)
+    for (ids.file = 0; !cli->replace && ids.file < n; ids.file++)
         if ((rc = tp_state_each_id(in[ids.file], note_id, &ids, err)))
             goto out;
     struct tp_count_opts co = {.spill = 1, .ngram = h.ngram, .window = h.window};
@@ -94,7 +95,18 @@ int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const cha
     for (size_t i = 0; i < n; i++)
         if ((rc = tp_state_load(&run, in[i], 0, NULL, err)))
             goto out;
-    rc = tp_state_write(&run, output, err);
+    if (cli->replace) {
+        size_t n_replaced;
+        rc = tp_state_write_replaced(&run, output, &n_replaced, err);
+        if (!rc && n_replaced && !cli->o.quiet)
+            fprintf(stderr,
+                    "tempora: merge --replace: %zu document%s replaced; %s keeps no pairs and no "
+                    "exact first occurrences (colloc, summary and analyze need the text counted "
+                    "again)\n",
+                    n_replaced, n_replaced == 1 ? "" : "s", output);
+    } else {
+        rc = tp_state_write(&run, output, err);
+    }
 out:
     tp_table_release(&ids.seen);
     free(ids.file_of);
@@ -111,10 +123,5 @@ int cmd_merge(struct cli *cli, struct tp_error *err)
         return tp_error_set(err, TP_EUSAGE, "merge: name the count states to merge");
     if (cli->shard_n)
         return tp_error_set(err, TP_EUSAGE, "--shard: not an option of 'tempora merge'");
-    if (cli->replace)
-        return tp_error_set(err, TP_EUSAGE,
-                            "merge --replace is not available yet: a state does not keep what "
-                            "taking a document's pairs and first occurrences back needs "
-                            "(count the changed documents' folder again instead)");
     return cli_merge_states(cli, cli->inputs, cli->n_inputs, cli->o.output, err);
 }
