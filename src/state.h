@@ -73,6 +73,17 @@ int tp_state_each_id(const char *path, tp_state_id_fn *fn, void *ctx, struct tp_
  * output). Returns 0 or a negative TP_E*. */
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err);
 
+/* tempora merge: the states at paths[0..n) joined, in argument order, into
+ * a state written to output, as streams (state_merge.c): what is held is the
+ * merged vocabulary and n-grams and a hash a document, not the inputs. The
+ * run gives the options (set up from the first state, counting started, no
+ * document counted): every state must have been counted with them (TP_EDATA
+ * naming the option), and a document id given twice is TP_EDATA naming it
+ * and both states. The same state as tp_state_load of each then
+ * tp_state_write. Returns 0 or a negative TP_E* naming the file. */
+int tp_state_merge(struct tp_run *run, const char *const *paths, size_t n, const char *output,
+                   struct tp_error *err);
+
 /* merge --replace: the states already loaded into the run's corpus (in
  * argument order), each document id kept once, where it first appeared,
  * with the counts of its last appearance; then the terms' and n-grams'

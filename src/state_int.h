@@ -21,6 +21,19 @@
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "count states are read with the spill's native records: a little-endian host is needed"
+/* --- checks (state_load.c) ------------------------------------------------ */
+
+/* The state's counting options (head h of path) against the run's:
+ * TP_EDATA naming the first that differs. */
+int tp_state_check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
+                        struct tp_error *err);
+/* A date as a state may hold it: 0, or -1. */
+int tp_state_check_date(const struct tp_date *d);
+/* A document's list (n entries in len bytes; spill record without its
+ * header): ids below n_ids, counts well formed, their sum in *sum. 0 or -1. */
+int tp_state_check_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_ids,
+                        uint64_t *sum);
+
 /* --- writing (state_write.c) ------------------------------------------------ */
 
 /* How a state is written from a corpus whose documents merge --replace
@@ -36,6 +49,32 @@ struct tp_state_plan {
     size_t n_ng;
     unsigned lost; /* TP_STATE_LOST_* this writing adds */
 };
+
+/* The output: a regular temporary file (tp_out) and the running XXH3 of
+ * the open section, whose length is patched in when it is closed. */
+struct tp_state_wr {
+    FILE *f;
+    XXH3_state_t *h;
+    off_t start; /* the open section's payload offset */
+    int bad;     /* a write failed */
+};
+void tp_state_put(struct tp_state_wr *w, const void *p, size_t n);
+void tp_state_put32(struct tp_state_wr *w, uint32_t v);
+void tp_state_put64(struct tp_state_wr *w, uint64_t v);
+void tp_state_put_var(struct tp_state_wr *w, uint64_t v);
+void tp_state_put_str(struct tp_state_wr *w, const char *s, size_t len);
+void tp_state_sec_open(struct tp_state_wr *w, const char *tag, uint32_t flags);
+void tp_state_sec_close(struct tp_state_wr *w);
+
+/* The magic and version; the OPTS and STOP sections of run. */
+void tp_state_write_head(struct tp_state_wr *w);
+void tp_state_write_opts(struct tp_state_wr *w, const struct tp_run *run);
+void tp_state_write_stop(struct tp_state_wr *w, const struct tp_run *run);
+
+/* The ids of table t in the order of their bytes (memcmp, the shorter
+ * first): by_rank[r] is the r-th id, rank[id] its place (t->n of room
+ * each). The order of a state's pairs. Returns 0 or TP_ENOMEM. */
+int tp_state_bytes_order(const struct tp_table *t, uint32_t *by_rank, uint32_t *rank);
 
 /* tp_state_write, with plan (NULL: the corpus as it is). */
 int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
@@ -163,6 +202,19 @@ enum { TP_STATE_N_OPTS = 16 };
 /* The run's options into o (TP_STATE_N_OPTS of room): their number. */
 size_t tp_state_run_opts(const struct tp_run *run, struct tp_state_opt *o);
 
+/* --- checks (state_load.c) ------------------------------------------------ */
+
+/* The state's counting options (head h of path) against the run's:
+ * TP_EDATA naming the first that differs. */
+int tp_state_check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
+                        struct tp_error *err);
+/* A date as a state may hold it: 0, or -1. */
+int tp_state_check_date(const struct tp_date *d);
+/* A document's list (n entries in len bytes; spill record without its
+ * header): ids below n_ids, counts well formed, their sum in *sum. 0 or -1. */
+int tp_state_check_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_ids,
+                        uint64_t *sum);
+
 /* --- writing (state_write.c) ------------------------------------------------ */
 
 /* How a state is written from a corpus whose documents merge --replace
@@ -178,6 +230,32 @@ struct tp_state_plan {
     size_t n_ng;
     unsigned lost; /* TP_STATE_LOST_* this writing adds */
 };
+
+/* The output: a regular temporary file (tp_out) and the running XXH3 of
+ * the open section, whose length is patched in when it is closed. */
+struct tp_state_wr {
+    FILE *f;
+    XXH3_state_t *h;
+    off_t start; /* the open section's payload offset */
+    int bad;     /* a write failed */
+};
+void tp_state_put(struct tp_state_wr *w, const void *p, size_t n);
+void tp_state_put32(struct tp_state_wr *w, uint32_t v);
+void tp_state_put64(struct tp_state_wr *w, uint64_t v);
+void tp_state_put_var(struct tp_state_wr *w, uint64_t v);
+void tp_state_put_str(struct tp_state_wr *w, const char *s, size_t len);
+void tp_state_sec_open(struct tp_state_wr *w, const char *tag, uint32_t flags);
+void tp_state_sec_close(struct tp_state_wr *w);
+
+/* The magic and version; the OPTS and STOP sections of run. */
+void tp_state_write_head(struct tp_state_wr *w);
+void tp_state_write_opts(struct tp_state_wr *w, const struct tp_run *run);
+void tp_state_write_stop(struct tp_state_wr *w, const struct tp_run *run);
+
+/* The ids of table t in the order of their bytes (memcmp, the shorter
+ * first): by_rank[r] is the r-th id, rank[id] its place (t->n of room
+ * each). The order of a state's pairs. Returns 0 or TP_ENOMEM. */
+int tp_state_bytes_order(const struct tp_table *t, uint32_t *by_rank, uint32_t *rank);
 
 /* tp_state_write, with plan (NULL: the corpus as it is). */
 int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,

@@ -23,8 +23,8 @@
 
 /* The state's counting options against the run's: TP_EDATA naming the first
  * that differs. */
-static int check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
-                      struct tp_error *err)
+int tp_state_check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
+                        struct tp_error *err)
 {
     struct tp_state_opt o[TP_STATE_N_OPTS];
     size_t n = tp_state_run_opts(run, o);
@@ -115,6 +115,12 @@ static int scan_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_
     return q == end ? 0 : -1;
 }
 
+int tp_state_check_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_ids,
+                        uint64_t *sum)
+{
+    return scan_list(p, len, n, n_ids, sum, NULL, NULL);
+}
+
 static int scan_spill(struct tp_state_rd *r, struct tp_counter *k, const struct tp_docrec *docs,
                       size_t n_docs, uint64_t n_ids, int check_tokens, struct scan_ctx *sc)
 {
@@ -181,7 +187,7 @@ static int adopt_file(struct tp_counter *k, const char *path, uint32_t *map, siz
     return 0;
 }
 
-static int check_date(const struct tp_date *d)
+int tp_state_check_date(const struct tp_date *d)
 {
     if (d->prec == TP_PREC_NONE)
         return d->year == 0 && d->month == 0 && d->day == 0 ? 0 : -1;
@@ -366,7 +372,7 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
             goto out;
         struct tp_date dt = {(int)tp_state_le32(b), b[4], b[5], (enum tp_precision)b[6]};
         uint64_t nt = tp_state_le64(b + 8);
-        if (strlen(str) != len || check_date(&dt) || nt > s->n_tokens - tokens) {
+        if (strlen(str) != len || tp_state_check_date(&dt) || nt > s->n_tokens - tokens) {
             rc = tp_state_rd_fail(r, "a document record is damaged");
             goto out;
         }
@@ -443,7 +449,7 @@ int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t 
     struct tp_counts *dst = tp_corpus_counts(run->corpus);
     (void)skip;
     int rc = tp_state_rd_open(&r, path, err);
-    if (rc || (rc = tp_state_rd_head(&r, &h)) || (rc = check_opts(run, &h, path, err)))
+    if (rc || (rc = tp_state_rd_head(&r, &h)) || (rc = tp_state_check_opts(run, &h, path, err)))
         goto out;
     if ((rc = tp_corpus_new(&c, &run->count_opts, err)))
         goto out;
