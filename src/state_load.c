@@ -75,6 +75,10 @@ static int scan_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_
 {
     if (len < (size_t)n * 5)
         return -1;
+    if (n == 0) { /* an empty document's list: p may be NULL */
+        *sum = 0;
+        return len == 0 ? 0 : -1;
+    }
     const unsigned char *cb = p + (size_t)n * 4, *q = cb + n, *end = p + len;
     *sum = 0;
     for (uint32_t i = 0; i < n; i++) {

@@ -335,12 +335,12 @@ static int copy_lists(struct in *x, const char *tag, const uint32_t *map, uint64
         uint32_t len = tp_state_le32(hdr), n = tp_state_le32(hdr + 4);
         if ((uint64_t)n * 5 > len || len > (uint64_t)n * 15 || len > r->left)
             return tp_state_rd_fail(r, "a document's list is damaged");
-        if (len > *cap) {
-            unsigned char *b = realloc(*buf, len);
+        if (len > *cap || !*buf) { /* an empty list too: not a null pointer */
+            unsigned char *b = realloc(*buf, len ? len : 1);
             if (!b)
                 return oom(r->err);
             *buf = b;
-            *cap = len;
+            *cap = len ? len : 1;
         }
         uint64_t sum;
         if ((rc = tp_state_rd_get(r, *buf, len)))

@@ -16,6 +16,33 @@
 #include "state.h"
 #include "writer.h"
 
+/* tempora merge of the state at path alone (the streaming merge's
+ * parsers on the mutated bytes): when it succeeds, what it wrote reads
+ * back with as many documents and tokens as the state loaded with. */
+static void merge_alone(const struct tp_opts *o, const struct tp_count_opts *co, const char *path,
+                        int loaded, size_t n_docs, uint64_t n_tokens)
+{
+    struct tp_error err = {0, ""};
+    struct tp_run run;
+    const char *out = fz_path("merged.tpc");
+    const char *in[1] = {path};
+    tp_run_init(&run, o, NULL, NULL, NULL, NULL);
+    int rc = tp_run_setup(&run, NULL, 0, &err);
+    if (!rc)
+        rc = tp_run_start_counting(&run, co, &err);
+    if (!rc)
+        rc = tp_state_merge(&run, in, 1, out, &err);
+    tp_run_release(&run);
+    if (rc || !loaded)
+        return;
+    tp_run_init(&run, o, NULL, NULL, NULL, NULL);
+    FZ_CHECK(tp_run_setup(&run, NULL, 0, &err) == 0 && tp_run_start_counting(&run, co, &err) == 0);
+    FZ_CHECK(tp_state_load(&run, out, 0, NULL, &err) == 0);
+    const struct tp_counts *c = tp_corpus_counts_const(run.corpus);
+    FZ_CHECK(c->n_docs == n_docs && c->n_tokens == n_tokens);
+    tp_run_release(&run);
+}
+
 /* merge --replace of the state at path with itself, read back. */
 static void replace_self(const struct tp_opts *o, const struct tp_count_opts *co, const char *path,
                          size_t n_docs, uint64_t n_tokens)
@@ -110,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     tp_run_release(&run);
+    merge_alone(&o, &co, path, loaded, n_docs, n_tokens);
     if (loaded && n_docs)
         replace_self(&o, &co, path, n_docs, n_tokens);
     return 0;
