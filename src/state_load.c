@@ -62,9 +62,10 @@ int tp_state_check_opts(const struct tp_run *run, const struct tp_state_hdr *h, 
 
 /* Scan a spill section: each document's record (8-byte header: encoded
  * length, entries; then id/count varints) is checked and its place noted
- * in k. n_ids: ids must be below it; tokens (may be NULL): each document's
- * counts must sum to it. doc_fn: called with the decoded list (listed
- * terms), may be NULL. */
+ * in k. n_ids: ids must be below it; check_tokens: each document's counts
+ * must sum to its token count (1; its term list) or to at most that (2; its
+ * n-gram list: an n-gram starts at a token), or are not summed (0). sc:
+ * the listed terms counted from the lists, may be NULL. */
 struct scan_ctx {
     struct tp_corpus *c;
     const uint32_t *map;
@@ -156,7 +157,8 @@ static int scan_spill(struct tp_state_rd *r, struct tp_counter *k, const struct 
             break;
         uint64_t sum;
         if (scan_list(buf, len, n, n_ids, &sum, sc, &docs[d]) ||
-            (check_tokens && sum != docs[d].n_tokens)) {
+            (check_tokens == 1 && sum != docs[d].n_tokens) ||
+            (check_tokens == 2 && sum > docs[d].n_tokens)) {
             rc = tp_state_rd_fail(r, "a document's list is damaged");
             break;
         }
@@ -419,7 +421,7 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
     if ((rc = tp_state_sec_expect(r, "GSPL")))
         goto out;
     if (ng && run->count_opts.spill) {
-        if ((rc = scan_spill(r, &c->r.ng, c->r.docs, c->r.n_docs, s->n_ngrams, 0, NULL)) ||
+        if ((rc = scan_spill(r, &c->r.ng, c->r.docs, c->r.n_docs, s->n_ngrams, 2, NULL)) ||
             (rc = tp_state_sec_end(r)))
             goto out;
         if ((rc = adopt_file(&c->r.ng, r->path, gmap, s->n_ngrams, err)))
