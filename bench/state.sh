@@ -32,15 +32,16 @@ fi
 $PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/arch" "$N" jsonl >/dev/null || exit 1
 $PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/day0" 1000 jsonl >/dev/null || exit 1
 sed 's/"id": *"a/"id":"day/' "$W/day0.jsonl" >"$W/day.jsonl" # ids of their own
-# t NAME CMD...: wall seconds and peak RSS (KiB) into $W/NAME.t
+# t NAME CMD...: wall seconds, peak RSS (KiB), user and system seconds into $W/NAME.t
 t() {
     name=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$W/$name.t" "$@" >/dev/null 2>"$W/$name.err" ||
+    /usr/bin/time -f "%e %M %U %S" -o "$W/$name.t" "$@" >/dev/null 2>"$W/$name.err" ||
         { echo "FAILED: $*"; cat "$W/$name.err"; exit 1; }
 }
 s() { cut -d' ' -f1 "$W/$1.t"; }
 m() { cut -d' ' -f2 "$W/$1.t"; }
+c() { awk '{ printf "%.2f", $3 + $4 }' "$W/$1.t"; } # CPU seconds (user + system)
 O="--quiet --lang it --threads 2"
 t direct "$TP" analyze $O "$W/arch.jsonl" -o "$W/direct"
 t count "$TP" count $O "$W/arch.jsonl" -o "$W/arch.tpc"
@@ -75,6 +76,7 @@ echo "archive: $N documents, $(wc -c <"$W/arch.jsonl") bytes; state: $(wc -c <"$
 echo "direct analyze: $(s direct) s; count $(s count) s + analyze from state $(s fromstate) s = $(ratio "$(s direct)" "$(s count)" "$(s fromstate)")x (target <= 1.2)"
 echo "shares: count 1/2 $(s share1) s + 2/2 $(s share2) s + merge $(s merge2) s + analyze $(s fromstate2) s = $(ratio "$(s direct)" "$(s share1)" "$(s share2)" "$(s merge2)" "$(s fromstate2)")x"
 echo "incremental: full analyze $(s full) s; count day $(s day) s + merge $(s mergeday) s + analyze $(s fromstate3) s = $(ratio "$(s full)" "$(s day)" "$(s mergeday)" "$(s fromstate3)")x (target <= 0.10)"
+echo "  in CPU seconds: full $(c full); day $(c day) + merge $(c mergeday) + analyze $(c fromstate3) = $(ratio "$(c full)" "$(c day)" "$(c mergeday)" "$(c fromstate3)")x; count + analyze from state vs direct: $(ratio "$(c direct)" "$(c count)" "$(c fromstate)")x"
 echo "merge of 8 states: $(s merge8) s, peak RSS $(m merge8) KiB = $(ratio "$(m load1)" "$(m merge8)")x reading the largest for colloc ($(m load1) KiB; target <= 2); loading them to merge: $(s merge8load) s, $(m merge8load) KiB; freq from the whole state $(m loadall) KiB"
 if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
     t thr2 "$TP" freq $O "$W/arch.jsonl" "$W/day.jsonl" -o "$W/a.csv"
