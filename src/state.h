@@ -58,8 +58,9 @@ void tp_state_head_release(struct tp_state_head *h);
  * documents get side). The options that shaped counting must be the run's:
  * a difference is TP_EUSAGE naming the option. A listed timeline term of
  * several words cannot be counted from a state (TP_EUSAGE naming --terms).
- * skip (may be NULL): by the state's document index, 1 for a document left
- * out (merge --replace). Returns 0 or a negative TP_E* naming the file. */
+ * skip: not used, NULL (merge --replace drops documents from the loaded
+ * corpus instead: tp_state_write_replaced). Returns 0 or a negative TP_E*
+ * naming the file. */
 int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t *skip,
                   struct tp_error *err);
 
