@@ -6,7 +6,9 @@
 #   2. incremental: count one day (1,000 documents) + merge into the archive's state +
 #      analyze from it, vs a full analyze of archive + day (target <= 10%);
 #   3. tempora-mpi on 2 processes vs tempora --threads 2 (target <= 1.2x), tables equal;
-#   4. merge of 8 states: peak RSS against the largest single state's count.
+#   4. merge of 8 states: peak RSS against reading the largest of them for colloc (its
+#      vocabulary and pair table in memory; target <= 2x), and against the merge that
+#      loads the states (merge --replace with nothing to replace).
 # And the sizes: the archive's bytes, its state's bytes.
 #
 #     sh bench/state.sh [N]     N documents (default 200000); --smoke: 20000
@@ -30,15 +32,16 @@ fi
 $PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/arch" "$N" jsonl >/dev/null || exit 1
 $PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/day0" 1000 jsonl >/dev/null || exit 1
 sed 's/"id": *"a/"id":"day/' "$W/day0.jsonl" >"$W/day.jsonl" # ids of their own
-# t NAME CMD...: wall seconds and peak RSS (KiB) into $W/NAME.t
+# t NAME CMD...: wall seconds, peak RSS (KiB), user and system seconds into $W/NAME.t
 t() {
     name=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$W/$name.t" "$@" >/dev/null 2>"$W/$name.err" ||
+    /usr/bin/time -f "%e %M %U %S" -o "$W/$name.t" "$@" >/dev/null 2>"$W/$name.err" ||
         { echo "FAILED: $*"; cat "$W/$name.err"; exit 1; }
 }
 s() { cut -d' ' -f1 "$W/$1.t"; }
 m() { cut -d' ' -f2 "$W/$1.t"; }
+c() { awk '{ printf "%.2f", $3 + $4 }' "$W/$1.t"; } # CPU seconds (user + system)
 O="--quiet --lang it --threads 2"
 t direct "$TP" analyze $O "$W/arch.jsonl" -o "$W/direct"
 t count "$TP" count $O "$W/arch.jsonl" -o "$W/arch.tpc"
@@ -50,7 +53,8 @@ t fromstate2 "$TP" analyze $O "$W/m.tpc" -o "$W/st2"
 for f in "$W/direct"/*; do
     b=$(basename "$f")
     [ "$b" = manifest.csv ] && continue
-    cmp -s "$f" "$W/st/$b" && cmp -s "$f" "$W/st2/$b" || echo "WARNING: $b differs from the direct run"
+    sh "$ROOT/tests/state/same_table.sh" "$f" "$W/st/$b" && sh "$ROOT/tests/state/same_table.sh" "$f" "$W/st2/$b" ||
+        echo "WARNING: $b differs from the direct run"
 done
 # incremental: the archive's state is there; a day comes
 t full "$TP" analyze $O "$W/arch.jsonl" "$W/day.jsonl" -o "$W/full"
@@ -61,14 +65,19 @@ t fromstate3 "$TP" analyze $O "$W/arch2.tpc" -o "$W/inc"
 for i in 1 2 3 4 5 6 7 8; do "$TP" count $O --shard $i/8 "$W/arch.jsonl" -o "$W/e$i.tpc"; done
 t merge8 "$TP" merge "$W"/e1.tpc "$W"/e2.tpc "$W"/e3.tpc "$W"/e4.tpc "$W"/e5.tpc "$W"/e6.tpc \
     "$W"/e7.tpc "$W"/e8.tpc -o "$W/m8.tpc"
-t load1 "$TP" freq --quiet --top 1 "$W/e1.tpc" -o "$W/f1.csv"
+t merge8load "$TP" merge --replace "$W"/e1.tpc "$W"/e2.tpc "$W"/e3.tpc "$W"/e4.tpc "$W"/e5.tpc \
+    "$W"/e6.tpc "$W"/e7.tpc "$W"/e8.tpc -o "$W/m8b.tpc"
+cmp -s "$W/m8.tpc" "$W/m8b.tpc" || echo "WARNING: the streaming merge and the loading merge differ"
+big=$(ls -S "$W"/e?.tpc | head -n 1)
+t load1 "$TP" colloc --quiet --top 1 "$big" -o "$W/f1.csv"
 t loadall "$TP" freq --quiet --top 1 "$W/arch.tpc" -o "$W/f1.csv"
 ratio() { $PY -c "import sys; a=sum(map(float,sys.argv[2:])); b=float(sys.argv[1]); print('%.2f' % (a / b if b else 0))" "$@"; }
 echo "archive: $N documents, $(wc -c <"$W/arch.jsonl") bytes; state: $(wc -c <"$W/arch.tpc") bytes ($(ratio "$(wc -c <"$W/arch.jsonl")" "$(wc -c <"$W/arch.tpc")")x the archive)"
 echo "direct analyze: $(s direct) s; count $(s count) s + analyze from state $(s fromstate) s = $(ratio "$(s direct)" "$(s count)" "$(s fromstate)")x (target <= 1.2)"
 echo "shares: count 1/2 $(s share1) s + 2/2 $(s share2) s + merge $(s merge2) s + analyze $(s fromstate2) s = $(ratio "$(s direct)" "$(s share1)" "$(s share2)" "$(s merge2)" "$(s fromstate2)")x"
 echo "incremental: full analyze $(s full) s; count day $(s day) s + merge $(s mergeday) s + analyze $(s fromstate3) s = $(ratio "$(s full)" "$(s day)" "$(s mergeday)" "$(s fromstate3)")x (target <= 0.10)"
-echo "merge of 8 states: $(s merge8) s, peak RSS $(m merge8) KiB; reading one share's state $(m load1) KiB, the whole state $(m loadall) KiB"
+echo "  in CPU seconds: full $(c full); day $(c day) + merge $(c mergeday) + analyze $(c fromstate3) = $(ratio "$(c full)" "$(c day)" "$(c mergeday)" "$(c fromstate3)")x; count + analyze from state vs direct: $(ratio "$(c direct)" "$(c count)" "$(c fromstate)")x"
+echo "merge of 8 states: $(s merge8) s, peak RSS $(m merge8) KiB = $(ratio "$(m load1)" "$(m merge8)")x reading the largest for colloc ($(m load1) KiB; target <= 2); loading them to merge: $(s merge8load) s, $(m merge8load) KiB; freq from the whole state $(m loadall) KiB"
 if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
     t thr2 "$TP" freq $O "$W/arch.jsonl" "$W/day.jsonl" -o "$W/a.csv"
     t mpi2 mpirun --allow-run-as-root --oversubscribe -np 2 "$MPI" freq --quiet --lang it --threads 1 "$W/arch.jsonl" "$W/day.jsonl" -o "$W/b.csv"

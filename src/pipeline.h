@@ -65,6 +65,10 @@ struct tp_run {
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;
+    /* count states read into the run: what they no longer hold exactly
+     * (TP_STATE_LOST_* of state.h, after merge --replace), kept when the run
+     * writes a state */
+    unsigned state_lost;
 };
 
 /* --lang auto, per document, when the sample shows that the corpus mixes

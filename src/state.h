@@ -22,7 +22,15 @@
 
 /* The first 8 bytes of every state. */
 #define TP_STATE_MAGIC "\x89TPC\r\n\x1a\n"
-#define TP_STATE_VERSION 1u
+#define TP_STATE_VERSION 2u
+
+/* What a state no longer holds exactly, once `merge --replace` took a
+ * document out (docs/state-format.md): its pairs (a document's pairs cannot
+ * be taken out of the pair table), and its first occurrences and reader
+ * statistics (Heaps' law and the summary's reader counts). The bits are
+ * kept by every later merge or count of such a state; colloc, summary and
+ * analyze refuse it. */
+enum { TP_STATE_LOST_PAIRS = 1u, TP_STATE_LOST_FIRST = 2u };
 
 /* Whether path is a state: a regular file that begins with the magic
  * (whatever its name). */
@@ -38,6 +46,7 @@ struct tp_state_head {
     unsigned window, ngram;
     char **stop; /* the stopword list, n_stop words (NUL-terminated) */
     size_t n_stop;
+    unsigned lost; /* TP_STATE_LOST_* (0 in a version 1 state) */
 };
 
 /* Read the options of the state at path. Returns 0, or TP_EIO / TP_EPARSE
@@ -49,8 +58,9 @@ void tp_state_head_release(struct tp_state_head *h);
  * documents get side). The options that shaped counting must be the run's:
  * a difference is TP_EUSAGE naming the option. A listed timeline term of
  * several words cannot be counted from a state (TP_EUSAGE naming --terms).
- * skip (may be NULL): by the state's document index, 1 for a document left
- * out (merge --replace). Returns 0 or a negative TP_E* naming the file. */
+ * skip: not used, NULL (merge --replace drops documents from the loaded
+ * corpus instead: tp_state_write_replaced). Returns 0 or a negative TP_E*
+ * naming the file. */
 int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t *skip,
                   struct tp_error *err);
 
@@ -63,5 +73,27 @@ int tp_state_each_id(const char *path, tp_state_id_fn *fn, void *ctx, struct tp_
 /* Write the run's corpus as a state to path (atomically; "-": standard
  * output). Returns 0 or a negative TP_E*. */
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err);
+
+/* tempora merge: the states at paths[0..n) joined, in argument order, into
+ * a state written to output, as streams (state_merge.c): what is held is the
+ * merged vocabulary and n-grams and a hash a document, not the inputs. The
+ * run gives the options (set up from the first state, counting started, no
+ * document counted): every state must have been counted with them (TP_EDATA
+ * naming the option), and a document id given twice is TP_EDATA naming it
+ * and both states. The same state as tp_state_load of each then
+ * tp_state_write. Returns 0 or a negative TP_E* naming the file. */
+int tp_state_merge(struct tp_run *run, const char *const *paths, size_t n, const char *output,
+                   struct tp_error *err);
+
+/* merge --replace: the states already loaded into the run's corpus (in
+ * argument order), each document id kept once, where it first appeared,
+ * with the counts of its last appearance; then the terms' and n-grams'
+ * totals, document frequencies and first-seen order counted again from the
+ * documents' lists, and written as a state to path. When a document was
+ * replaced, the state keeps no pairs and only approximate first
+ * occurrences (TP_STATE_LOST_*). *n_replaced: documents replaced. Returns 0
+ * or a negative TP_E*. */
+int tp_state_write_replaced(struct tp_run *run, const char *path, size_t *n_replaced,
+                            struct tp_error *err);
 
 #endif

@@ -53,6 +53,7 @@ struct tp_state_rd {
     uint64_t unread;             /* bytes not yet read from the file */
     unsigned char *buf;          /* a block read, bpos of blen bytes used */
     size_t bpos, blen;
+    uint32_t version; /* the file's format version (1 or 2) */
 };
 
 static inline uint32_t tp_state_le32(const unsigned char *p)
@@ -112,6 +113,7 @@ struct tp_state_hdr {
     struct tp_state_stats st;
     char **stop;
     size_t n_stop;
+    unsigned lost; /* TP_STATE_LOST_* (version 2: STAT's 20th number) */
 };
 
 /* Read the OPTS, STAT and STOP sections into h (freed with
@@ -140,5 +142,65 @@ enum { TP_STATE_N_OPTS = 16 };
 
 /* The run's options into o (TP_STATE_N_OPTS of room): their number. */
 size_t tp_state_run_opts(const struct tp_run *run, struct tp_state_opt *o);
+
+/* --- checks (state_load.c) ------------------------------------------------ */
+
+/* The state's counting options (head h of path) against the run's:
+ * TP_EDATA naming the first that differs. */
+int tp_state_check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
+                        struct tp_error *err);
+/* The date of a document record (year LE32, month, day, precision at b[0..7))
+ * into *d when it is one a state may hold: 0, or -1. */
+int tp_state_get_date(const unsigned char *b, struct tp_date *d);
+/* A document's list (n entries in len bytes; spill record without its
+ * header): ids below n_ids, counts well formed, their sum in *sum. 0 or -1. */
+int tp_state_check_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_ids,
+                        uint64_t *sum);
+
+/* --- writing (state_write.c) ------------------------------------------------ */
+
+/* How a state is written from a corpus whose documents merge --replace
+ * changed (state_replace.c): the terms and n-grams in the first-seen order
+ * of the documents kept, with first occurrences of its own. */
+struct tp_state_plan {
+    const uint32_t *term_new; /* by corpus term id: the id written (UINT32_MAX: left out) */
+    const uint32_t *term_old; /* by id written: the corpus's term id, n_terms of them */
+    size_t n_terms;
+    const uint64_t *first;  /* by corpus term id: the first occurrence written */
+    const uint32_t *ng_new; /* the same for n-grams (NULL without --ngram) */
+    const uint32_t *ng_old;
+    size_t n_ng;
+    unsigned lost; /* TP_STATE_LOST_* this writing adds */
+};
+
+/* The output: a regular temporary file (tp_out) and the running XXH3 of
+ * the open section, whose length is patched in when it is closed. */
+struct tp_state_wr {
+    FILE *f;
+    XXH3_state_t *h;
+    off_t start; /* the open section's payload offset */
+    int bad;     /* a write failed */
+};
+void tp_state_put(struct tp_state_wr *w, const void *p, size_t n);
+void tp_state_put32(struct tp_state_wr *w, uint32_t v);
+void tp_state_put64(struct tp_state_wr *w, uint64_t v);
+void tp_state_put_var(struct tp_state_wr *w, uint64_t v);
+void tp_state_put_str(struct tp_state_wr *w, const char *s, size_t len);
+void tp_state_sec_open(struct tp_state_wr *w, const char *tag, uint32_t flags);
+void tp_state_sec_close(struct tp_state_wr *w);
+
+/* The magic and version; the OPTS and STOP sections of run. */
+void tp_state_write_head(struct tp_state_wr *w);
+void tp_state_write_opts(struct tp_state_wr *w, const struct tp_run *run);
+void tp_state_write_stop(struct tp_state_wr *w, const struct tp_run *run);
+
+/* The ids of table t in the order of their bytes (memcmp, the shorter
+ * first): by_rank[r] is the r-th id, rank[id] its place (t->n of room
+ * each). The order of a state's pairs. Returns 0 or TP_ENOMEM. */
+int tp_state_bytes_order(const struct tp_table *t, uint32_t *by_rank, uint32_t *rank);
+
+/* tp_state_write, with plan (NULL: the corpus as it is). */
+int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                        struct tp_error *err);
 
 #endif

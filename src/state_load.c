@@ -23,8 +23,8 @@
 
 /* The state's counting options against the run's: TP_EDATA naming the first
  * that differs. */
-static int check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
-                      struct tp_error *err)
+int tp_state_check_opts(const struct tp_run *run, const struct tp_state_hdr *h, const char *path,
+                        struct tp_error *err)
 {
     struct tp_state_opt o[TP_STATE_N_OPTS];
     size_t n = tp_state_run_opts(run, o);
@@ -62,9 +62,10 @@ static int check_opts(const struct tp_run *run, const struct tp_state_hdr *h, co
 
 /* Scan a spill section: each document's record (8-byte header: encoded
  * length, entries; then id/count varints) is checked and its place noted
- * in k. n_ids: ids must be below it; tokens (may be NULL): each document's
- * counts must sum to it. doc_fn: called with the decoded list (listed
- * terms), may be NULL. */
+ * in k. n_ids: ids must be below it; check_tokens: each document's counts
+ * must sum to its token count (1; its term list) or to at most that (2; its
+ * n-gram list: an n-gram starts at a token), or are not summed (0). sc:
+ * the listed terms counted from the lists, may be NULL. */
 struct scan_ctx {
     struct tp_corpus *c;
     const uint32_t *map;
@@ -75,6 +76,10 @@ static int scan_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_
 {
     if (len < (size_t)n * 5)
         return -1;
+    if (n == 0) { /* an empty document's list: p may be NULL */
+        *sum = 0;
+        return len == 0 ? 0 : -1;
+    }
     const unsigned char *cb = p + (size_t)n * 4, *q = cb + n, *end = p + len;
     *sum = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -115,6 +120,12 @@ static int scan_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_
     return q == end ? 0 : -1;
 }
 
+int tp_state_check_list(const unsigned char *p, size_t len, uint32_t n, uint64_t n_ids,
+                        uint64_t *sum)
+{
+    return scan_list(p, len, n, n_ids, sum, NULL, NULL);
+}
+
 static int scan_spill(struct tp_state_rd *r, struct tp_counter *k, const struct tp_docrec *docs,
                       size_t n_docs, uint64_t n_ids, int check_tokens, struct scan_ctx *sc)
 {
@@ -146,7 +157,8 @@ static int scan_spill(struct tp_state_rd *r, struct tp_counter *k, const struct 
             break;
         uint64_t sum;
         if (scan_list(buf, len, n, n_ids, &sum, sc, &docs[d]) ||
-            (check_tokens && sum != docs[d].n_tokens)) {
+            (check_tokens == 1 && sum != docs[d].n_tokens) ||
+            (check_tokens == 2 && sum > docs[d].n_tokens)) {
             rc = tp_state_rd_fail(r, "a document's list is damaged");
             break;
         }
@@ -181,16 +193,17 @@ static int adopt_file(struct tp_counter *k, const char *path, uint32_t *map, siz
     return 0;
 }
 
-static int check_date(const struct tp_date *d)
+int tp_state_get_date(const unsigned char *b, struct tp_date *d)
 {
-    if (d->prec == TP_PREC_NONE)
-        return d->year == 0 && d->month == 0 && d->day == 0 ? 0 : -1;
-    if (d->prec > TP_PREC_DAY || d->year < 1 || d->year > 9999)
+    uint32_t year = tp_state_le32(b);
+    unsigned month = b[4], day = b[5], prec = b[6];
+    if (prec == TP_PREC_NONE ? year || month || day : prec > TP_PREC_DAY || year < 1 || year > 9999)
         return -1;
-    if (d->prec >= TP_PREC_MONTH ? d->month < 1 || d->month > 12 : d->month != 0)
+    if (prec >= TP_PREC_MONTH ? month < 1 || month > 12 : month != 0)
         return -1;
-    if (d->prec >= TP_PREC_DAY ? d->day < 1 || d->day > 31 : d->day != 0)
+    if (prec >= TP_PREC_DAY ? day < 1 || day > 31 : day != 0)
         return -1;
+    *d = (struct tp_date){(int16_t)year, (int8_t)month, (int8_t)day, (uint8_t)prec};
     return 0;
 }
 
@@ -364,12 +377,9 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
         if ((rc = tp_state_rd_str(r, TP_STATE_MAX_ID_BYTES, &str, &len)) ||
             (rc = tp_state_rd_get(r, b, 16)))
             goto out;
-        uint32_t year = tp_state_le32(b);
-        struct tp_date dt = {(int16_t)(year & 0x7FFF), (int8_t)(b[4] & 0x7F), (int8_t)(b[5] & 0x7F),
-                             b[6]};
+        struct tp_date dt;
         uint64_t nt = tp_state_le64(b + 8);
-        if (strlen(str) != len || year > 9999 || b[4] > 12 || b[5] > 31 || check_date(&dt) ||
-            nt > s->n_tokens - tokens) {
+        if (strlen(str) != len || tp_state_get_date(b, &dt) || nt > s->n_tokens - tokens) {
             rc = tp_state_rd_fail(r, "a document record is damaged");
             goto out;
         }
@@ -412,7 +422,7 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
     if ((rc = tp_state_sec_expect(r, "GSPL")))
         goto out;
     if (ng && run->count_opts.spill) {
-        if ((rc = scan_spill(r, &c->r.ng, c->r.docs, c->r.n_docs, s->n_ngrams, 0, NULL)) ||
+        if ((rc = scan_spill(r, &c->r.ng, c->r.docs, c->r.n_docs, s->n_ngrams, 2, NULL)) ||
             (rc = tp_state_sec_end(r)))
             goto out;
         if ((rc = adopt_file(&c->r.ng, r->path, gmap, s->n_ngrams, err)))
@@ -446,7 +456,7 @@ int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t 
     struct tp_counts *dst = tp_corpus_counts(run->corpus);
     (void)skip;
     int rc = tp_state_rd_open(&r, path, err);
-    if (rc || (rc = tp_state_rd_head(&r, &h)) || (rc = check_opts(run, &h, path, err)))
+    if (rc || (rc = tp_state_rd_head(&r, &h)) || (rc = tp_state_check_opts(run, &h, path, err)))
         goto out;
     if ((rc = tp_corpus_new(&c, &run->count_opts, err)))
         goto out;
@@ -480,6 +490,7 @@ int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t 
         goto out;
     dst->pairs_full |= c->r.pairs_full;
     dst->ngrams_full |= c->r.ngrams_full;
+    run->state_lost |= h.lost;
     const struct tp_state_stats *s = &h.st;
     run->n_files += s->n_files;
     run->input_bytes += s->input_bytes;

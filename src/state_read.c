@@ -252,6 +252,7 @@ int tp_state_rd_open(struct tp_state_rd *r, const char *path, struct tp_error *e
                             path, version, TP_STATE_VERSION);
     if (version == 0)
         return tp_error_set(err, TP_EPARSE, "%s: not a usable count state: version 0", path);
+    r->version = version;
     return 0;
 }
 
@@ -345,6 +346,18 @@ int tp_state_rd_head(struct tp_state_rd *r, struct tp_state_hdr *h)
     for (int i = 0; i < TP_STATE_N_STAT; i++)
         if ((rc = rd_u64(r, &st[i])))
             return rc;
+    /* version 2: what the state no longer holds exactly (merge --replace) */
+    if (r->version >= 2) {
+        uint64_t lost;
+        if ((rc = rd_u64(r, &lost)))
+            return rc;
+        if (lost & ~(uint64_t)(TP_STATE_LOST_PAIRS | TP_STATE_LOST_FIRST))
+            return tp_error_set(r->err, TP_EPARSE,
+                                "%s: written by a newer tempora (it says it lost counts this "
+                                "version does not know of)",
+                                r->path);
+        h->lost = (unsigned)lost;
+    }
     /* later versions may append statistics */
     while (r->left >= 8) {
         uint64_t v;
@@ -419,6 +432,7 @@ int tp_state_head_read(const char *path, struct tp_state_head *out, struct tp_er
         for (int i = 0; enc && i < 4; i++)
             if (strcmp(enc, encs[i]) == 0)
                 out->encoding = i;
+        out->lost = h.lost;
         if (!rc) {
             out->stop = h.stop;
             out->n_stop = h.n_stop;

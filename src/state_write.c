@@ -3,7 +3,7 @@
  * (tp_state_write, state.h; the byte layout is docs/state-format.md, read
  * back by state_read.c and state_load.c).
  *
- * struct wr is the output (a regular temporary file, tp_out) and the
+ * struct tp_state_wr is the output (a regular temporary file, tp_out) and the
  * running XXH3 of the open section: each section's length is patched in
  * once its payload is written. Terms never seen in the text (listed terms
  * only) are left out and ids renumbered densely; pairs are written in key
@@ -66,44 +66,37 @@ size_t tp_state_run_opts(const struct tp_run *run, struct tp_state_opt *o)
 
 /* --- writing ---------------------------------------------------------------- */
 
-struct wr {
-    FILE *f;
-    XXH3_state_t *h;
-    off_t start;
-    int bad;
-};
-
-static void put(struct wr *w, const void *p, size_t n)
+void tp_state_put(struct tp_state_wr *w, const void *p, size_t n)
 {
     if (n && fwrite(p, 1, n, w->f) != n)
         w->bad = 1;
     XXH3_64bits_update(w->h, p, n);
 }
 
-static void put32(struct wr *w, uint32_t v)
+void tp_state_put32(struct tp_state_wr *w, uint32_t v)
 {
     unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                           (unsigned char)(v >> 24)};
-    put(w, b, 4);
+    tp_state_put(w, b, 4);
 }
 
-static void put64(struct wr *w, uint64_t v)
+void tp_state_put64(struct tp_state_wr *w, uint64_t v)
 {
-    put32(w, (uint32_t)v);
-    put32(w, (uint32_t)(v >> 32));
+    tp_state_put32(w, (uint32_t)v);
+    tp_state_put32(w, (uint32_t)(v >> 32));
 }
 
-static void put_var(struct wr *w, uint64_t v)
+void tp_state_put_var(struct tp_state_wr *w, uint64_t v)
 {
     unsigned char b[10];
     size_t n = tp_varint_put(b, v);
-    put(w, b, n);
+    tp_state_put(w, b, n);
 }
 
-static void put_str(struct wr *w, const char *s, size_t len)
+void tp_state_put_str(struct tp_state_wr *w, const char *s, size_t len)
 {
-    put32(w, (uint32_t)len);
-    put(w, s, len);
+    tp_state_put32(w, (uint32_t)len);
+    tp_state_put(w, s, len);
 }
 
 static void raw64(unsigned char *b, uint64_t v)
@@ -112,7 +105,7 @@ static void raw64(unsigned char *b, uint64_t v)
         b[i] = (unsigned char)(v >> (8 * i));
 }
 
-static void sec_open(struct wr *w, const char *tag, uint32_t flags)
+void tp_state_sec_open(struct tp_state_wr *w, const char *tag, uint32_t flags)
 {
     unsigned char b[16] = {0};
     memcpy(b, tag, 4);
@@ -126,7 +119,7 @@ static void sec_open(struct wr *w, const char *tag, uint32_t flags)
     XXH3_64bits_reset(w->h);
 }
 
-static void sec_close(struct wr *w)
+void tp_state_sec_close(struct tp_state_wr *w)
 {
     off_t end = ftello(w->f);
     unsigned char b[8];
@@ -143,9 +136,42 @@ static void sec_close(struct wr *w)
         w->bad = 1;
 }
 
+void tp_state_write_opts(struct tp_state_wr *w, const struct tp_run *run)
+{
+    struct tp_state_opt o[TP_STATE_N_OPTS];
+    size_t n_o = tp_state_run_opts(run, o);
+    tp_state_sec_open(w, "OPTS", TP_STATE_REQUIRED);
+    tp_state_put32(w, (uint32_t)n_o);
+    for (size_t i = 0; i < n_o; i++) {
+        const char *v = o[i].text ? o[i].text : o[i].val;
+        tp_state_put32(w, (uint32_t)o[i].required);
+        tp_state_put_str(w, o[i].key, strlen(o[i].key));
+        tp_state_put_str(w, v, strlen(v));
+    }
+    tp_state_sec_close(w);
+}
+
+void tp_state_write_stop(struct tp_state_wr *w, const struct tp_run *run)
+{
+    tp_state_sec_open(w, "STOP", TP_STATE_REQUIRED);
+    tp_state_put32(w, (uint32_t)run->stop.n);
+    for (size_t i = 0; i < run->stop.n; i++)
+        tp_state_put_str(w, run->stop.terms[i].bytes, run->stop.terms[i].len);
+    tp_state_sec_close(w);
+}
+
+void tp_state_write_head(struct tp_state_wr *w)
+{
+    unsigned char head[16] = {0};
+    memcpy(head, TP_STATE_MAGIC, 8);
+    head[8] = (unsigned char)TP_STATE_VERSION;
+    if (fwrite(head, 1, 16, w->f) != 16)
+        w->bad = 1;
+}
+
 /* Every document's list of counter k, ids through map (NULL: as they are). */
-static int write_spill(struct wr *w, struct tp_counter *k, size_t n_docs, const uint32_t *map,
-                       struct tp_error *err)
+static int write_spill(struct tp_state_wr *w, struct tp_counter *k, size_t n_docs,
+                       const uint32_t *map, struct tp_error *err)
 {
     struct tp_spill_iter it;
     unsigned char *buf = NULL;
@@ -182,10 +208,39 @@ static int write_spill(struct wr *w, struct tp_counter *k, size_t n_docs, const 
             buf[i] = (unsigned char)(len >> (8 * i));
             buf[4 + i] = (unsigned char)(n >> (8 * i));
         }
-        put(w, buf, at);
+        tp_state_put(w, buf, at);
     }
     free(buf);
     return rc;
+}
+
+/* Terms by their bytes (memcmp, then the shorter first). */
+struct term_at {
+    const char *s;
+    uint32_t len, id;
+};
+
+static int cmp_term_at(const void *a, const void *b)
+{
+    const struct term_at *x = a, *y = b;
+    int d = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    return d ? d : (x->len > y->len) - (x->len < y->len);
+}
+
+int tp_state_bytes_order(const struct tp_table *t, uint32_t *by_rank, uint32_t *rank)
+{
+    struct term_at *a = malloc((t->n ? t->n : 1) * sizeof(*a));
+    if (!a)
+        return TP_ENOMEM;
+    for (size_t i = 0; i < t->n; i++)
+        a[i] = (struct term_at){t->terms[i].bytes, t->terms[i].len, (uint32_t)i};
+    qsort(a, t->n, sizeof(*a), cmp_term_at);
+    for (size_t r = 0; r < t->n; r++) {
+        by_rank[r] = a[r].id;
+        rank[a[r].id] = (uint32_t)r;
+    }
+    free(a);
+    return 0;
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -194,114 +249,123 @@ static int cmp_pair(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
+static int write_body(struct tp_state_wr *w, struct tp_run *run, const struct tp_state_plan *plan,
+                      struct tp_error *err)
 {
     struct tp_corpus *corpus = run->corpus;
     struct tp_counts *c = tp_corpus_counts(corpus);
-    struct tp_state_opt o[TP_STATE_N_OPTS];
-    size_t n_o = tp_state_run_opts(run, o);
     uint32_t *map = malloc((c->terms.n ? c->terms.n : 1) * sizeof(*map));
     int rc = 0;
     if (!map)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     uint32_t n_seen = 0;
-    for (size_t i = 0; i < c->terms.n; i++)
-        map[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? n_seen++ : UINT32_MAX;
-    unsigned ng = c->o.ngram > 1 ? c->o.ngram : 0;
-
-    sec_open(w, "OPTS", TP_STATE_REQUIRED);
-    put32(w, (uint32_t)n_o);
-    for (size_t i = 0; i < n_o; i++) {
-        const char *v = o[i].text ? o[i].text : o[i].val;
-        put32(w, (uint32_t)o[i].required);
-        put_str(w, o[i].key, strlen(o[i].key));
-        put_str(w, v, strlen(v));
+    if (plan) {
+        memcpy(map, plan->term_new, c->terms.n * sizeof(*map));
+        n_seen = (uint32_t)plan->n_terms;
+    } else {
+        for (size_t i = 0; i < c->terms.n; i++)
+            map[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? n_seen++ : UINT32_MAX;
     }
-    sec_close(w);
+    unsigned ng = c->o.ngram > 1 ? c->o.ngram : 0;
+    unsigned lost = run->state_lost | (plan ? plan->lost : 0);
+    size_t n_ng = ng ? plan ? plan->n_ng : c->ngrams.n_items : 0;
 
-    sec_open(w, "STAT", TP_STATE_REQUIRED);
+    tp_state_write_opts(w, run);
+
+    tp_state_sec_open(w, "STAT", TP_STATE_REQUIRED);
     const struct tp_reader_stats *rs = &run->rs;
-    uint64_t st[TP_STATE_N_STAT] = {c->n_docs,
-                                    c->n_tokens,
-                                    n_seen,
-                                    ng ? c->ngrams.n_items : 0,
-                                    c->o.window && c->pairs.slots ? c->pairs.n : 0,
-                                    run->n_files,
-                                    run->input_bytes,
-                                    run->overlong,
-                                    rs->n_inputs,
-                                    rs->bytes,
-                                    rs->n_documents,
-                                    rs->invalid_utf8,
-                                    rs->cp1252_documents,
-                                    rs->skipped_inputs,
-                                    rs->bad_dates,
-                                    (uint64_t)c->pairs_full,
-                                    (uint64_t)c->ngrams_full,
-                                    (uint64_t)run->lang,
-                                    run->extra_langs};
+    uint64_t st[TP_STATE_N_STAT] = {
+        c->n_docs,
+        c->n_tokens,
+        n_seen,
+        n_ng,
+        c->o.window && c->pairs.slots && !(lost & TP_STATE_LOST_PAIRS) ? c->pairs.n : 0,
+        run->n_files,
+        run->input_bytes,
+        run->overlong,
+        rs->n_inputs,
+        rs->bytes,
+        rs->n_documents,
+        rs->invalid_utf8,
+        rs->cp1252_documents,
+        rs->skipped_inputs,
+        rs->bad_dates,
+        (uint64_t)c->pairs_full,
+        (uint64_t)c->ngrams_full,
+        (uint64_t)run->lang,
+        run->extra_langs};
     for (int i = 0; i < TP_STATE_N_STAT; i++)
-        put64(w, st[i]);
-    sec_close(w);
+        tp_state_put64(w, st[i]);
+    tp_state_put64(w, lost); /* version 2 */
+    tp_state_sec_close(w);
 
-    sec_open(w, "STOP", TP_STATE_REQUIRED);
-    put32(w, (uint32_t)run->stop.n);
-    for (size_t i = 0; i < run->stop.n; i++)
-        put_str(w, run->stop.terms[i].bytes, run->stop.terms[i].len);
-    sec_close(w);
+    tp_state_write_stop(w, run);
 
-    sec_open(w, "TERM", TP_STATE_REQUIRED);
-    for (size_t i = 0; i < c->terms.n; i++) {
+    tp_state_sec_open(w, "TERM", TP_STATE_REQUIRED);
+    for (size_t j = 0; j < (plan ? plan->n_terms : c->terms.n); j++) {
+        size_t i = plan ? plan->term_old[j] : j;
         if (map[i] == UINT32_MAX)
             continue;
-        put_str(w, c->terms.terms[i].bytes, c->terms.terms[i].len);
-        put_var(w, c->uni.first[i]);
-        put_var(w, c->uni.total[i]);
-        put_var(w, c->uni.df[i]);
+        tp_state_put_str(w, c->terms.terms[i].bytes, c->terms.terms[i].len);
+        tp_state_put_var(w, plan ? plan->first[i] : c->uni.first[i]);
+        tp_state_put_var(w, c->uni.total[i]);
+        tp_state_put_var(w, c->uni.df[i]);
     }
-    sec_close(w);
+    tp_state_sec_close(w);
 
-    sec_open(w, "NGRM", TP_STATE_REQUIRED);
-    for (size_t g = 0; ng && g < c->ngrams.n_items; g++) {
+    tp_state_sec_open(w, "NGRM", TP_STATE_REQUIRED);
+    for (size_t j = 0; j < n_ng; j++) {
+        size_t g = plan ? plan->ng_old[j] : j;
         const uint32_t *k = tp_tuples_key(&c->ngrams, g);
         for (unsigned i = 0; i < ng; i++)
-            put_var(w, map[k[i]]);
-        put_var(w, c->ng.total[g]);
-        put_var(w, c->ng.df[g]);
+            tp_state_put_var(w, map[k[i]]);
+        tp_state_put_var(w, c->ng.total[g]);
+        tp_state_put_var(w, c->ng.df[g]);
     }
-    sec_close(w);
+    tp_state_sec_close(w);
 
-    /* pairs in key order (the table's order depends on its hash seed): the
-     * same counts give the same bytes */
-    sec_open(w, "PAIR", TP_STATE_REQUIRED);
+    /* pairs in the order of their terms' bytes (w1's, then w2's): the same
+     * counts give the same bytes, and every state's pairs are in one order,
+     * so that merge joins them as streams (state_merge.c) */
+    tp_state_sec_open(w, "PAIR", TP_STATE_REQUIRED);
     size_t n_pairs = 0;
     struct tp_pair_slot *pairs = NULL;
-    if (c->o.window && c->pairs.slots && c->pairs.n) {
-        if (!(pairs = malloc(c->pairs.n * sizeof(*pairs)))) {
+    uint32_t *rank = NULL, *by_rank = NULL;
+    if (c->o.window && c->pairs.slots && c->pairs.n && !(lost & TP_STATE_LOST_PAIRS)) {
+        size_t nt = c->terms.n ? c->terms.n : 1;
+        if (!(pairs = malloc(c->pairs.n * sizeof(*pairs))) ||
+            !(rank = malloc(nt * sizeof(*rank))) || !(by_rank = malloc(nt * sizeof(*by_rank))) ||
+            tp_state_bytes_order(&c->terms, by_rank, rank)) {
+            free(pairs);
+            free(rank);
+            free(by_rank);
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;
         }
         for (size_t p = 0; p <= c->pairs.mask && n_pairs < c->pairs.n; p++) {
             const struct tp_pair_slot *sl = &c->pairs.slots[p];
             if (sl->key)
-                pairs[n_pairs++] = (struct tp_pair_slot){
-                    (uint64_t)map[tp_pair_w1(sl->key)] << 32 | map[tp_pair_w2(sl->key)], sl->count};
+                pairs[n_pairs++] = (struct tp_pair_slot){(uint64_t)rank[tp_pair_w1(sl->key)] << 32 |
+                                                             rank[tp_pair_w2(sl->key)],
+                                                         sl->count};
         }
         qsort(pairs, n_pairs, sizeof(*pairs), cmp_pair);
     }
     for (size_t p = 0; p < n_pairs; p++) {
-        put_var(w, pairs[p].key >> 32);
-        put_var(w, (uint32_t)pairs[p].key);
-        put_var(w, pairs[p].count);
+        tp_state_put_var(w, map[by_rank[pairs[p].key >> 32]]);
+        tp_state_put_var(w, map[by_rank[(uint32_t)pairs[p].key]]);
+        tp_state_put_var(w, pairs[p].count);
     }
+    free(rank);
+    free(by_rank);
     free(pairs);
-    sec_close(w);
+    tp_state_sec_close(w);
 
-    sec_open(w, "DOCS", TP_STATE_REQUIRED);
+    tp_state_sec_open(w, "DOCS", TP_STATE_REQUIRED);
     for (size_t d = 0; d < c->n_docs; d++) {
         const struct tp_docrec *doc = &c->docs[d];
         unsigned char b[16] = {0};
-        put_str(w, doc->id, strlen(doc->id));
+        tp_state_put_str(w, doc->id, strlen(doc->id));
         uint32_t y = (uint32_t)doc->date.year;
         for (int i = 0; i < 4; i++)
             b[i] = (unsigned char)(y >> (8 * i));
@@ -309,20 +373,21 @@ static int write_body(struct wr *w, struct tp_run *run, struct tp_error *err)
         b[5] = (unsigned char)doc->date.day;
         b[6] = (unsigned char)doc->date.prec;
         raw64(b + 8, doc->n_tokens);
-        put(w, b, 16);
+        tp_state_put(w, b, 16);
     }
-    sec_close(w);
+    tp_state_sec_close(w);
 
-    sec_open(w, "USPL", TP_STATE_REQUIRED);
+    tp_state_sec_open(w, "USPL", TP_STATE_REQUIRED);
     if (c->n_docs && (rc = write_spill(w, &c->uni, c->n_docs, map, err)))
         goto out;
-    sec_close(w);
-    sec_open(w, "GSPL", TP_STATE_REQUIRED);
-    if (ng && c->n_docs && (rc = write_spill(w, &c->ng, c->n_docs, NULL, err)))
+    tp_state_sec_close(w);
+    tp_state_sec_open(w, "GSPL", TP_STATE_REQUIRED);
+    if (ng && c->n_docs &&
+        (rc = write_spill(w, &c->ng, c->n_docs, plan ? plan->ng_new : NULL, err)))
         goto out;
-    sec_close(w);
-    sec_open(w, "END ", TP_STATE_REQUIRED);
-    sec_close(w);
+    tp_state_sec_close(w);
+    tp_state_sec_open(w, "END ", TP_STATE_REQUIRED);
+    tp_state_sec_close(w);
 out:
     free(map);
     return rc;
@@ -330,8 +395,14 @@ out:
 
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err)
 {
+    return tp_state_write_plan(run, path, NULL, err);
+}
+
+int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                        struct tp_error *err)
+{
     struct tp_out *out;
-    struct wr w = {0};
+    struct tp_state_wr w = {0};
     if (!tp_corpus_counts(run->corpus)->uni.spill)
         return tp_error_set(err, TP_EINTERNAL, "a count state needs the per-document counts");
     int rc = tp_out_open(&out, path, TP_OUT_RAW, err);
@@ -342,12 +413,8 @@ int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err)
         tp_out_free(out);
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     }
-    unsigned char head[16] = {0};
-    memcpy(head, TP_STATE_MAGIC, 8);
-    head[8] = (unsigned char)TP_STATE_VERSION;
-    if (fwrite(head, 1, 16, w.f) != 16)
-        w.bad = 1;
-    rc = write_body(&w, run, err);
+    tp_state_write_head(&w);
+    rc = write_body(&w, run, plan, err);
     if (!rc && w.bad)
         rc = tp_error_set(err, TP_EIO, "%s: cannot write the count state (%s)", path ? path : "-",
                           errno ? strerror(errno) : "not a seekable file");

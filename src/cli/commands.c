@@ -96,9 +96,12 @@ static const struct cli_command commands[] = {
      "  --shard I/N  only the I-th of N shares of the inputs (by bytes, whole files)",
      CLI_T_NGRAM | CLI_T_WINDOW | CLI_T_REPORTED},
     {"merge", cmd_merge, "join count states (documents in argument order) into one",
-     "A.tpc B.tpc... -o OUT.tpc\n"
+     "[--replace] A.tpc B.tpc... -o OUT.tpc\n"
      "  the states must be counted with the same options (the error names the one that\n"
-     "  differs); a document id in two states is an error naming it",
+     "  differs); a document id in two states is an error naming it\n"
+     "  --replace   a later document with the same id replaces the earlier one, in its\n"
+     "              place; the state then keeps no pairs and no exact first occurrences\n"
+     "              (colloc, summary and analyze refuse it; docs/state-format.md)",
      CLI_T_REPLACE},
     {"kwic", cmd_kwic, "every occurrence in its context",
      "[OPTIONS] --terms a,b [INPUT...] [-o FILE]\n"

@@ -278,6 +278,36 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
     return rc;
 }
 
+/* A state merged with --replace keeps no pairs and no exact first
+ * occurrences or reader statistics (state.h, TP_STATE_LOST_*): the tables
+ * made of them are refused, naming the state (exit 1). */
+static int state_lost_check(const struct cli *cli, const char *path, struct tp_error *err)
+{
+    int pairs = !strcmp(cli->cmd, "colloc") || !strcmp(cli->cmd, "analyze");
+    int first = !strcmp(cli->cmd, "summary") || !strcmp(cli->cmd, "analyze");
+    if (!pairs && !first)
+        return 0;
+    struct tp_state_head h;
+    int rc = tp_state_head_read(path, &h, err);
+    if (rc)
+        return rc;
+    unsigned lost = h.lost;
+    tp_state_head_release(&h);
+    if (pairs && (lost & TP_STATE_LOST_PAIRS))
+        return tp_error_set(err, TP_EDATA,
+                            "%s: merged with --replace, it keeps no pairs (a replaced document's "
+                            "pairs cannot be taken out): tempora %s needs the text counted "
+                            "again",
+                            path, cli->cmd);
+    if (first && (lost & TP_STATE_LOST_FIRST))
+        return tp_error_set(err, TP_EDATA,
+                            "%s: merged with --replace, it keeps no exact first occurrences "
+                            "and reader statistics (Heaps' law, invalid_utf8, ...): tempora %s "
+                            "needs the text counted again",
+                            path, cli->cmd);
+    return 0;
+}
+
 /* The first option a count state cannot serve, or NULL: states keep
  * neither document groups, nor the forms behind stems and lemmas, and their
  * documents are not filtered by date. */
@@ -413,6 +443,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                                       in[i], opt);
                     goto out;
                 }
+                if ((rc = state_lost_check(cli, in[i], err)))
+                    goto out;
                 parts[n_parts++].state = in[i];
                 j = i + 1;
                 continue;

@@ -5,13 +5,80 @@
  * unchecked so that mutated sections reach the parsers behind them (the CLI
  * cases hostile_state_* check the checksums). A state read without error
  * must hold what the tables can read: no crash, no sanitizer report, and
- * the totals agree with the documents.
+ * the totals agree with the documents. Then merge --replace of the state
+ * with itself (every document given twice: each replaced by its second
+ * appearance) is written and read back: it must hold the state's documents
+ * once, and say that it lost its pairs and first occurrences.
  */
 #include "fuzz_common.h"
 #include "pipeline.h"
 #include "report.h"
 #include "state.h"
 #include "writer.h"
+
+/* tempora merge of the state at path alone (the streaming merge's
+ * parsers on the mutated bytes): when it succeeds, what it wrote reads
+ * back with as many documents and tokens as the state loaded with. */
+static void merge_alone(const struct tp_opts *o, const struct tp_count_opts *co, const char *path,
+                        int loaded, size_t n_docs, uint64_t n_tokens)
+{
+    struct tp_error err = {0, ""};
+    struct tp_run run;
+    const char *out = fz_path("merged.tpc");
+    const char *in[1] = {path};
+    tp_run_init(&run, o, NULL, NULL, NULL, NULL);
+    int rc = tp_run_setup(&run, NULL, 0, &err);
+    if (!rc)
+        rc = tp_run_start_counting(&run, co, &err);
+    if (!rc)
+        rc = tp_state_merge(&run, in, 1, out, &err);
+    tp_run_release(&run);
+    if (rc || !loaded)
+        return;
+    tp_run_init(&run, o, NULL, NULL, NULL, NULL);
+    FZ_CHECK(tp_run_setup(&run, NULL, 0, &err) == 0 && tp_run_start_counting(&run, co, &err) == 0);
+    FZ_CHECK(tp_state_load(&run, out, 0, NULL, &err) == 0);
+    const struct tp_counts *c = tp_corpus_counts_const(run.corpus);
+    FZ_CHECK(c->n_docs == n_docs && c->n_tokens == n_tokens);
+    tp_run_release(&run);
+}
+
+/* merge --replace of the state at path with itself, read back. */
+static void replace_self(const struct tp_opts *o, const struct tp_count_opts *co, const char *path,
+                         size_t n_docs, uint64_t n_tokens)
+{
+    struct tp_error err = {0, ""};
+    struct tp_run run;
+    const char *out = fz_path("replaced.tpc");
+    size_t n_replaced = 0;
+    tp_run_init(&run, o, NULL, NULL, NULL, NULL);
+    int rc = tp_run_setup(&run, NULL, 0, &err);
+    if (!rc)
+        rc = tp_run_start_counting(&run, co, &err);
+    if (!rc)
+        rc = tp_state_load(&run, path, 0, NULL, &err);
+    if (!rc)
+        rc = tp_state_load(&run, path, 0, NULL, &err);
+    if (!rc)
+        rc = tp_state_write_replaced(&run, out, &n_replaced, &err);
+    tp_run_release(&run);
+    if (rc)
+        return;
+    /* the same id may be given twice in the state itself: at least its
+     * second copy's documents are replaced */
+    FZ_CHECK(n_replaced >= n_docs);
+    struct tp_state_head h;
+    FZ_CHECK(tp_state_head_read(out, &h, &err) == 0);
+    FZ_CHECK(n_replaced == 0 || (h.lost & TP_STATE_LOST_FIRST));
+    tp_state_head_release(&h);
+    tp_run_init(&run, o, NULL, NULL, NULL, NULL);
+    FZ_CHECK(tp_run_setup(&run, NULL, 0, &err) == 0 && tp_run_start_counting(&run, co, &err) == 0);
+    FZ_CHECK(tp_state_load(&run, out, 0, NULL, &err) == 0);
+    const struct tp_counts *c = tp_corpus_counts_const(run.corpus);
+    FZ_CHECK(c->n_docs + n_replaced == 2 * n_docs);
+    FZ_CHECK(c->n_tokens <= n_tokens);
+    tp_run_release(&run);
+}
 
 static int count_id(void *ctx, const char *id, size_t index)
 {
@@ -45,6 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tp_run run;
     tp_run_init(&run, &o, NULL, NULL, NULL, NULL);
     struct tp_count_opts co = {.spill = 1, .ngram = ngram, .window = window};
+    size_t n_docs = 0;
+    uint64_t n_tokens = 0;
+    int loaded = 0;
     if (tp_run_setup(&run, NULL, 0, &err) == 0 && tp_run_start_counting(&run, &co, &err) == 0 &&
         tp_state_load(&run, path, 0, NULL, &err) == 0) {
         const struct tp_counts *c = tp_corpus_counts_const(run.corpus);
@@ -53,6 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sum += c->docs[d].n_tokens;
         FZ_CHECK(sum == c->n_tokens);
         FZ_CHECK(c->n_docs == n_ids);
+        loaded = 1;
+        n_docs = c->n_docs;
+        n_tokens = c->n_tokens;
         struct tp_out *out = NULL;
         if (tp_out_open_mem(&out, 0) == 0) {
             (void)tp_report_freq(&run, out, &err);
@@ -64,5 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     tp_run_release(&run);
+    merge_alone(&o, &co, path, loaded, n_docs, n_tokens);
+    if (loaded && n_docs)
+        replace_self(&o, &co, path, n_docs, n_tokens);
     return 0;
 }
