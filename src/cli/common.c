@@ -293,6 +293,7 @@ static const char *state_unkept_option(const struct tp_opts *o)
 
 int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                       struct tp_error *err);
+void (*cli_share_hook)(struct cli *cli, uint64_t share_bytes);
 
 /* --group-by FIELD names something only a document can show (a CSV column,
  * a JSONL field): when it is not a --meta column and no document has a
@@ -448,6 +449,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
             run->bytes_total += tp_reader_total_bytes(readers[i]);
         }
         run->input_bytes = run->bytes_total;
+        if (cli_share_hook)
+            cli_share_hook(cli, run->bytes_total);
     } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {
         goto out;
     }
