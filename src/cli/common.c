@@ -251,7 +251,9 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
                 break;
             }
             pc.line = line;
-            e = s;
+            /* the end needs no line number: the first line start at or
+             * after b is found from b - 1 */
+            e = s > b - 1 ? s : b - 1;
             rc = next_line_start(f, size[i], b, &e, &line) != 0
                      ? tp_error_set(err, TP_EIO, "%s: cannot read it", files[i])
                      : 0;

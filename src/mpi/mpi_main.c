@@ -6,16 +6,22 @@
  *
  * Every rank parses the same command line (main.c, built here as
  * tempora_main) and reaches cli_count, which calls count_share: rank r
- * counts share r+1 of P of the inputs (--shard r+1/P, with its threads); the
- * counts are merged along a binary tree: at step s, rank r with r mod 2s = s
- * writes its counts as a count state to a temporary file and sends it to
- * rank r - s, in chunks of at most TEMPORA_MPI_CHUNK bytes (64 MiB by
- * default), and the receiver reads it into its own counts after its own
- * documents, as a state input is read (tp_state_load), so the documents stay
- * in input order. Rank 0 then holds the counts of one process counting
- * everything and writes the tables.
+ * counts share r+1 of P of the inputs (--shard r+1/P, on the cores it is
+ * bound to and those of its node's ranks with empty shares: share_threads);
+ * the counts are merged along a binary tree: at step s, rank r with
+ * r mod 2s = s writes its counts as a count state to a temporary file and,
+ * once rank r - s has counted its own share and says it is ready, hands it
+ * over: by the file's name when both ranks are on one node, else in chunks
+ * of TEMPORA_MPI_CHUNK bytes (1 MiB by default; when set, states always go
+ * in chunks), each read while the one before is on its way. The receiver
+ * reads it into its own counts after its own documents, as a state input is
+ * read (tp_state_load), so the documents stay in input order. Rank 0 then
+ * holds the counts of one process counting everything and writes the
+ * tables. Waits sleep between checks (MPI_Test) instead of spinning.
  * A rank that fails prints its message and calls MPI_Abort, so the job ends
- * non-zero; rank 0 writes only after every state reached it.
+ * non-zero; rank 0 writes only after every state reached it; temporary files
+ * are registered with outpath.c's signal cleanup, so a rank killed by the
+ * abort leaves none. TEMPORA_MPI_TIMES: each rank prints its phases.
  */
 #define _GNU_SOURCE
 #include <errno.h>
