@@ -44,18 +44,24 @@ for f in "$T/direct"/*; do
     [ "$b" = manifest.csv ] && continue
     sh "$ROOT/tests/state/same_table.sh" "$f" "$T/byname/$b" || { echo "FAIL by name: $b differs"; fail=1; }
 done
-# one JSONL file of the corpus's lines (a document a line, dated), cut between the ranks
-awk 'BEGIN { n = 0 }
-    { gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\\\""); gsub(/\t/, " "); gsub(/\r/, "");
-      if (length($0) < 20) next
-      printf "{\"id\":\"d%05d\",\"date\":\"20%02d-%02d-%02d\",\"text\":\"%s\"}\n", n, 10 + n % 15, 1 + n % 12, 1 + n % 28, $0; n++ }' \
-    "$C"/it/*.txt "$C"/it/*.txt "$C"/it/*.txt >"$T/lines.jsonl"
+# one JSONL file of the corpus's lines (a document a line, dated; no id field, so a
+# document's id is PATH:LINE and each part must number its lines), 3.4 MB: cut between
+# the ranks, and with --threads 2 each rank's share cut again between its threads
+i=0
+while [ $i -lt 42 ]; do
+    awk -v r=$i '{ gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\\\""); gsub(/\t/, " "); gsub(/\r/, "");
+        if (length($0) < 20) next
+        printf "{\"date\":\"20%02d-%02d-%02d\",\"text\":\"%s\"}\n", 10 + r % 15, 1 + NR % 12, 1 + NR % 28, $0 }' \
+        "$C"/it/*.txt
+    i=$((i + 1))
+done >"$T/lines.jsonl"
 "$TEMPORA" analyze --quiet --lang it "$T/lines.jsonl" -o "$T/jdirect" || exit 1
 for np in 2 3; do
-    for how in byname chunks; do
-        set -- env -u TEMPORA_MPI_CHUNK
-        [ $how = chunks ] && set -- env
-        $MPIRUN -np $np "$@" "$TEMPORA_MPI" analyze --quiet --lang it "$T/lines.jsonl" -o "$T/j$np$how" ||
+    for how in byname chunks threads; do
+        set -- env -u TEMPORA_MPI_CHUNK "$TEMPORA_MPI" analyze
+        [ $how = chunks ] && set -- env "$TEMPORA_MPI" analyze
+        [ $how = threads ] && set -- env -u TEMPORA_MPI_CHUNK "$TEMPORA_MPI" analyze --threads 2
+        $MPIRUN -np $np "$@" --quiet --lang it "$T/lines.jsonl" -o "$T/j$np$how" ||
             { echo "FAIL jsonl np $np $how: exit $?"; fail=1; }
         for f in "$T/jdirect"/*; do
             b=$(basename "$f")
@@ -65,7 +71,7 @@ for np in 2 3; do
         done
     done
 done
-echo "one JSONL file cut between 2 and 3 ranks: tables identical to tempora's"
+echo "one JSONL file cut between 2 and 3 ranks (and their threads): tables identical to tempora's"
 # one large one-document text file (over 4 MiB: counted in parts on threads)
 i=0
 while [ $i -lt 60 ]; do cat "$C"/it/*.txt; i=$((i + 1)); done >"$T/big.txt"
