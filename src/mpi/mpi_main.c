@@ -308,8 +308,10 @@ static void share_threads(struct cli *cli, uint64_t bytes)
         MPI_Comm_size(node_comm, &size);
         MPI_Comm_rank(node_comm, &at);
     }
-    if (sched_getaffinity(0, sizeof(me.cpus), &me.cpus) != 0 || CPU_COUNT(&me.cpus) == 0)
-        return;
+    /* every rank of the node takes part in the exchange, its binding known
+     * or not (then it gives and takes no core) */
+    if (sched_getaffinity(0, sizeof(me.cpus), &me.cpus) != 0)
+        CPU_ZERO(&me.cpus);
     double *cores = calloc((size_t)size, sizeof(*cores));
     if (!cores || !(all = malloc((size_t)size * sizeof(*all))))
         die("out of memory");
@@ -339,7 +341,7 @@ static void share_threads(struct cli *cli, uint64_t bytes)
         if (to == at)
             CPU_OR(&mine, &mine, &all[i].cpus);
     }
-    if (!cli->o.threads) {
+    if (!cli->o.threads && CPU_COUNT(&me.cpus) > 0) {
         cli->o.threads = cores[at] >= 1 ? (int)(cores[at] + 0.5) : 1;
         if (!CPU_EQUAL(&mine, &me.cpus))
             sched_setaffinity(0, sizeof(mine), &mine);
