@@ -224,6 +224,15 @@ int tp_reader_ranged(const struct tp_reader *r)
     return r->ranged;
 }
 
+int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
+                    unsigned long *first_line)
+{
+    *start = r->range_start;
+    *len = r->range_len;
+    *first_line = r->range_line;
+    return r->ranged;
+}
+
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
                         void *warn_ctx, struct tp_error *err)

@@ -149,8 +149,14 @@ int tp_reader_divisible(const struct tp_reader *r, size_t i);
  * on its own (the caller sees a CP1252 part in cp1252_documents). Returns 0
  * and *out, or a negative TP_E* (err filled). */
 /* Whether r reads a range of a file (tp_reader_new_range): the pipeline
- * then does not cut it again. */
+ * then cuts it again only when it is a range of lines (a --shard share of
+ * a JSONL or --doc-per-line file: tp_reader_range). */
 int tp_reader_ranged(const struct tp_reader *r);
+
+/* The range r reads (tp_reader_new_range): its first byte, its length and
+ * its first line's number. Returns 0 when r reads whole files. */
+int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
+                    unsigned long *first_line);
 
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,

@@ -357,6 +357,56 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* A range of a file of one document a line (a --shard share: bytes
+ * [start, start + len), from a line start numbered line) cut into at most n
+ * parts at line starts, as tp_split_file cuts a whole file: part k's first
+ * byte s[k], length l[k] and first line's number ln[k]. The range is read
+ * once, on this thread, to number the lines. Returns the number of parts (0
+ * when the file cannot be read). */
+static unsigned split_range(const char *path, uint64_t start, uint64_t len, unsigned long line,
+                            unsigned n, uint64_t *s, uint64_t *l, unsigned long *ln)
+{
+    enum { BUF = 1 << 20 };
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(BUF);
+    unsigned parts = 0;
+    uint64_t end = start + len, at = start;
+    if (!f || !buf || fseeko(f, (off_t)start, SEEK_SET) != 0)
+        goto out;
+    s[0] = start;
+    ln[0] = line;
+    parts = 1;
+    while (parts < n && at < end) {
+        uint64_t goal = start + len / n * parts;
+        size_t want = end - at < BUF ? (size_t)(end - at) : BUF;
+        size_t got = fread(buf, 1, want, f);
+        if (got == 0) {
+            parts = 0;
+            goto out;
+        }
+        for (const char *p = buf, *e = buf + got;
+             parts < n && (p = memchr(p, '\n', (size_t)(e - p)));) {
+            p++;
+            line++;
+            uint64_t cut = at + (uint64_t)(p - buf);
+            if (cut >= goal && cut < end) {
+                s[parts] = cut;
+                ln[parts] = line;
+                parts++;
+                goal = start + len / n * parts;
+            }
+        }
+        at += got;
+    }
+    for (unsigned k = 0; k < parts; k++)
+        l[k] = (k + 1 < parts ? s[k + 1] : end) - s[k];
+out:
+    free(buf);
+    if (f)
+        fclose(f);
+    return parts;
+}
+
 static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, unsigned n_threads,
                           struct tp_error *err)
 {
@@ -404,18 +454,25 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         enum tp_split_kind kind = divided                           ? TP_SPLIT_TEXT
                                   : tp_reader_splittable(r, 0) == 2 ? TP_SPLIT_CSV
                                                                     : TP_SPLIT_LINES;
-        unsigned parts = tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
+        /* a range of lines (a --shard share) is cut again within it */
+        uint64_t r_start = 0, r_len = size[0];
+        unsigned long r_line = 1;
+        int in_range = tp_reader_range(r, &r_start, &r_len, &r_line);
+        unsigned parts =
+            in_range ? split_range(files[0], r_start, r_len, r_line, n_threads, start, len, line)
+                     : tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
         for (unsigned k = 0; k < n_threads; k++) {
             w[k].ranged = 1;
             w[k].files = files;
             w[k].n_files = 1;
-            w[k].start = k < parts ? start[k] : size[0];
+            w[k].start = k < parts ? start[k] : r_start + r_len;
             w[k].len = k < parts ? len[k] : 0;
             w[k].line = k < parts ? line[k] : 1;
         }
         if (parts == 0) {
-            w[0].start = 0;
-            w[0].len = size[0];
+            w[0].start = r_start;
+            w[0].len = r_len;
+            w[0].line = r_line;
         }
     }
     for (; started < n_threads; started++)
@@ -515,6 +572,9 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
                 (tp_reader_splittable(r, 0) ||
                  (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN &&
                   !run->o->date_from && !run->o->date_to));
+    /* a --shard share of a file of one document a line is cut again */
+    split |= n_files == 1 && tp_reader_ranged(r) && tp_reader_splittable(r, 0) == 1 &&
+             tp_reader_total_bytes(r) >= (1u << 20);
     if (threads > n_files && !split)
         threads = (unsigned)n_files;
     if (split && tp_reader_divisible(r, 0) && threads > tp_reader_total_bytes(r) / TP_DIVIDE_PART)

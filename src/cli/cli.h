@@ -171,6 +171,10 @@ int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const cha
 extern int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                              struct tp_error *err);
 
+/* When set (tempora-mpi), called with --shard once this process knows the
+ * bytes of its share, before it counts (it may set o.threads). */
+extern void (*cli_share_hook)(struct cli *cli, uint64_t share_bytes);
+
 /* cli_count without the hook: what one process counts. */
 int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                    struct tp_error *err);

@@ -251,7 +251,9 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
                 break;
             }
             pc.line = line;
-            e = s;
+            /* the end needs no line number: the first line start at or
+             * after b is found from b - 1 */
+            e = s > b - 1 ? s : b - 1;
             rc = next_line_start(f, size[i], b, &e, &line) != 0
                      ? tp_error_set(err, TP_EIO, "%s: cannot read it", files[i])
                      : 0;
@@ -323,6 +325,7 @@ static const char *state_unkept_option(const struct tp_opts *o)
 
 int (*cli_count_hook)(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
                       struct tp_error *err);
+void (*cli_share_hook)(struct cli *cli, uint64_t share_bytes);
 
 /* --group-by FIELD names something only a document can show (a CSV column,
  * a JSONL field): when it is not a --meta column and no document has a
@@ -480,6 +483,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
             run->bytes_total += tp_reader_total_bytes(readers[i]);
         }
         run->input_bytes = run->bytes_total;
+        if (cli_share_hook)
+            cli_share_hook(cli, run->bytes_total);
     } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {
         goto out;
     }

@@ -6,19 +6,28 @@
  *
  * Every rank parses the same command line (main.c, built here as
  * tempora_main) and reaches cli_count, which calls count_share: rank r
- * counts share r+1 of P of the inputs (--shard r+1/P, with its threads); the
- * counts are merged along a binary tree: at step s, rank r with r mod 2s = s
- * writes its counts as a count state to a temporary file and sends it to
- * rank r - s, in chunks of at most TEMPORA_MPI_CHUNK bytes (64 MiB by
- * default), and the receiver reads it into its own counts after its own
- * documents, as a state input is read (tp_state_load), so the documents stay
- * in input order. Rank 0 then holds the counts of one process counting
- * everything and writes the tables.
+ * counts share r+1 of P of the inputs (--shard r+1/P, on the cores it is
+ * bound to and those of its node's ranks with empty shares: share_threads);
+ * the counts are merged along a binary tree: at step s, rank r with
+ * r mod 2s = s writes its counts as a count state to a temporary file and,
+ * once rank r - s has counted its own share and says it is ready, hands it
+ * over: by the file's name when both ranks are on one node, else in chunks
+ * of TEMPORA_MPI_CHUNK bytes (1 MiB by default; when set, states always go
+ * in chunks), each read while the one before is on its way. The receiver
+ * reads it into its own counts after its own documents, as a state input is
+ * read (tp_state_load), so the documents stay in input order. Rank 0 then
+ * holds the counts of one process counting everything and writes the
+ * tables. Waits sleep between checks (MPI_Test) instead of spinning.
  * A rank that fails prints its message and calls MPI_Abort, so the job ends
- * non-zero; rank 0 writes only after every state reached it.
+ * non-zero; rank 0 writes only after every state reached it; temporary files
+ * are registered with outpath.c's signal cleanup, so a rank killed by the
+ * abort leaves none. TEMPORA_MPI_TIMES: each rank prints its phases.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +36,56 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outpath.h"
 #include "state.h"
 
 int tempora_main(int argc, char **argv);
 
 static int rank, n_ranks;
+
+/* TEMPORA_MPI_TIMES set: each rank prints the wall and CPU seconds of its
+ * phases to stderr when it ends (docs/scale-out.md, bench/state.sh). */
+enum { PH_INIT, PH_COUNT, PH_WRITE, PH_SEND, PH_WAIT, PH_RECV, PH_LOAD, PH_REPORT, N_PH };
+static const char *const ph_name[N_PH] = {"init", "count", "write", "send",
+                                          "wait", "recv",  "load",  "report"};
+static double ph_wall[N_PH], ph_cpu[N_PH], mark_wall, mark_cpu;
+static int timing;
+static unsigned threads_used;
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The time since the last mark goes to phase ph. */
+static void phase(int ph)
+{
+    double w = clock_s(CLOCK_MONOTONIC), c = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    ph_wall[ph] += w - mark_wall;
+    ph_cpu[ph] += c - mark_cpu;
+    mark_wall = w;
+    mark_cpu = c;
+}
+
+static void print_times(void)
+{
+    if (!timing)
+        return;
+    char line[512];
+    int at = snprintf(line, sizeof(line), "tempora-mpi: rank %d of %d (%u thread%s):", rank,
+                      n_ranks, threads_used, threads_used == 1 ? "" : "s");
+    for (int i = 0; i < N_PH && at < (int)sizeof(line); i++)
+        if (ph_wall[i] > 0 || i == PH_COUNT)
+            at += snprintf(line + at, sizeof(line) - (size_t)at, " %s %.3f/%.3f", ph_name[i],
+                           ph_wall[i], ph_cpu[i]);
+    fprintf(stderr, "%s (wall/cpu s)\n", line);
+}
+/* This rank's temporary files, registered for the signal cleanup of
+ * outpath.c (a rank killed when another aborts the job leaves none). */
 static char *temps[64];
+static int temp_slot[64];
 static size_t n_temps;
 
 static void remove_temps(void)
@@ -40,6 +93,7 @@ static void remove_temps(void)
     for (size_t i = 0; i < n_temps; i++)
         if (temps[i]) {
             unlink(temps[i]);
+            tp_outpath_live_drop(&temp_slot[i]);
             free(temps[i]);
             temps[i] = NULL;
         }
@@ -61,8 +115,14 @@ static const char *temp_path(void)
     const char *dir = getenv("TMPDIR");
     char buf[4096];
     snprintf(buf, sizeof(buf), "%s/tempora-mpi.%d.XXXXXX", dir && *dir ? dir : "/tmp", rank);
+    if (n_temps == sizeof(temps) / sizeof(temps[0]))
+        die("cannot create a temporary file");
+    tp_outpath_hold();
     int fd = mkstemp(buf);
-    if (fd < 0 || n_temps == sizeof(temps) / sizeof(temps[0]))
+    if (fd >= 0)
+        temp_slot[n_temps] = tp_outpath_live_add(buf, 1);
+    tp_outpath_release();
+    if (fd < 0)
         die("cannot create a temporary file");
     close(fd);
     if (!(temps[n_temps] = strdup(buf)))
@@ -70,65 +130,224 @@ static const char *temp_path(void)
     return temps[n_temps++];
 }
 
+/* The chunk of a message: TEMPORA_MPI_CHUNK bytes when set (at most 64 MiB),
+ * else 1 MiB (a chunk of 64 MiB took 20 times longer to pass between two
+ * ranks on one node than the same bytes in 1 MiB chunks). */
 static size_t chunk_size(void)
 {
     const char *s = getenv("TEMPORA_MPI_CHUNK");
     long v = s ? atol(s) : 0;
-    return v > 0 && v <= (64L << 20) ? (size_t)v : (size_t)64 << 20;
+    return v > 0 && v <= (64L << 20) ? (size_t)v : (size_t)1 << 20;
 }
 
-enum { TAG_HEAD = 1, TAG_DATA = 2 };
+enum { TAG_READY = 1, TAG_HEAD = 2, TAG_DATA = 3, TAG_TAKEN = 4 };
 
-static void send_file(const char *path, int to)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0)
-        die(strerror(errno));
-    uint64_t size = (uint64_t)st.st_size;
-    MPI_Send(&size, 1, MPI_UINT64_T, to, TAG_HEAD, MPI_COMM_WORLD);
-    size_t cap = chunk_size();
-    char *buf = malloc(cap);
-    if (!buf)
-        die("out of memory");
-    for (uint64_t done = 0; done < size;) {
-        size_t n = size - done < cap ? (size_t)(size - done) : cap;
-        if (fread(buf, 1, n, f) != n)
-            die("cannot read a count state back");
-        MPI_Send(buf, (int)n, MPI_BYTE, to, TAG_DATA, MPI_COMM_WORLD);
-        done += n;
-    }
-    free(buf);
-    fclose(f);
-}
+/* node_of[r]: the lowest rank on rank r's node (ranks that share memory,
+ * MPI_COMM_TYPE_SHARED); a state passes between two ranks of one node by its
+ * file's name unless TEMPORA_MPI_CHUNK is set (then always in chunks, as
+ * between nodes). */
+static int *node_of;
+static int by_name_ok;
 
-static void recv_file(const char *path, int from)
+/* What a sender says first: the state's size, and when the receiver is on
+ * its node, where the file is (the receiver reads it there if it sees the
+ * same file: same device, inode and size). */
+struct head {
+    uint64_t size, by_name, dev, ino;
+    char path[4096];
+};
+
+/* Wait for req without spinning: a blocking wait polls, taking a core from
+ * the ranks still counting. */
+static void wait_quietly(MPI_Request *req)
 {
-    uint64_t size;
-    /* the sender may count for a long time yet: wait without spinning (a
-     * blocking receive polls, taking a core from the ranks still counting) */
-    MPI_Request req;
-    int arrived = 0;
-    MPI_Irecv(&size, 1, MPI_UINT64_T, from, TAG_HEAD, MPI_COMM_WORLD, &req);
-    while (MPI_Test(&req, &arrived, MPI_STATUS_IGNORE) == MPI_SUCCESS && !arrived) {
-        struct timespec ts = {0, 2000000};
+    int done = 0;
+    while (MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
+        struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
-    FILE *f = fopen(path, "wb");
+}
+
+/* The state at path to rank `to`, once `to` says it is ready for it (it has
+ * counted its own share and taken the states before this one): its name
+ * when `to` can open it, else its bytes in chunks, each read from the file
+ * while the one before is on its way. */
+static void send_state(const char *path, int to)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        die(strerror(errno));
+    char ready;
+    MPI_Request req;
+    MPI_Irecv(&ready, 1, MPI_CHAR, to, TAG_READY, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
+    phase(PH_WAIT);
+    struct head h = {(uint64_t)st.st_size, by_name_ok && node_of[to] == node_of[rank],
+                     (uint64_t)st.st_dev, (uint64_t)st.st_ino, ""};
+    if (strlen(path) >= sizeof(h.path))
+        h.by_name = 0;
+    else
+        strcpy(h.path, path);
+    MPI_Send(&h, (int)sizeof(h), MPI_BYTE, to, TAG_HEAD, MPI_COMM_WORLD);
+    if (h.by_name) {
+        char taken = 0;
+        MPI_Irecv(&taken, 1, MPI_CHAR, to, TAG_TAKEN, MPI_COMM_WORLD, &req);
+        wait_quietly(&req);
+        if (taken) {
+            close(fd);
+            return;
+        }
+    }
     size_t cap = chunk_size();
-    char *buf = malloc(cap);
-    if (!f || !buf)
-        die("cannot write a received count state");
-    for (uint64_t done = 0; done < size;) {
-        size_t n = size - done < cap ? (size_t)(size - done) : cap;
-        MPI_Recv(buf, (int)n, MPI_BYTE, from, TAG_DATA, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (fwrite(buf, 1, n, f) != n)
-            die("cannot write a received count state");
+    char *buf[2] = {malloc(cap), malloc(cap)};
+    if (!buf[0] || !buf[1])
+        die("out of memory");
+    req = MPI_REQUEST_NULL;
+    for (uint64_t done = 0, k = 0; done < h.size; k++) {
+        size_t n = h.size - done < cap ? (size_t)(h.size - done) : cap;
+        for (size_t got = 0; got < n;) {
+            ssize_t r = read(fd, buf[k & 1] + got, n - got);
+            if (r <= 0)
+                die("cannot read a count state back");
+            got += (size_t)r;
+        }
+        MPI_Wait(&req, MPI_STATUS_IGNORE);
+        MPI_Isend(buf[k & 1], (int)n, MPI_BYTE, to, TAG_DATA, MPI_COMM_WORLD, &req);
         done += n;
     }
-    free(buf);
-    if (fclose(f) != 0)
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    free(buf[0]);
+    free(buf[1]);
+    close(fd);
+}
+
+/* The state of rank `from`, read into the run after what it holds: tell
+ * `from` this rank is ready, wait (without spinning) for its head, then
+ * read the state where it lies, or take its chunks into a temporary file
+ * (each written while the next comes in) and read that. */
+static void recv_state(struct tp_run *run, int from, struct tp_error *err)
+{
+    char ready = 1;
+    MPI_Send(&ready, 1, MPI_CHAR, from, TAG_READY, MPI_COMM_WORLD);
+    static struct head h;
+    MPI_Request req;
+    MPI_Irecv(&h, (int)sizeof(h), MPI_BYTE, from, TAG_HEAD, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
+    phase(PH_WAIT);
+    if (h.by_name) {
+        struct stat st;
+        h.path[sizeof(h.path) - 1] = '\0';
+        char taken = stat(h.path, &st) == 0 && (uint64_t)st.st_dev == h.dev &&
+                     (uint64_t)st.st_ino == h.ino && (uint64_t)st.st_size == h.size;
+        if (taken) {
+            phase(PH_RECV);
+            int rc = tp_state_load(run, h.path, 0, NULL, err);
+            if (rc)
+                die(err->msg);
+            /* the run reads it through the descriptors it holds */
+            unlink(h.path);
+            phase(PH_LOAD);
+        }
+        MPI_Send(&taken, 1, MPI_CHAR, from, TAG_TAKEN, MPI_COMM_WORLD);
+        if (taken)
+            return;
+    }
+    const char *path = temp_path();
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    size_t cap = chunk_size();
+    char *buf[2] = {malloc(cap), malloc(cap)};
+    if (fd < 0 || !buf[0] || !buf[1])
         die("cannot write a received count state");
+    size_t n = h.size < cap ? (size_t)h.size : cap;
+    if (h.size)
+        MPI_Irecv(buf[0], (int)n, MPI_BYTE, from, TAG_DATA, MPI_COMM_WORLD, &req);
+    for (uint64_t done = 0, k = 0; done < h.size; k++) {
+        MPI_Wait(&req, MPI_STATUS_IGNORE);
+        uint64_t next = done + n;
+        size_t m = h.size - next < cap ? (size_t)(h.size - next) : cap;
+        if (next < h.size)
+            MPI_Irecv(buf[(k + 1) & 1], (int)m, MPI_BYTE, from, TAG_DATA, MPI_COMM_WORLD, &req);
+        for (size_t put = 0; put < n;) {
+            ssize_t w = write(fd, buf[k & 1] + put, n - put);
+            if (w <= 0)
+                die("cannot write a received count state");
+            put += (size_t)w;
+        }
+        done = next;
+        n = m;
+    }
+    free(buf[0]);
+    free(buf[1]);
+    if (close(fd) != 0)
+        die("cannot write a received count state");
+    phase(PH_RECV);
+    if (tp_state_load(run, path, 0, NULL, err))
+        die(err->msg);
+    unlink(path); /* the run reads it through the descriptors it holds */
+    phase(PH_LOAD);
+}
+
+/* Without --threads, the threads of this rank (cli_share_hook, before it
+ * counts): the cores it may run on (its binding: mpirun binds each of 2
+ * ranks to a core, Slurm a task to its --cpus-per-task; the cores of ranks
+ * bound alike are shared among them), and the cores of the ranks of its node
+ * whose shares are empty (one large one-document file, or fewer files than
+ * ranks), each given to the rank with the most bytes a core, whose binding
+ * then takes them in. */
+static MPI_Comm node_comm = MPI_COMM_NULL;
+
+static void share_threads(struct cli *cli, uint64_t bytes)
+{
+    struct me {
+        uint64_t bytes;
+        cpu_set_t cpus;
+    } me = {bytes, {{0}}}, *all;
+    int size = 1, at = 0;
+    if (node_comm != MPI_COMM_NULL) {
+        MPI_Comm_size(node_comm, &size);
+        MPI_Comm_rank(node_comm, &at);
+    }
+    /* every rank of the node takes part in the exchange, its binding known
+     * or not (then it gives and takes no core) */
+    if (sched_getaffinity(0, sizeof(me.cpus), &me.cpus) != 0)
+        CPU_ZERO(&me.cpus);
+    double *cores = calloc((size_t)size, sizeof(*cores));
+    if (!cores || !(all = malloc((size_t)size * sizeof(*all))))
+        die("out of memory");
+    if (node_comm != MPI_COMM_NULL)
+        MPI_Allgather(&me, (int)sizeof(me), MPI_BYTE, all, (int)sizeof(me), MPI_BYTE, node_comm);
+    else
+        all[0] = me;
+    for (int i = 0; i < size; i++) {
+        int alike = 0;
+        for (int j = 0; j < size; j++)
+            alike += CPU_EQUAL(&all[i].cpus, &all[j].cpus);
+        cores[i] = (double)CPU_COUNT(&all[i].cpus) / alike;
+    }
+    cpu_set_t mine = me.cpus;
+    for (int i = 0; i < size; i++) {
+        if (all[i].bytes)
+            continue;
+        int to = -1;
+        for (int j = 0; j < size; j++)
+            if (all[j].bytes &&
+                (to < 0 || (double)all[j].bytes / cores[j] > (double)all[to].bytes / cores[to]))
+                to = j;
+        if (to < 0)
+            break;
+        cores[to] += cores[i];
+        cores[i] = 0;
+        if (to == at)
+            CPU_OR(&mine, &mine, &all[i].cpus);
+    }
+    if (!cli->o.threads && CPU_COUNT(&me.cpus) > 0) {
+        cli->o.threads = cores[at] >= 1 ? (int)(cores[at] + 0.5) : 1;
+        if (!CPU_EQUAL(&mine, &me.cpus))
+            sched_setaffinity(0, sizeof(mine), &mine);
+    }
+    free(cores);
+    free(all);
 }
 
 static int count_share(struct cli *cli, struct tp_run *run, const struct tp_count_opts *co,
@@ -144,26 +363,30 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
     struct tp_count_opts share = *co;
     if (rank != 0)
         share.spill = 1;
+    phase(PH_INIT);
+    int asked = cli->o.threads;
     int rc = cli_count_here(cli, run, &share, err);
+    cli->o.threads = asked; /* the manifest says what was asked */
+    threads_used = run->threads_used;
     if (rc)
         die(err->msg);
+    phase(PH_COUNT);
     /* the states of the shares after this one come in, in order, and are
      * read into this rank's run as a state input is (tp_state_load) */
     for (int step = 1; step < n_ranks; step *= 2) {
         if (rank % (2 * step) == 0) {
             if (rank + step >= n_ranks)
                 continue;
-            const char *theirs = temp_path();
-            recv_file(theirs, rank + step);
-            if ((rc = tp_state_load(run, theirs, 0, NULL, err)))
-                die(err->msg);
-            unlink(theirs); /* the run reads it through the descriptors it holds */
+            recv_state(run, rank + step, err);
         } else {
             const char *mine = temp_path();
             if ((rc = tp_state_write(run, mine, err)))
                 die(err->msg);
             tp_run_release(run);
-            send_file(mine, rank - step);
+            phase(PH_WRITE);
+            send_state(mine, rank - step);
+            phase(PH_SEND);
+            print_times();
             remove_temps();
             MPI_Finalize();
             exit(0);
@@ -175,11 +398,31 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
 
 int main(int argc, char **argv)
 {
+    timing = getenv("TEMPORA_MPI_TIMES") != NULL;
+    mark_wall = clock_s(CLOCK_MONOTONIC);
+    mark_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &n_ranks);
+    /* which ranks share a node */
+    MPI_Comm node;
+    int lowest = rank;
+    if (!(node_of = malloc((size_t)n_ranks * sizeof(*node_of))))
+        die("out of memory");
+    by_name_ok = getenv("TEMPORA_MPI_CHUNK") == NULL;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Allreduce(&rank, &lowest, 1, MPI_INT, MPI_MIN, node);
+        node_comm = node;
+    } else {
+        by_name_ok = 0;
+    }
+    MPI_Allgather(&lowest, 1, MPI_INT, node_of, 1, MPI_INT, MPI_COMM_WORLD);
     cli_count_hook = count_share;
+    cli_share_hook = share_threads;
     int rc = tempora_main(argc, argv);
+    phase(PH_REPORT);
+    print_times();
     remove_temps();
     if (rc != 0 && n_ranks > 1) {
         /* a usage or runtime error on rank 0 after the reduction, or on any

@@ -2,9 +2,13 @@
 # mpi.sh - tempora-mpi against tempora, byte for byte (SPEC Scale): every table of
 # analyze, freq --ngram 2, colloc --window 3 and timeline --terms on 1, 3 and 4
 # processes (mpirun --oversubscribe: more processes than cores), the states sent in
-# chunks of 1,000 bytes (TEMPORA_MPI_CHUNK) so that every message path is taken; a
-# rank that fails (--strict and an unparsable date) ends the job
-# non-zero with its message and no table is written.
+# chunks of 1,000 bytes (TEMPORA_MPI_CHUNK) so that every message path is taken,
+# and handed over by name between the ranks of this node (TEMPORA_MPI_CHUNK
+# unset); one JSONL file cut between the ranks at line starts (2 and 3 ranks:
+# shares that begin mid-line), and one large one-document text file (read whole
+# by one rank, on the threads of the ranks with nothing to read); a rank that
+# fails (--strict and an unparsable date) ends the job non-zero with its message,
+# no table is written and no temporary file is left.
 #
 # Usage: TEMPORA=... TEMPORA_MPI=... sh tests/state/mpi.sh   (make mpi-tests)
 set -u
@@ -32,11 +36,64 @@ for np in 1 3 4; do
     done
     echo "np $np: tables identical to tempora's"
 done
+# the same states handed over by name (ranks of one node)
+$MPIRUN -np 3 env -u TEMPORA_MPI_CHUNK "$TEMPORA_MPI" analyze --quiet "$C" -o "$T/byname" ||
+    { echo "FAIL by name: exit $?"; fail=1; }
+for f in "$T/direct"/*; do
+    b=$(basename "$f")
+    [ "$b" = manifest.csv ] && continue
+    sh "$ROOT/tests/state/same_table.sh" "$f" "$T/byname/$b" || { echo "FAIL by name: $b differs"; fail=1; }
+done
+# one JSONL file of the corpus's lines (a document a line, dated; no id field, so a
+# document's id is PATH:LINE and each part must number its lines), 3.4 MB: cut between
+# the ranks, and with --threads 2 each rank's share cut again between its threads
+i=0
+while [ $i -lt 42 ]; do
+    awk -v r=$i '{ gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\\\""); gsub(/\t/, " "); gsub(/\r/, "");
+        if (length($0) < 20) next
+        printf "{\"date\":\"20%02d-%02d-%02d\",\"text\":\"%s\"}\n", 10 + r % 15, 1 + NR % 12, 1 + NR % 28, $0 }' \
+        "$C"/it/*.txt
+    i=$((i + 1))
+done >"$T/lines.jsonl"
+"$TEMPORA" analyze --quiet --lang it "$T/lines.jsonl" -o "$T/jdirect" || exit 1
+for np in 2 3; do
+    for how in byname chunks threads; do
+        set -- env -u TEMPORA_MPI_CHUNK "$TEMPORA_MPI" analyze
+        [ $how = chunks ] && set -- env "$TEMPORA_MPI" analyze
+        [ $how = threads ] && set -- env -u TEMPORA_MPI_CHUNK "$TEMPORA_MPI" analyze --threads 2
+        $MPIRUN -np $np "$@" --quiet --lang it "$T/lines.jsonl" -o "$T/j$np$how" ||
+            { echo "FAIL jsonl np $np $how: exit $?"; fail=1; }
+        for f in "$T/jdirect"/*; do
+            b=$(basename "$f")
+            [ "$b" = manifest.csv ] && continue
+            sh "$ROOT/tests/state/same_table.sh" "$f" "$T/j$np$how/$b" ||
+                { echo "FAIL jsonl np $np $how: $b differs"; fail=1; }
+        done
+    done
+done
+echo "one JSONL file cut between 2 and 3 ranks (and their threads): tables identical to tempora's"
+# one large one-document text file (over 4 MiB: counted in parts on threads)
+i=0
+while [ $i -lt 60 ]; do cat "$C"/it/*.txt; i=$((i + 1)); done >"$T/big.txt"
+"$TEMPORA" analyze --quiet --lang it --threads 2 "$T/big.txt" -o "$T/bdirect" || exit 1
+for np in 2 3; do
+    $MPIRUN -np $np "$TEMPORA_MPI" analyze --quiet --lang it "$T/big.txt" -o "$T/b$np" ||
+        { echo "FAIL big text np $np: exit $?"; fail=1; }
+    for f in "$T/bdirect"/*; do
+        b=$(basename "$f")
+        [ "$b" = manifest.csv ] && continue
+        sh "$ROOT/tests/state/same_table.sh" "$f" "$T/b$np/$b" || { echo "FAIL big text np $np: $b differs"; fail=1; }
+    done
+done
+echo "one large one-document file on 2 and 3 ranks: tables identical to tempora's"
 # a failing rank: the file with a bad date (with --strict an error on the rank that reads it)
 mkdir "$T/bad" && cp -r "$C"/* "$T/bad/" && printf 'date 2024-13-45\nbroken date\n' >"$T/bad/zz.txt"
-$MPIRUN -np 3 "$TEMPORA_MPI" freq --strict --quiet "$T/bad" -o "$T/bad.csv" 2>"$T/err"
+mkdir "$T/tmp"
+TMPDIR=$T/tmp $MPIRUN -np 3 "$TEMPORA_MPI" freq --strict --quiet "$T/bad" -o "$T/bad.csv" 2>"$T/err"
 st=$?
-if [ $st -eq 0 ] || [ -e "$T/bad.csv" ] || ! grep -q 'tempora: rank [0-9] of 3: .*zz.txt' "$T/err"; then
+if [ $st -eq 0 ] || [ -e "$T/bad.csv" ] || ! grep -q 'tempora: rank [0-9] of 3: .*zz.txt' "$T/err" ||
+    [ -n "$(ls -A "$T/tmp")" ]; then
+    ls -A "$T/tmp"
     echo "FAIL failing rank: exit $st, message: $(head -n 3 "$T/err")"
     fail=1
 else
