@@ -68,6 +68,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     c->ring = calloc(c->ring_cap, sizeof(uint32_t));
     if (!c->ring)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    c->cls = 1u << o->doc_lang;
     return 0;
 }
 
@@ -115,11 +116,38 @@ int tp_corpus_in_doc(const struct tp_corpus *c)
     return c->in_doc;
 }
 
-/* Flags of a new term: stopword (an elided "l'" matches "l"), too short. */
+/* Whether a term's bytes are a stopword twin's: a word and a 0xFF byte,
+ * which no token has (tokens are UTF-8). */
+static inline int twin_bytes(const char *s, size_t len)
+{
+    return len > 1 && (unsigned char)s[len - 1] == 0xFF;
+}
+
+/* The languages whose lists have the word s[0..len) (an elided "l'" matches
+ * "l"), as bits (1 << lang): o.stop_lang's flags. */
+static unsigned stop_langs(const struct tp_corpus *c, const char *s, size_t len)
+{
+    if (len > 1 && s[len - 1] == '\'')
+        len--;
+    int64_t w = tp_table_find(c->r.o.stop_lang, s, len);
+    return w >= 0 ? c->r.o.stop_lang->terms[w].flags & 0xFF : 0;
+}
+
+/* Every language's bit: a word with all of them is a stopword everywhere. */
+enum { ALL_LANGS = (1u << TP_LANG_IT) | (1u << TP_LANG_FR) | (1u << TP_LANG_EN) |
+                   (1u << TP_LANG_ES) | (1u << TP_LANG_DE) | (1u << TP_LANG_PT) };
+
+/* Flags of a new term: stopword (an elided "l'" matches "l"; with
+ * stop_lang, a word on every list, or a twin), too short. */
 static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
 {
     uint32_t f = 0;
-    if (c->r.o.stop) {
+    if (twin_bytes(s, len)) {
+        f |= TP_TERM_STOP;
+    } else if (c->r.o.stop_lang) {
+        if ((stop_langs(c, s, len) & ALL_LANGS) == ALL_LANGS)
+            f |= TP_TERM_STOP;
+    } else if (c->r.o.stop) {
         size_t l = len;
         if (l > 1 && s[l - 1] == '\'')
             l--;
@@ -134,6 +162,28 @@ static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
             f |= TP_TERM_SHORT;
     }
     return f;
+}
+
+/* o.stop_lang: a new term's languages, twin and word (counts.h). */
+static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t len)
+{
+    if ((size_t)id >= c->split_cap) {
+        size_t cap = c->split_cap ? 2 * c->split_cap : 1024;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        if (TP_GROW(c->smask, c->split_cap, cap, 1) || TP_GROW(c->twin, c->split_cap, cap, 1) ||
+            TP_GROW(c->r.twin_base, c->split_cap, cap, 1))
+            return TP_ENOMEM;
+        c->split_cap = cap;
+    }
+    int twin = twin_bytes(s, len);
+    int64_t base = twin ? tp_table_find(&c->r.terms, s, len - 1) : id;
+    c->r.twin_base[id] = (uint32_t)(base >= 0 ? base : id);
+    /* a word on every list is flagged a stopword itself: no twin */
+    unsigned m = twin ? 0 : stop_langs(c, s, len);
+    c->smask[id] = (uint8_t)((m & ALL_LANGS) == ALL_LANGS ? 0 : m);
+    c->twin[id] = 0;
+    return 0;
 }
 
 /* A term just added to the table: its flags, room in the per-id arrays. */
@@ -152,6 +202,8 @@ static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t
         c->lone_cap = cap;
     }
     c->lone[id] = (f & (TP_TERM_STOP | TP_TERM_SHORT)) != 0;
+    if (c->r.o.stop_lang && split_added(c, id, s, len))
+        return TP_ENOMEM;
     c->r.n_unseen++;
     return id;
 }
@@ -175,6 +227,51 @@ static void doc_state_reset(struct tp_corpus *c)
     c->brk_after = 0;
     c->head_n = 0;
     c->head_open = 0;
+}
+
+void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
+{
+    c->cls = 1u << lang;
+}
+
+/* o.stop_lang: the id a token of term id counts as in the open document:
+ * its stopword twin when the document's language lists it (made when
+ * first needed, seen as token `index`), else id. Returns it or TP_ENOMEM. */
+static int64_t doc_id(struct tp_corpus *c, uint32_t id, uint64_t index)
+{
+    if (!(c->smask[id] & c->cls))
+        return id;
+    if (c->twin[id])
+        return c->twin[id] - 1;
+    const struct tp_term *t = &c->r.terms.terms[id];
+    size_t len = t->len;
+    char stack[256];
+    char *b = len < sizeof(stack) ? stack : malloc(len + 1);
+    if (!b)
+        return TP_ENOMEM;
+    memcpy(b, t->bytes, len);
+    b[len] = (char)0xFF;
+    int64_t tw = tp_corpus_intern(c, b, len + 1);
+    if (b != stack)
+        free(b);
+    if (tw < 0)
+        return tw;
+    c->twin[id] = (uint32_t)tw + 1;
+    if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
+        tp_corpus_mark_seen(c, (uint32_t)tw, index);
+    return tw;
+}
+
+/* doc_id for a batch of n ids, the first counted as token `index`. */
+static int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t index)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = doc_id(c, ids[i], index + i);
+        if (id < 0)
+            return TP_ENOMEM;
+        ids[i] = (uint32_t)id;
+    }
+    return 0;
 }
 
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
@@ -312,6 +409,13 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     }
     if (id < 0)
         return TP_ENOMEM;
+    if (c->r.o.stop_lang) {
+        /* the word is seen here even when counted as its twin */
+        if (!(c->r.terms.terms[id].flags & TP_TERM_SEEN))
+            tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens);
+        if ((id = doc_id(c, (uint32_t)id, c->r.n_tokens)) < 0)
+            return TP_ENOMEM;
+    }
     return count_id(c, (uint32_t)id, seg);
 }
 
@@ -406,6 +510,8 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->r.uni.doc[id], 1);
     }
+    if (c->r.o.stop_lang && doc_ids(c, ids, n, c->r.n_tokens))
+        return TP_ENOMEM;
     if (!c->context) {
         /* Only counts (every term is seen by now): with room for the whole batch
          * in the touched list, a document's first occurrence of a term is
@@ -511,6 +617,9 @@ void tp_corpus_release(struct tp_corpus *c)
     tp_match_release(c);
     free(c->ring);
     free(c->lone);
+    free(c->smask);
+    free(c->twin);
+    free(c->r.twin_base);
     free(c->head);
     free(c->r.docs);
     tp_arena_release(&c->arena);
@@ -522,10 +631,15 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
 {
     /* bucket b holds the terms first seen at index f with f < 2^b but not
      * f < 2^(b-1): the terms a checkpoint n = 2^b adds */
-    uint64_t bucket[65] = {0};
+    uint64_t bucket[65] = {0}, twins = 0;
     for (size_t i = 0; i < c->terms.n; i++) {
         if (!(c->terms.terms[i].flags & TP_TERM_SEEN))
             continue;
+        /* a stopword twin is its word, seen where the word was */
+        if (tp_counts_is_twin(c, (uint32_t)i)) {
+            twins++;
+            continue;
+        }
         uint64_t f = c->uni.first[i];
         bucket[f ? 64 - __builtin_clzll(f) : 0]++;
     }
@@ -539,7 +653,7 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
     }
     if (c->n_tokens && n[k - 1] != c->n_tokens) {
         n[k] = c->n_tokens;
-        v[k] = c->n_types;
+        v[k] = c->n_types - twins;
         k++;
     }
     return k;

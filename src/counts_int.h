@@ -100,6 +100,11 @@ struct tp_corpus {
     uint64_t doc_start; /* r.n_tokens when the current document began */
     int context;        /* n-grams, pairs or listed terms are counted */
     int pairs_only;     /* ... and only pairs */
+    /* r.o.stop_lang: each document's stopwords (counts.h) */
+    uint8_t *smask; /* by term id: bit (1 << lang) for each language listing it */
+    uint32_t *twin; /* by term id: its stopword twin's id + 1 (0: none yet) */
+    size_t split_cap;
+    unsigned cls; /* bit (1 << lang) of the open document's language */
 };
 
 /* Prepare an empty corpus in the caller's storage (what tp_corpus_new does
@@ -243,6 +248,8 @@ int tp_corpus_flush_pairs(struct tp_corpus *c);
  * L words (0: none). */
 static inline unsigned tp_match_ends_of(const struct tp_corpus *c, uint32_t id)
 {
+    if (c->r.twin_base) /* a stopword twin is its word */
+        id = c->r.twin_base[id];
     return id < c->match_end_n ? c->match_end[id].ends : 0;
 }
 

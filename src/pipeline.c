@@ -365,6 +365,11 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     if (o->stopwords_path &&
         (rc = tp_stopwords_add_file(&run->stop, o->stopwords_path, o->keep_case, err)))
         return rc;
+    /* a corpus that mixes languages: each document's language's list */
+    if (run->extra_langs && !o->no_stopwords &&
+        (tp_table_init(&run->stop_lang) ||
+         (rc = tp_stopwords_by_lang(&run->stop_lang, o->keep_case, o->stopwords_path, err))))
+        return rc ? rc : tp_error_set(err, TP_ENOMEM, "out of memory");
     run->tok_opts.elide = run->lang == TP_LANG_IT || run->lang == TP_LANG_FR;
     run->tok_opts.apocope = run->lang == TP_LANG_IT;
     run->tok_opts.keep_case = o->keep_case;
@@ -611,6 +616,8 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
 {
     run->count_opts = *co;
     run->count_opts.stop = &run->stop;
+    run->count_opts.stop_lang = run->stop_lang.slots ? &run->stop_lang : NULL;
+    run->count_opts.doc_lang = run->lang;
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
                                      << 20;
@@ -623,6 +630,8 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
         (rc = tp_stem_new(&run->stem, run->lang, run->o->stem, run->o->lemmas_path, &run->stop,
                           err)))
         return rc;
+    if (run->stem && run->stop_lang.slots)
+        tp_stem_set_split(run->stem, &run->stop_lang);
     return tp_run_corpus_new(run, &run->corpus, err);
 }
 
@@ -640,6 +649,8 @@ void tp_run_release(struct tp_run *run)
     tp_corpus_free(run->corpus);
     run->corpus = NULL;
     tp_table_release(&run->stop);
+    if (run->stop_lang.slots)
+        tp_table_release(&run->stop_lang);
     if (run->lang_words.slots)
         tp_table_release(&run->lang_words);
     for (size_t i = 0; run->terms_text && i < run->o->n_terms_files; i++)

@@ -65,6 +65,10 @@ struct tp_run {
     /* the text of each --terms-file, read once */
     char **terms_text;
     size_t *terms_size;
+    /* a corpus that mixes languages (extra_langs, with stopword lists):
+     * each document's own stopwords, the words of every language's list with
+     * their languages (tp_count_opts.stop_lang); no slots: one list (stop) */
+    struct tp_table stop_lang;
 };
 
 /* --lang auto, per document, when the sample shows that the corpus mixes
