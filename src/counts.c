@@ -133,8 +133,9 @@ static unsigned stop_langs(const struct tp_corpus *c, const char *s, size_t len)
     return w >= 0 ? c->r.o.stop_lang->terms[w].flags & 0xFF : 0;
 }
 
-/* Every language's bit: a word with all of them is a stopword everywhere. */
-enum { ALL_LANGS = (1u << TP_LANG_IT) | (1u << TP_LANG_FR) | (1u << TP_LANG_EN) |
+/* Every language's bit, and the corpus's lists' (TP_LANG_AUTO): a word with
+ * all of them is a stopword everywhere. */
+enum { ALL_LANGS = (1u << TP_LANG_AUTO) | (1u << TP_LANG_IT) | (1u << TP_LANG_FR) | (1u << TP_LANG_EN) |
                    (1u << TP_LANG_ES) | (1u << TP_LANG_DE) | (1u << TP_LANG_PT) };
 
 /* Flags of a new term: stopword (an elided "l'" matches "l"; with

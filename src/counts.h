@@ -163,10 +163,12 @@ struct tp_count_opts {
     unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
     /* A corpus that mixes languages (--lang auto): each document's own
      * stopwords. stop_lang holds every word of every language's list, its
-     * flags bit (1 << lang) for each language listing it (all bits: a
+     * flags bit (1 << lang) for each language listing it, bit
+     * (1 << TP_LANG_AUTO) when on one of the corpus's lists (all bits: a
      * --stopwords word); NULL: one list for every document (stop). A token
-     * of a document of language L (tp_corpus_set_lang; doc_lang until then)
-     * is a stopword iff its word's bit L is set: then it is counted as the
+     * of a document of language L (tp_corpus_set_lang, TP_LANG_AUTO for the
+     * corpus's lists; doc_lang until then) is a stopword iff its word's bit
+     * L is set: then it is counted as the
      * word's stopword twin (its bytes and a 0xFF byte, flagged TP_TERM_STOP,
      * tp_counts.twin_base), unless the word is on every list (flagged
      * TP_TERM_STOP itself). So every table that leaves stopwords out follows

@@ -265,6 +265,7 @@ void tp_doclang_begin(struct tp_doclang *dl, int part)
     memset(dl->word, 0, sizeof(dl->word));
     memset(dl->by_mask, 0, sizeof(dl->by_mask));
     dl->holding = part == 0;
+    dl->decided = 0;
     if (!dl->holding) {
         /* a document counted in parts: the corpus's language, in every part */
         dl->lang = dl->run->lang;
@@ -294,6 +295,7 @@ int tp_doclang_settle(struct tp_doclang *dl)
                 best = i;
         if (best < N_AUTO)
             lang = auto_langs[best];
+        dl->decided = best < N_AUTO;
     }
     dl->lang = lang;
     dl->docs[lang]++;
@@ -368,7 +370,8 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     /* a corpus that mixes languages: each document's language's list */
     if (run->extra_langs && !o->no_stopwords &&
         (tp_table_init(&run->stop_lang) ||
-         (rc = tp_stopwords_by_lang(&run->stop_lang, o->keep_case, o->stopwords_path, err))))
+         (rc = tp_stopwords_by_lang(&run->stop_lang, o->keep_case,
+                                    run->extra_langs | 1u << run->lang, o->stopwords_path, err))))
         return rc ? rc : tp_error_set(err, TP_ENOMEM, "out of memory");
     run->tok_opts.elide = run->lang == TP_LANG_IT || run->lang == TP_LANG_FR;
     run->tok_opts.apocope = run->lang == TP_LANG_IT;
@@ -617,7 +620,7 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
     run->count_opts = *co;
     run->count_opts.stop = &run->stop;
     run->count_opts.stop_lang = run->stop_lang.slots ? &run->stop_lang : NULL;
-    run->count_opts.doc_lang = run->lang;
+    run->count_opts.doc_lang = TP_LANG_AUTO; /* the corpus's lists, until a document decides */
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
                                      << 20;

@@ -40,7 +40,8 @@ struct count_ctx {
     int skip;             /* the document is left out (--from/--to) */
     const struct tp_opts *o;
     struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
-    enum tp_lang lang;         /* the language the corpus and mapper count with */
+    enum tp_lang lang; /* the stopwords and stemmer the corpus and mapper count with (auto: the
+                          corpus's, for a document whose words did not decide its language) */
 };
 
 /* --lang auto, a document's language decided (dl.lang, set before its
@@ -48,8 +49,10 @@ struct count_ctx {
  * token on. */
 static inline void doc_lang_sync(struct count_ctx *c)
 {
-    if (c->dl.active && c->dl.lang != c->lang) {
-        c->lang = c->dl.lang;
+    /* a language not found in the document's own words: the corpus's lists */
+    enum tp_lang lang = c->dl.decided ? c->dl.lang : TP_LANG_AUTO;
+    if (c->dl.active && lang != c->lang) {
+        c->lang = lang;
         tp_corpus_set_lang(c->corpus, c->lang);
         if (c->sw)
             tp_stem_set_lang(c->sw, c->lang);
@@ -269,7 +272,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {.corpus = corpus, .side = side, .run = run, .o = run->o, .lang = run->lang};
+    struct count_ctx c = {.corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
         tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
         tp_doclang_init(&c.dl, run, c.tk)) {
@@ -278,7 +281,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     }
     tp_tokenizer_set_batch(c.tk, count_batch);
-    tp_corpus_set_lang(corpus, run->lang);
+    tp_corpus_set_lang(corpus, TP_LANG_AUTO);
     struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;

@@ -262,7 +262,8 @@ void tp_stem_set_lang(struct tp_stem_worker *w, enum tp_lang lang)
     if (!w->s->stem)
         return;
     if (!w->by_lang[lang]) {
-        const char *alg = algorithm_of(lang);
+        /* auto: the corpus's language's stemmer */
+        const char *alg = algorithm_of(lang == TP_LANG_AUTO ? w->s->lang : lang);
         /* a language without a stemmer (none): its words stay as they are */
         w->by_lang[lang] = alg ? sb_stemmer_new(alg, "UTF_8") : NULL;
     }
@@ -283,9 +284,10 @@ int tp_stem_worker_new(struct tp_stem_worker **out, struct tp_stem *s)
         free(w);
         return TP_ENOMEM;
     }
-    w->lang = s->lang;
-    if (s->stop_lang && (unsigned)s->lang < 8)
-        w->by_lang[s->lang] = w->sb;
+    /* split: the corpus's lists and stemmer until a document decides */
+    w->lang = TP_LANG_AUTO;
+    if (s->stop_lang)
+        w->by_lang[TP_LANG_AUTO] = w->sb;
     *out = w;
     return 0;
 }

@@ -40,8 +40,8 @@ void tp_stem_free(struct tp_stem *s);
 /* A corpus that mixes languages (--lang auto): each document's tokens
  * mapped with its own language's stemmer, stopwords being those of its
  * language (stop_lang: tp_count_opts.stop_lang, borrowed), set with
- * tp_stem_set_lang; a worker starts with the run's language. Before any
- * worker is made. */
+ * tp_stem_set_lang; TP_LANG_AUTO (where a worker starts): the corpus's
+ * language's stemmer and the corpus's lists. Before any worker is made. */
 void tp_stem_set_split(struct tp_stem *s, const struct tp_table *stop_lang);
 
 /* The language of the tokens w maps from now on (after tp_stem_set_split). */

@@ -143,8 +143,8 @@ static int add_with_flags(struct tp_table *set, const struct tp_table *one, uint
     return 0;
 }
 
-int tp_stopwords_by_lang(struct tp_table *set, int keep_case, const char *path,
-                         struct tp_error *err)
+int tp_stopwords_by_lang(struct tp_table *set, int keep_case, unsigned corpus_langs,
+                         const char *path, struct tp_error *err)
 {
     static const enum tp_lang all[] = {TP_LANG_IT, TP_LANG_FR, TP_LANG_EN,
                                        TP_LANG_ES, TP_LANG_DE, TP_LANG_PT};
@@ -159,8 +159,10 @@ int tp_stopwords_by_lang(struct tp_table *set, int keep_case, const char *path,
                      : 0;
         else if (path)
             rc = tp_stopwords_add_file(&one, path, keep_case, err);
-        if (!rc && add_with_flags(set, &one,
-                                  i < sizeof(all) / sizeof(all[0]) ? 1u << all[i] : 0xFFu))
+        uint32_t bits = 0xFFu;
+        if (i < sizeof(all) / sizeof(all[0]))
+            bits = 1u << all[i] | ((corpus_langs >> all[i] & 1u) << TP_LANG_AUTO);
+        if (!rc && add_with_flags(set, &one, bits))
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         tp_table_release(&one);
         if (rc)
