@@ -265,7 +265,6 @@ void tp_doclang_begin(struct tp_doclang *dl, int part)
     memset(dl->word, 0, sizeof(dl->word));
     memset(dl->by_mask, 0, sizeof(dl->by_mask));
     dl->holding = part == 0;
-    dl->decided = 0;
     if (!dl->holding) {
         /* a document counted in parts: the corpus's language, in every part */
         dl->lang = dl->run->lang;
@@ -295,7 +294,6 @@ int tp_doclang_settle(struct tp_doclang *dl)
                 best = i;
         if (best < N_AUTO)
             lang = auto_langs[best];
-        dl->decided = best < N_AUTO;
     }
     dl->lang = lang;
     dl->docs[lang]++;

@@ -107,7 +107,6 @@ struct tp_doclang {
     int holding;
     enum tp_lang lang;               /* the document's, once decided */
     uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
-    int decided; /* lang was found in the document's words (not the corpus's by default) */
 };
 
 /* Set dl up for the documents fed to tk (NULL fields when the run does not

@@ -41,7 +41,7 @@ struct count_ctx {
     const struct tp_opts *o;
     struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
     enum tp_lang lang; /* the stopwords and stemmer the corpus and mapper count with (auto: the
-                          corpus's, for a document whose words did not decide its language) */
+                          corpus's, for a document in the corpus's language) */
 };
 
 /* --lang auto, a document's language decided (dl.lang, set before its
@@ -49,8 +49,9 @@ struct count_ctx {
  * token on. */
 static inline void doc_lang_sync(struct count_ctx *c)
 {
-    /* a language not found in the document's own words: the corpus's lists */
-    enum tp_lang lang = c->dl.decided ? c->dl.lang : TP_LANG_AUTO;
+    /* a document in the corpus's language (found in its words or by
+     * default) keeps the corpus's lists */
+    enum tp_lang lang = c->dl.lang != c->run->lang ? c->dl.lang : TP_LANG_AUTO;
     if (c->dl.active && lang != c->lang) {
         c->lang = lang;
         tp_corpus_set_lang(c->corpus, c->lang);
