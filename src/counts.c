@@ -184,6 +184,24 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
     unsigned m = twin ? 0 : stop_langs(c, s, len);
     c->smask[id] = (uint8_t)((m & ALL_LANGS) == ALL_LANGS ? 0 : m);
     c->twin[id] = 0;
+    if (!c->smask[id])
+        return 0;
+    /* a word on some list: its twin now, so that counting needs no branch
+     * to make it; seen (the word's first occurrence stands for both) */
+    char stack[256];
+    char *b = len < sizeof(stack) ? stack : malloc(len + 1);
+    if (!b)
+        return TP_ENOMEM;
+    memcpy(b, s, len);
+    b[len] = (char)0xFF;
+    int64_t tw = tp_corpus_intern(c, b, len + 1);
+    if (b != stack)
+        free(b);
+    if (tw < 0)
+        return TP_ENOMEM;
+    c->twin[id] = (uint32_t)tw + 1;
+    if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
+        tp_corpus_mark_seen(c, (uint32_t)tw, c->r.n_tokens);
     return 0;
 }
 
@@ -235,44 +253,20 @@ void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
     c->cls = 1u << lang;
 }
 
-/* o.stop_lang: the id a token of term id counts as in the open document:
- * its stopword twin when the document's language lists it (made when
- * first needed, seen as token `index`), else id. Returns it or TP_ENOMEM. */
-static int64_t doc_id(struct tp_corpus *c, uint32_t id, uint64_t index)
+/* o.stop_lang: the ids the n tokens ids[0..n) count as in the open
+ * document: a term's stopword twin when the document's language lists it
+ * (made with the term, split_added), else the term; without a branch, as
+ * a token is a stopword or not at random. */
+static inline void doc_ids(const struct tp_corpus *c, uint32_t *ids, size_t n)
 {
-    if (!(c->smask[id] & c->cls))
-        return id;
-    if (c->twin[id])
-        return c->twin[id] - 1;
-    const struct tp_term *t = &c->r.terms.terms[id];
-    size_t len = t->len;
-    char stack[256];
-    char *b = len < sizeof(stack) ? stack : malloc(len + 1);
-    if (!b)
-        return TP_ENOMEM;
-    memcpy(b, t->bytes, len);
-    b[len] = (char)0xFF;
-    int64_t tw = tp_corpus_intern(c, b, len + 1);
-    if (b != stack)
-        free(b);
-    if (tw < 0)
-        return tw;
-    c->twin[id] = (uint32_t)tw + 1;
-    if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
-        tp_corpus_mark_seen(c, (uint32_t)tw, index);
-    return tw;
-}
-
-/* doc_id for a batch of n ids, the first counted as token `index`. */
-static int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t index)
-{
+    const uint8_t *smask = c->smask;
+    const uint32_t *twin = c->twin;
+    unsigned cls = c->cls;
     for (size_t i = 0; i < n; i++) {
-        int64_t id = doc_id(c, ids[i], index + i);
-        if (id < 0)
-            return TP_ENOMEM;
-        ids[i] = (uint32_t)id;
+        uint32_t id = ids[i];
+        uint32_t m = -(uint32_t)((smask[id] & cls) != 0);
+        ids[i] = (id & ~m) | ((twin[id] - 1) & m);
     }
-    return 0;
 }
 
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
@@ -410,14 +404,14 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     }
     if (id < 0)
         return TP_ENOMEM;
+    uint32_t u = (uint32_t)id;
     if (c->r.o.stop_lang) {
         /* the word is seen here even when counted as its twin */
-        if (!(c->r.terms.terms[id].flags & TP_TERM_SEEN))
-            tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens);
-        if ((id = doc_id(c, (uint32_t)id, c->r.n_tokens)) < 0)
-            return TP_ENOMEM;
+        if (!(c->r.terms.terms[u].flags & TP_TERM_SEEN))
+            tp_corpus_mark_seen(c, u, c->r.n_tokens);
+        doc_ids(c, &u, 1);
     }
-    return count_id(c, (uint32_t)id, seg);
+    return count_id(c, u, seg);
 }
 
 /* count_id for n (at most TP_CORPUS_BATCH) tokens when only adjacent pairs
@@ -510,9 +504,11 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
             return TP_ENOMEM;
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->r.uni.doc[id], 1);
+        if (c->smask)
+            __builtin_prefetch(&c->smask[id]);
     }
-    if (c->r.o.stop_lang && doc_ids(c, ids, n, c->r.n_tokens))
-        return TP_ENOMEM;
+    if (c->r.o.stop_lang)
+        doc_ids(c, ids, n);
     if (!c->context) {
         /* Only counts (every term is seen by now): with room for the whole batch
          * in the touched list, a document's first occurrence of a term is
