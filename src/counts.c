@@ -504,8 +504,6 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
             return TP_ENOMEM;
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->r.uni.doc[id], 1);
-        if (c->smask)
-            __builtin_prefetch(&c->smask[id]);
     }
     if (c->r.o.stop_lang)
         doc_ids(c, ids, n);
