@@ -186,8 +186,8 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
     c->twin[id] = 0;
     if (!c->smask[id])
         return 0;
-    /* a word on some list: its twin now, so that counting needs no branch
-     * to make it; seen (the word's first occurrence stands for both) */
+    /* a word on some list: its twin now (twin[id] is set when the twin is
+     * first counted, doc_ids) */
     char stack[256];
     char *b = len < sizeof(stack) ? stack : malloc(len + 1);
     if (!b)
@@ -197,12 +197,7 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
     int64_t tw = tp_corpus_intern(c, b, len + 1);
     if (b != stack)
         free(b);
-    if (tw < 0)
-        return TP_ENOMEM;
-    c->twin[id] = (uint32_t)tw + 1;
-    if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
-        tp_corpus_mark_seen(c, (uint32_t)tw, c->r.n_tokens);
-    return 0;
+    return tw < 0 ? TP_ENOMEM : 0;
 }
 
 /* A term just added to the table: its flags, room in the per-id arrays. */
@@ -253,20 +248,57 @@ void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
     c->cls = 1u << lang;
 }
 
+/* doc_ids for a token of a word whose twin was not counted yet: the twin
+ * (made with the word, split_added), seen now, as token `index`. */
+static __attribute__((noinline)) int64_t first_twin(struct tp_corpus *c, uint32_t id,
+                                                    uint64_t index)
+{
+    const struct tp_term *t = &c->r.terms.terms[id];
+    char stack[256];
+    char *b = t->len < sizeof(stack) ? stack : malloc(t->len + 1);
+    if (!b)
+        return TP_ENOMEM;
+    memcpy(b, t->bytes, t->len);
+    b[t->len] = (char)0xFF;
+    int64_t tw = tp_corpus_intern(c, b, t->len + 1);
+    if (b != stack)
+        free(b);
+    if (tw < 0)
+        return TP_ENOMEM;
+    if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
+        tp_corpus_mark_seen(c, (uint32_t)tw, index);
+    c->twin[id] = (uint32_t)tw + 1;
+    return tw;
+}
+
 /* o.stop_lang: the ids the n tokens ids[0..n) count as in the open
- * document: a term's stopword twin when the document's language lists it
- * (made with the term, split_added), else the term; without a branch, as
- * a token is a stopword or not at random. */
-static inline void doc_ids(const struct tp_corpus *c, uint32_t *ids, size_t n)
+ * document (the first counted as token `index`): a word's stopword twin when
+ * the document's language lists it, else the word; picked without a branch,
+ * as a token is a stopword or not at random. A twin's first count (twin[]
+ * still 0) takes the slow path. Returns 0 or TP_ENOMEM. */
+static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t index)
 {
     const uint8_t *smask = c->smask;
     const uint32_t *twin = c->twin;
-    unsigned cls = c->cls;
+    unsigned cls = c->cls, late = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = ids[i];
-        uint32_t m = -(uint32_t)((smask[id] & cls) != 0);
-        ids[i] = (id & ~m) | ((twin[id] - 1) & m);
+        uint32_t id = ids[i], t = twin[id];
+        unsigned stop = (smask[id] & cls) != 0;
+        uint32_t m = -(uint32_t)(stop & (t != 0));
+        ids[i] = (id & ~m) | ((t - 1) & m);
+        late |= stop & (t == 0);
     }
+    /* a word still here is a stopword whose twin was not counted before
+     * (a twin is on no list) */
+    for (size_t i = 0; late && i < n; i++)
+        if (c->smask[ids[i]] & cls) {
+            int64_t tw = c->twin[ids[i]] ? (int64_t)c->twin[ids[i]] - 1
+                                         : first_twin(c, ids[i], index + i);
+            if (tw < 0)
+                return TP_ENOMEM;
+            ids[i] = (uint32_t)tw;
+        }
+    return 0;
 }
 
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
@@ -409,7 +441,8 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
         /* the word is seen here even when counted as its twin */
         if (!(c->r.terms.terms[u].flags & TP_TERM_SEEN))
             tp_corpus_mark_seen(c, u, c->r.n_tokens);
-        doc_ids(c, &u, 1);
+        if (doc_ids(c, &u, 1, c->r.n_tokens))
+            return TP_ENOMEM;
     }
     return count_id(c, u, seg);
 }
@@ -505,8 +538,8 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->r.uni.doc[id], 1);
     }
-    if (c->r.o.stop_lang)
-        doc_ids(c, ids, n);
+    if (c->r.o.stop_lang && doc_ids(c, ids, n, c->r.n_tokens))
+        return TP_ENOMEM;
     if (!c->context) {
         /* Only counts (every term is seen by now): with room for the whole batch
          * in the touched list, a document's first occurrence of a term is
@@ -621,6 +654,23 @@ void tp_corpus_release(struct tp_corpus *c)
     memset(c, 0, sizeof(*c));
 }
 
+void tp_corpus_twins_settle(struct tp_corpus *c)
+{
+    struct tp_counts *r = &c->r;
+    for (size_t i = 0; r->twin_base && i < r->terms.n; i++) {
+        uint32_t b = r->twin_base[i];
+        if (b == i || !(r->terms.terms[i].flags & TP_TERM_SEEN) ||
+            !(r->terms.terms[b].flags & TP_TERM_SEEN) || r->uni.total[b])
+            continue;
+        /* the word occurs only as its twin: the twin stands for it */
+        if (r->uni.first[b] < r->uni.first[i])
+            r->uni.first[i] = r->uni.first[b];
+        r->terms.terms[b].flags &= ~TP_TERM_SEEN;
+        r->n_types--;
+        r->n_unseen++;
+    }
+}
+
 size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
                        uint64_t v[TP_HEAPS_MAX])
 {
@@ -630,8 +680,10 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
     for (size_t i = 0; i < c->terms.n; i++) {
         if (!(c->terms.terms[i].flags & TP_TERM_SEEN))
             continue;
-        /* a stopword twin is its word, seen where the word was */
-        if (tp_counts_is_twin(c, (uint32_t)i)) {
+        /* a stopword twin is its word: counted apart only when the word
+         * occurs as nothing else (tp_corpus_twins_settle) */
+        if (tp_counts_is_twin(c, (uint32_t)i) &&
+            (c->terms.terms[c->twin_base[i]].flags & TP_TERM_SEEN)) {
             twins++;
             continue;
         }

@@ -638,6 +638,8 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
 
 int tp_run_counted(struct tp_run *run, struct tp_error *err)
 {
+    if (run->corpus)
+        tp_corpus_twins_settle(run->corpus);
     if (run->stem && run->corpus && tp_stem_name_groups(run->stem, tp_corpus_counts(run->corpus)))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;

@@ -54,8 +54,9 @@ def make_corpus(folder):
         files[f"it{i:02d}.txt"] = (f"date 2024-{i % 12 + 1:02d}-10\n" +
                                    article(rng, IT_STOP, IT_WORDS, rng.randint(70, 140), fixed))
     for i in range(6):
-        files[f"en{i:02d}.txt"] = (f"date 2024-{i * 2 + 1:02d}-11\n" +
-                                   article(rng, EN_STOP, EN_WORDS, rng.randint(70, 120)))
+        # read first: a stopword twice in the batch that counts it first
+        files[f"a_en{i:02d}.txt"] = (f"date 2024-{i * 2 + 1:02d}-11\n" +
+                                     article(rng, EN_STOP, EN_WORDS, rng.randint(70, 120)))
     for i in range(4):
         files[f"fr{i:02d}.txt"] = (f"date 2024-{i * 3 + 1:02d}-12\n" +
                                    article(rng, FR_STOP, FR_WORDS, rng.randint(70, 120),
