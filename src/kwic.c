@@ -21,6 +21,7 @@
 #include "counts.h"
 #include "group.h"
 #include "kwic.h"
+#include "stem.h"
 #include "tokenizer.h"
 
 struct ktok {
@@ -77,6 +78,7 @@ struct kw {
     char *scratch;
     size_t scratch_cap;
     int oom;
+    struct tp_stem_worker *sw; /* --stem / --lemmas: a token matches as its group */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -351,9 +353,21 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     t->seg = seg;
     t->id = -1;
     k->n_tok = n + 1;
-    unsigned two = (unsigned char)tok[0] | (len > 1 ? (unsigned)(unsigned char)tok[1] << 8 : 0);
-    if ((k->first[two >> 6] >> (two & 63) & 1) && len >= k->min_len && len <= k->max_len) {
-        int64_t id = tp_table_find(&k->c->terms, tok, len);
+    /* --stem / --lemmas: a listed word (mapped when registered) matches the
+     * tokens of its group; a pattern matches the token as written */
+    const char *w = tok;
+    size_t wlen = len;
+    if (k->sw && tp_stem_map(k->sw, tok, len, &w, &wlen))
+        goto oom;
+    unsigned two = (unsigned char)w[0] | (wlen > 1 ? (unsigned)(unsigned char)w[1] << 8 : 0);
+    if (k->sw && k->n_pre) {
+        for (size_t p = 0; p < k->n_pre; p++)
+            if (len >= k->pre_len[p] && memcmp(tok, k->pre[p], k->pre_len[p]) == 0 &&
+                add_match(k, n, n))
+                goto oom;
+    }
+    if ((k->first[two >> 6] >> (two & 63) & 1) && wlen >= k->min_len && wlen <= k->max_len) {
+        int64_t id = tp_table_find(&k->c->terms, w, wlen);
         if (id >= 0) {
             t->id = (int32_t)id;
             for (uint32_t x = k->off[id]; x < k->off[id + 1]; x++) {
@@ -373,7 +387,7 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
                     goto oom;
             }
         }
-        for (size_t p = 0; p < k->n_pre; p++)
+        for (size_t p = 0; !k->sw && p < k->n_pre; p++)
             if (len >= k->pre_len[p] && memcmp(tok, k->pre[p], k->pre_len[p]) == 0 &&
                 add_match(k, n, n))
                 goto oom;
@@ -452,6 +466,8 @@ static int kw_end(void *ctx, struct tp_error *err)
     }
     if (tp_tokenizer_finish(k->tk) || k->oom || flush_matches(k, 1))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (k->sw)
+        tp_stem_doc_drop(k->sw); /* forms are counted for naming groups: not here */
     k->doc_index++;
     return 0;
 }
@@ -551,7 +567,8 @@ int tp_kwic_run(struct tp_run *run, struct tp_reader *r, const struct tp_kwic_op
     k.mask = ring - 1;
     struct tp_tokenizer_opts to = run->tok_opts;
     to.offsets = 1;
-    if (!(k.ring = calloc(ring, sizeof(*k.ring))) || tp_tokenizer_new(&k.tk, &to, on_token, &k))
+    if (!(k.ring = calloc(ring, sizeof(*k.ring))) || tp_tokenizer_new(&k.tk, &to, on_token, &k) ||
+        (run->stem && tp_stem_worker_new(&k.sw, run->stem)))
         goto oom;
     k.grouped = k.o->group_by != NULL;
     k.dirs = tp_reader_dirs(r, &k.n_dirs);
@@ -597,5 +614,6 @@ out:
     free(k.pre_len);
     free(k.scratch);
     free(k.group);
+    tp_stem_worker_finish(k.sw);
     return rc;
 }
