@@ -135,8 +135,10 @@ static unsigned stop_langs(const struct tp_corpus *c, const char *s, size_t len)
 
 /* Every language's bit, and the corpus's lists' (TP_LANG_AUTO): a word with
  * all of them is a stopword everywhere. */
-enum { ALL_LANGS = (1u << TP_LANG_AUTO) | (1u << TP_LANG_IT) | (1u << TP_LANG_FR) | (1u << TP_LANG_EN) |
-                   (1u << TP_LANG_ES) | (1u << TP_LANG_DE) | (1u << TP_LANG_PT) };
+enum {
+    ALL_LANGS = (1u << TP_LANG_AUTO) | (1u << TP_LANG_IT) | (1u << TP_LANG_FR) |
+                (1u << TP_LANG_EN) | (1u << TP_LANG_ES) | (1u << TP_LANG_DE) | (1u << TP_LANG_PT)
+};
 
 /* Flags of a new term: stopword (an elided "l'" matches "l"; with
  * stop_lang, a word on every list, or a twin), too short. */
@@ -292,8 +294,8 @@ static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t
      * (a twin is on no list) */
     for (size_t i = 0; late && i < n; i++)
         if (c->smask[ids[i]] & cls) {
-            int64_t tw = c->twin[ids[i]] ? (int64_t)c->twin[ids[i]] - 1
-                                         : first_twin(c, ids[i], index + i);
+            int64_t tw =
+                c->twin[ids[i]] ? (int64_t)c->twin[ids[i]] - 1 : first_twin(c, ids[i], index + i);
             if (tw < 0)
                 return TP_ENOMEM;
             ids[i] = (uint32_t)tw;

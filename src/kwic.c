@@ -101,9 +101,8 @@ static int pattern_token(struct kw *k, uint64_t n, const char *tok, size_t len, 
     for (size_t p = 0; p < k->n_kp; p++) {
         const struct tp_kwic_pattern *q = &k->kp[p];
         for (unsigned i = 0; i < q->n; i++) {
-            int hit = q->prefix[i]
-                          ? len >= q->len[i] && memcmp(tok, q->word[i], q->len[i]) == 0
-                          : wlen == q->len[i] && memcmp(w, q->word[i], wlen) == 0;
+            int hit = q->prefix[i] ? len >= q->len[i] && memcmp(tok, q->word[i], q->len[i]) == 0
+                                   : wlen == q->len[i] && memcmp(w, q->word[i], wlen) == 0;
             pm |= (uint64_t)hit << (k->kp_slot[p] + i);
         }
     }

@@ -284,8 +284,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     uint32_t *map = NULL;
     uint64_t *folded_total = NULL, *folded_df = NULL;
     if (!rows || (run->o->freq_listed_only && listed_ids(c, n_ids, &want)) ||
-        (want && c->twin_base &&
-         fold_listed(c, k, n_ids, want, &map, &folded_total, &folded_df))) {
+        (want && c->twin_base && fold_listed(c, k, n_ids, want, &map, &folded_total, &folded_df))) {
         free(rows);
         free(want);
         return tp_report_oom(err);

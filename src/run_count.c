@@ -273,7 +273,8 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {.corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
+    struct count_ctx c = {
+        .corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
         tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
         tp_doclang_init(&c.dl, run, c.tk)) {

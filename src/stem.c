@@ -41,10 +41,10 @@ struct tp_stem {
 
 struct tp_stem_worker {
     struct tp_stem *s;
-    struct sb_stemmer *sb;          /* the current language's */
-    struct sb_stemmer *by_lang[8];  /* split: each language's, made when first needed */
-    enum tp_lang lang;              /* split: the current language */
-    char *key;                      /* split: the language byte and the form */
+    struct sb_stemmer *sb;         /* the current language's */
+    struct sb_stemmer *by_lang[8]; /* split: each language's, made when first needed */
+    enum tp_lang lang;             /* split: the current language */
+    char *key;                     /* split: the language byte and the form */
     size_t key_cap;
     struct tp_table cache; /* forms seen by this thread */
     const char **group;    /* by form: its group (in the cache's arena) */
