@@ -202,6 +202,13 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
     return tw < 0 ? TP_ENOMEM : 0;
 }
 
+/* Whether a token of term id counts as its stopword twin in the open
+ * document (o.stop_lang): then the word is not seen by it (the twin is). */
+static inline int as_twin(const struct tp_corpus *c, uint32_t id)
+{
+    return c->smask && (c->smask[id] & c->cls);
+}
+
 /* A term just added to the table: its flags, room in the per-id arrays. */
 static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t len)
 {
@@ -226,6 +233,11 @@ static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t
 
 int64_t tp_corpus_intern(struct tp_corpus *c, const char *s, size_t len)
 {
+    /* a twin comes right after its word, as when counted (merges and count
+     * states give the same order) */
+    if (c->r.o.stop_lang && twin_bytes(s, len) && tp_table_find(&c->r.terms, s, len - 1) < 0 &&
+        tp_corpus_intern(c, s, len - 1) < 0)
+        return TP_ENOMEM;
     int added;
     int64_t id = tp_table_intern(&c->r.terms, s, len, &added);
     if (id >= 0 && added)
@@ -433,19 +445,14 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     int64_t id = tp_table_intern(&c->r.terms, tok, len, &added);
     if (id >= 0 && added) {
         id = term_added(c, id, tok, len);
-        if (id >= 0)
+        if (id >= 0 && !as_twin(c, (uint32_t)id))
             tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens);
     }
     if (id < 0)
         return TP_ENOMEM;
     uint32_t u = (uint32_t)id;
-    if (c->r.o.stop_lang) {
-        /* the word is seen here even when counted as its twin */
-        if (!(c->r.terms.terms[u].flags & TP_TERM_SEEN))
-            tp_corpus_mark_seen(c, u, c->r.n_tokens);
-        if (doc_ids(c, &u, 1, c->r.n_tokens))
-            return TP_ENOMEM;
-    }
+    if (c->r.o.stop_lang && doc_ids(c, &u, 1, c->r.n_tokens))
+        return TP_ENOMEM;
     return count_id(c, u, seg);
 }
 
@@ -527,9 +534,10 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         if (id >= 0 && added) {
             id = term_added(c, id, tok + 16 * i, len[i]);
             /* token i of the batch is counted after the i before it */
-            if (id >= 0)
+            if (id >= 0 && !as_twin(c, (uint32_t)id))
                 tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
-        } else if (id >= 0 && c->r.n_unseen && !(c->r.terms.terms[id].flags & TP_TERM_SEEN)) {
+        } else if (id >= 0 && c->r.n_unseen && !(c->r.terms.terms[id].flags & TP_TERM_SEEN) &&
+                   !as_twin(c, (uint32_t)id)) {
             /* a term in the table but not in the text so far (--terms, or
              * left by a document taken back): seen here, so that the
              * counting below can take every term as seen */
@@ -656,42 +664,31 @@ void tp_corpus_release(struct tp_corpus *c)
     memset(c, 0, sizeof(*c));
 }
 
-void tp_corpus_twins_settle(struct tp_corpus *c)
-{
-    struct tp_counts *r = &c->r;
-    for (size_t i = 0; r->twin_base && i < r->terms.n; i++) {
-        uint32_t b = r->twin_base[i];
-        if (b == i || !(r->terms.terms[i].flags & TP_TERM_SEEN) ||
-            !(r->terms.terms[b].flags & TP_TERM_SEEN) || r->uni.total[b])
-            continue;
-        /* the word occurs only as its twin: the twin stands for it */
-        if (r->uni.first[b] < r->uni.first[i])
-            r->uni.first[i] = r->uni.first[b];
-        r->terms.terms[b].flags &= ~TP_TERM_SEEN;
-        r->n_types--;
-        r->n_unseen++;
-    }
-}
-
 size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
                        uint64_t v[TP_HEAPS_MAX])
 {
     /* bucket b holds the terms first seen at index f with f < 2^b but not
      * f < 2^(b-1): the terms a checkpoint n = 2^b adds */
-    uint64_t bucket[65] = {0}, twins = 0;
-    for (size_t i = 0; i < c->terms.n; i++) {
-        if (!(c->terms.terms[i].flags & TP_TERM_SEEN))
-            continue;
-        /* a stopword twin is its word: counted apart only when the word
-         * occurs as nothing else (tp_corpus_twins_settle) */
-        if (tp_counts_is_twin(c, (uint32_t)i) &&
-            (c->terms.terms[c->twin_base[i]].flags & TP_TERM_SEEN)) {
-            twins++;
-            continue;
+    uint64_t bucket[65] = {0}, words = 0;
+    /* a stopword twin is its word: the word's first occurrence is the
+     * earlier of the two (o.stop_lang) */
+    uint64_t *f = c->twin_base ? malloc((c->terms.n ? c->terms.n : 1) * sizeof(*f)) : NULL;
+    for (size_t i = 0; f && i < c->terms.n; i++)
+        f[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? c->uni.first[i] : UINT64_MAX;
+    for (size_t i = 0; f && i < c->terms.n; i++)
+        if (c->twin_base[i] != i && f[i] != UINT64_MAX) {
+            uint32_t b = c->twin_base[i];
+            f[b] = f[i] < f[b] ? f[i] : f[b];
+            f[i] = UINT64_MAX;
         }
-        uint64_t f = c->uni.first[i];
-        bucket[f ? 64 - __builtin_clzll(f) : 0]++;
+    for (size_t i = 0; i < c->terms.n; i++) {
+        uint64_t fi = f ? f[i] : c->uni.first[i];
+        if (f ? fi == UINT64_MAX : !(c->terms.terms[i].flags & TP_TERM_SEEN))
+            continue;
+        words++;
+        bucket[fi ? 64 - __builtin_clzll(fi) : 0]++;
     }
+    free(f);
     size_t k = 0;
     uint64_t seen = 0;
     for (unsigned b = 0; b < 64 && ((uint64_t)1 << b) <= c->n_tokens; b++) {
@@ -702,7 +699,7 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
     }
     if (c->n_tokens && n[k - 1] != c->n_tokens) {
         n[k] = c->n_tokens;
-        v[k] = c->n_types - twins;
+        v[k] = c->twin_base ? words : c->n_types;
         k++;
     }
     return k;

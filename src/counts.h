@@ -265,11 +265,6 @@ int tp_corpus_add_prefix(struct tp_corpus *c, const char *s, size_t len);
  * on), from its next token on. */
 void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang);
 
-/* After counting (o.stop_lang): a word seen only as its stopword twin is
- * not seen itself (the twin, with the word's first occurrence, stands for
- * it), so that a seen term has counts (a count state holds seen terms). */
-void tp_corpus_twins_settle(struct tp_corpus *c);
-
 /* Whether term id is a stopword twin (o.stop_lang), counting the stopword
  * occurrences of the term twin_base[id]. */
 static inline int tp_counts_is_twin(const struct tp_counts *c, uint32_t id)

@@ -706,8 +706,48 @@ static int load_terms_files(struct tp_run *run, struct tp_error *err)
     return 0;
 }
 
+/* A run set up from a count state's header (tempora merge: its stopwords,
+ * language and added lists, no tp_run_setup) of a corpus that mixes
+ * languages: each document's lists, as tp_run_setup makes them, the words
+ * of run->stop on no list (--stopwords) a stopword everywhere. Nothing when
+ * the lists were not used (--no-stopwords). */
+static int stop_lang_from_stop(struct tp_run *run, struct tp_error *err)
+{
+    struct tp_table mine;
+    if (tp_table_init(&mine) || tp_stopwords_add_builtin(&mine, run->lang, run->o->keep_case)) {
+        tp_table_release(&mine);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    int used = mine.n > 0;
+    for (size_t i = 0; used && i < mine.n; i++)
+        used = tp_table_find(&run->stop, mine.terms[i].bytes, mine.terms[i].len) >= 0;
+    tp_table_release(&mine);
+    if (!used)
+        return 0;
+    int rc;
+    if (tp_table_init(&run->stop_lang))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if ((rc = tp_stopwords_by_lang(&run->stop_lang, run->o->keep_case,
+                                   run->extra_langs | 1u << run->lang, NULL, err)))
+        return rc;
+    for (size_t i = 0; i < run->stop.n; i++) {
+        const struct tp_term *t = &run->stop.terms[i];
+        if (tp_table_find(&run->stop_lang, t->bytes, t->len) >= 0)
+            continue;
+        int64_t id = tp_table_intern(&run->stop_lang, t->bytes, t->len, NULL);
+        if (id < 0)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        run->stop_lang.terms[id].flags = 0xFF;
+    }
+    return 0;
+}
+
 int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, struct tp_error *err)
 {
+    int src;
+    if (run->extra_langs && run->stop.n && !run->stop_lang.slots &&
+        (src = stop_lang_from_stop(run, err)))
+        return src;
     run->count_opts = *co;
     run->count_opts.stop = &run->stop;
     run->count_opts.stop_lang = run->stop_lang.slots ? &run->stop_lang : NULL;
@@ -731,8 +771,6 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
 
 int tp_run_counted(struct tp_run *run, struct tp_error *err)
 {
-    if (run->corpus)
-        tp_corpus_twins_settle(run->corpus);
     if (run->stem && run->corpus && tp_stem_name_groups(run->stem, tp_corpus_counts(run->corpus)))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
