@@ -184,7 +184,7 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
     c->r.twin_base[id] = (uint32_t)(base >= 0 ? base : id);
     /* a word on every list is flagged a stopword itself: no twin */
     unsigned m = twin ? 0 : stop_langs(c, s, len);
-    c->smask[id] = (uint8_t)((m & ALL_LANGS) == ALL_LANGS ? 0 : m);
+    c->smask[id] = (uint8_t)((m & ALL_LANGS) == ALL_LANGS ? 0 : m & ALL_LANGS);
     c->twin[id] = 0;
     if (!c->smask[id])
         return 0;
@@ -228,6 +228,7 @@ static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t
     if (c->r.o.stop_lang && split_added(c, id, s, len))
         return TP_ENOMEM;
     c->r.n_unseen++;
+    c->n_unseen_split += tp_split_term(c, (uint32_t)id);
     return id;
 }
 
@@ -297,21 +298,27 @@ static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t
     unsigned cls = c->cls, late = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t id = ids[i], t = twin[id];
-        unsigned stop = (smask[id] & cls) != 0;
+        unsigned sm = smask[id], stop = (sm & cls) != 0;
         uint32_t m = -(uint32_t)(stop & (t != 0));
         ids[i] = (id & ~m) | ((t - 1) & m);
-        late |= stop & (t == 0);
+        /* a twin's first count, or a listed word's first as itself */
+        late |= (stop & (t == 0)) | ((sm != 0) & !stop & !(sm & TP_SPLIT_SEEN));
     }
-    /* a word still here is a stopword whose twin was not counted before
-     * (a twin is on no list) */
-    for (size_t i = 0; late && i < n; i++)
-        if (c->smask[ids[i]] & cls) {
-            int64_t tw =
-                c->twin[ids[i]] ? (int64_t)c->twin[ids[i]] - 1 : first_twin(c, ids[i], index + i);
+    /* a word still here on its document's list is a stopword whose twin was
+     * not counted before (a twin is on no list) */
+    for (size_t i = 0; late && i < n; i++) {
+        uint32_t id = ids[i];
+        if (c->smask[id] & cls) {
+            int64_t tw = c->twin[id] ? (int64_t)c->twin[id] - 1 : first_twin(c, id, index + i);
             if (tw < 0)
                 return TP_ENOMEM;
             ids[i] = (uint32_t)tw;
+        } else if (c->smask[id] && !(c->smask[id] & TP_SPLIT_SEEN)) {
+            if (!(c->r.terms.terms[id].flags & TP_TERM_SEEN))
+                tp_corpus_mark_seen(c, id, index + i);
+            c->smask[id] |= TP_SPLIT_SEEN;
         }
+    }
     return 0;
 }
 
@@ -536,8 +543,8 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
             /* token i of the batch is counted after the i before it */
             if (id >= 0 && !as_twin(c, (uint32_t)id))
                 tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
-        } else if (id >= 0 && c->r.n_unseen && !(c->r.terms.terms[id].flags & TP_TERM_SEEN) &&
-                   !as_twin(c, (uint32_t)id)) {
+        } else if (id >= 0 && c->r.n_unseen > c->n_unseen_split &&
+                   !(c->r.terms.terms[id].flags & TP_TERM_SEEN) && !as_twin(c, (uint32_t)id)) {
             /* a term in the table but not in the text so far (--terms, or
              * left by a document taken back): seen here, so that the
              * counting below can take every term as seen */
@@ -610,6 +617,12 @@ int tp_corpus_undo_end(struct tp_corpus *c)
             t->flags &= ~TP_TERM_SEEN;
             c->r.n_types--;
             c->r.n_unseen++;
+            c->n_unseen_split += tp_split_term(c, id);
+            /* doc_ids sees it again at its next count */
+            if (c->smask && c->r.twin_base[id] != id)
+                c->twin[c->r.twin_base[id]] = 0;
+            else if (c->smask)
+                c->smask[id] &= (uint8_t)~TP_SPLIT_SEEN;
         }
     }
     counter_forget(&c->r.uni);

@@ -105,7 +105,19 @@ struct tp_corpus {
     uint32_t *twin; /* by term id: its stopword twin's id + 1 (0: none yet) */
     size_t split_cap;
     unsigned cls; /* bit (1 << lang) of the open document's language */
+    /* unseen terms among r.n_unseen that are on some list or twins: doc_ids
+     * sees them (smask bit SPLIT_SEEN: a listed word counted as itself) */
+    uint64_t n_unseen_split;
 };
+
+/* smask's bit for "the word was counted as itself" (no language has it). */
+#define TP_SPLIT_SEEN 0x80u
+
+/* A term on some list, or a twin (o.stop_lang): doc_ids marks it seen. */
+static inline int tp_split_term(const struct tp_corpus *c, uint32_t id)
+{
+    return c->smask && (c->smask[id] || c->r.twin_base[id] != id);
+}
 
 /* Prepare an empty corpus in the caller's storage (what tp_corpus_new does
  * on the heap); tp_corpus_release frees what it owns. */
@@ -212,6 +224,7 @@ static inline void tp_corpus_mark_seen(struct tp_corpus *c, uint32_t id, uint64_
     c->r.uni.first[id] = index;
     c->r.n_types++;
     c->r.n_unseen--;
+    c->n_unseen_split -= tp_split_term(c, id);
 }
 
 /* Ring capacity for the last n tokens: a power of two, so positions wrap with
