@@ -543,7 +543,7 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
             /* token i of the batch is counted after the i before it */
             if (id >= 0 && !as_twin(c, (uint32_t)id))
                 tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
-        } else if (id >= 0 && c->r.n_unseen > c->n_unseen_split &&
+        } else if (id >= 0 && c->r.n_unseen && c->r.n_unseen > c->n_unseen_split &&
                    !(c->r.terms.terms[id].flags & TP_TERM_SEEN) && !as_twin(c, (uint32_t)id)) {
             /* a term in the table but not in the text so far (--terms, or
              * left by a document taken back): seen here, so that the
