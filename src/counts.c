@@ -68,6 +68,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     c->ring = calloc(c->ring_cap, sizeof(uint32_t));
     if (!c->ring)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    c->cls = 1u << o->doc_lang;
     return 0;
 }
 
@@ -115,11 +116,54 @@ int tp_corpus_in_doc(const struct tp_corpus *c)
     return c->in_doc;
 }
 
-/* Flags of a new term: stopword (an elided "l'" matches "l"), too short. */
+/* Whether a term's bytes are a stopword twin's: a word and a 0xFF byte,
+ * which no token has (tokens are UTF-8). */
+static inline int twin_bytes(const char *s, size_t len)
+{
+    return len > 1 && (unsigned char)s[len - 1] == 0xFF;
+}
+
+/* The languages whose lists have the word s[0..len) (an elided "l'" matches
+ * "l"), as bits (1 << lang): o.stop_lang's flags. */
+static unsigned stop_langs(const struct tp_corpus *c, const char *s, size_t len)
+{
+    if (len > 1 && s[len - 1] == '\'')
+        len--;
+    int64_t w = tp_table_find(c->r.o.stop_lang, s, len);
+    return w >= 0 ? c->r.o.stop_lang->terms[w].flags & 0xFF : 0;
+}
+
+/* Every language's bit, and the corpus's lists' (TP_LANG_AUTO): a word with
+ * all of them is a stopword everywhere. */
+enum {
+    ALL_LANGS = (1u << TP_LANG_AUTO) | (1u << TP_LANG_IT) | (1u << TP_LANG_FR) |
+                (1u << TP_LANG_EN) | (1u << TP_LANG_ES) | (1u << TP_LANG_DE) | (1u << TP_LANG_PT)
+};
+
+/* Whether a corpus counting with the lists stop_lang gives the word
+ * s[0..len) a stopword twin (split_added): on some list, not on all. */
+int tp_counts_word_has_twin(const struct tp_table *stop_lang, const char *s, size_t len)
+{
+    if (!stop_lang || twin_bytes(s, len))
+        return 0;
+    if (len > 1 && s[len - 1] == '\'')
+        len--;
+    int64_t w = tp_table_find(stop_lang, s, len);
+    unsigned m = w >= 0 ? stop_lang->terms[w].flags & 0xFF : 0;
+    return m && (m & ALL_LANGS) != ALL_LANGS;
+}
+
+/* Flags of a new term: stopword (an elided "l'" matches "l"; with
+ * stop_lang, a word on every list, or a twin), too short. */
 static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
 {
     uint32_t f = 0;
-    if (c->r.o.stop) {
+    if (twin_bytes(s, len)) {
+        f |= TP_TERM_STOP;
+    } else if (c->r.o.stop_lang) {
+        if ((stop_langs(c, s, len) & ALL_LANGS) == ALL_LANGS)
+            f |= TP_TERM_STOP;
+    } else if (c->r.o.stop) {
         size_t l = len;
         if (l > 1 && s[l - 1] == '\'')
             l--;
@@ -134,6 +178,48 @@ static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
             f |= TP_TERM_SHORT;
     }
     return f;
+}
+
+/* o.stop_lang: a new term's languages, twin and word (counts.h). */
+static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t len)
+{
+    if ((size_t)id >= c->split_cap) {
+        size_t cap = c->split_cap ? 2 * c->split_cap : 1024;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        if (TP_GROW(c->smask, c->split_cap, cap, 1) || TP_GROW(c->twin, c->split_cap, cap, 1) ||
+            TP_GROW(c->r.twin_base, c->split_cap, cap, 1))
+            return TP_ENOMEM;
+        c->split_cap = cap;
+    }
+    int twin = twin_bytes(s, len);
+    int64_t base = twin ? tp_table_find(&c->r.terms, s, len - 1) : id;
+    c->r.twin_base[id] = (uint32_t)(base >= 0 ? base : id);
+    /* a word on every list is flagged a stopword itself: no twin */
+    unsigned m = twin ? 0 : stop_langs(c, s, len);
+    c->smask[id] = (uint8_t)((m & ALL_LANGS) == ALL_LANGS ? 0 : m & ALL_LANGS);
+    c->twin[id] = 0;
+    if (!c->smask[id])
+        return 0;
+    /* a word on some list: its twin now (twin[id] is set when the twin is
+     * first counted, doc_ids) */
+    char stack[256];
+    char *b = len < sizeof(stack) ? stack : malloc(len + 1);
+    if (!b)
+        return TP_ENOMEM;
+    memcpy(b, s, len);
+    b[len] = (char)0xFF;
+    int64_t tw = tp_corpus_intern(c, b, len + 1);
+    if (b != stack)
+        free(b);
+    return tw < 0 ? TP_ENOMEM : 0;
+}
+
+/* Whether a token of term id counts as its stopword twin in the open
+ * document (o.stop_lang): then the word is not seen by it (the twin is). */
+static inline int as_twin(const struct tp_corpus *c, uint32_t id)
+{
+    return c->smask && (c->smask[id] & c->cls);
 }
 
 /* A term just added to the table: its flags, room in the per-id arrays. */
@@ -152,12 +238,20 @@ static int64_t term_added(struct tp_corpus *c, int64_t id, const char *s, size_t
         c->lone_cap = cap;
     }
     c->lone[id] = (f & (TP_TERM_STOP | TP_TERM_SHORT)) != 0;
+    if (c->r.o.stop_lang && split_added(c, id, s, len))
+        return TP_ENOMEM;
     c->r.n_unseen++;
+    c->n_unseen_split += tp_split_term(c, (uint32_t)id);
     return id;
 }
 
 int64_t tp_corpus_intern(struct tp_corpus *c, const char *s, size_t len)
 {
+    /* a twin comes right after its word, as when counted (merges and count
+     * states give the same order) */
+    if (c->r.o.stop_lang && twin_bytes(s, len) && tp_table_find(&c->r.terms, s, len - 1) < 0 &&
+        tp_corpus_intern(c, s, len - 1) < 0)
+        return TP_ENOMEM;
     int added;
     int64_t id = tp_table_intern(&c->r.terms, s, len, &added);
     if (id >= 0 && added)
@@ -175,6 +269,70 @@ static void doc_state_reset(struct tp_corpus *c)
     c->brk_after = 0;
     c->head_n = 0;
     c->head_open = 0;
+}
+
+void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
+{
+    c->cls = 1u << lang;
+}
+
+/* doc_ids for a token of a word whose twin was not counted yet: the twin
+ * (made with the word, split_added), seen now, as token `index`. */
+static __attribute__((noinline)) int64_t first_twin(struct tp_corpus *c, uint32_t id,
+                                                    uint64_t index)
+{
+    const struct tp_term *t = &c->r.terms.terms[id];
+    char stack[256];
+    char *b = t->len < sizeof(stack) ? stack : malloc(t->len + 1);
+    if (!b)
+        return TP_ENOMEM;
+    memcpy(b, t->bytes, t->len);
+    b[t->len] = (char)0xFF;
+    int64_t tw = tp_corpus_intern(c, b, t->len + 1);
+    if (b != stack)
+        free(b);
+    if (tw < 0)
+        return TP_ENOMEM;
+    if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
+        tp_corpus_mark_seen(c, (uint32_t)tw, index);
+    c->twin[id] = (uint32_t)tw + 1;
+    return tw;
+}
+
+/* o.stop_lang: the ids the n tokens ids[0..n) count as in the open
+ * document (the first counted as token `index`): a word's stopword twin when
+ * the document's language lists it, else the word; picked without a branch,
+ * as a token is a stopword or not at random. A twin's first count (twin[]
+ * still 0) takes the slow path. Returns 0 or TP_ENOMEM. */
+static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t index)
+{
+    const uint8_t *smask = c->smask;
+    const uint32_t *twin = c->twin;
+    unsigned cls = c->cls, late = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i], t = twin[id];
+        unsigned sm = smask[id], stop = (sm & cls) != 0;
+        uint32_t m = -(uint32_t)(stop & (t != 0));
+        ids[i] = (id & ~m) | ((t - 1) & m);
+        /* a twin's first count, or a listed word's first as itself */
+        late |= (stop & (t == 0)) | ((sm != 0) & !stop & !(sm & TP_SPLIT_SEEN));
+    }
+    /* a word still here on its document's list is a stopword whose twin was
+     * not counted before (a twin is on no list) */
+    for (size_t i = 0; late && i < n; i++) {
+        uint32_t id = ids[i];
+        if (c->smask[id] & cls) {
+            int64_t tw = c->twin[id] ? (int64_t)c->twin[id] - 1 : first_twin(c, id, index + i);
+            if (tw < 0)
+                return TP_ENOMEM;
+            ids[i] = (uint32_t)tw;
+        } else if (c->smask[id] && !(c->smask[id] & TP_SPLIT_SEEN)) {
+            if (!(c->r.terms.terms[id].flags & TP_TERM_SEEN))
+                tp_corpus_mark_seen(c, id, index + i);
+            c->smask[id] |= TP_SPLIT_SEEN;
+        }
+    }
+    return 0;
 }
 
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
@@ -307,12 +465,15 @@ int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t s
     int64_t id = tp_table_intern(&c->r.terms, tok, len, &added);
     if (id >= 0 && added) {
         id = term_added(c, id, tok, len);
-        if (id >= 0)
+        if (id >= 0 && !as_twin(c, (uint32_t)id))
             tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens);
     }
     if (id < 0)
         return TP_ENOMEM;
-    return count_id(c, (uint32_t)id, seg);
+    uint32_t u = (uint32_t)id;
+    if (c->r.o.stop_lang && doc_ids(c, &u, 1, c->r.n_tokens))
+        return TP_ENOMEM;
+    return count_id(c, u, seg);
 }
 
 /* count_id for n (at most TP_CORPUS_BATCH) tokens when only adjacent pairs
@@ -393,9 +554,10 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         if (id >= 0 && added) {
             id = term_added(c, id, tok + 16 * i, len[i]);
             /* token i of the batch is counted after the i before it */
-            if (id >= 0)
+            if (id >= 0 && !as_twin(c, (uint32_t)id))
                 tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
-        } else if (id >= 0 && c->r.n_unseen && !(c->r.terms.terms[id].flags & TP_TERM_SEEN)) {
+        } else if (id >= 0 && c->r.n_unseen && c->r.n_unseen > c->n_unseen_split &&
+                   !(c->r.terms.terms[id].flags & TP_TERM_SEEN) && !as_twin(c, (uint32_t)id)) {
             /* a term in the table but not in the text so far (--terms, or
              * left by a document taken back): seen here, so that the
              * counting below can take every term as seen */
@@ -406,6 +568,8 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->r.uni.doc[id], 1);
     }
+    if (c->r.o.stop_lang && doc_ids(c, ids, n, c->r.n_tokens))
+        return TP_ENOMEM;
     if (!c->context) {
         /* Only counts (every term is seen by now): with room for the whole batch
          * in the touched list, a document's first occurrence of a term is
@@ -466,6 +630,12 @@ int tp_corpus_undo_end(struct tp_corpus *c)
             t->flags &= ~TP_TERM_SEEN;
             c->r.n_types--;
             c->r.n_unseen++;
+            c->n_unseen_split += tp_split_term(c, id);
+            /* doc_ids sees it again at its next count */
+            if (c->smask && c->r.twin_base[id] != id)
+                c->twin[c->r.twin_base[id]] = 0;
+            else if (c->smask)
+                c->smask[id] &= (uint8_t)~TP_SPLIT_SEEN;
         }
     }
     counter_forget(&c->r.uni);
@@ -511,6 +681,9 @@ void tp_corpus_release(struct tp_corpus *c)
     tp_match_release(c);
     free(c->ring);
     free(c->lone);
+    free(c->smask);
+    free(c->twin);
+    free(c->r.twin_base);
     free(c->head);
     free(c->r.docs);
     tp_arena_release(&c->arena);
@@ -522,13 +695,26 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
 {
     /* bucket b holds the terms first seen at index f with f < 2^b but not
      * f < 2^(b-1): the terms a checkpoint n = 2^b adds */
-    uint64_t bucket[65] = {0};
+    uint64_t bucket[65] = {0}, words = 0;
+    /* a stopword twin is its word: the word's first occurrence is the
+     * earlier of the two (o.stop_lang) */
+    uint64_t *f = c->twin_base ? malloc((c->terms.n ? c->terms.n : 1) * sizeof(*f)) : NULL;
+    for (size_t i = 0; f && i < c->terms.n; i++)
+        f[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? c->uni.first[i] : UINT64_MAX;
+    for (size_t i = 0; f && i < c->terms.n; i++)
+        if (c->twin_base[i] != i && f[i] != UINT64_MAX) {
+            uint32_t b = c->twin_base[i];
+            f[b] = f[i] < f[b] ? f[i] : f[b];
+            f[i] = UINT64_MAX;
+        }
     for (size_t i = 0; i < c->terms.n; i++) {
-        if (!(c->terms.terms[i].flags & TP_TERM_SEEN))
+        uint64_t fi = f ? f[i] : c->uni.first[i];
+        if (f ? fi == UINT64_MAX : !(c->terms.terms[i].flags & TP_TERM_SEEN))
             continue;
-        uint64_t f = c->uni.first[i];
-        bucket[f ? 64 - __builtin_clzll(f) : 0]++;
+        words++;
+        bucket[fi ? 64 - __builtin_clzll(fi) : 0]++;
     }
+    free(f);
     size_t k = 0;
     uint64_t seen = 0;
     for (unsigned b = 0; b < 64 && ((uint64_t)1 << b) <= c->n_tokens; b++) {
@@ -539,7 +725,7 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
     }
     if (c->n_tokens && n[k - 1] != c->n_tokens) {
         n[k] = c->n_tokens;
-        v[k] = c->n_types;
+        v[k] = c->twin_base ? words : c->n_types;
         k++;
     }
     return k;

@@ -162,6 +162,21 @@ struct tp_count_opts {
     uint64_t max_ngram_bytes; /* > 0: the n-gram table stops (ngrams_full) about this size */
     const struct tp_table *stop; /* stopword set (may be NULL) */
     unsigned min_length;         /* terms shorter (in code points) are flagged TP_TERM_SHORT */
+    /* A corpus that mixes languages (--lang auto): each document's own
+     * stopwords. stop_lang holds every word of every language's list, its
+     * flags bit (1 << lang) for each language listing it, bit
+     * (1 << TP_LANG_AUTO) when on one of the corpus's lists (all bits: a
+     * --stopwords word); NULL: one list for every document (stop). A token
+     * of a document of language L (tp_corpus_set_lang, TP_LANG_AUTO for the
+     * corpus's lists; doc_lang until then) is a stopword iff its word's bit
+     * L is set: then it is counted as the
+     * word's stopword twin (its bytes and a 0xFF byte, flagged TP_TERM_STOP,
+     * tp_counts.twin_base), unless the word is on every list (flagged
+     * TP_TERM_STOP itself). So every table that leaves stopwords out follows
+     * each document's list with no change; what counts every word (types,
+     * listed terms) counts a twin as its word. */
+    const struct tp_table *stop_lang;
+    enum tp_lang doc_lang;
 };
 
 /* Heaps' law checkpoints: (tokens, types) at 1, 2, 4, ... tokens, and N. */
@@ -204,6 +219,9 @@ struct tp_counts {
     uint64_t n_tokens;
     uint64_t n_types;  /* distinct terms seen in the text */
     uint64_t n_unseen; /* terms in the table not seen in the text (yet) */
+    /* o.stop_lang: by term id, the word a stopword twin stands for (the id
+     * itself for a word); NULL without stop_lang */
+    uint32_t *twin_base;
 };
 
 struct tp_corpus;
@@ -243,6 +261,17 @@ int tp_corpus_add_match(struct tp_corpus *c, const char *const *toks, const size
  * terms; before the first document. Returns 0, 1 (already registered) or
  * TP_ENOMEM. */
 int tp_corpus_add_prefix(struct tp_corpus *c, const char *s, size_t len);
+
+/* The open document's language (o.stop_lang: which list its stopwords are
+ * on), from its next token on. */
+void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang);
+
+/* Whether term id is a stopword twin (o.stop_lang), counting the stopword
+ * occurrences of the term twin_base[id]. */
+static inline int tp_counts_is_twin(const struct tp_counts *c, uint32_t id)
+{
+    return c->twin_base && c->twin_base[id] != id;
+}
 
 /* Start a document (id copied, date kept, side recorded). */
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side);

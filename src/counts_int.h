@@ -100,7 +100,24 @@ struct tp_corpus {
     uint64_t doc_start; /* r.n_tokens when the current document began */
     int context;        /* n-grams, pairs or listed terms are counted */
     int pairs_only;     /* ... and only pairs */
+    /* r.o.stop_lang: each document's stopwords (counts.h) */
+    uint8_t *smask; /* by term id: bit (1 << lang) for each language listing it */
+    uint32_t *twin; /* by term id: its stopword twin's id + 1 (0: none yet) */
+    size_t split_cap;
+    unsigned cls; /* bit (1 << lang) of the open document's language */
+    /* unseen terms among r.n_unseen that are on some list or twins: doc_ids
+     * sees them (smask bit SPLIT_SEEN: a listed word counted as itself) */
+    uint64_t n_unseen_split;
 };
+
+/* smask's bit for "the word was counted as itself" (no language has it). */
+#define TP_SPLIT_SEEN 0x80u
+
+/* A term on some list, or a twin (o.stop_lang): doc_ids marks it seen. */
+static inline int tp_split_term(const struct tp_corpus *c, uint32_t id)
+{
+    return c->smask && (c->smask[id] || c->r.twin_base[id] != id);
+}
 
 /* Prepare an empty corpus in the caller's storage (what tp_corpus_new does
  * on the heap); tp_corpus_release frees what it owns. */
@@ -139,6 +156,10 @@ static inline int tp_grow_array(void *pp, size_t elem, size_t old_n, size_t new_
 }
 
 /* TP_GROW(p, old_n, new_n, zero): tp_grow_array for the array p, typed. */
+/* Whether a corpus counting with the lists stop_lang (tp_count_opts) gives
+ * the word s[0..len) a stopword twin, interned right after it (counts.c). */
+int tp_counts_word_has_twin(const struct tp_table *stop_lang, const char *s, size_t len);
+
 #define TP_GROW(p, old_n, new_n, zero) tp_grow_array(&(p), sizeof(*(p)), (old_n), (new_n), (zero))
 
 /* --- counters (spill.c) --------------------------------------------------- */
@@ -207,6 +228,7 @@ static inline void tp_corpus_mark_seen(struct tp_corpus *c, uint32_t id, uint64_
     c->r.uni.first[id] = index;
     c->r.n_types++;
     c->r.n_unseen--;
+    c->n_unseen_split -= tp_split_term(c, id);
 }
 
 /* Ring capacity for the last n tokens: a power of two, so positions wrap with
@@ -243,6 +265,8 @@ int tp_corpus_flush_pairs(struct tp_corpus *c);
  * L words (0: none). */
 static inline unsigned tp_match_ends_of(const struct tp_corpus *c, uint32_t id)
 {
+    if (c->r.twin_base) /* a stopword twin is its word */
+        id = c->r.twin_base[id];
     return id < c->match_end_n ? c->match_end[id].ends : 0;
 }
 

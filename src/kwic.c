@@ -21,12 +21,14 @@
 #include "counts.h"
 #include "group.h"
 #include "kwic.h"
+#include "stem.h"
 #include "tokenizer.h"
 
 struct ktok {
     uint64_t start, end; /* bytes in the document */
     uint32_t seg;
-    int32_t id; /* term id of a listed word, else -1 */
+    int32_t id;  /* term id of a listed word, else -1 */
+    uint64_t pm; /* the words of multi-word patterns it matches: bit kp_slot[p] + i */
 };
 
 struct kmatch {
@@ -77,7 +79,50 @@ struct kw {
     char *scratch;
     size_t scratch_cap;
     int oom;
+    struct tp_stem_worker *sw; /* --stem / --lemmas: a token matches as its group */
+    /* terms of several words with prefix patterns among them (run->kpat) */
+    const struct tp_kwic_pattern *kp;
+    size_t n_kp;
+    unsigned kp_slot[64]; /* pattern p's words: bits kp_slot[p] .. + n - 1 of ktok.pm */
 };
+
+/* Words of all the multi-word patterns of a kwic run, at most. */
+enum { KP_WORDS = 64 };
+
+static int add_match(struct kw *k, uint64_t first, uint64_t last);
+
+/* The bits of the multi-word patterns' words that token tok (w: its group)
+ * matches, and the patterns ending with it added as matches. */
+static int pattern_token(struct kw *k, uint64_t n, const char *tok, size_t len, const char *w,
+                         size_t wlen)
+{
+    struct ktok *t = &k->ring[n & k->mask];
+    uint64_t pm = 0;
+    for (size_t p = 0; p < k->n_kp; p++) {
+        const struct tp_kwic_pattern *q = &k->kp[p];
+        for (unsigned i = 0; i < q->n; i++) {
+            int hit = q->prefix[i] ? len >= q->len[i] && memcmp(tok, q->word[i], q->len[i]) == 0
+                                   : wlen == q->len[i] && memcmp(w, q->word[i], wlen) == 0;
+            pm |= (uint64_t)hit << (k->kp_slot[p] + i);
+        }
+    }
+    t->pm = pm;
+    for (size_t p = 0; pm && p < k->n_kp; p++) {
+        unsigned L = k->kp[p].n, s = k->kp_slot[p];
+        if (!(pm >> (s + L - 1) & 1) || L > n + 1)
+            continue;
+        unsigned j = 1;
+        while (j < L) {
+            const struct ktok *u = &k->ring[(n - j) & k->mask];
+            if (!(u->pm >> (s + L - 1 - j) & 1) || u->seg != t->seg)
+                break;
+            j++;
+        }
+        if (j == L && add_match(k, n - L + 1, n))
+            return TP_ENOMEM;
+    }
+    return 0;
+}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -351,9 +396,23 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     t->seg = seg;
     t->id = -1;
     k->n_tok = n + 1;
-    unsigned two = (unsigned char)tok[0] | (len > 1 ? (unsigned)(unsigned char)tok[1] << 8 : 0);
-    if ((k->first[two >> 6] >> (two & 63) & 1) && len >= k->min_len && len <= k->max_len) {
-        int64_t id = tp_table_find(&k->c->terms, tok, len);
+    /* --stem / --lemmas: a listed word (mapped when registered) matches the
+     * tokens of its group; a pattern matches the token as written */
+    const char *w = tok;
+    size_t wlen = len;
+    if (k->sw && tp_stem_map(k->sw, tok, len, &w, &wlen))
+        goto oom;
+    if (k->n_kp && pattern_token(k, n, tok, len, w, wlen))
+        goto oom;
+    unsigned two = (unsigned char)w[0] | (wlen > 1 ? (unsigned)(unsigned char)w[1] << 8 : 0);
+    if (k->sw && k->n_pre) {
+        for (size_t p = 0; p < k->n_pre; p++)
+            if (len >= k->pre_len[p] && memcmp(tok, k->pre[p], k->pre_len[p]) == 0 &&
+                add_match(k, n, n))
+                goto oom;
+    }
+    if ((k->first[two >> 6] >> (two & 63) & 1) && wlen >= k->min_len && wlen <= k->max_len) {
+        int64_t id = tp_table_find(&k->c->terms, w, wlen);
         if (id >= 0) {
             t->id = (int32_t)id;
             for (uint32_t x = k->off[id]; x < k->off[id + 1]; x++) {
@@ -373,7 +432,7 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
                     goto oom;
             }
         }
-        for (size_t p = 0; p < k->n_pre; p++)
+        for (size_t p = 0; !k->sw && p < k->n_pre; p++)
             if (len >= k->pre_len[p] && memcmp(tok, k->pre[p], k->pre_len[p]) == 0 &&
                 add_match(k, n, n))
                 goto oom;
@@ -452,6 +511,8 @@ static int kw_end(void *ctx, struct tp_error *err)
     }
     if (tp_tokenizer_finish(k->tk) || k->oom || flush_matches(k, 1))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if (k->sw)
+        tp_stem_doc_drop(k->sw); /* forms are counted for naming groups: not here */
     k->doc_index++;
     return 0;
 }
@@ -539,19 +600,35 @@ int tp_kwic_run(struct tp_run *run, struct tp_reader *r, const struct tp_kwic_op
     k.K = ko->context;
     k.sample = ko->sample;
     k.seed = mix64(ko->seed ^ 0x6B77696373656564ull);
-    if (!k.c->n_match) {
+    if (!k.c->n_match && !run->n_kpat) {
         rc = tp_error_set(err, TP_EUSAGE, "kwic needs --terms a,b,... or --terms-file FILE");
         goto out;
     }
     if (kw_index(&k))
         goto oom;
+    k.kp = run->kpat;
+    k.n_kp = run->n_kpat;
+    for (size_t p = 0, slot = 0; p < k.n_kp; p++) {
+        if (slot + k.kp[p].n > KP_WORDS) {
+            rc = tp_error_set(err, TP_EUSAGE,
+                              "kwic: terms of several words with patterns ('crisi idric*') have "
+                              "at most %d words in all",
+                              KP_WORDS);
+            goto out;
+        }
+        k.kp_slot[p] = (unsigned)slot;
+        slot += k.kp[p].n;
+        if (k.kp[p].n > k.lmax)
+            k.lmax = k.kp[p].n;
+    }
     uint64_t ring = 1;
     while (ring < 2 * (uint64_t)k.K + 2 * k.lmax + 4)
         ring *= 2;
     k.mask = ring - 1;
     struct tp_tokenizer_opts to = run->tok_opts;
     to.offsets = 1;
-    if (!(k.ring = calloc(ring, sizeof(*k.ring))) || tp_tokenizer_new(&k.tk, &to, on_token, &k))
+    if (!(k.ring = calloc(ring, sizeof(*k.ring))) || tp_tokenizer_new(&k.tk, &to, on_token, &k) ||
+        (run->stem && tp_stem_worker_new(&k.sw, run->stem)))
         goto oom;
     k.grouped = k.o->group_by != NULL;
     k.dirs = tp_reader_dirs(r, &k.n_dirs);
@@ -597,5 +674,6 @@ out:
     free(k.pre_len);
     free(k.scratch);
     free(k.group);
+    tp_stem_worker_finish(k.sw);
     return rc;
 }

@@ -207,6 +207,13 @@ static inline void match_hit(struct tp_corpus *c, uint32_t m)
 
 void tp_match_count(struct tp_corpus *c, const uint32_t *rev, unsigned n, unsigned ends)
 {
+    uint32_t base[TP_KEY_MAX];
+    if (c->r.twin_base) {
+        /* a stopword twin (counts.h, stop_lang) is its word */
+        for (unsigned i = 0; i < n; i++)
+            base[i] = c->r.twin_base[rev[i]];
+        rev = base;
+    }
     if (ends & 1)
         match_hit(c, c->match_end[rev[0]].one - 1);
     uint64_t h = match_step(0, rev[0]);

@@ -365,6 +365,12 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     if (o->stopwords_path &&
         (rc = tp_stopwords_add_file(&run->stop, o->stopwords_path, o->keep_case, err)))
         return rc;
+    /* a corpus that mixes languages: each document's language's list */
+    if (run->extra_langs && !o->no_stopwords &&
+        (tp_table_init(&run->stop_lang) ||
+         (rc = tp_stopwords_by_lang(&run->stop_lang, o->keep_case,
+                                    run->extra_langs | 1u << run->lang, o->stopwords_path, err))))
+        return rc ? rc : tp_error_set(err, TP_ENOMEM, "out of memory");
     run->tok_opts.elide = run->lang == TP_LANG_IT || run->lang == TP_LANG_FR;
     run->tok_opts.apocope = run->lang == TP_LANG_IT;
     run->tok_opts.keep_case = o->keep_case;
@@ -390,6 +396,7 @@ struct collect {
     int too_long;
     int oom;
     struct tp_stem_worker *sw; /* --stem / --lemmas: words mapped as in the text */
+    struct tp_run *kw;         /* kwic: multi-word patterns go to kw->kpat */
 };
 
 static int collect_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -421,6 +428,93 @@ int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_tok
     return rc;
 }
 
+/* Whether s[0..len) has a word (a run without blanks) ending in '*' that is
+ * not its end: a pattern of several words. */
+static int several_with_star(const char *s, size_t len)
+{
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    int star = 0, words = 0, in = 0;
+    for (size_t i = 0; i < len; i++) {
+        int blank = s[i] == ' ' || s[i] == '\t';
+        words += !blank && !in;
+        in = !blank;
+        star |= s[i] == '*' && (i + 1 == len || s[i + 1] == ' ' || s[i + 1] == '\t');
+    }
+    return star && words > 1;
+}
+
+/* kwic: the term s[0..len) of several blank-separated words, each ending in
+ * '*' or not, as a struct tp_kwic_pattern in run->kpat: each word's tokens,
+ * the star making its last token a prefix. */
+static int add_kwic_pattern(struct tp_tokenizer *tk, struct collect *c, const char *s, size_t len,
+                            const char *where, int code, struct tp_error *err)
+{
+    struct tp_kwic_pattern p;
+    int rc = 0;
+    memset(&p, 0, sizeof(p));
+    size_t i = 0;
+    while (i < len && !rc) {
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        size_t b = i;
+        while (i < len && s[i] != ' ' && s[i] != '\t')
+            i++;
+        if (b == i)
+            break;
+        size_t e = i;
+        int star = s[e - 1] == '*';
+        tp_tokenizer_reset(tk);
+        if (tp_tokenizer_feed(tk, s + b, e - b - (size_t)star) || tp_tokenizer_finish(tk) ||
+            c->oom) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            break;
+        }
+        if (p.n + c->n > TP_KEY_MAX || c->too_long) {
+            rc = tp_error_set(err, code, "%s: '%.*s' is longer than %d words", where,
+                              (int)(len > 200 ? 200 : len), s, TP_KEY_MAX);
+            break;
+        }
+        for (unsigned t = 0; t < c->n; t++) {
+            int pre = star && t + 1 == c->n;
+            const char *g = c->toks[t];
+            size_t glen = c->lens[t];
+            if (c->sw && !pre && tp_stem_map(c->sw, c->toks[t], c->lens[t], &g, &glen)) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                break;
+            }
+            if (!(p.word[p.n] = strndup(g, glen))) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                break;
+            }
+            p.len[p.n] = glen;
+            p.prefix[p.n++] = (uint8_t)pre;
+        }
+        for (unsigned t = 0; t < c->n; t++)
+            free(c->toks[t]);
+        c->n = 0;
+    }
+    if (c->sw)
+        tp_stem_doc_drop(c->sw);
+    struct tp_run *run = c->kw;
+    if (!rc && p.n == 0)
+        rc = tp_error_set(err, code, "%s: '%.*s' has no word in it", where,
+                          (int)(len > 200 ? 200 : len), s);
+    if (!rc) {
+        struct tp_kwic_pattern *a = realloc(run->kpat, (run->n_kpat + 1) * sizeof(*a));
+        if (!a) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        } else {
+            run->kpat = a;
+            a[run->n_kpat++] = p;
+            return 0;
+        }
+    }
+    for (unsigned t = 0; t < p.n; t++)
+        free(p.word[t]);
+    return rc;
+}
+
 /* Tokenize the term s[0..len) with tk (which collects into c) and register
  * it in corpus. An error names the term after `where` ("--terms" or
  * "FILE:LINE") with status code. */
@@ -428,6 +522,8 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
                     const char *s, size_t len, const char *where, int code, struct tp_error *err)
 {
     int rc = 0;
+    if (c->kw && several_with_star(s, len))
+        return add_kwic_pattern(tk, c, s, len, where, code, err);
     /* `word*`: a prefix pattern, one word (as tokenized) then the star */
     int prefix = 0;
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -467,7 +563,7 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
     else if (prefix && c->n > 1)
         rc = tp_error_set(err, code,
                           "%s: '%.*s': a pattern is one word followed by '*' (several words are "
-                          "not a pattern)",
+                          "a pattern in kwic only)",
                           where, shown + prefix, s);
     else if (prefix && tp_corpus_add_prefix(corpus, c->toks[0], c->lens[0]) < 0)
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
@@ -477,8 +573,10 @@ static int add_term(struct tp_tokenizer *tk, struct collect *c, struct tp_corpus
     for (unsigned i = 0; i < c->n; i++)
         free(c->toks[i]);
     struct tp_stem_worker *sw = c->sw;
+    struct tp_run *kw = c->kw;
     memset(c, 0, sizeof(*c));
     c->sw = sw;
+    c->kw = kw;
     return rc;
 }
 
@@ -530,6 +628,7 @@ static int add_terms(struct tp_run *run, struct tp_corpus *corpus, struct tp_err
     struct tp_tokenizer *tk;
     int rc = 0;
     memset(&c, 0, sizeof(c));
+    c.kw = run->kwic_patterns ? run : NULL;
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
         tp_tokenizer_new(&tk, &run->tok_opts, collect_token, &c)) {
         tp_stem_worker_finish(c.sw);
@@ -607,10 +706,52 @@ static int load_terms_files(struct tp_run *run, struct tp_error *err)
     return 0;
 }
 
+/* A run set up from a count state's header (tempora merge: its stopwords,
+ * language and added lists, no tp_run_setup) of a corpus that mixes
+ * languages: each document's lists, as tp_run_setup makes them, the words
+ * of run->stop on no list (--stopwords) a stopword everywhere. Nothing when
+ * the lists were not used (--no-stopwords). */
+static int stop_lang_from_stop(struct tp_run *run, struct tp_error *err)
+{
+    struct tp_table mine;
+    if (tp_table_init(&mine) || tp_stopwords_add_builtin(&mine, run->lang, run->o->keep_case)) {
+        tp_table_release(&mine);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    int used = mine.n > 0;
+    for (size_t i = 0; used && i < mine.n; i++)
+        used = tp_table_find(&run->stop, mine.terms[i].bytes, mine.terms[i].len) >= 0;
+    tp_table_release(&mine);
+    if (!used)
+        return 0;
+    int rc;
+    if (tp_table_init(&run->stop_lang))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if ((rc = tp_stopwords_by_lang(&run->stop_lang, run->o->keep_case,
+                                   run->extra_langs | 1u << run->lang, NULL, err)))
+        return rc;
+    for (size_t i = 0; i < run->stop.n; i++) {
+        const struct tp_term *t = &run->stop.terms[i];
+        if (tp_table_find(&run->stop_lang, t->bytes, t->len) >= 0)
+            continue;
+        int64_t id = tp_table_intern(&run->stop_lang, t->bytes, t->len, NULL);
+        if (id < 0)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        run->stop_lang.terms[id].flags = 0xFF;
+    }
+    return 0;
+}
+
 int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, struct tp_error *err)
 {
+    int src;
+    if (run->extra_langs && run->stop.n && !run->stop_lang.slots &&
+        (src = stop_lang_from_stop(run, err)))
+        return src;
     run->count_opts = *co;
     run->count_opts.stop = &run->stop;
+    run->count_opts.stop_lang = run->stop_lang.slots ? &run->stop_lang : NULL;
+    run->count_opts.doc_lang = TP_LANG_AUTO; /* the corpus's lists, until a document decides */
     run->count_opts.min_length = run->o->min_length > 0 ? (unsigned)run->o->min_length : 0;
     run->count_opts.max_pair_bytes = (run->o->max_pair_mib ? run->o->max_pair_mib : TP_MAX_PAIR_MIB)
                                      << 20;
@@ -623,6 +764,8 @@ int tp_run_start_counting(struct tp_run *run, const struct tp_count_opts *co, st
         (rc = tp_stem_new(&run->stem, run->lang, run->o->stem, run->o->lemmas_path, &run->stop,
                           err)))
         return rc;
+    if (run->stem && run->stop_lang.slots)
+        tp_stem_set_split(run->stem, &run->stop_lang);
     return tp_run_corpus_new(run, &run->corpus, err);
 }
 
@@ -640,8 +783,14 @@ void tp_run_release(struct tp_run *run)
     tp_corpus_free(run->corpus);
     run->corpus = NULL;
     tp_table_release(&run->stop);
+    if (run->stop_lang.slots)
+        tp_table_release(&run->stop_lang);
     if (run->lang_words.slots)
         tp_table_release(&run->lang_words);
+    for (size_t i = 0; i < run->n_kpat; i++)
+        for (unsigned w = 0; w < run->kpat[i].n; w++)
+            free(run->kpat[i].word[w]);
+    free(run->kpat);
     for (size_t i = 0; run->terms_text && i < run->o->n_terms_files; i++)
         free(run->terms_text[i]);
     free(run->terms_text);

@@ -69,6 +69,25 @@ struct tp_run {
      * (TP_STATE_LOST_* of state.h, after merge --replace), kept when the run
      * writes a state */
     unsigned state_lost;
+    /* a corpus that mixes languages (extra_langs, with stopword lists):
+     * each document's own stopwords, the words of every language's list with
+     * their languages (tp_count_opts.stop_lang); no slots: one list (stop) */
+    struct tp_table stop_lang;
+    /* kwic: terms of several words some of which are prefix patterns
+     * (`crisi idric*`), set before tp_run_start_counting (kwic_patterns)
+     * and registered here, not in the corpus */
+    int kwic_patterns;
+    struct tp_kwic_pattern *kpat;
+    size_t n_kpat;
+};
+
+/* A kwic term of n consecutive tokens: word[i] (as tokenized; mapped to its
+ * group under --stem / --lemmas unless a prefix), prefix[i]: a pattern. */
+struct tp_kwic_pattern {
+    unsigned n;
+    char *word[16];
+    size_t len[16];
+    uint8_t prefix[16];
 };
 
 /* --lang auto, per document, when the sample shows that the corpus mixes

@@ -12,8 +12,8 @@
 /* Gries' DP for every id of counter k: 0.5 * sum over documents |v_i - s_i|,
  * where documents without the id contribute s_i; their sum is computed exactly
  * from token counts as (N - the tokens of the documents with the id) / N. */
-static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, double **out,
-                     struct tp_error *err)
+static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, const uint32_t *map,
+                     const uint64_t *total, double **out, struct tp_error *err)
 {
     int rc;
     double *dp = calloc(n_ids ? n_ids : 1, sizeof(double));
@@ -30,14 +30,16 @@ static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, do
         uint64_t dn = c->docs[it.doc].n_tokens;
         double s = (double)dn / N;
         for (size_t j = 0; j < it.n; j++) {
-            dp[it.ids[j]] += fabs((double)it.counts[j] / (double)k->total[it.ids[j]] - s);
-            occ[it.ids[j]] += dn;
+            /* map: the row an id is counted in (a stopword twin's, its word's) */
+            uint32_t id = map ? map[it.ids[j]] : it.ids[j];
+            dp[id] += fabs((double)it.counts[j] / (double)total[id] - s);
+            occ[id] += dn;
         }
     }
     if (rc < 0)
         goto fail;
     for (size_t i = 0; i < n_ids; i++)
-        if (k->total[i])
+        if (total[i])
             dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - occ[i]) / N);
     free(occ);
     *out = dp;
@@ -87,6 +89,89 @@ static int listed_ids(struct tp_counts *c, size_t n_ids, uint8_t **want)
     return 0;
 }
 
+/* A corpus that mixes languages (counts.h, stop_lang): a listed term (or a
+ * term a listed pattern matches) counts every occurrence, so its stopword
+ * twins, and the n-grams with a twin for one of its words, are counted in
+ * its row: map[id] is the row id counts in (the first id of its words), want
+ * is cleared for the others, and total[] and df[] (fresh arrays) are summed
+ * by row. Returns 0 or TP_ENOMEM. */
+static int fold_listed(struct tp_counts *c, struct tp_counter *k, size_t n_ids, uint8_t *want,
+                       uint32_t **map_out, uint64_t **total_out, uint64_t **df_out)
+{
+    unsigned n = c->o.ngram > 1 ? c->o.ngram : 1;
+    size_t N = n_ids ? n_ids : 1;
+    uint32_t *map = malloc(N * sizeof(*map)), *first = NULL;
+    uint64_t *total = calloc(N, sizeof(*total)), *df = calloc(N, sizeof(*df));
+    uint8_t *listed = NULL;
+    struct tp_tuples words = {0};
+    int rc = TP_ENOMEM;
+    if (!map || !total || !df || (n > 1 && tp_tuples_init(&words, n)))
+        goto out;
+    /* the class of an id: its word, or its n-gram of words */
+    size_t n_cls = n == 1 ? c->terms.n : 0;
+    for (size_t i = 0; i < n_ids; i++) {
+        if (n == 1) {
+            map[i] = c->twin_base[i];
+            continue;
+        }
+        uint32_t key[TP_KEY_MAX];
+        const uint32_t *kk = tp_tuples_key(&c->ngrams, i);
+        for (unsigned w = 0; w < n; w++)
+            key[w] = c->twin_base[kk[w]];
+        int64_t g = tp_tuples_intern(&words, key);
+        if (g < 0)
+            goto out;
+        map[i] = (uint32_t)g;
+        n_cls = words.n_items;
+    }
+    listed = calloc(n_cls ? n_cls : 1, 1);
+    first = malloc((n_cls ? n_cls : 1) * sizeof(*first));
+    if (!listed || !first)
+        goto out;
+    for (size_t m = 0; m < c->n_match; m++) {
+        if (c->match_len[m] != n)
+            continue;
+        int64_t g = n == 1 ? (int64_t)c->match_ids[m][0] : tp_tuples_find(&words, c->match_ids[m]);
+        if (g >= 0 && (size_t)g < n_cls)
+            listed[g] = 1;
+    }
+    for (size_t i = 0; i < n_ids; i++)
+        if (want[i] == 1)
+            listed[map[i]] = 1;
+    for (size_t g = 0; g < n_cls; g++)
+        first[g] = UINT32_MAX;
+    for (size_t i = 0; i < n_ids; i++) {
+        uint32_t g = map[i];
+        if (!listed[g]) {
+            map[i] = (uint32_t)i;
+            total[i] = k->total[i];
+            df[i] = k->df[i];
+            continue;
+        }
+        if (first[g] == UINT32_MAX)
+            first[g] = (uint32_t)i;
+        map[i] = first[g];
+        want[i] = map[i] == i;
+        total[map[i]] += k->total[i];
+        df[map[i]] += k->df[i];
+    }
+    rc = 0;
+out:
+    tp_tuples_release(&words);
+    free(listed);
+    free(first);
+    if (rc) {
+        free(map);
+        free(total);
+        free(df);
+        return rc;
+    }
+    *map_out = map;
+    *total_out = total;
+    *df_out = df;
+    return 0;
+}
+
 /* --group-by: one list a group (groups by name), each a list of its own:
  * rank, rate per million of the group's tokens, documents of the group, DP
  * over the group's documents; --top K rows a group. */
@@ -110,6 +195,19 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         rc = tp_report_oom(err);
         goto out;
     }
+    if (want && c->twin_base) {
+        /* a mixed corpus: no row for a stopword twin (its word's row has
+         * the word's own counts here; not yet the twin's, as without groups) */
+        uint32_t *map = NULL;
+        uint64_t *t = NULL, *d = NULL;
+        if (fold_listed(c, k, ngram ? c->ngrams.n_items : c->terms.n, want, &map, &t, &d)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        free(map);
+        free(t);
+        free(d);
+    }
     rows = malloc((gt.n ? gt.n : 1) * sizeof(*rows));
     if (!rows) {
         rc = tp_report_oom(err);
@@ -126,7 +224,10 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
             const uint32_t *key = tp_tuples_key(&c->ngrams, id);
             if ((!want || want[id] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
                 continue;
-            r.r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.r.name_len);
+            uint32_t words[TP_KEY_MAX]; /* named by its words, not a stopword twin's bytes */
+            for (unsigned w = 0; w < c->o.ngram; w++)
+                words[w] = c->twin_base ? c->twin_base[key[w]] : key[w];
+            r.r.name = tp_report_join_words(c, words, c->o.ngram, &names, &r.r.name_len);
             if (!r.r.name) {
                 rc = tp_report_oom(err);
                 goto out;
@@ -180,18 +281,27 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     size_t n_rows = 0;
     int rc = 0;
     uint8_t *want = NULL;
-    if (!rows || (run->o->freq_listed_only && listed_ids(c, n_ids, &want))) {
+    uint32_t *map = NULL;
+    uint64_t *folded_total = NULL, *folded_df = NULL;
+    if (!rows || (run->o->freq_listed_only && listed_ids(c, n_ids, &want)) ||
+        (want && c->twin_base && fold_listed(c, k, n_ids, want, &map, &folded_total, &folded_df))) {
         free(rows);
+        free(want);
         return tp_report_oom(err);
     }
+    const uint64_t *total = map ? folded_total : k->total, *df = map ? folded_df : k->df;
     for (size_t i = 0; i < n_ids; i++) {
-        if (!k->total[i] || (want && !want[i]))
+        if (!total[i] || (want && !want[i]))
             continue;
-        struct row r = {(double)k->total[i], NULL, 0, (uint32_t)i};
+        struct row r = {(double)total[i], NULL, 0, (uint32_t)i};
         if (ngram) {
-            const uint32_t *key = tp_tuples_key(&c->ngrams, i);
-            if ((!want || want[i] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
+            const uint32_t *kk = tp_tuples_key(&c->ngrams, i);
+            uint32_t key[TP_KEY_MAX];
+            for (unsigned w = 0; w < c->o.ngram; w++)
+                key[w] = map ? c->twin_base[kk[w]] : kk[w];
+            if ((!want || want[i] == 2) && !tp_report_tuple_reportable(c, kk, c->o.ngram))
                 continue;
+            /* named by its words (a stopword twin's bytes are not a word's) */
             r.name = tp_report_join_words(c, key, c->o.ngram, &names, &r.name_len);
             if (!r.name) {
                 rc = tp_report_oom(err);
@@ -206,20 +316,23 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
         rows[n_rows++] = r;
     }
     size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit(run->o->top, n_rows));
-    if (c->n_tokens && (rc = dp_values(c, k, n_ids, &dp, err)))
+    if (c->n_tokens && (rc = dp_values(c, k, n_ids, map, total, &dp, err)))
         goto out;
     tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
     for (size_t i = 0; i < n_out; i++) {
         uint32_t id = rows[i].id;
         tp_out_u64(out, i + 1);
         tp_out_text(out, rows[i].name, rows[i].name_len);
-        tp_out_u64(out, k->total[id]);
-        tp_out_double(out, (double)k->total[id] / (double)c->n_tokens * 1e6);
-        tp_out_u64(out, k->df[id]);
+        tp_out_u64(out, total[id]);
+        tp_out_double(out, (double)total[id] / (double)c->n_tokens * 1e6);
+        tp_out_u64(out, df[id]);
         tp_out_double(out, dp[id]);
         tp_out_row_end(out);
     }
 out:
+    free(map);
+    free(folded_total);
+    free(folded_df);
     free(want);
     free(dp);
     free(rows);

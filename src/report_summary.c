@@ -68,13 +68,23 @@ static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, 
     }
     /* each group's counts together: fill[g + 1] of them, from fill[g] */
     uint32_t sg, sid;
+    /* a stopword twin's occurrences are its word's (counts.h, stop_lang):
+     * moved to the word's pair, and the twin's left empty */
+    for (size_t i = 0; c->twin_base && i <= gt.mask; i++)
+        if (tp_gterms_slot(&gt, i, &sg, &sid) && c->twin_base[sid] != sid) {
+            size_t b = tp_gterms_find(&gt, sg, c->twin_base[sid]);
+            if (b != SIZE_MAX && gt.count[b]) {
+                gt.count[b] += gt.count[i];
+                gt.count[i] = 0;
+            }
+        }
     for (size_t i = 0; i <= gt.mask; i++)
-        if (tp_gterms_slot(&gt, i, &sg, &sid))
+        if (tp_gterms_slot(&gt, i, &sg, &sid) && gt.count[i])
             fill[sg + 1]++;
     for (size_t g = 0; g < G; g++)
         fill[g + 1] += fill[g];
     for (size_t i = 0; i <= gt.mask; i++)
-        if (tp_gterms_slot(&gt, i, &sg, &sid))
+        if (tp_gterms_slot(&gt, i, &sg, &sid) && gt.count[i])
             counts[fill[sg]++] = gt.count[i];
     /* fill[g] is now where group g + 1 begins: group g is [fill[g - 1], fill[g]) */
     enum tp_precision need = pi->n_dated ? tp_period_precision(pi->kind) : TP_PREC_NONE;
@@ -173,9 +183,17 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
     if (!counts)
         return tp_report_oom(err);
     for (size_t i = 0; i < c->terms.n; i++)
-        if (c->uni.total[i]) {
-            counts[types++] = c->uni.total[i];
-            hapax += c->uni.total[i] == 1;
+        counts[i] = c->uni.total[i];
+    /* a stopword twin's occurrences are its word's (counts.h, stop_lang) */
+    for (size_t i = 0; c->twin_base && i < c->terms.n; i++)
+        if (c->twin_base[i] != i) {
+            counts[c->twin_base[i]] += counts[i];
+            counts[i] = 0;
+        }
+    for (size_t i = 0; i < c->terms.n; i++)
+        if (counts[i]) {
+            counts[types++] = counts[i];
+            hapax += counts[i] == 1;
         }
     if (types > 1)
         qsort(counts, types, sizeof(*counts), u64_desc);

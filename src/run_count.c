@@ -40,11 +40,30 @@ struct count_ctx {
     int skip;             /* the document is left out (--from/--to) */
     const struct tp_opts *o;
     struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
+    enum tp_lang lang; /* the stopwords and stemmer the corpus and mapper count with (auto: the
+                          corpus's, for a document in the corpus's language) */
 };
+
+/* --lang auto, a document's language decided (dl.lang, set before its
+ * tokens reach the tokenizer): its stopwords and stemmer from its first
+ * token on. */
+static inline void doc_lang_sync(struct count_ctx *c)
+{
+    /* a document in the corpus's language (found in its words or by
+     * default) keeps the corpus's lists */
+    enum tp_lang lang = c->dl.lang != c->run->lang ? c->dl.lang : TP_LANG_AUTO;
+    if (c->dl.active && lang != c->lang) {
+        c->lang = lang;
+        tp_corpus_set_lang(c->corpus, c->lang);
+        if (c->sw)
+            tp_stem_set_lang(c->sw, c->lang);
+    }
+}
 
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct count_ctx *c = ctx;
+    doc_lang_sync(c);
     if (c->sw && tp_stem_map(c->sw, tok, len, &tok, &len)) {
         c->oom = 1;
         return 1;
@@ -96,6 +115,7 @@ _Static_assert(TP_TOKEN_BATCH == TP_CORPUS_BATCH,
 static int count_batch(void *ctx, const struct tp_token_batch *b)
 {
     struct count_ctx *c = ctx;
+    doc_lang_sync(c);
     if (c->sw)
         return count_batch_mapped(c, b);
     if (tp_corpus_tokens16(c->corpus, b->tok, b->len, b->seg, b->n)) {
@@ -253,7 +273,8 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
                       struct tp_error *err)
 {
-    struct count_ctx c = {.corpus = corpus, .side = side, .run = run, .o = run->o};
+    struct count_ctx c = {
+        .corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
         tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
         tp_doclang_init(&c.dl, run, c.tk)) {
@@ -262,6 +283,7 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     }
     tp_tokenizer_set_batch(c.tk, count_batch);
+    tp_corpus_set_lang(corpus, TP_LANG_AUTO);
     struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;

@@ -35,6 +35,7 @@
 #include <sys/types.h>
 #include <xxhash.h>
 
+#include "counts_int.h"
 #include "state_int.h"
 #include "writer.h"
 
@@ -68,6 +69,9 @@ struct merged {
     uint32_t *g_seen_in;
     size_t g_cap;
     uint32_t *rank; /* by term id: its place in the bytes order */
+    /* a corpus that mixes languages: the lists that give a word a stopword
+     * twin (tp_count_opts.stop_lang), else NULL */
+    const struct tp_table *stop_lang;
 };
 
 static int grow(size_t need, size_t *cap, uint64_t **a, uint64_t **b, uint64_t **c, uint32_t **d)
@@ -102,6 +106,78 @@ static int oom(struct tp_error *err)
     return tp_error_set(err, TP_ENOMEM, "out of memory");
 }
 
+/* A term into m where one count interns it: with stop_lang, a word with a
+ * stopword twin has the twin right after it (counts.c, split_added), so a
+ * twin's word goes in before the twin and a word's twin right after the
+ * word, unseen (df 0) until an input gives them. The id, or -1. */
+static int64_t intern_term(struct merged *m, const char *s, size_t len)
+{
+    if (m->stop_lang && len > 1 && (unsigned char)s[len - 1] == 0xFF &&
+        tp_table_find(&m->terms, s, len) < 0 && intern_term(m, s, len - 1) < 0)
+        return -1;
+    int added = 0;
+    int64_t id = tp_table_intern(&m->terms, s, len, &added);
+    if (id < 0 || grow((size_t)id + 1, &m->cap, &m->total, &m->df, &m->first, &m->seen_in))
+        return -1;
+    if (!added)
+        return id;
+    m->total[id] = m->df[id] = m->first[id] = 0;
+    m->seen_in[id] = UINT32_MAX;
+    if (tp_counts_word_has_twin(m->stop_lang, s, len)) {
+        char *b = malloc(len + 1);
+        if (!b)
+            return -1;
+        memcpy(b, s, len);
+        b[len] = (char)0xFF;
+        int64_t tw = intern_term(m, b, len + 1);
+        free(b);
+        if (tw < 0)
+            return -1;
+    }
+    return id;
+}
+
+/* The terms no input gave (twins and words interned unseen, intern_term)
+ * dropped: ids renumbered, and every input's map with them. */
+static int drop_unseen(struct merged *m, struct in *ins, size_t n)
+{
+    size_t nt = m->terms.n, k = 0;
+    for (size_t t = 0; t < nt; t++)
+        k += m->df[t] != 0;
+    if (k == nt)
+        return 0;
+    uint32_t *fin = malloc((nt ? nt : 1) * sizeof(*fin));
+    struct tp_table t2;
+    if (!fin || tp_table_init(&t2)) {
+        free(fin);
+        return TP_ENOMEM;
+    }
+    k = 0;
+    for (size_t t = 0; t < nt; t++) {
+        fin[t] = UINT32_MAX;
+        if (!m->df[t])
+            continue;
+        if (tp_table_intern(&t2, m->terms.terms[t].bytes, m->terms.terms[t].len, NULL) < 0) {
+            tp_table_release(&t2);
+            free(fin);
+            return TP_ENOMEM;
+        }
+        fin[t] = (uint32_t)k;
+        m->total[k] = m->total[t];
+        m->df[k] = m->df[t];
+        m->first[k] = m->first[t];
+        m->seen_in[k] = m->seen_in[t];
+        k++;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t j = 0; j < ins[i].h.st.n_terms; j++)
+            ins[i].map[j] = fin[ins[i].map[j]];
+    tp_table_release(&m->terms);
+    m->terms = t2;
+    free(fin);
+    return 0;
+}
+
 /* Input i's terms into m. */
 static int read_terms(struct in *x, uint32_t i, struct merged *m)
 {
@@ -127,16 +203,15 @@ static int read_terms(struct in *x, uint32_t i, struct merged *m)
             rc = tp_state_rd_fail(r, "a term with impossible counts (damaged)");
             goto out;
         }
-        int added = 0;
-        int64_t id = tp_table_intern(&m->terms, str, len, &added);
+        int64_t id = intern_term(m, str, len);
         free(str);
         str = NULL;
-        if (id < 0 || grow((size_t)id + 1, &m->cap, &m->total, &m->df, &m->first, &m->seen_in)) {
+        if (id < 0) {
             rc = oom(r->err);
             goto out;
         }
-        if (added) {
-            m->total[id] = m->df[id] = 0;
+        if (!m->df[id]) { /* new, or interned unseen before */
+            m->total[id] = 0;
             m->first[id] = x->tok_off + first;
         } else if (m->seen_in[id] == i) {
             rc = tp_state_rd_fail(r, "a term given twice (damaged)");
@@ -508,9 +583,14 @@ int tp_state_merge(struct tp_run *run, const char *const *paths, size_t n, const
     tp_state_write_stop(&w, run);
 
     /* terms */
+    m.stop_lang = run->count_opts.stop_lang;
     for (size_t i = 0; i < n; i++)
         if ((rc = read_terms(&ins[i], (uint32_t)i, &m)))
             goto out;
+    if (drop_unseen(&m, ins, n)) {
+        rc = oom(err);
+        goto out;
+    }
     size_t n_terms = m.terms.n;
     tp_state_sec_open(&w, "TERM", TP_STATE_REQUIRED);
     for (size_t t = 0; t < n_terms; t++) {

@@ -23,7 +23,11 @@
 struct tp_stem {
     int stem;              /* 1: --stem; 0: --lemmas */
     const char *algorithm; /* Snowball's name of the language */
+    enum tp_lang lang;
     const struct tp_table *stop;
+    /* tp_stem_set_split: forms are keyed by their language (a byte before
+     * the form, here and in the workers' caches) */
+    const struct tp_table *stop_lang;
     struct tp_table lemmas; /* forms of --lemmas ... */
     const char **lemma_of;  /* ... their lemma (in lemmas' arena) */
     uint32_t *lemma_len;
@@ -37,7 +41,11 @@ struct tp_stem {
 
 struct tp_stem_worker {
     struct tp_stem *s;
-    struct sb_stemmer *sb;
+    struct sb_stemmer *sb;         /* the current language's */
+    struct sb_stemmer *by_lang[8]; /* split: each language's, made when first needed */
+    enum tp_lang lang;             /* split: the current language */
+    char *key;                     /* split: the language byte and the form */
+    size_t key_cap;
     struct tp_table cache; /* forms seen by this thread */
     const char **group;    /* by form: its group (in the cache's arena) */
     uint32_t *group_len;
@@ -82,6 +90,15 @@ static const char *algorithm_of(enum tp_lang lang)
     default:
         return NULL;
     }
+}
+
+static int is_stop_in(const struct tp_table *stop_lang, enum tp_lang lang, const char *tok,
+                      size_t len)
+{
+    if (len > 1 && tok[len - 1] == '\'')
+        len--;
+    int64_t w = tp_table_find(stop_lang, tok, len);
+    return w >= 0 && (stop_lang->terms[w].flags & (1u << lang));
 }
 
 static int is_stop(const struct tp_table *stop, const char *tok, size_t len)
@@ -192,6 +209,7 @@ int tp_stem_new(struct tp_stem **out, enum tp_lang lang, int stem, const char *l
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     s->stem = stem;
     s->stop = stop;
+    s->lang = lang;
     pthread_mutex_init(&s->lock, NULL);
     if (tp_table_init(&s->lemmas) || tp_table_init(&s->forms)) {
         tp_stem_free(s);
@@ -231,6 +249,27 @@ void tp_stem_free(struct tp_stem *s)
     free(s);
 }
 
+void tp_stem_set_split(struct tp_stem *s, const struct tp_table *stop_lang)
+{
+    s->stop_lang = stop_lang;
+}
+
+void tp_stem_set_lang(struct tp_stem_worker *w, enum tp_lang lang)
+{
+    if (!w->s->stop_lang || (unsigned)lang >= 8)
+        return;
+    w->lang = lang;
+    if (!w->s->stem)
+        return;
+    if (!w->by_lang[lang]) {
+        /* auto: the corpus's language's stemmer */
+        const char *alg = algorithm_of(lang == TP_LANG_AUTO ? w->s->lang : lang);
+        /* a language without a stemmer (none): its words stay as they are */
+        w->by_lang[lang] = alg ? sb_stemmer_new(alg, "UTF_8") : NULL;
+    }
+    w->sb = w->by_lang[lang];
+}
+
 int tp_stem_worker_new(struct tp_stem_worker **out, struct tp_stem *s)
 {
     struct tp_stem_worker *w = calloc(1, sizeof(*w));
@@ -245,14 +284,25 @@ int tp_stem_worker_new(struct tp_stem_worker **out, struct tp_stem *s)
         free(w);
         return TP_ENOMEM;
     }
+    /* split: the corpus's lists and stemmer until a document decides */
+    w->lang = TP_LANG_AUTO;
+    if (s->stop_lang)
+        w->by_lang[TP_LANG_AUTO] = w->sb;
     *out = w;
     return 0;
 }
 
 static void worker_free(struct tp_stem_worker *w)
 {
-    if (w->sb)
+    int own = 1;
+    for (unsigned l = 0; l < 8; l++)
+        if (w->by_lang[l]) {
+            own &= w->by_lang[l] != w->sb;
+            sb_stemmer_delete(w->by_lang[l]);
+        }
+    if (w->sb && own)
         sb_stemmer_delete(w->sb);
+    free(w->key);
     tp_table_release(&w->cache);
     free(w->group);
     free(w->group_len);
@@ -275,8 +325,10 @@ static int new_form(struct tp_stem_worker *w, uint32_t id, const char *tok, size
     const char *g = tok;
     size_t glen = len;
     const struct tp_stem *s = w->s;
-    if (is_stop(s->stop, tok, len)) {
+    if (s->stop_lang ? is_stop_in(s->stop_lang, w->lang, tok, len) : is_stop(s->stop, tok, len)) {
         /* a stopword stays itself */
+    } else if (s->stem && !w->sb) {
+        /* no stemmer for the document's language */
     } else if (s->stem) {
         const sb_symbol *r = sb_stemmer_stem(w->sb, (const sb_symbol *)tok, (int)len);
         if (!r)
@@ -308,7 +360,25 @@ int tp_stem_map(struct tp_stem_worker *w, const char *tok, size_t len, const cha
                 size_t *out_len)
 {
     int added = 0;
-    int64_t id = tp_table_intern(&w->cache, tok, len, &added);
+    int64_t id;
+    if (w->s->stop_lang) {
+        /* the form in its language: the language byte first */
+        if (len + 1 > w->key_cap) {
+            size_t cap = w->key_cap ? 2 * w->key_cap : 256;
+            while (cap < len + 1)
+                cap *= 2;
+            char *k = realloc(w->key, cap);
+            if (!k)
+                return TP_ENOMEM;
+            w->key = k;
+            w->key_cap = cap;
+        }
+        w->key[0] = (char)('0' + w->lang);
+        memcpy(w->key + 1, tok, len);
+        id = tp_table_intern(&w->cache, w->key, len + 1, &added);
+    } else {
+        id = tp_table_intern(&w->cache, tok, len, &added);
+    }
     if (id < 0 || (added && new_form(w, (uint32_t)id, tok, len)))
         return TP_ENOMEM;
     *out = w->group[id];
@@ -407,19 +477,22 @@ int tp_stem_name_groups(struct tp_stem *s, struct tp_counts *c)
         int64_t b = best[g];
         if (b >= 0) {
             const struct tp_term *x = &s->forms.terms[f], *y = &s->forms.terms[b];
-            size_t k = x->len < y->len ? x->len : y->len;
-            int cmp = memcmp(x->bytes, y->bytes, k);
-            cmp = cmp ? cmp : (x->len > y->len) - (x->len < y->len);
+            /* split: forms compared without their language byte */
+            size_t sk = s->stop_lang != NULL, xl = x->len - sk, yl = y->len - sk;
+            size_t k = xl < yl ? xl : yl;
+            int cmp = memcmp(x->bytes + sk, y->bytes + sk, k);
+            cmp = cmp ? cmp : (xl > yl) - (xl < yl);
             if (s->total[f] < s->total[b] || (s->total[f] == s->total[b] && cmp > 0))
                 continue;
         }
         best[g] = (int64_t)f;
     }
     /* renamed only now: the lookups above went by the groups' own bytes */
+    size_t skip = s->stop_lang != NULL; /* split: the language byte */
     for (size_t i = 0; i < n; i++)
         if (best[i] >= 0) {
-            c->terms.terms[i].bytes = s->forms.terms[best[i]].bytes;
-            c->terms.terms[i].len = s->forms.terms[best[i]].len;
+            c->terms.terms[i].bytes = s->forms.terms[best[i]].bytes + skip;
+            c->terms.terms[i].len = s->forms.terms[best[i]].len - (uint32_t)skip;
         }
     free(best);
     return 0;

@@ -37,6 +37,16 @@ int tp_stem_new(struct tp_stem **s, enum tp_lang lang, int stem, const char *lem
                 const struct tp_table *stop, struct tp_error *err);
 void tp_stem_free(struct tp_stem *s);
 
+/* A corpus that mixes languages (--lang auto): each document's tokens
+ * mapped with its own language's stemmer, stopwords being those of its
+ * language (stop_lang: tp_count_opts.stop_lang, borrowed), set with
+ * tp_stem_set_lang; TP_LANG_AUTO (where a worker starts): the corpus's
+ * language's stemmer and the corpus's lists. Before any worker is made. */
+void tp_stem_set_split(struct tp_stem *s, const struct tp_table *stop_lang);
+
+/* The language of the tokens w maps from now on (after tp_stem_set_split). */
+void tp_stem_set_lang(struct tp_stem_worker *w, enum tp_lang lang);
+
 /* A thread's mapper. Returns 0 or TP_ENOMEM. */
 int tp_stem_worker_new(struct tp_stem_worker **w, struct tp_stem *s);
 

@@ -130,3 +130,43 @@ out:
     fclose(f);
     return rc;
 }
+
+/* Add the words of one (set as its own table) to set with flags bits. */
+static int add_with_flags(struct tp_table *set, const struct tp_table *one, uint32_t bits)
+{
+    for (size_t w = 0; w < one->n; w++) {
+        int64_t id = tp_table_intern(set, one->terms[w].bytes, one->terms[w].len, NULL);
+        if (id < 0)
+            return TP_ENOMEM;
+        set->terms[id].flags |= bits;
+    }
+    return 0;
+}
+
+int tp_stopwords_by_lang(struct tp_table *set, int keep_case, unsigned corpus_langs,
+                         const char *path, struct tp_error *err)
+{
+    static const enum tp_lang all[] = {TP_LANG_IT, TP_LANG_FR, TP_LANG_EN,
+                                       TP_LANG_ES, TP_LANG_DE, TP_LANG_PT};
+    for (size_t i = 0; i <= sizeof(all) / sizeof(all[0]); i++) {
+        struct tp_table one;
+        int rc = 0;
+        if (tp_table_init(&one))
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        if (i < sizeof(all) / sizeof(all[0]))
+            rc = tp_stopwords_add_builtin(&one, all[i], keep_case)
+                     ? tp_error_set(err, TP_ENOMEM, "out of memory")
+                     : 0;
+        else if (path)
+            rc = tp_stopwords_add_file(&one, path, keep_case, err);
+        uint32_t bits = 0xFFu;
+        if (i < sizeof(all) / sizeof(all[0]))
+            bits = 1u << all[i] | ((corpus_langs >> all[i] & 1u) << TP_LANG_AUTO);
+        if (!rc && add_with_flags(set, &one, bits))
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        tp_table_release(&one);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

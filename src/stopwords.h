@@ -28,4 +28,14 @@ int tp_stopwords_add_builtin(struct tp_table *set, enum tp_lang lang, int keep_c
 int tp_stopwords_add_file(struct tp_table *set, const char *path, int keep_case,
                           struct tp_error *err);
 
+/* A corpus that mixes languages: every word of the built-in lists of it,
+ * fr, en, es, de and pt added to set (initialized), its flags bit
+ * (1 << lang) for each language listing it, and bit (1 << TP_LANG_AUTO) when
+ * a language of corpus_langs (bits 1 << lang: the corpus's lists) lists it;
+ * the words of the file path (NULL: none) with all 8 bits (a stopword in
+ * every document). Words as in tp_stopwords_add_builtin / _add_file.
+ * Returns 0 or a TP_E* (err filled). */
+int tp_stopwords_by_lang(struct tp_table *set, int keep_case, unsigned corpus_langs,
+                         const char *path, struct tp_error *err);
+
 #endif

@@ -19,6 +19,7 @@ int cmd_kwic(struct cli *cli, struct tp_error *err)
         rc = tp_error_set(err, TP_EUSAGE, "kwic needs --terms a,b,... or --terms-file FILE");
         goto out;
     }
+    run.kwic_patterns = 1; /* 'crisi idric*': several words, patterns among them */
     if ((rc = cli_reader(cli, cli->inputs, cli->n_inputs, &r, err)) ||
         (rc = tp_run_setup(&run, &r, 1, err)) || (rc = tp_run_start_counting(&run, &co, err)))
         goto out;

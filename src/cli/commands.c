@@ -113,8 +113,10 @@ static const struct cli_command commands[] = {
      "  reproducible: --seed S (0) picks another; the same for any --threads\n"
      "  --group-by FIELD  a first column group: the document's group (rows stay in\n"
      "    document order; --sample keeps the same rows)\n"
+     "  --stem, --lemmas FILE  a listed word matches every form of its group (a pattern:\n"
+     "    the words as written)\n"
      "  e.g. tempora kwic corpus/ --terms 'siccit*,crisi idrica' --context 5",
-     CLI_T_TERMS | CLI_T_KWIC | CLI_T_GROUP_BY},
+     CLI_T_TERMS | CLI_T_KWIC | CLI_T_GROUP_BY | CLI_T_GROUPING},
     {"trends", cmd_trends, "every term's trend: what is rising, what is falling",
      "[OPTIONS] [INPUT...] [-o FILE]\n"
      "  columns: term,periods,total,slope_per_period,tau,mk_z,p_value,direction,q_value\n"
@@ -165,8 +167,9 @@ static const char common_usage[] =
     "  --no-stopwords         no stopword list\n"
     "  --min-length N         leave tokens shorter than N out of reports\n"
     "  --period P             year|quarter|month|week|day (keyness: a period label)\n"
-    "  --stem                 count words by their Snowball stem (the language's); rows\n"
-    "                         show each group's most frequent form (not tokens, kwic)\n"
+    "  --stem                 count words by their Snowball stem (the language's, or each\n"
+    "                         document's under --lang auto); rows show each group's most\n"
+    "                         frequent form (not tokens; kwic: matches every form)\n"
     "  --lemmas FILE          lines lemma<TAB>form1,form2,...: forms counted as the lemma\n"
     "  --from DATE, --to DATE only documents dated in range (inclusive; YYYY, YYYY-MM or\n"
     "                         YYYY-MM-DD: --to 2010 ends 2010-12-31); undated ones are left\n"

@@ -229,7 +229,23 @@ class TestCorpus(FreqCase):
             if share >= 0.01:
                 sw |= c.stopword_set(lang)
         self.assertIn("the", sw)
-        self.run_case([c.CORPUS], [], frozenset(sw))
+        # README: then each document gets its language from its first words;
+        # one in the corpus's language (Italian) keeps the lists above, one in
+        # another language has its own list only
+        from test_doclang import doc_language, doc_text, lists
+        by_lang = lists()
+        stop_of = {}
+        for p in c.walk_inputs(c.CORPUS):
+            lang, _ = doc_language(doc_text(p), by_lang, "it")
+            stop_of[p] = frozenset(sw) if lang == "it" else by_lang[lang]
+        self.assertEqual(sum(1 for v in stop_of.values() if v == by_lang["en"]), 6)
+        # a stopword of its document stands as a marker no table reports
+        stream = [(d, seg, "\x00" if c.is_stop(t, stop_of[d]) else t)
+                  for d, seg, t in c.tokens(c.CORPUS)]
+        got = c.table("freq", c.CORPUS)
+        want = expected_freq(stream, frozenset({"\x00"}))
+        self.assertIn("ai", [w[0] for w in want])  # "AI" in the English articles
+        self.check(got, want)
 
     def test_english_subset(self):
         en = os.path.join(c.CORPUS, "en")
