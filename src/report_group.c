@@ -47,12 +47,9 @@ void tp_groups_release(struct tp_groups *g)
     memset(g, 0, sizeof(*g));
 }
 
-/* Groups x ids up to this many: dense arrays, slot g * ids + id. */
-#define GT_DENSE_MAX ((size_t)1 << 22)
-
 static inline size_t gt_hash(uint64_t key, size_t mask)
 {
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+    return tp_gsum_hash(key, mask);
 }
 
 /* Room for cap slots (hashed mode: the keys moved to their new places). */
@@ -61,8 +58,8 @@ static int gt_alloc(struct tp_gterms *gt, size_t cap)
     struct tp_gterms n = *gt;
     n.count = calloc(cap, sizeof(*n.count));
     n.more = NULL; /* made by tp_gterms_dp, once the slots are settled */
-    n.keys = gt->dense_v ? NULL : calloc(cap, sizeof(*n.keys));
-    if (!n.count || (!gt->dense_v && !n.keys)) {
+    n.keys = gt->dense_g ? NULL : calloc(cap, sizeof(*n.keys));
+    if (!n.count || (!gt->dense_g && !n.keys)) {
         free(n.count);
         free(n.keys);
         return TP_ENOMEM;
@@ -85,8 +82,8 @@ static int gt_alloc(struct tp_gterms *gt, size_t cap)
 /* The slot of (g, id), made when absent (SIZE_MAX out of memory). */
 static inline size_t gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
-    if (gt->dense_v)
-        return (size_t)g * gt->dense_v + id;
+    if (gt->dense_g)
+        return (size_t)id * gt->dense_g + g;
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
     if (2 * (gt->n + 1) > gt->mask + 1 && gt_alloc(gt, 2 * (gt->mask + 1)))
         return SIZE_MAX;
@@ -102,9 +99,9 @@ static inline size_t gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
 
 size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
-    if (gt->dense_v) {
-        size_t j = (size_t)g * gt->dense_v + id;
-        return j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
+    if (gt->dense_g) {
+        size_t j = (size_t)id * gt->dense_g + g;
+        return g < gt->dense_g && j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
     }
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
     size_t j = gt_hash(key, gt->mask);
@@ -118,14 +115,33 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
 {
     struct tp_spill_iter it;
     int rc;
+    if (c->o.group_sums) {
+        /* summed on the counting threads as documents closed: borrowed */
+        memset(gt, 0, sizeof(*gt));
+        if (!k->gsum.count)
+            return gt_alloc(gt, 4096) ? tp_report_oom(err) : 0;
+        gt->count = k->gsum.count;
+        gt->borrowed = 1;
+        if (k->gsum.keys) {
+            gt->keys = k->gsum.keys;
+            gt->mask = k->gsum.mask;
+            gt->n = k->gsum.n;
+            return 0;
+        }
+        gt->dense_g = k->gsum.cols;
+        gt->mask = k->gsum.rows * k->gsum.cols - 1;
+        for (size_t i = 0; i <= gt->mask; i++)
+            gt->n += gt->count[i] != 0;
+        return 0;
+    }
     size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
     for (size_t d = 0; d < c->n_docs; d++)
         if (c->docs[d].group >= G)
             G = (size_t)c->docs[d].group + 1;
     memset(gt, 0, sizeof(*gt));
     /* groups x ids is small: a slot for each, found without hashing */
-    gt->dense_v = V && G * V <= GT_DENSE_MAX ? V : 0;
-    if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
+    gt->dense_g = V && G * V <= TP_GSUM_DENSE_MAX ? G : 0;
+    if (gt_alloc(gt, gt->dense_g ? G * V : 4096))
         return tp_report_oom(err);
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         return rc;
@@ -138,7 +154,7 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
             gt->count[e] += it.counts[j];
         }
     }
-    if (gt->dense_v)
+    if (gt->dense_g)
         for (size_t i = 0; i <= gt->mask; i++)
             gt->n += gt->count[i] != 0;
     return rc < 0 ? rc : 0;
@@ -182,8 +198,10 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
 
 void tp_gterms_release(struct tp_gterms *gt)
 {
-    free(gt->keys);
-    free(gt->count);
+    if (!gt->borrowed) {
+        free(gt->keys);
+        free(gt->count);
+    }
     free(gt->more);
     memset(gt, 0, sizeof(*gt));
 }
