@@ -214,8 +214,132 @@ int tp_group_row_cmp(const void *pa, const void *pb)
     return tp_row_cmp(&a->r, &b->r);
 }
 
+/* Bits to hold v. */
+static unsigned bits_of(uint64_t v)
+{
+    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+}
+
+/* Sort keys[0..n) with their payloads idx ascending by key, stable: LSD
+ * radix, 8 bits a pass, over the low `bits` bits (the others are 0). */
+static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
+{
+    uint64_t *k2 = malloc((n ? n : 1) * sizeof(*k2));
+    uint32_t *i2 = malloc((n ? n : 1) * sizeof(*i2));
+    if (!k2 || !i2) {
+        free(k2);
+        free(i2);
+        return TP_ENOMEM;
+    }
+    for (unsigned sh = 0; sh < bits; sh += 8) {
+        size_t at[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            at[(keys[i] >> sh & 0xFF) + 1]++;
+        if (at[(keys[0] >> sh & 0xFF) + 1] == n)
+            continue; /* one digit everywhere: the order stays */
+        for (size_t b = 0; b < 256; b++)
+            at[b + 1] += at[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t j = at[keys[i] >> sh & 0xFF]++;
+            k2[j] = keys[i];
+            i2[j] = idx[i];
+        }
+        memcpy(keys, k2, n * sizeof(*keys));
+        memcpy(idx, i2, n * sizeof(*idx));
+    }
+    free(k2);
+    free(i2);
+    return 0;
+}
+
+static int name_cmp(const void *pa, const void *pb)
+{
+    const struct row *a = pa, *b = pb;
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int r = memcmp(a->name, b->name, n);
+    if (r)
+        return r;
+    return (a->name_len > b->name_len) - (a->name_len < b->name_len);
+}
+
+/* The order of tp_group_rows_sort when every key is a whole count, its rows
+ * of one group each of a different id: names compared once an id (a rank
+ * by name), then one radix sort on (group rank, count descending, name
+ * rank). Returns 0, 1 (keys not fit: sort another way) or TP_ENOMEM. */
+static int group_rows_radix(struct grow *rows, size_t n, size_t n_groups)
+{
+    uint64_t maxc = 0;
+    uint32_t max_id = 0;
+    for (size_t i = 0; i < n; i++) {
+        double k = rows[i].r.key;
+        if (!(k >= 0 && k < 9007199254740992.0 && k == (double)(uint64_t)k))
+            return 1;
+        if ((uint64_t)k > maxc)
+            maxc = (uint64_t)k;
+        if (rows[i].r.id > max_id)
+            max_id = rows[i].r.id;
+    }
+    int rc = TP_ENOMEM;
+    uint32_t *first = malloc(((size_t)max_id + 1) * sizeof(*first));
+    struct row *names = malloc(n * sizeof(*names));
+    uint64_t *keys = malloc(n * sizeof(*keys));
+    uint32_t *idx = malloc(n * sizeof(*idx));
+    struct grow *tmp = malloc(n * sizeof(*tmp));
+    if (!first || !names || !keys || !idx || !tmp)
+        goto out;
+    /* each id's name once, ranked; ids of one name share its rank */
+    memset(first, 0xFF, ((size_t)max_id + 1) * sizeof(*first));
+    size_t n_names = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = rows[i].r.id;
+        if (first[id] == UINT32_MAX) {
+            first[id] = 0;
+            names[n_names] = rows[i].r;
+            names[n_names++].id = id;
+        }
+    }
+    if (n_names > 1)
+        qsort(names, n_names, sizeof(*names), name_cmp);
+    uint32_t rank = 0;
+    for (size_t i = 0; i < n_names; i++) {
+        if (i && name_cmp(&names[i - 1], &names[i]) != 0)
+            rank++;
+        first[names[i].id] = rank;
+    }
+    unsigned rb = bits_of(rank), cb = bits_of(maxc), gb = bits_of(n_groups);
+    if (rb + cb + gb > 64) {
+        rc = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = (uint64_t)rows[i].rank << (cb + rb) | (maxc - (uint64_t)rows[i].r.key) << rb |
+                  first[rows[i].r.id];
+        idx[i] = (uint32_t)i;
+    }
+    if (radix_sort_keys(keys, idx, n, rb + cb + gb))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = rows[idx[i]];
+    memcpy(rows, tmp, n * sizeof(*rows));
+    rc = 0;
+out:
+    free(first);
+    free(names);
+    free(keys);
+    free(idx);
+    free(tmp);
+    return rc;
+}
+
 int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err)
 {
+    if (n > 1 && n <= UINT32_MAX) {
+        int rc = group_rows_radix(rows, n, n_groups);
+        if (rc == TP_ENOMEM)
+            return tp_report_oom(err);
+        if (rc == 0)
+            return 0;
+    }
     size_t *at = calloc(n_groups + 1, sizeof(*at));
     struct row *r = malloc((n ? n : 1) * sizeof(*r));
     struct grow *tmp = malloc((n ? n : 1) * sizeof(*tmp));
