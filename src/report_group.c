@@ -252,6 +252,24 @@ static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bit
     return 0;
 }
 
+int tp_sort_counts_desc(uint64_t *a, size_t n)
+{
+    uint64_t maxc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] > maxc)
+            maxc = a[i];
+    uint32_t *idx = calloc(n ? n : 1, sizeof(*idx));
+    if (!idx)
+        return TP_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        a[i] = maxc - a[i];
+    int rc = n > 1 ? radix_sort_keys(a, idx, n, bits_of(maxc)) : 0;
+    for (size_t i = 0; i < n; i++)
+        a[i] = maxc - a[i];
+    free(idx);
+    return rc;
+}
+
 static int name_cmp(const void *pa, const void *pb)
 {
     const struct row *a = pa, *b = pb;

@@ -127,6 +127,8 @@ int tp_group_row_cmp(const void *pa, const void *pb);
 /* Sort rows[0..n) by group rank (n_groups of them), then tp_row_cmp: the
  * rows go to their group's bucket first, and each bucket is sorted alone. */
 int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err);
+/* Sort counts a[0..n) descending (a radix sort). Returns 0 or TP_ENOMEM. */
+int tp_sort_counts_desc(uint64_t *a, size_t n);
 
 /* The group column's cell: group g's name. */
 void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g);
