@@ -489,8 +489,9 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
     if (tp_corpus_flush_pairs(c))
         return tp_corpus_oom(c, err);
     /* --group-by: the document's counts summed by group first (group.h) */
-    if (c->r.o.group_sums && (tp_gsum_add_doc(&c->r.uni, d->group) ||
-                              (c->r.o.ngram > 1 && tp_gsum_add_doc(&c->r.ng, d->group))))
+    if (c->r.o.group_sums &&
+        (tp_gsum_add_doc(&c->r.uni, c->r.terms.n, d->group) ||
+         (c->r.o.ngram > 1 && tp_gsum_add_doc(&c->r.ng, c->r.ngrams.n_items, d->group))))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     if ((rc = tp_counter_end(&c->r.uni, err)))
         return rc;

@@ -215,36 +215,48 @@ static int gsum_to_hashed(struct tp_gsum *s)
 }
 
 /* Room in s for ids below rows and groups below cols: dense cells when
- * that stays small, else hashed (want more pairs: room for them). */
+ * that stays small, else hashed (want more pairs: room for them). Rows grow
+ * by a quarter (realloc: the cells already there are not copied or touched
+ * again), columns by half (the cells laid out again: groups are few or come
+ * early). */
 static int gsum_room(struct tp_gsum *s, size_t rows, size_t cols, size_t want)
 {
-    if (!s->keys) {
+    if (!s->keys && (rows > s->rows || cols > s->cols)) {
         size_t r = s->rows, k = s->cols;
         if (rows > r)
-            r = tp_next_cap(r, rows, 1024);
+            r = rows > r + r / 4 ? rows : r + r / 4;
+        if (r < 1024)
+            r = 1024;
         if (cols > k)
-            k = tp_next_cap(k, cols, 4);
-        if (r == s->rows && k == s->cols)
-            return 0;
-        if (r * k <= TP_GSUM_DENSE_MAX) {
-            uint64_t *c = calloc(r * k, sizeof(*c));
-            if (!c)
+            k = cols > k + k / 2 ? cols : k + k / 2;
+        if (k < 4)
+            k = 4;
+        if (r * k > TP_GSUM_DENSE_MAX)
+            return gsum_to_hashed(s) ? TP_ENOMEM : gsum_grow(s, s->n + want);
+        if (k == s->cols) {
+            /* rows appended: the layout stays */
+            if (TP_GROW(s->count, s->rows * k, r * k, 1))
                 return TP_ENOMEM;
-            for (size_t i = 0; i < s->rows; i++)
-                memcpy(c + i * k, s->count + i * s->cols, s->cols * sizeof(*c));
-            free(s->count);
-            s->count = c;
             s->rows = r;
-            s->cols = k;
             return 0;
         }
-        if (gsum_to_hashed(s))
+        uint64_t *c = calloc(r * k, sizeof(*c));
+        if (!c)
             return TP_ENOMEM;
+        for (size_t i = 0; i < s->rows; i++)
+            memcpy(c + i * k, s->count + i * s->cols, s->cols * sizeof(*c));
+        free(s->count);
+        s->count = c;
+        s->rows = r;
+        s->cols = k;
+        return 0;
     }
+    if (!s->keys)
+        return 0;
     return 2 * (s->n + want) > s->mask + 1 ? gsum_grow(s, s->n + want) : 0;
 }
 
-int tp_gsum_add_doc(struct tp_counter *k, uint32_t g)
+int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
 {
     struct tp_gsum *s = &k->gsum;
     size_t nt = k->n_touched;
@@ -252,7 +264,7 @@ int tp_gsum_add_doc(struct tp_counter *k, uint32_t g)
     const uint64_t *doc = k->doc;
     if (!nt)
         return 0;
-    if (!s->keys && (k->cap > s->rows || g >= s->cols) && gsum_room(s, k->cap, (size_t)g + 1, nt))
+    if (!s->keys && (n_ids > s->rows || g >= s->cols) && gsum_room(s, n_ids, (size_t)g + 1, nt))
         return TP_ENOMEM;
     if (!s->keys) {
         uint64_t *at = s->count + g;

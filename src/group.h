@@ -68,9 +68,10 @@ int tp_corpus_set_group_id(struct tp_corpus *c, uint32_t g);
 int tp_group_merge_map(struct tp_corpus *dst, const struct tp_corpus *src, uint32_t **map);
 
 /* --group-by with tp_count_opts.group_sums: add the open document's counts
- * of counter k (its touched ids, before tp_counter_end folds them) to k's
- * sums by (group g, id), k->gsum. Returns 0 or TP_ENOMEM. */
-int tp_gsum_add_doc(struct tp_counter *k, uint32_t g);
+ * of counter k (its touched ids, all below n_ids, before tp_counter_end
+ * folds them) to k's sums by (group g, id), k->gsum. Returns 0 or
+ * TP_ENOMEM. */
+int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g);
 
 /* merge.c: add src's sums to dst's, src's group ids and term (or n-gram)
  * ids mapped to dst's through group_map and id_map. Returns 0 or

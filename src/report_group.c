@@ -58,8 +58,8 @@ static int gt_alloc(struct tp_gterms *gt, size_t cap)
     struct tp_gterms n = *gt;
     n.count = calloc(cap, sizeof(*n.count));
     n.more = NULL; /* made by tp_gterms_dp, once the slots are settled */
-    n.keys = gt->dense_g ? NULL : calloc(cap, sizeof(*n.keys));
-    if (!n.count || (!gt->dense_g && !n.keys)) {
+    n.keys = gt->dense_v ? NULL : calloc(cap, sizeof(*n.keys));
+    if (!n.count || (!gt->dense_v && !n.keys)) {
         free(n.count);
         free(n.keys);
         return TP_ENOMEM;
@@ -82,8 +82,8 @@ static int gt_alloc(struct tp_gterms *gt, size_t cap)
 /* The slot of (g, id), made when absent (SIZE_MAX out of memory). */
 static inline size_t gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
-    if (gt->dense_g)
-        return (size_t)id * gt->dense_g + g;
+    if (gt->dense_v)
+        return (size_t)g * gt->dense_v + id;
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
     if (2 * (gt->n + 1) > gt->mask + 1 && gt_alloc(gt, 2 * (gt->mask + 1)))
         return SIZE_MAX;
@@ -99,9 +99,9 @@ static inline size_t gt_get(struct tp_gterms *gt, uint32_t g, uint32_t id)
 
 size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
-    if (gt->dense_g) {
-        size_t j = (size_t)id * gt->dense_g + g;
-        return g < gt->dense_g && j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
+    if (gt->dense_v) {
+        size_t j = (size_t)g * gt->dense_v + id;
+        return id < gt->dense_v && j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
     }
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
     size_t j = gt_hash(key, gt->mask);
@@ -116,22 +116,33 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
     struct tp_spill_iter it;
     int rc;
     if (c->o.group_sums) {
-        /* summed on the counting threads as documents closed: borrowed */
+        /* summed on the counting threads as documents closed */
+        const struct tp_gsum *s = &k->gsum;
+        size_t V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
+        size_t G = c->groups.n ? c->groups.n : 1, rows = s->rows < V ? s->rows : V;
         memset(gt, 0, sizeof(*gt));
-        if (!k->gsum.count)
-            return gt_alloc(gt, 4096) ? tp_report_oom(err) : 0;
-        gt->count = k->gsum.count;
-        gt->borrowed = 1;
-        if (k->gsum.keys) {
-            gt->keys = k->gsum.keys;
-            gt->mask = k->gsum.mask;
-            gt->n = k->gsum.n;
+        if (s->keys) {
+            /* hashed: borrowed as it is */
+            gt->keys = s->keys;
+            gt->count = s->count;
+            gt->mask = s->mask;
+            gt->n = s->n;
+            gt->borrowed = 1;
             return 0;
         }
-        gt->dense_g = k->gsum.cols;
-        gt->mask = k->gsum.rows * k->gsum.cols - 1;
-        for (size_t i = 0; i <= gt->mask; i++)
-            gt->n += gt->count[i] != 0;
+        /* dense by term row: laid out again by group (a group's cells
+         * together, as the reports walk them) */
+        gt->dense_v = V && s->count ? V : 0;
+        if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
+            return tp_report_oom(err);
+        for (size_t id = 0; gt->dense_v && id < rows; id++) {
+            const uint64_t *row = s->count + id * s->cols;
+            for (size_t g = 0; g < G && g < s->cols; g++)
+                if (row[g]) {
+                    gt->count[g * V + id] = row[g];
+                    gt->n++;
+                }
+        }
         return 0;
     }
     size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
@@ -140,8 +151,8 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
             G = (size_t)c->docs[d].group + 1;
     memset(gt, 0, sizeof(*gt));
     /* groups x ids is small: a slot for each, found without hashing */
-    gt->dense_g = V && G * V <= TP_GSUM_DENSE_MAX ? G : 0;
-    if (gt_alloc(gt, gt->dense_g ? G * V : 4096))
+    gt->dense_v = V && G * V <= TP_GSUM_DENSE_MAX ? V : 0;
+    if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
         return tp_report_oom(err);
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         return rc;
@@ -154,7 +165,7 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
             gt->count[e] += it.counts[j];
         }
     }
-    if (gt->dense_g)
+    if (gt->dense_v)
         for (size_t i = 0; i <= gt->mask; i++)
             gt->n += gt->count[i] != 0;
     return rc < 0 ? rc : 0;

@@ -89,15 +89,15 @@ struct tp_gterms {
     struct tp_gterm_dp *more; /* by slot: filled by the second pass, tp_gterms_dp */
     uint64_t *keys;           /* hashed: (group << 32 | id) + 1 by slot, 0 empty; NULL when dense */
     size_t mask, n;
-    size_t dense_g; /* > 0: the slot of (g, id) is id * dense_g + g (groups x ids small) */
+    size_t dense_v; /* > 0: the slot of (g, id) is g * dense_v + id (groups x ids small) */
     int borrowed;   /* keys and count are the counter's sums (struct tp_gsum): not freed */
 };
 /* Whether slot i holds a pair: then *g and *id say which. */
 static inline int tp_gterms_slot(const struct tp_gterms *gt, size_t i, uint32_t *g, uint32_t *id)
 {
-    if (gt->dense_g) {
-        *g = (uint32_t)(i % gt->dense_g);
-        *id = (uint32_t)(i / gt->dense_g);
+    if (gt->dense_v) {
+        *g = (uint32_t)(i / gt->dense_v);
+        *id = (uint32_t)(i % gt->dense_v);
         return gt->count[i] != 0;
     }
     *g = (uint32_t)((gt->keys[i] - 1) >> 32);
