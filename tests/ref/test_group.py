@@ -312,8 +312,8 @@ class TestSummaryTfidf(GroupCase):
 
 
 class TestTfidfManyGroups(unittest.TestCase):
-    """More groups than tfidf keeps apart per thread (64 parts): documents written
-    group by group from the spill, the same rows as the plain table's."""
+    """Many groups (101) and --threads 3: each thread's rows kept, then written
+    group by group, the same rows as the plain table's."""
 
     def test_many_groups(self):
         tmp = c.tmpdir()
