@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "counts_int.h"
+#include "group.h"
 
 /* n-gram keys and the ring hold at most TP_KEY_MAX ids on the stack */
 _Static_assert(TP_KEY_MAX >= 2 && TP_KEY_MAX <= 32, "TP_KEY_MAX out of range");
@@ -657,6 +658,11 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
     d->n_tokens = c->r.n_tokens - c->doc_start;
     if (tp_corpus_flush_pairs(c))
         return tp_corpus_oom(c, err);
+    /* --group-by: the document's counts summed by group first (group.h) */
+    if (c->r.o.group_sums &&
+        (tp_gsum_add_doc(&c->r.uni, c->r.terms.n, d->group) ||
+         (c->r.o.ngram > 1 && tp_gsum_add_doc(&c->r.ng, c->r.ngrams.n_items, d->group))))
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     if ((rc = tp_counter_end(&c->r.uni, err)))
         return rc;
     if (c->r.o.ngram > 1 && (rc = tp_counter_end(&c->r.ng, err)))
@@ -671,6 +677,8 @@ int tp_corpus_end(struct tp_corpus *c, struct tp_error *err)
 
 void tp_corpus_release(struct tp_corpus *c)
 {
+    tp_gsum_release(&c->r.uni.gsum);
+    tp_gsum_release(&c->r.ng.gsum);
     tp_counter_release(&c->r.uni);
     tp_counter_release(&c->r.ng);
     tp_table_release(&c->r.terms);

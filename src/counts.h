@@ -93,6 +93,27 @@ struct tp_spill_file {
     size_t map_n;  /* ids map translates */
 };
 
+/* --group-by: a counter's occurrences summed by (group, id) as each
+ * document closes (tp_count_opts.group_sums; group.c). Dense while groups x
+ * ids stays small (TP_GSUM_DENSE_MAX cells): count[id * cols + g], a row of
+ * cols groups by id, so a term's groups share cache lines; past that an
+ * open-addressing table of the pairs that occur, at most half full (32 to
+ * 64 bytes a pair whatever the number of groups and terms). */
+#define TP_GSUM_DENSE_MAX ((size_t)1 << 22)
+struct tp_gsum {
+    uint64_t *keys;    /* hashed: by slot (group << 32 | id) + 1, 0 empty; NULL: dense */
+    uint64_t *count;   /* hashed: by slot; dense: by id * cols + group (NULL: nothing yet) */
+    size_t mask, n;    /* hashed: mask + 1 slots, n used */
+    size_t rows, cols; /* dense: ids and groups the cells cover */
+};
+
+/* The first slot to probe for key in a table of mask + 1 slots (struct
+ * tp_gsum and the reports' struct tp_gterms share it). */
+static inline size_t tp_gsum_hash(uint64_t key, size_t mask)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+}
+
 /* A counter over an id space (terms or n-grams). */
 struct tp_counter {
     uint64_t *total;   /* occurrences in the corpus, by id */
@@ -115,7 +136,8 @@ struct tp_counter {
     unsigned char *w_buf;
     size_t w_cap;
     struct tp_spill_reader seq;
-    size_t seq_next; /* the first document tp_counter_next has not loaded */
+    size_t seq_next;     /* the first document tp_counter_next has not loaded */
+    struct tp_gsum gsum; /* --group-by with o.group_sums: sums by (group, id) */
 };
 
 struct tp_docrec {  /* 32 bytes: one per document */
@@ -177,6 +199,7 @@ struct tp_count_opts {
      * listed terms) counts a twin as its word. */
     const struct tp_table *stop_lang;
     enum tp_lang doc_lang;
+    int group_sums; /* --group-by: sum each counter by (group, id) as documents close (gsum) */
 };
 
 /* Heaps' law checkpoints: (tokens, types) at 1, 2, 4, ... tokens, and N. */

@@ -149,3 +149,174 @@ int tp_group_merge_map(struct tp_corpus *dst, const struct tp_corpus *src, uint3
     }
     return 0;
 }
+
+/* Room for at least want pairs in hashed s at most half full (the pairs
+ * moved to their new slots). */
+static int gsum_grow(struct tp_gsum *s, size_t want)
+{
+    size_t cap = s->keys ? s->mask + 1 : 4096;
+    while (cap < 2 * want)
+        cap *= 2;
+    if (s->keys && cap == s->mask + 1)
+        return 0;
+    uint64_t *keys = calloc(cap, sizeof(*keys)), *count = malloc(cap * sizeof(*count));
+    if (!keys || !count) {
+        free(keys);
+        free(count);
+        return TP_ENOMEM;
+    }
+    size_t mask = cap - 1;
+    for (size_t i = 0; s->keys && i <= s->mask; i++) {
+        if (!s->keys[i])
+            continue;
+        size_t j = tp_gsum_hash(s->keys[i], mask);
+        while (keys[j])
+            j = (j + 1) & mask;
+        keys[j] = s->keys[i];
+        count[j] = s->count[i];
+    }
+    free(s->keys);
+    free(s->count);
+    s->keys = keys;
+    s->count = count;
+    s->mask = mask;
+    return 0;
+}
+
+/* Add n to the pair key of hashed s, which has room for it. */
+static inline void gsum_add(struct tp_gsum *s, uint64_t key, uint64_t n)
+{
+    size_t j = tp_gsum_hash(key, s->mask);
+    while (s->keys[j] && s->keys[j] != key)
+        j = (j + 1) & s->mask;
+    if (!s->keys[j]) {
+        s->keys[j] = key;
+        s->count[j] = 0;
+        s->n++;
+    }
+    s->count[j] += n;
+}
+
+/* Dense s becomes hashed: its non-zero cells become pairs. */
+static int gsum_to_hashed(struct tp_gsum *s)
+{
+    size_t n = 0, cells = s->rows * s->cols;
+    for (size_t i = 0; i < cells; i++)
+        n += s->count[i] != 0;
+    struct tp_gsum h = {0};
+    if (gsum_grow(&h, n + 1))
+        return TP_ENOMEM;
+    for (size_t i = 0; i < cells; i++)
+        if (s->count[i])
+            gsum_add(&h, ((uint64_t)(i % s->cols) << 32 | (i / s->cols)) + 1, s->count[i]);
+    free(s->count);
+    *s = h;
+    return 0;
+}
+
+/* Room in s for ids below rows and groups below cols: dense cells when
+ * that stays small, else hashed (want more pairs: room for them). Rows grow
+ * by a quarter (realloc: the cells already there are not copied or touched
+ * again), columns by half (the cells laid out again: groups are few or come
+ * early). */
+static int gsum_room(struct tp_gsum *s, size_t rows, size_t cols, size_t want)
+{
+    if (!s->keys && (rows > s->rows || cols > s->cols)) {
+        size_t r = s->rows, k = s->cols;
+        if (rows > r)
+            r = rows > r + r / 4 ? rows : r + r / 4;
+        if (r < 1024)
+            r = 1024;
+        if (cols > k)
+            k = cols > k + k / 2 ? cols : k + k / 2;
+        if (k < 4)
+            k = 4;
+        if (r * k > TP_GSUM_DENSE_MAX)
+            return gsum_to_hashed(s) ? TP_ENOMEM : gsum_grow(s, s->n + want);
+        if (k == s->cols) {
+            /* rows appended: the layout stays */
+            if (TP_GROW(s->count, s->rows * k, r * k, 1))
+                return TP_ENOMEM;
+            s->rows = r;
+            return 0;
+        }
+        uint64_t *c = calloc(r * k, sizeof(*c));
+        if (!c)
+            return TP_ENOMEM;
+        for (size_t i = 0; i < s->rows; i++)
+            memcpy(c + i * k, s->count + i * s->cols, s->cols * sizeof(*c));
+        free(s->count);
+        s->count = c;
+        s->rows = r;
+        s->cols = k;
+        return 0;
+    }
+    if (!s->keys)
+        return 0;
+    return 2 * (s->n + want) > s->mask + 1 ? gsum_grow(s, s->n + want) : 0;
+}
+
+int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
+{
+    struct tp_gsum *s = &k->gsum;
+    size_t nt = k->n_touched;
+    const uint32_t *touched = k->touched;
+    const uint64_t *doc = k->doc;
+    if (!nt)
+        return 0;
+    if (!s->keys && (n_ids > s->rows || g >= s->cols) && gsum_room(s, n_ids, (size_t)g + 1, nt))
+        return TP_ENOMEM;
+    if (!s->keys) {
+        uint64_t *at = s->count + g;
+        size_t cols = s->cols;
+        for (size_t i = 0; i < nt; i++)
+            at[(size_t)touched[i] * cols] += doc[touched[i]];
+        return 0;
+    }
+    if (2 * (s->n + nt) > s->mask + 1 && gsum_grow(s, s->n + nt))
+        return TP_ENOMEM;
+    uint64_t hi = (uint64_t)g << 32;
+    for (size_t i = 0; i < nt; i++)
+        gsum_add(s, (hi | touched[i]) + 1, doc[touched[i]]);
+    return 0;
+}
+
+/* Add n occurrences of (g, id) to s. */
+static int gsum_add_one(struct tp_gsum *s, uint32_t g, uint32_t id, uint64_t n)
+{
+    if (gsum_room(s, (size_t)id + 1, (size_t)g + 1, 1))
+        return TP_ENOMEM;
+    if (s->keys)
+        gsum_add(s, ((uint64_t)g << 32 | id) + 1, n);
+    else
+        s->count[(size_t)id * s->cols + g] += n;
+    return 0;
+}
+
+int tp_gsum_merge(struct tp_gsum *dst, const struct tp_gsum *src, const uint32_t *group_map,
+                  const uint32_t *id_map)
+{
+    if (!src->count)
+        return 0;
+    if (src->keys) {
+        for (size_t i = 0; i <= src->mask; i++) {
+            uint64_t key = src->keys[i];
+            if (key && gsum_add_one(dst, group_map[(key - 1) >> 32], id_map[(uint32_t)(key - 1)],
+                                    src->count[i]))
+                return TP_ENOMEM;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < src->rows * src->cols; i++)
+        if (src->count[i] &&
+            gsum_add_one(dst, group_map[i % src->cols], id_map[i / src->cols], src->count[i]))
+            return TP_ENOMEM;
+    return 0;
+}
+
+void tp_gsum_release(struct tp_gsum *s)
+{
+    free(s->keys);
+    free(s->count);
+    memset(s, 0, sizeof(*s));
+}

@@ -67,4 +67,18 @@ int tp_corpus_set_group_id(struct tp_corpus *c, uint32_t g);
  * caller frees *map). Returns 0 or TP_ENOMEM. */
 int tp_group_merge_map(struct tp_corpus *dst, const struct tp_corpus *src, uint32_t **map);
 
+/* --group-by with tp_count_opts.group_sums: add the open document's counts
+ * of counter k (its touched ids, all below n_ids, before tp_counter_end
+ * folds them) to k's sums by (group g, id), k->gsum. Returns 0 or
+ * TP_ENOMEM. */
+int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g);
+
+/* merge.c: add src's sums to dst's, src's group ids and term (or n-gram)
+ * ids mapped to dst's through group_map and id_map. Returns 0 or
+ * TP_ENOMEM. */
+int tp_gsum_merge(struct tp_gsum *dst, const struct tp_gsum *src, const uint32_t *group_map,
+                  const uint32_t *id_map);
+
+void tp_gsum_release(struct tp_gsum *s);
+
 #endif

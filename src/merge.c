@@ -289,6 +289,13 @@ int tp_corpus_merge(struct tp_corpus *dst, const struct tp_corpus *src_c, struct
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
+    if (dst->r.o.group_sums &&
+        (tp_gsum_merge(&dst->r.uni.gsum, &src->r.uni.gsum, group_map, map) ||
+         (dst->r.o.ngram > 1 &&
+          tp_gsum_merge(&dst->r.ng.gsum, &src->r.ng.gsum, group_map, gmap)))) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t d = 0; d < src->r.n_docs; d++) {
         const struct tp_docrec *sd = &src->r.docs[d];
         if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side) ||

@@ -47,12 +47,9 @@ void tp_groups_release(struct tp_groups *g)
     memset(g, 0, sizeof(*g));
 }
 
-/* Groups x ids up to this many: dense arrays, slot g * ids + id. */
-#define GT_DENSE_MAX ((size_t)1 << 22)
-
 static inline size_t gt_hash(uint64_t key, size_t mask)
 {
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+    return tp_gsum_hash(key, mask);
 }
 
 /* Room for cap slots (hashed mode: the keys moved to their new places). */
@@ -104,7 +101,7 @@ size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
 {
     if (gt->dense_v) {
         size_t j = (size_t)g * gt->dense_v + id;
-        return j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
+        return id < gt->dense_v && j <= gt->mask && gt->count[j] ? j : SIZE_MAX;
     }
     uint64_t key = ((uint64_t)g << 32 | id) + 1;
     size_t j = gt_hash(key, gt->mask);
@@ -118,13 +115,43 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
 {
     struct tp_spill_iter it;
     int rc;
+    if (c->o.group_sums) {
+        /* summed on the counting threads as documents closed */
+        const struct tp_gsum *s = &k->gsum;
+        size_t V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
+        size_t G = c->groups.n ? c->groups.n : 1, rows = s->rows < V ? s->rows : V;
+        memset(gt, 0, sizeof(*gt));
+        if (s->keys) {
+            /* hashed: borrowed as it is */
+            gt->keys = s->keys;
+            gt->count = s->count;
+            gt->mask = s->mask;
+            gt->n = s->n;
+            gt->borrowed = 1;
+            return 0;
+        }
+        /* dense by term row: laid out again by group (a group's cells
+         * together, as the reports walk them) */
+        gt->dense_v = V && s->count ? V : 0;
+        if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
+            return tp_report_oom(err);
+        for (size_t id = 0; gt->dense_v && id < rows; id++) {
+            const uint64_t *row = s->count + id * s->cols;
+            for (size_t g = 0; g < G && g < s->cols; g++)
+                if (row[g]) {
+                    gt->count[g * V + id] = row[g];
+                    gt->n++;
+                }
+        }
+        return 0;
+    }
     size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
     for (size_t d = 0; d < c->n_docs; d++)
         if (c->docs[d].group >= G)
             G = (size_t)c->docs[d].group + 1;
     memset(gt, 0, sizeof(*gt));
     /* groups x ids is small: a slot for each, found without hashing */
-    gt->dense_v = V && G * V <= GT_DENSE_MAX ? V : 0;
+    gt->dense_v = V && G * V <= TP_GSUM_DENSE_MAX ? V : 0;
     if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
         return tp_report_oom(err);
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
@@ -182,8 +209,10 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
 
 void tp_gterms_release(struct tp_gterms *gt)
 {
-    free(gt->keys);
-    free(gt->count);
+    if (!gt->borrowed) {
+        free(gt->keys);
+        free(gt->count);
+    }
     free(gt->more);
     memset(gt, 0, sizeof(*gt));
 }
@@ -196,8 +225,150 @@ int tp_group_row_cmp(const void *pa, const void *pb)
     return tp_row_cmp(&a->r, &b->r);
 }
 
+/* Bits to hold v. */
+static unsigned bits_of(uint64_t v)
+{
+    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+}
+
+/* Sort keys[0..n) with their payloads idx ascending by key, stable: LSD
+ * radix, 8 bits a pass, over the low `bits` bits (the others are 0). */
+static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
+{
+    uint64_t *k2 = malloc((n ? n : 1) * sizeof(*k2));
+    uint32_t *i2 = malloc((n ? n : 1) * sizeof(*i2));
+    if (!k2 || !i2) {
+        free(k2);
+        free(i2);
+        return TP_ENOMEM;
+    }
+    for (unsigned sh = 0; sh < bits; sh += 8) {
+        size_t at[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            at[(keys[i] >> sh & 0xFF) + 1]++;
+        if (at[(keys[0] >> sh & 0xFF) + 1] == n)
+            continue; /* one digit everywhere: the order stays */
+        for (size_t b = 0; b < 256; b++)
+            at[b + 1] += at[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t j = at[keys[i] >> sh & 0xFF]++;
+            k2[j] = keys[i];
+            i2[j] = idx[i];
+        }
+        memcpy(keys, k2, n * sizeof(*keys));
+        memcpy(idx, i2, n * sizeof(*idx));
+    }
+    free(k2);
+    free(i2);
+    return 0;
+}
+
+int tp_sort_counts_desc(uint64_t *a, size_t n)
+{
+    uint64_t maxc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] > maxc)
+            maxc = a[i];
+    uint32_t *idx = calloc(n ? n : 1, sizeof(*idx));
+    if (!idx)
+        return TP_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        a[i] = maxc - a[i];
+    int rc = n > 1 ? radix_sort_keys(a, idx, n, bits_of(maxc)) : 0;
+    for (size_t i = 0; i < n; i++)
+        a[i] = maxc - a[i];
+    free(idx);
+    return rc;
+}
+
+static int name_cmp(const void *pa, const void *pb)
+{
+    const struct row *a = pa, *b = pb;
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int r = memcmp(a->name, b->name, n);
+    if (r)
+        return r;
+    return (a->name_len > b->name_len) - (a->name_len < b->name_len);
+}
+
+/* The order of tp_group_rows_sort when every key is a whole count, its rows
+ * of one group each of a different id: names compared once an id (a rank
+ * by name), then one radix sort on (group rank, count descending, name
+ * rank). Returns 0, 1 (keys not fit: sort another way) or TP_ENOMEM. */
+static int group_rows_radix(struct grow *rows, size_t n, size_t n_groups)
+{
+    uint64_t maxc = 0;
+    uint32_t max_id = 0;
+    for (size_t i = 0; i < n; i++) {
+        double k = rows[i].r.key;
+        if (!(k >= 0 && k < 9007199254740992.0 && k == (double)(uint64_t)k))
+            return 1;
+        if ((uint64_t)k > maxc)
+            maxc = (uint64_t)k;
+        if (rows[i].r.id > max_id)
+            max_id = rows[i].r.id;
+    }
+    int rc = TP_ENOMEM;
+    uint32_t *first = malloc(((size_t)max_id + 1) * sizeof(*first));
+    struct row *names = malloc(n * sizeof(*names));
+    uint64_t *keys = malloc(n * sizeof(*keys));
+    uint32_t *idx = malloc(n * sizeof(*idx));
+    struct grow *tmp = malloc(n * sizeof(*tmp));
+    if (!first || !names || !keys || !idx || !tmp)
+        goto out;
+    /* each id's name once, ranked; ids of one name share its rank */
+    memset(first, 0xFF, ((size_t)max_id + 1) * sizeof(*first));
+    size_t n_names = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = rows[i].r.id;
+        if (first[id] == UINT32_MAX) {
+            first[id] = 0;
+            names[n_names] = rows[i].r;
+            names[n_names++].id = id;
+        }
+    }
+    if (n_names > 1)
+        qsort(names, n_names, sizeof(*names), name_cmp);
+    uint32_t rank = 0;
+    for (size_t i = 0; i < n_names; i++) {
+        if (i && name_cmp(&names[i - 1], &names[i]) != 0)
+            rank++;
+        first[names[i].id] = rank;
+    }
+    unsigned rb = bits_of(rank), cb = bits_of(maxc), gb = bits_of(n_groups);
+    if (rb + cb + gb > 64) {
+        rc = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = (uint64_t)rows[i].rank << (cb + rb) | (maxc - (uint64_t)rows[i].r.key) << rb |
+                  first[rows[i].r.id];
+        idx[i] = (uint32_t)i;
+    }
+    if (radix_sort_keys(keys, idx, n, rb + cb + gb))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = rows[idx[i]];
+    memcpy(rows, tmp, n * sizeof(*rows));
+    rc = 0;
+out:
+    free(first);
+    free(names);
+    free(keys);
+    free(idx);
+    free(tmp);
+    return rc;
+}
+
 int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err)
 {
+    if (n > 1 && n <= UINT32_MAX) {
+        int rc = group_rows_radix(rows, n, n_groups);
+        if (rc == TP_ENOMEM)
+            return tp_report_oom(err);
+        if (rc == 0)
+            return 0;
+    }
     size_t *at = calloc(n_groups + 1, sizeof(*at));
     struct row *r = malloc((n ? n : 1) * sizeof(*r));
     struct grow *tmp = malloc((n ? n : 1) * sizeof(*tmp));

@@ -90,6 +90,7 @@ struct tp_gterms {
     uint64_t *keys;           /* hashed: (group << 32 | id) + 1 by slot, 0 empty; NULL when dense */
     size_t mask, n;
     size_t dense_v; /* > 0: the slot of (g, id) is g * dense_v + id (groups x ids small) */
+    int borrowed;   /* keys and count are the counter's sums (struct tp_gsum): not freed */
 };
 /* Whether slot i holds a pair: then *g and *id say which. */
 static inline int tp_gterms_slot(const struct tp_gterms *gt, size_t i, uint32_t *g, uint32_t *id)
@@ -103,8 +104,10 @@ static inline int tp_gterms_slot(const struct tp_gterms *gt, size_t i, uint32_t 
     *id = (uint32_t)(gt->keys[i] - 1);
     return gt->keys[i] != 0;
 }
-/* Sum counter k's spill (terms or n-grams) by (group, id) into *gt (the
- * caller releases it, also on failure). */
+/* Counter k's counts (terms or n-grams) by (group, id) into *gt: the sums
+ * made as documents closed (k->gsum, under tp_count_opts.group_sums),
+ * borrowed, or else summed from k's spill (the caller releases gt, also on
+ * failure). */
 int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                     struct tp_error *err);
 /* Gries' DP of every pair of gt within its group (gtokens: tokens by group). */
@@ -124,6 +127,8 @@ int tp_group_row_cmp(const void *pa, const void *pb);
 /* Sort rows[0..n) by group rank (n_groups of them), then tp_row_cmp: the
  * rows go to their group's bucket first, and each bucket is sorted alone. */
 int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err);
+/* Sort counts a[0..n) descending (a radix sort). Returns 0 or TP_ENOMEM. */
+int tp_sort_counts_desc(uint64_t *a, size_t n);
 
 /* The group column's cell: group g's name. */
 void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g);

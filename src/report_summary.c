@@ -115,8 +115,10 @@ static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, 
         uint64_t hapax = 0, tokens = gs.tokens[g];
         for (size_t i = from; i < fill[g]; i++)
             hapax += counts[i] == 1;
-        if (types > 1)
-            qsort(counts + from, types, sizeof(*counts), u64_desc);
+        if (types > 1 && tp_sort_counts_desc(counts + from, types)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
         char fp[24] = "", lp[24] = "";
         if (first[g] != INT64_MIN) {
             tp_period_label(first[g], pi->kind, fp, sizeof(fp));

@@ -53,12 +53,24 @@ struct idf_text {
     char s[27];
 };
 
+/* --group-by: a row kept to be written once every document is done (the
+ * rows go out group by group, and a row kept this way is a third of its
+ * text: less memory to touch than the text of every group held apart). */
+struct trow {
+    uint32_t id;  /* term (or n-gram) id */
+    uint32_t doc; /* document index */
+    uint64_t count;
+    double tfidf;
+};
+
 /* Scratch of one thread: a document's rows and weights. */
 struct tfidf_scratch {
     struct row *rows;
     double *w;
     size_t cap;
     struct idf_text *idf_cache; /* IDF_CACHE entries, or NULL */
+    struct trow *kept;          /* --group-by: the rows of the thread's documents, in order */
+    size_t n_kept, kept_cap;
 };
 
 static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct tfidf_scratch *s)
@@ -116,14 +128,27 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     for (size_t r = 0; r < n_rows; r++)
         rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
     size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
+    if (x->gs) {
+        /* kept, written by tfidf_write_kept */
+        if (s->n_kept + n_out > s->kept_cap) {
+            size_t cap = s->kept_cap ? 2 * s->kept_cap : 4096;
+            while (cap < s->n_kept + n_out)
+                cap *= 2;
+            struct trow *k = realloc(s->kept, cap * sizeof(*k));
+            if (!k)
+                return tp_report_oom(err);
+            s->kept = k;
+            s->kept_cap = cap;
+        }
+        for (size_t r = 0; r < n_out; r++)
+            s->kept[s->n_kept++] =
+                (struct trow){ids[rows[r].id], (uint32_t)d, cnt[rows[r].id], rows[r].key};
+        return 0;
+    }
     char date[16];
     date_label(&c->docs[d].date, date, sizeof(date));
     for (size_t r = 0; r < n_out; r++) {
         size_t j = rows[r].id;
-        if (x->gs) {
-            const struct tp_term *g = &c->groups.terms[c->docs[d].group];
-            tp_out_text(out, g->bytes, g->len);
-        }
         tp_out_str(out, c->docs[d].id);
         tp_out_str(out, date);
         tp_out_u64(out, r + 1);
@@ -145,8 +170,7 @@ enum { TFIDF_BLOCK = 1024 };
 struct tfidf_part {
     const struct tfidf_ctx *x;
     size_t d0, d1;
-    struct tp_out *out;
-    struct tp_out **gouts; /* --group-by: a part by group id, appended by group name */
+    struct tp_out *out; /* (unused under --group-by: rows kept in s.kept) */
     struct tp_spill_reader sr;
     struct tfidf_scratch s;
     int rc;
@@ -162,56 +186,91 @@ static void *tfidf_part_main(void *arg)
         for (size_t d = b; d < e && !p->rc; d++) {
             p->rc = tp_spill_next(&p->sr, &p->err);
             if (!p->rc)
-                p->rc = tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s,
-                                  p->gouts ? p->gouts[p->x->c->docs[d].group] : p->out, &p->err);
+                p->rc =
+                    tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
         }
     }
     return NULL;
 }
 
-/* --group-by with more groups than parts can be held apart (GROUP_PARTS_MAX
- * parts of groups x threads): one thread writes the documents group by group,
- * loading each run of documents that are next to each other in the spill.
- * Returns 0 or a negative TP_E*. */
-enum { GROUP_PARTS_MAX = 64 };
-
-static int tfidf_rows_by_group(const struct tfidf_ctx *x, struct tp_out *out, struct tp_error *err)
+/* --group-by: the kept rows of the parts p[0..n_parts) (each a run of
+ * documents, in order) written group by group (by name), each group's in
+ * document order, with the cells tfidf_doc writes without groups. Returns 0
+ * or a negative TP_E*. */
+static int tfidf_write_kept(const struct tfidf_ctx *x, const struct tfidf_part *p, size_t n_parts,
+                            struct tp_out *out, struct tp_error *err)
 {
     const struct tp_counts *c = x->c;
-    size_t n = c->n_docs;
+    size_t n = c->n_docs, G = x->gs->n;
+    /* by document: its first kept row (an index over the parts in order) */
+    size_t *first = malloc((n + 1) * sizeof(*first));
     uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
-    size_t *at = calloc(x->gs->n + 1, sizeof(*at));
-    struct tp_spill_reader sr = {0};
-    struct tfidf_scratch scr = {0};
+    size_t *at = calloc(G + 1, sizeof(*at));
+    const struct trow **part_of = malloc((n_parts ? n_parts : 1) * sizeof(*part_of));
+    size_t *part_base = malloc((n_parts + 1) * sizeof(*part_base));
+    struct tfidf_scratch s = {0};
     int rc = 0;
-    if (!order || !at) {
+    if (!first || !order || !at || !part_of || !part_base) {
         rc = tp_report_oom(err);
         goto out;
     }
-    /* the documents by group name, in input order within a group */
+    size_t total = 0;
+    for (size_t t = 0; t < n_parts; t++) {
+        part_of[t] = p[t].s.kept;
+        part_base[t] = total;
+        total += p[t].s.n_kept;
+    }
+    part_base[n_parts] = total;
+    for (size_t d = 0; d <= n; d++)
+        first[d] = total;
+    for (size_t t = n_parts; t-- > 0;)
+        for (size_t r = p[t].s.n_kept; r-- > 0;)
+            first[p[t].s.kept[r].doc] = part_base[t] + r;
+    /* documents without rows begin where the next one does */
+    for (size_t d = n; d-- > 0;)
+        if (first[d] > first[d + 1])
+            first[d] = first[d + 1];
     for (size_t d = 0; d < n; d++)
         at[x->gs->rank[c->docs[d].group] + 1]++;
-    for (size_t g = 0; g < x->gs->n; g++)
+    for (size_t g = 0; g < G; g++)
         at[g + 1] += at[g];
     for (size_t d = 0; d < n; d++)
         order[at[x->gs->rank[c->docs[d].group]]++] = (uint32_t)d;
-    for (size_t i = 0; i < n && !rc;) {
-        size_t j = i + 1;
-        while (j < n && j - i < TFIDF_BLOCK && order[j] == order[j - 1] + 1)
-            j++;
-        rc = tp_spill_load(x->ids->k, order[i], order[j - 1] + 1, &sr, err);
-        for (size_t k = i; k < j && !rc; k++)
-            if (!(rc = tp_spill_next(&sr, err)))
-                rc = tfidf_doc(x, order[k], sr.ids, sr.counts, sr.n, &scr, out, err);
-        i = j;
+    size_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = order[i];
+        if (first[d] == first[d + 1])
+            continue;
+        const struct tp_term *g = &c->groups.terms[c->docs[d].group];
+        char date[16];
+        date_label(&c->docs[d].date, date, sizeof(date));
+        for (size_t r = first[d], rank = 1; r < first[d + 1]; r++, rank++) {
+            while (r >= part_base[t + 1])
+                t++;
+            while (r < part_base[t])
+                t--;
+            const struct trow *row = &part_of[t][r - part_base[t]];
+            const struct tp_term *term = &x->ids->terms[row->id];
+            tp_out_text(out, g->bytes, g->len);
+            tp_out_str(out, c->docs[d].id);
+            tp_out_str(out, date);
+            tp_out_u64(out, rank);
+            tp_out_text(out, term->bytes, term->len);
+            tp_out_u64(out, row->count);
+            tp_out_double(out, tf_weight(x->o->tf, row->count));
+            tp_out_u64(out, x->ids->k->df[row->id]);
+            out_idf(out, x->idf, row->id, &s);
+            tp_out_double(out, row->tfidf);
+            tp_out_row_end(out);
+        }
     }
 out:
+    free(first);
     free(order);
     free(at);
-    tp_spill_reader_release(&sr);
-    free(scr.rows);
-    free(scr.w);
-    free(scr.idf_cache);
+    free(part_of);
+    free(part_base);
+    free(s.idf_cache);
     return rc;
 }
 
@@ -243,24 +302,11 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         while (d < n_docs && (t + 1 == n_threads || cum < goal))
             cum += k->lens[d++];
         p[t].d1 = d;
-        if (t == 0)
+        if (t == 0 || x->gs) /* --group-by: rows kept, not written */
             p[t].out = out;
         else if (tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
             rc = tp_report_oom(err);
             goto done;
-        }
-        if (x->gs) {
-            /* every thread writes each group's rows apart; the parts are put
-             * together group by group, each group's in document order */
-            if (!(p[t].gouts = calloc(x->gs->n, sizeof(*p[t].gouts)))) {
-                rc = tp_report_oom(err);
-                goto done;
-            }
-            for (size_t g = 0; g < x->gs->n; g++)
-                if (tp_out_open_mem(&p[t].gouts[g], tp_out_flags(out))) {
-                    rc = tp_report_oom(err);
-                    goto done;
-                }
         }
     }
     tp_report_run_parts(tfidf_part_main, p, sizeof(*p), n_threads);
@@ -272,16 +318,13 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
             tp_out_append(out, p[t].out);
         }
     }
-    for (size_t r = 0; x->gs && !rc && r < x->gs->n; r++)
-        for (unsigned t = 0; t < n_threads; t++)
-            tp_out_append(out, p[t].gouts[x->gs->order[r]]);
+    if (x->gs && !rc)
+        rc = tfidf_write_kept(x, p, n_threads, out, err);
 done:
     for (unsigned t = 0; p && t < n_threads; t++) {
-        if (t > 0)
+        if (t > 0 && p[t].out != out)
             tp_out_free(p[t].out);
-        for (size_t g = 0; p[t].gouts && g < x->gs->n; g++)
-            tp_out_free(p[t].gouts[g]);
-        free(p[t].gouts);
+        free(p[t].s.kept);
         tp_spill_reader_release(&p[t].sr);
         free(p[t].s.rows);
         free(p[t].s.w);
@@ -327,10 +370,7 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
         tp_out_header(out, o->group_by ? "group,doc_id,date,rank,term,count,tf,df,idf,tfidf"
                                        : "doc_id,date,rank,term,count,tf,df,idf,tfidf");
         unsigned threads = c->n_docs >= 2 * TFIDF_BLOCK ? tp_run_threads(run) : 1;
-        if (o->group_by && gs.n * threads > GROUP_PARTS_MAX)
-            rc = tfidf_rows_by_group(&x, out, err);
-        else
-            rc = tfidf_rows(&x, threads, out, err);
+        rc = tfidf_rows(&x, threads, out, err);
     }
     tp_groups_release(&gs);
     free(idf);

@@ -258,13 +258,25 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
         tp_out_header(out, "group,period,period_start,term,count,period_tokens,per_million,"
                            "ci_low,ci_high,docs");
     }
+    /* each period's label and start, formatted once for all the groups */
+    char(*names)[2][24] = n_shown > 1 ? malloc(n_per * sizeof(*names)) : NULL;
+    for (size_t p = 0; names && p < n_per; p++) {
+        tp_period_label(pi->first + (int64_t)p, pi->kind, names[p][0], sizeof(names[p][0]));
+        tp_period_start(pi->first + (int64_t)p, pi->kind, names[p][1], sizeof(names[p][1]));
+    }
     for (size_t r = 0; r < n_shown; r++) {
         uint32_t g = shown[r];
         const uint64_t *gtok = ptok + (size_t)g * n_per;
         for (size_t p = 0; p < n_per; p++) {
-            char label[24], start[24];
-            tp_period_label(pi->first + (int64_t)p, pi->kind, label, sizeof(label));
-            tp_period_start(pi->first + (int64_t)p, pi->kind, start, sizeof(start));
+            char lbuf[24], sbuf[24];
+            const char *label = lbuf, *start = sbuf;
+            if (names) {
+                label = names[p][0];
+                start = names[p][1];
+            } else {
+                tp_period_label(pi->first + (int64_t)p, pi->kind, lbuf, sizeof(lbuf));
+                tp_period_start(pi->first + (int64_t)p, pi->kind, sbuf, sizeof(sbuf));
+            }
             double scale = gtok[p] ? 1e6 / (double)gtok[p] : NAN;
             if (run->o->wide) {
                 tp_out_group(out, run, g);
@@ -297,6 +309,7 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
             }
         }
     }
+    free(names);
 }
 
 /* Groups and terms the chart shows under --group-by: a color per term, a

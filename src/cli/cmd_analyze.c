@@ -104,8 +104,10 @@ int cmd_analyze(struct cli *cli, struct tp_error *err)
     struct tp_html *html = NULL;
     const char *dir = cli->o.output ? cli->o.output : "out";
     int keyness = cli->n_target || cli->n_reference || cli->o.target_group;
-    struct tp_count_opts co = {
-        .spill = 1, .ngram = (unsigned)cli->o.ngram, .window = (unsigned)cli->o.window};
+    struct tp_count_opts co = {.spill = 1,
+                               .ngram = (unsigned)cli->o.ngram,
+                               .window = (unsigned)cli->o.window,
+                               .group_sums = cli->o.group_by != NULL};
     int rc = cli_count(cli, &run, &co, err);
     if (rc)
         goto out;

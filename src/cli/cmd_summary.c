@@ -6,6 +6,7 @@
 
 int cmd_summary(struct cli *cli, struct tp_error *err)
 {
-    struct tp_count_opts co = {.spill = cli->o.group_by != NULL}; /* groups: from the spill */
+    /* --group-by: the (group, term) counts are summed while counting, no spill */
+    struct tp_count_opts co = {.group_sums = cli->o.group_by != NULL};
     return cli_count_and_write(cli, &co, tp_report_summary, err);
 }

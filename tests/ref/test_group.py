@@ -312,8 +312,8 @@ class TestSummaryTfidf(GroupCase):
 
 
 class TestTfidfManyGroups(unittest.TestCase):
-    """More groups than tfidf keeps apart per thread (64 parts): documents written
-    group by group from the spill, the same rows as the plain table's."""
+    """Many groups (101) and --threads 3: each thread's rows kept, then written
+    group by group, the same rows as the plain table's."""
 
     def test_many_groups(self):
         tmp = c.tmpdir()
@@ -333,6 +333,79 @@ class TestTfidfManyGroups(unittest.TestCase):
                 order = {"d%04d" % i: i for i in range(3000)}
                 want = sorted(plain, key=lambda r: (groups[r["doc_id"]], order[r["doc_id"]]))
                 self.assertEqual([dict(r, group=groups[r["doc_id"]]) for r in want], got)
+        finally:
+            c.rmtree(tmp)
+
+
+class TestSumsManyGroups(unittest.TestCase):
+    """(group, term) counts with more groups x terms than a dense table holds
+    (2,400 groups, a group per author, and some 6,000 terms): freq's and
+    summary's groups against Python, for --threads 1 and 3; documents with no
+    value are the group "", and most groups have no document in most months
+    (trends over them: the same table for every thread count)."""
+
+    def test_many_groups(self):
+        tmp = c.tmpdir()
+        try:
+            def word(n):  # a distinct alphabetic word of 4 to 6 letters
+                w = ""
+                for _ in range(3):
+                    w += "bcdfglmnprstvz"[n % 14] + "aeiou"[n // 14 % 5]
+                    n //= 70
+                return w
+            path = os.path.join(tmp, "a.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                for i in range(3000):
+                    toks = [word((i * 131 + k * k * 7) % 6000) for k in range(12 + i % 7)]
+                    toks += [word(i % 5)] * (1 + i % 3)  # frequent words in every group
+                    rec = {"id": "d%04d" % i, "date": "2023-%02d-01" % (1 + i % 12),
+                           "text": " ".join(toks)}
+                    if i % 5:
+                        rec["author"] = "au%04d" % (i * 7919 % 2400)
+                    f.write(json.dumps(rec) + "\n")
+            docs = stream_docs(c.tokens(path, "--lang", "none"))
+            src = {}
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    o = json.loads(line)
+                    src[o["id"]] = o.get("author", "")
+            groups = {d: src[d] for d in docs}
+            self.assertGreater(len(set(groups.values())), 1500)
+            want = []
+            for g, ids in grouped(docs, groups).items():
+                per = {d: Counter(t for s in docs[d] for t in s) for d in ids}
+                size = {d: sum(len(s) for s in docs[d]) for d in ids}
+                N = sum(size.values())
+                total = Counter()
+                for cnt in per.values():
+                    total.update(cnt)
+                terms = sorted(total, key=lambda t: (-total[t], c.bkey(t)))
+                for r, t in enumerate(terms, 1):
+                    n = total[t]
+                    dp = 0.5 * math.fsum(abs(per[d][t] / n - size[d] / N) for d in ids)
+                    df = sum(1 for d in ids if per[d][t])
+                    want.append((g, r, t, n, n / N * 1e6, df, dp, len(total),
+                                 sum(1 for v in total.values() if v == 1), N))
+            outs = {}
+            for threads in ("1", "3"):
+                opts = ["--lang", "none", "--threads", threads, "--group-by", "author", path]
+                got = c.table("freq", *opts)
+                self.assertEqual([(r["group"], r["term"]) for r in got],
+                                 [(w[0], w[2]) for w in want])
+                for r, w in zip(got, want):
+                    self.assertEqual((int(r["rank"]), int(r["count"]), int(r["doc_freq"])),
+                                     (w[1], w[3], w[5]), w)
+                    self.assertTrue(c.rel_close(r["per_million"], w[4]), (r, w))
+                    self.assertTrue(c.rel_close(r["dp"], w[6]), (r, w))
+                summ = {(r["group"], r["metric"]): r["value"]
+                        for r in c.table("summary", *opts)}
+                for w in want:
+                    self.assertEqual(int(summ[(w[0], "types")]), w[7], w[0])
+                    self.assertEqual(int(summ[(w[0], "hapax_legomena")]), w[8], w[0])
+                    self.assertEqual(int(summ[(w[0], "tokens")]), w[9], w[0])
+                _, outs[threads], _ = c.run("trends", "--min-count", "2", "--period", "month",
+                                            *opts)
+            self.assertEqual(outs["1"], outs["3"])
         finally:
             c.rmtree(tmp)
 
