@@ -18,8 +18,10 @@
 #include <utf8proc.h>
 #include <xlsxwriter.h>
 
+#include "numfmt.h"
 #include "outpath.h"
 #include "xlsx.h"
+#include "xlsx_zip.h"
 
 enum {
     SHEET_ROWS = 1048576, /* Excel's limit, the header included */
@@ -53,6 +55,15 @@ struct sheet {
     unsigned c_period, c_term, c_value; /* long form: the columns the chart reads */
     struct chart_data cd;
     uint64_t n_truncated; /* strings cut at MAX_CELL */
+    /* the rows after the header, as sheet XML (xlsx_zip.h) */
+    struct tp_xrows *rows;
+    char (*letters)[4]; /* by column: its letters, NUL-terminated */
+    char rdig[24];      /* the current row's number */
+    size_t rdig_len;
+    char last_date[10]; /* the last date cell's text, and its serial number */
+    size_t last_date_len;
+    char last_serial[24];
+    size_t last_serial_len;
 };
 
 struct tp_xlsx {
@@ -63,6 +74,8 @@ struct tp_xlsx {
     int own_tmp;  /* path is a private temporary file (out is written straight through) */
     int tmp_slot; /* its signal cleanup slot */
     lxw_format *bold, *day, *month, *year;
+    int xf_day, xf_month, xf_year; /* their style indexes in the sheets' XML */
+    int force_zip64;               /* TEMPORA_XLSX_ZIP64: zip64 records everywhere (tests) */
     struct sheet **sheets;
     size_t n_sheets;
     uint64_t max_rows; /* rows of a sheet, the header included */
@@ -93,6 +106,8 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
         if (!errno && !*end && v >= 2 && v <= SHEET_ROWS)
             x->max_rows = v;
     }
+    env = getenv("TEMPORA_XLSX_ZIP64");
+    x->force_zip64 = env && !strcmp(env, "1");
     const char *tmp = tp_out_tmp_path(out);
     if (!(x->name = strdup(tp_out_path(out) ? tp_out_path(out) : "standard output"))) {
         free(x);
@@ -147,6 +162,10 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
     format_set_num_format(x->day, "yyyy-mm-dd");
     format_set_num_format(x->month, "yyyy-mm");
     format_set_num_format(x->year, "yyyy");
+    /* the index each date format has in styles.xml, for the rows written as XML */
+    x->xf_day = lxw_format_get_xf_index(x->day);
+    x->xf_month = lxw_format_get_xf_index(x->month);
+    x->xf_year = lxw_format_get_xf_index(x->year);
     *xp = x;
     return 0;
 }
@@ -221,6 +240,18 @@ static int parse_date(const char *s, size_t len, lxw_datetime *dt)
     return prec;
 }
 
+/* Column c's letters (A, ..., Z, AA, ..., XFD) into out (4 bytes). */
+static void col_letters(unsigned c, char *out)
+{
+    char tmp[4];
+    int n = 0;
+    for (unsigned v = c + 1; v; v = (v - 1) / 26)
+        tmp[n++] = (char)('A' + (v - 1) % 26);
+    for (int i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+}
+
 static int grow_cols(struct sheet *sh, unsigned n)
 {
     if (n <= sh->cols_cap)
@@ -237,12 +268,16 @@ static int grow_cols(struct sheet *sh, unsigned n)
     double *width = realloc(sh->width, cap * sizeof(*width));
     if (width)
         sh->width = width;
-    if (!names || !date || !width)
+    char(*letters)[4] = realloc(sh->letters, cap * sizeof(*letters));
+    if (letters)
+        sh->letters = letters;
+    if (!names || !date || !width || !letters)
         return -1;
     for (unsigned i = sh->cols_cap; i < cap; i++) {
         sh->names[i] = NULL;
         sh->date[i] = 0;
         sh->width[i] = 0;
+        col_letters(i < LXW_COL_MAX ? i : LXW_COL_MAX - 1, sh->letters[i]);
     }
     sh->cols_cap = cap;
     return 0;
@@ -304,6 +339,178 @@ static void chart_cell(struct sheet *sh, unsigned c, const char *s, size_t len)
     }
 }
 
+static char *put_lit(char *p, const char *lit, size_t n)
+{
+    memcpy(p, lit, n);
+    return p + n;
+}
+#define PUT(p, lit) put_lit(p, lit, sizeof(lit) - 1)
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+/* The escape OOXML gives a character XML cannot hold: _xHHHH_. */
+static char *put_xescape(char *p, unsigned v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    p = PUT(p, "_x");
+    for (int sh = 12; sh >= 0; sh -= 4)
+        *p++ = hex[(v >> sh) & 15];
+    *p++ = '_';
+    return p;
+}
+
+/* s[0..len) as the text of an inline string at p: XML-escaped (& < >), the
+ * control characters other than tab and newline and the non-characters
+ * U+FFFE and U+FFFF (which XML does not allow) as _xHHHH_ like libxlsxwriter
+ * writes control characters, a literal _xHHHH_ kept literal by writing its
+ * '_' as _x005F_ (Excel reads _xHHHH_ as the escape), a byte that is not
+ * UTF-8 as U+FFFD, and at most MAX_CELL characters (*cut says whether it was
+ * cut). Writes at most 7 bytes per byte of s. Returns the end. */
+static char *put_text(char *p, const char *s, size_t len, int *cut)
+{
+    size_t chars = 0;
+    *cut = 0;
+    for (size_t i = 0; i < len; chars++) {
+        if (chars == MAX_CELL) {
+            *cut = 1;
+            break;
+        }
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x80) {
+            i++;
+            if (b >= 0x20 && b != '<' && b != '>' && b != '&' && b != '_')
+                *p++ = (char)b;
+            else if (b == '<')
+                p = PUT(p, "&lt;");
+            else if (b == '>')
+                p = PUT(p, "&gt;");
+            else if (b == '&')
+                p = PUT(p, "&amp;");
+            else if (b == '_')
+                p = i + 5 < len && s[i] == 'x' && is_hex(s[i + 1]) && is_hex(s[i + 2]) &&
+                            is_hex(s[i + 3]) && is_hex(s[i + 4]) && s[i + 5] == '_'
+                        ? put_xescape(p, '_')
+                        : PUT(p, "_");
+            else if (b == '\t' || b == '\n')
+                *p++ = (char)b;
+            else
+                p = put_xescape(p, b);
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n < 0) {
+            p = PUT(p, "\xEF\xBF\xBD");
+            i++;
+        } else if (cp == 0xFFFE || cp == 0xFFFF) {
+            p = put_xescape(p, (unsigned)cp);
+            i += (size_t)n;
+        } else {
+            memcpy(p, s + i, (size_t)n);
+            p += n;
+            i += (size_t)n;
+        }
+    }
+    return p;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The digits of a number cell, as the CSV has them, are a valid xsd:double
+ * (tp_format_double, tp_u64_digits); anything else is written as text. */
+static int is_number(const char *s, size_t len)
+{
+    if (!len || len > 40)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' || s[i] == '+' ||
+              s[i] == 'e' || s[i] == 'E'))
+            return 0;
+    return 1;
+}
+
+/* Cell c of a row after the header, as XML into the sheet's rows. */
+static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
+                     enum tp_cell_kind kind)
+{
+    struct tp_xlsx *x = sh->x;
+    if (!sh->rows) {
+        const char *tmpdir = getenv("TMPDIR");
+        int e = tp_xrows_new(&sh->rows, tmpdir);
+        if (e) {
+            sh->rows = NULL;
+            fail(x, e == ENOMEM ? LXW_ERROR_MEMORY_MALLOC_FAILED : LXW_ERROR_CREATING_TMPFILE);
+            return;
+        }
+    }
+    size_t body = len < (size_t)MAX_CELL * 4 ? len : (size_t)MAX_CELL * 4;
+    char *p = tp_xrows_reserve(sh->rows, body * 7 + 128);
+    if (!p) {
+        fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED); /* the real cause is the stream's: close says */
+        return;
+    }
+    char *start = p;
+    if (c == 0) {
+        p = PUT(p, "<row r=\"");
+        p = put_lit(p, sh->rdig, sh->rdig_len);
+        p = PUT(p, "\">");
+    }
+    if (len) {
+        p = PUT(p, "<c r=\"");
+        p = put_lit(p, sh->letters[c], strlen(sh->letters[c]));
+        p = put_lit(p, sh->rdig, sh->rdig_len);
+        double w;
+        lxw_datetime dt;
+        int prec;
+        if (kind == TP_CELL_NUMBER && is_number(s, len)) {
+            p = PUT(p, "\"><v>");
+            p = put_lit(p, s, len);
+            p = PUT(p, "</v></c>");
+            w = (double)len;
+        } else if (sh->date[c] && len <= sizeof(sh->last_date) &&
+                   ((len == sh->last_date_len && !memcmp(s, sh->last_date, len)) ||
+                    (prec = parse_date(s, len, &dt)) > 0)) {
+            if (len != sh->last_date_len || memcmp(s, sh->last_date, len)) {
+                char *d = tp_u64_digits((uint64_t)lxw_datetime_to_excel_datetime(&dt),
+                                        sh->last_serial + sizeof(sh->last_serial));
+                sh->last_serial_len = (size_t)(sh->last_serial + sizeof(sh->last_serial) - d);
+                memmove(sh->last_serial, d, sh->last_serial_len);
+                memcpy(sh->last_date, s, len);
+                sh->last_date_len = len;
+            }
+            int xf = len == 10 ? x->xf_day : len == 7 ? x->xf_month : x->xf_year;
+            char xfd[24];
+            char *d = tp_u64_digits((uint64_t)xf, xfd + sizeof(xfd));
+            p = PUT(p, "\" s=\"");
+            p = put_lit(p, d, (size_t)(xfd + sizeof(xfd) - d));
+            p = PUT(p, "\"><v>");
+            p = put_lit(p, sh->last_serial, sh->last_serial_len);
+            p = PUT(p, "</v></c>");
+            w = 10;
+        } else {
+            if (is_space(s[0]) || is_space(s[len - 1]))
+                p = PUT(p, "\" t=\"inlineStr\"><is><t xml:space=\"preserve\">");
+            else
+                p = PUT(p, "\" t=\"inlineStr\"><is><t>");
+            int cut;
+            p = put_text(p, s, len, &cut);
+            sh->n_truncated += (uint64_t)cut;
+            p = PUT(p, "</t></is></c>");
+            w = shown_width(s, len);
+        }
+        if (w > sh->width[c])
+            sh->width[c] = w;
+    }
+    tp_xrows_commit(sh->rows, (size_t)(p - start));
+}
+
 static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
 {
     struct sheet *sh = ctx;
@@ -326,40 +533,24 @@ static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind k
     }
     if (c >= sh->n_cols)
         sh->n_cols = c + 1;
+    if (sh->row) {
+        row_cell(sh, c, s, len, kind);
+        return;
+    }
     if (!len)
         return; /* an empty cell stays blank */
-    lxw_row_t r = (lxw_row_t)sh->row;
-    lxw_col_t col = (lxw_col_t)c;
-    lxw_error e;
-    double w;
-    lxw_datetime dt;
-    int prec;
-    if (kind == TP_CELL_NUMBER && sh->row) {
-        char num[64];
-        size_t n = len < sizeof(num) - 1 ? len : sizeof(num) - 1;
-        memcpy(num, s, n);
-        num[n] = '\0';
-        e = worksheet_write_number(sh->ws, r, col, strtod(num, NULL), NULL);
-        w = (double)len;
-    } else if (sh->row && sh->date[c] && (prec = parse_date(s, len, &dt)) > 0) {
-        e = worksheet_write_datetime(sh->ws, r, col, &dt,
-                                     prec == 3   ? x->day
-                                     : prec == 2 ? x->month
-                                                 : x->year);
-        w = 10;
-    } else {
-        int cut;
-        const char *str = cell_string(x, s, len, &cut);
-        if (!str) {
-            fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
-            return;
-        }
-        sh->n_truncated += (uint64_t)cut;
-        e = worksheet_write_string(sh->ws, r, col, str, sh->row ? NULL : x->bold);
-        w = shown_width(s, len) + (sh->row ? 0 : 3); /* room for the filter button */
+    /* the header: written by libxlsxwriter, bold */
+    int cut;
+    const char *str = cell_string(x, s, len, &cut);
+    if (!str) {
+        fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return;
     }
+    sh->n_truncated += (uint64_t)cut;
+    lxw_error e = worksheet_write_string(sh->ws, 0, (lxw_col_t)c, str, x->bold);
     if (e)
         fail(x, e);
+    double w = shown_width(s, len) + 3; /* room for the filter button */
     if (w > sh->width[c])
         sh->width[c] = w;
 }
@@ -369,6 +560,13 @@ static void sheet_row_end(void *ctx)
     struct sheet *sh = ctx;
     if (sh->row >= sh->x->max_rows)
         sh->n_cut++;
+    else if (sh->row && sh->col && sh->rows) {
+        char *p = tp_xrows_reserve(sh->rows, 8);
+        if (p) {
+            memcpy(p, "</row>", 6);
+            tp_xrows_commit(sh->rows, 6);
+        }
+    }
     if (sh->row == 0) {
         for (unsigned c = 0; c < sh->n_cols; c++)
             sh->date[c] = sh->names[c] &&
@@ -390,6 +588,10 @@ static void sheet_row_end(void *ctx)
     sh->cd.row_term = -1;
     sh->row++;
     sh->col = 0;
+    /* the next row's number, 1-based */
+    char *d = tp_u64_digits(sh->row + 1, sh->rdig + sizeof(sh->rdig));
+    sh->rdig_len = (size_t)(sh->rdig + sizeof(sh->rdig) - d);
+    memmove(sh->rdig, d, sh->rdig_len);
 }
 
 int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struct tp_error *err)
@@ -570,9 +772,85 @@ static int copy_into(const char *path, FILE *f)
     return rc;
 }
 
+/* A sheet's rows that could not be written: the error says which sheet. */
+static int rows_failed(struct tp_xlsx *x, struct tp_error *err)
+{
+    for (size_t i = 0; i < x->n_sheets; i++) {
+        struct sheet *sh = x->sheets[i];
+        int e = sh->rows ? tp_xrows_error(sh->rows) : 0;
+        if (e == ENOMEM)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        if (e)
+            return tp_error_set(err, TP_EIO, "%s: write failed (sheet %s): %s", x->name, sh->name,
+                                strerror(e));
+    }
+    return 0;
+}
+
+/* Put every sheet's rows into the zip libxlsxwriter wrote at x->path. */
+static int splice_rows(struct tp_xlsx *x, struct tp_error *err)
+{
+    struct tp_xsplice *sp = calloc(x->n_sheets ? x->n_sheets : 1, sizeof(*sp));
+    char(*names)[48] = calloc(x->n_sheets ? x->n_sheets : 1, sizeof(*names));
+    char(*dims)[48] = calloc(x->n_sheets ? x->n_sheets : 1, sizeof(*dims));
+    if (!sp || !names || !dims) {
+        free(sp);
+        free(names);
+        free(dims);
+        return oom(err);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < x->n_sheets; i++) {
+        struct sheet *sh = x->sheets[i];
+        if (!sh->rows || !tp_xrows_len(sh->rows) || !sh->n_cols)
+            continue;
+        uint64_t last = sh->row + (sh->col ? 1 : 0);
+        if (last > x->max_rows)
+            last = x->max_rows;
+        snprintf(names[n], sizeof(names[n]), "xl/worksheets/sheet%u.xml",
+                 (unsigned)sh->ws->index + 1);
+        snprintf(dims[n], sizeof(dims[n]), "A1:%s%llu", sh->letters[sh->n_cols - 1],
+                 (unsigned long long)last);
+        sp[n].entry = names[n];
+        sp[n].dim = dims[n];
+        sp[n].rows = sh->rows;
+        n++;
+    }
+    const char *failed = NULL;
+    int e = tp_xzip_rewrite(x->path, sp, n, x->force_zip64, &failed);
+    const char *sheet = NULL;
+    for (size_t i = 0; failed && i < n; i++)
+        if (sp[i].entry == failed)
+            for (size_t j = 0; j < x->n_sheets; j++)
+                if (x->sheets[j]->rows == sp[i].rows)
+                    sheet = x->sheets[j]->name;
+    free(sp);
+    free(names);
+    free(dims);
+    if (e == ENOMEM)
+        return oom(err);
+    if (e == EINVAL)
+        return tp_error_set(err, TP_EIO,
+                            "%s: cannot write the workbook: libxlsxwriter's zip "
+                            "is not as expected",
+                            x->name);
+    if (e && sheet)
+        return tp_error_set(err, TP_EIO, "%s: write failed (sheet %s): %s", x->name, sheet,
+                            strerror(e));
+    if (e)
+        return tp_error_set(err, TP_EIO, "%s: write failed: %s", x->name, strerror(e));
+    return 0;
+}
+
 int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
 {
     lxw_error e = x->failed;
+    for (size_t i = 0; i < x->n_sheets; i++)
+        if (x->sheets[i]->rows)
+            tp_xrows_finish(x->sheets[i]->rows);
+    int rc = rows_failed(x, err);
+    if (rc)
+        return rc;
     if (e && check_sheet_files(x, err) != 0)
         return TP_EIO; /* a write error shows as a cell's error: say which */
     for (size_t i = 0; i < x->n_sheets && !e; i++) {
@@ -580,8 +858,7 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
         for (unsigned c = 0; c < sh->n_cols; c++)
             worksheet_set_column(sh->ws, (lxw_col_t)c, (lxw_col_t)c,
                                  (sh->width[c] < 6 ? 6 : sh->width[c]) + 2, NULL);
-        /* rows written, a row left unfinished by a failed table included
-         * (constant_memory takes no range above the last row written) */
+        /* rows written, a row left unfinished by a failed table included */
         uint64_t last = sh->row + (sh->col ? 1 : 0);
         if (last > x->max_rows)
             last = x->max_rows;
@@ -604,6 +881,8 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
     if (e)
         return tp_error_set(err, TP_EIO, "%s: cannot write the workbook: %s%s%s", x->name,
                             lxw_strerror(e), errno ? ": " : "", errno ? strerror(errno) : "");
+    if ((rc = splice_rows(x, err)) != 0)
+        return rc;
     if (x->own_tmp && copy_into(x->path, tp_out_file(x->out)) != 0)
         return tp_error_set(err, TP_EIO, "%s: cannot copy the workbook: %s", x->name,
                             strerror(errno));
@@ -623,6 +902,8 @@ void tp_xlsx_free(struct tp_xlsx *x)
         free(sh->names);
         free(sh->date);
         free(sh->width);
+        free(sh->letters);
+        tp_xrows_free(sh->rows);
         for (size_t p = 0; p < sh->cd.n_periods; p++)
             free(sh->cd.periods[p]);
         free(sh->cd.periods);
