@@ -57,6 +57,7 @@ struct sheet {
     uint64_t n_truncated; /* strings cut at MAX_CELL */
     /* the rows after the header, as sheet XML (xlsx_zip.h) */
     struct tp_xrows *rows;
+    int rows_err;       /* errno of the rows' temporary file that could not be made */
     char (*letters)[4]; /* by column: its letters, NUL-terminated */
     char rdig[24];      /* the current row's number */
     size_t rdig_len;
@@ -443,9 +444,10 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
     struct tp_xlsx *x = sh->x;
     if (!sh->rows) {
         const char *tmpdir = getenv("TMPDIR");
-        int e = tp_xrows_new(&sh->rows, tmpdir);
+        int e = sh->rows_err ? sh->rows_err : tp_xrows_new(&sh->rows, tmpdir);
         if (e) {
             sh->rows = NULL;
+            sh->rows_err = e;
             fail(x, e == ENOMEM ? LXW_ERROR_MEMORY_MALLOC_FAILED : LXW_ERROR_CREATING_TMPFILE);
             return;
         }
@@ -778,8 +780,11 @@ static int rows_failed(struct tp_xlsx *x, struct tp_error *err)
     for (size_t i = 0; i < x->n_sheets; i++) {
         struct sheet *sh = x->sheets[i];
         int e = sh->rows ? tp_xrows_error(sh->rows) : 0;
-        if (e == ENOMEM)
+        if (e == ENOMEM || sh->rows_err == ENOMEM)
             return tp_error_set(err, TP_ENOMEM, "out of memory");
+        if (sh->rows_err)
+            return tp_error_set(err, TP_EIO, "%s: cannot create a temporary file (sheet %s): %s",
+                                x->name, sh->name, strerror(sh->rows_err));
         if (e)
             return tp_error_set(err, TP_EIO, "%s: write failed (sheet %s): %s", x->name, sh->name,
                                 strerror(e));
