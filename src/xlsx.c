@@ -58,8 +58,8 @@ struct sheet {
     /* the rows after the header, as sheet XML (xlsx_zip.h) */
     struct tp_xrows *rows;
     int rows_err;       /* errno of the rows' temporary file that could not be made */
-    char (*letters)[4]; /* by column: its letters, NUL-terminated */
-    char rdig[24];      /* the current row's number */
+    char (*letters)[8]; /* by column: its letters, NUL-terminated; [7] their length */
+    char rdig[24];      /* the current row's number (not NUL-terminated) */
     size_t rdig_len;
     char last_date[10]; /* the last date cell's text, and its serial number */
     size_t last_date_len;
@@ -241,7 +241,7 @@ static int parse_date(const char *s, size_t len, lxw_datetime *dt)
     return prec;
 }
 
-/* Column c's letters (A, ..., Z, AA, ..., XFD) into out (4 bytes). */
+/* Column c's letters (A, ..., Z, AA, ..., XFD) into out (4 bytes, of 8). */
 static void col_letters(unsigned c, char *out)
 {
     char tmp[4];
@@ -269,7 +269,7 @@ static int grow_cols(struct sheet *sh, unsigned n)
     double *width = realloc(sh->width, cap * sizeof(*width));
     if (width)
         sh->width = width;
-    char(*letters)[4] = realloc(sh->letters, cap * sizeof(*letters));
+    char(*letters)[8] = realloc(sh->letters, cap * sizeof(*letters));
     if (letters)
         sh->letters = letters;
     if (!names || !date || !width || !letters)
@@ -278,7 +278,9 @@ static int grow_cols(struct sheet *sh, unsigned n)
         sh->names[i] = NULL;
         sh->date[i] = 0;
         sh->width[i] = 0;
+        memset(sh->letters[i], 0, sizeof(sh->letters[i]));
         col_letters(i < LXW_COL_MAX ? i : LXW_COL_MAX - 1, sh->letters[i]);
+        sh->letters[i][7] = (char)strlen(sh->letters[i]);
     }
     sh->cols_cap = cap;
     return 0;
@@ -363,6 +365,30 @@ static char *put_xescape(char *p, unsigned v)
     return p;
 }
 
+/* Bytes a text cell's XML holds as they are: printable ASCII but < > & _. */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Bytes of a number's digits: 0-9 . - + e E. */
+static const unsigned char number_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* s[0..len) as the text of an inline string at p: XML-escaped (& < >), the
  * control characters other than tab and newline and the non-characters
  * U+FFFE and U+FFFF (which XML does not allow) as _xHHHH_ like libxlsxwriter
@@ -372,17 +398,25 @@ static char *put_xescape(char *p, unsigned v)
  * cut). Writes at most 7 bytes per byte of s. Returns the end. */
 static char *put_text(char *p, const char *s, size_t len, int *cut)
 {
+    /* only a text of more bytes than MAX_CELL can have more characters:
+     * the others need no counting, and their plain runs are copied as such */
+    int count = len > MAX_CELL;
     size_t chars = 0;
     *cut = 0;
     for (size_t i = 0; i < len; chars++) {
-        if (chars == MAX_CELL) {
+        if (!count) {
+            while (i < len && plain_byte[(unsigned char)s[i]])
+                *p++ = s[i++];
+            if (i == len)
+                break;
+        } else if (chars == MAX_CELL) {
             *cut = 1;
             break;
         }
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
             i++;
-            if (b >= 0x20 && b != '<' && b != '>' && b != '&' && b != '_')
+            if (plain_byte[b])
                 *p++ = (char)b;
             else if (b == '<')
                 p = PUT(p, "&lt;");
@@ -424,19 +458,6 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* The digits of a number cell, as the CSV has them, are a valid xsd:double
- * (tp_format_double, tp_u64_digits); anything else is written as text. */
-static int is_number(const char *s, size_t len)
-{
-    if (!len || len > 40)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' || s[i] == '+' ||
-              s[i] == 'e' || s[i] == 'E'))
-            return 0;
-    return 1;
-}
-
 /* Cell c of a row after the header, as XML into the sheet's rows. */
 static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
                      enum tp_cell_kind kind)
@@ -459,22 +480,32 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
         return;
     }
     char *start = p;
+    /* the row number and the column letters are copied a fixed 16 or 8
+     * bytes at a time (the room reserved is larger), then the end moved back */
     if (c == 0) {
         p = PUT(p, "<row r=\"");
-        p = put_lit(p, sh->rdig, sh->rdig_len);
+        memcpy(p, sh->rdig, 16);
+        p += sh->rdig_len;
         p = PUT(p, "\">");
     }
     if (len) {
         p = PUT(p, "<c r=\"");
-        p = put_lit(p, sh->letters[c], strlen(sh->letters[c]));
-        p = put_lit(p, sh->rdig, sh->rdig_len);
+        memcpy(p, sh->letters[c], 8);
+        p += sh->letters[c][7];
+        memcpy(p, sh->rdig, 16);
+        p += sh->rdig_len;
         double w;
         lxw_datetime dt;
         int prec;
-        if (kind == TP_CELL_NUMBER && is_number(s, len)) {
-            p = PUT(p, "\"><v>");
-            p = put_lit(p, s, len);
-            p = PUT(p, "</v></c>");
+        /* a number: its digits copied as they are checked */
+        unsigned ok = kind == TP_CELL_NUMBER && len <= 40;
+        for (size_t i = 0; ok && i < len; i++) {
+            ok = number_byte[(unsigned char)s[i]];
+            p[5 + i] = s[i];
+        }
+        if (ok) {
+            memcpy(p, "\"><v>", 5);
+            p = PUT(p + 5 + len, "</v></c>");
             w = (double)len;
         } else if (sh->date[c] && len <= sizeof(sh->last_date) &&
                    ((len == sh->last_date_len && !memcmp(s, sh->last_date, len)) ||
