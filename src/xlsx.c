@@ -499,9 +499,13 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
         int prec;
         /* a number: its digits copied as they are checked */
         unsigned ok = kind == TP_CELL_NUMBER && len <= 40;
-        for (size_t i = 0; ok && i < len; i++) {
-            ok = number_byte[(unsigned char)s[i]];
-            p[5 + i] = s[i];
+        if (ok) {
+            unsigned char all = 1;
+            for (size_t i = 0; i < len; i++) {
+                all &= number_byte[(unsigned char)s[i]];
+                p[5 + i] = s[i];
+            }
+            ok = all;
         }
         if (ok) {
             memcpy(p, "\"><v>", 5);
@@ -536,7 +540,8 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
             p = put_text(p, s, len, &cut);
             sh->n_truncated += (uint64_t)cut;
             p = PUT(p, "</t></is></c>");
-            w = shown_width(s, len);
+            /* a text is never wider than its bytes */
+            w = (double)len > sh->width[c] ? shown_width(s, len) : 0;
         }
         if (w > sh->width[c])
             sh->width[c] = w;
