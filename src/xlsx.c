@@ -57,6 +57,7 @@ struct sheet {
     uint64_t n_truncated; /* strings cut at MAX_CELL */
     /* the rows after the header, as sheet XML (xlsx_zip.h) */
     struct tp_xrows *rows;
+    unsigned ws_index;  /* libxlsxwriter's index of the sheet: xl/worksheets/sheet<index+1>.xml */
     int rows_err;       /* errno of the rows' temporary file that could not be made */
     char (*letters)[8]; /* by column: its letters, NUL-terminated; [7] their length */
     char rdig[24];      /* the current row's number (not NUL-terminated) */
@@ -648,6 +649,7 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
     if (!(sh->ws = workbook_add_worksheet(x->wb, sh->name)))
         return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->name,
                             sh->name);
+    sh->ws_index = (unsigned)sh->ws->index; /* its entry's name; ws is gone once the zip is made */
     worksheet_freeze_panes(sh->ws, 1, 0);
     struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh, 0, NULL};
     if (tp_out_add_sink(table, &sink) != 0)
@@ -848,8 +850,7 @@ static int splice_rows(struct tp_xlsx *x, struct tp_error *err)
         uint64_t last = sh->row + (sh->col ? 1 : 0);
         if (last > x->max_rows)
             last = x->max_rows;
-        snprintf(names[n], sizeof(names[n]), "xl/worksheets/sheet%u.xml",
-                 (unsigned)sh->ws->index + 1);
+        snprintf(names[n], sizeof(names[n]), "xl/worksheets/sheet%u.xml", sh->ws_index + 1);
         snprintf(dims[n], sizeof(dims[n]), "A1:%s%llu", sh->letters[sh->n_cols - 1],
                  (unsigned long long)last);
         sp[n].entry = names[n];
