@@ -230,6 +230,38 @@ class Workbook(unittest.TestCase):
         wb = openpyxl.load_workbook(os.path.join(self.tmp, "t4", "tempora.xlsx"))
         self.check_sheet(wb["tfidf"], rows, "tfidf")
 
+    def test_spooled_parts(self):
+        # a TF-IDF part of a second thread larger than a memory part holds
+        # (4 MiB of cells: the rest goes to a temporary spool, replayed a
+        # block at a time): the CSV is the one thread's without --xlsx, byte
+        # for byte, and the sheet's rows are the CSV's, in order
+        src = os.path.join(self.tmp, "big.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            for i in range(20000):
+                f.write(" ".join(f"w{j}x{(i * 7 + j * 13) % 997}" for j in range(12)) + "\n")
+        a = os.path.join(self.tmp, "one")
+        b = os.path.join(self.tmp, "two")
+        run(["analyze", "--doc-per-line", "--threads", "1", src, "-o", a])
+        run(["analyze", "--doc-per-line", "--threads", "2", src, "-o", b, "--xlsx"],
+            env={"TEMPORA_XLSX_MAX_ROWS": "3000"})
+        with open(os.path.join(a, "tfidf.csv"), "rb") as x, open(os.path.join(b, "tfidf.csv"), "rb") as y:
+            data = x.read()
+            self.assertGreater(len(data), 9 << 20)
+            self.assertEqual(data, y.read())
+        wb = openpyxl.load_workbook(os.path.join(b, "tempora.xlsx"), read_only=True)
+        self.check_sheet_values(wb["tfidf"], read_csv(os.path.join(b, "tfidf.csv")), 3000)
+
+    def check_sheet_values(self, ws, rows, max_rows):
+        """The cells only (a read-only workbook has no widths or filter)."""
+        got = list(ws.iter_rows(values_only=True))
+        self.assertEqual(len(got), max_rows)
+        for r, (want, have) in enumerate(zip(rows, got), start=1):
+            for c, (s, v) in enumerate(zip(want, have)):
+                if r == 1 or rows[0][c] in TEXT_COLS or as_number(s) is None:
+                    self.assertEqual(v, s if s != "" else None, (r, c))
+                else:
+                    self.assertEqual(float(v), float(s), (r, c))
+
     def test_hostile_strings(self):
         # document ids with XML metacharacters, a CDATA end, control
         # characters, the non-characters U+FFFE and U+FFFF (XML holds
