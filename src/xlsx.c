@@ -75,6 +75,7 @@ struct tp_xlsx {
     char *name;   /* the workbook's name in messages */
     int own_tmp;  /* path is a private temporary file (out is written straight through) */
     int tmp_slot; /* its signal cleanup slot */
+    struct sheet *chart_sheet; /* chart_data, when a long-form timeline has a chart */
     lxw_format *bold, *day, *month, *year;
     int xf_day, xf_month, xf_year; /* their style indexes in the sheets' XML */
     int force_zip64;               /* TEMPORA_XLSX_ZIP64: zip64 records everywhere (tests) */
@@ -666,23 +667,37 @@ static lxw_error add_chart(struct tp_xlsx *x, struct sheet *sh)
     int n_series;
     lxw_col_t first = 2;
     if (sh->timeline == 1) {
+        /* its rows go the way of a table's: a sheet fed cell by cell */
         struct chart_data *cd = &sh->cd;
+        struct sheet *c = calloc(1, sizeof(*c));
+        if (!c)
+            return LXW_ERROR_MEMORY_MALLOC_FAILED;
+        x->chart_sheet = c;
+        c->x = x;
+        c->cd.row_term = -1;
+        snprintf(c->name, sizeof(c->name), "chart_data");
         lxw_worksheet *ws = workbook_add_worksheet(x->wb, "chart_data");
         if (!ws)
             return LXW_ERROR_CREATING_TMPFILE;
-        lxw_error e = worksheet_write_string(ws, 0, 0, "period", x->bold);
-        for (int t = 0; t < cd->n_terms && !e; t++)
-            e = worksheet_write_string(ws, 0, (lxw_col_t)(t + 1), cd->terms[t], x->bold);
-        for (size_t p = 0; p < cd->n_periods && !e; p++) {
-            e = worksheet_write_string(ws, (lxw_row_t)(p + 1), 0, cd->periods[p], NULL);
-            for (int t = 0; t < cd->n_terms && !e; t++) {
-                double v = cd->values[p * CHART_TERMS + (size_t)t];
-                if (!isnan(v))
-                    e = worksheet_write_number(ws, (lxw_row_t)(p + 1), (lxw_col_t)(t + 1), v, NULL);
+        c->ws = ws;
+        c->ws_index = (unsigned)ws->index;
+        sheet_cell(c, "period", 6, TP_CELL_TEXT);
+        for (int t = 0; t < cd->n_terms; t++)
+            sheet_cell(c, cd->terms[t], strlen(cd->terms[t]), TP_CELL_TEXT);
+        sheet_row_end(c);
+        for (size_t p = 0; p < cd->n_periods; p++) {
+            sheet_cell(c, cd->periods[p], strlen(cd->periods[p]), TP_CELL_TEXT);
+            for (int t = 0; t < cd->n_terms; t++) {
+                char num[40];
+                size_t n = tp_format_double(cd->values[p * CHART_TERMS + (size_t)t], num);
+                sheet_cell(c, num, n, TP_CELL_NUMBER); /* NaN: empty, a blank cell */
             }
+            sheet_row_end(c);
         }
-        if (e)
-            return e;
+        if (c->rows)
+            tp_xrows_finish(c->rows);
+        if (x->failed)
+            return x->failed;
         worksheet_freeze_panes(ws, 1, 0);
         worksheet_set_column(ws, 0, 0, 12, NULL);
         src = "chart_data";
@@ -815,8 +830,10 @@ static int copy_into(const char *path, FILE *f)
 /* A sheet's rows that could not be written: the error says which sheet. */
 static int rows_failed(struct tp_xlsx *x, struct tp_error *err)
 {
-    for (size_t i = 0; i < x->n_sheets; i++) {
-        struct sheet *sh = x->sheets[i];
+    for (size_t i = 0; i <= x->n_sheets; i++) {
+        struct sheet *sh = i < x->n_sheets ? x->sheets[i] : x->chart_sheet;
+        if (!sh)
+            continue;
         int e = sh->rows ? tp_xrows_error(sh->rows) : 0;
         if (e == ENOMEM || sh->rows_err == ENOMEM)
             return tp_error_set(err, TP_ENOMEM, "out of memory");
@@ -833,9 +850,10 @@ static int rows_failed(struct tp_xlsx *x, struct tp_error *err)
 /* Put every sheet's rows into the zip libxlsxwriter wrote at x->path. */
 static int splice_rows(struct tp_xlsx *x, struct tp_error *err)
 {
-    struct tp_xsplice *sp = calloc(x->n_sheets ? x->n_sheets : 1, sizeof(*sp));
-    char(*names)[48] = calloc(x->n_sheets ? x->n_sheets : 1, sizeof(*names));
-    char(*dims)[48] = calloc(x->n_sheets ? x->n_sheets : 1, sizeof(*dims));
+    size_t n_all = x->n_sheets + 1; /* the tables, and chart_data */
+    struct tp_xsplice *sp = calloc(n_all, sizeof(*sp));
+    char(*names)[48] = calloc(n_all, sizeof(*names));
+    char(*dims)[48] = calloc(n_all, sizeof(*dims));
     if (!sp || !names || !dims) {
         free(sp);
         free(names);
@@ -843,9 +861,9 @@ static int splice_rows(struct tp_xlsx *x, struct tp_error *err)
         return oom(err);
     }
     size_t n = 0;
-    for (size_t i = 0; i < x->n_sheets; i++) {
-        struct sheet *sh = x->sheets[i];
-        if (!sh->rows || !tp_xrows_len(sh->rows) || !sh->n_cols)
+    for (size_t i = 0; i < n_all; i++) {
+        struct sheet *sh = i < x->n_sheets ? x->sheets[i] : x->chart_sheet;
+        if (!sh || !sh->rows || !tp_xrows_len(sh->rows) || !sh->n_cols)
             continue;
         uint64_t last = sh->row + (sh->col ? 1 : 0);
         if (last > x->max_rows)
@@ -863,9 +881,11 @@ static int splice_rows(struct tp_xlsx *x, struct tp_error *err)
     const char *sheet = NULL;
     for (size_t i = 0; failed && i < n; i++)
         if (sp[i].entry == failed)
-            for (size_t j = 0; j < x->n_sheets; j++)
-                if (x->sheets[j]->rows == sp[i].rows)
-                    sheet = x->sheets[j]->name;
+            for (size_t j = 0; j < n_all; j++) {
+                struct sheet *sh = j < x->n_sheets ? x->sheets[j] : x->chart_sheet;
+                if (sh && sh->rows == sp[i].rows)
+                    sheet = sh->name;
+            }
     free(sp);
     free(names);
     free(dims);
@@ -912,9 +932,13 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
     }
     if (!e)
         e = add_notes(x);
+    if (e && (rc = rows_failed(x, err)) != 0) /* chart_data's rows: say why */
+        return rc;
     if (e) /* the workbook is dropped: nothing is published */
         return tp_error_set(err, e == LXW_ERROR_MEMORY_MALLOC_FAILED ? TP_ENOMEM : TP_EIO,
                             "%s: cannot write the workbook: %s", x->name, lxw_strerror(e));
+    if ((rc = rows_failed(x, err)) != 0) /* chart_data's */
+        return rc;
     if (check_sheet_files(x, err) != 0)
         return TP_EIO;
     errno = 0;
@@ -931,29 +955,35 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
     return 0;
 }
 
+static void free_sheet(struct sheet *sh)
+{
+    if (!sh)
+        return;
+    for (unsigned c = 0; c < sh->cols_cap; c++)
+        free(sh->names[c]);
+    free(sh->names);
+    free(sh->date);
+    free(sh->width);
+    free(sh->letters);
+    tp_xrows_free(sh->rows);
+    for (size_t p = 0; p < sh->cd.n_periods; p++)
+        free(sh->cd.periods[p]);
+    free(sh->cd.periods);
+    free(sh->cd.values);
+    for (int t = 0; t < sh->cd.n_terms; t++)
+        free(sh->cd.terms[t]);
+    free(sh);
+}
+
 void tp_xlsx_free(struct tp_xlsx *x)
 {
     if (!x)
         return;
     if (x->wb)
         lxw_workbook_free(x->wb);
-    for (size_t i = 0; i < x->n_sheets; i++) {
-        struct sheet *sh = x->sheets[i];
-        for (unsigned c = 0; c < sh->cols_cap; c++)
-            free(sh->names[c]);
-        free(sh->names);
-        free(sh->date);
-        free(sh->width);
-        free(sh->letters);
-        tp_xrows_free(sh->rows);
-        for (size_t p = 0; p < sh->cd.n_periods; p++)
-            free(sh->cd.periods[p]);
-        free(sh->cd.periods);
-        free(sh->cd.values);
-        for (int t = 0; t < sh->cd.n_terms; t++)
-            free(sh->cd.terms[t]);
-        free(sh);
-    }
+    for (size_t i = 0; i < x->n_sheets; i++)
+        free_sheet(x->sheets[i]);
+    free_sheet(x->chart_sheet);
     free(x->sheets);
     if (x->own_tmp) {
         unlink(x->path);

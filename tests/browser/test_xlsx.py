@@ -3,9 +3,9 @@
 
 Every cell against the CSV table of the same run, as Python's csv module
 reads it: text equal as text; a CSV cell that reads as a number is a number
-cell equal to it, exactly (the sheet holds the CSV's digits; only the
-chart_data sheet, written by libxlsxwriter, rounds to 16 significant digits,
-docs/report.md); `date` and `period_start` are
+cell equal to it, exactly (the sheet holds the CSV's digits, and the
+chart_data sheet the shortest digits of the same doubles, docs/report.md);
+`date` and `period_start` are
 date cells with a date format; the header row frozen, the autofilter over the
 whole sheet, columns wide enough for their text; the timeline sheet's chart
 (in the zip: openpyxl drops charts when it loads) with at most 8 series, the
@@ -159,7 +159,7 @@ class Workbook(unittest.TestCase):
         for line in cd[1:]:
             for t, v in zip(terms[:8], line[1:]):
                 s = pm[(line[0], t)]
-                self.assertEqual(v, None if s == "" else float("%.16g" % float(s)))
+                self.assertEqual(v, None if s == "" else float(s))
         # the chart's drawing hangs on the timeline sheet
         with zipfile.ZipFile(path) as z:
             idx = TABLES.index("timeline") + 1
