@@ -20,6 +20,9 @@ DEB_PKGS := build-essential pkg-config libgsl-dev libcsv-dev libutf8proc-dev lib
 	libgmime-3.0-dev libxml2-dev libarchive-dev libzstd-dev \
 	libxxhash-dev libopenmpi-dev openmpi-bin parallel
 DEB_PKGS += libstemmer-dev python3-snowballstemmer
+# ISA-L: the workbook's big sheets are deflated with its igzip (docs/report.md)
+PKGS += libisal
+DEB_PKGS += libisal-dev
 PY := /usr/bin/python3
 
 WARN_CXX := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Wcast-qual

@@ -48,6 +48,7 @@ struct tp_out {
     uint64_t n_rows, head_rows; /* rows written; rows in head */
     size_t b_len;               /* bytes in b */
     char b[1 << 16];
+    size_t b_at; /* a cell-log replay: the next byte of b to read */
 };
 
 static struct tp_out *out_new(int flags)
@@ -315,8 +316,18 @@ static int part_read(struct tp_out *src, uint64_t *at, void *buf, size_t n)
         k = src->mem_len - *at < n ? (size_t)(src->mem_len - *at) : n;
         memcpy(b, src->mem + *at, k);
     }
-    if (k < n && (!src->spool || fread(b + k, 1, n - k, src->spool) != n - k))
-        return -1;
+    /* the spool through b, a block at a time (not a locked fread a field) */
+    while (k < n) {
+        if (src->b_at == src->b_len) {
+            src->b_at = 0;
+            if (!src->spool || !(src->b_len = fread(src->b, 1, sizeof(src->b), src->spool)))
+                return -1;
+        }
+        size_t m = src->b_len - src->b_at < n - k ? src->b_len - src->b_at : n - k;
+        memcpy(b + k, src->b + src->b_at, m);
+        src->b_at += m;
+        k += m;
+    }
     *at += n;
     return 0;
 }
@@ -433,6 +444,7 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
         replay_head(dst, src);
     if (src->flags & TP_OUT_CELL_LOG) {
         replay(dst, src);
+        src->b_len = src->b_at = 0;
         src->mem_len = 0;
         if (src->spool)
             fclose(src->spool);

@@ -18,8 +18,10 @@
 #include <utf8proc.h>
 #include <xlsxwriter.h>
 
+#include "numfmt.h"
 #include "outpath.h"
 #include "xlsx.h"
+#include "xlsx_zip.h"
 
 enum {
     SHEET_ROWS = 1048576, /* Excel's limit, the header included */
@@ -53,6 +55,17 @@ struct sheet {
     unsigned c_period, c_term, c_value; /* long form: the columns the chart reads */
     struct chart_data cd;
     uint64_t n_truncated; /* strings cut at MAX_CELL */
+    /* the rows after the header, as sheet XML (xlsx_zip.h) */
+    struct tp_xrows *rows;
+    unsigned ws_index;  /* libxlsxwriter's index of the sheet: xl/worksheets/sheet<index+1>.xml */
+    int rows_err;       /* errno of the rows' temporary file that could not be made */
+    char (*letters)[8]; /* by column: its letters, NUL-terminated; [7] their length */
+    char rdig[24];      /* the current row's number (not NUL-terminated) */
+    size_t rdig_len;
+    char last_date[10]; /* the last date cell's text, and its serial number */
+    size_t last_date_len;
+    char last_serial[24];
+    size_t last_serial_len;
 };
 
 struct tp_xlsx {
@@ -62,7 +75,10 @@ struct tp_xlsx {
     char *name;   /* the workbook's name in messages */
     int own_tmp;  /* path is a private temporary file (out is written straight through) */
     int tmp_slot; /* its signal cleanup slot */
+    struct sheet *chart_sheet; /* chart_data, when a long-form timeline has a chart */
     lxw_format *bold, *day, *month, *year;
+    int xf_day, xf_month, xf_year; /* their style indexes in the sheets' XML */
+    int force_zip64;               /* TEMPORA_XLSX_ZIP64: zip64 records everywhere (tests) */
     struct sheet **sheets;
     size_t n_sheets;
     uint64_t max_rows; /* rows of a sheet, the header included */
@@ -93,6 +109,8 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
         if (!errno && !*end && v >= 2 && v <= SHEET_ROWS)
             x->max_rows = v;
     }
+    env = getenv("TEMPORA_XLSX_ZIP64");
+    x->force_zip64 = env && !strcmp(env, "1");
     const char *tmp = tp_out_tmp_path(out);
     if (!(x->name = strdup(tp_out_path(out) ? tp_out_path(out) : "standard output"))) {
         free(x);
@@ -147,6 +165,10 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
     format_set_num_format(x->day, "yyyy-mm-dd");
     format_set_num_format(x->month, "yyyy-mm");
     format_set_num_format(x->year, "yyyy");
+    /* the index each date format has in styles.xml, for the rows written as XML */
+    x->xf_day = lxw_format_get_xf_index(x->day);
+    x->xf_month = lxw_format_get_xf_index(x->month);
+    x->xf_year = lxw_format_get_xf_index(x->year);
     *xp = x;
     return 0;
 }
@@ -221,6 +243,18 @@ static int parse_date(const char *s, size_t len, lxw_datetime *dt)
     return prec;
 }
 
+/* Column c's letters (A, ..., Z, AA, ..., XFD) into out (4 bytes, of 8). */
+static void col_letters(unsigned c, char *out)
+{
+    char tmp[4];
+    int n = 0;
+    for (unsigned v = c + 1; v; v = (v - 1) / 26)
+        tmp[n++] = (char)('A' + (v - 1) % 26);
+    for (int i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+}
+
 static int grow_cols(struct sheet *sh, unsigned n)
 {
     if (n <= sh->cols_cap)
@@ -237,12 +271,18 @@ static int grow_cols(struct sheet *sh, unsigned n)
     double *width = realloc(sh->width, cap * sizeof(*width));
     if (width)
         sh->width = width;
-    if (!names || !date || !width)
+    char(*letters)[8] = realloc(sh->letters, cap * sizeof(*letters));
+    if (letters)
+        sh->letters = letters;
+    if (!names || !date || !width || !letters)
         return -1;
     for (unsigned i = sh->cols_cap; i < cap; i++) {
         sh->names[i] = NULL;
         sh->date[i] = 0;
         sh->width[i] = 0;
+        memset(sh->letters[i], 0, sizeof(sh->letters[i]));
+        col_letters(i < LXW_COL_MAX ? i : LXW_COL_MAX - 1, sh->letters[i]);
+        sh->letters[i][7] = (char)strlen(sh->letters[i]);
     }
     sh->cols_cap = cap;
     return 0;
@@ -304,6 +344,213 @@ static void chart_cell(struct sheet *sh, unsigned c, const char *s, size_t len)
     }
 }
 
+static char *put_lit(char *p, const char *lit, size_t n)
+{
+    memcpy(p, lit, n);
+    return p + n;
+}
+#define PUT(p, lit) put_lit(p, lit, sizeof(lit) - 1)
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+/* The escape OOXML gives a character XML cannot hold: _xHHHH_. */
+static char *put_xescape(char *p, unsigned v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    p = PUT(p, "_x");
+    for (int sh = 12; sh >= 0; sh -= 4)
+        *p++ = hex[(v >> sh) & 15];
+    *p++ = '_';
+    return p;
+}
+
+/* Bytes a text cell's XML holds as they are: printable ASCII but < > & _. */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Bytes of a number's digits: 0-9 . - + e E. */
+static const unsigned char number_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* s[0..len) as the text of an inline string at p: XML-escaped (& < >), the
+ * control characters other than tab and newline and the non-characters
+ * U+FFFE and U+FFFF (which XML does not allow) as _xHHHH_ like libxlsxwriter
+ * writes control characters, a literal _xHHHH_ kept literal by writing its
+ * '_' as _x005F_ (Excel reads _xHHHH_ as the escape), a byte that is not
+ * UTF-8 as U+FFFD, and at most MAX_CELL characters (*cut says whether it was
+ * cut). Writes at most 7 bytes per byte of s. Returns the end. */
+static char *put_text(char *p, const char *s, size_t len, int *cut)
+{
+    /* only a text of more bytes than MAX_CELL can have more characters:
+     * the others need no counting, and their plain runs are copied as such */
+    int count = len > MAX_CELL;
+    size_t chars = 0;
+    *cut = 0;
+    for (size_t i = 0; i < len; chars++) {
+        if (!count) {
+            while (i < len && plain_byte[(unsigned char)s[i]])
+                *p++ = s[i++];
+            if (i == len)
+                break;
+        } else if (chars == MAX_CELL) {
+            *cut = 1;
+            break;
+        }
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x80) {
+            i++;
+            if (plain_byte[b])
+                *p++ = (char)b;
+            else if (b == '<')
+                p = PUT(p, "&lt;");
+            else if (b == '>')
+                p = PUT(p, "&gt;");
+            else if (b == '&')
+                p = PUT(p, "&amp;");
+            else if (b == '_')
+                p = i + 5 < len && s[i] == 'x' && is_hex(s[i + 1]) && is_hex(s[i + 2]) &&
+                            is_hex(s[i + 3]) && is_hex(s[i + 4]) && s[i + 5] == '_'
+                        ? put_xescape(p, '_')
+                        : PUT(p, "_");
+            else if (b == '\t' || b == '\n')
+                *p++ = (char)b;
+            else
+                p = put_xescape(p, b);
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n < 0) {
+            p = PUT(p, "\xEF\xBF\xBD");
+            i++;
+        } else if (cp == 0xFFFE || cp == 0xFFFF) {
+            p = put_xescape(p, (unsigned)cp);
+            i += (size_t)n;
+        } else {
+            memcpy(p, s + i, (size_t)n);
+            p += n;
+            i += (size_t)n;
+        }
+    }
+    return p;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Cell c of a row after the header, as XML into the sheet's rows. */
+static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
+                     enum tp_cell_kind kind)
+{
+    struct tp_xlsx *x = sh->x;
+    if (!sh->rows) {
+        const char *tmpdir = getenv("TMPDIR");
+        int e = sh->rows_err ? sh->rows_err : tp_xrows_new(&sh->rows, tmpdir);
+        if (e) {
+            sh->rows = NULL;
+            sh->rows_err = e;
+            fail(x, e == ENOMEM ? LXW_ERROR_MEMORY_MALLOC_FAILED : LXW_ERROR_CREATING_TMPFILE);
+            return;
+        }
+    }
+    size_t body = len < (size_t)MAX_CELL * 4 ? len : (size_t)MAX_CELL * 4;
+    char *p = tp_xrows_reserve(sh->rows, body * 7 + 128);
+    if (!p) {
+        fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED); /* the real cause is the stream's: close says */
+        return;
+    }
+    char *start = p;
+    /* the row number and the column letters are copied a fixed 16 or 8
+     * bytes at a time (the room reserved is larger), then the end moved back */
+    if (c == 0) {
+        p = PUT(p, "<row r=\"");
+        memcpy(p, sh->rdig, 16);
+        p += sh->rdig_len;
+        p = PUT(p, "\">");
+    }
+    if (len) {
+        p = PUT(p, "<c r=\"");
+        memcpy(p, sh->letters[c], 8);
+        p += sh->letters[c][7];
+        memcpy(p, sh->rdig, 16);
+        p += sh->rdig_len;
+        double w;
+        lxw_datetime dt;
+        int prec;
+        /* a number: its digits copied as they are checked */
+        unsigned ok = kind == TP_CELL_NUMBER && len <= 40;
+        if (ok) {
+            unsigned char all = 1;
+            for (size_t i = 0; i < len; i++) {
+                all &= number_byte[(unsigned char)s[i]];
+                p[5 + i] = s[i];
+            }
+            ok = all;
+        }
+        if (ok) {
+            memcpy(p, "\"><v>", 5);
+            p = PUT(p + 5 + len, "</v></c>");
+            w = (double)len;
+        } else if (sh->date[c] && len <= sizeof(sh->last_date) &&
+                   ((len == sh->last_date_len && !memcmp(s, sh->last_date, len)) ||
+                    (prec = parse_date(s, len, &dt)) > 0)) {
+            if (len != sh->last_date_len || memcmp(s, sh->last_date, len)) {
+                char *d = tp_u64_digits((uint64_t)lxw_datetime_to_excel_datetime(&dt),
+                                        sh->last_serial + sizeof(sh->last_serial));
+                sh->last_serial_len = (size_t)(sh->last_serial + sizeof(sh->last_serial) - d);
+                memmove(sh->last_serial, d, sh->last_serial_len);
+                memcpy(sh->last_date, s, len);
+                sh->last_date_len = len;
+            }
+            int xf = len == 10 ? x->xf_day : len == 7 ? x->xf_month : x->xf_year;
+            char xfd[24];
+            char *d = tp_u64_digits((uint64_t)xf, xfd + sizeof(xfd));
+            p = PUT(p, "\" s=\"");
+            p = put_lit(p, d, (size_t)(xfd + sizeof(xfd) - d));
+            p = PUT(p, "\"><v>");
+            p = put_lit(p, sh->last_serial, sh->last_serial_len);
+            p = PUT(p, "</v></c>");
+            w = 10;
+        } else {
+            if (is_space(s[0]) || is_space(s[len - 1]))
+                p = PUT(p, "\" t=\"inlineStr\"><is><t xml:space=\"preserve\">");
+            else
+                p = PUT(p, "\" t=\"inlineStr\"><is><t>");
+            int cut;
+            p = put_text(p, s, len, &cut);
+            sh->n_truncated += (uint64_t)cut;
+            p = PUT(p, "</t></is></c>");
+            /* a text is never wider than its bytes */
+            w = (double)len > sh->width[c] ? shown_width(s, len) : 0;
+        }
+        if (w > sh->width[c])
+            sh->width[c] = w;
+    }
+    tp_xrows_commit(sh->rows, (size_t)(p - start));
+}
+
 static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
 {
     struct sheet *sh = ctx;
@@ -326,40 +573,24 @@ static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind k
     }
     if (c >= sh->n_cols)
         sh->n_cols = c + 1;
+    if (sh->row) {
+        row_cell(sh, c, s, len, kind);
+        return;
+    }
     if (!len)
         return; /* an empty cell stays blank */
-    lxw_row_t r = (lxw_row_t)sh->row;
-    lxw_col_t col = (lxw_col_t)c;
-    lxw_error e;
-    double w;
-    lxw_datetime dt;
-    int prec;
-    if (kind == TP_CELL_NUMBER && sh->row) {
-        char num[64];
-        size_t n = len < sizeof(num) - 1 ? len : sizeof(num) - 1;
-        memcpy(num, s, n);
-        num[n] = '\0';
-        e = worksheet_write_number(sh->ws, r, col, strtod(num, NULL), NULL);
-        w = (double)len;
-    } else if (sh->row && sh->date[c] && (prec = parse_date(s, len, &dt)) > 0) {
-        e = worksheet_write_datetime(sh->ws, r, col, &dt,
-                                     prec == 3   ? x->day
-                                     : prec == 2 ? x->month
-                                                 : x->year);
-        w = 10;
-    } else {
-        int cut;
-        const char *str = cell_string(x, s, len, &cut);
-        if (!str) {
-            fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
-            return;
-        }
-        sh->n_truncated += (uint64_t)cut;
-        e = worksheet_write_string(sh->ws, r, col, str, sh->row ? NULL : x->bold);
-        w = shown_width(s, len) + (sh->row ? 0 : 3); /* room for the filter button */
+    /* the header: written by libxlsxwriter, bold */
+    int cut;
+    const char *str = cell_string(x, s, len, &cut);
+    if (!str) {
+        fail(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return;
     }
+    sh->n_truncated += (uint64_t)cut;
+    lxw_error e = worksheet_write_string(sh->ws, 0, (lxw_col_t)c, str, x->bold);
     if (e)
         fail(x, e);
+    double w = shown_width(s, len) + 3; /* room for the filter button */
     if (w > sh->width[c])
         sh->width[c] = w;
 }
@@ -369,6 +600,13 @@ static void sheet_row_end(void *ctx)
     struct sheet *sh = ctx;
     if (sh->row >= sh->x->max_rows)
         sh->n_cut++;
+    else if (sh->row && sh->col && sh->rows) {
+        char *p = tp_xrows_reserve(sh->rows, 8);
+        if (p) {
+            memcpy(p, "</row>", 6);
+            tp_xrows_commit(sh->rows, 6);
+        }
+    }
     if (sh->row == 0) {
         for (unsigned c = 0; c < sh->n_cols; c++)
             sh->date[c] = sh->names[c] &&
@@ -390,6 +628,10 @@ static void sheet_row_end(void *ctx)
     sh->cd.row_term = -1;
     sh->row++;
     sh->col = 0;
+    /* the next row's number, 1-based */
+    char *d = tp_u64_digits(sh->row + 1, sh->rdig + sizeof(sh->rdig));
+    sh->rdig_len = (size_t)(sh->rdig + sizeof(sh->rdig) - d);
+    memmove(sh->rdig, d, sh->rdig_len);
 }
 
 int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struct tp_error *err)
@@ -408,6 +650,7 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
     if (!(sh->ws = workbook_add_worksheet(x->wb, sh->name)))
         return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->name,
                             sh->name);
+    sh->ws_index = (unsigned)sh->ws->index; /* its entry's name; ws is gone once the zip is made */
     worksheet_freeze_panes(sh->ws, 1, 0);
     struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh, 0, NULL};
     if (tp_out_add_sink(table, &sink) != 0)
@@ -424,23 +667,37 @@ static lxw_error add_chart(struct tp_xlsx *x, struct sheet *sh)
     int n_series;
     lxw_col_t first = 2;
     if (sh->timeline == 1) {
+        /* its rows go the way of a table's: a sheet fed cell by cell */
         struct chart_data *cd = &sh->cd;
+        struct sheet *c = calloc(1, sizeof(*c));
+        if (!c)
+            return LXW_ERROR_MEMORY_MALLOC_FAILED;
+        x->chart_sheet = c;
+        c->x = x;
+        c->cd.row_term = -1;
+        snprintf(c->name, sizeof(c->name), "chart_data");
         lxw_worksheet *ws = workbook_add_worksheet(x->wb, "chart_data");
         if (!ws)
             return LXW_ERROR_CREATING_TMPFILE;
-        lxw_error e = worksheet_write_string(ws, 0, 0, "period", x->bold);
-        for (int t = 0; t < cd->n_terms && !e; t++)
-            e = worksheet_write_string(ws, 0, (lxw_col_t)(t + 1), cd->terms[t], x->bold);
-        for (size_t p = 0; p < cd->n_periods && !e; p++) {
-            e = worksheet_write_string(ws, (lxw_row_t)(p + 1), 0, cd->periods[p], NULL);
-            for (int t = 0; t < cd->n_terms && !e; t++) {
-                double v = cd->values[p * CHART_TERMS + (size_t)t];
-                if (!isnan(v))
-                    e = worksheet_write_number(ws, (lxw_row_t)(p + 1), (lxw_col_t)(t + 1), v, NULL);
+        c->ws = ws;
+        c->ws_index = (unsigned)ws->index;
+        sheet_cell(c, "period", 6, TP_CELL_TEXT);
+        for (int t = 0; t < cd->n_terms; t++)
+            sheet_cell(c, cd->terms[t], strlen(cd->terms[t]), TP_CELL_TEXT);
+        sheet_row_end(c);
+        for (size_t p = 0; p < cd->n_periods; p++) {
+            sheet_cell(c, cd->periods[p], strlen(cd->periods[p]), TP_CELL_TEXT);
+            for (int t = 0; t < cd->n_terms; t++) {
+                char num[40];
+                size_t n = tp_format_double(cd->values[p * CHART_TERMS + (size_t)t], num);
+                sheet_cell(c, num, n, TP_CELL_NUMBER); /* NaN: empty, a blank cell */
             }
+            sheet_row_end(c);
         }
-        if (e)
-            return e;
+        if (c->rows)
+            tp_xrows_finish(c->rows);
+        if (x->failed)
+            return x->failed;
         worksheet_freeze_panes(ws, 1, 0);
         worksheet_set_column(ws, 0, 0, 12, NULL);
         src = "chart_data";
@@ -570,9 +827,92 @@ static int copy_into(const char *path, FILE *f)
     return rc;
 }
 
+/* A sheet's rows that could not be written: the error says which sheet. */
+static int rows_failed(struct tp_xlsx *x, struct tp_error *err)
+{
+    for (size_t i = 0; i <= x->n_sheets; i++) {
+        struct sheet *sh = i < x->n_sheets ? x->sheets[i] : x->chart_sheet;
+        if (!sh)
+            continue;
+        int e = sh->rows ? tp_xrows_error(sh->rows) : 0;
+        if (e == ENOMEM || sh->rows_err == ENOMEM)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        if (sh->rows_err)
+            return tp_error_set(err, TP_EIO, "%s: cannot create a temporary file (sheet %s): %s",
+                                x->name, sh->name, strerror(sh->rows_err));
+        if (e)
+            return tp_error_set(err, TP_EIO, "%s: write failed (sheet %s): %s", x->name, sh->name,
+                                strerror(e));
+    }
+    return 0;
+}
+
+/* Put every sheet's rows into the zip libxlsxwriter wrote at x->path. */
+static int splice_rows(struct tp_xlsx *x, struct tp_error *err)
+{
+    size_t n_all = x->n_sheets + 1; /* the tables, and chart_data */
+    struct tp_xsplice *sp = calloc(n_all, sizeof(*sp));
+    char(*names)[48] = calloc(n_all, sizeof(*names));
+    char(*dims)[48] = calloc(n_all, sizeof(*dims));
+    if (!sp || !names || !dims) {
+        free(sp);
+        free(names);
+        free(dims);
+        return oom(err);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        struct sheet *sh = i < x->n_sheets ? x->sheets[i] : x->chart_sheet;
+        if (!sh || !sh->rows || !tp_xrows_len(sh->rows) || !sh->n_cols)
+            continue;
+        uint64_t last = sh->row + (sh->col ? 1 : 0);
+        if (last > x->max_rows)
+            last = x->max_rows;
+        snprintf(names[n], sizeof(names[n]), "xl/worksheets/sheet%u.xml", sh->ws_index + 1);
+        snprintf(dims[n], sizeof(dims[n]), "A1:%s%llu", sh->letters[sh->n_cols - 1],
+                 (unsigned long long)last);
+        sp[n].entry = names[n];
+        sp[n].dim = dims[n];
+        sp[n].rows = sh->rows;
+        n++;
+    }
+    const char *failed = NULL;
+    int e = tp_xzip_rewrite(x->path, sp, n, x->force_zip64, &failed);
+    const char *sheet = NULL;
+    for (size_t i = 0; failed && i < n; i++)
+        if (sp[i].entry == failed)
+            for (size_t j = 0; j < n_all; j++) {
+                struct sheet *sh = j < x->n_sheets ? x->sheets[j] : x->chart_sheet;
+                if (sh && sh->rows == sp[i].rows)
+                    sheet = sh->name;
+            }
+    free(sp);
+    free(names);
+    free(dims);
+    if (e == ENOMEM)
+        return oom(err);
+    if (e == EINVAL)
+        return tp_error_set(err, TP_EIO,
+                            "%s: cannot write the workbook: libxlsxwriter's zip "
+                            "is not as expected",
+                            x->name);
+    if (e && sheet)
+        return tp_error_set(err, TP_EIO, "%s: write failed (sheet %s): %s", x->name, sheet,
+                            strerror(e));
+    if (e)
+        return tp_error_set(err, TP_EIO, "%s: write failed: %s", x->name, strerror(e));
+    return 0;
+}
+
 int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
 {
     lxw_error e = x->failed;
+    for (size_t i = 0; i < x->n_sheets; i++)
+        if (x->sheets[i]->rows)
+            tp_xrows_finish(x->sheets[i]->rows);
+    int rc = rows_failed(x, err);
+    if (rc)
+        return rc;
     if (e && check_sheet_files(x, err) != 0)
         return TP_EIO; /* a write error shows as a cell's error: say which */
     for (size_t i = 0; i < x->n_sheets && !e; i++) {
@@ -580,8 +920,7 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
         for (unsigned c = 0; c < sh->n_cols; c++)
             worksheet_set_column(sh->ws, (lxw_col_t)c, (lxw_col_t)c,
                                  (sh->width[c] < 6 ? 6 : sh->width[c]) + 2, NULL);
-        /* rows written, a row left unfinished by a failed table included
-         * (constant_memory takes no range above the last row written) */
+        /* rows written, a row left unfinished by a failed table included */
         uint64_t last = sh->row + (sh->col ? 1 : 0);
         if (last > x->max_rows)
             last = x->max_rows;
@@ -593,9 +932,13 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
     }
     if (!e)
         e = add_notes(x);
+    if (e && (rc = rows_failed(x, err)) != 0) /* chart_data's rows: say why */
+        return rc;
     if (e) /* the workbook is dropped: nothing is published */
         return tp_error_set(err, e == LXW_ERROR_MEMORY_MALLOC_FAILED ? TP_ENOMEM : TP_EIO,
                             "%s: cannot write the workbook: %s", x->name, lxw_strerror(e));
+    if ((rc = rows_failed(x, err)) != 0) /* chart_data's */
+        return rc;
     if (check_sheet_files(x, err) != 0)
         return TP_EIO;
     errno = 0;
@@ -604,10 +947,32 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
     if (e)
         return tp_error_set(err, TP_EIO, "%s: cannot write the workbook: %s%s%s", x->name,
                             lxw_strerror(e), errno ? ": " : "", errno ? strerror(errno) : "");
+    if ((rc = splice_rows(x, err)) != 0)
+        return rc;
     if (x->own_tmp && copy_into(x->path, tp_out_file(x->out)) != 0)
         return tp_error_set(err, TP_EIO, "%s: cannot copy the workbook: %s", x->name,
                             strerror(errno));
     return 0;
+}
+
+static void free_sheet(struct sheet *sh)
+{
+    if (!sh)
+        return;
+    for (unsigned c = 0; c < sh->cols_cap; c++)
+        free(sh->names[c]);
+    free(sh->names);
+    free(sh->date);
+    free(sh->width);
+    free(sh->letters);
+    tp_xrows_free(sh->rows);
+    for (size_t p = 0; p < sh->cd.n_periods; p++)
+        free(sh->cd.periods[p]);
+    free(sh->cd.periods);
+    free(sh->cd.values);
+    for (int t = 0; t < sh->cd.n_terms; t++)
+        free(sh->cd.terms[t]);
+    free(sh);
 }
 
 void tp_xlsx_free(struct tp_xlsx *x)
@@ -616,21 +981,9 @@ void tp_xlsx_free(struct tp_xlsx *x)
         return;
     if (x->wb)
         lxw_workbook_free(x->wb);
-    for (size_t i = 0; i < x->n_sheets; i++) {
-        struct sheet *sh = x->sheets[i];
-        for (unsigned c = 0; c < sh->cols_cap; c++)
-            free(sh->names[c]);
-        free(sh->names);
-        free(sh->date);
-        free(sh->width);
-        for (size_t p = 0; p < sh->cd.n_periods; p++)
-            free(sh->cd.periods[p]);
-        free(sh->cd.periods);
-        free(sh->cd.values);
-        for (int t = 0; t < sh->cd.n_terms; t++)
-            free(sh->cd.terms[t]);
-        free(sh);
-    }
+    for (size_t i = 0; i < x->n_sheets; i++)
+        free_sheet(x->sheets[i]);
+    free_sheet(x->chart_sheet);
     free(x->sheets);
     if (x->own_tmp) {
         unlink(x->path);

@@ -3,8 +3,9 @@
 
 Every cell against the CSV table of the same run, as Python's csv module
 reads it: text equal as text; a CSV cell that reads as a number is a number
-cell equal to it (to 16 significant digits: Debian's libxlsxwriter writes
-numbers with printf's %.16G, docs/report.md); `date` and `period_start` are
+cell equal to it, exactly (the sheet holds the CSV's digits, and the
+chart_data sheet the shortest digits of the same doubles, docs/report.md);
+`date` and `period_start` are
 date cells with a date format; the header row frozen, the autofilter over the
 whole sheet, columns wide enough for their text; the timeline sheet's chart
 (in the zip: openpyxl drops charts when it loads) with at most 8 series, the
@@ -112,7 +113,7 @@ class Workbook(unittest.TestCase):
                 else:
                     self.assertIsInstance(v, (int, float), where)
                     self.assertNotIsInstance(v, bool, where)
-                    self.assertEqual(float(v), float("%.16g" % float(s)), where)
+                    self.assertEqual(float(v), float(s), where)
         self.assertEqual(ws.freeze_panes, "A2", table)
         last = get_column_letter(len(header))
         self.assertEqual(ws.auto_filter.ref, f"A1:{last}{len(shown) + 1}", table)
@@ -158,7 +159,7 @@ class Workbook(unittest.TestCase):
         for line in cd[1:]:
             for t, v in zip(terms[:8], line[1:]):
                 s = pm[(line[0], t)]
-                self.assertEqual(v, None if s == "" else float("%.16g" % float(s)))
+                self.assertEqual(v, None if s == "" else float(s))
         # the chart's drawing hangs on the timeline sheet
         with zipfile.ZipFile(path) as z:
             idx = TABLES.index("timeline") + 1
@@ -228,6 +229,124 @@ class Workbook(unittest.TestCase):
         self.assertGreater(len(rows), 5000)
         wb = openpyxl.load_workbook(os.path.join(self.tmp, "t4", "tempora.xlsx"))
         self.check_sheet(wb["tfidf"], rows, "tfidf")
+
+    def test_spooled_parts(self):
+        # a TF-IDF part of a second thread larger than a memory part holds
+        # (4 MiB of cells: the rest goes to a temporary spool, replayed a
+        # block at a time): the CSV is the one thread's without --xlsx, byte
+        # for byte, and the sheet's rows are the CSV's, in order
+        src = os.path.join(self.tmp, "big.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            for i in range(20000):
+                f.write(" ".join(f"w{j}x{(i * 7 + j * 13) % 997}" for j in range(12)) + "\n")
+        a = os.path.join(self.tmp, "one")
+        b = os.path.join(self.tmp, "two")
+        run(["analyze", "--doc-per-line", "--threads", "1", src, "-o", a])
+        run(["analyze", "--doc-per-line", "--threads", "2", src, "-o", b, "--xlsx"],
+            env={"TEMPORA_XLSX_MAX_ROWS": "3000"})
+        with open(os.path.join(a, "tfidf.csv"), "rb") as x, open(os.path.join(b, "tfidf.csv"), "rb") as y:
+            data = x.read()
+            self.assertGreater(len(data), 9 << 20)
+            self.assertEqual(data, y.read())
+        wb = openpyxl.load_workbook(os.path.join(b, "tempora.xlsx"), read_only=True)
+        self.check_sheet_values(wb["tfidf"], read_csv(os.path.join(b, "tfidf.csv")), 3000)
+
+    def check_sheet_values(self, ws, rows, max_rows):
+        """The cells only (a read-only workbook has no widths or filter)."""
+        got = list(ws.iter_rows(values_only=True))
+        self.assertEqual(len(got), max_rows)
+        for r, (want, have) in enumerate(zip(rows, got), start=1):
+            for c, (s, v) in enumerate(zip(want, have)):
+                if r == 1 or rows[0][c] in TEXT_COLS or as_number(s) is None:
+                    self.assertEqual(v, s if s != "" else None, (r, c))
+                else:
+                    self.assertEqual(float(v), float(s), (r, c))
+
+    def test_hostile_strings(self):
+        # document ids with XML metacharacters, a CDATA end, control
+        # characters, the non-characters U+FFFE and U+FFFF (XML holds
+        # neither), a literal _xHHHH_, edge whitespace: the sheet XML stays
+        # well-formed and each cell reads back as the CSV's text written the
+        # way docs/report.md says (see expected_text)
+        ids = ["<b>&amp;</b>", "]]>", "a\x01b\x1fc", "tab\tnl\ncr\r", "\ufffe\uffff",
+               "_x0041_", "__x00zz_", " lead", "trail ", "\"q\" 'a'", "\u00e8\u4e2d\U0001f600",
+               "x" * 40000]
+        src = os.path.join(self.tmp, "hostile.jsonl")
+        with open(src, "w", encoding="utf-8") as f:
+            for i, d in enumerate(ids):
+                f.write(json.dumps({"id": d, "text": f"parola{i} comune altra{i} comune", "date": "2024-01-0" + str(i % 9 + 1)}) + "\n")
+        out = os.path.join(self.tmp, "hostile")
+        run(["analyze", src, "-o", out, "--xlsx"])
+        path = os.path.join(out, "tempora.xlsx")
+        with zipfile.ZipFile(path) as z:
+            self.assertIsNone(z.testzip())
+        wb = openpyxl.load_workbook(path)
+        rows = read_csv(os.path.join(out, "tfidf.csv"))
+        got = list(wb["tfidf"].iter_rows(values_only=True))
+        col = rows[0].index("doc_id")
+        seen = set()
+        for want, have in zip(rows[1:], got[1:]):
+            self.assertEqual(have[col], expected_text(want[col]), repr(want[col]))
+            seen.add(want[col])
+        self.assertEqual(len(seen), len(ids))
+        self.assertIn("notes", wb.sheetnames)  # the 40,000-character id was cut
+        notes = [r[1] for r in wb["notes"].iter_rows(min_row=2, values_only=True) if r[0] == "tfidf"]
+        self.assertTrue(any("32767" in n for n in notes), notes)
+
+    def test_zip64(self):
+        # zip64 records (written when an entry or an offset passes 4 GiB;
+        # TEMPORA_XLSX_ZIP64=1 writes them for every entry, for this test)
+        out = os.path.join(self.tmp, "z64")
+        run(["analyze", CORPUS, "-o", out, "--xlsx"], env={"TEMPORA_XLSX_ZIP64": "1"})
+        path = os.path.join(out, "tempora.xlsx")
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertIn(b"PK\x06\x06", data)  # the zip64 end of central directory
+        self.assertIn(b"PK\x06\x07", data)  # and its locator
+        with zipfile.ZipFile(path) as z:
+            self.assertIsNone(z.testzip())
+        wb = openpyxl.load_workbook(path)
+        for t in TABLES:
+            self.check_sheet(wb[t], read_csv(os.path.join(out, t + ".csv")), t)
+
+    def test_sheet_xml(self):
+        # the sheets' XML as OOXML wants it: well-formed, <dimension> over the
+        # table, rows in order with r attributes, each cell's r in its row
+        import xml.etree.ElementTree as ET
+        out = os.path.join(self.tmp, "xml")
+        run(["analyze", CORPUS, "-o", out, "--xlsx"])
+        ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+        with zipfile.ZipFile(os.path.join(out, "tempora.xlsx")) as z:
+            for i, t in enumerate(TABLES, start=1):
+                rows = read_csv(os.path.join(out, t + ".csv"))
+                root = ET.fromstring(z.read(f"xl/worksheets/sheet{i}.xml"))
+                last = get_column_letter(len(rows[0]))
+                self.assertEqual(root.find(ns + "dimension").get("ref"), f"A1:{last}{len(rows)}", t)
+                prev = 0
+                for row in root.find(ns + "sheetData"):
+                    r = int(row.get("r"))
+                    self.assertEqual(r, prev + 1, t)
+                    prev = r
+                    for c in row:
+                        self.assertTrue(re.fullmatch(r"[A-Z]+" + str(r), c.get("r")), (t, c.get("r")))
+                self.assertEqual(prev, len(rows), t)
+
+
+def expected_text(s):
+    """A CSV text cell as openpyxl reads it back: the characters XML cannot
+    hold as OOXML's _xHHHH_ escape (control characters but tab and newline,
+    U+FFFE, U+FFFF), a literal _xHHHH_ with its '_' escaped (_x005F_), at
+    most 32,767 characters."""
+    out = []
+    for i, ch in enumerate(s[:32767]):
+        o = ord(ch)
+        if (o < 0x20 and ch not in "\t\n") or o in (0xFFFE, 0xFFFF):
+            out.append("_x%04X_" % o)
+        elif ch == "_" and re.match(r"_x[0-9A-Fa-f]{4}_", s[i:]):
+            out.append("_x005F_")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 if __name__ == "__main__":
