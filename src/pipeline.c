@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "encoding.h"
 #include "pipeline_int.h"
@@ -200,44 +203,145 @@ out:
 
 _Static_assert(N_AUTO <= 6, "by_mask holds the sets of at most 6 lists");
 
-/* The word in dl->word ends: counted, and looked up unless too long. */
+/* The word in dl->word ends: counted, and looked up unless longer than the
+ * longest stopword (no list entry can match it). dl->word holds the word
+ * zero padded: a word is stored whole when it starts, so nothing is cleared
+ * here. */
 static inline void dl_word_end(struct tp_doclang *dl)
 {
     if (!dl->wlen && !dl->wlong)
         return;
     dl->n_words++;
-    if (!dl->wlong) {
+    if (!dl->wlong && dl->wlen <= dl->max_len) {
         const struct tp_table *t = &dl->run->lang_words;
         int64_t id = TP_TABLE_WORDS ? tp_table_find_words(t, dl->wlen, dl->word[0], dl->word[1])
                                     : tp_table_find(t, (const char *)dl->word, dl->wlen);
         if (id >= 0)
             dl->by_mask[t->terms[id].flags & 63]++;
     }
-    memset(dl->word, 0, sizeof(dl->word));
     dl->wlen = 0;
     dl->wlong = 0;
 }
 
-/* Scan p[0..n) for words; the bytes scanned (fewer than n once
- * TP_LANG_DOC_WORDS words are counted). */
-static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
+/* A word byte: an ASCII letter or digit, or any byte >= 0x80. */
+static inline int dl_is_word(unsigned c)
 {
+    return (c | 32) - 'a' < 26 || c - '0' < 10 || c >= 0x80;
+}
+
+/* The bytes p[0..n) (n <= 16, all word bytes) continue the word: appended,
+ * ASCII letters lowered, up to TP_LANG_WORD_MAX bytes; a longer word is only
+ * marked long. lowered holds the same bytes already lowered (or NULL). */
+static inline void dl_append(struct tp_doclang *dl, const unsigned char *p, size_t n,
+                             const unsigned char *lowered)
+{
+    if (dl->wlong)
+        return;
+    if (dl->wlen + n > TP_LANG_WORD_MAX) {
+        dl->wlong = 1;
+        return;
+    }
     unsigned char *w = (unsigned char *)dl->word;
+    if (dl->wlen == 0 && lowered) {
+        /* a new word: all 16 bytes written, those after it zero */
+        unsigned char b[TP_LANG_WORD_MAX];
+        memcpy(b, lowered, TP_LANG_WORD_MAX);
+        memset(b + n, 0, TP_LANG_WORD_MAX - n);
+        memcpy(w, b, TP_LANG_WORD_MAX);
+    } else {
+        if (dl->wlen == 0)
+            memset(w, 0, TP_LANG_WORD_MAX);
+        for (size_t i = 0; i < n; i++) {
+            unsigned c = p[i];
+            w[dl->wlen + i] = (unsigned char)((c | 32) - 'a' < 26 ? c | 32 : c);
+        }
+    }
+    dl->wlen += n;
+}
+
+#if defined(__SSE2__)
+/* The word bytes among the (up to) 16 bytes at p, n of them left: bit i set
+ * for a word byte at p[i] (none past n); *lowered gets them with ASCII
+ * letters lowered. */
+static inline unsigned dl_block(const unsigned char *p, size_t n, __m128i *lowered)
+{
+    __m128i v;
+    if (n >= 16) {
+        v = _mm_loadu_si128((const __m128i *)p);
+    } else {
+        unsigned char b[16] = {0}; /* NUL is not a word byte */
+        memcpy(b, p, n);
+        v = _mm_loadu_si128((const __m128i *)b);
+    }
+    __m128i l = _mm_or_si128(v, _mm_set1_epi8(32));
+    __m128i a = _mm_sub_epi8(l, _mm_set1_epi8('a'));
+    __m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a);
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    *lowered = _mm_or_si128(v, _mm_and_si128(alpha, _mm_set1_epi8(32)));
+    /* the top bit of v: a byte >= 0x80 */
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), v));
+}
+#endif
+
+/* Scan p[0..n) for words; the bytes scanned (fewer than n once
+ * TP_LANG_DOC_WORDS words are counted: the bytes up to the separator after
+ * the last of them). A word is a run of word bytes (dl_is_word), its
+ * separators any other byte; the word open at p[n] goes on in the next
+ * call or ends at tp_doclang_settle. dl_scan_bytes is the definition, a
+ * byte at a time; dl_scan finds the runs 16 bytes at a time. */
+static size_t dl_scan_bytes(struct tp_doclang *dl, const char *p, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         unsigned c = (unsigned char)p[i];
-        unsigned lower = c | 32;
-        int alpha = lower - 'a' < 26;
-        if (!(alpha || c >= 0x80 || c - '0' < 10)) {
+        if (!dl_is_word(c)) {
             dl_word_end(dl);
             if (dl->n_words >= TP_LANG_DOC_WORDS)
                 return i + 1;
-        } else if (dl->wlen < TP_LANG_WORD_MAX) {
-            w[dl->wlen++] = (unsigned char)(alpha ? lower : c);
         } else {
-            dl->wlong = 1;
+            dl_append(dl, (const unsigned char *)p + i, 1, NULL);
         }
     }
     return n;
+}
+
+static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
+{
+#if defined(__SSE2__)
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        __m128i low;
+        unsigned m = dl_block(u + i, n - i, &low);
+        if (!(m & 1)) {
+            /* a separator at i: the open word ends; skip to the next word */
+            if (dl->wlen || dl->wlong) {
+                dl_word_end(dl);
+                if (dl->n_words >= TP_LANG_DOC_WORDS)
+                    return i + 1;
+            }
+            i += m ? (size_t)__builtin_ctz(m) : 16;
+            continue;
+        }
+        /* word bytes from i: to the first separator, or the block's end */
+        unsigned sep = ~m & 0xFFFFu;
+        size_t run = sep ? (size_t)__builtin_ctz(sep) : 16;
+        unsigned char lowered[16];
+        _mm_storeu_si128((__m128i *)lowered, low);
+        dl_append(dl, u + i, run, lowered);
+        i += run;
+    }
+    return n;
+#else
+    return dl_scan_bytes(dl, p, n);
+#endif
+}
+
+/* The doclang scan for tests: scan p[0..n) with the definition
+ * (dl_scan_bytes, bytes != 0) or the fast scan. */
+size_t tp_doclang_scan_for_test(struct tp_doclang *dl, const char *p, size_t n, int bytes)
+{
+    return bytes ? dl_scan_bytes(dl, p, n) : dl_scan(dl, p, n);
 }
 
 static void set_profile(struct tp_tokenizer *tk, enum tp_lang lang)
@@ -251,6 +355,10 @@ int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_t
     dl->run = run;
     dl->tk = tk;
     dl->active = run->per_doc_lang;
+    /* the longest stopword: a longer word is counted but not looked up */
+    for (size_t i = 0; dl->active && i < run->lang_words.n; i++)
+        if (run->lang_words.terms[i].len > dl->max_len)
+            dl->max_len = run->lang_words.terms[i].len;
     return 0;
 }
 
