@@ -216,8 +216,12 @@ static inline void dl_word_end(struct tp_doclang *dl)
         const struct tp_table *t = &dl->run->lang_words;
         int64_t id = TP_TABLE_WORDS ? tp_table_find_words(t, dl->wlen, dl->word[0], dl->word[1])
                                     : tp_table_find(t, (const char *)dl->word, dl->wlen);
-        if (id >= 0)
-            dl->by_mask[t->terms[id].flags & 63]++;
+        if (id >= 0) {
+            unsigned f = t->terms[id].flags & 63;
+            dl->by_mask[f]++;
+            for (; f; f &= f - 1)
+                dl->hits[__builtin_ctz(f)]++;
+        }
     }
     dl->wlen = 0;
     dl->wlong = 0;
@@ -229,11 +233,10 @@ static inline int dl_is_word(unsigned c)
     return (c | 32) - 'a' < 26 || c - '0' < 10 || c >= 0x80;
 }
 
-/* The bytes p[0..n) (n <= 16, all word bytes) continue the word: appended,
- * ASCII letters lowered, up to TP_LANG_WORD_MAX bytes; a longer word is only
- * marked long. lowered holds the same bytes already lowered (or NULL). */
-static inline void dl_append(struct tp_doclang *dl, const unsigned char *p, size_t n,
-                             const unsigned char *lowered)
+/* The bytes p[0..n) (all word bytes) continue the word: appended, ASCII
+ * letters lowered, up to TP_LANG_WORD_MAX bytes; a longer word is only
+ * marked long. */
+static inline void dl_append(struct tp_doclang *dl, const unsigned char *p, size_t n)
 {
     if (dl->wlong)
         return;
@@ -242,19 +245,11 @@ static inline void dl_append(struct tp_doclang *dl, const unsigned char *p, size
         return;
     }
     unsigned char *w = (unsigned char *)dl->word;
-    if (dl->wlen == 0 && lowered) {
-        /* a new word: all 16 bytes written, those after it zero */
-        unsigned char b[TP_LANG_WORD_MAX];
-        memcpy(b, lowered, TP_LANG_WORD_MAX);
-        memset(b + n, 0, TP_LANG_WORD_MAX - n);
-        memcpy(w, b, TP_LANG_WORD_MAX);
-    } else {
-        if (dl->wlen == 0)
-            memset(w, 0, TP_LANG_WORD_MAX);
-        for (size_t i = 0; i < n; i++) {
-            unsigned c = p[i];
-            w[dl->wlen + i] = (unsigned char)((c | 32) - 'a' < 26 ? c | 32 : c);
-        }
+    if (dl->wlen == 0)
+        memset(w, 0, TP_LANG_WORD_MAX);
+    for (size_t i = dl->wlen, end = dl->wlen + n; i < end && i < TP_LANG_WORD_MAX; i++) {
+        unsigned c = *p++;
+        w[i] = (unsigned char)((c | 32) - 'a' < 26 ? c | 32 : c);
     }
     dl->wlen += n;
 }
@@ -299,37 +294,100 @@ static size_t dl_scan_bytes(struct tp_doclang *dl, const char *p, size_t n)
             if (dl->n_words >= TP_LANG_DOC_WORDS)
                 return i + 1;
         } else {
-            dl_append(dl, (const unsigned char *)p + i, 1, NULL);
+            dl_append(dl, (const unsigned char *)p + i, 1);
         }
     }
     return n;
 }
 
+#if defined(__SSE2__) && TP_TABLE_WORDS
+/* The word of len bytes (1 to 16) at lb (its bytes lowered, at least 16
+ * readable) as zero-padded little-endian words. */
+static inline void dl_words_at(const unsigned char *lb, size_t len, uint64_t w[2])
+{
+    memcpy(w, lb, 16);
+    if (len < 8) {
+        w[0] &= ((uint64_t)1 << (8 * len)) - 1;
+        w[1] = 0;
+    } else if (len < 16) {
+        w[1] &= len == 8 ? 0 : ((uint64_t)1 << (8 * (len - 8))) - 1;
+    }
+}
+#endif
+
 static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
 {
-#if defined(__SSE2__)
+#if defined(__SSE2__) && TP_TABLE_WORDS
     const unsigned char *u = (const unsigned char *)p;
+    unsigned char lb[32]; /* a block's bytes lowered, then zeros */
+    memset(lb + 16, 0, 16);
     size_t i = 0;
     while (i < n) {
         __m128i low;
         unsigned m = dl_block(u + i, n - i, &low);
-        if (!(m & 1)) {
-            /* a separator at i: the open word ends; skip to the next word */
-            if (dl->wlen || dl->wlong) {
-                dl_word_end(dl);
-                if (dl->n_words >= TP_LANG_DOC_WORDS)
-                    return i + 1;
+        _mm_storeu_si128((__m128i *)lb, low);
+        /* bit 16 and up: no word byte (the block's end) */
+        unsigned pos = 0;
+        if (dl->wlen || dl->wlong) {
+            /* the word open from the block before (or an earlier call) */
+            unsigned run = (unsigned)__builtin_ctz(~m);
+            if (run)
+                dl_append(dl, u + i, run);
+            if (run == 16) {
+                i += 16;
+                continue;
             }
-            i += m ? (size_t)__builtin_ctz(m) : 16;
-            continue;
+            if (i + run >= n)
+                return n; /* it goes on in the next call */
+            dl_word_end(dl);
+            if (dl->n_words >= TP_LANG_DOC_WORDS)
+                return i + run + 1;
+            pos = run;
         }
-        /* word bytes from i: to the first separator, or the block's end */
-        unsigned sep = ~m & 0xFFFFu;
-        size_t run = sep ? (size_t)__builtin_ctz(sep) : 16;
-        unsigned char lowered[16];
-        _mm_storeu_si128((__m128i *)lowered, low);
-        dl_append(dl, u + i, run, lowered);
-        i += run;
+        for (;;) {
+            unsigned rest = m >> pos << pos;
+            if (!rest) {
+                i += 16;
+                break;
+            }
+            unsigned ws = (unsigned)__builtin_ctz(rest);
+            unsigned we = (unsigned)__builtin_ctz(~m & ~0u << ws);
+            if (we == 16) {
+                if (ws == 0) {
+                    /* 16 word bytes: the word goes on in the next block */
+                    memcpy(dl->word, lb, 16);
+                    dl->wlen = 16;
+                    i += 16;
+                } else {
+                    i += ws; /* the next block starts with this word */
+                }
+                break;
+            }
+            size_t len = we - ws;
+            if (i + we >= n) {
+                /* the text ends inside the word: it goes on in the next call */
+                dl_words_at(lb + ws, len, dl->word);
+                dl->wlen = len;
+                return n;
+            }
+            /* a whole word, a separator after it */
+            dl->n_words++;
+            if (len <= dl->max_len) {
+                uint64_t w[2];
+                dl_words_at(lb + ws, len, w);
+                const struct tp_table *t = &dl->run->lang_words;
+                int64_t id = tp_table_find_words(t, len, w[0], w[1]);
+                if (id >= 0) {
+                    unsigned f = t->terms[id].flags & 63;
+                    dl->by_mask[f]++;
+                    for (; f; f &= f - 1)
+                        dl->hits[__builtin_ctz(f)]++;
+                }
+            }
+            if (dl->n_words >= TP_LANG_DOC_WORDS)
+                return i + we + 1;
+            pos = we;
+        }
     }
     return n;
 #else
@@ -372,6 +430,7 @@ void tp_doclang_begin(struct tp_doclang *dl, int part)
     dl->wlong = 0;
     memset(dl->word, 0, sizeof(dl->word));
     memset(dl->by_mask, 0, sizeof(dl->by_mask));
+    memset(dl->hits, 0, sizeof(dl->hits));
     dl->holding = part == 0;
     if (!dl->holding) {
         /* a document counted in parts: the corpus's language, in every part */
@@ -390,11 +449,7 @@ int tp_doclang_settle(struct tp_doclang *dl)
     dl_word_end(dl);
     enum tp_lang lang = dl->run->lang;
     if (dl->n_words >= TP_LANG_DOC_MIN) {
-        uint64_t hits[N_AUTO] = {0};
-        for (unsigned m = 1; m < 64; m++)
-            for (size_t i = 0; i < N_AUTO; i++)
-                if (m & (1u << i))
-                    hits[i] += dl->by_mask[m];
+        const uint64_t *hits = dl->hits; /* hits[i]: the words on list i */
         size_t best = N_AUTO;
         for (size_t i = 0; i < N_AUTO; i++)
             if (hits[i] && (best == N_AUTO || hits[i] > hits[best] ||

@@ -104,6 +104,7 @@ struct tp_doclang {
     enum tp_lang lang;               /* the document's, once decided */
     uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
     size_t max_len;                  /* the longest stopword: longer words are not looked up */
+    uint64_t hits[6];                /* words on list i (by_mask summed over the sets with i) */
 };
 
 /* Set dl up for the documents fed to tk (NULL fields when the run does not
