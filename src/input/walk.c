@@ -82,20 +82,15 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-/* Whether the file would open for reading, asked without opening it (one
- * system call a file of a large folder, not two). */
-static int readable(const char *path)
-{
-    return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS);
-}
-
-/* Add a regular file found or named: it must open for reading. */
-static int add_file(struct tp_reader *r, const char *path, const struct stat *st,
-                    struct tp_error *err)
+/* Add a regular file found or named: it must open for reading, which is
+ * asked without opening it (one system call a file of a large folder, not
+ * two), of name in the folder dfd (the file path names, or AT_FDCWD). */
+static int add_file(struct tp_reader *r, const char *path, int dfd, const char *name,
+                    const struct stat *st, struct tp_error *err)
 {
     char *copy;
 
-    if (readable(path) < 0)
+    if (faccessat(dfd, name, R_OK, AT_EACCESS) < 0)
         return input_failed(r, path, errno, err);
     copy = strdup(path);
     if (!copy || add_input(r, copy, (uint64_t)st->st_size, 0) < 0) {
@@ -123,6 +118,9 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
 
     if (!d)
         return input_failed(r, dir, errno, err);
+    /* entries are looked at relative to the folder: no walk down its path
+     * for each of them */
+    int dfd = dirfd(d);
     for (;;) {
         struct dirent *e;
         errno = 0;
@@ -151,26 +149,38 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
         }
         n++;
     }
-    closedir(d);
     /* Sorting here only fixes the order of warnings; the caller sorts the
      * whole list by path. */
     if (rc == 0 && n > 1)
         qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat st;
-        if (lstat(names[i], &st) < 0) {
+        if (!d && (d = opendir(dir)) != NULL)
+            dfd = dirfd(d);
+        /* the entry's name in the folder (join_path put the slash), or its
+         * whole path if the folder no longer opens */
+        const char *name = d ? strrchr(names[i], '/') + 1 : names[i];
+        if (!d)
+            dfd = AT_FDCWD;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = input_failed(r, names[i], errno, err);
         } else if (S_ISDIR(st.st_mode)) {
+            /* one folder open at a time, however deep the tree */
+            if (d)
+                closedir(d);
+            d = NULL;
             rc = walk(r, names[i], err);
         } else if (S_ISLNK(st.st_mode)) {
-            if (stat(names[i], &st) < 0)
+            if (fstatat(dfd, name, &st, 0) < 0)
                 rc = input_failed(r, names[i], errno, err);
             else if (S_ISREG(st.st_mode))
-                rc = add_file(r, names[i], &st, err);
+                rc = add_file(r, names[i], dfd, name, &st, err);
         } else if (S_ISREG(st.st_mode)) {
-            rc = add_file(r, names[i], &st, err);
+            rc = add_file(r, names[i], dfd, name, &st, err);
         }
     }
+    if (d)
+        closedir(d);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -193,7 +203,7 @@ int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err)
         if (stat(path, &st) < 0)
             return input_failed(r, path, errno, err);
         if (S_ISREG(st.st_mode))
-            return add_file(r, path, &st, err);
+            return add_file(r, path, AT_FDCWD, path, &st, err);
         if (S_ISDIR(st.st_mode)) {
             char **args = realloc(r->dir_args, (r->n_dir_args + 1) * sizeof(*args));
             if (!args)
