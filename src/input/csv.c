@@ -189,10 +189,15 @@ static size_t plain_row(struct csv_walk *w, const unsigned char *s, size_t n, in
                     w->rc = nomem(w->run->err);
                     return 0;
                 }
+                /* inside the field every quote is the first of a pair:
+                 * copied up to and with it, its twin skipped */
                 size_t k = 0;
-                for (size_t j = from; j < end; j++) {
-                    r->esc.p[k++] = (char)s[j];
-                    j += s[j] == '"';
+                for (size_t j = from; j < end;) {
+                    const unsigned char *q = memchr(s + j, '"', end - j);
+                    size_t upto = q ? (size_t)(q - s) + 1 : end;
+                    memcpy(r->esc.p + k, s + j, upto - j);
+                    k += upto - j;
+                    j = q ? upto + 1 : end;
                 }
                 r->esc.len = k;
                 f = (const unsigned char *)r->esc.p;
