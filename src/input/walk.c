@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,9 +119,6 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
 
     if (!d)
         return input_failed(r, dir, errno, err);
-    /* entries are looked at relative to the folder: no walk down its path
-     * for each of them */
-    int dfd = dirfd(d);
     for (;;) {
         struct dirent *e;
         errno = 0;
@@ -150,18 +148,23 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
         n++;
     }
     /* Sorting here only fixes the order of warnings; the caller sorts the
-     * whole list by path. */
+     * whole list by path. Entries are then looked at relative to the open
+     * folder: no walk down its path for each of them. */
     if (rc == 0 && n > 1)
         qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat st;
-        if (!d && (d = opendir(dir)) != NULL)
-            dfd = dirfd(d);
-        /* the entry's name in the folder (join_path put the slash), or its
-         * whole path if the folder no longer opens */
-        const char *name = d ? strrchr(names[i], '/') + 1 : names[i];
         if (!d)
+            d = opendir(dir);
+        /* the entry's name in the folder (join_path put the slash), or its
+         * whole path if the folder no longer opens or the path is too long
+         * to open (refused when listed, as it always was) */
+        int dfd = d ? dirfd(d) : AT_FDCWD;
+        const char *name = strrchr(names[i], '/') + 1;
+        if (!d || strlen(names[i]) >= PATH_MAX) {
+            name = names[i];
             dfd = AT_FDCWD;
+        }
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = input_failed(r, names[i], errno, err);
         } else if (S_ISDIR(st.st_mode)) {
