@@ -89,18 +89,20 @@ row() { printf '%-26s %8s %8s\n' "$1" "$2" "$3"; }
 JB=$(wc -c <"$ARCH.jsonl")
 TB=$(wc -c <"$ARCH.txt")
 CB=$(wc -c <"$ARCH.csv")
-DB=$(find "$ARCH.d" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+DB=$(find "$ARCH.d/" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 cat "$ARCH.jsonl" "$ARCH.txt" "$ARCH.csv" "$ARCH.jsonl.gz" >/dev/null # warm the page cache
-find "$ARCH.d" -type f -exec cat {} + >/dev/null
+find "$ARCH.d/" -type f -exec cat {} + >/dev/null
 echo "archive: $N documents, JSONL $JB bytes, plain $TB bytes; best of $RUNS${THREADS:+; --threads $THREADS}"
 row "" "wall s" "cpu s"
 # shellcheck disable=SC2086
 best jsonl "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/jsonl.csv" "$ARCH.jsonl"
 WJ=$WALL
+CJ=$CPU
 row "tempora freq JSONL" "$WALL" "$CPU"
 # shellcheck disable=SC2086
 best plain "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/plain.csv" "$ARCH.txt"
 WP=$WALL
+CP=$CPU
 row "tempora freq plain" "$WALL" "$CPU"
 best wc wc -w "$ARCH.jsonl"
 WW=$WALL
@@ -108,6 +110,7 @@ row "wc -w JSONL" "$WALL" "$CPU"
 # shellcheck disable=SC2086
 best csv "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/csv.csv" "$ARCH.csv"
 WC=$WALL
+CC=$CPU
 row "tempora freq CSV" "$WALL" "$CPU"
 best wccsv wc -w "$ARCH.csv"
 WWC=$WALL
@@ -115,6 +118,7 @@ row "wc -w CSV" "$WALL" "$CPU"
 # shellcheck disable=SC2086
 best dir "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/dir.csv" "$ARCH.d"
 WD=$WALL
+CD=$CPU
 row "tempora freq folder" "$WALL" "$CPU"
 # shellcheck disable=SC2086
 best gz "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/gz.csv" "$ARCH.jsonl.gz"
@@ -132,6 +136,12 @@ if [ -n "$TEMPORA_OLD" ]; then
         { echo "bench/archive.sh: the two binaries' freq tables differ" >&2; exit 1; }
 fi
 
+# CPU seconds (user + sys) per byte against the plain file's: on a shared
+# machine steadier than wall times; printed, not judged
+echo "cpu per byte / plain's: JSONL $(awk -v a="$CJ" -v ab="$JB" -v p="$CP" -v pb="$TB" \
+    'BEGIN { printf "%.2f", (a / ab) / (p / pb) }')x, CSV $(awk -v a="$CC" -v ab="$CB" -v p="$CP" \
+    -v pb="$TB" 'BEGIN { printf "%.2f", (a / ab) / (p / pb) }')x, folder $(awk -v a="$CD" \
+    -v ab="$DB" -v p="$CP" -v pb="$TB" 'BEGIN { printf "%.2f", (a / ab) / (p / pb) }')x"
 if [ "$SMOKE" = 1 ]; then
     echo "archive: smoke run, targets not judged"
     exit 0

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "encoding.h"
 #include "pipeline_int.h"
@@ -200,44 +203,203 @@ out:
 
 _Static_assert(N_AUTO <= 6, "by_mask holds the sets of at most 6 lists");
 
-/* The word in dl->word ends: counted, and looked up unless too long. */
+/* The word in dl->word ends: counted, and looked up unless longer than the
+ * longest stopword (no list entry can match it). dl->word holds the word
+ * zero padded: a word is stored whole when it starts, so nothing is cleared
+ * here. */
 static inline void dl_word_end(struct tp_doclang *dl)
 {
     if (!dl->wlen && !dl->wlong)
         return;
     dl->n_words++;
-    if (!dl->wlong) {
+    if (!dl->wlong && dl->wlen <= dl->max_len) {
         const struct tp_table *t = &dl->run->lang_words;
         int64_t id = TP_TABLE_WORDS ? tp_table_find_words(t, dl->wlen, dl->word[0], dl->word[1])
                                     : tp_table_find(t, (const char *)dl->word, dl->wlen);
-        if (id >= 0)
-            dl->by_mask[t->terms[id].flags & 63]++;
+        if (id >= 0) {
+            unsigned f = t->terms[id].flags & 63;
+            dl->by_mask[f]++;
+            for (; f; f &= f - 1)
+                dl->hits[__builtin_ctz(f)]++;
+        }
     }
-    memset(dl->word, 0, sizeof(dl->word));
     dl->wlen = 0;
     dl->wlong = 0;
 }
 
-/* Scan p[0..n) for words; the bytes scanned (fewer than n once
- * TP_LANG_DOC_WORDS words are counted). */
-static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
+/* A word byte: an ASCII letter or digit, or any byte >= 0x80. */
+static inline int dl_is_word(unsigned c)
 {
+    return (c | 32) - 'a' < 26 || c - '0' < 10 || c >= 0x80;
+}
+
+/* The bytes p[0..n) (all word bytes) continue the word: appended, ASCII
+ * letters lowered, up to TP_LANG_WORD_MAX bytes; a longer word is only
+ * marked long. */
+static inline void dl_append(struct tp_doclang *dl, const unsigned char *p, size_t n)
+{
+    if (dl->wlong)
+        return;
+    if (dl->wlen + n > TP_LANG_WORD_MAX) {
+        dl->wlong = 1;
+        return;
+    }
     unsigned char *w = (unsigned char *)dl->word;
+    if (dl->wlen == 0)
+        memset(w, 0, TP_LANG_WORD_MAX);
+    for (size_t i = dl->wlen, end = dl->wlen + n; i < end && i < TP_LANG_WORD_MAX; i++) {
+        unsigned c = *p++;
+        w[i] = (unsigned char)((c | 32) - 'a' < 26 ? c | 32 : c);
+    }
+    dl->wlen += n;
+}
+
+#if defined(__SSE2__)
+/* The word bytes among the (up to) 16 bytes at p, n of them left: bit i set
+ * for a word byte at p[i] (none past n); *lowered gets them with ASCII
+ * letters lowered. */
+static inline unsigned dl_block(const unsigned char *p, size_t n, __m128i *lowered)
+{
+    __m128i v;
+    if (n >= 16) {
+        v = _mm_loadu_si128((const __m128i *)p);
+    } else {
+        unsigned char b[16] = {0}; /* NUL is not a word byte */
+        memcpy(b, p, n);
+        v = _mm_loadu_si128((const __m128i *)b);
+    }
+    __m128i l = _mm_or_si128(v, _mm_set1_epi8(32));
+    __m128i a = _mm_sub_epi8(l, _mm_set1_epi8('a'));
+    __m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a);
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    *lowered = _mm_or_si128(v, _mm_and_si128(alpha, _mm_set1_epi8(32)));
+    /* the top bit of v: a byte >= 0x80 */
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), v));
+}
+#endif
+
+/* Scan p[0..n) for words; the bytes scanned (fewer than n once
+ * TP_LANG_DOC_WORDS words are counted: the bytes up to the separator after
+ * the last of them). A word is a run of word bytes (dl_is_word), its
+ * separators any other byte; the word open at p[n] goes on in the next
+ * call or ends at tp_doclang_settle. dl_scan_bytes is the definition, a
+ * byte at a time; dl_scan finds the runs 16 bytes at a time. */
+static size_t dl_scan_bytes(struct tp_doclang *dl, const char *p, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         unsigned c = (unsigned char)p[i];
-        unsigned lower = c | 32;
-        int alpha = lower - 'a' < 26;
-        if (!(alpha || c >= 0x80 || c - '0' < 10)) {
+        if (!dl_is_word(c)) {
             dl_word_end(dl);
             if (dl->n_words >= TP_LANG_DOC_WORDS)
                 return i + 1;
-        } else if (dl->wlen < TP_LANG_WORD_MAX) {
-            w[dl->wlen++] = (unsigned char)(alpha ? lower : c);
         } else {
-            dl->wlong = 1;
+            dl_append(dl, (const unsigned char *)p + i, 1);
         }
     }
     return n;
+}
+
+#if defined(__SSE2__) && TP_TABLE_WORDS
+/* The word of len bytes (1 to 16) at lb (its bytes lowered, at least 16
+ * readable) as zero-padded little-endian words. */
+static inline void dl_words_at(const unsigned char *lb, size_t len, uint64_t w[2])
+{
+    memcpy(w, lb, 16);
+    if (len < 8) {
+        w[0] &= ((uint64_t)1 << (8 * len)) - 1;
+        w[1] = 0;
+    } else if (len < 16) {
+        w[1] &= len == 8 ? 0 : ((uint64_t)1 << (8 * (len - 8))) - 1;
+    }
+}
+#endif
+
+static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
+{
+#if defined(__SSE2__) && TP_TABLE_WORDS
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned char lb[32]; /* a block's bytes lowered, then zeros */
+    memset(lb + 16, 0, 16);
+    size_t i = 0;
+    while (i < n) {
+        __m128i low;
+        unsigned m = dl_block(u + i, n - i, &low);
+        _mm_storeu_si128((__m128i *)lb, low);
+        /* bit 16 and up: no word byte (the block's end) */
+        unsigned pos = 0;
+        if (dl->wlen || dl->wlong) {
+            /* the word open from the block before (or an earlier call) */
+            unsigned run = (unsigned)__builtin_ctz(~m);
+            if (run)
+                dl_append(dl, u + i, run);
+            if (run == 16) {
+                i += 16;
+                continue;
+            }
+            if (i + run >= n)
+                return n; /* it goes on in the next call */
+            dl_word_end(dl);
+            if (dl->n_words >= TP_LANG_DOC_WORDS)
+                return i + run + 1;
+            pos = run;
+        }
+        for (;;) {
+            unsigned rest = m >> pos << pos;
+            if (!rest) {
+                i += 16;
+                break;
+            }
+            unsigned ws = (unsigned)__builtin_ctz(rest);
+            unsigned we = (unsigned)__builtin_ctz(~m & ~0u << ws);
+            if (we == 16) {
+                if (ws == 0) {
+                    /* 16 word bytes: the word goes on in the next block */
+                    memcpy(dl->word, lb, 16);
+                    dl->wlen = 16;
+                    i += 16;
+                } else {
+                    i += ws; /* the next block starts with this word */
+                }
+                break;
+            }
+            size_t len = we - ws;
+            if (i + we >= n) {
+                /* the text ends inside the word: it goes on in the next call */
+                dl_words_at(lb + ws, len, dl->word);
+                dl->wlen = len;
+                return n;
+            }
+            /* a whole word, a separator after it */
+            dl->n_words++;
+            if (len <= dl->max_len) {
+                uint64_t w[2];
+                dl_words_at(lb + ws, len, w);
+                const struct tp_table *t = &dl->run->lang_words;
+                int64_t id = tp_table_find_words(t, len, w[0], w[1]);
+                if (id >= 0) {
+                    unsigned f = t->terms[id].flags & 63;
+                    dl->by_mask[f]++;
+                    for (; f; f &= f - 1)
+                        dl->hits[__builtin_ctz(f)]++;
+                }
+            }
+            if (dl->n_words >= TP_LANG_DOC_WORDS)
+                return i + we + 1;
+            pos = we;
+        }
+    }
+    return n;
+#else
+    return dl_scan_bytes(dl, p, n);
+#endif
+}
+
+/* The doclang scan for tests: scan p[0..n) with the definition
+ * (dl_scan_bytes, bytes != 0) or the fast scan. */
+size_t tp_doclang_scan_for_test(struct tp_doclang *dl, const char *p, size_t n, int bytes)
+{
+    return bytes ? dl_scan_bytes(dl, p, n) : dl_scan(dl, p, n);
 }
 
 static void set_profile(struct tp_tokenizer *tk, enum tp_lang lang)
@@ -251,6 +413,10 @@ int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_t
     dl->run = run;
     dl->tk = tk;
     dl->active = run->per_doc_lang;
+    /* the longest stopword: a longer word is counted but not looked up */
+    for (size_t i = 0; dl->active && i < run->lang_words.n; i++)
+        if (run->lang_words.terms[i].len > dl->max_len)
+            dl->max_len = run->lang_words.terms[i].len;
     return 0;
 }
 
@@ -264,6 +430,7 @@ void tp_doclang_begin(struct tp_doclang *dl, int part)
     dl->wlong = 0;
     memset(dl->word, 0, sizeof(dl->word));
     memset(dl->by_mask, 0, sizeof(dl->by_mask));
+    memset(dl->hits, 0, sizeof(dl->hits));
     dl->holding = part == 0;
     if (!dl->holding) {
         /* a document counted in parts: the corpus's language, in every part */
@@ -282,11 +449,7 @@ int tp_doclang_settle(struct tp_doclang *dl)
     dl_word_end(dl);
     enum tp_lang lang = dl->run->lang;
     if (dl->n_words >= TP_LANG_DOC_MIN) {
-        uint64_t hits[N_AUTO] = {0};
-        for (unsigned m = 1; m < 64; m++)
-            for (size_t i = 0; i < N_AUTO; i++)
-                if (m & (1u << i))
-                    hits[i] += dl->by_mask[m];
+        const uint64_t *hits = dl->hits; /* hits[i]: the words on list i */
         size_t best = N_AUTO;
         for (size_t i = 0; i < N_AUTO; i++)
             if (hits[i] && (best == N_AUTO || hits[i] > hits[best] ||

@@ -126,6 +126,8 @@ struct tp_doclang {
     int holding;
     enum tp_lang lang;               /* the document's, once decided */
     uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
+    size_t max_len;                  /* the longest stopword: longer words are not looked up */
+    uint64_t hits[6];                /* words on list i (by_mask summed over the sets with i) */
 };
 
 /* Set dl up for the documents fed to tk (NULL fields when the run does not
@@ -140,6 +142,9 @@ int tp_doclang_settle(struct tp_doclang *dl);
 /* The document was taken back (protocol (1)): it is not counted in docs. */
 void tp_doclang_forget(struct tp_doclang *dl);
 void tp_doclang_release(struct tp_doclang *dl);
+/* Tests: scan p[0..n) as the first bytes of a document, a byte at a time by
+ * the definition (bytes != 0) or as tp_doclang_feed does; the bytes scanned. */
+size_t tp_doclang_scan_for_test(struct tp_doclang *dl, const char *p, size_t n, int bytes);
 
 /* Prepare a run with options o (borrowed). warn and progress may be NULL. */
 void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,

@@ -189,10 +189,15 @@ static size_t plain_row(struct csv_walk *w, const unsigned char *s, size_t n, in
                     w->rc = nomem(w->run->err);
                     return 0;
                 }
+                /* inside the field every quote is the first of a pair:
+                 * copied up to and with it, its twin skipped */
                 size_t k = 0;
-                for (size_t j = from; j < end; j++) {
-                    r->esc.p[k++] = (char)s[j];
-                    j += s[j] == '"';
+                for (size_t j = from; j < end;) {
+                    const unsigned char *q = memchr(s + j, '"', end - j);
+                    size_t upto = q ? (size_t)(q - s) + 1 : end;
+                    memcpy(r->esc.p + k, s + j, upto - j);
+                    k += upto - j;
+                    j = q ? upto + 1 : end;
                 }
                 r->esc.len = k;
                 f = (const unsigned char *)r->esc.p;
@@ -236,6 +241,120 @@ static size_t plain_row(struct csv_walk *w, const unsigned char *s, size_t n, in
         }
         pos++;
     }
+}
+
+/* plain_row's check and emission in one pass over the row: its fields are
+ * noted (up to PLAIN_FIELDS; a row with more is read by plain_row twice) and
+ * given to the callbacks once the row is known to be plain, w->row_line and
+ * w->in_row set first as the caller sets them for plain_row. Returns the
+ * row's bytes with its line end, or 0 (nothing given). */
+enum { PLAIN_FIELDS = 16 };
+static size_t plain_row_once(struct csv_walk *w, const unsigned char *s, size_t n)
+{
+    struct {
+        const unsigned char *p;
+        size_t len;
+        unsigned long line;
+        int doubled;
+    } fs[PLAIN_FIELDS];
+    size_t nf = 0, pos = 0, cap = field_cap / 2;
+    unsigned long line = w->line;
+    int last = 0;
+    if (n == 0 || s[0] == '\n' || s[0] == '\r')
+        return 0;
+    while (!last) {
+        if (nf == PLAIN_FIELDS) {
+            if (!plain_row(w, s, n, 0))
+                return 0;
+            w->row_line = w->line;
+            w->in_row = 1;
+            return plain_row(w, s, n, 1);
+        }
+        const unsigned char *f;
+        size_t len, end;
+        int doubled = 0;
+        if (pos < n && s[pos] == '"') {
+            size_t from = pos + 1, at = from;
+            for (;;) {
+                const unsigned char *q = memchr(s + at, '"', n - at);
+                if (!q || (size_t)(q - s) + 1 >= n)
+                    return 0;
+                if (q[1] != '"') {
+                    end = (size_t)(q - s);
+                    break;
+                }
+                doubled = 1;
+                at = (size_t)(q - s) + 2;
+            }
+            len = end - from;
+            if (len > cap)
+                return 0;
+            for (const unsigned char *c = s + from; (c = memchr(c, '\n', (size_t)(s + end - c)));
+                 c++)
+                line++;
+            f = s + from;
+            pos = end + 1;
+        } else {
+            size_t j = pos;
+            while (j < n && s[j] != ',' && s[j] != '\n' && s[j] != '\r' && s[j] != '"')
+                j++;
+            if (j == n || s[j] == '"')
+                return 0;
+            len = j - pos;
+            if (len > cap ||
+                (len && (s[pos] == ' ' || s[pos] == '\t' || s[j - 1] == ' ' || s[j - 1] == '\t')))
+                return 0;
+            f = s + pos;
+            pos = j;
+        }
+        /* after the field: a comma, LF or CR LF */
+        if (pos < n && s[pos] == ',')
+            last = 0;
+        else if (pos < n && s[pos] == '\n')
+            last = 1;
+        else if (pos + 1 < n && s[pos] == '\r' && s[pos + 1] == '\n')
+            last = 2;
+        else
+            return 0;
+        fs[nf].p = f;
+        fs[nf].len = len;
+        fs[nf].line = line;
+        fs[nf].doubled = doubled;
+        nf++;
+        pos += last ? (size_t)last : 1;
+    }
+    /* plain: the fields go to the callbacks as plain_row gives them */
+    struct tp_reader *r = w->run->r;
+    w->row_line = w->line;
+    w->in_row = 1;
+    for (size_t k = 0; k < nf; k++) {
+        const unsigned char *f = fs[k].p;
+        size_t len = fs[k].len;
+        if (fs[k].doubled) {
+            /* the field's bytes with each doubled quote once */
+            r->esc.len = 0;
+            if (buf_reserve(&r->esc, len) < 0) {
+                w->rc = nomem(w->run->err);
+                return 0;
+            }
+            size_t o = 0;
+            for (size_t j = 0; j < len;) {
+                const unsigned char *q = memchr(f + j, '"', len - j);
+                size_t upto = q ? (size_t)(q - f) + 1 : len;
+                memcpy(r->esc.p + o, f + j, upto - j);
+                o += upto - j;
+                j = q ? upto + 1 : len;
+            }
+            r->esc.len = o;
+            f = (const unsigned char *)r->esc.p;
+            len = o;
+        }
+        w->line = fs[k].line;
+        csv_field((void *)(uintptr_t)f, len, w);
+    }
+    csv_row(last == 1 ? '\n' : '\r', w);
+    w->line = line + 1;
+    return pos;
 }
 
 /* A later part of a file cut at row boundaries (tp_reader_new_range): the
@@ -296,12 +415,11 @@ int tp_in_csv_walk(struct csv_walk *w)
         eof = n < CHUNK;
         while (i < n && w->rc == 0 && rc == 0) {
             const unsigned char *s = r->raw + i;
+            size_t k;
             if (line_start && w->header_done && p.pstate == 0 && !p.quoted && p.entry_pos == 0 &&
-                plain_row(w, s, n - i, 0)) {
+                (k = plain_row_once(w, s, n - i)) > 0) {
                 /* libcsv is between rows: a plain row is read here */
-                w->row_line = w->line;
-                w->in_row = 1;
-                i += plain_row(w, s, n - i, 1);
+                i += k;
                 continue;
             }
             const unsigned char *nl = memchr(s, '\n', n - i);

@@ -219,7 +219,7 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
 {
     struct tp_reader *r = run->r;
     const struct tp_opts *o = r->o;
-    enum tp_encoding enc = tp_in_pick_encoding(r, tp_encoding_is_utf8(p, n));
+    enum tp_encoding enc;
     const char *text_col = o->text_col ? o->text_col : "text";
     const char *id_col = o->id_col ? o->id_col : "id";
     const char *keys[TP_JSON_N_FIELDS];
@@ -232,14 +232,34 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
     char why[256], *dumped = NULL;
     int rc;
 
-    rc = tp_in_to_utf8(run, enc, p, n, &r->dec, &src, &len);
-    if (rc < 0)
-        return rc;
     keys[TP_JSON_TEXT] = text_col;
     keys[TP_JSON_ID] = id_col;
     keys[TP_JSON_DATE] = o->date_col;
     keys[TP_JSON_GROUP] = o->group_by && strcmp(o->group_by, "dir") != 0 ? o->group_by : NULL;
-    if (!tp_json_fast_fields || !tp_json_fast_fields(src, len, keys, f)) {
+    /* A line the fast reader takes as it is has been checked as UTF-8 by it
+     * (simdjson validates the whole line): no check of its own. */
+    int tried = (o->encoding == TP_ENC_AUTO || o->encoding == TP_ENC_UTF8) && tp_json_fast_fields;
+    int fast = tried && tp_json_fast_fields(p, n, keys, f);
+    if (fast) {
+        enc = tp_in_pick_encoding(r, 1);
+        r->dec.len = 0;
+        src = p;
+        len = n;
+    } else {
+        int valid = tp_encoding_is_utf8(p, n);
+        enc = tp_in_pick_encoding(r, valid);
+        if (enc == TP_ENC_UTF8 && valid) {
+            r->dec.len = 0; /* as tp_in_to_utf8 leaves it */
+            src = p;
+            len = n;
+        } else if ((rc = tp_in_to_utf8(run, enc, p, n, &r->dec, &src, &len)) < 0) {
+            return rc;
+        }
+        /* the same bytes again only if the fast reader has not seen them */
+        if (tp_json_fast_fields && !(tried && src == p))
+            fast = tp_json_fast_fields(src, len, keys, f);
+    }
+    if (!fast) {
         rc = tp_in_json_slow(src, len, keys, f, &r->jq, &root, why, sizeof(why));
         if (rc == TP_ENOMEM)
             rc = nomem(run->err);

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,20 +83,15 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-/* Whether the file would open for reading, asked without opening it (one
- * system call a file of a large folder, not two). */
-static int readable(const char *path)
-{
-    return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS);
-}
-
-/* Add a regular file found or named: it must open for reading. */
-static int add_file(struct tp_reader *r, const char *path, const struct stat *st,
-                    struct tp_error *err)
+/* Add a regular file found or named: it must open for reading, which is
+ * asked without opening it (one system call a file of a large folder, not
+ * two), of name in the folder dfd (the file path names, or AT_FDCWD). */
+static int add_file(struct tp_reader *r, const char *path, int dfd, const char *name,
+                    const struct stat *st, struct tp_error *err)
 {
     char *copy;
 
-    if (readable(path) < 0)
+    if (faccessat(dfd, name, R_OK, AT_EACCESS) < 0)
         return input_failed(r, path, errno, err);
     copy = strdup(path);
     if (!copy || add_input(r, copy, (uint64_t)st->st_size, 0) < 0) {
@@ -151,26 +147,43 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
         }
         n++;
     }
-    closedir(d);
     /* Sorting here only fixes the order of warnings; the caller sorts the
-     * whole list by path. */
+     * whole list by path. Entries are then looked at relative to the open
+     * folder: no walk down its path for each of them. */
     if (rc == 0 && n > 1)
         qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat st;
-        if (lstat(names[i], &st) < 0) {
+        if (!d)
+            d = opendir(dir);
+        /* the entry's name in the folder (join_path put the slash), or its
+         * whole path if the folder no longer opens or the path is too long
+         * to open (refused when listed, as it always was) */
+        int dfd = d ? dirfd(d) : AT_FDCWD;
+        const char *name = strrchr(names[i], '/') + 1;
+        if (!d || strlen(names[i]) >= PATH_MAX) {
+            name = names[i];
+            dfd = AT_FDCWD;
+        }
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = input_failed(r, names[i], errno, err);
         } else if (S_ISDIR(st.st_mode)) {
+            /* one folder open at a time, however deep the tree */
+            if (d)
+                closedir(d);
+            d = NULL;
             rc = walk(r, names[i], err);
         } else if (S_ISLNK(st.st_mode)) {
-            if (stat(names[i], &st) < 0)
+            if (fstatat(dfd, name, &st, 0) < 0)
                 rc = input_failed(r, names[i], errno, err);
             else if (S_ISREG(st.st_mode))
-                rc = add_file(r, names[i], &st, err);
+                rc = add_file(r, names[i], dfd, name, &st, err);
         } else if (S_ISREG(st.st_mode)) {
-            rc = add_file(r, names[i], &st, err);
+            rc = add_file(r, names[i], dfd, name, &st, err);
         }
     }
+    if (d)
+        closedir(d);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -193,7 +206,7 @@ int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err)
         if (stat(path, &st) < 0)
             return input_failed(r, path, errno, err);
         if (S_ISREG(st.st_mode))
-            return add_file(r, path, &st, err);
+            return add_file(r, path, AT_FDCWD, path, &st, err);
         if (S_ISDIR(st.st_mode)) {
             char **args = realloc(r->dir_args, (r->n_dir_args + 1) * sizeof(*args));
             if (!args)
