@@ -479,7 +479,14 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         /* a range of lines (a --shard share) is cut again within it */
         uint64_t r_start = 0, r_len = size[0];
         unsigned long r_line = 1;
-        int in_range = tp_reader_range(r, &r_start, &r_len, &r_line);
+        uint64_t rs, rl;
+        unsigned long rln;
+        int in_range = tp_reader_range(r, &rs, &rl, &rln);
+        if (in_range) {
+            r_start = rs;
+            r_len = rl;
+            r_line = rln;
+        }
         unsigned parts =
             in_range ? split_range(files[0], r_start, r_len, r_line, n_threads, start, len, line)
                      : tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
