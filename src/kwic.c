@@ -63,7 +63,7 @@ struct kw {
     size_t q_head, q_len, q_cap;
     /* the document */
     const char *doc_id;
-    char date[16];
+    char date[24]; /* room for any six-byte date printed with %04d-%02d-%02d */
     uint64_t doc_index;
     int skip;
     /* --group-by: the document's group (settled as the counting sink does) */

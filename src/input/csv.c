@@ -149,97 +149,119 @@ static int feed_line(struct csv_walk *w, struct csv_parser *p, const unsigned ch
  * fields and its end go to the same callbacks libcsv calls, with the same
  * bytes, w->line set as feeding libcsv a line at a time sets it. Anything
  * else (a blank line, a stray quote, a trimmed field, a row the chunk cuts,
- * the header) is left to libcsv. With emit 0 only checks. Returns the row's
- * bytes with its line end, or 0. */
-static size_t plain_row(struct csv_walk *w, const unsigned char *s, size_t n, int emit)
+ * the header) is left to libcsv. */
+
+/* One field of a plain row at s[*pos..n): its bytes as written (*f, *len;
+ * a quoted field's doubled quotes still doubled, *doubled set when it has
+ * one) and what follows it (*last: 0 a comma, 1 LF, 2 CR LF); *pos moves
+ * past that and *line past the field's line feeds. 0 when it is not plain. */
+static int plain_field(const unsigned char *s, size_t n, size_t cap, size_t *pos,
+                       unsigned long *line, const unsigned char **f, size_t *len, int *doubled,
+                       int *last)
+{
+    size_t p = *pos;
+    *doubled = 0;
+    if (p < n && s[p] == '"') {
+        size_t from = p + 1, at = from, end;
+        for (;;) {
+            const unsigned char *q = memchr(s + at, '"', n - at);
+            if (!q || (size_t)(q - s) + 1 >= n)
+                return 0;
+            if (q[1] != '"') {
+                end = (size_t)(q - s);
+                break;
+            }
+            *doubled = 1;
+            at = (size_t)(q - s) + 2;
+        }
+        if (end - from > cap)
+            return 0;
+        for (const unsigned char *c = s + from; (c = memchr(c, '\n', (size_t)(s + end - c))); c++)
+            (*line)++;
+        *f = s + from;
+        *len = end - from;
+        p = end + 1;
+    } else {
+        size_t j = p;
+        while (j < n && s[j] != ',' && s[j] != '\n' && s[j] != '\r' && s[j] != '"')
+            j++;
+        if (j == n || s[j] == '"')
+            return 0;
+        size_t l = j - p;
+        if (l > cap || (l && (s[p] == ' ' || s[p] == '\t' || s[j - 1] == ' ' || s[j - 1] == '\t')))
+            return 0;
+        *f = s + p;
+        *len = l;
+        p = j;
+    }
+    /* after the field: a comma, LF or CR LF */
+    if (p < n && s[p] == ',')
+        *last = 0;
+    else if (p < n && s[p] == '\n')
+        *last = 1;
+    else if (p + 1 < n && s[p] == '\r' && s[p + 1] == '\n')
+        *last = 2;
+    else
+        return 0;
+    *pos = p + (*last ? (size_t)*last : 1);
+    return 1;
+}
+
+/* A plain field to the callbacks: a quoted field with doubled quotes
+ * (doubled) given with each once (inside the field every quote is the first
+ * of a pair: copied up to and with it, its twin skipped). 0, or -1 (out of
+ * memory: w->rc set). */
+static int plain_emit(struct csv_walk *w, const unsigned char *f, size_t len, int doubled,
+                      unsigned long line)
 {
     struct tp_reader *r = w->run->r;
+    if (doubled) {
+        r->esc.len = 0;
+        if (buf_reserve(&r->esc, len) < 0) {
+            w->rc = nomem(w->run->err);
+            return -1;
+        }
+        size_t o = 0;
+        for (size_t j = 0; j < len;) {
+            const unsigned char *q = memchr(f + j, '"', len - j);
+            size_t upto = q ? (size_t)(q - f) + 1 : len;
+            memcpy(r->esc.p + o, f + j, upto - j);
+            o += upto - j;
+            j = q ? upto + 1 : len;
+        }
+        r->esc.len = o;
+        f = (const unsigned char *)r->esc.p;
+        len = o;
+    }
+    w->line = line;
+    csv_field((void *)(uintptr_t)f, len, w);
+    return 0;
+}
+
+/* A plain row at s[0..n) checked (emit 0) or checked and given field by
+ * field as it is read (emit 1). Returns the row's bytes with its line end,
+ * or 0. */
+static size_t plain_row(struct csv_walk *w, const unsigned char *s, size_t n, int emit)
+{
     size_t pos = 0, cap = field_cap / 2;
     unsigned long line = w->line;
     if (n == 0 || s[0] == '\n' || s[0] == '\r')
         return 0;
     for (;;) {
         const unsigned char *f;
-        size_t len, end;
-        if (pos < n && s[pos] == '"') {
-            size_t from = pos + 1, at = from;
-            int doubled = 0;
-            for (;;) {
-                const unsigned char *q = memchr(s + at, '"', n - at);
-                if (!q || (size_t)(q - s) + 1 >= n)
-                    return 0;
-                if (q[1] != '"') {
-                    end = (size_t)(q - s);
-                    break;
-                }
-                doubled = 1;
-                at = (size_t)(q - s) + 2;
-            }
-            len = end - from;
-            if (len > cap)
-                return 0;
-            for (const unsigned char *c = s + from; (c = memchr(c, '\n', (size_t)(s + end - c)));
-                 c++)
-                line++;
-            f = s + from;
-            if (doubled && emit) {
-                /* the field's bytes with each doubled quote once */
-                r->esc.len = 0;
-                if (buf_reserve(&r->esc, len) < 0) {
-                    w->rc = nomem(w->run->err);
-                    return 0;
-                }
-                /* inside the field every quote is the first of a pair:
-                 * copied up to and with it, its twin skipped */
-                size_t k = 0;
-                for (size_t j = from; j < end;) {
-                    const unsigned char *q = memchr(s + j, '"', end - j);
-                    size_t upto = q ? (size_t)(q - s) + 1 : end;
-                    memcpy(r->esc.p + k, s + j, upto - j);
-                    k += upto - j;
-                    j = q ? upto + 1 : end;
-                }
-                r->esc.len = k;
-                f = (const unsigned char *)r->esc.p;
-                len = k;
-            }
-            pos = end + 1;
-        } else {
-            size_t j = pos;
-            while (j < n && s[j] != ',' && s[j] != '\n' && s[j] != '\r' && s[j] != '"')
-                j++;
-            if (j == n || s[j] == '"')
-                return 0;
-            len = j - pos;
-            if (len > cap ||
-                (len && (s[pos] == ' ' || s[pos] == '\t' || s[j - 1] == ' ' || s[j - 1] == '\t')))
-                return 0;
-            f = s + pos;
-            pos = j;
-        }
-        /* after the field: a comma, LF or CR LF */
-        int last;
-        if (pos < n && s[pos] == ',')
-            last = 0;
-        else if (pos < n && s[pos] == '\n')
-            last = 1;
-        else if (pos + 1 < n && s[pos] == '\r' && s[pos + 1] == '\n')
-            last = 2;
-        else
+        size_t len;
+        int doubled, last;
+        if (!plain_field(s, n, cap, &pos, &line, &f, &len, &doubled, &last))
             return 0;
-        if (emit) {
-            w->line = line;
-            csv_field((void *)(uintptr_t)f, len, w);
-        }
+        if (emit && plain_emit(w, f, len, doubled, line))
+            return 0;
         if (last) {
-            pos += last;
             if (emit) {
                 csv_row(last == 1 ? '\n' : '\r', w);
                 w->line = line + 1;
             }
             return pos;
         }
-        pos++;
     }
 }
 
@@ -270,88 +292,16 @@ static size_t plain_row_once(struct csv_walk *w, const unsigned char *s, size_t 
             w->in_row = 1;
             return plain_row(w, s, n, 1);
         }
-        const unsigned char *f;
-        size_t len, end;
-        int doubled = 0;
-        if (pos < n && s[pos] == '"') {
-            size_t from = pos + 1, at = from;
-            for (;;) {
-                const unsigned char *q = memchr(s + at, '"', n - at);
-                if (!q || (size_t)(q - s) + 1 >= n)
-                    return 0;
-                if (q[1] != '"') {
-                    end = (size_t)(q - s);
-                    break;
-                }
-                doubled = 1;
-                at = (size_t)(q - s) + 2;
-            }
-            len = end - from;
-            if (len > cap)
-                return 0;
-            for (const unsigned char *c = s + from; (c = memchr(c, '\n', (size_t)(s + end - c)));
-                 c++)
-                line++;
-            f = s + from;
-            pos = end + 1;
-        } else {
-            size_t j = pos;
-            while (j < n && s[j] != ',' && s[j] != '\n' && s[j] != '\r' && s[j] != '"')
-                j++;
-            if (j == n || s[j] == '"')
-                return 0;
-            len = j - pos;
-            if (len > cap ||
-                (len && (s[pos] == ' ' || s[pos] == '\t' || s[j - 1] == ' ' || s[j - 1] == '\t')))
-                return 0;
-            f = s + pos;
-            pos = j;
-        }
-        /* after the field: a comma, LF or CR LF */
-        if (pos < n && s[pos] == ',')
-            last = 0;
-        else if (pos < n && s[pos] == '\n')
-            last = 1;
-        else if (pos + 1 < n && s[pos] == '\r' && s[pos + 1] == '\n')
-            last = 2;
-        else
+        if (!plain_field(s, n, cap, &pos, &line, &fs[nf].p, &fs[nf].len, &fs[nf].doubled, &last))
             return 0;
-        fs[nf].p = f;
-        fs[nf].len = len;
-        fs[nf].line = line;
-        fs[nf].doubled = doubled;
-        nf++;
-        pos += last ? (size_t)last : 1;
+        fs[nf++].line = line;
     }
     /* plain: the fields go to the callbacks as plain_row gives them */
-    struct tp_reader *r = w->run->r;
     w->row_line = w->line;
     w->in_row = 1;
-    for (size_t k = 0; k < nf; k++) {
-        const unsigned char *f = fs[k].p;
-        size_t len = fs[k].len;
-        if (fs[k].doubled) {
-            /* the field's bytes with each doubled quote once */
-            r->esc.len = 0;
-            if (buf_reserve(&r->esc, len) < 0) {
-                w->rc = nomem(w->run->err);
-                return 0;
-            }
-            size_t o = 0;
-            for (size_t j = 0; j < len;) {
-                const unsigned char *q = memchr(f + j, '"', len - j);
-                size_t upto = q ? (size_t)(q - f) + 1 : len;
-                memcpy(r->esc.p + o, f + j, upto - j);
-                o += upto - j;
-                j = q ? upto + 1 : len;
-            }
-            r->esc.len = o;
-            f = (const unsigned char *)r->esc.p;
-            len = o;
-        }
-        w->line = fs[k].line;
-        csv_field((void *)(uintptr_t)f, len, w);
-    }
+    for (size_t k = 0; k < nf; k++)
+        if (plain_emit(w, fs[k].p, fs[k].len, fs[k].doubled, fs[k].line))
+            return 0;
     csv_row(last == 1 ? '\n' : '\r', w);
     w->line = line + 1;
     return pos;
