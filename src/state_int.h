@@ -124,6 +124,11 @@ void tp_state_hdr_free(struct tp_state_hdr *h);
 const char *tp_state_hdr_opt(const struct tp_state_hdr *h, const char *key);
 /* A decimal of at most max: 0, or -1 when s is not one. */
 int tp_state_parse_uint(const char *s, unsigned long max, unsigned long *v);
+/* One record of a TERM section (bytes, first occurrence, total, document
+ * frequency: *str a new NUL-terminated copy) checked against the state's
+ * totals s: 0, or an error naming the file (a damaged record). */
+int tp_state_rd_term(struct tp_state_rd *r, const struct tp_state_stats *s, char **str,
+                     uint32_t *len, uint64_t *first, uint64_t *total, uint64_t *df);
 
 /* --- the options of a run, as a state records them (state_write.c) -------- */
 

@@ -238,15 +238,8 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
     for (size_t i = 0; i < n_terms; i++) {
         uint32_t len;
         uint64_t first, total, df;
-        if ((rc = tp_state_rd_str(r, TP_STATE_MAX_TERM_BYTES, &str, &len)) ||
-            (rc = tp_state_rd_var(r, &first)) || (rc = tp_state_rd_var(r, &total)) ||
-            (rc = tp_state_rd_var(r, &df)))
+        if ((rc = tp_state_rd_term(r, s, &str, &len, &first, &total, &df)))
             goto out;
-        if (!len || first >= s->n_tokens || !df || df > total || total > s->n_tokens ||
-            df > s->n_docs) {
-            rc = tp_state_rd_fail(r, "a term with impossible counts (damaged)");
-            goto out;
-        }
         int64_t id = tp_corpus_intern(c, str, len);
         free(str);
         str = NULL;

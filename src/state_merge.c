@@ -194,15 +194,8 @@ static int read_terms(struct in *x, uint32_t i, struct merged *m)
     for (uint64_t j = 0; j < s->n_terms; j++) {
         uint32_t len;
         uint64_t first, total, df;
-        if ((rc = tp_state_rd_str(r, TP_STATE_MAX_TERM_BYTES, &str, &len)) ||
-            (rc = tp_state_rd_var(r, &first)) || (rc = tp_state_rd_var(r, &total)) ||
-            (rc = tp_state_rd_var(r, &df)))
+        if ((rc = tp_state_rd_term(r, s, &str, &len, &first, &total, &df)))
             goto out;
-        if (!len || first >= s->n_tokens || !df || df > total || total > s->n_tokens ||
-            df > s->n_docs) {
-            rc = tp_state_rd_fail(r, "a term with impossible counts (damaged)");
-            goto out;
-        }
         int64_t id = intern_term(m, str, len);
         free(str);
         str = NULL;

@@ -133,6 +133,27 @@ int tp_state_rd_str(struct tp_state_rd *r, size_t max, char **s, uint32_t *len)
     return 0;
 }
 
+int tp_state_rd_term(struct tp_state_rd *r, const struct tp_state_stats *s, char **str,
+                     uint32_t *len, uint64_t *first, uint64_t *total, uint64_t *df)
+{
+    int rc;
+    *str = NULL;
+    if ((rc = tp_state_rd_str(r, TP_STATE_MAX_TERM_BYTES, str, len)) ||
+        (rc = tp_state_rd_var(r, first)) || (rc = tp_state_rd_var(r, total)) ||
+        (rc = tp_state_rd_var(r, df)))
+        goto fail;
+    if (!*len || *first >= s->n_tokens || !*df || *df > *total || *total > s->n_tokens ||
+        *df > s->n_docs) {
+        rc = tp_state_rd_fail(r, "a term with impossible counts (damaged)");
+        goto fail;
+    }
+    return 0;
+fail:
+    free(*str);
+    *str = NULL;
+    return rc;
+}
+
 /* The next section's header. */
 static int sec_next(struct tp_state_rd *r)
 {
