@@ -129,6 +129,13 @@ int tp_state_parse_uint(const char *s, unsigned long max, unsigned long *v);
  * totals s: 0, or an error naming the file (a damaged record). */
 int tp_state_rd_term(struct tp_state_rd *r, const struct tp_state_stats *s, char **str,
                      uint32_t *len, uint64_t *first, uint64_t *total, uint64_t *df);
+/* One record of a DOCS section (id: *str a new NUL-terminated copy; the
+ * 16 bytes of date and token count in b, the date in *date, the count in
+ * *n_tokens) checked against the state's totals s, *tokens (the documents'
+ * tokens before it) moved past it: 0, or an error naming the file. */
+int tp_state_rd_doc(struct tp_state_rd *r, const struct tp_state_stats *s, uint64_t *tokens,
+                    char **str, uint32_t *len, unsigned char b[16], struct tp_date *date,
+                    uint64_t *n_tokens);
 
 /* --- the options of a run, as a state records them (state_write.c) -------- */
 

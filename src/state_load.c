@@ -367,16 +367,10 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
     for (uint64_t d = 0; d < s->n_docs; d++) {
         uint32_t len;
         unsigned char b[16];
-        if ((rc = tp_state_rd_str(r, TP_STATE_MAX_ID_BYTES, &str, &len)) ||
-            (rc = tp_state_rd_get(r, b, 16)))
-            goto out;
         struct tp_date dt;
-        uint64_t nt = tp_state_le64(b + 8);
-        if (strlen(str) != len || tp_state_get_date(b, &dt) || nt > s->n_tokens - tokens) {
-            rc = tp_state_rd_fail(r, "a document record is damaged");
+        uint64_t nt;
+        if ((rc = tp_state_rd_doc(r, s, &tokens, &str, &len, b, &dt, &nt)))
             goto out;
-        }
-        tokens += nt;
         if (tp_corpus_begin(c, str, &dt, side)) {
             rc = tp_error_set(err, TP_ENOMEM, "out of memory");
             goto out;

@@ -362,16 +362,10 @@ static int copy_docs(struct in *x, struct tp_state_wr *w, uint64_t *hashes)
     for (uint64_t d = 0; d < s->n_docs; d++) {
         uint32_t len;
         unsigned char b[16];
-        if ((rc = tp_state_rd_str(r, TP_STATE_MAX_ID_BYTES, &str, &len)) ||
-            (rc = tp_state_rd_get(r, b, 16)))
-            goto out;
         struct tp_date dt;
-        uint64_t nt = tp_state_le64(b + 8);
-        if (strlen(str) != len || tp_state_get_date(b, &dt) || nt > s->n_tokens - tokens) {
-            rc = tp_state_rd_fail(r, "a document record is damaged");
+        uint64_t nt;
+        if ((rc = tp_state_rd_doc(r, s, &tokens, &str, &len, b, &dt, &nt)))
             goto out;
-        }
-        tokens += nt;
         hashes[d] = XXH3_64bits(str, len);
         tp_state_put_str(w, str, len);
         tp_state_put(w, b, 16);

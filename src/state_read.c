@@ -154,6 +154,28 @@ fail:
     return rc;
 }
 
+int tp_state_rd_doc(struct tp_state_rd *r, const struct tp_state_stats *s, uint64_t *tokens,
+                    char **str, uint32_t *len, unsigned char b[16], struct tp_date *date,
+                    uint64_t *n_tokens)
+{
+    int rc;
+    *str = NULL;
+    if ((rc = tp_state_rd_str(r, TP_STATE_MAX_ID_BYTES, str, len)) ||
+        (rc = tp_state_rd_get(r, b, 16)))
+        goto fail;
+    *n_tokens = tp_state_le64(b + 8);
+    if (strlen(*str) != *len || tp_state_get_date(b, date) || *n_tokens > s->n_tokens - *tokens) {
+        rc = tp_state_rd_fail(r, "a document record is damaged");
+        goto fail;
+    }
+    *tokens += *n_tokens;
+    return 0;
+fail:
+    free(*str);
+    *str = NULL;
+    return rc;
+}
+
 /* The next section's header. */
 static int sec_next(struct tp_state_rd *r)
 {

@@ -21,6 +21,7 @@
 #include "numfmt.h"
 #include "outpath.h"
 #include "xlsx.h"
+#include "xlsx_text.h"
 #include "xlsx_zip.h"
 
 enum {
@@ -351,110 +352,6 @@ static char *put_lit(char *p, const char *lit, size_t n)
 }
 #define PUT(p, lit) put_lit(p, lit, sizeof(lit) - 1)
 
-static int is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-}
-
-/* The escape OOXML gives a character XML cannot hold: _xHHHH_. */
-static char *put_xescape(char *p, unsigned v)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    p = PUT(p, "_x");
-    for (int sh = 12; sh >= 0; sh -= 4)
-        *p++ = hex[(v >> sh) & 15];
-    *p++ = '_';
-    return p;
-}
-
-/* Bytes a text cell's XML holds as they are: printable ASCII but < > & _. */
-static const unsigned char plain_byte[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-
-/* Bytes of a number's digits: 0-9 . - + e E. */
-static const unsigned char number_byte[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-
-/* s[0..len) as the text of an inline string at p: XML-escaped (& < >), the
- * control characters other than tab and newline and the non-characters
- * U+FFFE and U+FFFF (which XML does not allow) as _xHHHH_ like libxlsxwriter
- * writes control characters, a literal _xHHHH_ kept literal by writing its
- * '_' as _x005F_ (Excel reads _xHHHH_ as the escape), a byte that is not
- * UTF-8 as U+FFFD, and at most MAX_CELL characters (*cut says whether it was
- * cut). Writes at most 7 bytes per byte of s. Returns the end. */
-static char *put_text(char *p, const char *s, size_t len, int *cut)
-{
-    /* only a text of more bytes than MAX_CELL can have more characters:
-     * the others need no counting, and their plain runs are copied as such */
-    int count = len > MAX_CELL;
-    size_t chars = 0;
-    *cut = 0;
-    for (size_t i = 0; i < len; chars++) {
-        if (!count) {
-            while (i < len && plain_byte[(unsigned char)s[i]])
-                *p++ = s[i++];
-            if (i == len)
-                break;
-        } else if (chars == MAX_CELL) {
-            *cut = 1;
-            break;
-        }
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80) {
-            i++;
-            if (plain_byte[b])
-                *p++ = (char)b;
-            else if (b == '<')
-                p = PUT(p, "&lt;");
-            else if (b == '>')
-                p = PUT(p, "&gt;");
-            else if (b == '&')
-                p = PUT(p, "&amp;");
-            else if (b == '_')
-                p = i + 5 < len && s[i] == 'x' && is_hex(s[i + 1]) && is_hex(s[i + 2]) &&
-                            is_hex(s[i + 3]) && is_hex(s[i + 4]) && s[i + 5] == '_'
-                        ? put_xescape(p, '_')
-                        : PUT(p, "_");
-            else if (b == '\t' || b == '\n')
-                *p++ = (char)b;
-            else
-                p = put_xescape(p, b);
-            continue;
-        }
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n < 0) {
-            p = PUT(p, "\xEF\xBF\xBD");
-            i++;
-        } else if (cp == 0xFFFE || cp == 0xFFFF) {
-            p = put_xescape(p, (unsigned)cp);
-            i += (size_t)n;
-        } else {
-            memcpy(p, s + i, (size_t)n);
-            p += n;
-            i += (size_t)n;
-        }
-    }
-    return p;
-}
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -502,12 +399,7 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
         /* a number: its digits copied as they are checked */
         unsigned ok = kind == TP_CELL_NUMBER && len <= 40;
         if (ok) {
-            unsigned char all = 1;
-            for (size_t i = 0; i < len; i++) {
-                all &= number_byte[(unsigned char)s[i]];
-                p[5 + i] = s[i];
-            }
-            ok = all;
+            ok = tp_xlsx_copy_number(p + 5, s, len);
         }
         if (ok) {
             memcpy(p, "\"><v>", 5);
@@ -539,7 +431,7 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
             else
                 p = PUT(p, "\" t=\"inlineStr\"><is><t>");
             int cut;
-            p = put_text(p, s, len, &cut);
+            p = tp_xlsx_put_text(p, s, len, MAX_CELL, &cut);
             sh->n_truncated += (uint64_t)cut;
             p = PUT(p, "</t></is></c>");
             /* a text is never wider than its bytes */
