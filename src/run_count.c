@@ -319,6 +319,8 @@ struct worker {
     struct tp_reader_stats rs;
     uint64_t overlong;
     uint64_t bytes_done;
+    uint64_t docs_done;   /* documents this worker has counted, for --progress */
+    uint64_t docs_before; /* the run's documents before the workers started */
     struct tp_error err;
     int rc;
     char *warnings;
@@ -349,13 +351,16 @@ static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t d
     (void)total;
     (void)docs;
     __atomic_store_n(&w->bytes_done, done, __ATOMIC_RELAXED);
+    if (w->corpus)
+        __atomic_store_n(&w->docs_done, tp_corpus_counts(w->corpus)->n_docs, __ATOMIC_RELAXED);
     if (w != w->all || !w->run->progress)
         return;
-    /* the first worker speaks for all */
-    uint64_t sum = 0, n_docs = 0;
-    for (size_t i = 0; i < w->n_all; i++)
+    /* the first worker speaks for all: bytes and documents of every worker */
+    uint64_t sum = 0, n_docs = w->docs_before;
+    for (size_t i = 0; i < w->n_all; i++) {
         sum += __atomic_load_n(&w->all[i].bytes_done, __ATOMIC_RELAXED);
-    n_docs = w->corpus ? tp_corpus_counts(w->corpus)->n_docs : 0;
+        n_docs += __atomic_load_n(&w->all[i].docs_done, __ATOMIC_RELAXED);
+    }
     w->run->progress(w->run->progress_ctx, w->run->bytes_before + sum, w->run->bytes_total, n_docs);
 }
 
@@ -465,7 +470,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                                .first = first,
                                .side = side,
                                .all = w,
-                               .n_all = n_threads};
+                               .n_all = n_threads,
+                               .docs_before = tp_corpus_counts(run->corpus)->n_docs};
     }
     int divided = n_files == 1 && tp_reader_divisible(r, 0);
     if (n_files == 1) {
