@@ -14,7 +14,9 @@
  * worker) each worker counts its files, or its part of one large file, into
  * a corpus of its own, and count_parallel merges them in file order.
  */
+#define _GNU_SOURCE /* sched_getaffinity: the cores this process may run on */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -587,7 +589,14 @@ out:
 
 unsigned tp_run_threads(const struct tp_run *run)
 {
-    long n = run->o->threads > 0 ? run->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = run->o->threads;
+    if (n <= 0) {
+        /* one per core this process may run on (taskset, a Slurm or cgroup
+         * allocation), not one per core of the machine */
+        cpu_set_t set;
+        n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                        : sysconf(_SC_NPROCESSORS_ONLN);
+    }
     return n < 1 ? 1 : n > TP_MAX_THREADS ? TP_MAX_THREADS : (unsigned)n;
 }
 
