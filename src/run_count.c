@@ -386,53 +386,41 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* A range of a file of one document a line (a --shard share: bytes
- * [start, start + len), from a line start numbered line) cut into at most n
- * parts at line starts, as tp_split_file cuts a whole file: part k's first
- * byte s[k], length l[k] and first line's number ln[k]. The range is read
- * once, on this thread, to number the lines. Returns the number of parts (0
- * when the file cannot be read). */
-static unsigned split_range(const char *path, uint64_t start, uint64_t len, unsigned long line,
-                            unsigned n, uint64_t *s, uint64_t *l, unsigned long *ln)
+/* A range of a file of one document a line or a CSV row (a --shard share:
+ * bytes [start, start + len), from a line start numbered line) cut into at
+ * most n parts at document starts, as tp_split_file cuts a whole file: part
+ * k's first byte s[k], length l[k] and first line's number ln[k]. The range
+ * is read once, on this thread, to number the lines. Returns the number of
+ * parts (0 when the file cannot be read). */
+static unsigned split_range(const char *path, int csv, uint64_t start, uint64_t len,
+                            unsigned long line, unsigned n, uint64_t *s, uint64_t *l,
+                            unsigned long *ln)
 {
-    enum { BUF = 1 << 20 };
     FILE *f = fopen(path, "rb");
-    char *buf = malloc(BUF);
     unsigned parts = 0;
     uint64_t end = start + len, at = start;
-    if (!f || !buf || fseeko(f, (off_t)start, SEEK_SET) != 0)
-        goto out;
+    if (!f)
+        return 0;
     s[0] = start;
     ln[0] = line;
     parts = 1;
-    while (parts < n && at < end) {
+    while (parts < n) {
+        /* the next start at or past its goal, and past the last cut (a long
+         * line may cover several goals) */
         uint64_t goal = start + len / n * parts;
-        size_t want = end - at < BUF ? (size_t)(end - at) : BUF;
-        size_t got = fread(buf, 1, want, f);
-        if (got == 0) {
+        if (tp_split_next_start(f, end, csv, goal > at ? goal : at + 1, &at, &line) != 0) {
             parts = 0;
-            goto out;
+            break;
         }
-        for (const char *p = buf, *e = buf + got;
-             parts < n && (p = memchr(p, '\n', (size_t)(e - p)));) {
-            p++;
-            line++;
-            uint64_t cut = at + (uint64_t)(p - buf);
-            if (cut >= goal && cut < end) {
-                s[parts] = cut;
-                ln[parts] = line;
-                parts++;
-                goal = start + len / n * parts;
-            }
-        }
-        at += got;
+        if (at >= end)
+            break;
+        s[parts] = at;
+        ln[parts] = line;
+        parts++;
     }
     for (unsigned k = 0; k < parts; k++)
         l[k] = (k + 1 < parts ? s[k + 1] : end) - s[k];
-out:
-    free(buf);
-    if (f)
-        fclose(f);
+    fclose(f);
     return parts;
 }
 
@@ -495,9 +483,10 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
             r_len = rl;
             r_line = rln;
         }
-        unsigned parts =
-            in_range ? split_range(files[0], r_start, r_len, r_line, n_threads, start, len, line)
-                     : tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
+        unsigned parts = in_range
+                             ? split_range(files[0], kind == TP_SPLIT_CSV, r_start, r_len, r_line,
+                                           n_threads, start, len, line)
+                             : tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
         for (unsigned k = 0; k < n_threads; k++) {
             w[k].ranged = 1;
             w[k].files = files;

@@ -202,3 +202,41 @@ lens:
         len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
     return k;
 }
+
+int tp_split_next_start(FILE *f, uint64_t size, int csv, uint64_t goal, uint64_t *at,
+                        unsigned long *line)
+{
+    enum { BUF = 1 << 16 };
+    char buf[BUF];
+    int quoted = 0;
+    if (*at >= goal || *at >= size)
+        return 0;
+    if (fseeko(f, (off_t)*at, SEEK_SET) != 0)
+        return -1;
+    while (*at < size) {
+        size_t want = size - *at < BUF ? (size_t)(size - *at) : BUF;
+        size_t got = fread(buf, 1, want, f);
+        if (got == 0)
+            return -1;
+        const char *p = buf, *end = buf + got;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (csv) {
+                /* the quotes before the line feed (or the buffer's end) */
+                for (const char *q = p, *qe = nl ? nl : end; (q = memchr(q, '"', (size_t)(qe - q)));
+                     q++)
+                    quoted ^= 1;
+            }
+            if (!nl)
+                break;
+            p = nl + 1;
+            (*line)++;
+            if (!quoted && *at + (uint64_t)(p - buf) >= goal) {
+                *at += (uint64_t)(p - buf);
+                return 0;
+            }
+        }
+        *at += got;
+    }
+    return 0;
+}

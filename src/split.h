@@ -6,6 +6,7 @@
 #define TP_SPLIT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* What a cut may fall after. */
 enum tp_split_kind {
@@ -27,5 +28,16 @@ enum tp_split_kind {
  * caller then reads it whole). */
 unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_split_kind kind,
                        uint64_t *start, uint64_t *len, unsigned long *line);
+
+/* From *at, a line start of f (of size bytes) numbered *line, the first
+ * start of a document line at or after goal, read sequentially from *at:
+ * after any line feed, or for csv after a line feed outside quoted fields
+ * (quote parity counted from *at, so *at must be a row start). *at and
+ * *line become that start and its line number; *at becomes size when no
+ * start follows. Returns 0, or -1 when f cannot be read. A --shard share
+ * (cli/common.c) and a share's parts for the threads (run_count.c) are cut
+ * with it. */
+int tp_split_next_start(FILE *f, uint64_t size, int csv, uint64_t goal, uint64_t *at,
+                        unsigned long *line);
 
 #endif

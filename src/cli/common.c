@@ -14,6 +14,7 @@
 #include "dates.h"
 #include "group.h"
 #include "report.h"
+#include "split.h"
 #include "state.h"
 #include "stopwords.h"
 
@@ -166,42 +167,14 @@ struct piece {
     unsigned long line; /* the first line's number (1-based) */
 };
 
-/* The first line start at or after goal in f (of size bytes; 0 is one, and
- * so is size), and the line number there, scanning from *at (a line start of
- * line number *line). */
-static int next_line_start(FILE *f, uint64_t size, uint64_t goal, uint64_t *at, unsigned long *line)
-{
-    static char buf[1 << 16];
-    if (*at >= goal || *at >= size)
-        return 0;
-    if (fseeko(f, (off_t)*at, SEEK_SET) != 0)
-        return -1;
-    /* line starts before goal are passed over; the line feed at goal - 1 or
-     * later ends the search */
-    while (*at < size) {
-        size_t want = size - *at < sizeof(buf) ? (size_t)(size - *at) : sizeof(buf);
-        size_t got = fread(buf, 1, want, f);
-        if (got == 0)
-            return -1;
-        for (const char *p = buf, *end = buf + got; (p = memchr(p, '\n', (size_t)(end - p)));) {
-            p++;
-            (*line)++;
-            if (*at + (uint64_t)(p - buf) >= goal) {
-                *at += (uint64_t)(p - buf);
-                return 0;
-            }
-        }
-        *at += got;
-    }
-    return 0;
-}
-
 /* The pieces of --shard I/N: the expanded files (folders walked, in the
  * order a run reads them), laid end to end, are cut into N shares of equal
  * bytes. A file of one document a line (uncompressed --doc-per-line text,
  * JSONL) is cut at line starts: a line goes to the share its first byte is
  * in; any other file goes whole to the share its middle byte is in. *all:
- * a reader of every share (for --lang auto's sample). */
+ * a reader of every share (for --lang auto's sample). A CSV of one
+ * document a row (ids in a column) is cut at row starts: quote parity from
+ * the file's start, so a quoted field's line feed is never a cut. */
 static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct piece **pieces,
                         size_t *n_pieces, struct tp_reader **all_out, struct tp_error *err)
 {
@@ -241,10 +214,13 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
                 continue;
             if (b > size[i])
                 b = size[i];
+            /* a CSV of one document a row is cut at row starts: line
+             * feeds outside quoted fields */
+            int csv = tp_reader_splittable(all, i) == 2;
             FILE *f = fopen(files[i], "rb");
             uint64_t s = 0, e;
             unsigned long line = 1;
-            if (!f || next_line_start(f, size[i], a, &s, &line) != 0) {
+            if (!f || tp_split_next_start(f, size[i], csv, a, &s, &line) != 0) {
                 rc = tp_error_set(err, TP_EIO, "%s: cannot read it", files[i]);
                 if (f)
                     fclose(f);
@@ -252,9 +228,9 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
             }
             pc.line = line;
             /* the end needs no line number: the first line start at or
-             * after b is found from b - 1 */
-            e = s > b - 1 ? s : b - 1;
-            rc = next_line_start(f, size[i], b, &e, &line) != 0
+             * after b is found from b - 1 (a CSV's quote parity, from s) */
+            e = csv || s > b - 1 ? s : b - 1;
+            rc = tp_split_next_start(f, size[i], csv, b, &e, &line) != 0
                      ? tp_error_set(err, TP_EIO, "%s: cannot read it", files[i])
                      : 0;
             fclose(f);
