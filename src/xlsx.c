@@ -25,8 +25,8 @@
 #include "xlsx_zip.h"
 
 enum {
-    SHEET_ROWS = 1048576, /* Excel's limit, the header included */
-    MAX_CELL = 32767,     /* Excel's longest string, in characters */
+    SHEET_ROWS = TP_XLSX_SHEET_ROWS, /* Excel's limit, the header included */
+    MAX_CELL = 32767,                /* Excel's longest string, in characters */
     CHART_TERMS = 8,
     MAX_WIDTH = 60, /* a column is never made wider than this */
 };
@@ -526,6 +526,21 @@ static void sheet_row_end(void *ctx)
     memmove(sh->rdig, d, sh->rdig_len);
 }
 
+/* n rows that reach the sheet as a count: they are past its limit (a row
+ * before it would be left blank), so they count for the notes only. */
+static void sheet_skip(void *ctx, uint64_t n)
+{
+    struct sheet *sh = ctx;
+    uint64_t from = sh->row > sh->x->max_rows ? sh->row : sh->x->max_rows;
+    if (sh->row + n > from)
+        sh->n_cut += sh->row + n - from;
+    sh->row += n;
+    sh->col = 0;
+    char *d = tp_u64_digits(sh->row + 1, sh->rdig + sizeof(sh->rdig));
+    sh->rdig_len = (size_t)(sh->rdig + sizeof(sh->rdig) - d);
+    memmove(sh->rdig, d, sh->rdig_len);
+}
+
 int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struct tp_error *err)
 {
     struct sheet *sh = calloc(1, sizeof(*sh));
@@ -544,7 +559,7 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
                             sh->name);
     sh->ws_index = (unsigned)sh->ws->index; /* its entry's name; ws is gone once the zip is made */
     worksheet_freeze_panes(sh->ws, 1, 0);
-    struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh, 0, NULL};
+    struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh, 0, sheet_skip};
     if (tp_out_add_sink(table, &sink) != 0)
         return oom(err);
     return 0;

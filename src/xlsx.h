@@ -21,6 +21,11 @@
 
 struct tp_xlsx;
 
+/* Rows a sheet holds at most, its header included (Excel's limit): the
+ * sheet's cells go no further, so a table's writer may give the rows past
+ * TP_XLSX_SHEET_ROWS - 1 to the workbook as a count (the cell sink's skip). */
+enum { TP_XLSX_SHEET_ROWS = 1048576 };
+
 /* Start a workbook to be written to out (opened with TP_OUT_RAW |
  * TP_OUT_NO_CSV, or staged in a tp_outset with TP_OUT_RAW): written by name
  * to out's temporary file, or, when out is written straight through, to a
