@@ -182,9 +182,10 @@ struct tfidf_done {
  * another thread keeps cells, not CSV, for the main thread to replay through
  * the table and its sinks (tp_out_flags: TP_OUT_CELL_LOG), which costs the
  * main thread a pass over every cell. The workbook takes only the table's
- * first TP_XLSX_SHEET_ROWS - 1 rows, so once a row is surely past them the
+ * first rows, so once a row is surely past them the
  * thread writes to a second part, of CSV and the head of cells other sinks
- * read (TP_OUT_CELL_HEAD), whose rows reach the sinks as a count. A row is
+ * read (TP_OUT_CELL_HEAD), whose rows reach the sinks as a count (the
+ * workbook's cut is tp_xlsx_sheet_rows(), smaller in tests). A row is
  * surely past them when the rows this thread wrote before it plus those the
  * threads of earlier documents have written so far (a count that only grows)
  * reach the cut: the split depends on timing, the table and the sinks' cells
@@ -348,7 +349,7 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         if (split) {
             atomic_init(&done[t].rows, 0);
             p[t].done = done;
-            p[t].cut = TP_XLSX_SHEET_ROWS - 1;
+            p[t].cut = tp_xlsx_sheet_rows() - 1;
         }
         if (t == 0 || x->gs) /* --group-by: rows kept, not written */
             p[t].out = out;
