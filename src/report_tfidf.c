@@ -73,7 +73,8 @@ struct tfidf_scratch {
     struct idf_text *idf_cache; /* IDF_CACHE entries, or NULL */
     struct trow *kept;          /* --group-by: the rows of the thread's documents, in order */
     size_t n_kept, kept_cap;
-    uint64_t n_written; /* rows written (not kept) so far */
+    uint64_t n_written; /* rows written or kept so far */
+    int keep;           /* keep the rows (as under --group-by) instead of writing them */
 };
 
 static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct tfidf_scratch *s)
@@ -131,8 +132,8 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     for (size_t r = 0; r < n_rows; r++)
         rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
     size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
-    if (x->gs) {
-        /* kept, written by tfidf_write_kept */
+    if (x->gs || s->keep) {
+        /* kept, written by tfidf_write_kept (or tfidf_write_run) */
         if (s->n_kept + n_out > s->kept_cap) {
             size_t cap = s->kept_cap ? 2 * s->kept_cap : 4096;
             while (cap < s->n_kept + n_out)
@@ -146,6 +147,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         for (size_t r = 0; r < n_out; r++)
             s->kept[s->n_kept++] =
                 (struct trow){ids[rows[r].id], (uint32_t)d, cnt[rows[r].id], rows[r].key};
+        s->n_written += n_out;
         return 0;
     }
     char date[16];
@@ -179,22 +181,24 @@ struct tfidf_done {
 /* Documents [d0, d1) read from the spill on a thread, rows into out.
  *
  * When a sink of the table takes every row (the workbook), a part written on
- * another thread keeps cells, not CSV, for the main thread to replay through
- * the table and its sinks (tp_out_flags: TP_OUT_CELL_LOG), which costs the
- * main thread a pass over every cell. The workbook takes only the table's
- * first rows, so once a row is surely past them the
- * thread writes to a second part, of CSV and the head of cells other sinks
- * read (TP_OUT_CELL_HEAD), whose rows reach the sinks as a count (the
- * workbook's cut is tp_xlsx_sheet_rows(), smaller in tests). A row is
- * surely past them when the rows this thread wrote before it plus those the
- * threads of earlier documents have written so far (a count that only grows)
- * reach the cut: the split depends on timing, the table and the sinks' cells
- * do not. */
+ * another thread would keep cells, not CSV, for the main thread to replay
+ * through the table and its sinks (tp_out_flags: TP_OUT_CELL_LOG), a pass
+ * over every cell. The workbook takes only the table's first rows (to
+ * tp_xlsx_sheet_rows(), smaller in tests), so such a thread keeps its rows
+ * as records (struct trow, as --group-by does) only while they may be among
+ * those, and the main thread writes them through the table (tfidf_write_run);
+ * the rest go to a part of CSV and the head of cells other sinks read
+ * (TP_OUT_CELL_HEAD), whose rows reach the sinks as a count. A row is surely
+ * past the cut when the rows this thread made before it plus those the
+ * threads of earlier documents have made so far (a count that only grows)
+ * reach it: where a thread's rows switch depends on timing, the table and
+ * the sinks' cells do not. */
 struct tfidf_part {
     const struct tfidf_ctx *x;
     size_t d0, d1;
     struct tp_out *out;      /* (unused under --group-by: rows kept in s.kept) */
     struct tp_out *tail;     /* NULL, or the part for the rows surely past the cut */
+                             /* (the rows before them are kept in s.kept) */
     uint64_t cut;            /* rows a sink takes at most */
     struct tfidf_done *done; /* by thread: rows written so far */
     unsigned t;              /* this thread's index */
@@ -209,6 +213,7 @@ static void *tfidf_part_main(void *arg)
     struct tfidf_part *p = arg;
     struct tp_out *out = p->out;
     uint64_t rows = 0;
+    p->s.keep = p->tail != NULL;
     for (size_t b = p->d0; b < p->d1 && !p->rc; b += TFIDF_BLOCK) {
         size_t e = p->d1 - b > TFIDF_BLOCK ? b + TFIDF_BLOCK : p->d1;
         p->rc = tp_spill_load(p->x->ids->k, b, e, &p->sr, &p->err);
@@ -220,8 +225,10 @@ static void *tfidf_part_main(void *arg)
                 uint64_t before = rows;
                 for (unsigned u = 0; u < p->t; u++)
                     before += atomic_load_explicit(&p->done[u].rows, memory_order_relaxed);
-                if (before >= p->cut)
+                if (before >= p->cut) {
                     out = p->tail;
+                    p->s.keep = 0;
+                }
             }
             p->rc = tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, out, &p->err);
             if (p->done && p->s.n_written != rows) {
@@ -231,6 +238,33 @@ static void *tfidf_part_main(void *arg)
         }
     }
     return NULL;
+}
+
+/* The rows part p kept (its first documents' rows, in order), written to
+ * out as tfidf_doc writes them. */
+static void tfidf_write_run(const struct tfidf_ctx *x, struct tfidf_part *p, struct tp_out *out)
+{
+    const struct tp_counts *c = x->c;
+    char date[16];
+    size_t rank = 0;
+    for (size_t r = 0; r < p->s.n_kept; r++) {
+        const struct trow *row = &p->s.kept[r];
+        const struct tp_term *term = &x->ids->terms[row->id];
+        if (r == 0 || row->doc != p->s.kept[r - 1].doc) {
+            date_label(&c->docs[row->doc].date, date, sizeof(date));
+            rank = 0;
+        }
+        tp_out_str(out, c->docs[row->doc].id);
+        tp_out_str(out, date);
+        tp_out_u64(out, ++rank);
+        tp_out_text(out, term->bytes, term->len);
+        tp_out_u64(out, row->count);
+        tp_out_double(out, tf_weight(x->o->tf, row->count));
+        tp_out_u64(out, x->ids->k->df[row->id]);
+        out_idf(out, x->idf, row->id, &p->s);
+        tp_out_double(out, row->tfidf);
+        tp_out_row_end(out);
+    }
 }
 
 /* --group-by: the kept rows of the parts p[0..n_parts) (each a run of
@@ -353,9 +387,9 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         }
         if (t == 0 || x->gs) /* --group-by: rows kept, not written */
             p[t].out = out;
-        else if (tp_out_open_mem(&p[t].out, tp_out_flags(out)) ||
-                 (split && tp_out_open_mem(&p[t].tail, (tp_out_flags(out) & ~TP_OUT_CELL_LOG) |
-                                                           TP_OUT_CELL_HEAD))) {
+        else if (split ? tp_out_open_mem(&p[t].tail,
+                                         (tp_out_flags(out) & ~TP_OUT_CELL_LOG) | TP_OUT_CELL_HEAD)
+                       : tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
             rc = tp_report_oom(err);
             goto done;
         }
@@ -365,10 +399,11 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         if (p[t].rc) {
             *err = p[t].err;
             rc = p[t].rc;
+        } else if (t > 0 && p[t].tail) {
+            tfidf_write_run(x, &p[t], out);
+            tp_out_append(out, p[t].tail);
         } else if (t > 0 && !x->gs) {
             tp_out_append(out, p[t].out);
-            if (p[t].tail)
-                tp_out_append(out, p[t].tail);
         }
     }
     if (x->gs && !rc)

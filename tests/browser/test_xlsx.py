@@ -232,9 +232,12 @@ class Workbook(unittest.TestCase):
 
     def test_rows_past_cut(self):
         # TF-IDF rows that other threads write past the sheet's cut reach the
-        # workbook as a count, not as cells (docs/report.md): the CSV and
-        # report.html are those of one thread without --xlsx, the sheet holds
-        # the CSV's first rows and its note counts every row of the table
+        # workbook as a count, not as cells, and those that may be before it
+        # are kept as records and written by the main thread (docs/report.md):
+        # the CSV and report.html are those of one thread without --xlsx, the
+        # sheet holds the CSV's first rows and its note counts every row of the
+        # table. With one row a document and a cut of one row, report.html's
+        # 3,000 rows come from the other threads' parts past the cut.
         src = os.path.join(self.tmp, "cut.txt")
         with open(src, "w", encoding="utf-8") as f:
             for i in range(6000):
@@ -245,8 +248,21 @@ class Workbook(unittest.TestCase):
         self.assertGreater(len(rows), 20000)
         want = report_data(os.path.join(a, "report.html"))
         del want["tables"]["manifest"]
-        for threads, cut in (("2", "1000"), ("4", "1000"), ("4", "9000"), ("3", "30000")):
-            with self.subTest(threads=threads, cut=cut):
+        one = os.path.join(self.tmp, "one.txt")
+        with open(one, "w", encoding="utf-8") as f:
+            for i in range(4000):
+                f.write(f"parola{i % 50}\n")
+        a1 = os.path.join(self.tmp, "o1")
+        run(["analyze", "--doc-per-line", "--threads", "1", one, "-o", a1])
+        self.assertEqual(len(read_csv(os.path.join(a1, "tfidf.csv"))), 4001)
+        want1 = report_data(os.path.join(a1, "report.html"))
+        del want1["tables"]["manifest"]
+        self.assertEqual(want1["tables"]["tfidf"]["kept"], 3000)
+        for src, a, want, threads, cut in ((src, a, want, "2", "1000"), (src, a, want, "4", "1000"),
+                                           (src, a, want, "4", "9000"), (src, a, want, "3", "30000"),
+                                           (one, a1, want1, "4", "2")):
+            rows = read_csv(os.path.join(a, "tfidf.csv"))
+            with self.subTest(src=src, threads=threads, cut=cut):
                 b = os.path.join(self.tmp, f"c{threads}-{cut}")
                 run(["analyze", "--doc-per-line", "--threads", threads, src, "-o", b, "--xlsx"],
                     env={"TEMPORA_XLSX_MAX_ROWS": cut})
@@ -267,11 +283,11 @@ class Workbook(unittest.TestCase):
 
     def test_spooled_parts(self):
         # a TF-IDF part of a second thread larger than a memory part holds
-        # (4 MiB of cells: the rest goes to a temporary spool, replayed a
-        # block at a time): the CSV is the one thread's without --xlsx, byte
-        # for byte, and the sheet's rows are the CSV's, in order. The sheet's
-        # cut (150,000 rows) is past the first thread's 100,000 rows, so the
-        # second thread keeps at least 50,000 rows as cells (6 MB)
+        # (4 MiB: the rest goes to a temporary spool): the CSV is the one
+        # thread's without --xlsx, byte for byte, and the sheet's rows are the
+        # CSV's, in order. The sheet's cut (150,000 rows) is past the first
+        # thread's 100,000 rows, so the second thread keeps at least 50,000
+        # rows as records for the main thread, and writes the rest as CSV
         src = os.path.join(self.tmp, "big.txt")
         with open(src, "w", encoding="utf-8") as f:
             for i in range(20000):
