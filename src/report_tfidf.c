@@ -360,7 +360,9 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
     const struct tp_counter *k = x->ids->k;
     size_t n_docs = x->c->n_docs;
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
-    /* a sink takes every row: the rows past the workbook's cut need no cells */
+    /* a sink takes every row: that is the workbook (the report's keeps a
+     * head), whose sheet ends at its cut, so the rows past it need no cells;
+     * a sink that needs every cell of every row would need this to change */
     int split = n_threads > 1 && !x->gs && (tp_out_flags(out) & TP_OUT_CELL_LOG);
     struct tfidf_done *done = split ? aligned_alloc(64, n_threads * sizeof(*done)) : NULL;
     int rc = 0;
