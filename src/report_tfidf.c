@@ -5,11 +5,13 @@
  * document order.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_int.h"
 #include "stats.h"
+#include "xlsx.h"
 
 static void date_label(const struct tp_date *d, char *buf, size_t cap)
 {
@@ -71,6 +73,8 @@ struct tfidf_scratch {
     struct idf_text *idf_cache; /* IDF_CACHE entries, or NULL */
     struct trow *kept;          /* --group-by: the rows of the thread's documents, in order */
     size_t n_kept, kept_cap;
+    uint64_t n_written; /* rows written or kept so far */
+    int keep;           /* keep the rows (as under --group-by) instead of writing them */
 };
 
 static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct tfidf_scratch *s)
@@ -128,8 +132,8 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     for (size_t r = 0; r < n_rows; r++)
         rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
     size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
-    if (x->gs) {
-        /* kept, written by tfidf_write_kept */
+    if (x->gs || s->keep) {
+        /* kept, written by tfidf_write_kept (or tfidf_write_run) */
         if (s->n_kept + n_out > s->kept_cap) {
             size_t cap = s->kept_cap ? 2 * s->kept_cap : 4096;
             while (cap < s->n_kept + n_out)
@@ -143,6 +147,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         for (size_t r = 0; r < n_out; r++)
             s->kept[s->n_kept++] =
                 (struct trow){ids[rows[r].id], (uint32_t)d, cnt[rows[r].id], rows[r].key};
+        s->n_written += n_out;
         return 0;
     }
     char date[16];
@@ -160,17 +165,43 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         tp_out_double(out, rows[r].key);
         tp_out_row_end(out);
     }
+    s->n_written += n_out;
     return 0;
 }
 
 /* Documents a thread loads from the spill at a time. */
 enum { TFIDF_BLOCK = 1024 };
 
-/* Documents [d0, d1) read from the spill on a thread, rows into out. */
+/* Rows written so far by one thread, on a cache line of its own. */
+struct tfidf_done {
+    _Atomic uint64_t rows;
+    char pad[64 - sizeof(uint64_t)];
+};
+
+/* Documents [d0, d1) read from the spill on a thread, rows into out.
+ *
+ * When a sink of the table takes every row (the workbook), a part written on
+ * another thread would keep cells, not CSV, for the main thread to replay
+ * through the table and its sinks (tp_out_flags: TP_OUT_CELL_LOG), a pass
+ * over every cell. The workbook takes only the table's first rows (to
+ * tp_xlsx_sheet_rows(), smaller in tests), so such a thread keeps its rows
+ * as records (struct trow, as --group-by does) only while they may be among
+ * those, and the main thread writes them through the table (tfidf_write_run);
+ * the rest go to a part of CSV and the head of cells other sinks read
+ * (TP_OUT_CELL_HEAD), whose rows reach the sinks as a count. A row is surely
+ * past the cut when the rows this thread made before it plus those the
+ * threads of earlier documents have made so far (a count that only grows)
+ * reach it: where a thread's rows switch depends on timing, the table and
+ * the sinks' cells do not. */
 struct tfidf_part {
     const struct tfidf_ctx *x;
     size_t d0, d1;
-    struct tp_out *out; /* (unused under --group-by: rows kept in s.kept) */
+    struct tp_out *out;      /* (unused under --group-by: rows kept in s.kept) */
+    struct tp_out *tail;     /* NULL, or the part for the rows surely past the cut */
+                             /* (the rows before them are kept in s.kept) */
+    uint64_t cut;            /* rows a sink takes at most */
+    struct tfidf_done *done; /* by thread: rows written so far */
+    unsigned t;              /* this thread's index */
     struct tp_spill_reader sr;
     struct tfidf_scratch s;
     int rc;
@@ -180,17 +211,60 @@ struct tfidf_part {
 static void *tfidf_part_main(void *arg)
 {
     struct tfidf_part *p = arg;
+    struct tp_out *out = p->out;
+    uint64_t rows = 0;
+    p->s.keep = p->tail != NULL;
     for (size_t b = p->d0; b < p->d1 && !p->rc; b += TFIDF_BLOCK) {
         size_t e = p->d1 - b > TFIDF_BLOCK ? b + TFIDF_BLOCK : p->d1;
         p->rc = tp_spill_load(p->x->ids->k, b, e, &p->sr, &p->err);
         for (size_t d = b; d < e && !p->rc; d++) {
             p->rc = tp_spill_next(&p->sr, &p->err);
-            if (!p->rc)
-                p->rc =
-                    tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, p->out, &p->err);
+            if (p->rc)
+                break;
+            if (p->tail && out != p->tail) {
+                uint64_t before = rows;
+                for (unsigned u = 0; u < p->t; u++)
+                    before += atomic_load_explicit(&p->done[u].rows, memory_order_relaxed);
+                if (before >= p->cut) {
+                    out = p->tail;
+                    p->s.keep = 0;
+                }
+            }
+            p->rc = tfidf_doc(p->x, d, p->sr.ids, p->sr.counts, p->sr.n, &p->s, out, &p->err);
+            if (p->done && p->s.n_written != rows) {
+                rows = p->s.n_written;
+                atomic_store_explicit(&p->done[p->t].rows, rows, memory_order_relaxed);
+            }
         }
     }
     return NULL;
+}
+
+/* The rows part p kept (its first documents' rows, in order), written to
+ * out as tfidf_doc writes them. */
+static void tfidf_write_run(const struct tfidf_ctx *x, struct tfidf_part *p, struct tp_out *out)
+{
+    const struct tp_counts *c = x->c;
+    char date[16];
+    size_t rank = 0;
+    for (size_t r = 0; r < p->s.n_kept; r++) {
+        const struct trow *row = &p->s.kept[r];
+        const struct tp_term *term = &x->ids->terms[row->id];
+        if (r == 0 || row->doc != p->s.kept[r - 1].doc) {
+            date_label(&c->docs[row->doc].date, date, sizeof(date));
+            rank = 0;
+        }
+        tp_out_str(out, c->docs[row->doc].id);
+        tp_out_str(out, date);
+        tp_out_u64(out, ++rank);
+        tp_out_text(out, term->bytes, term->len);
+        tp_out_u64(out, row->count);
+        tp_out_double(out, tf_weight(x->o->tf, row->count));
+        tp_out_u64(out, x->ids->k->df[row->id]);
+        out_idf(out, x->idf, row->id, &p->s);
+        tp_out_double(out, row->tfidf);
+        tp_out_row_end(out);
+    }
 }
 
 /* --group-by: the kept rows of the parts p[0..n_parts) (each a run of
@@ -286,8 +360,13 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
     const struct tp_counter *k = x->ids->k;
     size_t n_docs = x->c->n_docs;
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
+    /* a sink takes every row: that is the workbook (the report's keeps a
+     * head), whose sheet ends at its cut, so the rows past it need no cells;
+     * a sink that needs every cell of every row would need this to change */
+    int split = n_threads > 1 && !x->gs && (tp_out_flags(out) & TP_OUT_CELL_LOG);
+    struct tfidf_done *done = split ? aligned_alloc(64, n_threads * sizeof(*done)) : NULL;
     int rc = 0;
-    if (!p) {
+    if (!p || (split && !done)) {
         rc = tp_report_oom(err);
         goto done;
     }
@@ -302,9 +381,17 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         while (d < n_docs && (t + 1 == n_threads || cum < goal))
             cum += k->lens[d++];
         p[t].d1 = d;
+        p[t].t = t;
+        if (split) {
+            atomic_init(&done[t].rows, 0);
+            p[t].done = done;
+            p[t].cut = tp_xlsx_sheet_rows() - 1;
+        }
         if (t == 0 || x->gs) /* --group-by: rows kept, not written */
             p[t].out = out;
-        else if (tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
+        else if (split ? tp_out_open_mem(&p[t].tail,
+                                         (tp_out_flags(out) & ~TP_OUT_CELL_LOG) | TP_OUT_CELL_HEAD)
+                       : tp_out_open_mem(&p[t].out, tp_out_flags(out))) {
             rc = tp_report_oom(err);
             goto done;
         }
@@ -314,6 +401,9 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         if (p[t].rc) {
             *err = p[t].err;
             rc = p[t].rc;
+        } else if (t > 0 && p[t].tail) {
+            tfidf_write_run(x, &p[t], out);
+            tp_out_append(out, p[t].tail);
         } else if (t > 0 && !x->gs) {
             tp_out_append(out, p[t].out);
         }
@@ -324,6 +414,7 @@ done:
     for (unsigned t = 0; p && t < n_threads; t++) {
         if (t > 0 && p[t].out != out)
             tp_out_free(p[t].out);
+        tp_out_free(p[t].tail);
         free(p[t].s.kept);
         tp_spill_reader_release(&p[t].sr);
         free(p[t].s.rows);
@@ -331,6 +422,7 @@ done:
         free(p[t].s.idf_cache);
     }
     free(p);
+    free(done);
     return rc;
 }
 

@@ -16,10 +16,33 @@
 #ifndef TP_XLSX_H
 #define TP_XLSX_H
 
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "tempora.h"
 #include "writer.h"
 
 struct tp_xlsx;
+
+/* Rows a sheet holds at most, its header included: Excel's limit, or for
+ * tests only a smaller one from TEMPORA_XLSX_MAX_ROWS (2 to the limit;
+ * docs/report.md). The sheet's cells go no further, so a table's writer may
+ * give its rows past tp_xlsx_sheet_rows() - 1 to the workbook as a count
+ * (the cell sink's skip). */
+enum { TP_XLSX_SHEET_ROWS = 1048576 };
+static inline uint64_t tp_xlsx_sheet_rows(void)
+{
+    const char *env = getenv("TEMPORA_XLSX_MAX_ROWS");
+    if (env && *env) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (!errno && !*end && v >= 2 && v <= TP_XLSX_SHEET_ROWS)
+            return v;
+    }
+    return TP_XLSX_SHEET_ROWS;
+}
 
 /* Start a workbook to be written to out (opened with TP_OUT_RAW |
  * TP_OUT_NO_CSV, or staged in a tp_outset with TP_OUT_RAW): written by name

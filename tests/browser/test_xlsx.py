@@ -31,7 +31,7 @@ CORPUS = os.path.join(ROOT, "corpus")
 
 try:
     import openpyxl
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import column_index_from_string, get_column_letter
     MISSING = None
 except ImportError as e:
     MISSING = f"python3-openpyxl is not installed ({e})"
@@ -230,11 +230,64 @@ class Workbook(unittest.TestCase):
         wb = openpyxl.load_workbook(os.path.join(self.tmp, "t4", "tempora.xlsx"))
         self.check_sheet(wb["tfidf"], rows, "tfidf")
 
+    def test_rows_past_cut(self):
+        # TF-IDF rows that other threads write past the sheet's cut reach the
+        # workbook as a count, not as cells, and those that may be before it
+        # are kept as records and written by the main thread (docs/report.md):
+        # the CSV and report.html are those of one thread without --xlsx, the
+        # sheet holds the CSV's first rows and its note counts every row of the
+        # table. With one row a document and a cut of one row, report.html's
+        # 3,000 rows come from the other threads' parts past the cut.
+        src = os.path.join(self.tmp, "cut.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            for i in range(6000):
+                f.write(f"parola{i % 97} altra{i % 13} \"quoted, {i}\" terzo{i % 7} =x{i % 5} q{i}\n")
+        a = os.path.join(self.tmp, "c1")
+        run(["analyze", "--doc-per-line", "--threads", "1", src, "-o", a])
+        rows = read_csv(os.path.join(a, "tfidf.csv"))
+        self.assertGreater(len(rows), 20000)
+        want = report_data(os.path.join(a, "report.html"))
+        del want["tables"]["manifest"]
+        one = os.path.join(self.tmp, "one.txt")
+        with open(one, "w", encoding="utf-8") as f:
+            for i in range(4000):
+                f.write(f"parola{i % 50}\n")
+        a1 = os.path.join(self.tmp, "o1")
+        run(["analyze", "--doc-per-line", "--threads", "1", one, "-o", a1])
+        self.assertEqual(len(read_csv(os.path.join(a1, "tfidf.csv"))), 4001)
+        want1 = report_data(os.path.join(a1, "report.html"))
+        del want1["tables"]["manifest"]
+        self.assertEqual(want1["tables"]["tfidf"]["kept"], 3000)
+        for src, a, want, threads, cut in ((src, a, want, "2", "1000"), (src, a, want, "4", "1000"),
+                                           (src, a, want, "4", "9000"), (src, a, want, "3", "30000"),
+                                           (one, a1, want1, "4", "2")):
+            rows = read_csv(os.path.join(a, "tfidf.csv"))
+            with self.subTest(src=src, threads=threads, cut=cut):
+                b = os.path.join(self.tmp, f"c{threads}-{cut}")
+                run(["analyze", "--doc-per-line", "--threads", threads, src, "-o", b, "--xlsx"],
+                    env={"TEMPORA_XLSX_MAX_ROWS": cut})
+                with open(os.path.join(a, "tfidf.csv"), "rb") as x, open(os.path.join(b, "tfidf.csv"), "rb") as y:
+                    self.assertEqual(x.read(), y.read())
+                got = report_data(os.path.join(b, "report.html"))
+                del got["tables"]["manifest"]
+                self.assertEqual(got, want)
+                wb = openpyxl.load_workbook(os.path.join(b, "tempora.xlsx"), read_only=True)
+                n = min(int(cut), len(rows))
+                self.check_sheet_values(wb["tfidf"], rows, n)
+                notes = {r[0]: r[1] for r in wb["notes"].iter_rows(min_row=2, values_only=True)}
+                if n < len(rows):
+                    self.assertIn(f"has {len(rows) - 1} rows", notes["tfidf"])
+                    self.assertIn(f"first {n - 1} ", notes["tfidf"])
+                else:
+                    self.assertNotIn("tfidf", notes)
+
     def test_spooled_parts(self):
         # a TF-IDF part of a second thread larger than a memory part holds
-        # (4 MiB of cells: the rest goes to a temporary spool, replayed a
-        # block at a time): the CSV is the one thread's without --xlsx, byte
-        # for byte, and the sheet's rows are the CSV's, in order
+        # (4 MiB: the rest goes to a temporary spool): the CSV is the one
+        # thread's without --xlsx, byte for byte, and the sheet's rows are the
+        # CSV's, in order. The sheet's cut (150,000 rows) is past the first
+        # thread's 100,000 rows, so the second thread keeps at least 50,000
+        # rows as records for the main thread, and writes the rest as CSV
         src = os.path.join(self.tmp, "big.txt")
         with open(src, "w", encoding="utf-8") as f:
             for i in range(20000):
@@ -243,13 +296,13 @@ class Workbook(unittest.TestCase):
         b = os.path.join(self.tmp, "two")
         run(["analyze", "--doc-per-line", "--threads", "1", src, "-o", a])
         run(["analyze", "--doc-per-line", "--threads", "2", src, "-o", b, "--xlsx"],
-            env={"TEMPORA_XLSX_MAX_ROWS": "3000"})
+            env={"TEMPORA_XLSX_MAX_ROWS": "150000"})
         with open(os.path.join(a, "tfidf.csv"), "rb") as x, open(os.path.join(b, "tfidf.csv"), "rb") as y:
             data = x.read()
             self.assertGreater(len(data), 9 << 20)
             self.assertEqual(data, y.read())
         wb = openpyxl.load_workbook(os.path.join(b, "tempora.xlsx"), read_only=True)
-        self.check_sheet_values(wb["tfidf"], read_csv(os.path.join(b, "tfidf.csv")), 3000)
+        self.check_sheet_values(wb["tfidf"], read_csv(os.path.join(b, "tfidf.csv")), 150000)
 
     def check_sheet_values(self, ws, rows, max_rows):
         """The cells only (a read-only workbook has no widths or filter)."""
@@ -311,7 +364,10 @@ class Workbook(unittest.TestCase):
 
     def test_sheet_xml(self):
         # the sheets' XML as OOXML wants it: well-formed, <dimension> over the
-        # table, rows in order with r attributes, each cell's r in its row
+        # table, rows in order with r attributes, each cell's r in its row;
+        # a table cell has an r only after an empty cell (without one it is
+        # the next column, ECMA-376 18.3.1.4), and the cells cover the CSV's
+        # non-empty fields exactly
         import xml.etree.ElementTree as ET
         out = os.path.join(self.tmp, "xml")
         run(["analyze", CORPUS, "-o", out, "--xlsx"])
@@ -327,8 +383,25 @@ class Workbook(unittest.TestCase):
                     r = int(row.get("r"))
                     self.assertEqual(r, prev + 1, t)
                     prev = r
+                    col = 0  # 1-based column of the last cell
+                    filled = []
                     for c in row:
-                        self.assertTrue(re.fullmatch(r"[A-Z]+" + str(r), c.get("r")), (t, c.get("r")))
+                        ref = c.get("r")
+                        if ref is None:
+                            self.assertGreater(r, 1, t)  # the header (libxlsxwriter's) has them
+                            col += 1
+                        else:
+                            m = re.fullmatch(r"([A-Z]+)" + str(r), ref)
+                            self.assertTrue(m, (t, ref))
+                            new = column_index_from_string(m.group(1))
+                            self.assertGreater(new, col, (t, ref))
+                            # after a written cell an r is only needed past an empty one
+                            if r > 1 and col:
+                                self.assertGreater(new, col + 1, (t, ref))
+                            col = new
+                        filled.append(col)
+                    want = [i + 1 for i, v in enumerate(rows[r - 1]) if v != ""]
+                    self.assertEqual(filled, want, (t, r))
                 self.assertEqual(prev, len(rows), t)
 
 
