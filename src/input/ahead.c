@@ -126,8 +126,9 @@ static int eligible(const struct input *in)
  * that slot; the next file opened into a slot closes the one before, and
  * the table is closed with the ring. A file that does not open or read is
  * left to the reader (NONE), which then gives the message it always gave.
- * Without io_uring (an old kernel, a sandbox that forbids it) files are read
- * one at a time as before. */
+ * Without io_uring (an old kernel, a sandbox that forbids it, or the
+ * environment variable TEMPORA_NO_URING set) files are read one at a time
+ * as before. */
 
 struct uring {
     int fd;
@@ -245,7 +246,8 @@ static enum slot_state read_one(struct ahead *a, const struct input *in, struct 
         return NONE;
     /* never blocks: a file that became a FIFO since listed is the reader's */
     const char *name;
-    int fd = openat(folder_of(a, in->path, &name, NULL), name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int dfd = folder_of(a, in->path, &name, NULL);
+    int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return NONE;
     ssize_t k;
@@ -379,7 +381,8 @@ int tp_in_ahead_start(struct tp_reader *r)
     for (int i = 0; i < AHEAD_SLOTS; i++)
         a->slots[i].buf = bufs + (size_t)i * AHEAD_BYTES;
 #if HAVE_URING
-    a->ring = uring_new();
+    const char *no = getenv("TEMPORA_NO_URING");
+    a->ring = no && *no ? NULL : uring_new();
 #endif
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->filled, NULL);
