@@ -85,14 +85,13 @@ static char *join_path(const char *dir, const char *name)
 }
 
 /* Whether the mode bits alone say the file opens for reading by this
- * process: root, the owner with u+r, or anyone else when group and others
- * both have r (whatever group the process is in). Otherwise access(2) is
- * asked. An access control list or a security module may still refuse such
- * a file: it then fails when it is opened, with the same message. */
+ * process: its owner with u+r, or anyone else when group and others both
+ * have r (whatever group the process is in). Otherwise access(2) is asked
+ * (root is not taken as able to read anything: it may lack the capability). An access control list
+ * or a security module may still refuse such a file: it then fails when it is opened, with the same
+ * message. */
 static int mode_reads(const struct stat *st, uid_t euid)
 {
-    if (euid == 0)
-        return 1;
     if (st->st_uid == euid)
         return (st->st_mode & S_IRUSR) != 0;
     return (st->st_mode & (S_IRGRP | S_IROTH)) == (S_IRGRP | S_IROTH);
