@@ -10,8 +10,10 @@
  * system call for such a file.
  *
  * Core data structure: struct ahead, a ring of AHEAD_SLOTS buffers; input i
- * goes to slot i % AHEAD_SLOTS, filled in input order by the thread and
- * emptied in the same order by the reader. A slot says READY (the whole
+ * goes to slot i % AHEAD_SLOTS, filled in input order by the thread, a
+ * batch of half the ring at a time (through io_uring where the kernel has
+ * it: one system call for the batch), and emptied in the same order by the
+ * reader. A slot says READY (the whole
  * file is in its buffer) or NONE (not read ahead: too large, not a regular
  * file, or it failed to open or read; the reader then opens it as usual, so
  * every message is the one it always gave).
@@ -27,6 +29,8 @@
 
 #if defined(__linux__) && __has_include(<linux/io_uring.h>)
 #include <linux/io_uring.h>
+#endif
+#if defined(IORING_SETUP_SUBMIT_ALL) /* Linux 5.18 headers: all that is used here */
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #define HAVE_URING 1
