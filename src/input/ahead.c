@@ -42,7 +42,8 @@
 
 /* Files are read a batch (half the ring) at a time and handed to the
  * reader a batch at a time. */
-enum { AHEAD_SLOTS = 32, AHEAD_BYTES = 64 * 1024, BATCH = AHEAD_SLOTS / 2 };
+enum { AHEAD_SLOTS = 64, AHEAD_BYTES = 64 * 1024, BATCH = 16, HALF = AHEAD_SLOTS / 2 };
+_Static_assert(BATCH <= HALF, "a batch fits in half the ring");
 enum slot_state { EMPTY, READY, NONE, WAIT /* read_batch only: not read yet */ };
 
 struct slot {
@@ -59,12 +60,14 @@ struct ahead {
     pthread_cond_t filled, freed;
     int stop;
     struct slot slots[AHEAD_SLOTS];
-    /* Wake-ups in batches, not a file at a time: files b..b+BATCH are read
-     * and handed over together (n_filled counts the files handed over); a
-     * reader that finds its file not read yet sleeps until it is
-     * (want_filled), and the thread sleeps before batch b until the files
-     * before b - BATCH are given back (n_given, want_given), which frees
-     * the batch's slots. */
+    /* Wake-ups by half rings, not a file at a time: files b..b+BATCH are
+     * read and handed over together (n_filled counts the files handed
+     * over); a reader that finds its file i not read yet sleeps until the
+     * files up to i + HALF are (want_filled), and the thread that finds the
+     * slots of batch b taken sleeps until the files before b - HALF are
+     * given back (n_given, want_given). Neither waits for the other in a
+     * circle: the reader has given back every file before i, and the
+     * thread waits at a batch b <= i. */
     size_t n_filled, n_given;
     size_t want_filled, want_given; /* 0: nobody sleeps */
     int failed;                     /* io_uring failed: nothing more is read ahead */
@@ -342,8 +345,10 @@ static void *ahead_main(void *arg)
     for (size_t b = 0; b < n;) {
         size_t e = b + BATCH < n ? b + BATCH : n;
         pthread_mutex_lock(&a->mu);
-        if (b >= BATCH && a->n_given < b - BATCH && !a->stop) {
-            a->want_given = b - BATCH;
+        if (b + BATCH > AHEAD_SLOTS && a->n_given < b + BATCH - AHEAD_SLOTS && !a->stop) {
+            /* the batch's slots are not all free: sleep until half the
+             * ring is (want_given <= b - HALF), not a batch at a time */
+            a->want_given = b - HALF;
             while (a->n_given < a->want_given && !a->stop)
                 pthread_cond_wait(&a->freed, &a->mu);
             a->want_given = 0;
@@ -435,8 +440,9 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
     struct slot *s = &a->slots[i % AHEAD_SLOTS];
     pthread_mutex_lock(&a->mu);
     if (a->n_filled <= i) {
-        a->want_filled = i + 1;
-        while (a->n_filled <= i)
+        /* sleep until half the ring is read, not a batch at a time */
+        a->want_filled = i + HALF < a->r->n_in ? i + HALF : a->r->n_in;
+        while (a->n_filled < a->want_filled)
             pthread_cond_wait(&a->filled, &a->mu);
         a->want_filled = 0;
     }
