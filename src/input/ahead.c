@@ -10,22 +10,41 @@
  * system call for such a file.
  *
  * Core data structure: struct ahead, a ring of AHEAD_SLOTS buffers; input i
- * goes to slot i % AHEAD_SLOTS, filled in input order by the thread and
- * emptied in the same order by the reader. A slot says READY (the whole
+ * goes to slot i % AHEAD_SLOTS, filled in input order by the thread, a
+ * batch of half the ring at a time (through io_uring where the kernel has
+ * it: one system call for the batch), and emptied in the same order by the
+ * reader. A slot says READY (the whole
  * file is in its buffer) or NONE (not read ahead: too large, not a regular
  * file, or it failed to open or read; the reader then opens it as usual, so
  * every message is the one it always gave).
  */
+#if defined(__linux__)
+#define _GNU_SOURCE /* syscall(2), MAP_POPULATE: io_uring without a library */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
+#if defined(__linux__) && __has_include(<linux/io_uring.h>)
+#include <linux/io_uring.h>
+#endif
+#if defined(IORING_SETUP_SUBMIT_ALL) /* Linux 5.18 headers: all that is used here */
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#define HAVE_URING 1
+#else
+#define HAVE_URING 0
+#endif
+
 #include "input.h"
 
-enum { AHEAD_SLOTS = 32, AHEAD_BYTES = 64 * 1024 };
-enum slot_state { EMPTY, READY, NONE };
+/* Files are read a batch (half the ring) at a time and handed to the
+ * reader a batch at a time. */
+enum { AHEAD_SLOTS = 64, AHEAD_BYTES = 64 * 1024, BATCH = 16, HALF = AHEAD_SLOTS / 2 };
+_Static_assert(BATCH <= HALF, "a batch fits in half the ring");
+enum slot_state { EMPTY, READY, NONE, WAIT /* read_batch only: not read yet */ };
 
 struct slot {
     size_t index;
@@ -41,54 +60,201 @@ struct ahead {
     pthread_cond_t filled, freed;
     int stop;
     struct slot slots[AHEAD_SLOTS];
-    /* Wake-ups in batches, not a file at a time: a reader that finds its
-     * file not read yet sleeps until the files up to want_filled are (or
-     * all are), and the thread that finds the ring full sleeps until
-     * want_given files are given back: half the ring either way. */
+    /* Wake-ups by half rings, not a file at a time: files b..b+BATCH are
+     * read and handed over together (n_filled counts the files handed
+     * over); a reader that finds its file i not read yet sleeps until the
+     * files up to i + HALF are (want_filled), and the thread that finds the
+     * slots of batch b taken sleeps until the files before b - HALF are
+     * given back (n_given, want_given). Neither waits for the other in a
+     * circle: the reader has given back every file before i, and the
+     * thread waits at a batch b <= i. */
     size_t n_filled, n_given;
     size_t want_filled, want_given; /* 0: nobody sleeps */
+    int failed;                     /* io_uring failed: nothing more is read ahead */
     /* the folder of the last file read, open: the next file of the same
      * folder opens relative to it, without a walk down the whole path */
     int dfd;
     const char *dir; /* the path of the last file, dir_len bytes of it */
     size_t dir_len;
+#if HAVE_URING
+    struct uring *ring; /* or NULL: a file at a time with open, pread, close */
+#endif
 };
 
-/* Open path for reading without blocking, relative to the folder of the
- * file before when it is the same folder. */
-static int open_file(struct ahead *a, const char *path)
+/* The folder to open path relative to, with the name in it (*name): the
+ * folder of the file before when it is the same, else opened now (the one
+ * before is closed, or put in *old when old is given), or AT_FDCWD and the
+ * whole path. */
+static int folder_of(struct ahead *a, const char *path, const char **name, int *old)
 {
     const char *slash = strrchr(path, '/');
+    *name = path;
     if (!slash || slash == path)
-        return open(path, O_RDONLY | O_NONBLOCK);
+        return AT_FDCWD;
     size_t dl = (size_t)(slash - path);
     if (a->dfd < 0 || dl != a->dir_len || memcmp(path, a->dir, dl) != 0) {
-        if (a->dfd >= 0)
+        if (a->dfd >= 0 && old)
+            *old = a->dfd;
+        else if (a->dfd >= 0)
             close(a->dfd);
+        a->dfd = -1;
         a->dir = NULL;
+        a->dir_len = 0;
         char dir[4096];
         if (dl >= sizeof(dir))
-            return open(path, O_RDONLY | O_NONBLOCK);
+            return AT_FDCWD;
         memcpy(dir, path, dl);
         dir[dl] = 0;
         a->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (a->dfd < 0)
-            return open(path, O_RDONLY | O_NONBLOCK);
+            return AT_FDCWD;
         a->dir = path; /* the inputs' paths live as long as the reader */
         a->dir_len = dl;
     }
-    return openat(a->dfd, slash + 1, O_RDONLY | O_NONBLOCK);
+    *name = slash + 1;
+    return a->dfd;
 }
+
+/* Whether input in may be read ahead: a small regular file, not compressed
+ * (archives and .zst/.xz/.bz2 files are read through libarchive). */
+static int eligible(const struct input *in)
+{
+    return !in->stream && in->regular && in->size < AHEAD_BYTES &&
+           !tp_in_ends_with(in->path, strlen(in->path), ".gz") &&
+           !tp_in_packed_kind(in->path, strlen(in->path));
+}
+
+#if HAVE_URING
+/* ---- a batch of files read through io_uring -------------------------------
+ * The files of a batch are opened and read by one system call for all of
+ * them instead of three each (open, read, close): on a machine where a
+ * system call is dear, most of what reading a small file costs. Each file is
+ * an OPENAT into a slot of the ring's own file table, linked to a READ from
+ * that slot; the next file opened into a slot closes the one before, and
+ * the table is closed with the ring. A file that does not open or read is
+ * left to the reader (NONE), which then gives the message it always gave.
+ * Without io_uring (an old kernel, a sandbox that forbids it, or the
+ * environment variable TEMPORA_NO_URING set) files are read one at a time
+ * as before. */
+
+struct uring {
+    int fd;
+    unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_sqe *sqes;
+    struct io_uring_cqe *cqes;
+    void *sq_map, *cq_map;
+    size_t sq_size, cq_size, sqes_size;
+    unsigned n; /* SQEs placed since the last submit */
+};
+
+static void uring_free(struct uring *u)
+{
+    if (!u)
+        return;
+    if (u->sqes && u->sqes != MAP_FAILED)
+        munmap(u->sqes, u->sqes_size);
+    if (u->cq_map && u->cq_map != MAP_FAILED && u->cq_map != u->sq_map)
+        munmap(u->cq_map, u->cq_size);
+    if (u->sq_map && u->sq_map != MAP_FAILED)
+        munmap(u->sq_map, u->sq_size);
+    if (u->fd >= 0)
+        close(u->fd);
+    free(u);
+}
+
+static struct uring *uring_new(void)
+{
+    struct io_uring_params p;
+    struct uring *u = calloc(1, sizeof(*u));
+    if (!u)
+        return NULL;
+    memset(&p, 0, sizeof(p));
+    p.flags = IORING_SETUP_SUBMIT_ALL; /* every SQE submitted, each with its CQE */
+    u->fd = (int)syscall(__NR_io_uring_setup, 2 * BATCH, &p);
+    if (u->fd < 0 || !(p.features & IORING_FEAT_NODROP))
+        goto fail;
+    u->sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+    u->cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+    if (p.features & IORING_FEAT_SINGLE_MMAP && u->cq_size > u->sq_size)
+        u->sq_size = u->cq_size;
+    u->sq_map = mmap(NULL, u->sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+                     IORING_OFF_SQ_RING);
+    if (u->sq_map == MAP_FAILED)
+        goto fail;
+    if (p.features & IORING_FEAT_SINGLE_MMAP)
+        u->cq_map = u->sq_map;
+    else
+        u->cq_map = mmap(NULL, u->cq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+                         IORING_OFF_CQ_RING);
+    if (u->cq_map == MAP_FAILED)
+        goto fail;
+    u->sqes_size = p.sq_entries * sizeof(struct io_uring_sqe);
+    u->sqes = mmap(NULL, u->sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+                   IORING_OFF_SQES);
+    if (u->sqes == MAP_FAILED)
+        goto fail;
+    char *sq = u->sq_map, *cq = u->cq_map;
+    u->sq_tail = (unsigned *)(sq + p.sq_off.tail);
+    u->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+    u->sq_array = (unsigned *)(sq + p.sq_off.array);
+    u->cq_head = (unsigned *)(cq + p.cq_off.head);
+    u->cq_tail = (unsigned *)(cq + p.cq_off.tail);
+    u->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+    u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+    /* the file table: one empty slot a file of a batch */
+    int slots[BATCH];
+    for (int i = 0; i < BATCH; i++)
+        slots[i] = -1;
+    if (syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_FILES, slots, BATCH) < 0)
+        goto fail;
+    return u;
+fail:
+    uring_free(u);
+    return NULL;
+}
+
+static struct io_uring_sqe *uring_sqe(struct uring *u)
+{
+    unsigned tail = *u->sq_tail + u->n;
+    unsigned i = tail & *u->sq_mask;
+    struct io_uring_sqe *e = &u->sqes[i];
+    memset(e, 0, sizeof(*e));
+    u->sq_array[i] = i;
+    u->n++;
+    return e;
+}
+
+/* Submit the n SQEs placed and wait for their n completions: 0, or -1
+ * when io_uring failed (then nothing is known of any of them). */
+static int uring_run(struct uring *u)
+{
+    unsigned n = u->n;
+    __atomic_store_n(u->sq_tail, *u->sq_tail + n, __ATOMIC_RELEASE);
+    u->n = 0;
+    unsigned to_submit = n;
+    for (;;) {
+        unsigned ready = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE) - *u->cq_head;
+        if (ready >= n && to_submit == 0)
+            return 0;
+        long k = syscall(__NR_io_uring_enter, u->fd, to_submit, ready >= n ? 0 : n - ready,
+                         IORING_ENTER_GETEVENTS, NULL, 0);
+        if (k < 0 && errno != EINTR)
+            return -1;
+        if (k > 0)
+            to_submit -= (unsigned)k < to_submit ? (unsigned)k : to_submit;
+    }
+}
+#endif
 
 /* Read input i whole into s->buf: READY with its length, or NONE. */
 static enum slot_state read_one(struct ahead *a, const struct input *in, struct slot *s)
 {
-    if (in->stream || !in->regular || in->size >= AHEAD_BYTES ||
-        tp_in_ends_with(in->path, strlen(in->path), ".gz") ||
-        tp_in_packed_kind(in->path, strlen(in->path)))
-        return NONE; /* archives and .zst/.xz/.bz2 files are read through libarchive */
+    if (!eligible(in))
+        return NONE;
     /* never blocks: a file that became a FIFO since listed is the reader's */
-    int fd = open_file(a, in->path);
+    const char *name;
+    int dfd = folder_of(a, in->path, &name, NULL);
+    int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return NONE;
     ssize_t k;
@@ -102,15 +268,88 @@ static enum slot_state read_one(struct ahead *a, const struct input *in, struct 
     return READY;
 }
 
+/* Read inputs b..e (at most BATCH of them) into their slots: st[j - b] says
+ * READY (with the slot's len set) or NONE. */
+static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
+{
+#if HAVE_URING
+    struct uring *u = a->ring;
+    if (u) {
+        int old[BATCH + 1];
+        unsigned n_old = 0;
+        old[0] = -1;
+        for (size_t j = b; j < e; j++) {
+            const struct input *in = &a->r->in[j];
+            st[j - b] = NONE;
+            if (!eligible(in))
+                continue;
+            const char *name;
+            int dfd = folder_of(a, in->path, &name, &old[n_old]);
+            if (old[n_old] >= 0)
+                n_old++;
+            old[n_old] = -1;
+            /* never blocks: a file that became a FIFO since listed is the
+             * reader's; a file not in memory is the reader's too (EAGAIN) */
+            struct io_uring_sqe *o = uring_sqe(u);
+            o->opcode = IORING_OP_OPENAT;
+            o->fd = dfd;
+            o->addr = (uintptr_t)name;
+            o->open_flags = O_RDONLY | O_NONBLOCK; /* a direct descriptor: no O_CLOEXEC */
+            o->file_index = (unsigned)(j - b) + 1;
+            o->flags = IOSQE_IO_LINK;
+            o->user_data = 2 * (j - b);
+            struct io_uring_sqe *rd = uring_sqe(u);
+            rd->opcode = IORING_OP_READ;
+            rd->fd = (int)(j - b);
+            rd->flags = IOSQE_FIXED_FILE;
+            rd->addr = (uintptr_t)a->slots[j % AHEAD_SLOTS].buf;
+            rd->len = AHEAD_BYTES;
+            rd->off = 0;
+            rd->user_data = 2 * (j - b) + 1;
+        }
+        if (u->n && uring_run(u) < 0) {
+            /* nothing known: nothing read ahead from now on, and no buffer
+             * is trusted (a read may still land in it) */
+            a->failed = 1;
+        }
+        unsigned head = *u->cq_head, tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+        for (; head != tail; head++) {
+            const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
+            size_t j = b + (size_t)(c->user_data >> 1);
+            if ((c->user_data & 1) && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES) {
+                a->slots[j % AHEAD_SLOTS].len = (size_t)c->res;
+                st[j - b] = READY;
+            } else if ((c->user_data & 1) && j < e && c->res == -EAGAIN) {
+                st[j - b] = WAIT; /* not in memory: read below, as without io_uring */
+            }
+        }
+        __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
+        for (unsigned k = 0; k < n_old; k++)
+            close(old[k]);
+        for (size_t j = b; j < e; j++)
+            if (a->failed)
+                st[j - b] = NONE;
+            else if (st[j - b] == WAIT)
+                st[j - b] = read_one(a, &a->r->in[j], &a->slots[j % AHEAD_SLOTS]);
+        return;
+    }
+#endif
+    for (size_t j = b; j < e; j++)
+        st[j - b] = a->failed ? NONE : read_one(a, &a->r->in[j], &a->slots[j % AHEAD_SLOTS]);
+}
+
 static void *ahead_main(void *arg)
 {
     struct ahead *a = arg;
-    for (size_t i = 0; i < a->r->n_in; i++) {
-        struct slot *s = &a->slots[i % AHEAD_SLOTS];
+    size_t n = a->r->n_in;
+    for (size_t b = 0; b < n;) {
+        size_t e = b + BATCH < n ? b + BATCH : n;
         pthread_mutex_lock(&a->mu);
-        if (s->state != EMPTY && !a->stop) {
-            a->want_given = i + 1 > AHEAD_SLOTS / 2 ? i + 1 - AHEAD_SLOTS / 2 : 1;
-            while ((s->state != EMPTY || a->n_given < a->want_given) && !a->stop)
+        if (b + BATCH > AHEAD_SLOTS && a->n_given < b + BATCH - AHEAD_SLOTS && !a->stop) {
+            /* the batch's slots are not all free: sleep until half the
+             * ring is (want_given <= b - HALF), not a batch at a time */
+            a->want_given = b - HALF;
+            while (a->n_given < a->want_given && !a->stop)
                 pthread_cond_wait(&a->freed, &a->mu);
             a->want_given = 0;
         }
@@ -118,15 +357,20 @@ static void *ahead_main(void *arg)
         pthread_mutex_unlock(&a->mu);
         if (stop)
             break;
-        /* the slot is EMPTY: the reader does not look at it until it is filled */
-        enum slot_state st = read_one(a, &a->r->in[i], s);
+        /* the batch's slots are EMPTY: the reader does not look at them
+         * until they are handed over */
+        enum slot_state st[BATCH];
+        read_batch(a, b, e, st);
         pthread_mutex_lock(&a->mu);
-        s->index = i;
-        s->state = st;
-        a->n_filled = i + 1;
+        for (size_t j = b; j < e; j++) {
+            a->slots[j % AHEAD_SLOTS].index = j;
+            a->slots[j % AHEAD_SLOTS].state = st[j - b];
+        }
+        a->n_filled = e;
         if (a->want_filled && a->n_filled >= a->want_filled)
             pthread_cond_broadcast(&a->filled);
         pthread_mutex_unlock(&a->mu);
+        b = e;
     }
     return NULL;
 }
@@ -145,6 +389,10 @@ int tp_in_ahead_start(struct tp_reader *r)
     }
     for (int i = 0; i < AHEAD_SLOTS; i++)
         a->slots[i].buf = bufs + (size_t)i * AHEAD_BYTES;
+#if HAVE_URING
+    const char *no = getenv("TEMPORA_NO_URING");
+    a->ring = no && *no ? NULL : uring_new();
+#endif
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->filled, NULL);
     pthread_cond_init(&a->freed, NULL);
@@ -152,6 +400,9 @@ int tp_in_ahead_start(struct tp_reader *r)
         pthread_mutex_destroy(&a->mu);
         pthread_cond_destroy(&a->filled);
         pthread_cond_destroy(&a->freed);
+#if HAVE_URING
+        uring_free(a->ring);
+#endif
         free(bufs);
         free(a);
         return 0;
@@ -170,6 +421,9 @@ void tp_in_ahead_stop(struct tp_reader *r)
     pthread_cond_broadcast(&a->freed);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->tid, NULL);
+#if HAVE_URING
+    uring_free(a->ring); /* closes the files of its table */
+#endif
     if (a->dfd >= 0)
         close(a->dfd);
     pthread_mutex_destroy(&a->mu);
@@ -185,10 +439,10 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
     struct ahead *a = r->ahead;
     struct slot *s = &a->slots[i % AHEAD_SLOTS];
     pthread_mutex_lock(&a->mu);
-    if (s->state == EMPTY || s->index != i) {
-        size_t n = a->r->n_in;
-        a->want_filled = i + AHEAD_SLOTS / 2 < n ? i + AHEAD_SLOTS / 2 : n;
-        while (s->state == EMPTY || s->index != i || a->n_filled < a->want_filled)
+    if (a->n_filled <= i) {
+        /* sleep until half the ring is read, not a batch at a time */
+        a->want_filled = i + HALF < a->r->n_in ? i + HALF : a->r->n_in;
+        while (a->n_filled < a->want_filled)
             pthread_cond_wait(&a->filled, &a->mu);
         a->want_filled = 0;
     }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,28 +84,155 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-/* Add a regular file found or named: it must open for reading, which is
- * asked without opening it (one system call a file of a large folder, not
- * two), of name in the folder dfd (the file path names, or AT_FDCWD). */
-static int add_file(struct tp_reader *r, const char *path, int dfd, const char *name,
-                    const struct stat *st, struct tp_error *err)
+/* Whether the mode bits alone say the file opens for reading by this
+ * process: its owner with u+r, or anyone else when group and others both
+ * have r (whatever group the process is in). Otherwise access(2) is asked
+ * (root is not taken as able to read anything: it may lack the capability). An access control list
+ * or a security module may still refuse such a file: it then fails when it is opened, with the same
+ * message. */
+static int mode_reads(const struct stat *st, uid_t euid)
 {
-    char *copy;
+    if (st->st_uid == euid)
+        return (st->st_mode & S_IRUSR) != 0;
+    return (st->st_mode & (S_IRGRP | S_IROTH)) == (S_IRGRP | S_IROTH);
+}
 
-    if (faccessat(dfd, name, R_OK, AT_EACCESS) < 0)
-        return input_failed(r, path, errno, err);
-    copy = strdup(path);
-    if (!copy || add_input(r, copy, (uint64_t)st->st_size, 0) < 0) {
-        free(copy);
+/* Whether a regular file opens for reading by a process of effective user
+ * euid: 0, or the reason it does not (an errno value). name is in the
+ * folder dfd (or a path, with AT_FDCWD). */
+static int readable(int dfd, const char *name, const struct stat *st, uid_t euid)
+{
+    if (mode_reads(st, euid) || faccessat(dfd, name, R_OK, AT_EACCESS) == 0)
+        return 0;
+    return errno;
+}
+
+/* Add a regular file found or named, path owned by the list from now on (it
+ * is freed on failure). */
+static int add_owned(struct tp_reader *r, char *path, const struct stat *st, struct tp_error *err)
+{
+    if (add_input(r, path, (uint64_t)st->st_size, 0) < 0) {
+        free(path);
         return nomem(err);
     }
     r->in[r->n_in - 1].regular = S_ISREG(st->st_mode);
     return 0;
 }
 
+/* Add a regular file named: it must open for reading, which is asked
+ * without opening it. */
+static int add_file(struct tp_reader *r, const char *path, const struct stat *st,
+                    struct tp_error *err)
+{
+    int e = readable(AT_FDCWD, path, st, geteuid());
+    if (e)
+        return input_failed(r, path, e, err);
+    char *copy = strdup(path);
+    if (!copy)
+        return nomem(err);
+    return add_owned(r, copy, st, err);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What one entry of a walked folder is. */
+enum kind { SKIP, FILE_IN, DIR_IN, FAILED };
+
+struct look {
+    enum kind kind;
+    int err;        /* FAILED: the errno value */
+    struct stat st; /* FILE_IN: the file's (a link's target's) */
+};
+
+/* Look at one entry, named name in the folder dfd (or a path, AT_FDCWD): a
+ * folder, a regular file that opens for reading (a symbolic link is followed
+ * to a file, never to a folder), something skipped, or a failure. */
+static void look_at(int dfd, const char *name, uid_t euid, struct look *l)
+{
+    l->kind = SKIP;
+    if (fstatat(dfd, name, &l->st, AT_SYMLINK_NOFOLLOW) < 0)
+        goto failed;
+    if (S_ISDIR(l->st.st_mode)) {
+        l->kind = DIR_IN;
+        return;
+    }
+    if (S_ISLNK(l->st.st_mode) && fstatat(dfd, name, &l->st, 0) < 0)
+        goto failed;
+    if (!S_ISREG(l->st.st_mode))
+        return;
+    l->kind = FILE_IN;
+    if ((l->err = readable(dfd, name, &l->st, euid)) != 0)
+        l->kind = FAILED;
+    return;
+failed:
+    l->kind = FAILED;
+    l->err = errno;
+}
+
+/* The entry's name in the folder dfd (join_path put the slash), or its whole
+ * path when the folder did not open or the path is too long to open
+ * (refused when listed, as it always was): *at is the folder to use. */
+static const char *entry_name(const char *path, int dfd, int *at)
+{
+    *at = dfd;
+    if (dfd == AT_FDCWD || strlen(path) >= PATH_MAX)
+        return *at = AT_FDCWD, path;
+    return strrchr(path, '/') + 1;
+}
+
+/* A large folder's entries looked at on several threads: each costs a
+ * system call or two, most of the time of listing a folder of many small
+ * files, and the counting threads wait for the whole list. */
+enum { LOOK_PAR_MIN = 2048, LOOK_BATCH = 256, LOOK_THREADS_MAX = 8 };
+
+struct looks {
+    char **names;
+    size_t n;
+    size_t off; /* the names in the folder start off bytes into the paths */
+    int dfd;
+    uid_t euid;
+    struct look *out;
+    size_t next; /* the next batch's first entry, taken atomically */
+};
+
+static void *looks_main(void *arg)
+{
+    struct looks *ls = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&ls->next, LOOK_BATCH, __ATOMIC_RELAXED);
+        if (i >= ls->n)
+            return NULL;
+        size_t end = i + LOOK_BATCH < ls->n ? i + LOOK_BATCH : ls->n;
+        for (; i < end; i++)
+            look_at(ls->dfd, ls->names[i] + ls->off, ls->euid, &ls->out[i]);
+    }
+}
+
+/* Look at names[0..n) (paths, of names off bytes into them) in dfd on up to
+ * threads threads (this one too): the array of results, or NULL when it is
+ * not worth it, a path may be too long to open (entry_name) or memory is
+ * short (then each entry is looked at as it comes). */
+static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t euid, long threads)
+{
+    if (n < LOOK_PAR_MIN || threads < 2 || dfd == AT_FDCWD || off + NAME_MAX >= PATH_MAX)
+        return NULL;
+    if (threads > LOOK_THREADS_MAX)
+        threads = LOOK_THREADS_MAX;
+    struct looks ls = {.names = names, .n = n, .off = off, .dfd = dfd, .euid = euid};
+    pthread_t tid[LOOK_THREADS_MAX];
+    long started = 0;
+    ls.out = malloc(n * sizeof(*ls.out));
+    if (!ls.out)
+        return NULL;
+    while (started < threads - 1 && pthread_create(&tid[started], NULL, looks_main, &ls) == 0)
+        started++;
+    looks_main(&ls);
+    for (long t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    return ls.out;
 }
 
 /* Collect the regular files under dir. Hidden entries are skipped; a symbolic
@@ -114,6 +242,8 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
 {
     DIR *d = opendir(dir);
     char **names = NULL;
+    struct look *looks = NULL;
+    uid_t euid = geteuid();
     size_t n = 0, cap = 0;
     int rc = 0;
 
@@ -150,36 +280,39 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
     /* Sorting here only fixes the order of warnings; the caller sorts the
      * whole list by path. Entries are then looked at relative to the open
      * folder: no walk down its path for each of them. */
-    if (rc == 0 && n > 1)
+    size_t off = n ? (size_t)(strrchr(names[0], '/') + 1 - names[0]) : 0;
+    if (rc == 0 && n > 1) {
+        /* by the names alone: the folder's path before them is the same */
+        for (size_t i = 0; i < n; i++)
+            names[i] += off;
         qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t i = 0; i < n; i++)
+            names[i] -= off;
+    }
+    if (rc == 0) {
+        long threads = r->o->threads > 0 ? r->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+        looks = look_all(names, n, off, dirfd(d), euid, threads);
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct stat st;
-        if (!d)
-            d = opendir(dir);
-        /* the entry's name in the folder (join_path put the slash), or its
-         * whole path if the folder no longer opens or the path is too long
-         * to open (refused when listed, as it always was) */
-        int dfd = d ? dirfd(d) : AT_FDCWD;
-        const char *name = strrchr(names[i], '/') + 1;
-        if (!d || strlen(names[i]) >= PATH_MAX) {
-            name = names[i];
-            dfd = AT_FDCWD;
+        struct look one, *l = looks ? &looks[i] : &one;
+        if (!looks) {
+            if (!d)
+                d = opendir(dir);
+            int at;
+            const char *name = entry_name(names[i], d ? dirfd(d) : AT_FDCWD, &at);
+            look_at(at, name, euid, &one);
         }
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = input_failed(r, names[i], errno, err);
-        } else if (S_ISDIR(st.st_mode)) {
+        if (l->kind == FAILED) {
+            rc = input_failed(r, names[i], l->err, err);
+        } else if (l->kind == DIR_IN) {
             /* one folder open at a time, however deep the tree */
             if (d)
                 closedir(d);
             d = NULL;
             rc = walk(r, names[i], err);
-        } else if (S_ISLNK(st.st_mode)) {
-            if (fstatat(dfd, name, &st, 0) < 0)
-                rc = input_failed(r, names[i], errno, err);
-            else if (S_ISREG(st.st_mode))
-                rc = add_file(r, names[i], dfd, name, &st, err);
-        } else if (S_ISREG(st.st_mode)) {
-            rc = add_file(r, names[i], dfd, name, &st, err);
+        } else if (l->kind == FILE_IN) {
+            rc = add_owned(r, names[i], &l->st, err);
+            names[i] = NULL; /* the list's now, or freed */
         }
     }
     if (d)
@@ -187,12 +320,22 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    free(looks);
     return rc;
 }
 
 static int cmp_input(const void *a, const void *b)
 {
     return strcmp(((const struct input *)a)->path, ((const struct input *)b)->path);
+}
+
+/* Whether in[0..n) is in path order already (one folder's files are). */
+static int sorted(const struct input *in, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(in[i - 1].path, in[i].path) > 0)
+            return 0;
+    return 1;
 }
 
 int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err)
@@ -206,7 +349,7 @@ int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err)
         if (stat(path, &st) < 0)
             return input_failed(r, path, errno, err);
         if (S_ISREG(st.st_mode))
-            return add_file(r, path, AT_FDCWD, path, &st, err);
+            return add_file(r, path, &st, err);
         if (S_ISDIR(st.st_mode)) {
             char **args = realloc(r->dir_args, (r->n_dir_args + 1) * sizeof(*args));
             if (!args)
@@ -217,7 +360,7 @@ int tp_in_expand(struct tp_reader *r, const char *path, struct tp_error *err)
             r->n_dir_args++;
             rc = walk(r, path, err);
             /* One input's files in bytewise path order ("a-b" before "a/x"). */
-            if (r->n_in - first > 1)
+            if (r->n_in - first > 1 && !sorted(r->in + first, r->n_in - first))
                 qsort(r->in + first, r->n_in - first, sizeof(*r->in), cmp_input);
             for (size_t i = first; i < r->n_in; i++)
                 r->paths[i] = r->in[i].path;
