@@ -257,7 +257,8 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         rank = first ? 1 : rank + 1;
         if (run->o->top >= 0 && rank > (size_t)run->o->top)
             continue;
-        uint64_t count = gt.count[r->slot];
+        const struct tp_gterm_dp *m = &gt.more[r->slot];
+        uint64_t count = m->count;
         if (first) {
             size_t glen;
             const char *gname = tp_corpus_group_name(run->corpus, r->group, &glen);
@@ -273,8 +274,8 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         tp_out_text(out, r->r.name, r->r.name_len);
         tp_out_u64(out, count);
         tp_out_number(out, pm, pm_len);
-        tp_out_u64(out, gt.more[r->slot].df);
-        tp_out_double(out, gt.more[r->slot].dp);
+        tp_out_u64(out, m->df);
+        tp_out_double(out, m->dp);
         tp_out_row_end(out);
     }
 out:

@@ -224,6 +224,10 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
     int rc;
     if (!(gt->more = tp_report_zalloc(gt->mask + 1, sizeof(*gt->more))))
         return tp_report_oom(err);
+    /* each slot's count in its record: a (document, term) entry reads one
+     * record of the large table, not two */
+    for (size_t i = 0; i <= gt->mask; i++)
+        gt->more[i].count = gt->count[i];
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         return rc;
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
@@ -231,9 +235,11 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
         uint64_t dn = c->docs[it.doc].n_tokens;
         double s = (double)dn / (double)gtokens[g];
         for (size_t j = 0; j < it.n; j++) {
-            size_t e = tp_gterms_find(gt, g, it.ids[j]);
+            /* every pair of the spill has its slot (the same entries made it) */
+            size_t e = gt->dense_v ? (size_t)g * gt->dense_v + it.ids[j]
+                                   : tp_gterms_find(gt, g, it.ids[j]);
             struct tp_gterm_dp *m = &gt->more[e];
-            double v = (double)it.counts[j] / (double)gt->count[e] - s;
+            double v = (double)it.counts[j] / (double)m->count - s;
             m->dp += v < 0 ? -v : v;
             m->df++;
             m->occ += dn;

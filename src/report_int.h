@@ -87,9 +87,10 @@ void tp_report_zfree(void *p);
  * then documents of the group with the term and Gries' DP over the group's
  * documents (tp_gterms_dp), in arrays by slot (mask + 1 slots, n used). */
 struct tp_gterm_dp {
-    double dp;    /* Gries' DP (tp_gterms_dp) */
-    uint64_t df;  /* documents of the group with the term */
-    uint64_t occ; /* their tokens */
+    double dp;      /* Gries' DP (tp_gterms_dp) */
+    uint64_t df;    /* documents of the group with the term */
+    uint64_t occ;   /* their tokens */
+    uint64_t count; /* the slot's count again: the DP pass and the rows read one record */
 };
 struct tp_gterms {
     uint64_t *count;          /* by slot: occurrences; the pass that sums them touches only this */
