@@ -5,7 +5,7 @@
  * place only when it is complete and every write succeeded; a symlink's target
  * is replaced that way (the link stays); standard output, FIFOs and character
  * devices are written straight through. A set of tables (tp_outset) replaces
- * the earlier set in a folder as one. Fields are quoted with libcsv only when
+ * the earlier set in a folder as one. Fields are quoted (as libcsv does) only when
  * they need it (separator, quote, CR, LF, edge spaces); numbers are formatted
  * by numfmt.c, never through the locale (NaN and infinities as empty cells).
  * --excel adds a UTF-8 BOM, uses ';' and a decimal comma, and prefixes text
@@ -113,7 +113,9 @@ void tp_out_row_end(struct tp_out *o);
  * writes them as the next cells of o's current row, the same bytes as
  * writing them one by one. Where o writes only its CSV they are kept as
  * CSV, copied whole; where o has sinks or keeps cell records they are kept
- * as cells and passed on one by one. A struct tp_cells starts zeroed and
+ * as cells and passed on one by one (so record them after o's sinks are
+ * added: CSV recorded before cannot reach a sink, and tp_out_cells makes
+ * that a write error of o). A struct tp_cells starts zeroed and
  * is freed with tp_cells_release; out of memory, tp_out_cells makes it a
  * write error of o. */
 struct tp_cells {
