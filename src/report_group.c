@@ -217,6 +217,9 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
     return rc < 0 ? rc : 0;
 }
 
+/* Entries ahead of the DP pass's current one whose record it prefetches. */
+enum { DP_AHEAD = 8 };
+
 int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                  const uint64_t *gtokens, struct tp_error *err)
 {
@@ -238,6 +241,10 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
             /* every pair of the spill has its slot (the same entries made it) */
             size_t e = gt->dense_v ? (size_t)g * gt->dense_v + it.ids[j]
                                    : tp_gterms_find(gt, g, it.ids[j]);
+            /* the records are scattered over a table larger than the
+             * caches: ask for the one a few entries on early */
+            if (gt->dense_v && j + DP_AHEAD < it.n)
+                __builtin_prefetch(&gt->more[(size_t)g * gt->dense_v + it.ids[j + DP_AHEAD]], 1);
             struct tp_gterm_dp *m = &gt->more[e];
             double v = (double)it.counts[j] / (double)m->count - s;
             m->dp += v < 0 ? -v : v;
