@@ -119,6 +119,17 @@ static void put_digits32(char *d, uint32_t v, int n)
         d[0] = (char)('0' + v);
 }
 
+/* The eight decimal digits of v (< 10^8) into d, two at a time, without a
+ * loop. */
+static void put_digits8(char *d, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy(d, digit_pairs + 2 * (hi / 100), 2);
+    memcpy(d + 2, digit_pairs + 2 * (hi % 100), 2);
+    memcpy(d + 4, digit_pairs + 2 * (lo / 100), 2);
+    memcpy(d + 6, digit_pairs + 2 * (lo % 100), 2);
+}
+
 /* The p (16 or 17 at most) decimal digits of q (< 10^p) into d: the last
  * eight from q mod 10^8 and the rest from q / 10^8, both in 32 bits. */
 static void put_digits(char *d, uint64_t q, int p)
@@ -128,7 +139,7 @@ static void put_digits(char *d, uint64_t q, int p)
         return;
     }
     put_digits32(d, (uint32_t)(q / 100000000u), p - 8);
-    put_digits32(d + p - 8, (uint32_t)(q % 100000000u), 8);
+    put_digits8(d + p - 8, (uint32_t)(q % 100000000u));
 }
 
 /* The shortest of 15, 16, 17 significant digits that reads back to v, in
@@ -204,9 +215,20 @@ static size_t format_fast(double v, char *buf)
     for (int p = 15; p <= 17; p++) {
         uint64_t div = pow10[17 - p];
         uint64_t q = X64 / div, rem = X64 % div;
-        u128 lhs = 2 * (((u128)rem << s) + r), rhs = (u128)div << s;
-        if (lhs > rhs || (lhs == rhs && (q & 1)))
-            q++;
+        /* round half to even: the dropped part is (rem + r / 2^s) / div
+         * of a unit, r < 2^s; against one half, 2 rem decides unless it is
+         * div or div - 1 */
+        uint64_t twice = 2 * rem;
+        int up;
+        if (twice > div)
+            up = 1;
+        else if (twice + 1 < div)
+            up = 0;
+        else if (twice == div)
+            up = r != 0 || (q & 1);
+        else
+            up = r > (one << (s - 1)) || (r == (one << (s - 1)) && (q & 1));
+        q += (uint64_t)up;
         /* candidate in units of X: q * div; distance to v in units of 2^-(s+2) */
         u128 c = (u128)q * div << (s + 2), x4 = num << 2;
         u128 dist = c > x4 ? c - x4 : x4 - c;

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "group.h"
 #include "report_int.h"
 #include "stats.h"
 
@@ -186,6 +187,7 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
     struct grow *rows = NULL;
     size_t n_rows = 0;
     uint8_t *want = NULL;
+    struct tp_cells gcell = {0};
     int rc;
     if ((rc = tp_report_groups(run, &gs, err)))
         return rc;
@@ -208,7 +210,7 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         free(t);
         free(d);
     }
-    rows = malloc((gt.n ? gt.n : 1) * sizeof(*rows));
+    rows = tp_report_zalloc(gt.n ? gt.n : 1, sizeof(*rows));
     if (!rows) {
         rc = tp_report_oom(err);
         goto out;
@@ -244,23 +246,42 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         goto out;
     tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
     size_t rank = 0;
+    /* a group's name cell, made once a group; the rate of the row before
+     * (a group's rows go by count, so most share the one before's) */
+    uint64_t pm_count = 0;
+    char pm[40];
+    size_t pm_len = 0;
     for (size_t i = 0; i < n_rows; i++) {
         const struct grow *r = &rows[i];
-        rank = i && rows[i - 1].group == r->group ? rank + 1 : 1;
+        int first = !i || rows[i - 1].group != r->group;
+        rank = first ? 1 : rank + 1;
         if (run->o->top >= 0 && rank > (size_t)run->o->top)
             continue;
-        tp_out_group(out, run, r->group);
+        const struct tp_gterm_dp *m = &gt.more[r->slot];
+        uint64_t count = m->count;
+        if (first) {
+            size_t glen;
+            const char *gname = tp_corpus_group_name(run->corpus, r->group, &glen);
+            tp_cells_clear(out, &gcell);
+            tp_cells_text(out, &gcell, gname, glen);
+        }
+        if (first || count != pm_count) {
+            pm_len = tp_format_double((double)count / (double)gs.tokens[r->group] * 1e6, pm);
+            pm_count = count;
+        }
+        tp_out_cells(out, &gcell);
         tp_out_u64(out, rank);
         tp_out_text(out, r->r.name, r->r.name_len);
-        tp_out_u64(out, gt.count[r->slot]);
-        tp_out_double(out, (double)gt.count[r->slot] / (double)gs.tokens[r->group] * 1e6);
-        tp_out_u64(out, gt.more[r->slot].df);
-        tp_out_double(out, gt.more[r->slot].dp);
+        tp_out_u64(out, count);
+        tp_out_number(out, pm, pm_len);
+        tp_out_u64(out, m->df);
+        tp_out_double(out, m->dp);
         tp_out_row_end(out);
     }
 out:
+    tp_cells_release(&gcell);
     free(want);
-    free(rows);
+    tp_report_zfree(rows);
     tp_gterms_release(&gt);
     tp_groups_release(&gs);
     tp_arena_release(&names);

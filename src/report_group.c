@@ -10,11 +10,57 @@
  * needs the totals first. The cost over the same report without groups is
  * one table probe per (document, term) entry of the spill.
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "group.h"
 #include "report_int.h"
+
+/* Before each tp_report_zalloc block: its size, and whether it is mapped
+ * (16 bytes, so the block stays aligned for any number). */
+struct zhead {
+    size_t bytes;
+    size_t mapped;
+};
+_Static_assert(sizeof(struct zhead) == 16, "zalloc keeps 16-byte alignment");
+
+/* Mapped blocks from this size on. */
+enum { ZALLOC_MAP_MIN = 4 << 20 };
+
+void *tp_report_zalloc(size_t n, size_t size)
+{
+    if (size && n > (SIZE_MAX - sizeof(struct zhead)) / size)
+        return NULL;
+    size_t bytes = n * size + sizeof(struct zhead);
+    struct zhead *h = NULL;
+#if defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
+    if (bytes >= ZALLOC_MAP_MIN) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, ordinary pages */
+        h = p;
+        h->mapped = 1;
+    }
+#endif
+    if (!h && !(h = calloc(1, bytes)))
+        return NULL;
+    h->bytes = bytes;
+    return h + 1;
+}
+
+void tp_report_zfree(void *p)
+{
+    if (!p)
+        return;
+    struct zhead *h = (struct zhead *)p - 1;
+    if (h->mapped)
+        munmap(h, h->bytes);
+    else
+        free(h);
+}
 
 int tp_report_groups(const struct tp_run *run, struct tp_groups *g, struct tp_error *err)
 {
@@ -56,12 +102,12 @@ static inline size_t gt_hash(uint64_t key, size_t mask)
 static int gt_alloc(struct tp_gterms *gt, size_t cap)
 {
     struct tp_gterms n = *gt;
-    n.count = calloc(cap, sizeof(*n.count));
+    n.count = tp_report_zalloc(cap, sizeof(*n.count));
     n.more = NULL; /* made by tp_gterms_dp, once the slots are settled */
-    n.keys = gt->dense_v ? NULL : calloc(cap, sizeof(*n.keys));
+    n.keys = gt->dense_v ? NULL : tp_report_zalloc(cap, sizeof(*n.keys));
     if (!n.count || (!gt->dense_v && !n.keys)) {
-        free(n.count);
-        free(n.keys);
+        tp_report_zfree(n.count);
+        tp_report_zfree(n.keys);
         return TP_ENOMEM;
     }
     n.mask = cap - 1;
@@ -171,13 +217,20 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
     return rc < 0 ? rc : 0;
 }
 
+/* Entries ahead of the DP pass's current one whose record it prefetches. */
+enum { DP_AHEAD = 8 };
+
 int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                  const uint64_t *gtokens, struct tp_error *err)
 {
     struct tp_spill_iter it;
     int rc;
-    if (!(gt->more = calloc(gt->mask + 1, sizeof(*gt->more))))
+    if (!(gt->more = tp_report_zalloc(gt->mask + 1, sizeof(*gt->more))))
         return tp_report_oom(err);
+    /* each slot's count in its record: a (document, term) entry reads one
+     * record of the large table, not two */
+    for (size_t i = 0; i <= gt->mask; i++)
+        gt->more[i].count = gt->count[i];
     if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
         return rc;
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
@@ -185,9 +238,15 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
         uint64_t dn = c->docs[it.doc].n_tokens;
         double s = (double)dn / (double)gtokens[g];
         for (size_t j = 0; j < it.n; j++) {
-            size_t e = tp_gterms_find(gt, g, it.ids[j]);
+            /* every pair of the spill has its slot (the same entries made it) */
+            size_t e = gt->dense_v ? (size_t)g * gt->dense_v + it.ids[j]
+                                   : tp_gterms_find(gt, g, it.ids[j]);
+            /* the records are scattered over a table larger than the
+             * caches: ask for the one a few entries on early */
+            if (gt->dense_v && j + DP_AHEAD < it.n)
+                __builtin_prefetch(&gt->more[(size_t)g * gt->dense_v + it.ids[j + DP_AHEAD]], 1);
             struct tp_gterm_dp *m = &gt->more[e];
-            double v = (double)it.counts[j] / (double)gt->count[e] - s;
+            double v = (double)it.counts[j] / (double)m->count - s;
             m->dp += v < 0 ? -v : v;
             m->df++;
             m->occ += dn;
@@ -210,10 +269,10 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
 void tp_gterms_release(struct tp_gterms *gt)
 {
     if (!gt->borrowed) {
-        free(gt->keys);
-        free(gt->count);
+        tp_report_zfree(gt->keys);
+        tp_report_zfree(gt->count);
     }
-    free(gt->more);
+    tp_report_zfree(gt->more);
     memset(gt, 0, sizeof(*gt));
 }
 
@@ -235,11 +294,11 @@ static unsigned bits_of(uint64_t v)
  * radix, 8 bits a pass, over the low `bits` bits (the others are 0). */
 static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
 {
-    uint64_t *k2 = malloc((n ? n : 1) * sizeof(*k2));
-    uint32_t *i2 = malloc((n ? n : 1) * sizeof(*i2));
+    uint64_t *k2 = tp_report_zalloc(n ? n : 1, sizeof(*k2));
+    uint32_t *i2 = tp_report_zalloc(n ? n : 1, sizeof(*i2));
     if (!k2 || !i2) {
-        free(k2);
-        free(i2);
+        tp_report_zfree(k2);
+        tp_report_zfree(i2);
         return TP_ENOMEM;
     }
     for (unsigned sh = 0; sh < bits; sh += 8) {
@@ -258,8 +317,8 @@ static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bit
         memcpy(keys, k2, n * sizeof(*keys));
         memcpy(idx, i2, n * sizeof(*idx));
     }
-    free(k2);
-    free(i2);
+    tp_report_zfree(k2);
+    tp_report_zfree(i2);
     return 0;
 }
 
@@ -310,10 +369,10 @@ static int group_rows_radix(struct grow *rows, size_t n, size_t n_groups)
     }
     int rc = TP_ENOMEM;
     uint32_t *first = malloc(((size_t)max_id + 1) * sizeof(*first));
-    struct row *names = malloc(n * sizeof(*names));
-    uint64_t *keys = malloc(n * sizeof(*keys));
-    uint32_t *idx = malloc(n * sizeof(*idx));
-    struct grow *tmp = malloc(n * sizeof(*tmp));
+    struct row *names = tp_report_zalloc(n, sizeof(*names));
+    uint64_t *keys = tp_report_zalloc(n, sizeof(*keys));
+    uint32_t *idx = tp_report_zalloc(n, sizeof(*idx));
+    struct grow *tmp = tp_report_zalloc(n, sizeof(*tmp));
     if (!first || !names || !keys || !idx || !tmp)
         goto out;
     /* each id's name once, ranked; ids of one name share its rank */
@@ -353,10 +412,10 @@ static int group_rows_radix(struct grow *rows, size_t n, size_t n_groups)
     rc = 0;
 out:
     free(first);
-    free(names);
-    free(keys);
-    free(idx);
-    free(tmp);
+    tp_report_zfree(names);
+    tp_report_zfree(keys);
+    tp_report_zfree(idx);
+    tp_report_zfree(tmp);
     return rc;
 }
 

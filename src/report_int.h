@@ -76,13 +76,21 @@ struct tp_groups {
 int tp_report_groups(const struct tp_run *run, struct tp_groups *g, struct tp_error *err);
 void tp_groups_release(struct tp_groups *g);
 
+/* A zeroed array of n items of size bytes (NULL when out of memory), freed
+ * with tp_report_zfree. A large one is mapped on its own and asked for huge
+ * pages: the per-group tables are large and sparse, and touching one costs a
+ * page fault per 2 MiB instead of per 4 KiB. */
+void *tp_report_zalloc(size_t n, size_t size);
+void tp_report_zfree(void *p);
+
 /* The (group, term) pairs that occur and their counts: count (tp_gterms_count),
  * then documents of the group with the term and Gries' DP over the group's
  * documents (tp_gterms_dp), in arrays by slot (mask + 1 slots, n used). */
 struct tp_gterm_dp {
-    double dp;    /* Gries' DP (tp_gterms_dp) */
-    uint64_t df;  /* documents of the group with the term */
-    uint64_t occ; /* their tokens */
+    double dp;      /* Gries' DP (tp_gterms_dp) */
+    uint64_t df;    /* documents of the group with the term */
+    uint64_t occ;   /* their tokens */
+    uint64_t count; /* the slot's count again: the DP pass and the rows read one record */
 };
 struct tp_gterms {
     uint64_t *count;          /* by slot: occurrences; the pass that sums them touches only this */

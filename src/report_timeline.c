@@ -239,13 +239,92 @@ static size_t timeline_groups(const struct tp_groups *gs, const uint64_t *gin, u
     return n;
 }
 
+/* The long table's cells that repeat: pre, the first cells of a period's
+ * rows ((group,) period, period_start); zero, the cells after the term of
+ * a row whose count is 0 (count 0, period_tokens, the rate and interval of
+ * 0, docs 0), the same for every term of the period; term, each term's
+ * name. Most rows of a daily or grouped timeline are such zero rows. */
+struct tl_cells {
+    struct tp_cells pre, zero;
+    struct tp_cells *term;
+    size_t n_terms;
+};
+
+/* Each term's name cell (terms t * stride); 0 or -1 out of memory. */
+static int tl_cells_init(struct tl_cells *lc, struct tp_out *out, const struct tl_term *terms,
+                         size_t n_terms, size_t stride)
+{
+    memset(lc, 0, sizeof(*lc));
+    lc->term = calloc(n_terms ? n_terms : 1, sizeof(*lc->term));
+    if (!lc->term)
+        return -1;
+    lc->n_terms = n_terms;
+    for (size_t t = 0; t < n_terms; t++) {
+        tp_cells_clear(out, &lc->term[t]);
+        tp_cells_text(out, &lc->term[t], terms[t * stride].name, terms[t * stride].name_len);
+    }
+    return 0;
+}
+
+static void tl_cells_release(struct tl_cells *lc)
+{
+    for (size_t t = 0; lc->term && t < lc->n_terms; t++)
+        tp_cells_release(&lc->term[t]);
+    free(lc->term);
+    tp_cells_release(&lc->pre);
+    tp_cells_release(&lc->zero);
+}
+
+/* The long table's rows of period p (its cells in lc->pre) for the series
+ * terms[t * stride], t < n_terms, with tok tokens in the period. */
+static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_term *terms,
+                      size_t n_terms, size_t stride, size_t p, uint64_t tok)
+{
+    double scale = tok ? 1e6 / (double)tok : NAN;
+    double lo0 = NAN, hi0 = NAN;
+    if (tok && tp_garwood(0, &lo0, &hi0) == 0) {
+        lo0 *= scale;
+        hi0 *= scale;
+    }
+    tp_cells_clear(out, &lc->zero);
+    tp_cells_u64(out, &lc->zero, 0);
+    tp_cells_u64(out, &lc->zero, tok);
+    tp_cells_double(out, &lc->zero, 0.0 * scale);
+    tp_cells_double(out, &lc->zero, lo0);
+    tp_cells_double(out, &lc->zero, hi0);
+    tp_cells_u64(out, &lc->zero, 0);
+    for (size_t t = 0; t < n_terms; t++) {
+        const struct tl_term *ts = &terms[t * stride];
+        uint64_t k = ts->count[p];
+        if (!k && !ts->docs[p]) {
+            const struct tp_cells *row[3] = {&lc->pre, &lc->term[t], &lc->zero};
+            tp_out_cells_row(out, row, 3);
+            continue;
+        }
+        tp_out_cells(out, &lc->pre);
+        tp_out_cells(out, &lc->term[t]);
+        double lo = NAN, hi = NAN;
+        if (tok && tp_garwood(k, &lo, &hi) == 0) {
+            lo *= scale;
+            hi *= scale;
+        }
+        tp_out_u64(out, k);
+        tp_out_u64(out, tok);
+        tp_out_double(out, (double)k * scale);
+        tp_out_double(out, lo);
+        tp_out_double(out, hi);
+        tp_out_u64(out, ts->docs[p]);
+        tp_out_row_end(out);
+    }
+}
+
 /* timeline.csv under --group-by: the long table with a first column group,
  * groups by name, then periods, then terms; --wide: a row per group and
  * period, a column per term. Every group has every period of the timeline
  * (zeros included); a group without a document in it has no rows. */
 static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_t n_shown, size_t G,
                           struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
-                          const struct tp_period_info *pi, struct tp_out *out)
+                          const struct tp_period_info *pi, struct tl_cells *lc, struct tp_out *out)
 {
     if (run->o->wide) {
         tp_out_text(out, "group", 5);
@@ -277,8 +356,8 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
                 tp_period_label(pi->first + (int64_t)p, pi->kind, lbuf, sizeof(lbuf));
                 tp_period_start(pi->first + (int64_t)p, pi->kind, sbuf, sizeof(sbuf));
             }
-            double scale = gtok[p] ? 1e6 / (double)gtok[p] : NAN;
             if (run->o->wide) {
+                double scale = gtok[p] ? 1e6 / (double)gtok[p] : NAN;
                 tp_out_group(out, run, g);
                 tp_out_str(out, label);
                 tp_out_u64(out, gtok[p]);
@@ -287,26 +366,13 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
                 tp_out_row_end(out);
                 continue;
             }
-            for (size_t t = 0; t < n_terms; t++) {
-                const struct tl_term *ts = &terms[t * G + g];
-                uint64_t k = ts->count[p];
-                double lo = NAN, hi = NAN;
-                if (gtok[p] && tp_garwood(k, &lo, &hi) == 0) {
-                    lo *= scale;
-                    hi *= scale;
-                }
-                tp_out_group(out, run, g);
-                tp_out_str(out, label);
-                tp_out_str(out, start);
-                tp_out_text(out, ts->name, ts->name_len);
-                tp_out_u64(out, k);
-                tp_out_u64(out, gtok[p]);
-                tp_out_double(out, (double)k * scale);
-                tp_out_double(out, lo);
-                tp_out_double(out, hi);
-                tp_out_u64(out, ts->docs[p]);
-                tp_out_row_end(out);
-            }
+            size_t glen;
+            const char *gname = tp_corpus_group_name(run->corpus, g, &glen);
+            tp_cells_clear(out, &lc->pre);
+            tp_cells_text(out, &lc->pre, gname, glen);
+            tp_cells_str(out, &lc->pre, label);
+            tp_cells_str(out, &lc->pre, start);
+            long_rows(out, lc, terms + g, n_terms, G, p, gtok[p]);
         }
     }
     free(names);
@@ -523,6 +589,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     uint64_t *gin = NULL;   /* by group: documents in the timeline */
     uint32_t *shown = NULL; /* the groups with some, by name */
     struct tp_ids ids = {0};
+    struct tl_cells lc = {0};
     int rc;
     if ((rc = tp_period_info(run, &pi, err)))
         return rc;
@@ -583,7 +650,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         goto out;
     }
     terms = calloc(n_ser ? n_ser : 1, sizeof(*terms));
-    cells = calloc(2 * n_ser * n_per + 1, sizeof(*cells));
+    cells = tp_report_zalloc(2 * n_ser * n_per + 1, sizeof(*cells));
     if (!terms || !cells) {
         rc = tp_report_oom(err);
         goto out;
@@ -701,7 +768,11 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         for (size_t d = 0; d < c->n_docs; d++)
             gin[c->docs[d].group] += dper[d] >= 0;
         n_shown = timeline_groups(&gs, gin, shown);
-        write_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, timeline);
+        if (tl_cells_init(&lc, timeline, terms, n_terms, G)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        write_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, &lc, timeline);
         /* trends: the series of the groups shown */
         size_t w = 0;
         for (size_t i = 0; i < n_ser; i++)
@@ -717,13 +788,17 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     } else {
         tp_out_header(timeline, "period,period_start,term,count,period_tokens,per_million,"
                                 "ci_low,ci_high,docs");
+        if (tl_cells_init(&lc, timeline, terms, n_terms, 1)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
     }
     for (size_t p = 0; !grouped && p < n_per; p++) {
         char label[24], start[24];
         tp_period_label(pi.first + (int64_t)p, pi.kind, label, sizeof(label));
         tp_period_start(pi.first + (int64_t)p, pi.kind, start, sizeof(start));
-        double scale = ptok[p] ? 1e6 / (double)ptok[p] : NAN;
         if (o->wide) {
+            double scale = ptok[p] ? 1e6 / (double)ptok[p] : NAN;
             tp_out_str(timeline, label);
             tp_out_u64(timeline, ptok[p]);
             for (size_t t = 0; t < n_terms; t++)
@@ -731,24 +806,10 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tp_out_row_end(timeline);
             continue;
         }
-        for (size_t t = 0; t < n_terms; t++) {
-            uint64_t k = terms[t].count[p];
-            double lo = NAN, hi = NAN;
-            if (ptok[p] && tp_garwood(k, &lo, &hi) == 0) {
-                lo *= scale;
-                hi *= scale;
-            }
-            tp_out_str(timeline, label);
-            tp_out_str(timeline, start);
-            tp_out_text(timeline, terms[t].name, terms[t].name_len);
-            tp_out_u64(timeline, k);
-            tp_out_u64(timeline, ptok[p]);
-            tp_out_double(timeline, (double)k * scale);
-            tp_out_double(timeline, lo);
-            tp_out_double(timeline, hi);
-            tp_out_u64(timeline, terms[t].docs[p]);
-            tp_out_row_end(timeline);
-        }
+        tp_cells_clear(timeline, &lc.pre);
+        tp_cells_str(timeline, &lc.pre, label);
+        tp_cells_str(timeline, &lc.pre, start);
+        long_rows(timeline, &lc, terms, n_terms, 1, p, ptok[p]);
     }
     if (svg && grouped) {
         /* before the trends: it reads the series by t * G + g */
@@ -767,12 +828,13 @@ out:
     free(dper);
     free(ptok);
     free(tlc);
-    free(cells);
+    tp_report_zfree(cells);
     free(tindex);
     free(terms);
     free(rows);
     free(gin);
     free(shown);
+    tl_cells_release(&lc);
     tp_groups_release(&gs);
     tp_report_ids_release(&ids);
     tp_arena_release(&names);

@@ -8,7 +8,6 @@
  * numfmt.c's.
  */
 #define _GNU_SOURCE /* sync_file_range */
-#include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -47,6 +46,7 @@ struct tp_out {
     size_t head_len, head_cap;
     uint64_t n_rows, head_rows; /* rows written; rows in head */
     size_t b_len;               /* bytes in b */
+    unsigned char special[256]; /* 1 for the bytes that make a text cell quoted */
     char b[1 << 16];
     size_t b_at; /* a cell-log replay: the next byte of b to read */
 };
@@ -59,6 +59,7 @@ static struct tp_out *out_new(int flags)
     o->flags = flags;
     o->sep = (flags & TP_OUT_EXCEL) ? ';' : ',';
     o->slot = -1;
+    o->special[(unsigned char)o->sep] = o->special['"'] = o->special['\n'] = o->special['\r'] = 1;
     return o;
 }
 
@@ -486,6 +487,24 @@ static void drain(struct tp_out *o)
     o->b_len = 0;
 }
 
+/* Copy n bytes, few as a rule: fixed-size moves the compiler inlines
+ * instead of a call to memcpy per cell. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 static void put(struct tp_out *o, const char *s, size_t n)
 {
     if (o->b_len + n > sizeof(o->b)) {
@@ -495,7 +514,7 @@ static void put(struct tp_out *o, const char *s, size_t n)
             return;
         }
     }
-    memcpy(o->b + o->b_len, s, n);
+    copy_short(o->b + o->b_len, s, n);
     o->b_len += n;
 }
 
@@ -519,6 +538,66 @@ static void sink_cell(struct tp_out *o, const char *s, size_t len, enum tp_cell_
         o->sinks[i].cell(o->sinks[i].ctx, s, len, kind);
 }
 
+/* Whether text cell s[0..len) is quoted: an edge space, or the separator, a
+ * quote, CR or LF anywhere in it. */
+static int needs_quotes(const struct tp_out *o, const char *s, size_t len)
+{
+    if (!len)
+        return 0;
+    if (s[0] == ' ' || s[len - 1] == ' ')
+        return 1;
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned any = 0;
+    for (size_t i = 0; i < len; i++)
+        any |= o->special[u[i]];
+    return (int)any;
+}
+
+/* Whether the --excel dialect prefixes text cell s[0..len) with ' (so no
+ * spreadsheet reads it as a formula). */
+static int excel_prefix(const struct tp_out *o, const char *s, size_t len)
+{
+    return (o->flags & TP_OUT_EXCEL) && len && strchr("=+-@\t\r", s[0]) != NULL;
+}
+
+/* Bytes text_csv writes at most for a cell of len bytes. */
+static size_t text_csv_max(size_t len)
+{
+    return 2 * len + 3;
+}
+
+/* The CSV of text cell s[0..len) in o's dialect into d (room for
+ * text_csv_max(len) bytes): the bytes as they are, or quoted with their
+ * quotes doubled (libcsv's csv_write), after the ' of excel_prefix. Returns
+ * the length. */
+static size_t text_csv(const struct tp_out *o, const char *s, size_t len, char *d)
+{
+    int prefix = excel_prefix(o, s, len);
+    char *p = d;
+    if (!needs_quotes(o, s, len)) {
+        if (prefix)
+            *p++ = '\'';
+        memcpy(p, s, len);
+        return (size_t)(p - d) + len;
+    }
+    *p++ = '"';
+    if (prefix)
+        *p++ = '\'';
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            *p++ = '"';
+        *p++ = s[i];
+    }
+    *p++ = '"';
+    return (size_t)(p - d);
+}
+
+/* Whether o's cells go to its CSV only (no sinks, no cell records). */
+static int csv_only(const struct tp_out *o)
+{
+    return !(o->flags & (TP_OUT_CELL_LOG | TP_OUT_CELL_HEAD | TP_OUT_NO_CSV)) && !o->n_sinks;
+}
+
 void tp_out_text(struct tp_out *o, const char *s, size_t len)
 {
     if (o->flags & TP_OUT_CELL_LOG) {
@@ -532,36 +611,14 @@ void tp_out_text(struct tp_out *o, const char *s, size_t len)
     if (o->flags & TP_OUT_NO_CSV)
         return;
     cell_start(o);
-    int prefix = (o->flags & TP_OUT_EXCEL) && len && strchr("=+-@\t\r", s[0]) != NULL;
-    int quote = len && (s[0] == ' ' || s[len - 1] == ' ');
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == o->sep || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!quote) {
-        if (prefix)
-            put(o, "'", 1);
+    if (!(o->flags & TP_OUT_EXCEL) && !needs_quotes(o, s, len)) {
         put(o, s, len);
         return;
     }
-    const char *src = s;
-    size_t src_len = len;
-    char *joined = NULL;
-    if (prefix) {
-        joined = malloc(len + 1);
-        if (!joined) {
-            o->failed = 1;
-            o->err_no = ENOMEM;
-            return;
-        }
-        joined[0] = '\'';
-        memcpy(joined + 1, s, len);
-        src = joined;
-        src_len = len + 1;
-    }
-    size_t need = csv_write(NULL, 0, src, src_len);
+    size_t need = text_csv_max(len);
     if (need > o->qcap) {
         char *q = realloc(o->qbuf, need);
         if (!q) {
-            free(joined);
             o->failed = 1;
             o->err_no = ENOMEM;
             return;
@@ -569,9 +626,7 @@ void tp_out_text(struct tp_out *o, const char *s, size_t len)
         o->qbuf = q;
         o->qcap = need;
     }
-    csv_write(o->qbuf, o->qcap, src, src_len);
-    put(o, o->qbuf, need);
-    free(joined);
+    put(o, o->qbuf, text_csv(o, s, len, o->qbuf));
 }
 
 void tp_out_str(struct tp_out *o, const char *s)
@@ -633,6 +688,183 @@ void tp_out_double(struct tp_out *o, double v)
     char buf[40];
     size_t n = tp_format_double(v, buf);
     tp_out_number(o, buf, n);
+}
+
+/* Bytes past its end a tp_cells buffer always has (zeros at first):
+ * tp_out_cells_row copies cells in whole blocks of this size. */
+enum { CELLS_SLACK = 32 };
+
+/* Room for n more bytes in c (and CELLS_SLACK after them); 0, or -1 (c
+ * failed) out of memory. */
+static int cells_room(struct tp_cells *c, size_t n)
+{
+    if (c->failed)
+        return -1;
+    if (c->len + n + CELLS_SLACK <= c->cap)
+        return 0;
+    size_t cap = c->cap ? c->cap : 64;
+    while (cap < c->len + n + CELLS_SLACK)
+        cap *= 2;
+    char *b = realloc(c->b, cap);
+    if (!b) {
+        c->failed = 1;
+        return -1;
+    }
+    memset(b + c->cap, 0, cap - c->cap);
+    c->b = b;
+    c->cap = cap;
+    return 0;
+}
+
+void tp_cells_clear(struct tp_out *o, struct tp_cells *c)
+{
+    c->len = 0;
+    c->n = 0;
+    c->csv = csv_only(o);
+}
+
+/* A cell of c: in CSV, its bytes after the separator; else a record as
+ * log_cell's (kind, length, bytes), passed on cell by cell. */
+static void cells_add(struct tp_out *o, struct tp_cells *c, char kind, const char *s, size_t len)
+{
+    if (!c->csv) {
+        uint32_t n = (uint32_t)len;
+        if (cells_room(c, 1 + sizeof(n) + len))
+            return;
+        c->b[c->len] = kind;
+        memcpy(c->b + c->len + 1, &n, sizeof(n));
+        memcpy(c->b + c->len + 1 + sizeof(n), s, len);
+        c->len += 1 + sizeof(n) + len;
+        c->n++;
+        return;
+    }
+    if (cells_room(c, 1 + text_csv_max(len)))
+        return;
+    if (c->n++)
+        c->b[c->len++] = o->sep;
+    if (kind == 't') {
+        c->len += text_csv(o, s, len, c->b + c->len);
+        return;
+    }
+    /* a number: --excel's decimal comma */
+    memcpy(c->b + c->len, s, len);
+    char *dot = (o->flags & TP_OUT_EXCEL) ? memchr(c->b + c->len, '.', len) : NULL;
+    if (dot)
+        *dot = ',';
+    c->len += len;
+}
+
+void tp_cells_text(struct tp_out *o, struct tp_cells *c, const char *s, size_t len)
+{
+    cells_add(o, c, 't', s, len);
+}
+
+void tp_cells_str(struct tp_out *o, struct tp_cells *c, const char *s)
+{
+    cells_add(o, c, 't', s ? s : "", s ? strlen(s) : 0);
+}
+
+void tp_cells_number(struct tp_out *o, struct tp_cells *c, const char *s, size_t n)
+{
+    cells_add(o, c, 'n', s, n);
+}
+
+void tp_cells_u64(struct tp_out *o, struct tp_cells *c, uint64_t v)
+{
+    char buf[24];
+    char *p = tp_u64_digits(v, buf + sizeof(buf));
+    cells_add(o, c, 'n', p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void tp_cells_double(struct tp_out *o, struct tp_cells *c, double v)
+{
+    char buf[40];
+    size_t n = tp_format_double(v, buf);
+    cells_add(o, c, 'n', buf, n);
+}
+
+void tp_out_cells(struct tp_out *o, const struct tp_cells *c)
+{
+    if (c->failed) {
+        if (!o->failed) {
+            o->failed = 1;
+            o->err_no = ENOMEM;
+        }
+        return;
+    }
+    if (c->csv && csv_only(o)) {
+        if (!c->n)
+            return;
+        if (o->n_cells)
+            put(o, &o->sep, 1);
+        put(o, c->b, c->len);
+        o->n_cells += c->n;
+        return;
+    }
+    if (c->csv) {
+        /* recorded as CSV before o had sinks: cannot be given to them */
+        if (!o->failed) {
+            o->failed = 1;
+            o->err_no = EINVAL;
+        }
+        return;
+    }
+    for (size_t at = 0; at < c->len;) {
+        uint32_t len;
+        memcpy(&len, c->b + at + 1, sizeof(len));
+        const char *s = c->b + at + 1 + sizeof(len);
+        if (c->b[at] == 'n')
+            tp_out_number(o, s, len);
+        else
+            tp_out_text(o, s, len);
+        at += 1 + sizeof(len) + len;
+    }
+}
+
+/* Copy the n bytes of a tp_cells buffer to d, in blocks of CELLS_SLACK
+ * (both have room for the last one): fixed-size moves, inlined. */
+static inline void copy_blocks(char *d, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += CELLS_SLACK)
+        memcpy(d + i, s + i, CELLS_SLACK);
+}
+
+void tp_out_cells_row(struct tp_out *o, const struct tp_cells *const *parts, size_t n_parts)
+{
+    size_t need = 1 + n_parts;
+    int fast = csv_only(o);
+    for (size_t i = 0; i < n_parts; i++) {
+        need += parts[i]->len;
+        fast &= parts[i]->csv & !parts[i]->failed;
+    }
+    if (!fast || need + CELLS_SLACK > sizeof(o->b)) {
+        for (size_t i = 0; i < n_parts; i++)
+            tp_out_cells(o, parts[i]);
+        tp_out_row_end(o);
+        return;
+    }
+    if (o->b_len + need + CELLS_SLACK > sizeof(o->b))
+        drain(o);
+    char *d = o->b + o->b_len;
+    int cells = o->n_cells;
+    for (size_t i = 0; i < n_parts; i++) {
+        if (!parts[i]->n)
+            continue;
+        if (cells)
+            *d++ = o->sep;
+        copy_blocks(d, parts[i]->b, parts[i]->len);
+        d += parts[i]->len;
+        cells += parts[i]->n;
+    }
+    *d++ = '\n';
+    o->b_len = (size_t)(d - o->b);
+    o->n_cells = 0;
+}
+
+void tp_cells_release(struct tp_cells *c)
+{
+    free(c->b);
+    memset(c, 0, sizeof(*c));
 }
 
 void tp_out_row_end(struct tp_out *o)

@@ -5,7 +5,7 @@
  * place only when it is complete and every write succeeded; a symlink's target
  * is replaced that way (the link stays); standard output, FIFOs and character
  * devices are written straight through. A set of tables (tp_outset) replaces
- * the earlier set in a folder as one. Fields are quoted with libcsv only when
+ * the earlier set in a folder as one. Fields are quoted (as libcsv does) only when
  * they need it (separator, quote, CR, LF, edge spaces); numbers are formatted
  * by numfmt.c, never through the locale (NaN and infinities as empty cells).
  * --excel adds a UTF-8 BOM, uses ';' and a decimal comma, and prefixes text
@@ -105,6 +105,36 @@ void tp_out_double(struct tp_out *o, double v);
  * tp_out_double would write it. */
 void tp_out_number(struct tp_out *o, const char *s, size_t n);
 void tp_out_row_end(struct tp_out *o);
+
+/* Cells rendered once and written in many rows (a table whose rows repeat
+ * some cells: a group's name, a period's label, a row of zeros). Record
+ * them for o with tp_cells_clear and tp_cells_text/str/number/u64/double
+ * (as the tp_out_* functions of those names take them), then tp_out_cells
+ * writes them as the next cells of o's current row, the same bytes as
+ * writing them one by one. Where o writes only its CSV they are kept as
+ * CSV, copied whole; where o has sinks or keeps cell records they are kept
+ * as cells and passed on one by one (so record them after o's sinks are
+ * added: CSV recorded before cannot reach a sink, and tp_out_cells makes
+ * that a write error of o). A struct tp_cells starts zeroed and
+ * is freed with tp_cells_release; out of memory, tp_out_cells makes it a
+ * write error of o. */
+struct tp_cells {
+    char *b;
+    size_t len, cap;
+    int n;      /* cells */
+    int csv;    /* b holds CSV, not cell records */
+    int failed; /* out of memory */
+};
+void tp_cells_clear(struct tp_out *o, struct tp_cells *c);
+void tp_cells_text(struct tp_out *o, struct tp_cells *c, const char *s, size_t len);
+void tp_cells_str(struct tp_out *o, struct tp_cells *c, const char *s);
+void tp_cells_number(struct tp_out *o, struct tp_cells *c, const char *s, size_t n);
+void tp_cells_u64(struct tp_out *o, struct tp_cells *c, uint64_t v);
+void tp_cells_double(struct tp_out *o, struct tp_cells *c, double v);
+void tp_out_cells(struct tp_out *o, const struct tp_cells *c);
+/* tp_out_cells of each of parts[0..n_parts), then tp_out_row_end. */
+void tp_out_cells_row(struct tp_out *o, const struct tp_cells *const *parts, size_t n_parts);
+void tp_cells_release(struct tp_cells *c);
 
 /* Flush and close; reports any write error (disk full, file size limit) as TP_EIO.
  * For a file, the temporary stays unpublished until tp_out_publish. */

@@ -252,3 +252,25 @@ Test(numfmt, u64_digits)
         cr_expect_str_eq(p, want[i]);
     }
 }
+
+/* What the grouped tables format most: rates per million (a count over a
+ * group's tokens), shares 1 - n/N (Gries' DP of a term in one document) and
+ * dyadic values, whose exact decimal expansion ends in a 5 just past the
+ * 15th, 16th or 17th digit (the half-way cases of the rounding), each
+ * against printf + strtod. */
+Test(numfmt, rates_shares_and_halfway_values_match_printf)
+{
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < 400000; i++) {
+        uint64_t r = next_random(&x);
+        uint64_t count = 1 + r % 5000, tokens = 1 + (r >> 20) % 100000000;
+        expect_like_printf((double)count / (double)tokens * 1e6);
+        expect_like_printf(1 - (double)(count % tokens) / (double)tokens);
+        expect_like_printf(0.5 * ((double)count / (double)tokens + 0.25));
+        /* odd / 2^k: k bits after the point, exactly k decimals */
+        int k = 1 + (int)((r >> 40) % 60);
+        double dy = ldexp((double)((r >> 8) | 1), -k);
+        if (dy >= 1e-5 && dy < 9007199254740992.0)
+            expect_like_printf(dy);
+    }
+}
