@@ -158,13 +158,18 @@ struct head {
 };
 
 /* Wait for req without spinning: a blocking wait polls, taking a core from
- * the ranks still counting. */
+ * the ranks still counting. The sleeps between checks grow from 0.1 ms to
+ * 4 ms: a wait of seconds (a rank for another's counting) wakes a few
+ * hundred times, not once a millisecond (each wake-up costs CPU time), and
+ * a short one (a state's hand-over) ends within a fraction of a millisecond. */
 static void wait_quietly(MPI_Request *req)
 {
     int done = 0;
+    long ns = 100000;
     while (MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
-        struct timespec ts = {0, 1000000};
+        struct timespec ts = {0, ns};
         nanosleep(&ts, NULL);
+        ns = ns < 2000000 ? 2 * ns : 4000000;
     }
 }
 
