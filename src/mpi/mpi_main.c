@@ -404,15 +404,20 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
 /* A job on one node (every rank's node: Open MPI's OMPI_COMM_WORLD_SIZE equals
  * OMPI_COMM_WORLD_LOCAL_SIZE) needs only shared memory between its ranks:
  * before MPI_Init, the MCA components it would otherwise open and probe and
- * never use are left out (ob1 over self and vader; the collectives, one-sided
- * and allocator components it uses). Each only when not set already (by
+ * never use are left out (ob1 over self and vader; the collectives and the
+ * one-sided component it uses; PMIx's hash store instead of its shared-memory
+ * one, whose set-up took most of the rest). Each only when not set already (by
  * `mpirun --mca`, which passes OMPI_MCA_*, or the environment): MPI_Init of 2
  * ranks took about a quarter less CPU (docs/scale-out.md). */
 static void one_node_defaults(void)
 {
     static const char *const mca[][2] = {
         {"OMPI_MCA_pml", "ob1"},
+#if defined(OMPI_MAJOR_VERSION) && OMPI_MAJOR_VERSION >= 5
+        {"OMPI_MCA_btl", "self,sm"}, /* vader's name from Open MPI 5 on */
+#else
         {"OMPI_MCA_btl", "self,vader"},
+#endif
         {"OMPI_MCA_osc", "sm"},
         {"OMPI_MCA_coll", "self,basic,libnbc,tuned"},
         {"OMPI_MCA_vprotocol", "^pessimist"},
