@@ -5,14 +5,16 @@
 #      route: count --shard 1/2 and 2/2 + merge + analyze from the state;
 #   2. incremental: count one day (1,000 documents) + merge into the archive's state +
 #      analyze from it, vs a full analyze of archive + day (target <= 10%);
-#   3. tempora-mpi on 2 processes vs tempora --threads 2 (target <= 1.2x, wall; CPU too),
+#   3. tempora-mpi on 2 processes vs tempora --threads 2 (target <= 1.2x, wall; CPU too)
+#      on the archive + the day and on the archive alone, and the launch alone,
 #      tables equal, PASS or FAIL, and each rank's phases;
 #   4. merge of 8 states: peak RSS against reading the largest of them for colloc (its
 #      vocabulary and pair table in memory; target <= 2x), and against the merge that
 #      loads the states (merge --replace with nothing to replace).
 # And the sizes: the archive's bytes, its state's bytes.
 #
-#     sh bench/state.sh [N]     N documents (default 200000); --smoke: 20000
+#     sh bench/state.sh [N] [mpi]     N documents (default 200000); --smoke: 20000;
+#                                     mpi: the MPI part (3.) alone
 #
 # The archive is bench/gen_archive.py's JSONL (seeded) from bench/data/it.txt when
 # bench/run.sh built it, else from the texts of corpus/. Needs /usr/bin/time.
@@ -22,6 +24,7 @@ TP=$ROOT/build/release/tempora
 MPI=$ROOT/build/release/tempora-mpi
 N=${1:-200000}
 [ "$N" = --smoke ] && N=20000
+PART=${2:-all}
 W=$(mktemp -d "${TMPDIR:-/tmp}/tempora-state-bench.XXXXXX") || exit 2
 trap 'rm -rf "$W"' EXIT
 PY=/usr/bin/python3
@@ -44,6 +47,7 @@ s() { cut -d' ' -f1 "$W/$1.t"; }
 m() { cut -d' ' -f2 "$W/$1.t"; }
 c() { awk '{ printf "%.2f", $3 + $4 }' "$W/$1.t"; } # CPU seconds (user + system)
 O="--quiet --lang it --threads 2"
+if [ "$PART" != mpi ]; then
 t direct "$TP" analyze $O "$W/arch.jsonl" -o "$W/direct"
 t count "$TP" count $O "$W/arch.jsonl" -o "$W/arch.tpc"
 t fromstate "$TP" analyze $O "$W/arch.tpc" -o "$W/st"
@@ -79,34 +83,59 @@ echo "shares: count 1/2 $(s share1) s + 2/2 $(s share2) s + merge $(s merge2) s 
 echo "incremental: full analyze $(s full) s; count day $(s day) s + merge $(s mergeday) s + analyze $(s fromstate3) s = $(ratio "$(s full)" "$(s day)" "$(s mergeday)" "$(s fromstate3)")x (target <= 0.10)"
 echo "  in CPU seconds: full $(c full); day $(c day) + merge $(c mergeday) + analyze $(c fromstate3) = $(ratio "$(c full)" "$(c day)" "$(c mergeday)" "$(c fromstate3)")x; count + analyze from state vs direct: $(ratio "$(c direct)" "$(c count)" "$(c fromstate)")x"
 echo "merge of 8 states: $(s merge8) s, peak RSS $(m merge8) KiB = $(ratio "$(m load1)" "$(m merge8)")x reading the largest for colloc ($(m load1) KiB; target <= 2); loading them to merge: $(s merge8load) s, $(m merge8load) KiB; freq from the whole state $(m loadall) KiB"
+fi
 if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
     # tempora-mpi on 2 processes (each on the thread of the core mpirun binds it to)
     # against tempora --threads 2: best of 3 of the wall time and, apart, of the CPU
     # time (user + system of mpirun and its ranks), the runs alternating; then one
-    # run more with TEMPORA_MPI_TIMES, each rank's phases (wall/CPU seconds)
+    # run more with TEMPORA_MPI_TIMES, each rank's phases (wall/CPU seconds). Two
+    # inputs: the archive and the day (two files: tempora --threads 2 gives each
+    # thread whole files, so it counts the archive on one thread), and the archive
+    # alone (one file, cut between the 2 threads as between the 2 ranks: both
+    # count on both cores)
     MPIRUN="mpirun --allow-run-as-root --oversubscribe -np 2"
+    # the fixed cost: launching 2 ranks that read nothing (mpirun and MPI_Init), with
+    # tempora-mpi's one-node Open MPI settings and with Open MPI's own (TEMPORA_MPI_MCA)
     for k in 1 2 3; do
-        /usr/bin/time -f "%e %U %S" -o "$W/thr2.$k" "$TP" freq $O "$W/arch.jsonl" "$W/day.jsonl" \
-            -o "$W/a.csv" >/dev/null 2>&1 || { echo "FAILED: tempora freq"; exit 1; }
-        /usr/bin/time -f "%e %U %S" -o "$W/mpi2.$k" $MPIRUN "$MPI" freq --quiet --lang it \
-            "$W/arch.jsonl" "$W/day.jsonl" -o "$W/b.csv" >/dev/null 2>"$W/mpi2.err" ||
-            { echo "FAILED: tempora-mpi freq"; cat "$W/mpi2.err"; exit 1; }
+        /usr/bin/time -f "%e %U %S" -o "$W/launch.$k" $MPIRUN "$MPI" --version >/dev/null 2>&1
+        TEMPORA_MPI_MCA=1 /usr/bin/time -f "%e %U %S" -o "$W/launch0.$k" $MPIRUN "$MPI" --version \
+            >/dev/null 2>&1
     done
-    cmp -s "$W/a.csv" "$W/b.csv" && same=identical || same=DIFFERENT
-    TEMPORA_MPI_TIMES=1 $MPIRUN "$MPI" freq --quiet --lang it "$W/arch.jsonl" "$W/day.jsonl" \
-        -o "$W/b.csv" 2>"$W/phases" >/dev/null
-    $PY - "$W" "$same" <<'PY'
+    for input in both alone; do
+        if [ $input = both ]; then
+            set -- "$W/arch.jsonl" "$W/day.jsonl"
+        else
+            set -- "$W/arch.jsonl"
+        fi
+        for k in 1 2 3; do
+            /usr/bin/time -f "%e %U %S" -o "$W/thr2.$k" "$TP" freq $O "$@" -o "$W/a.csv" \
+                >/dev/null 2>&1 || { echo "FAILED: tempora freq"; exit 1; }
+            /usr/bin/time -f "%e %U %S" -o "$W/mpi2.$k" $MPIRUN "$MPI" freq --quiet --lang it "$@" \
+                -o "$W/b.csv" >/dev/null 2>"$W/mpi2.err" ||
+                { echo "FAILED: tempora-mpi freq"; cat "$W/mpi2.err"; exit 1; }
+        done
+        cmp -s "$W/a.csv" "$W/b.csv" && same=identical || same=DIFFERENT
+        TEMPORA_MPI_TIMES=1 $MPIRUN "$MPI" freq --quiet --lang it "$@" -o "$W/b.csv" \
+            2>"$W/phases" >/dev/null
+        $PY - "$W" "$same" "$input" <<'PY'
 import sys
-w, same = sys.argv[1], sys.argv[2]
+w, same, input = sys.argv[1], sys.argv[2], sys.argv[3]
 def best(name):
     r = [list(map(float, open(f"{w}/{name}.{k}").read().split())) for k in (1, 2, 3)]
     return min(x[0] for x in r), min(x[1] + x[2] for x in r)
 tw, tc = best("thr2")
 mw, mc = best("mpi2")
 ok = mw <= 1.2 * tw and same == "identical"
-print(f"tempora-mpi -np 2: wall {mw:.2f} s, CPU {mc:.2f} s; tempora --threads 2: wall {tw:.2f} s, "
-      f"CPU {tc:.2f} s; ratio wall {mw / tw:.2f}x, CPU {mc / tc:.2f}x (target wall <= 1.2: "
-      f"{'PASS' if ok else 'FAIL'}), tables {same}")
+what = "archive + day" if input == "both" else "archive alone"
+print(f"{what}: tempora-mpi -np 2: wall {mw:.2f} s, CPU {mc:.2f} s; tempora --threads 2: wall "
+      f"{tw:.2f} s, CPU {tc:.2f} s; ratio wall {mw / tw:.2f}x, CPU {mc / tc:.2f}x (target wall <= "
+      f"1.2: {'PASS' if ok else 'FAIL'}), tables {same}")
+if input == "both":
+    lw, lc = best("launch")
+    l0w, l0c = best("launch0")
+    print(f"  launching 2 ranks (tempora-mpi --version): wall {lw:.2f} s, CPU {lc:.2f} s; with "
+          f"Open MPI's own component choice (TEMPORA_MPI_MCA=1): wall {l0w:.2f} s, CPU {l0c:.2f} s")
 PY
-    sed 's/^/    /' "$W/phases"
+        sed 's/^/    /' "$W/phases"
+    done
 fi

@@ -158,13 +158,18 @@ struct head {
 };
 
 /* Wait for req without spinning: a blocking wait polls, taking a core from
- * the ranks still counting. */
+ * the ranks still counting. The sleeps between checks grow from 0.1 ms to
+ * 4 ms: a wait of seconds (a rank for another's counting) wakes a few
+ * hundred times, not once a millisecond (each wake-up costs CPU time), and
+ * a short one (a state's hand-over) ends within a fraction of a millisecond. */
 static void wait_quietly(MPI_Request *req)
 {
     int done = 0;
+    long ns = 100000;
     while (MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
-        struct timespec ts = {0, 1000000};
+        struct timespec ts = {0, ns};
         nanosleep(&ts, NULL);
+        ns = ns < 2000000 ? 2 * ns : 4000000;
     }
 }
 
@@ -396,11 +401,43 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
     return 0;
 }
 
+/* A job on one node (every rank's node: Open MPI's OMPI_COMM_WORLD_SIZE equals
+ * OMPI_COMM_WORLD_LOCAL_SIZE) needs only shared memory between its ranks:
+ * before MPI_Init, the MCA components it would otherwise open and probe and
+ * never use are left out (ob1 over self and vader; the collectives and the
+ * one-sided component it uses; PMIx's hash store instead of its shared-memory
+ * one, whose set-up took most of the rest). Each only when not set already (by
+ * `mpirun --mca`, which passes OMPI_MCA_*, or the environment): MPI_Init of 2
+ * ranks took about a quarter less CPU (docs/scale-out.md). */
+static void one_node_defaults(void)
+{
+    static const char *const mca[][2] = {
+        {"OMPI_MCA_pml", "ob1"},
+#if defined(OMPI_MAJOR_VERSION) && OMPI_MAJOR_VERSION >= 5
+        {"OMPI_MCA_btl", "self,sm"}, /* vader's name from Open MPI 5 on */
+#else
+        {"OMPI_MCA_btl", "self,vader"},
+#endif
+        {"OMPI_MCA_osc", "sm"},
+        {"OMPI_MCA_coll", "self,basic,libnbc,tuned"},
+        {"OMPI_MCA_vprotocol", "^pessimist"},
+        {"OMPI_MCA_op", "^avx"},
+        {"OMPI_MCA_mpool", "^hugepage"},
+        {"PMIX_MCA_gds", "hash"},
+    };
+    const char *all = getenv("OMPI_COMM_WORLD_SIZE"), *here = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (!all || !here || strcmp(all, here) != 0 || getenv("TEMPORA_MPI_MCA"))
+        return;
+    for (size_t i = 0; i < sizeof(mca) / sizeof(mca[0]); i++)
+        setenv(mca[i][0], mca[i][1], 0);
+}
+
 int main(int argc, char **argv)
 {
     timing = getenv("TEMPORA_MPI_TIMES") != NULL;
     mark_wall = clock_s(CLOCK_MONOTONIC);
     mark_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    one_node_defaults();
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &n_ranks);

@@ -8,7 +8,8 @@
 # shares that begin mid-line), and one large one-document text file (read whole
 # by one rank, on the threads of the ranks with nothing to read); a rank that
 # fails (--strict and an unparsable date) ends the job non-zero with its message,
-# no table is written and no temporary file is left.
+# no table is written and no temporary file is left; and with TEMPORA_MPI_MCA=1
+# (Open MPI's own components rather than tempora-mpi's one-node settings).
 #
 # Usage: TEMPORA=... TEMPORA_MPI=... sh tests/state/mpi.sh   (make mpi-tests)
 set -u
@@ -44,6 +45,15 @@ for f in "$T/direct"/*; do
     [ "$b" = manifest.csv ] && continue
     sh "$ROOT/tests/state/same_table.sh" "$f" "$T/byname/$b" || { echo "FAIL by name: $b differs"; fail=1; }
 done
+# Open MPI's own component choice (TEMPORA_MPI_MCA: none of tempora-mpi's one-node
+# settings), states by name and in chunks: the same table
+"$TEMPORA" freq --quiet "$C" -o "$T/own0.csv" || exit 1
+for how in "-u TEMPORA_MPI_CHUNK" "TEMPORA_MPI_CHUNK=1000"; do
+    # shellcheck disable=SC2086
+    TEMPORA_MPI_MCA=1 $MPIRUN -np 2 env $how "$TEMPORA_MPI" freq --quiet "$C" -o "$T/own.csv" &&
+        cmp -s "$T/own0.csv" "$T/own.csv" || { echo "FAIL TEMPORA_MPI_MCA=1 (env $how)"; fail=1; }
+done
+echo "Open MPI's own components (TEMPORA_MPI_MCA=1): the same table"
 # one JSONL file of the corpus's lines (a document a line, dated; no id field, so a
 # document's id is PATH:LINE and each part must number its lines), 3.4 MB: cut between
 # the ranks, and with --threads 2 each rank's share cut again between its threads
