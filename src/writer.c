@@ -5,7 +5,8 @@
  * Cells gather in the object's 64 KiB buffer and go to stdio (or to memory,
  * for a part written on another thread) in large blocks. Where the file goes
  * and what a signal removes is outpath.c's; the digits of a number are
- * numfmt.c's.
+ * numfmt.c's; cells rendered once for many rows (struct tp_cells) are
+ * writer_cells.c's, and the object's insides writer_int.h's.
  */
 #define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
@@ -18,38 +19,7 @@
 #include <unistd.h>
 
 #include "outpath.h"
-#include "writer.h"
-
-struct tp_out {
-    FILE *f;
-    char *path; /* final path (a symlink's target), NULL for stdout */
-    char *tmp;  /* temporary path, NULL when written straight through */
-    int flags;
-    char sep;
-    int n_cells; /* cells written in the current row */
-    int failed;  /* a write failed */
-    int err_no;
-    int finished, published;
-    int direct; /* a FIFO or a device: written straight through */
-    int in_set; /* part of a tp_outset: the set renames it */
-    int slot;   /* index in the signal cleanup table, or -1 */
-    char *qbuf; /* quoting buffer */
-    size_t qcap;
-    char *mem; /* tp_out_open_mem: the rows written so far */
-    size_t mem_len, mem_cap;
-    int in_mem;
-    FILE *spool;              /* ... and those past MEM_PART_MAX, in a temporary file */
-    uint64_t written, synced; /* a file's bytes handed to stdio; sent to the disk */
-    struct tp_cell_sink sinks[2];
-    int n_sinks;
-    char *head; /* TP_OUT_CELL_HEAD: the records of the first rows' cells */
-    size_t head_len, head_cap;
-    uint64_t n_rows, head_rows; /* rows written; rows in head */
-    size_t b_len;               /* bytes in b */
-    unsigned char special[256]; /* 1 for the bytes that make a text cell quoted */
-    char b[1 << 16];
-    size_t b_at; /* a cell-log replay: the next byte of b to read */
-};
+#include "writer_int.h"
 
 static struct tp_out *out_new(int flags)
 {
@@ -215,8 +185,6 @@ int tp_out_open_mem(struct tp_out **out, int flags)
     return 0;
 }
 
-static void drain(struct tp_out *o);
-
 /* Bytes a memory part keeps in memory; the rest goes to a temporary file. */
 enum { MEM_PART_MAX = 4 << 20 };
 
@@ -232,7 +200,7 @@ static void write_to(struct tp_out *o, FILE *f, const char *s, size_t n)
 enum { SYNC_STEP = 4 << 20 };
 
 /* Write s[0..n) where the table's bytes go (the file, or memory). */
-static void emit(struct tp_out *o, const char *s, size_t n)
+void tp_out_emit(struct tp_out *o, const char *s, size_t n)
 {
     if (!n || o->failed)
         return;
@@ -436,7 +404,7 @@ fail:
 
 void tp_out_append(struct tp_out *dst, struct tp_out *src)
 {
-    drain(src);
+    tp_out_drain(src);
     if (src->failed && !dst->failed) {
         dst->failed = 1;
         dst->err_no = src->err_no;
@@ -452,8 +420,8 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
         src->spool = NULL;
         return;
     }
-    drain(dst);
-    emit(dst, src->mem, src->mem_len);
+    tp_out_drain(dst);
+    tp_out_emit(dst, src->mem, src->mem_len);
     src->mem_len = 0;
     if (src->spool) {
         /* the part's own buffer carries the spooled bytes over */
@@ -463,7 +431,7 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
         }
         size_t n;
         while (!dst->failed && (n = fread(src->b, 1, sizeof(src->b), src->spool)) > 0)
-            emit(dst, src->b, n);
+            tp_out_emit(dst, src->b, n);
         if (ferror(src->spool) && !dst->failed) {
             dst->failed = 1;
             dst->err_no = EIO;
@@ -475,127 +443,36 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
 
 FILE *tp_out_file(struct tp_out *o)
 {
-    drain(o);
+    tp_out_drain(o);
     return o->f;
 }
 
 /* Cells are gathered in our own buffer and handed to stdio in large blocks:
  * one locked fwrite per 64 KiB instead of one per cell. */
-static void drain(struct tp_out *o)
+void tp_out_drain(struct tp_out *o)
 {
-    emit(o, o->b, o->b_len);
+    tp_out_emit(o, o->b, o->b_len);
     o->b_len = 0;
-}
-
-/* Copy n bytes, few as a rule: fixed-size moves the compiler inlines
- * instead of a call to memcpy per cell. */
-static inline void copy_short(char *d, const char *s, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4 && n < 8) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
-    } else {
-        memcpy(d, s, n);
-    }
-}
-
-static void put(struct tp_out *o, const char *s, size_t n)
-{
-    if (o->b_len + n > sizeof(o->b)) {
-        drain(o);
-        if (n > sizeof(o->b)) {
-            emit(o, s, n);
-            return;
-        }
-    }
-    copy_short(o->b + o->b_len, s, n);
-    o->b_len += n;
 }
 
 static void cell_start(struct tp_out *o)
 {
     if (o->n_cells++)
-        put(o, &o->sep, 1);
+        tp_out_put(o, &o->sep, 1);
 }
 
 static void log_cell(struct tp_out *o, char kind, const char *s, size_t len)
 {
     uint32_t n = (uint32_t)len;
-    put(o, &kind, 1);
-    put(o, (const char *)&n, sizeof(n));
-    put(o, s, len);
+    tp_out_put(o, &kind, 1);
+    tp_out_put(o, (const char *)&n, sizeof(n));
+    tp_out_put(o, s, len);
 }
 
 static void sink_cell(struct tp_out *o, const char *s, size_t len, enum tp_cell_kind kind)
 {
     for (int i = 0; i < o->n_sinks; i++)
         o->sinks[i].cell(o->sinks[i].ctx, s, len, kind);
-}
-
-/* Whether text cell s[0..len) is quoted: an edge space, or the separator, a
- * quote, CR or LF anywhere in it. */
-static int needs_quotes(const struct tp_out *o, const char *s, size_t len)
-{
-    if (!len)
-        return 0;
-    if (s[0] == ' ' || s[len - 1] == ' ')
-        return 1;
-    const unsigned char *u = (const unsigned char *)s;
-    unsigned any = 0;
-    for (size_t i = 0; i < len; i++)
-        any |= o->special[u[i]];
-    return (int)any;
-}
-
-/* Whether the --excel dialect prefixes text cell s[0..len) with ' (so no
- * spreadsheet reads it as a formula). */
-static int excel_prefix(const struct tp_out *o, const char *s, size_t len)
-{
-    return (o->flags & TP_OUT_EXCEL) && len && strchr("=+-@\t\r", s[0]) != NULL;
-}
-
-/* Bytes text_csv writes at most for a cell of len bytes. */
-static size_t text_csv_max(size_t len)
-{
-    return 2 * len + 3;
-}
-
-/* The CSV of text cell s[0..len) in o's dialect into d (room for
- * text_csv_max(len) bytes): the bytes as they are, or quoted with their
- * quotes doubled (libcsv's csv_write), after the ' of excel_prefix. Returns
- * the length. */
-static size_t text_csv(const struct tp_out *o, const char *s, size_t len, char *d)
-{
-    int prefix = excel_prefix(o, s, len);
-    char *p = d;
-    if (!needs_quotes(o, s, len)) {
-        if (prefix)
-            *p++ = '\'';
-        memcpy(p, s, len);
-        return (size_t)(p - d) + len;
-    }
-    *p++ = '"';
-    if (prefix)
-        *p++ = '\'';
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            *p++ = '"';
-        *p++ = s[i];
-    }
-    *p++ = '"';
-    return (size_t)(p - d);
-}
-
-/* Whether o's cells go to its CSV only (no sinks, no cell records). */
-static int csv_only(const struct tp_out *o)
-{
-    return !(o->flags & (TP_OUT_CELL_LOG | TP_OUT_CELL_HEAD | TP_OUT_NO_CSV)) && !o->n_sinks;
 }
 
 void tp_out_text(struct tp_out *o, const char *s, size_t len)
@@ -611,11 +488,11 @@ void tp_out_text(struct tp_out *o, const char *s, size_t len)
     if (o->flags & TP_OUT_NO_CSV)
         return;
     cell_start(o);
-    if (!(o->flags & TP_OUT_EXCEL) && !needs_quotes(o, s, len)) {
-        put(o, s, len);
+    if (!(o->flags & TP_OUT_EXCEL) && !tp_out_needs_quotes(o, s, len)) {
+        tp_out_put(o, s, len);
         return;
     }
-    size_t need = text_csv_max(len);
+    size_t need = tp_out_text_csv_max(len);
     if (need > o->qcap) {
         char *q = realloc(o->qbuf, need);
         if (!q) {
@@ -626,7 +503,7 @@ void tp_out_text(struct tp_out *o, const char *s, size_t len)
         o->qbuf = q;
         o->qcap = need;
     }
-    put(o, o->qbuf, text_csv(o, s, len, o->qbuf));
+    tp_out_put(o, o->qbuf, tp_out_text_csv(o, s, len, o->qbuf));
 }
 
 void tp_out_str(struct tp_out *o, const char *s)
@@ -657,7 +534,7 @@ void tp_out_u64(struct tp_out *o, uint64_t v)
         return;
     }
     cell_start(o);
-    put(o, p, (size_t)(buf + sizeof(buf) - p));
+    tp_out_put(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void tp_out_number(struct tp_out *o, const char *s, size_t n)
@@ -675,12 +552,12 @@ void tp_out_number(struct tp_out *o, const char *s, size_t n)
     cell_start(o);
     const char *dot = (o->flags & TP_OUT_EXCEL) ? memchr(s, '.', n) : NULL;
     if (!dot) {
-        put(o, s, n);
+        tp_out_put(o, s, n);
         return;
     }
-    put(o, s, (size_t)(dot - s));
-    put(o, ",", 1);
-    put(o, dot + 1, n - (size_t)(dot - s) - 1);
+    tp_out_put(o, s, (size_t)(dot - s));
+    tp_out_put(o, ",", 1);
+    tp_out_put(o, dot + 1, n - (size_t)(dot - s) - 1);
 }
 
 void tp_out_double(struct tp_out *o, double v)
@@ -690,187 +567,10 @@ void tp_out_double(struct tp_out *o, double v)
     tp_out_number(o, buf, n);
 }
 
-/* Bytes past its end a tp_cells buffer always has (zeros at first):
- * tp_out_cells_row copies cells in whole blocks of this size. */
-enum { CELLS_SLACK = 32 };
-
-/* Room for n more bytes in c (and CELLS_SLACK after them); 0, or -1 (c
- * failed) out of memory. */
-static int cells_room(struct tp_cells *c, size_t n)
-{
-    if (c->failed)
-        return -1;
-    if (c->len + n + CELLS_SLACK <= c->cap)
-        return 0;
-    size_t cap = c->cap ? c->cap : 64;
-    while (cap < c->len + n + CELLS_SLACK)
-        cap *= 2;
-    char *b = realloc(c->b, cap);
-    if (!b) {
-        c->failed = 1;
-        return -1;
-    }
-    memset(b + c->cap, 0, cap - c->cap);
-    c->b = b;
-    c->cap = cap;
-    return 0;
-}
-
-void tp_cells_clear(struct tp_out *o, struct tp_cells *c)
-{
-    c->len = 0;
-    c->n = 0;
-    c->csv = csv_only(o);
-}
-
-/* A cell of c: in CSV, its bytes after the separator; else a record as
- * log_cell's (kind, length, bytes), passed on cell by cell. */
-static void cells_add(struct tp_out *o, struct tp_cells *c, char kind, const char *s, size_t len)
-{
-    if (!c->csv) {
-        uint32_t n = (uint32_t)len;
-        if (cells_room(c, 1 + sizeof(n) + len))
-            return;
-        c->b[c->len] = kind;
-        memcpy(c->b + c->len + 1, &n, sizeof(n));
-        memcpy(c->b + c->len + 1 + sizeof(n), s, len);
-        c->len += 1 + sizeof(n) + len;
-        c->n++;
-        return;
-    }
-    if (cells_room(c, 1 + text_csv_max(len)))
-        return;
-    if (c->n++)
-        c->b[c->len++] = o->sep;
-    if (kind == 't') {
-        c->len += text_csv(o, s, len, c->b + c->len);
-        return;
-    }
-    /* a number: --excel's decimal comma */
-    memcpy(c->b + c->len, s, len);
-    char *dot = (o->flags & TP_OUT_EXCEL) ? memchr(c->b + c->len, '.', len) : NULL;
-    if (dot)
-        *dot = ',';
-    c->len += len;
-}
-
-void tp_cells_text(struct tp_out *o, struct tp_cells *c, const char *s, size_t len)
-{
-    cells_add(o, c, 't', s, len);
-}
-
-void tp_cells_str(struct tp_out *o, struct tp_cells *c, const char *s)
-{
-    cells_add(o, c, 't', s ? s : "", s ? strlen(s) : 0);
-}
-
-void tp_cells_number(struct tp_out *o, struct tp_cells *c, const char *s, size_t n)
-{
-    cells_add(o, c, 'n', s, n);
-}
-
-void tp_cells_u64(struct tp_out *o, struct tp_cells *c, uint64_t v)
-{
-    char buf[24];
-    char *p = tp_u64_digits(v, buf + sizeof(buf));
-    cells_add(o, c, 'n', p, (size_t)(buf + sizeof(buf) - p));
-}
-
-void tp_cells_double(struct tp_out *o, struct tp_cells *c, double v)
-{
-    char buf[40];
-    size_t n = tp_format_double(v, buf);
-    cells_add(o, c, 'n', buf, n);
-}
-
-void tp_out_cells(struct tp_out *o, const struct tp_cells *c)
-{
-    if (c->failed) {
-        if (!o->failed) {
-            o->failed = 1;
-            o->err_no = ENOMEM;
-        }
-        return;
-    }
-    if (c->csv && csv_only(o)) {
-        if (!c->n)
-            return;
-        if (o->n_cells)
-            put(o, &o->sep, 1);
-        put(o, c->b, c->len);
-        o->n_cells += c->n;
-        return;
-    }
-    if (c->csv) {
-        /* recorded as CSV before o had sinks: cannot be given to them */
-        if (!o->failed) {
-            o->failed = 1;
-            o->err_no = EINVAL;
-        }
-        return;
-    }
-    for (size_t at = 0; at < c->len;) {
-        uint32_t len;
-        memcpy(&len, c->b + at + 1, sizeof(len));
-        const char *s = c->b + at + 1 + sizeof(len);
-        if (c->b[at] == 'n')
-            tp_out_number(o, s, len);
-        else
-            tp_out_text(o, s, len);
-        at += 1 + sizeof(len) + len;
-    }
-}
-
-/* Copy the n bytes of a tp_cells buffer to d, in blocks of CELLS_SLACK
- * (both have room for the last one): fixed-size moves, inlined. */
-static inline void copy_blocks(char *d, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i += CELLS_SLACK)
-        memcpy(d + i, s + i, CELLS_SLACK);
-}
-
-void tp_out_cells_row(struct tp_out *o, const struct tp_cells *const *parts, size_t n_parts)
-{
-    size_t need = 1 + n_parts;
-    int fast = csv_only(o);
-    for (size_t i = 0; i < n_parts; i++) {
-        need += parts[i]->len;
-        fast &= parts[i]->csv & !parts[i]->failed;
-    }
-    if (!fast || need + CELLS_SLACK > sizeof(o->b)) {
-        for (size_t i = 0; i < n_parts; i++)
-            tp_out_cells(o, parts[i]);
-        tp_out_row_end(o);
-        return;
-    }
-    if (o->b_len + need + CELLS_SLACK > sizeof(o->b))
-        drain(o);
-    char *d = o->b + o->b_len;
-    int cells = o->n_cells;
-    for (size_t i = 0; i < n_parts; i++) {
-        if (!parts[i]->n)
-            continue;
-        if (cells)
-            *d++ = o->sep;
-        copy_blocks(d, parts[i]->b, parts[i]->len);
-        d += parts[i]->len;
-        cells += parts[i]->n;
-    }
-    *d++ = '\n';
-    o->b_len = (size_t)(d - o->b);
-    o->n_cells = 0;
-}
-
-void tp_cells_release(struct tp_cells *c)
-{
-    free(c->b);
-    memset(c, 0, sizeof(*c));
-}
-
 void tp_out_row_end(struct tp_out *o)
 {
     if (o->flags & TP_OUT_CELL_LOG) {
-        put(o, "r", 1);
+        tp_out_put(o, "r", 1);
         return;
     }
     if (o->flags & TP_OUT_CELL_HEAD) {
@@ -881,7 +581,7 @@ void tp_out_row_end(struct tp_out *o)
         o->sinks[i].row_end(o->sinks[i].ctx);
     if (o->flags & TP_OUT_NO_CSV)
         return;
-    put(o, "\n", 1);
+    tp_out_put(o, "\n", 1);
     o->n_cells = 0;
 }
 
@@ -893,7 +593,7 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
                    ? tp_error_set(err, TP_EIO, "%s: write failed: %s", name, strerror(o->err_no))
                    : 0;
     o->finished = 1;
-    drain(o);
+    tp_out_drain(o);
     if (fflush(o->f) != 0 && !o->failed) {
         o->failed = 1;
         o->err_no = errno;
