@@ -6,7 +6,8 @@
  * cell, whether it is a date column, the number of rows past the sheet's
  * limit and, on a timeline, the first 8 terms' values by period for the
  * chart. libxlsxwriter writes the file by name when the workbook closes;
- * until then nothing exists but its temporary files.
+ * until then nothing exists but its temporary files. The chart and the
+ * notes sheet are xlsx_chart.c's; the structures are xlsx_int.h's.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,74 +21,8 @@
 
 #include "numfmt.h"
 #include "outpath.h"
-#include "xlsx.h"
+#include "xlsx_int.h"
 #include "xlsx_text.h"
-#include "xlsx_zip.h"
-
-enum {
-    SHEET_ROWS = TP_XLSX_SHEET_ROWS, /* Excel's limit, the header included */
-    MAX_CELL = 32767,                /* Excel's longest string, in characters */
-    CHART_TERMS = 8,
-    MAX_WIDTH = 60, /* a column is never made wider than this */
-};
-
-struct chart_data {
-    char **periods; /* labels, in order */
-    double *values; /* [period * CHART_TERMS + term] per million, NAN for empty */
-    size_t n_periods, cap;
-    char *terms[CHART_TERMS];
-    int n_terms;
-    int row_term; /* the current row's term, or -1 */
-};
-
-struct sheet {
-    struct tp_xlsx *x;
-    lxw_worksheet *ws;
-    char name[32];
-    uint64_t row;   /* the row being written (0: the header) */
-    uint64_t n_cut; /* rows past the limit */
-    unsigned col;
-    unsigned n_cols;
-    char **names;        /* header cells */
-    unsigned char *date; /* by column: a date column */
-    double *width;       /* by column: the widest cell, in characters */
-    unsigned cols_cap;
-    int timeline;                       /* 0, 1 (long form: chart_data sheet) or 2 (wide form) */
-    unsigned c_period, c_term, c_value; /* long form: the columns the chart reads */
-    struct chart_data cd;
-    uint64_t n_truncated; /* strings cut at MAX_CELL */
-    /* the rows after the header, as sheet XML (xlsx_zip.h) */
-    struct tp_xrows *rows;
-    unsigned ws_index;  /* libxlsxwriter's index of the sheet: xl/worksheets/sheet<index+1>.xml */
-    int rows_err;       /* errno of the rows' temporary file that could not be made */
-    char (*letters)[8]; /* by column: its letters, NUL-terminated; [7] their length */
-    char rdig[24];      /* the current row's number (not NUL-terminated) */
-    size_t rdig_len;
-    unsigned next_col;  /* the column of a cell written without r="" */
-    char last_date[10]; /* the last date cell's text, and its serial number */
-    size_t last_date_len;
-    char last_serial[24];
-    size_t last_serial_len;
-};
-
-struct tp_xlsx {
-    lxw_workbook *wb;
-    struct tp_out *out;
-    char *path;   /* where libxlsxwriter writes */
-    char *name;   /* the workbook's name in messages */
-    int own_tmp;  /* path is a private temporary file (out is written straight through) */
-    int tmp_slot; /* its signal cleanup slot */
-    struct sheet *chart_sheet; /* chart_data, when a long-form timeline has a chart */
-    lxw_format *bold, *day, *month, *year;
-    int xf_day, xf_month, xf_year; /* their style indexes in the sheets' XML */
-    int force_zip64;               /* TEMPORA_XLSX_ZIP64: zip64 records everywhere (tests) */
-    struct sheet **sheets;
-    size_t n_sheets;
-    uint64_t max_rows; /* rows of a sheet, the header included */
-    lxw_error failed;  /* the first error of a cell write */
-    char *buf;         /* a cell as a NUL-terminated string */
-    size_t buf_cap;
-};
 
 static int oom(struct tp_error *err)
 {
@@ -445,7 +380,7 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
     tp_xrows_commit(sh->rows, (size_t)(p - start));
 }
 
-static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
+void tp_xlsx_sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kind)
 {
     struct sheet *sh = ctx;
     struct tp_xlsx *x = sh->x;
@@ -489,7 +424,7 @@ static void sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind k
         sh->width[c] = w;
 }
 
-static void sheet_row_end(void *ctx)
+void tp_xlsx_sheet_row_end(void *ctx)
 {
     struct sheet *sh = ctx;
     if (sh->row >= sh->x->max_rows)
@@ -561,121 +496,10 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
                             sh->name);
     sh->ws_index = (unsigned)sh->ws->index; /* its entry's name; ws is gone once the zip is made */
     worksheet_freeze_panes(sh->ws, 1, 0);
-    struct tp_cell_sink sink = {sheet_cell, sheet_row_end, sh, 0, sheet_skip};
+    struct tp_cell_sink sink = {tp_xlsx_sheet_cell, tp_xlsx_sheet_row_end, sh, 0, sheet_skip};
     if (tp_out_add_sink(table, &sink) != 0)
         return oom(err);
     return 0;
-}
-
-/* The chart of a timeline sheet: from its own columns (wide form) or from a
- * chart_data sheet of period x first 8 terms (long form). */
-static lxw_error add_chart(struct tp_xlsx *x, struct sheet *sh)
-{
-    const char *src = sh->name;
-    uint64_t n_rows = sh->row < x->max_rows ? sh->row : x->max_rows; /* header included */
-    int n_series;
-    lxw_col_t first = 2;
-    if (sh->timeline == 1) {
-        /* its rows go the way of a table's: a sheet fed cell by cell */
-        struct chart_data *cd = &sh->cd;
-        struct sheet *c = calloc(1, sizeof(*c));
-        if (!c)
-            return LXW_ERROR_MEMORY_MALLOC_FAILED;
-        x->chart_sheet = c;
-        c->x = x;
-        c->cd.row_term = -1;
-        snprintf(c->name, sizeof(c->name), "chart_data");
-        lxw_worksheet *ws = workbook_add_worksheet(x->wb, "chart_data");
-        if (!ws)
-            return LXW_ERROR_CREATING_TMPFILE;
-        c->ws = ws;
-        c->ws_index = (unsigned)ws->index;
-        sheet_cell(c, "period", 6, TP_CELL_TEXT);
-        for (int t = 0; t < cd->n_terms; t++)
-            sheet_cell(c, cd->terms[t], strlen(cd->terms[t]), TP_CELL_TEXT);
-        sheet_row_end(c);
-        for (size_t p = 0; p < cd->n_periods; p++) {
-            sheet_cell(c, cd->periods[p], strlen(cd->periods[p]), TP_CELL_TEXT);
-            for (int t = 0; t < cd->n_terms; t++) {
-                char num[40];
-                size_t n = tp_format_double(cd->values[p * CHART_TERMS + (size_t)t], num);
-                sheet_cell(c, num, n, TP_CELL_NUMBER); /* NaN: empty, a blank cell */
-            }
-            sheet_row_end(c);
-        }
-        if (c->rows)
-            tp_xrows_finish(c->rows);
-        if (x->failed)
-            return x->failed;
-        worksheet_freeze_panes(ws, 1, 0);
-        worksheet_set_column(ws, 0, 0, 12, NULL);
-        src = "chart_data";
-        n_rows = cd->n_periods + 1;
-        n_series = cd->n_terms;
-        first = 1;
-    } else {
-        n_series = (int)sh->n_cols - 2 < CHART_TERMS ? (int)sh->n_cols - 2 : CHART_TERMS;
-    }
-    if (n_series <= 0 || n_rows < 2)
-        return LXW_NO_ERROR;
-    lxw_chart *chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
-    if (!chart)
-        return LXW_ERROR_MEMORY_MALLOC_FAILED;
-    for (int t = 0; t < n_series; t++) {
-        lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
-        if (!s)
-            return LXW_ERROR_MEMORY_MALLOC_FAILED;
-        lxw_col_t c = (lxw_col_t)(first + t);
-        chart_series_set_categories(s, src, 1, 0, (lxw_row_t)(n_rows - 1), 0);
-        chart_series_set_values(s, src, 1, c, (lxw_row_t)(n_rows - 1), c);
-        chart_series_set_name_range(s, src, 0, c);
-    }
-    chart_title_set_name(chart, "Per million tokens, by period");
-    chart_axis_set_name(chart->x_axis, "period");
-    chart_axis_set_name(chart->y_axis, "per million");
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-    lxw_chart_options opt = {.x_offset = 10, .y_offset = 10, .x_scale = 2, .y_scale = 1.5};
-    return worksheet_insert_chart_opt(sh->ws, 1, (lxw_col_t)(sh->n_cols + 1), chart, &opt);
-}
-
-static lxw_error add_notes(struct tp_xlsx *x)
-{
-    int any = 0;
-    for (size_t i = 0; i < x->n_sheets; i++)
-        any |= x->sheets[i]->n_cut || x->sheets[i]->n_truncated;
-    if (!any)
-        return LXW_NO_ERROR;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "notes");
-    if (!ws)
-        return LXW_ERROR_CREATING_TMPFILE;
-    lxw_error e = worksheet_write_string(ws, 0, 0, "sheet", x->bold);
-    if (!e)
-        e = worksheet_write_string(ws, 0, 1, "note", x->bold);
-    lxw_row_t r = 1;
-    char msg[512];
-    for (size_t i = 0; i < x->n_sheets && !e; i++) {
-        const struct sheet *sh = x->sheets[i];
-        if (sh->n_cut) {
-            snprintf(msg, sizeof(msg),
-                     "cut: the table has %llu rows; this sheet holds the first %llu (a sheet "
-                     "holds at most %llu rows with its header); the CSV table has them all",
-                     (unsigned long long)(sh->row - 1), (unsigned long long)(x->max_rows - 1),
-                     (unsigned long long)x->max_rows);
-            if (!(e = worksheet_write_string(ws, r, 0, sh->name, NULL)))
-                e = worksheet_write_string(ws, r++, 1, msg, NULL);
-        }
-        if (sh->n_truncated && !e) {
-            snprintf(msg, sizeof(msg),
-                     "%llu text cells longer than %d characters were cut to that length (the "
-                     "longest a cell holds); the CSV table has them whole",
-                     (unsigned long long)sh->n_truncated, MAX_CELL);
-            if (!(e = worksheet_write_string(ws, r, 0, sh->name, NULL)))
-                e = worksheet_write_string(ws, r++, 1, msg, NULL);
-        }
-    }
-    worksheet_set_column(ws, 0, 0, 14, NULL);
-    worksheet_set_column(ws, 1, 1, 120, NULL);
-    return e;
 }
 
 /* libxlsxwriter does not check the writes of a sheet's temporary file (the
@@ -837,10 +661,10 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
             e = worksheet_autofilter(sh->ws, 0, 0, (lxw_row_t)(last - 1),
                                      (lxw_col_t)(sh->n_cols - 1));
         if (!e && sh->timeline)
-            e = add_chart(x, sh);
+            e = tp_xlsx_add_chart(x, sh);
     }
     if (!e)
-        e = add_notes(x);
+        e = tp_xlsx_add_notes(x);
     if (e && (rc = rows_failed(x, err)) != 0) /* chart_data's rows: say why */
         return rc;
     if (e) /* the workbook is dropped: nothing is published */
