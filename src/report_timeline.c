@@ -773,12 +773,6 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             goto out;
         }
         write_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, &lc, timeline);
-        /* trends: the series of the groups shown */
-        size_t w = 0;
-        for (size_t i = 0; i < n_ser; i++)
-            if (gin[terms[i].group])
-                terms[w++] = terms[i];
-        n_trend = w;
     } else if (o->wide) {
         tp_out_text(timeline, "period", 6);
         tp_out_text(timeline, "period_tokens", 13);
@@ -812,10 +806,18 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         long_rows(timeline, &lc, terms, n_terms, 1, p, ptok[p]);
     }
     if (svg && grouped) {
-        /* before the trends: it reads the series by t * G + g */
+        /* before the trends' series are packed: it reads them by t * G + g */
         rc = write_svg_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, svg, err);
         if (rc)
             goto out;
+    }
+    if (grouped) {
+        /* trends: the series of the groups shown (with a dated document) */
+        size_t w = 0;
+        for (size_t i = 0; i < n_ser; i++)
+            if (gin[terms[i].group])
+                terms[w++] = terms[i];
+        n_trend = w;
     }
     if (trends &&
         (rc = write_trends(run, grouped ? &gs : NULL, terms, n_trend, ptok, n_per, trends, err)))
