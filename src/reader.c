@@ -224,6 +224,11 @@ int tp_reader_ranged(const struct tp_reader *r)
     return r->ranged;
 }
 
+int tp_reader_has_stream(const struct tp_reader *r)
+{
+    return r->has_stream;
+}
+
 int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
                     unsigned long *first_line)
 {

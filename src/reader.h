@@ -153,6 +153,10 @@ int tp_reader_divisible(const struct tp_reader *r, size_t i);
  * a JSONL or --doc-per-line file: tp_reader_range). */
 int tp_reader_ranged(const struct tp_reader *r);
 
+/* Whether an input of r is a stream (standard input, a FIFO, a process
+ * substitution): read once, into a copy, so r is counted on one thread. */
+int tp_reader_has_stream(const struct tp_reader *r);
+
 /* The range r reads (tp_reader_new_range): its first byte, its length and
  * its first line's number. Returns 0 when r reads whole files. */
 int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,

@@ -16,11 +16,13 @@
  * STAT and STOP sections say.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "state_int.h"
@@ -309,16 +311,20 @@ void tp_state_rd_close(struct tp_state_rd *r)
 
 int tp_state_detect(const char *path)
 {
-    if (strcmp(path, "-") == 0)
-        return 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
+    /* a state is a regular file: anything else (a FIFO, a terminal, a
+     * process substitution) is never opened here, since a read would take
+     * bytes the counting reader needs, and the open of a FIFO would wait for
+     * its writer */
     struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
     char b[8];
-    int is = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && fread(b, 1, 8, f) == 8 &&
+    int is = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, b, 8) == 8 &&
              memcmp(b, TP_STATE_MAGIC, 8) == 0;
-    fclose(f);
+    close(fd);
     return is;
 }
 
