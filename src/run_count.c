@@ -593,14 +593,12 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
 {
     int rc;
     size_t n_files;
-    const char *const *files = tp_reader_files(r, &n_files);
+    tp_reader_files(r, &n_files);
     unsigned threads = tp_run_threads(run);
     /* standard input, a FIFO or a process substitution is read once, on
      * one thread (a worker's reader of its files would open it again) */
     int from_stream = tp_reader_has_stream(r);
     run->group_dirs = tp_reader_dirs(r, &run->n_group_dirs);
-    for (size_t i = 0; i < n_files; i++)
-        from_stream |= strcmp(files[i], "-") == 0;
     /* a large file of one document per line is counted in parts; otherwise
      * whole files go to the threads */
     int split = n_files == 1 && !tp_reader_ranged(r) && tp_reader_total_bytes(r) >= (1u << 20) &&

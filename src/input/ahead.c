@@ -390,8 +390,8 @@ int tp_in_ahead_start(struct tp_reader *r)
     for (int i = 0; i < AHEAD_SLOTS; i++)
         a->slots[i].buf = bufs + (size_t)i * AHEAD_BYTES;
 #if HAVE_URING
-    const char *no = getenv("TEMPORA_NO_URING");
-    a->ring = no && *no ? NULL : uring_new();
+    const char *no = getenv("TEMPORA_NO_URING"); /* "1" (README); "" or "0": unset */
+    a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new();
 #endif
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->filled, NULL);
