@@ -74,6 +74,39 @@ int tp_state_each_id(const char *path, tp_state_id_fn *fn, void *ctx, struct tp_
  * output). Returns 0 or a negative TP_E*. */
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err);
 
+/* One counter's per-document lists left where they were counted, in its
+ * spill files (tempora-mpi's hand-over between two ranks of one node: the
+ * state is written without them and the receiver reads them from those
+ * files). By file: its descriptor and its ids' map to the state's ids (terms,
+ * or n-grams); by document, in order: its file, offset and record length. */
+struct tp_state_lists {
+    size_t n_files;
+    int *fd;
+    uint32_t **map; /* by file: map_n ids */
+    size_t *map_n;
+    size_t n_docs;
+    uint64_t *offs;
+    uint32_t *lens;
+    uint16_t *file_of;
+};
+void tp_state_lists_release(struct tp_state_lists *l);
+
+/* tp_state_write without an fsync (a file handed over at once, then
+ * removed) and, when lists is not NULL, without the per-document lists
+ * (empty USPL and GSPL sections): lists[0] (terms) and lists[1] (n-grams, none without --ngram)
+ * describe them in the run's spill files (flushed), whose descriptors stay the run's, with maps
+ * allocated for the caller (tp_state_lists_release, which leaves fd to the caller). The run must be
+ * kept open while another process reads them. Returns 0 or a negative TP_E*. */
+int tp_state_write_handover(struct tp_run *run, const char *path, struct tp_state_lists lists[2],
+                            struct tp_error *err);
+
+/* tp_state_load of a state tp_state_write_handover wrote, its lists read
+ * from lists[0] and lists[1]'s files (descriptors of this process, taken
+ * over: closed by the run, or here on failure). Not with listed timeline
+ * terms (TP_EINTERNAL: they are counted from the lists' bytes). */
+int tp_state_load_handover(struct tp_run *run, const char *path, struct tp_state_lists lists[2],
+                           struct tp_error *err);
+
 /* tempora merge: the states at paths[0..n) joined, in argument order, into
  * a state written to output, as streams (state_merge.c): what is held is the
  * merged vocabulary and n-grams and a hash a document, not the inputs. The

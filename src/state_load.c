@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counts_int.h"
 #include "state_int.h"
@@ -193,6 +194,74 @@ static int adopt_file(struct tp_counter *k, const char *path, uint32_t *map, siz
     return 0;
 }
 
+/* Make the files of l the spill of counter k (tempora-mpi's hand-over, no
+ * lists in the state): each file's ids through its map then smap (the
+ * state's n_s ids -> k's), its documents' places as l gives them. The
+ * descriptors taken over are set to -1 in l. */
+static int adopt_lists(struct tp_counter *k, struct tp_state_lists *l, const uint32_t *smap,
+                       size_t n_s, size_t n_docs, const char *path, struct tp_error *err)
+{
+    if (l->n_files == 0 || l->n_files > UINT16_MAX || l->n_docs != n_docs)
+        return tp_error_set(err, TP_EINTERNAL,
+                            "%s: the per-document lists handed over do not match", path);
+    for (size_t d = 0; d < n_docs; d++)
+        if (l->file_of[d] >= l->n_files)
+            return tp_error_set(err, TP_EINTERNAL,
+                                "%s: the per-document lists handed over do not match", path);
+    struct tp_spill_file *files = calloc(l->n_files, sizeof(*files));
+    if (!files || tp_counter_reserve_docs(k, n_docs)) {
+        free(files);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < l->n_files && !rc; i++) {
+        size_t n = l->map_n[i];
+        uint32_t *m = malloc((n ? n : 1) * sizeof(*m));
+        if (!m) {
+            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+            break;
+        }
+        /* an id no list holds (a listed term never seen) maps anywhere */
+        for (size_t x = 0; x < n; x++)
+            m[x] = l->map[i][x] < n_s ? smap[l->map[i][x]] : 0;
+        FILE *f = fdopen(l->fd[i], "rb");
+        if (!f) {
+            free(m);
+            rc = tp_error_set(err, TP_EIO, "%s: per-document lists: %s", path, strerror(errno));
+            break;
+        }
+        l->fd[i] = -1;
+        files[i] = (struct tp_spill_file){f, NULL, m, n};
+    }
+    if (rc) {
+        for (size_t i = 0; i < l->n_files; i++) {
+            if (files[i].f)
+                fclose(files[i].f);
+            free(files[i].map);
+        }
+        free(files);
+        return rc;
+    }
+    for (size_t i = 0; i < k->n_files; i++) {
+        if (k->files[i].f)
+            fclose(k->files[i].f);
+        free(k->files[i].buf);
+        free(k->files[i].map);
+    }
+    free(k->files);
+    k->files = files;
+    k->n_files = l->n_files;
+    k->spill = files[0].f;
+    k->spill_bytes = 0;
+    if (n_docs) {
+        memcpy(k->offs, l->offs, n_docs * sizeof(*k->offs));
+        memcpy(k->lens, l->lens, n_docs * sizeof(*k->lens));
+        memcpy(k->file_of, l->file_of, n_docs * sizeof(*k->file_of));
+    }
+    k->n_offs = n_docs;
+    return 0;
+}
+
 int tp_state_get_date(const unsigned char *b, struct tp_date *d)
 {
     uint32_t year = tp_state_le32(b);
@@ -209,7 +278,8 @@ int tp_state_get_date(const unsigned char *b, struct tp_date *d)
 
 /* Read the state r (its head h already read) into corpus c. */
 static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct tp_corpus *c,
-                     int side, const struct tp_run *run, uint32_t **map_out)
+                     int side, const struct tp_run *run, struct tp_state_lists *lists,
+                     uint32_t **map_out)
 {
     const struct tp_state_stats *s = &h->st;
     struct tp_error *err = r->err;
@@ -393,7 +463,16 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
     if ((rc = tp_state_sec_expect(r, "USPL")))
         goto out;
     struct scan_ctx sc = {c, map};
-    if (run->count_opts.spill || c->r.n_match) {
+    if (lists) { /* handed over: the lists are where they were counted */
+        if (c->r.n_match) {
+            rc = tp_error_set(err, TP_EINTERNAL, "%s: listed terms need the lists' bytes", r->path);
+            goto out;
+        }
+        if ((rc = tp_state_sec_end(r)) ||
+            (run->count_opts.spill &&
+             (rc = adopt_lists(&c->r.uni, &lists[0], map, n_terms, c->r.n_docs, r->path, err))))
+            goto out;
+    } else if (run->count_opts.spill || c->r.n_match) {
         if ((rc = scan_spill(r, run->count_opts.spill ? &c->r.uni : NULL, c->r.docs, c->r.n_docs,
                              n_terms, 1, c->r.n_match ? &sc : NULL)) ||
             (rc = tp_state_sec_end(r)))
@@ -408,7 +487,14 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
     }
     if ((rc = tp_state_sec_expect(r, "GSPL")))
         goto out;
-    if (ng && run->count_opts.spill) {
+    if (lists && ng && run->count_opts.spill) {
+        if ((rc = tp_state_sec_end(r)) ||
+            (rc = adopt_lists(&c->r.ng, &lists[1], gmap, s->n_ngrams, c->r.n_docs, r->path, err)))
+            goto out;
+    } else if (lists) {
+        if ((rc = tp_state_sec_end(r)))
+            goto out;
+    } else if (ng && run->count_opts.spill) {
         if ((rc = scan_spill(r, &c->r.ng, c->r.docs, c->r.n_docs, s->n_ngrams, 2, NULL)) ||
             (rc = tp_state_sec_end(r)))
             goto out;
@@ -433,15 +519,14 @@ out:
     return rc;
 }
 
-int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t *skip,
-                  struct tp_error *err)
+static int load(struct tp_run *run, const char *path, int side, struct tp_state_lists *lists,
+                struct tp_error *err)
 {
     struct tp_state_rd r;
     struct tp_state_hdr h = {0};
     struct tp_corpus *c = NULL;
     uint32_t *map = NULL;
     struct tp_counts *dst = tp_corpus_counts(run->corpus);
-    (void)skip;
     int rc = tp_state_rd_open(&r, path, err);
     if (rc || (rc = tp_state_rd_head(&r, &h)) || (rc = tp_state_check_opts(run, &h, path, err)))
         goto out;
@@ -471,7 +556,7 @@ int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t 
             goto out;
         }
     }
-    if ((rc = load_body(&r, &h, c, side, run, &map)))
+    if ((rc = load_body(&r, &h, c, side, run, lists, &map)))
         goto out;
     if ((rc = tp_corpus_merge(run->corpus, c, err)))
         goto out;
@@ -494,5 +579,25 @@ out:
     tp_corpus_free(c);
     tp_state_hdr_free(&h);
     tp_state_rd_close(&r);
+    return rc;
+}
+
+int tp_state_load(struct tp_run *run, const char *path, int side, const uint8_t *skip,
+                  struct tp_error *err)
+{
+    (void)skip;
+    return load(run, path, side, NULL, err);
+}
+
+int tp_state_load_handover(struct tp_run *run, const char *path, struct tp_state_lists lists[2],
+                           struct tp_error *err)
+{
+    int rc = load(run, path, 0, lists, err);
+    for (int j = 0; j < 2; j++)
+        for (size_t i = 0; lists[j].fd && i < lists[j].n_files; i++)
+            if (lists[j].fd[i] >= 0) {
+                close(lists[j].fd[i]);
+                lists[j].fd[i] = -1;
+            }
     return rc;
 }

@@ -214,6 +214,66 @@ static int write_spill(struct tp_state_wr *w, struct tp_counter *k, size_t n_doc
     return rc;
 }
 
+void tp_state_lists_release(struct tp_state_lists *l)
+{
+    for (size_t i = 0; l->map && i < l->n_files; i++)
+        free(l->map[i]);
+    free(l->fd);
+    free(l->map);
+    free(l->map_n);
+    free(l->offs);
+    free(l->lens);
+    free(l->file_of);
+    memset(l, 0, sizeof(*l));
+}
+
+/* The lists of counter k's first n_docs documents as they lie in its spill
+ * files (flushed here): each file's ids through its own map (or as they
+ * are) and then dense (n_ids ids; NULL: as they are), the ids written. */
+static int describe_lists(struct tp_state_lists *l, struct tp_counter *k, size_t n_docs,
+                          const uint32_t *dense, size_t n_ids, struct tp_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    if (k->n_offs < n_docs)
+        return tp_error_set(err, TP_EINTERNAL, "the per-document counts are incomplete");
+    size_t nf = k->n_files, nd = n_docs ? n_docs : 1;
+    l->n_files = nf;
+    l->n_docs = n_docs;
+    if (!(l->fd = calloc(nf ? nf : 1, sizeof(*l->fd))) ||
+        !(l->map = calloc(nf ? nf : 1, sizeof(*l->map))) ||
+        !(l->map_n = calloc(nf ? nf : 1, sizeof(*l->map_n))) ||
+        !(l->offs = malloc(nd * sizeof(*l->offs))) || !(l->lens = malloc(nd * sizeof(*l->lens))) ||
+        !(l->file_of = malloc(nd * sizeof(*l->file_of)))) {
+        tp_state_lists_release(l);
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const struct tp_spill_file *sf = &k->files[i];
+        size_t n = sf->map ? sf->map_n : n_ids;
+        if (!sf->f || fflush(sf->f) != 0) {
+            tp_state_lists_release(l);
+            return tp_error_set(err, TP_EIO, "temporary spill file: %s",
+                                sf->f ? strerror(errno) : "closed");
+        }
+        l->fd[i] = fileno(sf->f);
+        l->map_n[i] = n;
+        if (!(l->map[i] = malloc((n ? n : 1) * sizeof(**l->map)))) {
+            tp_state_lists_release(l);
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+        }
+        for (size_t x = 0; x < n; x++) {
+            uint32_t id = sf->map ? sf->map[x] : (uint32_t)x;
+            l->map[i][x] = dense ? dense[id] : id;
+        }
+    }
+    if (n_docs) {
+        memcpy(l->offs, k->offs, n_docs * sizeof(*l->offs));
+        memcpy(l->lens, k->lens, n_docs * sizeof(*l->lens));
+        memcpy(l->file_of, k->file_of, n_docs * sizeof(*l->file_of));
+    }
+    return 0;
+}
+
 /* Terms by their bytes (memcmp, then the shorter first). */
 struct term_at {
     const char *s;
@@ -250,7 +310,7 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 static int write_body(struct tp_state_wr *w, struct tp_run *run, const struct tp_state_plan *plan,
-                      struct tp_error *err)
+                      struct tp_state_lists *lists, struct tp_error *err)
 {
     struct tp_corpus *corpus = run->corpus;
     struct tp_counts *c = tp_corpus_counts(corpus);
@@ -377,13 +437,17 @@ static int write_body(struct tp_state_wr *w, struct tp_run *run, const struct tp
     }
     tp_state_sec_close(w);
 
+    /* handed over: the sections stay empty, the lists are described */
     tp_state_sec_open(w, "USPL", TP_STATE_REQUIRED);
-    if (c->n_docs && (rc = write_spill(w, &c->uni, c->n_docs, map, err)))
+    if (lists ? (rc = describe_lists(&lists[0], &c->uni, c->n_docs, map, c->terms.n, err))
+              : c->n_docs && (rc = write_spill(w, &c->uni, c->n_docs, map, err)))
         goto out;
     tp_state_sec_close(w);
     tp_state_sec_open(w, "GSPL", TP_STATE_REQUIRED);
-    if (ng && c->n_docs &&
-        (rc = write_spill(w, &c->ng, c->n_docs, plan ? plan->ng_new : NULL, err)))
+    if (ng && (lists ? (rc = describe_lists(&lists[1], &c->ng, c->n_docs,
+                                            plan ? plan->ng_new : NULL, c->ngrams.n_items, err))
+                     : c->n_docs && (rc = write_spill(w, &c->ng, c->n_docs,
+                                                      plan ? plan->ng_new : NULL, err))))
         goto out;
     tp_state_sec_close(w);
     tp_state_sec_open(w, "END ", TP_STATE_REQUIRED);
@@ -393,21 +457,43 @@ out:
     return rc;
 }
 
+static int write_state(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                       struct tp_state_lists *lists, int flags, struct tp_error *err);
+
 int tp_state_write(struct tp_run *run, const char *path, struct tp_error *err)
 {
-    return tp_state_write_plan(run, path, NULL, err);
+    return write_state(run, path, NULL, NULL, 0, err);
+}
+
+int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                        struct tp_error *err)
+{
+    return write_state(run, path, plan, NULL, 0, err);
+}
+
+int tp_state_write_handover(struct tp_run *run, const char *path, struct tp_state_lists lists[2],
+                            struct tp_error *err)
+{
+    if (lists)
+        memset(lists, 0, 2 * sizeof(*lists));
+    int rc = write_state(run, path, NULL, lists, TP_OUT_NO_SYNC, err);
+    if (rc && lists) {
+        tp_state_lists_release(&lists[0]);
+        tp_state_lists_release(&lists[1]);
+    }
+    return rc;
 }
 
 enum { STATE_WBUF = 1 << 20 };
 
-int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
-                        struct tp_error *err)
+static int write_state(struct tp_run *run, const char *path, const struct tp_state_plan *plan,
+                       struct tp_state_lists *lists, int flags, struct tp_error *err)
 {
     struct tp_out *out;
     struct tp_state_wr w = {0};
     if (!tp_corpus_counts(run->corpus)->uni.spill)
         return tp_error_set(err, TP_EINTERNAL, "a count state needs the per-document counts");
-    int rc = tp_out_open(&out, path, TP_OUT_RAW, err);
+    int rc = tp_out_open(&out, path, TP_OUT_RAW | flags, err);
     if (rc)
         return rc;
     w.f = tp_out_file(out);
@@ -424,7 +510,7 @@ int tp_state_write_plan(struct tp_run *run, const char *path, const struct tp_st
         wbuf = NULL;
     }
     tp_state_write_head(&w);
-    rc = write_body(&w, run, plan, err);
+    rc = write_body(&w, run, plan, lists, err);
     if (!rc && w.bad)
         rc = tp_error_set(err, TP_EIO, "%s: cannot write the count state (%s)", path ? path : "-",
                           errno ? strerror(errno) : "not a seekable file");

@@ -603,8 +603,8 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
         o->err_no = EIO;
     }
     if (o->path) {
-        if (!o->failed && !o->direct && fsync(fileno(o->f)) != 0 && errno != EINVAL &&
-            errno != EROFS) {
+        if (!o->failed && !o->direct && !(o->flags & TP_OUT_NO_SYNC) && fsync(fileno(o->f)) != 0 &&
+            errno != EINVAL && errno != EROFS) {
             o->failed = 1;
             o->err_no = errno;
         }

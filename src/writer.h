@@ -33,6 +33,7 @@ struct tp_out;
 #define TP_OUT_NO_CSV 4     /* cells go to the sinks only (a workbook written instead of the CSV) */
 #define TP_OUT_CELL_LOG 8   /* (set by tp_out_flags only) a memory part keeps cells, not CSV */
 #define TP_OUT_CELL_HEAD 16 /* (tp_out_flags only) ... its CSV, and its first rows' cells */
+#define TP_OUT_NO_SYNC 32   /* a scratch file read at once and removed: no fsync when finished */
 
 /* A second consumer of a table's cells: the workbook (xlsx.c) and the HTML
  * report (report_html.c) receive the cells the CSV gets, as the report gave

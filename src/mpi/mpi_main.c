@@ -140,7 +140,7 @@ static size_t chunk_size(void)
     return v > 0 && v <= (64L << 20) ? (size_t)v : (size_t)1 << 20;
 }
 
-enum { TAG_READY = 1, TAG_HEAD = 2, TAG_DATA = 3, TAG_TAKEN = 4 };
+enum { TAG_READY = 1, TAG_HEAD = 2, TAG_DATA = 3, TAG_TAKEN = 4, TAG_LISTS = 5 };
 
 /* node_of[r]: the lowest rank on rank r's node (ranks that share memory,
  * MPI_COMM_TYPE_SHARED); a state passes between two ranks of one node by its
@@ -151,11 +151,114 @@ static int by_name_ok;
 
 /* What a sender says first: the state's size, and when the receiver is on
  * its node, where the file is (the receiver reads it there if it sees the
- * same file: same device, inode and size). */
+ * same file: same device, inode and size). With lists set, the state has
+ * no per-document lists: they stay in the sender's spill files, which the
+ * receiver opens through /proc/PID/fd (the messages after the head say
+ * which, with their maps and places: send_lists); when it cannot, the
+ * sender writes the whole state and sends a second head. */
 struct head {
-    uint64_t size, by_name, dev, ino;
+    uint64_t size, by_name, dev, ino, lists, pid;
     char path[4096];
 };
+
+/* n bytes to or from rank `peer`, in chunks (the per-document places and
+ * the maps of a hand-over: a few bytes a document and a term). */
+static void send_bytes(const void *p, size_t n, int to)
+{
+    size_t cap = chunk_size();
+    for (size_t at = 0; at < n; at += cap)
+        MPI_Send((const char *)p + at, (int)(n - at < cap ? n - at : cap), MPI_BYTE, to, TAG_LISTS,
+                 MPI_COMM_WORLD);
+}
+
+static void recv_bytes(void *p, size_t n, int from)
+{
+    size_t cap = chunk_size();
+    for (size_t at = 0; at < n; at += cap)
+        MPI_Recv((char *)p + at, (int)(n - at < cap ? n - at : cap), MPI_BYTE, from, TAG_LISTS,
+                 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+}
+
+/* A counter's lists as send_lists describes them: by file its descriptor
+ * in the sender, device, inode and map length; then the maps, then the
+ * documents' places. */
+static void send_lists(const struct tp_state_lists *l, int to)
+{
+    uint64_t n[2] = {l->n_files, l->n_docs};
+    MPI_Send(n, 2, MPI_UINT64_T, to, TAG_LISTS, MPI_COMM_WORLD);
+    uint64_t *f = malloc((l->n_files ? l->n_files : 1) * 4 * sizeof(*f));
+    if (!f)
+        die("out of memory");
+    for (size_t i = 0; i < l->n_files; i++) {
+        struct stat st;
+        if (fstat(l->fd[i], &st) != 0)
+            die(strerror(errno));
+        f[4 * i] = (uint64_t)l->fd[i];
+        f[4 * i + 1] = (uint64_t)st.st_dev;
+        f[4 * i + 2] = (uint64_t)st.st_ino;
+        f[4 * i + 3] = l->map_n[i];
+    }
+    send_bytes(f, l->n_files * 4 * sizeof(*f), to);
+    free(f);
+    for (size_t i = 0; i < l->n_files; i++)
+        send_bytes(l->map[i], l->map_n[i] * sizeof(**l->map), to);
+    send_bytes(l->offs, l->n_docs * sizeof(*l->offs), to);
+    send_bytes(l->lens, l->n_docs * sizeof(*l->lens), to);
+    send_bytes(l->file_of, l->n_docs * sizeof(*l->file_of), to);
+}
+
+/* The lists send_lists sent, their files opened here (/proc/PID/fd/FD of
+ * the sender, checked to be the same file). Returns 1 when every file
+ * opened, else 0 (l then holds no open descriptor). */
+static int recv_lists(struct tp_state_lists *l, uint64_t pid, int from)
+{
+    uint64_t n[2];
+    MPI_Recv(n, 2, MPI_UINT64_T, from, TAG_LISTS, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    memset(l, 0, sizeof(*l));
+    l->n_files = (size_t)n[0];
+    l->n_docs = (size_t)n[1];
+    size_t nf = l->n_files ? l->n_files : 1, nd = l->n_docs ? l->n_docs : 1;
+    uint64_t *f = malloc(nf * 4 * sizeof(*f));
+    if (!f || !(l->fd = malloc(nf * sizeof(*l->fd))) || !(l->map = calloc(nf, sizeof(*l->map))) ||
+        !(l->map_n = calloc(nf, sizeof(*l->map_n))) || !(l->offs = malloc(nd * sizeof(*l->offs))) ||
+        !(l->lens = malloc(nd * sizeof(*l->lens))) ||
+        !(l->file_of = malloc(nd * sizeof(*l->file_of))))
+        die("out of memory");
+    recv_bytes(f, l->n_files * 4 * sizeof(*f), from);
+    for (size_t i = 0; i < l->n_files; i++) {
+        l->map_n[i] = (size_t)f[4 * i + 3];
+        if (!(l->map[i] = malloc((l->map_n[i] ? l->map_n[i] : 1) * sizeof(**l->map))))
+            die("out of memory");
+        recv_bytes(l->map[i], l->map_n[i] * sizeof(**l->map), from);
+    }
+    recv_bytes(l->offs, l->n_docs * sizeof(*l->offs), from);
+    recv_bytes(l->lens, l->n_docs * sizeof(*l->lens), from);
+    recv_bytes(l->file_of, l->n_docs * sizeof(*l->file_of), from);
+    int ok = 1;
+    /* TEMPORA_MPI_PROC: another place for /proc (tests/state/mpi.sh: one
+     * where nothing opens, so the whole state is sent instead) */
+    const char *proc = getenv("TEMPORA_MPI_PROC");
+    for (size_t i = 0; i < l->n_files; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%llu/fd/%llu", proc ? proc : "/proc", (unsigned long long)pid,
+                 (unsigned long long)f[4 * i]);
+        l->fd[i] = ok ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+        if (l->fd[i] >= 0 && (fstat(l->fd[i], &st) != 0 || (uint64_t)st.st_dev != f[4 * i + 1] ||
+                              (uint64_t)st.st_ino != f[4 * i + 2])) {
+            close(l->fd[i]);
+            l->fd[i] = -1;
+        }
+        ok &= l->fd[i] >= 0;
+    }
+    for (size_t i = 0; !ok && i < l->n_files; i++)
+        if (l->fd[i] >= 0) {
+            close(l->fd[i]);
+            l->fd[i] = -1;
+        }
+    free(f);
+    return ok;
+}
 
 /* Wait for req without spinning: a blocking wait polls, taking a core from
  * the ranks still counting. The sleeps between checks grow from 0.1 ms to
@@ -173,35 +276,56 @@ static void wait_quietly(MPI_Request *req)
     }
 }
 
-/* The state at path to rank `to`, once `to` says it is ready for it (it has
- * counted its own share and taken the states before this one): its name
- * when `to` can open it, else its bytes in chunks, each read from the file
- * while the one before is on its way. */
-static void send_state(const char *path, int to)
+/* Wait until rank `to` says it is ready for this rank's state (it has
+ * counted its own share and taken the states before this one). */
+static void wait_ready(int to)
 {
-    int fd = open(path, O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        die(strerror(errno));
     char ready;
     MPI_Request req;
     MPI_Irecv(&ready, 1, MPI_CHAR, to, TAG_READY, MPI_COMM_WORLD, &req);
     wait_quietly(&req);
     phase(PH_WAIT);
-    struct head h = {(uint64_t)st.st_size, by_name_ok && node_of[to] == node_of[rank],
-                     (uint64_t)st.st_dev, (uint64_t)st.st_ino, ""};
+}
+
+/* The state at path to rank `to` (ready for it): its name when `to` can
+ * open it, else its bytes in chunks, each read from the file while the one
+ * before is on its way. With lists (a state without its per-document
+ * lists: only by name), their description follows; returns whether `to`
+ * took the state (else nothing was sent but the offer). */
+static int send_state(const char *path, int to, const struct tp_state_lists *lists)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        die(strerror(errno));
+    MPI_Request req;
+    struct head h = {(uint64_t)st.st_size,
+                     by_name_ok && node_of[to] == node_of[rank],
+                     (uint64_t)st.st_dev,
+                     (uint64_t)st.st_ino,
+                     lists != NULL,
+                     (uint64_t)getpid(),
+                     ""};
     if (strlen(path) >= sizeof(h.path))
         h.by_name = 0;
     else
         strcpy(h.path, path);
+    if (lists && !h.by_name) {
+        close(fd);
+        return 0;
+    }
     MPI_Send(&h, (int)sizeof(h), MPI_BYTE, to, TAG_HEAD, MPI_COMM_WORLD);
+    if (lists) {
+        send_lists(&lists[0], to);
+        send_lists(&lists[1], to);
+    }
     if (h.by_name) {
         char taken = 0;
         MPI_Irecv(&taken, 1, MPI_CHAR, to, TAG_TAKEN, MPI_COMM_WORLD, &req);
         wait_quietly(&req);
-        if (taken) {
+        if (taken || lists) {
             close(fd);
-            return;
+            return taken;
         }
     }
     size_t cap = chunk_size();
@@ -225,6 +349,7 @@ static void send_state(const char *path, int to)
     free(buf[0]);
     free(buf[1]);
     close(fd);
+    return 1;
 }
 
 /* The state of rank `from`, read into the run after what it holds: tell
@@ -237,26 +362,45 @@ static void recv_state(struct tp_run *run, int from, struct tp_error *err)
     MPI_Send(&ready, 1, MPI_CHAR, from, TAG_READY, MPI_COMM_WORLD);
     static struct head h;
     MPI_Request req;
-    MPI_Irecv(&h, (int)sizeof(h), MPI_BYTE, from, TAG_HEAD, MPI_COMM_WORLD, &req);
-    wait_quietly(&req);
-    phase(PH_WAIT);
-    if (h.by_name) {
+    for (;;) {
+        MPI_Irecv(&h, (int)sizeof(h), MPI_BYTE, from, TAG_HEAD, MPI_COMM_WORLD, &req);
+        wait_quietly(&req);
+        phase(PH_WAIT);
+        if (!h.by_name)
+            break;
+        struct tp_state_lists lists[2];
+        int have = 1;
+        if (h.lists) { /* both descriptions come, whatever is done with them */
+            have = recv_lists(&lists[0], h.pid, from);
+            have &= recv_lists(&lists[1], h.pid, from);
+        }
         struct stat st;
         h.path[sizeof(h.path) - 1] = '\0';
-        char taken = stat(h.path, &st) == 0 && (uint64_t)st.st_dev == h.dev &&
+        char taken = have && stat(h.path, &st) == 0 && (uint64_t)st.st_dev == h.dev &&
                      (uint64_t)st.st_ino == h.ino && (uint64_t)st.st_size == h.size;
         if (taken) {
             phase(PH_RECV);
-            int rc = tp_state_load(run, h.path, 0, NULL, err);
+            int rc = h.lists ? tp_state_load_handover(run, h.path, lists, err)
+                             : tp_state_load(run, h.path, 0, NULL, err);
             if (rc)
                 die(err->msg);
             /* the run reads it through the descriptors it holds */
             unlink(h.path);
             phase(PH_LOAD);
         }
+        if (h.lists)
+            for (int j = 0; j < 2; j++) {
+                for (size_t i = 0; !taken && i < lists[j].n_files; i++)
+                    if (lists[j].fd[i] >= 0)
+                        close(lists[j].fd[i]);
+                tp_state_lists_release(&lists[j]);
+            }
         MPI_Send(&taken, 1, MPI_CHAR, from, TAG_TAKEN, MPI_COMM_WORLD);
         if (taken)
             return;
+        if (!h.lists)
+            break; /* the same state's bytes follow */
+        /* else the whole state is offered next */
     }
     const char *path = temp_path();
     int fd = open(path, O_WRONLY | O_TRUNC);
@@ -384,13 +528,36 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
                 continue;
             recv_state(run, rank + step, err);
         } else {
-            const char *mine = temp_path();
-            if ((rc = tp_state_write(run, mine, err)))
-                die(err->msg);
-            tp_run_release(run);
-            phase(PH_WRITE);
-            send_state(mine, rank - step);
-            phase(PH_SEND);
+            int to = rank - step, sent = 0, ready = 0;
+            /* on one node, the state without its per-document lists, which
+             * the receiver reads from this rank's spill files (kept open
+             * until it has them): a few bytes a term and a document are
+             * written instead of every list, and not decoded again */
+            if (by_name_ok && node_of[to] == node_of[rank] &&
+                !tp_corpus_counts(run->corpus)->n_match && !getenv("TEMPORA_MPI_COPY")) {
+                struct tp_state_lists lists[2];
+                const char *light = temp_path();
+                if ((rc = tp_state_write_handover(run, light, lists, err)))
+                    die(err->msg);
+                phase(PH_WRITE);
+                wait_ready(to);
+                ready = 1;
+                sent = send_state(light, to, lists);
+                tp_state_lists_release(&lists[0]);
+                tp_state_lists_release(&lists[1]);
+                phase(PH_SEND);
+            }
+            if (!sent) {
+                const char *mine = temp_path();
+                if ((rc = tp_state_write_handover(run, mine, NULL, err)))
+                    die(err->msg);
+                tp_run_release(run);
+                phase(PH_WRITE);
+                if (!ready)
+                    wait_ready(to);
+                send_state(mine, to, NULL);
+                phase(PH_SEND);
+            }
             print_times();
             remove_temps();
             MPI_Finalize();

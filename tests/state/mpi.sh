@@ -46,6 +46,26 @@ for f in "$T/direct"/*; do
     [ "$b" = manifest.csv ] && continue
     sh "$ROOT/tests/state/same_table.sh" "$f" "$T/byname/$b" || { echo "FAIL by name: $b differs"; fail=$((fail + 1)); }
 done
+# by name on 3 and 4 ranks: the states without their per-document lists, read from
+# the senders' spill files (a rank passes on the files it took: 4 ranks), with
+# --ngram 2 (n-gram lists), --window 3 (pairs), timeline --terms (listed terms
+# need the lists' bytes: the whole state goes); TEMPORA_MPI_COPY=1 (the lists
+# copied into the state) and TEMPORA_MPI_PROC pointing where the files cannot be
+# opened (the receiver refuses the lists, the sender writes the whole state)
+before=$fail
+for np in 3 4; do
+    for how in "-u TEMPORA_MPI_CHUNK" "-u TEMPORA_MPI_CHUNK TEMPORA_MPI_COPY=1" \
+        "-u TEMPORA_MPI_CHUNK TEMPORA_MPI_PROC=$T/noproc"; do
+        for args in "freq --ngram 2" "colloc --window 3" "timeline --terms energia,treni" "tfidf"; do
+            # shellcheck disable=SC2086
+            "$TEMPORA" $args --quiet "$C" -o "$T/d.csv"
+            # shellcheck disable=SC2086
+            $MPIRUN -np $np env $how "$TEMPORA_MPI" $args --quiet "$C" -o "$T/m.csv" &&
+                cmp -s "$T/d.csv" "$T/m.csv" || { echo "FAIL np $np (env $how): $args"; fail=$((fail + 1)); }
+        done
+    done
+done
+[ "$fail" = "$before" ] && echo "by name, lists read where they lie, copied, or refused: tables identical to tempora's"
 # Open MPI's own component choice (TEMPORA_MPI_MCA: none of tempora-mpi's one-node
 # settings), states by name and in chunks: the same table
 "$TEMPORA" freq --quiet "$C" -o "$T/own0.csv" || exit 1
