@@ -446,6 +446,12 @@ static void recv_state(struct tp_run *run, int from, struct tp_error *err)
  * then takes them in. */
 static MPI_Comm node_comm = MPI_COMM_NULL;
 
+/* The cores of every rank of this node (their bindings), known once
+ * share_threads ran: rank 0 writes the tables on them when the others are
+ * done (count_share). */
+static cpu_set_t node_cpus;
+static int node_cpus_known;
+
 static void share_threads(struct cli *cli, uint64_t bytes)
 {
     struct me {
@@ -475,6 +481,12 @@ static void share_threads(struct cli *cli, uint64_t bytes)
         cores[i] = (double)CPU_COUNT(&all[i].cpus) / alike;
     }
     cpu_set_t mine = me.cpus;
+    CPU_ZERO(&node_cpus);
+    node_cpus_known = 1;
+    for (int i = 0; i < size; i++) {
+        CPU_OR(&node_cpus, &node_cpus, &all[i].cpus);
+        node_cpus_known &= CPU_COUNT(&all[i].cpus) > 0;
+    }
     for (int i = 0; i < size; i++) {
         if (all[i].bytes)
             continue;
@@ -564,7 +576,12 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
             exit(0);
         }
     }
-    /* rank 0: the whole corpus, counted as one process counts it */
+    /* rank 0: the whole corpus, counted as one process counts it. Every
+     * other rank has ended: without --threads, the tables are written on the
+     * cores of every rank of this node (the reports that run on threads:
+     * tfidf, colloc, trends), as one tempora process would use them */
+    if (n_ranks > 1 && !asked && node_cpus_known)
+        sched_setaffinity(0, sizeof(node_cpus), &node_cpus);
     return 0;
 }
 
