@@ -15,6 +15,11 @@
 #
 #     sh bench/state.sh [N] [mpi]     N documents (default 200000); --smoke: 20000;
 #                                     mpi: the MPI part (3.) alone
+#     ARCHIVE=FILE.jsonl sh bench/state.sh [N] [mpi]
+#                                     that archive instead of a generated one (N
+#                                     then only names it), e.g. the 1,000,000-document
+#                                     bench/data/archive/news1000000.jsonl
+#     RUNS=R                          best of R runs in the MPI part (default 5)
 #
 # The archive is bench/gen_archive.py's JSONL (seeded) from bench/data/it.txt when
 # bench/run.sh built it, else from the texts of corpus/. Needs /usr/bin/time.
@@ -33,7 +38,13 @@ if [ ! -s "$SRC" ]; then
     SRC=$W/source.txt
     for i in 1 2 3 4 5 6 7 8; do cat "$ROOT"/corpus/*/*.txt; done >"$SRC"
 fi
-$PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/arch" "$N" jsonl >/dev/null || exit 1
+if [ -n "${ARCHIVE:-}" ]; then
+    [ -r "$ARCHIVE" ] || { echo "ARCHIVE=$ARCHIVE: cannot read it"; exit 2; }
+    ln -s "$(cd "$(dirname "$ARCHIVE")" && pwd)/$(basename "$ARCHIVE")" "$W/arch.jsonl" || exit 1
+else
+    $PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/arch" "$N" jsonl >/dev/null || exit 1
+fi
+RUNS=${RUNS:-5}
 $PY "$ROOT/bench/gen_archive.py" "$SRC" "$W/day0" 1000 jsonl >/dev/null || exit 1
 sed 's/"id": *"a/"id":"day/' "$W/day0.jsonl" >"$W/day.jsonl" # ids of their own
 # t NAME CMD...: wall seconds, peak RSS (KiB), user and system seconds into $W/NAME.t
@@ -86,7 +97,7 @@ echo "merge of 8 states: $(s merge8) s, peak RSS $(m merge8) KiB = $(ratio "$(m 
 fi
 if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
     # tempora-mpi on 2 processes (each on the thread of the core mpirun binds it to)
-    # against tempora --threads 2: best of 3 of the wall time and, apart, of the CPU
+    # against tempora --threads 2: best of RUNS of the wall time and, apart, of the CPU
     # time (user + system of mpirun and its ranks), the runs alternating; then one
     # run more with TEMPORA_MPI_TIMES, each rank's phases (wall/CPU seconds). Two
     # inputs: the archive and the day (two files: tempora --threads 2 gives each
@@ -94,9 +105,10 @@ if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
     # alone (one file, cut between the 2 threads as between the 2 ranks: both
     # count on both cores)
     MPIRUN="mpirun --allow-run-as-root --oversubscribe -np 2"
+    echo "MPI part: the archive $(wc -l <"$W/arch.jsonl") documents, $(wc -c <"$W/arch.jsonl") bytes${ARCHIVE:+ ($ARCHIVE)}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     # the fixed cost: launching 2 ranks that read nothing (mpirun and MPI_Init), with
     # tempora-mpi's one-node Open MPI settings and with Open MPI's own (TEMPORA_MPI_MCA)
-    for k in 1 2 3; do
+    for k in $(seq 1 "$RUNS"); do
         /usr/bin/time -f "%e %U %S" -o "$W/launch.$k" $MPIRUN "$MPI" --version >/dev/null 2>&1
         TEMPORA_MPI_MCA=1 /usr/bin/time -f "%e %U %S" -o "$W/launch0.$k" $MPIRUN "$MPI" --version \
             >/dev/null 2>&1
@@ -107,7 +119,7 @@ if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
         else
             set -- "$W/arch.jsonl"
         fi
-        for k in 1 2 3; do
+        for k in $(seq 1 "$RUNS"); do
             /usr/bin/time -f "%e %U %S" -o "$W/thr2.$k" "$TP" freq $O "$@" -o "$W/a.csv" \
                 >/dev/null 2>&1 || { echo "FAILED: tempora freq"; exit 1; }
             /usr/bin/time -f "%e %U %S" -o "$W/mpi2.$k" $MPIRUN "$MPI" freq --quiet --lang it "$@" \
@@ -117,19 +129,28 @@ if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
         cmp -s "$W/a.csv" "$W/b.csv" && same=identical || same=DIFFERENT
         TEMPORA_MPI_TIMES=1 $MPIRUN "$MPI" freq --quiet --lang it "$@" -o "$W/b.csv" \
             2>"$W/phases" >/dev/null
-        $PY - "$W" "$same" "$input" <<'PY'
-import sys
-w, same, input = sys.argv[1], sys.argv[2], sys.argv[3]
+        $PY - "$W" "$same" "$input" "$RUNS" <<'PY'
+import statistics, sys
+w, same, input, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def runs_of(name):
+    return [list(map(float, open(f"{w}/{name}.{k}").read().split())) for k in range(1, runs + 1)]
 def best(name):
-    r = [list(map(float, open(f"{w}/{name}.{k}").read().split())) for k in (1, 2, 3)]
+    r = runs_of(name)
     return min(x[0] for x in r), min(x[1] + x[2] for x in r)
+def median(name):
+    r = runs_of(name)
+    return statistics.median(x[0] for x in r), statistics.median(x[1] + x[2] for x in r)
 tw, tc = best("thr2")
 mw, mc = best("mpi2")
 ok = mw <= 1.2 * tw and same == "identical"
 what = "archive + day" if input == "both" else "archive alone"
 print(f"{what}: tempora-mpi -np 2: wall {mw:.2f} s, CPU {mc:.2f} s; tempora --threads 2: wall "
-      f"{tw:.2f} s, CPU {tc:.2f} s; ratio wall {mw / tw:.2f}x, CPU {mc / tc:.2f}x (target wall <= "
-      f"1.2: {'PASS' if ok else 'FAIL'}), tables {same}")
+      f"{tw:.2f} s, CPU {tc:.2f} s; ratio wall {mw / tw:.2f}x, CPU {mc / tc:.2f}x (best of {runs}; "
+      f"target wall <= 1.2: {'PASS' if ok else 'FAIL'}), tables {same}")
+tmw, tmc = median("thr2")
+mmw, mmc = median("mpi2")
+print(f"  medians: tempora-mpi wall {mmw:.2f} s, CPU {mmc:.2f} s; tempora --threads 2 wall "
+      f"{tmw:.2f} s, CPU {tmc:.2f} s ({mmw / tmw:.2f}x, {mmc / tmc:.2f}x)")
 if input == "both":
     lw, lc = best("launch")
     l0w, l0c = best("launch0")
