@@ -49,14 +49,16 @@ done
 # by name on 3 and 4 ranks: the states without their per-document lists, read from
 # the senders' spill files (a rank passes on the files it took: 4 ranks), with
 # --ngram 2 (n-gram lists), --window 3 (pairs), timeline --terms (listed terms
-# need the lists' bytes: the whole state goes); TEMPORA_MPI_COPY=1 (the lists
+# need the lists' bytes: the whole state goes), summary (keeps no lists: the
+# receiver leaves them); TEMPORA_MPI_COPY=1 (the lists
 # copied into the state) and TEMPORA_MPI_PROC pointing where the files cannot be
 # opened (the receiver refuses the lists, the sender writes the whole state)
 before=$fail
 for np in 3 4; do
     for how in "-u TEMPORA_MPI_CHUNK" "-u TEMPORA_MPI_CHUNK TEMPORA_MPI_COPY=1" \
         "-u TEMPORA_MPI_CHUNK TEMPORA_MPI_PROC=$T/noproc"; do
-        for args in "freq --ngram 2" "colloc --window 3" "timeline --terms energia,treni" "tfidf"; do
+        for args in "freq --ngram 2" "colloc --window 3" "timeline --terms energia,treni" "tfidf" \
+            "summary"; do
             # shellcheck disable=SC2086
             "$TEMPORA" $args --quiet "$C" -o "$T/d.csv"
             # shellcheck disable=SC2086
