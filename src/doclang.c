@@ -58,7 +58,7 @@ static inline unsigned dl_lists(const struct tp_doclang *dl, size_t len, uint64_
         uint64_t k0 = sl[0], k1 = sl[1];
         unsigned hit = (unsigned)pass & (k0 == w0) & ((k1 & DL_KEY_MASK) == w1);
         if (__builtin_expect(hit | !pass | !k0, 1))
-            return hit ? (unsigned)(k1 >> 56) : 0;
+            return (unsigned)(k1 >> 56) & -hit; /* no branch on the hit */
         for (i = (i + 1) & dl->lw_mask;; i = (i + 1) & dl->lw_mask) {
             sl = dl->lw + 2 * i;
             if (sl[0] == w0 && (sl[1] & DL_KEY_MASK) == w1)
@@ -231,39 +231,73 @@ static size_t dl_scan_bytes(struct tp_doclang *dl, const char *p, size_t n)
 
 #if defined(__SSE2__) && TP_TABLE_WORDS
 /* The word of len bytes (1 to 16) at lb (its bytes lowered, at least 16
- * readable) as zero-padded little-endian words. */
+ * readable) as zero-padded little-endian words, masked without a branch. */
 static inline void dl_words_at(const unsigned char *lb, size_t len, uint64_t w[2])
 {
+    static const uint64_t keep[17][2] = {
+        {0, 0},
+        {0xffull, 0},
+        {0xffffull, 0},
+        {0xffffffull, 0},
+        {0xffffffffull, 0},
+        {0xffffffffffull, 0},
+        {0xffffffffffffull, 0},
+        {0xffffffffffffffull, 0},
+        {~0ull, 0},
+        {~0ull, 0xffull},
+        {~0ull, 0xffffull},
+        {~0ull, 0xffffffull},
+        {~0ull, 0xffffffffull},
+        {~0ull, 0xffffffffffull},
+        {~0ull, 0xffffffffffffull},
+        {~0ull, 0xffffffffffffffull},
+        {~0ull, ~0ull},
+    };
     memcpy(w, lb, 16);
-    if (len < 8) {
-        w[0] &= ((uint64_t)1 << (8 * len)) - 1;
-        w[1] = 0;
-    } else if (len < 16) {
-        w[1] &= len == 8 ? 0 : ((uint64_t)1 << (8 * (len - 8))) - 1;
+    w[0] &= keep[len][0];
+    w[1] &= keep[len][1];
+}
+
+/* The word bytes among the 64 bytes at p, n of them left (bit i set for a
+ * word byte at p[i], none past n), lb[0..64) gets them with ASCII letters
+ * lowered. */
+static inline uint64_t dl_block64(const unsigned char *p, size_t n, unsigned char *lb)
+{
+    unsigned char b[64];
+    if (n < 64) {
+        memset(b, 0, sizeof(b)); /* NUL is not a word byte */
+        memcpy(b, p, n);
+        p = b;
     }
+    uint64_t m = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        __m128i low;
+        m |= (uint64_t)dl_block(p + 16 * k, 16, &low) << (16 * k);
+        _mm_storeu_si128((__m128i *)(lb + 16 * k), low);
+    }
+    return m;
 }
 #endif
 
 static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
 {
 #if defined(__SSE2__) && TP_TABLE_WORDS
+    /* 64 bytes at a time: the loop over a block's words ends (a branch
+     * that cannot be foreseen) once a block rather than once in 16 bytes */
     const unsigned char *u = (const unsigned char *)p;
-    unsigned char lb[32]; /* a block's bytes lowered, then zeros */
-    memset(lb + 16, 0, 16);
+    unsigned char lb[80]; /* a block's bytes lowered, then zeros */
+    memset(lb + 64, 0, 16);
     size_t i = 0;
     while (i < n) {
-        __m128i low;
-        unsigned m = dl_block(u + i, n - i, &low);
-        _mm_storeu_si128((__m128i *)lb, low);
-        /* bit 16 and up: no word byte (the block's end) */
+        uint64_t m = dl_block64(u + i, n - i, lb);
         unsigned pos = 0;
         if (dl->wlen || dl->wlong) {
             /* the word open from the block before (or an earlier call) */
-            unsigned run = (unsigned)__builtin_ctz(~m);
+            unsigned run = ~m ? (unsigned)__builtin_ctzll(~m) : 64;
             if (run)
                 dl_append(dl, u + i, run);
-            if (run == 16) {
-                i += 16;
+            if (run == 64) {
+                i += 64;
                 continue;
             }
             if (i + run >= n)
@@ -274,28 +308,31 @@ static size_t dl_scan(struct tp_doclang *dl, const char *p, size_t n)
             pos = run;
         }
         for (;;) {
-            unsigned rest = m >> pos << pos;
+            uint64_t rest = m >> pos << pos;
             if (!rest) {
-                i += 16;
+                i += 64;
                 break;
             }
-            unsigned ws = (unsigned)__builtin_ctz(rest);
-            unsigned we = (unsigned)__builtin_ctz(~m & ~0u << ws);
-            if (we == 16) {
+            unsigned ws = (unsigned)__builtin_ctzll(rest);
+            uint64_t after = ~m & ~0ull << ws;
+            if (!after) {
                 if (ws == 0) {
-                    /* 16 word bytes: the word goes on in the next block */
-                    memcpy(dl->word, lb, 16);
-                    dl->wlen = 16;
-                    i += 16;
+                    /* 64 word bytes: a long word, going on in the next block */
+                    dl->wlong = 1;
+                    i += 64;
                 } else {
                     i += ws; /* the next block starts with this word */
                 }
                 break;
             }
+            unsigned we = (unsigned)__builtin_ctzll(after);
             size_t len = we - ws;
             if (i + we >= n) {
                 /* the text ends inside the word: it goes on in the next call */
-                dl_words_at(lb + ws, len, dl->word);
+                if (len <= TP_LANG_WORD_MAX)
+                    dl_words_at(lb + ws, len, dl->word);
+                else
+                    dl->wlong = 1;
                 dl->wlen = len;
                 return n;
             }
