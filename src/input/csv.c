@@ -156,16 +156,21 @@ static int feed_line(struct csv_walk *w, struct csv_parser *p, const unsigned ch
  * the header) is left to libcsv. */
 
 /* The line feeds in p[0..n): a quoted text field holds one a line, so a
- * count 16 bytes at a time rather than a memchr call a line. */
+ * count 16 bytes at a time rather than a memchr call a line (byte counters,
+ * summed every 255 blocks before they can wrap; no popcount instruction is
+ * assumed). */
 static unsigned long count_lf(const unsigned char *p, size_t n)
 {
     unsigned long c = 0;
     size_t i = 0;
 #if defined(__SSE2__)
-    const __m128i lf = _mm_set1_epi8('\n');
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        c += (unsigned long)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
+    const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        for (unsigned k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), lf));
+        __m128i s = _mm_sad_epu8(acc, zero);
+        c += (unsigned long)_mm_cvtsi128_si32(s) + (unsigned long)_mm_extract_epi16(s, 4);
     }
 #endif
     for (; i < n; i++)
