@@ -115,8 +115,7 @@ struct tp_doclang {
     struct tp_tokenizer *tk; /* the document's tokenizer (the caller's) */
     int active;              /* the run decides per document */
     /* the scan of the first bytes: words (runs of letters and digits, ASCII
-       lowered, a byte >= 0x80 a letter) by the set of stopword lists they are on */
-    uint64_t by_mask[64];
+       lowered, a byte >= 0x80 a letter) and the stopword lists they are on */
     uint64_t n_words;
     uint64_t word[TP_LANG_WORD_MAX / 8]; /* zero padded, as tp_table_find_words takes it */
     size_t wlen;
@@ -127,7 +126,19 @@ struct tp_doclang {
     enum tp_lang lang;               /* the document's, once decided */
     uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
     size_t max_len;                  /* the longest stopword: longer words are not looked up */
-    uint64_t hits[6];                /* words on list i (by_mask summed over the sets with i) */
+    uint64_t hits[6];                /* words on list i, once decided */
+    uint64_t packed;                 /* while scanning: list i's hits in bits 10i..10i+9 */
+    uint64_t hit_words;              /* words on some list */
+    /* the stopwords of run->lang_words that a scanned word can be (built
+       by tp_doclang_init; NULL: looked up in run->lang_words instead): a
+       filter of DL_FILTER_BITS bits, one set for each entry's hash, and an
+       open-addressing table, slot i at lw[2i], lw[2i + 1]: the entry's two
+       zero-padded little-endian words, the lists it is on in the top byte
+       of the second (no entry is longer than 15 bytes); empty slots zero */
+    uint64_t *lw_filter, *lw;
+    size_t lw_mask;
+    int nolook;  /* the language with the most hits is final: words only counted */
+    int stopped; /* the scan is over: the decision cannot change */
 };
 
 /* Set dl up for the documents fed to tk (NULL fields when the run does not

@@ -93,6 +93,16 @@ static void reference(const struct tp_table *t, const unsigned char *p, size_t n
         r->lang = langs[best];
 }
 
+/* The words on each list in r's window. */
+static void ref_hits(const struct ref *r, uint64_t *hits)
+{
+    memset(hits, 0, N_LANGS * sizeof(*hits));
+    for (unsigned m = 1; m < 64; m++)
+        for (int i = 0; i < N_LANGS; i++)
+            if (m & (1u << i))
+                hits[i] += r->by_mask[m];
+}
+
 static int no_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     (void)ctx;
@@ -170,7 +180,7 @@ static void run_doclang(struct tp_doclang *dl, const unsigned char *p, size_t n,
                 size_t take = k < 4096 - seen ? k : 4096 - seen;
                 size_t done = tp_doclang_scan_for_test(dl, (const char *)p + i, take, 1);
                 seen += take;
-                if (seen >= 4096 || done < take || dl->n_words >= 60)
+                if (seen >= 4096 || done < take || dl->stopped)
                     cr_assert_eq(tp_doclang_settle(dl), 0);
             }
         } else {
@@ -196,7 +206,7 @@ Test(doclang, fast_scan_is_the_definition)
     cr_assert_eq(tp_doclang_init(&slow, &run, tk), 0);
     static unsigned char doc[7000];
     static const size_t pieces[] = {0, 1, 2, 3, 5, 7, 15, 16, 17, 31, 64, 100, 1000, 4095, 4097};
-    int decided_by_words = 0, decided_by_window = 0, short_docs = 0;
+    int decided_by_words = 0, decided_by_window = 0, short_docs = 0, decided_early = 0;
     for (int d = 0; d < 3000; d++) {
         size_t n = make_doc(doc, d % 10 == 0 ? 6900 : 80 + next(900));
         if (d % 3 == 0) /* long runs of separators: the window ends before 60 words */
@@ -212,15 +222,29 @@ Test(doclang, fast_scan_is_the_definition)
         size_t piece = pieces[d % (sizeof(pieces) / sizeof(pieces[0]))];
         run_doclang(&fast, doc, n, piece, 0);
         run_doclang(&slow, doc, n, piece, 1);
-        cr_assert_eq(fast.n_words, r.n_words, "doc %d (piece %zu): %llu words, want %llu", d, piece,
-                     (unsigned long long)fast.n_words, (unsigned long long)r.n_words);
-        cr_assert_eq(slow.n_words, r.n_words, "doc %d: byte scan %llu words, want %llu", d,
-                     (unsigned long long)slow.n_words, (unsigned long long)r.n_words);
-        cr_assert_eq(memcmp(fast.by_mask, r.by_mask, sizeof(r.by_mask)), 0, "doc %d hits", d);
-        cr_assert_eq(memcmp(slow.by_mask, r.by_mask, sizeof(r.by_mask)), 0, "doc %d hits", d);
+        /* the two scans stop at the same word, with the same hits */
+        cr_assert_eq(fast.n_words, slow.n_words, "doc %d (piece %zu): %llu words, byte scan %llu",
+                     d, piece, (unsigned long long)fast.n_words, (unsigned long long)slow.n_words);
+        cr_assert_eq(memcmp(fast.hits, slow.hits, sizeof(fast.hits)), 0, "doc %d hits", d);
+        cr_assert_eq(fast.nolook, slow.nolook, "doc %d", d);
+        uint64_t hits[N_LANGS];
+        ref_hits(&r, hits);
+        if (!fast.nolook) {
+            /* not decided early: the words and hits of the whole window */
+            cr_assert_eq(fast.n_words, r.n_words, "doc %d (piece %zu): %llu words, want %llu", d,
+                         piece, (unsigned long long)fast.n_words, (unsigned long long)r.n_words);
+            cr_assert_eq(memcmp(fast.hits, hits, sizeof(hits)), 0, "doc %d hits", d);
+        } else {
+            /* decided early: a prefix of the window */
+            decided_early++;
+            cr_assert_leq(fast.n_words, r.n_words, "doc %d", d);
+            for (int i = 0; i < N_LANGS; i++)
+                cr_assert_leq(fast.hits[i], hits[i], "doc %d list %d", d, i);
+        }
         cr_assert_eq(fast.lang, r.lang, "doc %d language", d);
         cr_assert_eq(slow.lang, r.lang, "doc %d language", d);
     }
+    cr_expect_gt(decided_early, 100);
     /* the generated documents reach every way of deciding */
     cr_expect_gt(decided_by_words, 100);
     cr_expect_gt(decided_by_window, 10);
@@ -247,36 +271,102 @@ Test(doclang, window_ends_mid_word_and_mid_character)
     struct tp_doclang dl;
     cr_assert_eq(tp_doclang_init(&dl, &run, tk), 0);
     static char doc[8192];
-    /* 49 English stopwords, separators to byte 4094, then "the" from 4094:
-     * only "th" is in the window, which is no stopword: 50 words, 49 hits */
+    /* 49 stopwords (English and Italian by turns, so that no list leads by
+     * the words left before the end), separators to byte 4094, then "the"
+     * from 4094: only "th" is in the window, which is no stopword: 50
+     * words, 49 hits */
     size_t n = 0;
     for (int i = 0; i < 49; i++)
-        n += (size_t)sprintf(doc + n, "the ");
+        n += (size_t)sprintf(doc + n, i % 2 ? "di " : "the ");
     memset(doc + n, ' ', 4094 - n);
     memcpy(doc + 4094, "the il il il", 12);
     run_doclang(&dl, (const unsigned char *)doc, 4106, 0, 0);
     cr_assert_eq(dl.n_words, 50);
-    cr_assert_eq(dl.by_mask[1u << 1], 49); /* "the": English only */
+    cr_assert_eq(dl.hits[1], 25); /* "the": English only */
+    cr_assert_eq(dl.hits[0], 24); /* "di": Italian only */
     cr_assert_eq(dl.lang, TP_LANG_EN);
     /* the same with "è" (C3 A8) across byte 4096: "è" is an Italian
-     * stopword, its first byte alone is not; the word counts, unmatched */
+     * stopword, its first byte alone is not; the word counts, unmatched
+     * (Italian and English words alternate, so that no list leads by the
+     * words left before the end) */
     n = 0;
     for (int i = 0; i < 49; i++)
-        n += (size_t)sprintf(doc + n, "di ");
+        n += (size_t)sprintf(doc + n, i % 2 ? "the " : "di ");
+    size_t n49 = n;
     memset(doc + n, ' ', 4095 - n);
     memcpy(doc + 4095, "\xc3\xa8 the the the", 14);
     for (size_t piece = 0; piece < 4; piece++) {
         run_doclang(&dl, (const unsigned char *)doc, 4109, piece ? 4095 + piece - 1 : 0, 0);
         cr_assert_eq(dl.n_words, 50);
-        cr_assert_eq(dl.by_mask[1u << 0], 49, "piece %zu", piece); /* "di": Italian only */
+        cr_assert_eq(dl.hits[0], 25, "piece %zu", piece); /* "di": Italian only */
+        cr_assert_eq(dl.hits[1], 24, "piece %zu", piece); /* "the": English only */
         cr_assert_eq(dl.lang, TP_LANG_IT);
     }
     /* 49 words only: the corpus's language, whatever they are */
-    run_doclang(&dl, (const unsigned char *)doc + 0, 49 * 3, 0, 0);
+    run_doclang(&dl, (const unsigned char *)doc + 0, n49, 0, 0);
     cr_assert_eq(dl.n_words, 49);
     run.lang = TP_LANG_EN;
     run_doclang(&dl, (const unsigned char *)doc + 0, 49 * 3, 0, 0);
     cr_assert_eq(dl.lang, TP_LANG_EN);
+    tp_doclang_release(&dl);
+    tp_tokenizer_free(tk);
+    tp_table_release(&run.lang_words);
+}
+
+/* The scan stops once the list with the most hits leads every other by more
+ * than the words left in the 60-word window (by as many when it wins the
+ * tie): the language is the one the whole window gives, decided sooner. */
+Test(doclang, decided_before_the_window_ends)
+{
+    struct tp_run run;
+    memset(&run, 0, sizeof(run));
+    lang_words(&run.lang_words);
+    run.per_doc_lang = 1;
+    run.lang = TP_LANG_IT;
+    struct tp_tokenizer_opts to = {0};
+    struct tp_tokenizer *tk;
+    cr_assert_eq(tp_tokenizer_new(&tk, &to, no_token, NULL), 0);
+    struct tp_doclang dl;
+    cr_assert_eq(tp_doclang_init(&dl, &run, tk), 0);
+    static char doc[1024];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)sprintf(doc + n, "the ");
+    for (int i = 0; i < 20; i++)
+        n += (size_t)sprintf(doc + n, "xyz ");
+    for (size_t piece = 0; piece < 3; piece++) {
+        /* English, not the corpus's language, must lead by more than the
+         * words left: 31 hits against 29 words left; then the words are only
+         * counted, up to the 50 a decision needs */
+        run_doclang(&dl, (const unsigned char *)doc, n, piece, 0);
+        cr_assert_eq(dl.hits[1], 31, "piece %zu", piece);
+        cr_assert_eq(dl.n_words, 50, "piece %zu", piece);
+        cr_assert_eq(dl.lang, TP_LANG_EN);
+    }
+    /* 45 words: too few, so the corpus's language, though English led */
+    run_doclang(&dl, (const unsigned char *)doc, 45 * 4, 0, 0);
+    cr_assert_eq(dl.n_words, 45);
+    cr_assert_eq(dl.lang, TP_LANG_IT);
+    /* the corpus's language wins a tie: 30 hits against 30 words left,
+     * final whatever the number of words */
+    n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)sprintf(doc + n, "di ");
+    run_doclang(&dl, (const unsigned char *)doc, n, 0, 0);
+    cr_assert_eq(dl.n_words, 30);
+    cr_assert_eq(dl.hits[0], 30);
+    cr_assert_eq(dl.lang, TP_LANG_IT);
+    /* English ahead by one less than the words left: read on */
+    n = 0;
+    for (int i = 0; i < 30; i++)
+        n += (size_t)sprintf(doc + n, "the ");
+    for (int i = 0; i < 30; i++)
+        n += (size_t)sprintf(doc + n, "di ");
+    run_doclang(&dl, (const unsigned char *)doc, n, 0, 0);
+    cr_assert_eq(dl.n_words, 60);
+    cr_assert_eq(dl.hits[1], 30);
+    cr_assert_eq(dl.hits[0], 30);
+    cr_assert_eq(dl.lang, TP_LANG_IT); /* the tie goes to the corpus's language */
     tp_doclang_release(&dl);
     tp_tokenizer_free(tk);
     tp_table_release(&run.lang_words);
