@@ -5,7 +5,8 @@
  * Table 3-7, which rejects exactly what utf8proc_iterate rejects (overlongs,
  * surrogates, code points past U+10FFFF, truncation) but also says how long
  * the ill-formed part is, so one U+FFFD replaces each maximal ill-formed
- * subpart. ASCII, the bulk of most corpora, is skipped 8 bytes at a time.
+ * subpart. ASCII, the bulk of most corpora, is skipped 8 bytes at a time; a
+ * buffer of 256 bytes or more is first checked whole by simdjson's validator.
  */
 #include <string.h>
 #if defined(__SSE2__)
@@ -13,6 +14,10 @@
 #endif
 
 #include "encoding.h"
+#include "input/json_fast.h"
+
+/* From this length on a buffer is checked in bulk first. */
+#define VALID_BULK_MIN 256
 
 /* CP1252 bytes 0x80..0x9F; the five bytes the code page leaves undefined map
  * to the C1 control of the same value, as Windows' own converter does. */
@@ -78,9 +83,9 @@ static inline int ascii64(const unsigned char *p)
 #endif
 }
 
-size_t tp_encoding_valid_prefix(const void *buf, size_t n)
+/* The longest well-formed prefix, character by character from p[0]. */
+static size_t valid_prefix_scalar(const unsigned char *p, size_t n)
 {
-    const unsigned char *p = buf;
     size_t i = 0;
 
     while (i < n) {
@@ -111,6 +116,35 @@ size_t tp_encoding_valid_prefix(const void *buf, size_t n)
         i += (size_t)r;
     }
     return i;
+}
+
+size_t tp_encoding_valid_prefix(const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+
+    /* Text with a non-ASCII letter every few words (Italian, French, ...)
+     * leaves the ASCII runs above often: a buffer of some length is checked
+     * whole by simdjson's validator (the same Table 3-7) up to its last
+     * character's start, which may be cut by the buffer's end; only a
+     * buffer that is not valid is walked again character by character to
+     * find where it stops. */
+    if (n >= VALID_BULK_MIN) {
+        size_t k = n, back = 0;
+        while (k > 0 && back < 3 && (p[k - 1] & 0xC0) == 0x80) {
+            k--;
+            back++;
+        }
+        if (k > 0 && p[k - 1] >= 0x80)
+            k--;
+        if (tp_utf8_valid_simd((const char *)p, k))
+            return k + valid_prefix_scalar(p + k, n - k);
+    }
+    return valid_prefix_scalar(p, n);
+}
+
+size_t tp_encoding_valid_prefix_scalar(const void *buf, size_t n)
+{
+    return valid_prefix_scalar(buf, n);
 }
 
 int tp_encoding_cut_short(const void *p, size_t n)

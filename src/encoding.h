@@ -66,6 +66,10 @@ int tp_encoding_is_utf8(const void *p, size_t n);
  * sequences. */
 size_t tp_encoding_valid_prefix(const void *p, size_t n);
 
+/* The same, character by character only (what the bulk check is tested
+ * against). */
+size_t tp_encoding_valid_prefix_scalar(const void *p, size_t n);
+
 /* Whether p[0..n) (n > 0) is the start of a valid UTF-8 sequence cut short:
  * what the next bytes of a chunk may complete. */
 int tp_encoding_cut_short(const void *p, size_t n);

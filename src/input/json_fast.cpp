@@ -242,3 +242,8 @@ extern "C" int tp_json_fast_fields(const char *p, size_t n,
         return 0;
     }
 }
+
+extern "C" int tp_utf8_valid_simd(const char *p, size_t n)
+{
+    return simdjson::validate_utf8(p, n) ? 1 : 0;
+}

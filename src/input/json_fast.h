@@ -35,6 +35,10 @@ struct tp_json_field {
     char num[64];
 };
 
+/* Whether p[0..n) is well-formed UTF-8 (simdjson's validator, the
+ * machine's widest instructions; Unicode's Table 3-7, as encoding.c). */
+int tp_utf8_valid_simd(const char *p, size_t n);
+
 struct buf;
 
 /* jansson's reading of the line p[0..n) (input/lines.c), the reference the

@@ -135,6 +135,13 @@ static void check_decoder(const uint8_t *p, size_t n, size_t chunk)
     for (size_t l; pre < n && (l = fz_utf8_seq(p + pre, n - pre)) > 0;)
         pre += l;
     FZ_CHECK(tp_encoding_valid_prefix(p, n) == pre);
+    /* the same bytes after ASCII text: long enough for the bulk check */
+    uint8_t *q = malloc(300 + n);
+    FZ_CHECK(q != NULL);
+    memset(q, 'a', 300);
+    memcpy(q + 300, p, n);
+    FZ_CHECK(tp_encoding_valid_prefix(q, 300 + n) == 300 + pre);
+    free(q);
     for (size_t m = 1; m <= 4 && m <= n; m++)
         FZ_CHECK(!!tp_encoding_cut_short(p, m) == prefix_ok(p, m));
 

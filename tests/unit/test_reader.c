@@ -1336,3 +1336,35 @@ Test(reader, a_file_that_shrinks_while_read_is_an_error)
     free(path);
     free(dir);
 }
+
+/* The bulk UTF-8 check (buffers of 256 bytes or more) finds the same
+ * well-formed prefix as the walk character by character: Italian-like text
+ * (ASCII with 2-, 3- and 4-byte letters), cut anywhere, with one byte broken
+ * anywhere (an overlong, a surrogate, a stray continuation, a lead byte
+ * without its tail, a byte never used), seeded. */
+Test(reader, utf8_bulk_prefix_equals_walk)
+{
+    static const char *const pieces[] = {"la ",          "citt\xc3\xa0 ",    "perch\xc3\xa9 ",
+                                         "\xe2\x80\x99", "\xf0\x9f\x98\x80", "e ",
+                                         "\xe2\x82\xac", "sar\xc3\xa0"};
+    static const unsigned char bad[] = {0xc0, 0xc1, 0x80, 0xbf, 0xed, 0xf5, 0xff, 0xe0, 0xf4, 0xc3};
+    unsigned seed = 12345;
+    unsigned char buf[2048];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 0;
+        while (n < sizeof(buf) - 8) {
+            seed = seed * 1103515245u + 12345u;
+            const char *w = pieces[(seed >> 16) % 8];
+            memcpy(buf + n, w, strlen(w));
+            n += strlen(w);
+        }
+        seed = seed * 1103515245u + 12345u;
+        size_t len = 256 + (seed >> 8) % (n - 256);
+        if (round % 3) {
+            seed = seed * 1103515245u + 12345u;
+            buf[(seed >> 8) % len] = bad[(seed >> 4) % sizeof(bad)];
+        }
+        cr_assert_eq(tp_encoding_valid_prefix(buf, len), tp_encoding_valid_prefix_scalar(buf, len),
+                     "round %d, %zu bytes", round, len);
+    }
+}
