@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__linux__) && __has_include(<linux/io_uring.h>)
@@ -170,7 +171,7 @@ static struct uring *uring_new(void)
         return NULL;
     memset(&p, 0, sizeof(p));
     p.flags = IORING_SETUP_SUBMIT_ALL; /* every SQE submitted, each with its CQE */
-    u->fd = (int)syscall(__NR_io_uring_setup, 2 * BATCH, &p);
+    u->fd = (int)syscall(__NR_io_uring_setup, 3 * BATCH, &p);
     if (u->fd < 0 || !(p.features & IORING_FEAT_NODROP))
         goto fail;
     u->sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -257,6 +258,13 @@ static enum slot_state read_one(struct ahead *a, const struct input *in, struct 
     int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return NONE;
+    /* still a regular file once open: anything else put in its place is
+     * the reader's, which refuses it with a message naming it */
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return NONE;
+    }
     ssize_t k;
     do
         k = pread(fd, s->buf, AHEAD_BYTES, 0);
@@ -297,7 +305,17 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
             o->open_flags = O_RDONLY | O_NONBLOCK; /* a direct descriptor: no O_CLOEXEC */
             o->file_index = (unsigned)(j - b) + 1;
             o->flags = IOSQE_IO_LINK;
-            o->user_data = 2 * (j - b);
+            o->user_data = 3 * (j - b);
+            /* still a regular file once open: posix_fadvise fails on a
+             * FIFO (ESPIPE), which then cancels the read and leaves the
+             * file to the reader, which refuses it (a device or a folder
+             * fails the read, or reads 64 KiB or more, with the same end) */
+            struct io_uring_sqe *fa = uring_sqe(u);
+            fa->opcode = IORING_OP_FADVISE;
+            fa->fd = (int)(j - b);
+            fa->flags = IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+            fa->fadvise_advice = POSIX_FADV_NORMAL;
+            fa->user_data = 3 * (j - b) + 1;
             struct io_uring_sqe *rd = uring_sqe(u);
             rd->opcode = IORING_OP_READ;
             rd->fd = (int)(j - b);
@@ -305,7 +323,7 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
             rd->addr = (uintptr_t)a->slots[j % AHEAD_SLOTS].buf;
             rd->len = AHEAD_BYTES;
             rd->off = 0;
-            rd->user_data = 2 * (j - b) + 1;
+            rd->user_data = 3 * (j - b) + 2;
         }
         if (u->n && uring_run(u) < 0) {
             /* nothing known: nothing read ahead from now on, and no buffer
@@ -315,11 +333,12 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
         unsigned head = *u->cq_head, tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
         for (; head != tail; head++) {
             const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
-            size_t j = b + (size_t)(c->user_data >> 1);
-            if ((c->user_data & 1) && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES) {
+            size_t j = b + (size_t)(c->user_data / 3);
+            int is_read = c->user_data % 3 == 2;
+            if (is_read && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES) {
                 a->slots[j % AHEAD_SLOTS].len = (size_t)c->res;
                 st[j - b] = READY;
-            } else if ((c->user_data & 1) && j < e && c->res == -EAGAIN) {
+            } else if (is_read && j < e && c->res == -EAGAIN) {
                 st[j - b] = WAIT; /* not in memory: read below, as without io_uring */
             }
         }

@@ -436,6 +436,46 @@ static int open_failed(struct run *run, const struct input *in, int errnum)
     return 1;
 }
 
+static const char not_regular_why[] =
+    "no longer a regular file (replaced since the inputs were listed)";
+
+/* A listed file found, once open, to be something else: a FIFO, a device or
+ * a folder put in its place. An error, or with --skip-errors a warning
+ * (returns 1). */
+static int not_regular(struct run *run, const struct input *in)
+{
+    if (!run->r->o->skip_errors)
+        return tp_error_set(run->err, TP_EIO, "%s: %s", in->path, not_regular_why);
+    tp_in_skip_input(run, in->path, not_regular_why);
+    return 1;
+}
+
+/* Open a listed file for reading: never blocks (a FIFO put in its place
+ * since it was listed would wait for a writer), and it must still be a
+ * regular file once open (a FIFO, a device or a folder put there is refused
+ * with a message naming it). Returns the descriptor, or -1 with *skipped or
+ * run->err set as open_failed does (*skipped: 1 skipped, else < 0). */
+static int open_regular(struct run *run, const struct input *in, int *skipped)
+{
+    struct stat st;
+    int fd = open(in->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *skipped = open_failed(run, in, errno);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        *skipped = open_failed(run, in, e);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode))
+        return fd;
+    close(fd);
+    *skipped = not_regular(run, in);
+    return -1;
+}
+
 /* fd (-1 when it did not open) could not be placed where reading begins. */
 static int seek_failed(struct run *run, const struct input *in, int fd)
 {
@@ -488,8 +528,11 @@ int tp_in_open(struct run *run, struct input *in)
             return nomem(run->err);
         }
     } else if (r->ranged) {
-        fd = open(in->path, O_RDONLY);
-        if (fd < 0 || lseek(fd, (off_t)r->range_start, SEEK_SET) < 0)
+        int skipped = 0;
+        fd = open_regular(run, in, &skipped);
+        if (fd < 0)
+            return skipped;
+        if (lseek(fd, (off_t)r->range_start, SEEK_SET) < 0)
             return seek_failed(run, in, fd);
         run->plain = 1;
         run->fd = fd;
@@ -498,9 +541,10 @@ int tp_in_open(struct run *run, struct input *in)
         run->remaining = r->range_len;
         return 0;
     } else if (!tp_in_ends_with(in->path, strlen(in->path), ".gz")) {
-        fd = open(in->path, O_RDONLY);
+        int skipped = 0;
+        fd = open_regular(run, in, &skipped);
         if (fd < 0)
-            return open_failed(run, in, errno);
+            return skipped;
         run->plain = 1;
         run->fd = fd;
         run->plain_start = 0;
@@ -522,11 +566,14 @@ int tp_in_open(struct run *run, struct input *in)
         }
         return 0;
     } else {
-        errno = 0;
-        run->gz = gzopen(in->path, "rb");
+        int skipped = 0;
+        fd = open_regular(run, in, &skipped);
+        if (fd < 0)
+            return skipped;
+        run->gz = gzdopen(fd, "rb");
         if (!run->gz) {
-            int e = errno ? errno : ENOMEM;
-            return e == ENOMEM ? nomem(run->err) : open_failed(run, in, e);
+            close(fd);
+            return nomem(run->err);
         }
     }
     gzbuffer(run->gz, GZ_BUFFER);
@@ -657,7 +704,7 @@ int tp_in_check_gz_tail(struct run *run, struct input *in)
     if (run->plain || !run->gz || gzdirect(run->gz) || !gzeof(run->gz) || r->check_limit)
         return 0;
     uint64_t total = (uint64_t)gztell(run->gz);
-    int fd = in->stream ? fileno(in->copy) : open(in->path, O_RDONLY);
+    int fd = in->stream ? fileno(in->copy) : open(in->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     struct stat st;
@@ -720,7 +767,7 @@ out:
 int tp_in_starts_utf16(const char *path)
 {
     unsigned char b[2];
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     ssize_t k = pread(fd, b, 2, 0);
