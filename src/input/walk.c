@@ -109,13 +109,14 @@ static int readable(int dfd, const char *name, const struct stat *st, uid_t euid
 
 /* Add a regular file found or named, path owned by the list from now on (it
  * is freed on failure). */
-static int add_owned(struct tp_reader *r, char *path, const struct stat *st, struct tp_error *err)
+static int add_owned(struct tp_reader *r, char *path, uint64_t size, int regular,
+                     struct tp_error *err)
 {
-    if (add_input(r, path, (uint64_t)st->st_size, 0) < 0) {
+    if (add_input(r, path, size, 0) < 0) {
         free(path);
         return nomem(err);
     }
-    r->in[r->n_in - 1].regular = S_ISREG(st->st_mode);
+    r->in[r->n_in - 1].regular = regular;
     return 0;
 }
 
@@ -130,7 +131,7 @@ static int add_file(struct tp_reader *r, const char *path, const struct stat *st
     char *copy = strdup(path);
     if (!copy)
         return nomem(err);
-    return add_owned(r, copy, st, err);
+    return add_owned(r, copy, (uint64_t)st->st_size, S_ISREG(st->st_mode), err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -141,10 +142,12 @@ static int cmp_str(const void *a, const void *b)
 /* What one entry of a walked folder is. */
 enum kind { SKIP, FILE_IN, DIR_IN, FAILED };
 
+/* 16 bytes, not a struct stat (144): a folder of 200,000 files fills an
+ * array of these, and each new page of it costs a page fault */
 struct look {
-    enum kind kind;
-    int err;        /* FAILED: the errno value */
-    struct stat st; /* FILE_IN: the file's (a link's target's) */
+    unsigned char kind; /* enum kind */
+    int err;            /* FAILED: the errno value */
+    uint64_t size;      /* FILE_IN: the file's (a link's target's) size */
 };
 
 /* Look at one entry, named name in the folder dfd (or a path, AT_FDCWD): a
@@ -152,19 +155,21 @@ struct look {
  * to a file, never to a folder), something skipped, or a failure. */
 static void look_at(int dfd, const char *name, uid_t euid, struct look *l)
 {
+    struct stat st;
     l->kind = SKIP;
-    if (fstatat(dfd, name, &l->st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         goto failed;
-    if (S_ISDIR(l->st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
         l->kind = DIR_IN;
         return;
     }
-    if (S_ISLNK(l->st.st_mode) && fstatat(dfd, name, &l->st, 0) < 0)
+    if (S_ISLNK(st.st_mode) && fstatat(dfd, name, &st, 0) < 0)
         goto failed;
-    if (!S_ISREG(l->st.st_mode))
+    if (!S_ISREG(st.st_mode))
         return;
     l->kind = FILE_IN;
-    if ((l->err = readable(dfd, name, &l->st, euid)) != 0)
+    l->size = (uint64_t)st.st_size;
+    if ((l->err = readable(dfd, name, &st, euid)) != 0)
         l->kind = FAILED;
     return;
 failed:
@@ -311,7 +316,7 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
             d = NULL;
             rc = walk(r, names[i], err);
         } else if (l->kind == FILE_IN) {
-            rc = add_owned(r, names[i], &l->st, err);
+            rc = add_owned(r, names[i], l->size, 1, err);
             names[i] = NULL; /* the list's now, or freed */
         }
     }
