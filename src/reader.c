@@ -147,6 +147,7 @@ static int reader_new(struct tp_reader **out, const char *const *inputs, size_t 
         goto out;
     }
     if (from) {
+        r->slice = 1;
         for (size_t i = first; i < first + n && rc == 0; i++)
             rc = tp_in_add_listed(r, &from->in[i]) < 0 ? nomem(err) : 0;
     } else if (n == 0) {
@@ -342,7 +343,8 @@ void tp_reader_free(struct tp_reader *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n_in; i++) {
-        free(r->in[i].path);
+        if (!r->slice)
+            free(r->in[i].path);
         if (r->in[i].copy)
             fclose(r->in[i].copy);
     }

@@ -43,7 +43,7 @@
 
 /* Files are read a batch (half the ring) at a time and handed to the
  * reader a batch at a time. */
-enum { AHEAD_SLOTS = 64, AHEAD_BYTES = 64 * 1024, BATCH = 16, HALF = AHEAD_SLOTS / 2 };
+enum { AHEAD_SLOTS = 64, AHEAD_BYTES = 64 * 1024, BATCH = 32, HALF = AHEAD_SLOTS / 2 };
 _Static_assert(BATCH <= HALF, "a batch fits in half the ring");
 enum slot_state { EMPTY, READY, NONE, WAIT /* read_batch only: not read yet */ };
 
@@ -72,6 +72,12 @@ struct ahead {
     size_t n_filled, n_given;
     size_t want_filled, want_given; /* 0: nobody sleeps */
     int failed;                     /* io_uring failed: nothing more is read ahead */
+    /* No thread: the reader's own thread reads a batch through the ring
+     * when it asks for a file not read yet (sync_b..n_filled are). Chosen
+     * when counting threads fill every core: a thread reading ahead then
+     * only takes turns with them, and every hand-over costs wake-ups. */
+    int sync;
+    size_t sync_b;
     /* the folder of the last file read, open: the next file of the same
      * folder opens relative to it, without a walk down the whole path */
     int dfd;
@@ -411,6 +417,15 @@ int tp_in_ahead_start(struct tp_reader *r)
 #if HAVE_URING
     const char *no = getenv("TEMPORA_NO_URING"); /* "1" (README); "" or "0": unset */
     a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new();
+    if (a->ring && r->slice) {
+        /* one of several counting threads: do they fill the cores? */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        a->sync = r->o->threads <= 0 || (cores > 0 && r->o->threads >= cores);
+    }
+    if (a->sync) {
+        r->ahead = a;
+        return 0;
+    }
 #endif
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->filled, NULL);
@@ -435,19 +450,21 @@ void tp_in_ahead_stop(struct tp_reader *r)
     struct ahead *a = r->ahead;
     if (!a)
         return;
-    pthread_mutex_lock(&a->mu);
-    a->stop = 1;
-    pthread_cond_broadcast(&a->freed);
-    pthread_mutex_unlock(&a->mu);
-    pthread_join(a->tid, NULL);
+    if (!a->sync) {
+        pthread_mutex_lock(&a->mu);
+        a->stop = 1;
+        pthread_cond_broadcast(&a->freed);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->tid, NULL);
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->filled);
+        pthread_cond_destroy(&a->freed);
+    }
 #if HAVE_URING
     uring_free(a->ring); /* closes the files of its table */
 #endif
     if (a->dfd >= 0)
         close(a->dfd);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->filled);
-    pthread_cond_destroy(&a->freed);
     free(a->slots[0].buf);
     free(a);
     r->ahead = NULL;
@@ -457,6 +474,28 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
 {
     struct ahead *a = r->ahead;
     struct slot *s = &a->slots[i % AHEAD_SLOTS];
+    if (a->sync) {
+        if (i < a->sync_b || i >= a->n_filled) {
+            /* files i.. (a batch) read now, on this thread; the files
+             * before i are given back, and a batch fits in the ring */
+            size_t e = i + BATCH < a->r->n_in ? i + BATCH : a->r->n_in;
+            enum slot_state st[BATCH];
+            read_batch(a, i, e, st);
+            for (size_t j = i; j < e; j++) {
+                a->slots[j % AHEAD_SLOTS].index = j;
+                a->slots[j % AHEAD_SLOTS].state = st[j - i];
+            }
+            a->sync_b = i;
+            a->n_filled = e;
+        }
+        *buf = s->buf;
+        *len = s->len;
+        if (s->state != READY) {
+            s->state = EMPTY;
+            return 0;
+        }
+        return 1;
+    }
     pthread_mutex_lock(&a->mu);
     if (a->n_filled <= i) {
         /* sleep until half the ring is read, not a batch at a time */
@@ -478,6 +517,10 @@ void tp_in_ahead_give_back(struct tp_reader *r, size_t i)
 {
     struct ahead *a = r->ahead;
     struct slot *s = &a->slots[i % AHEAD_SLOTS];
+    if (a->sync) {
+        s->state = EMPTY;
+        return;
+    }
     pthread_mutex_lock(&a->mu);
     s->state = EMPTY;
     a->n_given++;

@@ -113,6 +113,9 @@ struct tp_reader {
     size_t arch_warned_input;
     uint64_t arch_warned_member;
     struct buf esc; /* input/csv.c: a quoted field with its doubled quotes undone */
+    /* tp_reader_new_slice: one of several readers counting at once, whose
+     * paths are those of the reader it was cut from (not freed here) */
+    int slice;
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */
