@@ -343,13 +343,16 @@ void tp_reader_free(struct tp_reader *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n_in; i++) {
-        if (!r->slice)
+        if (!r->slice && !r->in[i].pooled)
             free(r->in[i].path);
         if (r->in[i].copy)
             fclose(r->in[i].copy);
     }
     free(r->in);
     free(r->paths);
+    for (size_t i = 0; i < r->n_pools; i++)
+        free(r->pools[i]);
+    free(r->pools);
     for (size_t i = 0; i < r->n_meta; i++) {
         free(r->meta[i].id);
         free(r->meta[i].value);

@@ -48,6 +48,7 @@ struct input {
     int stream;    /* stdin or a pipe: copied to a temporary file first */
     int regular;   /* a regular file when listed (small ones are read whole at open) */
     FILE *copy;
+    int pooled; /* path lives in one of the reader's pools (not freed alone) */
 };
 
 struct meta_entry {
@@ -116,6 +117,10 @@ struct tp_reader {
     /* tp_reader_new_slice: one of several readers counting at once, whose
      * paths are those of the reader it was cut from (not freed here) */
     int slice;
+    /* input/walk.c: a walked folder's paths, one block each, in path order
+     * (the files are then read in the order of their paths in memory) */
+    char **pools;
+    size_t n_pools;
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */

@@ -59,29 +59,12 @@ static int add_input(struct tp_reader *r, char *path, uint64_t size, int stream)
     r->in[r->n_in].stream = stream;
     r->in[r->n_in].regular = 0;
     r->in[r->n_in].copy = NULL;
+    r->in[r->n_in].pooled = 0;
     r->paths[r->n_in] = path;
     r->n_in++;
     r->total_bytes += size;
     r->has_stream |= stream;
     return 0;
-}
-
-/* dir + "/" + name, without doubling a slash the user typed ("corpus/"). */
-static char *join_path(const char *dir, const char *name)
-{
-    size_t dn = strlen(dir), nn = strlen(name);
-    char *p;
-
-    while (dn > 1 && dir[dn - 1] == '/')
-        dn--;
-    p = malloc(dn + nn + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, dn);
-    if (dir[dn - 1] != '/')
-        p[dn++] = '/';
-    memcpy(p + dn, name, nn + 1);
-    return p;
 }
 
 /* Whether the mode bits alone say the file opens for reading by this
@@ -177,7 +160,7 @@ failed:
     l->err = errno;
 }
 
-/* The entry's name in the folder dfd (join_path put the slash), or its whole
+/* The entry's name in the folder dfd (list_names put the slash), or its whole
  * path when the folder did not open or the path is too long to open
  * (refused when listed, as it always was): *at is the folder to use. */
 static const char *entry_name(const char *path, int dfd, int *at)
@@ -240,60 +223,131 @@ static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t 
     return ls.out;
 }
 
+/* The entries of dir (hidden ones left out) as paths dir/NAME in bytewise
+ * order of their names, all in one block (*pool, kept by the reader): one
+ * allocation instead of one a name, and files later read in the order their
+ * paths lie in memory. *n names, each off bytes into its path. Returns 0 or
+ * an errno value: ENOMEM (nothing allocated), or readdir's (the names read
+ * before it are given). */
+static int list_names(DIR *d, const char *dir, char ***names_out, size_t *n_out, size_t *off_out,
+                      char **pool_out)
+{
+    char *raw = NULL, *pool = NULL, **names = NULL;
+    size_t raw_len = 0, raw_cap = 0, n = 0, cap = 0;
+    size_t *at = NULL;
+    int e = 0;
+    for (;;) {
+        struct dirent *de;
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            e = errno;
+            break;
+        }
+        if (de->d_name[0] == '.')
+            continue;
+        size_t len = strlen(de->d_name) + 1;
+        if (raw_len + len > raw_cap || n == cap) {
+            size_t rc = raw_len + len > raw_cap ? (raw_cap + len) * 2 : raw_cap;
+            size_t c = n == cap ? (cap ? cap * 2 : 32) : cap;
+            char *p = realloc(raw, rc);
+            if (!p) {
+                e = ENOMEM;
+                break;
+            }
+            raw = p;
+            raw_cap = rc;
+            size_t *q = realloc(at, c * sizeof(*q));
+            if (!q) {
+                e = ENOMEM;
+                break;
+            }
+            at = q;
+            cap = c;
+        }
+        memcpy(raw + raw_len, de->d_name, len);
+        at[n++] = raw_len;
+        raw_len += len;
+    }
+    if (e != ENOMEM && n > 0) { /* after a failed readdir, the names read before */
+        /* dir + "/" as join_path makes it, then each name after it */
+        size_t dn = strlen(dir);
+        while (dn > 1 && dir[dn - 1] == '/')
+            dn--;
+        size_t off = dn + (dir[dn - 1] != '/');
+        names = malloc(n * sizeof(*names));
+        pool = malloc(n * off + raw_len);
+        if (!names || !pool) {
+            e = ENOMEM;
+            n = 0;
+        } else {
+            /* sorted by the names alone: the folder's path before them is
+             * the same */
+            for (size_t i = 0; i < n; i++)
+                names[i] = raw + at[i];
+            qsort(names, n, sizeof(*names), cmp_str);
+            char *w = pool;
+            for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(names[i]) + 1;
+                memcpy(w, dir, dn);
+                w[off - 1] = '/';
+                memcpy(w + off, names[i], len);
+                names[i] = w;
+                w += off + len;
+            }
+            *off_out = off;
+        }
+    }
+    free(raw);
+    free(at);
+    if (e == ENOMEM) {
+        free(names);
+        free(pool);
+        return e;
+    }
+    *names_out = names;
+    *n_out = n;
+    *pool_out = pool;
+    return 0;
+}
+
+/* Keep pool (the paths of a walked folder) until the reader is freed. */
+static int keep_pool(struct tp_reader *r, char *pool)
+{
+    char **p = realloc(r->pools, (r->n_pools + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    r->pools = p;
+    r->pools[r->n_pools++] = pool;
+    return 0;
+}
+
 /* Collect the regular files under dir. Hidden entries are skipped; a symbolic
  * link is followed to a file but never to a directory, so a link cycle cannot
  * make the walk endless. */
 static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
 {
     DIR *d = opendir(dir);
-    char **names = NULL;
+    char **names = NULL, *pool = NULL;
     struct look *looks = NULL;
     uid_t euid = geteuid();
-    size_t n = 0, cap = 0;
+    size_t n = 0, off = 0;
     int rc = 0;
 
     if (!d)
         return input_failed(r, dir, errno, err);
-    for (;;) {
-        struct dirent *e;
-        errno = 0;
-        e = readdir(d);
-        if (!e) {
-            if (errno != 0)
-                rc = input_failed(r, dir, errno, err);
-            break;
-        }
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            size_t c = cap ? cap * 2 : 32;
-            char **p = realloc(names, c * sizeof(*p));
-            if (!p) {
-                rc = nomem(err);
-                break;
-            }
-            names = p;
-            cap = c;
-        }
-        names[n] = join_path(dir, e->d_name);
-        if (!names[n]) {
-            rc = nomem(err);
-            break;
-        }
-        n++;
-    }
     /* Sorting here only fixes the order of warnings; the caller sorts the
      * whole list by path. Entries are then looked at relative to the open
      * folder: no walk down its path for each of them. */
-    size_t off = n ? (size_t)(strrchr(names[0], '/') + 1 - names[0]) : 0;
-    if (rc == 0 && n > 1) {
-        /* by the names alone: the folder's path before them is the same */
-        for (size_t i = 0; i < n; i++)
-            names[i] += off;
-        qsort(names, n, sizeof(*names), cmp_str);
-        for (size_t i = 0; i < n; i++)
-            names[i] -= off;
+    int e = list_names(d, dir, &names, &n, &off, &pool);
+    if (pool && keep_pool(r, pool) < 0) {
+        free(pool);
+        e = ENOMEM;
     }
+    if (e == ENOMEM)
+        rc = nomem(err);
+    else if (e)
+        rc = input_failed(r, dir, e, err);
     if (rc == 0) {
         long threads = r->o->threads > 0 ? r->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
         looks = look_all(names, n, off, dirfd(d), euid, threads);
@@ -316,14 +370,16 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
             d = NULL;
             rc = walk(r, names[i], err);
         } else if (l->kind == FILE_IN) {
-            rc = add_owned(r, names[i], l->size, 1, err);
-            names[i] = NULL; /* the list's now, or freed */
+            if (add_input(r, names[i], l->size, 0) < 0) {
+                rc = nomem(err);
+            } else {
+                r->in[r->n_in - 1].regular = 1;
+                r->in[r->n_in - 1].pooled = 1; /* in the pool kept above */
+            }
         }
     }
     if (d)
         closedir(d);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
     free(names);
     free(looks);
     return rc;
