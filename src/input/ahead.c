@@ -169,7 +169,8 @@ static void uring_free(struct uring *u)
     free(u);
 }
 
-static struct uring *uring_new(void)
+/* A ring of at least entries SQEs with a file table of n_files slots. */
+static struct uring *uring_new(unsigned entries, int n_files)
 {
     struct io_uring_params p;
     struct uring *u = calloc(1, sizeof(*u));
@@ -177,7 +178,7 @@ static struct uring *uring_new(void)
         return NULL;
     memset(&p, 0, sizeof(p));
     p.flags = IORING_SETUP_SUBMIT_ALL; /* every SQE submitted, each with its CQE */
-    u->fd = (int)syscall(__NR_io_uring_setup, 3 * BATCH, &p);
+    u->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
     if (u->fd < 0 || !(p.features & IORING_FEAT_NODROP))
         goto fail;
     u->sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -212,7 +213,8 @@ static struct uring *uring_new(void)
     int slots[BATCH];
     for (int i = 0; i < BATCH; i++)
         slots[i] = -1;
-    if (syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_FILES, slots, BATCH) < 0)
+    if (n_files > 0 &&
+        syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_FILES, slots, n_files) < 0)
         goto fail;
     return u;
 fail:
@@ -363,6 +365,71 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
         st[j - b] = a->failed ? NONE : read_one(a, &a->r->in[j], &a->slots[j % AHEAD_SLOTS]);
 }
 
+/* ---- a folder's entries looked at through io_uring ------------------------ */
+
+int tp_in_ring_stat(int dfd, char *const *names, size_t off, size_t n, unsigned threads,
+                    struct tp_in_stat *out)
+{
+#if HAVE_URING
+    enum { STAT_BATCH = 256 };
+    const char *no = getenv("TEMPORA_NO_URING");
+    if (no && *no && strcmp(no, "0") != 0)
+        return -1;
+    struct statx *sx = malloc(STAT_BATCH * sizeof(*sx));
+    struct uring *u = sx ? uring_new(STAT_BATCH, 0) : NULL;
+    /* the kernel runs them on its worker threads: as many as --threads */
+    unsigned workers[2] = {threads, threads};
+    if (!u ||
+        syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_IOWQ_MAX_WORKERS, workers, 2) < 0) {
+        uring_free(u);
+        free(sx);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t b = 0; b < n && rc == 0; b += STAT_BATCH) {
+        size_t e = b + STAT_BATCH < n ? b + STAT_BATCH : n;
+        for (size_t j = b; j < e; j++) {
+            struct io_uring_sqe *q = uring_sqe(u);
+            q->opcode = IORING_OP_STATX;
+            q->fd = dfd;
+            q->addr = (uintptr_t)(names[j] + off);
+            q->len = STATX_TYPE | STATX_MODE | STATX_UID | STATX_SIZE;
+            q->statx_flags = AT_SYMLINK_NOFOLLOW;
+            q->off = (uintptr_t)&sx[j - b];
+            q->user_data = j - b;
+            out[j].err = -1; /* no completion seen */
+        }
+        if (uring_run(u) < 0) {
+            rc = -1; /* nothing known: the caller looks at them again */
+            break;
+        }
+        unsigned head = *u->cq_head, tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+        for (; head != tail; head++) {
+            const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
+            size_t j = b + (size_t)c->user_data;
+            if (j >= e)
+                continue;
+            const struct statx *x = &sx[c->user_data];
+            unsigned want = STATX_TYPE | STATX_MODE | STATX_UID | STATX_SIZE;
+            out[j].err = c->res < 0 ? -c->res : (x->stx_mask & want) == want ? 0 : -1;
+            out[j].mode = x->stx_mode;
+            out[j].uid = x->stx_uid;
+            out[j].size = x->stx_size;
+        }
+        __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
+        for (size_t j = b; j < e && rc == 0; j++)
+            if (out[j].err < 0)
+                rc = -1;
+    }
+    uring_free(u);
+    free(sx);
+    return rc;
+#else
+    (void)dfd, (void)names, (void)off, (void)n, (void)threads, (void)out;
+    return -1;
+#endif
+}
+
 static void *ahead_main(void *arg)
 {
     struct ahead *a = arg;
@@ -416,7 +483,7 @@ int tp_in_ahead_start(struct tp_reader *r)
         a->slots[i].buf = bufs + (size_t)i * AHEAD_BYTES;
 #if HAVE_URING
     const char *no = getenv("TEMPORA_NO_URING"); /* "1" (README); "" or "0": unset */
-    a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new();
+    a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new(3 * BATCH, BATCH);
     if (a->ring && r->slice) {
         /* one of several counting threads: do they fill the cores? */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -369,6 +369,20 @@ void tp_in_ahead_stop(struct tp_reader *r);
  * back), or 0 when it was not read ahead (already given back). */
 int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, size_t *len);
 void tp_in_ahead_give_back(struct tp_reader *r, size_t i);
+/* What fstatat(AT_SYMLINK_NOFOLLOW) says of an entry: err 0 and its mode,
+ * owner and size, or the errno value. */
+struct tp_in_stat {
+    int err;
+    unsigned mode;
+    unsigned uid;
+    uint64_t size;
+};
+/* Look at names[0..n) (names off bytes into them) in the folder dfd through
+ * io_uring, a batch of 256 a system call, on at most threads of the kernel's
+ * workers: 0, or -1 when io_uring is missing,
+ * off (TEMPORA_NO_URING) or failed (then nothing in out is to be trusted). */
+int tp_in_ring_stat(int dfd, char *const *names, size_t off, size_t n, unsigned threads,
+                    struct tp_in_stat *out);
 
 /* ---- input/inflate.c: a gzip input decompressed on a thread ------------- */
 

@@ -160,6 +160,32 @@ failed:
     l->err = errno;
 }
 
+/* look_at from what io_uring's statx said of the entry (a symbolic link is
+ * looked at again, to follow it). */
+static void look_stat(int dfd, const char *name, uid_t euid, const struct tp_in_stat *s,
+                      struct look *l)
+{
+    struct stat st;
+    if (s->err) {
+        l->kind = FAILED;
+        l->err = s->err;
+        return;
+    }
+    if (S_ISLNK(s->mode)) {
+        look_at(dfd, name, euid, l);
+        return;
+    }
+    l->kind = S_ISDIR(s->mode) ? DIR_IN : S_ISREG(s->mode) ? FILE_IN : SKIP;
+    if (l->kind != FILE_IN)
+        return;
+    memset(&st, 0, sizeof(st));
+    st.st_mode = s->mode;
+    st.st_uid = s->uid;
+    l->size = s->size;
+    if ((l->err = readable(dfd, name, &st, euid)) != 0)
+        l->kind = FAILED;
+}
+
 /* The entry's name in the folder dfd (list_names put the slash), or its whole
  * path when the folder did not open or the path is too long to open
  * (refused when listed, as it always was): *at is the folder to use. */
@@ -205,7 +231,7 @@ static void *looks_main(void *arg)
  * short (then each entry is looked at as it comes). */
 static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t euid, long threads)
 {
-    if (n < LOOK_PAR_MIN || threads < 2 || dfd == AT_FDCWD || off + NAME_MAX >= PATH_MAX)
+    if (n < LOOK_PAR_MIN || dfd == AT_FDCWD || off + NAME_MAX >= PATH_MAX)
         return NULL;
     if (threads > LOOK_THREADS_MAX)
         threads = LOOK_THREADS_MAX;
@@ -215,6 +241,20 @@ static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t 
     ls.out = malloc(n * sizeof(*ls.out));
     if (!ls.out)
         return NULL;
+    /* through io_uring: a system call for 256 entries instead of one each
+     * (measured on 200,000 files: 0.55 -> 0.50 CPU seconds on one thread) */
+    struct tp_in_stat *st = malloc(n * sizeof(*st));
+    if (st && tp_in_ring_stat(dfd, names, off, n, threads > 0 ? (unsigned)threads : 1, st) == 0) {
+        for (size_t i = 0; i < n; i++)
+            look_stat(dfd, names[i] + off, euid, &st[i], &ls.out[i]);
+        free(st);
+        return ls.out;
+    }
+    free(st);
+    if (threads < 2) {
+        free(ls.out);
+        return NULL;
+    }
     while (started < threads - 1 && pthread_create(&tid[started], NULL, looks_main, &ls) == 0)
         started++;
     looks_main(&ls);
