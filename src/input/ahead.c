@@ -1,6 +1,9 @@
 /*
  * input/ahead.c - reading the next files of a folder ahead, on a thread of
- * their own, while the files before them are counted.
+ * their own, while the files before them are counted; or, when the counting
+ * threads fill the cores, a batch at a time by the counting thread itself
+ * (struct ahead's sync); and a large folder's entries looked at through the
+ * ring when it is listed (tp_in_ring_stat, for input/walk.c).
  *
  * Where it sits: started and stopped by reader.c's tp_reader_run around a
  * run over many files; input/walk.c's tp_in_open takes a file read ahead
