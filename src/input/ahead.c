@@ -172,15 +172,16 @@ static void uring_free(struct uring *u)
     free(u);
 }
 
-/* A ring of at least entries SQEs with a file table of n_files slots. */
-static struct uring *uring_new(unsigned entries, int n_files)
+/* A ring of at least entries SQEs with a file table of n_files slots;
+ * flags: more IORING_SETUP_ flags. */
+static struct uring *uring_new(unsigned entries, int n_files, unsigned flags)
 {
     struct io_uring_params p;
     struct uring *u = calloc(1, sizeof(*u));
     if (!u)
         return NULL;
     memset(&p, 0, sizeof(p));
-    p.flags = IORING_SETUP_SUBMIT_ALL; /* every SQE submitted, each with its CQE */
+    p.flags = IORING_SETUP_SUBMIT_ALL | flags; /* every SQE submitted, each with its CQE */
     u->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
     if (u->fd < 0 || !(p.features & IORING_FEAT_NODROP))
         goto fail;
@@ -379,7 +380,11 @@ int tp_in_ring_stat(int dfd, char *const *names, size_t off, size_t n, unsigned 
     if (no && *no && strcmp(no, "0") != 0)
         return -1;
     struct statx *sx = malloc(STAT_BATCH * sizeof(*sx));
-    struct uring *u = sx ? uring_new(STAT_BATCH, 0) : NULL;
+    /* statx runs on the kernel's worker threads (io-wq): measured on
+     * 200,000 files, listing alone, 0.66-0.74 CPU seconds against 0.77-0.81
+     * with fstatat on two threads, for about 90,000 context switches of
+     * those workers (DEFER_TASKRUN, or one worker, does not change that) */
+    struct uring *u = sx ? uring_new(STAT_BATCH, 0, 0) : NULL;
     /* the kernel runs them on its worker threads: as many as --threads */
     unsigned workers[2] = {threads, threads};
     if (!u ||
@@ -486,7 +491,7 @@ int tp_in_ahead_start(struct tp_reader *r)
         a->slots[i].buf = bufs + (size_t)i * AHEAD_BYTES;
 #if HAVE_URING
     const char *no = getenv("TEMPORA_NO_URING"); /* "1" (README); "" or "0": unset */
-    a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new(3 * BATCH, BATCH);
+    a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new(3 * BATCH, BATCH, 0);
     if (a->ring && r->slice) {
         /* one of several counting threads: do they fill the cores? */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
