@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -493,8 +494,11 @@ int tp_in_ahead_start(struct tp_reader *r)
     const char *no = getenv("TEMPORA_NO_URING"); /* "1" (README); "" or "0": unset */
     a->ring = no && *no && strcmp(no, "0") != 0 ? NULL : uring_new(3 * BATCH, BATCH, 0);
     if (a->ring && r->slice) {
-        /* one of several counting threads: do they fill the cores? */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        /* one of several counting threads: do they fill the cores (those
+         * this process may run on, as --threads counts them)? */
+        cpu_set_t set;
+        long cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+                                                                  : sysconf(_SC_NPROCESSORS_ONLN);
         a->sync = r->o->threads <= 0 || (cores > 0 && r->o->threads >= cores);
     }
     if (a->sync) {
