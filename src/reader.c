@@ -147,6 +147,7 @@ static int reader_new(struct tp_reader **out, const char *const *inputs, size_t 
         goto out;
     }
     if (from) {
+        r->slice = 1;
         for (size_t i = first; i < first + n && rc == 0; i++)
             rc = tp_in_add_listed(r, &from->in[i]) < 0 ? nomem(err) : 0;
     } else if (n == 0) {
@@ -342,12 +343,16 @@ void tp_reader_free(struct tp_reader *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n_in; i++) {
-        free(r->in[i].path);
+        if (!r->slice && !r->in[i].pooled)
+            free(r->in[i].path);
         if (r->in[i].copy)
             fclose(r->in[i].copy);
     }
     free(r->in);
     free(r->paths);
+    for (size_t i = 0; i < r->n_pools; i++)
+        free(r->pools[i]);
+    free(r->pools);
     for (size_t i = 0; i < r->n_meta; i++) {
         free(r->meta[i].id);
         free(r->meta[i].value);

@@ -135,7 +135,7 @@ unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_spli
         return 0;
     if (n > TP_MAX_THREADS)
         n = TP_MAX_THREADS;
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     unsigned k = 0;

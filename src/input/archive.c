@@ -22,6 +22,7 @@
  * --max-doc-bytes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,11 +92,30 @@ static struct archive *new_archive(int kind)
     return a;
 }
 
-/* Open a on the file at path, or on the temporary copy of a stream. */
+/* Open a on the file at path, or on the temporary copy of a stream. A file
+ * is opened here first, without waiting, and must still be a regular file
+ * (a FIFO put in its place since it was listed would make libarchive's open
+ * wait for a writer); libarchive then opens that same file through
+ * /dev/fd/N, not the path again. */
 static int open_on(struct archive *a, const char *path, FILE *copy)
 {
-    if (!copy)
-        return archive_read_open_filename(a, path, 64 * 1024);
+    if (!copy) {
+        struct stat st;
+        char via[32];
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) /* libarchive says why, as it always did */
+            return archive_read_open_filename(a, path, 64 * 1024);
+        if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+            close(fd);
+            archive_set_error(a, EINVAL,
+                              "no longer a regular file (replaced since the inputs were listed)");
+            return ARCHIVE_FATAL;
+        }
+        snprintf(via, sizeof(via), "/dev/fd/%d", fd);
+        int rc = archive_read_open_filename(a, access(via, F_OK) == 0 ? via : path, 64 * 1024);
+        close(fd);
+        return rc;
+    }
     rewind(copy);
     return archive_read_open_FILE(a, copy);
 }

@@ -103,6 +103,8 @@ int tp_in_gz_failed(struct run *run)
     size_t pn = strlen(run->path);
     if (msg && strncmp(msg, run->path, pn) == 0 && strncmp(msg + pn, ": ", 2) == 0)
         msg += pn + 2;
+    else if (msg && strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ">: "))
+        msg = strstr(msg, ">: ") + 3; /* opened by gzdopen: "<fd:N>: " */
     return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", run->path,
                         msg ? msg : "read error");
 }

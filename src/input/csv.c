@@ -448,7 +448,7 @@ int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path)
     struct id_peek k = {r->o->id_col ? r->o->id_col : "id", 0, 0, 0};
     struct csv_parser p;
     unsigned char buf[16384];
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {

@@ -176,7 +176,7 @@ enum format tp_in_format_of_file(const struct tp_reader *r, const char *path)
 
     if (r->o->format != TP_FMT_AUTO || format_by_name(path) >= 0)
         return tp_in_format_choose(r, path, head, 0);
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) {
         k = pread(fd, head, sizeof(head), 0);
         close(fd);

@@ -48,6 +48,7 @@ struct input {
     int stream;    /* stdin or a pipe: copied to a temporary file first */
     int regular;   /* a regular file when listed (small ones are read whole at open) */
     FILE *copy;
+    int pooled; /* path lives in one of the reader's pools (not freed alone) */
 };
 
 struct meta_entry {
@@ -113,6 +114,13 @@ struct tp_reader {
     size_t arch_warned_input;
     uint64_t arch_warned_member;
     struct buf esc; /* input/csv.c: a quoted field with its doubled quotes undone */
+    /* tp_reader_new_slice: one of several readers counting at once, whose
+     * paths are those of the reader it was cut from (not freed here) */
+    int slice;
+    /* input/walk.c: a walked folder's paths, one block each, in path order
+     * (the files are then read in the order of their paths in memory) */
+    char **pools;
+    size_t n_pools;
 };
 
 /* One pass over the inputs (or the loading of --meta, with no sink). */
@@ -361,6 +369,20 @@ void tp_in_ahead_stop(struct tp_reader *r);
  * back), or 0 when it was not read ahead (already given back). */
 int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, size_t *len);
 void tp_in_ahead_give_back(struct tp_reader *r, size_t i);
+/* What fstatat(AT_SYMLINK_NOFOLLOW) says of an entry: err 0 and its mode,
+ * owner and size, or the errno value. */
+struct tp_in_stat {
+    int err;
+    unsigned mode;
+    unsigned uid;
+    uint64_t size;
+};
+/* Look at names[0..n) (names off bytes into them) in the folder dfd through
+ * io_uring, a batch of 256 a system call, on at most threads of the kernel's
+ * workers: 0, or -1 when io_uring is missing,
+ * off (TEMPORA_NO_URING) or failed (then nothing in out is to be trusted). */
+int tp_in_ring_stat(int dfd, char *const *names, size_t off, size_t n, unsigned threads,
+                    struct tp_in_stat *out);
 
 /* ---- input/inflate.c: a gzip input decompressed on a thread ------------- */
 

@@ -59,29 +59,12 @@ static int add_input(struct tp_reader *r, char *path, uint64_t size, int stream)
     r->in[r->n_in].stream = stream;
     r->in[r->n_in].regular = 0;
     r->in[r->n_in].copy = NULL;
+    r->in[r->n_in].pooled = 0;
     r->paths[r->n_in] = path;
     r->n_in++;
     r->total_bytes += size;
     r->has_stream |= stream;
     return 0;
-}
-
-/* dir + "/" + name, without doubling a slash the user typed ("corpus/"). */
-static char *join_path(const char *dir, const char *name)
-{
-    size_t dn = strlen(dir), nn = strlen(name);
-    char *p;
-
-    while (dn > 1 && dir[dn - 1] == '/')
-        dn--;
-    p = malloc(dn + nn + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, dn);
-    if (dir[dn - 1] != '/')
-        p[dn++] = '/';
-    memcpy(p + dn, name, nn + 1);
-    return p;
 }
 
 /* Whether the mode bits alone say the file opens for reading by this
@@ -109,13 +92,14 @@ static int readable(int dfd, const char *name, const struct stat *st, uid_t euid
 
 /* Add a regular file found or named, path owned by the list from now on (it
  * is freed on failure). */
-static int add_owned(struct tp_reader *r, char *path, const struct stat *st, struct tp_error *err)
+static int add_owned(struct tp_reader *r, char *path, uint64_t size, int regular,
+                     struct tp_error *err)
 {
-    if (add_input(r, path, (uint64_t)st->st_size, 0) < 0) {
+    if (add_input(r, path, size, 0) < 0) {
         free(path);
         return nomem(err);
     }
-    r->in[r->n_in - 1].regular = S_ISREG(st->st_mode);
+    r->in[r->n_in - 1].regular = regular;
     return 0;
 }
 
@@ -130,7 +114,7 @@ static int add_file(struct tp_reader *r, const char *path, const struct stat *st
     char *copy = strdup(path);
     if (!copy)
         return nomem(err);
-    return add_owned(r, copy, st, err);
+    return add_owned(r, copy, (uint64_t)st->st_size, S_ISREG(st->st_mode), err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -141,10 +125,12 @@ static int cmp_str(const void *a, const void *b)
 /* What one entry of a walked folder is. */
 enum kind { SKIP, FILE_IN, DIR_IN, FAILED };
 
+/* 16 bytes, not a struct stat (144): a folder of 200,000 files fills an
+ * array of these, and each new page of it costs a page fault */
 struct look {
-    enum kind kind;
-    int err;        /* FAILED: the errno value */
-    struct stat st; /* FILE_IN: the file's (a link's target's) */
+    unsigned char kind; /* enum kind */
+    int err;            /* FAILED: the errno value */
+    uint64_t size;      /* FILE_IN: the file's (a link's target's) size */
 };
 
 /* Look at one entry, named name in the folder dfd (or a path, AT_FDCWD): a
@@ -152,19 +138,21 @@ struct look {
  * to a file, never to a folder), something skipped, or a failure. */
 static void look_at(int dfd, const char *name, uid_t euid, struct look *l)
 {
+    struct stat st;
     l->kind = SKIP;
-    if (fstatat(dfd, name, &l->st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         goto failed;
-    if (S_ISDIR(l->st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
         l->kind = DIR_IN;
         return;
     }
-    if (S_ISLNK(l->st.st_mode) && fstatat(dfd, name, &l->st, 0) < 0)
+    if (S_ISLNK(st.st_mode) && fstatat(dfd, name, &st, 0) < 0)
         goto failed;
-    if (!S_ISREG(l->st.st_mode))
+    if (!S_ISREG(st.st_mode))
         return;
     l->kind = FILE_IN;
-    if ((l->err = readable(dfd, name, &l->st, euid)) != 0)
+    l->size = (uint64_t)st.st_size;
+    if ((l->err = readable(dfd, name, &st, euid)) != 0)
         l->kind = FAILED;
     return;
 failed:
@@ -172,7 +160,33 @@ failed:
     l->err = errno;
 }
 
-/* The entry's name in the folder dfd (join_path put the slash), or its whole
+/* look_at from what io_uring's statx said of the entry (a symbolic link is
+ * looked at again, to follow it). */
+static void look_stat(int dfd, const char *name, uid_t euid, const struct tp_in_stat *s,
+                      struct look *l)
+{
+    struct stat st;
+    if (s->err) {
+        l->kind = FAILED;
+        l->err = s->err;
+        return;
+    }
+    if (S_ISLNK(s->mode)) {
+        look_at(dfd, name, euid, l);
+        return;
+    }
+    l->kind = S_ISDIR(s->mode) ? DIR_IN : S_ISREG(s->mode) ? FILE_IN : SKIP;
+    if (l->kind != FILE_IN)
+        return;
+    memset(&st, 0, sizeof(st));
+    st.st_mode = s->mode;
+    st.st_uid = s->uid;
+    l->size = s->size;
+    if ((l->err = readable(dfd, name, &st, euid)) != 0)
+        l->kind = FAILED;
+}
+
+/* The entry's name in the folder dfd (list_names put the slash), or its whole
  * path when the folder did not open or the path is too long to open
  * (refused when listed, as it always was): *at is the folder to use. */
 static const char *entry_name(const char *path, int dfd, int *at)
@@ -217,7 +231,7 @@ static void *looks_main(void *arg)
  * short (then each entry is looked at as it comes). */
 static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t euid, long threads)
 {
-    if (n < LOOK_PAR_MIN || threads < 2 || dfd == AT_FDCWD || off + NAME_MAX >= PATH_MAX)
+    if (n < LOOK_PAR_MIN || dfd == AT_FDCWD || off + NAME_MAX >= PATH_MAX)
         return NULL;
     if (threads > LOOK_THREADS_MAX)
         threads = LOOK_THREADS_MAX;
@@ -227,6 +241,20 @@ static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t 
     ls.out = malloc(n * sizeof(*ls.out));
     if (!ls.out)
         return NULL;
+    /* through io_uring: a system call for 256 entries instead of one each
+     * (measured on 200,000 files: 0.55 -> 0.50 CPU seconds on one thread) */
+    struct tp_in_stat *st = malloc(n * sizeof(*st));
+    if (st && tp_in_ring_stat(dfd, names, off, n, threads > 0 ? (unsigned)threads : 1, st) == 0) {
+        for (size_t i = 0; i < n; i++)
+            look_stat(dfd, names[i] + off, euid, &st[i], &ls.out[i]);
+        free(st);
+        return ls.out;
+    }
+    free(st);
+    if (threads < 2) {
+        free(ls.out);
+        return NULL;
+    }
     while (started < threads - 1 && pthread_create(&tid[started], NULL, looks_main, &ls) == 0)
         started++;
     looks_main(&ls);
@@ -235,60 +263,131 @@ static struct look *look_all(char **names, size_t n, size_t off, int dfd, uid_t 
     return ls.out;
 }
 
+/* The entries of dir (hidden ones left out) as paths dir/NAME in bytewise
+ * order of their names, all in one block (*pool, kept by the reader): one
+ * allocation instead of one a name, and files later read in the order their
+ * paths lie in memory. *n names, each off bytes into its path. Returns 0 or
+ * an errno value: ENOMEM (nothing allocated), or readdir's (the names read
+ * before it are given). */
+static int list_names(DIR *d, const char *dir, char ***names_out, size_t *n_out, size_t *off_out,
+                      char **pool_out)
+{
+    char *raw = NULL, *pool = NULL, **names = NULL;
+    size_t raw_len = 0, raw_cap = 0, n = 0, cap = 0;
+    size_t *at = NULL;
+    int e = 0;
+    for (;;) {
+        struct dirent *de;
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            e = errno;
+            break;
+        }
+        if (de->d_name[0] == '.')
+            continue;
+        size_t len = strlen(de->d_name) + 1;
+        if (raw_len + len > raw_cap || n == cap) {
+            size_t rc = raw_len + len > raw_cap ? (raw_cap + len) * 2 : raw_cap;
+            size_t c = n == cap ? (cap ? cap * 2 : 32) : cap;
+            char *p = realloc(raw, rc);
+            if (!p) {
+                e = ENOMEM;
+                break;
+            }
+            raw = p;
+            raw_cap = rc;
+            size_t *q = realloc(at, c * sizeof(*q));
+            if (!q) {
+                e = ENOMEM;
+                break;
+            }
+            at = q;
+            cap = c;
+        }
+        memcpy(raw + raw_len, de->d_name, len);
+        at[n++] = raw_len;
+        raw_len += len;
+    }
+    if (e != ENOMEM && n > 0) { /* after a failed readdir, the names read before */
+        /* dir + "/" as join_path makes it, then each name after it */
+        size_t dn = strlen(dir);
+        while (dn > 1 && dir[dn - 1] == '/')
+            dn--;
+        size_t off = dn + (dir[dn - 1] != '/');
+        names = malloc(n * sizeof(*names));
+        pool = malloc(n * off + raw_len);
+        if (!names || !pool) {
+            e = ENOMEM;
+            n = 0;
+        } else {
+            /* sorted by the names alone: the folder's path before them is
+             * the same */
+            for (size_t i = 0; i < n; i++)
+                names[i] = raw + at[i];
+            qsort(names, n, sizeof(*names), cmp_str);
+            char *w = pool;
+            for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(names[i]) + 1;
+                memcpy(w, dir, dn);
+                w[off - 1] = '/';
+                memcpy(w + off, names[i], len);
+                names[i] = w;
+                w += off + len;
+            }
+            *off_out = off;
+        }
+    }
+    free(raw);
+    free(at);
+    if (e == ENOMEM) {
+        free(names);
+        free(pool);
+        return e;
+    }
+    *names_out = names;
+    *n_out = n;
+    *pool_out = pool;
+    return 0;
+}
+
+/* Keep pool (the paths of a walked folder) until the reader is freed. */
+static int keep_pool(struct tp_reader *r, char *pool)
+{
+    char **p = realloc(r->pools, (r->n_pools + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    r->pools = p;
+    r->pools[r->n_pools++] = pool;
+    return 0;
+}
+
 /* Collect the regular files under dir. Hidden entries are skipped; a symbolic
  * link is followed to a file but never to a directory, so a link cycle cannot
  * make the walk endless. */
 static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
 {
     DIR *d = opendir(dir);
-    char **names = NULL;
+    char **names = NULL, *pool = NULL;
     struct look *looks = NULL;
     uid_t euid = geteuid();
-    size_t n = 0, cap = 0;
+    size_t n = 0, off = 0;
     int rc = 0;
 
     if (!d)
         return input_failed(r, dir, errno, err);
-    for (;;) {
-        struct dirent *e;
-        errno = 0;
-        e = readdir(d);
-        if (!e) {
-            if (errno != 0)
-                rc = input_failed(r, dir, errno, err);
-            break;
-        }
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            size_t c = cap ? cap * 2 : 32;
-            char **p = realloc(names, c * sizeof(*p));
-            if (!p) {
-                rc = nomem(err);
-                break;
-            }
-            names = p;
-            cap = c;
-        }
-        names[n] = join_path(dir, e->d_name);
-        if (!names[n]) {
-            rc = nomem(err);
-            break;
-        }
-        n++;
-    }
     /* Sorting here only fixes the order of warnings; the caller sorts the
      * whole list by path. Entries are then looked at relative to the open
      * folder: no walk down its path for each of them. */
-    size_t off = n ? (size_t)(strrchr(names[0], '/') + 1 - names[0]) : 0;
-    if (rc == 0 && n > 1) {
-        /* by the names alone: the folder's path before them is the same */
-        for (size_t i = 0; i < n; i++)
-            names[i] += off;
-        qsort(names, n, sizeof(*names), cmp_str);
-        for (size_t i = 0; i < n; i++)
-            names[i] -= off;
+    int e = list_names(d, dir, &names, &n, &off, &pool);
+    if (pool && keep_pool(r, pool) < 0) {
+        free(pool);
+        e = ENOMEM;
     }
+    if (e == ENOMEM)
+        rc = nomem(err);
+    else if (e)
+        rc = input_failed(r, dir, e, err);
     if (rc == 0) {
         long threads = r->o->threads > 0 ? r->o->threads : sysconf(_SC_NPROCESSORS_ONLN);
         looks = look_all(names, n, off, dirfd(d), euid, threads);
@@ -311,14 +410,16 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
             d = NULL;
             rc = walk(r, names[i], err);
         } else if (l->kind == FILE_IN) {
-            rc = add_owned(r, names[i], &l->st, err);
-            names[i] = NULL; /* the list's now, or freed */
+            if (add_input(r, names[i], l->size, 0) < 0) {
+                rc = nomem(err);
+            } else {
+                r->in[r->n_in - 1].regular = 1;
+                r->in[r->n_in - 1].pooled = 1; /* in the pool kept above */
+            }
         }
     }
     if (d)
         closedir(d);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
     free(names);
     free(looks);
     return rc;
@@ -436,6 +537,46 @@ static int open_failed(struct run *run, const struct input *in, int errnum)
     return 1;
 }
 
+static const char not_regular_why[] =
+    "no longer a regular file (replaced since the inputs were listed)";
+
+/* A listed file found, once open, to be something else: a FIFO, a device or
+ * a folder put in its place. An error, or with --skip-errors a warning
+ * (returns 1). */
+static int not_regular(struct run *run, const struct input *in)
+{
+    if (!run->r->o->skip_errors)
+        return tp_error_set(run->err, TP_EIO, "%s: %s", in->path, not_regular_why);
+    tp_in_skip_input(run, in->path, not_regular_why);
+    return 1;
+}
+
+/* Open a listed file for reading: never blocks (a FIFO put in its place
+ * since it was listed would wait for a writer), and it must still be a
+ * regular file once open (a FIFO, a device or a folder put there is refused
+ * with a message naming it). Returns the descriptor, or -1 with *skipped or
+ * run->err set as open_failed does (*skipped: 1 skipped, else < 0). */
+static int open_regular(struct run *run, const struct input *in, int *skipped)
+{
+    struct stat st;
+    int fd = open(in->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *skipped = open_failed(run, in, errno);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        *skipped = open_failed(run, in, e);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode))
+        return fd;
+    close(fd);
+    *skipped = not_regular(run, in);
+    return -1;
+}
+
 /* fd (-1 when it did not open) could not be placed where reading begins. */
 static int seek_failed(struct run *run, const struct input *in, int fd)
 {
@@ -488,8 +629,11 @@ int tp_in_open(struct run *run, struct input *in)
             return nomem(run->err);
         }
     } else if (r->ranged) {
-        fd = open(in->path, O_RDONLY);
-        if (fd < 0 || lseek(fd, (off_t)r->range_start, SEEK_SET) < 0)
+        int skipped = 0;
+        fd = open_regular(run, in, &skipped);
+        if (fd < 0)
+            return skipped;
+        if (lseek(fd, (off_t)r->range_start, SEEK_SET) < 0)
             return seek_failed(run, in, fd);
         run->plain = 1;
         run->fd = fd;
@@ -498,9 +642,10 @@ int tp_in_open(struct run *run, struct input *in)
         run->remaining = r->range_len;
         return 0;
     } else if (!tp_in_ends_with(in->path, strlen(in->path), ".gz")) {
-        fd = open(in->path, O_RDONLY);
+        int skipped = 0;
+        fd = open_regular(run, in, &skipped);
         if (fd < 0)
-            return open_failed(run, in, errno);
+            return skipped;
         run->plain = 1;
         run->fd = fd;
         run->plain_start = 0;
@@ -522,11 +667,14 @@ int tp_in_open(struct run *run, struct input *in)
         }
         return 0;
     } else {
-        errno = 0;
-        run->gz = gzopen(in->path, "rb");
+        int skipped = 0;
+        fd = open_regular(run, in, &skipped);
+        if (fd < 0)
+            return skipped;
+        run->gz = gzdopen(fd, "rb");
         if (!run->gz) {
-            int e = errno ? errno : ENOMEM;
-            return e == ENOMEM ? nomem(run->err) : open_failed(run, in, e);
+            close(fd);
+            return nomem(run->err);
         }
     }
     gzbuffer(run->gz, GZ_BUFFER);
@@ -657,7 +805,7 @@ int tp_in_check_gz_tail(struct run *run, struct input *in)
     if (run->plain || !run->gz || gzdirect(run->gz) || !gzeof(run->gz) || r->check_limit)
         return 0;
     uint64_t total = (uint64_t)gztell(run->gz);
-    int fd = in->stream ? fileno(in->copy) : open(in->path, O_RDONLY);
+    int fd = in->stream ? fileno(in->copy) : open(in->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     struct stat st;
@@ -720,7 +868,7 @@ out:
 int tp_in_starts_utf16(const char *path)
 {
     unsigned char b[2];
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     ssize_t k = pread(fd, b, 2, 0);
@@ -752,11 +900,10 @@ void tp_in_close(struct run *run, const struct input *in)
 
 int tp_in_add_listed(struct tp_reader *r, const struct input *in)
 {
-    char *copy = strdup(in->path);
-    if (!copy || add_input(r, copy, in->size, in->stream) < 0) {
-        free(copy);
+    /* the path is the listing reader's, which outlives this one
+     * (r->slice): no copy of 200,000 paths for each thread */
+    if (add_input(r, in->path, in->size, in->stream) < 0)
         return TP_ENOMEM;
-    }
     r->in[r->n_in - 1].regular = in->regular;
     return 0;
 }
