@@ -156,10 +156,134 @@ size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
     return gt->keys[j] ? j : SIZE_MAX;
 }
 
+/* Encoded spill bytes a group walk loads at a time (at least one document). */
+enum { GWALK_CHUNK = 4 << 20 };
+
+/* A walk over a counter's spill group by group: the documents are loaded
+ * in chunks of about GWALK_CHUNK bytes, in order, and within a chunk each
+ * group's documents come together, in document order. A pass that adds
+ * each entry to a (group, id) record so touches one group's records at a
+ * time (they stay in cache), and every record still sees its documents in
+ * document order (sums of doubles come out the same bits as a pass in
+ * document order). */
+struct gwalk {
+    struct tp_counter *k;
+    const struct tp_counts *c;
+    size_t n_groups;
+    struct tp_spill_reader sr;
+    size_t d0, d1;   /* the loaded chunk */
+    uint64_t *off;   /* by d - d0: its record's place in sr.block */
+    uint32_t *order; /* the chunk's documents (d - d0), by group */
+    size_t *at;      /* n_groups + 1 bucket starts (counting sort) */
+    size_t cap, i;
+    size_t doc;          /* the current document ... */
+    uint32_t group;      /* ... its group ... */
+    const uint32_t *ids; /* ... and its list */
+    const uint64_t *counts;
+    size_t n;
+};
+
+/* Group ids of c's documents are below this. */
+static size_t groups_of(const struct tp_counts *c)
+{
+    size_t G = c->groups.n ? c->groups.n : 1;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (c->docs[d].group >= G)
+            G = (size_t)c->docs[d].group + 1;
+    return G;
+}
+
+static int gwalk_init(struct gwalk *w, struct tp_counts *c, struct tp_counter *k, size_t n_groups,
+                      struct tp_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->k = k;
+    w->c = c;
+    w->n_groups = n_groups;
+    if (c->n_docs > k->n_offs)
+        return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
+    if (!(w->at = malloc((n_groups + 1) * sizeof(*w->at))))
+        return tp_report_oom(err);
+    return tp_counter_rewind(k, err);
+}
+
+static void gwalk_release(struct gwalk *w)
+{
+    tp_spill_reader_release(&w->sr);
+    free(w->off);
+    free(w->order);
+    free(w->at);
+    memset(w, 0, sizeof(*w));
+}
+
+/* Load the chunk after the current one and order its documents by group. */
+static int gwalk_load(struct gwalk *w, struct tp_error *err)
+{
+    const struct tp_counter *k = w->k;
+    size_t d = w->d1, e = d;
+    uint64_t bytes = 0;
+    for (; e < w->c->n_docs && (e == d || bytes + k->lens[e] <= GWALK_CHUNK); e++)
+        bytes += k->lens[e];
+    size_t n = e - d;
+    if (n > w->cap) {
+        uint64_t *off = realloc(w->off, n * sizeof(*off));
+        if (off)
+            w->off = off;
+        uint32_t *order = realloc(w->order, n * sizeof(*order));
+        if (order)
+            w->order = order;
+        if (!off || !order)
+            return tp_report_oom(err);
+        w->cap = n;
+    }
+    int rc = tp_spill_load(k, d, e, &w->sr, err);
+    if (rc)
+        return rc;
+    size_t G = w->n_groups, *at = w->at;
+    memset(at, 0, (G + 1) * sizeof(*at));
+    uint64_t pos = 0;
+    for (size_t j = 0; j < n; j++) {
+        w->off[j] = pos;
+        pos += k->lens[d + j];
+        at[w->c->docs[d + j].group + 1]++;
+    }
+    for (size_t g = 0; g < G; g++)
+        at[g + 1] += at[g];
+    for (size_t j = 0; j < n; j++)
+        w->order[at[w->c->docs[d + j].group]++] = (uint32_t)j;
+    w->d0 = d;
+    w->d1 = e;
+    w->i = 0;
+    return 0;
+}
+
+/* The next document of the walk (w->doc, w->group, w->ids, w->counts,
+ * w->n). Returns 1, 0 after the last, or a negative TP_E* (err filled). */
+static int gwalk_next(struct gwalk *w, struct tp_error *err)
+{
+    int rc;
+    if (w->i >= w->d1 - w->d0) {
+        if (w->d1 >= w->c->n_docs)
+            return 0;
+        if ((rc = gwalk_load(w, err)))
+            return rc;
+    }
+    uint32_t j = w->order[w->i++];
+    w->sr.pos = w->off[j];
+    w->sr.at = j;
+    if ((rc = tp_spill_next(&w->sr, err)))
+        return rc;
+    w->doc = w->d0 + j;
+    w->group = w->c->docs[w->doc].group;
+    w->ids = w->sr.ids;
+    w->counts = w->sr.counts;
+    w->n = w->sr.n;
+    return 1;
+}
+
 int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                     struct tp_error *err)
 {
-    struct tp_spill_iter it;
     int rc;
     if (c->o.group_sums) {
         /* summed on the counting threads as documents closed */
@@ -191,39 +315,46 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
         }
         return 0;
     }
-    size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
-    for (size_t d = 0; d < c->n_docs; d++)
-        if (c->docs[d].group >= G)
-            G = (size_t)c->docs[d].group + 1;
+    size_t G = groups_of(c), V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
     memset(gt, 0, sizeof(*gt));
     /* groups x ids is small: a slot for each, found without hashing */
     gt->dense_v = V && G * V <= TP_GSUM_DENSE_MAX ? V : 0;
     if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
         return tp_report_oom(err);
-    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+    /* group by group: the dense cells of one group at a time */
+    struct gwalk w;
+    if ((rc = gwalk_init(&w, c, k, G, err))) {
+        gwalk_release(&w);
         return rc;
-    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        uint32_t g = c->docs[it.doc].group;
-        for (size_t j = 0; j < it.n; j++) {
-            size_t e = gt_get(gt, g, it.ids[j]);
-            if (e == SIZE_MAX)
+    }
+    while ((rc = gwalk_next(&w, err)) > 0) {
+        const uint32_t *ids = w.ids;
+        const uint64_t *counts = w.counts;
+        if (gt->dense_v) {
+            uint64_t *at = gt->count + (size_t)w.group * gt->dense_v;
+            for (size_t j = 0; j < w.n; j++)
+                at[ids[j]] += counts[j];
+            continue;
+        }
+        for (size_t j = 0; j < w.n; j++) {
+            size_t e = gt_get(gt, w.group, ids[j]);
+            if (e == SIZE_MAX) {
+                gwalk_release(&w);
                 return tp_report_oom(err);
-            gt->count[e] += it.counts[j];
+            }
+            gt->count[e] += counts[j];
         }
     }
+    gwalk_release(&w);
     if (gt->dense_v)
         for (size_t i = 0; i <= gt->mask; i++)
             gt->n += gt->count[i] != 0;
     return rc < 0 ? rc : 0;
 }
 
-/* Entries ahead of the DP pass's current one whose record it prefetches. */
-enum { DP_AHEAD = 8 };
-
 int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                  const uint64_t *gtokens, struct tp_error *err)
 {
-    struct tp_spill_iter it;
     int rc;
     if (!(gt->more = tp_report_zalloc(gt->mask + 1, sizeof(*gt->more))))
         return tp_report_oom(err);
@@ -231,27 +362,30 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
      * record of the large table, not two */
     for (size_t i = 0; i <= gt->mask; i++)
         gt->more[i].count = gt->count[i];
-    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+    size_t G = groups_of(c);
+    struct gwalk w;
+    if ((rc = gwalk_init(&w, c, k, G, err))) {
+        gwalk_release(&w);
         return rc;
-    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        uint32_t g = c->docs[it.doc].group;
-        uint64_t dn = c->docs[it.doc].n_tokens;
+    }
+    while ((rc = gwalk_next(&w, err)) > 0) {
+        uint32_t g = w.group;
+        uint64_t dn = c->docs[w.doc].n_tokens;
         double s = (double)dn / (double)gtokens[g];
-        for (size_t j = 0; j < it.n; j++) {
+        const uint32_t *ids = w.ids;
+        const uint64_t *counts = w.counts;
+        for (size_t j = 0; j < w.n; j++) {
             /* every pair of the spill has its slot (the same entries made it) */
-            size_t e = gt->dense_v ? (size_t)g * gt->dense_v + it.ids[j]
-                                   : tp_gterms_find(gt, g, it.ids[j]);
-            /* the records are scattered over a table larger than the
-             * caches: ask for the one a few entries on early */
-            if (gt->dense_v && j + DP_AHEAD < it.n)
-                __builtin_prefetch(&gt->more[(size_t)g * gt->dense_v + it.ids[j + DP_AHEAD]], 1);
+            size_t e =
+                gt->dense_v ? (size_t)g * gt->dense_v + ids[j] : tp_gterms_find(gt, g, ids[j]);
             struct tp_gterm_dp *m = &gt->more[e];
-            double v = (double)it.counts[j] / (double)m->count - s;
+            double v = (double)counts[j] / (double)m->count - s;
             m->dp += v < 0 ? -v : v;
             m->df++;
             m->occ += dn;
         }
     }
+    gwalk_release(&w);
     if (rc < 0)
         return rc;
     /* documents of the group without the term add their s_i: exactly
