@@ -3,12 +3,14 @@
  * bytewise name order, each group's documents and tokens, and the counts of
  * each (group, term) pair summed from the spill.
  *
- * Core data structure: struct tp_gterms (report_int.h), an open-addressing
- * table keyed by group << 32 | id holding only the pairs that occur, so
- * memory grows with what each group uses, not with groups x vocabulary.
- * One pass over the spill fills count and doc_freq; a second (Gries' DP)
- * needs the totals first. The cost over the same report without groups is
- * one table probe per (document, term) entry of the spill.
+ * Core data structure: struct tp_gterms (report_int.h), dense arrays by
+ * (group, id) while groups x ids is small, else an open-addressing table
+ * keyed by group << 32 | id holding only the pairs that occur, so memory
+ * grows with what each group uses, not with groups x vocabulary. One pass
+ * over the spill fills count; a second (Gries' DP, document frequencies)
+ * needs the totals first. Both walk the spill group by group within chunks
+ * of documents (struct gwalk), so a pass touches one group's records at a
+ * time and each record still sees its documents in document order.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
 #include <stdlib.h>
@@ -410,32 +412,10 @@ void tp_gterms_release(struct tp_gterms *gt)
     memset(gt, 0, sizeof(*gt));
 }
 
-int tp_group_row_cmp(const void *pa, const void *pb)
+void tp_radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits, uint64_t *k2,
+                        uint32_t *i2)
 {
-    const struct grow *a = pa, *b = pb;
-    if (a->rank != b->rank)
-        return a->rank < b->rank ? -1 : 1;
-    return tp_row_cmp(&a->r, &b->r);
-}
-
-/* Bits to hold v. */
-static unsigned bits_of(uint64_t v)
-{
-    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
-}
-
-/* Sort keys[0..n) with their payloads idx ascending by key, stable: LSD
- * radix, 8 bits a pass, over the low `bits` bits (the others are 0). */
-static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
-{
-    uint64_t *k2 = tp_report_zalloc(n ? n : 1, sizeof(*k2));
-    uint32_t *i2 = tp_report_zalloc(n ? n : 1, sizeof(*i2));
-    if (!k2 || !i2) {
-        tp_report_zfree(k2);
-        tp_report_zfree(i2);
-        return TP_ENOMEM;
-    }
-    for (unsigned sh = 0; sh < bits; sh += 8) {
+    for (unsigned sh = 0; sh < bits && n > 1; sh += 8) {
         size_t at[257] = {0};
         for (size_t i = 0; i < n; i++)
             at[(keys[i] >> sh & 0xFF) + 1]++;
@@ -451,6 +431,19 @@ static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bit
         memcpy(keys, k2, n * sizeof(*keys));
         memcpy(idx, i2, n * sizeof(*idx));
     }
+}
+
+/* tp_radix_sort_keys with scratch arrays of its own. */
+static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
+{
+    uint64_t *k2 = tp_report_zalloc(n ? n : 1, sizeof(*k2));
+    uint32_t *i2 = tp_report_zalloc(n ? n : 1, sizeof(*i2));
+    if (!k2 || !i2) {
+        tp_report_zfree(k2);
+        tp_report_zfree(i2);
+        return TP_ENOMEM;
+    }
+    tp_radix_sort_keys(keys, idx, n, bits, k2, i2);
     tp_report_zfree(k2);
     tp_report_zfree(i2);
     return 0;
@@ -467,130 +460,11 @@ int tp_sort_counts_desc(uint64_t *a, size_t n)
         return TP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         a[i] = maxc - a[i];
-    int rc = n > 1 ? radix_sort_keys(a, idx, n, bits_of(maxc)) : 0;
+    int rc = n > 1 ? radix_sort_keys(a, idx, n, tp_bits_of(maxc)) : 0;
     for (size_t i = 0; i < n; i++)
         a[i] = maxc - a[i];
     free(idx);
     return rc;
-}
-
-static int name_cmp(const void *pa, const void *pb)
-{
-    const struct row *a = pa, *b = pb;
-    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
-    int r = memcmp(a->name, b->name, n);
-    if (r)
-        return r;
-    return (a->name_len > b->name_len) - (a->name_len < b->name_len);
-}
-
-/* The order of tp_group_rows_sort when every key is a whole count, its rows
- * of one group each of a different id: names compared once an id (a rank
- * by name), then one radix sort on (group rank, count descending, name
- * rank). Returns 0, 1 (keys not fit: sort another way) or TP_ENOMEM. */
-static int group_rows_radix(struct grow *rows, size_t n, size_t n_groups)
-{
-    uint64_t maxc = 0;
-    uint32_t max_id = 0;
-    for (size_t i = 0; i < n; i++) {
-        double k = rows[i].r.key;
-        if (!(k >= 0 && k < 9007199254740992.0 && k == (double)(uint64_t)k))
-            return 1;
-        if ((uint64_t)k > maxc)
-            maxc = (uint64_t)k;
-        if (rows[i].r.id > max_id)
-            max_id = rows[i].r.id;
-    }
-    int rc = TP_ENOMEM;
-    uint32_t *first = malloc(((size_t)max_id + 1) * sizeof(*first));
-    struct row *names = tp_report_zalloc(n, sizeof(*names));
-    uint64_t *keys = tp_report_zalloc(n, sizeof(*keys));
-    uint32_t *idx = tp_report_zalloc(n, sizeof(*idx));
-    struct grow *tmp = tp_report_zalloc(n, sizeof(*tmp));
-    if (!first || !names || !keys || !idx || !tmp)
-        goto out;
-    /* each id's name once, ranked; ids of one name share its rank */
-    memset(first, 0xFF, ((size_t)max_id + 1) * sizeof(*first));
-    size_t n_names = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = rows[i].r.id;
-        if (first[id] == UINT32_MAX) {
-            first[id] = 0;
-            names[n_names] = rows[i].r;
-            names[n_names++].id = id;
-        }
-    }
-    if (n_names > 1)
-        qsort(names, n_names, sizeof(*names), name_cmp);
-    uint32_t rank = 0;
-    for (size_t i = 0; i < n_names; i++) {
-        if (i && name_cmp(&names[i - 1], &names[i]) != 0)
-            rank++;
-        first[names[i].id] = rank;
-    }
-    unsigned rb = bits_of(rank), cb = bits_of(maxc), gb = bits_of(n_groups);
-    if (rb + cb + gb > 64) {
-        rc = 1;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = (uint64_t)rows[i].rank << (cb + rb) | (maxc - (uint64_t)rows[i].r.key) << rb |
-                  first[rows[i].r.id];
-        idx[i] = (uint32_t)i;
-    }
-    if (radix_sort_keys(keys, idx, n, rb + cb + gb))
-        goto out;
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = rows[idx[i]];
-    memcpy(rows, tmp, n * sizeof(*rows));
-    rc = 0;
-out:
-    free(first);
-    tp_report_zfree(names);
-    tp_report_zfree(keys);
-    tp_report_zfree(idx);
-    tp_report_zfree(tmp);
-    return rc;
-}
-
-int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err)
-{
-    if (n > 1 && n <= UINT32_MAX) {
-        int rc = group_rows_radix(rows, n, n_groups);
-        if (rc == TP_ENOMEM)
-            return tp_report_oom(err);
-        if (rc == 0)
-            return 0;
-    }
-    size_t *at = calloc(n_groups + 1, sizeof(*at));
-    struct row *r = malloc((n ? n : 1) * sizeof(*r));
-    struct grow *tmp = malloc((n ? n : 1) * sizeof(*tmp));
-    if (!at || !r || !tmp) {
-        free(at);
-        free(r);
-        free(tmp);
-        return tp_report_oom(err);
-    }
-    for (size_t i = 0; i < n; i++)
-        at[rows[i].rank + 1]++;
-    for (size_t g = 0; g < n_groups; g++)
-        at[g + 1] += at[g];
-    /* each bucket: its rows as plain rows (id: the index in tmp), sorted */
-    for (size_t i = 0; i < n; i++) {
-        size_t j = at[rows[i].rank]++;
-        tmp[j] = rows[i];
-        r[j] = rows[i].r;
-        r[j].id = (uint32_t)j;
-    }
-    for (size_t g = 0, from = 0; g < n_groups; from = at[g++])
-        if (at[g] - from > 1)
-            qsort(r + from, at[g] - from, sizeof(*r), tp_row_cmp);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = tmp[r[i].id];
-    free(at);
-    free(r);
-    free(tmp);
-    return 0;
 }
 
 void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g)

@@ -131,10 +131,16 @@ struct grow {
     uint32_t rank, group;
     size_t slot; /* in the struct tp_gterms */
 };
-int tp_group_row_cmp(const void *pa, const void *pb);
-/* Sort rows[0..n) by group rank (n_groups of them), then tp_row_cmp: the
- * rows go to their group's bucket first, and each bucket is sorted alone. */
-int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err);
+/* Sort keys[0..n) with their payloads idx ascending by key, stable: LSD
+ * radix, 8 bits a pass, over the low `bits` bits (the others are 0), with
+ * scratch arrays k2 and i2 of n entries. */
+void tp_radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits, uint64_t *k2,
+                        uint32_t *i2);
+/* Bits to hold v. */
+static inline unsigned tp_bits_of(uint64_t v)
+{
+    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+}
 /* Sort counts a[0..n) descending (a radix sort). Returns 0 or TP_ENOMEM. */
 int tp_sort_counts_desc(uint64_t *a, size_t n);
 
