@@ -260,6 +260,176 @@ static int fkey_cmp(const void *pa, const void *pb)
     return (a->i > b->i) - (a->i < b->i);
 }
 
+/* Rows (or entries) ahead of the current one whose sums are asked for. */
+enum { FREQ_AHEAD = 8 };
+
+/* A (group, id) pair's sums in grouped freq's pass over one group. */
+struct frec {
+    uint64_t count; /* occurrences in the group's documents */
+    double dp;      /* Gries' DP: the sum of |v_i - s_i| until the end */
+    uint64_t df;    /* the group's documents with the id */
+    uint64_t occ;   /* their tokens */
+};
+
+/* Grouped freq's rows of one group, from the sums rec[touched[0..nt)]:
+ * sorted by count descending, name, id, and written (--top K). keys, idx,
+ * k2, i2 and fk have room for nt entries. */
+static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struct tp_groups *gs,
+                             uint32_t g, const struct fname *nm, uint32_t max_rank,
+                             const struct frec *rec, const uint32_t *touched, size_t nt,
+                             uint64_t *keys, uint32_t *idx, uint64_t *k2, uint32_t *i2,
+                             struct fkey *fk, size_t n_ids, struct tp_cells *gcell)
+{
+    uint64_t maxc = 0;
+    for (size_t t = 0; t < nt; t++)
+        if (rec[touched[t]].count > maxc)
+            maxc = rec[touched[t]].count;
+    unsigned ib = tp_bits_of(n_ids ? n_ids - 1 : 0), rb = tp_bits_of(max_rank),
+             cb = tp_bits_of(maxc);
+    int radix = ib + rb + cb <= 64;
+    size_t n = 0;
+    for (size_t t = 0; t < nt; t++) {
+        uint32_t id = touched[t];
+        if (nm[id].rank == UINT32_MAX)
+            continue;
+        if (radix)
+            keys[n] = ((maxc - rec[id].count) << rb | nm[id].rank) << ib | id;
+        else
+            fk[n] = (struct fkey){rec[id].count, nm[id].rank, id};
+        idx[n++] = id;
+    }
+    if (radix)
+        tp_radix_sort_keys(keys, idx, n, ib + rb + cb, k2, i2);
+    else if (n > 1) {
+        qsort(fk, n, sizeof(*fk), fkey_cmp);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = fk[i].i;
+    }
+    size_t shown = run->o->top >= 0 && (size_t)run->o->top < n ? (size_t)run->o->top : n;
+    if (shown) {
+        size_t glen;
+        const char *gname = tp_corpus_group_name(run->corpus, g, &glen);
+        tp_cells_clear(out, gcell);
+        tp_cells_text(out, gcell, gname, glen);
+    }
+    uint64_t pm_count = 0;
+    char pm[40];
+    size_t pm_len = 0;
+    for (size_t i = 0; i < shown; i++) {
+        uint32_t id = idx[i];
+        const struct frec *m = &rec[id];
+        /* rows go by count, ids at random: ask for a later row's sums now */
+        if (i + FREQ_AHEAD < shown)
+            __builtin_prefetch(&rec[idx[i + FREQ_AHEAD]]);
+        if (!i || m->count != pm_count) {
+            pm_len = tp_format_double((double)m->count / (double)gs->tokens[g] * 1e6, pm);
+            pm_count = m->count;
+        }
+        tp_out_cells(out, gcell);
+        tp_out_u64(out, i + 1);
+        tp_out_text(out, nm[id].name, nm[id].len);
+        tp_out_u64(out, m->count);
+        tp_out_number(out, pm, pm_len);
+        tp_out_u64(out, m->df);
+        tp_out_double(out, m->dp);
+        tp_out_row_end(out);
+    }
+}
+
+/* Grouped freq when the spill can be mapped (tp_gwalk mapped): each group
+ * in name order on its own, from its documents alone: a pass sums the
+ * counts, a second Gries' DP, document frequencies and tokens, in per-id
+ * arrays used again by the next group (they stay in cache: no groups x
+ * ids table), then the group's rows are sorted and written. *done 0 (and
+ * nothing written) when the spill cannot be mapped. */
+static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter *k,
+                       const struct tp_groups *gs, const struct fname *nm, uint32_t max_rank,
+                       int *done, struct tp_error *err)
+{
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    size_t n_ids = k == &c->uni ? c->terms.n : c->ngrams.n_items;
+    struct tp_gwalk w;
+    struct frec *rec = NULL;
+    uint32_t *touched = NULL, *idx = NULL, *i2 = NULL;
+    uint64_t *keys = NULL, *k2 = NULL;
+    struct fkey *fk = NULL;
+    struct tp_cells gcell = {0};
+    int rc;
+    *done = 0;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (c->docs[d].group >= gs->n)
+            return 0;
+    if ((rc = tp_gwalk_init(&w, c, k, gs->n, err)) || !w.mapped)
+        goto out;
+    size_t m1 = n_ids ? n_ids : 1;
+    rec = calloc(m1, sizeof(*rec));
+    touched = malloc(m1 * sizeof(*touched));
+    idx = malloc(m1 * sizeof(*idx));
+    i2 = malloc(m1 * sizeof(*i2));
+    keys = malloc(m1 * sizeof(*keys));
+    k2 = malloc(m1 * sizeof(*k2));
+    fk = malloc(m1 * sizeof(*fk));
+    if (!rec || !touched || !idx || !i2 || !keys || !k2 || !fk) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    *done = 1;
+    tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
+    for (size_t r = 0; r < gs->n; r++) {
+        uint32_t g = gs->order[r];
+        size_t nt = 0;
+        tp_gwalk_group(&w, g);
+        while ((rc = tp_gwalk_next(&w, err)) > 0)
+            for (size_t j = 0; j < w.n; j++) {
+                struct frec *m = &rec[w.ids[j]];
+                if (!m->count && w.counts[j])
+                    touched[nt++] = w.ids[j];
+                m->count += w.counts[j];
+            }
+        if (rc < 0)
+            goto out;
+        tp_gwalk_group(&w, g);
+        while ((rc = tp_gwalk_next(&w, err)) > 0) {
+            uint64_t dn = c->docs[w.doc].n_tokens;
+            double s = (double)dn / (double)gs->tokens[g];
+            for (size_t j = 0; j < w.n; j++) {
+                struct frec *m = &rec[w.ids[j]];
+                if (!m->count)
+                    continue; /* never in a row */
+                double v = (double)w.counts[j] / (double)m->count - s;
+                m->dp += v < 0 ? -v : v;
+                m->df++;
+                m->occ += dn;
+            }
+        }
+        if (rc < 0)
+            goto out;
+        /* documents of the group without the id add their s_i: exactly
+         * (N_g - tokens of the group's documents with it) / N_g */
+        uint64_t ng = gs->tokens[g];
+        for (size_t t = 0; t < nt; t++) {
+            struct frec *m = &rec[touched[t]];
+            m->dp = 0.5 * (m->dp + (double)(ng - m->occ) / (double)ng);
+        }
+        freq_stream_rows(run, out, gs, g, nm, max_rank, rec, touched, nt, keys, idx, k2, i2, fk,
+                         n_ids, &gcell);
+        for (size_t t = 0; t < nt; t++)
+            memset(&rec[touched[t]], 0, sizeof(*rec));
+    }
+    rc = 0;
+out:
+    tp_gwalk_release(&w);
+    tp_cells_release(&gcell);
+    free(rec);
+    free(touched);
+    free(idx);
+    free(i2);
+    free(keys);
+    free(k2);
+    free(fk);
+    return rc;
+}
+
 /* --group-by: one list a group (groups by name), each a list of its own:
  * rank, rate per million of the group's tokens, documents of the group, DP
  * over the group's documents; --top K rows a group. A group's rows are
@@ -284,8 +454,6 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
     int rc;
     if ((rc = tp_report_groups(run, &gs, err)))
         return rc;
-    if ((rc = tp_gterms_count(c, k, &gt, err)) || (rc = tp_gterms_dp(c, k, &gt, gs.tokens, err)))
-        goto out;
     if (run->o->freq_listed_only && listed_ids(c, n_ids, &want)) {
         rc = tp_report_oom(err);
         goto out;
@@ -308,6 +476,12 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         rc = tp_report_oom(err);
         goto out;
     }
+    /* the spill mapped: group by group, from the group's documents alone */
+    int streamed = 0;
+    if ((rc = freq_stream(run, out, k, &gs, nm, max_rank, &streamed, err)) || streamed)
+        goto out;
+    if ((rc = tp_gterms_count(c, k, &gt, err)) || (rc = tp_gterms_dp(c, k, &gt, gs.tokens, err)))
+        goto out;
     /* each group's slots in slot order: a dense table's lie together; a
      * hashed one's are bucketed by group first */
     size_t G = gs.n, most = 0;

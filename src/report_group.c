@@ -9,13 +9,14 @@
  * grows with what each group uses, not with groups x vocabulary. One pass
  * over the spill fills count; a second (Gries' DP, document frequencies)
  * needs the totals first. Both walk the spill group by group within chunks
- * of documents (struct gwalk), so a pass touches one group's records at a
+ * of documents (struct tp_gwalk), so a pass touches one group's records at a
  * time and each record still sees its documents in document order.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "group.h"
 #include "report_int.h"
@@ -161,30 +162,6 @@ size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
 /* Encoded spill bytes a group walk loads at a time (at least one document). */
 enum { GWALK_CHUNK = 4 << 20 };
 
-/* A walk over a counter's spill group by group: the documents are loaded
- * in chunks of about GWALK_CHUNK bytes, in order, and within a chunk each
- * group's documents come together, in document order. A pass that adds
- * each entry to a (group, id) record so touches one group's records at a
- * time (they stay in cache), and every record still sees its documents in
- * document order (sums of doubles come out the same bits as a pass in
- * document order). */
-struct gwalk {
-    struct tp_counter *k;
-    const struct tp_counts *c;
-    size_t n_groups;
-    struct tp_spill_reader sr;
-    size_t d0, d1;   /* the loaded chunk */
-    uint64_t *off;   /* by d - d0: its record's place in sr.block */
-    uint32_t *order; /* the chunk's documents (d - d0), by group */
-    size_t *at;      /* n_groups + 1 bucket starts (counting sort) */
-    size_t cap, i;
-    size_t doc;          /* the current document ... */
-    uint32_t group;      /* ... its group ... */
-    const uint32_t *ids; /* ... and its list */
-    const uint64_t *counts;
-    size_t n;
-};
-
 /* Group ids of c's documents are below this. */
 static size_t groups_of(const struct tp_counts *c)
 {
@@ -195,9 +172,72 @@ static size_t groups_of(const struct tp_counts *c)
     return G;
 }
 
-static int gwalk_init(struct gwalk *w, struct tp_counts *c, struct tp_counter *k, size_t n_groups,
-                      struct tp_error *err)
+void tp_gwalk_release(struct tp_gwalk *w)
 {
+    for (size_t f = 0; w->map && f < w->k->n_files; f++)
+        if (w->map[f])
+            munmap(w->map[f], w->map_len[f]);
+    if (w->mapped)
+        w->sr.block = NULL; /* the mapping, not the reader's buffer */
+    tp_spill_reader_release(&w->sr);
+    free(w->map);
+    free(w->map_len);
+    free(w->off);
+    free(w->order);
+    free(w->at);
+    memset(w, 0, sizeof(*w));
+}
+
+/* Map each of k's spill files whole (read only): 0, or -1 when one cannot
+ * be (the walk then loads chunks with pread). */
+static int gwalk_map(struct tp_gwalk *w)
+{
+    const struct tp_counter *k = w->k;
+    w->map = calloc(k->n_files ? k->n_files : 1, sizeof(*w->map));
+    w->map_len = calloc(k->n_files ? k->n_files : 1, sizeof(*w->map_len));
+    if (!w->map || !w->map_len)
+        return -1;
+    for (size_t f = 0; f < k->n_files; f++) {
+        struct stat st;
+        int fd = fileno(k->files[f].f);
+        if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > SIZE_MAX)
+            return -1;
+        if (!st.st_size)
+            continue;
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        w->map[f] = p;
+        w->map_len[f] = (size_t)st.st_size;
+    }
+    /* every document's record lies within its file */
+    for (size_t d = 0; d < w->c->n_docs; d++) {
+        uint16_t f = k->file_of[d];
+        if (f >= k->n_files || !w->map[f] || k->offs[d] > w->map_len[f] ||
+            k->lens[d] > w->map_len[f] - k->offs[d])
+            return -1;
+    }
+    return 0;
+}
+
+/* Put documents [d, e) of the walk's corpus in order[0..e - d) by group,
+ * document order within a group (a counting sort). */
+static void gwalk_order(struct tp_gwalk *w, size_t d, size_t e)
+{
+    size_t G = w->n_groups, *at = w->at;
+    memset(at, 0, (G + 1) * sizeof(*at));
+    for (size_t j = d; j < e; j++)
+        at[w->c->docs[j].group + 1]++;
+    for (size_t g = 0; g < G; g++)
+        at[g + 1] += at[g];
+    for (size_t j = d; j < e; j++)
+        w->order[at[w->c->docs[j].group]++] = (uint32_t)(j - d);
+}
+
+int tp_gwalk_init(struct tp_gwalk *w, struct tp_counts *c, struct tp_counter *k, size_t n_groups,
+                  struct tp_error *err)
+{
+    int rc;
     memset(w, 0, sizeof(*w));
     w->k = k;
     w->c = c;
@@ -206,20 +246,34 @@ static int gwalk_init(struct gwalk *w, struct tp_counts *c, struct tp_counter *k
         return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
     if (!(w->at = malloc((n_groups + 1) * sizeof(*w->at))))
         return tp_report_oom(err);
-    return tp_counter_rewind(k, err);
-}
-
-static void gwalk_release(struct gwalk *w)
-{
-    tp_spill_reader_release(&w->sr);
-    free(w->off);
+    if ((rc = tp_counter_rewind(k, err)))
+        return rc;
+    /* the files mapped whole: each group's documents of the whole corpus
+     * together, read where they lie */
+    if (c->n_docs && c->n_docs <= UINT32_MAX && gwalk_map(w) == 0 &&
+        (w->order = malloc(c->n_docs * sizeof(*w->order))) &&
+        (w->sr.maps = malloc(sizeof(*w->sr.maps)))) {
+        w->mapped = 1;
+        w->sr.maps_cap = 1;
+        gwalk_order(w, 0, c->n_docs);
+        w->d1 = w->end = c->n_docs;
+        return 0;
+    }
+    /* else chunks loaded with pread */
+    for (size_t f = 0; w->map && f < k->n_files; f++)
+        if (w->map[f])
+            munmap(w->map[f], w->map_len[f]);
+    free(w->map);
+    free(w->map_len);
     free(w->order);
-    free(w->at);
-    memset(w, 0, sizeof(*w));
+    w->map = NULL;
+    w->map_len = NULL;
+    w->order = NULL;
+    return 0;
 }
 
 /* Load the chunk after the current one and order its documents by group. */
-static int gwalk_load(struct gwalk *w, struct tp_error *err)
+static int gwalk_load(struct tp_gwalk *w, struct tp_error *err)
 {
     const struct tp_counter *k = w->k;
     size_t d = w->d1, e = d;
@@ -241,18 +295,12 @@ static int gwalk_load(struct gwalk *w, struct tp_error *err)
     int rc = tp_spill_load(k, d, e, &w->sr, err);
     if (rc)
         return rc;
-    size_t G = w->n_groups, *at = w->at;
-    memset(at, 0, (G + 1) * sizeof(*at));
     uint64_t pos = 0;
     for (size_t j = 0; j < n; j++) {
         w->off[j] = pos;
         pos += k->lens[d + j];
-        at[w->c->docs[d + j].group + 1]++;
     }
-    for (size_t g = 0; g < G; g++)
-        at[g + 1] += at[g];
-    for (size_t j = 0; j < n; j++)
-        w->order[at[w->c->docs[d + j].group]++] = (uint32_t)j;
+    gwalk_order(w, d, e);
     w->d0 = d;
     w->d1 = e;
     w->i = 0;
@@ -261,9 +309,11 @@ static int gwalk_load(struct gwalk *w, struct tp_error *err)
 
 /* The next document of the walk (w->doc, w->group, w->ids, w->counts,
  * w->n). Returns 1, 0 after the last, or a negative TP_E* (err filled). */
-static int gwalk_next(struct gwalk *w, struct tp_error *err)
+int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err)
 {
     int rc;
+    if (w->mapped && w->i >= w->end)
+        return 0;
     if (w->i >= w->d1 - w->d0) {
         if (w->d1 >= w->c->n_docs)
             return 0;
@@ -271,16 +321,44 @@ static int gwalk_next(struct gwalk *w, struct tp_error *err)
             return rc;
     }
     uint32_t j = w->order[w->i++];
-    w->sr.pos = w->off[j];
-    w->sr.at = j;
+    if (w->mapped) {
+        /* the document's record in its file's mapping, its ids mapped
+         * through the file's map */
+        const struct tp_counter *k = w->k;
+        uint16_t f = k->file_of[j];
+        w->sr.block = w->map[f];
+        w->sr.block_len = w->map_len[f];
+        w->sr.pos = k->offs[j];
+        w->sr.maps[0] = k->files[f].map;
+        w->sr.n_maps = 1;
+        w->sr.at = 0;
+    } else {
+        w->sr.pos = w->off[j];
+        w->sr.at = j;
+    }
     if ((rc = tp_spill_next(&w->sr, err)))
         return rc;
+    if (w->i < (w->mapped ? w->end : w->d1 - w->d0)) {
+        /* the next document's record lies elsewhere: ask for it now */
+        uint32_t nx = w->order[w->i];
+        const unsigned char *p =
+            w->mapped ? w->map[w->k->file_of[nx]] + w->k->offs[nx] : w->sr.block + w->off[nx];
+        for (size_t b = 0; b < w->k->lens[w->d0 + nx]; b += 64)
+            __builtin_prefetch(p + b);
+    }
     w->doc = w->d0 + j;
     w->group = w->c->docs[w->doc].group;
     w->ids = w->sr.ids;
     w->counts = w->sr.counts;
     w->n = w->sr.n;
     return 1;
+}
+
+void tp_gwalk_group(struct tp_gwalk *w, uint32_t g)
+{
+    /* the counting sort left at[g] at the end of group g's documents */
+    w->i = g ? w->at[g - 1] : 0;
+    w->end = w->at[g];
 }
 
 int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
@@ -324,12 +402,12 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
     if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
         return tp_report_oom(err);
     /* group by group: the dense cells of one group at a time */
-    struct gwalk w;
-    if ((rc = gwalk_init(&w, c, k, G, err))) {
-        gwalk_release(&w);
+    struct tp_gwalk w;
+    if ((rc = tp_gwalk_init(&w, c, k, G, err))) {
+        tp_gwalk_release(&w);
         return rc;
     }
-    while ((rc = gwalk_next(&w, err)) > 0) {
+    while ((rc = tp_gwalk_next(&w, err)) > 0) {
         const uint32_t *ids = w.ids;
         const uint64_t *counts = w.counts;
         if (gt->dense_v) {
@@ -341,13 +419,13 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
         for (size_t j = 0; j < w.n; j++) {
             size_t e = gt_get(gt, w.group, ids[j]);
             if (e == SIZE_MAX) {
-                gwalk_release(&w);
+                tp_gwalk_release(&w);
                 return tp_report_oom(err);
             }
             gt->count[e] += counts[j];
         }
     }
-    gwalk_release(&w);
+    tp_gwalk_release(&w);
     if (gt->dense_v)
         for (size_t i = 0; i <= gt->mask; i++)
             gt->n += gt->count[i] != 0;
@@ -365,12 +443,12 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
     for (size_t i = 0; i <= gt->mask; i++)
         gt->more[i].count = gt->count[i];
     size_t G = groups_of(c);
-    struct gwalk w;
-    if ((rc = gwalk_init(&w, c, k, G, err))) {
-        gwalk_release(&w);
+    struct tp_gwalk w;
+    if ((rc = tp_gwalk_init(&w, c, k, G, err))) {
+        tp_gwalk_release(&w);
         return rc;
     }
-    while ((rc = gwalk_next(&w, err)) > 0) {
+    while ((rc = tp_gwalk_next(&w, err)) > 0) {
         uint32_t g = w.group;
         uint64_t dn = c->docs[w.doc].n_tokens;
         double s = (double)dn / (double)gtokens[g];
@@ -387,7 +465,7 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
             m->occ += dn;
         }
     }
-    gwalk_release(&w);
+    tp_gwalk_release(&w);
     if (rc < 0)
         return rc;
     /* documents of the group without the term add their s_i: exactly

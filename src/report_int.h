@@ -125,6 +125,46 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
 size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id);
 void tp_gterms_release(struct tp_gterms *gt);
 
+/* A walk over a counter's spill group by group. When its files can be
+ * mapped (mapped), the whole corpus's documents of each group come together,
+ * in document order, each read where it lies; else the documents are loaded
+ * in chunks of about 4 MiB, in order, and within a chunk each group's
+ * documents come together, in document order. A pass that adds each entry
+ * to a (group, id) record so touches one group's records at a time (they
+ * stay in cache), and every record still sees its documents in document
+ * order (sums of doubles come out the same bits as a pass in document
+ * order). */
+struct tp_gwalk {
+    struct tp_counter *k;
+    const struct tp_counts *c;
+    size_t n_groups;
+    struct tp_spill_reader sr;
+    size_t d0, d1;   /* the loaded chunk (mapped: the corpus) */
+    uint64_t *off;   /* by d - d0: its record's place in sr.block */
+    uint32_t *order; /* the chunk's documents (d - d0), by group */
+    size_t *at;      /* n_groups + 1: the end of each group's documents in order */
+    size_t cap, i, end;
+    int mapped; /* the spill files mapped whole: map[f], map_len[f] */
+    unsigned char **map;
+    size_t *map_len;
+    size_t doc;          /* the current document ... */
+    uint32_t group;      /* ... its group ... */
+    const uint32_t *ids; /* ... and its list */
+    const uint64_t *counts;
+    size_t n;
+};
+/* Start a walk over k's spill for c's documents, whose groups are below
+ * n_groups. Returns 0 or a negative TP_E* (err filled; release w anyway). */
+int tp_gwalk_init(struct tp_gwalk *w, struct tp_counts *c, struct tp_counter *k, size_t n_groups,
+                  struct tp_error *err);
+/* The next document (w->doc, w->group, w->ids, w->counts, w->n). Returns 1,
+ * 0 after the last, or a negative TP_E* (err filled). */
+int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err);
+/* A mapped walk: the next tp_gwalk_next calls give group g's documents
+ * alone, in document order. */
+void tp_gwalk_group(struct tp_gwalk *w, uint32_t g);
+void tp_gwalk_release(struct tp_gwalk *w);
+
 /* A row of a grouped table: the group's place first, then tp_row_cmp. */
 struct grow {
     struct row r;
