@@ -162,6 +162,9 @@ size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
 /* Encoded spill bytes a group walk loads at a time (at least one document). */
 enum { GWALK_CHUNK = 4 << 20 };
 
+/* Documents ahead of the current one whose record a walk asks for. */
+enum { GWALK_AHEAD = 3 };
+
 /* Group ids of c's documents are below this. */
 static size_t groups_of(const struct tp_counts *c)
 {
@@ -338,9 +341,10 @@ int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err)
     }
     if ((rc = tp_spill_next(&w->sr, err)))
         return rc;
-    if (w->i < (w->mapped ? w->end : w->d1 - w->d0)) {
-        /* the next document's record lies elsewhere: ask for it now */
-        uint32_t nx = w->order[w->i];
+    size_t ahead = w->i + GWALK_AHEAD - 1;
+    if (ahead < (w->mapped ? w->end : w->d1 - w->d0)) {
+        /* a later document's record lies elsewhere: ask for it now */
+        uint32_t nx = w->order[ahead];
         const unsigned char *p =
             w->mapped ? w->map[w->k->file_of[nx]] + w->k->offs[nx] : w->sr.block + w->off[nx];
         for (size_t b = 0; b < w->k->lens[w->d0 + nx]; b += 64)
