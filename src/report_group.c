@@ -8,9 +8,12 @@
  * keyed by group << 32 | id holding only the pairs that occur, so memory
  * grows with what each group uses, not with groups x vocabulary. One pass
  * over the spill fills count; a second (Gries' DP, document frequencies)
- * needs the totals first. Both walk the spill group by group within chunks
- * of documents (struct tp_gwalk), so a pass touches one group's records at a
- * time and each record still sees its documents in document order.
+ * needs the totals first. Both walk the spill group by group (struct
+ * tp_gwalk: the files mapped whole, each group's documents together; else
+ * chunks of documents loaded with pread, each chunk's documents of a group
+ * together), so a pass touches one group's records at a time and each record
+ * still sees its documents in document order. Grouped freq walks one group
+ * at a time on its own (report_freq.c) when the spill can be mapped.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
 #include <stdlib.h>
