@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "group.h"
 #include "report_int.h"
@@ -173,27 +174,287 @@ out:
     return 0;
 }
 
+/* A shown id's name and its place among the shown ids' names, bytewise
+ * (ids of one name share it). */
+struct fname {
+    const char *name;
+    uint32_t len, rank;
+};
+
+static int fname_cmp(const void *pa, const void *pb)
+{
+    const struct fname *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int r = memcmp(a->name, b->name, n);
+    if (r)
+        return r;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/* Grouped freq's names: nm[id] for every id that may get a row (rank
+ * UINT32_MAX: none), n-grams named by their words (not a stopword twin's
+ * bytes); *max_rank the largest rank. Returns 0 or TP_ENOMEM. */
+static int freq_names(struct tp_counts *c, size_t n_ids, const uint8_t *want,
+                      struct tp_arena *names, struct fname **out, uint32_t *max_rank)
+{
+    struct fname *nm = malloc((n_ids ? n_ids : 1) * sizeof(*nm));
+    struct fname *by = malloc((n_ids ? n_ids : 1) * sizeof(*by));
+    size_t n_by = 0;
+    if (!nm || !by)
+        goto oom;
+    for (size_t id = 0; id < n_ids; id++) {
+        nm[id].rank = UINT32_MAX;
+        if (want && !want[id])
+            continue;
+        if (c->o.ngram > 1) {
+            const uint32_t *key = tp_tuples_key(&c->ngrams, id);
+            if ((!want || want[id] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
+                continue;
+            uint32_t words[TP_KEY_MAX];
+            for (unsigned w = 0; w < c->o.ngram; w++)
+                words[w] = c->twin_base ? c->twin_base[key[w]] : key[w];
+            nm[id].name = tp_report_join_words(c, words, c->o.ngram, names, &nm[id].len);
+            if (!nm[id].name)
+                goto oom;
+        } else {
+            if (!want && !tp_counts_reportable(c, (uint32_t)id))
+                continue;
+            nm[id].name = c->terms.terms[id].bytes;
+            nm[id].len = c->terms.terms[id].len;
+        }
+        by[n_by] = nm[id];
+        by[n_by++].rank = (uint32_t)id; /* here: the id */
+    }
+    if (n_by > 1)
+        qsort(by, n_by, sizeof(*by), fname_cmp);
+    uint32_t rank = 0;
+    for (size_t i = 0; i < n_by; i++) {
+        if (i && fname_cmp(&by[i - 1], &by[i]) != 0)
+            rank++;
+        nm[by[i].rank].rank = rank;
+    }
+    free(by);
+    *out = nm;
+    *max_rank = rank;
+    return 0;
+oom:
+    free(nm);
+    free(by);
+    return TP_ENOMEM;
+}
+
+/* The row order of grouped freq within a group when a key does not fit in
+ * 64 bits: count descending, name, then slot. */
+struct fkey {
+    uint64_t count;
+    uint32_t rank, i;
+};
+
+static int fkey_cmp(const void *pa, const void *pb)
+{
+    const struct fkey *a = pa, *b = pb;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Rows (or entries) ahead of the current one whose sums are asked for. */
+enum { FREQ_AHEAD = 8 };
+
+/* A (group, id) pair's sums in grouped freq's pass over one group. */
+struct frec {
+    uint64_t count; /* occurrences in the group's documents */
+    double dp;      /* Gries' DP: the sum of |v_i - s_i| until the end */
+    uint64_t df;    /* the group's documents with the id */
+    uint64_t occ;   /* their tokens */
+};
+
+/* Grouped freq's rows of one group, from the sums rec[touched[0..nt)]:
+ * sorted by count descending, name, id, and written (--top K). keys, idx,
+ * k2, i2 and fk have room for nt entries. */
+static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struct tp_groups *gs,
+                             uint32_t g, const struct fname *nm, uint32_t max_rank,
+                             const struct frec *rec, const uint32_t *touched, size_t nt,
+                             uint64_t *keys, uint32_t *idx, uint64_t *k2, uint32_t *i2,
+                             struct fkey *fk, size_t n_ids, struct tp_cells *gcell)
+{
+    uint64_t maxc = 0;
+    for (size_t t = 0; t < nt; t++)
+        if (rec[touched[t]].count > maxc)
+            maxc = rec[touched[t]].count;
+    unsigned ib = tp_bits_of(n_ids ? n_ids - 1 : 0), rb = tp_bits_of(max_rank),
+             cb = tp_bits_of(maxc);
+    int radix = ib + rb + cb <= 64;
+    size_t n = 0;
+    for (size_t t = 0; t < nt; t++) {
+        uint32_t id = touched[t];
+        if (nm[id].rank == UINT32_MAX)
+            continue;
+        if (radix)
+            keys[n] = ((maxc - rec[id].count) << rb | nm[id].rank) << ib | id;
+        else
+            fk[n] = (struct fkey){rec[id].count, nm[id].rank, id};
+        idx[n++] = id;
+    }
+    if (radix)
+        tp_radix_sort_keys(keys, idx, n, ib + rb + cb, k2, i2);
+    else if (n > 1) {
+        qsort(fk, n, sizeof(*fk), fkey_cmp);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = fk[i].i;
+    }
+    size_t shown = run->o->top >= 0 && (size_t)run->o->top < n ? (size_t)run->o->top : n;
+    if (shown) {
+        size_t glen;
+        const char *gname = tp_corpus_group_name(run->corpus, g, &glen);
+        tp_cells_clear(out, gcell);
+        tp_cells_text(out, gcell, gname, glen);
+    }
+    uint64_t pm_count = 0;
+    char pm[40];
+    size_t pm_len = 0;
+    for (size_t i = 0; i < shown; i++) {
+        uint32_t id = idx[i];
+        const struct frec *m = &rec[id];
+        /* rows go by count, ids at random: ask for a later row's sums now */
+        if (i + FREQ_AHEAD < shown)
+            __builtin_prefetch(&rec[idx[i + FREQ_AHEAD]]);
+        if (!i || m->count != pm_count) {
+            pm_len = tp_format_double((double)m->count / (double)gs->tokens[g] * 1e6, pm);
+            pm_count = m->count;
+        }
+        tp_out_cells(out, gcell);
+        tp_out_u64(out, i + 1);
+        tp_out_text(out, nm[id].name, nm[id].len);
+        tp_out_u64(out, m->count);
+        tp_out_number(out, pm, pm_len);
+        tp_out_u64(out, m->df);
+        tp_out_double(out, m->dp);
+        tp_out_row_end(out);
+    }
+}
+
+/* Grouped freq when the spill can be mapped (tp_gwalk mapped): each group
+ * in name order on its own, from its documents alone: a pass sums the
+ * counts, a second Gries' DP, document frequencies and tokens, in per-id
+ * arrays used again by the next group (they stay in cache: no groups x
+ * ids table), then the group's rows are sorted and written. *done 0 (and
+ * nothing written) when the spill cannot be mapped. */
+static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter *k,
+                       const struct tp_groups *gs, const struct fname *nm, uint32_t max_rank,
+                       int *done, struct tp_error *err)
+{
+    struct tp_counts *c = tp_corpus_counts(run->corpus);
+    size_t n_ids = k == &c->uni ? c->terms.n : c->ngrams.n_items;
+    struct tp_gwalk w;
+    struct frec *rec = NULL;
+    uint32_t *touched = NULL, *idx = NULL, *i2 = NULL;
+    uint64_t *keys = NULL, *k2 = NULL;
+    struct fkey *fk = NULL;
+    struct tp_cells gcell = {0};
+    int rc;
+    *done = 0;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (c->docs[d].group >= gs->n)
+            return 0;
+    if ((rc = tp_gwalk_init(&w, c, k, gs->n, err)) || !w.mapped)
+        goto out;
+    size_t m1 = n_ids ? n_ids : 1;
+    rec = calloc(m1, sizeof(*rec));
+    touched = malloc(m1 * sizeof(*touched));
+    idx = malloc(m1 * sizeof(*idx));
+    i2 = malloc(m1 * sizeof(*i2));
+    keys = malloc(m1 * sizeof(*keys));
+    k2 = malloc(m1 * sizeof(*k2));
+    fk = malloc(m1 * sizeof(*fk));
+    if (!rec || !touched || !idx || !i2 || !keys || !k2 || !fk) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    *done = 1;
+    tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
+    for (size_t r = 0; r < gs->n; r++) {
+        uint32_t g = gs->order[r];
+        size_t nt = 0;
+        tp_gwalk_group(&w, g);
+        while ((rc = tp_gwalk_next(&w, err)) > 0)
+            for (size_t j = 0; j < w.n; j++) {
+                struct frec *m = &rec[w.ids[j]];
+                if (!m->count && w.counts[j])
+                    touched[nt++] = w.ids[j];
+                m->count += w.counts[j];
+            }
+        if (rc < 0)
+            goto out;
+        tp_gwalk_group(&w, g);
+        while ((rc = tp_gwalk_next(&w, err)) > 0) {
+            uint64_t dn = c->docs[w.doc].n_tokens;
+            double s = (double)dn / (double)gs->tokens[g];
+            for (size_t j = 0; j < w.n; j++) {
+                struct frec *m = &rec[w.ids[j]];
+                if (!m->count)
+                    continue; /* never in a row */
+                double v = (double)w.counts[j] / (double)m->count - s;
+                m->dp += v < 0 ? -v : v;
+                m->df++;
+                m->occ += dn;
+            }
+        }
+        if (rc < 0)
+            goto out;
+        /* documents of the group without the id add their s_i: exactly
+         * (N_g - tokens of the group's documents with it) / N_g */
+        uint64_t ng = gs->tokens[g];
+        for (size_t t = 0; t < nt; t++) {
+            struct frec *m = &rec[touched[t]];
+            m->dp = 0.5 * (m->dp + (double)(ng - m->occ) / (double)ng);
+        }
+        freq_stream_rows(run, out, gs, g, nm, max_rank, rec, touched, nt, keys, idx, k2, i2, fk,
+                         n_ids, &gcell);
+        for (size_t t = 0; t < nt; t++)
+            memset(&rec[touched[t]], 0, sizeof(*rec));
+    }
+    rc = 0;
+out:
+    tp_gwalk_release(&w);
+    tp_cells_release(&gcell);
+    free(rec);
+    free(touched);
+    free(idx);
+    free(i2);
+    free(keys);
+    free(k2);
+    free(fk);
+    return rc;
+}
+
 /* --group-by: one list a group (groups by name), each a list of its own:
  * rank, rate per million of the group's tokens, documents of the group, DP
- * over the group's documents; --top K rows a group. */
+ * over the group's documents; --top K rows a group. A group's rows are
+ * found among its own slots, sorted on (count descending, a rank by name)
+ * in one radix sort that stays in cache, and written. */
 static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error *err)
 {
     struct tp_counts *c = tp_corpus_counts(run->corpus);
     int ngram = c->o.ngram > 1;
     struct tp_counter *k = ngram ? &c->ng : &c->uni;
+    size_t n_ids = ngram ? c->ngrams.n_items : c->terms.n;
     struct tp_arena names = TP_ARENA_INIT;
     struct tp_groups gs;
     struct tp_gterms gt = {0};
-    struct grow *rows = NULL;
-    size_t n_rows = 0;
     uint8_t *want = NULL;
+    struct fname *nm = NULL;
+    size_t *slots = NULL, *at = NULL;
+    uint64_t *keys = NULL, *k2 = NULL;
+    uint32_t *idx = NULL, *i2 = NULL;
+    struct fkey *fk = NULL;
     struct tp_cells gcell = {0};
     int rc;
     if ((rc = tp_report_groups(run, &gs, err)))
         return rc;
-    if ((rc = tp_gterms_count(c, k, &gt, err)) || (rc = tp_gterms_dp(c, k, &gt, gs.tokens, err)))
-        goto out;
-    if (run->o->freq_listed_only && listed_ids(c, ngram ? c->ngrams.n_items : c->terms.n, &want)) {
+    if (run->o->freq_listed_only && listed_ids(c, n_ids, &want)) {
         rc = tp_report_oom(err);
         goto out;
     }
@@ -202,7 +463,7 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
          * the word's own counts here; not yet the twin's, as without groups) */
         uint32_t *map = NULL;
         uint64_t *t = NULL, *d = NULL;
-        if (fold_listed(c, k, ngram ? c->ngrams.n_items : c->terms.n, want, &map, &t, &d)) {
+        if (fold_listed(c, k, n_ids, want, &map, &t, &d)) {
             rc = tp_report_oom(err);
             goto out;
         }
@@ -210,78 +471,131 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         free(t);
         free(d);
     }
-    rows = tp_report_zalloc(gt.n ? gt.n : 1, sizeof(*rows));
-    if (!rows) {
+    uint32_t max_rank = 0;
+    if (freq_names(c, n_ids, want, &names, &nm, &max_rank)) {
         rc = tp_report_oom(err);
         goto out;
     }
-    for (size_t i = 0; i <= gt.mask; i++) {
-        uint32_t g, id;
-        if (!tp_gterms_slot(&gt, i, &g, &id))
-            continue;
-        if (want && !want[id])
-            continue;
-        struct grow r = {{(double)gt.count[i], NULL, 0, id}, gs.rank[g], g, i};
-        if (ngram) {
-            const uint32_t *key = tp_tuples_key(&c->ngrams, id);
-            if ((!want || want[id] == 2) && !tp_report_tuple_reportable(c, key, c->o.ngram))
-                continue;
-            uint32_t words[TP_KEY_MAX]; /* named by its words, not a stopword twin's bytes */
-            for (unsigned w = 0; w < c->o.ngram; w++)
-                words[w] = c->twin_base ? c->twin_base[key[w]] : key[w];
-            r.r.name = tp_report_join_words(c, words, c->o.ngram, &names, &r.r.name_len);
-            if (!r.r.name) {
-                rc = tp_report_oom(err);
-                goto out;
-            }
-        } else {
-            if (!want && !tp_counts_reportable(c, id))
-                continue;
-            r.r.name = c->terms.terms[id].bytes;
-            r.r.name_len = c->terms.terms[id].len;
-        }
-        rows[n_rows++] = r;
-    }
-    if ((rc = tp_group_rows_sort(rows, n_rows, gs.n, err)))
+    /* the spill mapped: group by group, from the group's documents alone */
+    int streamed = 0;
+    if ((rc = freq_stream(run, out, k, &gs, nm, max_rank, &streamed, err)) || streamed)
         goto out;
+    if ((rc = tp_gterms_count(c, k, &gt, err)) || (rc = tp_gterms_dp(c, k, &gt, gs.tokens, err)))
+        goto out;
+    /* each group's slots in slot order: a dense table's lie together; a
+     * hashed one's are bucketed by group first */
+    size_t G = gs.n, most = 0;
+    uint64_t maxc = 0;
+    for (size_t i = 0; i <= gt.mask; i++)
+        if (gt.count[i] > maxc)
+            maxc = gt.count[i];
+    if (gt.dense_v) {
+        most = gt.dense_v;
+    } else {
+        at = calloc(G + 1, sizeof(*at));
+        slots = malloc((gt.n ? gt.n : 1) * sizeof(*slots));
+        if (!at || !slots) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        uint32_t g, id;
+        for (size_t i = 0; i <= gt.mask; i++)
+            if (tp_gterms_slot(&gt, i, &g, &id) && g < G)
+                at[g + 1]++;
+        for (size_t j = 0; j < G; j++) {
+            most = at[j + 1] > most ? at[j + 1] : most;
+            at[j + 1] += at[j];
+        }
+        for (size_t i = 0; i <= gt.mask; i++)
+            if (tp_gterms_slot(&gt, i, &g, &id) && g < G)
+                slots[at[g]++] = i;
+        for (size_t j = G; j > 0; j--)
+            at[j] = at[j - 1];
+        at[0] = 0;
+    }
+    unsigned rb = tp_bits_of(max_rank), cb = tp_bits_of(maxc);
+    int radix = rb + cb <= 64;
+    size_t m1 = most ? most : 1;
+    keys = malloc(m1 * sizeof(*keys));
+    k2 = malloc(m1 * sizeof(*k2));
+    idx = malloc(m1 * sizeof(*idx));
+    i2 = malloc(m1 * sizeof(*i2));
+    fk = radix ? NULL : malloc(m1 * sizeof(*fk));
+    if (!keys || !k2 || !idx || !i2 || (!radix && !fk)) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
     tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
-    size_t rank = 0;
-    /* a group's name cell, made once a group; the rate of the row before
-     * (a group's rows go by count, so most share the one before's) */
+    /* the rate of the row before (a group's rows go by count, so most
+     * share the one before's) */
     uint64_t pm_count = 0;
     char pm[40];
     size_t pm_len = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-        const struct grow *r = &rows[i];
-        int first = !i || rows[i - 1].group != r->group;
-        rank = first ? 1 : rank + 1;
-        if (run->o->top >= 0 && rank > (size_t)run->o->top)
-            continue;
-        const struct tp_gterm_dp *m = &gt.more[r->slot];
-        uint64_t count = m->count;
-        if (first) {
+    for (size_t r = 0; r < G; r++) {
+        uint32_t g = gs.order[r];
+        size_t from = gt.dense_v ? (size_t)g * gt.dense_v : at[g];
+        size_t to = gt.dense_v ? from + gt.dense_v : at[g + 1];
+        if (gt.dense_v && to > gt.mask + 1)
+            to = from > gt.mask + 1 ? from : gt.mask + 1; /* a group past the table's */
+        size_t n = 0;
+        for (size_t j = from; j < to; j++) {
+            size_t slot = gt.dense_v ? j : slots[j];
+            uint32_t sg, id;
+            if (!tp_gterms_slot(&gt, slot, &sg, &id) || nm[id].rank == UINT32_MAX)
+                continue;
+            if (radix)
+                keys[n] = (maxc - gt.count[slot]) << rb | nm[id].rank;
+            else
+                fk[n] = (struct fkey){gt.count[slot], nm[id].rank, (uint32_t)n};
+            idx[n++] = (uint32_t)(j - from);
+        }
+        if (radix)
+            tp_radix_sort_keys(keys, idx, n, rb + cb, k2, i2);
+        else if (n > 1) {
+            qsort(fk, n, sizeof(*fk), fkey_cmp);
+            for (size_t i = 0; i < n; i++)
+                k2[i] = idx[fk[i].i];
+            for (size_t i = 0; i < n; i++)
+                idx[i] = (uint32_t)k2[i];
+        }
+        size_t shown = run->o->top >= 0 && (size_t)run->o->top < n ? (size_t)run->o->top : n;
+        if (shown) {
             size_t glen;
-            const char *gname = tp_corpus_group_name(run->corpus, r->group, &glen);
+            const char *gname = tp_corpus_group_name(run->corpus, g, &glen);
             tp_cells_clear(out, &gcell);
             tp_cells_text(out, &gcell, gname, glen);
         }
-        if (first || count != pm_count) {
-            pm_len = tp_format_double((double)count / (double)gs.tokens[r->group] * 1e6, pm);
-            pm_count = count;
+        for (size_t i = 0; i < shown; i++) {
+            size_t slot = gt.dense_v ? from + idx[i] : slots[from + idx[i]];
+            uint32_t sg, id;
+            tp_gterms_slot(&gt, slot, &sg, &id);
+            const struct tp_gterm_dp *m = &gt.more[slot];
+            uint64_t count = m->count;
+            if (!i || count != pm_count) {
+                pm_len = tp_format_double((double)count / (double)gs.tokens[g] * 1e6, pm);
+                pm_count = count;
+            }
+            tp_out_cells(out, &gcell);
+            tp_out_u64(out, i + 1);
+            tp_out_text(out, nm[id].name, nm[id].len);
+            tp_out_u64(out, count);
+            tp_out_number(out, pm, pm_len);
+            tp_out_u64(out, m->df);
+            tp_out_double(out, m->dp);
+            tp_out_row_end(out);
         }
-        tp_out_cells(out, &gcell);
-        tp_out_u64(out, rank);
-        tp_out_text(out, r->r.name, r->r.name_len);
-        tp_out_u64(out, count);
-        tp_out_number(out, pm, pm_len);
-        tp_out_u64(out, m->df);
-        tp_out_double(out, m->dp);
-        tp_out_row_end(out);
     }
 out:
     tp_cells_release(&gcell);
     free(want);
-    tp_report_zfree(rows);
+    free(nm);
+    free(slots);
+    free(at);
+    free(keys);
+    free(k2);
+    free(idx);
+    free(i2);
+    free(fk);
     tp_gterms_release(&gt);
     tp_groups_release(&gs);
     tp_arena_release(&names);

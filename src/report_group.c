@@ -3,17 +3,23 @@
  * bytewise name order, each group's documents and tokens, and the counts of
  * each (group, term) pair summed from the spill.
  *
- * Core data structure: struct tp_gterms (report_int.h), an open-addressing
- * table keyed by group << 32 | id holding only the pairs that occur, so
- * memory grows with what each group uses, not with groups x vocabulary.
- * One pass over the spill fills count and doc_freq; a second (Gries' DP)
- * needs the totals first. The cost over the same report without groups is
- * one table probe per (document, term) entry of the spill.
+ * Core data structure: struct tp_gterms (report_int.h), dense arrays by
+ * (group, id) while groups x ids is small, else an open-addressing table
+ * keyed by group << 32 | id holding only the pairs that occur, so memory
+ * grows with what each group uses, not with groups x vocabulary. One pass
+ * over the spill fills count; a second (Gries' DP, document frequencies)
+ * needs the totals first. Both walk the spill group by group (struct
+ * tp_gwalk: the files mapped whole, each group's documents together; else
+ * chunks of documents loaded with pread, each chunk's documents of a group
+ * together), so a pass touches one group's records at a time and each record
+ * still sees its documents in document order. Grouped freq walks one group
+ * at a time on its own (report_freq.c) when the spill can be mapped.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "group.h"
 #include "report_int.h"
@@ -156,10 +162,215 @@ size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id)
     return gt->keys[j] ? j : SIZE_MAX;
 }
 
+/* Encoded spill bytes a group walk loads at a time (at least one document). */
+enum { GWALK_CHUNK = 4 << 20 };
+
+/* Documents ahead of the current one whose record a walk asks for. */
+enum { GWALK_AHEAD = 3 };
+
+/* Group ids of c's documents are below this. */
+static size_t groups_of(const struct tp_counts *c)
+{
+    size_t G = c->groups.n ? c->groups.n : 1;
+    for (size_t d = 0; d < c->n_docs; d++)
+        if (c->docs[d].group >= G)
+            G = (size_t)c->docs[d].group + 1;
+    return G;
+}
+
+void tp_gwalk_release(struct tp_gwalk *w)
+{
+    for (size_t f = 0; w->map && f < w->k->n_files; f++)
+        if (w->map[f])
+            munmap(w->map[f], w->map_len[f]);
+    if (w->mapped)
+        w->sr.block = NULL; /* the mapping, not the reader's buffer */
+    tp_spill_reader_release(&w->sr);
+    free(w->map);
+    free(w->map_len);
+    free(w->off);
+    free(w->order);
+    free(w->at);
+    memset(w, 0, sizeof(*w));
+}
+
+/* Map each of k's spill files whole (read only): 0, or -1 when one cannot
+ * be (the walk then loads chunks with pread). */
+static int gwalk_map(struct tp_gwalk *w)
+{
+    const struct tp_counter *k = w->k;
+    w->map = calloc(k->n_files ? k->n_files : 1, sizeof(*w->map));
+    w->map_len = calloc(k->n_files ? k->n_files : 1, sizeof(*w->map_len));
+    if (!w->map || !w->map_len)
+        return -1;
+    for (size_t f = 0; f < k->n_files; f++) {
+        struct stat st;
+        int fd = fileno(k->files[f].f);
+        if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > SIZE_MAX)
+            return -1;
+        if (!st.st_size)
+            continue;
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        w->map[f] = p;
+        w->map_len[f] = (size_t)st.st_size;
+    }
+    /* every document's record lies within its file */
+    for (size_t d = 0; d < w->c->n_docs; d++) {
+        uint16_t f = k->file_of[d];
+        if (f >= k->n_files || !w->map[f] || k->offs[d] > w->map_len[f] ||
+            k->lens[d] > w->map_len[f] - k->offs[d])
+            return -1;
+    }
+    return 0;
+}
+
+/* Put documents [d, e) of the walk's corpus in order[0..e - d) by group,
+ * document order within a group (a counting sort). */
+static void gwalk_order(struct tp_gwalk *w, size_t d, size_t e)
+{
+    size_t G = w->n_groups, *at = w->at;
+    memset(at, 0, (G + 1) * sizeof(*at));
+    for (size_t j = d; j < e; j++)
+        at[w->c->docs[j].group + 1]++;
+    for (size_t g = 0; g < G; g++)
+        at[g + 1] += at[g];
+    for (size_t j = d; j < e; j++)
+        w->order[at[w->c->docs[j].group]++] = (uint32_t)(j - d);
+}
+
+int tp_gwalk_init(struct tp_gwalk *w, struct tp_counts *c, struct tp_counter *k, size_t n_groups,
+                  struct tp_error *err)
+{
+    int rc;
+    memset(w, 0, sizeof(*w));
+    w->k = k;
+    w->c = c;
+    w->n_groups = n_groups;
+    if (c->n_docs > k->n_offs)
+        return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
+    if (!(w->at = malloc((n_groups + 1) * sizeof(*w->at))))
+        return tp_report_oom(err);
+    if ((rc = tp_counter_rewind(k, err)))
+        return rc;
+    /* the files mapped whole: each group's documents of the whole corpus
+     * together, read where they lie */
+    if (c->n_docs && c->n_docs <= UINT32_MAX && gwalk_map(w) == 0 &&
+        (w->order = malloc(c->n_docs * sizeof(*w->order))) &&
+        (w->sr.maps = malloc(sizeof(*w->sr.maps)))) {
+        w->mapped = 1;
+        w->sr.maps_cap = 1;
+        gwalk_order(w, 0, c->n_docs);
+        w->d1 = w->end = c->n_docs;
+        return 0;
+    }
+    /* else chunks loaded with pread */
+    for (size_t f = 0; w->map && f < k->n_files; f++)
+        if (w->map[f])
+            munmap(w->map[f], w->map_len[f]);
+    free(w->map);
+    free(w->map_len);
+    free(w->order);
+    w->map = NULL;
+    w->map_len = NULL;
+    w->order = NULL;
+    return 0;
+}
+
+/* Load the chunk after the current one and order its documents by group. */
+static int gwalk_load(struct tp_gwalk *w, struct tp_error *err)
+{
+    const struct tp_counter *k = w->k;
+    size_t d = w->d1, e = d;
+    uint64_t bytes = 0;
+    for (; e < w->c->n_docs && (e == d || bytes + k->lens[e] <= GWALK_CHUNK); e++)
+        bytes += k->lens[e];
+    size_t n = e - d;
+    if (n > w->cap) {
+        uint64_t *off = realloc(w->off, n * sizeof(*off));
+        if (off)
+            w->off = off;
+        uint32_t *order = realloc(w->order, n * sizeof(*order));
+        if (order)
+            w->order = order;
+        if (!off || !order)
+            return tp_report_oom(err);
+        w->cap = n;
+    }
+    int rc = tp_spill_load(k, d, e, &w->sr, err);
+    if (rc)
+        return rc;
+    uint64_t pos = 0;
+    for (size_t j = 0; j < n; j++) {
+        w->off[j] = pos;
+        pos += k->lens[d + j];
+    }
+    gwalk_order(w, d, e);
+    w->d0 = d;
+    w->d1 = e;
+    w->i = 0;
+    return 0;
+}
+
+/* The next document of the walk (w->doc, w->group, w->ids, w->counts,
+ * w->n). Returns 1, 0 after the last, or a negative TP_E* (err filled). */
+int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err)
+{
+    int rc;
+    if (w->mapped && w->i >= w->end)
+        return 0;
+    if (w->i >= w->d1 - w->d0) {
+        if (w->d1 >= w->c->n_docs)
+            return 0;
+        if ((rc = gwalk_load(w, err)))
+            return rc;
+    }
+    uint32_t j = w->order[w->i++];
+    if (w->mapped) {
+        /* the document's record in its file's mapping, its ids mapped
+         * through the file's map */
+        const struct tp_counter *k = w->k;
+        uint16_t f = k->file_of[j];
+        w->sr.block = w->map[f];
+        w->sr.block_len = w->map_len[f];
+        w->sr.pos = k->offs[j];
+        w->sr.maps[0] = k->files[f].map;
+        w->sr.n_maps = 1;
+        w->sr.at = 0;
+    } else {
+        w->sr.pos = w->off[j];
+        w->sr.at = j;
+    }
+    if ((rc = tp_spill_next(&w->sr, err)))
+        return rc;
+    size_t ahead = w->i + GWALK_AHEAD - 1;
+    if (ahead < (w->mapped ? w->end : w->d1 - w->d0)) {
+        /* a later document's record lies elsewhere: ask for it now */
+        uint32_t nx = w->order[ahead];
+        const unsigned char *p =
+            w->mapped ? w->map[w->k->file_of[nx]] + w->k->offs[nx] : w->sr.block + w->off[nx];
+        for (size_t b = 0; b < w->k->lens[w->d0 + nx]; b += 64)
+            __builtin_prefetch(p + b);
+    }
+    w->doc = w->d0 + j;
+    w->group = w->c->docs[w->doc].group;
+    w->ids = w->sr.ids;
+    w->counts = w->sr.counts;
+    w->n = w->sr.n;
+    return 1;
+}
+
+void tp_gwalk_group(struct tp_gwalk *w, uint32_t g)
+{
+    /* the counting sort left at[g] at the end of group g's documents */
+    w->i = g ? w->at[g - 1] : 0;
+    w->end = w->at[g];
+}
+
 int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                     struct tp_error *err)
 {
-    struct tp_spill_iter it;
     int rc;
     if (c->o.group_sums) {
         /* summed on the counting threads as documents closed */
@@ -191,39 +402,46 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
         }
         return 0;
     }
-    size_t G = 1, V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
-    for (size_t d = 0; d < c->n_docs; d++)
-        if (c->docs[d].group >= G)
-            G = (size_t)c->docs[d].group + 1;
+    size_t G = groups_of(c), V = k == &c->uni ? c->terms.n : c->ngrams.n_items;
     memset(gt, 0, sizeof(*gt));
     /* groups x ids is small: a slot for each, found without hashing */
     gt->dense_v = V && G * V <= TP_GSUM_DENSE_MAX ? V : 0;
     if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
         return tp_report_oom(err);
-    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+    /* group by group: the dense cells of one group at a time */
+    struct tp_gwalk w;
+    if ((rc = tp_gwalk_init(&w, c, k, G, err))) {
+        tp_gwalk_release(&w);
         return rc;
-    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        uint32_t g = c->docs[it.doc].group;
-        for (size_t j = 0; j < it.n; j++) {
-            size_t e = gt_get(gt, g, it.ids[j]);
-            if (e == SIZE_MAX)
+    }
+    while ((rc = tp_gwalk_next(&w, err)) > 0) {
+        const uint32_t *ids = w.ids;
+        const uint64_t *counts = w.counts;
+        if (gt->dense_v) {
+            uint64_t *at = gt->count + (size_t)w.group * gt->dense_v;
+            for (size_t j = 0; j < w.n; j++)
+                at[ids[j]] += counts[j];
+            continue;
+        }
+        for (size_t j = 0; j < w.n; j++) {
+            size_t e = gt_get(gt, w.group, ids[j]);
+            if (e == SIZE_MAX) {
+                tp_gwalk_release(&w);
                 return tp_report_oom(err);
-            gt->count[e] += it.counts[j];
+            }
+            gt->count[e] += counts[j];
         }
     }
+    tp_gwalk_release(&w);
     if (gt->dense_v)
         for (size_t i = 0; i <= gt->mask; i++)
             gt->n += gt->count[i] != 0;
     return rc < 0 ? rc : 0;
 }
 
-/* Entries ahead of the DP pass's current one whose record it prefetches. */
-enum { DP_AHEAD = 8 };
-
 int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,
                  const uint64_t *gtokens, struct tp_error *err)
 {
-    struct tp_spill_iter it;
     int rc;
     if (!(gt->more = tp_report_zalloc(gt->mask + 1, sizeof(*gt->more))))
         return tp_report_oom(err);
@@ -231,27 +449,30 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
      * record of the large table, not two */
     for (size_t i = 0; i <= gt->mask; i++)
         gt->more[i].count = gt->count[i];
-    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+    size_t G = groups_of(c);
+    struct tp_gwalk w;
+    if ((rc = tp_gwalk_init(&w, c, k, G, err))) {
+        tp_gwalk_release(&w);
         return rc;
-    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        uint32_t g = c->docs[it.doc].group;
-        uint64_t dn = c->docs[it.doc].n_tokens;
+    }
+    while ((rc = tp_gwalk_next(&w, err)) > 0) {
+        uint32_t g = w.group;
+        uint64_t dn = c->docs[w.doc].n_tokens;
         double s = (double)dn / (double)gtokens[g];
-        for (size_t j = 0; j < it.n; j++) {
+        const uint32_t *ids = w.ids;
+        const uint64_t *counts = w.counts;
+        for (size_t j = 0; j < w.n; j++) {
             /* every pair of the spill has its slot (the same entries made it) */
-            size_t e = gt->dense_v ? (size_t)g * gt->dense_v + it.ids[j]
-                                   : tp_gterms_find(gt, g, it.ids[j]);
-            /* the records are scattered over a table larger than the
-             * caches: ask for the one a few entries on early */
-            if (gt->dense_v && j + DP_AHEAD < it.n)
-                __builtin_prefetch(&gt->more[(size_t)g * gt->dense_v + it.ids[j + DP_AHEAD]], 1);
+            size_t e =
+                gt->dense_v ? (size_t)g * gt->dense_v + ids[j] : tp_gterms_find(gt, g, ids[j]);
             struct tp_gterm_dp *m = &gt->more[e];
-            double v = (double)it.counts[j] / (double)m->count - s;
+            double v = (double)counts[j] / (double)m->count - s;
             m->dp += v < 0 ? -v : v;
             m->df++;
             m->occ += dn;
         }
     }
+    tp_gwalk_release(&w);
     if (rc < 0)
         return rc;
     /* documents of the group without the term add their s_i: exactly
@@ -276,32 +497,10 @@ void tp_gterms_release(struct tp_gterms *gt)
     memset(gt, 0, sizeof(*gt));
 }
 
-int tp_group_row_cmp(const void *pa, const void *pb)
+void tp_radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits, uint64_t *k2,
+                        uint32_t *i2)
 {
-    const struct grow *a = pa, *b = pb;
-    if (a->rank != b->rank)
-        return a->rank < b->rank ? -1 : 1;
-    return tp_row_cmp(&a->r, &b->r);
-}
-
-/* Bits to hold v. */
-static unsigned bits_of(uint64_t v)
-{
-    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
-}
-
-/* Sort keys[0..n) with their payloads idx ascending by key, stable: LSD
- * radix, 8 bits a pass, over the low `bits` bits (the others are 0). */
-static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
-{
-    uint64_t *k2 = tp_report_zalloc(n ? n : 1, sizeof(*k2));
-    uint32_t *i2 = tp_report_zalloc(n ? n : 1, sizeof(*i2));
-    if (!k2 || !i2) {
-        tp_report_zfree(k2);
-        tp_report_zfree(i2);
-        return TP_ENOMEM;
-    }
-    for (unsigned sh = 0; sh < bits; sh += 8) {
+    for (unsigned sh = 0; sh < bits && n > 1; sh += 8) {
         size_t at[257] = {0};
         for (size_t i = 0; i < n; i++)
             at[(keys[i] >> sh & 0xFF) + 1]++;
@@ -317,6 +516,19 @@ static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bit
         memcpy(keys, k2, n * sizeof(*keys));
         memcpy(idx, i2, n * sizeof(*idx));
     }
+}
+
+/* tp_radix_sort_keys with scratch arrays of its own. */
+static int radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits)
+{
+    uint64_t *k2 = tp_report_zalloc(n ? n : 1, sizeof(*k2));
+    uint32_t *i2 = tp_report_zalloc(n ? n : 1, sizeof(*i2));
+    if (!k2 || !i2) {
+        tp_report_zfree(k2);
+        tp_report_zfree(i2);
+        return TP_ENOMEM;
+    }
+    tp_radix_sort_keys(keys, idx, n, bits, k2, i2);
     tp_report_zfree(k2);
     tp_report_zfree(i2);
     return 0;
@@ -333,130 +545,11 @@ int tp_sort_counts_desc(uint64_t *a, size_t n)
         return TP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         a[i] = maxc - a[i];
-    int rc = n > 1 ? radix_sort_keys(a, idx, n, bits_of(maxc)) : 0;
+    int rc = n > 1 ? radix_sort_keys(a, idx, n, tp_bits_of(maxc)) : 0;
     for (size_t i = 0; i < n; i++)
         a[i] = maxc - a[i];
     free(idx);
     return rc;
-}
-
-static int name_cmp(const void *pa, const void *pb)
-{
-    const struct row *a = pa, *b = pb;
-    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
-    int r = memcmp(a->name, b->name, n);
-    if (r)
-        return r;
-    return (a->name_len > b->name_len) - (a->name_len < b->name_len);
-}
-
-/* The order of tp_group_rows_sort when every key is a whole count, its rows
- * of one group each of a different id: names compared once an id (a rank
- * by name), then one radix sort on (group rank, count descending, name
- * rank). Returns 0, 1 (keys not fit: sort another way) or TP_ENOMEM. */
-static int group_rows_radix(struct grow *rows, size_t n, size_t n_groups)
-{
-    uint64_t maxc = 0;
-    uint32_t max_id = 0;
-    for (size_t i = 0; i < n; i++) {
-        double k = rows[i].r.key;
-        if (!(k >= 0 && k < 9007199254740992.0 && k == (double)(uint64_t)k))
-            return 1;
-        if ((uint64_t)k > maxc)
-            maxc = (uint64_t)k;
-        if (rows[i].r.id > max_id)
-            max_id = rows[i].r.id;
-    }
-    int rc = TP_ENOMEM;
-    uint32_t *first = malloc(((size_t)max_id + 1) * sizeof(*first));
-    struct row *names = tp_report_zalloc(n, sizeof(*names));
-    uint64_t *keys = tp_report_zalloc(n, sizeof(*keys));
-    uint32_t *idx = tp_report_zalloc(n, sizeof(*idx));
-    struct grow *tmp = tp_report_zalloc(n, sizeof(*tmp));
-    if (!first || !names || !keys || !idx || !tmp)
-        goto out;
-    /* each id's name once, ranked; ids of one name share its rank */
-    memset(first, 0xFF, ((size_t)max_id + 1) * sizeof(*first));
-    size_t n_names = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = rows[i].r.id;
-        if (first[id] == UINT32_MAX) {
-            first[id] = 0;
-            names[n_names] = rows[i].r;
-            names[n_names++].id = id;
-        }
-    }
-    if (n_names > 1)
-        qsort(names, n_names, sizeof(*names), name_cmp);
-    uint32_t rank = 0;
-    for (size_t i = 0; i < n_names; i++) {
-        if (i && name_cmp(&names[i - 1], &names[i]) != 0)
-            rank++;
-        first[names[i].id] = rank;
-    }
-    unsigned rb = bits_of(rank), cb = bits_of(maxc), gb = bits_of(n_groups);
-    if (rb + cb + gb > 64) {
-        rc = 1;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = (uint64_t)rows[i].rank << (cb + rb) | (maxc - (uint64_t)rows[i].r.key) << rb |
-                  first[rows[i].r.id];
-        idx[i] = (uint32_t)i;
-    }
-    if (radix_sort_keys(keys, idx, n, rb + cb + gb))
-        goto out;
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = rows[idx[i]];
-    memcpy(rows, tmp, n * sizeof(*rows));
-    rc = 0;
-out:
-    free(first);
-    tp_report_zfree(names);
-    tp_report_zfree(keys);
-    tp_report_zfree(idx);
-    tp_report_zfree(tmp);
-    return rc;
-}
-
-int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err)
-{
-    if (n > 1 && n <= UINT32_MAX) {
-        int rc = group_rows_radix(rows, n, n_groups);
-        if (rc == TP_ENOMEM)
-            return tp_report_oom(err);
-        if (rc == 0)
-            return 0;
-    }
-    size_t *at = calloc(n_groups + 1, sizeof(*at));
-    struct row *r = malloc((n ? n : 1) * sizeof(*r));
-    struct grow *tmp = malloc((n ? n : 1) * sizeof(*tmp));
-    if (!at || !r || !tmp) {
-        free(at);
-        free(r);
-        free(tmp);
-        return tp_report_oom(err);
-    }
-    for (size_t i = 0; i < n; i++)
-        at[rows[i].rank + 1]++;
-    for (size_t g = 0; g < n_groups; g++)
-        at[g + 1] += at[g];
-    /* each bucket: its rows as plain rows (id: the index in tmp), sorted */
-    for (size_t i = 0; i < n; i++) {
-        size_t j = at[rows[i].rank]++;
-        tmp[j] = rows[i];
-        r[j] = rows[i].r;
-        r[j].id = (uint32_t)j;
-    }
-    for (size_t g = 0, from = 0; g < n_groups; from = at[g++])
-        if (at[g] - from > 1)
-            qsort(r + from, at[g] - from, sizeof(*r), tp_row_cmp);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = tmp[r[i].id];
-    free(at);
-    free(r);
-    free(tmp);
-    return 0;
 }
 
 void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g)

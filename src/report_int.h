@@ -125,16 +125,62 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
 size_t tp_gterms_find(const struct tp_gterms *gt, uint32_t g, uint32_t id);
 void tp_gterms_release(struct tp_gterms *gt);
 
+/* A walk over a counter's spill group by group. When its files can be
+ * mapped (mapped), the whole corpus's documents of each group come together,
+ * in document order, each read where it lies; else the documents are loaded
+ * in chunks of about 4 MiB, in order, and within a chunk each group's
+ * documents come together, in document order. A pass that adds each entry
+ * to a (group, id) record so touches one group's records at a time (they
+ * stay in cache), and every record still sees its documents in document
+ * order (sums of doubles come out the same bits as a pass in document
+ * order). */
+struct tp_gwalk {
+    struct tp_counter *k;
+    const struct tp_counts *c;
+    size_t n_groups;
+    struct tp_spill_reader sr;
+    size_t d0, d1;   /* the loaded chunk (mapped: the corpus) */
+    uint64_t *off;   /* by d - d0: its record's place in sr.block */
+    uint32_t *order; /* the chunk's documents (d - d0), by group */
+    size_t *at;      /* n_groups + 1: the end of each group's documents in order */
+    size_t cap, i, end;
+    int mapped; /* the spill files mapped whole: map[f], map_len[f] */
+    unsigned char **map;
+    size_t *map_len;
+    size_t doc;          /* the current document ... */
+    uint32_t group;      /* ... its group ... */
+    const uint32_t *ids; /* ... and its list */
+    const uint64_t *counts;
+    size_t n;
+};
+/* Start a walk over k's spill for c's documents, whose groups are below
+ * n_groups. Returns 0 or a negative TP_E* (err filled; release w anyway). */
+int tp_gwalk_init(struct tp_gwalk *w, struct tp_counts *c, struct tp_counter *k, size_t n_groups,
+                  struct tp_error *err);
+/* The next document (w->doc, w->group, w->ids, w->counts, w->n). Returns 1,
+ * 0 after the last, or a negative TP_E* (err filled). */
+int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err);
+/* A mapped walk: the next tp_gwalk_next calls give group g's documents
+ * alone, in document order. */
+void tp_gwalk_group(struct tp_gwalk *w, uint32_t g);
+void tp_gwalk_release(struct tp_gwalk *w);
+
 /* A row of a grouped table: the group's place first, then tp_row_cmp. */
 struct grow {
     struct row r;
     uint32_t rank, group;
     size_t slot; /* in the struct tp_gterms */
 };
-int tp_group_row_cmp(const void *pa, const void *pb);
-/* Sort rows[0..n) by group rank (n_groups of them), then tp_row_cmp: the
- * rows go to their group's bucket first, and each bucket is sorted alone. */
-int tp_group_rows_sort(struct grow *rows, size_t n, size_t n_groups, struct tp_error *err);
+/* Sort keys[0..n) with their payloads idx ascending by key, stable: LSD
+ * radix, 8 bits a pass, over the low `bits` bits (the others are 0), with
+ * scratch arrays k2 and i2 of n entries. */
+void tp_radix_sort_keys(uint64_t *keys, uint32_t *idx, size_t n, unsigned bits, uint64_t *k2,
+                        uint32_t *i2);
+/* Bits to hold v. */
+static inline unsigned tp_bits_of(uint64_t v)
+{
+    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+}
 /* Sort counts a[0..n) descending (a radix sort). Returns 0 or TP_ENOMEM. */
 int tp_sort_counts_desc(uint64_t *a, size_t n);
 
