@@ -6,7 +6,7 @@
  * ring when it is listed (tp_in_ring_stat, for input/walk.c).
  *
  * Where it sits: started and stopped by reader.c's tp_reader_run around a
- * run over many files; input/walk.c's tp_in_open takes a file read ahead
+ * run over many files; input/open.c's tp_in_open takes a file read ahead
  * instead of opening it, and tp_in_close gives its buffer back. A folder of
  * small files costs an open, a read and a close each; done here, they are
  * off the path of the thread that tokenizes and counts, which then makes no

@@ -10,8 +10,8 @@
  * run->src set: the member then goes through the same dispatch as a file
  * (its format from its own name, binary and UTF-16 checks from its first
  * bytes), with the path "ARCHIVE:member" for ids and messages. A single
- * compressed file is opened by tp_in_open (walk.c) as run->src. tp_in_read,
- * tp_in_peek and tp_in_close (common.c, walk.c) turn to the functions here
+ * compressed file is opened by tp_in_open (open.c) as run->src. tp_in_read,
+ * tp_in_peek and tp_in_close (common.c, open.c) turn to the functions here
  * when run->src is set.
  *
  * Core data structure: struct tp_src, one member or compressed file being

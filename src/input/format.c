@@ -5,7 +5,7 @@
  * Where it sits: called by reader.c before it dispatches an input to the
  * reader of its format (and by tp_reader_divisible/splittable, which must not
  * cut a mail or HTML file into parts); calls nothing but common.c's name
- * rule. Its data are the input's first bytes, which tp_in_peek (walk.c) has
+ * rule. Its data are the input's first bytes, which tp_in_peek (open.c) has
  * already read for the binary check (run->peek, run->peek_len), so
  * sniffing costs no read of its own and works the same on a plain file, a
  * .gz file, standard input or an archive member.

@@ -3,7 +3,7 @@
  * the reader's thread tokenizes and counts what came before.
  *
  * Where it sits: under input/common.c's tp_in_read, which takes a .gz
- * file's bytes from here once its first bytes were peeked at; input/walk.c's
+ * file's bytes from here once its first bytes were peeked at; input/open.c's
  * tp_in_close stops the thread before closing the file, and a rewind (text.c
  * choosing an encoding) stops it too (the next read starts it again). The
  * thread makes the same gzread calls, of CHUNK bytes each, that the reader
