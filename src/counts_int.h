@@ -165,6 +165,8 @@ int tp_counts_word_has_twin(const struct tp_table *stop_lang, const char *s, siz
 /* --- counters (spill.c) --------------------------------------------------- */
 
 int tp_counter_init(struct tp_counter *k, int spill, struct tp_error *err);
+/* A counter's spill files closed and their buffers freed (none left). */
+void tp_counter_close_files(struct tp_counter *k);
 void tp_counter_release(struct tp_counter *k);
 
 /* Make a counter's per-id arrays hold at least n ids. */

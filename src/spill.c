@@ -324,6 +324,19 @@ int tp_spill_iter_next(struct tp_spill_iter *it, struct tp_error *err)
     return 1;
 }
 
+void tp_counter_close_files(struct tp_counter *k)
+{
+    for (size_t i = 0; i < k->n_files; i++) {
+        if (k->files[i].f)
+            fclose(k->files[i].f);
+        free(k->files[i].buf);
+        free(k->files[i].map);
+    }
+    free(k->files);
+    k->files = NULL;
+    k->n_files = 0;
+}
+
 void tp_counter_release(struct tp_counter *k)
 {
     free(k->total);
@@ -335,13 +348,7 @@ void tp_counter_release(struct tp_counter *k)
     free(k->offs);
     free(k->lens);
     free(k->file_of);
-    for (size_t i = 0; i < k->n_files; i++) {
-        if (k->files[i].f)
-            fclose(k->files[i].f);
-        free(k->files[i].buf);
-        free(k->files[i].map);
-    }
-    free(k->files);
+    tp_counter_close_files(k);
     tp_spill_reader_release(&k->seq);
     memset(k, 0, sizeof(*k));
 }

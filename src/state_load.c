@@ -242,13 +242,7 @@ static int adopt_lists(struct tp_counter *k, struct tp_state_lists *l, const uin
         free(files);
         return rc;
     }
-    for (size_t i = 0; i < k->n_files; i++) {
-        if (k->files[i].f)
-            fclose(k->files[i].f);
-        free(k->files[i].buf);
-        free(k->files[i].map);
-    }
-    free(k->files);
+    tp_counter_close_files(k);
     k->files = files;
     k->n_files = l->n_files;
     k->spill = files[0].f;
