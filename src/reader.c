@@ -125,10 +125,14 @@ enum { AHEAD_MIN = 8 };
 /* ---- the interface (reader.h) --------------------------------------------- */
 
 /* tp_reader_new, or with from: inputs first..first+n of from as listed
- * there (no path looked at again). */
+ * there (no path looked at again). With meta_from, --meta is meta_from's,
+ * borrowed (it outlives this reader), not read again: a worker's reader
+ * does not parse the file once more, and a --meta that is a FIFO is read
+ * once. */
 static int reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
-                      const struct tp_reader *from, size_t first, const struct tp_opts *o,
-                      tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+                      const struct tp_reader *from, size_t first, const struct tp_reader *meta_from,
+                      const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
+                      struct tp_error *err)
 {
     struct tp_reader *r = calloc(1, sizeof(*r));
     int rc = 0;
@@ -155,8 +159,14 @@ static int reader_new(struct tp_reader **out, const char *const *inputs, size_t 
     }
     for (size_t i = 0; !from && i < n && rc == 0; i++)
         rc = tp_in_expand(r, inputs[i], err);
-    if (rc == 0 && o->meta_path)
+    if (rc == 0 && o->meta_path && meta_from) {
+        r->meta = meta_from->meta;
+        r->n_meta = meta_from->n_meta;
+        r->meta_group = meta_from->meta_group;
+        r->meta_borrowed = 1;
+    } else if (rc == 0 && o->meta_path) {
         rc = tp_in_load_meta(r, err);
+    }
 out:
     if (rc < 0) {
         tp_reader_free(r);
@@ -170,7 +180,7 @@ out:
 int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
                   const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
 {
-    return reader_new(out, inputs, n, NULL, 0, o, warn, warn_ctx, err);
+    return reader_new(out, inputs, n, NULL, 0, NULL, o, warn, warn_ctx, err);
 }
 
 int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, size_t first,
@@ -178,9 +188,9 @@ int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, si
 {
     for (size_t i = first; i < first + n; i++)
         if (from->in[i].stream)
-            return tp_reader_new(out, (const char *const *)from->paths + first, n, from->o, warn,
-                                 warn_ctx, err);
-    return reader_new(out, NULL, n, from, first, from->o, warn, warn_ctx, err);
+            return reader_new(out, (const char *const *)from->paths + first, n, NULL, 0, from,
+                              from->o, warn, warn_ctx, err);
+    return reader_new(out, NULL, n, from, first, from, from->o, warn, warn_ctx, err);
 }
 
 uint64_t tp_reader_file_size(const struct tp_reader *r, size_t i)
@@ -240,10 +250,11 @@ int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
 }
 
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
-                        unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
-                        void *warn_ctx, struct tp_error *err)
+                        unsigned long first_line, const struct tp_reader *meta_from,
+                        const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
+                        struct tp_error *err)
 {
-    int rc = tp_reader_new(out, &path, 1, o, warn, warn_ctx, err);
+    int rc = reader_new(out, &path, 1, NULL, 0, meta_from, o, warn, warn_ctx, err);
     if (rc)
         return rc;
     struct tp_reader *r = *out;
@@ -353,12 +364,13 @@ void tp_reader_free(struct tp_reader *r)
     for (size_t i = 0; i < r->n_pools; i++)
         free(r->pools[i]);
     free(r->pools);
-    for (size_t i = 0; i < r->n_meta; i++) {
+    for (size_t i = 0; i < r->n_meta && !r->meta_borrowed; i++) {
         free(r->meta[i].id);
         free(r->meta[i].value);
         free(r->meta[i].group);
     }
-    free(r->meta);
+    if (!r->meta_borrowed)
+        free(r->meta);
     for (size_t i = 0; i < r->n_dir_args; i++)
         free(r->dir_args[i]);
     free(r->dir_args);

@@ -162,9 +162,13 @@ int tp_reader_has_stream(const struct tp_reader *r);
 int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
                     unsigned long *first_line);
 
+/* A reader of bytes [start, start + len) of path (a part of a file cut at
+ * document starts; first_line numbers its first line). With meta_from (not
+ * NULL), --meta is meta_from's, which must outlive the new reader. */
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
-                        unsigned long first_line, const struct tp_opts *o, tp_warn_fn *warn,
-                        void *warn_ctx, struct tp_error *err);
+                        unsigned long first_line, const struct tp_reader *meta_from,
+                        const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,
+                        struct tp_error *err);
 
 /* Entry i of --meta (after a repeated id's earlier rows are dropped): its id,
  * and in *line the meta file's line; NULL past the last. */

@@ -370,8 +370,8 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     if (w->ranged)
-        w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->run->o,
-                                    worker_warn, w, &w->err);
+        w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->parent,
+                                    w->run->o, worker_warn, w, &w->err);
     else
         w->rc = tp_reader_new_slice(&w->reader, w->parent, w->first, w->n_files, worker_warn, w,
                                     &w->err);

@@ -392,7 +392,7 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                     j = i + 1;
                     rc =
                         tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start, pieces[i].len,
-                                            pieces[i].line, &cli->o, cli_warn, cli, err);
+                                            pieces[i].line, NULL, &cli->o, cli_warn, cli, err);
                 } else {
                     const char **paths = malloc(n_pieces * sizeof(*paths));
                     if (!paths) {

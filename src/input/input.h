@@ -86,8 +86,9 @@ struct tp_reader {
     size_t meta_repeats;
     char *meta_repeat_id;
     unsigned long meta_repeat_line, meta_repeat_first;
-    int meta_group;  /* --meta has the --group-by column */
-    char **dir_args; /* the INPUT arguments that are folders (--group-by dir) */
+    int meta_group;    /* --meta has the --group-by column */
+    int meta_borrowed; /* meta is another reader's (a worker's reader) */
+    char **dir_args;   /* the INPUT arguments that are folders (--group-by dir) */
     size_t n_dir_args;
     struct tp_reader_stats stats;
     uint64_t check_limit; /* tp_reader_sample */

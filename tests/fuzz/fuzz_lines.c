@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (kind == 2)
             line = k == 0 ? 1 : 0; /* as the pipeline passes it */
         FZ_CHECK(tp_corpus_new(&parts[k], &co, &e2) == 0);
-        FZ_CHECK(tp_reader_new_range(&r, path, start, len, line, &o, on_warn, &wp, &e2) == 0);
+        FZ_CHECK(tp_reader_new_range(&r, path, start, len, line, NULL, &o, on_warn, &wp, &e2) == 0);
         memset(&one, 0, sizeof(one));
         int rc = fz_count_reader(r, parts[k], &to, batch_p, &one, &e2);
         tp_reader_free(r);

@@ -1061,7 +1061,7 @@ static int read_range(const char *path, uint64_t start, uint64_t len, unsigned l
 {
     struct tp_reader *r;
     struct tp_sink sink = {c, c_begin, c_text, c_end, NULL};
-    int rc = tp_reader_new_range(&r, path, start, len, first_line, o, c_warn, c, err);
+    int rc = tp_reader_new_range(&r, path, start, len, first_line, NULL, o, c_warn, c, err);
     if (rc < 0)
         return rc;
     rc = tp_reader_run(r, &sink, NULL, NULL, err);
