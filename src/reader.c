@@ -183,6 +183,13 @@ int tp_reader_new(struct tp_reader **out, const char *const *inputs, size_t n,
     return reader_new(out, inputs, n, NULL, 0, NULL, o, warn, warn_ctx, err);
 }
 
+int tp_reader_new_sharing(struct tp_reader **out, const char *const *inputs, size_t n,
+                          const struct tp_reader *meta_from, const struct tp_opts *o,
+                          tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
+{
+    return reader_new(out, inputs, n, NULL, 0, meta_from, o, warn, warn_ctx, err);
+}
+
 int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, size_t first,
                         size_t n, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err)
 {

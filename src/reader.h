@@ -113,6 +113,12 @@ const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
 /* The expanded file list (borrowed from r): n_files entries, input order. */
 const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
 
+/* tp_reader_new, with --meta borrowed from meta_from when it is not NULL
+ * (meta_from must outlive the new reader; the file is not read again). */
+int tp_reader_new_sharing(struct tp_reader **out, const char *const *inputs, size_t n,
+                          const struct tp_reader *meta_from, const struct tp_opts *o,
+                          tp_warn_fn *warn, void *warn_ctx, struct tp_error *err);
+
 /* A reader of files first..first+n of from (tp_reader_files), as from
  * listed them (no path stat'ed or opened again; a stream among them: the
  * paths expanded anew, as tp_reader_new), with from's options. */

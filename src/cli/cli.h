@@ -32,10 +32,13 @@ struct cli {
     double last_progress;
     int progress_drawn;
     uint64_t n_warnings;
-    struct tp_table warned;    /* warnings already given */
-    char *terms;               /* repeated --terms joined (o.terms), freed by main */
-    const char **terms_files;  /* o.terms_files, freed by main */
-    const char **name_roots;   /* o.name_roots: every INPUT, --target, --reference; freed by main */
+    struct tp_table warned;   /* warnings already given */
+    char *terms;              /* repeated --terms joined (o.terms), freed by main */
+    const char **terms_files; /* o.terms_files, freed by main */
+    const char **name_roots;  /* o.name_roots: every INPUT, --target, --reference; freed by main */
+    /* the first reader that loaded --meta: later readers borrow it (a FIFO is
+     * read once); whoever frees that reader clears this */
+    const struct tp_reader *meta_lender;
     unsigned shard_i, shard_n; /* --shard I/N (shard_n 0: none) */
     int replace;               /* merge --replace */
     int group_alone;           /* --group A: o.target_group against every other group */
@@ -117,6 +120,8 @@ void cli_progress_end(struct cli *cli);
 /* Open a reader over inputs (n may be 0 for standard input). */
 int cli_reader(struct cli *cli, const char *const *inputs, size_t n, struct tp_reader **r,
                struct tp_error *err);
+/* Free a reader cli_reader made (it lends --meta no more). */
+void cli_reader_free(struct cli *cli, struct tp_reader *r);
 
 /* The common job: open readers for the inputs, set up the run (language,
  * stopwords), start counting with co, count every document. For keyness with

@@ -30,7 +30,7 @@ int cmd_kwic(struct cli *cli, struct tp_error *err)
 out:
     cli_progress_end(cli);
     tp_out_free(out);
-    tp_reader_free(r);
+    cli_reader_free(cli, r);
     tp_run_release(&run);
     return rc;
 }

@@ -83,7 +83,7 @@ out:
     tp_doclang_release(&t.dl);
     tp_tokenizer_free(t.tk);
     rc = cli_close_table(t.out, x, rc, err);
-    tp_reader_free(r);
+    cli_reader_free(cli, r);
     tp_run_release(&run);
     return rc;
 }

@@ -90,7 +90,18 @@ int cli_reader(struct cli *cli, const char *const *inputs, size_t n, struct tp_r
         cli->o.name_roots = cli->name_roots;
         cli->o.n_name_roots = k;
     }
-    return tp_reader_new(r, inputs, n, &cli->o, cli_warn, cli, err);
+    int rc = tp_reader_new_sharing(r, inputs, n, cli->meta_lender, &cli->o, cli_warn, cli, err);
+    if (rc == 0 && cli->o.meta_path && !cli->meta_lender)
+        cli->meta_lender = *r;
+    return rc;
+}
+
+/* A reader cli_reader made is freed: it lends --meta no more. */
+void cli_reader_free(struct cli *cli, struct tp_reader *r)
+{
+    if (r && r == cli->meta_lender)
+        cli->meta_lender = NULL;
+    tp_reader_free(r);
 }
 
 /* --meta rows whose id names no document are most often a path written
@@ -390,9 +401,9 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                 pt->side = side;
                 if (!pieces[i].whole) {
                     j = i + 1;
-                    rc =
-                        tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start, pieces[i].len,
-                                            pieces[i].line, NULL, &cli->o, cli_warn, cli, err);
+                    rc = tp_reader_new_range(&pt->rd, pieces[i].path, pieces[i].start,
+                                             pieces[i].len, pieces[i].line, cli->meta_lender,
+                                             &cli->o, cli_warn, cli, err);
                 } else {
                     const char **paths = malloc(n_pieces * sizeof(*paths));
                     if (!paths) {
@@ -484,8 +495,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
     }
 out:
     for (size_t i = 0; i < n_readers; i++)
-        tp_reader_free(readers[i]);
-    tp_reader_free(all);
+        cli_reader_free(cli, readers[i]);
+    cli_reader_free(cli, all);
     for (size_t i = 0; i < n_pieces; i++)
         free(pieces[i].path);
     free(pieces);

@@ -322,7 +322,8 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
             /* still a regular file once open: posix_fadvise fails on a
              * FIFO (ESPIPE), which then cancels the read and leaves the
              * file to the reader, which refuses it (a device or a folder
-             * fails the read, or reads 64 KiB or more, with the same end) */
+             * fails the read, or reads other than the listed size, with the
+             * same end) */
             struct io_uring_sqe *fa = uring_sqe(u);
             fa->opcode = IORING_OP_FADVISE;
             fa->fd = (int)(j - b);
@@ -348,11 +349,15 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
             const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
             size_t j = b + (size_t)(c->user_data / 3);
             int is_read = c->user_data % 3 == 2;
-            if (is_read && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES) {
+            if (is_read && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES &&
+                (uint64_t)c->res == a->r->in[j].size) {
                 a->slots[j % AHEAD_SLOTS].len = (size_t)c->res;
                 st[j - b] = READY;
-            } else if (is_read && j < e && c->res == -EAGAIN) {
-                st[j - b] = WAIT; /* not in memory: read below, as without io_uring */
+            } else if (is_read && j < e && (c->res == -EAGAIN || c->res >= 0)) {
+                /* not in memory, or not the size listed (changed, or no
+                 * longer a regular file: a device passes the FADVISE): read
+                 * below, as without io_uring, which checks and says which */
+                st[j - b] = WAIT;
             }
         }
         __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
