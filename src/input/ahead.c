@@ -350,13 +350,14 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
             size_t j = b + (size_t)(c->user_data / 3);
             int is_read = c->user_data % 3 == 2;
             if (is_read && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES &&
-                (uint64_t)c->res == a->r->in[j].size) {
+                c->res > 0 && (uint64_t)c->res == a->r->in[j].size) {
                 a->slots[j % AHEAD_SLOTS].len = (size_t)c->res;
                 st[j - b] = READY;
             } else if (is_read && j < e && (c->res == -EAGAIN || c->res >= 0)) {
                 /* not in memory, or not the size listed (changed, or no
-                 * longer a regular file: a device passes the FADVISE): read
-                 * below, as without io_uring, which checks and says which */
+                 * longer a regular file: a device passes the FADVISE), or
+                 * empty (/dev/null reads as empty): read below, as without
+                 * io_uring, which checks and says which */
                 st[j - b] = WAIT;
             }
         }
