@@ -255,21 +255,41 @@ Test(doclang, fast_scan_is_the_definition)
     tp_table_release(&run.lang_words);
 }
 
+/* A scan over the Italian and English lists, the corpus's language Italian,
+ * with its tokenizer: the set-up of the window tests. */
+struct scan_env {
+    struct tp_run run;
+    struct tp_tokenizer *tk;
+    struct tp_doclang dl;
+};
+
+static void env_open(struct scan_env *e)
+{
+    memset(&e->run, 0, sizeof(e->run));
+    lang_words(&e->run.lang_words);
+    e->run.per_doc_lang = 1;
+    e->run.lang = TP_LANG_IT;
+    struct tp_tokenizer_opts to = {0};
+    cr_assert_eq(tp_tokenizer_new(&e->tk, &to, no_token, NULL), 0);
+    cr_assert_eq(tp_doclang_init(&e->dl, &e->run, e->tk), 0);
+}
+
+static void env_close(struct scan_env *e)
+{
+    tp_doclang_release(&e->dl);
+    tp_tokenizer_free(e->tk);
+    tp_table_release(&e->run.lang_words);
+}
+
 /* The window ends inside a word, or inside a UTF-8 character: the bytes up
  * to byte 4096 are that word (a stopword's first letters are not the
  * stopword). */
 Test(doclang, window_ends_mid_word_and_mid_character)
 {
-    struct tp_run run;
-    memset(&run, 0, sizeof(run));
-    lang_words(&run.lang_words);
-    run.per_doc_lang = 1;
-    run.lang = TP_LANG_IT;
-    struct tp_tokenizer_opts to = {0};
-    struct tp_tokenizer *tk;
-    cr_assert_eq(tp_tokenizer_new(&tk, &to, no_token, NULL), 0);
-    struct tp_doclang dl;
-    cr_assert_eq(tp_doclang_init(&dl, &run, tk), 0);
+    struct scan_env e;
+    env_open(&e);
+    struct tp_run *run = &e.run;
+    struct tp_doclang *dl = &e.dl;
     static char doc[8192];
     /* 49 stopwords (English and Italian by turns, so that no list leads by
      * the words left before the end), separators to byte 4094, then "the"
@@ -280,11 +300,11 @@ Test(doclang, window_ends_mid_word_and_mid_character)
         n += (size_t)sprintf(doc + n, i % 2 ? "di " : "the ");
     memset(doc + n, ' ', 4094 - n);
     memcpy(doc + 4094, "the il il il", 12);
-    run_doclang(&dl, (const unsigned char *)doc, 4106, 0, 0);
-    cr_assert_eq(dl.n_words, 50);
-    cr_assert_eq(dl.hits[1], 25); /* "the": English only */
-    cr_assert_eq(dl.hits[0], 24); /* "di": Italian only */
-    cr_assert_eq(dl.lang, TP_LANG_EN);
+    run_doclang(dl, (const unsigned char *)doc, 4106, 0, 0);
+    cr_assert_eq(dl->n_words, 50);
+    cr_assert_eq(dl->hits[1], 25); /* "the": English only */
+    cr_assert_eq(dl->hits[0], 24); /* "di": Italian only */
+    cr_assert_eq(dl->lang, TP_LANG_EN);
     /* the same with "è" (C3 A8) across byte 4096: "è" is an Italian
      * stopword, its first byte alone is not; the word counts, unmatched
      * (Italian and English words alternate, so that no list leads by the
@@ -296,21 +316,19 @@ Test(doclang, window_ends_mid_word_and_mid_character)
     memset(doc + n, ' ', 4095 - n);
     memcpy(doc + 4095, "\xc3\xa8 the the the", 14);
     for (size_t piece = 0; piece < 4; piece++) {
-        run_doclang(&dl, (const unsigned char *)doc, 4109, piece ? 4095 + piece - 1 : 0, 0);
-        cr_assert_eq(dl.n_words, 50);
-        cr_assert_eq(dl.hits[0], 25, "piece %zu", piece); /* "di": Italian only */
-        cr_assert_eq(dl.hits[1], 24, "piece %zu", piece); /* "the": English only */
-        cr_assert_eq(dl.lang, TP_LANG_IT);
+        run_doclang(dl, (const unsigned char *)doc, 4109, piece ? 4095 + piece - 1 : 0, 0);
+        cr_assert_eq(dl->n_words, 50);
+        cr_assert_eq(dl->hits[0], 25, "piece %zu", piece); /* "di": Italian only */
+        cr_assert_eq(dl->hits[1], 24, "piece %zu", piece); /* "the": English only */
+        cr_assert_eq(dl->lang, TP_LANG_IT);
     }
     /* 49 words only: the corpus's language, whatever they are */
-    run_doclang(&dl, (const unsigned char *)doc + 0, n49, 0, 0);
-    cr_assert_eq(dl.n_words, 49);
-    run.lang = TP_LANG_EN;
-    run_doclang(&dl, (const unsigned char *)doc + 0, 49 * 3, 0, 0);
-    cr_assert_eq(dl.lang, TP_LANG_EN);
-    tp_doclang_release(&dl);
-    tp_tokenizer_free(tk);
-    tp_table_release(&run.lang_words);
+    run_doclang(dl, (const unsigned char *)doc + 0, n49, 0, 0);
+    cr_assert_eq(dl->n_words, 49);
+    run->lang = TP_LANG_EN;
+    run_doclang(dl, (const unsigned char *)doc + 0, 49 * 3, 0, 0);
+    cr_assert_eq(dl->lang, TP_LANG_EN);
+    env_close(&e);
 }
 
 /* The scan stops once the list with the most hits leads every other by more
@@ -318,16 +336,9 @@ Test(doclang, window_ends_mid_word_and_mid_character)
  * tie): the language is the one the whole window gives, decided sooner. */
 Test(doclang, decided_before_the_window_ends)
 {
-    struct tp_run run;
-    memset(&run, 0, sizeof(run));
-    lang_words(&run.lang_words);
-    run.per_doc_lang = 1;
-    run.lang = TP_LANG_IT;
-    struct tp_tokenizer_opts to = {0};
-    struct tp_tokenizer *tk;
-    cr_assert_eq(tp_tokenizer_new(&tk, &to, no_token, NULL), 0);
-    struct tp_doclang dl;
-    cr_assert_eq(tp_doclang_init(&dl, &run, tk), 0);
+    struct scan_env e;
+    env_open(&e);
+    struct tp_doclang *dl = &e.dl;
     static char doc[1024];
     size_t n = 0;
     for (int i = 0; i < 40; i++)
@@ -338,36 +349,34 @@ Test(doclang, decided_before_the_window_ends)
         /* English, not the corpus's language, must lead by more than the
          * words left: 31 hits against 29 words left; then the words are only
          * counted, up to the 50 a decision needs */
-        run_doclang(&dl, (const unsigned char *)doc, n, piece, 0);
-        cr_assert_eq(dl.hits[1], 31, "piece %zu", piece);
-        cr_assert_eq(dl.n_words, 50, "piece %zu", piece);
-        cr_assert_eq(dl.lang, TP_LANG_EN);
+        run_doclang(dl, (const unsigned char *)doc, n, piece, 0);
+        cr_assert_eq(dl->hits[1], 31, "piece %zu", piece);
+        cr_assert_eq(dl->n_words, 50, "piece %zu", piece);
+        cr_assert_eq(dl->lang, TP_LANG_EN);
     }
     /* 45 words: too few, so the corpus's language, though English led */
-    run_doclang(&dl, (const unsigned char *)doc, 45 * 4, 0, 0);
-    cr_assert_eq(dl.n_words, 45);
-    cr_assert_eq(dl.lang, TP_LANG_IT);
+    run_doclang(dl, (const unsigned char *)doc, 45 * 4, 0, 0);
+    cr_assert_eq(dl->n_words, 45);
+    cr_assert_eq(dl->lang, TP_LANG_IT);
     /* the corpus's language wins a tie: 30 hits against 30 words left,
      * final whatever the number of words */
     n = 0;
     for (int i = 0; i < 40; i++)
         n += (size_t)sprintf(doc + n, "di ");
-    run_doclang(&dl, (const unsigned char *)doc, n, 0, 0);
-    cr_assert_eq(dl.n_words, 30);
-    cr_assert_eq(dl.hits[0], 30);
-    cr_assert_eq(dl.lang, TP_LANG_IT);
+    run_doclang(dl, (const unsigned char *)doc, n, 0, 0);
+    cr_assert_eq(dl->n_words, 30);
+    cr_assert_eq(dl->hits[0], 30);
+    cr_assert_eq(dl->lang, TP_LANG_IT);
     /* English ahead by one less than the words left: read on */
     n = 0;
     for (int i = 0; i < 30; i++)
         n += (size_t)sprintf(doc + n, "the ");
     for (int i = 0; i < 30; i++)
         n += (size_t)sprintf(doc + n, "di ");
-    run_doclang(&dl, (const unsigned char *)doc, n, 0, 0);
-    cr_assert_eq(dl.n_words, 60);
-    cr_assert_eq(dl.hits[1], 30);
-    cr_assert_eq(dl.hits[0], 30);
-    cr_assert_eq(dl.lang, TP_LANG_IT); /* the tie goes to the corpus's language */
-    tp_doclang_release(&dl);
-    tp_tokenizer_free(tk);
-    tp_table_release(&run.lang_words);
+    run_doclang(dl, (const unsigned char *)doc, n, 0, 0);
+    cr_assert_eq(dl->n_words, 60);
+    cr_assert_eq(dl->hits[1], 30);
+    cr_assert_eq(dl->hits[0], 30);
+    cr_assert_eq(dl->lang, TP_LANG_IT); /* the tie goes to the corpus's language */
+    env_close(&e);
 }
