@@ -258,8 +258,12 @@ size_t tp_decoder_feed(struct tp_decoder *d, const void *buf, size_t n, int last
         }
         return o;
     }
-    while (i < n) {
-        size_t k = tp_encoding_valid_prefix(p + i, n - i);
+    /* the bulk check once: past an ill-formed sequence the rest is walked
+     * (checking the whole rest in bulk again at each one would make text
+     * with many bad bytes quadratic in the chunk's length) */
+    for (int first = 1; i < n; first = 0) {
+        size_t k =
+            first ? tp_encoding_valid_prefix(p + i, n - i) : valid_prefix_scalar(p + i, n - i);
         if (emit && k > 0)
             memcpy(out + o, p + i, k);
         if (emit)
