@@ -35,15 +35,12 @@ struct share {
     int failed;
 };
 
-static void *scan_share(void *arg)
+/* The scan of s's bytes, read into buf (SCAN_BUF + 16 bytes). Inlined into
+ * two callers, one built for the popcnt instruction: on the baseline x86-64
+ * target __builtin_popcount is a library call per 16-byte block, 2% of a
+ * JSONL run's CPU. */
+static inline __attribute__((always_inline)) void scan_bytes(struct share *s, unsigned char *buf)
 {
-    struct share *s = arg;
-    unsigned char *buf = malloc(SCAN_BUF + 16);
-    s->at[0] = s->at[1] = UINT64_MAX;
-    if (!buf) {
-        s->failed = 1;
-        return NULL;
-    }
     const __m128i nl = _mm_set1_epi8('\n'), qu = _mm_set1_epi8('"');
     uint64_t q = 0, l = 0;
     for (uint64_t off = s->from; off < s->to;) {
@@ -77,6 +74,31 @@ static void *scan_share(void *arg)
     }
     s->n_quotes = q;
     s->n_lines = l;
+}
+
+__attribute__((target("popcnt"))) static void scan_bytes_popcnt(struct share *s, unsigned char *buf)
+{
+    scan_bytes(s, buf);
+}
+
+static void scan_bytes_plain(struct share *s, unsigned char *buf)
+{
+    scan_bytes(s, buf);
+}
+
+static void *scan_share(void *arg)
+{
+    struct share *s = arg;
+    unsigned char *buf = malloc(SCAN_BUF + 16);
+    s->at[0] = s->at[1] = UINT64_MAX;
+    if (!buf) {
+        s->failed = 1;
+        return NULL;
+    }
+    if (__builtin_cpu_supports("popcnt"))
+        scan_bytes_popcnt(s, buf);
+    else
+        scan_bytes_plain(s, buf);
     free(buf);
     return NULL;
 }
