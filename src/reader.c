@@ -346,6 +346,17 @@ const char *const *tp_reader_dirs(const struct tp_reader *r, size_t *n)
     return (const char *const *)r->dir_args;
 }
 
+void tp_reader_share_dirs(struct tp_reader *r, const struct tp_reader *from)
+{
+    for (size_t i = 0; i < r->n_dir_args && !r->dirs_borrowed; i++)
+        free(r->dir_args[i]);
+    if (!r->dirs_borrowed)
+        free(r->dir_args);
+    r->dir_args = from->dir_args;
+    r->n_dir_args = from->n_dir_args;
+    r->dirs_borrowed = 1;
+}
+
 int tp_reader_group_found(const struct tp_reader *r)
 {
     return r->meta_group || (r->o->group_by && strcmp(r->o->group_by, "dir") == 0);
@@ -378,9 +389,10 @@ void tp_reader_free(struct tp_reader *r)
     }
     if (!r->meta_borrowed)
         free(r->meta);
-    for (size_t i = 0; i < r->n_dir_args; i++)
+    for (size_t i = 0; i < r->n_dir_args && !r->dirs_borrowed; i++)
         free(r->dir_args[i]);
-    free(r->dir_args);
+    if (!r->dirs_borrowed)
+        free(r->dir_args);
     free(r->meta_repeat_id);
     free(r->raw);
     free(r->pre);

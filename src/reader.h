@@ -113,6 +113,11 @@ const struct tp_reader_stats *tp_reader_stats(const struct tp_reader *r);
 /* The expanded file list (borrowed from r): n_files entries, input order. */
 const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
 
+/* --group-by dir: r's documents are grouped by the folders given as inputs
+ * to from (a --shard share's readers are given files, which from found in
+ * those folders), borrowed: from must outlive r. */
+void tp_reader_share_dirs(struct tp_reader *r, const struct tp_reader *from);
+
 /* tp_reader_new, with --meta borrowed from meta_from when it is not NULL
  * (meta_from must outlive the new reader; the file is not read again). */
 int tp_reader_new_sharing(struct tp_reader **out, const char *const *inputs, size_t n,

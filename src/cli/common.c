@@ -418,6 +418,8 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                 }
                 if (rc)
                     goto out;
+                /* --group-by dir: the folders named, not the files of the share */
+                tp_reader_share_dirs(pt->rd, all);
                 readers[n_readers++] = parts[n_parts++].rd;
             }
             continue;

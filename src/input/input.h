@@ -90,6 +90,7 @@ struct tp_reader {
     int meta_borrowed; /* meta is another reader's (a worker's reader) */
     char **dir_args;   /* the INPUT arguments that are folders (--group-by dir) */
     size_t n_dir_args;
+    int dirs_borrowed; /* dir_args are another reader's (tp_reader_share_dirs) */
     struct tp_reader_stats stats;
     uint64_t check_limit; /* tp_reader_sample */
     /* tp_reader_new_range: only bytes [range_start, range_start + range_len)
