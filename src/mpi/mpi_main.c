@@ -517,6 +517,14 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
     if (cli->n_target || cli->n_reference)
         die("--target/--reference: not with tempora-mpi (count each side with tempora count "
             "--shard and give the states to keyness)");
+    /* a count state keeps neither the documents' groups nor the forms
+     * behind stems (tempora count refuses both): the other ranks' documents
+     * would reach rank 0 in the group "" and their stems apart */
+    if (n_ranks > 1 && (cli->o.group_by || cli->o.stem))
+        die(cli->o.group_by ? "--group-by: not with tempora-mpi on more than one process (a "
+                              "count state keeps no groups: run tempora --threads N)"
+                            : "--stem: not with tempora-mpi on more than one process (a count "
+                              "state keeps no word forms: run tempora --threads N)");
     cli->shard_i = (unsigned)rank + 1;
     cli->shard_n = (unsigned)n_ranks;
     /* this rank's share, counted as the command counts; a rank that sends
