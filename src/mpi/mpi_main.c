@@ -525,6 +525,13 @@ static int count_share(struct cli *cli, struct tp_run *run, const struct tp_coun
                               "count state keeps no groups: run tempora --threads N)"
                             : "--stem: not with tempora-mpi on more than one process (a count "
                               "state keeps no word forms: run tempora --threads N)");
+    /* every rank reads --meta: a FIFO or a pipe gives its rows to one of
+     * them, the others read it empty (their documents then keep their own
+     * dates) or wait for a writer that is gone */
+    struct stat ms;
+    if (n_ranks > 1 && cli->o.meta_path && stat(cli->o.meta_path, &ms) == 0 && !S_ISREG(ms.st_mode))
+        die("--meta: not a regular file (every rank of tempora-mpi reads it: a FIFO or a pipe "
+            "would reach one of them only)");
     cli->shard_i = (unsigned)rank + 1;
     cli->shard_n = (unsigned)n_ranks;
     /* this rank's share, counted as the command counts; a rank that sends

@@ -151,10 +151,20 @@ for args in "freq --group-by dir" "summary --group-by dir" "freq --stem --lang i
         fail=$((fail + 1))
     fi
 done
+# every rank reads --meta: a FIFO (which would feed one rank only) is refused on 2 ranks
+# before any rank opens it (no writer is needed: it must not wait for one)
+mkfifo "$T/meta.fifo"
+rm -f "$T/refused.csv"
+timeout 60 $MPIRUN -np 2 "$TEMPORA_MPI" summary --quiet "$C" --meta "$T/meta.fifo" -o "$T/refused.csv" 2>"$T/err"
+st=$?
+if [ $st -eq 0 ] || [ $st -eq 124 ] || [ -e "$T/refused.csv" ] || ! grep -q "tempora: rank 0 of 2: --meta: not a regular file" "$T/err"; then
+    echo "FAIL --meta FIFO on 2 ranks: exit $st, message: $(head -n 2 "$T/err")"
+    fail=$((fail + 1))
+fi
 # on 1 rank nothing is handed over: the same table as tempora's
 "$TEMPORA" freq --group-by dir --quiet "$C" -o "$T/g0.csv" || exit 1
 $MPIRUN -np 1 "$TEMPORA_MPI" freq --group-by dir --quiet "$C" -o "$T/g1.csv" &&
     cmp -s "$T/g0.csv" "$T/g1.csv" || { echo "FAIL freq --group-by dir on 1 rank"; fail=$((fail + 1)); }
-[ "$fail" = "$before" ] && echo "--group-by and --stem refused on 2 ranks, --group-by on 1 rank as tempora"
+[ "$fail" = "$before" ] && echo "--group-by, --stem and a FIFO --meta refused on 2 ranks, --group-by on 1 rank as tempora"
 [ $fail -eq 0 ] && echo "mpi: all passed"
 [ $fail -eq 0 ]
