@@ -346,6 +346,11 @@ const char *const *tp_reader_dirs(const struct tp_reader *r, size_t *n)
     return (const char *const *)r->dir_args;
 }
 
+void tp_reader_add_skipped(struct tp_reader *r, const struct tp_reader *from)
+{
+    r->skipped_new += from->skipped_new;
+}
+
 void tp_reader_share_dirs(struct tp_reader *r, const struct tp_reader *from)
 {
     for (size_t i = 0; i < r->n_dir_args && !r->dirs_borrowed; i++)

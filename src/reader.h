@@ -117,6 +117,9 @@ const char *const *tp_reader_files(const struct tp_reader *r, size_t *n_files);
  * to from (a --shard share's readers are given files, which from found in
  * those folders), borrowed: from must outlive r. */
 void tp_reader_share_dirs(struct tp_reader *r, const struct tp_reader *from);
+/* The inputs from skipped while expanding its arguments (--skip-errors)
+ * counted as r's too (a --shard share's reader, for the listing reader). */
+void tp_reader_add_skipped(struct tp_reader *r, const struct tp_reader *from);
 
 /* tp_reader_new, with --meta borrowed from meta_from when it is not NULL
  * (meta_from must outlive the new reader; the file is not read again). */

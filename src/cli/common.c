@@ -395,6 +395,7 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                 goto out;
             }
             /* runs of whole files: one reader each; a file's lines: one each */
+            size_t first_piece = n_readers;
             for (size_t i = 0, j; i < n_pieces; i = j) {
                 struct part *pt = &parts[n_parts];
                 memset(pt, 0, sizeof(*pt));
@@ -422,6 +423,10 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
                 tp_reader_share_dirs(pt->rd, all);
                 readers[n_readers++] = parts[n_parts++].rd;
             }
+            /* inputs skipped while listing: every share lists them, share 1
+             * counts them (its first piece's reader; none when it is empty) */
+            if (cli->shard_i == 1 && n_readers > first_piece)
+                tp_reader_add_skipped(readers[first_piece], all);
             continue;
         }
         for (size_t i = 0, j; i < n; i = j) {
