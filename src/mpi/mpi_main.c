@@ -654,6 +654,19 @@ int main(int argc, char **argv)
         by_name_ok = 0;
     }
     MPI_Allgather(&lowest, 1, MPI_INT, node_of, 1, MPI_INT, MPI_COMM_WORLD);
+    /* tokens and kwic write as they read and merge reads states whole: run
+     * by every rank, each would print the whole output once (or write the
+     * same file P times); they share nothing, so more ranks only repeat */
+    if (n_ranks > 1 && argc > 1 &&
+        (strcmp(argv[1], "tokens") == 0 || strcmp(argv[1], "kwic") == 0 ||
+         strcmp(argv[1], "merge") == 0)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "%s: not with tempora-mpi on more than one process (it counts nothing to share: "
+                 "run tempora %s)",
+                 argv[1], argv[1]);
+        die(msg);
+    }
     cli_count_hook = count_share;
     cli_share_hook = share_threads;
     int rc = tempora_main(argc, argv);

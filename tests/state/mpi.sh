@@ -161,10 +161,26 @@ if [ $st -eq 0 ] || [ $st -eq 124 ] || [ -e "$T/refused.csv" ] || ! grep -q "tem
     echo "FAIL --meta FIFO on 2 ranks: exit $st, message: $(head -n 2 "$T/err")"
     fail=$((fail + 1))
 fi
+# tokens and kwic write as they read, merge reads states whole: nothing to share, so
+# on 2 ranks each rank would print the whole output (tokens and kwic to stdout came
+# out twice): refused, nothing on stdout; on 1 rank the same output as tempora's
+for args in "tokens" "kwic --terms the"; do
+    cmd=$(echo "$args" | cut -d' ' -f1)
+    # shellcheck disable=SC2086
+    $MPIRUN -np 2 "$TEMPORA_MPI" $args "$C" >"$T/out2" 2>"$T/err"
+    st=$?
+    if [ $st -eq 0 ] || [ -s "$T/out2" ] || ! grep -q "tempora: rank [01] of 2: $cmd: not with tempora-mpi" "$T/err"; then
+        echo "FAIL $cmd on 2 ranks: exit $st, $(wc -l <"$T/out2") lines out, message: $(head -n 2 "$T/err")"
+        fail=$((fail + 1))
+    fi
+    # shellcheck disable=SC2086
+    "$TEMPORA" $args "$C" >"$T/out0" && $MPIRUN -np 1 "$TEMPORA_MPI" $args "$C" >"$T/out1" &&
+        [ -s "$T/out0" ] && cmp -s "$T/out0" "$T/out1" || { echo "FAIL $cmd on 1 rank"; fail=$((fail + 1)); }
+done
 # on 1 rank nothing is handed over: the same table as tempora's
 "$TEMPORA" freq --group-by dir --quiet "$C" -o "$T/g0.csv" || exit 1
 $MPIRUN -np 1 "$TEMPORA_MPI" freq --group-by dir --quiet "$C" -o "$T/g1.csv" &&
     cmp -s "$T/g0.csv" "$T/g1.csv" || { echo "FAIL freq --group-by dir on 1 rank"; fail=$((fail + 1)); }
-[ "$fail" = "$before" ] && echo "--group-by, --stem and a FIFO --meta refused on 2 ranks, --group-by on 1 rank as tempora"
+[ "$fail" = "$before" ] && echo "--group-by, --stem, a FIFO --meta, tokens and kwic refused on 2 ranks, --group-by, tokens and kwic on 1 rank as tempora"
 [ $fail -eq 0 ] && echo "mpi: all passed"
 [ $fail -eq 0 ]
