@@ -2,6 +2,7 @@
  * common.c - helpers every command uses: diagnostics, progress, readers and
  * counting, single-table output, the manifest.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,7 +229,22 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
             /* a CSV of one document a row is cut at row starts: line
              * feeds outside quoted fields */
             int csv = tp_reader_splittable(all, i) == 2;
-            FILE *f = fopen(files[i], "rb");
+            /* opened without waiting (a FIFO swapped in since the listing
+             * would block an open for reading) and only while still a
+             * regular file */
+            int fd = open(files[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            struct stat fs;
+            if (fd >= 0 && (fstat(fd, &fs) != 0 || !S_ISREG(fs.st_mode))) {
+                close(fd);
+                rc = tp_error_set(err, TP_EIO,
+                                  "%s: no longer a regular file (replaced since the inputs "
+                                  "were listed)",
+                                  files[i]);
+                break;
+            }
+            FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+            if (!f && fd >= 0)
+                close(fd);
             uint64_t s = 0, e;
             unsigned long line = 1;
             if (!f || tp_split_next_start(f, size[i], csv, a, &s, &line) != 0) {
