@@ -256,12 +256,15 @@ static int gsum_room(struct tp_gsum *s, size_t rows, size_t cols, size_t want)
     return 2 * (s->n + want) > s->mask + 1 ? gsum_grow(s, s->n + want) : 0;
 }
 
+/* Prefetch distance of the folding loops (as tp_counter_end's). */
+enum { GSUM_AHEAD = 16 };
+
 int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
 {
     struct tp_gsum *s = &k->gsum;
     size_t nt = k->n_touched;
     const uint32_t *touched = k->touched;
-    const uint64_t *doc = k->doc;
+    uint64_t *doc = k->doc;
     if (!nt)
         return 0;
     if (!s->keys && (n_ids > s->rows || g >= s->cols) && gsum_room(s, n_ids, (size_t)g + 1, nt))
@@ -269,8 +272,35 @@ int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
     if (!s->keys) {
         uint64_t *at = s->count + g;
         size_t cols = s->cols;
-        for (size_t i = 0; i < nt; i++)
+        if (!k->spill) {
+            /* no spill to write: the document is folded into the counter
+             * here, in the same pass, as tp_counter_end would (each id's
+             * count read once; tp_counter_end then finds nothing touched).
+             * The ids are scattered over arrays of vocabulary size: each
+             * loop asks for the cells GSUM_AHEAD ids on, so misses overlap */
+            uint64_t *total = k->total, *df = k->df;
+            for (size_t i = 0; i < nt; i++) {
+                if (i + GSUM_AHEAD < nt) {
+                    uint32_t a = touched[i + GSUM_AHEAD];
+                    __builtin_prefetch(&total[a], 1);
+                    __builtin_prefetch(&df[a], 1);
+                    __builtin_prefetch(&at[(size_t)a * cols], 1);
+                }
+                uint32_t id = touched[i];
+                uint64_t n = doc[id];
+                total[id] += n;
+                df[id]++;
+                at[(size_t)id * cols] += n;
+                doc[id] = 0;
+            }
+            k->n_touched = 0;
+            return 0;
+        }
+        for (size_t i = 0; i < nt; i++) {
+            if (i + GSUM_AHEAD < nt)
+                __builtin_prefetch(&at[(size_t)touched[i + GSUM_AHEAD] * cols], 1);
             at[(size_t)touched[i] * cols] += doc[touched[i]];
+        }
         return 0;
     }
     if (2 * (s->n + nt) > s->mask + 1 && gsum_grow(s, s->n + nt))
