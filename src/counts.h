@@ -95,14 +95,16 @@ struct tp_spill_file {
 
 /* --group-by: a counter's occurrences summed by (group, id) as each
  * document closes (tp_count_opts.group_sums; group.c). Dense while groups x
- * ids stays small (TP_GSUM_DENSE_MAX cells): count[id * cols + g], a row of
- * cols groups by id, so a term's groups share cache lines; past that an
- * open-addressing table of the pairs that occur, at most half full (32 to
- * 64 bytes a pair whatever the number of groups and terms). */
+ * ids stays small (TP_GSUM_DENSE_MAX cells) and no sum passes 32 bits:
+ * cell[id * cols + g], a row of cols groups by id, so a term's groups share
+ * cache lines; past that an open-addressing table of the pairs that occur,
+ * at most half full (32 to 64 bytes a pair whatever the number of groups
+ * and terms), with 64-bit counts. */
 #define TP_GSUM_DENSE_MAX ((size_t)1 << 22)
 struct tp_gsum {
     uint64_t *keys;    /* hashed: by slot (group << 32 | id) + 1, 0 empty; NULL: dense */
-    uint64_t *count;   /* hashed: by slot; dense: by id * cols + group (NULL: nothing yet) */
+    uint64_t *count;   /* hashed: by slot */
+    uint32_t *cell;    /* dense: by id * cols + group (NULL: nothing yet) */
     size_t mask, n;    /* hashed: mask + 1 slots, n used */
     size_t rows, cols; /* dense: ids and groups the cells cover */
 };

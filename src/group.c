@@ -202,14 +202,14 @@ static int gsum_to_hashed(struct tp_gsum *s)
 {
     size_t n = 0, cells = s->rows * s->cols;
     for (size_t i = 0; i < cells; i++)
-        n += s->count[i] != 0;
+        n += s->cell[i] != 0;
     struct tp_gsum h = {0};
     if (gsum_grow(&h, n + 1))
         return TP_ENOMEM;
     for (size_t i = 0; i < cells; i++)
-        if (s->count[i])
-            gsum_add(&h, ((uint64_t)(i % s->cols) << 32 | (i / s->cols)) + 1, s->count[i]);
-    free(s->count);
+        if (s->cell[i])
+            gsum_add(&h, ((uint64_t)(i % s->cols) << 32 | (i / s->cols)) + 1, s->cell[i]);
+    free(s->cell);
     *s = h;
     return 0;
 }
@@ -235,18 +235,18 @@ static int gsum_room(struct tp_gsum *s, size_t rows, size_t cols, size_t want)
             return gsum_to_hashed(s) ? TP_ENOMEM : gsum_grow(s, s->n + want);
         if (k == s->cols) {
             /* rows appended: the layout stays */
-            if (TP_GROW(s->count, s->rows * k, r * k, 1))
+            if (TP_GROW(s->cell, s->rows * k, r * k, 1))
                 return TP_ENOMEM;
             s->rows = r;
             return 0;
         }
-        uint64_t *c = calloc(r * k, sizeof(*c));
+        uint32_t *c = calloc(r * k, sizeof(*c));
         if (!c)
             return TP_ENOMEM;
         for (size_t i = 0; i < s->rows; i++)
-            memcpy(c + i * k, s->count + i * s->cols, s->cols * sizeof(*c));
-        free(s->count);
-        s->count = c;
+            memcpy(c + i * k, s->cell + i * s->cols, s->cols * sizeof(*c));
+        free(s->cell);
+        s->cell = c;
         s->rows = r;
         s->cols = k;
         return 0;
@@ -256,28 +256,82 @@ static int gsum_room(struct tp_gsum *s, size_t rows, size_t cols, size_t want)
     return 2 * (s->n + want) > s->mask + 1 ? gsum_grow(s, s->n + want) : 0;
 }
 
+/* Prefetch distance of the folding loops (as tp_counter_end's). */
+enum { GSUM_AHEAD = 16 };
+
 int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
 {
     struct tp_gsum *s = &k->gsum;
-    size_t nt = k->n_touched;
+    size_t nt = k->n_touched, i = 0;
     const uint32_t *touched = k->touched;
-    const uint64_t *doc = k->doc;
+    uint64_t *doc = k->doc;
     if (!nt)
         return 0;
     if (!s->keys && (n_ids > s->rows || g >= s->cols) && gsum_room(s, n_ids, (size_t)g + 1, nt))
         return TP_ENOMEM;
     if (!s->keys) {
-        uint64_t *at = s->count + g;
+        uint32_t *at = s->cell + g;
         size_t cols = s->cols;
-        for (size_t i = 0; i < nt; i++)
-            at[(size_t)touched[i] * cols] += doc[touched[i]];
-        return 0;
+        if (!k->spill) {
+            /* no spill to write: the document is folded into the counter
+             * here, in the same pass, as tp_counter_end would (each id's
+             * count read once; tp_counter_end then finds nothing touched).
+             * The ids are scattered over arrays of vocabulary size: each
+             * loop asks for the cells GSUM_AHEAD ids on, so misses overlap */
+            uint64_t *total = k->total, *df = k->df;
+            for (; i < nt; i++) {
+                if (i + GSUM_AHEAD < nt) {
+                    uint32_t a = touched[i + GSUM_AHEAD];
+                    __builtin_prefetch(&total[a], 1);
+                    __builtin_prefetch(&df[a], 1);
+                    __builtin_prefetch(&at[(size_t)a * cols], 1);
+                }
+                uint32_t id = touched[i];
+                uint64_t n = doc[id], v = at[(size_t)id * cols] + n;
+                if (__builtin_expect(v > UINT32_MAX, 0))
+                    break; /* the rest summed in pairs, below */
+                at[(size_t)id * cols] = (uint32_t)v;
+                total[id] += n;
+                df[id]++;
+                doc[id] = 0;
+            }
+            if (i == nt) {
+                k->n_touched = 0;
+                return 0;
+            }
+        } else {
+            for (; i < nt; i++) {
+                if (i + GSUM_AHEAD < nt)
+                    __builtin_prefetch(&at[(size_t)touched[i + GSUM_AHEAD] * cols], 1);
+                uint64_t v = at[(size_t)touched[i] * cols] + doc[touched[i]];
+                if (__builtin_expect(v > UINT32_MAX, 0))
+                    break;
+                at[(size_t)touched[i] * cols] = (uint32_t)v;
+            }
+            if (i == nt)
+                return 0;
+        }
+        /* a sum past 32 bits: the cells become pairs of 64-bit counts */
+        if (gsum_to_hashed(s))
+            return TP_ENOMEM;
     }
+    /* ids [0, i) were added (and, without a spill, folded) already; the
+     * others go to the pairs */
     if (2 * (s->n + nt) > s->mask + 1 && gsum_grow(s, s->n + nt))
         return TP_ENOMEM;
     uint64_t hi = (uint64_t)g << 32;
-    for (size_t i = 0; i < nt; i++)
-        gsum_add(s, (hi | touched[i]) + 1, doc[touched[i]]);
+    for (size_t j = i; j < nt; j++)
+        gsum_add(s, (hi | touched[j]) + 1, doc[touched[j]]);
+    if (i && !k->spill) {
+        /* the fold begun above finished here; tp_counter_end finds nothing */
+        for (; i < nt; i++) {
+            uint32_t id = touched[i];
+            k->total[id] += doc[id];
+            k->df[id]++;
+            doc[id] = 0;
+        }
+        k->n_touched = 0;
+    }
     return 0;
 }
 
@@ -286,18 +340,22 @@ static int gsum_add_one(struct tp_gsum *s, uint32_t g, uint32_t id, uint64_t n)
 {
     if (gsum_room(s, (size_t)id + 1, (size_t)g + 1, 1))
         return TP_ENOMEM;
-    if (s->keys)
-        gsum_add(s, ((uint64_t)g << 32 | id) + 1, n);
-    else
-        s->count[(size_t)id * s->cols + g] += n;
+    if (!s->keys) {
+        uint32_t *at = &s->cell[(size_t)id * s->cols + g];
+        if ((uint64_t)*at + n <= UINT32_MAX) {
+            *at = (uint32_t)(*at + n);
+            return 0;
+        }
+        if (gsum_to_hashed(s) || gsum_grow(s, s->n + 1))
+            return TP_ENOMEM;
+    }
+    gsum_add(s, ((uint64_t)g << 32 | id) + 1, n);
     return 0;
 }
 
 int tp_gsum_merge(struct tp_gsum *dst, const struct tp_gsum *src, const uint32_t *group_map,
                   const uint32_t *id_map)
 {
-    if (!src->count)
-        return 0;
     if (src->keys) {
         for (size_t i = 0; i <= src->mask; i++) {
             uint64_t key = src->keys[i];
@@ -307,9 +365,9 @@ int tp_gsum_merge(struct tp_gsum *dst, const struct tp_gsum *src, const uint32_t
         }
         return 0;
     }
-    for (size_t i = 0; i < src->rows * src->cols; i++)
-        if (src->count[i] &&
-            gsum_add_one(dst, group_map[i % src->cols], id_map[i / src->cols], src->count[i]))
+    for (size_t i = 0; src->cell && i < src->rows * src->cols; i++)
+        if (src->cell[i] &&
+            gsum_add_one(dst, group_map[i % src->cols], id_map[i / src->cols], src->cell[i]))
             return TP_ENOMEM;
     return 0;
 }
@@ -318,5 +376,6 @@ void tp_gsum_release(struct tp_gsum *s)
 {
     free(s->keys);
     free(s->count);
+    free(s->cell);
     memset(s, 0, sizeof(*s));
 }

@@ -389,11 +389,11 @@ int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms 
         }
         /* dense by term row: laid out again by group (a group's cells
          * together, as the reports walk them) */
-        gt->dense_v = V && s->count ? V : 0;
+        gt->dense_v = V && s->cell ? V : 0;
         if (gt_alloc(gt, gt->dense_v ? G * V : 4096))
             return tp_report_oom(err);
         for (size_t id = 0; gt->dense_v && id < rows; id++) {
-            const uint64_t *row = s->count + id * s->cols;
+            const uint32_t *row = s->cell + id * s->cols;
             for (size_t g = 0; g < G && g < s->cols; g++)
                 if (row[g]) {
                     gt->count[g * V + id] = row[g];

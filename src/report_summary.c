@@ -38,6 +38,95 @@ static int u64_desc(const void *pa, const void *pb)
     return (a < b) - (a > b);
 }
 
+/* Each group's counts together, fill[g + 1] of them from fill[g] (fill:
+ * G + 1 zeros), into *counts (malloc'd), from the pairs of
+ * tp_gterms_count. */
+static int pair_counts(struct tp_counts *c, size_t G, struct tp_gterms *gt, uint64_t **counts,
+                       uint64_t *fill, struct tp_error *err)
+{
+    int rc;
+    uint32_t sg, sid;
+    if ((rc = tp_gterms_count(c, &c->uni, gt, err)))
+        return rc;
+    if (!(*counts = malloc((gt->n ? gt->n : 1) * sizeof(**counts))))
+        return tp_report_oom(err);
+    /* a stopword twin's occurrences are its word's (counts.h, stop_lang):
+     * moved to the word's pair, and the twin's left empty */
+    for (size_t i = 0; c->twin_base && i <= gt->mask; i++)
+        if (tp_gterms_slot(gt, i, &sg, &sid) && c->twin_base[sid] != sid) {
+            size_t b = tp_gterms_find(gt, sg, c->twin_base[sid]);
+            if (b != SIZE_MAX && gt->count[b]) {
+                gt->count[b] += gt->count[i];
+                gt->count[i] = 0;
+            }
+        }
+    for (size_t i = 0; i <= gt->mask; i++)
+        if (tp_gterms_slot(gt, i, &sg, &sid) && gt->count[i] && sg < G)
+            fill[sg + 1]++;
+    for (size_t g = 0; g < G; g++)
+        fill[g + 1] += fill[g];
+    for (size_t i = 0; i <= gt->mask; i++)
+        if (tp_gterms_slot(gt, i, &sg, &sid) && gt->count[i] && sg < G)
+            (*counts)[fill[sg]++] = gt->count[i];
+    return 0;
+}
+
+/* The same from the dense sums made while counting (k->gsum: 32-bit cells
+ * by term row), read in place: no (group x term) table of summary's own. A
+ * stopword twin's cell counts as its word's when the word occurs in the
+ * group (as pair_counts moves it). Returns 0 or TP_ENOMEM. */
+static int dense_counts(const struct tp_counts *c, size_t G, uint64_t **counts, uint64_t *fill)
+{
+    const struct tp_gsum *s = &c->uni.gsum;
+    size_t V = c->terms.n, rows = s->rows < V ? s->rows : V, cols = s->cols < G ? s->cols : G;
+    const uint32_t *base = c->twin_base;
+    /* twin[w]: the first twin of word w, twin[V + t] the next twin of its
+     * word after t; UINT32_MAX for none */
+    uint32_t *twin = NULL;
+    if (base) {
+        if (!(twin = malloc((2 * V + 1) * sizeof(*twin))))
+            return TP_ENOMEM;
+        memset(twin, 0xff, (2 * V + 1) * sizeof(*twin));
+        for (size_t id = 0; id < V; id++)
+            if (base[id] != id) {
+                twin[V + id] = twin[base[id]];
+                twin[base[id]] = (uint32_t)id;
+            }
+    }
+    uint64_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t id = 0; id < rows; id++) {
+            const uint32_t *row = s->cell + id * s->cols;
+            for (size_t g = 0; g < cols; g++) {
+                uint64_t v = row[g];
+                if (!v)
+                    continue;
+                if (base && base[id] != id && base[id] < rows &&
+                    s->cell[(size_t)base[id] * s->cols + g])
+                    continue; /* counted with its word */
+                for (uint32_t t = twin ? twin[id] : UINT32_MAX; t != UINT32_MAX; t = twin[V + t])
+                    if (t < rows)
+                        v += s->cell[(size_t)t * s->cols + g];
+                if (pass)
+                    (*counts)[fill[g]++] = v;
+                else
+                    fill[g + 1]++;
+            }
+        }
+        if (pass)
+            break;
+        for (size_t g = 0; g < G; g++)
+            fill[g + 1] += fill[g];
+        n = fill[G];
+        if (!(*counts = malloc((n ? n : 1) * sizeof(**counts)))) {
+            free(twin);
+            return TP_ENOMEM;
+        }
+    }
+    free(twin);
+    return 0;
+}
+
 /* --group-by: group,metric,value, the metrics of each group's documents
  * (groups by name; the period kind is the corpus's). Counts of the reading
  * itself (invalid_utf8, skipped_inputs, ...), Heaps' fit and the language
@@ -53,39 +142,24 @@ static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, 
     int rc;
     if ((rc = tp_report_groups(run, &gs, err)))
         return rc;
-    if ((rc = tp_gterms_count(c, &c->uni, &gt, err)))
-        goto out;
     size_t G = gs.n;
-    counts = malloc((gt.n ? gt.n : 1) * sizeof(*counts));
     fill = calloc(G + 1, sizeof(*fill));
     dated = calloc(G, sizeof(*dated));
     impr = calloc(G, sizeof(*impr));
     first = malloc(G * sizeof(*first));
     last = malloc(G * sizeof(*last));
-    if (!counts || !fill || !dated || !impr || !first || !last) {
+    if (!fill || !dated || !impr || !first || !last) {
         rc = tp_report_oom(err);
         goto out;
     }
-    /* each group's counts together: fill[g + 1] of them, from fill[g] */
-    uint32_t sg, sid;
-    /* a stopword twin's occurrences are its word's (counts.h, stop_lang):
-     * moved to the word's pair, and the twin's left empty */
-    for (size_t i = 0; c->twin_base && i <= gt.mask; i++)
-        if (tp_gterms_slot(&gt, i, &sg, &sid) && c->twin_base[sid] != sid) {
-            size_t b = tp_gterms_find(&gt, sg, c->twin_base[sid]);
-            if (b != SIZE_MAX && gt.count[b]) {
-                gt.count[b] += gt.count[i];
-                gt.count[i] = 0;
-            }
+    if (c->o.group_sums && !c->uni.gsum.keys) {
+        if (dense_counts(c, G, &counts, fill)) {
+            rc = tp_report_oom(err);
+            goto out;
         }
-    for (size_t i = 0; i <= gt.mask; i++)
-        if (tp_gterms_slot(&gt, i, &sg, &sid) && gt.count[i])
-            fill[sg + 1]++;
-    for (size_t g = 0; g < G; g++)
-        fill[g + 1] += fill[g];
-    for (size_t i = 0; i <= gt.mask; i++)
-        if (tp_gterms_slot(&gt, i, &sg, &sid) && gt.count[i])
-            counts[fill[sg]++] = gt.count[i];
+    } else if ((rc = pair_counts(c, G, &gt, &counts, fill, err))) {
+        goto out;
+    }
     /* fill[g] is now where group g + 1 begins: group g is [fill[g - 1], fill[g]) */
     enum tp_precision need = pi->n_dated ? tp_period_precision(pi->kind) : TP_PREC_NONE;
     for (size_t g = 0; g < G; g++)

@@ -137,3 +137,99 @@ Test(group, merge_maps_ids)
     tp_corpus_free(a);
     tp_corpus_free(b);
 }
+
+/* --group-by's sums by (group, term) of counter k (group.h): the dense
+ * 32-bit cells or, once a sum passes 32 bits, the 64-bit pairs. */
+static uint64_t gsum_of(const struct tp_corpus *c, const char *group, const char *term)
+{
+    const struct tp_gsum *s = &c->r.uni.gsum;
+    int64_t g = tp_group_find(c, group, strlen(group));
+    int64_t id = tp_table_find(&c->r.terms, term, strlen(term));
+    cr_assert(g >= 0 && id >= 0, "%s in %s", term, group);
+    if (!s->keys)
+        return (size_t)id < s->rows && (size_t)g < s->cols
+                   ? s->cell[(size_t)id * s->cols + (size_t)g]
+                   : 0;
+    for (size_t i = 0; i <= s->mask; i++)
+        if (s->keys[i] == ((uint64_t)g << 32 | (uint64_t)id) + 1)
+            return s->count[i];
+    return 0;
+}
+
+/* A document of group with the tokens of text, and `more` occurrences of
+ * its last token added to the open document's count (as a very long
+ * document would give). */
+static void big_doc(struct tp_corpus *c, const char *id, const char *group, const char *text,
+                    uint64_t more)
+{
+    struct tp_date d = {2024, 1, 0, TP_PREC_MONTH};
+    struct tp_error err;
+    cr_assert_eq(tp_corpus_begin(c, id, &d, 0), 0);
+    cr_assert_eq(tp_corpus_set_group(c, group, strlen(group)), 0);
+    const char *last = text;
+    for (const char *p = text; *p; p++)
+        if (*p == ' ')
+            last = p + 1;
+    for (const char *p = text, *e; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ' ');
+        e = e ? e : p + strlen(p);
+        cr_assert_eq(tp_corpus_token(c, p, (size_t)(e - p), 0), 0);
+    }
+    int64_t t = tp_table_find(&c->r.terms, last, strlen(last));
+    cr_assert(t >= 0);
+    c->r.uni.doc[t] += more;
+    cr_assert_eq(tp_corpus_end(c, &err), 0, "%s", err.msg);
+}
+
+static struct tp_corpus *summed(int spill)
+{
+    struct tp_count_opts o = {.spill = spill, .group_sums = 1};
+    struct tp_corpus *c;
+    struct tp_error err;
+    cr_assert_eq(tp_corpus_new(&c, &o, &err), 0, "%s", err.msg);
+    return c;
+}
+
+Test(group, sums_past_32_bits)
+{
+    for (int spill = 0; spill <= 1; spill++) {
+        struct tp_corpus *c = summed(spill);
+        int64_t a, b;
+        big_doc(c, "d1", "x", "a", 4294967290u - 1); /* a: 2^32 - 6 in x */
+        cr_assert_null(c->r.uni.gsum.keys, "32-bit cells while the sums fit");
+        cr_assert_eq(gsum_of(c, "x", "a"), 4294967290u);
+        /* b then 6 more a: a's sum in x passes 2^32 - 1 at the second id */
+        big_doc(c, "d2", "x", "b a a a a a a", 0);
+        cr_assert_not_null(c->r.uni.gsum.keys, "64-bit pairs once a sum passes 32 bits");
+        cr_assert_eq(gsum_of(c, "x", "a"), 4294967296u);
+        cr_assert_eq(gsum_of(c, "x", "b"), 1);
+        big_doc(c, "d3", "y", "a", 0);
+        cr_assert_eq(gsum_of(c, "y", "a"), 1);
+        cr_assert_eq(gsum_of(c, "x", "a"), 4294967296u);
+        /* the counter's own totals and document frequencies: each document once */
+        cr_assert((a = tp_table_find(&c->r.terms, "a", 1)) >= 0);
+        cr_assert((b = tp_table_find(&c->r.terms, "b", 1)) >= 0);
+        cr_assert_eq(c->r.uni.total[a], 4294967297u, "spill %d", spill);
+        cr_assert_eq(c->r.uni.df[a], 3, "spill %d", spill);
+        cr_assert_eq(c->r.uni.total[b], 1);
+        cr_assert_eq(c->r.uni.df[b], 1);
+        tp_corpus_free(c);
+    }
+}
+
+Test(group, merged_sums_past_32_bits)
+{
+    struct tp_corpus *p = summed(1), *q = summed(1);
+    struct tp_error err;
+    big_doc(p, "d1", "x", "b a", 3000000000u - 1);
+    big_doc(q, "d2", "x", "a", 3000000000u - 1);
+    big_doc(q, "d3", "y", "a", 0);
+    cr_assert_null(p->r.uni.gsum.keys);
+    cr_assert_eq(tp_corpus_merge(p, q, &err), 0, "%s", err.msg);
+    cr_assert_not_null(p->r.uni.gsum.keys);
+    cr_assert_eq(gsum_of(p, "x", "a"), 6000000000u);
+    cr_assert_eq(gsum_of(p, "x", "b"), 1);
+    cr_assert_eq(gsum_of(p, "y", "a"), 1);
+    tp_corpus_free(p);
+    tp_corpus_free(q);
+}
