@@ -264,7 +264,7 @@ int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
     struct tp_gsum *s = &k->gsum;
     size_t nt = k->n_touched, i = 0;
     const uint32_t *touched = k->touched;
-    uint64_t *doc = k->doc;
+    const uint64_t *doc = k->doc;
     if (!nt)
         return 0;
     if (!s->keys && (n_ids > s->rows || g >= s->cols) && gsum_room(s, n_ids, (size_t)g + 1, nt))
@@ -278,22 +278,18 @@ int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
              * count read once; tp_counter_end then finds nothing touched).
              * The ids are scattered over arrays of vocabulary size: each
              * loop asks for the cells GSUM_AHEAD ids on, so misses overlap */
-            uint64_t *total = k->total, *df = k->df;
             for (; i < nt; i++) {
                 if (i + GSUM_AHEAD < nt) {
                     uint32_t a = touched[i + GSUM_AHEAD];
-                    __builtin_prefetch(&total[a], 1);
-                    __builtin_prefetch(&df[a], 1);
+                    tp_counter_prefetch(k, a);
                     __builtin_prefetch(&at[(size_t)a * cols], 1);
                 }
                 uint32_t id = touched[i];
-                uint64_t n = doc[id], v = at[(size_t)id * cols] + n;
+                uint64_t v = at[(size_t)id * cols] + doc[id];
                 if (__builtin_expect(v > UINT32_MAX, 0))
                     break; /* the rest summed in pairs, below */
                 at[(size_t)id * cols] = (uint32_t)v;
-                total[id] += n;
-                df[id]++;
-                doc[id] = 0;
+                tp_counter_fold(k, id);
             }
             if (i == nt) {
                 k->n_touched = 0;
@@ -324,12 +320,8 @@ int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
         gsum_add(s, (hi | touched[j]) + 1, doc[touched[j]]);
     if (i && !k->spill) {
         /* the fold begun above finished here; tp_counter_end finds nothing */
-        for (; i < nt; i++) {
-            uint32_t id = touched[i];
-            k->total[id] += doc[id];
-            k->df[id]++;
-            doc[id] = 0;
-        }
+        for (; i < nt; i++)
+            tp_counter_fold(k, touched[i]);
         k->n_touched = 0;
     }
     return 0;

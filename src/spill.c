@@ -224,20 +224,13 @@ int tp_counter_end(struct tp_counter *k, struct tp_error *err)
 {
     size_t n = k->n_touched;
     const uint32_t *touched = k->touched;
-    uint64_t *total = k->total, *df = k->df, *doc = k->doc;
-    /* the ids are scattered over arrays of vocabulary size: each loop asks
-     * for the cells of the id COUNTER_AHEAD places on while it adds up this
-     * one, so their cache misses overlap */
+    /* each loop asks for the totals of the id COUNTER_AHEAD places on while
+     * it adds up this one */
     if (!k->spill) {
         for (size_t i = 0; i < n; i++) {
-            if (i + COUNTER_AHEAD < n) {
-                __builtin_prefetch(&total[touched[i + COUNTER_AHEAD]], 1);
-                __builtin_prefetch(&df[touched[i + COUNTER_AHEAD]], 1);
-            }
-            uint32_t id = touched[i];
-            total[id] += doc[id];
-            df[id]++;
-            doc[id] = 0;
+            if (i + COUNTER_AHEAD < n)
+                tp_counter_prefetch(k, touched[i + COUNTER_AHEAD]);
+            tp_counter_fold(k, touched[i]);
         }
         k->n_touched = 0;
         return 0;
@@ -250,15 +243,9 @@ int tp_counter_end(struct tp_counter *k, struct tp_error *err)
     if (n)                 /* an empty document has no touched list (NULL) */
         memcpy(w + 8, touched, 4 * n);
     for (size_t i = 0; i < n; i++) {
-        if (i + COUNTER_AHEAD < n) {
-            __builtin_prefetch(&total[touched[i + COUNTER_AHEAD]], 1);
-            __builtin_prefetch(&df[touched[i + COUNTER_AHEAD]], 1);
-        }
-        uint32_t id = touched[i];
-        uint64_t c = doc[id];
-        total[id] += c;
-        df[id]++;
-        doc[id] = 0;
+        if (i + COUNTER_AHEAD < n)
+            tp_counter_prefetch(k, touched[i + COUNTER_AHEAD]);
+        uint64_t c = tp_counter_fold(k, touched[i]);
         cb[i] = (unsigned char)(c < BIG_COUNT ? c : BIG_COUNT);
         if (__builtin_expect(c >= BIG_COUNT, 0))
             at += tp_varint_put(w + at, c - BIG_COUNT);
