@@ -66,11 +66,25 @@ int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct t
 struct tl_term {
     const char *name;
     uint32_t name_len;
-    uint32_t group;  /* --group-by: the series' group (its rank in gs.rank orders rows) */
-    uint64_t *count; /* by period */
-    uint64_t *docs;  /* by period */
+    uint32_t group; /* --group-by: the series' group (its rank in gs.rank orders rows) */
+    uint64_t *cell; /* by period: the count at cell[p * stride], documents next to it */
+    size_t stride;
     uint64_t total;
 };
+
+/* The cells are laid out by group, then period, then term, a count and its
+ * documents side by side: a document's terms (one group, one period) are
+ * added up in a few cache lines instead of two scattered cells a term (a
+ * daily timeline of 13 groups and 20 terms holds 40 MB of cells). */
+static inline uint64_t *tl_count(const struct tl_term *ts, size_t p)
+{
+    return &ts->cell[p * ts->stride];
+}
+
+static inline uint64_t *tl_docs(const struct tl_term *ts, size_t p)
+{
+    return &ts->cell[p * ts->stride + 1];
+}
 
 /* More lines than this make a chart unreadable: the chart shows the first
  * ones (the table has them all). */
@@ -119,7 +133,7 @@ static int write_trends(const struct tp_run *run, const struct tp_groups *gs, st
             if (!ptok[p])
                 continue;
             x[m] = (double)p;
-            y[m] = (double)terms[t].count[p] / (double)ptok[p] * 1e6;
+            y[m] = (double)*tl_count(&terms[t], p) / (double)ptok[p] * 1e6;
             m++;
         }
         rows[t].m = m;
@@ -207,8 +221,8 @@ static int write_svg(struct tl_term *terms, size_t n_terms, const uint64_t *ptok
                 continue;
             }
             double scale = 1e6 / (double)ptok[p];
-            y[p] = (double)terms[t].count[p] * scale;
-            if (tp_garwood(terms[t].count[p], &lo[p], &hi[p])) {
+            y[p] = (double)*tl_count(&terms[t], p) * scale;
+            if (tp_garwood(*tl_count(&terms[t], p), &lo[p], &hi[p])) {
                 lo[p] = hi[p] = NAN;
             } else {
                 lo[p] *= scale;
@@ -295,8 +309,8 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
     tp_cells_u64(out, &lc->zero, 0);
     for (size_t t = 0; t < n_terms; t++) {
         const struct tl_term *ts = &terms[t * stride];
-        uint64_t k = ts->count[p];
-        if (!k && !ts->docs[p]) {
+        uint64_t k = *tl_count(ts, p);
+        if (!k && !*tl_docs(ts, p)) {
             const struct tp_cells *row[3] = {&lc->pre, &lc->term[t], &lc->zero};
             tp_out_cells_row(out, row, 3);
             continue;
@@ -313,7 +327,7 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
         tp_out_double(out, (double)k * scale);
         tp_out_double(out, lo);
         tp_out_double(out, hi);
-        tp_out_u64(out, ts->docs[p]);
+        tp_out_u64(out, *tl_docs(ts, p));
         tp_out_row_end(out);
     }
 }
@@ -362,7 +376,7 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
                 tp_out_str(out, label);
                 tp_out_u64(out, gtok[p]);
                 for (size_t t = 0; t < n_terms; t++)
-                    tp_out_double(out, (double)terms[t * G + g].count[p] * scale);
+                    tp_out_double(out, (double)*tl_count(&terms[t * G + g], p) * scale);
                 tp_out_row_end(out);
                 continue;
             }
@@ -424,8 +438,8 @@ static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, si
                     continue;
                 }
                 double scale = 1e6 / (double)gtok[p];
-                y[p] = (double)ts->count[p] * scale;
-                if (tp_garwood(ts->count[p], &lo[p], &hi[p])) {
+                y[p] = (double)*tl_count(ts, p) * scale;
+                if (tp_garwood(*tl_count(ts, p), &lo[p], &hi[p])) {
                     lo[p] = hi[p] = NAN;
                 } else {
                     lo[p] *= scale;
@@ -539,8 +553,8 @@ static int prefix_series(struct tp_counts *c, const int64_t *dper, struct tl_ter
             for (uint32_t x = off[it.ids[j]]; x < off[it.ids[j] + 1]; x++) {
                 struct tl_term *t = &terms[(size_t)list[x] * G + g];
                 if (doc_sum[list[x]]++ == 0)
-                    t->docs[p]++;
-                t->count[p] += it.counts[j];
+                    (*tl_docs(t, p))++;
+                *tl_count(t, p) += it.counts[j];
                 t->total += it.counts[j];
             }
         for (size_t m = 0; m < c->n_match; m++)
@@ -656,8 +670,9 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         goto out;
     }
     for (size_t i = 0; i < n_ser; i++) {
-        terms[i].count = cells + 2 * i * n_per;
-        terms[i].docs = terms[i].count + n_per;
+        /* series i is term i / G of group i % G */
+        terms[i].cell = cells + 2 * ((i % G) * n_per * n_terms + i / G);
+        terms[i].stride = 2 * n_terms;
         terms[i].group = (uint32_t)(i % G);
     }
     for (size_t t = 0; t < n_terms; t++) {
@@ -707,8 +722,8 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             uint32_t ti = tp_match_cell_term(cell);
             struct tl_term *t = &terms[ti % c->n_match * G + ti / c->n_match];
             t->total += cell->count;
-            t->count[p] += cell->count;
-            t->docs[p] += cell->docs;
+            *tl_count(t, p) += cell->count;
+            *tl_docs(t, p) += cell->docs;
         }
         if ((rc = prefix_series(c, dper, terms, G, err)))
             goto out;
@@ -748,8 +763,8 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                 if (t < 0)
                     continue;
                 struct tl_term *ts = &terms[(size_t)t * G + g];
-                ts->count[p] += it.counts[j];
-                ts->docs[p]++;
+                *tl_count(ts, p) += it.counts[j];
+                (*tl_docs(ts, p))++;
                 ts->total += it.counts[j];
             }
         }
@@ -796,7 +811,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tp_out_str(timeline, label);
             tp_out_u64(timeline, ptok[p]);
             for (size_t t = 0; t < n_terms; t++)
-                tp_out_double(timeline, (double)terms[t].count[p] * scale);
+                tp_out_double(timeline, (double)*tl_count(&terms[t], p) * scale);
             tp_out_row_end(timeline);
             continue;
         }
