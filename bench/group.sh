@@ -12,7 +12,8 @@
 # into bench/data/group/ (git-ignored, reused), and this script a --meta file
 # giving each document one of 12 sources (a newspaper name) in a column
 # `source`. Timed, wall seconds (bench/timecmd.py) and CPU seconds (user +
-# sys), best of the runs, for freq, timeline, tfidf and summary: `tempora CMD
+# sys), best of the runs (plain and grouped taking turns), for freq, timeline,
+# tfidf and summary: `tempora CMD
 # --meta M --date-col date ARCHIVE`, then the same with `--group-by source`.
 # Target, printed PASS/FAIL per command: the grouped run costs at most 1.2x the
 # plain one's CPU seconds (CPU, not wall: on a machine other jobs share, wall
@@ -69,36 +70,38 @@ with open(path, "w", encoding="utf-8") as f:
 PYEOF
 fi
 
-# best NAME CMD...: run CMD RUNS times; sets WALL and CPU (the best of each).
-best() {
+# once NAME CMD...: run CMD once; lowers W_NAME and C_NAME (wall, CPU seconds)
+# to its times when they are below.
+once() {
     name=$1
+    key=$(echo "$name" | tr -c 'a-z0-9\n' '_')
     shift
-    WALL=999999
-    CPU=999999
-    i=0
-    while [ "$i" -lt "$RUNS" ]; do
-        /usr/bin/time -f "%U %S" -o "$DATA/$name.cpu" "$PY" bench/timecmd.py "$DATA/$name.times" \
-            "$DATA/$name.stdout" "$@" || { echo "bench/group.sh: $name failed: $*" >&2; exit 1; }
-        WALL=$(awk -v m="$WALL" '{ print ($1 < m) ? $1 : m }' "$DATA/$name.times")
-        CPU=$(awk -v m="$CPU" '{ v = $1 + $2; print (v < m) ? v : m }' "$DATA/$name.cpu")
-        i=$((i + 1))
-    done
+    /usr/bin/time -f "%U %S" -o "$DATA/$name.cpu" "$PY" bench/timecmd.py "$DATA/$name.times" \
+        "$DATA/$name.stdout" "$@" || { echo "bench/group.sh: $name failed: $*" >&2; exit 1; }
+    eval "w=\${W_$key:-999999} c=\${C_$key:-999999}"
+    w=$(awk -v m="$w" '{ print ($1 < m) ? $1 : m }' "$DATA/$name.times")
+    c=$(awk -v m="$c" '{ v = $1 + $2; print (v < m) ? v : m }' "$DATA/$name.cpu")
+    eval "W_$key=\$w C_$key=\$c"
 }
 
 cat "$ARCH.jsonl" >/dev/null # warm the page cache
 echo "group: $N documents, $(wc -c <"$ARCH.jsonl") bytes of JSONL; best of $RUNS${THREADS:+; --threads $THREADS}"
 printf '%-10s %9s %9s %7s %9s %9s %7s\n' command "wall" "grouped" ratio "cpu" "grouped" ratio
+# the plain and the grouped run take turns, RUNS rounds, so that both see the
+# machine as it is then (on a shared VM its speed drifts by 10-20% within
+# minutes); the best of each
 for cmd in freq timeline tfidf summary; do
-    # shellcheck disable=SC2086
-    best "$cmd" "$TEMPORA" "$cmd" $THREAD_OPT --quiet --meta "$META" --date-col date \
-        -o "$DATA/$cmd.csv" "$ARCH.jsonl"
-    W0=$WALL
-    C0=$CPU
-    # shellcheck disable=SC2086
-    best "$cmd-g" "$TEMPORA" "$cmd" $THREAD_OPT --quiet --meta "$META" --date-col date \
-        --group-by source -o "$DATA/$cmd-g.csv" "$ARCH.jsonl"
-    W1=$WALL
-    C1=$CPU
+    i=0
+    while [ "$i" -lt "$RUNS" ]; do
+        # shellcheck disable=SC2086
+        once "$cmd" "$TEMPORA" "$cmd" $THREAD_OPT --quiet --meta "$META" --date-col date \
+            -o "$DATA/$cmd.csv" "$ARCH.jsonl"
+        # shellcheck disable=SC2086
+        once "$cmd-g" "$TEMPORA" "$cmd" $THREAD_OPT --quiet --meta "$META" --date-col date \
+            --group-by source -o "$DATA/$cmd-g.csv" "$ARCH.jsonl"
+        i=$((i + 1))
+    done
+    eval "W0=\$W_$cmd C0=\$C_$cmd W1=\$W_${cmd}_g C1=\$C_${cmd}_g"
     wratio=$(awk -v a="$W1" -v b="$W0" 'BEGIN { printf "%.2f", a / b }')
     ratio=$(awk -v a="$C1" -v b="$C0" 'BEGIN { printf "%.2f", a / b }')
     printf '%-10s %9s %9s %7s %9s %9s %7s\n' "$cmd" "$W0" "$W1" "${wratio}x" "$C0" "$C1" "${ratio}x"
