@@ -318,8 +318,9 @@ int tp_gsum_add_doc(struct tp_counter *k, size_t n_ids, uint32_t g)
     uint64_t hi = (uint64_t)g << 32;
     for (size_t j = i; j < nt; j++)
         gsum_add(s, (hi | touched[j]) + 1, doc[touched[j]]);
-    if (i && !k->spill) {
-        /* the fold begun above finished here; tp_counter_end finds nothing */
+    if (!k->spill) {
+        /* without a spill the document is folded here whole (the ids
+         * before i above, the rest now): tp_counter_end finds nothing */
         for (; i < nt; i++)
             tp_counter_fold(k, touched[i]);
         k->n_touched = 0;
