@@ -121,6 +121,15 @@ void tp_reader_share_dirs(struct tp_reader *r, const struct tp_reader *from);
  * counted as r's too (a --shard share's reader, for the listing reader). */
 void tp_reader_add_skipped(struct tp_reader *r, const struct tp_reader *from);
 
+/* Why a listed file that is open is refused: something else (a FIFO, a
+ * device, a folder) was put in its place since the inputs were listed. */
+extern const char tp_not_regular_why[];
+/* Open a listed file for reading without waiting (a FIFO put in its place
+ * would wait for a writer) and only while it is still a regular file.
+ * Returns the descriptor (O_CLOEXEC), or -1: *not_regular 1 when it opened
+ * as something else (tp_not_regular_why), else 0 and errno says why. */
+int tp_open_listed(const char *path, int *not_regular);
+
 /* tp_reader_new, with --meta borrowed from meta_from when it is not NULL
  * (meta_from must outlive the new reader; the file is not read again). */
 int tp_reader_new_sharing(struct tp_reader **out, const char *const *inputs, size_t n,

@@ -2,7 +2,6 @@
  * common.c - helpers every command uses: diagnostics, progress, readers and
  * counting, single-table output, the manifest.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,17 +228,10 @@ static int shard_inputs(struct cli *cli, const char *const *in, size_t n, struct
             /* a CSV of one document a row is cut at row starts: line
              * feeds outside quoted fields */
             int csv = tp_reader_splittable(all, i) == 2;
-            /* opened without waiting (a FIFO swapped in since the listing
-             * would block an open for reading) and only while still a
-             * regular file */
-            int fd = open(files[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-            struct stat fs;
-            if (fd >= 0 && (fstat(fd, &fs) != 0 || !S_ISREG(fs.st_mode))) {
-                close(fd);
-                rc = tp_error_set(err, TP_EIO,
-                                  "%s: no longer a regular file (replaced since the inputs "
-                                  "were listed)",
-                                  files[i]);
+            int other;
+            int fd = tp_open_listed(files[i], &other);
+            if (other) {
+                rc = tp_error_set(err, TP_EIO, "%s: %s", files[i], tp_not_regular_why);
                 break;
             }
             FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;

@@ -100,17 +100,15 @@ static struct archive *new_archive(int kind)
 static int open_on(struct archive *a, const char *path, FILE *copy)
 {
     if (!copy) {
-        struct stat st;
         char via[32];
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0) /* libarchive says why, as it always did */
-            return archive_read_open_filename(a, path, 64 * 1024);
-        if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-            close(fd);
-            archive_set_error(a, EINVAL,
-                              "no longer a regular file (replaced since the inputs were listed)");
+        int other;
+        int fd = tp_open_listed(path, &other);
+        if (other) {
+            archive_set_error(a, EINVAL, "%s", tp_not_regular_why);
             return ARCHIVE_FATAL;
         }
+        if (fd < 0) /* libarchive says why, as it always did */
+            return archive_read_open_filename(a, path, 64 * 1024);
         snprintf(via, sizeof(via), "/dev/fd/%d", fd);
         int rc = archive_read_open_filename(a, access(via, F_OK) == 0 ? via : path, 64 * 1024);
         close(fd);

@@ -79,8 +79,28 @@ static int open_failed(struct run *run, const struct input *in, int errnum)
     return 1;
 }
 
-static const char not_regular_why[] =
+const char tp_not_regular_why[] =
     "no longer a regular file (replaced since the inputs were listed)";
+
+int tp_open_listed(const char *path, int *not_regular)
+{
+    struct stat st;
+    *not_regular = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (S_ISREG(st.st_mode))
+        return fd;
+    close(fd);
+    *not_regular = 1;
+    return -1;
+}
 
 /* A listed file found, once open, to be something else: a FIFO, a device or
  * a folder put in its place. An error, or with --skip-errors a warning
@@ -88,8 +108,8 @@ static const char not_regular_why[] =
 static int not_regular(struct run *run, const struct input *in)
 {
     if (!run->r->o->skip_errors)
-        return tp_error_set(run->err, TP_EIO, "%s: %s", in->path, not_regular_why);
-    tp_in_skip_input(run, in->path, not_regular_why);
+        return tp_error_set(run->err, TP_EIO, "%s: %s", in->path, tp_not_regular_why);
+    tp_in_skip_input(run, in->path, tp_not_regular_why);
     return 1;
 }
 
@@ -100,23 +120,11 @@ static int not_regular(struct run *run, const struct input *in)
  * run->err set as open_failed does (*skipped: 1 skipped, else < 0). */
 static int open_regular(struct run *run, const struct input *in, int *skipped)
 {
-    struct stat st;
-    int fd = open(in->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *skipped = open_failed(run, in, errno);
-        return -1;
-    }
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        *skipped = open_failed(run, in, e);
-        return -1;
-    }
-    if (S_ISREG(st.st_mode))
-        return fd;
-    close(fd);
-    *skipped = not_regular(run, in);
-    return -1;
+    int other;
+    int fd = tp_open_listed(in->path, &other);
+    if (fd < 0)
+        *skipped = other ? not_regular(run, in) : open_failed(run, in, errno);
+    return fd;
 }
 
 /* fd (-1 when it did not open) could not be placed where reading begins. */
