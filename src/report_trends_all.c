@@ -9,12 +9,14 @@
  * tests per series, q_value over every tested (group, term) series, sorted
  * by p_value, then group (by name, bytewise), then term.
  *
- * Each term's counts by period come from the per-document spill: a dense
- * matrix of candidate series (corpus total >= min count; with groups, the
- * (group, term) pairs of tp_gterms_count that reach it) by period, filled in
- * as few passes over the spill as TRENDS_MATRIX_BYTES allows. The trend of a
- * series is tp_trend_compute (n log n), over per_million by period index,
- * exactly as trends.csv computes it; the terms are shared out to threads.
+ * Each term's counts by period come from the per-document spill, in two
+ * passes: the candidate series (corpus total >= min count; with groups, the
+ * (group, term) pairs of tp_gterms_count that reach it) are sized, then
+ * filled, each a list of (period, count) runs (documents of one period in a
+ * row make one), so memory follows the occurrences, not series x periods.
+ * The trend of a series is tp_trend_compute (n log n), over per_million by
+ * period index, exactly as trends.csv computes it; the series are shared
+ * out to threads.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -23,10 +25,6 @@
 #include "report_int.h"
 #include "stats.h"
 #include "timeline.h"
-
-/* The matrix of counts by term and period is at most this large; more
- * candidate terms are counted in several passes over the spill. */
-#define TRENDS_MATRIX_BYTES ((size_t)1 << 30)
 
 /* Trends of a term need this many periods with an occurrence. */
 #define TRENDS_MIN_PERIODS 3
@@ -45,12 +43,19 @@ struct cand {
     double q; /* Benjamini-Hochberg over the tested terms */
 };
 
+/* Every candidate series' occurrences: series i's runs are [at[i],
+ * at[i + 1]), each a period and its count (from one run of documents). */
+struct series_runs {
+    uint64_t *at;
+    uint32_t *per;
+    uint64_t *count;
+};
+
 struct part {
     struct cand *cands;
-    size_t from, to;        /* the candidates of this part, in the chunk */
-    size_t chunk0;          /* the chunk's first candidate */
-    const uint64_t *counts; /* the chunk's matrix: (candidate - chunk0) * n_per + period */
-    const uint64_t *ptok;   /* tokens by group id, then period */
+    size_t from, to; /* the candidates of this part */
+    const struct series_runs *sr;
+    const uint64_t *ptok; /* tokens by group id, then period */
     size_t n_per;
     long min_count;
     int rc;
@@ -61,14 +66,18 @@ static void *trend_part(void *arg)
     struct part *pt = arg;
     double *x = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
     double *y = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
-    if (!x || !y) {
+    uint64_t *row = calloc(pt->n_per ? pt->n_per : 1, sizeof(*row));
+    if (!x || !y || !row) {
         pt->rc = TP_ENOMEM;
         goto out;
     }
     for (size_t i = pt->from; i < pt->to; i++) {
         struct cand *cd = &pt->cands[i];
-        const uint64_t *row = pt->counts + (i - pt->chunk0) * pt->n_per;
+        const struct series_runs *sr = pt->sr;
         const uint64_t *ptok = pt->ptok + (size_t)cd->group * pt->n_per;
+        /* the series by period (row is all zeros between series) */
+        for (uint64_t e = sr->at[i]; e < sr->at[i + 1]; e++)
+            row[sr->per[e]] += sr->count[e];
         size_t m = 0, seen = 0;
         uint64_t total = 0;
         for (size_t p = 0; p < pt->n_per; p++) {
@@ -80,6 +89,8 @@ static void *trend_part(void *arg)
             seen += row[p] > 0;
             m++;
         }
+        for (uint64_t e = sr->at[i]; e < sr->at[i + 1]; e++)
+            row[sr->per[e]] = 0;
         cd->total = total;
         cd->periods = m;
         if (seen < TRENDS_MIN_PERIODS || total < (uint64_t)pt->min_count)
@@ -94,7 +105,88 @@ static void *trend_part(void *arg)
 out:
     free(x);
     free(y);
+    free(row);
     return NULL;
+}
+
+/* The series of each occurrence of the spill's document d: a candidate's
+ * index, or -1. */
+static inline int64_t series_of(const struct tp_counts *c, const int64_t *cand_of,
+                                const struct tp_gterms *gt, const int64_t *ser_of, size_t d,
+                                uint32_t id)
+{
+    int64_t ci = cand_of[id];
+    if (gt && ci >= 0) {
+        size_t slot = tp_gterms_find(gt, c->docs[d].group, id);
+        ci = slot == SIZE_MAX ? -1 : ser_of[slot];
+    }
+    return ci;
+}
+
+/* Fill sr with the n series' runs from k's spill: a pass counts the runs
+ * (a document in the period of the series' run before extends it), a
+ * second fills them. dper: each document's period (-1: not in the
+ * timeline). Returns 0 or a negative TP_E* (err filled). */
+static int series_fill(struct tp_counts *c, struct tp_counter *k, const int64_t *cand_of,
+                       const struct tp_gterms *gt, const int64_t *ser_of, const int64_t *dper,
+                       size_t n, struct series_runs *sr, struct tp_error *err)
+{
+    uint32_t *last = malloc((n ? n : 1) * sizeof(*last));
+    uint64_t *fill = NULL;
+    int rc = 0;
+    sr->at = calloc(n + 1, sizeof(*sr->at));
+    if (!last || !sr->at) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        memset(last, 0xff, (n ? n : 1) * sizeof(*last));
+        struct tp_spill_iter it;
+        if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+            goto out;
+        while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+            if (dper[it.doc] < 0)
+                continue;
+            uint32_t per = (uint32_t)dper[it.doc];
+            for (size_t j = 0; j < it.n; j++) {
+                int64_t ci = series_of(c, cand_of, gt, ser_of, it.doc, it.ids[j]);
+                if (ci < 0)
+                    continue;
+                if (last[ci] == per) {
+                    if (pass)
+                        sr->count[fill[ci] - 1] += it.counts[j];
+                    continue;
+                }
+                last[ci] = per;
+                if (!pass) {
+                    sr->at[ci + 1]++;
+                    continue;
+                }
+                sr->per[fill[ci]] = per;
+                sr->count[fill[ci]++] = it.counts[j];
+            }
+        }
+        if (rc < 0)
+            goto out;
+        rc = 0;
+        if (pass)
+            break;
+        for (size_t i = 0; i < n; i++)
+            sr->at[i + 1] += sr->at[i];
+        uint64_t runs = sr->at[n];
+        sr->per = malloc((runs ? runs : 1) * sizeof(*sr->per));
+        sr->count = malloc((runs ? runs : 1) * sizeof(*sr->count));
+        fill = malloc((n ? n : 1) * sizeof(*fill));
+        if (!sr->per || !sr->count || !fill) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
+        memcpy(fill, sr->at, n * sizeof(*fill));
+    }
+out:
+    free(last);
+    free(fill);
+    return rc;
 }
 
 /* Row order: p_value (key descending), then group by name, then term. */
@@ -152,7 +244,8 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
     struct tp_period_info pi;
     struct tp_arena names = TP_ARENA_INIT;
     int64_t *dper = NULL, *cand_of = NULL, *ser_of = NULL;
-    uint64_t *ptok = NULL, *counts = NULL;
+    uint64_t *ptok = NULL;
+    struct series_runs sr = {0};
     struct cand *cands = NULL;
     struct grow *rows = NULL;
     int grouped = o->group_by != NULL;
@@ -228,62 +321,23 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
         cands = ser;
         n_cands = n_ser;
     }
-    size_t chunk = TRENDS_MATRIX_BYTES / (n_per * sizeof(uint64_t));
-    if (chunk < 1)
-        chunk = 1;
-    if (chunk > n_cands)
-        chunk = n_cands ? n_cands : 1;
-    counts = malloc(chunk * n_per * sizeof(*counts));
-    if (!counts) {
-        rc = tp_report_oom(err);
+    if ((rc = series_fill(c, k, cand_of, grouped ? &gt : NULL, ser_of, dper, n_cands, &sr, err)))
         goto out;
-    }
     unsigned n_threads = tp_run_threads(run);
-    for (size_t c0 = 0; c0 < n_cands; c0 += chunk) {
-        size_t c1 = c0 + chunk < n_cands ? c0 + chunk : n_cands;
-        memset(counts, 0, (c1 - c0) * n_per * sizeof(*counts));
-        struct tp_spill_iter it;
-        if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
+    struct part parts[TP_MAX_THREADS];
+    size_t n_parts = n_threads < n_cands ? n_threads : (n_cands ? n_cands : 1);
+    for (size_t t = 0; t < n_parts; t++)
+        parts[t] = (struct part){
+            cands, n_cands * t / n_parts, n_cands * (t + 1) / n_parts, &sr, ptok, n_per, min_count,
+            0};
+    tp_report_run_parts(trend_part, parts, sizeof(parts[0]), (unsigned)n_parts);
+    for (size_t t = 0; t < n_parts; t++)
+        if (parts[t].rc) {
+            rc = parts[t].rc == TP_ENOMEM
+                     ? tp_report_oom(err)
+                     : tp_error_set(err, parts[t].rc, "trends: a series cannot be computed");
             goto out;
-        while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-            if (dper[it.doc] < 0)
-                continue;
-            size_t per = (size_t)dper[it.doc];
-            uint32_t g = grouped ? c->docs[it.doc].group : 0;
-            for (size_t j = 0; j < it.n; j++) {
-                int64_t ci = cand_of[it.ids[j]];
-                if (grouped && ci >= 0) {
-                    size_t slot = tp_gterms_find(&gt, g, it.ids[j]);
-                    ci = slot == SIZE_MAX ? -1 : ser_of[slot];
-                }
-                if (ci >= (int64_t)c0 && ci < (int64_t)c1)
-                    counts[((size_t)ci - c0) * n_per + per] += it.counts[j];
-            }
         }
-        if (rc < 0)
-            goto out;
-        rc = 0;
-        struct part parts[TP_MAX_THREADS];
-        size_t n = c1 - c0, n_parts = n_threads < n ? n_threads : (n ? n : 1);
-        for (size_t t = 0; t < n_parts; t++)
-            parts[t] = (struct part){cands,
-                                     c0 + n * t / n_parts,
-                                     c0 + n * (t + 1) / n_parts,
-                                     c0,
-                                     counts,
-                                     ptok,
-                                     n_per,
-                                     min_count,
-                                     0};
-        tp_report_run_parts(trend_part, parts, sizeof(parts[0]), (unsigned)n_parts);
-        for (size_t t = 0; t < n_parts; t++)
-            if (parts[t].rc) {
-                rc = parts[t].rc == TP_ENOMEM
-                         ? tp_report_oom(err)
-                         : tp_error_set(err, parts[t].rc, "trends: a series cannot be computed");
-                goto out;
-            }
-    }
     rows = malloc((n_cands ? n_cands : 1) * sizeof(*rows));
     p = malloc((n_cands ? n_cands : 1) * sizeof(*p));
     q = malloc((n_cands ? n_cands : 1) * sizeof(*q));
@@ -340,7 +394,9 @@ out:
     free(cands);
     tp_gterms_release(&gt);
     tp_groups_release(&gs);
-    free(counts);
+    free(sr.at);
+    free(sr.per);
+    free(sr.count);
     free(rows);
     free(p);
     free(q);

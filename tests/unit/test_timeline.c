@@ -337,6 +337,9 @@ static void make_series(int kind, double *y, size_t n)
         case 4: /* rare term: one value in 300, rising */
             y[i] = rnd() % 300 < 1 + i / 400 ? 3.0 + (double)(rnd() % 3) : 0.0;
             break;
+        case 5: /* mostly zero, the others negative or positive, some equal */
+            y[i] = rnd() % 3 == 0 ? (double)((int)(rnd() % 7) - 3) * 0.75 : 0.0;
+            break;
         default: /* exactly linear, then a small wobble on a few points */
             y[i] = 0.1 * (double)i + (rnd() % 50 == 0 ? 1e-9 : 0.0);
             break;
@@ -354,7 +357,7 @@ Test(trend_fast, equals_the_quadratic_definition_on_random_series, .init = setup
         size_t n = sizes[s];
         int reps = n <= 100 ? 20 : n <= 500 ? 4 : 1;
 
-        for (int kind = 0; kind < 6; kind++) {
+        for (int kind = 0; kind < 7; kind++) {
             for (int r = 0; r < reps; r++) {
                 make_series(kind, y, n);
                 assert_like_ref(NULL, y, n, "index");
@@ -368,6 +371,40 @@ Test(trend_fast, equals_the_quadratic_definition_on_random_series, .init = setup
     }
     free(y);
     free(x);
+}
+
+/* Series whose two middle slopes lie on both sides of 0 (S = 0, no tied
+ * values, an even number of pairs): the first pivot, 0, falls strictly
+ * between the two order statistics the median needs. */
+Test(trend_fast, middle_slopes_on_both_sides_of_a_pivot, .init = setup)
+{
+    static const size_t sizes[] = {4, 5, 8, 9, 64, 101, 300};
+    double y[300];
+
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        size_t n = sizes[s];
+        int found = 0;
+
+        cr_assert(n * (n - 1) / 2 % 2 == 0, "n=%zu: an even number of pairs", n);
+        for (int tries = 0; tries < 20000 && found < 3; tries++) {
+            struct tp_trend t;
+
+            for (size_t i = 0; i < n; i++)
+                y[i] = (double)i + 0.5 * unif(); /* distinct values */
+            for (size_t i = n - 1; i > 0; i--) { /* in random order */
+                size_t j = rnd() % (i + 1);
+                double v = y[i];
+                y[i] = y[j];
+                y[j] = v;
+            }
+            cr_assert_eq(tp_trend_compute(NULL, y, n, &t), 0);
+            if (t.mk_s != 0.0)
+                continue;
+            found++;
+            assert_like_ref(NULL, y, n, "split at 0");
+        }
+        cr_assert(found >= 3, "n=%zu: only %d series with S = 0", n, found);
+    }
 }
 
 Test(trend_fast, constant_linear_and_tiny_series, .init = setup)
