@@ -6,6 +6,7 @@
 #   sh bench/group.sh --runs N     best of N
 #   sh bench/group.sh --smoke      2,000 documents, one run, target not judged
 #   N=200000 sh bench/group.sh     another size
+#   CMDS="trends kwic" sh bench/group.sh   some of the commands
 #
 # The archive: bench/gen_archive.py (seeded) writes N documents of Italian prose
 # (bench/data/it.txt, built as bench/run.sh builds it) dated 2000-2025 as JSONL
@@ -13,7 +14,7 @@
 # giving each document one of 12 sources (a newspaper name) in a column
 # `source`. Timed, wall seconds (bench/timecmd.py) and CPU seconds (user +
 # sys), best of the runs (plain and grouped taking turns), for freq, timeline,
-# tfidf and summary: `tempora CMD
+# tfidf, summary, trends (--period month) and kwic (--terms governo): `tempora CMD
 # --meta M --date-col date ARCHIVE`, then the same with `--group-by source`.
 # Target, printed PASS/FAIL per command: the grouped run costs at most 1.2x the
 # plain one's CPU seconds (CPU, not wall: on a machine other jobs share, wall
@@ -36,6 +37,7 @@ SMOKE=0
 TARGET=1.2
 DATA=bench/data/group
 THREAD_OPT=${THREADS:+--threads $THREADS}
+CMDS=${CMDS:-freq timeline tfidf summary trends kwic}
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -90,14 +92,20 @@ printf '%-10s %9s %9s %7s %9s %9s %7s\n' command "wall" "grouped" ratio "cpu" "g
 # the plain and the grouped run take turns, RUNS rounds, so that both see the
 # machine as it is then (on a shared VM its speed drifts by 10-20% within
 # minutes); the best of each
-for cmd in freq timeline tfidf summary; do
+for cmd in $CMDS; do
+    # what a command needs besides: trends by month (300 periods), kwic a term
+    case $cmd in
+    trends) more="--period month" ;;
+    kwic) more="--terms governo" ;;
+    *) more= ;;
+    esac
     i=0
     while [ "$i" -lt "$RUNS" ]; do
         # shellcheck disable=SC2086
-        once "$cmd" "$TEMPORA" "$cmd" $THREAD_OPT --quiet --meta "$META" --date-col date \
+        once "$cmd" "$TEMPORA" "$cmd" $THREAD_OPT $more --quiet --meta "$META" --date-col date \
             -o "$DATA/$cmd.csv" "$ARCH.jsonl"
         # shellcheck disable=SC2086
-        once "$cmd-g" "$TEMPORA" "$cmd" $THREAD_OPT --quiet --meta "$META" --date-col date \
+        once "$cmd-g" "$TEMPORA" "$cmd" $THREAD_OPT $more --quiet --meta "$META" --date-col date \
             --group-by source -o "$DATA/$cmd-g.csv" "$ARCH.jsonl"
         i=$((i + 1))
     done
@@ -111,7 +119,7 @@ if [ "$SMOKE" = 1 ]; then
     echo "group: smoke run, target not judged"
     exit 0
 fi
-for cmd in freq timeline tfidf summary; do
+for cmd in $CMDS; do
     eval "r=\$R_$cmd"
     if awk -v r="$r" -v t="$TARGET" 'BEGIN { exit !(r <= t) }'; then v=PASS; else v=FAIL; fi
     echo "$v group-$cmd: --group-by costs ${r}x the CPU of the same $cmd without it (target <= ${TARGET}x)"

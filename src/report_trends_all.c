@@ -31,6 +31,12 @@
 
 enum { MAX_PERIODS = 1000000 };
 
+/* Under --group-by, a series for every group and candidate term while there
+ * are at most this many of them (about 20 bytes each while counted). */
+#ifndef TRENDS_DENSE_SERIES
+#define TRENDS_DENSE_SERIES ((size_t)1 << 22)
+#endif
+
 struct cand {
     uint32_t id;    /* term or n-gram id */
     uint32_t group; /* group id (0 without --group-by) */
@@ -40,7 +46,8 @@ struct cand {
     size_t periods; /* with tokens */
     int tested;     /* enough periods and count: has a trend */
     struct tp_trend t;
-    double q; /* Benjamini-Hochberg over the tested terms */
+    double q;   /* Benjamini-Hochberg over the tested terms */
+    size_t ser; /* its runs: series_runs' series ser */
 };
 
 /* Every candidate series' occurrences: series i's runs are [at[i],
@@ -67,6 +74,7 @@ static void *trend_part(void *arg)
     double *x = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
     double *y = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
     uint64_t *row = calloc(pt->n_per ? pt->n_per : 1, sizeof(*row));
+    struct tp_trend_ws ws = {0};
     if (!x || !y || !row) {
         pt->rc = TP_ENOMEM;
         goto out;
@@ -76,7 +84,7 @@ static void *trend_part(void *arg)
         const struct series_runs *sr = pt->sr;
         const uint64_t *ptok = pt->ptok + (size_t)cd->group * pt->n_per;
         /* the series by period (row is all zeros between series) */
-        for (uint64_t e = sr->at[i]; e < sr->at[i + 1]; e++)
+        for (uint64_t e = sr->at[cd->ser]; e < sr->at[cd->ser + 1]; e++)
             row[sr->per[e]] += sr->count[e];
         size_t m = 0, seen = 0;
         uint64_t total = 0;
@@ -84,19 +92,20 @@ static void *trend_part(void *arg)
             if (!ptok[p])
                 continue;
             x[m] = (double)p;
-            y[m] = (double)row[p] / (double)ptok[p] * 1e6;
+            /* 0 exactly as 0 / tokens * 1e6 is, without the division */
+            y[m] = row[p] ? (double)row[p] / (double)ptok[p] * 1e6 : 0.0;
             total += row[p];
             seen += row[p] > 0;
             m++;
         }
-        for (uint64_t e = sr->at[i]; e < sr->at[i + 1]; e++)
+        for (uint64_t e = sr->at[cd->ser]; e < sr->at[cd->ser + 1]; e++)
             row[sr->per[e]] = 0;
         cd->total = total;
         cd->periods = m;
         if (seen < TRENDS_MIN_PERIODS || total < (uint64_t)pt->min_count)
             continue;
         cd->tested = 1;
-        int rc = tp_trend_compute(x, y, m, &cd->t);
+        int rc = tp_trend_compute_in(&ws, x, y, m, &cd->t);
         if (rc) {
             pt->rc = rc;
             break;
@@ -106,19 +115,34 @@ out:
     free(x);
     free(y);
     free(row);
+    tp_trend_ws_free(&ws);
     return NULL;
 }
 
-/* The series of each occurrence of the spill's document d: a candidate's
- * index, or -1. */
-static inline int64_t series_of(const struct tp_counts *c, const int64_t *cand_of,
-                                const struct tp_gterms *gt, const int64_t *ser_of, size_t d,
+/* How an occurrence finds its series: the candidate's index (cand_of by
+ * id); with groups, n_groups set, that index * n_groups + the group (a
+ * series for every candidate and group, a term's groups side by side: the
+ * documents of any group touch the same few cache lines for a common term);
+ * else, gt set, the series of its (group, id) slot (ser_of), or none. */
+struct series_map {
+    const int64_t *cand_of;
+    size_t n_groups;
+    const struct tp_gterms *gt;
+    const int64_t *ser_of;
+};
+
+/* The series of an occurrence of id in the spill's document d, or -1. */
+static inline int64_t series_of(const struct tp_counts *c, const struct series_map *sm, size_t d,
                                 uint32_t id)
 {
-    int64_t ci = cand_of[id];
-    if (gt && ci >= 0) {
-        size_t slot = tp_gterms_find(gt, c->docs[d].group, id);
-        ci = slot == SIZE_MAX ? -1 : ser_of[slot];
+    int64_t ci = sm->cand_of[id];
+    if (ci < 0)
+        return -1;
+    if (sm->n_groups)
+        return (int64_t)((size_t)ci * sm->n_groups + c->docs[d].group);
+    if (sm->gt) {
+        size_t slot = tp_gterms_find(sm->gt, c->docs[d].group, id);
+        ci = slot == SIZE_MAX ? -1 : sm->ser_of[slot];
     }
     return ci;
 }
@@ -127,9 +151,8 @@ static inline int64_t series_of(const struct tp_counts *c, const int64_t *cand_o
  * (a document in the period of the series' run before extends it), a
  * second fills them. dper: each document's period (-1: not in the
  * timeline). Returns 0 or a negative TP_E* (err filled). */
-static int series_fill(struct tp_counts *c, struct tp_counter *k, const int64_t *cand_of,
-                       const struct tp_gterms *gt, const int64_t *ser_of, const int64_t *dper,
-                       size_t n, struct series_runs *sr, struct tp_error *err)
+static int series_fill(struct tp_counts *c, struct tp_counter *k, const struct series_map *sm,
+                       const int64_t *dper, size_t n, struct series_runs *sr, struct tp_error *err)
 {
     uint32_t *last = malloc((n ? n : 1) * sizeof(*last));
     uint64_t *fill = NULL;
@@ -149,7 +172,7 @@ static int series_fill(struct tp_counts *c, struct tp_counter *k, const int64_t 
                 continue;
             uint32_t per = (uint32_t)dper[it.doc];
             for (size_t j = 0; j < it.n; j++) {
-                int64_t ci = series_of(c, cand_of, gt, ser_of, it.doc, it.ids[j]);
+                int64_t ci = series_of(c, sm, it.doc, it.ids[j]);
                 if (ci < 0)
                     continue;
                 if (last[ci] == per) {
@@ -270,7 +293,7 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
                             MAX_PERIODS);
     size_t n_per = (size_t)(pi.last - pi.first + 1);
     if (grouped) {
-        if ((rc = tp_report_groups(run, &gs, err)) || (rc = tp_gterms_count(c, k, &gt, err)))
+        if ((rc = tp_report_groups(run, &gs, err)))
             goto out;
         G = gs.n;
     }
@@ -309,20 +332,68 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
         cand_of[i] = (int64_t)n_cands;
         cands[n_cands++] = cd;
     }
+    struct series_map sm = {.cand_of = cand_of};
+    size_t n_series = n_cands;
     if (grouped) {
-        struct cand *ser;
-        size_t n_ser;
-        if (!(ser_of = malloc((gt.mask + 1) * sizeof(*ser_of))) ||
-            group_series(cands, cand_of, &gt, min_count, ser_of, &ser, &n_ser)) {
-            rc = tp_report_oom(err);
-            goto out;
+        /* a series for every group and candidate while they are few, kept
+         * when its count reaches min_count; else the (group, term) pairs
+         * that reach it, found first */
+        int dense = n_cands && G <= TRENDS_DENSE_SERIES / n_cands;
+        for (size_t d = 0; dense && d < c->n_docs; d++)
+            dense = c->docs[d].group < G;
+        if (dense) {
+            sm.n_groups = G;
+            n_series = G * n_cands;
+        } else {
+            struct cand *ser;
+            if ((rc = tp_gterms_count(c, k, &gt, err)))
+                goto out;
+            if (!(ser_of = malloc((gt.mask + 1) * sizeof(*ser_of))) ||
+                group_series(cands, cand_of, &gt, min_count, ser_of, &ser, &n_series)) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+            free(cands);
+            cands = ser;
+            n_cands = n_series;
+            sm.gt = &gt;
+            sm.ser_of = ser_of;
+        }
+    }
+    if ((rc = series_fill(c, k, &sm, dper, n_series, &sr, err)))
+        goto out;
+    if (sm.n_groups) {
+        struct cand *ser = NULL;
+        size_t n = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t i = 0; i < n_series; i++) {
+                uint64_t total = 0;
+                for (uint64_t e = sr.at[i]; e < sr.at[i + 1]; e++)
+                    total += sr.count[e];
+                if (total < (uint64_t)min_count)
+                    continue;
+                if (pass) {
+                    ser[n] = cands[i / G];
+                    ser[n].group = (uint32_t)(i % G);
+                    ser[n].ser = i;
+                }
+                n++;
+            }
+            if (pass)
+                break;
+            if (!(ser = calloc(n ? n : 1, sizeof(*ser)))) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+            n = 0;
         }
         free(cands);
         cands = ser;
-        n_cands = n_ser;
+        n_cands = n;
+    } else {
+        for (size_t i = 0; i < n_cands; i++)
+            cands[i].ser = i;
     }
-    if ((rc = series_fill(c, k, cand_of, grouped ? &gt : NULL, ser_of, dper, n_cands, &sr, err)))
-        goto out;
     unsigned n_threads = tp_run_threads(run);
     struct part parts[TP_MAX_THREADS];
     size_t n_parts = n_threads < n_cands ? n_threads : (n_cands ? n_cands : 1);

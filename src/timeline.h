@@ -41,4 +41,15 @@ struct tp_trend {
  * x is not as said. */
 int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out);
 
+/* Scratch memory that tp_trend_compute_in keeps from one series to the
+ * next (start it zeroed; tp_trend_ws_free releases it). */
+struct tp_trend_ws {
+    void *buf;
+    size_t cap;
+};
+/* tp_trend_compute with its scratch memory in ws. */
+int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y, size_t n,
+                        struct tp_trend *out);
+void tp_trend_ws_free(struct tp_trend_ws *ws);
+
 #endif

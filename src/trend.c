@@ -52,6 +52,8 @@ struct trend_work {
     size_t *rank, *pos;          /* a band's ranks, and the position of each rank */
     uint64_t *cum;               /* per-position inversions, then their prefix sums */
     uint64_t *fen;               /* a Fenwick tree over ranks (1-based) */
+    double *samples;             /* Theil-Sen's samples of a band ... */
+    uint64_t *pick;              /* ... and the ranks drawn */
     uint64_t rng;
     int g_bits; /* significant bits a pivot may have */
 };
@@ -441,6 +443,12 @@ static uint64_t band_cap(size_t n)
     return 4 * (uint64_t)n + 1024;
 }
 
+/* Theil-Sen's samples of a band of a series of n. */
+static size_t sample_size(size_t n)
+{
+    return n < 64 ? 64 : n > 8192 ? 8192 : n;
+}
+
 /* Theil-Sen's search for its two order statistics (want[0] and want[1], the
  * same when N is odd): the pending ranks lie in [le_lo, lt_hi), whose pairs
  * have slopes strictly between lo and hi (no bound while has_lo / has_hi is
@@ -510,10 +518,10 @@ static int theil_sen(struct trend_work *w, uint64_t below0, uint64_t tied0, doub
     uint64_t n = w->n, n_pairs = n * (n - 1) / 2;
     struct ts_search s = {
         .want = {(n_pairs - 1) / 2, n_pairs / 2}, .lt_hi = n_pairs, .got = {NAN, NAN}};
-    double *samples = NULL, *band = NULL;
-    uint64_t *pick = NULL;
+    double *samples = w->samples, *band = NULL;
+    uint64_t *pick = w->pick;
     int ret = 0;
-    size_t m = n < 64 ? 64 : n > 8192 ? 8192 : (size_t)n;
+    size_t m = sample_size(n);
 
     /* The pivot 0 first, counted already: a series of counts that is mostly
      * zeros has most of its pairs' slopes exactly 0, the median among them. */
@@ -521,12 +529,6 @@ static int theil_sen(struct trend_work *w, uint64_t below0, uint64_t tied0, doub
     if (s.done[0] && s.done[1]) {
         *slope = s.want[0] == s.want[1] ? s.got[0] : gsl_stats_median(s.got, 1, 2);
         return 0;
-    }
-    samples = malloc(m * sizeof(*samples));
-    pick = malloc(m * sizeof(*pick));
-    if (!samples || !pick) {
-        ret = TP_ENOMEM;
-        goto out;
     }
     for (int round = 0;; round++) {
         for (int iter = 0; iter < 200 && s.lt_hi - s.le_lo > band_cap(n) &&
@@ -624,8 +626,6 @@ static int theil_sen(struct trend_work *w, uint64_t below0, uint64_t tied0, doub
     }
     *slope = s.want[0] == s.want[1] ? s.got[0] : gsl_stats_median(s.got, 1, 2);
 out:
-    free(samples);
-    free(pick);
     free(band);
     return ret;
 }
@@ -638,19 +638,65 @@ static int trend_input_ok(const double *x, const double *y, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i]) || fabs(y[i]) > 0x1p900)
             return 0;
-        if (x && (x[i] != floor(x[i]) || fabs(x[i]) > 0x1p52 || fabs(x[i] - x[0]) > 0x1p40 ||
-                  (i && !(x[i] > x[i - 1]))))
+        /* within 2^52 (NaN is not), a whole number is its integer's double */
+        if (x && (!(fabs(x[i]) <= 0x1p52) || x[i] != (double)(int64_t)x[i] ||
+                  fabs(x[i] - x[0]) > 0x1p40 || (i && !(x[i] > x[i - 1]))))
             return 0;
     }
     return 1;
 }
 
+/* w's arrays for its n in ws (grown when smaller). Returns 0 or -1. */
+static int ws_carve(struct tp_trend_ws *ws, struct trend_work *w)
+{
+    size_t n = w->n, m = sample_size(n);
+    size_t need =
+        n * (sizeof(double) + 2 * sizeof(struct item) + 7 * sizeof(size_t) + sizeof(uint64_t)) +
+        (n + 1) * sizeof(uint64_t) + m * (sizeof(double) + sizeof(uint64_t));
+    if (need > ws->cap) {
+        void *b = realloc(ws->buf, need);
+        if (!b)
+            return -1;
+        ws->buf = b;
+        ws->cap = need;
+    }
+    char *p = ws->buf;
+    /* every piece a multiple of 8 bytes: each stays aligned */
+    w->item = (struct item *)p, p += n * sizeof(struct item);
+    w->item_tmp = (struct item *)p, p += n * sizeof(struct item);
+    w->xr = (double *)p, p += n * sizeof(double);
+    w->samples = (double *)p, p += m * sizeof(double);
+    w->pick = (uint64_t *)p, p += m * sizeof(uint64_t);
+    w->cum = (uint64_t *)p, p += n * sizeof(uint64_t);
+    w->fen = (uint64_t *)p, p += (n + 1) * sizeof(uint64_t);
+    size_t **idx[] = {&w->lo_order, &w->hi_order, &w->a, &w->b, &w->tmp, &w->rank, &w->pos};
+    for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
+        *idx[i] = (size_t *)p, p += n * sizeof(size_t);
+    return 0;
+}
+
+void tp_trend_ws_free(struct tp_trend_ws *ws)
+{
+    free(ws->buf);
+    ws->buf = NULL;
+    ws->cap = 0;
+}
+
 int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out)
+{
+    struct tp_trend_ws ws = {0};
+    int rc = tp_trend_compute_in(&ws, x, y, n, out);
+    tp_trend_ws_free(&ws);
+    return rc;
+}
+
+int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y, size_t n,
+                        struct tp_trend *out)
 {
     struct trend_work w = {0};
     double s, var, ties_var = 0.0, ties_pairs = 0.0, n0, nd = (double)n, span;
     uint64_t below, tied, n_pairs;
-    int ret = 0, bits = 0;
+    int bits = 0;
 
     out->slope = NAN;
     out->tau = NAN;
@@ -670,23 +716,8 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
     w.x = x;
     w.y = y;
     w.rng = 0x74656d706f7261u ^ n; /* fixed: the same input gives the same pivots */
-    w.xr = malloc(n * sizeof(*w.xr));
-    w.item = malloc(n * sizeof(*w.item));
-    w.item_tmp = malloc(n * sizeof(*w.item_tmp));
-    w.lo_order = malloc(n * sizeof(*w.lo_order));
-    w.hi_order = malloc(n * sizeof(*w.hi_order));
-    w.a = malloc(n * sizeof(*w.a));
-    w.b = malloc(n * sizeof(*w.b));
-    w.tmp = malloc(n * sizeof(*w.tmp));
-    w.rank = malloc(n * sizeof(*w.rank));
-    w.pos = malloc(n * sizeof(*w.pos));
-    w.cum = malloc(n * sizeof(*w.cum));
-    w.fen = malloc((n + 1) * sizeof(*w.fen));
-    if (!w.xr || !w.item || !w.item_tmp || !w.lo_order || !w.hi_order || !w.a || !w.b || !w.tmp ||
-        !w.rank || !w.pos || !w.cum || !w.fen) {
-        ret = TP_ENOMEM;
-        goto out;
-    }
+    if (ws_carve(ws, &w))
+        return TP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         w.xr[i] = x ? x[i] - x[0] : (double)i;
     for (span = w.xr[n - 1]; span >= 1.0; span /= 2.0)
@@ -737,19 +768,5 @@ int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend
     if (n0 - ties_pairs > 0.0)
         out->tau = s / sqrt((n0 - ties_pairs) * n0);
 
-    ret = theil_sen(&w, below, tied, &out->slope);
-out:
-    free(w.xr);
-    free(w.item);
-    free(w.item_tmp);
-    free(w.lo_order);
-    free(w.hi_order);
-    free(w.a);
-    free(w.b);
-    free(w.tmp);
-    free(w.rank);
-    free(w.pos);
-    free(w.cum);
-    free(w.fen);
-    return ret;
+    return theil_sen(&w, below, tied, &out->slope);
 }

@@ -7,7 +7,6 @@
 
 int cmd_trends(struct cli *cli, struct tp_error *err)
 {
-    struct tp_count_opts co = {
-        .spill = 1, .ngram = (unsigned)cli->o.ngram, .group_sums = cli->o.group_by != NULL};
+    struct tp_count_opts co = {.spill = 1, .ngram = (unsigned)cli->o.ngram};
     return cli_count_and_write(cli, &co, tp_report_trends_all, err);
 }
