@@ -147,13 +147,13 @@ static void count_at(struct trend_work *w, double t, uint64_t *lt, uint64_t *eq)
 
 /* count_at(0) for a series with z values equal to 0 (z >= 1): the pairs
  * of two zeros are tied, a zero after a positive value or before a negative
- * one is below; only the other values are sorted (in w->item[0..n - z),
- * then laid out around the zeros as count_at leaves them: K(0) is y, with
- * the same (hi, lo) as make_keys gives). */
+ * one is below; only the other values are sorted, into w->item[0..n - z)
+ * (zero_layout then lays them out around the zeros as count_at leaves
+ * them: K(0) is y, with the same (hi, lo) as make_keys gives). */
 static void count_at_zero(struct trend_work *w, size_t z, uint64_t *lt, uint64_t *eq)
 {
     size_t n = w->n, k = 0, zeros_before = 0;
-    uint64_t below = 0, e = (uint64_t)z * (z - 1) / 2;
+    uint64_t below = 0;
 
     for (size_t i = 0; i < n; i++) {
         double y = w->y[i];
@@ -167,10 +167,16 @@ static void count_at_zero(struct trend_work *w, size_t z, uint64_t *lt, uint64_t
         w->item[k].lo = 0.0;
         w->item[k++].i = i;
     }
-    below += sort_count(w, k);
-    e += tied_pairs(w->item, k);
-    /* negative values, the zeros in index order, positive values */
-    size_t neg = 0, at;
+    *lt = below + sort_count(w, k);
+    *eq = (uint64_t)z * (z - 1) / 2 + tied_pairs(w->item, k);
+}
+
+/* After count_at_zero: w->item as count_at(0) leaves it, the k other values
+ * sorted around the zeros (negative values, the zeros in index order,
+ * positive values). */
+static void zero_layout(struct trend_work *w, size_t k)
+{
+    size_t n = w->n, neg = 0, at;
 
     while (neg < k && w->item[neg].hi < 0.0)
         neg++;
@@ -181,8 +187,31 @@ static void count_at_zero(struct trend_work *w, size_t z, uint64_t *lt, uint64_t
             w->item_tmp[at++] = (struct item){0.0, 0.0, i};
     memcpy(w->item_tmp + at, w->item + neg, (k - neg) * sizeof(*w->item));
     memcpy(w->item, w->item_tmp, n * sizeof(*w->item));
-    *lt = below;
-    *eq = e;
+}
+
+/* Mann-Kendall's sums over the tie groups of y, in increasing value: those
+ * of the sorted w->item[0..k) and, z > 0, a group of z zeros where 0 sorts
+ * among them (between the negative and the positive values). Values are
+ * compared exactly on purpose: equal counts over equal totals give equal
+ * doubles. */
+static void tie_sums(const struct trend_work *w, size_t k, size_t z, double *ties_var,
+                     double *ties_pairs)
+{
+    const double *y = w->y;
+
+    for (size_t i = 0, j; i < k || z; i = j) {
+        double t;
+
+        if (z && (i == k || y[w->item[i].i] > 0.0)) {
+            t = (double)z, z = 0, j = i; /* the zeros' group, then on from i */
+        } else {
+            for (j = i + 1; j < k && y[w->item[j].i] == y[w->item[i].i]; j++)
+                ;
+            t = (double)(j - i);
+        }
+        *ties_var += t * (t - 1.0) * (2.0 * t + 5.0);
+        *ties_pairs += t * (t - 1.0) / 2.0;
+    }
 }
 
 /* After count_at(t): keep its order as the band's lower end (equal keys in
@@ -523,13 +552,9 @@ static int theil_sen(struct trend_work *w, uint64_t below0, uint64_t tied0, doub
     int ret = 0;
     size_t m = sample_size(n);
 
-    /* The pivot 0 first, counted already: a series of counts that is mostly
-     * zeros has most of its pairs' slopes exactly 0, the median among them. */
+    /* The pivot 0 first, counted already (the caller found that it does not
+     * hold both ranks) */
     ts_pivot(w, &s, 0.0, below0, tied0);
-    if (s.done[0] && s.done[1]) {
-        *slope = s.want[0] == s.want[1] ? s.got[0] : gsl_stats_median(s.got, 1, 2);
-        return 0;
-    }
     for (int round = 0;; round++) {
         for (int iter = 0; iter < 200 && s.lt_hi - s.le_lo > band_cap(n) &&
                            !(s.done[0] && (s.done[1] || s.split));
@@ -718,37 +743,23 @@ int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y
     w.rng = 0x74656d706f7261u ^ n; /* fixed: the same input gives the same pivots */
     if (ws_carve(ws, &w))
         return TP_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        w.xr[i] = x ? x[i] - x[0] : (double)i;
-    for (span = w.xr[n - 1]; span >= 1.0; span /= 2.0)
-        bits++;
-    w.g_bits = 53 - bits;
 
     /* Mann-Kendall: at t = 0 the keys are the values; the pairs below are the
-     * discordant ones, the tied ones have equal values. */
+     * discordant ones, the tied ones have equal values. A series of counts
+     * often has many zeros: only its other values are sorted. */
     size_t zeros = 0;
 
     for (size_t i = 0; i < n; i++)
         zeros += y[i] == 0.0;
-    if (zeros >= n / 4 && zeros)
+    if (zeros < n / 4 || !zeros)
+        zeros = 0;
+    if (zeros)
         count_at_zero(&w, zeros, &below, &tied);
     else
         count_at(&w, 0.0, &below, &tied);
     n_pairs = (uint64_t)n * (n - 1) / 2;
     s = (double)(n_pairs - below - tied) - (double)below;
-
-    /* Tie groups of y, in increasing value as w.item holds them. Values are
-     * compared exactly on purpose: equal counts over equal totals give equal
-     * doubles. */
-    for (size_t i = 0, j; i < n; i = j) {
-        double t;
-
-        for (j = i + 1; j < n && y[w.item[j].i] == y[w.item[i].i]; j++)
-            ;
-        t = (double)(j - i);
-        ties_var += t * (t - 1.0) * (2.0 * t + 5.0);
-        ties_pairs += t * (t - 1.0) / 2.0;
-    }
+    tie_sums(&w, n - zeros, zeros, &ties_var, &ties_pairs);
 
     var = (nd * (nd - 1.0) * (2.0 * nd + 5.0) - ties_var) / 18.0;
     out->mk_s = s;
@@ -768,5 +779,18 @@ int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y
     if (n0 - ties_pairs > 0.0)
         out->tau = s / sqrt((n0 - ties_pairs) * n0);
 
+    /* Theil-Sen: when both middle slopes are among the pairs with slope 0
+     * (a mostly-zero series), the median is 0 */
+    if (below <= (n_pairs - 1) / 2 && n_pairs / 2 < below + tied) {
+        out->slope = 0.0;
+        return 0;
+    }
+    if (zeros)
+        zero_layout(&w, n - zeros);
+    for (size_t i = 0; i < n; i++)
+        w.xr[i] = x ? x[i] - x[0] : (double)i;
+    for (span = w.xr[n - 1]; span >= 1.0; span /= 2.0)
+        bits++;
+    w.g_bits = 53 - bits;
     return theil_sen(&w, below, tied, &out->slope);
 }
