@@ -47,7 +47,9 @@ struct tp_trend_ws {
     void *buf;
     size_t cap;
 };
-/* tp_trend_compute with its scratch memory in ws. */
+/* tp_trend_compute with its scratch memory in ws, for x and y known to be
+ * as tp_trend_compute requires (not checked again: a caller's own periods
+ * and per-million rates are). */
 int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y, size_t n,
                         struct tp_trend *out);
 void tp_trend_ws_free(struct tp_trend_ws *ws);

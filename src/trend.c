@@ -707,9 +707,25 @@ void tp_trend_ws_free(struct tp_trend_ws *ws)
     ws->cap = 0;
 }
 
+/* The trend of a series too short for one. */
+static void trend_none(struct tp_trend *out)
+{
+    out->slope = NAN;
+    out->tau = NAN;
+    out->mk_s = 0.0;
+    out->mk_var = 0.0;
+    out->mk_z = 0.0;
+    out->p_value = 1.0;
+    out->direction = TP_FLAT;
+}
+
 int tp_trend_compute(const double *x, const double *y, size_t n, struct tp_trend *out)
 {
     struct tp_trend_ws ws = {0};
+    if (!trend_input_ok(x, y, n)) {
+        trend_none(out);
+        return TP_EDATA;
+    }
     int rc = tp_trend_compute_in(&ws, x, y, n, out);
     tp_trend_ws_free(&ws);
     return rc;
@@ -723,17 +739,9 @@ int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y
     uint64_t below, tied, n_pairs;
     int bits = 0;
 
-    out->slope = NAN;
-    out->tau = NAN;
-    out->mk_s = 0.0;
-    out->mk_var = 0.0;
-    out->mk_z = 0.0;
-    out->p_value = 1.0;
-    out->direction = TP_FLAT;
+    trend_none(out);
     if (n < 2)
         return 0;
-    if (!trend_input_ok(x, y, n))
-        return TP_EDATA;
     if (n > SIZE_MAX / sizeof(struct item) - 1)
         return TP_ENOMEM;
 

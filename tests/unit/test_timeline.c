@@ -456,6 +456,24 @@ Test(trend_fast, refuses_what_it_cannot_compute_exactly, .init = setup)
     cr_assert_eq(tp_trend_compute(NULL, y, 3, &t), TP_EDATA);
     y[1] = 1.5;
     cr_assert_eq(tp_trend_compute(x, y, 3, &t), TP_EDATA);
+    /* y: infinite or beyond 2^900; x: not whole, NaN, beyond 2^52, more
+     * than 2^40 from the first, not increasing */
+    static const double bad_y[] = {INFINITY, -INFINITY, 0x1p901, -0x1p901};
+    for (size_t i = 0; i < sizeof(bad_y) / sizeof(bad_y[0]); i++) {
+        y[1] = bad_y[i];
+        cr_assert_eq(tp_trend_compute(NULL, y, 3, &t), TP_EDATA, "y %g", bad_y[i]);
+    }
+    y[1] = 0x1p900;
+    cr_assert_eq(tp_trend_compute(NULL, y, 3, &t), 0);
+    y[1] = 1.5;
+    static const double bad_x[][3] = {{0, NAN, 2}, {0, 1, 2.5}, {0, 1, 0x1p53}, {0, 1, 0x1p40 + 1},
+                                      {0, 2, 2},   {0, 3, 2},   {-0.5, 1, 2},   {0, 1, INFINITY}};
+    for (size_t i = 0; i < sizeof(bad_x) / sizeof(bad_x[0]); i++)
+        cr_assert_eq(tp_trend_compute(bad_x[i], y, 3, &t), TP_EDATA, "x case %zu", i);
+    static const double good_x[][3] = {
+        {-7, -3, 0}, {0, 1, 0x1p40}, {0x1p52 - 2, 0x1p52 - 1, 0x1p52}};
+    for (size_t i = 0; i < sizeof(good_x) / sizeof(good_x[0]); i++)
+        cr_assert_eq(tp_trend_compute(good_x[i], y, 3, &t), 0, "x case %zu", i);
 }
 
 Test(trend_fast, nearly_equal_slopes_in_linear_memory, .init = setup)
