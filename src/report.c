@@ -1,7 +1,8 @@
 /*
  * report.c - what every table shares: rows, their order and --top, the
- * words of an id tuple, the out-of-memory message, and work split over
- * threads (see report_int.h). One file a table:
+ * words of an id tuple, the out-of-memory message, work split over threads
+ * (see report_int.h), the effective period kind (tp_period_info). One file
+ * a table:
  *   report_freq.c      freq.csv: counts, per million, document frequency, DP
  *   report_tfidf.c     tfidf.csv: top terms of each document
  *   report_colloc.c    collocations.csv: association measures of word pairs
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dates.h"
 #include "report_int.h"
 
 int tp_row_cmp(const void *pa, const void *pb)
@@ -154,6 +156,112 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
         fn((char *)parts + t * size);
     for (unsigned t = 1; t < started; t++)
         pthread_join(tid[t], NULL);
+}
+
+/* tp_report_units' shared state, and each thread's view of it. */
+struct units {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct tp_out *out, **part;
+    unsigned char *done;
+    size_t n, next, appended, ahead;
+    int flags, rc;
+    struct tp_error err;
+    tp_unit_fn fn;
+    void *arg;
+};
+struct unit_thread {
+    struct units *u;
+    unsigned t;
+};
+
+/* On thread 0: append the parts done, in order; with wait, until every unit
+ * taken is appended. Called with u->mu held. */
+static void units_append(struct units *u, int wait)
+{
+    for (;;) {
+        if (u->appended < u->next && u->done[u->appended]) {
+            struct tp_out *p = u->part[u->appended];
+            u->part[u->appended] = NULL;
+            pthread_mutex_unlock(&u->mu);
+            if (p)
+                tp_out_append(u->out, p);
+            tp_out_free(p);
+            pthread_mutex_lock(&u->mu);
+            u->appended++;
+            pthread_cond_broadcast(&u->cv);
+        } else if (wait && u->appended < u->next) {
+            pthread_cond_wait(&u->cv, &u->mu);
+        } else {
+            return;
+        }
+    }
+}
+
+static void *units_main(void *arg)
+{
+    struct unit_thread *me = arg;
+    struct units *u = me->u;
+    pthread_mutex_lock(&u->mu);
+    for (;;) {
+        /* the other threads wait while they are too far ahead of thread 0 */
+        while (me->t && !u->rc && u->next < u->n && u->next >= u->appended + u->ahead)
+            pthread_cond_wait(&u->cv, &u->mu);
+        if (u->rc || u->next >= u->n)
+            break;
+        size_t i = u->next++;
+        pthread_mutex_unlock(&u->mu);
+        struct tp_out *part = NULL;
+        struct tp_error e = {0};
+        int rc = tp_out_open_mem(&part, u->flags) ? tp_report_oom(&e)
+                                                  : u->fn(u->arg, me->t, i, part, &e);
+        pthread_mutex_lock(&u->mu);
+        u->part[i] = part;
+        u->done[i] = 1;
+        if (rc && !u->rc) {
+            u->rc = rc;
+            u->err = e;
+        }
+        pthread_cond_broadcast(&u->cv);
+        if (!me->t)
+            units_append(u, 0);
+    }
+    if (!me->t)
+        units_append(u, 1);
+    pthread_mutex_unlock(&u->mu);
+    return NULL;
+}
+
+int tp_report_units(struct tp_out *out, size_t n, unsigned threads, tp_unit_fn fn, void *arg,
+                    struct tp_error *err)
+{
+    struct units u = {.out = out, .n = n, .flags = tp_out_flags(out), .fn = fn, .arg = arg};
+    struct unit_thread th[TP_MAX_THREADS];
+    if (threads > n)
+        threads = n ? (unsigned)n : 1;
+    threads = threads < 1 ? 1 : threads > TP_MAX_THREADS ? TP_MAX_THREADS : threads;
+    u.ahead = 2 * (size_t)threads;
+    u.part = calloc(n ? n : 1, sizeof(*u.part));
+    u.done = calloc(n ? n : 1, 1);
+    if (!u.part || !u.done) {
+        free(u.part);
+        free(u.done);
+        return tp_report_oom(err);
+    }
+    pthread_mutex_init(&u.mu, NULL);
+    pthread_cond_init(&u.cv, NULL);
+    for (unsigned t = 0; t < threads; t++)
+        th[t] = (struct unit_thread){&u, t};
+    tp_report_run_parts(units_main, th, sizeof(*th), threads);
+    for (size_t i = 0; i < n; i++)
+        tp_out_free(u.part[i]); /* the parts left after a failure */
+    pthread_cond_destroy(&u.cv);
+    pthread_mutex_destroy(&u.mu);
+    free(u.part);
+    free(u.done);
+    if (u.rc)
+        *err = u.err;
+    return u.rc;
 }
 
 int tp_report_sum_terms(struct tp_counts *c, int (*group)(const void *ctx, size_t doc),
@@ -325,4 +433,53 @@ void tp_report_ids_release(struct tp_ids *ids)
     free(ids->built);
     ids->built = NULL;
     tp_arena_release(&ids->names);
+}
+
+int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct tp_error *err)
+{
+    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
+    memset(pi, 0, sizeof(*pi));
+    enum tp_precision finest_common = TP_PREC_DAY, finest_any = TP_PREC_NONE;
+    for (size_t d = 0; d < c->n_docs; d++) {
+        enum tp_precision p = c->docs[d].date.prec;
+        if (p == TP_PREC_NONE)
+            continue;
+        pi->n_dated++;
+        if (p < finest_common)
+            finest_common = p;
+        if (p > finest_any)
+            finest_any = p;
+    }
+    pi->kind = run->o->period;
+    if (!pi->n_dated) {
+        pi->kind = TP_PERIOD_AUTO;
+        return 0;
+    }
+    if (pi->kind == TP_PERIOD_AUTO)
+        pi->kind = tp_period_for_precision(finest_common);
+    enum tp_precision need = tp_period_precision(pi->kind);
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const struct tp_date *dt = &c->docs[d].date;
+        if (dt->prec == TP_PREC_NONE)
+            continue;
+        if (dt->prec < need) {
+            pi->n_imprecise++;
+            continue;
+        }
+        int64_t idx = tp_period_index(dt, pi->kind);
+        if (!pi->n_in_timeline || idx < pi->first)
+            pi->first = idx;
+        if (!pi->n_in_timeline || idx > pi->last)
+            pi->last = idx;
+        pi->n_in_timeline++;
+    }
+    if (!pi->n_in_timeline) {
+        static const char *prec_names[] = {"none", "year", "month", "day"};
+        return tp_error_set(err, TP_EUSAGE,
+                            "--period %s is finer than every document's date (the most precise "
+                            "is a %s): use --period %s or coarser",
+                            tp_period_name(pi->kind), prec_names[finest_any],
+                            tp_period_name(tp_period_for_precision(finest_any)));
+    }
+    return 0;
 }

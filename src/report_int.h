@@ -56,6 +56,19 @@ int tp_report_tuple_reportable(const struct tp_counts *c, const uint32_t *ids, u
  * cannot be started here too, after it. Returns when all are done. */
 void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned n);
 
+/* A unit's rows: fn(arg, t, u, part, err) writes unit u's rows into part, on
+ * the thread numbered t (0 .. threads - 1: scratch in arg may be kept by t).
+ * Returns 0 or a negative TP_E* (err filled). */
+typedef int (*tp_unit_fn)(void *arg, unsigned t, size_t u, struct tp_out *part,
+                          struct tp_error *err);
+/* Write the rows of n units to out on up to `threads` threads: each unit
+ * into a memory part of its own, taken by the next free thread; this thread
+ * appends the parts to out in unit order as they are done, and the others
+ * stay at most a few units ahead of it (memory: a few units' rows). Returns
+ * 0 or the TP_E* of a unit that failed (err filled). */
+int tp_report_units(struct tp_out *out, size_t n, unsigned threads, tp_unit_fn fn, void *arg,
+                    struct tp_error *err);
+
 /* Sum the term counts of the documents of each group: document d (of the
  * spill of c->uni, read with tp_spill_iter) adds its counts to
  * sums[group(ctx, d)][term id], or nowhere when group gives -1. Returns 0 or

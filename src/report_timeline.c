@@ -1,7 +1,6 @@
 /*
- * report_timeline.c - the timeline: the effective period kind, each term's
- * counts by period (the listed terms from their date cells, else the top
- * terms from the spill), timeline.csv, trends.csv and timeline.svg.
+ * report_timeline.c - the timeline: each term's counts by period (the listed terms from their date
+ * cells, else the top terms from the spill), timeline.csv, trends.csv and timeline.svg.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,55 +12,6 @@
 #include "report_int.h"
 #include "stats.h"
 #include "timeline.h"
-
-int tp_period_info(const struct tp_run *run, struct tp_period_info *pi, struct tp_error *err)
-{
-    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
-    memset(pi, 0, sizeof(*pi));
-    enum tp_precision finest_common = TP_PREC_DAY, finest_any = TP_PREC_NONE;
-    for (size_t d = 0; d < c->n_docs; d++) {
-        enum tp_precision p = c->docs[d].date.prec;
-        if (p == TP_PREC_NONE)
-            continue;
-        pi->n_dated++;
-        if (p < finest_common)
-            finest_common = p;
-        if (p > finest_any)
-            finest_any = p;
-    }
-    pi->kind = run->o->period;
-    if (!pi->n_dated) {
-        pi->kind = TP_PERIOD_AUTO;
-        return 0;
-    }
-    if (pi->kind == TP_PERIOD_AUTO)
-        pi->kind = tp_period_for_precision(finest_common);
-    enum tp_precision need = tp_period_precision(pi->kind);
-    for (size_t d = 0; d < c->n_docs; d++) {
-        const struct tp_date *dt = &c->docs[d].date;
-        if (dt->prec == TP_PREC_NONE)
-            continue;
-        if (dt->prec < need) {
-            pi->n_imprecise++;
-            continue;
-        }
-        int64_t idx = tp_period_index(dt, pi->kind);
-        if (!pi->n_in_timeline || idx < pi->first)
-            pi->first = idx;
-        if (!pi->n_in_timeline || idx > pi->last)
-            pi->last = idx;
-        pi->n_in_timeline++;
-    }
-    if (!pi->n_in_timeline) {
-        static const char *prec_names[] = {"none", "year", "month", "day"};
-        return tp_error_set(err, TP_EUSAGE,
-                            "--period %s is finer than every document's date (the most precise "
-                            "is a %s): use --period %s or coarser",
-                            tp_period_name(pi->kind), prec_names[finest_any],
-                            tp_period_name(tp_period_for_precision(finest_any)));
-    }
-    return 0;
-}
 
 struct tl_term {
     const char *name;
@@ -332,14 +282,59 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
     }
 }
 
-/* timeline.csv under --group-by: the long table with a first column group,
- * groups by name, then periods, then terms; --wide: a row per group and
- * period, a column per term. Every group has every period of the timeline
- * (zeros included); a group without a document in it has no rows. */
-static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_t n_shown, size_t G,
-                          struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
-                          const struct tp_period_info *pi, struct tl_cells *lc, struct tp_out *out)
+/* The long table's rows under --group-by in units of a group's periods
+ * [k * step, (k + 1) * step), written on the run's threads (each with its
+ * own repeated cells, lc[t]). */
+struct tl_units {
+    const struct tp_run *run;
+    const uint32_t *shown;
+    size_t G, n_terms, n_per, step, per_group;
+    struct tl_term *terms;
+    const uint64_t *ptok;
+    const struct tp_period_info *pi;
+    char (*names)[2][24]; /* each period's label and start, or NULL */
+    struct tl_cells *lc;  /* by thread (term NULL: not made yet) */
+};
+
+static int tl_unit(void *arg, unsigned t, size_t u, struct tp_out *out, struct tp_error *err)
 {
+    struct tl_units *x = arg;
+    struct tl_cells *lc = &x->lc[t];
+    uint32_t g = x->shown[u / x->per_group];
+    size_t p0 = u % x->per_group * x->step;
+    size_t p1 = p0 + x->step < x->n_per ? p0 + x->step : x->n_per, glen;
+    const char *gname = tp_corpus_group_name(x->run->corpus, g, &glen);
+    if (!lc->term && tl_cells_init(lc, out, x->terms, x->n_terms, x->G))
+        return tp_report_oom(err);
+    for (size_t p = p0; p < p1; p++) {
+        char lbuf[24], sbuf[24];
+        const char *label = lbuf, *start = sbuf;
+        if (x->names) {
+            label = x->names[p][0];
+            start = x->names[p][1];
+        } else {
+            tp_period_label(x->pi->first + (int64_t)p, x->pi->kind, lbuf, sizeof(lbuf));
+            tp_period_start(x->pi->first + (int64_t)p, x->pi->kind, sbuf, sizeof(sbuf));
+        }
+        tp_cells_clear(out, &lc->pre);
+        tp_cells_text(out, &lc->pre, gname, glen);
+        tp_cells_str(out, &lc->pre, label);
+        tp_cells_str(out, &lc->pre, start);
+        long_rows(out, lc, x->terms + g, x->n_terms, x->G, p, x->ptok[(size_t)g * x->n_per + p]);
+    }
+    return 0;
+}
+
+/* timeline.csv under --group-by: the long table with a first column group,
+ * groups by name, then periods, then terms (tl_unit); --wide: a row per
+ * group and period, a column per term. Every group has every period of the
+ * timeline (zeros included); a group without a document in it has no rows.
+ * Returns 0 or a negative TP_E* (err filled). */
+static int write_grouped(const struct tp_run *run, const uint32_t *shown, size_t n_shown, size_t G,
+                         struct tl_term *terms, size_t n_terms, const uint64_t *ptok, size_t n_per,
+                         const struct tp_period_info *pi, struct tp_out *out, struct tp_error *err)
+{
+    int rc = 0;
     if (run->o->wide) {
         tp_out_text(out, "group", 5);
         tp_out_text(out, "period", 6);
@@ -347,30 +342,12 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
         for (size_t t = 0; t < n_terms; t++)
             tp_out_text(out, terms[t * G].name, terms[t * G].name_len);
         tp_out_row_end(out);
-    } else {
-        tp_out_header(out, "group,period,period_start,term,count,period_tokens,per_million,"
-                           "ci_low,ci_high,docs");
-    }
-    /* each period's label and start, formatted once for all the groups */
-    char(*names)[2][24] = n_shown > 1 ? malloc(n_per * sizeof(*names)) : NULL;
-    for (size_t p = 0; names && p < n_per; p++) {
-        tp_period_label(pi->first + (int64_t)p, pi->kind, names[p][0], sizeof(names[p][0]));
-        tp_period_start(pi->first + (int64_t)p, pi->kind, names[p][1], sizeof(names[p][1]));
-    }
-    for (size_t r = 0; r < n_shown; r++) {
-        uint32_t g = shown[r];
-        const uint64_t *gtok = ptok + (size_t)g * n_per;
-        for (size_t p = 0; p < n_per; p++) {
-            char lbuf[24], sbuf[24];
-            const char *label = lbuf, *start = sbuf;
-            if (names) {
-                label = names[p][0];
-                start = names[p][1];
-            } else {
-                tp_period_label(pi->first + (int64_t)p, pi->kind, lbuf, sizeof(lbuf));
-                tp_period_start(pi->first + (int64_t)p, pi->kind, sbuf, sizeof(sbuf));
-            }
-            if (run->o->wide) {
+        for (size_t r = 0; r < n_shown; r++) {
+            uint32_t g = shown[r];
+            const uint64_t *gtok = ptok + (size_t)g * n_per;
+            for (size_t p = 0; p < n_per; p++) {
+                char label[24];
+                tp_period_label(pi->first + (int64_t)p, pi->kind, label, sizeof(label));
                 double scale = gtok[p] ? 1e6 / (double)gtok[p] : NAN;
                 tp_out_group(out, run, g);
                 tp_out_str(out, label);
@@ -378,18 +355,41 @@ static void write_grouped(const struct tp_run *run, const uint32_t *shown, size_
                 for (size_t t = 0; t < n_terms; t++)
                     tp_out_double(out, (double)*tl_count(&terms[t * G + g], p) * scale);
                 tp_out_row_end(out);
-                continue;
             }
-            size_t glen;
-            const char *gname = tp_corpus_group_name(run->corpus, g, &glen);
-            tp_cells_clear(out, &lc->pre);
-            tp_cells_text(out, &lc->pre, gname, glen);
-            tp_cells_str(out, &lc->pre, label);
-            tp_cells_str(out, &lc->pre, start);
-            long_rows(out, lc, terms + g, n_terms, G, p, gtok[p]);
         }
+        return 0;
     }
-    free(names);
+    tp_out_header(out, "group,period,period_start,term,count,period_tokens,per_million,"
+                       "ci_low,ci_high,docs");
+    unsigned threads = tp_run_threads(run);
+    /* units of about 4096 rows */
+    size_t step = 4096 / (n_terms ? n_terms : 1);
+    step = step < 1 ? 1 : step > n_per ? (n_per ? n_per : 1) : step;
+    struct tl_units x = {.run = run,
+                         .shown = shown,
+                         .G = G,
+                         .n_terms = n_terms,
+                         .n_per = n_per,
+                         .step = step,
+                         .per_group = (n_per + step - 1) / step,
+                         .terms = terms,
+                         .ptok = ptok,
+                         .pi = pi};
+    /* each period's label and start, formatted once for all the groups */
+    x.names = n_shown > 1 ? malloc(n_per * sizeof(*x.names)) : NULL;
+    for (size_t p = 0; x.names && p < n_per; p++) {
+        tp_period_label(pi->first + (int64_t)p, pi->kind, x.names[p][0], sizeof(x.names[p][0]));
+        tp_period_start(pi->first + (int64_t)p, pi->kind, x.names[p][1], sizeof(x.names[p][1]));
+    }
+    if (!(x.lc = calloc(threads ? threads : 1, sizeof(*x.lc))))
+        rc = tp_report_oom(err);
+    else if (n_per)
+        rc = tp_report_units(out, n_shown * x.per_group, threads, tl_unit, &x, err);
+    for (unsigned t = 0; x.lc && t < threads; t++)
+        tl_cells_release(&x.lc[t]);
+    free(x.lc);
+    free(x.names);
+    return rc;
 }
 
 /* Groups and terms the chart shows under --group-by: a color per term, a
@@ -783,11 +783,9 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         for (size_t d = 0; d < c->n_docs; d++)
             gin[c->docs[d].group] += dper[d] >= 0;
         n_shown = timeline_groups(&gs, gin, shown);
-        if (tl_cells_init(&lc, timeline, terms, n_terms, G)) {
-            rc = tp_report_oom(err);
+        if ((rc = write_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, timeline,
+                                err)))
             goto out;
-        }
-        write_grouped(run, shown, n_shown, G, terms, n_terms, ptok, n_per, &pi, &lc, timeline);
     } else if (o->wide) {
         tp_out_text(timeline, "period", 6);
         tp_out_text(timeline, "period_tokens", 13);
