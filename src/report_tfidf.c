@@ -267,10 +267,63 @@ static void tfidf_write_run(const struct tfidf_ctx *x, struct tfidf_part *p, str
     }
 }
 
+/* Documents in group order a unit of tfidf_write_kept's rows holds. */
+enum { KEPT_UNIT = 2048 };
+
+/* What tfidf_write_kept's units share: a unit is the documents order[u *
+ * KEPT_UNIT ..), each with its rows first[d] .. first[d + 1] among the
+ * parts' kept rows (part t's from part_base[t]). */
+struct kept_units {
+    const struct tfidf_ctx *x;
+    const size_t *first;
+    const uint32_t *order;
+    const struct trow *const *part_of;
+    const size_t *part_base;
+    size_t n_parts, n;
+    struct tfidf_scratch *s; /* by thread: its idf cache */
+};
+
+static int kept_unit(void *arg, unsigned th, size_t u, struct tp_out *out, struct tp_error *err)
+{
+    const struct kept_units *k = arg;
+    const struct tfidf_ctx *x = k->x;
+    const struct tp_counts *c = x->c;
+    size_t t = 0, end = (u + 1) * KEPT_UNIT < k->n ? (u + 1) * KEPT_UNIT : k->n;
+    (void)err;
+    for (size_t i = u * KEPT_UNIT; i < end; i++) {
+        size_t d = k->order[i];
+        if (k->first[d] == k->first[d + 1])
+            continue;
+        const struct tp_term *g = &c->groups.terms[c->docs[d].group];
+        char date[16];
+        date_label(&c->docs[d].date, date, sizeof(date));
+        for (size_t r = k->first[d], rank = 1; r < k->first[d + 1]; r++, rank++) {
+            while (r >= k->part_base[t + 1])
+                t++;
+            while (r < k->part_base[t])
+                t--;
+            const struct trow *row = &k->part_of[t][r - k->part_base[t]];
+            const struct tp_term *term = &x->ids->terms[row->id];
+            tp_out_text(out, g->bytes, g->len);
+            tp_out_str(out, c->docs[d].id);
+            tp_out_str(out, date);
+            tp_out_u64(out, rank);
+            tp_out_text(out, term->bytes, term->len);
+            tp_out_u64(out, row->count);
+            tp_out_double(out, tf_weight(x->o->tf, row->count));
+            tp_out_u64(out, x->ids->k->df[row->id]);
+            out_idf(out, x->idf, row->id, &k->s[th]);
+            tp_out_double(out, row->tfidf);
+            tp_out_row_end(out);
+        }
+    }
+    return 0;
+}
+
 /* --group-by: the kept rows of the parts p[0..n_parts) (each a run of
  * documents, in order) written group by group (by name), each group's in
- * document order, with the cells tfidf_doc writes without groups. Returns 0
- * or a negative TP_E*. */
+ * document order, with the cells tfidf_doc writes without groups, in units
+ * on as many threads as parts (kept_unit). Returns 0 or a negative TP_E*. */
 static int tfidf_write_kept(const struct tfidf_ctx *x, const struct tfidf_part *p, size_t n_parts,
                             struct tp_out *out, struct tp_error *err)
 {
@@ -282,7 +335,6 @@ static int tfidf_write_kept(const struct tfidf_ctx *x, const struct tfidf_part *
     size_t *at = calloc(G + 1, sizeof(*at));
     const struct trow **part_of = malloc((n_parts ? n_parts : 1) * sizeof(*part_of));
     size_t *part_base = malloc((n_parts + 1) * sizeof(*part_base));
-    struct tfidf_scratch s = {0};
     int rc = 0;
     if (!first || !order || !at || !part_of || !part_base) {
         rc = tp_report_oom(err);
@@ -310,41 +362,22 @@ static int tfidf_write_kept(const struct tfidf_ctx *x, const struct tfidf_part *
         at[g + 1] += at[g];
     for (size_t d = 0; d < n; d++)
         order[at[x->gs->rank[c->docs[d].group]]++] = (uint32_t)d;
-    size_t t = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = order[i];
-        if (first[d] == first[d + 1])
-            continue;
-        const struct tp_term *g = &c->groups.terms[c->docs[d].group];
-        char date[16];
-        date_label(&c->docs[d].date, date, sizeof(date));
-        for (size_t r = first[d], rank = 1; r < first[d + 1]; r++, rank++) {
-            while (r >= part_base[t + 1])
-                t++;
-            while (r < part_base[t])
-                t--;
-            const struct trow *row = &part_of[t][r - part_base[t]];
-            const struct tp_term *term = &x->ids->terms[row->id];
-            tp_out_text(out, g->bytes, g->len);
-            tp_out_str(out, c->docs[d].id);
-            tp_out_str(out, date);
-            tp_out_u64(out, rank);
-            tp_out_text(out, term->bytes, term->len);
-            tp_out_u64(out, row->count);
-            tp_out_double(out, tf_weight(x->o->tf, row->count));
-            tp_out_u64(out, x->ids->k->df[row->id]);
-            out_idf(out, x->idf, row->id, &s);
-            tp_out_double(out, row->tfidf);
-            tp_out_row_end(out);
-        }
+    struct kept_units k = {x, first, order, part_of, part_base, n_parts, n, NULL};
+    unsigned threads = (unsigned)n_parts; /* the threads that kept the rows */
+    if (!(k.s = calloc(threads ? threads : 1, sizeof(*k.s)))) {
+        rc = tp_report_oom(err);
+        goto out;
     }
+    rc = tp_report_units(out, (n + KEPT_UNIT - 1) / KEPT_UNIT, threads, kept_unit, &k, err);
+    for (unsigned i = 0; i < threads; i++)
+        free(k.s[i].idf_cache);
+    free(k.s);
 out:
     free(first);
     free(order);
     free(at);
     free(part_of);
     free(part_base);
-    free(s.idf_cache);
     return rc;
 }
 
