@@ -493,3 +493,82 @@ Test(trend_fast, nearly_equal_slopes_in_linear_memory, .init = setup)
     cr_assert_eq(t.tau, 1.0);
     free(y);
 }
+
+/* One scratch buffer (tp_trend_compute_in, as trends uses it from series to
+ * series) over series of shapes the other cases lack, longer and shorter in
+ * turn so that the buffer is reused grown and with what the series before
+ * left in it: one value among zeros, 0.0 and -0.0 mixed, magnitudes near 2^900
+ * and subnormals, values one ulp apart, signs alternating (half the slopes
+ * negative), and x spanning 2^40 or starting near +-2^52. Every field equals
+ * the quadratic definition's. */
+Test(trend_fast, reused_scratch_and_extreme_values_equal_the_definition, .init = setup)
+{
+    static const size_t sizes[] = {300, 2, 57, 3, 211, 48, 120, 9, 256, 64};
+    double y[300], x[300];
+    struct tp_trend_ws ws = {0};
+
+    for (int rep = 0; rep < 4; rep++) {
+        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+            size_t n = sizes[s];
+
+            for (int kind = 0; kind < 6; kind++) {
+                for (size_t i = 0; i < n; i++) {
+                    uint64_t r = rnd();
+                    switch (kind) {
+                    case 0: /* zeros but one */
+                        y[i] = 0.0;
+                        break;
+                    case 1: /* 0.0 and -0.0 with a few others */
+                        y[i] = r % 10 < 4 ? -0.0 : r % 10 < 8 ? 0.0 : r % 10 == 8 ? 1.5 : -2.5;
+                        break;
+                    case 2: /* huge, tiny and zero */
+                        y[i] = r % 5 == 0 ? 0.0
+                                          : ldexp(0.5 + unif(), (int)(r % 1800) - 900) *
+                                                (r >> 40 & 1 ? 1.0 : -1.0);
+                        break;
+                    case 3: /* subnormal */
+                        y[i] = ldexp((double)(r % 16), -1074 + (int)(r >> 32) % 60) *
+                               (r >> 40 & 1 ? 1.0 : -1.0);
+                        break;
+                    case 4: /* one ulp apart */
+                        y[i] = 1.0 + (double)(r % 4) * 0x1p-52;
+                        break;
+                    default: /* alternating signs */
+                        y[i] = (i & 1 ? 1.0 : -1.0) * (1.0 + (double)(r % 3));
+                        break;
+                    }
+                }
+                if (kind == 0)
+                    y[rnd() % n] = rnd() & 1 ? 0.1 : -3.0;
+                for (int xm = 0; xm < 4; xm++) {
+                    const double *xp = xm < 3 ? x : NULL; /* 3: the index */
+                    struct tp_trend got, want;
+
+                    if (xm == 0) { /* span about 2^40 */
+                        double step = 0x1p40 / (double)n;
+                        x[0] = -(double)(rnd() % 1000);
+                        for (size_t i = 1; i < n; i++)
+                            x[i] = x[i - 1] + 1.0 + floor(unif() * step);
+                    } else if (xm < 3) { /* near 2^52 or -2^52 */
+                        x[0] = xm == 1 ? 0x1p52 - 8.0 * (double)n : -0x1p52;
+                        for (size_t i = 1; i < n; i++)
+                            x[i] = x[i - 1] + 1.0 + (double)(rnd() % 7);
+                    }
+                    cr_assert_eq(tp_trend_compute_in(&ws, xp, y, n, &got), 0, "kind %d x %d n=%zu",
+                                 kind, xm, n);
+                    ref_trend(xp, y, n, &want);
+                    cr_assert(same(got.slope, want.slope), "kind %d x %d n=%zu slope %a want %a",
+                              kind, xm, n, got.slope, want.slope);
+                    cr_assert(same(got.tau, want.tau), "kind %d n=%zu tau", kind, n);
+                    cr_assert_eq(got.mk_s, want.mk_s, "kind %d n=%zu S", kind, n);
+                    cr_assert(same(got.mk_var, want.mk_var), "kind %d n=%zu var", kind, n);
+                    cr_assert(same(got.mk_z, want.mk_z), "kind %d n=%zu z", kind, n);
+                    cr_assert(same(got.p_value, want.p_value), "kind %d n=%zu p", kind, n);
+                    cr_assert_eq(got.direction, want.direction, "kind %d n=%zu dir", kind, n);
+                }
+            }
+        }
+    }
+    tp_trend_ws_free(&ws);
+    cr_assert_null(ws.buf);
+}
