@@ -675,9 +675,13 @@ static int trend_input_ok(const double *x, const double *y, size_t n)
 static int ws_carve(struct tp_trend_ws *ws, struct trend_work *w)
 {
     size_t n = w->n, m = sample_size(n);
-    size_t need =
-        n * (sizeof(double) + 2 * sizeof(struct item) + 7 * sizeof(size_t) + sizeof(uint64_t)) +
-        (n + 1) * sizeof(uint64_t) + m * (sizeof(double) + sizeof(uint64_t));
+    /* by point: xr, item, item_tmp, cum, fen, the seven index arrays */
+    size_t each =
+        sizeof(double) + 2 * sizeof(struct item) + 2 * sizeof(uint64_t) + 7 * sizeof(size_t);
+    size_t fixed = sizeof(uint64_t) + m * (sizeof(double) + sizeof(uint64_t)); /* fen[n], samples */
+    if (n > (SIZE_MAX - fixed) / each)
+        return -1; /* more than memory holds */
+    size_t need = n * each + fixed;
     if (need > ws->cap) {
         void *b = realloc(ws->buf, need);
         if (!b)
