@@ -10,6 +10,8 @@ N_g, its documents for doc_freq and DP). Every expected number comes from
 tfidf check, which asks that the grouped table be the plain one's rows with the
 document's group in front, in group order).
 """
+import csv
+import io
 import json
 import math
 import os
@@ -342,7 +344,9 @@ class TestSumsManyGroups(unittest.TestCase):
     (2,400 groups, a group per author, and some 6,000 terms): freq's and
     summary's groups against Python, for --threads 1 and 3; documents with no
     value are the group "", and most groups have no document in most months
-    (trends over them: the same table for every thread count)."""
+    (trends over them: more (term, group) series than trends lists densely,
+    so it finds the pairs first; each series' total and periods against
+    Python, and the same table for every thread count)."""
 
     def test_many_groups(self):
         tmp = c.tmpdir()
@@ -406,6 +410,24 @@ class TestSumsManyGroups(unittest.TestCase):
                 _, outs[threads], _ = c.run("trends", "--min-count", "2", "--period", "month",
                                             *opts)
             self.assertEqual(outs["1"], outs["3"])
+            # a series is tested when its total reaches --min-count and it
+            # occurs in 3 months; periods: the months with the group's tokens
+            month = {d: 1 + int(d[1:]) % 12 for d in docs}
+            tested = {}
+            for g, ids in grouped(docs, groups).items():
+                total, months = Counter(), {}
+                for d in ids:
+                    for t in (t for s in docs[d] for t in s):
+                        total[t] += 1
+                        months.setdefault(t, set()).add(month[d])
+                have = len({month[d] for d in ids if sum(len(s) for s in docs[d])})
+                for t, n in total.items():
+                    if n >= 2 and len(months[t]) >= 3:
+                        tested[(g, t)] = (n, have)
+            rows = list(csv.DictReader(io.StringIO(outs["1"])))
+            self.assertGreater(len(rows), 500)
+            self.assertEqual({(r["group"], r["term"]): (int(r["total"]), int(r["periods"]))
+                              for r in rows}, tested)
         finally:
             c.rmtree(tmp)
 
