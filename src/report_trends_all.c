@@ -10,10 +10,12 @@
  * by p_value, then group (by name, bytewise), then term.
  *
  * Each term's counts by period come from the per-document spill, in two
- * passes: the candidate series (corpus total >= min count; with groups, the
- * (group, term) pairs of tp_gterms_count that reach it) are sized, then
- * filled, each a list of (period, count) runs (documents of one period in a
- * row make one), so memory follows the occurrences, not series x periods.
+ * passes: the candidate series (corpus total >= min count; with groups, a
+ * series for every (term, group), kept when its own count reaches it, or
+ * past TRENDS_DENSE_SERIES the (group, term) pairs of tp_gterms_count that
+ * reach it) are sized, then filled, each a list of (period, count) runs
+ * (documents of one period in a row make one), so memory follows the
+ * occurrences, not series x periods.
  * The trend of a series is tp_trend_compute (n log n), over per_million by
  * period index, exactly as trends.csv computes it; the series are shared
  * out to threads.

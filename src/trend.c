@@ -746,8 +746,6 @@ int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y
     trend_none(out);
     if (n < 2)
         return 0;
-    if (n > SIZE_MAX / sizeof(struct item) - 1)
-        return TP_ENOMEM;
 
     w.n = n;
     w.x = x;
