@@ -163,6 +163,8 @@ struct units {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct tp_out *out, **part;
+    struct tp_out **pool; /* appended parts kept for the next units */
+    size_t n_pool, pool_cap;
     unsigned char *done;
     size_t n, next, appended, ahead;
     int flags, rc;
@@ -186,8 +188,11 @@ static void units_append(struct units *u, int wait)
             pthread_mutex_unlock(&u->mu);
             if (p)
                 tp_out_append(u->out, p);
-            tp_out_free(p);
             pthread_mutex_lock(&u->mu);
+            if (p && u->n_pool < u->pool_cap && tp_out_mem_reuse(p) == 0)
+                u->pool[u->n_pool++] = p;
+            else
+                tp_out_free(p);
             u->appended++;
             pthread_cond_broadcast(&u->cv);
         } else if (wait && u->appended < u->next) {
@@ -210,11 +215,11 @@ static void *units_main(void *arg)
         if (u->rc || u->next >= u->n)
             break;
         size_t i = u->next++;
+        struct tp_out *part = u->n_pool ? u->pool[--u->n_pool] : NULL;
         pthread_mutex_unlock(&u->mu);
-        struct tp_out *part = NULL;
         struct tp_error e = {0};
-        int rc = tp_out_open_mem(&part, u->flags) ? tp_report_oom(&e)
-                                                  : u->fn(u->arg, me->t, i, part, &e);
+        int rc = !part && tp_out_open_mem(&part, u->flags) ? tp_report_oom(&e)
+                                                           : u->fn(u->arg, me->t, i, part, &e);
         pthread_mutex_lock(&u->mu);
         u->part[i] = part;
         u->done[i] = 1;
@@ -241,11 +246,14 @@ int tp_report_units(struct tp_out *out, size_t n, unsigned threads, tp_unit_fn f
         threads = n ? (unsigned)n : 1;
     threads = threads < 1 ? 1 : threads > TP_MAX_THREADS ? TP_MAX_THREADS : threads;
     u.ahead = 2 * (size_t)threads;
+    u.pool_cap = u.ahead + threads;
     u.part = calloc(n ? n : 1, sizeof(*u.part));
     u.done = calloc(n ? n : 1, 1);
-    if (!u.part || !u.done) {
+    u.pool = calloc(u.pool_cap, sizeof(*u.pool));
+    if (!u.part || !u.done || !u.pool) {
         free(u.part);
         free(u.done);
+        free(u.pool);
         return tp_report_oom(err);
     }
     pthread_mutex_init(&u.mu, NULL);
@@ -255,6 +263,9 @@ int tp_report_units(struct tp_out *out, size_t n, unsigned threads, tp_unit_fn f
     tp_report_run_parts(units_main, th, sizeof(*th), threads);
     for (size_t i = 0; i < n; i++)
         tp_out_free(u.part[i]); /* the parts left after a failure */
+    for (size_t i = 0; i < u.n_pool; i++)
+        tp_out_free(u.pool[i]);
+    free(u.pool);
     pthread_cond_destroy(&u.cv);
     pthread_mutex_destroy(&u.mu);
     free(u.part);

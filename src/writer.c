@@ -185,6 +185,18 @@ int tp_out_open_mem(struct tp_out **out, int flags)
     return 0;
 }
 
+int tp_out_mem_reuse(struct tp_out *o)
+{
+    if (!o->in_mem || o->failed || o->spool)
+        return -1;
+    o->mem_len = 0;
+    o->b_len = o->b_at = 0;
+    o->n_cells = 0;
+    o->n_rows = o->head_rows = 0;
+    o->head_len = 0;
+    return 0;
+}
+
 /* Bytes a memory part keeps in memory; the rest goes to a temporary file. */
 enum { MEM_PART_MAX = 4 << 20 };
 

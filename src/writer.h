@@ -95,6 +95,11 @@ int tp_out_flags(const struct tp_out *o);
  * failure of src becomes dst's. */
 void tp_out_append(struct tp_out *dst, struct tp_out *src);
 
+/* Make a memory part that tp_out_append has emptied ready for new rows, its
+ * buffers kept (no allocation, no page touched afresh for the next part).
+ * Returns 0, or -1 when it cannot be (a failed part: free it). */
+int tp_out_mem_reuse(struct tp_out *o);
+
 /* Cells of the current row, left to right; tp_out_row_end ends the row. Write
  * errors are remembered and reported by tp_out_finish. */
 void tp_out_header(struct tp_out *o, const char *comma_separated_names);
