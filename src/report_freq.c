@@ -263,27 +263,29 @@ static int fkey_cmp(const void *pa, const void *pb)
 /* Rows (or entries) ahead of the current one whose sums are asked for. */
 enum { FREQ_AHEAD = 8 };
 
-/* A (group, id) pair's sums in grouped freq's pass over one group. */
+/* A (group, id) pair's sums in grouped freq's DP pass over one group (its
+ * count, summed by the pass before, is in an array of its own, which that
+ * pass alone touches: 8 bytes an id stay in cache where 32 did not). */
 struct frec {
-    uint64_t count; /* occurrences in the group's documents */
-    double dp;      /* Gries' DP: the sum of |v_i - s_i| until the end */
-    uint64_t df;    /* the group's documents with the id */
-    uint64_t occ;   /* their tokens */
+    double dp;    /* Gries' DP: the sum of |v_i - s_i| until the end */
+    uint64_t df;  /* the group's documents with the id */
+    uint64_t occ; /* their tokens */
 };
 
-/* Grouped freq's rows of one group, from the sums rec[touched[0..nt)]:
+/* Grouped freq's rows of one group, from the sums cnt[] and rec[] of the
+ * ids touched[0..nt):
  * sorted by count descending, name, id, and written (--top K). keys, idx,
  * k2, i2 and fk have room for nt entries. */
 static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struct tp_groups *gs,
                              uint32_t g, const struct fname *nm, uint32_t max_rank,
-                             const struct frec *rec, const uint32_t *touched, size_t nt,
-                             uint64_t *keys, uint32_t *idx, uint64_t *k2, uint32_t *i2,
+                             const uint64_t *cnt, const struct frec *rec, const uint32_t *touched,
+                             size_t nt, uint64_t *keys, uint32_t *idx, uint64_t *k2, uint32_t *i2,
                              struct fkey *fk, size_t n_ids, struct tp_cells *gcell)
 {
     uint64_t maxc = 0;
     for (size_t t = 0; t < nt; t++)
-        if (rec[touched[t]].count > maxc)
-            maxc = rec[touched[t]].count;
+        if (cnt[touched[t]] > maxc)
+            maxc = cnt[touched[t]];
     unsigned ib = tp_bits_of(n_ids ? n_ids - 1 : 0), rb = tp_bits_of(max_rank),
              cb = tp_bits_of(maxc);
     int radix = ib + rb + cb <= 64;
@@ -293,9 +295,9 @@ static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struc
         if (nm[id].rank == UINT32_MAX)
             continue;
         if (radix)
-            keys[n] = ((maxc - rec[id].count) << rb | nm[id].rank) << ib | id;
+            keys[n] = ((maxc - cnt[id]) << rb | nm[id].rank) << ib | id;
         else
-            fk[n] = (struct fkey){rec[id].count, nm[id].rank, id};
+            fk[n] = (struct fkey){cnt[id], nm[id].rank, id};
         idx[n++] = id;
     }
     if (radix)
@@ -318,17 +320,23 @@ static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struc
     for (size_t i = 0; i < shown; i++) {
         uint32_t id = idx[i];
         const struct frec *m = &rec[id];
-        /* rows go by count, ids at random: ask for a later row's sums now */
-        if (i + FREQ_AHEAD < shown)
+        uint64_t count = cnt[id];
+        /* rows go by count, ids at random: ask for a later row's sums and
+         * name now, and for the name's bytes once its pointer is there */
+        if (i + FREQ_AHEAD < shown) {
             __builtin_prefetch(&rec[idx[i + FREQ_AHEAD]]);
-        if (!i || m->count != pm_count) {
-            pm_len = tp_format_double((double)m->count / (double)gs->tokens[g] * 1e6, pm);
-            pm_count = m->count;
+            __builtin_prefetch(&nm[idx[i + FREQ_AHEAD]]);
+        }
+        if (i + FREQ_AHEAD / 2 < shown)
+            __builtin_prefetch(nm[idx[i + FREQ_AHEAD / 2]].name);
+        if (!i || count != pm_count) {
+            pm_len = tp_format_double((double)count / (double)gs->tokens[g] * 1e6, pm);
+            pm_count = count;
         }
         tp_out_cells(out, gcell);
         tp_out_u64(out, i + 1);
         tp_out_text(out, nm[id].name, nm[id].len);
-        tp_out_u64(out, m->count);
+        tp_out_u64(out, count);
         tp_out_number(out, pm, pm_len);
         tp_out_u64(out, m->df);
         tp_out_double(out, m->dp);
@@ -351,7 +359,7 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
     struct tp_gwalk w;
     struct frec *rec = NULL;
     uint32_t *touched = NULL, *idx = NULL, *i2 = NULL;
-    uint64_t *keys = NULL, *k2 = NULL;
+    uint64_t *cnt = NULL, *keys = NULL, *k2 = NULL;
     struct fkey *fk = NULL;
     struct tp_cells gcell = {0};
     int rc;
@@ -363,28 +371,35 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
         goto out;
     size_t m1 = n_ids ? n_ids : 1;
     rec = calloc(m1, sizeof(*rec));
+    cnt = calloc(m1, sizeof(*cnt));
     touched = malloc(m1 * sizeof(*touched));
     idx = malloc(m1 * sizeof(*idx));
     i2 = malloc(m1 * sizeof(*i2));
     keys = malloc(m1 * sizeof(*keys));
     k2 = malloc(m1 * sizeof(*k2));
     fk = malloc(m1 * sizeof(*fk));
-    if (!rec || !touched || !idx || !i2 || !keys || !k2 || !fk) {
+    if (!rec || !cnt || !touched || !idx || !i2 || !keys || !k2 || !fk) {
         rc = tp_report_oom(err);
         goto out;
     }
     *done = 1;
     tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
-    for (size_t r = 0; r < gs->n; r++) {
+    for (size_t r = 0, gathered = 0; r < gs->n; r++) {
         uint32_t g = gs->order[r];
         size_t nt = 0;
+        /* the next groups' records copied together, when there are groups:
+         * each walk below then reads memory in order */
+        if (r == gathered && gs->n > 1) {
+            size_t m = tp_gwalk_gather(&w, gs->order + r, gs->n - r);
+            gathered = r + (m ? m : 1);
+        }
         tp_gwalk_group(&w, g);
         while ((rc = tp_gwalk_next(&w, err)) > 0)
             for (size_t j = 0; j < w.n; j++) {
-                struct frec *m = &rec[w.ids[j]];
-                if (!m->count && w.counts[j])
+                uint64_t *m = &cnt[w.ids[j]];
+                if (!*m && w.counts[j])
                     touched[nt++] = w.ids[j];
-                m->count += w.counts[j];
+                *m += w.counts[j];
             }
         if (rc < 0)
             goto out;
@@ -393,10 +408,11 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
             uint64_t dn = c->docs[w.doc].n_tokens;
             double s = (double)dn / (double)gs->tokens[g];
             for (size_t j = 0; j < w.n; j++) {
-                struct frec *m = &rec[w.ids[j]];
-                if (!m->count)
+                uint64_t f = cnt[w.ids[j]];
+                if (!f)
                     continue; /* never in a row */
-                double v = (double)w.counts[j] / (double)m->count - s;
+                struct frec *m = &rec[w.ids[j]];
+                double v = (double)w.counts[j] / (double)f - s;
                 m->dp += v < 0 ? -v : v;
                 m->df++;
                 m->occ += dn;
@@ -411,16 +427,19 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
             struct frec *m = &rec[touched[t]];
             m->dp = 0.5 * (m->dp + (double)(ng - m->occ) / (double)ng);
         }
-        freq_stream_rows(run, out, gs, g, nm, max_rank, rec, touched, nt, keys, idx, k2, i2, fk,
-                         n_ids, &gcell);
-        for (size_t t = 0; t < nt; t++)
+        freq_stream_rows(run, out, gs, g, nm, max_rank, cnt, rec, touched, nt, keys, idx, k2, i2,
+                         fk, n_ids, &gcell);
+        for (size_t t = 0; t < nt; t++) {
+            cnt[touched[t]] = 0;
             memset(&rec[touched[t]], 0, sizeof(*rec));
+        }
     }
     rc = 0;
 out:
     tp_gwalk_release(&w);
     tp_cells_release(&gcell);
     free(rec);
+    free(cnt);
     free(touched);
     free(idx);
     free(i2);

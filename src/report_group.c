@@ -13,13 +13,18 @@
  * chunks of documents loaded with pread, each chunk's documents of a group
  * together), so a pass touches one group's records at a time and each record
  * still sees its documents in document order. Grouped freq walks one group
- * at a time on its own (report_freq.c) when the spill can be mapped.
+ * at a time on its own (report_freq.c) when the spill can be mapped, with
+ * the records of the next groups copied together first (tp_gwalk_gather), so
+ * that its passes read memory in order.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "group.h"
 #include "report_int.h"
@@ -168,6 +173,11 @@ enum { GWALK_CHUNK = 4 << 20 };
 /* Documents ahead of the current one whose record a walk asks for. */
 enum { GWALK_AHEAD = 3 };
 
+/* Spill bytes tp_gwalk_gather copies together at most. */
+#ifndef GWALK_GATHER
+#define GWALK_GATHER (16u << 20)
+#endif
+
 /* Group ids of c's documents are below this. */
 static size_t groups_of(const struct tp_counts *c)
 {
@@ -191,6 +201,12 @@ void tp_gwalk_release(struct tp_gwalk *w)
     free(w->off);
     free(w->order);
     free(w->at);
+    if (w->gbuf)
+        munmap(w->gbuf, w->gbuf_cap);
+    free(w->gat);
+    free(w->gbytes);
+    free(w->gcur);
+    free(w->gchunk);
     memset(w, 0, sizeof(*w));
 }
 
@@ -248,6 +264,7 @@ int tp_gwalk_init(struct tp_gwalk *w, struct tp_counts *c, struct tp_counter *k,
     w->k = k;
     w->c = c;
     w->n_groups = n_groups;
+    w->gather_max = GWALK_GATHER;
     if (c->n_docs > k->n_offs)
         return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
     if (!(w->at = malloc((n_groups + 1) * sizeof(*w->at))))
@@ -327,6 +344,20 @@ int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err)
             return rc;
     }
     uint32_t j = w->order[w->i++];
+    if (w->in_gbuf) {
+        /* the group's records one after the other in gbuf: no read ahead */
+        const struct tp_counter *k = w->k;
+        w->sr.block = w->gbuf;
+        w->sr.block_len = w->glen;
+        w->sr.pos = w->gpos;
+        w->gpos += k->lens[j];
+        w->sr.maps[0] = k->files[k->file_of[j]].map;
+        w->sr.n_maps = 1;
+        w->sr.at = 0;
+        if ((rc = tp_spill_next(&w->sr, err)))
+            return rc;
+        goto done;
+    }
     if (w->mapped) {
         /* the document's record in its file's mapping, its ids mapped
          * through the file's map */
@@ -353,6 +384,7 @@ int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err)
         for (size_t b = 0; b < w->k->lens[w->d0 + nx]; b += 64)
             __builtin_prefetch(p + b);
     }
+done:
     w->doc = w->d0 + j;
     w->group = w->c->docs[w->doc].group;
     w->ids = w->sr.ids;
@@ -366,6 +398,128 @@ void tp_gwalk_group(struct tp_gwalk *w, uint32_t g)
     /* the counting sort left at[g] at the end of group g's documents */
     w->i = g ? w->at[g - 1] : 0;
     w->end = w->at[g];
+    w->in_gbuf = w->gat && w->gat[g] != UINT64_MAX;
+    if (w->in_gbuf)
+        w->gpos = w->gat[g];
+}
+
+/* tp_gwalk_gather's buffer of at least n bytes (anonymous, in huge pages
+ * where the kernel gives them): 0 or -1. */
+static int gather_room(struct tp_gwalk *w, uint64_t n)
+{
+    if (n <= w->gbuf_cap)
+        return 0;
+    if (w->gbuf)
+        munmap(w->gbuf, w->gbuf_cap);
+    w->gbuf = NULL;
+    w->gbuf_cap = 0;
+    size_t cap = ((size_t)n + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+#ifdef MADV_HUGEPAGE
+    madvise(p, cap, MADV_HUGEPAGE);
+#endif
+    w->gbuf = p;
+    w->gbuf_cap = cap;
+    return 0;
+}
+
+/* Bytes of a spill file gather_copy reads at a time. */
+enum { GATHER_CHUNK = 1 << 20 };
+
+/* Read at least min, at most max bytes of fd at off into b: the bytes read,
+ * or -1 (an error, or the file ends before min). */
+static ssize_t read_at(int fd, unsigned char *b, size_t min, size_t max, uint64_t off)
+{
+    size_t got = 0;
+    while (got < min) {
+        ssize_t r = pread(fd, b + got, max - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* Copy the records of the groups being gathered (gcur[g] not UINT64_MAX)
+ * into gbuf, each spill file read in order a chunk at a time (no page of a
+ * mapping touched: on some machines a fault costs more than the copy).
+ * Returns 0, or -1 when memory is short or a read fails. */
+static int gather_copy(struct tp_gwalk *w)
+{
+    const struct tp_counter *k = w->k;
+    if (!w->gchunk && !(w->gchunk = malloc(GATHER_CHUNK)))
+        return -1;
+    for (size_t f = 0; f < k->n_files; f++) {
+        int fd = fileno(k->files[f].f);
+        uint64_t c0 = 0, c1 = 0; /* the chunk holds the file's bytes [c0, c1) */
+        for (size_t d = 0; d < w->c->n_docs; d++) {
+            uint64_t *cur = &w->gcur[w->c->docs[d].group];
+            if (k->file_of[d] != f || *cur == UINT64_MAX || !k->lens[d])
+                continue;
+            uint64_t a = k->offs[d], b = a + k->lens[d];
+            if (k->lens[d] > GATHER_CHUNK) {
+                if (read_at(fd, w->gbuf + *cur, k->lens[d], k->lens[d], a) < 0)
+                    return -1;
+            } else {
+                if (a < c0 || b > c1) {
+                    ssize_t r = read_at(fd, w->gchunk, k->lens[d], GATHER_CHUNK, a);
+                    if (r < 0)
+                        return -1;
+                    c0 = a;
+                    c1 = a + (uint64_t)r;
+                }
+                memcpy(w->gbuf + *cur, w->gchunk + (a - c0), k->lens[d]);
+            }
+            *cur += k->lens[d];
+        }
+    }
+    return 0;
+}
+
+size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
+{
+    size_t G = w->n_groups;
+    const struct tp_counter *k = w->k;
+    if (!w->mapped || !n)
+        return 0;
+    if (!w->gat) {
+        w->gat = malloc(G * sizeof(*w->gat));
+        w->gcur = malloc(G * sizeof(*w->gcur));
+        w->gbytes = calloc(G, sizeof(*w->gbytes));
+        if (!w->gat || !w->gcur || !w->gbytes) {
+            free(w->gat);
+            free(w->gcur);
+            free(w->gbytes);
+            w->gat = w->gcur = w->gbytes = NULL;
+            return 0;
+        }
+        for (size_t d = 0; d < w->c->n_docs; d++)
+            w->gbytes[w->c->docs[d].group] += k->lens[d];
+    }
+    for (size_t g = 0; g < G; g++)
+        w->gat[g] = w->gcur[g] = UINT64_MAX;
+    uint64_t total = 0;
+    size_t m = 0;
+    while (m < n && groups[m] < G && w->gbytes[groups[m]] <= w->gather_max - total)
+        total += w->gbytes[groups[m++]];
+    if (!m || gather_room(w, total ? total : 1))
+        return 0;
+    uint64_t at = 0;
+    for (size_t i = 0; i < m; i++) {
+        w->gat[groups[i]] = w->gcur[groups[i]] = at;
+        at += w->gbytes[groups[i]];
+    }
+    w->glen = total;
+    if (gather_copy(w)) {
+        for (size_t i = 0; i < m; i++)
+            w->gat[groups[i]] = UINT64_MAX;
+        return 0;
+    }
+    return m;
 }
 
 int tp_gterms_count(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt,

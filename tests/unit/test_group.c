@@ -5,11 +5,14 @@
  * cells one corpus counting everything gives. Expected values by hand.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "counts_int.h"
 #include "group.h"
 #include "merge.h"
+#include "report_int.h"
 
 static void doc(struct tp_corpus *c, const char *id, const char *group, const char *text)
 {
@@ -232,4 +235,121 @@ Test(group, merged_sums_past_32_bits)
     cr_assert_eq(gsum_of(p, "y", "a"), 1);
     tp_corpus_free(p);
     tp_corpus_free(q);
+}
+
+/* One walk's lists of group g, as text: "doc:term=count,...;" per document. */
+static size_t walk_text(struct tp_gwalk *w, const struct tp_counts *k, uint32_t g, char *out,
+                        size_t cap)
+{
+    struct tp_error err;
+    size_t n = 0;
+    int rc;
+    out[0] = '\0';
+    tp_gwalk_group(w, g);
+    while ((rc = tp_gwalk_next(w, &err)) > 0) {
+        cr_assert_eq(w->group, g);
+        n += (size_t)snprintf(out + n, cap - n, "%zu:", w->doc);
+        for (size_t j = 0; j < w->n; j++)
+            n += (size_t)snprintf(out + n, cap - n, "%s=%llu,", k->terms.terms[w->ids[j]].bytes,
+                                  (unsigned long long)w->counts[j]);
+        n += (size_t)snprintf(out + n, cap - n, ";");
+        cr_assert_lt(n, cap);
+    }
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    return n;
+}
+
+/* A group walk that gathers groups' records into memory first gives each
+ * group's documents and lists as the walk reading them in place does: in
+ * batches that fit its limit, with a group too large for it read in place,
+ * and with documents counted in two parts (two spill files). Each document's
+ * text is known, so both are also held to a tally made here. */
+Test(group, gathered_walk_same_as_in_place)
+{
+    static const char *words[] = {"gas", "luce", "acqua", "pane", "vino", "sale"};
+    static const char *gname[] = {"big", "a", "b", "c", "d"};
+    for (int parts = 1; parts <= 2; parts++) {
+        struct tp_corpus *c = corpus(), *c2 = parts == 2 ? corpus() : NULL;
+        struct tp_error err;
+        uint32_t seed = 12345;
+        unsigned tally[5][6] = {{0}}; /* by group name, word */
+        for (int d = 0; d < 600; d++) {
+            char id[16], text[256] = "";
+            snprintf(id, sizeof(id), "d%d", d);
+            seed = seed * 1103515245u + 12345u;
+            int gi = (seed >> 16) % 8 < 4 ? 0 : 1 + (int)((seed >> 20) % 4); /* half in "big" */
+            int n_tok = (int)((seed >> 8) % 7); /* 0..6, some documents empty */
+            for (int t = 0; t < n_tok; t++) {
+                seed = seed * 1103515245u + 12345u;
+                int wi = (int)((seed >> 16) % 6);
+                strcat(text, words[wi]);
+                strcat(text, " ");
+                tally[gi][wi]++;
+            }
+            doc(c2 && d >= 300 ? c2 : c, id, gname[gi], text);
+        }
+        if (c2)
+            cr_assert_eq(tp_corpus_merge(c, c2, &err), 0, "%s", err.msg);
+        struct tp_counts *k = tp_corpus_counts(c);
+        size_t G = tp_corpus_n_groups(c);
+        cr_assert_eq(G, 6); /* "" and the five names */
+        static char in_place[6][65536], gathered[65536];
+        struct tp_gwalk w;
+        cr_assert_eq(tp_gwalk_init(&w, k, &k->uni, G, &err), 0, "%s", err.msg);
+        cr_assert(w.mapped);
+        uint64_t big = 0, small = 0;
+        for (uint32_t g = 0; g < G; g++)
+            walk_text(&w, k, g, in_place[g], sizeof(in_place[g]));
+        tp_gwalk_release(&w);
+        /* the tally: each group's words summed from the in-place text */
+        for (uint32_t g = 1; g < G; g++) {
+            int gi = -1;
+            for (int i = 0; i < 5; i++)
+                if (strcmp(name(c, g), gname[i]) == 0)
+                    gi = i;
+            cr_assert_geq(gi, 0);
+            for (int wi = 0; wi < 6; wi++) {
+                unsigned sum = 0;
+                char key[16];
+                snprintf(key, sizeof(key), "%s=", words[wi]);
+                size_t kl = strlen(key);
+                for (const char *p = in_place[g]; (p = strstr(p, key)) != NULL; p += kl)
+                    if (p[-1] == ':' || p[-1] == ',')
+                        sum += (unsigned)strtoul(p + kl, NULL, 10);
+                cr_assert_eq(sum, tally[gi][wi], "group %s word %s", gname[gi], words[wi]);
+            }
+        }
+        /* gathered in batches: a limit that holds two small groups, not "big" */
+        cr_assert_eq(tp_gwalk_init(&w, k, &k->uni, G, &err), 0, "%s", err.msg);
+        uint32_t order[6] = {2, 5, 1, 0, 4, 3}; /* not by id: the order asked */
+        uint64_t bytes[6] = {0};                /* each group's records */
+        for (size_t d = 0; d < k->n_docs; d++)
+            bytes[k->docs[d].group] += k->uni.lens[d];
+        for (uint32_t g = 0; g < G; g++) {
+            if (strcmp(name(c, g), "big") == 0)
+                big = bytes[g];
+            else if (bytes[g] > small)
+                small = bytes[g];
+        }
+        cr_assert_gt(big, 2 * small);
+        w.gather_max = 2 * small;
+        size_t n_batches = 0, n_in_place = 0;
+        for (size_t r = 0, next = 0; r < G; r++) {
+            if (r == next) {
+                size_t m = tp_gwalk_gather(&w, order + r, G - r);
+                n_batches += m > 0;
+                n_in_place += m == 0;
+                next = r + (m ? m : 1);
+            }
+            size_t n = walk_text(&w, k, order[r], gathered, sizeof(gathered));
+            cr_assert_eq(n, strlen(in_place[order[r]]));
+            cr_assert_str_eq(gathered, in_place[order[r]], "group %u", order[r]);
+        }
+        cr_assert_geq(n_batches, 2);
+        cr_assert_eq(n_in_place, 1, "\"big\" alone is read in place");
+        tp_gwalk_release(&w);
+        tp_corpus_free(c);
+        if (c2)
+            tp_corpus_free(c2);
+    }
 }
