@@ -15,7 +15,10 @@
  * past TRENDS_DENSE_SERIES the (group, term) pairs of tp_gterms_count that
  * reach it) are sized, then filled, each a list of (period, count) runs
  * (documents of one period in a row make one), so memory follows the
- * occurrences, not series x periods.
+ * occurrences, not series x periods. With dense groups the series are
+ * numbered group first and filled one group at a time from its documents
+ * gathered together (tp_gwalk_gather): the runs of a series are those of a
+ * walk in document order, since only its group's documents add to it.
  * The trend of a series is tp_trend_compute (n log n), over per_million by
  * period index, exactly as trends.csv computes it; the series are shared
  * out to threads.
@@ -122,13 +125,14 @@ out:
 }
 
 /* How an occurrence finds its series: the candidate's index (cand_of by
- * id); with groups, n_groups set, that index * n_groups + the group (a
- * series for every candidate and group, a term's groups side by side: the
- * documents of any group touch the same few cache lines for a common term);
- * else, gt set, the series of its (group, id) slot (ser_of), or none. */
+ * id); with groups, n_groups set, the group * n_cands + that index (a
+ * series for every candidate and group, a group's series side by side: a
+ * walk of one group's documents touches n_cands records, which stay in
+ * cache); else, gt set, the series of its (group, id) slot (ser_of), or
+ * none. */
 struct series_map {
     const int64_t *cand_of;
-    size_t n_groups;
+    size_t n_groups, n_cands;
     const struct tp_gterms *gt;
     const int64_t *ser_of;
 };
@@ -141,12 +145,128 @@ static inline int64_t series_of(const struct tp_counts *c, const struct series_m
     if (ci < 0)
         return -1;
     if (sm->n_groups)
-        return (int64_t)((size_t)ci * sm->n_groups + c->docs[d].group);
+        return (int64_t)((size_t)c->docs[d].group * sm->n_cands + (size_t)ci);
     if (sm->gt) {
         size_t slot = tp_gterms_find(sm->gt, c->docs[d].group, id);
         ci = slot == SIZE_MAX ? -1 : sm->ser_of[slot];
     }
     return ci;
+}
+
+/* series_fill's state of a series, in one record (one cache line visited
+ * per occurrence, not one in each of two arrays): its runs so far (the
+ * first pass), then where its next run goes (the second); the period of
+ * its last run. */
+struct sfill {
+    uint64_t fill;
+    uint32_t last;
+};
+
+/* Grow sr's runs to hold n: 0 or -1. */
+static int runs_room(struct series_runs *sr, uint64_t n, uint64_t *cap)
+{
+    if (n <= *cap)
+        return 0;
+    uint64_t c = *cap ? *cap : 1 << 16;
+    while (c < n)
+        c *= 2;
+    uint32_t *per = realloc(sr->per, c * sizeof(*per));
+    if (per)
+        sr->per = per;
+    uint64_t *count = realloc(sr->count, c * sizeof(*count));
+    if (count)
+        sr->count = count;
+    if (!per || !count)
+        return -1;
+    *cap = c;
+    return 0;
+}
+
+/* series_fill for dense groups (sm->n_groups): one group at a time, its
+ * documents gathered and walked in document order (tp_gwalk), both passes
+ * over its documents before the next group, its runs after the group's
+ * before; its series' states (n_cands records, reused by the next group)
+ * stay in cache. A series' runs are those of series_fill in doc order, as
+ * only its group's documents add to it. Returns 0, 1 when the spill cannot
+ * be mapped (nothing done), or a negative TP_E* (err filled). */
+static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
+                              const struct series_map *sm, const int64_t *dper, size_t n,
+                              struct series_runs *sr, struct tp_error *err)
+{
+    size_t G = sm->n_groups, nc = sm->n_cands;
+    struct tp_gwalk w;
+    struct sfill *sf = NULL;
+    uint32_t *order = NULL;
+    uint64_t total = 0, cap = 0;
+    int rc = tp_gwalk_init(&w, c, k, G, err);
+    if (rc || !w.mapped) {
+        tp_gwalk_release(&w);
+        return rc ? rc : 1;
+    }
+    sf = malloc((nc ? nc : 1) * sizeof(*sf));
+    order = malloc(G * sizeof(*order));
+    sr->at = calloc(n + 1, sizeof(*sr->at));
+    if (!sf || !order || !sr->at || runs_room(sr, 1, &cap)) {
+        rc = tp_report_oom(err);
+        goto out;
+    }
+    for (size_t g = 0; g < G; g++)
+        order[g] = (uint32_t)g;
+    for (size_t g = 0, gathered = 0; g < G; g++) {
+        if (g == gathered) {
+            size_t m = tp_gwalk_gather(&w, order + g, G - g);
+            gathered = g + (m ? m : 1);
+        }
+        for (size_t i = 0; i < nc; i++)
+            sf[i] = (struct sfill){0, UINT32_MAX};
+        for (int pass = 0; pass < 2; pass++) {
+            tp_gwalk_group(&w, (uint32_t)g);
+            while ((rc = tp_gwalk_next(&w, err)) > 0) {
+                if (dper[w.doc] < 0)
+                    continue;
+                uint32_t per = (uint32_t)dper[w.doc];
+                for (size_t j = 0; j < w.n; j++) {
+                    int64_t ci = sm->cand_of[w.ids[j]];
+                    if (ci < 0)
+                        continue;
+                    struct sfill *f = &sf[ci];
+                    if (f->last == per) {
+                        if (pass)
+                            sr->count[f->fill - 1] += w.counts[j];
+                        continue;
+                    }
+                    f->last = per;
+                    if (pass) {
+                        sr->per[f->fill] = per;
+                        sr->count[f->fill] = w.counts[j];
+                    }
+                    f->fill++;
+                }
+            }
+            if (rc < 0)
+                goto out;
+            if (pass)
+                break;
+            /* the group's series' runs from total on */
+            for (size_t i = 0; i < nc; i++) {
+                uint64_t runs = sf[i].fill;
+                sr->at[g * nc + i] = total;
+                sf[i] = (struct sfill){total, UINT32_MAX};
+                total += runs;
+            }
+            if (runs_room(sr, total ? total : 1, &cap)) {
+                rc = tp_report_oom(err);
+                goto out;
+            }
+        }
+    }
+    sr->at[n] = total;
+    rc = 0;
+out:
+    tp_gwalk_release(&w);
+    free(sf);
+    free(order);
+    return rc;
 }
 
 /* Fill sr with the n series' runs from k's spill: a pass counts the runs
@@ -156,16 +276,19 @@ static inline int64_t series_of(const struct tp_counts *c, const struct series_m
 static int series_fill(struct tp_counts *c, struct tp_counter *k, const struct series_map *sm,
                        const int64_t *dper, size_t n, struct series_runs *sr, struct tp_error *err)
 {
-    uint32_t *last = malloc((n ? n : 1) * sizeof(*last));
-    uint64_t *fill = NULL;
-    int rc = 0;
+    int rc;
+    if (sm->n_groups > 1 && (rc = series_fill_groups(c, k, sm, dper, n, sr, err)) <= 0)
+        return rc;
+    struct sfill *sf = malloc((n ? n : 1) * sizeof(*sf));
+    rc = 0;
     sr->at = calloc(n + 1, sizeof(*sr->at));
-    if (!last || !sr->at) {
+    if (!sf || !sr->at) {
         rc = tp_report_oom(err);
         goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        sf[i] = (struct sfill){0, UINT32_MAX};
     for (int pass = 0; pass < 2; pass++) {
-        memset(last, 0xff, (n ? n : 1) * sizeof(*last));
         struct tp_spill_iter it;
         if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
             goto out;
@@ -177,18 +300,18 @@ static int series_fill(struct tp_counts *c, struct tp_counter *k, const struct s
                 int64_t ci = series_of(c, sm, it.doc, it.ids[j]);
                 if (ci < 0)
                     continue;
-                if (last[ci] == per) {
+                struct sfill *f = &sf[ci];
+                if (f->last == per) {
                     if (pass)
-                        sr->count[fill[ci] - 1] += it.counts[j];
+                        sr->count[f->fill - 1] += it.counts[j];
                     continue;
                 }
-                last[ci] = per;
-                if (!pass) {
-                    sr->at[ci + 1]++;
-                    continue;
+                f->last = per;
+                if (pass) {
+                    sr->per[f->fill] = per;
+                    sr->count[f->fill] = it.counts[j];
                 }
-                sr->per[fill[ci]] = per;
-                sr->count[fill[ci]++] = it.counts[j];
+                f->fill++;
             }
         }
         if (rc < 0)
@@ -196,21 +319,20 @@ static int series_fill(struct tp_counts *c, struct tp_counter *k, const struct s
         rc = 0;
         if (pass)
             break;
-        for (size_t i = 0; i < n; i++)
-            sr->at[i + 1] += sr->at[i];
+        for (size_t i = 0; i < n; i++) {
+            sr->at[i + 1] = sr->at[i] + sf[i].fill;
+            sf[i] = (struct sfill){sr->at[i], UINT32_MAX};
+        }
         uint64_t runs = sr->at[n];
         sr->per = malloc((runs ? runs : 1) * sizeof(*sr->per));
         sr->count = malloc((runs ? runs : 1) * sizeof(*sr->count));
-        fill = malloc((n ? n : 1) * sizeof(*fill));
-        if (!sr->per || !sr->count || !fill) {
+        if (!sr->per || !sr->count) {
             rc = tp_report_oom(err);
             goto out;
         }
-        memcpy(fill, sr->at, n * sizeof(*fill));
     }
 out:
-    free(last);
-    free(fill);
+    free(sf);
     return rc;
 }
 
@@ -345,6 +467,7 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
             dense = c->docs[d].group < G;
         if (dense) {
             sm.n_groups = G;
+            sm.n_cands = n_cands;
             n_series = G * n_cands;
         } else {
             struct cand *ser;
@@ -375,8 +498,8 @@ int tp_report_trends_all(struct tp_run *run, struct tp_out *out, struct tp_error
                 if (total < (uint64_t)min_count)
                     continue;
                 if (pass) {
-                    ser[n] = cands[i / G];
-                    ser[n].group = (uint32_t)(i % G);
+                    ser[n] = cands[i % sm.n_cands];
+                    ser[n].group = (uint32_t)(i / sm.n_cands);
                     ser[n].ser = i;
                 }
                 n++;
