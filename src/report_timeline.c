@@ -211,6 +211,7 @@ static size_t timeline_groups(const struct tp_groups *gs, const uint64_t *gin, u
 struct tl_cells {
     struct tp_cells pre, zero;
     struct tp_cells *term;
+    uint32_t *zero_at; /* a period's zero rows' terms, written together */
     size_t n_terms;
 };
 
@@ -220,8 +221,14 @@ static int tl_cells_init(struct tl_cells *lc, struct tp_out *out, const struct t
 {
     memset(lc, 0, sizeof(*lc));
     lc->term = calloc(n_terms ? n_terms : 1, sizeof(*lc->term));
-    if (!lc->term)
+    lc->zero_at = malloc((n_terms ? n_terms : 1) * sizeof(*lc->zero_at));
+    if (!lc->term || !lc->zero_at) {
+        free(lc->term);
+        free(lc->zero_at);
+        lc->term = NULL;
+        lc->zero_at = NULL;
         return -1;
+    }
     lc->n_terms = n_terms;
     for (size_t t = 0; t < n_terms; t++) {
         tp_cells_clear(out, &lc->term[t]);
@@ -235,6 +242,7 @@ static void tl_cells_release(struct tl_cells *lc)
     for (size_t t = 0; lc->term && t < lc->n_terms; t++)
         tp_cells_release(&lc->term[t]);
     free(lc->term);
+    free(lc->zero_at);
     tp_cells_release(&lc->pre);
     tp_cells_release(&lc->zero);
 }
@@ -257,14 +265,16 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
     tp_cells_double(out, &lc->zero, lo0);
     tp_cells_double(out, &lc->zero, hi0);
     tp_cells_u64(out, &lc->zero, 0);
+    size_t nz = 0; /* zero rows waiting: terms lc->zero_at[0..nz) */
     for (size_t t = 0; t < n_terms; t++) {
         const struct tl_term *ts = &terms[t * stride];
         uint64_t k = *tl_count(ts, p);
         if (!k && !*tl_docs(ts, p)) {
-            const struct tp_cells *row[3] = {&lc->pre, &lc->term[t], &lc->zero};
-            tp_out_cells_row(out, row, 3);
+            lc->zero_at[nz++] = (uint32_t)t;
             continue;
         }
+        tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
+        nz = 0;
         tp_out_cells(out, &lc->pre);
         tp_out_cells(out, &lc->term[t]);
         double lo = NAN, hi = NAN;
@@ -280,6 +290,7 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
         tp_out_u64(out, *tl_docs(ts, p));
         tp_out_row_end(out);
     }
+    tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
 }
 
 /* The long table's rows under --group-by in units of a group's periods

@@ -140,6 +140,10 @@ void tp_cells_double(struct tp_out *o, struct tp_cells *c, double v);
 void tp_out_cells(struct tp_out *o, const struct tp_cells *c);
 /* tp_out_cells of each of parts[0..n_parts), then tp_out_row_end. */
 void tp_out_cells_row(struct tp_out *o, const struct tp_cells *const *parts, size_t n_parts);
+/* The rows pre, mid[at[i]], post for i < n: tp_out_cells_row of each, with
+ * the checks made once for all of them (a timeline period's zero rows). */
+void tp_out_cells_rows(struct tp_out *o, const struct tp_cells *pre, const struct tp_cells *mid,
+                       const uint32_t *at, size_t n, const struct tp_cells *post);
 void tp_cells_release(struct tp_cells *c);
 
 /* Flush and close; reports any write error (disk full, file size limit) as TP_EIO.

@@ -182,6 +182,43 @@ void tp_out_cells_row(struct tp_out *o, const struct tp_cells *const *parts, siz
     o->n_cells = 0;
 }
 
+void tp_out_cells_rows(struct tp_out *o, const struct tp_cells *pre, const struct tp_cells *mid,
+                       const uint32_t *at, size_t n, const struct tp_cells *post)
+{
+    int fast = tp_out_csv_only(o) && !o->n_cells && pre->csv && !pre->failed && pre->n &&
+               post->csv && !post->failed && post->n;
+    size_t most = 0;
+    for (size_t i = 0; fast && i < n; i++) {
+        const struct tp_cells *m = &mid[at[i]];
+        fast = m->csv && !m->failed && m->n;
+        most = m->len > most ? m->len : most;
+    }
+    size_t need = pre->len + most + post->len + 3;
+    if (!fast || need + CELLS_SLACK > sizeof(o->b)) {
+        for (size_t i = 0; i < n; i++) {
+            const struct tp_cells *row[3] = {pre, &mid[at[i]], post};
+            tp_out_cells_row(o, row, 3);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct tp_cells *m = &mid[at[i]];
+        if (o->b_len + need + CELLS_SLACK > sizeof(o->b))
+            tp_out_drain(o);
+        char *d = o->b + o->b_len;
+        copy_blocks(d, pre->b, pre->len);
+        d += pre->len;
+        *d++ = o->sep;
+        copy_blocks(d, m->b, m->len);
+        d += m->len;
+        *d++ = o->sep;
+        copy_blocks(d, post->b, post->len);
+        d += post->len;
+        *d++ = '\n';
+        o->b_len = (size_t)(d - o->b);
+    }
+}
+
 void tp_cells_release(struct tp_cells *c)
 {
     free(c->b);
