@@ -445,37 +445,41 @@ static ssize_t read_at(int fd, unsigned char *b, size_t min, size_t max, uint64_
 }
 
 /* Copy the records of the groups being gathered (gcur[g] not UINT64_MAX)
- * into gbuf, each spill file read in order a chunk at a time (no page of a
- * mapping touched: on some machines a fault costs more than the copy).
+ * into gbuf, a chunk of a spill file read at a time (no page of a mapping
+ * touched: on some machines a fault costs more than the copy). Documents go
+ * in document order, the order tp_gwalk_next walks a group's: a file does
+ * not hold a run of documents of its own (documents counted after a merge
+ * go to the corpus's own file 0, after the merged files' documents).
  * Returns 0, or -1 when memory is short or a read fails. */
 static int gather_copy(struct tp_gwalk *w)
 {
     const struct tp_counter *k = w->k;
     if (!w->gchunk && !(w->gchunk = malloc(GATHER_CHUNK)))
         return -1;
-    for (size_t f = 0; f < k->n_files; f++) {
+    size_t cf = SIZE_MAX;    /* the chunk's file ... */
+    uint64_t c0 = 0, c1 = 0; /* ... and its bytes [c0, c1) */
+    for (size_t d = 0; d < w->c->n_docs; d++) {
+        uint64_t *cur = &w->gcur[w->c->docs[d].group];
+        if (*cur == UINT64_MAX || !k->lens[d])
+            continue;
+        size_t f = k->file_of[d];
         int fd = fileno(k->files[f].f);
-        uint64_t c0 = 0, c1 = 0; /* the chunk holds the file's bytes [c0, c1) */
-        for (size_t d = 0; d < w->c->n_docs; d++) {
-            uint64_t *cur = &w->gcur[w->c->docs[d].group];
-            if (k->file_of[d] != f || *cur == UINT64_MAX || !k->lens[d])
-                continue;
-            uint64_t a = k->offs[d], b = a + k->lens[d];
-            if (k->lens[d] > GATHER_CHUNK) {
-                if (read_at(fd, w->gbuf + *cur, k->lens[d], k->lens[d], a) < 0)
+        uint64_t a = k->offs[d], b = a + k->lens[d];
+        if (k->lens[d] > GATHER_CHUNK) {
+            if (read_at(fd, w->gbuf + *cur, k->lens[d], k->lens[d], a) < 0)
+                return -1;
+        } else {
+            if (f != cf || a < c0 || b > c1) {
+                ssize_t r = read_at(fd, w->gchunk, k->lens[d], GATHER_CHUNK, a);
+                if (r < 0)
                     return -1;
-            } else {
-                if (a < c0 || b > c1) {
-                    ssize_t r = read_at(fd, w->gchunk, k->lens[d], GATHER_CHUNK, a);
-                    if (r < 0)
-                        return -1;
-                    c0 = a;
-                    c1 = a + (uint64_t)r;
-                }
-                memcpy(w->gbuf + *cur, w->gchunk + (a - c0), k->lens[d]);
+                cf = f;
+                c0 = a;
+                c1 = a + (uint64_t)r;
             }
-            *cur += k->lens[d];
+            memcpy(w->gbuf + *cur, w->gchunk + (a - c0), k->lens[d]);
         }
+        *cur += k->lens[d];
     }
     return 0;
 }

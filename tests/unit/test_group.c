@@ -262,14 +262,17 @@ static size_t walk_text(struct tp_gwalk *w, const struct tp_counts *k, uint32_t 
 /* A group walk that gathers groups' records into memory first gives each
  * group's documents and lists as the walk reading them in place does: in
  * batches that fit its limit, with a group too large for it read in place,
- * and with documents counted in two parts (two spill files). Each document's
- * text is known, so both are also held to a tally made here. */
+ * and with documents counted in two parts (two spill files), also when
+ * documents counted after the merge go to the first corpus's own file (a
+ * --shard share: a file's parts on threads, then the next file's part on one
+ * thread), so that file 0 holds documents both before and after file 1's.
+ * Each document's text is known, so both are also held to a tally made here. */
 Test(group, gathered_walk_same_as_in_place)
 {
     static const char *words[] = {"gas", "luce", "acqua", "pane", "vino", "sale"};
     static const char *gname[] = {"big", "a", "b", "c", "d"};
-    for (int parts = 1; parts <= 2; parts++) {
-        struct tp_corpus *c = corpus(), *c2 = parts == 2 ? corpus() : NULL;
+    for (int parts = 1; parts <= 3; parts++) {
+        struct tp_corpus *c = corpus(), *c2 = parts >= 2 ? corpus() : NULL;
         struct tp_error err;
         uint32_t seed = 12345;
         unsigned tally[5][6] = {{0}}; /* by group name, word */
@@ -286,9 +289,12 @@ Test(group, gathered_walk_same_as_in_place)
                 strcat(text, " ");
                 tally[gi][wi]++;
             }
-            doc(c2 && d >= 300 ? c2 : c, id, gname[gi], text);
+            if (parts == 3 && d == 400) /* c's own file: documents 0..199, 400.. */
+                cr_assert_eq(tp_corpus_merge(c, c2, &err), 0, "%s", err.msg);
+            doc(c2 && (parts == 2 ? d >= 300 : d >= 200 && d < 400) ? c2 : c, id, gname[gi],
+                text);
         }
-        if (c2)
+        if (parts == 2)
             cr_assert_eq(tp_corpus_merge(c, c2, &err), 0, "%s", err.msg);
         struct tp_counts *k = tp_corpus_counts(c);
         size_t G = tp_corpus_n_groups(c);
