@@ -425,8 +425,9 @@ static int gather_room(struct tp_gwalk *w, uint64_t n)
     return 0;
 }
 
-/* Bytes of a spill file gather_copy reads at a time. */
-enum { GATHER_CHUNK = 1 << 20 };
+/* Bytes of a spill file gather_copy reads at a time at most, and the most
+ * bytes of other records between two records it reads in one piece. */
+enum { GATHER_CHUNK = 1 << 20, GATHER_GAP = 1 << 10 };
 
 /* Read at least min, at most max bytes of fd at off into b: the bytes read,
  * or -1 (an error, or the file ends before min). */
@@ -445,7 +446,8 @@ static ssize_t read_at(int fd, unsigned char *b, size_t min, size_t max, uint64_
 }
 
 /* Copy the records of the groups being gathered (gcur[g] not UINT64_MAX)
- * into gbuf, a chunk of a spill file read at a time (no page of a mapping
+ * into gbuf, a run of them that lie close in a spill file read at a time,
+ * the spill's bytes read about once over all batches (no page of a mapping
  * touched: on some machines a fault costs more than the copy). Documents go
  * in document order, the order tp_gwalk_next walks a group's: a file does
  * not hold a run of documents of its own (documents counted after a merge
@@ -468,14 +470,30 @@ static int gather_copy(struct tp_gwalk *w)
         if (k->lens[d] > GATHER_CHUNK) {
             if (read_at(fd, w->gbuf + *cur, k->lens[d], k->lens[d], a) < 0)
                 return -1;
+            w->gread += k->lens[d];
         } else {
             if (f != cf || a < c0 || b > c1) {
-                ssize_t r = read_at(fd, w->gchunk, k->lens[d], GATHER_CHUNK, a);
+                /* the records of this batch that follow close by in the
+                 * file, up to a chunk: not the other batches' records
+                 * between them (a batch of many groups' alternating
+                 * documents would read the whole spill each batch) */
+                uint64_t end = b;
+                for (size_t e = d + 1; e < w->c->n_docs; e++) {
+                    if (w->gcur[w->c->docs[e].group] == UINT64_MAX || !k->lens[e])
+                        continue;
+                    uint64_t ea = k->offs[e], eb = ea + k->lens[e];
+                    if (k->file_of[e] != f || ea < end || ea - end > GATHER_GAP ||
+                        eb - a > GATHER_CHUNK)
+                        break;
+                    end = eb;
+                }
+                ssize_t r = read_at(fd, w->gchunk, k->lens[d], (size_t)(end - a), a);
                 if (r < 0)
                     return -1;
                 cf = f;
                 c0 = a;
                 c1 = a + (uint64_t)r;
+                w->gread += (uint64_t)r;
             }
             memcpy(w->gbuf + *cur, w->gchunk + (a - c0), k->lens[d]);
         }

@@ -171,6 +171,7 @@ struct tp_gwalk {
     uint64_t gpos, glen;   /* the next record of the group walked in gbuf; bytes in gbuf */
     int in_gbuf;           /* the group walked is read from gbuf */
     uint64_t gather_max;   /* the most bytes gathered at once (GWALK_GATHER) */
+    uint64_t gread;        /* spill bytes the gathering has read (for tests) */
     size_t doc;            /* the current document ... */
     uint32_t group;        /* ... its group ... */
     const uint32_t *ids;   /* ... and its list */
