@@ -162,8 +162,6 @@ static int reader_new(struct tp_reader **out, const char *const *inputs, size_t 
     if (rc == 0 && o->meta_path && meta_from) {
         r->meta = meta_from->meta;
         r->n_meta = meta_from->n_meta;
-        r->meta_slot = meta_from->meta_slot;
-        r->meta_mask = meta_from->meta_mask;
         r->meta_group = meta_from->meta_group;
         r->meta_borrowed = 1;
     } else if (rc == 0 && o->meta_path) {
@@ -394,10 +392,8 @@ void tp_reader_free(struct tp_reader *r)
         free(r->meta[i].value);
         free(r->meta[i].group);
     }
-    if (!r->meta_borrowed) {
+    if (!r->meta_borrowed)
         free(r->meta);
-        free(r->meta_slot);
-    }
     for (size_t i = 0; i < r->n_dir_args && !r->dirs_borrowed; i++)
         free(r->dir_args[i]);
     if (!r->dirs_borrowed)

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "input.h"
-#include "table.h"
 
 const char *tp_in_size_words(uint64_t n, char *buf, size_t cap)
 {
@@ -318,13 +317,6 @@ enum tp_encoding tp_in_pick_encoding(const struct tp_reader *r, int valid_utf8)
 
 static const struct meta_entry *meta_find(const struct tp_reader *r, const char *id)
 {
-    if (r->meta_slot) {
-        size_t j = (size_t)tp_hash_bytes(id, strlen(id)) & r->meta_mask;
-        for (uint32_t i; (i = r->meta_slot[j]) != 0; j = (j + 1) & r->meta_mask)
-            if (strcmp(r->meta[i - 1].id, id) == 0)
-                return &r->meta[i - 1];
-        return NULL;
-    }
     size_t lo = 0, hi = r->n_meta;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

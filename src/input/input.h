@@ -81,11 +81,6 @@ struct tp_reader {
     size_t warned_inputs;
     struct meta_entry *meta;
     size_t n_meta, cap_meta;
-    /* meta's ids hashed (open addressing, index + 1, 0 empty), meta_mask + 1
-     * slots: a document's row found with one hash, not a binary search of
-     * string compares (NULL: the binary search) */
-    uint32_t *meta_slot;
-    size_t meta_mask;
     /* ids given on more than one row: how many rows were dropped, and the
      * repeat on the earliest line with the line of its first row */
     size_t meta_repeats;

@@ -13,30 +13,6 @@
 #include <stdio.h>
 
 #include "input.h"
-#include "table.h"
-
-/* Hash r->meta's ids into r->meta_slot; left NULL (the lookup then
- * searches the sorted rows) when memory is short or there are too many. */
-static void meta_index(struct tp_reader *r)
-{
-    size_t n = r->n_meta, cap = 16;
-    if (!n || n >= UINT32_MAX / 4)
-        return;
-    while (cap < 2 * n)
-        cap *= 2;
-    uint32_t *slot = calloc(cap, sizeof(*slot));
-    if (!slot)
-        return;
-    tp_hash_init();
-    for (size_t i = 0; i < n; i++) {
-        size_t j = (size_t)tp_hash_bytes(r->meta[i].id, strlen(r->meta[i].id)) & (cap - 1);
-        while (slot[j])
-            j = (j + 1) & (cap - 1);
-        slot[j] = (uint32_t)i + 1;
-    }
-    r->meta_slot = slot;
-    r->meta_mask = cap - 1;
-}
 
 static int meta_cmp(const void *a, const void *b)
 {
@@ -173,6 +149,5 @@ int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
         repeat = next_same;
     }
     r->n_meta = k;
-    meta_index(r);
     return 0;
 }
