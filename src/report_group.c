@@ -18,13 +18,10 @@
  * that its passes read memory in order.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "group.h"
 #include "report_int.h"
@@ -173,10 +170,15 @@ enum { GWALK_CHUNK = 4 << 20 };
 /* Documents ahead of the current one whose record a walk asks for. */
 enum { GWALK_AHEAD = 3 };
 
-/* Spill bytes tp_gwalk_gather copies together at most. */
+/* Spill bytes tp_gwalk_gather copies together: the spill's bytes over
+ * TP_GATHER_PASSES, but at least GWALK_GATHER and at most GWALK_GATHER_MOST;
+ * a spill larger than TP_GATHER_PASSES times that is not gathered (each
+ * batch is a pass over every document's place in the spill: the passes stay
+ * within TP_GATHER_PASSES). */
 #ifndef GWALK_GATHER
 #define GWALK_GATHER (16u << 20)
 #endif
+#define GWALK_GATHER_MOST (64u << 20)
 
 /* Group ids of c's documents are below this. */
 static size_t groups_of(const struct tp_counts *c)
@@ -206,7 +208,6 @@ void tp_gwalk_release(struct tp_gwalk *w)
     free(w->gat);
     free(w->gbytes);
     free(w->gcur);
-    free(w->gchunk);
     memset(w, 0, sizeof(*w));
 }
 
@@ -264,7 +265,6 @@ int tp_gwalk_init(struct tp_gwalk *w, struct tp_counts *c, struct tp_counter *k,
     w->k = k;
     w->c = c;
     w->n_groups = n_groups;
-    w->gather_max = GWALK_GATHER;
     if (c->n_docs > k->n_offs)
         return tp_error_set(err, TP_EINTERNAL, "no such documents in the spill");
     if (!(w->at = malloc((n_groups + 1) * sizeof(*w->at))))
@@ -425,88 +425,31 @@ static int gather_room(struct tp_gwalk *w, uint64_t n)
     return 0;
 }
 
-/* Bytes of a spill file gather_copy reads at a time at most, and the most
- * bytes of other records between two records it reads in one piece. */
-enum { GATHER_CHUNK = 1 << 20, GATHER_GAP = 1 << 10 };
-
-/* Read at least min, at most max bytes of fd at off into b: the bytes read,
- * or -1 (an error, or the file ends before min). */
-static ssize_t read_at(int fd, unsigned char *b, size_t min, size_t max, uint64_t off)
-{
-    size_t got = 0;
-    while (got < min) {
-        ssize_t r = pread(fd, b + got, max - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
 /* Copy the records of the groups being gathered (gcur[g] not UINT64_MAX)
- * into gbuf, a run of them that lie close in a spill file read at a time,
- * the spill's bytes read about once over all batches (no page of a mapping
- * touched: on some machines a fault costs more than the copy). Documents go
- * in document order, the order tp_gwalk_next walks a group's: a file does
- * not hold a run of documents of its own (documents counted after a merge
- * go to the corpus's own file 0, after the merged files' documents).
- * Returns 0, or -1 when memory is short or a read fails. */
-static int gather_copy(struct tp_gwalk *w)
+ * into gbuf from the spill's mappings, in document order, the order
+ * tp_gwalk_next walks a group's (a file does not hold a run of documents of
+ * its own: documents counted after a merge go to the corpus's own file 0,
+ * after the merged files'). Each record is copied once over all batches; a
+ * mapping's pages are faulted in once (the kernel maps a page's neighbours
+ * with it), not read again by each batch. */
+static void gather_copy(struct tp_gwalk *w)
 {
     const struct tp_counter *k = w->k;
-    if (!w->gchunk && !(w->gchunk = malloc(GATHER_CHUNK)))
-        return -1;
-    size_t cf = SIZE_MAX;    /* the chunk's file ... */
-    uint64_t c0 = 0, c1 = 0; /* ... and its bytes [c0, c1) */
     for (size_t d = 0; d < w->c->n_docs; d++) {
         uint64_t *cur = &w->gcur[w->c->docs[d].group];
         if (*cur == UINT64_MAX || !k->lens[d])
             continue;
-        size_t f = k->file_of[d];
-        int fd = fileno(k->files[f].f);
-        uint64_t a = k->offs[d], b = a + k->lens[d];
-        if (k->lens[d] > GATHER_CHUNK) {
-            if (read_at(fd, w->gbuf + *cur, k->lens[d], k->lens[d], a) < 0)
-                return -1;
-            w->gread += k->lens[d];
-        } else {
-            if (f != cf || a < c0 || b > c1) {
-                /* the records of this batch that follow close by in the
-                 * file, up to a chunk: not the other batches' records
-                 * between them (a batch of many groups' alternating
-                 * documents would read the whole spill each batch) */
-                uint64_t end = b;
-                for (size_t e = d + 1; e < w->c->n_docs; e++) {
-                    if (w->gcur[w->c->docs[e].group] == UINT64_MAX || !k->lens[e])
-                        continue;
-                    uint64_t ea = k->offs[e], eb = ea + k->lens[e];
-                    if (k->file_of[e] != f || ea < end || ea - end > GATHER_GAP ||
-                        eb - a > GATHER_CHUNK)
-                        break;
-                    end = eb;
-                }
-                ssize_t r = read_at(fd, w->gchunk, k->lens[d], (size_t)(end - a), a);
-                if (r < 0)
-                    return -1;
-                cf = f;
-                c0 = a;
-                c1 = a + (uint64_t)r;
-                w->gread += (uint64_t)r;
-            }
-            memcpy(w->gbuf + *cur, w->gchunk + (a - c0), k->lens[d]);
-        }
+        memcpy(w->gbuf + *cur, w->map[k->file_of[d]] + k->offs[d], k->lens[d]);
         *cur += k->lens[d];
+        w->gread += k->lens[d];
     }
-    return 0;
 }
 
 size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
 {
     size_t G = w->n_groups;
     const struct tp_counter *k = w->k;
-    if (!w->mapped || !n)
+    if (!w->mapped || !n || w->gfailed)
         return 0;
     if (!w->gat) {
         w->gat = malloc(G * sizeof(*w->gat));
@@ -517,10 +460,26 @@ size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
             free(w->gcur);
             free(w->gbytes);
             w->gat = w->gcur = w->gbytes = NULL;
+            w->gfailed = 1;
             return 0;
         }
-        for (size_t d = 0; d < w->c->n_docs; d++)
+        for (size_t g = 0; g < G; g++)
+            w->gat[g] = UINT64_MAX;
+        uint64_t spill = 0;
+        for (size_t d = 0; d < w->c->n_docs; d++) {
             w->gbytes[w->c->docs[d].group] += k->lens[d];
+            spill += k->lens[d];
+        }
+        if (!w->gather_max) {
+            uint64_t per = spill / TP_GATHER_PASSES + 1;
+            w->gather_max = per < GWALK_GATHER        ? GWALK_GATHER
+                            : per > GWALK_GATHER_MOST ? GWALK_GATHER_MOST
+                                                      : per;
+        }
+        if (spill / TP_GATHER_PASSES > w->gather_max) {
+            w->gfailed = 1; /* read where it lies, as without */
+            return 0;
+        }
     }
     for (size_t g = 0; g < G; g++)
         w->gat[g] = w->gcur[g] = UINT64_MAX;
@@ -536,11 +495,7 @@ size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
         at += w->gbytes[groups[i]];
     }
     w->glen = total;
-    if (gather_copy(w)) {
-        for (size_t i = 0; i < m; i++)
-            w->gat[groups[i]] = UINT64_MAX;
-        return 0;
-    }
+    gather_copy(w);
     return m;
 }
 

@@ -167,11 +167,11 @@ struct tp_gwalk {
     uint64_t *gat;         /* n_groups: a group's first byte in gbuf, or UINT64_MAX */
     uint64_t *gbytes;      /* n_groups: the bytes of each group's records */
     uint64_t *gcur;        /* n_groups: where the gathering copies next */
-    unsigned char *gchunk; /* a spill file's bytes being gathered */
     uint64_t gpos, glen;   /* the next record of the group walked in gbuf; bytes in gbuf */
     int in_gbuf;           /* the group walked is read from gbuf */
-    uint64_t gather_max;   /* the most bytes gathered at once (GWALK_GATHER) */
-    uint64_t gread;        /* spill bytes the gathering has read (for tests) */
+    uint64_t gather_max;   /* the most bytes gathered at once (0: set from the spill) */
+    int gfailed;           /* no gathering: the spill too large, or it failed */
+    uint64_t gread;        /* spill bytes the gathering has copied (for tests) */
     size_t doc;            /* the current document ... */
     uint32_t group;        /* ... its group ... */
     const uint32_t *ids;   /* ... and its list */
@@ -188,13 +188,16 @@ int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err);
 /* A mapped walk: the next tp_gwalk_next calls give group g's documents
  * alone, in document order. */
 void tp_gwalk_group(struct tp_gwalk *w, uint32_t g);
+/* Batches of groups gathered (each a pass over the documents) at most. */
+enum { TP_GATHER_PASSES = 8 };
 /* A mapped walk about to take groups[0..n) in that order: copy the records
  * of as many of them as fit w->gather_max bytes (the first ones) into one
  * buffer, group after group, so that tp_gwalk_group walks them in memory
  * order instead of where they lie in the spill (one pass over the spill
  * instead of a random read per document). Returns how many were gathered:
- * 0 when the first does not fit or memory is short (then the walk reads
- * in place, as without). Gathering again drops the groups gathered before. */
+ * 0 when the first does not fit, memory is short or the spill is over
+ * TP_GATHER_PASSES times w->gather_max (then the walk reads in place, as
+ * without). Gathering again drops the groups gathered before. */
 size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n);
 void tp_gwalk_release(struct tp_gwalk *w);
 
