@@ -181,7 +181,7 @@ int tp_in_sink_rc(int rc)
     return rc < 0 ? rc : rc > 0 ? TP_STOP : 0;
 }
 
-static const struct meta_entry *meta_find(const struct tp_reader *r, const char *id);
+static const struct meta_entry *meta_find(struct tp_reader *r, const char *id);
 
 /* Whether a document field's name (lower case, '_') is the --group-by
  * FIELD as a user may write it (From, list-id, List_Id). */
@@ -315,14 +315,25 @@ enum tp_encoding tp_in_pick_encoding(const struct tp_reader *r, int valid_utf8)
 
 /* ---- dates ---------------------------------------------------------------- */
 
-static const struct meta_entry *meta_find(const struct tp_reader *r, const char *id)
+static const struct meta_entry *meta_find(struct tp_reader *r, const char *id)
 {
+    /* the row found last and the next: a document asks twice (its group,
+     * its date), and archives list their documents in the order of their
+     * ids, as --meta is sorted */
+    size_t h = r->meta_hint;
+    for (size_t i = h; i < r->n_meta && i <= h + 1; i++)
+        if (strcmp(r->meta[i].id, id) == 0) {
+            r->meta_hint = i;
+            return &r->meta[i];
+        }
     size_t lo = 0, hi = r->n_meta;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(r->meta[mid].id, id);
-        if (c == 0)
+        if (c == 0) {
+            r->meta_hint = mid;
             return &r->meta[mid];
+        }
         if (c < 0)
             lo = mid + 1;
         else

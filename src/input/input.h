@@ -81,6 +81,7 @@ struct tp_reader {
     size_t warned_inputs;
     struct meta_entry *meta;
     size_t n_meta, cap_meta;
+    size_t meta_hint; /* the row meta_find found last (this reader's own) */
     /* ids given on more than one row: how many rows were dropped, and the
      * repeat on the earliest line with the line of its first row */
     size_t meta_repeats;
