@@ -178,7 +178,7 @@ enum { GWALK_AHEAD = 3 };
 #ifndef GWALK_GATHER
 #define GWALK_GATHER (16u << 20)
 #endif
-#define GWALK_GATHER_MOST (64u << 20)
+#define GWALK_GATHER_MOST ((uint64_t)TP_GATHER_MOST)
 
 /* Group ids of c's documents are below this. */
 static size_t groups_of(const struct tp_counts *c)

@@ -163,18 +163,18 @@ struct tp_gwalk {
     /* tp_gwalk_gather: some groups' records copied together, each group's
      * in document order, so that walking a group reads memory in order */
     unsigned char *gbuf;
-    size_t gbuf_cap;       /* its mapping's size */
-    uint64_t *gat;         /* n_groups: a group's first byte in gbuf, or UINT64_MAX */
-    uint64_t *gbytes;      /* n_groups: the bytes of each group's records */
-    uint64_t *gcur;        /* n_groups: where the gathering copies next */
-    uint64_t gpos, glen;   /* the next record of the group walked in gbuf; bytes in gbuf */
-    int in_gbuf;           /* the group walked is read from gbuf */
-    uint64_t gather_max;   /* the most bytes gathered at once (0: set from the spill) */
-    int gfailed;           /* no gathering: the spill too large, or it failed */
-    uint64_t gread;        /* spill bytes the gathering has copied (for tests) */
-    size_t doc;            /* the current document ... */
-    uint32_t group;        /* ... its group ... */
-    const uint32_t *ids;   /* ... and its list */
+    size_t gbuf_cap;     /* its mapping's size */
+    uint64_t *gat;       /* n_groups: a group's first byte in gbuf, or UINT64_MAX */
+    uint64_t *gbytes;    /* n_groups: the bytes of each group's records */
+    uint64_t *gcur;      /* n_groups: where the gathering copies next */
+    uint64_t gpos, glen; /* the next record of the group walked in gbuf; bytes in gbuf */
+    int in_gbuf;         /* the group walked is read from gbuf */
+    uint64_t gather_max; /* the most bytes gathered at once (0: set from the spill) */
+    int gfailed;         /* no gathering: the spill too large, or it failed */
+    uint64_t gread;      /* spill bytes the gathering has copied (for tests) */
+    size_t doc;          /* the current document ... */
+    uint32_t group;      /* ... its group ... */
+    const uint32_t *ids; /* ... and its list */
     const uint64_t *counts;
     size_t n;
 };
@@ -188,8 +188,10 @@ int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err);
 /* A mapped walk: the next tp_gwalk_next calls give group g's documents
  * alone, in document order. */
 void tp_gwalk_group(struct tp_gwalk *w, uint32_t g);
-/* Batches of groups gathered (each a pass over the documents) at most. */
-enum { TP_GATHER_PASSES = 8 };
+/* Batches of groups gathered (each a pass over the documents) at most, and
+ * the most bytes a batch holds (w->gather_max 0 picks the spill over
+ * TP_GATHER_PASSES, at least 16 MiB and at most this). */
+enum { TP_GATHER_PASSES = 8, TP_GATHER_MOST = 64 << 20 };
 /* A mapped walk about to take groups[0..n) in that order: copy the records
  * of as many of them as fit w->gather_max bytes (the first ones) into one
  * buffer, group after group, so that tp_gwalk_group walks them in memory

@@ -76,11 +76,14 @@ struct part {
 static void *trend_part(void *arg)
 {
     struct part *pt = arg;
-    double *x = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
-    double *y = malloc((pt->n_per ? pt->n_per : 1) * sizeof(double));
-    uint64_t *row = calloc(pt->n_per ? pt->n_per : 1, sizeof(*row));
+    size_t np = pt->n_per ? pt->n_per : 1, m = 0;
+    double *x = malloc(np * sizeof(double));
+    double *y = malloc(np * sizeof(double));
+    uint64_t *row = calloc(np, sizeof(*row));
+    uint32_t *at = malloc(np * sizeof(*at)); /* a period's place in x and y */
+    uint32_t xg = UINT32_MAX;                /* the group x and at are of */
     struct tp_trend_ws ws = {0};
-    if (!x || !y || !row) {
+    if (!x || !y || !row || !at) {
         pt->rc = TP_ENOMEM;
         goto out;
     }
@@ -88,22 +91,35 @@ static void *trend_part(void *arg)
         struct cand *cd = &pt->cands[i];
         const struct series_runs *sr = pt->sr;
         const uint64_t *ptok = pt->ptok + (size_t)cd->group * pt->n_per;
-        /* the series by period (row is all zeros between series) */
-        for (uint64_t e = sr->at[cd->ser]; e < sr->at[cd->ser + 1]; e++)
-            row[sr->per[e]] += sr->count[e];
-        size_t m = 0, seen = 0;
-        uint64_t total = 0;
-        for (size_t p = 0; p < pt->n_per; p++) {
-            if (!ptok[p])
-                continue;
-            x[m] = (double)p;
-            /* 0 exactly as 0 / tokens * 1e6 is, without the division */
-            y[m] = row[p] ? (double)row[p] / (double)ptok[p] * 1e6 : 0.0;
-            total += row[p];
-            seen += row[p] > 0;
-            m++;
+        if (cd->group != xg) {
+            /* the periods with tokens in the group (the series' x): the
+             * same for its every series, which come one after the other */
+            m = 0;
+            for (size_t p = 0; p < pt->n_per; p++) {
+                at[p] = (uint32_t)m;
+                if (ptok[p])
+                    x[m++] = (double)p;
+            }
+            xg = cd->group;
         }
-        for (uint64_t e = sr->at[cd->ser]; e < sr->at[cd->ser + 1]; e++)
+        /* the series by period (row is all zeros between series), then y:
+         * zeros but where a run is */
+        uint64_t e0 = sr->at[cd->ser], e1 = sr->at[cd->ser + 1], total = 0;
+        size_t seen = 0;
+        for (uint64_t e = e0; e < e1; e++)
+            row[sr->per[e]] += sr->count[e];
+        memset(y, 0, m * sizeof(*y));
+        for (uint64_t e = e0; e < e1; e++) {
+            uint32_t p = sr->per[e];
+            if (!row[p] || !ptok[p])
+                continue;
+            /* 0 exactly as 0 / tokens * 1e6 is, without the division */
+            y[at[p]] = (double)row[p] / (double)ptok[p] * 1e6;
+            total += row[p];
+            seen++;
+            row[p] = 0; /* a period's runs are counted once */
+        }
+        for (uint64_t e = e0; e < e1; e++)
             row[sr->per[e]] = 0;
         cd->total = total;
         cd->periods = m;
@@ -120,6 +136,7 @@ out:
     free(x);
     free(y);
     free(row);
+    free(at);
     tp_trend_ws_free(&ws);
     return NULL;
 }
@@ -162,33 +179,14 @@ struct sfill {
     uint32_t last;
 };
 
-/* Grow sr's runs to hold n: 0 or -1. */
-static int runs_room(struct series_runs *sr, uint64_t n, uint64_t *cap)
-{
-    if (n <= *cap)
-        return 0;
-    uint64_t c = *cap ? *cap : 1 << 16;
-    while (c < n)
-        c *= 2;
-    uint32_t *per = realloc(sr->per, c * sizeof(*per));
-    if (per)
-        sr->per = per;
-    uint64_t *count = realloc(sr->count, c * sizeof(*count));
-    if (count)
-        sr->count = count;
-    if (!per || !count)
-        return -1;
-    *cap = c;
-    return 0;
-}
-
-/* series_fill for dense groups (sm->n_groups): one group at a time, its
- * documents gathered and walked in document order (tp_gwalk), both passes
- * over its documents before the next group, its runs after the group's
- * before; its series' states (n_cands records, reused by the next group)
- * stay in cache. A series' runs are those of series_fill in doc order, as
- * only its group's documents add to it. Returns 0, 1 when the spill cannot
- * be mapped (nothing done), or a negative TP_E* (err filled). */
+/* series_fill for dense groups (sm->n_groups): the groups taken one at a
+ * time, each group's documents gathered and walked in document order
+ * (tp_gwalk), so that a walk touches only its group's states (n_cands
+ * records side by side, which stay in cache); a pass over every group
+ * counts the runs, a second fills them. A series' runs are those of
+ * series_fill in document order, as only its group's documents add to it.
+ * Returns 0, 1 when the spill cannot be mapped (nothing done), or a
+ * negative TP_E* (err filled). */
 static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
                               const struct series_map *sm, const int64_t *dper, size_t n,
                               struct series_runs *sr, struct tp_error *err)
@@ -197,29 +195,34 @@ static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
     struct tp_gwalk w;
     struct sfill *sf = NULL;
     uint32_t *order = NULL;
-    uint64_t total = 0, cap = 0;
     int rc = tp_gwalk_init(&w, c, k, G, err);
     if (rc || !w.mapped) {
         tp_gwalk_release(&w);
         return rc ? rc : 1;
     }
-    sf = malloc((nc ? nc : 1) * sizeof(*sf));
+    sf = malloc((n ? n : 1) * sizeof(*sf));
     order = malloc(G * sizeof(*order));
     sr->at = calloc(n + 1, sizeof(*sr->at));
-    if (!sf || !order || !sr->at || runs_room(sr, 1, &cap)) {
+    if (!sf || !order || !sr->at) {
         rc = tp_report_oom(err);
         goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        sf[i] = (struct sfill){0, UINT32_MAX};
     for (size_t g = 0; g < G; g++)
         order[g] = (uint32_t)g;
-    for (size_t g = 0, gathered = 0; g < G; g++) {
-        if (g == gathered) {
-            size_t m = tp_gwalk_gather(&w, order + g, G - g);
-            gathered = g + (m ? m : 1);
-        }
-        for (size_t i = 0; i < nc; i++)
-            sf[i] = (struct sfill){0, UINT32_MAX};
-        for (int pass = 0; pass < 2; pass++) {
+    /* one batch of every group when the spill fits TP_GATHER_MOST: gathered
+     * once for both passes */
+    w.gather_max = TP_GATHER_MOST;
+    int once = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t g = 0, gathered = 0; g < G; g++) {
+            if (g == gathered && !once) {
+                size_t m = tp_gwalk_gather(&w, order + g, G - g);
+                gathered = g + (m ? m : 1);
+                once = !g && m == G;
+            }
+            struct sfill *gf = sf + g * nc;
             tp_gwalk_group(&w, (uint32_t)g);
             while ((rc = tp_gwalk_next(&w, err)) > 0) {
                 if (dper[w.doc] < 0)
@@ -229,7 +232,7 @@ static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
                     int64_t ci = sm->cand_of[w.ids[j]];
                     if (ci < 0)
                         continue;
-                    struct sfill *f = &sf[ci];
+                    struct sfill *f = &gf[ci];
                     if (f->last == per) {
                         if (pass)
                             sr->count[f->fill - 1] += w.counts[j];
@@ -245,22 +248,21 @@ static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
             }
             if (rc < 0)
                 goto out;
-            if (pass)
-                break;
-            /* the group's series' runs from total on */
-            for (size_t i = 0; i < nc; i++) {
-                uint64_t runs = sf[i].fill;
-                sr->at[g * nc + i] = total;
-                sf[i] = (struct sfill){total, UINT32_MAX};
-                total += runs;
-            }
-            if (runs_room(sr, total ? total : 1, &cap)) {
-                rc = tp_report_oom(err);
-                goto out;
-            }
+        }
+        if (pass)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            sr->at[i + 1] = sr->at[i] + sf[i].fill;
+            sf[i] = (struct sfill){sr->at[i], UINT32_MAX};
+        }
+        uint64_t runs = sr->at[n];
+        sr->per = malloc((runs ? runs : 1) * sizeof(*sr->per));
+        sr->count = malloc((runs ? runs : 1) * sizeof(*sr->count));
+        if (!sr->per || !sr->count) {
+            rc = tp_report_oom(err);
+            goto out;
         }
     }
-    sr->at[n] = total;
     rc = 0;
 out:
     tp_gwalk_release(&w);

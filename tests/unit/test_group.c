@@ -291,8 +291,7 @@ Test(group, gathered_walk_same_as_in_place)
             }
             if (parts == 3 && d == 400) /* c's own file: documents 0..199, 400.. */
                 cr_assert_eq(tp_corpus_merge(c, c2, &err), 0, "%s", err.msg);
-            doc(c2 && (parts == 2 ? d >= 300 : d >= 200 && d < 400) ? c2 : c, id, gname[gi],
-                text);
+            doc(c2 && (parts == 2 ? d >= 300 : d >= 200 && d < 400) ? c2 : c, id, gname[gi], text);
         }
         if (parts == 2)
             cr_assert_eq(tp_corpus_merge(c, c2, &err), 0, "%s", err.msg);
