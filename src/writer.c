@@ -416,6 +416,15 @@ fail:
 
 void tp_out_append(struct tp_out *dst, struct tp_out *src)
 {
+    if (!(src->flags & (TP_OUT_CELL_HEAD | TP_OUT_CELL_LOG)) && !src->spool && !src->failed) {
+        /* CSV alone, all in memory: its rows and then its buffer's, without
+         * copying the buffer after the rows first */
+        tp_out_drain(dst);
+        tp_out_emit(dst, src->mem, src->mem_len);
+        tp_out_emit(dst, src->b, src->b_len);
+        src->mem_len = src->b_len = 0;
+        return;
+    }
     tp_out_drain(src);
     if (src->failed && !dst->failed) {
         dst->failed = 1;
