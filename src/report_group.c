@@ -487,8 +487,12 @@ size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
     size_t m = 0;
     while (m < n && groups[m] < G && w->gbytes[groups[m]] <= w->gather_max - total)
         total += w->gbytes[groups[m++]];
-    if (!m || gather_room(w, total ? total : 1))
+    if (!m)
         return 0;
+    if (gather_room(w, total ? total : 1)) {
+        w->gfailed = 1; /* not asked again for each group after */
+        return 0;
+    }
     uint64_t at = 0;
     for (size_t i = 0; i < m; i++) {
         w->gat[groups[i]] = w->gcur[groups[i]] = at;
