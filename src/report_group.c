@@ -173,8 +173,9 @@ enum { GWALK_AHEAD = 3 };
 /* Spill bytes tp_gwalk_gather copies together: the spill's bytes over
  * TP_GATHER_PASSES, but at least GWALK_GATHER and at most GWALK_GATHER_MOST;
  * a spill larger than TP_GATHER_PASSES times that is not gathered (each
- * batch is a pass over every document's place in the spill: the passes stay
- * within TP_GATHER_PASSES). */
+ * batch is a pass over every document's place in the spill; a batch ends
+ * where the next group does not fit, so two batches in a row hold more
+ * than gather_max: the passes stay within 2 * TP_GATHER_PASSES + 1). */
 #ifndef GWALK_GATHER
 #define GWALK_GATHER (16u << 20)
 #endif

@@ -188,8 +188,10 @@ int tp_gwalk_next(struct tp_gwalk *w, struct tp_error *err);
 /* A mapped walk: the next tp_gwalk_next calls give group g's documents
  * alone, in document order. */
 void tp_gwalk_group(struct tp_gwalk *w, uint32_t g);
-/* Batches of groups gathered (each a pass over the documents) at most, and
- * the most bytes a batch holds (w->gather_max 0 picks the spill over
+/* The spill over TP_GATHER_PASSES is what a batch of gathered groups holds
+ * at least (each batch a pass over the documents: at most 2 *
+ * TP_GATHER_PASSES + 1 of them, as groups do not fill batches whole), and
+ * TP_GATHER_MOST at most (w->gather_max 0 picks the spill over
  * TP_GATHER_PASSES, at least 16 MiB and at most this). */
 enum { TP_GATHER_PASSES = 8, TP_GATHER_MOST = 64 << 20 };
 /* A mapped walk about to take groups[0..n) in that order: copy the records
