@@ -179,6 +179,39 @@ struct sfill {
     uint32_t last;
 };
 
+/* An occurrence (count in period per) of f's series: the first pass counts
+ * its runs, the second (pass 1) fills them into sr. */
+static inline void sfill_add(struct sfill *f, uint32_t per, uint64_t count, int pass,
+                             struct series_runs *sr)
+{
+    if (f->last == per) {
+        if (pass)
+            sr->count[f->fill - 1] += count;
+        return;
+    }
+    f->last = per;
+    if (pass) {
+        sr->per[f->fill] = per;
+        sr->count[f->fill] = count;
+    }
+    f->fill++;
+}
+
+/* Between the passes: each of the n series' runs placed after the ones
+ * before (sr->at), sf ready to fill them, and sr's runs allocated. Returns
+ * 0 or TP_ENOMEM. */
+static int sfill_place(struct sfill *sf, size_t n, struct series_runs *sr)
+{
+    for (size_t i = 0; i < n; i++) {
+        sr->at[i + 1] = sr->at[i] + sf[i].fill;
+        sf[i] = (struct sfill){sr->at[i], UINT32_MAX};
+    }
+    uint64_t runs = sr->at[n];
+    sr->per = malloc((runs ? runs : 1) * sizeof(*sr->per));
+    sr->count = malloc((runs ? runs : 1) * sizeof(*sr->count));
+    return sr->per && sr->count ? 0 : TP_ENOMEM;
+}
+
 /* series_fill for dense groups (sm->n_groups): the groups taken one at a
  * time, each group's documents gathered and walked in document order
  * (tp_gwalk), so that a walk touches only its group's states (n_cands
@@ -232,18 +265,7 @@ static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
                     int64_t ci = sm->cand_of[w.ids[j]];
                     if (ci < 0)
                         continue;
-                    struct sfill *f = &gf[ci];
-                    if (f->last == per) {
-                        if (pass)
-                            sr->count[f->fill - 1] += w.counts[j];
-                        continue;
-                    }
-                    f->last = per;
-                    if (pass) {
-                        sr->per[f->fill] = per;
-                        sr->count[f->fill] = w.counts[j];
-                    }
-                    f->fill++;
+                    sfill_add(&gf[ci], per, w.counts[j], pass, sr);
                 }
             }
             if (rc < 0)
@@ -251,14 +273,7 @@ static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
         }
         if (pass)
             break;
-        for (size_t i = 0; i < n; i++) {
-            sr->at[i + 1] = sr->at[i] + sf[i].fill;
-            sf[i] = (struct sfill){sr->at[i], UINT32_MAX};
-        }
-        uint64_t runs = sr->at[n];
-        sr->per = malloc((runs ? runs : 1) * sizeof(*sr->per));
-        sr->count = malloc((runs ? runs : 1) * sizeof(*sr->count));
-        if (!sr->per || !sr->count) {
+        if (sfill_place(sf, n, sr)) {
             rc = tp_report_oom(err);
             goto out;
         }
@@ -302,18 +317,7 @@ static int series_fill(struct tp_counts *c, struct tp_counter *k, const struct s
                 int64_t ci = series_of(c, sm, it.doc, it.ids[j]);
                 if (ci < 0)
                     continue;
-                struct sfill *f = &sf[ci];
-                if (f->last == per) {
-                    if (pass)
-                        sr->count[f->fill - 1] += it.counts[j];
-                    continue;
-                }
-                f->last = per;
-                if (pass) {
-                    sr->per[f->fill] = per;
-                    sr->count[f->fill] = it.counts[j];
-                }
-                f->fill++;
+                sfill_add(&sf[ci], per, it.counts[j], pass, sr);
             }
         }
         if (rc < 0)
@@ -321,14 +325,7 @@ static int series_fill(struct tp_counts *c, struct tp_counter *k, const struct s
         rc = 0;
         if (pass)
             break;
-        for (size_t i = 0; i < n; i++) {
-            sr->at[i + 1] = sr->at[i] + sf[i].fill;
-            sf[i] = (struct sfill){sr->at[i], UINT32_MAX};
-        }
-        uint64_t runs = sr->at[n];
-        sr->per = malloc((runs ? runs : 1) * sizeof(*sr->per));
-        sr->count = malloc((runs ? runs : 1) * sizeof(*sr->count));
-        if (!sr->per || !sr->count) {
+        if (sfill_place(sf, n, sr)) {
             rc = tp_report_oom(err);
             goto out;
         }
