@@ -384,16 +384,12 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
     }
     *done = 1;
     tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
-    for (size_t r = 0, gathered = 0; r < gs->n; r++) {
+    for (size_t r = 0; r < gs->n; r++) {
         uint32_t g = gs->order[r];
         size_t nt = 0;
-        /* the next groups' records copied together, when there are groups:
+        /* the group's records copied together with the next groups' first:
          * each walk below then reads memory in order */
-        if (r == gathered && gs->n > 1) {
-            size_t m = tp_gwalk_gather(&w, gs->order + r, gs->n - r);
-            gathered = r + (m ? m : 1);
-        }
-        tp_gwalk_group(&w, g);
+        tp_gwalk_take(&w, gs->order, gs->n, r);
         while ((rc = tp_gwalk_next(&w, err)) > 0)
             for (size_t j = 0; j < w.n; j++) {
                 uint64_t *m = &cnt[w.ids[j]];

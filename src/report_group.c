@@ -694,3 +694,13 @@ void tp_out_group(struct tp_out *out, const struct tp_run *run, uint32_t g)
     const char *name = tp_corpus_group_name(run->corpus, g, &len);
     tp_out_text(out, name, len);
 }
+
+size_t tp_gwalk_take(struct tp_gwalk *w, const uint32_t *order, size_t n, size_t r)
+{
+    uint32_t g = order[r];
+    size_t m = 0;
+    if (n > 1 && !(w->gat && g < w->n_groups && w->gat[g] != UINT64_MAX))
+        m = tp_gwalk_gather(w, order + r, n - r);
+    tp_gwalk_group(w, g);
+    return m;
+}

@@ -203,6 +203,12 @@ enum { TP_GATHER_PASSES = 8, TP_GATHER_MOST = 64 << 20 };
  * TP_GATHER_PASSES times w->gather_max (then the walk reads in place, as
  * without). Gathering again drops the groups gathered before. */
 size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n);
+/* A mapped walk taking the groups order[0..n) one after the other: the
+ * next tp_gwalk_next calls give group order[r]'s documents, gathered first
+ * with the groups after it (tp_gwalk_gather) when it is not gathered yet
+ * and there is more than one group. Returns how many groups were gathered
+ * now (0: none, or it was gathered already). */
+size_t tp_gwalk_take(struct tp_gwalk *w, const uint32_t *order, size_t n, size_t r);
 void tp_gwalk_release(struct tp_gwalk *w);
 
 /* A row of a grouped table: the group's place first, then tp_row_cmp. */

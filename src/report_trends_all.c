@@ -245,18 +245,12 @@ static int series_fill_groups(struct tp_counts *c, struct tp_counter *k,
     for (size_t g = 0; g < G; g++)
         order[g] = (uint32_t)g;
     /* one batch of every group when the spill fits TP_GATHER_MOST: gathered
-     * once for both passes */
+     * once for both passes (the second finds them gathered) */
     w.gather_max = TP_GATHER_MOST;
-    int once = 0;
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t g = 0, gathered = 0; g < G; g++) {
-            if (g == gathered && !once) {
-                size_t m = tp_gwalk_gather(&w, order + g, G - g);
-                gathered = g + (m ? m : 1);
-                once = !g && m == G;
-            }
+        for (size_t g = 0; g < G; g++) {
             struct sfill *gf = sf + g * nc;
-            tp_gwalk_group(&w, (uint32_t)g);
+            tp_gwalk_take(&w, order, G, g);
             while ((rc = tp_gwalk_next(&w, err)) > 0) {
                 if (dper[w.doc] < 0)
                     continue;

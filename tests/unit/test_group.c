@@ -287,6 +287,22 @@ static size_t walk_text(struct tp_gwalk *w, const struct tp_counts *k, uint32_t 
     return n;
 }
 
+/* Walk the group tp_gwalk_take (or tp_gwalk_group) set, g, whose every
+ * document lists n_each ids: the documents walked. */
+static size_t walk_count(struct tp_gwalk *w, uint32_t g, size_t n_each)
+{
+    struct tp_error err;
+    size_t n = 0;
+    int rc;
+    while ((rc = tp_gwalk_next(w, &err)) > 0) {
+        cr_assert_eq(w->group, g);
+        cr_assert_eq(w->n, n_each);
+        n++;
+    }
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    return n;
+}
+
 /* A group walk that gathers groups' records into memory first gives each
  * group's documents and lists as the walk reading them in place does: in
  * batches that fit its limit, with a group too large for it read in place,
@@ -367,13 +383,9 @@ Test(group, gathered_walk_same_as_in_place)
         cr_assert_gt(big, 2 * small);
         w.gather_max = 2 * small;
         size_t n_batches = 0, n_in_place = 0;
-        for (size_t r = 0, next = 0; r < G; r++) {
-            if (r == next) {
-                size_t m = tp_gwalk_gather(&w, order + r, G - r);
-                n_batches += m > 0;
-                n_in_place += m == 0;
-                next = r + (m ? m : 1);
-            }
+        for (size_t r = 0; r < G; r++) {
+            n_batches += tp_gwalk_take(&w, order, G, r) > 0;
+            n_in_place += !w.in_gbuf;
             size_t n = walk_text(&w, k, order[r], gathered, sizeof(gathered));
             cr_assert_eq(n, strlen(in_place[order[r]]));
             cr_assert_str_eq(gathered, in_place[order[r]], "group %u", order[r]);
@@ -428,21 +440,9 @@ Test(group, gathered_batches_copy_each_record_once)
         cr_assert(w.mapped);
         w.gather_max = two ? 2 * most : most;
         size_t n_batches = 0;
-        for (size_t r = 0, next = 0; r < G; r++) {
-            if (r == next) {
-                size_t m = tp_gwalk_gather(&w, order + r, G - r);
-                n_batches += m > 0;
-                next = r + (m ? m : 1);
-            }
-            tp_gwalk_group(&w, order[r]);
-            size_t n = 0;
-            int rc;
-            while ((rc = tp_gwalk_next(&w, &err)) > 0) {
-                cr_assert_eq(w.group, order[r]);
-                cr_assert_eq(w.n, 400);
-                n++;
-            }
-            cr_assert_eq(rc, 0, "%s", err.msg);
+        for (size_t r = 0; r < G; r++) {
+            n_batches += tp_gwalk_take(&w, order, G, r) > 0;
+            size_t n = walk_count(&w, order[r], 400);
             cr_assert_eq(n, bytes[order[r]] ? DOCS / G_NAMES : 0);
         }
         if (two) {
@@ -485,20 +485,9 @@ Test(group, gather_buffer_failure_not_tried_again)
     fail_anon = 1;
     anon_tries = 0;
     size_t docs = 0;
-    for (size_t r = 0, next = 0; r < G; r++) {
-        if (r == next) {
-            size_t m = tp_gwalk_gather(&w, order + r, G - r);
-            cr_assert_eq(m, 0);
-            next = r + 1;
-        }
-        tp_gwalk_group(&w, order[r]);
-        int rc;
-        while ((rc = tp_gwalk_next(&w, &err)) > 0) {
-            cr_assert_eq(w.group, order[r]);
-            cr_assert_eq(w.n, 3);
-            docs++;
-        }
-        cr_assert_eq(rc, 0, "%s", err.msg);
+    for (size_t r = 0; r < G; r++) {
+        cr_assert_eq(tp_gwalk_take(&w, order, G, r), 0);
+        docs += walk_count(&w, order[r], 3);
     }
     fail_anon = 0;
     cr_assert_eq(docs, DOCS);
