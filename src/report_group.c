@@ -14,7 +14,7 @@
  * together), so a pass touches one group's records at a time and each record
  * still sees its documents in document order. Grouped freq walks one group
  * at a time on its own (report_freq.c) when the spill can be mapped, with
- * the records of the next groups copied together first (tp_gwalk_gather), so
+ * the records of the next groups copied together first (tp_gwalk_take), so
  * that its passes read memory in order.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
@@ -170,7 +170,7 @@ enum { GWALK_CHUNK = 4 << 20 };
 /* Documents ahead of the current one whose record a walk asks for. */
 enum { GWALK_AHEAD = 3 };
 
-/* Spill bytes tp_gwalk_gather copies together: the spill's bytes over
+/* Spill bytes tp_gwalk_take copies together: the spill's bytes over
  * TP_GATHER_PASSES, but at least GWALK_GATHER and at most GWALK_GATHER_MOST;
  * a spill larger than TP_GATHER_PASSES times that is not gathered (each
  * batch is a pass over every document's place in the spill; a batch ends
@@ -404,7 +404,7 @@ void tp_gwalk_group(struct tp_gwalk *w, uint32_t g)
         w->gpos = w->gat[g];
 }
 
-/* tp_gwalk_gather's buffer of at least n bytes (anonymous, in huge pages
+/* tp_gwalk_take's buffer of at least n bytes (anonymous, in huge pages
  * where the kernel gives them): 0 or -1. */
 static int gather_room(struct tp_gwalk *w, uint64_t n)
 {
@@ -446,7 +446,9 @@ static void gather_copy(struct tp_gwalk *w)
     }
 }
 
-size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
+/* Gather the records of the first of groups[0..n) that fit w->gather_max
+ * (tp_gwalk_take): how many were gathered. */
+static size_t gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
 {
     size_t G = w->n_groups;
     const struct tp_counter *k = w->k;
@@ -700,7 +702,7 @@ size_t tp_gwalk_take(struct tp_gwalk *w, const uint32_t *order, size_t n, size_t
     uint32_t g = order[r];
     size_t m = 0;
     if (n > 1 && !(w->gat && g < w->n_groups && w->gat[g] != UINT64_MAX))
-        m = tp_gwalk_gather(w, order + r, n - r);
+        m = gwalk_gather(w, order + r, n - r);
     tp_gwalk_group(w, g);
     return m;
 }

@@ -160,7 +160,7 @@ struct tp_gwalk {
     int mapped; /* the spill files mapped whole: map[f], map_len[f] */
     unsigned char **map;
     size_t *map_len;
-    /* tp_gwalk_gather: some groups' records copied together, each group's
+    /* tp_gwalk_take's gathering: some groups' records copied together, each group's
      * in document order, so that walking a group reads memory in order */
     unsigned char *gbuf;
     size_t gbuf_cap;     /* its mapping's size */
@@ -194,20 +194,16 @@ void tp_gwalk_group(struct tp_gwalk *w, uint32_t g);
  * TP_GATHER_MOST at most (w->gather_max 0 picks the spill over
  * TP_GATHER_PASSES, at least 16 MiB and at most this). */
 enum { TP_GATHER_PASSES = 8, TP_GATHER_MOST = 64 << 20 };
-/* A mapped walk about to take groups[0..n) in that order: copy the records
- * of as many of them as fit w->gather_max bytes (the first ones) into one
- * buffer, group after group, so that tp_gwalk_group walks them in memory
- * order instead of where they lie in the spill (one pass over the spill
- * instead of a random read per document). Returns how many were gathered:
- * 0 when the first does not fit, memory is short or the spill is over
- * TP_GATHER_PASSES times w->gather_max (then the walk reads in place, as
- * without). Gathering again drops the groups gathered before. */
-size_t tp_gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n);
 /* A mapped walk taking the groups order[0..n) one after the other: the
- * next tp_gwalk_next calls give group order[r]'s documents, gathered first
- * with the groups after it (tp_gwalk_gather) when it is not gathered yet
- * and there is more than one group. Returns how many groups were gathered
- * now (0: none, or it was gathered already). */
+ * next tp_gwalk_next calls give group order[r]'s documents. When it is not
+ * gathered yet and there is more than one group, it is gathered first with
+ * the groups after it: the records of as many as fit w->gather_max bytes
+ * copied into one buffer, group after group, so that the walk reads memory
+ * in order instead of one record at a random place in the spill per
+ * document (none when the group does not fit, memory is short or the spill
+ * is over TP_GATHER_PASSES times w->gather_max: then it is read in place;
+ * gathering again drops the groups gathered before). Returns how many
+ * groups were gathered now (0: none, or it was gathered already). */
 size_t tp_gwalk_take(struct tp_gwalk *w, const uint32_t *order, size_t n, size_t r);
 void tp_gwalk_release(struct tp_gwalk *w);
 

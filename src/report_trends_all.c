@@ -17,7 +17,7 @@
  * (documents of one period in a row make one), so memory follows the
  * occurrences, not series x periods. With dense groups the series are
  * numbered group first and filled one group at a time from its documents
- * gathered together (tp_gwalk_gather): the runs of a series are those of a
+ * gathered together (tp_gwalk_take): the runs of a series are those of a
  * walk in document order, since only its group's documents add to it.
  * The trend of a series is tp_trend_compute (n log n), over per_million by
  * period index, exactly as trends.csv computes it; the series are shared

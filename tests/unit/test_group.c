@@ -19,7 +19,7 @@
 #include "merge.h"
 #include "report_int.h"
 
-/* mmap of this program (tp_gwalk_gather's buffer is an anonymous mapping):
+/* mmap of this program (tp_gwalk_take's buffer is an anonymous mapping):
  * while fail_anon is set, an anonymous mapping fails and is counted. Not
  * under ThreadSanitizer, whose runtime needs its own mmap. */
 #if defined(__SANITIZE_THREAD__)
