@@ -208,11 +208,19 @@ static size_t timeline_groups(const struct tp_groups *gs, const uint64_t *gin, u
  * a row whose count is 0 (count 0, period_tokens, the rate and interval of
  * 0, docs 0), the same for every term of the period; term, each term's
  * name. Most rows of a daily or grouped timeline are such zero rows. */
+enum { TL_REPEAT = 16 }; /* counts below this have their cells kept for the period */
+
 struct tl_cells {
     struct tp_cells pre, zero;
     struct tp_cells *term;
     uint32_t *zero_at; /* a period's zero rows' terms, written together */
     size_t n_terms;
+    /* rep[k]: the cells of count k (count, period_tokens, rate, interval)
+     * in the current period, made when k first comes (bit k of rep_made):
+     * a small count comes again for other terms of the period (a grouped
+     * timeline's group-days hold a few hundred tokens) */
+    struct tp_cells rep[TL_REPEAT];
+    uint32_t rep_made;
 };
 
 /* Each term's name cell (terms t * stride); 0 or -1 out of memory. */
@@ -245,6 +253,25 @@ static void tl_cells_release(struct tl_cells *lc)
     free(lc->zero_at);
     tp_cells_release(&lc->pre);
     tp_cells_release(&lc->zero);
+    for (size_t k = 0; k < TL_REPEAT; k++)
+        tp_cells_release(&lc->rep[k]);
+}
+
+/* Count k's cells in a period of tok tokens (scale: 1e6 / tok), into c. */
+static void count_cells(struct tp_out *out, struct tp_cells *c, uint64_t k, uint64_t tok,
+                        double scale)
+{
+    double lo = NAN, hi = NAN;
+    if (tok && tp_garwood(k, &lo, &hi) == 0) {
+        lo *= scale;
+        hi *= scale;
+    }
+    tp_cells_clear(out, c);
+    tp_cells_u64(out, c, k);
+    tp_cells_u64(out, c, tok);
+    tp_cells_double(out, c, (double)k * scale);
+    tp_cells_double(out, c, lo);
+    tp_cells_double(out, c, hi);
 }
 
 /* The long table's rows of period p (its cells in lc->pre) for the series
@@ -265,6 +292,7 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
     tp_cells_double(out, &lc->zero, lo0);
     tp_cells_double(out, &lc->zero, hi0);
     tp_cells_u64(out, &lc->zero, 0);
+    lc->rep_made = 0;
     size_t nz = 0; /* zero rows waiting: terms lc->zero_at[0..nz) */
     for (size_t t = 0; t < n_terms; t++) {
         const struct tl_term *ts = &terms[t * stride];
@@ -277,16 +305,24 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
         nz = 0;
         tp_out_cells(out, &lc->pre);
         tp_out_cells(out, &lc->term[t]);
-        double lo = NAN, hi = NAN;
-        if (tok && tp_garwood(k, &lo, &hi) == 0) {
-            lo *= scale;
-            hi *= scale;
+        if (k < TL_REPEAT) {
+            if (!(lc->rep_made & 1u << k)) {
+                count_cells(out, &lc->rep[k], k, tok, scale);
+                lc->rep_made |= 1u << k;
+            }
+            tp_out_cells(out, &lc->rep[k]);
+        } else {
+            double lo = NAN, hi = NAN;
+            if (tok && tp_garwood(k, &lo, &hi) == 0) {
+                lo *= scale;
+                hi *= scale;
+            }
+            tp_out_u64(out, k);
+            tp_out_u64(out, tok);
+            tp_out_double(out, (double)k * scale);
+            tp_out_double(out, lo);
+            tp_out_double(out, hi);
         }
-        tp_out_u64(out, k);
-        tp_out_u64(out, tok);
-        tp_out_double(out, (double)k * scale);
-        tp_out_double(out, lo);
-        tp_out_double(out, hi);
         tp_out_u64(out, *tl_docs(ts, p));
         tp_out_row_end(out);
     }
@@ -767,6 +803,15 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             goto out;
         while ((rc = tp_spill_iter_next(&it, err)) > 0) {
             int64_t p = dper[it.doc];
+            /* the next document's cells, asked for ahead: documents come in
+             * any date order, and a grouped timeline's cells are far larger
+             * than the caches */
+            if (it.doc + 1 < c->n_docs && dper[it.doc + 1] >= 0) {
+                const char *nx = (const char *)tl_count(&terms[c->docs[it.doc + 1].group],
+                                                        (size_t)dper[it.doc + 1]);
+                for (size_t b = 0; b < 2 * n_terms * sizeof(*cells) && b < 512; b += 64)
+                    __builtin_prefetch(nx + b, 1);
+            }
             if (p < 0)
                 continue;
             size_t g = c->docs[it.doc].group;
