@@ -18,6 +18,7 @@
  * that its passes read memory in order.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, MAP_ANONYMOUS */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -605,7 +606,7 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
                 gt->dense_v ? (size_t)g * gt->dense_v + ids[j] : tp_gterms_find(gt, g, ids[j]);
             struct tp_gterm_dp *m = &gt->more[e];
             double v = (double)counts[j] / (double)m->count - s;
-            m->dp += v < 0 ? -v : v;
+            m->dp += fabs(v);
             m->df++;
             m->occ += dn;
         }
