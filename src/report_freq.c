@@ -406,6 +406,9 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
             uint64_t dn = c->docs[w.doc].n_tokens;
             double s = (double)dn / (double)gs->tokens[g];
             for (size_t j = 0; j < w.n; j++) {
+                /* ids come at random: ask for a later entry's sums now */
+                if (j + FREQ_AHEAD < w.n)
+                    __builtin_prefetch(&rec[w.ids[j + FREQ_AHEAD]], 1);
                 uint64_t f = cnt[w.ids[j]];
                 if (!f)
                     continue; /* never in a row */
