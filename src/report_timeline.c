@@ -301,7 +301,8 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
             lc->zero_at[nz++] = (uint32_t)t;
             continue;
         }
-        tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
+        if (nz)
+            tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
         nz = 0;
         tp_out_cells(out, &lc->pre);
         tp_out_cells(out, &lc->term[t]);

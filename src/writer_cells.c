@@ -201,22 +201,31 @@ void tp_out_cells_rows(struct tp_out *o, const struct tp_cells *pre, const struc
         }
         return;
     }
+    /* in locals: the bytes written through d could alias o's and the
+     * cells' fields, which the compiler would then read again every row */
+    const char *pb = pre->b, *qb = post->b;
+    size_t pl = pre->len, ql = post->len, len = o->b_len;
+    char sep = o->sep, *b = o->b;
     for (size_t i = 0; i < n; i++) {
         const struct tp_cells *m = &mid[at[i]];
-        if (o->b_len + need + CELLS_SLACK > sizeof(o->b))
+        if (len + need + CELLS_SLACK > sizeof(o->b)) {
+            o->b_len = len;
             tp_out_drain(o);
-        char *d = o->b + o->b_len;
-        copy_blocks(d, pre->b, pre->len);
-        d += pre->len;
-        *d++ = o->sep;
+            len = o->b_len;
+        }
+        char *d = b + len;
+        copy_blocks(d, pb, pl);
+        d += pl;
+        *d++ = sep;
         copy_blocks(d, m->b, m->len);
         d += m->len;
-        *d++ = o->sep;
-        copy_blocks(d, post->b, post->len);
-        d += post->len;
+        *d++ = sep;
+        copy_blocks(d, qb, ql);
+        d += ql;
         *d++ = '\n';
-        o->b_len = (size_t)(d - o->b);
+        len = (size_t)(d - b);
     }
+    o->b_len = len;
 }
 
 void tp_cells_release(struct tp_cells *c)
