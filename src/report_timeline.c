@@ -17,7 +17,11 @@ struct tl_term {
     const char *name;
     uint32_t name_len;
     uint32_t group; /* --group-by: the series' group (its rank in gs.rank orders rows) */
-    uint64_t *cell; /* by period: the count at cell[p * stride], documents next to it */
+    /* by period: the count at cell[p * stride], documents next to it; in
+     * 32 bits (c32, cell NULL) when no count or document number can reach
+     * 2^32 */
+    uint64_t *cell;
+    uint32_t *c32;
     size_t stride;
     uint64_t total;
 };
@@ -25,15 +29,36 @@ struct tl_term {
 /* The cells are laid out by group, then period, then term, a count and its
  * documents side by side: a document's terms (one group, one period) are
  * added up in a few cache lines instead of two scattered cells a term (a
- * daily timeline of 13 groups and 20 terms holds 40 MB of cells). */
-static inline uint64_t *tl_count(const struct tl_term *ts, size_t p)
+ * daily timeline of 13 groups and 20 terms holds 36 MB of cells in 64 bits,
+ * 18 MB in 32). */
+static inline uint64_t tl_count(const struct tl_term *ts, size_t p)
 {
-    return &ts->cell[p * ts->stride];
+    return ts->c32 ? ts->c32[p * ts->stride] : ts->cell[p * ts->stride];
 }
 
-static inline uint64_t *tl_docs(const struct tl_term *ts, size_t p)
+static inline uint64_t tl_docs(const struct tl_term *ts, size_t p)
 {
-    return &ts->cell[p * ts->stride + 1];
+    return ts->c32 ? ts->c32[p * ts->stride + 1] : ts->cell[p * ts->stride + 1];
+}
+
+/* Add k occurrences in d documents to period p (a narrow cell's bound
+ * holds: see tp_report_timeline). */
+static inline void tl_add(struct tl_term *ts, size_t p, uint64_t k, uint64_t d)
+{
+    if (ts->c32) {
+        ts->c32[p * ts->stride] += (uint32_t)k;
+        ts->c32[p * ts->stride + 1] += (uint32_t)d;
+    } else {
+        ts->cell[p * ts->stride] += k;
+        ts->cell[p * ts->stride + 1] += d;
+    }
+}
+
+/* Where period p's cells of the series start (to ask for them ahead). */
+static inline const char *tl_at(const struct tl_term *ts, size_t p)
+{
+    return ts->c32 ? (const char *)&ts->c32[p * ts->stride]
+                   : (const char *)&ts->cell[p * ts->stride];
 }
 
 /* More lines than this make a chart unreadable: the chart shows the first
@@ -83,7 +108,7 @@ static int write_trends(const struct tp_run *run, const struct tp_groups *gs, st
             if (!ptok[p])
                 continue;
             x[m] = (double)p;
-            y[m] = (double)*tl_count(&terms[t], p) / (double)ptok[p] * 1e6;
+            y[m] = (double)tl_count(&terms[t], p) / (double)ptok[p] * 1e6;
             m++;
         }
         rows[t].m = m;
@@ -171,8 +196,8 @@ static int write_svg(struct tl_term *terms, size_t n_terms, const uint64_t *ptok
                 continue;
             }
             double scale = 1e6 / (double)ptok[p];
-            y[p] = (double)*tl_count(&terms[t], p) * scale;
-            if (tp_garwood(*tl_count(&terms[t], p), &lo[p], &hi[p])) {
+            y[p] = (double)tl_count(&terms[t], p) * scale;
+            if (tp_garwood(tl_count(&terms[t], p), &lo[p], &hi[p])) {
                 lo[p] = hi[p] = NAN;
             } else {
                 lo[p] *= scale;
@@ -296,8 +321,8 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
     size_t nz = 0; /* zero rows waiting: terms lc->zero_at[0..nz) */
     for (size_t t = 0; t < n_terms; t++) {
         const struct tl_term *ts = &terms[t * stride];
-        uint64_t k = *tl_count(ts, p);
-        if (!k && !*tl_docs(ts, p)) {
+        uint64_t k = tl_count(ts, p);
+        if (!k && !tl_docs(ts, p)) {
             lc->zero_at[nz++] = (uint32_t)t;
             continue;
         }
@@ -324,7 +349,7 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
             tp_out_double(out, lo);
             tp_out_double(out, hi);
         }
-        tp_out_u64(out, *tl_docs(ts, p));
+        tp_out_u64(out, tl_docs(ts, p));
         tp_out_row_end(out);
     }
     tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
@@ -401,7 +426,7 @@ static int write_grouped(const struct tp_run *run, const uint32_t *shown, size_t
                 tp_out_str(out, label);
                 tp_out_u64(out, gtok[p]);
                 for (size_t t = 0; t < n_terms; t++)
-                    tp_out_double(out, (double)*tl_count(&terms[t * G + g], p) * scale);
+                    tp_out_double(out, (double)tl_count(&terms[t * G + g], p) * scale);
                 tp_out_row_end(out);
             }
         }
@@ -487,8 +512,8 @@ static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, si
                     continue;
                 }
                 double scale = 1e6 / (double)gtok[p];
-                y[p] = (double)*tl_count(ts, p) * scale;
-                if (tp_garwood(*tl_count(ts, p), &lo[p], &hi[p])) {
+                y[p] = (double)tl_count(ts, p) * scale;
+                if (tp_garwood(tl_count(ts, p), &lo[p], &hi[p])) {
                     lo[p] = hi[p] = NAN;
                 } else {
                     lo[p] *= scale;
@@ -601,9 +626,7 @@ static int prefix_series(struct tp_counts *c, const int64_t *dper, struct tl_ter
         for (size_t j = 0; j < it.n; j++)
             for (uint32_t x = off[it.ids[j]]; x < off[it.ids[j] + 1]; x++) {
                 struct tl_term *t = &terms[(size_t)list[x] * G + g];
-                if (doc_sum[list[x]]++ == 0)
-                    (*tl_docs(t, p))++;
-                *tl_count(t, p) += it.counts[j];
+                tl_add(t, p, it.counts[j], doc_sum[list[x]]++ == 0);
                 t->total += it.counts[j];
             }
         for (size_t m = 0; m < c->n_match; m++)
@@ -640,7 +663,9 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
     struct tp_period_info pi;
     struct tp_arena names = TP_ARENA_INIT;
     int64_t *dper = NULL;
-    uint64_t *ptok = NULL, *tlc = NULL, *cells = NULL;
+    uint64_t *ptok = NULL, *tlc = NULL;
+    void *cells = NULL;
+    size_t csize = sizeof(uint64_t); /* a cell's bytes */
     int32_t *tindex = NULL;
     struct tl_term *terms = NULL;
     size_t n_terms = 0;
@@ -712,15 +737,26 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                           o->group_by, G, n_terms, n_per, MAX_CELLS);
         goto out;
     }
+    /* 32-bit cells when no cell can reach 2^32: a top term's count over the
+     * timeline's documents is known (tlc), and documents are counted; a
+     * listed term's cells come summed, so they stay 64 bits */
+    int narrow = !c->n_match && (uint64_t)c->n_docs < UINT32_MAX;
+    for (size_t t = 0; narrow && t < n_terms; t++)
+        narrow = tlc[rows[t].id] < UINT32_MAX;
+    csize = narrow ? sizeof(uint32_t) : sizeof(uint64_t);
     terms = calloc(n_ser ? n_ser : 1, sizeof(*terms));
-    cells = tp_report_zalloc(2 * n_ser * n_per + 1, sizeof(*cells));
+    cells = tp_report_zalloc(2 * n_ser * n_per + 1, csize);
     if (!terms || !cells) {
         rc = tp_report_oom(err);
         goto out;
     }
     for (size_t i = 0; i < n_ser; i++) {
         /* series i is term i / G of group i % G */
-        terms[i].cell = cells + 2 * ((i % G) * n_per * n_terms + i / G);
+        size_t at = 2 * ((i % G) * n_per * n_terms + i / G);
+        if (narrow)
+            terms[i].c32 = (uint32_t *)cells + at;
+        else
+            terms[i].cell = (uint64_t *)cells + at;
         terms[i].stride = 2 * n_terms;
         terms[i].group = (uint32_t)(i % G);
     }
@@ -771,8 +807,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             uint32_t ti = tp_match_cell_term(cell);
             struct tl_term *t = &terms[ti % c->n_match * G + ti / c->n_match];
             t->total += cell->count;
-            *tl_count(t, p) += cell->count;
-            *tl_docs(t, p) += cell->docs;
+            tl_add(t, p, cell->count, cell->docs);
         }
         if ((rc = prefix_series(c, dper, terms, G, err)))
             goto out;
@@ -808,9 +843,8 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
              * any date order, and a grouped timeline's cells are far larger
              * than the caches */
             if (it.doc + 1 < c->n_docs && dper[it.doc + 1] >= 0) {
-                const char *nx = (const char *)tl_count(&terms[c->docs[it.doc + 1].group],
-                                                        (size_t)dper[it.doc + 1]);
-                for (size_t b = 0; b < 2 * n_terms * sizeof(*cells) && b < 512; b += 64)
+                const char *nx = tl_at(&terms[c->docs[it.doc + 1].group], (size_t)dper[it.doc + 1]);
+                for (size_t b = 0; b < 2 * n_terms * csize && b < 512; b += 64)
                     __builtin_prefetch(nx + b, 1);
             }
             if (p < 0)
@@ -821,8 +855,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
                 if (t < 0)
                     continue;
                 struct tl_term *ts = &terms[(size_t)t * G + g];
-                *tl_count(ts, p) += it.counts[j];
-                (*tl_docs(ts, p))++;
+                tl_add(ts, p, it.counts[j], 1);
                 ts->total += it.counts[j];
             }
         }
@@ -867,7 +900,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tp_out_str(timeline, label);
             tp_out_u64(timeline, ptok[p]);
             for (size_t t = 0; t < n_terms; t++)
-                tp_out_double(timeline, (double)*tl_count(&terms[t], p) * scale);
+                tp_out_double(timeline, (double)tl_count(&terms[t], p) * scale);
             tp_out_row_end(timeline);
             continue;
         }
