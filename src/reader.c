@@ -390,10 +390,13 @@ void tp_reader_free(struct tp_reader *r)
     for (size_t i = 0; i < r->n_meta && !r->meta_borrowed; i++) {
         free(r->meta[i].id);
         free(r->meta[i].value);
-        free(r->meta[i].group);
     }
     if (!r->meta_borrowed)
         free(r->meta);
+    for (size_t i = 0; i < r->meta_gv_cap && !r->meta_borrowed; i++)
+        free(r->meta_gvals[i]);
+    if (!r->meta_borrowed)
+        free(r->meta_gvals);
     for (size_t i = 0; i < r->n_dir_args && !r->dirs_borrowed; i++)
         free(r->dir_args[i]);
     if (!r->dirs_borrowed)

@@ -220,7 +220,7 @@ int tp_in_doc_begin(struct run *run, const struct tp_doc *doc)
         if (m && m->group && m->group[0]) {
             with_group = *doc;
             with_group.group = m->group;
-            with_group.group_len = strlen(m->group);
+            with_group.group_len = m->group_len;
             doc = &with_group;
         }
     }

@@ -53,8 +53,9 @@ struct input {
 
 struct meta_entry {
     char *id;
-    char *value; /* the date cell, trimmed; "" says nothing */
-    char *group; /* the --group-by cell, trimmed (NULL: no such column) */
+    char *value;       /* the date cell, trimmed; "" says nothing */
+    const char *group; /* the --group-by cell, trimmed (NULL: no such column), */
+    size_t group_len;  /* one string for each value (the reader's meta_gvals) */
     unsigned long line;
     size_t order;
 };
@@ -87,7 +88,10 @@ struct tp_reader {
     size_t meta_repeats;
     char *meta_repeat_id;
     unsigned long meta_repeat_line, meta_repeat_first;
-    int meta_group;    /* --meta has the --group-by column */
+    int meta_group; /* --meta has the --group-by column */
+    /* its values, each once (a few for many rows): a hash set of strings */
+    char **meta_gvals;
+    size_t meta_gv_n, meta_gv_cap;
     int meta_borrowed; /* meta is another reader's (a worker's reader) */
     char **dir_args;   /* the INPUT arguments that are folders (--group-by dir) */
     size_t n_dir_args;

@@ -23,6 +23,20 @@ static int meta_cmp(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* p[0..n) trimmed of blanks and decoded as enc, as *s, *len (valid until
+ * the next decoding); 0, or -1 out of memory. */
+static int trim_utf8(struct run *run, enum tp_encoding enc, const char *p, size_t n, const char **s,
+                     size_t *len)
+{
+    while (n > 0 && is_blank((unsigned char)*p)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && is_blank((unsigned char)p[n - 1]))
+        n--;
+    return tp_in_to_utf8(run, enc, p, n, &run->r->dec, s, len) < 0 ? -1 : 0;
+}
+
 /* p[0..n) trimmed of blanks and decoded as enc, in a string the caller
  * frees; NULL out of memory. */
 static char *dup_utf8(struct run *run, enum tp_encoding enc, const char *p, size_t n)
@@ -31,13 +45,7 @@ static char *dup_utf8(struct run *run, enum tp_encoding enc, const char *p, size
     size_t len;
     char *copy;
 
-    while (n > 0 && is_blank((unsigned char)*p)) {
-        p++;
-        n--;
-    }
-    while (n > 0 && is_blank((unsigned char)p[n - 1]))
-        n--;
-    if (tp_in_to_utf8(run, enc, p, n, &run->r->dec, &s, &len) < 0)
+    if (trim_utf8(run, enc, p, n, &s, &len))
         return NULL;
     copy = malloc(len + 1);
     if (copy) {
@@ -46,6 +54,51 @@ static char *dup_utf8(struct run *run, enum tp_encoding enc, const char *p, size
         copy[len] = '\0';
     }
     return copy;
+}
+
+static size_t gval_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return (size_t)(h ^ h >> 29);
+}
+
+/* The reader's one string for the --group-by value s[0..len) (no NUL in
+ * it), made on its first row: an archive's rows repeat a few values, and a
+ * string a row was a malloc a row. NULL out of memory. */
+static const char *intern_gval(struct tp_reader *r, const char *s, size_t len)
+{
+    if (2 * (r->meta_gv_n + 1) > r->meta_gv_cap) {
+        size_t cap = r->meta_gv_cap ? 2 * r->meta_gv_cap : 64;
+        char **t = calloc(cap, sizeof(*t));
+        if (!t)
+            return NULL;
+        for (size_t i = 0; i < r->meta_gv_cap; i++) {
+            char *v = r->meta_gvals[i];
+            if (!v)
+                continue;
+            size_t j = gval_hash(v, strlen(v)) & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = v;
+        }
+        free(r->meta_gvals);
+        r->meta_gvals = t;
+        r->meta_gv_cap = cap;
+    }
+    size_t j = gval_hash(s, len) & (r->meta_gv_cap - 1);
+    for (char *v; (v = r->meta_gvals[j]); j = (j + 1) & (r->meta_gv_cap - 1))
+        if (strncmp(v, s, len) == 0 && v[len] == '\0') /* (s holds no NUL) */
+            return v;
+    char *v = malloc(len + 1);
+    if (!v)
+        return NULL;
+    memcpy(v, s, len);
+    v[len] = '\0';
+    r->meta_gvals[j] = v;
+    r->meta_gv_n++;
+    return v;
 }
 
 /* A row of --meta: an entry (rows without an id are passed over). */
@@ -73,15 +126,20 @@ static int meta_row(struct csv_walk *w)
     m->id = dup_utf8(w->run, enc, cell[COL_ID].p, cell[COL_ID].len);
     m->value = dup_utf8(w->run, enc, cell[COL_DATE].p, w->have[COL_DATE] ? cell[COL_DATE].len : 0);
     m->group = NULL;
-    if (w->col[COL_GROUP] >= 0)
-        m->group =
-            dup_utf8(w->run, enc, cell[COL_GROUP].p, w->have[COL_GROUP] ? cell[COL_GROUP].len : 0);
+    m->group_len = 0;
+    if (w->col[COL_GROUP] >= 0) {
+        const char *g;
+        if (trim_utf8(w->run, enc, cell[COL_GROUP].p, w->have[COL_GROUP] ? cell[COL_GROUP].len : 0,
+                      &g, &m->group_len) == 0) {
+            m->group_len = strnlen(g, m->group_len); /* a value ends at a NUL, as it did */
+            m->group = intern_gval(r, g, m->group_len);
+        }
+    }
     m->line = w->row_line;
     m->order = r->n_meta;
     if (!m->id || !m->value || (w->col[COL_GROUP] >= 0 && !m->group)) {
         free(m->id);
         free(m->value);
-        free(m->group);
         return nomem(w->run->err);
     }
     r->n_meta++;
@@ -142,7 +200,6 @@ int tp_in_load_meta(struct tp_reader *r, struct tp_error *err)
             r->meta_repeats++;
             free(r->meta[i].id);
             free(r->meta[i].value);
-            free(r->meta[i].group);
         } else {
             r->meta[k++] = r->meta[i];
         }
