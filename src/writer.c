@@ -399,12 +399,14 @@ static void replay(struct tp_out *dst, struct tp_out *src)
             src->qbuf = q;
             src->qcap = len;
         }
-        if (part_read(src, &at, src->qbuf, len) != 0)
+        /* an empty cell has no bytes and, as the first, no buffer yet */
+        const char *cell = len ? src->qbuf : "";
+        if (len && part_read(src, &at, src->qbuf, len) != 0)
             goto fail;
         if (kind == 'n')
-            tp_out_number(dst, src->qbuf, len);
+            tp_out_number(dst, cell, len);
         else
-            tp_out_text(dst, src->qbuf, len);
+            tp_out_text(dst, cell, len);
     }
     return;
 fail:
