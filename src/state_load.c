@@ -532,6 +532,14 @@ static int load(struct tp_run *run, const char *path, int side, struct tp_state_
         const char *toks[TP_KEY_MAX];
         size_t lens[TP_KEY_MAX];
         unsigned n = dst->match_len[m];
+        if (dst->match_prefix && dst->match_prefix[m]) {
+            /* a pattern: its terms are found in the lists at report time */
+            if (tp_corpus_add_prefix(c, dst->match_prefix[m], strlen(dst->match_prefix[m])) < 0) {
+                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+                goto out;
+            }
+            continue;
+        }
         if (n > 1) {
             rc = tp_error_set(err, TP_EUSAGE,
                               "--terms: a term of %u words cannot be followed in a count state "
