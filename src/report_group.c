@@ -222,6 +222,15 @@ static int gwalk_map(struct tp_gwalk *w)
     w->map_len = calloc(k->n_files ? k->n_files : 1, sizeof(*w->map_len));
     if (!w->map || !w->map_len)
         return -1;
+    /* A spill that can be gathered is mapped with its page tables made at
+     * once: its walks read every page, and a fault a page costs more than
+     * the copying on a virtual machine. A larger one (it may not fit in
+     * memory: populating it would read it from the disk twice) is faulted
+     * in as it is read. */
+    uint64_t spill = 0;
+    for (size_t d = 0; d < w->c->n_docs; d++)
+        spill += k->lens[d];
+    int populate = spill / TP_GATHER_PASSES <= GWALK_GATHER_MOST ? MAP_POPULATE : 0;
     for (size_t f = 0; f < k->n_files; f++) {
         struct stat st;
         int fd = fileno(k->files[f].f);
@@ -229,9 +238,7 @@ static int gwalk_map(struct tp_gwalk *w)
             return -1;
         if (!st.st_size)
             continue;
-        /* its page tables made at once: a walk reads every page, and one
-         * fault a page costs more than the copying on a virtual machine */
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | populate, fd, 0);
         if (p == MAP_FAILED)
             return -1;
         w->map[f] = p;
