@@ -229,23 +229,30 @@ static size_t timeline_groups(const struct tp_groups *gs, const uint64_t *gin, u
 }
 
 /* The long table's cells that repeat: pre, the first cells of a period's
- * rows ((group,) period, period_start); zero, the cells after the term of
+ * rows ((group,) period, period_start); term, each term's name; and, kept
+ * by the period's tokens (struct tl_slot), zero, the cells after the term of
  * a row whose count is 0 (count 0, period_tokens, the rate and interval of
- * 0, docs 0), the same for every term of the period; term, each term's
- * name. Most rows of a daily or grouped timeline are such zero rows. */
-enum { TL_REPEAT = 16 }; /* counts below this have their cells kept for the period */
+ * 0, docs 0), and rep[k], the cells of a small count k (count,
+ * period_tokens, rate, interval). Most rows of a daily or grouped timeline
+ * are zero rows, and a grouped timeline's group-days hold a few hundred
+ * tokens: counts of 1-3 come again and again, and so do the token totals
+ * (114,000 group-days of the bench have about 700), so a period's cells are
+ * mostly made already. */
+enum { TL_REPEAT = 16, TL_SLOT_BITS = 9, TL_SLOTS = 1 << TL_SLOT_BITS };
+
+struct tl_slot {
+    uint64_t tok;      /* the token total these cells are for ... */
+    int used;          /* ... when used */
+    uint32_t rep_made; /* bit k: rep[k] made */
+    struct tp_cells zero, rep[TL_REPEAT];
+};
 
 struct tl_cells {
-    struct tp_cells pre, zero;
+    struct tp_cells pre;
     struct tp_cells *term;
     uint32_t *zero_at; /* a period's zero rows' terms, written together */
     size_t n_terms;
-    /* rep[k]: the cells of count k (count, period_tokens, rate, interval)
-     * in the current period, made when k first comes (bit k of rep_made):
-     * a small count comes again for other terms of the period (a grouped
-     * timeline's group-days hold a few hundred tokens) */
-    struct tp_cells rep[TL_REPEAT];
-    uint32_t rep_made;
+    struct tl_slot *slot; /* TL_SLOTS, by a hash of the token total */
 };
 
 /* Each term's name cell (terms t * stride); 0 or -1 out of memory. */
@@ -255,11 +262,14 @@ static int tl_cells_init(struct tl_cells *lc, struct tp_out *out, const struct t
     memset(lc, 0, sizeof(*lc));
     lc->term = calloc(n_terms ? n_terms : 1, sizeof(*lc->term));
     lc->zero_at = malloc((n_terms ? n_terms : 1) * sizeof(*lc->zero_at));
-    if (!lc->term || !lc->zero_at) {
+    lc->slot = calloc(TL_SLOTS, sizeof(*lc->slot));
+    if (!lc->term || !lc->zero_at || !lc->slot) {
         free(lc->term);
         free(lc->zero_at);
+        free(lc->slot);
         lc->term = NULL;
         lc->zero_at = NULL;
+        lc->slot = NULL;
         return -1;
     }
     lc->n_terms = n_terms;
@@ -277,9 +287,12 @@ static void tl_cells_release(struct tl_cells *lc)
     free(lc->term);
     free(lc->zero_at);
     tp_cells_release(&lc->pre);
-    tp_cells_release(&lc->zero);
-    for (size_t k = 0; k < TL_REPEAT; k++)
-        tp_cells_release(&lc->rep[k]);
+    for (size_t i = 0; lc->slot && i < TL_SLOTS; i++) {
+        tp_cells_release(&lc->slot[i].zero);
+        for (size_t k = 0; k < TL_REPEAT; k++)
+            tp_cells_release(&lc->slot[i].rep[k]);
+    }
+    free(lc->slot);
 }
 
 /* Count k's cells in a period of tok tokens (scale: 1e6 / tok), into c. */
@@ -305,19 +318,24 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
                       size_t n_terms, size_t stride, size_t p, uint64_t tok)
 {
     double scale = tok ? 1e6 / (double)tok : NAN;
-    double lo0 = NAN, hi0 = NAN;
-    if (tok && tp_garwood(0, &lo0, &hi0) == 0) {
-        lo0 *= scale;
-        hi0 *= scale;
+    struct tl_slot *sl = &lc->slot[(tok * 0x9E3779B97F4A7C15ull) >> (64 - TL_SLOT_BITS)];
+    if (!sl->used || sl->tok != tok) {
+        double lo0 = NAN, hi0 = NAN;
+        if (tok && tp_garwood(0, &lo0, &hi0) == 0) {
+            lo0 *= scale;
+            hi0 *= scale;
+        }
+        sl->used = 1;
+        sl->tok = tok;
+        sl->rep_made = 0;
+        tp_cells_clear(out, &sl->zero);
+        tp_cells_u64(out, &sl->zero, 0);
+        tp_cells_u64(out, &sl->zero, tok);
+        tp_cells_double(out, &sl->zero, 0.0 * scale);
+        tp_cells_double(out, &sl->zero, lo0);
+        tp_cells_double(out, &sl->zero, hi0);
+        tp_cells_u64(out, &sl->zero, 0);
     }
-    tp_cells_clear(out, &lc->zero);
-    tp_cells_u64(out, &lc->zero, 0);
-    tp_cells_u64(out, &lc->zero, tok);
-    tp_cells_double(out, &lc->zero, 0.0 * scale);
-    tp_cells_double(out, &lc->zero, lo0);
-    tp_cells_double(out, &lc->zero, hi0);
-    tp_cells_u64(out, &lc->zero, 0);
-    lc->rep_made = 0;
     size_t nz = 0; /* zero rows waiting: terms lc->zero_at[0..nz) */
     for (size_t t = 0; t < n_terms; t++) {
         const struct tl_term *ts = &terms[t * stride];
@@ -327,16 +345,16 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
             continue;
         }
         if (nz)
-            tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
+            tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &sl->zero);
         nz = 0;
         tp_out_cells(out, &lc->pre);
         tp_out_cells(out, &lc->term[t]);
         if (k < TL_REPEAT) {
-            if (!(lc->rep_made & 1u << k)) {
-                count_cells(out, &lc->rep[k], k, tok, scale);
-                lc->rep_made |= 1u << k;
+            if (!(sl->rep_made & 1u << k)) {
+                count_cells(out, &sl->rep[k], k, tok, scale);
+                sl->rep_made |= 1u << k;
             }
-            tp_out_cells(out, &lc->rep[k]);
+            tp_out_cells(out, &sl->rep[k]);
         } else {
             double lo = NAN, hi = NAN;
             if (tok && tp_garwood(k, &lo, &hi) == 0) {
@@ -352,7 +370,7 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
         tp_out_u64(out, tl_docs(ts, p));
         tp_out_row_end(out);
     }
-    tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &lc->zero);
+    tp_out_cells_rows(out, &lc->pre, lc->term, lc->zero_at, nz, &sl->zero);
 }
 
 /* The long table's rows under --group-by in units of a group's periods
