@@ -34,7 +34,11 @@ static int trim_utf8(struct run *run, enum tp_encoding enc, const char *p, size_
     }
     while (n > 0 && is_blank((unsigned char)p[n - 1]))
         n--;
-    return tp_in_to_utf8(run, enc, p, n, &run->r->dec, s, len) < 0 ? -1 : 0;
+    if (tp_in_to_utf8(run, enc, p, n, &run->r->dec, s, len) < 0)
+        return -1;
+    if (!*s) /* a cell the row did not have: no buffer yet */
+        *s = "";
+    return 0;
 }
 
 /* p[0..n) trimmed of blanks and decoded as enc, in a string the caller
