@@ -227,10 +227,10 @@ static int gwalk_map(struct tp_gwalk *w)
      * the copying on a virtual machine. A larger one (it may not fit in
      * memory: populating it would read it from the disk twice) is faulted
      * in as it is read. */
-    uint64_t spill = 0;
+    w->spill = 0;
     for (size_t d = 0; d < w->c->n_docs; d++)
-        spill += k->lens[d];
-    int populate = spill / TP_GATHER_PASSES <= GWALK_GATHER_MOST ? MAP_POPULATE : 0;
+        w->spill += k->lens[d];
+    int populate = w->spill / TP_GATHER_PASSES <= GWALK_GATHER_MOST ? MAP_POPULATE : 0;
     for (size_t f = 0; f < k->n_files; f++) {
         struct stat st;
         int fd = fileno(k->files[f].f);
@@ -481,11 +481,9 @@ static size_t gwalk_gather(struct tp_gwalk *w, const uint32_t *groups, size_t n)
         }
         for (size_t g = 0; g < G; g++)
             w->gat[g] = UINT64_MAX;
-        uint64_t spill = 0;
-        for (size_t d = 0; d < w->c->n_docs; d++) {
+        for (size_t d = 0; d < w->c->n_docs; d++)
             w->gbytes[w->c->docs[d].group] += k->lens[d];
-            spill += k->lens[d];
-        }
+        uint64_t spill = w->spill; /* (summed when the spill was mapped) */
         if (!w->gather_max) {
             uint64_t per = spill / TP_GATHER_PASSES + 1;
             w->gather_max = per < GWALK_GATHER        ? GWALK_GATHER

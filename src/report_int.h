@@ -157,7 +157,8 @@ struct tp_gwalk {
     uint32_t *order; /* the chunk's documents (d - d0), by group */
     size_t *at;      /* n_groups + 1: the end of each group's documents in order */
     size_t cap, i, end;
-    int mapped; /* the spill files mapped whole: map[f], map_len[f] */
+    int mapped;     /* the spill files mapped whole: map[f], map_len[f], ... */
+    uint64_t spill; /* ... the bytes of the documents' records in them */
     unsigned char **map;
     size_t *map_len;
     /* tp_gwalk_take's gathering: some groups' records copied together, each group's
