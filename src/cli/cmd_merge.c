@@ -12,9 +12,11 @@
  * (terms, n-grams, pairs and documents in memory; the lists stay in the
  * files) and written again.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "state.h"
@@ -22,11 +24,16 @@
 int cli_merge_states(struct cli *cli, const char *const *in, size_t n, const char *output,
                      struct tp_error *err)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        /* a file that is not there or cannot be read says so, not that it
+         * is no state */
+        if (strcmp(in[i], "-") && access(in[i], R_OK) != 0)
+            return tp_error_set(err, TP_EIO, "%s: %s", in[i], strerror(errno));
         if (!tp_state_detect(in[i]))
             return tp_error_set(err, TP_EPARSE, "%s: not a tempora count state%s", in[i],
                                 strcmp(in[i], "-") ? ""
                                                    : " (merge reads files, not standard input)");
+    }
     /* the first state's options are the merge's */
     struct tp_state_head h;
     int rc = tp_state_head_read(in[0], &h, err);
