@@ -98,6 +98,9 @@ static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct t
     tp_out_number(out, e->s, e->len);
 }
 
+/* Ids of a document's list between a term's record asked for and used. */
+enum { TFIDF_AHEAD = 8 };
+
 /* The rows of document d, whose list is ids/cnt[0..n), written to out. */
 static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
                      size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
@@ -119,19 +122,32 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     double *w = s->w;
     double norm = 0;
     size_t n_rows = 0;
+    const struct tp_term *terms = x->ids->terms;
     for (size_t j = 0; j < n; j++) {
-        const struct tp_term *t = &x->ids->terms[ids[j]];
+        /* a document's ids are spread over the vocabulary: ask for the
+         * records of a later one while this one is weighed */
+        if (j + TFIDF_AHEAD < n) {
+            __builtin_prefetch(&terms[ids[j + TFIDF_AHEAD]]);
+            __builtin_prefetch(&x->idf[ids[j + TFIDF_AHEAD]]);
+        }
+        const struct tp_term *t = &terms[ids[j]];
         if (t->flags & TP_TERM_STOP)
             continue;
         w[j] = tf_weight(o->tf, cnt[j]) * x->idf[ids[j]];
         norm += o->norm == TP_NORM_L2 ? w[j] * w[j] : fabs(w[j]);
-        if (!(t->flags & TP_TERM_SHORT))
+        if (!(t->flags & TP_TERM_SHORT)) {
+            /* ties in weight are ordered by name: the rare terms that make
+             * a document's top often tie */
+            __builtin_prefetch(t->bytes);
             rows[n_rows++] = (struct row){0, t->bytes, t->len, (uint32_t)j};
+        }
     }
     norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
     for (size_t r = 0; r < n_rows; r++)
         rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
     size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
+    for (size_t r = 0; r < n_out; r++) /* what the rows will write */
+        __builtin_prefetch(&x->ids->k->df[ids[rows[r].id]]);
     if (x->gs || s->keep) {
         /* kept, written by tfidf_write_kept (or tfidf_write_run) */
         if (s->n_kept + n_out > s->kept_cap) {
@@ -381,17 +397,65 @@ out:
     return rc;
 }
 
-/* Every document's rows on n_threads threads, each taking a contiguous run
- * of documents with about as many bytes of lists as the others: this thread
- * writes the first run straight to out, the others write theirs into parts
- * appended to out in order once all are done. Each thread works without a
- * pause from start to end: threads started and stopped for every block of
- * documents spent as long waiting for an idle core to wake as computing. */
+/* What the units of the plain table share (tfidf_units): a unit is the
+ * documents [u * TFIDF_BLOCK, (u + 1) * TFIDF_BLOCK), read and weighed on the
+ * thread that takes it, with that thread's spill reader and scratch. */
+struct doc_units {
+    const struct tfidf_ctx *x;
+    size_t n_docs;
+    struct tp_spill_reader *sr; /* by thread */
+    struct tfidf_scratch *s;    /* by thread */
+};
+
+static int doc_unit(void *arg, unsigned th, size_t u, struct tp_out *out, struct tp_error *err)
+{
+    struct doc_units *k = arg;
+    size_t b = u * TFIDF_BLOCK, e = b + TFIDF_BLOCK < k->n_docs ? b + TFIDF_BLOCK : k->n_docs;
+    struct tp_spill_reader *sr = &k->sr[th];
+    int rc = tp_spill_load(k->x->ids->k, b, e, sr, err);
+    for (size_t d = b; d < e && !rc; d++)
+        if (!(rc = tp_spill_next(sr, err)))
+            rc = tfidf_doc(k->x, d, sr->ids, sr->counts, sr->n, &k->s[th], out, err);
+    return rc;
+}
+
+/* The plain table (no groups, no sink that takes every cell) on n_threads
+ * threads, a unit of documents at a time (tp_report_units): each unit's
+ * rows go into a memory part that is used again once appended, so no thread
+ * writes more than a few units' rows to memory, nothing is copied twice, and
+ * the threads share the documents and the writing as they come free. */
+static int tfidf_units(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
+                       struct tp_error *err)
+{
+    struct doc_units k = {x, x->c->n_docs, calloc(n_threads, sizeof(*k.sr)),
+                          calloc(n_threads, sizeof(*k.s))};
+    int rc = !k.sr || !k.s ? tp_report_oom(err)
+                           : tp_report_units(out, (k.n_docs + TFIDF_BLOCK - 1) / TFIDF_BLOCK,
+                                             n_threads, doc_unit, &k, err);
+    for (unsigned t = 0; t < n_threads && k.sr && k.s; t++) {
+        tp_spill_reader_release(&k.sr[t]);
+        free(k.s[t].rows);
+        free(k.s[t].w);
+        free(k.s[t].idf_cache);
+    }
+    free(k.sr);
+    free(k.s);
+    return rc;
+}
+
+/* Every document's rows on n_threads threads. The plain table goes by units
+ * (tfidf_units). Under --group-by, or with a sink that takes cells (the
+ * workbook), each thread takes a contiguous run of documents with about as
+ * many bytes of lists as the others: this thread writes the first run
+ * straight to out, the others keep their rows (or write them into parts)
+ * for out in order once all are done. */
 static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
                       struct tp_error *err)
 {
     const struct tp_counter *k = x->ids->k;
     size_t n_docs = x->c->n_docs;
+    if (n_threads > 1 && !x->gs && !(tp_out_flags(out) & TP_OUT_CELL_LOG))
+        return tfidf_units(x, n_threads, out, err);
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
     /* a sink takes every row: that is the workbook (the report's keeps a
      * head), whose sheet ends at its cut, so the rows past it need no cells;
