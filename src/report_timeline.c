@@ -313,6 +313,162 @@ static int in_timeline(const void *ctx, size_t d)
     return ((const int64_t *)ctx)[d] >= 0 ? 0 : -1;
 }
 
+/* The top terms' series counted from the documents' lists: what the
+ * threads share. */
+struct series_pass {
+    const struct tp_counts *c;
+    struct tp_counter *k;
+    const int64_t *dper;   /* by document: its period, -1 none */
+    const int32_t *tindex; /* by id: the term's index among the series, -1 none */
+    struct tl_term *terms; /* term t of group g: terms[t * G + g] */
+    size_t G;
+    size_t n_ser;   /* series in terms */
+    size_t span;    /* bytes of one (group, period)'s cells */
+    void *cells;    /* where every series' cells lie ... */
+    size_t n_cells; /* ... this many ... */
+    size_t csize;   /* ... of this many bytes */
+};
+
+/* Cells a thread other than the first may copy to count into (bytes): past
+ * it (a grouped timeline of many groups) the pass runs on one thread. */
+enum { SERIES_COPY_MAX = 16 << 20 };
+
+/* Documents a part of the pass loads from the spill at a time. */
+enum { SERIES_BLOCK = 1024 };
+
+/* One thread's run of documents [d0, d1), counted into its series: the
+ * pass's own for the first thread, for the others copies over cells of
+ * their own, added to the pass's once all are done (sums of integers: the
+ * same in any order). */
+struct series_part {
+    const struct series_pass *sp;
+    size_t d0, d1;
+    struct tl_term *terms;
+    void *cells; /* the copies' cells (NULL for the first thread) */
+    struct tp_spill_reader sr;
+    int rc;
+    struct tp_error err;
+};
+
+static void *series_part_main(void *arg)
+{
+    struct series_part *q = arg;
+    const struct series_pass *sp = q->sp;
+    const struct tp_counts *c = sp->c;
+    for (size_t b = q->d0; b < q->d1 && !q->rc; b += SERIES_BLOCK) {
+        size_t e = q->d1 - b > SERIES_BLOCK ? b + SERIES_BLOCK : q->d1;
+        q->rc = tp_spill_load(sp->k, b, e, &q->sr, &q->err);
+        for (size_t d = b; d < e && !q->rc; d++) {
+            if ((q->rc = tp_spill_next(&q->sr, &q->err)))
+                break;
+            /* the next document's cells, asked for ahead: documents come in
+             * any date order, and a grouped timeline's cells are far larger
+             * than the caches */
+            if (d + 1 < q->d1 && sp->dper[d + 1] >= 0) {
+                const char *nx = tl_at(&q->terms[c->docs[d + 1].group], (size_t)sp->dper[d + 1]);
+                for (size_t at = 0; at < sp->span && at < 512; at += 64)
+                    __builtin_prefetch(nx + at, 1);
+            }
+            int64_t p = sp->dper[d];
+            if (p < 0)
+                continue;
+            size_t g = c->docs[d].group;
+            for (size_t j = 0; j < q->sr.n; j++) {
+                int32_t t = sp->tindex[q->sr.ids[j]];
+                if (t < 0)
+                    continue;
+                struct tl_term *ts = &q->terms[(size_t)t * sp->G + g];
+                tl_add(ts, (size_t)p, q->sr.counts[j], 1);
+                ts->total += q->sr.counts[j];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Count the series of sp on up to `threads` threads, each a run of
+ * documents with about as many bytes of lists as the others. Returns 0 or a
+ * negative TP_E* (err filled). */
+static int count_series(const struct series_pass *sp, unsigned threads, struct tp_error *err)
+{
+    size_t n_docs = sp->c->n_docs;
+    int rc = tp_counter_rewind(sp->k, err); /* the parts read the spill with pread */
+    if (rc)
+        return rc;
+    if (n_docs < 2 * SERIES_BLOCK || threads < 1 || sp->n_cells * sp->csize > SERIES_COPY_MAX)
+        threads = 1;
+    struct series_part *q = calloc(threads, sizeof(*q));
+    if (!q)
+        return tp_report_oom(err);
+    q[0].terms = sp->terms;
+    for (unsigned t = 1; t < threads && !rc; t++) {
+        /* a copy of the series over cells of its own */
+        q[t].terms = malloc(sp->n_ser * sizeof(*q[t].terms));
+        q[t].cells = tp_report_zalloc(sp->n_cells, sp->csize);
+        if (!q[t].terms || !q[t].cells) {
+            rc = tp_report_oom(err);
+            break;
+        }
+        for (size_t i = 0; i < sp->n_ser; i++) {
+            const struct tl_term *from = &sp->terms[i];
+            struct tl_term *to = &q[t].terms[i];
+            *to = *from;
+            to->total = 0;
+            if (from->c32)
+                to->c32 = (uint32_t *)q[t].cells + (from->c32 - (const uint32_t *)sp->cells);
+            else
+                to->cell = (uint64_t *)q[t].cells + (from->cell - (const uint64_t *)sp->cells);
+        }
+    }
+    if (rc)
+        goto out;
+    uint64_t total = 0, cum = 0;
+    for (size_t d = 0; d < n_docs; d++)
+        total += sp->k->lens[d];
+    size_t d = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        uint64_t goal = total / threads * (t + 1);
+        q[t].sp = sp;
+        q[t].d0 = d;
+        while (d < n_docs && (t + 1 == threads || cum < goal))
+            cum += sp->k->lens[d++];
+        q[t].d1 = d;
+    }
+    tp_report_run_parts(series_part_main, q, sizeof(*q), threads);
+    for (unsigned t = 0; t < threads; t++)
+        if (q[t].rc && !rc) {
+            rc = q[t].rc;
+            *err = q[t].err;
+        }
+    for (unsigned t = 1; t < threads && !rc; t++) {
+        /* the copies' counts into the pass's series */
+        for (size_t i = 0; i < sp->n_ser; i++)
+            sp->terms[i].total += q[t].terms[i].total;
+        if (sp->csize == sizeof(uint32_t)) {
+            uint32_t *to = sp->cells;
+            const uint32_t *from = q[t].cells;
+            for (size_t i = 0; i < sp->n_cells; i++)
+                to[i] += from[i];
+        } else {
+            uint64_t *to = sp->cells;
+            const uint64_t *from = q[t].cells;
+            for (size_t i = 0; i < sp->n_cells; i++)
+                to[i] += from[i];
+        }
+    }
+out:
+    for (unsigned t = 0; t < threads; t++) {
+        tp_spill_reader_release(&q[t].sr);
+        if (t > 0) {
+            free(q[t].terms);
+            if (q[t].cells)
+                tp_report_zfree(q[t].cells);
+        }
+    }
+    free(q);
+    return rc;
+}
+
 /* The series of the prefix patterns among the listed terms: the counts of
  * every term each matches, summed from the spill by period (docs: the
  * documents with at least one of them); with --group-by, pattern t's series
@@ -433,7 +589,16 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             rc = tp_report_oom(err);
             goto out;
         }
-        if ((rc = tp_report_sum_ids(c, ids.k, in_timeline, dper, &tlc, err)))
+        /* a term's count over the timeline's documents: its corpus total
+         * when every document is in the timeline (all dated, none outside
+         * --from/--to), else a pass over the documents' lists */
+        size_t in_tl = 0;
+        for (size_t d = 0; d < c->n_docs; d++)
+            in_tl += dper[d] >= 0;
+        if (in_tl == c->n_docs) {
+            if (ids.n)
+                memcpy(tlc, ids.k->total, ids.n * sizeof(*tlc));
+        } else if ((rc = tp_report_sum_ids(c, ids.k, in_timeline, dper, &tlc, err)))
             goto out;
         size_t n_rows = 0;
         for (size_t i = 0; i < ids.n; i++)
@@ -549,32 +714,13 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
             tindex[i] = -1;
         for (size_t t = 0; t < n_terms; t++)
             tindex[rows[t].id] = (int32_t)t;
-        struct tp_spill_iter it;
-        if ((rc = tp_spill_iter_init(&it, ids.k, c->n_docs, err)))
-            goto out;
-        while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-            int64_t p = dper[it.doc];
-            /* the next document's cells, asked for ahead: documents come in
-             * any date order, and a grouped timeline's cells are far larger
-             * than the caches */
-            if (it.doc + 1 < c->n_docs && dper[it.doc + 1] >= 0) {
-                const char *nx = tl_at(&terms[c->docs[it.doc + 1].group], (size_t)dper[it.doc + 1]);
-                for (size_t b = 0; b < 2 * n_terms * csize && b < 512; b += 64)
-                    __builtin_prefetch(nx + b, 1);
-            }
-            if (p < 0)
-                continue;
-            size_t g = c->docs[it.doc].group;
-            for (size_t j = 0; j < it.n; j++) {
-                int32_t t = tindex[it.ids[j]];
-                if (t < 0)
-                    continue;
-                struct tl_term *ts = &terms[(size_t)t * G + g];
-                tl_add(ts, p, it.counts[j], 1);
-                ts->total += it.counts[j];
-            }
-        }
-        if (rc < 0)
+        struct series_pass sp = {c,     ids.k,
+                                 dper,  tindex,
+                                 terms, G,
+                                 n_ser, 2 * n_terms * csize,
+                                 cells, 2 * n_ser * n_per + 1,
+                                 csize};
+        if ((rc = count_series(&sp, tp_run_threads(run), err)))
             goto out;
     }
 

@@ -22,7 +22,7 @@
 #include "counts.h"
 #include "split.h"
 
-enum { SCAN_BUF = 1 << 20 };
+enum { SCAN_BUF = 1 << 17 };
 
 struct share {
     int fd;
