@@ -167,6 +167,7 @@ struct units {
     size_t n_pool, pool_cap;
     unsigned char *done;
     size_t n, next, appended, ahead;
+    uint64_t rows_out; /* rows of the parts appended (parts that count them) */
     int flags, rc;
     struct tp_error err;
     tp_unit_fn fn;
@@ -186,9 +187,11 @@ static void units_append(struct units *u, int wait)
             struct tp_out *p = u->part[u->appended];
             u->part[u->appended] = NULL;
             pthread_mutex_unlock(&u->mu);
+            uint64_t rows = p ? tp_out_rows(p) : 0;
             if (p)
                 tp_out_append(u->out, p);
             pthread_mutex_lock(&u->mu);
+            u->rows_out += rows;
             if (p && u->n_pool < u->pool_cap && tp_out_mem_reuse(p) == 0)
                 u->pool[u->n_pool++] = p;
             else
@@ -216,10 +219,16 @@ static void *units_main(void *arg)
             break;
         size_t i = u->next++;
         struct tp_out *part = u->n_pool ? u->pool[--u->n_pool] : NULL;
+        /* rows appended already fill any sink's head: this unit's cannot be
+         * in it */
+        int past = u->rows_out >= TP_SINK_HEAD_ROWS;
         pthread_mutex_unlock(&u->mu);
         struct tp_error e = {0};
-        int rc = !part && tp_out_open_mem(&part, u->flags) ? tp_report_oom(&e)
-                                                           : u->fn(u->arg, me->t, i, part, &e);
+        int rc = !part && tp_out_open_mem(&part, u->flags) ? tp_report_oom(&e) : 0;
+        if (!rc && past)
+            tp_out_past_head(part);
+        if (!rc)
+            rc = u->fn(u->arg, me->t, i, part, &e);
         pthread_mutex_lock(&u->mu);
         u->part[i] = part;
         u->done[i] = 1;

@@ -194,7 +194,18 @@ int tp_out_mem_reuse(struct tp_out *o)
     o->n_cells = 0;
     o->n_rows = o->head_rows = 0;
     o->head_len = 0;
+    o->past_head = 0;
     return 0;
+}
+
+uint64_t tp_out_rows(const struct tp_out *o)
+{
+    return o->n_rows;
+}
+
+void tp_out_past_head(struct tp_out *o)
+{
+    o->past_head = 1;
 }
 
 /* Bytes a memory part keeps in memory; the rest goes to a temporary file. */
@@ -317,7 +328,7 @@ static int part_read(struct tp_out *src, uint64_t *at, void *buf, size_t n)
  * while o has written fewer than TP_SINK_HEAD_ROWS rows. */
 static void head_put(struct tp_out *o, char kind, const char *s, size_t len)
 {
-    if (o->n_rows >= TP_SINK_HEAD_ROWS)
+    if (o->n_rows >= TP_SINK_HEAD_ROWS || o->past_head)
         return;
     uint32_t n = (uint32_t)len;
     size_t need = o->head_len + 1 + (kind == 'r' ? 0 : sizeof(n) + len);

@@ -95,6 +95,16 @@ int tp_out_flags(const struct tp_out *o);
  * failure of src becomes dst's. */
 void tp_out_append(struct tp_out *dst, struct tp_out *src);
 
+/* The rows written into a memory part opened with TP_OUT_CELL_HEAD (0 for
+ * any other). */
+uint64_t tp_out_rows(const struct tp_out *o);
+
+/* A TP_OUT_CELL_HEAD part whose rows will follow at least
+ * TP_SINK_HEAD_ROWS rows of its table: none of them can be in a sink's
+ * head, so it keeps no cells for it, only the count of its rows (until
+ * tp_out_mem_reuse). */
+void tp_out_past_head(struct tp_out *o);
+
 /* Make a memory part that tp_out_append has emptied ready for new rows, its
  * buffers kept (no allocation, no page touched afresh for the next part).
  * Returns 0, or -1 when it cannot be (a failed part: free it). */

@@ -37,6 +37,7 @@ struct tp_out {
     char *head; /* TP_OUT_CELL_HEAD: the records of the first rows' cells */
     size_t head_len, head_cap;
     uint64_t n_rows, head_rows; /* rows written; rows in head */
+    int past_head;              /* a part after the head: no head kept (tp_out_past_head) */
     size_t b_len;               /* bytes in b */
     unsigned char special[256]; /* 1 for the bytes that make a text cell quoted */
     char b[1 << 16];

@@ -583,6 +583,8 @@ Test(writer, sinks_see_the_rows_of_parts_in_order)
     uint64_t v = 0;
     for (int k = 0; k < 3; k++) {
         cr_assert_eq(tp_out_open_mem(&part[k], tp_out_flags(j)), 0);
+        if (k == 3)
+            tp_out_past_head(part[k]);
         for (size_t r = 0; r < rows[k]; r++, v++) {
             struct tp_out *o[2] = {w, part[k]};
             for (int t = 0; t < 2; t++) {
@@ -644,7 +646,9 @@ static void head_skip(void *ctx, uint64_t n)
 
 /* A sink that wants only the head of a table: parts keep their CSV and the
  * cells of their first TP_SINK_HEAD_ROWS rows, so the sink still sees the
- * first rows of the whole table, in order, and the count of the rest. */
+ * first rows of the whole table, in order, and the count of the rest. A part
+ * known to come after TP_SINK_HEAD_ROWS rows (the last, after 10,700) keeps
+ * no cells at all (tp_out_past_head), and the sink still counts its rows. */
 Test(writer, a_head_sink_sees_the_first_rows_of_parts)
 {
     make_dir();
@@ -678,6 +682,7 @@ Test(writer, a_head_sink_sees_the_first_rows_of_parts)
         }
     }
     for (int k = 0; k < 4; k++) {
+        cr_expect_eq(tp_out_rows(part[k]), rows[k]);
         tp_out_append(j, part[k]);
         tp_out_free(part[k]);
     }
