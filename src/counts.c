@@ -336,6 +336,17 @@ static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t
     return 0;
 }
 
+int tp_corpus_reserve_docs(struct tp_corpus *c, size_t n)
+{
+    if (n <= c->docs_cap - c->r.n_docs)
+        return 0;
+    size_t cap = c->r.n_docs + n;
+    if (TP_GROW(c->r.docs, c->docs_cap, cap, 0))
+        return TP_ENOMEM;
+    c->docs_cap = cap;
+    return 0;
+}
+
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side)
 {
     if (c->r.n_docs == c->docs_cap) {

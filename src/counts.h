@@ -301,6 +301,12 @@ static inline int tp_counts_is_twin(const struct tp_counts *c, uint32_t id)
 /* Start a document (id copied, date kept, side recorded). */
 int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *date, int side);
 
+/* Room for n more documents' records (a count state's documents, whose
+ * number is known before they are read), so that tp_corpus_begin does not
+ * grow the records by doubling, copying them each time. Returns 0 or
+ * TP_ENOMEM. */
+int tp_corpus_reserve_docs(struct tp_corpus *c, size_t n);
+
 /* Count one token of the current document (the tokenizer's callback shape). */
 int tp_corpus_token(struct tp_corpus *c, const char *tok, size_t len, uint32_t seg);
 

@@ -428,6 +428,10 @@ static int load_body(struct tp_state_rd *r, const struct tp_state_hdr *h, struct
         goto out;
     }
     uint64_t tokens = 0;
+    if (tp_corpus_reserve_docs(c, (size_t)s->n_docs)) {
+        rc = tp_error_set(err, TP_ENOMEM, "out of memory");
+        goto out;
+    }
     for (uint64_t d = 0; d < s->n_docs; d++) {
         uint32_t len;
         unsigned char b[16];
