@@ -158,6 +158,21 @@ void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned
         pthread_join(tid[t], NULL);
 }
 
+void tp_report_doc_runs(const struct tp_counter *k, size_t n_docs, unsigned n, size_t *bound)
+{
+    uint64_t total = 0, cum = 0;
+    for (size_t d = 0; d < n_docs; d++)
+        total += k->lens[d];
+    size_t d = 0;
+    for (unsigned t = 0; t < n; t++) {
+        uint64_t goal = total / n * (t + 1);
+        bound[t] = d;
+        while (d < n_docs && (t + 1 == n || cum < goal))
+            cum += k->lens[d++];
+    }
+    bound[n] = d;
+}
+
 /* tp_report_units' shared state, and each thread's view of it. */
 struct units {
     pthread_mutex_t mu;

@@ -56,6 +56,11 @@ int tp_report_tuple_reportable(const struct tp_counts *c, const uint32_t *ids, u
  * cannot be started here too, after it. Returns when all are done. */
 void tp_report_run_parts(void *(*fn)(void *), void *parts, size_t size, unsigned n);
 
+/* Cut documents [0, n_docs) into n runs (n >= 1) with about as many bytes
+ * of k's per-document lists each, for threads that each read a run's lists:
+ * run t is [bound[t], bound[t + 1]) (bound holds n + 1 entries). */
+void tp_report_doc_runs(const struct tp_counter *k, size_t n_docs, unsigned n, size_t *bound);
+
 /* A unit's rows: fn(arg, t, u, part, err) writes unit u's rows into part, on
  * the thread numbered t (0 .. threads - 1: scratch in arg may be kept by t).
  * Returns 0 or a negative TP_E* (err filled). */
@@ -274,9 +279,10 @@ static inline int tp_has_prefix(const char *t, size_t tlen, const char *p, size_
 /* Each document's period, as an index from pi's first (dper[d]; -1 when the
  * document is undated or its date is coarser than pi's period), and the
  * tokens of the documents of each period (ptok[p], or ptok[g * n_per + p] by
- * group id g when grouped), added to what ptok holds. Shared by the timeline
- * and `tempora trends` (report_timeline.c). */
-void tp_report_doc_periods(const struct tp_counts *c, const struct tp_period_info *pi, int grouped,
-                           int64_t *dper, uint64_t *ptok);
+ * group id g when grouped), added to what ptok holds. Returns the number of
+ * documents with a period. Shared by the timeline and `tempora trends`
+ * (report_timeline.c). */
+size_t tp_report_doc_periods(const struct tp_counts *c, const struct tp_period_info *pi,
+                             int grouped, int64_t *dper, uint64_t *ptok);
 
 #endif

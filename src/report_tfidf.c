@@ -452,8 +452,6 @@ static int tfidf_units(const struct tfidf_ctx *x, unsigned n_threads, struct tp_
 static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_out *out,
                       struct tp_error *err)
 {
-    const struct tp_counter *k = x->ids->k;
-    size_t n_docs = x->c->n_docs;
     if (n_threads > 1 && !x->gs && !(tp_out_flags(out) & TP_OUT_CELL_LOG))
         return tfidf_units(x, n_threads, out, err);
     struct tfidf_part *p = calloc(n_threads, sizeof(*p));
@@ -467,17 +465,12 @@ static int tfidf_rows(const struct tfidf_ctx *x, unsigned n_threads, struct tp_o
         rc = tp_report_oom(err);
         goto done;
     }
-    uint64_t total = 0, cum = 0;
-    for (size_t d = 0; d < n_docs; d++)
-        total += k->lens[d];
-    size_t d = 0;
+    size_t bound[TP_MAX_THREADS + 1];
+    tp_report_doc_runs(x->ids->k, x->c->n_docs, n_threads, bound);
     for (unsigned t = 0; t < n_threads; t++) {
         p[t].x = x;
-        p[t].d0 = d;
-        uint64_t goal = total / n_threads * (t + 1);
-        while (d < n_docs && (t + 1 == n_threads || cum < goal))
-            cum += k->lens[d++];
-        p[t].d1 = d;
+        p[t].d0 = bound[t];
+        p[t].d1 = bound[t + 1];
         p[t].t = t;
         if (split) {
             atomic_init(&done[t].rows, 0);

@@ -430,17 +430,12 @@ static int count_series(const struct series_pass *sp, unsigned threads, struct t
     }
     if (rc)
         goto out;
-    uint64_t total = 0, cum = 0;
-    for (size_t d = 0; d < n_docs; d++)
-        total += sp->k->lens[d];
-    size_t d = 0;
+    size_t bound[TP_MAX_THREADS + 1];
+    tp_report_doc_runs(sp->k, n_docs, threads, bound);
     for (unsigned t = 0; t < threads; t++) {
-        uint64_t goal = total / threads * (t + 1);
         q[t].sp = sp;
-        q[t].d0 = d;
-        while (d < n_docs && (t + 1 == threads || cum < goal))
-            cum += sp->k->lens[d++];
-        q[t].d1 = d;
+        q[t].d0 = bound[t];
+        q[t].d1 = bound[t + 1];
     }
     tp_report_run_parts(series_part_main, q, sizeof(*q), threads);
     for (unsigned t = 0; t < threads; t++)
@@ -519,20 +514,23 @@ out:
     return rc < 0 ? rc : 0;
 }
 
-void tp_report_doc_periods(const struct tp_counts *c, const struct tp_period_info *pi, int grouped,
-                           int64_t *dper, uint64_t *ptok)
+size_t tp_report_doc_periods(const struct tp_counts *c, const struct tp_period_info *pi,
+                             int grouped, int64_t *dper, uint64_t *ptok)
 {
     enum tp_precision need = tp_period_precision(pi->kind);
-    size_t n_per = (size_t)(pi->last - pi->first + 1);
+    size_t n_per = (size_t)(pi->last - pi->first + 1), in = 0;
     for (size_t d = 0; d < c->n_docs; d++) {
         const struct tp_date *dt = &c->docs[d].date;
         dper[d] = dt->prec >= need && dt->prec != TP_PREC_NONE
                       ? tp_period_index(dt, pi->kind) - pi->first
                       : -1;
-        if (dper[d] >= 0)
+        if (dper[d] >= 0) {
             ptok[(grouped ? (size_t)c->docs[d].group * n_per : 0) + (size_t)dper[d]] +=
                 c->docs[d].n_tokens;
+            in++;
+        }
     }
+    return in;
 }
 
 int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_out *trends,
@@ -580,7 +578,7 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         rc = tp_report_oom(err);
         goto out;
     }
-    tp_report_doc_periods(c, &pi, grouped, dper, ptok);
+    size_t in_tl = tp_report_doc_periods(c, &pi, grouped, dper, ptok);
 
     /* Choose the terms: listed, or the top K by count in the timeline's documents. */
     if (c->n_match) {
@@ -600,9 +598,6 @@ int tp_report_timeline(struct tp_run *run, struct tp_out *timeline, struct tp_ou
         /* a term's count over the timeline's documents: its corpus total
          * when every document is in the timeline (all dated, none outside
          * --from/--to), else a pass over the documents' lists */
-        size_t in_tl = 0;
-        for (size_t d = 0; d < c->n_docs; d++)
-            in_tl += dper[d] >= 0;
         if (in_tl == c->n_docs) {
             if (ids.n)
                 memcpy(tlc, ids.k->total, ids.n * sizeof(*tlc));

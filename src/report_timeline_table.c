@@ -43,31 +43,6 @@ struct tl_cells {
     struct tl_slot *slot; /* TL_SLOTS, by a hash of the token total */
 };
 
-/* Each term's name cell (terms t * stride); 0 or -1 out of memory. */
-static int tl_cells_init(struct tl_cells *lc, struct tp_out *out, const struct tl_term *terms,
-                         size_t n_terms, size_t stride)
-{
-    memset(lc, 0, sizeof(*lc));
-    lc->term = calloc(n_terms ? n_terms : 1, sizeof(*lc->term));
-    lc->zero_at = malloc((n_terms ? n_terms : 1) * sizeof(*lc->zero_at));
-    lc->slot = calloc(TL_SLOTS, sizeof(*lc->slot));
-    if (!lc->term || !lc->zero_at || !lc->slot) {
-        free(lc->term);
-        free(lc->zero_at);
-        free(lc->slot);
-        lc->term = NULL;
-        lc->zero_at = NULL;
-        lc->slot = NULL;
-        return -1;
-    }
-    lc->n_terms = n_terms;
-    for (size_t t = 0; t < n_terms; t++) {
-        tp_cells_clear(out, &lc->term[t]);
-        tp_cells_text(out, &lc->term[t], terms[t * stride].name, terms[t * stride].name_len);
-    }
-    return 0;
-}
-
 static void tl_cells_release(struct tl_cells *lc)
 {
     for (size_t t = 0; lc->term && t < lc->n_terms; t++)
@@ -81,6 +56,27 @@ static void tl_cells_release(struct tl_cells *lc)
             tp_cells_release(&lc->slot[i].rep[k]);
     }
     free(lc->slot);
+}
+
+/* Each term's name cell (terms t * stride); 0 or -1 out of memory. */
+static int tl_cells_init(struct tl_cells *lc, struct tp_out *out, const struct tl_term *terms,
+                         size_t n_terms, size_t stride)
+{
+    memset(lc, 0, sizeof(*lc));
+    lc->term = calloc(n_terms ? n_terms : 1, sizeof(*lc->term));
+    lc->zero_at = malloc((n_terms ? n_terms : 1) * sizeof(*lc->zero_at));
+    lc->slot = calloc(TL_SLOTS, sizeof(*lc->slot));
+    if (!lc->term || !lc->zero_at || !lc->slot) {
+        tl_cells_release(lc);
+        memset(lc, 0, sizeof(*lc));
+        return -1;
+    }
+    lc->n_terms = n_terms;
+    for (size_t t = 0; t < n_terms; t++) {
+        tp_cells_clear(out, &lc->term[t]);
+        tp_cells_text(out, &lc->term[t], terms[t * stride].name, terms[t * stride].name_len);
+    }
+    return 0;
 }
 
 /* Count k's cells in a period of tok tokens (scale: 1e6 / tok), into c. */
