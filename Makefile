@@ -37,7 +37,18 @@ CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/d
 # The JSONL fast reader (src/input/json_fast.cpp) is C++17: the program is
 # linked by $(CXX) for its runtime.
 CXXFLAGS_ALL := -std=c++17 $(WARN_CXX) -MMD -MP $(shell pkg-config --cflags simdjson 2>/dev/null) $(CXXFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lxxhash -lstemmer -lm -lpthread $(LDLIBS)
+# Loaded when first needed, not linked (src/dynlib.h): mail, HTML, archives
+# and workbooks. Their headers are used as usual; their sonames are read off
+# the installed libraries (empty: dynlib.h's defaults).
+PKGS_LOADED := xlsxwriter gmime-3.0 libxml-2.0 libarchive
+soname = $(shell readelf -d "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
+	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+SONAMES := $(foreach v,GMIME:gmime-3.0 XML2:xml2 ARCHIVE:archive XLSXWRITER:xlsxwriter,\
+	$(if $(call soname,$(word 2,$(subst :, ,$(v)))),\
+	-DTP_SONAME_$(word 1,$(subst :, ,$(v)))='"$(call soname,$(word 2,$(subst :, ,$(v))))"'))
+CPPFLAGS_ALL += $(SONAMES)
+LDLIBS_ALL := $(shell pkg-config --libs $(filter-out $(PKGS_LOADED),$(PKGS)) 2>/dev/null) \
+	-lcsv -lxxhash -lstemmer -lm -lpthread -ldl $(LDLIBS)
 
 ifeq ($(MODE),release)
 # -O3 and link-time optimization: the token path crosses tokenizer, pipeline,

@@ -29,8 +29,24 @@ static int oom(struct tp_error *err)
     return tp_error_set(err, TP_ENOMEM, "out of memory");
 }
 
+struct tp_lxw_api tp_lxw;
+
+static int xlsxwriter_fill(void *h, struct tp_dynlib *lib)
+{
+#define LXW_FILL(name) TP_DYN_FILL(tp_lxw, h, lib, name)
+    LXW_API(LXW_FILL)
+#undef LXW_FILL
+    return 0;
+}
+
+static struct tp_dynlib libxlsxwriter =
+    TP_DYNLIB_INIT(TP_SONAME_XLSXWRITER, "workbook output (.xlsx)", xlsxwriter_fill);
+
 int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
 {
+    int rc = tp_dynlib_need(&libxlsxwriter, tp_out_path(out), err);
+    if (rc < 0)
+        return rc;
     struct tp_xlsx *x = calloc(1, sizeof(*x));
     if (!x)
         return oom(err);
@@ -77,26 +93,26 @@ int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
     char *tmpdir = getenv("TMPDIR");
     lxw_workbook_options opts = {.constant_memory = LXW_TRUE,
                                  .tmpdir = tmpdir && *tmpdir ? tmpdir : NULL};
-    if (!x->path || !(x->wb = workbook_new_opt(x->path, &opts))) {
+    if (!x->path || !(x->wb = tp_lxw.workbook_new_opt(x->path, &opts))) {
         tp_xlsx_free(x);
         return oom(err);
     }
-    x->bold = workbook_add_format(x->wb);
-    x->day = workbook_add_format(x->wb);
-    x->month = workbook_add_format(x->wb);
-    x->year = workbook_add_format(x->wb);
+    x->bold = tp_lxw.workbook_add_format(x->wb);
+    x->day = tp_lxw.workbook_add_format(x->wb);
+    x->month = tp_lxw.workbook_add_format(x->wb);
+    x->year = tp_lxw.workbook_add_format(x->wb);
     if (!x->bold || !x->day || !x->month || !x->year) {
         tp_xlsx_free(x);
         return oom(err);
     }
-    format_set_bold(x->bold);
-    format_set_num_format(x->day, "yyyy-mm-dd");
-    format_set_num_format(x->month, "yyyy-mm");
-    format_set_num_format(x->year, "yyyy");
+    tp_lxw.format_set_bold(x->bold);
+    tp_lxw.format_set_num_format(x->day, "yyyy-mm-dd");
+    tp_lxw.format_set_num_format(x->month, "yyyy-mm");
+    tp_lxw.format_set_num_format(x->year, "yyyy");
     /* the index each date format has in styles.xml, for the rows written as XML */
-    x->xf_day = lxw_format_get_xf_index(x->day);
-    x->xf_month = lxw_format_get_xf_index(x->month);
-    x->xf_year = lxw_format_get_xf_index(x->year);
+    x->xf_day = tp_lxw.lxw_format_get_xf_index(x->day);
+    x->xf_month = tp_lxw.lxw_format_get_xf_index(x->month);
+    x->xf_year = tp_lxw.lxw_format_get_xf_index(x->year);
     *xp = x;
     return 0;
 }
@@ -346,7 +362,7 @@ static void row_cell(struct sheet *sh, unsigned c, const char *s, size_t len,
                    ((len == sh->last_date_len && !memcmp(s, sh->last_date, len)) ||
                     (prec = parse_date(s, len, &dt)) > 0)) {
             if (len != sh->last_date_len || memcmp(s, sh->last_date, len)) {
-                char *d = tp_u64_digits((uint64_t)lxw_datetime_to_excel_datetime(&dt),
+                char *d = tp_u64_digits((uint64_t)tp_lxw.lxw_datetime_to_excel_datetime(&dt),
                                         sh->last_serial + sizeof(sh->last_serial));
                 sh->last_serial_len = (size_t)(sh->last_serial + sizeof(sh->last_serial) - d);
                 memmove(sh->last_serial, d, sh->last_serial_len);
@@ -416,7 +432,7 @@ void tp_xlsx_sheet_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind 
         return;
     }
     sh->n_truncated += (uint64_t)cut;
-    lxw_error e = worksheet_write_string(sh->ws, 0, (lxw_col_t)c, str, x->bold);
+    lxw_error e = tp_lxw.worksheet_write_string(sh->ws, 0, (lxw_col_t)c, str, x->bold);
     if (e)
         fail(x, e);
     double w = shown_width(s, len) + 3; /* room for the filter button */
@@ -491,11 +507,11 @@ int tp_xlsx_add(struct tp_xlsx *x, const char *name, struct tp_out *table, struc
     sh->x = x;
     sh->cd.row_term = -1;
     snprintf(sh->name, sizeof(sh->name), "%s", name);
-    if (!(sh->ws = workbook_add_worksheet(x->wb, sh->name)))
+    if (!(sh->ws = tp_lxw.workbook_add_worksheet(x->wb, sh->name)))
         return tp_error_set(err, TP_EIO, "%s: cannot add sheet %s (its temporary file?)", x->name,
                             sh->name);
     sh->ws_index = (unsigned)sh->ws->index; /* its entry's name; ws is gone once the zip is made */
-    worksheet_freeze_panes(sh->ws, 1, 0);
+    tp_lxw.worksheet_freeze_panes(sh->ws, 1, 0);
     struct tp_cell_sink sink = {tp_xlsx_sheet_cell, tp_xlsx_sheet_row_end, sh, 0, sheet_skip};
     if (tp_out_add_sink(table, &sink) != 0)
         return oom(err);
@@ -651,15 +667,15 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
     for (size_t i = 0; i < x->n_sheets && !e; i++) {
         struct sheet *sh = x->sheets[i];
         for (unsigned c = 0; c < sh->n_cols; c++)
-            worksheet_set_column(sh->ws, (lxw_col_t)c, (lxw_col_t)c,
-                                 (sh->width[c] < 6 ? 6 : sh->width[c]) + 2, NULL);
+            tp_lxw.worksheet_set_column(sh->ws, (lxw_col_t)c, (lxw_col_t)c,
+                                        (sh->width[c] < 6 ? 6 : sh->width[c]) + 2, NULL);
         /* rows written, a row left unfinished by a failed table included */
         uint64_t last = sh->row + (sh->col ? 1 : 0);
         if (last > x->max_rows)
             last = x->max_rows;
         if (sh->n_cols && last >= 1)
-            e = worksheet_autofilter(sh->ws, 0, 0, (lxw_row_t)(last - 1),
-                                     (lxw_col_t)(sh->n_cols - 1));
+            e = tp_lxw.worksheet_autofilter(sh->ws, 0, 0, (lxw_row_t)(last - 1),
+                                            (lxw_col_t)(sh->n_cols - 1));
         if (!e && sh->timeline)
             e = tp_xlsx_add_chart(x, sh);
     }
@@ -669,17 +685,18 @@ int tp_xlsx_close(struct tp_xlsx *x, struct tp_error *err)
         return rc;
     if (e) /* the workbook is dropped: nothing is published */
         return tp_error_set(err, e == LXW_ERROR_MEMORY_MALLOC_FAILED ? TP_ENOMEM : TP_EIO,
-                            "%s: cannot write the workbook: %s", x->name, lxw_strerror(e));
+                            "%s: cannot write the workbook: %s", x->name, tp_lxw.lxw_strerror(e));
     if ((rc = rows_failed(x, err)) != 0) /* chart_data's */
         return rc;
     if (check_sheet_files(x, err) != 0)
         return TP_EIO;
     errno = 0;
-    e = workbook_close(x->wb);
+    e = tp_lxw.workbook_close(x->wb);
     x->wb = NULL;
     if (e)
         return tp_error_set(err, TP_EIO, "%s: cannot write the workbook: %s%s%s", x->name,
-                            lxw_strerror(e), errno ? ": " : "", errno ? strerror(errno) : "");
+                            tp_lxw.lxw_strerror(e), errno ? ": " : "",
+                            errno ? strerror(errno) : "");
     if ((rc = splice_rows(x, err)) != 0)
         return rc;
     if (x->own_tmp && copy_into(x->path, tp_out_file(x->out)) != 0)
@@ -713,7 +730,7 @@ void tp_xlsx_free(struct tp_xlsx *x)
     if (!x)
         return;
     if (x->wb)
-        lxw_workbook_free(x->wb);
+        tp_lxw.lxw_workbook_free(x->wb);
     for (size_t i = 0; i < x->n_sheets; i++)
         free_sheet(x->sheets[i]);
     free_sheet(x->chart_sheet);

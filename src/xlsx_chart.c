@@ -31,7 +31,7 @@ lxw_error tp_xlsx_add_chart(struct tp_xlsx *x, struct sheet *sh)
         c->x = x;
         c->cd.row_term = -1;
         snprintf(c->name, sizeof(c->name), "chart_data");
-        lxw_worksheet *ws = workbook_add_worksheet(x->wb, "chart_data");
+        lxw_worksheet *ws = tp_lxw.workbook_add_worksheet(x->wb, "chart_data");
         if (!ws)
             return LXW_ERROR_CREATING_TMPFILE;
         c->ws = ws;
@@ -53,8 +53,8 @@ lxw_error tp_xlsx_add_chart(struct tp_xlsx *x, struct sheet *sh)
             tp_xrows_finish(c->rows);
         if (x->failed)
             return x->failed;
-        worksheet_freeze_panes(ws, 1, 0);
-        worksheet_set_column(ws, 0, 0, 12, NULL);
+        tp_lxw.worksheet_freeze_panes(ws, 1, 0);
+        tp_lxw.worksheet_set_column(ws, 0, 0, 12, NULL);
         src = "chart_data";
         n_rows = cd->n_periods + 1;
         n_series = cd->n_terms;
@@ -64,24 +64,24 @@ lxw_error tp_xlsx_add_chart(struct tp_xlsx *x, struct sheet *sh)
     }
     if (n_series <= 0 || n_rows < 2)
         return LXW_NO_ERROR;
-    lxw_chart *chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
+    lxw_chart *chart = tp_lxw.workbook_add_chart(x->wb, LXW_CHART_LINE);
     if (!chart)
         return LXW_ERROR_MEMORY_MALLOC_FAILED;
     for (int t = 0; t < n_series; t++) {
-        lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
+        lxw_chart_series *s = tp_lxw.chart_add_series(chart, NULL, NULL);
         if (!s)
             return LXW_ERROR_MEMORY_MALLOC_FAILED;
         lxw_col_t c = (lxw_col_t)(first + t);
-        chart_series_set_categories(s, src, 1, 0, (lxw_row_t)(n_rows - 1), 0);
-        chart_series_set_values(s, src, 1, c, (lxw_row_t)(n_rows - 1), c);
-        chart_series_set_name_range(s, src, 0, c);
+        tp_lxw.chart_series_set_categories(s, src, 1, 0, (lxw_row_t)(n_rows - 1), 0);
+        tp_lxw.chart_series_set_values(s, src, 1, c, (lxw_row_t)(n_rows - 1), c);
+        tp_lxw.chart_series_set_name_range(s, src, 0, c);
     }
-    chart_title_set_name(chart, "Per million tokens, by period");
-    chart_axis_set_name(chart->x_axis, "period");
-    chart_axis_set_name(chart->y_axis, "per million");
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
+    tp_lxw.chart_title_set_name(chart, "Per million tokens, by period");
+    tp_lxw.chart_axis_set_name(chart->x_axis, "period");
+    tp_lxw.chart_axis_set_name(chart->y_axis, "per million");
+    tp_lxw.chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
     lxw_chart_options opt = {.x_offset = 10, .y_offset = 10, .x_scale = 2, .y_scale = 1.5};
-    return worksheet_insert_chart_opt(sh->ws, 1, (lxw_col_t)(sh->n_cols + 1), chart, &opt);
+    return tp_lxw.worksheet_insert_chart_opt(sh->ws, 1, (lxw_col_t)(sh->n_cols + 1), chart, &opt);
 }
 
 lxw_error tp_xlsx_add_notes(struct tp_xlsx *x)
@@ -91,12 +91,12 @@ lxw_error tp_xlsx_add_notes(struct tp_xlsx *x)
         any |= x->sheets[i]->n_cut || x->sheets[i]->n_truncated;
     if (!any)
         return LXW_NO_ERROR;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "notes");
+    lxw_worksheet *ws = tp_lxw.workbook_add_worksheet(x->wb, "notes");
     if (!ws)
         return LXW_ERROR_CREATING_TMPFILE;
-    lxw_error e = worksheet_write_string(ws, 0, 0, "sheet", x->bold);
+    lxw_error e = tp_lxw.worksheet_write_string(ws, 0, 0, "sheet", x->bold);
     if (!e)
-        e = worksheet_write_string(ws, 0, 1, "note", x->bold);
+        e = tp_lxw.worksheet_write_string(ws, 0, 1, "note", x->bold);
     lxw_row_t r = 1;
     char msg[512];
     for (size_t i = 0; i < x->n_sheets && !e; i++) {
@@ -107,19 +107,19 @@ lxw_error tp_xlsx_add_notes(struct tp_xlsx *x)
                      "holds at most %llu rows with its header); the CSV table has them all",
                      (unsigned long long)(sh->row - 1), (unsigned long long)(x->max_rows - 1),
                      (unsigned long long)x->max_rows);
-            if (!(e = worksheet_write_string(ws, r, 0, sh->name, NULL)))
-                e = worksheet_write_string(ws, r++, 1, msg, NULL);
+            if (!(e = tp_lxw.worksheet_write_string(ws, r, 0, sh->name, NULL)))
+                e = tp_lxw.worksheet_write_string(ws, r++, 1, msg, NULL);
         }
         if (sh->n_truncated && !e) {
             snprintf(msg, sizeof(msg),
                      "%llu text cells longer than %d characters were cut to that length (the "
                      "longest a cell holds); the CSV table has them whole",
                      (unsigned long long)sh->n_truncated, MAX_CELL);
-            if (!(e = worksheet_write_string(ws, r, 0, sh->name, NULL)))
-                e = worksheet_write_string(ws, r++, 1, msg, NULL);
+            if (!(e = tp_lxw.worksheet_write_string(ws, r, 0, sh->name, NULL)))
+                e = tp_lxw.worksheet_write_string(ws, r++, 1, msg, NULL);
         }
     }
-    worksheet_set_column(ws, 0, 0, 14, NULL);
-    worksheet_set_column(ws, 1, 1, 120, NULL);
+    tp_lxw.worksheet_set_column(ws, 0, 0, 14, NULL);
+    tp_lxw.worksheet_set_column(ws, 1, 1, 120, NULL);
     return e;
 }

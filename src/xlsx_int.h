@@ -10,9 +10,42 @@
 #include <stdint.h>
 #include <xlsxwriter.h>
 
+#include "dynlib.h"
 #include "writer.h"
 #include "xlsx.h"
 #include "xlsx_zip.h"
+
+/* libxlsxwriter, loaded by the first tp_xlsx_new (dynlib.h); xlsx.c and
+ * xlsx_chart.c call it through tp_lxw. */
+#define LXW_API(X)                                                                                 \
+    X(workbook_new_opt)                                                                            \
+    X(workbook_add_format)                                                                         \
+    X(workbook_add_worksheet)                                                                      \
+    X(workbook_add_chart)                                                                          \
+    X(workbook_close)                                                                              \
+    X(lxw_workbook_free)                                                                           \
+    X(format_set_bold)                                                                             \
+    X(format_set_num_format)                                                                       \
+    X(lxw_format_get_xf_index)                                                                     \
+    X(lxw_datetime_to_excel_datetime)                                                              \
+    X(lxw_strerror)                                                                                \
+    X(worksheet_write_string)                                                                      \
+    X(worksheet_set_column)                                                                        \
+    X(worksheet_freeze_panes)                                                                      \
+    X(worksheet_autofilter)                                                                        \
+    X(worksheet_insert_chart_opt)                                                                  \
+    X(chart_add_series)                                                                            \
+    X(chart_series_set_categories)                                                                 \
+    X(chart_series_set_values)                                                                     \
+    X(chart_series_set_name_range)                                                                 \
+    X(chart_title_set_name)                                                                        \
+    X(chart_axis_set_name)                                                                         \
+    X(chart_legend_set_position)
+
+struct tp_lxw_api {
+    LXW_API(TP_DYN_SLOT)
+};
+extern struct tp_lxw_api tp_lxw;
 
 enum {
     SHEET_ROWS = TP_XLSX_SHEET_ROWS, /* Excel's limit, the header included */

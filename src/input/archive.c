@@ -30,6 +30,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dynlib.h"
 #include "input.h"
 
 /* A whole archive or compressed file may give at most this many times its
@@ -54,6 +55,51 @@ struct tp_src {
     uint64_t spool_base, spool_len; /* and where it starts, for a rewind */
 };
 
+/* libarchive, loaded on the first archive or compressed file (dynlib.h). */
+#define ARCHIVE_API(X)                                                                             \
+    X(archive_read_new)                                                                            \
+    X(archive_read_free)                                                                           \
+    X(archive_read_support_filter_gzip)                                                            \
+    X(archive_read_support_filter_bzip2)                                                           \
+    X(archive_read_support_filter_xz)                                                              \
+    X(archive_read_support_filter_zstd)                                                            \
+    X(archive_read_support_filter_lzma)                                                            \
+    X(archive_read_support_format_tar)                                                             \
+    X(archive_read_support_format_gnutar)                                                          \
+    X(archive_read_support_format_zip)                                                             \
+    X(archive_read_support_format_raw)                                                             \
+    X(archive_read_open_filename)                                                                  \
+    X(archive_read_open_FILE)                                                                      \
+    X(archive_read_next_header)                                                                    \
+    X(archive_read_data)                                                                           \
+    X(archive_filter_code)                                                                         \
+    X(archive_filter_bytes)                                                                        \
+    X(archive_set_error)                                                                           \
+    X(archive_errno)                                                                               \
+    X(archive_error_string)                                                                        \
+    X(archive_entry_pathname)                                                                      \
+    X(archive_entry_pathname_utf8)                                                                 \
+    X(archive_entry_filetype)                                                                      \
+    X(archive_entry_hardlink)                                                                      \
+    X(archive_entry_size)                                                                          \
+    X(archive_entry_size_is_set)                                                                   \
+    X(archive_entry_is_encrypted)
+
+static struct {
+    ARCHIVE_API(TP_DYN_SLOT)
+} la;
+
+static int archive_fill(void *h, struct tp_dynlib *lib)
+{
+#define ARCHIVE_FILL(name) TP_DYN_FILL(la, h, lib, name)
+    ARCHIVE_API(ARCHIVE_FILL)
+#undef ARCHIVE_FILL
+    return 0;
+}
+
+static struct tp_dynlib libarchive =
+    TP_DYNLIB_INIT(TP_SONAME_ARCHIVE, "archive and .zst, .xz, .bz2 input", archive_fill);
+
 int tp_in_packed_kind(const char *path, size_t n)
 {
     static const char *const archives[] = {".zip",     ".tar",  ".tar.gz",  ".tgz",
@@ -74,20 +120,20 @@ int tp_in_packed_kind(const char *path, size_t n)
  * better) and, for kind 1, the tar and zip formats, for kind 2 raw data. */
 static struct archive *new_archive(int kind)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a = la.archive_read_new();
     if (!a)
         return NULL;
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_bzip2(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_lzma(a);
+    la.archive_read_support_filter_gzip(a);
+    la.archive_read_support_filter_bzip2(a);
+    la.archive_read_support_filter_xz(a);
+    la.archive_read_support_filter_zstd(a);
+    la.archive_read_support_filter_lzma(a);
     if (kind == 1) {
-        archive_read_support_format_tar(a);
-        archive_read_support_format_gnutar(a);
-        archive_read_support_format_zip(a);
+        la.archive_read_support_format_tar(a);
+        la.archive_read_support_format_gnutar(a);
+        la.archive_read_support_format_zip(a);
     } else {
-        archive_read_support_format_raw(a);
+        la.archive_read_support_format_raw(a);
     }
     return a;
 }
@@ -104,27 +150,27 @@ static int open_on(struct archive *a, const char *path, FILE *copy)
         int other;
         int fd = tp_open_listed(path, &other);
         if (other) {
-            archive_set_error(a, EINVAL, "%s", tp_not_regular_why);
+            la.archive_set_error(a, EINVAL, "%s", tp_not_regular_why);
             return ARCHIVE_FATAL;
         }
         if (fd < 0) /* libarchive says why, as it always did */
-            return archive_read_open_filename(a, path, 64 * 1024);
+            return la.archive_read_open_filename(a, path, 64 * 1024);
         snprintf(via, sizeof(via), "/dev/fd/%d", fd);
-        int rc = archive_read_open_filename(a, access(via, F_OK) == 0 ? via : path, 64 * 1024);
+        int rc = la.archive_read_open_filename(a, access(via, F_OK) == 0 ? via : path, 64 * 1024);
         close(fd);
         return rc;
     }
     rewind(copy);
-    return archive_read_open_FILE(a, copy);
+    return la.archive_read_open_FILE(a, copy);
 }
 
 /* libarchive's reason for a failure of a. */
 static const char *why(struct archive *a)
 {
-    const char *s = archive_error_string(a);
+    const char *s = la.archive_error_string(a);
     if (s)
         return s;
-    return archive_errno(a) ? strerror(archive_errno(a)) : "unreadable archive";
+    return la.archive_errno(a) ? strerror(la.archive_errno(a)) : "unreadable archive";
 }
 
 /* ---- reading through a source ------------------------------------------- */
@@ -152,7 +198,7 @@ static int pull(struct run *run, struct tp_src *s, unsigned char *buf, size_t ca
         return 0;
     }
     while (n < cap) {
-        la_ssize_t k = archive_read_data(s->a, buf + n, cap - n);
+        la_ssize_t k = la.archive_read_data(s->a, buf + n, cap - n);
         if (k < 0)
             return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt or unreadable archive data)",
                                 run->path, why(s->a));
@@ -214,12 +260,12 @@ static int open_single(struct run *run, struct tp_src *s)
     if (!(s->a = new_archive(2)))
         return nomem(run->err);
     if (open_on(s->a, s->file, s->copy) != ARCHIVE_OK) {
-        int en = archive_errno(s->a);
+        int en = la.archive_errno(s->a);
         return tp_error_set(run->err, TP_EIO, "%s: %s", s->file,
                             en == ENOENT || en == EACCES || en == EISDIR ? strerror(en)
                                                                          : why(s->a));
     }
-    if (archive_read_next_header(s->a, &e) < ARCHIVE_WARN)
+    if (la.archive_read_next_header(s->a, &e) < ARCHIVE_WARN)
         return tp_error_set(run->err, TP_EIO, "%s: %s (corrupt compressed data)", s->file,
                             why(s->a));
     return 0;
@@ -237,7 +283,7 @@ int tp_in_src_rewind(struct run *run)
     if (s->member)
         return tp_error_set(run->err, TP_EINTERNAL, "%s: cannot be read twice", run->path);
     /* a compressed file is decompressed again from its start, as gzrewind does */
-    archive_read_free(s->a);
+    la.archive_read_free(s->a);
     s->a = NULL;
     s->bytes = 0;
     *s->total = 0;
@@ -246,7 +292,7 @@ int tp_in_src_rewind(struct run *run)
 
 uint64_t tp_in_src_offset(const struct run *run)
 {
-    la_int64_t k = archive_filter_bytes(run->src->a, -1);
+    la_int64_t k = la.archive_filter_bytes(run->src->a, -1);
     return k > 0 ? (uint64_t)k : 0;
 }
 
@@ -257,7 +303,7 @@ void tp_in_src_close(struct run *run)
     if (!s || s->member)
         return; /* the archive's loop frees its own */
     if (s->a)
-        archive_read_free(s->a);
+        la.archive_read_free(s->a);
     free(s->total);
     free(s);
 }
@@ -281,20 +327,21 @@ static int stream_kind(FILE *copy)
     struct archive_entry *e;
     struct archive *a = new_archive(1);
     int kind = 0;
-    if (a && open_on(a, "-", copy) == ARCHIVE_OK && archive_read_next_header(a, &e) >= ARCHIVE_WARN)
+    if (a && open_on(a, "-", copy) == ARCHIVE_OK &&
+        la.archive_read_next_header(a, &e) >= ARCHIVE_WARN)
         kind = 1;
     if (a)
-        archive_read_free(a);
+        la.archive_read_free(a);
     if (kind == 0 && (a = new_archive(2)) != NULL) {
         /* libarchive's bidders check more than the magic number */
         if (open_on(a, "-", copy) == ARCHIVE_OK) {
-            int f = archive_filter_code(a, 0);
+            int f = la.archive_filter_code(a, 0);
             kind = f == ARCHIVE_FILTER_ZSTD || f == ARCHIVE_FILTER_XZ ||
                            f == ARCHIVE_FILTER_BZIP2 || f == ARCHIVE_FILTER_LZMA
                        ? 2
                        : 0;
         }
-        archive_read_free(a);
+        la.archive_read_free(a);
     }
     rewind(copy);
     return kind;
@@ -308,6 +355,8 @@ int tp_in_input_kind(struct run *run, struct input *in)
     if (r->kind_of == in + 1)
         return r->kind_known;
     int rc = in->copy ? 0 : tp_in_copy_stream(run, in);
+    if (rc == 0)
+        rc = tp_dynlib_need(&libarchive, in->path, run->err);
     if (rc < 0)
         return rc;
     r->kind_of = in + 1;
@@ -327,6 +376,11 @@ int tp_in_src_open(struct run *run, struct input *in)
         free(total);
         return nomem(run->err);
     }
+    if ((rc = tp_dynlib_need(&libarchive, in->path, run->err)) < 0) {
+        free(s);
+        free(total);
+        return rc;
+    }
     s->total = total;
     s->file = in->path;
     s->copy = in->stream ? in->copy : NULL;
@@ -334,7 +388,7 @@ int tp_in_src_open(struct run *run, struct input *in)
     s->total_cap = s->disk_size * ARCHIVE_RATIO + doc_cap(r);
     if ((rc = open_single(run, s)) != 0) {
         if (s->a)
-            archive_read_free(s->a);
+            la.archive_read_free(s->a);
         free(total);
         free(s);
         if (rc != TP_EIO || !r->o->skip_errors)
@@ -420,7 +474,7 @@ static int open_archive(struct tp_src *s, const struct input *in, char *msg, siz
         return TP_ENOMEM;
     if (open_on(s->a, in->path, in->stream ? in->copy : NULL) == ARCHIVE_OK)
         return 0;
-    int e = archive_errno(s->a);
+    int e = la.archive_errno(s->a);
     snprintf(msg, cap, "%s: %s", in->path,
              e == ENOENT || e == EACCES || e == EISDIR ? strerror(e) : why(s->a));
     return TP_EIO;
@@ -434,7 +488,7 @@ static int next_entry(struct tp_src *s, const struct input *in, uint64_t *k,
                       size_t cap)
 {
     for (;;) {
-        int z = archive_read_next_header(s->a, e);
+        int z = la.archive_read_next_header(s->a, e);
         if (z == ARCHIVE_EOF)
             return 0;
         if (z < ARCHIVE_WARN) {
@@ -446,10 +500,10 @@ static int next_entry(struct tp_src *s, const struct input *in, uint64_t *k,
             return TP_EIO;
         }
         (*k)++;
-        const char *nm = archive_entry_pathname_utf8(*e);
+        const char *nm = la.archive_entry_pathname_utf8(*e);
         if (!nm)
-            nm = archive_entry_pathname(*e);
-        if (!nm || archive_entry_filetype(*e) != AE_IFREG || archive_entry_hardlink(*e))
+            nm = la.archive_entry_pathname(*e);
+        if (!nm || la.archive_entry_filetype(*e) != AE_IFREG || la.archive_entry_hardlink(*e))
             continue; /* folders, links, devices */
         while (nm[0] == '.' && nm[1] == '/')
             nm += 2;
@@ -498,14 +552,14 @@ static int list_members(const struct input *in, struct member **out, size_t *n_o
         m[n].path[alen] = ':';
         memcpy(m[n].path + alen + 1, name, nn + 1);
         m[n].k = k;
-        if (archive_entry_is_encrypted(e))
+        if (la.archive_entry_is_encrypted(e))
             m[n].skip = 1;
         else if (tp_in_packed_kind(name, nn) || tp_in_ends_with(name, nn, ".gz"))
             m[n].skip = 2;
         n++;
     }
     if (s.a)
-        archive_read_free(s.a);
+        la.archive_read_free(s.a);
     *out = m;
     *n_out = n;
     *sorted = 1;
@@ -634,6 +688,8 @@ int tp_in_read_archive(struct run *run, struct input *in)
     char msg[1400];
     int sorted = 1, rc;
 
+    if ((rc = tp_dynlib_need(&libarchive, in->path, run->err)) < 0)
+        return rc;
     memset(&s, 0, sizeof(s));
     s.member = 1;
     s.spool = -1;
@@ -662,8 +718,8 @@ int tp_in_read_archive(struct run *run, struct input *in)
             last = m[j].path + strlen(in->path) + 1;
             /* a member that may be read twice (a long text file whose
              * encoding is checked first) comes from a copy */
-            if (!m[j].skip &&
-                (!archive_entry_size_is_set(e) || archive_entry_size(e) >= (la_int64_t)SMALL_DOC)) {
+            if (!m[j].skip && (!la.archive_entry_size_is_set(e) ||
+                               la.archive_entry_size(e) >= (la_int64_t)SMALL_DOC)) {
                 uint64_t off = 0;
                 if (!big && !(big = tmpfile())) {
                     rc = tp_error_set(run->err, TP_EIO, "cannot create a temporary file for %s: %s",
@@ -697,7 +753,7 @@ int tp_in_read_archive(struct run *run, struct input *in)
         free(m[i].path);
     free(m);
     if (s.a)
-        archive_read_free(s.a);
+        la.archive_read_free(s.a);
     run->src = NULL;
     run->done_base += in->size;
     return rc;

@@ -32,19 +32,50 @@
  * pointers, no recursion, so a deeply nested page needs no stack).
  */
 #include <limits.h>
-#include <pthread.h>
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
+#include "dynlib.h"
 #include "input.h"
 
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+/* libxml2, loaded on the first page (dynlib.h). xmlFree is a variable
+ * holding a function, so its slot points at the variable. */
+#define XML_API(X)                                                                                 \
+    X(xmlInitParser)                                                                               \
+    X(xmlSetGenericErrorFunc)                                                                      \
+    X(htmlReadMemory)                                                                              \
+    X(xmlFreeDoc)                                                                                  \
+    X(xmlDocGetRootElement)                                                                        \
+    X(xmlHasProp)                                                                                  \
+    X(xmlGetProp)                                                                                  \
+    X(xmlGetLineNo)                                                                                \
+    X(xmlFree)
 
-static void xml_init(void)
+static struct {
+    XML_API(TP_DYN_SLOT)
+} xl;
+
+static int xml_fill(void *h, struct tp_dynlib *lib)
 {
-    xmlInitParser();
+#define XML_FILL(name) TP_DYN_FILL(xl, h, lib, name)
+    XML_API(XML_FILL)
+#undef XML_FILL
+    xl.xmlInitParser();
+    return 0;
+}
+
+static struct tp_dynlib xml = TP_DYNLIB_INIT(TP_SONAME_XML2, "HTML input", xml_fill);
+
+int tp_in_html_need(const char *path, struct tp_error *err)
+{
+    return tp_dynlib_need(&xml, path, err);
+}
+
+static void xml_free(void *p)
+{
+    (*xl.xmlFree)(p);
 }
 
 static void no_messages(void *ctx, const char *msg, ...)
@@ -76,7 +107,8 @@ static const char *const blocks[] = {
 
 static int is_dropped(const xmlNode *n)
 {
-    return name_is(n, dropped, N_OF(dropped)) || xmlHasProp(n, (const xmlChar *)"hidden") != NULL;
+    return name_is(n, dropped, N_OF(dropped)) ||
+           xl.xmlHasProp(n, (const xmlChar *)"hidden") != NULL;
 }
 
 static int is_block(const xmlNode *n)
@@ -166,7 +198,7 @@ static const xmlNode *walk_up(struct buf *out, const xmlNode *n, const xmlNode *
 
 static int visible_text(const xmlDoc *doc, struct buf *out)
 {
-    const xmlNode *root = xmlDocGetRootElement(doc);
+    const xmlNode *root = xl.xmlDocGetRootElement(doc);
     const xmlNode *n;
     int rc = 0;
 
@@ -213,7 +245,7 @@ static int visible_text(const xmlDoc *doc, struct buf *out)
 /* The value of attribute name of n, or NULL (xmlFree it). */
 static char *attr(const xmlNode *n, const char *name)
 {
-    return (char *)xmlGetProp(n, (const xmlChar *)name);
+    return (char *)xl.xmlGetProp(n, (const xmlChar *)name);
 }
 
 enum { D_PUBLISHED, D_TIME, D_META_DATE, D_DC_DATE, N_DATE_SOURCES };
@@ -222,7 +254,7 @@ enum { D_PUBLISHED, D_TIME, D_META_DATE, D_DC_DATE, N_DATE_SOURCES };
  * present decides (an unparsable one leaves the page undated, warned). */
 static int page_date(const xmlDoc *doc, struct buf *value, struct found_date *fd, const char *where)
 {
-    const xmlNode *root = xmlDocGetRootElement(doc), *n = root;
+    const xmlNode *root = xl.xmlDocGetRootElement(doc), *n = root;
     char *found[N_DATE_SOURCES] = {NULL};
     long line[N_DATE_SOURCES] = {0};
     int rc = 0;
@@ -239,8 +271,8 @@ static int page_date(const xmlDoc *doc, struct buf *value, struct found_date *fd
                     src = D_META_DATE;
                 else if (nm && strcasecmp(nm, "dc.date") == 0)
                     src = D_DC_DATE;
-                xmlFree(prop);
-                xmlFree(nm);
+                xml_free(prop);
+                xml_free(nm);
                 if (src >= 0 && !found[src])
                     v = attr(n, "content");
             } else if (strcasecmp((const char *)n->name, "time") == 0 && !found[D_TIME]) {
@@ -249,16 +281,16 @@ static int page_date(const xmlDoc *doc, struct buf *value, struct found_date *fd
                 src = D_TIME;
                 /* a time of day alone is a valid datetime: only dates count */
                 if (v && tp_date_parse_value(v, strlen(v), &d) != 0) {
-                    xmlFree(v);
+                    xml_free(v);
                     v = NULL;
                 }
             }
             if (v && src >= 0 && !found[src]) {
                 found[src] = v;
-                line[src] = xmlGetLineNo(n);
+                line[src] = xl.xmlGetLineNo(n);
                 v = NULL;
             }
-            xmlFree(v);
+            xml_free(v);
         }
         if (n->type == XML_ELEMENT_NODE && n->children) {
             n = n->children;
@@ -280,7 +312,7 @@ static int page_date(const xmlDoc *doc, struct buf *value, struct found_date *fd
         break;
     }
     for (int i = 0; i < N_DATE_SOURCES; i++)
-        xmlFree(found[i]);
+        xml_free(found[i]);
     return rc;
 }
 
@@ -297,17 +329,18 @@ int tp_in_html_text(const char *p, size_t n, const char *encoding, struct buf *o
         return buf_add(out, "", 0);
     if (n > INT_MAX)
         return TP_EDATA;
-    pthread_once(&xml_once, xml_init);
-    xmlSetGenericErrorFunc(NULL, no_messages);
-    xmlDoc *doc = htmlReadMemory(p, (int)n, NULL, encoding,
-                                 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT | XML_PARSE_HUGE);
+    if (tp_dynlib_need(&xml, NULL, NULL) < 0)
+        return TP_EINTERNAL;
+    xl.xmlSetGenericErrorFunc(NULL, no_messages);
+    xmlDoc *doc = xl.htmlReadMemory(p, (int)n, NULL, encoding,
+                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                        HTML_PARSE_NONET | HTML_PARSE_COMPACT | XML_PARSE_HUGE);
     if (!doc)
         return buf_add(out, "", 0);
     rc = visible_text(doc, out);
     if (rc == 0 && fd)
         rc = page_date(doc, date_value, fd, where);
-    xmlFreeDoc(doc);
+    xl.xmlFreeDoc(doc);
     if (rc == 0)
         rc = buf_add(out, "", 0);
     return rc;
@@ -358,7 +391,8 @@ int tp_in_read_html(struct run *run)
     char cs[64];
     int rc;
 
-    if ((rc = tp_in_read_whole(run, &raw, "web page")) < 0)
+    if ((rc = tp_in_html_need(run->path, run->err)) < 0 ||
+        (rc = tp_in_read_whole(run, &raw, "web page")) < 0)
         goto out;
     const char *p = raw.p ? raw.p : "";
     size_t n = raw.len;

@@ -414,11 +414,15 @@ int tp_in_read_lines(struct run *run, enum format fmt);
  * document; input/html.c: an HTML page is a document. */
 int tp_in_read_mail(struct run *run, int mbox);
 int tp_in_read_html(struct run *run);
+/* Load libxml2 for HTML input (dynlib.h), once. Returns 0, or TP_EINTERNAL
+ * with err saying why it cannot be loaded (path: the input that needs it). */
+int tp_in_html_need(const char *path, struct tp_error *err);
 /* The visible text of the HTML document p[0..n) into out (UTF-8, segment
  * breaks as blank lines), decoded from `encoding` (a charset name libxml2
  * knows; NULL: its own detection). Its date sources go to *fd when fd is
  * not NULL (where: the file a warning names; the value is kept in
- * date_value). Returns 0, TP_ENOMEM or TP_EDATA (over 2 GiB). */
+ * date_value). Returns 0, TP_ENOMEM, TP_EDATA (over 2 GiB) or
+ * TP_EINTERNAL (libxml2 cannot be loaded: tp_in_html_need says why). */
 int tp_in_html_text(const char *p, size_t n, const char *encoding, struct buf *out,
                     struct found_date *fd, const char *where, struct buf *date_value);
 

@@ -37,22 +37,79 @@
  * in `msg`, where its current line starts, a pending `From ` line that the
  * next line confirms or not).
  */
-#include <pthread.h>
 #include <strings.h>
 
 #include <gmime/gmime.h>
 
+#include "dynlib.h"
 #include "input.h"
 
 #define MAX_MIME_DEPTH 64          /* parts nested deeper are not looked into */
 #define MAX_BOUNDARIES 200         /* more multipart declarations: the header only */
 #define MAX_HEADER_LINE (64 << 10) /* header lines cut to this before GMime */
 
-static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+/* GMime and the glib functions it hands back, loaded on the first mail
+ * (dynlib.h). GMIME_IS_PART and friends call into GObject's type system, so
+ * the type checks are spelled out through the table too. */
+#define MIME_API(X)                                                                                \
+    X(g_mime_init)                                                                                 \
+    X(g_mime_parser_new_with_stream)                                                               \
+    X(g_mime_parser_construct_message)                                                             \
+    X(g_mime_stream_mem_new)                                                                       \
+    X(g_mime_stream_mem_new_with_buffer)                                                           \
+    X(g_mime_stream_mem_get_byte_array)                                                            \
+    X(g_mime_data_wrapper_write_to_stream)                                                         \
+    X(g_mime_part_get_content)                                                                     \
+    X(g_mime_multipart_get_count)                                                                  \
+    X(g_mime_multipart_get_part)                                                                   \
+    X(g_mime_object_get_content_type)                                                              \
+    X(g_mime_object_get_content_type_parameter)                                                    \
+    X(g_mime_object_get_content_disposition)                                                       \
+    X(g_mime_object_get_header)                                                                    \
+    X(g_mime_object_get_header_list)                                                               \
+    X(g_mime_content_type_is_type)                                                                 \
+    X(g_mime_content_disposition_is_attachment)                                                    \
+    X(g_mime_header_list_get_header)                                                               \
+    X(g_mime_header_get_raw_value)                                                                 \
+    X(g_mime_message_get_date)                                                                     \
+    X(g_mime_message_get_message_id)                                                               \
+    X(g_mime_message_get_mime_part)                                                                \
+    X(g_mime_utils_header_decode_text)                                                             \
+    X(g_mime_multipart_get_type)                                                                   \
+    X(g_mime_part_get_type)                                                                        \
+    X(g_type_check_instance_is_a)                                                                  \
+    X(g_object_unref)                                                                              \
+    X(g_date_time_get_year)                                                                        \
+    X(g_date_time_get_month)                                                                       \
+    X(g_date_time_get_day_of_month)                                                                \
+    X(g_string_new)                                                                                \
+    X(g_string_append)                                                                             \
+    X(g_string_free)                                                                               \
+    X(g_strndup)                                                                                   \
+    X(g_strchug)                                                                                   \
+    X(g_strchomp)                                                                                  \
+    X(g_utf8_make_valid)                                                                           \
+    X(g_free)
 
-static void gmime_init(void)
+static struct {
+    MIME_API(TP_DYN_SLOT)
+} gm;
+
+static int mime_fill(void *h, struct tp_dynlib *lib)
 {
-    g_mime_init();
+#define MIME_FILL(name) TP_DYN_FILL(gm, h, lib, name)
+    MIME_API(MIME_FILL)
+#undef MIME_FILL
+    gm.g_mime_init();
+    return 0;
+}
+
+static struct tp_dynlib mime = TP_DYNLIB_INIT(TP_SONAME_GMIME, "mail input", mime_fill);
+
+/* o is an instance of GObject type t (GMIME_IS_PART and friends). */
+static int is_a(void *o, GType t)
+{
+    return o && gm.g_type_check_instance_is_a((GTypeInstance *)o, t);
 }
 
 /* A leaf of the MIME tree, and its nearest multipart/alternative ancestor. */
@@ -88,14 +145,14 @@ static int collect(GMimeObject *o, GMimeObject *alt, int depth, struct leaves *l
 {
     if (!o)
         return 0;
-    if (GMIME_IS_MULTIPART(o) && depth < MAX_MIME_DEPTH) {
-        GMimeMultipart *mp = GMIME_MULTIPART(o);
-        GMimeContentType *ct = g_mime_object_get_content_type(o);
-        if (ct && g_mime_content_type_is_type(ct, "multipart", "alternative"))
+    if (is_a(o, gm.g_mime_multipart_get_type()) && depth < MAX_MIME_DEPTH) {
+        GMimeMultipart *mp = (GMimeMultipart *)o;
+        GMimeContentType *ct = gm.g_mime_object_get_content_type(o);
+        if (ct && gm.g_mime_content_type_is_type(ct, "multipart", "alternative"))
             alt = o;
-        int n = g_mime_multipart_get_count(mp);
+        int n = gm.g_mime_multipart_get_count(mp);
         for (int i = 0; i < n; i++)
-            if (collect(g_mime_multipart_get_part(mp, i), alt, depth + 1, l) < 0)
+            if (collect(gm.g_mime_multipart_get_part(mp, i), alt, depth + 1, l) < 0)
                 return TP_ENOMEM;
         return 0;
     }
@@ -104,13 +161,13 @@ static int collect(GMimeObject *o, GMimeObject *alt, int depth, struct leaves *l
 
 static int is_text(GMimeObject *o, const char *sub)
 {
-    if (!GMIME_IS_PART(o))
+    if (!is_a(o, gm.g_mime_part_get_type()))
         return 0;
-    GMimeContentType *ct = g_mime_object_get_content_type(o);
-    GMimeContentDisposition *cd = g_mime_object_get_content_disposition(o);
-    if (cd && g_mime_content_disposition_is_attachment(cd))
+    GMimeContentType *ct = gm.g_mime_object_get_content_type(o);
+    GMimeContentDisposition *cd = gm.g_mime_object_get_content_disposition(o);
+    if (cd && gm.g_mime_content_disposition_is_attachment(cd))
         return 0;
-    return ct && g_mime_content_type_is_type(ct, "text", sub);
+    return ct && gm.g_mime_content_type_is_type(ct, "text", sub);
 }
 
 /* The messages of one input, and what they share. */
@@ -150,20 +207,20 @@ static int add_header_text(struct mail *m, const char *s)
 static int add_body(struct mail *m, GMimeObject *o, int html, unsigned long line, unsigned long n,
                     enum tp_encoding *enc)
 {
-    GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
+    GMimeDataWrapper *w = gm.g_mime_part_get_content((GMimePart *)o);
     const char *u;
     size_t ulen;
     int rc;
 
     if (!w)
         return 0;
-    GMimeStream *mem = g_mime_stream_mem_new();
+    GMimeStream *mem = gm.g_mime_stream_mem_new();
     if (!mem)
         return nomem(m->run->err);
     /* decodes quoted-printable and base64; what a cut base64 part holds */
-    g_mime_data_wrapper_write_to_stream(w, mem);
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    const char *cs = g_mime_object_get_content_type_parameter(o, "charset");
+    gm.g_mime_data_wrapper_write_to_stream(w, mem);
+    GByteArray *ba = gm.g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
+    const char *cs = gm.g_mime_object_get_content_type_parameter(o, "charset");
     rc = tp_in_charset_decode(m->run, cs, ba && ba->data ? (const char *)ba->data : "",
                               ba ? ba->len : 0, &m->conv, &u, &ulen, enc);
     if (rc == 1) {
@@ -173,7 +230,7 @@ static int add_body(struct mail *m, GMimeObject *o, int html, unsigned long line
         mail_warn(m, line, n, what);
         rc = 0;
     }
-    if (rc == 0 && html) {
+    if (rc == 0 && html && (rc = tp_in_html_need(m->run->path, m->run->err)) == 0) {
         rc = tp_in_html_text(u, ulen, "UTF-8", &m->html, NULL, NULL, NULL);
         if (rc == TP_ENOMEM || rc == TP_EDATA)
             rc = nomem(m->run->err);
@@ -184,7 +241,7 @@ static int add_body(struct mail *m, GMimeObject *o, int html, unsigned long line
     }
     if (rc == 0 && buf_add(&m->text, u, ulen) < 0)
         rc = nomem(m->run->err);
-    g_object_unref(mem);
+    gm.g_object_unref(mem);
     return rc;
 }
 
@@ -212,20 +269,20 @@ static unsigned long date_line(const char *p, size_t len)
 static void message_date(GMimeMessage *msg, const char *p, size_t len, unsigned long first_line,
                          struct mail *m, struct found_date *fd)
 {
-    const char *raw = g_mime_object_get_header(GMIME_OBJECT(msg), "Date");
+    const char *raw = gm.g_mime_object_get_header((GMimeObject *)msg, "Date");
     memset(fd, 0, sizeof(*fd));
     fd->kind = TP_HDR_NONE;
     fd->where = m->run->path;
     if (!raw || all_blank((const unsigned char *)raw, strlen(raw)))
         return; /* no date, or an empty one: undated, nothing to warn about */
     fd->line = first_line + date_line(p, len) - 1;
-    GDateTime *d = g_mime_message_get_date(msg);
-    int y = d ? g_date_time_get_year(d) : 0;
+    GDateTime *d = gm.g_mime_message_get_date(msg);
+    int y = d ? gm.g_date_time_get_year(d) : 0;
     if (d && y >= 1970 && y <= 2099) {
         fd->kind = TP_HDR_DATE;
         fd->date.year = y;
-        fd->date.month = g_date_time_get_month(d);
-        fd->date.day = g_date_time_get_day_of_month(d);
+        fd->date.month = gm.g_date_time_get_month(d);
+        fd->date.day = gm.g_date_time_get_day_of_month(d);
         fd->date.prec = TP_PREC_DAY;
         return;
     }
@@ -264,7 +321,7 @@ static size_t encoded_word(const char *s)
  * between two encoded words are dropped, as the RFC says. */
 static char *decode_words(const char *raw)
 {
-    GString *out = g_string_new(NULL);
+    GString *out = gm.g_string_new(NULL);
     const char *s = raw;
     int after_word = 0;
     while (*s) {
@@ -278,48 +335,48 @@ static char *decode_words(const char *raw)
             while (b < n && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n'))
                 b++;
             if (!(after_word && b == n && *t)) {
-                char *piece = g_strndup(s, n);
-                char *d = g_mime_utils_header_decode_text(NULL, piece);
+                char *piece = gm.g_strndup(s, n);
+                char *d = gm.g_mime_utils_header_decode_text(NULL, piece);
                 /* keep the blanks GMime trims at the piece's ends */
                 if (n && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n'))
-                    g_string_append_c(out, ' ');
-                g_string_append(out, d ? d : "");
+                    gm.g_string_append(out, " ");
+                gm.g_string_append(out, d ? d : "");
                 if (n > 1 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
-                    g_string_append_c(out, ' ');
-                g_free(d);
-                g_free(piece);
+                    gm.g_string_append(out, " ");
+                gm.g_free(d);
+                gm.g_free(piece);
             }
             after_word = 0;
             s = t;
             continue;
         }
-        char *word = g_strndup(s, k);
-        char *d = g_mime_utils_header_decode_text(NULL, word);
-        g_string_append(out, d ? d : "");
-        g_free(d);
-        g_free(word);
+        char *word = gm.g_strndup(s, k);
+        char *d = gm.g_mime_utils_header_decode_text(NULL, word);
+        gm.g_string_append(out, d ? d : "");
+        gm.g_free(d);
+        gm.g_free(word);
         after_word = 1;
         s += k;
     }
-    return g_string_free(out, FALSE);
+    return gm.g_string_free(out, FALSE);
 }
 
 /* A header's value decoded (RFC 2047) and valid UTF-8, g_free'd by the
  * caller; NULL when absent. */
 static char *header_value(GMimeObject *o, const char *name)
 {
-    GMimeHeaderList *hl = g_mime_object_get_header_list(o);
-    GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
-    const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+    GMimeHeaderList *hl = gm.g_mime_object_get_header_list(o);
+    GMimeHeader *h = hl ? gm.g_mime_header_list_get_header(hl, name) : NULL;
+    const char *raw = h ? gm.g_mime_header_get_raw_value(h) : NULL;
     if (!raw)
         return NULL;
     char *v = decode_words(raw);
     if (!v)
         return NULL;
-    char *s = g_strstrip(v);
+    char *s = gm.g_strchomp(gm.g_strchug(v));
     if (!tp_encoding_is_utf8(s, strlen(s))) {
-        char *fixed = g_utf8_make_valid(s, -1);
-        g_free(v);
+        char *fixed = gm.g_utf8_make_valid(s, -1);
+        gm.g_free(v);
         return fixed;
     }
     if (s != v)
@@ -408,13 +465,13 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
 
     if ((rc = guard(m, p, len, first_line, n, &p, &len)) < 0)
         return rc;
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(p, len);
-    GMimeParser *parser = stream ? g_mime_parser_new_with_stream(stream) : NULL;
-    GMimeMessage *msg = parser ? g_mime_parser_construct_message(parser, NULL) : NULL;
+    GMimeStream *stream = gm.g_mime_stream_mem_new_with_buffer(p, len);
+    GMimeParser *parser = stream ? gm.g_mime_parser_new_with_stream(stream) : NULL;
+    GMimeMessage *msg = parser ? gm.g_mime_parser_construct_message(parser, NULL) : NULL;
     if (parser)
-        g_object_unref(parser);
+        gm.g_object_unref(parser);
     if (stream)
-        g_object_unref(stream);
+        gm.g_object_unref(stream);
     if (!msg) {
         mail_warn(m, first_line, n, "not a mail message (no header GMime can read): skipped");
         return 0;
@@ -422,16 +479,16 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
 
     m->text.len = 0;
     doc.encoding = TP_ENC_UTF8;
-    char *subject = header_value(GMIME_OBJECT(msg), "Subject");
+    char *subject = header_value((GMimeObject *)msg, "Subject");
     rc = add_header_text(m, subject);
-    g_free(subject);
+    gm.g_free(subject);
     if (rc < 0)
         goto out;
     if (buf_add(&m->text, "\n\n", 2) < 0) {
         rc = nomem(run->err);
         goto out;
     }
-    if (collect(g_mime_message_get_mime_part(msg), NULL, 0, &leaves) < 0) {
+    if (collect(gm.g_mime_message_get_mime_part(msg), NULL, 0, &leaves) < 0) {
         rc = nomem(run->err);
         goto out;
     }
@@ -451,7 +508,7 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
     if (body && (rc = add_body(m, body->obj, html, first_line, n, &doc.encoding)) < 0)
         goto out;
 
-    const char *mid = g_mime_message_get_message_id(msg);
+    const char *mid = gm.g_mime_message_get_message_id(msg);
     if (mid && *mid && tp_encoding_is_utf8(mid, strlen(mid))) {
         r->id.len = 0;
         if (buf_add(&r->id, mid, strlen(mid)) < 0) {
@@ -471,7 +528,7 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
     static const char *const headers[3] = {"From", "To", "List-Id"};
     size_t nf = 0;
     for (int i = 0; i < 3; i++) {
-        fields[i] = header_value(GMIME_OBJECT(msg), headers[i]);
+        fields[i] = header_value((GMimeObject *)msg, headers[i]);
         if (fields[i]) {
             docf[nf].name = names[i];
             docf[nf].value = fields[i];
@@ -485,9 +542,9 @@ static int mail_doc(struct mail *m, const char *p, size_t len, unsigned long n,
     rc = tp_in_emit_doc(run, &doc, &fd, m->text.p, m->text.len, 0);
 out:
     for (int i = 0; i < 3; i++)
-        g_free(fields[i]);
+        gm.g_free(fields[i]);
     free(leaves.v);
-    g_object_unref(msg);
+    gm.g_object_unref(msg);
     return rc;
 }
 
@@ -606,9 +663,10 @@ static int read_mbox(struct mail *m)
 int tp_in_read_mail(struct run *run, int mbox)
 {
     struct mail m;
-    int rc;
+    int rc = tp_dynlib_need(&mime, run->path, run->err);
 
-    pthread_once(&gmime_once, gmime_init);
+    if (rc < 0)
+        return rc;
     memset(&m, 0, sizeof(m));
     m.run = run;
     m.mbox = mbox;
