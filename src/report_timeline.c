@@ -392,7 +392,8 @@ static void *series_part_main(void *arg)
 }
 
 /* Count the series of sp on up to `threads` threads, each a run of
- * documents with about as many bytes of lists as the others. Returns 0 or a
+ * documents with about as many bytes of lists as the others (on fewer when
+ * the memory for a thread's copy of the cells is short). Returns 0 or a
  * negative TP_E* (err filled). */
 static int count_series(const struct series_pass *sp, unsigned threads, struct tp_error *err)
 {
@@ -409,12 +410,17 @@ static int count_series(const struct series_pass *sp, unsigned threads, struct t
     if (!q)
         return tp_report_oom(err);
     q[0].terms = sp->terms;
-    for (unsigned t = 1; t < threads && !rc; t++) {
+    for (unsigned t = 1; t < threads; t++) {
         /* a copy of the series over cells of its own */
         q[t].terms = malloc(sp->n_ser * sizeof(*q[t].terms));
         q[t].cells = tp_report_zalloc(sp->n_cells, sp->csize);
         if (!q[t].terms || !q[t].cells) {
-            rc = tp_report_oom(err);
+            /* no room for this copy: the threads that have one count */
+            free(q[t].terms);
+            tp_report_zfree(q[t].cells);
+            q[t].terms = NULL;
+            q[t].cells = NULL;
+            threads = t;
             break;
         }
         for (size_t i = 0; i < sp->n_ser; i++) {
@@ -428,8 +434,6 @@ static int count_series(const struct series_pass *sp, unsigned threads, struct t
                 to->cell = (uint64_t *)q[t].cells + (from->cell - (const uint64_t *)sp->cells);
         }
     }
-    if (rc)
-        goto out;
     size_t bound[TP_MAX_THREADS + 1];
     tp_report_doc_runs(sp->k, n_docs, threads, bound);
     for (unsigned t = 0; t < threads; t++) {
@@ -459,7 +463,6 @@ static int count_series(const struct series_pass *sp, unsigned threads, struct t
                 to[i] += from[i];
         }
     }
-out:
     for (unsigned t = 0; t < threads; t++) {
         tp_spill_reader_release(&q[t].sr);
         if (t > 0) {
