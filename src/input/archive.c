@@ -347,6 +347,27 @@ static int stream_kind(FILE *copy)
     return kind;
 }
 
+/* Whether a stream could be anything stream_kind finds, from its first
+ * bytes: a zip ("PK"), gzip, bzip2 ("BZh"), zstd (or its skippable frame)
+ * magic number, or a NUL byte in the first 520 (every tar header holds some,
+ * and so do the xz and lzma headers). Text has none of them, so a text on
+ * standard input is read without loading libarchive. */
+static int may_be_packed(FILE *copy)
+{
+    unsigned char b[520];
+    rewind(copy);
+    size_t n = fread(b, 1, sizeof(b), copy);
+    rewind(copy);
+    if (n >= 2 && ((b[0] == 'P' && b[1] == 'K') || (b[0] == 0x1f && b[1] == 0x8b)))
+        return 1;
+    if (n >= 3 && memcmp(b, "BZh", 3) == 0)
+        return 1;
+    if (n >= 4 && ((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) ||
+                   ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18)))
+        return 1;
+    return memchr(b, 0, n) != NULL;
+}
+
 int tp_in_input_kind(struct run *run, struct input *in)
 {
     struct tp_reader *r = run->r;
@@ -355,12 +376,13 @@ int tp_in_input_kind(struct run *run, struct input *in)
     if (r->kind_of == in + 1)
         return r->kind_known;
     int rc = in->copy ? 0 : tp_in_copy_stream(run, in);
-    if (rc == 0)
-        rc = tp_dynlib_need(&libarchive, in->path, run->err);
     if (rc < 0)
         return rc;
+    int packed = may_be_packed(in->copy);
+    if (packed && (rc = tp_dynlib_need(&libarchive, in->path, run->err)) < 0)
+        return rc;
     r->kind_of = in + 1;
-    r->kind_known = stream_kind(in->copy);
+    r->kind_known = packed ? stream_kind(in->copy) : 0;
     return r->kind_known;
 }
 
