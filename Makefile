@@ -39,13 +39,25 @@ CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/d
 CXXFLAGS_ALL := -std=c++17 $(WARN_CXX) -MMD -MP $(shell pkg-config --cflags simdjson 2>/dev/null) $(CXXFLAGS)
 # Loaded when first needed, not linked (src/dynlib.h): mail, HTML, archives
 # and workbooks. Their headers are used as usual; their sonames are read off
-# the installed libraries (empty: dynlib.h's defaults).
+# the installed libraries, found in pkg-config's libdir (a library built into
+# /usr/local) or where the compiler finds them. None read (no readelf, no
+# lib*.so): dynlib.h's defaults, from the library's header where it says.
 PKGS_LOADED := xlsxwriter gmime-3.0 libxml-2.0 libarchive
-soname = $(shell readelf -d "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
+solib = $(firstword $(wildcard $(shell pkg-config --variable=libdir $(2) 2>/dev/null)/lib$(1).so) \
+	$(shell $(CC) -print-file-name=lib$(1).so))
+soname = $(shell readelf -d "$(call solib,$(1),$(2))" 2>/dev/null | \
 	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
-SONAMES := $(foreach v,GMIME:gmime-3.0 XML2:xml2 ARCHIVE:archive XLSXWRITER:xlsxwriter,\
-	$(if $(call soname,$(word 2,$(subst :, ,$(v)))),\
-	-DTP_SONAME_$(word 1,$(subst :, ,$(v)))='"$(call soname,$(word 2,$(subst :, ,$(v))))"'))
+LIB_GMIME := gmime-3.0 gmime-3.0
+LIB_XML2 := xml2 libxml-2.0
+LIB_ARCHIVE := archive libarchive
+LIB_XLSXWRITER := xlsxwriter xlsxwriter
+$(foreach v,GMIME XML2 ARCHIVE XLSXWRITER,\
+	$(eval SONAME_$(v) := $(call soname,$(word 1,$(LIB_$(v))),$(word 2,$(LIB_$(v))))))
+# (no warning before `make deps` has installed the library)
+SONAMES := $(foreach v,GMIME XML2 ARCHIVE XLSXWRITER,$(if $(SONAME_$(v)),\
+	-DTP_SONAME_$(v)='"$(SONAME_$(v))"',\
+	$(if $(shell pkg-config --exists $(word 2,$(LIB_$(v))) && echo y),\
+	$(warning tempora: the soname of lib$(word 1,$(LIB_$(v))) could not be read (readelf, binutils); src/dynlib.h's default is used))))
 CPPFLAGS_ALL += $(SONAMES)
 LDLIBS_ALL := $(shell pkg-config --libs $(filter-out $(PKGS_LOADED),$(PKGS)) 2>/dev/null) \
 	-lcsv -lxxhash -lstemmer -lm -lpthread -ldl $(LDLIBS)

@@ -33,19 +33,29 @@
 
 #include "tempora.h"
 
-/* Sonames (set by the Makefile from the installed libraries; these are
- * Debian bookworm's). */
+/* Sonames (set by the Makefile from the installed libraries). These
+ * defaults are Debian bookworm's, but for libxml2 (2.14 made it
+ * libxml2.so.16) and libxlsxwriter, whose header says: a file that uses one
+ * includes its header before this one. */
 #ifndef TP_SONAME_GMIME
 #define TP_SONAME_GMIME "libgmime-3.0.so.0"
 #endif
 #ifndef TP_SONAME_XML2
+#if defined(LIBXML_VERSION) && LIBXML_VERSION >= 21400
+#define TP_SONAME_XML2 "libxml2.so.16"
+#else
 #define TP_SONAME_XML2 "libxml2.so.2"
+#endif
 #endif
 #ifndef TP_SONAME_ARCHIVE
 #define TP_SONAME_ARCHIVE "libarchive.so.13"
 #endif
 #ifndef TP_SONAME_XLSXWRITER
+#ifdef LXW_SOVERSION
+#define TP_SONAME_XLSXWRITER "libxlsxwriter.so." LXW_SOVERSION
+#else
 #define TP_SONAME_XLSXWRITER "libxlsxwriter.so.4"
+#endif
 #endif
 
 /* One library: its soname, what needs it (for the message), the function
