@@ -693,8 +693,8 @@ static int ws_carve(struct tp_trend_ws *ws, struct trend_work *w)
     /* every piece a multiple of 8 bytes: each stays aligned */
     w->item = (struct item *)p, p += n * sizeof(struct item);
     w->item_tmp = (struct item *)p, p += n * sizeof(struct item);
-    w->xr = (double *)p, p += n * sizeof(double);
-    w->samples = (double *)p, p += m * sizeof(double);
+    w->xr = (double *)(void *)p, p += n * sizeof(double);
+    w->samples = (double *)(void *)p, p += m * sizeof(double);
     w->pick = (uint64_t *)p, p += m * sizeof(uint64_t);
     w->cum = (uint64_t *)p, p += n * sizeof(uint64_t);
     w->fen = (uint64_t *)p, p += (n + 1) * sizeof(uint64_t);

@@ -390,7 +390,7 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
         looks = look_all(names, n, off, dirfd(d), euid, threads);
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct look one, *l = looks ? &looks[i] : &one;
+        struct look one = {SKIP, 0, 0}, *l = looks ? &looks[i] : &one;
         if (!looks) {
             if (!d)
                 d = opendir(dir);
