@@ -183,6 +183,10 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
 /* Threads the run uses: --threads, or one per core; at most TP_MAX_THREADS. */
 unsigned tp_run_threads(const struct tp_run *run);
 
+/* The same for a --threads value (<= 0: one per core this process may run
+ * on), before any run is set up: at least 1, at most TP_MAX_THREADS. */
+unsigned tp_threads_for(long threads);
+
 /* Tokenize one string (e.g. a --terms entry) with the run's tokenizer
  * settings: calls fn for each token. Returns 0 or a TP_E*. */
 int tp_run_tokenize_string(struct tp_run *run, const char *s, size_t len, tp_token_fn *fn,

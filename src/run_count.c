@@ -578,7 +578,11 @@ out:
 
 unsigned tp_run_threads(const struct tp_run *run)
 {
-    long n = run->o->threads;
+    return tp_threads_for(run->o->threads);
+}
+
+unsigned tp_threads_for(long n)
+{
     if (n <= 0) {
         /* one per core this process may run on (taskset, a Slurm or cgroup
          * allocation), not one per core of the machine */

@@ -9,12 +9,11 @@
  * (ferror + fclose: how a full disk is caught; tests provoke it with a
  * size limit, RLIMIT_FSIZE, in their own folder).
  */
-#define _GNU_SOURCE /* MADV_HUGEPAGE, sbrk, sched_getaffinity */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE, sbrk */
 #include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
 #include <malloc.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,18 +699,6 @@ static void heap_in_huge_pages(void)
 #endif
 }
 
-/* The threads a run counts on, as tp_run_threads says (0: one per core this
- * process may run on). */
-static long run_threads(long n)
-{
-    if (n <= 0) {
-        cpu_set_t set;
-        n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
-                                                        : sysconf(_SC_NPROCESSORS_ONLN);
-    }
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     struct tp_error err = {0, ""};
@@ -767,7 +754,7 @@ int main(int argc, char **argv)
      * worker threads their arenas would keep blocks up to 32 MiB and never be
      * trimmed (analyze, 200,000 documents, 12 threads: +115 MB peak RSS), so
      * only a one-thread run asks. */
-    if (rc == 0 && run_threads(cli.o.threads) == 1)
+    if (rc == 0 && tp_threads_for(cli.o.threads) == 1)
         heap_in_huge_pages();
     if (rc == 0)
         rc = cmd->run(&cli, &err);
