@@ -19,14 +19,24 @@ _Static_assert(sizeof(void *) == sizeof(void (*)(void)),
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int tp_dynlib_sym(void *h, const char *name, void *dst, size_t size, struct tp_dynlib *lib)
+/* Fill lib's table from the library at h, then run its init. Returns 0, or
+ * -1 with lib->why set. */
+static int fill(void *h, struct tp_dynlib *lib)
 {
-    void *p = dlsym(h, name);
-    if (!p || size != sizeof(p)) {
-        snprintf(lib->why, sizeof(lib->why), "%s has no symbol %s", lib->soname, name);
+    if (lib->table_size != lib->n * sizeof(void *)) {
+        snprintf(lib->why, sizeof(lib->why), "its table does not match its %zu names", lib->n);
         return -1;
     }
-    memcpy(dst, &p, sizeof(p));
+    for (size_t i = 0; i < lib->n; i++) {
+        void *p = dlsym(h, lib->names[i]);
+        if (!p) {
+            snprintf(lib->why, sizeof(lib->why), "%s has no symbol %s", lib->soname, lib->names[i]);
+            return -1;
+        }
+        memcpy((char *)lib->table + i * sizeof(p), &p, sizeof(p));
+    }
+    if (lib->init)
+        lib->init();
     return 0;
 }
 
@@ -38,9 +48,8 @@ static int load(struct tp_dynlib *lib)
         snprintf(lib->why, sizeof(lib->why), "%s", e ? e : lib->soname);
         return -1;
     }
-    if (lib->fill(h, lib) < 0)
-        return -1; /* the handle stays: the library may hold state already */
-    return 0;
+    /* on failure the handle stays: the library may hold state already */
+    return fill(h, lib);
 }
 
 int tp_dynlib_need(struct tp_dynlib *lib, const char *path, struct tp_error *err)

@@ -14,13 +14,9 @@
  *
  *     #define MIME_API(X) X(g_mime_init) X(g_object_unref)
  *     static struct { MIME_API(TP_DYN_SLOT) } gm;
- *     static int mime_fill(void *h, struct tp_dynlib *lib)
- *     {
- *     #define FILL(name) TP_DYN_FILL(gm, h, lib, name)
- *         MIME_API(FILL)
- *         return 0;
- *     }
- *     static struct tp_dynlib mime = TP_DYNLIB_INIT(TP_SONAME_GMIME, "mail input", mime_fill);
+ *     static const char *const mime_names[] = {MIME_API(TP_DYN_NAME)};
+ *     static struct tp_dynlib mime =
+ *         TP_DYNLIB_INIT(TP_SONAME_GMIME, "mail input", mime_names, &gm, NULL);
  *     ... if (tp_dynlib_need(&mime, path, err) < 0) return err->code; ...
  *
  * The slots take their types from the library's own header (__typeof__), so
@@ -58,33 +54,38 @@
 #endif
 #endif
 
-/* One library: its soname, what needs it (for the message), the function
- * that fills the caller's table from the handle, and whether that was done
- * (0 not yet, 1 done, -1 failed, with why). */
+/* One library: its soname, what needs it (for the message), the names of
+ * the functions the caller calls and its table of pointers to them (a
+ * struct of n pointers, in the names' order, as TP_DYN_SLOT makes it), a
+ * function run once the table is filled (NULL: none), and whether that was
+ * done (0 not yet, 1 done, -1 failed, with why). */
 struct tp_dynlib {
     const char *soname;
     const char *needed_for;
-    int (*fill)(void *handle, struct tp_dynlib *lib);
+    const char *const *names;
+    size_t n;
+    void *table;
+    size_t table_size;
+    void (*init)(void);
     int state;
     char why[512];
 };
 
-#define TP_DYNLIB_INIT(soname, needed_for, fill)                                                   \
+/* A table's slot for function `name`, typed from its declaration; and its
+ * name, for the list of names. */
+#define TP_DYN_SLOT(name) __typeof__(name) *name;
+#define TP_DYN_NAME(name) #name,
+
+/* The struct tp_dynlib of a table (a struct of TP_DYN_SLOTs) and its array
+ * of names (of TP_DYN_NAMEs, in the same order). */
+#define TP_DYNLIB_INIT(soname, needed_for, names, table, init)                                     \
     {                                                                                              \
-        (soname), (needed_for), (fill), 0,                                                         \
+        (soname), (needed_for), (names), sizeof(names) / sizeof((names)[0]), (table),              \
+            sizeof(*(table)), (init), 0,                                                           \
         {                                                                                          \
             0                                                                                      \
         }                                                                                          \
     }
-
-/* A table's slot for function `name`, typed from its declaration. */
-#define TP_DYN_SLOT(name) __typeof__(name) *name;
-
-/* In a fill function: look `name` up in handle h and store it in table.name,
- * or return -1 (lib->why says which symbol is missing). */
-#define TP_DYN_FILL(table, h, lib, name)                                                           \
-    if (tp_dynlib_sym((h), #name, &(table).name, sizeof((table).name), (lib)) < 0)                 \
-        return -1;
 
 /* Make sure lib is loaded and its table filled: the first call (from any
  * thread; calls are serialized) opens the library and runs lib->fill; later
@@ -93,10 +94,5 @@ struct tp_dynlib {
  * output that needs it, NULL for none). The library stays loaded until the
  * process exits. */
 int tp_dynlib_need(struct tp_dynlib *lib, const char *path, struct tp_error *err);
-
-/* For fill functions (through TP_DYN_FILL): store symbol name of handle h in
- * the slot at dst (size bytes, a function or object pointer). Returns 0, or
- * -1 with lib->why set. */
-int tp_dynlib_sym(void *h, const char *name, void *dst, size_t size, struct tp_dynlib *lib);
 
 #endif

@@ -31,16 +31,10 @@ static int oom(struct tp_error *err)
 
 struct tp_lxw_api tp_lxw;
 
-static int xlsxwriter_fill(void *h, struct tp_dynlib *lib)
-{
-#define LXW_FILL(name) TP_DYN_FILL(tp_lxw, h, lib, name)
-    LXW_API(LXW_FILL)
-#undef LXW_FILL
-    return 0;
-}
+static const char *const lxw_names[] = {LXW_API(TP_DYN_NAME)};
 
 static struct tp_dynlib libxlsxwriter =
-    TP_DYNLIB_INIT(TP_SONAME_XLSXWRITER, "workbook output (.xlsx)", xlsxwriter_fill);
+    TP_DYNLIB_INIT(TP_SONAME_XLSXWRITER, "workbook output (.xlsx)", lxw_names, &tp_lxw, NULL);
 
 int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
 {

@@ -89,16 +89,10 @@ static struct {
     ARCHIVE_API(TP_DYN_SLOT)
 } la;
 
-static int archive_fill(void *h, struct tp_dynlib *lib)
-{
-#define ARCHIVE_FILL(name) TP_DYN_FILL(la, h, lib, name)
-    ARCHIVE_API(ARCHIVE_FILL)
-#undef ARCHIVE_FILL
-    return 0;
-}
+static const char *const archive_names[] = {ARCHIVE_API(TP_DYN_NAME)};
 
-static struct tp_dynlib libarchive =
-    TP_DYNLIB_INIT(TP_SONAME_ARCHIVE, "archive and .zst, .xz, .bz2 input", archive_fill);
+static struct tp_dynlib libarchive = TP_DYNLIB_INIT(
+    TP_SONAME_ARCHIVE, "archive and .zst, .xz, .bz2 input", archive_names, &la, NULL);
 
 int tp_in_packed_kind(const char *path, size_t n)
 {

@@ -57,16 +57,15 @@ static struct {
     XML_API(TP_DYN_SLOT)
 } xl;
 
-static int xml_fill(void *h, struct tp_dynlib *lib)
+static const char *const xml_names[] = {XML_API(TP_DYN_NAME)};
+
+static void xml_init(void)
 {
-#define XML_FILL(name) TP_DYN_FILL(xl, h, lib, name)
-    XML_API(XML_FILL)
-#undef XML_FILL
     xl.xmlInitParser();
-    return 0;
 }
 
-static struct tp_dynlib xml = TP_DYNLIB_INIT(TP_SONAME_XML2, "HTML input", xml_fill);
+static struct tp_dynlib xml =
+    TP_DYNLIB_INIT(TP_SONAME_XML2, "HTML input", xml_names, &xl, xml_init);
 
 int tp_in_html_need(const char *path, struct tp_error *err)
 {

@@ -95,16 +95,15 @@ static struct {
     MIME_API(TP_DYN_SLOT)
 } gm;
 
-static int mime_fill(void *h, struct tp_dynlib *lib)
+static const char *const mime_names[] = {MIME_API(TP_DYN_NAME)};
+
+static void mime_init(void)
 {
-#define MIME_FILL(name) TP_DYN_FILL(gm, h, lib, name)
-    MIME_API(MIME_FILL)
-#undef MIME_FILL
     gm.g_mime_init();
-    return 0;
 }
 
-static struct tp_dynlib mime = TP_DYNLIB_INIT(TP_SONAME_GMIME, "mail input", mime_fill);
+static struct tp_dynlib mime =
+    TP_DYNLIB_INIT(TP_SONAME_GMIME, "mail input", mime_names, &gm, mime_init);
 
 /* o is an instance of GObject type t (GMIME_IS_PART and friends). */
 static int is_a(void *o, GType t)
