@@ -1,6 +1,9 @@
 /*
- * arena.c - append-only byte arena (see arena.h). Chunks of 1 MiB, or larger
- * for a single large request, linked newest first.
+ * arena.c - append-only byte arena (see arena.h). Chunks linked newest first:
+ * the first of 4 KiB, each next twice the last up to 1 MiB, or larger for a
+ * single large request. An arena that holds a few words (a stopword list, a
+ * small document's ids) so touches a page or two, not a megabyte: on a heap
+ * in huge pages every chunk's first write clears a 2 MiB page.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +16,7 @@ struct tp_arena_chunk {
     char data[];
 };
 
-enum { CHUNK_SIZE = 1 << 20 };
+enum { CHUNK_FIRST = 1 << 12, CHUNK_SIZE = 1 << 20 };
 
 void *tp_arena_alloc(struct tp_arena *a, size_t len)
 {
@@ -22,7 +25,11 @@ void *tp_arena_alloc(struct tp_arena *a, size_t len)
     if (need < len)
         return NULL;
     if (need > a->left) {
-        size_t cap = need > CHUNK_SIZE / 4 ? need : CHUNK_SIZE;
+        size_t cap = !a->head                         ? CHUNK_FIRST
+                     : a->head->cap >= CHUNK_SIZE / 2 ? CHUNK_SIZE
+                                                      : 2 * a->head->cap;
+        if (need > cap / 4)
+            cap = need > CHUNK_SIZE / 4 ? need : 4 * need;
         struct tp_arena_chunk *c = malloc(sizeof(*c) + cap);
         if (!c)
             return NULL;
