@@ -74,18 +74,122 @@ static void select_rows(struct row *rows, size_t n, size_t k)
     }
 }
 
+/* A row's place in tp_row_cmp order as two integers and the row's index:
+ * the key's bits made to sort as unsigned integers, descending, and the
+ * name's first 8 bytes, big-endian and zero padded (a name holds no NUL, so
+ * two heads that differ order their names as memcmp would). Most pairs of
+ * a long table differ there; only names alike in 8 bytes and of one key go
+ * on to tp_row_cmp. */
+struct sort_rec {
+    uint64_t key;
+    uint64_t head;
+    size_t i;
+};
+
+static uint64_t key_bits(double key)
+{
+    uint64_t b;
+    if (key == 0)
+        key = 0; /* -0 and +0 are one key */
+    memcpy(&b, &key, sizeof(b));
+    b = b >> 63 ? ~b : b | 1ull << 63; /* ascending as the doubles */
+    return ~b;                         /* descending */
+}
+
+static uint64_t name_head(const char *name, uint32_t len)
+{
+    unsigned char b[8] = {0};
+    if (len)
+        memcpy(b, name, len < 8 ? len : 8);
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h << 8 | b[i];
+    return h;
+}
+
+static inline int rec_less(const struct sort_rec *a, const struct sort_rec *b,
+                           const struct row *rows)
+{
+    if (a->key != b->key)
+        return a->key < b->key;
+    if (a->head != b->head)
+        return a->head < b->head;
+    return tp_row_cmp(&rows[a->i], &rows[b->i]) < 0;
+}
+
+/* Sort rows[0..n) (n > 1) in tp_row_cmp order: a merge sort of their records,
+ * whose comparisons are inline and mostly of two integers, then the rows put
+ * in place along the cycles of the permutation. Returns 0, or -1 when out of
+ * memory (rows untouched). */
+static int sort_rows(struct row *rows, size_t n)
+{
+    struct sort_rec *a = malloc(2 * n * sizeof(*a));
+    if (!a)
+        return -1;
+    struct sort_rec *b = a + n;
+    for (size_t i = 0; i < n; i++)
+        a[i] =
+            (struct sort_rec){key_bits(rows[i].key), name_head(rows[i].name, rows[i].name_len), i};
+    /* runs of 8 by insertion, then merges of doubling width */
+    enum { RUN = 8 };
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = lo + RUN < n ? lo + RUN : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct sort_rec r = a[i];
+            size_t j = i;
+            for (; j > lo && rec_less(&r, &a[j - 1], rows); j--)
+                a[j] = a[j - 1];
+            a[j] = r;
+        }
+    }
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                b[o++] = rec_less(&a[j], &a[i], rows) ? a[j++] : a[i++];
+            while (i < mid)
+                b[o++] = a[i++];
+            while (j < hi)
+                b[o++] = a[j++];
+        }
+        struct sort_rec *t = a;
+        a = b;
+        b = t;
+    }
+    /* a[j].i is the row that goes to place j: follow each cycle once,
+     * marking a place done by pointing it at itself */
+    for (size_t j = 0; j < n; j++) {
+        if (a[j].i == j)
+            continue;
+        struct row first = rows[j];
+        size_t at = j;
+        while (a[at].i != j) {
+            size_t from = a[at].i;
+            rows[at] = rows[from];
+            a[at].i = at;
+            at = from;
+        }
+        rows[at] = first;
+        a[at].i = at;
+    }
+    free(a < b ? a : b);
+    return 0;
+}
+
 /* Put the best min(k, n) rows, in tp_row_cmp order, at the front; returns how
  * many. A small k is an insertion into a short sorted prefix (most documents'
  * top 10 out of hundreds of terms); otherwise a selection, then a sort of the
- * k selected. */
+ * k selected (with qsort when sort_rows cannot have its memory). */
 size_t tp_rows_top(struct row *rows, size_t n, size_t k)
 {
     if (k >= n || k > 64) {
+        size_t m = k < n ? k : n;
         if (k < n)
             select_rows(rows, n, k);
-        if ((k < n ? k : n) > 1) /* an empty corpus has no rows, maybe no array */
-            qsort(rows, k < n ? k : n, sizeof(*rows), tp_row_cmp);
-        return k < n ? k : n;
+        if (m > 1 && sort_rows(rows, m)) /* an empty corpus has no rows, maybe no array */
+            qsort(rows, m, sizeof(*rows), tp_row_cmp);
+        return m;
     }
     size_t m = 0;
     for (size_t i = 0; i < n && k; i++) {
