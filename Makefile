@@ -37,12 +37,13 @@ CFLAGS_ALL := -std=c11 $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/d
 # The JSONL fast reader (src/input/json_fast.cpp) is C++17: the program is
 # linked by $(CXX) for its runtime.
 CXXFLAGS_ALL := -std=c++17 $(WARN_CXX) -MMD -MP $(shell pkg-config --cflags simdjson 2>/dev/null) $(CXXFLAGS)
-# Loaded when first needed, not linked (src/dynlib.h): mail, HTML, archives
-# and workbooks. Their headers are used as usual; their sonames are read off
+# Loaded when first needed, not linked (src/dynlib.h): mail, HTML, archives,
+# workbooks (libxlsxwriter and ISA-L) and --stem's libstemmer (which has no
+# pkg-config file). Their headers are used as usual; their sonames are read off
 # the installed libraries, found in pkg-config's libdir (a library built into
 # /usr/local) or where the compiler finds them. None read (no readelf, no
 # lib*.so): dynlib.h's defaults, from the library's header where it says.
-PKGS_LOADED := xlsxwriter gmime-3.0 libxml-2.0 libarchive
+PKGS_LOADED := xlsxwriter gmime-3.0 libxml-2.0 libarchive libisal
 solib = $(firstword $(wildcard $(shell pkg-config --variable=libdir $(2) 2>/dev/null)/lib$(1).so) \
 	$(shell $(CC) -print-file-name=lib$(1).so))
 soname = $(shell readelf -d "$(call solib,$(1),$(2))" 2>/dev/null | \
@@ -51,16 +52,29 @@ LIB_GMIME := gmime-3.0 gmime-3.0
 LIB_XML2 := xml2 libxml-2.0
 LIB_ARCHIVE := archive libarchive
 LIB_XLSXWRITER := xlsxwriter xlsxwriter
-$(foreach v,GMIME XML2 ARCHIVE XLSXWRITER,\
+LIB_STEMMER := stemmer libstemmer
+LIB_ISAL := isal libisal
+$(foreach v,GMIME XML2 ARCHIVE XLSXWRITER STEMMER ISAL,\
 	$(eval SONAME_$(v) := $(call soname,$(word 1,$(LIB_$(v))),$(word 2,$(LIB_$(v))))))
 # (no warning before `make deps` has installed the library)
-SONAMES := $(foreach v,GMIME XML2 ARCHIVE XLSXWRITER,$(if $(SONAME_$(v)),\
+SONAMES := $(foreach v,GMIME XML2 ARCHIVE XLSXWRITER STEMMER ISAL,$(if $(SONAME_$(v)),\
 	-DTP_SONAME_$(v)='"$(SONAME_$(v))"',\
 	$(if $(shell pkg-config --exists $(word 2,$(LIB_$(v))) && echo y),\
 	$(warning tempora: the soname of lib$(word 1,$(LIB_$(v))) could not be read (readelf, binutils); src/dynlib.h's default is used))))
 CPPFLAGS_ALL += $(SONAMES)
-LDLIBS_ALL := $(shell pkg-config --libs $(filter-out $(PKGS_LOADED),$(PKGS)) 2>/dev/null) \
-	-lcsv -lxxhash -lstemmer -lm -lpthread -ldl $(LDLIBS)
+# A release links these from their archives (lib*.a, in the same Debian -dev
+# packages) when they are there: a shared library costs every run its mapping,
+# symbol lookups and relocated pages at start, and on this project's virtual
+# machines a page fault costs microseconds (docs/architecture.md, "Start-up").
+STATIC_LIBS := gsl gslcblas utf8proc jansson z csv xxhash
+ifeq ($(MODE),release)
+STATIC_FOUND := $(foreach l,$(STATIC_LIBS),$(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),$(l)))
+endif
+STATIC_LINK := -Wl,-Bstatic $(addprefix -l,$(STATIC_FOUND)) -Wl,-Bdynamic
+LDLIBS_ALL := $(if $(STATIC_FOUND),$(STATIC_LINK)) \
+	$(filter-out $(addprefix -l,$(STATIC_FOUND)),$(shell pkg-config --libs \
+	$(filter-out $(PKGS_LOADED),$(PKGS)) 2>/dev/null) -lcsv -lxxhash) \
+	-lm -lpthread -ldl $(LDLIBS)
 
 ifeq ($(MODE),release)
 # -O3 and link-time optimization: the token path crosses tokenizer, pipeline,

@@ -1,7 +1,8 @@
 /*
  * dynlib.h - libraries loaded when first needed: GMime for mail, libxml2 for
  * HTML, libarchive for archives and compressed files, libxlsxwriter for
- * workbooks.
+ * workbooks (with ISA-L, which deflates their big sheets), libstemmer for
+ * --stem.
  *
  * Most runs read plain text, JSON Lines or CSV and write CSV. Linking those
  * four libraries loaded them and their 25 dependencies (glib, gio, gpgme,
@@ -45,6 +46,12 @@
 #endif
 #ifndef TP_SONAME_ARCHIVE
 #define TP_SONAME_ARCHIVE "libarchive.so.13"
+#endif
+#ifndef TP_SONAME_ISAL
+#define TP_SONAME_ISAL "libisal.so.2"
+#endif
+#ifndef TP_SONAME_STEMMER
+#define TP_SONAME_STEMMER "libstemmer.so.0d"
 #endif
 #ifndef TP_SONAME_XLSXWRITER
 #ifdef LXW_SOVERSION

@@ -9,6 +9,10 @@
  * also counts each form by document (doc, touched) and in all (total), and
  * at the end adds its totals to the run's table of forms, from which each
  * group's most frequent form is chosen as its name.
+ *
+ * libstemmer is loaded by the first --stem run's tp_stem_new (dynlib.h), not
+ * linked: its tables for thirty languages, relocated at every start, were a
+ * third of the pages a run that does not stem wrote before reading a byte.
  */
 #include <errno.h>
 #include <libstemmer.h>
@@ -17,8 +21,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib.h"
 #include "stem.h"
 #include "stopwords.h"
+
+#define STEM_API(X) X(sb_stemmer_new) X(sb_stemmer_delete) X(sb_stemmer_stem) X(sb_stemmer_length)
+
+static struct {
+    STEM_API(TP_DYN_SLOT)
+} sbl;
+
+static const char *const stem_names[] = {STEM_API(TP_DYN_NAME)};
+
+static struct tp_dynlib libstemmer =
+    TP_DYNLIB_INIT(TP_SONAME_STEMMER, "--stem", stem_names, &sbl, NULL);
 
 struct tp_stem {
     int stem;              /* 1: --stem; 0: --lemmas */
@@ -216,8 +232,12 @@ int tp_stem_new(struct tp_stem **out, enum tp_lang lang, int stem, const char *l
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     }
     if (stem) {
+        if ((rc = tp_dynlib_need(&libstemmer, NULL, err))) {
+            tp_stem_free(s);
+            return rc;
+        }
         s->algorithm = algorithm_of(lang);
-        struct sb_stemmer *sb = s->algorithm ? sb_stemmer_new(s->algorithm, "UTF_8") : NULL;
+        struct sb_stemmer *sb = s->algorithm ? sbl.sb_stemmer_new(s->algorithm, "UTF_8") : NULL;
         if (!sb) {
             tp_stem_free(s);
             return tp_error_set(err, TP_EUSAGE,
@@ -225,7 +245,7 @@ int tp_stem_new(struct tp_stem **out, enum tp_lang lang, int stem, const char *l
                                 "de, pt)",
                                 tp_lang_name(lang));
         }
-        sb_stemmer_delete(sb);
+        sbl.sb_stemmer_delete(sb);
     } else if ((rc = load_lemmas(s, lemmas_path, err))) {
         tp_stem_free(s);
         return rc;
@@ -265,7 +285,7 @@ void tp_stem_set_lang(struct tp_stem_worker *w, enum tp_lang lang)
         /* auto: the corpus's language's stemmer */
         const char *alg = algorithm_of(lang == TP_LANG_AUTO ? w->s->lang : lang);
         /* a language without a stemmer (none): its words stay as they are */
-        w->by_lang[lang] = alg ? sb_stemmer_new(alg, "UTF_8") : NULL;
+        w->by_lang[lang] = alg ? sbl.sb_stemmer_new(alg, "UTF_8") : NULL;
     }
     w->sb = w->by_lang[lang];
 }
@@ -279,7 +299,7 @@ int tp_stem_worker_new(struct tp_stem_worker **out, struct tp_stem *s)
         return TP_ENOMEM;
     }
     w->s = s;
-    if (s->stem && !(w->sb = sb_stemmer_new(s->algorithm, "UTF_8"))) {
+    if (s->stem && !(w->sb = sbl.sb_stemmer_new(s->algorithm, "UTF_8"))) {
         tp_table_release(&w->cache);
         free(w);
         return TP_ENOMEM;
@@ -298,10 +318,10 @@ static void worker_free(struct tp_stem_worker *w)
     for (unsigned l = 0; l < 8; l++)
         if (w->by_lang[l]) {
             own &= w->by_lang[l] != w->sb;
-            sb_stemmer_delete(w->by_lang[l]);
+            sbl.sb_stemmer_delete(w->by_lang[l]);
         }
     if (w->sb && own)
-        sb_stemmer_delete(w->sb);
+        sbl.sb_stemmer_delete(w->sb);
     free(w->key);
     tp_table_release(&w->cache);
     free(w->group);
@@ -330,11 +350,11 @@ static int new_form(struct tp_stem_worker *w, uint32_t id, const char *tok, size
     } else if (s->stem && !w->sb) {
         /* no stemmer for the document's language */
     } else if (s->stem) {
-        const sb_symbol *r = sb_stemmer_stem(w->sb, (const sb_symbol *)tok, (int)len);
+        const sb_symbol *r = sbl.sb_stemmer_stem(w->sb, (const sb_symbol *)tok, (int)len);
         if (!r)
             return TP_ENOMEM;
         g = (const char *)r;
-        glen = (size_t)sb_stemmer_length(w->sb);
+        glen = (size_t)sbl.sb_stemmer_length(w->sb);
         if (!glen) {
             g = tok;
             glen = len;

@@ -39,6 +39,8 @@ static struct tp_dynlib libxlsxwriter =
 int tp_xlsx_new(struct tp_xlsx **xp, struct tp_out *out, struct tp_error *err)
 {
     int rc = tp_dynlib_need(&libxlsxwriter, tp_out_path(out), err);
+    if (rc == 0)
+        rc = tp_xrows_need(tp_out_path(out), err);
     if (rc < 0)
         return rc;
     struct tp_xlsx *x = calloc(1, sizeof(*x));

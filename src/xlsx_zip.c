@@ -8,6 +8,9 @@
  * So a sheet's entry is its head as stored blocks, the rows' stream as
  * ISA-L made it while the table was written, and its tail as stored blocks,
  * the last marked final; its CRC-32 is the three CRCs combined.
+ *
+ * ISA-L is loaded when a workbook is first written (dynlib.h), as
+ * libxlsxwriter is: no other output uses it.
  */
 #include <errno.h>
 #include <isa-l/crc.h>
@@ -17,8 +20,25 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "dynlib.h"
 #include "outpath.h"
 #include "xlsx_zip.h"
+
+#define ISAL_API(X) X(isal_deflate_init) X(isal_deflate) X(crc32_gzip_refl)
+
+static struct {
+    ISAL_API(TP_DYN_SLOT)
+} isal;
+
+static const char *const isal_names[] = {ISAL_API(TP_DYN_NAME)};
+
+static struct tp_dynlib libisal =
+    TP_DYNLIB_INIT(TP_SONAME_ISAL, "workbook output (.xlsx)", isal_names, &isal, NULL);
+
+int tp_xrows_need(const char *path, struct tp_error *err)
+{
+    return tp_dynlib_need(&libisal, path, err);
+}
 
 enum {
     IN_CAP = 1 << 18,  /* XML gathered before it is deflated */
@@ -68,7 +88,7 @@ int tp_xrows_new(struct tp_xrows **rp, const char *tmpdir)
         tp_xrows_free(r);
         return e ? e : EIO;
     }
-    isal_deflate_init(&r->z);
+    isal.isal_deflate_init(&r->z);
     r->z.level = 1;
     r->z.level_buf = r->level_buf;
     r->z.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
@@ -82,7 +102,7 @@ static int drain(struct tp_xrows *r, int flush)
 {
     if (r->err)
         return r->err;
-    r->crc = crc32_gzip_refl(r->crc, (const unsigned char *)r->in, r->in_len);
+    r->crc = isal.crc32_gzip_refl(r->crc, (const unsigned char *)r->in, r->in_len);
     r->raw += r->in_len;
     r->z.next_in = (uint8_t *)r->in;
     r->z.avail_in = (uint32_t)r->in_len;
@@ -91,7 +111,7 @@ static int drain(struct tp_xrows *r, int flush)
     do {
         r->z.next_out = r->out;
         r->z.avail_out = OUT_CAP;
-        if (isal_deflate(&r->z) != COMP_OK)
+        if (isal.isal_deflate(&r->z) != COMP_OK)
             return r->err = EIO;
         size_t n = OUT_CAP - r->z.avail_out;
         if (n && fwrite(r->out, 1, n, r->f) != n)

@@ -19,6 +19,11 @@
 #include <stdio.h>
 
 struct tp_xrows;
+struct tp_error;
+
+/* Load ISA-L (dynlib.h) for the workbook at path: 0, or TP_EINTERNAL with
+ * err saying why it cannot be loaded. Before any tp_xrows_new. */
+int tp_xrows_need(const char *path, struct tp_error *err);
 
 /* A new rows stream whose deflated bytes go to an unlinked temporary file in
  * tmpdir (NULL: /tmp). Returns 0 and *r (free with tp_xrows_free), or an
