@@ -70,7 +70,11 @@ STATIC_LIBS := gsl gslcblas utf8proc jansson z csv xxhash
 ifeq ($(MODE),release)
 STATIC_FOUND := $(foreach l,$(STATIC_LIBS),$(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),$(l)))
 endif
-STATIC_LINK := -Wl,-Bstatic $(addprefix -l,$(STATIC_FOUND)) -Wl,-Bdynamic
+# --exclude-libs: their symbols stay out of the dynamic symbol table. Without
+# it a link that has a shared library wanting one of them exports it (tempora-mpi:
+# Open MPI brings libz.so.1), and the static zlib would then interpose libz.so.1
+# for every library loaded later (libarchive, libxml2).
+STATIC_LINK := -Wl,--exclude-libs,ALL -Wl,-Bstatic $(addprefix -l,$(STATIC_FOUND)) -Wl,-Bdynamic
 LDLIBS_ALL := $(if $(STATIC_FOUND),$(STATIC_LINK)) \
 	$(filter-out $(addprefix -l,$(STATIC_FOUND)),$(shell pkg-config --libs \
 	$(filter-out $(PKGS_LOADED),$(PKGS)) 2>/dev/null) -lcsv -lxxhash) \
