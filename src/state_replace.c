@@ -56,13 +56,37 @@ static int recount(struct tp_counter *k, size_t n_ids, const struct tp_docrec *d
         new_id[i] = UINT32_MAX;
     *n_new = 0;
     uint64_t start = 0;
-    if ((rc = tp_spill_iter_init(&it, k, n_docs, err)))
+    /* the last list each id was in (its place in the walk + 1) */
+    uint32_t *in_list = calloc(n_ids ? n_ids : 1, sizeof(*in_list)), n_lists = 0;
+    if (!in_list)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
+    if ((rc = tp_spill_iter_init(&it, k, n_docs, err))) {
+        free(in_list);
         return rc;
+    }
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
+        /* a list names an id once, with a count of at least 1, and its
+         * counts add up to at most its document's tokens, or the totals,
+         * document frequencies and first occurrences written would be ones
+         * no state can hold: only a damaged state gives such a list (its
+         * checksums are what keep one out) */
+        uint64_t left = docs[it.doc].n_tokens;
+        size_t ok = 0;
+        n_lists++;
+        while (ok < it.n && it.ids[ok] < n_ids && in_list[it.ids[ok]] != n_lists && it.counts[ok] &&
+               it.counts[ok] <= left) {
+            in_list[it.ids[ok]] = n_lists;
+            left -= it.counts[ok++];
+        }
+        if (ok < it.n) {
+            rc = tp_error_set(err, TP_EPARSE,
+                              "merge --replace: document %s: its list of counts cannot be its "
+                              "tokens' (a damaged state)",
+                              docs[it.doc].id);
+            break;
+        }
         for (size_t i = 0; i < it.n; i++) {
             uint32_t id = it.ids[i];
-            if (id >= n_ids)
-                return tp_error_set(err, TP_EINTERNAL, "merge --replace: an id out of range");
             k->total[id] += it.counts[i];
             k->df[id]++;
             if (new_id[id] == UINT32_MAX) {
@@ -74,6 +98,7 @@ static int recount(struct tp_counter *k, size_t n_ids, const struct tp_docrec *d
         }
         start += docs[it.doc].n_tokens;
     }
+    free(in_list);
     return rc;
 }
 
