@@ -5,6 +5,7 @@
  * small document's ids) so touches a page or two, not a megabyte: on a heap
  * in huge pages every chunk's first write clears a 2 MiB page.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +21,11 @@ enum { CHUNK_FIRST = 1 << 12, CHUNK_SIZE = 1 << 20 };
 
 void *tp_arena_alloc(struct tp_arena *a, size_t len)
 {
-    /* Keep every allocation 8-byte aligned so callers may store integers. */
-    size_t need = (len + 7) & ~(size_t)7;
-    if (need < len)
+    /* Keep every allocation 8-byte aligned so callers may store integers;
+     * an empty one still gets a byte of its own (a pointer, not NULL, which
+     * would read as out of memory). */
+    size_t need = ((len ? len : 1) + 7) & ~(size_t)7;
+    if (need < len || need > SIZE_MAX - sizeof(struct tp_arena_chunk))
         return NULL;
     if (need > a->left) {
         size_t cap = !a->head                         ? CHUNK_FIRST

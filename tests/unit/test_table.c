@@ -108,6 +108,30 @@ Test(arena, allocations_are_aligned_and_kept)
     tp_arena_release(&a);
 }
 
+Test(arena, chunks_grow_and_every_request_is_served)
+{
+    /* an empty request on an empty arena is a pointer, not "out of memory";
+     * requests of every size, across chunks of 4 KiB up to 1 MiB and a
+     * chunk of its own for a large one, keep what was written in them */
+    struct tp_arena a = TP_ARENA_INIT;
+    cr_assert(tp_arena_alloc(&a, 0) != NULL);
+    enum { N = 3000 };
+    unsigned char *p[N];
+    size_t len[N];
+    for (int i = 0; i < N; i++) {
+        len[i] = i % 500 == 499 ? (size_t)300000 + (size_t)i : (size_t)(i * 37 % 1500);
+        p[i] = tp_arena_alloc(&a, len[i]);
+        cr_assert(p[i], "allocation %d of %zu bytes", i, len[i]);
+        cr_expect_eq((uintptr_t)p[i] % 8, 0);
+        memset(p[i], i & 0xFF, len[i]);
+    }
+    for (int i = 0; i < N; i++)
+        for (size_t j = 0; j < len[i]; j += 97)
+            cr_assert_eq(p[i][j], (unsigned char)(i & 0xFF), "allocation %d byte %zu", i, j);
+    cr_expect_null(tp_arena_alloc(&a, SIZE_MAX - 3));
+    tp_arena_release(&a);
+}
+
 /* Key number k of the sequence below: 1 to 40 bytes, so both the word path
  * (at most 16 bytes) and the loop of tp_hash_bytes are used. */
 static size_t seq_key(unsigned k, char *buf)
