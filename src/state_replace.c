@@ -64,29 +64,27 @@ static int recount(struct tp_counter *k, size_t n_ids, const struct tp_docrec *d
         free(in_list);
         return rc;
     }
+    /* The loader checked every list's ids and counts against the terms and
+     * the document's tokens (state_load.c, scan_list), but not that a list
+     * names an id once: a list that names one twice would be summed here
+     * into a term in more documents than the state has, which no reader
+     * takes. Only a state damaged behind its checksums has such a list. */
     while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        /* a list names an id once, with a count of at least 1, and its
-         * counts add up to at most its document's tokens, or the totals,
-         * document frequencies and first occurrences written would be ones
-         * no state can hold: only a damaged state gives such a list (its
-         * checksums are what keep one out) */
-        uint64_t left = docs[it.doc].n_tokens;
-        size_t ok = 0;
         n_lists++;
-        while (ok < it.n && it.ids[ok] < n_ids && in_list[it.ids[ok]] != n_lists && it.counts[ok] &&
-               it.counts[ok] <= left) {
-            in_list[it.ids[ok]] = n_lists;
-            left -= it.counts[ok++];
-        }
-        if (ok < it.n) {
-            rc = tp_error_set(err, TP_EPARSE,
-                              "merge --replace: document %s: its list of counts cannot be its "
-                              "tokens' (a damaged state)",
-                              docs[it.doc].id);
-            break;
-        }
         for (size_t i = 0; i < it.n; i++) {
             uint32_t id = it.ids[i];
+            if (id >= n_ids) {
+                rc = tp_error_set(err, TP_EINTERNAL, "merge --replace: an id out of range");
+                goto done;
+            }
+            if (in_list[id] == n_lists) {
+                rc = tp_error_set(err, TP_EPARSE,
+                                  "merge --replace: document %s: its list of counts cannot be its "
+                                  "tokens' (a damaged state)",
+                                  docs[it.doc].id);
+                goto done;
+            }
+            in_list[id] = n_lists;
             k->total[id] += it.counts[i];
             k->df[id]++;
             if (new_id[id] == UINT32_MAX) {
@@ -98,6 +96,7 @@ static int recount(struct tp_counter *k, size_t n_ids, const struct tp_docrec *d
         }
         start += docs[it.doc].n_tokens;
     }
+done:
     free(in_list);
     return rc;
 }
