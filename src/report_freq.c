@@ -11,45 +11,127 @@
 #include "report_int.h"
 #include "stats.h"
 
-/* Gries' DP for every id of counter k: 0.5 * sum over documents |v_i - s_i|,
- * where documents without the id contribute s_i; their sum is computed exactly
- * from token counts as (N - the tokens of the documents with the id) / N. */
-static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, const uint32_t *map,
-                     const uint64_t *total, double **out, struct tp_error *err)
-{
+/* Gries' DP for every id of counter k, exactly: 0.5 * sum over documents
+ * |v_i - s_i|, with v_i = c_i / f (the document's share of the id's f
+ * tokens) and s_i = n_i / N (its share of the corpus's N tokens). Scaled by
+ * f * N each term is the integer |c_i N - f n_i|, and the documents without
+ * the id add f n_i each: f (N - occ), occ the tokens of the documents with
+ * it. The sum over the documents with it is N (C+ - C-) - f (n+ - n-), where
+ * C+ and n+ sum c_i and n_i over those with c_i N >= f n_i and C-, n- over
+ * the others: as C+ + C- = f and n+ + n- = occ, three integer sums an id
+ * (C+, n+, occ) give it, the same in any order of documents and on any
+ * number of threads, and DP is one division of it by f N. */
+struct dp_part {
+    const struct tp_counts *c;
+    struct tp_counter *k;
+    const uint32_t *map;
+    const uint64_t *total;
+    size_t d0, d1;
+    uint64_t *sums; /* by id: C+, n+ and occ (above), three apart */
+    struct tp_spill_reader sr;
     int rc;
-    double *dp = calloc(n_ids ? n_ids : 1, sizeof(double));
-    uint64_t *occ = calloc(n_ids ? n_ids : 1, sizeof(uint64_t));
-    if (!dp || !occ) {
-        rc = tp_report_oom(err);
-        goto fail;
-    }
-    double N = (double)c->n_tokens;
-    struct tp_spill_iter it;
-    if ((rc = tp_spill_iter_init(&it, k, c->n_docs, err)))
-        goto fail;
-    while ((rc = tp_spill_iter_next(&it, err)) > 0) {
-        uint64_t dn = c->docs[it.doc].n_tokens;
-        double s = (double)dn / N;
-        for (size_t j = 0; j < it.n; j++) {
-            /* map: the row an id is counted in (a stopword twin's, its word's) */
-            uint32_t id = map ? map[it.ids[j]] : it.ids[j];
-            dp[id] += fabs((double)it.counts[j] / (double)total[id] - s);
-            occ[id] += dn;
+    struct tp_error err;
+};
+
+/* Documents a part loads from the spill at a time. */
+enum { DP_BLOCK = 1024 };
+
+/* Bytes of sums a thread other than the first may hold (each has a copy of
+ * them: 24 bytes an id); with more ids the sums are made on one thread. */
+#define DP_COPY_MAX ((size_t)64 << 20)
+
+static void *dp_part_main(void *arg)
+{
+    struct dp_part *q = arg;
+    const uint64_t N = q->c->n_tokens;
+    for (size_t b = q->d0; b < q->d1 && !q->rc; b += DP_BLOCK) {
+        size_t e = q->d1 - b > DP_BLOCK ? b + DP_BLOCK : q->d1;
+        q->rc = tp_spill_load(q->k, b, e, &q->sr, &q->err);
+        for (size_t d = b; d < e && !q->rc; d++) {
+            if ((q->rc = tp_spill_next(&q->sr, &q->err)))
+                break;
+            uint64_t dn = q->c->docs[d].n_tokens;
+            for (size_t j = 0; j < q->sr.n; j++) {
+                /* map: the row an id is counted in (a stopword twin's, its word's) */
+                uint32_t id = q->map ? q->map[q->sr.ids[j]] : q->sr.ids[j];
+                uint64_t cn = q->sr.counts[j], *m = q->sums + 3 * (size_t)id;
+                /* whether c_i N >= f n_i, without a branch (a coin toss) */
+                uint64_t plus = -(uint64_t)((__uint128_t)cn * N >= (__uint128_t)q->total[id] * dn);
+                m[0] += cn & plus;
+                m[1] += dn & plus;
+                m[2] += dn;
+            }
         }
     }
-    if (rc < 0)
-        goto fail;
-    for (size_t i = 0; i < n_ids; i++)
-        if (total[i])
-            dp[i] = 0.5 * (dp[i] + (double)(c->n_tokens - occ[i]) / N);
-    free(occ);
+    return NULL;
+}
+
+static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, const uint32_t *map,
+                     const uint64_t *total, unsigned threads, double **out, struct tp_error *err)
+{
+    size_t n_docs = c->n_docs, each = (n_ids ? n_ids : 1) * 3 * sizeof(uint64_t);
+    if (n_docs < 2 * DP_BLOCK || threads < 1)
+        threads = 1;
+    if (threads > 1 && each > DP_COPY_MAX / (threads - 1))
+        threads = (unsigned)(DP_COPY_MAX / each) + 1;
+    struct dp_part *q = calloc(threads, sizeof(*q));
+    double *dp = malloc((n_ids ? n_ids : 1) * sizeof(double));
+    int rc = q && dp ? tp_counter_rewind(k, err) : tp_report_oom(err);
+    for (unsigned t = 0; t < threads && !rc; t++) {
+        if (!(q[t].sums = calloc(3 * (n_ids ? n_ids : 1), sizeof(uint64_t))))
+            rc = tp_report_oom(err);
+    }
+    if (rc)
+        goto out;
+    size_t bound[TP_MAX_THREADS + 1];
+    tp_report_doc_runs(k, n_docs, threads, bound);
+    for (unsigned t = 0; t < threads; t++) {
+        q[t].c = c;
+        q[t].k = k;
+        q[t].map = map;
+        q[t].total = total;
+        q[t].d0 = bound[t];
+        q[t].d1 = bound[t + 1];
+    }
+    tp_report_run_parts(dp_part_main, q, sizeof(*q), threads);
+    for (unsigned t = 0; t < threads; t++)
+        if (q[t].rc && !rc) {
+            rc = q[t].rc;
+            *err = q[t].err;
+        }
+    if (rc)
+        goto out;
+    const uint64_t N = c->n_tokens;
+    for (size_t i = 0; i < n_ids; i++) {
+        dp[i] = 0;
+        if (!total[i])
+            continue;
+        uint64_t f = total[i], cplus = 0, nplus = 0, occ = 0;
+        for (unsigned t = 0; t < threads; t++) {
+            cplus += q[t].sums[3 * i];
+            nplus += q[t].sums[3 * i + 1];
+            occ += q[t].sums[3 * i + 2];
+        }
+        /* N (C+ - C-) - f (n+ - n-) + f (N - occ), never negative; C+ <= f,
+         * n+ <= occ */
+        __int128_t sum = (__int128_t)N * (2 * (__int128_t)cplus - (__int128_t)f) -
+                         (__int128_t)f * (2 * (__int128_t)nplus - (__int128_t)occ) +
+                         (__int128_t)f * (occ < N ? N - occ : 0);
+        /* the ratio in long double (64-bit significands), then rounded */
+        dp[i] = (double)(0.5L * ((long double)sum / (long double)((__uint128_t)f * N)));
+    }
+out:
+    for (unsigned t = 0; q && t < threads; t++) {
+        free(q[t].sums);
+        tp_spill_reader_release(&q[t].sr);
+    }
+    free(q);
+    if (rc) {
+        free(dp);
+        return rc;
+    }
     *out = dp;
     return 0;
-fail:
-    free(dp);
-    free(occ);
-    return rc;
 }
 
 /* With --terms: which ids (terms, or n-grams of c->o.ngram words) are
@@ -671,7 +753,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
         rows[n_rows++] = r;
     }
     size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit(run->o->top, n_rows));
-    if (c->n_tokens && (rc = dp_values(c, k, n_ids, map, total, &dp, err)))
+    if (c->n_tokens && (rc = dp_values(c, k, n_ids, map, total, tp_run_threads(run), &dp, err)))
         goto out;
     tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
     for (size_t i = 0; i < n_out; i++) {

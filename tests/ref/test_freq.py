@@ -277,5 +277,57 @@ class TestLicenses(FreqCase):
         self.run_case(license_files(), ["--lang", "en", "--no-stopwords"], frozenset(), n=8)
 
 
+class TestDpExact(unittest.TestCase):
+    """Gries' DP is a ratio of integers: scaled by f*N, each document holding
+    the term adds |c_d*N - f*n_d| and the others f*n_d. Over 5,000 documents
+    (enough for the report to share them among threads) of words drawn from a
+    skewed vocabulary, every DP is that ratio rounded to a double (at most one
+    unit in the last place off, the long double division's second rounding),
+    and the table is the same byte for byte on 1, 2 and 3 threads."""
+
+    def setUp(self):
+        import json
+        import random
+        rng = random.Random(20261206)
+        vocab = ["w%03d" % i for i in range(400)]
+        weights = [1 / (i + 1) for i in range(len(vocab))]
+        self.dir = c.tmpdir()
+        self.path = os.path.join(self.dir, "docs.jsonl")
+        with open(self.path, "w", encoding="utf-8") as f:
+            for d in range(5000):
+                n = rng.choice([1, 2, 3, 7, 20, 45, 120])
+                words = rng.choices(vocab, weights, k=n)
+                f.write(json.dumps({"id": "d%d" % d, "text": " ".join(words)}) + "\n")
+
+    def tearDown(self):
+        c.rmtree(self.dir)
+
+    def test_dp_is_the_exact_ratio_on_any_thread_count(self):
+        from fractions import Fraction
+        outs = [c.run("freq", "--lang", "none", "--threads", str(t), self.path)[1]
+                for t in (1, 2, 3)]
+        self.assertEqual(outs[0], outs[1])
+        self.assertEqual(outs[0], outs[2])
+        docs = c.doc_tokens(c.tokens("--lang", "none", self.path))
+        self.assertEqual(len(docs), 5000)
+        N = sum(len(t) for t in docs.values())
+        per = [(len(t), Counter(t)) for t in docs.values()]
+        total = Counter()
+        for _, cnt in per:
+            total.update(cnt)
+        got = c.table("freq", "--lang", "none", self.path)
+        self.assertEqual(len(got), len(total))
+        for r in got:
+            term, f = r["term"], total[r["term"]]
+            self.assertEqual(int(r["count"]), f, term)
+            s, occ = 0, 0
+            for n, cnt in per:
+                if term in cnt:
+                    s += abs(cnt[term] * N - f * n)
+                    occ += n
+            exact = float(Fraction(s + f * (N - occ), 2 * f * N))
+            self.assertLessEqual(abs(float(r["dp"]) - exact), math.ulp(exact), (term, r["dp"], exact))
+
+
 if __name__ == "__main__":
     unittest.main()
