@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +80,52 @@ static void put(struct svg *s, const char *fmt, ...)
     if (vfprintf(s->f, fmt, ap) < 0)
         s->failed = 1;
     va_end(ap);
+}
+
+size_t tp_chart_fixed2(double v, char *buf)
+{
+    if (!isfinite(v) || fabs(v) >= 1e13)
+        return 0;
+    /* a * 100 rounded once to an integer; where the product p is a tie, its
+     * exact error (fma: a * 100 = p + e exactly) says which side the exact
+     * value is on (p is a tie only when the exact value is within half an
+     * ulp of it, and a value below a tie never rounds to above it) */
+    double a = fabs(v), p = a * 100, e = fma(a, 100, -p), n = nearbyint(p);
+    if (fabs(p - n) == 0.5 && e != 0)
+        n = e > 0 ? floor(p) + 1 : floor(p);
+    uint64_t q = (uint64_t)n;
+    char tmp[24], *d = tmp + sizeof(tmp);
+    *--d = (char)('0' + q % 10);
+    *--d = (char)('0' + q / 10 % 10);
+    *--d = '.';
+    q /= 100;
+    do
+        *--d = (char)('0' + q % 10);
+    while (q /= 10);
+    size_t at = 0;
+    if (signbit(v))
+        buf[at++] = '-';
+    memcpy(buf + at, d, (size_t)(tmp + sizeof(tmp) - d));
+    at += (size_t)(tmp + sizeof(tmp) - d);
+    buf[at] = '\0';
+    return at;
+}
+
+/* A point "x,y " of a polyline or polygon: as put(s, "%.2f,%.2f ", x, y)
+ * writes it, without printf's multi-precision path (a daily timeline has
+ * tens of thousands of points). */
+static void put_xy(struct svg *s, double x, double y)
+{
+    char b[56];
+    size_t n = tp_chart_fixed2(x, b), m = n ? tp_chart_fixed2(y, b + n + 1) : 0;
+    if (!m) {
+        put(s, "%.2f,%.2f ", x, y);
+        return;
+    }
+    b[n] = ',';
+    b[n + 1 + m] = ' ';
+    if (!s->failed && fwrite(b, 1, n + m + 2, s->f) != n + m + 2)
+        s->failed = 1;
 }
 
 /*
@@ -508,11 +555,11 @@ static void put_series_lines(struct svg *s, const struct layout *lay, size_t n_p
             put(s, "<polygon fill=\"%s\" fill-opacity=\"%.2f\" stroke=\"none\" points=\"", color,
                 band_opacity);
             for (i = start; i < end; i++)
-                put(s, "%.2f,%.2f ", x_of(lay, i, n_periods),
-                    y_of(lay, finite_at(ser->hi, i) ? ser->hi[i] : ser->y[i]));
+                put_xy(s, x_of(lay, i, n_periods),
+                       y_of(lay, finite_at(ser->hi, i) ? ser->hi[i] : ser->y[i]));
             for (i = end; i-- > start;)
-                put(s, "%.2f,%.2f ", x_of(lay, i, n_periods),
-                    y_of(lay, finite_at(ser->lo, i) ? ser->lo[i] : ser->y[i]));
+                put_xy(s, x_of(lay, i, n_periods),
+                       y_of(lay, finite_at(ser->lo, i) ? ser->lo[i] : ser->y[i]));
             put(s, "\"/>\n");
         }
 
@@ -520,7 +567,7 @@ static void put_series_lines(struct svg *s, const struct layout *lay, size_t n_p
         put_stroke(s, idx);
         put(s, " points=\"");
         for (i = start; i < end; i++)
-            put(s, "%.2f,%.2f ", x_of(lay, i, n_periods), y_of(lay, ser->y[i]));
+            put_xy(s, x_of(lay, i, n_periods), y_of(lay, ser->y[i]));
         put(s, "\"/>\n");
         start = end;
     }

@@ -33,4 +33,10 @@ int tp_chart_svg_styled(FILE *f, const char *const *labels, size_t n_periods,
                         const struct tp_series *series, const int *styles, size_t n_series,
                         const char *title, struct tp_error *err);
 
+/* v as printf's "%.2f" writes it (the exact value rounded half to even, "-"
+ * on a negative value or zero), NUL-terminated in buf (at least 24 bytes).
+ * Returns the length, or 0 for a value it does not take (not finite, or
+ * 10^13 and beyond), which printf then writes. */
+size_t tp_chart_fixed2(double v, char *buf);
+
 #endif

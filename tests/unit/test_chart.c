@@ -267,3 +267,43 @@ Test(chart, write_error_is_an_io_error)
     cr_expect_eq(WEXITSTATUS(st), 0);
     chart_file_release(&cf);
 }
+
+/* tp_chart_fixed2 writes what printf's "%.2f" writes: on ties of the exact
+ * value (k/8 and the like), on values printf rounds down although their
+ * product by 100 rounds to a tie (1.005, 2.675), on signs and zeros, and on
+ * two million random values over the range a chart's coordinates take. */
+static void check_fixed2(double v)
+{
+    char want[64], got[32];
+    snprintf(want, sizeof(want), "%.2f", v);
+    size_t n = tp_chart_fixed2(v, got);
+    cr_assert_eq(n, strlen(want), "%.17g: length %zu, printf '%s'", v, n, want);
+    cr_assert_str_eq(got, want, "%.17g", v);
+}
+
+Test(chart, fixed2_is_printf_2f)
+{
+    static const double edge[] = {0,     -0.0,   0.001, -0.001, 0.005,  -0.005,       0.015,
+                                  0.125, 0.375,  0.625, 0.875,  -0.125, 1.005,        2.675,
+                                  9.995, 99.995, 0.045, 1234.5, 0.5,    1e12 + 0.125, 9.99999e12};
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+        check_fixed2(edge[i]);
+    for (int k = -20000; k <= 20000; k++) {
+        check_fixed2(k / 8.0);    /* exact ties at the third decimal */
+        check_fixed2(k / 1000.0); /* nearest doubles to x.yz5 */
+        check_fixed2(k / 200.0);  /* to x.y5 and x.y0 */
+        check_fixed2(k * 0.01);   /* products that round near a tie */
+    }
+    unsigned long long x = 88172645463325252ull;
+    for (int i = 0; i < 2000000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        check_fixed2((u - 0.25) * (i % 2 ? 2000.0 : 1e7));
+    }
+    char buf[32];
+    cr_assert_eq(tp_chart_fixed2(1e13, buf), 0);
+    cr_assert_eq(tp_chart_fixed2(NAN, buf), 0);
+    cr_assert_eq(tp_chart_fixed2(-INFINITY, buf), 0);
+}
