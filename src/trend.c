@@ -753,6 +753,10 @@ int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y
     w.rng = 0x74656d706f7261u ^ n; /* fixed: the same input gives the same pivots */
     if (ws_carve(ws, &w))
         return TP_ENOMEM;
+    /* before any count: make_keys reads xr at every t, 0 included (0 times
+     * the scratch memory's old bytes is not 0 when they are a NaN) */
+    for (size_t i = 0; i < n; i++)
+        w.xr[i] = x ? x[i] - x[0] : (double)i;
 
     /* Mann-Kendall: at t = 0 the keys are the values; the pairs below are the
      * discordant ones, the tied ones have equal values. A series of counts
@@ -797,8 +801,6 @@ int tp_trend_compute_in(struct tp_trend_ws *ws, const double *x, const double *y
     }
     if (zeros)
         zero_layout(&w, n - zeros);
-    for (size_t i = 0; i < n; i++)
-        w.xr[i] = x ? x[i] - x[0] : (double)i;
     for (span = w.xr[n - 1]; span >= 1.0; span /= 2.0)
         bits++;
     w.g_bits = 53 - bits;
