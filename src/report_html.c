@@ -7,6 +7,7 @@
  * current row, kept or dropped when it ends. The page is the HTML skeleton
  * below, the compiled-in styles, the data, uPlot and src/html/report.js.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -60,11 +61,31 @@ static void buf_str(struct buf *b, const char *s)
  * characters escaped, and bytes that are not UTF-8 as U+FFFD. */
 static void json_string(struct buf *b, const char *s, size_t len)
 {
+    /* the ASCII bytes written as they are: printable, not " \\ < > & */
+    static const uint8_t plain[128] = {
+        [' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+        ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,  ['0'] = 1, ['1'] = 1,
+        ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,  ['8'] = 1, ['9'] = 1,
+        [':'] = 1, [';'] = 1, ['='] = 1, ['?'] = 1, ['@'] = 1, ['A'] = 1,  ['B'] = 1, ['C'] = 1,
+        ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,  ['J'] = 1, ['K'] = 1,
+        ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,  ['R'] = 1, ['S'] = 1,
+        ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,  ['Z'] = 1, ['['] = 1,
+        [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1, ['b'] = 1,  ['c'] = 1, ['d'] = 1,
+        ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
+        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1,
+        ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,  ['{'] = 1, ['|'] = 1,
+        ['}'] = 1, ['~'] = 1,
+    };
     char esc[8];
     buf_put(b, "\"", 1);
     size_t run = 0; /* bytes copied as they are, pending */
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
+        if (c < 0x80 && plain[c]) {
+            run++;
+            i++;
+            continue;
+        }
         const char *rep = NULL;
         size_t step = 1;
         if (c < 0x80) {
@@ -78,7 +99,7 @@ static void json_string(struct buf *b, const char *s, size_t len)
                 rep = "\\u003e";
             else if (c == '&')
                 rep = "\\u0026";
-            else if (c < 0x20 || c == 0x7f) {
+            else {
                 snprintf(esc, sizeof(esc), "\\u%04x", c);
                 rep = esc;
             }
@@ -109,8 +130,8 @@ static void json_string(struct buf *b, const char *s, size_t len)
 
 struct capture {
     char name[32];
-    struct buf rows;   /* "[...],[...]" */
-    struct buf row;    /* the current row: "[...]" */
+    struct buf rows;   /* "[...],[...]", the current row last */
+    size_t mark;       /* rows.len before the current row */
     struct buf header; /* ["a","b",...] */
     struct buf kinds;  /* 't' or 'n' by column, from the first row */
     uint64_t row_no;   /* rows ended so far, the header included */
@@ -167,13 +188,16 @@ static void cap_cell(void *ctx, const char *s, size_t len, enum tp_cell_kind kin
         buf_put(&c->kinds, kind == TP_CELL_NUMBER ? "n" : "t", 1);
     if (c->col == 0) {
         c->keep = c->n_kept < c->max_rows;
-        c->row.len = 0;
+        c->mark = c->rows.len;
     }
     if ((int)c->col == c->term_col && c->keep)
         term_check(c, s, len);
     if (c->keep) {
-        buf_put(&c->row, c->col ? "," : "[", 1);
-        json_string(&c->row, s, len);
+        /* the row is written in place, and taken back if it is not kept */
+        if (c->col == 0 && c->n_kept)
+            buf_put(&c->rows, ",", 1);
+        buf_put(&c->rows, c->col ? "," : "[", 1);
+        json_string(&c->rows, s, len);
     }
     c->col++;
 }
@@ -184,13 +208,12 @@ static void cap_row_end(void *ctx)
     if (c->row_no == 0) {
         buf_put(&c->header, c->col ? "]" : "[]", c->col ? 1 : 2);
     } else if (c->keep && c->col) {
-        buf_put(&c->row, "]", 1);
-        if (c->n_kept)
-            buf_put(&c->rows, ",", 1);
-        buf_put(&c->rows, c->row.p, c->row.len);
+        buf_put(&c->rows, "]", 1);
         c->n_kept++;
-        if (c->row.failed)
-            c->rows.failed = 1;
+    } else if (c->rows.len > c->mark) {
+        /* a row left out after its first cells (a term past max_terms) */
+        c->rows.len = c->mark;
+        c->rows.p[c->mark] = '\0';
     }
     c->row_no++;
     c->col = 0;
@@ -237,38 +260,54 @@ static void put_all(FILE *f, const char *const *parts)
         fputs(*parts, f);
 }
 
-int tp_html_write(struct tp_html *h, FILE *f, struct tp_error *err)
+/* The data of the page, one JSON object, written to f piece by piece (a
+ * daily archive's tables are tens of megabytes: not copied into one buffer
+ * first). */
+static void write_data(struct tp_html *h, FILE *f, struct buf *tmp)
 {
-    struct buf data = {0};
     char num[64];
-    buf_str(&data, "{\"generator\":");
-    json_string(&data, "tempora " TP_VERSION_STRING, strlen("tempora " TP_VERSION_STRING));
-    buf_str(&data, ",\"tables\":{");
+    tmp->len = 0;
+    buf_str(tmp, "{\"generator\":");
+    json_string(tmp, "tempora " TP_VERSION_STRING, strlen("tempora " TP_VERSION_STRING));
+    buf_str(tmp, ",\"tables\":{");
     for (size_t i = 0; i < h->n_caps; i++) {
         struct capture *c = h->caps[i];
-        if (c->rows.failed || c->header.failed || c->kinds.failed || c->row.failed)
-            data.failed = 1;
         if (i)
-            buf_put(&data, ",", 1);
-        json_string(&data, c->name, strlen(c->name));
-        buf_str(&data, ":{\"columns\":");
-        buf_str(&data, c->header.len ? c->header.p : "[]");
-        buf_str(&data, ",\"kinds\":");
-        json_string(&data, c->kinds.p ? c->kinds.p : "", c->kinds.len);
+            buf_put(tmp, ",", 1);
+        json_string(tmp, c->name, strlen(c->name));
+        buf_str(tmp, ":{\"columns\":");
+        buf_str(tmp, c->header.len ? c->header.p : "[]");
+        buf_str(tmp, ",\"kinds\":");
+        json_string(tmp, c->kinds.p ? c->kinds.p : "", c->kinds.len);
         snprintf(num, sizeof(num), ",\"total\":%llu,\"kept\":%llu,",
                  (unsigned long long)(c->row_no ? c->row_no - 1 : 0),
                  (unsigned long long)c->n_kept);
-        buf_str(&data, num);
-        buf_str(&data, "\"rows\":[");
+        buf_str(tmp, num);
+        buf_str(tmp, "\"rows\":[");
+        if (!tmp->failed)
+            fwrite(tmp->p, 1, tmp->len, f);
+        tmp->len = 0;
         if (c->rows.len)
-            buf_put(&data, c->rows.p, c->rows.len);
-        buf_str(&data, "]}");
+            fwrite(c->rows.p, 1, c->rows.len, f);
+        buf_str(tmp, "]}");
     }
-    buf_str(&data, "}}");
-    if (data.failed) {
-        free(data.p);
+    buf_str(tmp, "}}");
+    if (!tmp->failed)
+        fwrite(tmp->p, 1, tmp->len, f);
+}
+
+int tp_html_write(struct tp_html *h, FILE *f, struct tp_error *err)
+{
+    for (size_t i = 0; i < h->n_caps; i++) {
+        struct capture *c = h->caps[i];
+        if (c->rows.failed || c->header.failed || c->kinds.failed)
+            return tp_error_set(err, TP_ENOMEM, "out of memory");
+    }
+    /* the pieces between the tables' rows: a few hundred bytes each */
+    struct buf tmp = {0};
+    buf_put(&tmp, NULL, 0);
+    if (tmp.failed)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    }
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           /* nothing from the network, ever; the page's own scripts and styles only */
@@ -286,13 +325,16 @@ int tp_html_write(struct tp_html *h, FILE *f, struct tp_error *err)
           "beside it.</noscript></main>\n"
           "<script type=\"application/json\" id=\"tempora-data\">",
           f);
-    fwrite(data.p, 1, data.len, f);
+    write_data(h, f, &tmp);
+    int failed = tmp.failed;
+    free(tmp.p);
+    if (failed)
+        return tp_error_set(err, TP_ENOMEM, "out of memory");
     fputs("</script>\n<script>\n", f);
     put_all(f, tp_html_uPlot_iife_min_js);
     fputs("</script>\n<script>\n", f);
     put_all(f, tp_html_report_js);
     fputs("</script>\n</body>\n</html>\n", f);
-    free(data.p);
     return 0;
 }
 
@@ -303,7 +345,6 @@ void tp_html_free(struct tp_html *h)
     for (size_t i = 0; i < h->n_caps; i++) {
         struct capture *c = h->caps[i];
         free(c->rows.p);
-        free(c->row.p);
         free(c->header.p);
         free(c->kinds.p);
         for (size_t t = 0; t < c->n_terms; t++)
