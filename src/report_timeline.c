@@ -36,47 +36,97 @@ static int trend_cmp(const void *pa, const void *pb)
     return (trend_rank[a->id] > trend_rank[b->id]) - (trend_rank[a->id] < trend_rank[b->id]);
 }
 
+/* A series' trend and what its row shows. */
+struct trow {
+    struct row r;
+    struct tp_trend t;
+    size_t m;
+};
+
+/* The trends of series [t0, t1), on a thread of their own: each series'
+ * periods with tokens as x (its index) and y (the rate per million). */
+struct trend_part {
+    const struct tp_groups *gs;
+    struct tl_term *terms;
+    const uint64_t *ptok_all;
+    size_t n_per, t0, t1;
+    struct trow *rows;
+    size_t failed; /* the first series that could not be computed, or t1 */
+    int rc;
+};
+
+static void *trend_part_main(void *arg)
+{
+    struct trend_part *q = arg;
+    size_t n_per = q->n_per;
+    double *x = malloc((n_per ? n_per : 1) * sizeof(double));
+    double *y = malloc((n_per ? n_per : 1) * sizeof(double));
+    q->failed = q->t1;
+    if (!x || !y) {
+        q->rc = TP_ENOMEM;
+        q->failed = q->t0;
+    }
+    for (size_t t = q->t0; t < q->t1 && !q->rc; t++) {
+        size_t m = 0;
+        const struct tl_term *term = &q->terms[t];
+        const uint64_t *ptok = q->ptok_all + (q->gs ? (size_t)term->group * n_per : 0);
+        for (size_t p = 0; p < n_per; p++) {
+            if (!ptok[p])
+                continue;
+            x[m] = (double)p;
+            y[m] = (double)tl_count(term, p) / (double)ptok[p] * 1e6;
+            m++;
+        }
+        struct trow *r = &q->rows[t];
+        r->m = m;
+        r->r = (struct row){0, term->name, term->name_len, (uint32_t)t};
+        /* x: each period's own index, so a period without documents is a gap,
+         * not renumbered away */
+        if ((q->rc = tp_trend_compute(x, y, m, &r->t))) {
+            q->failed = t;
+            break;
+        }
+        /* sorted by p ascending: key is -p; an undefined p sorts last */
+        r->r.key = isnan(r->t.p_value) ? -2 : -r->t.p_value;
+    }
+    free(x);
+    free(y);
+    return NULL;
+}
+
 /* ptok: tokens by period, of each group in turn (n_per each) under
- * --group-by (gs not NULL), where series t is in group terms[t].group. */
+ * --group-by (gs not NULL), where series t is in group terms[t].group. The
+ * series' trends are computed on the run's threads, a run of series each. */
 static int write_trends(const struct tp_run *run, const struct tp_groups *gs, struct tl_term *terms,
                         size_t n_terms, const uint64_t *ptok_all, size_t n_per, struct tp_out *out,
                         struct tp_error *err)
 {
     uint32_t *srank = NULL;
-    struct trow {
-        struct row r;
-        struct tp_trend t;
-        size_t m;
-    } *rows = calloc(n_terms ? n_terms : 1, sizeof(*rows));
-    double *x = malloc((n_per ? n_per : 1) * sizeof(double));
-    double *y = malloc((n_per ? n_per : 1) * sizeof(double));
+    struct trow *rows = calloc(n_terms ? n_terms : 1, sizeof(*rows));
+    unsigned threads = tp_run_threads(run);
+    if (threads > n_terms)
+        threads = n_terms ? (unsigned)n_terms : 1;
+    struct trend_part q[TP_MAX_THREADS];
     int rc = 0;
-    if (!rows || !x || !y) {
+    if (!rows) {
         rc = tp_report_oom(err);
         goto out;
     }
-    for (size_t t = 0; t < n_terms; t++) {
-        size_t m = 0;
-        const uint64_t *ptok = ptok_all + (gs ? (size_t)terms[t].group * n_per : 0);
-        for (size_t p = 0; p < n_per; p++) {
-            if (!ptok[p])
-                continue;
-            x[m] = (double)p;
-            y[m] = (double)tl_count(&terms[t], p) / (double)ptok[p] * 1e6;
-            m++;
-        }
-        rows[t].m = m;
-        rows[t].r = (struct row){0, terms[t].name, terms[t].name_len, (uint32_t)t};
-        /* x: each period's own index, so a period without documents is a gap,
-         * not renumbered away */
-        if ((rc = tp_trend_compute(x, y, m, &rows[t].t))) {
-            rc = rc == TP_ENOMEM ? tp_report_oom(err)
-                                 : tp_error_set(err, rc, "trends: '%.*s': cannot compute",
-                                                (int)terms[t].name_len, terms[t].name);
-            goto out;
-        }
-        /* sorted by p ascending: key is -p; an undefined p sorts last */
-        rows[t].r.key = isnan(rows[t].t.p_value) ? -2 : -rows[t].t.p_value;
+    for (unsigned i = 0; i < threads; i++)
+        q[i] = (struct trend_part){
+            gs,   terms, ptok_all, n_per, n_terms * i / threads, n_terms * (i + 1) / threads,
+            rows, 0,     0};
+    tp_report_run_parts(trend_part_main, q, sizeof(q[0]), threads);
+    /* the error of the first series that failed, as one thread would meet it */
+    for (unsigned i = 0; i < threads; i++) {
+        if (!q[i].rc)
+            continue;
+        size_t t = q[i].failed;
+        rc = q[i].rc == TP_ENOMEM || t >= n_terms
+                 ? tp_report_oom(err)
+                 : tp_error_set(err, q[i].rc, "trends: '%.*s': cannot compute",
+                                (int)terms[t].name_len, terms[t].name);
+        goto out;
     }
     struct row *keys = malloc((n_terms ? n_terms : 1) * sizeof(*keys));
     if (!keys) {
@@ -121,8 +171,6 @@ static int write_trends(const struct tp_run *run, const struct tp_groups *gs, st
 out:
     free(srank);
     free(rows);
-    free(x);
-    free(y);
     return rc;
 }
 
