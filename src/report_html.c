@@ -210,11 +210,14 @@ static void cap_row_end(void *ctx)
     } else if (c->keep && c->col) {
         buf_put(&c->rows, "]", 1);
         c->n_kept++;
-    } else if (c->rows.len > c->mark) {
+    } else if (c->col && c->rows.len > c->mark) {
         /* a row left out after its first cells (a term past max_terms) */
         c->rows.len = c->mark;
         c->rows.p[c->mark] = '\0';
     }
+    /* mark is set at a row's first cell: a row with no cells must not take
+     * back the row before it (kept, and counted in n_kept) */
+    c->mark = c->rows.len;
     c->row_no++;
     c->col = 0;
     c->keep = 0;
