@@ -11,16 +11,10 @@
 #include "report_int.h"
 #include "stats.h"
 
-/* Gries' DP for every id of counter k, exactly: 0.5 * sum over documents
- * |v_i - s_i|, with v_i = c_i / f (the document's share of the id's f
- * tokens) and s_i = n_i / N (its share of the corpus's N tokens). Scaled by
- * f * N each term is the integer |c_i N - f n_i|, and the documents without
- * the id add f n_i each: f (N - occ), occ the tokens of the documents with
- * it. The sum over the documents with it is N (C+ - C-) - f (n+ - n-), where
- * C+ and n+ sum c_i and n_i over those with c_i N >= f n_i and C-, n- over
- * the others: as C+ + C- = f and n+ + n- = occ, three integer sums an id
- * (C+, n+, occ) give it, the same in any order of documents and on any
- * number of threads, and DP is one division of it by f N. */
+/* Gries' DP for every id of counter k, exactly: the three integer sums of
+ * each id that tp_dp_exact takes, the same in any order of documents, so
+ * the spill's documents are shared among threads, each summing into a copy
+ * of its own, the copies added up at the end. */
 struct dp_part {
     const struct tp_counts *c;
     struct tp_counter *k;
@@ -55,8 +49,7 @@ static void *dp_part_main(void *arg)
                 /* map: the row an id is counted in (a stopword twin's, its word's) */
                 uint32_t id = q->map ? q->map[q->sr.ids[j]] : q->sr.ids[j];
                 uint64_t cn = q->sr.counts[j], *m = q->sums + 3 * (size_t)id;
-                /* whether c_i N >= f n_i, without a branch (a coin toss) */
-                uint64_t plus = -(uint64_t)((__uint128_t)cn * N >= (__uint128_t)q->total[id] * dn);
+                uint64_t plus = tp_dp_plus(cn, dn, q->total[id], N);
                 m[0] += cn & plus;
                 m[1] += dn & plus;
                 m[2] += dn;
@@ -74,6 +67,13 @@ static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, co
         threads = 1;
     if (threads > 1 && each > DP_COPY_MAX / (threads - 1))
         threads = (unsigned)(DP_COPY_MAX / each) + 1;
+    /* a thread more zeroes and adds up a copy of the sums: worth it only
+     * with many entries an id (a list entry is at least 5 bytes) */
+    uint64_t entries = 0;
+    for (size_t d = 0; threads > 1 && d < n_docs; d++)
+        entries += k->lens[d] / 5;
+    if (threads > 1 && entries / (4 * (n_ids ? n_ids : 1)) + 1 < threads)
+        threads = (unsigned)(entries / (4 * (n_ids ? n_ids : 1))) + 1;
     struct dp_part *q = calloc(threads, sizeof(*q));
     double *dp = malloc((n_ids ? n_ids : 1) * sizeof(double));
     int rc = q && dp ? tp_counter_rewind(k, err) : tp_report_oom(err);
@@ -112,13 +112,7 @@ static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, co
             nplus += q[t].sums[3 * i + 1];
             occ += q[t].sums[3 * i + 2];
         }
-        /* N (C+ - C-) - f (n+ - n-) + f (N - occ), never negative; C+ <= f,
-         * n+ <= occ */
-        __int128_t sum = (__int128_t)N * (2 * (__int128_t)cplus - (__int128_t)f) -
-                         (__int128_t)f * (2 * (__int128_t)nplus - (__int128_t)occ) +
-                         (__int128_t)f * (occ < N ? N - occ : 0);
-        /* the ratio in long double (64-bit significands), then rounded */
-        dp[i] = (double)(0.5L * ((long double)sum / (long double)((__uint128_t)f * N)));
+        dp[i] = tp_dp_exact(f, N, cplus, nplus, occ);
     }
 out:
     for (unsigned t = 0; q && t < threads; t++) {
@@ -349,9 +343,13 @@ enum { FREQ_AHEAD = 8 };
  * count, summed by the pass before, is in an array of its own, which that
  * pass alone touches: 8 bytes an id stay in cache where 32 did not). */
 struct frec {
-    double dp;    /* Gries' DP: the sum of |v_i - s_i| until the end */
-    uint64_t df;  /* the group's documents with the id */
-    uint64_t occ; /* their tokens */
+    union {
+        uint64_t cplus; /* C+ (tp_dp_exact) while the documents are walked, */
+        double dp;      /* then Gries' DP */
+    };
+    uint64_t nplus; /* n+ (tp_dp_exact) */
+    uint64_t df;    /* the group's documents with the id */
+    uint64_t occ;   /* their tokens */
 };
 
 /* Grouped freq's rows of one group, from the sums cnt[] and rec[] of the
@@ -485,8 +483,7 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
             goto out;
         tp_gwalk_group(&w, g);
         while ((rc = tp_gwalk_next(&w, err)) > 0) {
-            uint64_t dn = c->docs[w.doc].n_tokens;
-            double s = (double)dn / (double)gs->tokens[g];
+            uint64_t dn = c->docs[w.doc].n_tokens, ng = gs->tokens[g];
             for (size_t j = 0; j < w.n; j++) {
                 /* ids come at random: ask for a later entry's sums now */
                 if (j + FREQ_AHEAD < w.n)
@@ -495,20 +492,20 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
                 if (!f)
                     continue; /* never in a row */
                 struct frec *m = &rec[w.ids[j]];
-                double v = (double)w.counts[j] / (double)f - s;
-                m->dp += fabs(v); /* no branch: its sign is a coin toss */
+                uint64_t plus = tp_dp_plus(w.counts[j], dn, f, ng);
+                m->cplus += w.counts[j] & plus;
+                m->nplus += dn & plus;
                 m->df++;
                 m->occ += dn;
             }
         }
         if (rc < 0)
             goto out;
-        /* documents of the group without the id add their s_i: exactly
-         * (N_g - tokens of the group's documents with it) / N_g */
-        uint64_t ng = gs->tokens[g];
+        /* DP over the group's documents, exactly (its tokens N_g) */
         for (size_t t = 0; t < nt; t++) {
             struct frec *m = &rec[touched[t]];
-            m->dp = 0.5 * (m->dp + (double)(ng - m->occ) / (double)ng);
+            double dp = tp_dp_exact(cnt[touched[t]], gs->tokens[g], m->cplus, m->nplus, m->occ);
+            m->dp = dp;
         }
         freq_stream_rows(run, out, gs, g, nm, max_rank, cnt, rec, touched, nt, keys, idx, k2, i2,
                          fk, n_ids, &gcell);

@@ -607,7 +607,6 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
     while ((rc = tp_gwalk_next(&w, err)) > 0) {
         uint32_t g = w.group;
         uint64_t dn = c->docs[w.doc].n_tokens;
-        double s = (double)dn / (double)gtokens[g];
         const uint32_t *ids = w.ids;
         const uint64_t *counts = w.counts;
         for (size_t j = 0; j < w.n; j++) {
@@ -615,8 +614,9 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
             size_t e =
                 gt->dense_v ? (size_t)g * gt->dense_v + ids[j] : tp_gterms_find(gt, g, ids[j]);
             struct tp_gterm_dp *m = &gt->more[e];
-            double v = (double)counts[j] / (double)m->count - s;
-            m->dp += fabs(v);
+            uint64_t plus = tp_dp_plus(counts[j], dn, m->count, gtokens[g]);
+            m->cplus += counts[j] & plus;
+            m->nplus += dn & plus;
             m->df++;
             m->occ += dn;
         }
@@ -624,14 +624,14 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
     tp_gwalk_release(&w);
     if (rc < 0)
         return rc;
-    /* documents of the group without the term add their s_i: exactly
-     * (N_g - tokens of the group's documents with it) / N_g */
+    /* DP over the group's documents, exactly (its tokens N_g) */
     uint32_t g, id;
     for (size_t i = 0; i <= gt->mask; i++) {
         if (!tp_gterms_slot(gt, i, &g, &id))
             continue;
-        uint64_t n = gtokens[g];
-        gt->more[i].dp = 0.5 * (gt->more[i].dp + (double)(n - gt->more[i].occ) / (double)n);
+        struct tp_gterm_dp *m = &gt->more[i];
+        double dp = tp_dp_exact(m->count, gtokens[g], m->cplus, m->nplus, m->occ);
+        m->dp = dp;
     }
     return 0;
 }

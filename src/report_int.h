@@ -101,11 +101,42 @@ void tp_groups_release(struct tp_groups *g);
 void *tp_report_zalloc(size_t n, size_t size);
 void tp_report_zfree(void *p);
 
+/* Gries' DP, exactly (docs/formulas.md): 0.5 * sum over documents
+ * |v_i - s_i|, with v_i = c_i / f (the document's share of the term's f
+ * tokens) and s_i = n_i / N (its share of the N tokens DP is taken over).
+ * Scaled by f * N each term is the integer |c_i N - f n_i|, and the
+ * documents without the term add f n_i each: f (N - occ), occ the tokens of
+ * the documents with it. The sum over the documents with it is
+ * N (C+ - C-) - f (n+ - n-), where C+ and n+ sum c_i and n_i over those with
+ * c_i N >= f n_i (tp_dp_plus) and C-, n- over the others: as C+ + C- = f and
+ * n+ + n- = occ, three integer sums a term (C+, n+, occ) give it, the same
+ * in any order of documents, and DP is one division of it by f N. */
+static inline uint64_t tp_dp_plus(uint64_t c, uint64_t n, uint64_t f, uint64_t N)
+{
+    /* all ones when c N >= f n, else 0: no branch (its outcome is a coin toss) */
+    return -(uint64_t)((__uint128_t)c * N >= (__uint128_t)f * n);
+}
+
+static inline double tp_dp_exact(uint64_t f, uint64_t N, uint64_t cplus, uint64_t nplus,
+                                 uint64_t occ)
+{
+    /* never negative: C+ <= f, n+ <= occ <= N */
+    __int128_t sum = (__int128_t)N * (2 * (__int128_t)cplus - (__int128_t)f) -
+                     (__int128_t)f * (2 * (__int128_t)nplus - (__int128_t)occ) +
+                     (__int128_t)f * (occ < N ? N - occ : 0);
+    /* the ratio in long double (64-bit significands), then rounded */
+    return (double)(0.5L * ((long double)sum / (long double)((__uint128_t)f * N)));
+}
+
 /* The (group, term) pairs that occur and their counts: count (tp_gterms_count),
  * then documents of the group with the term and Gries' DP over the group's
  * documents (tp_gterms_dp), in arrays by slot (mask + 1 slots, n used). */
 struct tp_gterm_dp {
-    double dp;      /* Gries' DP (tp_gterms_dp) */
+    union {
+        uint64_t cplus; /* C+ (tp_dp_exact) while the documents are walked, */
+        double dp;      /* then Gries' DP (tp_gterms_dp) */
+    };
+    uint64_t nplus; /* n+ (tp_dp_exact) */
     uint64_t df;    /* documents of the group with the term */
     uint64_t occ;   /* their tokens */
     uint64_t count; /* the slot's count again: the DP pass and the rows read one record */

@@ -297,7 +297,8 @@ class TestDpExact(unittest.TestCase):
             for d in range(5000):
                 n = rng.choice([1, 2, 3, 7, 20, 45, 120])
                 words = rng.choices(vocab, weights, k=n)
-                f.write(json.dumps({"id": "d%d" % d, "text": " ".join(words)}) + "\n")
+                f.write(json.dumps({"id": "d%d" % d, "src": "b" if d % 3 == 0 else "a",
+                                    "text": " ".join(words)}) + "\n")
 
     def tearDown(self):
         c.rmtree(self.dir)
@@ -327,6 +328,30 @@ class TestDpExact(unittest.TestCase):
                     occ += n
             exact = float(Fraction(s + f * (N - occ), 2 * f * N))
             self.assertLessEqual(abs(float(r["dp"]) - exact), math.ulp(exact), (term, r["dp"], exact))
+
+    def test_grouped_dp_is_the_exact_ratio_within_each_group(self):
+        from fractions import Fraction
+        outs = [c.run("freq", "--lang", "none", "--group-by", "src", "--threads", str(t),
+                      self.path)[1] for t in (1, 3)]
+        self.assertEqual(outs[0], outs[1])
+        docs = c.doc_tokens(c.tokens("--lang", "none", self.path))
+        groups = {"a": [], "b": []}
+        for doc_id, toks in docs.items():
+            groups["b" if int(doc_id[1:]) % 3 == 0 else "a"].append((len(toks), Counter(toks)))
+        got = c.table("freq", "--lang", "none", "--group-by", "src", self.path)
+        self.assertEqual({r["group"] for r in got}, {"a", "b"})
+        for r in got:
+            per = groups[r["group"]]
+            N = sum(n for n, _ in per)
+            f = sum(cnt[r["term"]] for _, cnt in per)
+            self.assertEqual(int(r["count"]), f, r)
+            s, occ = 0, 0
+            for n, cnt in per:
+                if r["term"] in cnt:
+                    s += abs(cnt[r["term"]] * N - f * n)
+                    occ += n
+            exact = float(Fraction(s + f * (N - occ), 2 * f * N))
+            self.assertLessEqual(abs(float(r["dp"]) - exact), math.ulp(exact), (r, exact))
 
 
 if __name__ == "__main__":
