@@ -709,8 +709,8 @@ void tp_corpus_release(struct tp_corpus *c)
     memset(c, 0, sizeof(*c));
 }
 
-size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
-                       uint64_t v[TP_HEAPS_MAX])
+int tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX], uint64_t v[TP_HEAPS_MAX],
+                    size_t *n_out)
 {
     /* bucket b holds the terms first seen at index f with f < 2^b but not
      * f < 2^(b-1): the terms a checkpoint n = 2^b adds */
@@ -718,6 +718,8 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
     /* a stopword twin is its word: the word's first occurrence is the
      * earlier of the two (o.stop_lang) */
     uint64_t *f = c->twin_base ? malloc((c->terms.n ? c->terms.n : 1) * sizeof(*f)) : NULL;
+    if (c->twin_base && !f)
+        return TP_ENOMEM;
     for (size_t i = 0; f && i < c->terms.n; i++)
         f[i] = c->terms.terms[i].flags & TP_TERM_SEEN ? c->uni.first[i] : UINT64_MAX;
     for (size_t i = 0; f && i < c->terms.n; i++)
@@ -747,7 +749,8 @@ size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
         v[k] = c->twin_base ? words : c->n_types;
         k++;
     }
-    return k;
+    *n_out = k;
+    return 0;
 }
 
 /* A table that reached its cap: "WHAT: the TABLE table (--OPT V) would grow

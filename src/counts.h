@@ -397,9 +397,11 @@ void tp_spill_reader_release(struct tp_spill_reader *sr);
 
 /* Heaps' law checkpoints: n[i] tokens (1, 2, 4, ... up to N, then N) and the
  * number of distinct terms among the first n[i] tokens, from each term's first
- * occurrence (so merged corpora give the same checkpoints). Returns the count. */
-size_t tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX],
-                       uint64_t v[TP_HEAPS_MAX]);
+ * occurrence (so merged corpora give the same checkpoints), *k of them.
+ * Returns 0, or TP_ENOMEM (a stopword twin and its word counted as one need
+ * a table). */
+int tp_counts_heaps(const struct tp_counts *c, uint64_t n[TP_HEAPS_MAX], uint64_t v[TP_HEAPS_MAX],
+                    size_t *k);
 
 /* Reported terms: not a stopword, not too short, seen at least once. */
 static inline int tp_counts_reportable(const struct tp_counts *c, uint32_t id)

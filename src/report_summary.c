@@ -198,6 +198,11 @@ static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, 
             tp_period_label(first[g], pi->kind, fp, sizeof(fp));
             tp_period_label(last[g], pi->kind, lp, sizeof(lp));
         }
+        double zipf;
+        if (tp_zipf_exponent(counts + from, types, &zipf)) {
+            rc = tp_report_oom(err);
+            goto out;
+        }
 #define GROUP_CELL() tp_out_group(out, run, g)
         GROUP_CELL();
         metric_u64(out, "documents", gs.docs[g]);
@@ -224,7 +229,7 @@ static int summary_grouped(struct tp_run *run, const struct tp_period_info *pi, 
         GROUP_CELL();
         metric_str(out, "last_period", lp);
         GROUP_CELL();
-        metric_double(out, "zipf_exponent", tp_zipf_exponent(counts + from, types));
+        metric_double(out, "zipf_exponent", zipf);
 #undef GROUP_CELL
     }
 out:
@@ -273,12 +278,17 @@ int tp_report_summary(struct tp_run *run, struct tp_out *out, struct tp_error *e
         }
     if (types > 1)
         qsort(counts, types, sizeof(*counts), u64_desc);
-    double zipf = tp_zipf_exponent(counts, types);
+    double zipf;
+    rc = tp_zipf_exponent(counts, types, &zipf);
     free(counts);
+    if (rc)
+        return tp_report_oom(err);
     uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];
-    size_t nh = tp_counts_heaps(c, hn, hv);
+    size_t nh;
     double hk = NAN, hb = NAN;
-    if (tp_heaps_fit(hn, hv, nh, &hk, &hb) != 0)
+    if (tp_counts_heaps(c, hn, hv, &nh) || (rc = tp_heaps_fit(hn, hv, nh, &hk, &hb)) < 0)
+        return tp_report_oom(err);
+    if (rc)
         hk = hb = NAN;
 
     char first[24] = "", last[24] = "";

@@ -423,43 +423,47 @@ static int fit_line(const double *x, const double *y, size_t n, double *c0, doub
 
 /* Also NAN when memory runs out; ranks from the first zero count on are left
  * out (ln 0 has no place in the fit). */
-double tp_zipf_exponent(const uint64_t *counts_desc, size_t n)
+int tp_zipf_exponent(const uint64_t *counts_desc, size_t n, double *out)
 {
     size_t m = 0;
-    double c0, c1, res = NAN;
+    double c0, c1;
 
+    *out = NAN;
     while (m < n && counts_desc[m] > 0)
         m++;
-    if (m < 2 || m > SIZE_MAX / (2 * sizeof(double)))
-        return NAN;
+    if (m < 2)
+        return 0;
+    if (m > SIZE_MAX / (2 * sizeof(double)))
+        return TP_ENOMEM;
     double *x = malloc(2 * m * sizeof *x);
     if (!x)
-        return NAN;
+        return TP_ENOMEM;
     double *y = x + m;
     for (size_t i = 0; i < m; i++) {
         x[i] = log((double)(i + 1));
         y[i] = log((double)counts_desc[i]);
     }
     if (fit_line(x, y, m, &c0, &c1) == 0)
-        res = 0.0 - c1;
+        *out = 0.0 - c1;
     free(x);
-    return res;
+    return 0;
 }
 
-/* Checkpoints with zero tokens or types are skipped. Also -1 when memory runs
- * out or GSL fails. */
+/* Checkpoints with zero tokens or types are skipped. 1 when GSL fails too. */
 int tp_heaps_fit(const uint64_t *n_tokens, const uint64_t *n_types, size_t n, double *k,
                  double *beta)
 {
     size_t m = 0;
-    int distinct = 0, ret = -1;
+    int distinct = 0, ret = 1;
     double c0, c1;
 
-    if (n < 2 || n > SIZE_MAX / (2 * sizeof(double)))
-        return -1;
+    if (n < 2)
+        return 1;
+    if (n > SIZE_MAX / (2 * sizeof(double)))
+        return TP_ENOMEM;
     double *x = malloc(2 * n * sizeof *x);
     if (!x)
-        return -1;
+        return TP_ENOMEM;
     double *y = x + n;
     for (size_t i = 0; i < n; i++) {
         if (n_tokens[i] == 0 || n_types[i] == 0)

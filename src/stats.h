@@ -72,13 +72,14 @@ void tp_keyness_compute(uint64_t a, uint64_t b, uint64_t N1, uint64_t N2, struct
 int tp_bh_qvalues(const double *p, size_t n, double *q);
 
 /* Zipf exponent: minus the least-squares slope (gsl_fit_linear) of ln count on
- * ln rank, for counts sorted in decreasing order (rank i+1 for counts[i]).
- * Returns NAN when fewer than 2 ranks. */
-double tp_zipf_exponent(const uint64_t *counts_desc, size_t n);
+ * ln rank, for counts sorted in decreasing order (rank i+1 for counts[i]),
+ * in *out: NAN when fewer than 2 ranks. Returns 0, or TP_ENOMEM (then no
+ * value: out of memory is not "no exponent"). */
+int tp_zipf_exponent(const uint64_t *counts_desc, size_t n, double *out);
 
 /* Heaps' law V = k * n^beta by least squares of ln V on ln n over the given
- * (tokens, types) checkpoints. Returns 0 and fills k and beta, or -1 (fewer
- * than 2 distinct n). */
+ * (tokens, types) checkpoints. Returns 0 and fills k and beta, 1 when there
+ * is no fit (fewer than 2 distinct n), or TP_ENOMEM. */
 int tp_heaps_fit(const uint64_t *n_tokens, const uint64_t *n_types, size_t n, double *k,
                  double *beta);
 

@@ -599,7 +599,9 @@ static inline uint64_t fz_corpus_digest(struct tp_corpus *k)
         h = fz_mix64(h, sum);
     }
     uint64_t hn[TP_HEAPS_MAX], hv[TP_HEAPS_MAX];
-    size_t nh = tp_counts_heaps(c, hn, hv);
+    size_t nh = 0;
+    if (tp_counts_heaps(c, hn, hv, &nh))
+        abort(); /* out of memory: no digest to compare */
     for (size_t i = 0; i < nh; i++)
         h = fz_mix64(fz_mix64(h, hn[i]), hv[i]);
     if (c->o.spill) {
