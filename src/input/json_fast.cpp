@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string_view>
 
 #include <simdjson.h>
@@ -38,6 +39,53 @@ struct line_parser {
 };
 
 thread_local line_parser tl;
+
+// Set when a nothrow new[] of this thread came back empty (see below).
+thread_local bool tl_new_failed;
+
+} // namespace
+
+// simdjson's On-Demand parser takes its string buffer with new (nothrow)[]
+// and does not look at what it got: out of memory, iterate() succeeds and
+// the first escaped string is written through a null pointer. The array
+// forms of new and delete are replaced here, all four on malloc and free (a
+// sanitizer checks that what new[] gave, delete[] frees), and the nothrow
+// new[] notes a failure, so that a line parsed while one happened is left to
+// jansson, which says out of memory when it is so. The parser asks for its
+// buffer again at its next line.
+void *operator new[](std::size_t n, const std::nothrow_t &) noexcept
+{
+    void *p = std::malloc(n ? n : 1);
+    if (!p)
+        tl_new_failed = true;
+    return p;
+}
+
+void *operator new[](std::size_t n)
+{
+    void *p = std::malloc(n ? n : 1);
+    if (!p)
+        throw std::bad_alloc();
+    return p;
+}
+
+void operator delete[](void *p) noexcept
+{
+    std::free(p);
+}
+
+void operator delete[](void *p, std::size_t) noexcept
+{
+    std::free(p);
+}
+
+void operator delete[](void *p, const std::nothrow_t &) noexcept
+{
+    std::free(p);
+}
+
+namespace
+{
 
 constexpr size_t fast_max = 1 << 20;
 
@@ -206,7 +254,9 @@ extern "C" int tp_json_fast_fields(const char *p, size_t n,
 
         ondemand::document doc;
         ondemand::object obj;
-        if (lp.parser.iterate(lp.buf, n, lp.cap).get(doc) || doc.get_object().get(obj))
+        tl_new_failed = false;
+        if (lp.parser.iterate(lp.buf, n, lp.cap).get(doc) || tl_new_failed ||
+            doc.get_object().get(obj))
             return 0;
         for (auto field : obj) {
             std::string_view k;
