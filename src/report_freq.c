@@ -11,8 +11,8 @@
 #include "report_int.h"
 #include "stats.h"
 
-/* Gries' DP for every id of counter k, exactly: the three integer sums of
- * each id that tp_dp_exact takes, the same in any order of documents, so
+/* Gries' DP for every id of counter k, exactly: the integer sums of each
+ * id that tp_dp_of takes, the same in any order of documents, so
  * the spill's documents are shared among threads, each summing into a copy
  * of its own, the copies added up at the end. */
 struct dp_part {
@@ -21,7 +21,7 @@ struct dp_part {
     const uint32_t *map;
     const uint64_t *total;
     size_t d0, d1;
-    uint64_t *sums; /* by id: C+, n+ and occ (above), three apart */
+    struct tp_dp_sums *sums; /* by id */
     struct tp_spill_reader sr;
     int rc;
     struct tp_error err;
@@ -48,11 +48,7 @@ static void *dp_part_main(void *arg)
             for (size_t j = 0; j < q->sr.n; j++) {
                 /* map: the row an id is counted in (a stopword twin's, its word's) */
                 uint32_t id = q->map ? q->map[q->sr.ids[j]] : q->sr.ids[j];
-                uint64_t cn = q->sr.counts[j], *m = q->sums + 3 * (size_t)id;
-                uint64_t plus = tp_dp_plus(cn, dn, q->total[id], N);
-                m[0] += cn & plus;
-                m[1] += dn & plus;
-                m[2] += dn;
+                tp_dp_add(&q->sums[id], q->sr.counts[j], dn, q->total[id], N);
             }
         }
     }
@@ -62,7 +58,7 @@ static void *dp_part_main(void *arg)
 static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, const uint32_t *map,
                      const uint64_t *total, unsigned threads, double **out, struct tp_error *err)
 {
-    size_t n_docs = c->n_docs, each = (n_ids ? n_ids : 1) * 3 * sizeof(uint64_t);
+    size_t n_docs = c->n_docs, each = (n_ids ? n_ids : 1) * sizeof(struct tp_dp_sums);
     if (n_docs < 2 * DP_BLOCK || threads < 1)
         threads = 1;
     if (threads > 1 && each > DP_COPY_MAX / (threads - 1))
@@ -78,7 +74,7 @@ static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, co
     double *dp = malloc((n_ids ? n_ids : 1) * sizeof(double));
     int rc = q && dp ? tp_counter_rewind(k, err) : tp_report_oom(err);
     for (unsigned t = 0; t < threads && !rc; t++) {
-        if (!(q[t].sums = calloc(3 * (n_ids ? n_ids : 1), sizeof(uint64_t))))
+        if (!(q[t].sums = calloc(n_ids ? n_ids : 1, sizeof(*q[t].sums))))
             rc = tp_report_oom(err);
     }
     if (rc)
@@ -106,13 +102,13 @@ static int dp_values(struct tp_counts *c, struct tp_counter *k, size_t n_ids, co
         dp[i] = 0;
         if (!total[i])
             continue;
-        uint64_t f = total[i], cplus = 0, nplus = 0, occ = 0;
-        for (unsigned t = 0; t < threads; t++) {
-            cplus += q[t].sums[3 * i];
-            nplus += q[t].sums[3 * i + 1];
-            occ += q[t].sums[3 * i + 2];
+        struct tp_dp_sums sum = q[0].sums[i];
+        for (unsigned t = 1; t < threads; t++) {
+            sum.cplus += q[t].sums[i].cplus;
+            sum.nplus += q[t].sums[i].nplus;
+            sum.occ += q[t].sums[i].occ;
         }
-        dp[i] = tp_dp_exact(f, N, cplus, nplus, occ);
+        dp[i] = tp_dp_of(&sum, total[i], N);
     }
 out:
     for (unsigned t = 0; q && t < threads; t++) {
@@ -344,12 +340,10 @@ enum { FREQ_AHEAD = 8 };
  * pass alone touches: 8 bytes an id stay in cache where 32 did not). */
 struct frec {
     union {
-        uint64_t cplus; /* C+ (tp_dp_exact) while the documents are walked, */
-        double dp;      /* then Gries' DP */
+        struct tp_dp_sums s; /* while the documents are walked (occ: the tokens */
+        double dp;           /* of the group's documents with the id), then DP */
     };
-    uint64_t nplus; /* n+ (tp_dp_exact) */
-    uint64_t df;    /* the group's documents with the id */
-    uint64_t occ;   /* their tokens */
+    uint64_t df; /* the group's documents with the id */
 };
 
 /* Grouped freq's rows of one group, from the sums cnt[] and rec[] of the
@@ -492,11 +486,8 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
                 if (!f)
                     continue; /* never in a row */
                 struct frec *m = &rec[w.ids[j]];
-                uint64_t plus = tp_dp_plus(w.counts[j], dn, f, ng);
-                m->cplus += w.counts[j] & plus;
-                m->nplus += dn & plus;
+                tp_dp_add(&m->s, w.counts[j], dn, f, ng);
                 m->df++;
-                m->occ += dn;
             }
         }
         if (rc < 0)
@@ -504,7 +495,7 @@ static int freq_stream(struct tp_run *run, struct tp_out *out, struct tp_counter
         /* DP over the group's documents, exactly (its tokens N_g) */
         for (size_t t = 0; t < nt; t++) {
             struct frec *m = &rec[touched[t]];
-            double dp = tp_dp_exact(cnt[touched[t]], gs->tokens[g], m->cplus, m->nplus, m->occ);
+            double dp = tp_dp_of(&m->s, cnt[touched[t]], gs->tokens[g]);
             m->dp = dp;
         }
         freq_stream_rows(run, out, gs, g, nm, max_rank, cnt, rec, touched, nt, keys, idx, k2, i2,

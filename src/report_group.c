@@ -614,11 +614,8 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
             size_t e =
                 gt->dense_v ? (size_t)g * gt->dense_v + ids[j] : tp_gterms_find(gt, g, ids[j]);
             struct tp_gterm_dp *m = &gt->more[e];
-            uint64_t plus = tp_dp_plus(counts[j], dn, m->count, gtokens[g]);
-            m->cplus += counts[j] & plus;
-            m->nplus += dn & plus;
+            tp_dp_add(&m->s, counts[j], dn, m->count, gtokens[g]);
             m->df++;
-            m->occ += dn;
         }
     }
     tp_gwalk_release(&w);
@@ -630,7 +627,7 @@ int tp_gterms_dp(struct tp_counts *c, struct tp_counter *k, struct tp_gterms *gt
         if (!tp_gterms_slot(gt, i, &g, &id))
             continue;
         struct tp_gterm_dp *m = &gt->more[i];
-        double dp = tp_dp_exact(m->count, gtokens[g], m->cplus, m->nplus, m->occ);
+        double dp = tp_dp_of(&m->s, m->count, gtokens[g]);
         m->dp = dp;
     }
     return 0;

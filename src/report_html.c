@@ -7,7 +7,6 @@
  * current row, kept or dropped when it ends. The page is the HTML skeleton
  * below, the compiled-in styles, the data, uPlot and src/html/report.js.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -61,27 +60,13 @@ static void buf_str(struct buf *b, const char *s)
  * characters escaped, and bytes that are not UTF-8 as U+FFFD. */
 static void json_string(struct buf *b, const char *s, size_t len)
 {
-    /* the ASCII bytes written as they are: printable, not " \\ < > & */
-    static const uint8_t plain[128] = {
-        [' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
-        ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,  ['0'] = 1, ['1'] = 1,
-        ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,  ['8'] = 1, ['9'] = 1,
-        [':'] = 1, [';'] = 1, ['='] = 1, ['?'] = 1, ['@'] = 1, ['A'] = 1,  ['B'] = 1, ['C'] = 1,
-        ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,  ['J'] = 1, ['K'] = 1,
-        ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,  ['R'] = 1, ['S'] = 1,
-        ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,  ['Z'] = 1, ['['] = 1,
-        [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1, ['b'] = 1,  ['c'] = 1, ['d'] = 1,
-        ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
-        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1,
-        ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,  ['{'] = 1, ['|'] = 1,
-        ['}'] = 1, ['~'] = 1,
-    };
     char esc[8];
     buf_put(b, "\"", 1);
     size_t run = 0; /* bytes copied as they are, pending */
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x80 && plain[c]) {
+        /* printable ASCII but " \ < > &: as it is */
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
             run++;
             i++;
             continue;

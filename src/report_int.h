@@ -108,22 +108,30 @@ void tp_report_zfree(void *p);
  * documents without the term add f n_i each: f (N - occ), occ the tokens of
  * the documents with it. The sum over the documents with it is
  * N (C+ - C-) - f (n+ - n-), where C+ and n+ sum c_i and n_i over those with
- * c_i N >= f n_i (tp_dp_plus) and C-, n- over the others: as C+ + C- = f and
+ * c_i N >= f n_i (tp_dp_add) and C-, n- over the others: as C+ + C- = f and
  * n+ + n- = occ, three integer sums a term (C+, n+, occ) give it, the same
  * in any order of documents, and DP is one division of it by f N. */
-static inline uint64_t tp_dp_plus(uint64_t c, uint64_t n, uint64_t f, uint64_t N)
+struct tp_dp_sums {
+    uint64_t cplus, nplus, occ;
+};
+
+/* A document of n tokens holding the term c times adds to its sums (f the
+ * term's count, N the tokens DP is taken over). */
+static inline void tp_dp_add(struct tp_dp_sums *s, uint64_t c, uint64_t n, uint64_t f, uint64_t N)
 {
     /* all ones when c N >= f n, else 0: no branch (its outcome is a coin toss) */
-    return -(uint64_t)((__uint128_t)c * N >= (__uint128_t)f * n);
+    uint64_t plus = -(uint64_t)((__uint128_t)c * N >= (__uint128_t)f * n);
+    s->cplus += c & plus;
+    s->nplus += n & plus;
+    s->occ += n;
 }
 
-static inline double tp_dp_exact(uint64_t f, uint64_t N, uint64_t cplus, uint64_t nplus,
-                                 uint64_t occ)
+static inline double tp_dp_of(const struct tp_dp_sums *s, uint64_t f, uint64_t N)
 {
     /* never negative: C+ <= f, n+ <= occ <= N */
-    __int128_t sum = (__int128_t)N * (2 * (__int128_t)cplus - (__int128_t)f) -
-                     (__int128_t)f * (2 * (__int128_t)nplus - (__int128_t)occ) +
-                     (__int128_t)f * (occ < N ? N - occ : 0);
+    __int128_t sum = (__int128_t)N * (2 * (__int128_t)s->cplus - (__int128_t)f) -
+                     (__int128_t)f * (2 * (__int128_t)s->nplus - (__int128_t)s->occ) +
+                     (__int128_t)f * (s->occ < N ? N - s->occ : 0);
     /* the ratio in long double (64-bit significands), then rounded */
     return (double)(0.5L * ((long double)sum / (long double)((__uint128_t)f * N)));
 }
@@ -133,12 +141,10 @@ static inline double tp_dp_exact(uint64_t f, uint64_t N, uint64_t cplus, uint64_
  * documents (tp_gterms_dp), in arrays by slot (mask + 1 slots, n used). */
 struct tp_gterm_dp {
     union {
-        uint64_t cplus; /* C+ (tp_dp_exact) while the documents are walked, */
-        double dp;      /* then Gries' DP (tp_gterms_dp) */
+        struct tp_dp_sums s; /* while the documents are walked (occ: the tokens */
+        double dp;           /* of the group's documents with the term), then DP */
     };
-    uint64_t nplus; /* n+ (tp_dp_exact) */
     uint64_t df;    /* documents of the group with the term */
-    uint64_t occ;   /* their tokens */
     uint64_t count; /* the slot's count again: the DP pass and the rows read one record */
 };
 struct tp_gterms {

@@ -421,8 +421,8 @@ static int fit_line(const double *x, const double *y, size_t n, double *c0, doub
     return 0;
 }
 
-/* Also NAN when memory runs out; ranks from the first zero count on are left
- * out (ln 0 has no place in the fit). */
+/* Ranks from the first zero count on are left out (ln 0 has no place in the
+ * fit). */
 int tp_zipf_exponent(const uint64_t *counts_desc, size_t n, double *out)
 {
     size_t m = 0;
