@@ -256,6 +256,14 @@ int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
     return r->ranged;
 }
 
+int tp_reader_share_end(struct tp_reader *r, struct tp_range_end *e)
+{
+    if (!r->ranged || r->part)
+        return -1;
+    r->range_end = e;
+    return 0;
+}
+
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
                         unsigned long first_line, const struct tp_reader *meta_from,
                         const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,

@@ -14,6 +14,7 @@
 #ifndef TP_READER_H
 #define TP_READER_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "dates.h"
@@ -179,6 +180,23 @@ int tp_reader_ranged(const struct tp_reader *r);
 /* Whether an input of r is a stream (standard input, a FIFO, a process
  * substitution): read once, into a copy, so r is counted on one thread. */
 int tp_reader_has_stream(const struct tp_reader *r);
+
+/* The end of a reader's range that another thread may move earlier while
+ * it reads (run_count.c's work stealing): pos, the first byte no read has
+ * claimed, and end, absolute offsets in the file, both guarded by *mu. Each
+ * read claims its bytes under *mu before it makes them, so an end moved
+ * past pos never cuts into what was read; the thread that moves it puts it
+ * at a document start. */
+struct tp_range_end {
+    pthread_mutex_t *mu;
+    uint64_t pos, end;
+};
+
+/* Read r's range up to e->end as it is when each read is made (e->pos and
+ * e->end start as the range's start and end). Only for a range of a
+ * splittable file (a document a line or a CSV row), which is read once,
+ * front to back. Returns 0, or -1 for any other reader. */
+int tp_reader_share_end(struct tp_reader *r, struct tp_range_end *e);
 
 /* The range r reads (tp_reader_new_range): its first byte, its length and
  * its first line's number. Returns 0 when r reads whole files. */

@@ -17,8 +17,10 @@
 #define _GNU_SOURCE /* sched_getaffinity: the cores this process may run on */
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "group.h"
@@ -306,6 +308,21 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
  * thread would. One large document cut into parts follows protocol (2),
  * merge.h. Warnings are kept per worker and passed on in file order. */
 
+/* Cut the file's scan into shares of this many bytes, and steal no less. */
+enum { STEAL_GRAIN = 4u << 20 };
+
+/* Parts a thread may start, in all (its first and the ones it steals). */
+enum { PARTS_PER_THREAD = 8 };
+
+struct steal {
+    pthread_mutex_t mu; /* guards every part's end and open, n, failed */
+    struct worker *parts;
+    size_t n, cap; /* parts[0..n) made; n read with __atomic by --progress */
+    struct tp_cuts cuts;
+    uint64_t grain;
+    int failed; /* a part failed: no more stealing */
+};
+
 struct worker {
     struct tp_run *run;
     const char *const *files;
@@ -329,6 +346,11 @@ struct worker {
     size_t w_len, w_cap;
     struct worker *all;
     size_t n_all;
+    int speaks;              /* run on the first thread: gives --progress for all */
+    struct steal *steal;     /* parts that may be stolen from, or NULL */
+    struct tp_range_end end; /* with steal: how far this part reads (under steal->mu) */
+    int open;                /* with steal: being read, so its end may move back */
+    double t0, t1;           /* with steal: when its counting began and ended */
 };
 
 static void worker_warn(void *ctx, const char *msg)
@@ -355,11 +377,12 @@ static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t d
     __atomic_store_n(&w->bytes_done, done, __ATOMIC_RELAXED);
     if (w->corpus)
         __atomic_store_n(&w->docs_done, tp_corpus_counts(w->corpus)->n_docs, __ATOMIC_RELAXED);
-    if (w != w->all || !w->run->progress)
+    if (!w->speaks || !w->run->progress)
         return;
     /* the first worker speaks for all: bytes and documents of every worker */
     uint64_t sum = 0, n_docs = w->docs_before;
-    for (size_t i = 0; i < w->n_all; i++) {
+    size_t n_all = w->steal ? __atomic_load_n(&w->steal->n, __ATOMIC_ACQUIRE) : w->n_all;
+    for (size_t i = 0; i < n_all; i++) {
         sum += __atomic_load_n(&w->all[i].bytes_done, __ATOMIC_RELAXED);
         n_docs += __atomic_load_n(&w->all[i].docs_done, __ATOMIC_RELAXED);
     }
@@ -377,6 +400,10 @@ static void *worker_main(void *arg)
                                     &w->err);
     if (w->rc)
         return NULL;
+    if (w->steal && tp_reader_share_end(w->reader, &w->end) != 0) {
+        w->rc = tp_error_set(&w->err, TP_EINTERNAL, "a part without an end to share");
+        return NULL;
+    }
     w->rc = tp_run_corpus_new(w->run, &w->corpus, &w->err);
     if (w->rc)
         return NULL;
@@ -384,6 +411,124 @@ static void *worker_main(void *arg)
                        &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
+}
+
+/* --- work stealing ----------------------------------------------------------
+ * A file of a document a line or a CSV row starts as one part a thread. A
+ * thread done with its part takes the end of the part with the most bytes
+ * left to read: that part's end moves back to a document start among the
+ * cuts tp_split_file found (the reader stops there: tp_reader_share_end),
+ * and what lay past it is a new part. So a thread on a slower or busier
+ * core does not hold up the run. Parts are merged in file order, which
+ * gives the counts of one thread wherever the cuts fall. */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The grain: STEAL_GRAIN, or TEMPORA_STEAL_BYTES (the tests' way to make a
+ * small file steal). */
+static uint64_t steal_grain(void)
+{
+    const char *env = getenv("TEMPORA_STEAL_BYTES");
+    char *end;
+    unsigned long long v = env ? strtoull(env, &end, 10) : 0;
+    return env && *env && !*end && v > 0 ? (uint64_t)v : STEAL_GRAIN;
+}
+
+/* Under st->mu, for thief (a part just done): a new part, the end of the
+ * open part with the most bytes left, or NULL when none has a grain to
+ * spare past a cut. The part stolen from keeps a share of what it has left
+ * in proportion to its speed against the thief's (half when unknown). */
+static struct worker *steal_part(struct steal *st, const struct worker *thief)
+{
+    if (st->failed || st->n >= st->cap)
+        return NULL;
+    struct worker *v = NULL;
+    for (size_t i = 0; i < st->n; i++) {
+        struct worker *p = &st->parts[i];
+        if (p->open && p->end.end > p->end.pos &&
+            (!v || p->end.end - p->end.pos > v->end.end - v->end.pos))
+            v = p;
+    }
+    if (!v || v->end.end - v->end.pos < 2 * st->grain)
+        return NULL;
+    double t = now_seconds(), keep = 0.5;
+    double dv = (double)(v->end.pos - v->start), tv = t - v->t0;
+    double dt = (double)(thief->end.end - thief->start), tt = thief->t1 - thief->t0;
+    if (dv > 0 && tv > 0 && dt > 0 && tt > 0) {
+        keep = (dv / tv) / (dv / tv + dt / tt);
+        keep = keep < 0.2 ? 0.2 : keep > 0.8 ? 0.8 : keep;
+    }
+    uint64_t left = v->end.end - v->end.pos;
+    uint64_t goal = v->end.pos + (uint64_t)((double)left * keep);
+    size_t lo = 0, hi = st->cuts.n; /* the first cut at or past goal */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->cuts.at[mid] < goal)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == st->cuts.n)
+        return NULL;
+    uint64_t c = st->cuts.at[lo];
+    if (c <= v->end.pos || c >= v->end.end || v->end.end - c < st->grain)
+        return NULL;
+    struct worker *w = &st->parts[st->n];
+    *w = (struct worker){.run = v->run,
+                         .files = v->files,
+                         .n_files = 1,
+                         .parent = v->parent,
+                         .first = v->first,
+                         .ranged = 1,
+                         .start = c,
+                         .len = v->end.end - c,
+                         .line = st->cuts.line[lo],
+                         .side = v->side,
+                         .docs_before = v->docs_before,
+                         .all = st->parts,
+                         .n_all = st->cap,
+                         .speaks = thief->speaks,
+                         .steal = st,
+                         .end = {&st->mu, c, v->end.end},
+                         .open = 1,
+                         .t0 = t};
+    v->end.end = c;
+    __atomic_store_n(&st->n, st->n + 1, __ATOMIC_RELEASE);
+    return w;
+}
+
+/* A thread: its first part, then (with stealing) the parts it steals. */
+static void *thread_main(void *arg)
+{
+    struct worker *w = arg;
+    for (;;) {
+        worker_main(w);
+        struct steal *st = w->steal;
+        if (!st)
+            return NULL;
+        pthread_mutex_lock(&st->mu);
+        w->open = 0;
+        w->t1 = now_seconds();
+        st->failed |= w->rc != 0;
+        struct worker *next = steal_part(st, w);
+        pthread_mutex_unlock(&st->mu);
+        if (!next)
+            return NULL;
+        w = next;
+    }
+}
+
+/* qsort: parts by their first byte */
+static int by_start(const void *a, const void *b)
+{
+    const struct worker *x = *(const struct worker *const *)a,
+                        *y = *(const struct worker *const *)b;
+    return (x->start > y->start) - (x->start < y->start);
 }
 
 /* A range of a file of one document a line or a CSV row (a --shard share:
@@ -429,12 +574,16 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
 {
     size_t n_files;
     const char *const *files = tp_reader_files(r, &n_files);
-    struct worker *w = calloc(n_threads, sizeof(*w));
+    size_t cap = (size_t)n_threads * (n_files == 1 ? PARTS_PER_THREAD : 1), n_parts = n_threads;
+    struct worker *w = calloc(cap, sizeof(*w));
+    struct worker **ord = calloc(cap, sizeof(*ord));
     pthread_t *tid = calloc(n_threads, sizeof(*tid));
     uint64_t *size = calloc(n_files, sizeof(*size));
-    int rc = 0;
+    struct steal st = {.parts = w, .cap = cap, .grain = steal_grain()};
+    st.cuts.grain = st.grain;
+    int rc = 0, stealing = 0;
     unsigned started = 0;
-    if (!w || !tid || !size) {
+    if (!w || !ord || !tid || !size) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
@@ -461,7 +610,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                                .side = side,
                                .all = w,
                                .n_all = n_threads,
-                               .docs_before = tp_corpus_counts(run->corpus)->n_docs};
+                               .docs_before = tp_corpus_counts(run->corpus)->n_docs,
+                               .speaks = k == 0};
     }
     int divided = n_files == 1 && tp_reader_divisible(r, 0);
     if (n_files == 1) {
@@ -483,10 +633,12 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
             r_len = rl;
             r_line = rln;
         }
-        unsigned parts = in_range
-                             ? split_range(files[0], kind == TP_SPLIT_CSV, r_start, r_len, r_line,
-                                           n_threads, start, len, line)
-                             : tp_split_file(files[0], size[0], n_threads, kind, start, len, line);
+        unsigned parts = in_range ? split_range(files[0], kind == TP_SPLIT_CSV, r_start, r_len,
+                                                r_line, n_threads, start, len, line)
+                                  : tp_split_file(files[0], size[0], n_threads, kind, start, len,
+                                                  line, kind == TP_SPLIT_TEXT ? NULL : &st.cuts);
+        /* a part a thread, each of whose ends may move back */
+        stealing = parts == n_threads && st.cuts.n > 0;
         for (unsigned k = 0; k < n_threads; k++) {
             w[k].ranged = 1;
             w[k].files = files;
@@ -501,25 +653,47 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
             w[0].line = r_line;
         }
     }
+    if (stealing && pthread_mutex_init(&st.mu, NULL) != 0)
+        stealing = 0;
+    st.n = n_threads;
+    for (unsigned k = 0; stealing && k < n_threads; k++) {
+        w[k].steal = &st;
+        w[k].all = w;
+        w[k].n_all = cap;
+        w[k].end = (struct tp_range_end){&st.mu, w[k].start, w[k].start + w[k].len};
+        w[k].open = 1;
+        w[k].t0 = now_seconds();
+    }
     for (; started < n_threads; started++)
-        if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
+        if (pthread_create(&tid[started], NULL, thread_main, &w[started]) != 0) {
             rc = tp_error_set(err, TP_EINTERNAL, "cannot start a thread");
             break;
         }
     for (unsigned k = 0; k < started; k++)
         pthread_join(tid[k], NULL);
+    if (stealing)
+        pthread_mutex_destroy(&st.mu);
+    n_parts = stealing ? st.n : n_threads;
     if (rc)
         goto out;
+    /* the parts in file order (stolen ones came last) */
+    for (size_t k = 0; k < n_parts; k++)
+        ord[k] = &w[k];
+    if (stealing)
+        qsort(ord, n_parts, sizeof(*ord), by_start);
+    if (stealing && getenv("TEMPORA_STEAL_BYTES"))
+        fprintf(stderr, "tempora: %s read in %zu parts on %u threads\n", files[0], n_parts,
+                n_threads);
     if (n_files == 1) {
         /* a part that is not UTF-8 makes a whole document CP1252; a CSV
          * part that cannot number its rows stopped: count the file again
          * on one thread */
         int again = 0;
-        for (unsigned k = 0; k < n_threads; k++)
+        for (size_t k = 0; k < n_parts; k++)
             again |=
-                w[k].rc == 0 &&
-                ((divided && run->o->encoding == TP_ENC_AUTO && w[k].rs.cp1252_documents > 0) ||
-                 (w[k].reader && tp_reader_whole_again(w[k].reader)));
+                ord[k]->rc == 0 &&
+                ((divided && run->o->encoding == TP_ENC_AUTO && ord[k]->rs.cp1252_documents > 0) ||
+                 (ord[k]->reader && tp_reader_whole_again(ord[k]->reader)));
         if (again) {
             rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
             add_stats(&run->rs, tp_reader_stats(r));
@@ -528,32 +702,32 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
     }
     /* warnings and the first error, in file order */
     uint64_t inputs_before = run->rs.n_inputs;
-    for (unsigned k = 0; k < n_threads; k++) {
-        for (size_t p = 0; p < w[k].w_len; p += strlen(w[k].warnings + p) + 1)
+    for (size_t k = 0; k < n_parts; k++) {
+        for (size_t p = 0; p < ord[k]->w_len; p += strlen(ord[k]->warnings + p) + 1)
             if (run->warn)
-                run->warn(run->warn_ctx, w[k].warnings + p);
-        if (w[k].rc) {
-            *err = w[k].err;
-            rc = w[k].rc;
+                run->warn(run->warn_ctx, ord[k]->warnings + p);
+        if (ord[k]->rc) {
+            *err = ord[k]->err;
+            rc = ord[k]->rc;
             goto out;
         }
     }
-    for (unsigned k = 0; k < n_threads; k++) {
+    for (size_t k = 0; k < n_parts; k++) {
         if (k == 0 && tp_corpus_empty(run->corpus)) {
             /* nothing counted yet: the first worker's corpus becomes the run's */
             tp_corpus_free(run->corpus);
-            run->corpus = w[0].corpus;
-            w[0].corpus = NULL;
-        } else if ((rc = tp_corpus_merge(run->corpus, w[k].corpus, err))) {
+            run->corpus = ord[0]->corpus;
+            ord[0]->corpus = NULL;
+        } else if ((rc = tp_corpus_merge(run->corpus, ord[k]->corpus, err))) {
             goto out;
         } else {
             /* merged: its tables and document records go now, not with the
              * last worker's (at ten million documents, hundreds of MB) */
-            tp_corpus_free(w[k].corpus);
-            w[k].corpus = NULL;
+            tp_corpus_free(ord[k]->corpus);
+            ord[k]->corpus = NULL;
         }
-        add_stats(&run->rs, &w[k].rs);
-        run->overlong += w[k].overlong;
+        add_stats(&run->rs, &ord[k]->rs);
+        run->overlong += ord[k]->overlong;
     }
     if (n_files == 1)
         run->rs.n_inputs = inputs_before + (run->rs.n_inputs > inputs_before);
@@ -565,12 +739,14 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
     /* the expansion's own skips, counted once by the caller's reader */
     run->rs.skipped_inputs += tp_reader_skipped_at_expansion(r);
 out:
-    for (unsigned k = 0; w && k < n_threads; k++) {
+    for (size_t k = 0; w && k < n_parts; k++) {
         tp_corpus_free(w[k].corpus);
         tp_reader_free(w[k].reader);
         free(w[k].warnings);
     }
+    tp_cuts_free(&st.cuts);
     free(w);
+    free(ord);
     free(tid);
     free(size);
     return rc;

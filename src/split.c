@@ -86,21 +86,14 @@ static void scan_bytes_plain(struct share *s, unsigned char *buf)
     scan_bytes(s, buf);
 }
 
-static void *scan_share(void *arg)
+/* Scan share s with buf (SCAN_BUF + 16 bytes). */
+static void scan_share(struct share *s, unsigned char *buf)
 {
-    struct share *s = arg;
-    unsigned char *buf = malloc(SCAN_BUF + 16);
     s->at[0] = s->at[1] = UINT64_MAX;
-    if (!buf) {
-        s->failed = 1;
-        return NULL;
-    }
     if (__builtin_cpu_supports("popcnt"))
         scan_bytes_popcnt(s, buf);
     else
         scan_bytes_plain(s, buf);
-    free(buf);
-    return NULL;
 }
 
 /* Where the CSV header row ends: after the first line feed outside quotes
@@ -150,9 +143,38 @@ static unsigned split_text(int fd, uint64_t size, unsigned n, uint64_t *start)
     return k;
 }
 
-unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_split_kind kind,
-                       uint64_t *start, uint64_t *len, unsigned long *line)
+/* The shares of a scan, taken in turn by its threads (a thread on a slower
+ * core takes fewer). */
+struct shares {
+    struct share *sh;
+    size_t n;
+    size_t next; /* the next share to take (__atomic) */
+};
+
+static void *scan_shares(void *arg)
 {
+    struct shares *s = arg;
+    unsigned char *buf = malloc(SCAN_BUF + 16);
+    for (size_t i; (i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED)) < s->n;) {
+        if (buf)
+            scan_share(&s->sh[i], buf);
+        else
+            s->sh[i].failed = 1;
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Shares per thread: one a grain (SHARE_BYTES unless asked) or more, at
+ * most SHARES_MAX. */
+enum { SHARE_BYTES = 4u << 20, SHARES_MAX = 64 };
+
+unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_split_kind kind,
+                       uint64_t *start, uint64_t *len, unsigned long *line, struct tp_cuts *cuts)
+{
+    uint64_t grain = cuts && cuts->grain ? cuts->grain : SHARE_BYTES;
+    if (cuts)
+        *cuts = (struct tp_cuts){.grain = grain};
     if (size == 0 || n == 0)
         return 0;
     if (n > TP_MAX_THREADS)
@@ -167,62 +189,100 @@ unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_spli
             line[i] = 0;
         goto lens;
     }
-    struct share sh[TP_MAX_THREADS];
+    /* m shares per thread (1 without cuts asked for), S in all */
+    uint64_t per = size / n / grain;
+    size_t m = !cuts ? 1 : per < 1 ? 1 : per > SHARES_MAX ? SHARES_MAX : (size_t)per;
+    size_t S = (size_t)n * m;
+    struct share *sh = calloc(S, sizeof(*sh));
+    uint64_t *q_before = malloc((S + 1) * sizeof(*q_before));
+    uint64_t *l_before = malloc((S + 1) * sizeof(*l_before));
+    size_t *cut_share = malloc(S * sizeof(*cut_share));
+    if (!sh || !q_before || !l_before || !cut_share)
+        goto done;
+    for (size_t i = 0; i < S; i++)
+        sh[i] = (struct share){.fd = fd,
+                               .from = size / S * i,
+                               .to = i + 1 < S ? size / S * (i + 1) : size,
+                               .quotes = kind == TP_SPLIT_CSV};
+    struct shares all = {sh, S, 0};
     pthread_t tid[TP_MAX_THREADS];
     int started[TP_MAX_THREADS] = {0};
-    for (unsigned i = 0; i < n; i++)
-        sh[i] = (struct share){.fd = fd,
-                               .from = size / n * i,
-                               .to = i + 1 < n ? size / n * (i + 1) : size,
-                               .quotes = kind == TP_SPLIT_CSV};
-    for (unsigned i = 1; i < n; i++)
-        started[i] = pthread_create(&tid[i], NULL, scan_share, &sh[i]) == 0;
-    scan_share(&sh[0]);
-    int failed = sh[0].failed;
-    for (unsigned i = 1; i < n; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            scan_share(&sh[i]);
+    for (unsigned t = 1; t < n; t++)
+        started[t] = pthread_create(&tid[t], NULL, scan_shares, &all) == 0;
+    scan_shares(&all);
+    for (unsigned t = 1; t < n; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    int failed = 0;
+    for (size_t i = 0; i < S; i++)
         failed |= sh[i].failed;
-    }
     uint64_t min = kind == TP_SPLIT_CSV ? header_end(fd, size) : 0;
     if (failed || min == UINT64_MAX)
-        goto lens;
+        goto done;
+    /* quotes and line feeds before each share; then, from the last share
+     * back, the first share at or after i that holds a cut: a line feed
+     * after an even number of the file's quotes (S: none) */
+    q_before[0] = l_before[0] = 0;
+    for (size_t i = 0; i < S; i++) {
+        q_before[i + 1] = q_before[i] + sh[i].n_quotes;
+        l_before[i + 1] = l_before[i] + sh[i].n_lines;
+    }
+    for (size_t i = S, next = S; i-- > 0;) {
+        if (sh[i].at[q_before[i] & 1] != UINT64_MAX)
+            next = i;
+        cut_share[i] = next;
+    }
+    if (cuts && S > 1 && !(cuts->at = malloc((S - 1) * sizeof(*cuts->at))))
+        goto done;
+    if (cuts && S > 1 && !(cuts->line = malloc((S - 1) * sizeof(*cuts->line)))) {
+        free(cuts->at);
+        cuts->at = NULL;
+        goto done;
+    }
     start[0] = 0;
     line[0] = 1;
     k = 1;
-    /* quotes and line feeds before share i */
-    uint64_t q_before = 0, l_before = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (i > 0) {
-            /* the first cut at or after share i's start: in share i, or a later one */
-            uint64_t q = q_before, l = l_before;
-            for (unsigned j = i; j < n; j++) {
-                unsigned p = (unsigned)(q & 1);
-                uint64_t at = sh[j].at[p];
-                if (at != UINT64_MAX) {
-                    /* not inside the header, nor the cut of the share before */
-                    uint64_t c = at + 1;
-                    if (c >= min && c < size && c > start[k - 1]) {
-                        start[k] = c;
-                        line[k] = (unsigned long)(l + sh[j].lines[p] + 2);
-                        k++;
-                    }
-                    break;
-                }
-                q += sh[j].n_quotes;
-                l += sh[j].n_lines;
-            }
+    uint64_t last = 0;
+    for (size_t i = 1; i < S; i++) {
+        size_t j = cut_share[i];
+        if (j == S)
+            break;
+        unsigned p = (unsigned)(q_before[j] & 1);
+        /* not inside the header */
+        uint64_t c = sh[j].at[p] + 1;
+        if (c < min || c >= size)
+            continue;
+        unsigned long ln = (unsigned long)(l_before[j] + sh[j].lines[p] + 2);
+        if (cuts && c > last) {
+            cuts->at[cuts->n] = c;
+            cuts->line[cuts->n++] = ln;
         }
-        q_before += sh[i].n_quotes;
-        l_before += sh[i].n_lines;
+        last = c;
+        /* a part starts at the first cut of each thread's shares, unless
+         * that is the cut of the part before */
+        if (i % m == 0 && k < n && c > start[k - 1]) {
+            start[k] = c;
+            line[k] = ln;
+            k++;
+        }
     }
+done:
+    free(sh);
+    free(q_before);
+    free(l_before);
+    free(cut_share);
 lens:
     close(fd);
     for (unsigned i = 0; i < k; i++)
         len[i] = (i + 1 < k ? start[i + 1] : size) - start[i];
     return k;
+}
+
+void tp_cuts_free(struct tp_cuts *cuts)
+{
+    free(cuts->at);
+    free(cuts->line);
+    *cuts = (struct tp_cuts){.grain = cuts->grain};
 }
 
 int tp_split_next_start(FILE *f, uint64_t size, int csv, uint64_t goal, uint64_t *at,

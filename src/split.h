@@ -16,18 +16,34 @@ enum tp_split_kind {
                        document a CSV row), lines numbered */
 };
 
+/* Every document start a LINES or CSV file was found to have at the start
+ * of a share of its scan, in file order: at[i] the byte, line[i] its line's
+ * number. Later cuts of a part are taken from them (run_count.c's work
+ * stealing). */
+struct tp_cuts {
+    uint64_t *at;
+    unsigned long *line;
+    size_t n;
+    uint64_t grain; /* the size of a share (0: 4 MiB), given by the caller */
+};
+
 /* Cut the file at path (size bytes) into at most n parts of about equal
  * size, each starting right after a line feed of the kind's: start[k],
  * len[k] and the line number line[k] of its first byte (1-based; 0 for
  * TP_SPLIT_TEXT). LINES and CSV are scanned on n threads, each counting the
- * line feeds and quotes of its share of the file; a cut is then the first
- * line feed past its share's start with an even number of quotes before it
+ * line feeds and quotes of its shares of the file; a cut is then the first
+ * line feed past a share's start with an even number of quotes before it
  * in the file (for CSV: a row boundary in a well-formed file; a malformed
  * one stops the parse of some part at the first error a whole read would
- * meet). Returns the number of parts (0 when the file cannot be read: the
- * caller then reads it whole). */
+ * meet). With cuts (not NULL), each thread's part of the file is scanned
+ * as shares of about cuts->grain bytes (at most 64 a thread) and *cuts gets
+ * the cut of every share (none for TP_SPLIT_TEXT; free with tp_cuts_free). Returns the
+ * number of parts (0 when the file cannot be read: the caller then reads
+ * it whole). */
 unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_split_kind kind,
-                       uint64_t *start, uint64_t *len, unsigned long *line);
+                       uint64_t *start, uint64_t *len, unsigned long *line, struct tp_cuts *cuts);
+
+void tp_cuts_free(struct tp_cuts *cuts);
 
 /* From *at, a line start of f (of size bytes) numbered *line, the first
  * start of a document line at or after goal, read sequentially from *at:

@@ -124,8 +124,18 @@ void tp_in_progress(struct run *run)
 int tp_in_read(struct run *run, void *buf, size_t cap, size_t *got)
 {
     int rc;
-    if (run->limited && cap > run->remaining)
+    struct tp_range_end *e = run->limited ? run->r->range_end : NULL;
+    if (e) {
+        /* the end another thread may have moved; these bytes claimed */
+        pthread_mutex_lock(e->mu);
+        run->remaining = e->end > e->pos ? e->end - e->pos : 0;
+        if (cap > run->remaining)
+            cap = (size_t)run->remaining;
+        e->pos += cap;
+        pthread_mutex_unlock(e->mu);
+    } else if (run->limited && cap > run->remaining) {
         cap = (size_t)run->remaining;
+    }
     size_t n = 0;
     if (run->plain && run->pre) {
         /* read whole at open: from plain_off (rewound to 0 to read again) */

@@ -104,12 +104,13 @@ struct tp_reader {
     int part; /* ranged part of a one-document file: 1 the first, 2 a later one */
     uint64_t range_start, range_len;
     unsigned long range_line;
-    int whole_again;      /* tp_reader_whole_again */
-    unsigned char *raw;   /* CHUNK bytes read */
-    unsigned char *small; /* SMALL_DOC bytes, for --encoding auto */
-    char *out;            /* TP_DECODE_BOUND(CHUNK) decoded bytes */
-    unsigned char *pre;   /* CHUNK bytes: a small file read whole when opened (run.pre) */
-    struct ahead *ahead;  /* files read ahead during a run (input/ahead.c), or NULL */
+    struct tp_range_end *range_end; /* tp_reader_share_end, or NULL */
+    int whole_again;                /* tp_reader_whole_again */
+    unsigned char *raw;             /* CHUNK bytes read */
+    unsigned char *small;           /* SMALL_DOC bytes, for --encoding auto */
+    char *out;                      /* TP_DECODE_BOUND(CHUNK) decoded bytes */
+    unsigned char *pre;             /* CHUNK bytes: a small file read whole when opened (run.pre) */
+    struct ahead *ahead;            /* files read ahead during a run (input/ahead.c), or NULL */
     struct buf hdr, line, dec, id, date, group, cell[N_COLS], idpath, jq;
     /* input/namedate.c: the path whose name date was last worked out */
     struct buf name_path;

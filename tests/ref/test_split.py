@@ -1,13 +1,16 @@
 """A large file of one document per line, or a large file that is one
 document, is counted in parts on several threads: every table must be
 byte-identical to the one-thread run, ids (PATH:LINE) and dates included."""
+import csv
 import json
 import os
 import random
+import re
 import shutil
+import subprocess
 import unittest
 
-from common import run, tmpdir
+from common import TEMPORA, run, tmpdir
 
 WORDS = ("alfa beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
          "omicron pi rho sigma tau ypsilon phi chi psi omega").split()
@@ -59,6 +62,99 @@ class SplitFile(unittest.TestCase):
         path = os.path.join(self.dir, "rows.jsonl")
         make_lines(path, 30000, jsonl=True)
         self.check(path)
+
+
+class WorkStealing(unittest.TestCase):
+    """A thread done with its part takes the end of another's: the part's
+    end moves back to a document start while it is read. TEMPORA_STEAL_BYTES
+    makes a small file steal (shares and steals of that many bytes) and
+    reports the parts on standard error. Wherever the cuts fall, the tables,
+    ids, warnings and errors are those of one thread."""
+
+    STEAL = "16384"
+
+    def setUp(self):
+        self.dir = tmpdir()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stealing(self, *args):
+        env = dict(os.environ, TEMPORA_STEAL_BYTES=self.STEAL)
+        p = subprocess.run([TEMPORA, *args], capture_output=True, env=env)
+        err = p.stderr.decode("utf-8")
+        parts = [int(m.group(1)) for m in re.finditer(r"read in (\d+) parts on", err)]
+        rest = "".join(line + "\n" for line in err.splitlines() if "parts on" not in line)
+        return p.returncode, p.stdout.decode("utf-8"), rest, parts
+
+    def same_as_one_thread(self, path, *opts):
+        self.assertGreater(os.path.getsize(path), 1 << 20)  # large enough to split
+        stolen = 0
+        for cmd in (["freq"], ["tfidf", "--top", "3"], ["timeline", "--top", "5"],
+                    ["colloc", "--min-count", "2"], ["summary"]):
+            one = run(*cmd, *opts, "--threads", "1", path)[1]
+            self.assertGreater(len(one.splitlines()), 1, cmd)
+            for n in ("2", "3", "7"):
+                rc, out, err, parts = self.stealing(*cmd, *opts, "--threads", n, path)
+                self.assertEqual((rc, err), (0, ""), (cmd, n))
+                self.assertEqual(out, one, (cmd, n))
+                self.assertEqual(len(parts), 1, (cmd, n))
+                stolen += parts[0] > int(n)
+        # the parts outnumbered the threads somewhere: ends were moved back
+        self.assertGreater(stolen, 0)
+
+    def test_jsonl(self):
+        path = os.path.join(self.dir, "rows.jsonl")
+        make_lines(path, 30000, jsonl=True)
+        self.same_as_one_thread(path)
+
+    def test_doc_per_line(self):
+        path = os.path.join(self.dir, "lines.txt")
+        make_lines(path, 40000)
+        self.same_as_one_thread(path, "--doc-per-line")
+
+    def test_csv_with_quoted_line_feeds(self):
+        # quoted fields hold line feeds and quotes: a cut must fall between rows
+        src = os.path.join(self.dir, "rows.jsonl")
+        make_lines(src, 30000, jsonl=True)
+        path = os.path.join(self.dir, "rows.csv")
+        with open(src, encoding="utf-8") as f, open(path, "w", newline="",
+                                                    encoding="utf-8") as out:
+            w = csv.writer(out)
+            w.writerow(["id", "date", "text"])
+            for i, line in enumerate(f):
+                d = json.loads(line)
+                text = d["text"] + ('\n"quoted" line, ' + d["text"] if i % 3 == 0 else "")
+                w.writerow([d["id"], d["date"], text])
+        self.same_as_one_thread(path)
+
+    def test_errors_and_warnings_in_file_order(self):
+        path = os.path.join(self.dir, "bad.jsonl")
+        make_lines(path, 30000, jsonl=True)
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+        for i in range(1000, 30000, 1500):
+            d = json.loads(lines[i])
+            d["date"] = "not a date"  # a warning, the document undated
+            lines[i] = json.dumps(d) + "\n"
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        rc1, out1, err1 = run("timeline", "--top", "3", "--threads", "1", path, check=False)
+        self.assertEqual(rc1, 0, err1)
+        self.assertIn(f"{path}:1001:", err1)
+        for n in ("2", "3", "7"):
+            self.assertEqual(self.stealing("timeline", "--top", "3", "--threads", n, path)[:3],
+                             (rc1, out1, err1), n)
+        # two invalid lines: the first in the file is the error, exit 1
+        lines[24000] = '{"id": broken\n'
+        lines[18000] = '{"id": also broken\n'
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        rc1, out1, err1 = run("freq", "--threads", "1", path, check=False)
+        self.assertEqual(rc1, 1)
+        self.assertIn(f"{path}:18001: invalid JSON", err1)
+        for n in ("2", "3", "7"):
+            self.assertEqual(self.stealing("freq", "--threads", n, path)[:3], (rc1, out1, err1), n)
 
 
 # Line starts and ends that a cut after a line feed must get right: segment
