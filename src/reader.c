@@ -258,10 +258,22 @@ int tp_reader_range(const struct tp_reader *r, uint64_t *start, uint64_t *len,
 
 int tp_reader_share_end(struct tp_reader *r, struct tp_range_end *e)
 {
-    if (!r->ranged || r->part)
+    if (r->ranged ? r->part != 0 : r->has_stream)
         return -1;
     r->range_end = e;
     return 0;
+}
+
+/* A reader of a list whose end may move (tp_reader_share_end): whether input
+ * i is still its to read; then it is claimed. */
+static int claim_input(struct tp_range_end *e, size_t i)
+{
+    pthread_mutex_lock(e->mu);
+    int mine = i < e->end;
+    if (mine)
+        e->pos = i + 1;
+    pthread_mutex_unlock(e->mu);
+    return mine;
 }
 
 int tp_reader_new_range(struct tp_reader **out, const char *path, uint64_t start, uint64_t len,
@@ -308,6 +320,8 @@ int tp_reader_run(struct tp_reader *r, struct tp_sink *sink, tp_progress_fn *pro
     if (!r->ranged && r->n_in >= AHEAD_MIN)
         tp_in_ahead_start(r);
     for (size_t i = 0; i < r->n_in && rc == 0; i++) {
+        if (r->range_end && !r->ranged && !claim_input(r->range_end, i))
+            break;
         run.input = i;
         rc = read_input(&run, &r->in[i]);
     }
@@ -373,6 +387,16 @@ void tp_reader_share_dirs(struct tp_reader *r, const struct tp_reader *from)
 int tp_reader_group_found(const struct tp_reader *r)
 {
     return r->meta_group || (r->o->group_by && strcmp(r->o->group_by, "dir") == 0);
+}
+
+int tp_reader_sizes_known(const struct tp_reader *r)
+{
+    return r->n_unsized == 0;
+}
+
+int tp_reader_file_unsized(const struct tp_reader *r, size_t i)
+{
+    return i < r->n_in && r->in[i].unsized;
 }
 
 uint64_t tp_reader_total_bytes(const struct tp_reader *r)

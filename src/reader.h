@@ -75,6 +75,8 @@ struct tp_reader_stats {
     uint64_t skipped_inputs;      /* inputs skipped with a warning under --skip-errors */
     uint64_t bad_dates;           /* unparsable dates (warned, document undated) */
     uint64_t attachments_skipped; /* mail parts not read: attachments, forwarded messages */
+    uint64_t unsized_bytes;       /* bytes of the files a large folder listed without
+                                     looking at each (their sizes, not in the total) */
 };
 
 /* Called after every chunk read: bytes done so far out of total (total is the
@@ -181,21 +183,26 @@ int tp_reader_ranged(const struct tp_reader *r);
  * substitution): read once, into a copy, so r is counted on one thread. */
 int tp_reader_has_stream(const struct tp_reader *r);
 
-/* The end of a reader's range that another thread may move earlier while
- * it reads (run_count.c's work stealing): pos, the first byte no read has
- * claimed, and end, absolute offsets in the file, both guarded by *mu. Each
- * read claims its bytes under *mu before it makes them, so an end moved
- * past pos never cuts into what was read; the thread that moves it puts it
- * at a document start. */
+/* The end of what a reader reads, which another thread may move earlier
+ * while it reads (run_count.c's work stealing): pos, the first unit no read
+ * has claimed, and end, guarded by *mu (end is also read without it, by the
+ * thread that reads a list ahead: it is moved with __atomic_store_n). For a
+ * range of a file (tp_reader_new_range) the units are bytes, offsets in the
+ * file: each read claims its bytes before it makes them, so an end moved
+ * past pos never cuts into what was read, and the thread that moves it puts
+ * it at a document start. For a list of files the units are the reader's
+ * inputs: each is claimed before it is opened. */
 struct tp_range_end {
     pthread_mutex_t *mu;
     uint64_t pos, end;
 };
 
 /* Read r's range up to e->end as it is when each read is made (e->pos and
- * e->end start as the range's start and end). Only for a range of a
+ * e->end start as the range's start and end), or r's inputs up to the
+ * e->end-th (e->pos 0, e->end the number of inputs). Only for a range of a
  * splittable file (a document a line or a CSV row), which is read once,
- * front to back. Returns 0, or -1 for any other reader. */
+ * front to back, or a list of files without a stream. Returns 0, or -1 for
+ * any other reader. */
 int tp_reader_share_end(struct tp_reader *r, struct tp_range_end *e);
 
 /* The range r reads (tp_reader_new_range): its first byte, its length and
@@ -234,8 +241,15 @@ const char *const *tp_reader_dirs(const struct tp_reader *r, size_t *n);
  * the caller checks that some document has a value. */
 int tp_reader_group_found(const struct tp_reader *r);
 
-/* Total size in bytes of the expanded inputs as found on disk. */
+/* Total size in bytes of the expanded inputs as found on disk, of those
+ * whose size was looked at when listed: the regular files of a folder of
+ * 2,048 entries or more are listed as readdir types them, without their
+ * sizes, which are then learned as they are read (stats.unsized_bytes).
+ * tp_reader_sizes_known: whether every input's size is in the total;
+ * tp_reader_file_unsized: whether file i's is not. */
 uint64_t tp_reader_total_bytes(const struct tp_reader *r);
+int tp_reader_sizes_known(const struct tp_reader *r);
+int tp_reader_file_unsized(const struct tp_reader *r, size_t i);
 
 void tp_reader_free(struct tp_reader *r);
 

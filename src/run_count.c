@@ -269,6 +269,7 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
     a->skipped_inputs += b->skipped_inputs;
     a->bad_dates += b->bad_dates;
     a->attachments_skipped += b->attachments_skipped;
+    a->unsized_bytes += b->unsized_bytes;
 }
 
 /* Count every document of r into corpus: the one-thread path and each
@@ -317,8 +318,10 @@ enum { PARTS_PER_THREAD = 8 };
 struct steal {
     pthread_mutex_t mu; /* guards every part's end and open, n, failed */
     struct worker *parts;
-    size_t n, cap; /* parts[0..n) made; n read with __atomic by --progress */
-    struct tp_cuts cuts;
+    size_t n, cap;       /* parts[0..n) made; n read with __atomic by --progress */
+    struct tp_cuts cuts; /* parts of one file: where an end may move */
+    const uint64_t *cum; /* parts of a list of files: the list's sizes summed
+                            (cum[i]: files before i), or NULL */
     uint64_t grain;
     int failed; /* a part failed: no more stealing */
 };
@@ -439,65 +442,96 @@ static uint64_t steal_grain(void)
     return env && *env && !*end && v > 0 ? (uint64_t)v : STEAL_GRAIN;
 }
 
+/* How much of the files lies before unit u of part p: a part of one file
+ * counts in bytes of the file (its end and pos are offsets in it), a part of
+ * a list of files in input indexes of its slice, weighed by the files'
+ * sizes. */
+static uint64_t part_weight(const struct steal *st, const struct worker *p, uint64_t u)
+{
+    return st->cum ? st->cum[p->first + u] : u;
+}
+
 /* Under st->mu, for thief (a part just done): a new part, the end of the
- * open part with the most bytes left, or NULL when none has a grain to
- * spare past a cut. The part stolen from keeps a share of what it has left
- * in proportion to its speed against the thief's (half when unknown). */
+ * open part with the most left, or NULL when none has a grain to spare past
+ * a cut. The part stolen from keeps a share of what it has left in
+ * proportion to its speed against the thief's (half when unknown). */
 static struct worker *steal_part(struct steal *st, const struct worker *thief)
 {
     if (st->failed || st->n >= st->cap)
         return NULL;
     struct worker *v = NULL;
+    uint64_t most = 0;
     for (size_t i = 0; i < st->n; i++) {
         struct worker *p = &st->parts[i];
-        if (p->open && p->end.end > p->end.pos &&
-            (!v || p->end.end - p->end.pos > v->end.end - v->end.pos))
+        uint64_t left = p->end.end > p->end.pos
+                            ? part_weight(st, p, p->end.end) - part_weight(st, p, p->end.pos)
+                            : 0;
+        if (p->open && left > most) {
             v = p;
+            most = left;
+        }
     }
-    if (!v || v->end.end - v->end.pos < 2 * st->grain)
+    if (!v || most < 2 * st->grain)
         return NULL;
+    uint64_t v0 = part_weight(st, v, st->cum ? 0 : v->start);
+    uint64_t vpos = part_weight(st, v, v->end.pos), vend = part_weight(st, v, v->end.end);
     double t = now_seconds(), keep = 0.5;
-    double dv = (double)(v->end.pos - v->start), tv = t - v->t0;
-    double dt = (double)(thief->end.end - thief->start), tt = thief->t1 - thief->t0;
+    double dv = (double)(vpos - v0), tv = t - v->t0;
+    double dt = (double)(part_weight(st, thief, thief->end.end) -
+                         part_weight(st, thief, st->cum ? 0 : thief->start)),
+           tt = thief->t1 - thief->t0;
     if (dv > 0 && tv > 0 && dt > 0 && tt > 0) {
         keep = (dv / tv) / (dv / tv + dt / tt);
         keep = keep < 0.2 ? 0.2 : keep > 0.8 ? 0.8 : keep;
     }
-    uint64_t left = v->end.end - v->end.pos;
-    uint64_t goal = v->end.pos + (uint64_t)((double)left * keep);
-    size_t lo = 0, hi = st->cuts.n; /* the first cut at or past goal */
+    uint64_t goal = vpos + (uint64_t)((double)(vend - vpos) * keep);
+    /* the first cut at or past goal: a document start of the file, or a
+     * file of the list */
+    const uint64_t *at = st->cum ? st->cum + v->first : st->cuts.at;
+    size_t lo = st->cum ? (size_t)v->end.pos + 1 : 0,
+           hi = st->cum ? (size_t)v->end.end : st->cuts.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (st->cuts.at[mid] < goal)
+        if (at[mid] < goal)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == st->cuts.n)
+    if (!st->cum && lo == st->cuts.n)
         return NULL;
-    uint64_t c = st->cuts.at[lo];
-    if (c <= v->end.pos || c >= v->end.end || v->end.end - c < st->grain)
+    uint64_t c = st->cum ? lo : st->cuts.at[lo];
+    if (c <= v->end.pos || c >= v->end.end || vend - part_weight(st, v, c) < st->grain)
         return NULL;
     struct worker *w = &st->parts[st->n];
     *w = (struct worker){.run = v->run,
-                         .files = v->files,
-                         .n_files = 1,
                          .parent = v->parent,
-                         .first = v->first,
-                         .ranged = 1,
-                         .start = c,
-                         .len = v->end.end - c,
-                         .line = st->cuts.line[lo],
                          .side = v->side,
                          .docs_before = v->docs_before,
                          .all = st->parts,
                          .n_all = st->cap,
                          .speaks = thief->speaks,
                          .steal = st,
-                         .end = {&st->mu, c, v->end.end},
                          .open = 1,
                          .t0 = t};
-    v->end.end = c;
+    if (st->cum) {
+        /* files [c, end) of v's slice */
+        w->files = v->files + c;
+        w->n_files = (size_t)(v->end.end - c);
+        w->first = v->first + (size_t)c;
+        w->start = w->first;
+        w->end = (struct tp_range_end){&st->mu, 0, w->n_files};
+    } else {
+        w->files = v->files;
+        w->n_files = 1;
+        w->first = v->first;
+        w->ranged = 1;
+        w->start = c;
+        w->len = v->end.end - c;
+        w->line = st->cuts.line[lo];
+        w->end = (struct tp_range_end){&st->mu, c, v->end.end};
+    }
+    /* the reader of a list reads it ahead without the lock (input/ahead.c) */
+    __atomic_store_n(&v->end.end, c, __ATOMIC_RELAXED);
     __atomic_store_n(&st->n, st->n + 1, __ATOMIC_RELEASE);
     return w;
 }
@@ -574,12 +608,13 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
 {
     size_t n_files;
     const char *const *files = tp_reader_files(r, &n_files);
-    size_t cap = (size_t)n_threads * (n_files == 1 ? PARTS_PER_THREAD : 1), n_parts = n_threads;
+    size_t cap = (size_t)n_threads * PARTS_PER_THREAD, n_parts = n_threads;
     struct worker *w = calloc(cap, sizeof(*w));
     struct worker **ord = calloc(cap, sizeof(*ord));
     pthread_t *tid = calloc(n_threads, sizeof(*tid));
     uint64_t *size = calloc(n_files, sizeof(*size));
     struct steal st = {.parts = w, .cap = cap, .grain = steal_grain()};
+    uint64_t *sizes_before = NULL;
     st.cuts.grain = st.grain;
     int rc = 0, stealing = 0;
     unsigned started = 0;
@@ -587,9 +622,19 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t total = 0;
+    /* a file listed without its size weighs as the others do on average
+     * (4 KiB when none has a size) */
+    uint64_t total = 0, known = 0, n_known = 0;
     for (size_t i = 0; i < n_files; i++) {
         size[i] = tp_reader_file_size(r, i);
+        if (!tp_reader_file_unsized(r, i)) {
+            known += size[i];
+            n_known++;
+        }
+    }
+    for (size_t i = 0; i < n_files; i++) {
+        if (tp_reader_file_unsized(r, i))
+            size[i] = n_known ? known / n_known + 1 : 4096;
         total += size[i];
     }
     /* contiguous runs, worker k ending where the running size passes
@@ -614,6 +659,15 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                                .speaks = k == 0};
     }
     int divided = n_files == 1 && tp_reader_divisible(r, 0);
+    /* a list of files: the threads' slices, whose ends may move back */
+    if (n_files > 1 && !tp_reader_has_stream(r) &&
+        (sizes_before = malloc((n_files + 1) * sizeof(*sizes_before)))) {
+        sizes_before[0] = 0;
+        for (size_t i = 0; i < n_files; i++)
+            sizes_before[i + 1] = sizes_before[i] + size[i];
+        st.cum = sizes_before;
+        stealing = 1;
+    }
     if (n_files == 1) {
         /* one large file, of one document per line or one document: its
          * parts, in order, cut after line feeds */
@@ -660,7 +714,10 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         w[k].steal = &st;
         w[k].all = w;
         w[k].n_all = cap;
-        w[k].end = (struct tp_range_end){&st.mu, w[k].start, w[k].start + w[k].len};
+        if (!w[k].ranged)
+            w[k].start = w[k].first; /* the order of the parts */
+        w[k].end = w[k].ranged ? (struct tp_range_end){&st.mu, w[k].start, w[k].start + w[k].len}
+                               : (struct tp_range_end){&st.mu, 0, w[k].n_files};
         w[k].open = 1;
         w[k].t0 = now_seconds();
     }
@@ -682,8 +739,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
     if (stealing)
         qsort(ord, n_parts, sizeof(*ord), by_start);
     if (stealing && getenv("TEMPORA_STEAL_BYTES"))
-        fprintf(stderr, "tempora: %s read in %zu parts on %u threads\n", files[0], n_parts,
-                n_threads);
+        fprintf(stderr, "tempora: %zu file%s from %s read in %zu parts on %u threads\n", n_files,
+                n_files == 1 ? "" : "s", files[0], n_parts, n_threads);
     if (n_files == 1) {
         /* a part that is not UTF-8 makes a whole document CP1252; a CSV
          * part that cannot number its rows stopped: count the file again
@@ -745,6 +802,7 @@ out:
         free(w[k].warnings);
     }
     tp_cuts_free(&st.cuts);
+    free(sizes_before);
     free(w);
     free(ord);
     free(tid);
@@ -775,6 +833,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     size_t n_files;
     tp_reader_files(r, &n_files);
     unsigned threads = tp_run_threads(run);
+    uint64_t unsized_before = run->rs.unsized_bytes;
     /* standard input, a FIFO or a process substitution is read once, on
      * one thread (a worker's reader of its files would open it again) */
     int from_stream = tp_reader_has_stream(r);
@@ -802,6 +861,8 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
         rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
         add_stats(&run->rs, tp_reader_stats(r));
     }
-    run->bytes_before += tp_reader_total_bytes(r);
+    run->bytes_before += tp_reader_total_bytes(r) + (run->rs.unsized_bytes - unsized_before);
+    /* the sizes of the files listed without them: what was read */
+    run->input_bytes += run->rs.unsized_bytes - unsized_before;
     return rc;
 }

@@ -56,8 +56,11 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
     char eta[32] = "";
     if (total && done && done < total && mbs > 0)
         snprintf(eta, sizeof(eta), ", ETA %.0fs", (double)(total - done) / 1e6 / mbs);
-    fprintf(stderr, "\r\033[Ktempora: %.1f/%.1f MB, %llu documents, %.1f MB/s%s", done / 1e6,
-            total / 1e6, (unsigned long long)docs, mbs, eta);
+    char of[32] = ""; /* no total: standard input, or files listed without sizes */
+    if (total)
+        snprintf(of, sizeof(of), "/%.1f", total / 1e6);
+    fprintf(stderr, "\r\033[Ktempora: %.1f%s MB, %llu documents, %.1f MB/s%s", done / 1e6, of,
+            (unsigned long long)docs, mbs, eta);
     fflush(stderr);
     cli->progress_drawn = 1;
 }
@@ -478,13 +481,17 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
             goto out;
         /* the sizes of this share only */
         run->bytes_total = run->input_bytes = run->n_files = 0;
+        int sized = 1;
         for (size_t i = 0; i < n_readers; i++) {
             size_t nf;
             tp_reader_files(readers[i], &nf);
             run->n_files += nf;
             run->bytes_total += tp_reader_total_bytes(readers[i]);
+            sized &= tp_reader_sizes_known(readers[i]);
         }
         run->input_bytes = run->bytes_total;
+        if (!sized)
+            run->bytes_total = 0; /* --progress: no total */
         if (cli_share_hook)
             cli_share_hook(cli, run->bytes_total);
     } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {

@@ -64,6 +64,7 @@ struct ahead {
     pthread_mutex_t mu;
     pthread_cond_t filled, freed;
     int stop;
+    int done; /* the thread read all it will (its list may end early: ahead_limit) */
     struct slot slots[AHEAD_SLOTS];
     /* Wake-ups by half rings, not a file at a time: files b..b+BATCH are
      * read and handed over together (n_filled counts the files handed
@@ -126,11 +127,19 @@ static int folder_of(struct ahead *a, const char *path, const char **name, int *
     return a->dfd;
 }
 
+/* The inputs worth reading ahead: all of them, or those before the end
+ * another thread may move back (tp_reader_share_end). */
+static size_t ahead_limit(const struct tp_reader *r)
+{
+    size_t end = r->range_end ? __atomic_load_n(&r->range_end->end, __ATOMIC_RELAXED) : r->n_in;
+    return end < r->n_in ? end : r->n_in;
+}
+
 /* Whether input in may be read ahead: a small regular file, not compressed
  * (archives and .zst/.xz/.bz2 files are read through libarchive). */
 static int eligible(const struct input *in)
 {
-    return !in->stream && in->regular && in->size < AHEAD_BYTES &&
+    return !in->stream && in->regular && (in->size < AHEAD_BYTES || in->unsized) &&
            !tp_in_ends_with(in->path, strlen(in->path), ".gz") &&
            !tp_in_packed_kind(in->path, strlen(in->path));
 }
@@ -349,8 +358,10 @@ static void read_batch(struct ahead *a, size_t b, size_t e, enum slot_state *st)
             const struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
             size_t j = b + (size_t)(c->user_data / 3);
             int is_read = c->user_data % 3 == 2;
+            /* an unsized input is whole when the read stops short of the
+             * buffer (at the end of a regular file) */
             if (is_read && !a->failed && j < e && c->res >= 0 && c->res < AHEAD_BYTES &&
-                c->res > 0 && (uint64_t)c->res == a->r->in[j].size) {
+                c->res > 0 && ((uint64_t)c->res == a->r->in[j].size || a->r->in[j].unsized)) {
                 a->slots[j % AHEAD_SLOTS].len = (size_t)c->res;
                 st[j - b] = READY;
             } else if (is_read && j < e && (c->res == -EAGAIN || c->res >= 0)) {
@@ -448,9 +459,8 @@ int tp_in_ring_stat(int dfd, char *const *names, size_t off, size_t n, unsigned 
 static void *ahead_main(void *arg)
 {
     struct ahead *a = arg;
-    size_t n = a->r->n_in;
-    for (size_t b = 0; b < n;) {
-        size_t e = b + BATCH < n ? b + BATCH : n;
+    for (size_t b = 0; b < ahead_limit(a->r);) {
+        size_t n = ahead_limit(a->r), e = b + BATCH < n ? b + BATCH : n;
         pthread_mutex_lock(&a->mu);
         if (b + BATCH > AHEAD_SLOTS && a->n_given < b + BATCH - AHEAD_SLOTS && !a->stop) {
             /* the batch's slots are not all free: sleep until half the
@@ -479,6 +489,10 @@ static void *ahead_main(void *arg)
         pthread_mutex_unlock(&a->mu);
         b = e;
     }
+    pthread_mutex_lock(&a->mu);
+    a->done = 1;
+    pthread_cond_broadcast(&a->filled);
+    pthread_mutex_unlock(&a->mu);
     return NULL;
 }
 
@@ -563,7 +577,9 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
         if (i < a->sync_b || i >= a->n_filled) {
             /* files i.. (a batch) read now, on this thread; the files
              * before i are given back, and a batch fits in the ring */
-            size_t e = i + BATCH < a->r->n_in ? i + BATCH : a->r->n_in;
+            size_t n = ahead_limit(a->r), e = i + BATCH < n ? i + BATCH : n;
+            if (e <= i)
+                e = i + 1 < a->r->n_in ? i + 1 : a->r->n_in;
             enum slot_state st[BATCH];
             read_batch(a, i, e, st);
             for (size_t j = i; j < e; j++) {
@@ -585,11 +601,12 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
     if (a->n_filled <= i) {
         /* sleep until half the ring is read, not a batch at a time */
         a->want_filled = i + HALF < a->r->n_in ? i + HALF : a->r->n_in;
-        while (a->n_filled < a->want_filled)
+        while (a->n_filled < a->want_filled && !a->done)
             pthread_cond_wait(&a->filled, &a->mu);
         a->want_filled = 0;
     }
-    int ready = s->state == READY;
+    /* not read ahead (the list ended before it): the reader's */
+    int ready = i < a->n_filled && s->state == READY && s->index == i;
     pthread_mutex_unlock(&a->mu);
     *buf = s->buf;
     *len = s->len;

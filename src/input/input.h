@@ -48,7 +48,9 @@ struct input {
     int stream;    /* stdin or a pipe: copied to a temporary file first */
     int regular;   /* a regular file when listed (small ones are read whole at open) */
     FILE *copy;
-    int pooled; /* path lives in one of the reader's pools (not freed alone) */
+    int pooled;  /* path lives in one of the reader's pools (not freed alone) */
+    int unsized; /* a regular file of a large folder, not looked at when listed (size
+                    0 here): its size is what is read (struct tp_reader_stats) */
 };
 
 struct meta_entry {
@@ -72,6 +74,8 @@ struct tp_reader {
     struct input *in;
     char **paths; /* the same paths, for tp_reader_files */
     size_t n_in, cap_in;
+    size_t n_unsized; /* inputs listed without their size (struct input's unsized) */
+    int walk_nested;  /* the folder being walked has folders in it */
     uint64_t total_bytes;
     int has_stream;
     uint64_t skipped_new; /* inputs skipped while expanding */
@@ -155,7 +159,8 @@ struct run {
      * descriptor closed at once): its bytes, served by tp_in_read and peek */
     const unsigned char *pre;
     size_t pre_len;
-    int ahead_held; /* pre is input/ahead.c's buffer for this input */
+    uint64_t open_size; /* an unsized input read in chunks: its size when opened */
+    int ahead_held;     /* pre is input/ahead.c's buffer for this input */
     /* a gzip input decompressed on a thread (input/inflate.c), or NULL;
      * inflate_off: not (any more) for this input: gzread */
     struct inflater *inflater;

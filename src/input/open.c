@@ -150,6 +150,7 @@ int tp_in_open(struct run *run, struct input *in)
     run->src = NULL;
     run->pre = NULL;
     run->ahead_held = 0;
+    run->open_size = 0;
     run->inflater = NULL;
     run->inflate_off = 0;
     if (r->ahead && tp_in_ahead_take(r, run->input, &run->pre, &run->pre_len)) {
@@ -200,7 +201,7 @@ int tp_in_open(struct run *run, struct input *in)
         run->fd = fd;
         run->plain_start = 0;
         run->pre = NULL;
-        if (in->regular && in->size < CHUNK && r->pre) {
+        if (in->regular && (in->size < CHUNK || in->unsized) && r->pre) {
             /* a small file: read whole now, one call instead of a peek, two
              * reads and a check; a file that grew since listed is read as
              * any other */
@@ -213,6 +214,11 @@ int tp_in_open(struct run *run, struct input *in)
                 run->fd = -1;
                 run->pre = r->pre;
                 run->pre_len = (size_t)k;
+            } else if (in->unsized) {
+                /* a large file: its size now, for tp_in_check_whole */
+                struct stat st;
+                if (fstat(fd, &st) == 0)
+                    run->open_size = (uint64_t)st.st_size;
             }
         }
         return 0;
@@ -316,15 +322,19 @@ int tp_in_check_whole(struct run *run, const struct input *in)
                                 run->path, (unsigned long long)run->remaining);
         return 0;
     }
-    if (run->pre && run->pre_len >= in->size)
+    /* an unsized input: the size it had when opened (a file read whole then
+     * is whole) */
+    uint64_t listed = in->unsized ? run->open_size : in->size;
+    if (run->pre && run->pre_len >= listed)
         return 0;
     if (run->pre)
         st.st_size = (off_t)run->pre_len;
-    if ((run->pre || fstat(run->fd, &st) == 0) && (uint64_t)st.st_size < in->size)
+    if ((run->pre || fstat(run->fd, &st) == 0) && (uint64_t)st.st_size < listed)
         return tp_error_set(run->err, TP_EIO,
-                            "%s: file shrank while read (%llu bytes when listed, %llu now): its "
-                            "counts would be partial",
-                            run->path, (unsigned long long)in->size,
+                            "%s: file shrank while read (%llu bytes %s, %llu now): its counts "
+                            "would be partial",
+                            run->path, (unsigned long long)listed,
+                            in->unsized ? "when opened" : "when listed",
                             (unsigned long long)st.st_size);
     return 0;
 }
@@ -435,7 +445,12 @@ void tp_in_close(struct run *run, const struct input *in)
     }
     tp_in_inflate_stop(run);
     z_off_t off = run->plain ? (z_off_t)run->plain_off : gzoffset(run->gz);
-    run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->size;
+    /* a file listed without its size: the size it had when opened (read
+     * whole then, or looked at: tp_in_open) */
+    uint64_t unsized = run->pre ? run->pre_len : run->open_size;
+    run->done_base += in->stream ? (off > 0 ? (uint64_t)off : 0) : in->unsized ? unsized : in->size;
+    if (in->unsized && run->counting)
+        run->r->stats.unsized_bytes += unsized;
     if (run->plain && run->fd >= 0)
         close(run->fd);
     else if (!run->plain)

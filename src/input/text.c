@@ -136,7 +136,7 @@ enum { NOT_PLAIN = TP_STOP + 1, NOT_UTF8 };
 /* Back to where reading a plain file (or its range) began. */
 static int rewind_plain(struct run *run)
 {
-    if (run->r->range_end) /* read once, front to back (tp_reader_share_end) */
+    if (run->r->ranged && run->r->range_end) /* read once, front to back (tp_reader_share_end) */
         return tp_error_set(run->err, TP_EINTERNAL, "%s: a shared range read again", run->path);
     if (!run->pre && lseek(run->fd, (off_t)run->plain_start, SEEK_SET) < 0)
         return tp_error_set(run->err, TP_EIO, "%s: %s", run->path, strerror(errno));

@@ -128,6 +128,47 @@ class WorkStealing(unittest.TestCase):
                 w.writerow([d["id"], d["date"], text])
         self.same_as_one_thread(path)
 
+    def test_folder(self):
+        # 2,500 files (a folder this large is listed without looking at each
+        # file) of uneven sizes, a sub-folder, hidden files; the threads take
+        # the ends of each other's runs of files
+        d = os.path.join(self.dir, "d")
+        os.makedirs(os.path.join(d, "sub"))
+        rnd = random.Random(5)
+        for i in range(2500):
+            words = " ".join(rnd.choice(WORDS) for _ in range(rnd.choice((3, 40, 400))))
+            sub = "sub" if i % 250 == 0 else ""
+            with open(os.path.join(d, sub, f"f{i:04d}.txt"), "w", encoding="utf-8") as f:
+                f.write(f"date 2024-{1 + i % 12:02d}\n---\n{words}\n")
+        with open(os.path.join(d, ".hidden.txt"), "w", encoding="utf-8") as f:
+            f.write("hidden words\n")
+        with open(os.path.join(d, "f1234.txt"), "wb") as f:
+            f.write(b"\x00binary")  # a warning, in path order
+        stolen = 0
+        for cmd in (["freq"], ["tfidf", "--top", "3"], ["timeline", "--top", "5"]):
+            rc1, one, err1 = run(*cmd, "--threads", "1", d, check=False)
+            self.assertEqual(rc1, 0, err1)
+            self.assertIn("f1234.txt: binary file", err1)
+            self.assertGreater(len(one.splitlines()), 1, cmd)
+            for n in ("2", "3", "7"):
+                rc, out, err, parts = self.stealing(*cmd, "--threads", n, d)
+                self.assertEqual((rc, out, err), (rc1, one, err1), (cmd, n))
+                self.assertEqual(len(parts), 1, (cmd, n))
+                stolen += parts[0] > int(n)
+        self.assertGreater(stolen, 0)
+        # the manifest's input_bytes: every file's size, though the folder
+        # was listed without them
+        total = sum(os.path.getsize(os.path.join(root, f))
+                    for root, dirs, files in os.walk(d) for f in files if not f.startswith("."))
+        for n in ("1", "3"):
+            out = os.path.join(self.dir, "out" + n)
+            run("analyze", "--threads", n, "-o", out, d)
+            with open(os.path.join(out, "manifest.csv"), encoding="utf-8") as f:
+                rows = dict(line.rstrip("\n").split(",", 1) for line in f)
+            self.assertEqual(int(rows["input_bytes"]), total, n)
+            # the binary file is skipped, not read
+            self.assertEqual(int(rows["bytes_read"]), total - len(b"\x00binary"), n)
+
     def test_errors_and_warnings_in_file_order(self):
         path = os.path.join(self.dir, "bad.jsonl")
         make_lines(path, 30000, jsonl=True)
