@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "input/input.h"
 
@@ -159,6 +160,16 @@ static int reader_new(struct tp_reader **out, const char *const *inputs, size_t 
     }
     for (size_t i = 0; !from && i < n && rc == 0; i++)
         rc = tp_in_expand(r, inputs[i], err);
+    /* the one file of a large folder listed without sizes: its size says
+     * whether it is cut into parts for the threads */
+    struct stat st;
+    if (rc == 0 && r->n_in == 1 && r->in[0].unsized && stat(r->in[0].path, &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+        r->in[0].unsized = 0;
+        r->n_unsized--;
+        r->in[0].size = (uint64_t)st.st_size;
+        r->total_bytes += r->in[0].size;
+    }
     if (rc == 0 && o->meta_path && meta_from) {
         r->meta = meta_from->meta;
         r->n_meta = meta_from->n_meta;

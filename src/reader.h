@@ -77,6 +77,8 @@ struct tp_reader_stats {
     uint64_t attachments_skipped; /* mail parts not read: attachments, forwarded messages */
     uint64_t unsized_bytes;       /* bytes of the files a large folder listed without
                                      looking at each (their sizes, not in the total) */
+    uint64_t unsized_skipped;     /* of those files, the ones that did not open (skipped):
+                                     not inputs, as a file refused when listed is not */
 };
 
 /* Called after every chunk read: bytes done so far out of total (total is the

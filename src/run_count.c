@@ -270,6 +270,7 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
     a->bad_dates += b->bad_dates;
     a->attachments_skipped += b->attachments_skipped;
     a->unsized_bytes += b->unsized_bytes;
+    a->unsized_skipped += b->unsized_skipped;
 }
 
 /* Count every document of r into corpus: the one-thread path and each
@@ -833,7 +834,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     size_t n_files;
     tp_reader_files(r, &n_files);
     unsigned threads = tp_run_threads(run);
-    uint64_t unsized_before = run->rs.unsized_bytes;
+    uint64_t unsized_before = run->rs.unsized_bytes, skipped_before = run->rs.unsized_skipped;
     /* standard input, a FIFO or a process substitution is read once, on
      * one thread (a worker's reader of its files would open it again) */
     int from_stream = tp_reader_has_stream(r);
@@ -864,5 +865,6 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     run->bytes_before += tp_reader_total_bytes(r) + (run->rs.unsized_bytes - unsized_before);
     /* the sizes of the files listed without them: what was read */
     run->input_bytes += run->rs.unsized_bytes - unsized_before;
+    run->n_files -= run->rs.unsized_skipped - skipped_before;
     return rc;
 }

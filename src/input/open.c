@@ -124,6 +124,8 @@ static int open_regular(struct run *run, const struct input *in, int *skipped)
     int fd = tp_open_listed(in->path, &other);
     if (fd < 0)
         *skipped = other ? not_regular(run, in) : open_failed(run, in, errno);
+    if (fd < 0 && *skipped == 1 && in->unsized && run->counting)
+        run->r->stats.unsized_skipped++;
     return fd;
 }
 

@@ -440,8 +440,19 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
      * that does not open is refused when read, as a file that changed since
      * listed is. Links, compressed files and archives are looked at. */
     int typed = rc == 0 && n >= LOOK_PAR_MIN && off + NAME_MAX < PATH_MAX && types;
-    for (size_t i = 0; typed && i < n; i++)
+    size_t to_look = 0; /* entries looked at one by one when typed */
+    for (size_t i = 0; typed && i < n; i++) {
         typed = types[i] != DT_UNKNOWN;
+        if (types[i] != DT_DIR && types[i] != DT_REG)
+            to_look++;
+        else if (types[i] == DT_REG) {
+            size_t len = strlen(names[i] + off);
+            to_look += tp_in_ends_with(names[i] + off, len, ".gz") ||
+                       tp_in_packed_kind(names[i] + off, len);
+        }
+    }
+    /* as many as make it worth looking at all of them through io_uring */
+    typed &= to_look < LOOK_PAR_MIN;
     if (rc == 0 && reserve_inputs(r, r->n_in + n))
         rc = nomem(err);
     if (rc == 0 && !typed) {
@@ -451,10 +462,10 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct look one = {SKIP, 0, 0}, *l = looks ? &looks[i] : &one;
         int unsized = 0;
-        size_t len = typed && types[i] == DT_REG ? strlen(names[i]) : 0;
-        if (typed &&
-            (types[i] == DT_DIR || (types[i] == DT_REG && !tp_in_ends_with(names[i], len, ".gz") &&
-                                    !tp_in_packed_kind(names[i], len)))) {
+        size_t len = typed && types[i] == DT_REG ? strlen(names[i] + off) : 0;
+        if (typed && (types[i] == DT_DIR ||
+                      (types[i] == DT_REG && !tp_in_ends_with(names[i] + off, len, ".gz") &&
+                       !tp_in_packed_kind(names[i] + off, len)))) {
             one.kind = types[i] == DT_DIR ? DIR_IN : FILE_IN;
             unsized = one.kind == FILE_IN;
         } else if (!looks) {
