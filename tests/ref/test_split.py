@@ -169,6 +169,29 @@ class WorkStealing(unittest.TestCase):
             # the binary file is skipped, not read
             self.assertEqual(int(rows["bytes_read"]), total - len(b"\x00binary"), n)
 
+    def test_large_folder_path_order(self):
+        # A folder this large is sorted by its names' first 8 bytes as a
+        # number, strcmp only on a tie: the documents must still come in
+        # bytewise order of the names (short names, shared prefixes of 8
+        # bytes and more, bytes >= 0x80)
+        d = os.path.join(self.dir, "order")
+        os.makedirs(d)
+        rnd = random.Random(9)
+        stems = ["a", "ab", "abcdefgh", "abcdefghi", "abcdefghé", "été",
+                 "日本", "Z", "z", "0", "~", "abcdefg"]
+        names = set()
+        while len(names) < 2300:
+            names.add(rnd.choice(stems) + str(rnd.randint(0, 99999)) * rnd.randint(0, 1)
+                      + rnd.choice(["", "x", "à", "-"]) + ".txt")
+        for name in names:
+            with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+                f.write("parola\n")
+        want = [os.path.join(d, n) for n in sorted(names, key=os.fsencode)]
+        for n in ("1", "3"):
+            rows = run("tfidf", "--top", "1", "--threads", n, d)[1].splitlines()[1:]
+            got = [next(csv.reader([row]))[0] for row in rows]
+            self.assertEqual(got, want, n)
+
     def test_errors_and_warnings_in_file_order(self):
         path = os.path.join(self.dir, "bad.jsonl")
         make_lines(path, 30000, jsonl=True)
