@@ -11,8 +11,10 @@
  * --stem / --lemmas mapper (stem.h), the --from/--to range and the
  * --group-by group. count_into runs one reader through one sink: the
  * one-thread path and each worker's body. On several threads (struct
- * worker) each worker counts its files, or its part of one large file, into
- * a corpus of its own, and count_parallel merges them in file order.
+ * worker: a part) each part, a run of files or a range of one large file,
+ * is counted into a corpus of its own; a thread done with its part steals
+ * the end of another's (struct steal), and count_parallel merges the parts
+ * in file order.
  */
 #define _GNU_SOURCE /* sched_getaffinity: the cores this process may run on */
 #include <pthread.h>
@@ -304,11 +306,13 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
 }
 
 /* --- counting on several threads -------------------------------------------
- * The reader's files are cut into contiguous runs of about equal size; each
- * worker counts its run into a corpus of its own with a reader of its own, and
- * the corpora are merged in file order, which gives exactly the counts one
- * thread would. One large document cut into parts follows protocol (2),
- * merge.h. Warnings are kept per worker and passed on in file order. */
+ * The reader's files are cut into contiguous runs of about equal size (or one
+ * large file into ranges); each part is counted into a corpus of its own with
+ * a reader of its own, and the corpora are merged in file order, which gives
+ * exactly the counts one thread would. Parts may be split again while they
+ * are read (work stealing, below). One large document cut into parts follows
+ * protocol (2), merge.h, and is never split again. Warnings are kept per part
+ * and passed on in file order. */
 
 /* Cut the file's scan into shares of this many bytes, and steal no less. */
 enum { STEAL_GRAIN = 4u << 20 };
@@ -418,13 +422,14 @@ static void *worker_main(void *arg)
 }
 
 /* --- work stealing ----------------------------------------------------------
- * A file of a document a line or a CSV row starts as one part a thread. A
- * thread done with its part takes the end of the part with the most bytes
- * left to read: that part's end moves back to a document start among the
- * cuts tp_split_file found (the reader stops there: tp_reader_share_end),
- * and what lay past it is a new part. So a thread on a slower or busier
- * core does not hold up the run. Parts are merged in file order, which
- * gives the counts of one thread wherever the cuts fall. */
+ * A file of a document a line or a CSV row, or a list of files, starts as
+ * one part a thread. A thread done with its part takes the end of the part
+ * with the most left to read: that part's end moves back, to a document
+ * start among the cuts tp_split_file found or to a file of its run (the
+ * reader stops there: tp_reader_share_end), and what lay past it is a new
+ * part. So a thread on a slower or busier core does not hold up the run.
+ * Parts are merged in file order, which gives the counts of one thread
+ * wherever the cuts fall. */
 
 static double now_seconds(void)
 {
