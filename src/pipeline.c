@@ -231,18 +231,15 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     run->tok_opts.keep_case = o->keep_case;
     run->tok_opts.nfkc = o->nfkc;
     run->tok_opts.split_hyphens = o->split_hyphens;
-    int sized = 1;
     for (size_t i = 0; i < n; i++) {
-        run->bytes_total += tp_reader_total_bytes(readers[i]);
-        sized &= tp_reader_sizes_known(readers[i]);
+        /* the files listed without sizes: estimated for --progress, and
+         * added to input_bytes as they are read (tp_run_count) */
+        run->bytes_total += tp_reader_estimated_bytes(readers[i]);
+        run->input_bytes += tp_reader_total_bytes(readers[i]);
         size_t nf;
         tp_reader_files(readers[i], &nf);
         run->n_files += nf;
     }
-    /* the files listed without sizes add theirs as they are read */
-    run->input_bytes = run->bytes_total;
-    if (!sized)
-        run->bytes_total = 0; /* --progress: no total */
     return 0;
 }
 

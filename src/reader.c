@@ -211,11 +211,6 @@ int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, si
     return reader_new(out, NULL, n, from, first, from, from->o, warn, warn_ctx, err);
 }
 
-uint64_t tp_reader_file_size(const struct tp_reader *r, size_t i)
-{
-    return i < r->n_in ? r->in[i].size : 0;
-}
-
 int tp_reader_splittable(const struct tp_reader *r, size_t i)
 {
     if (i >= r->n_in || r->in[i].stream)
@@ -400,14 +395,21 @@ int tp_reader_group_found(const struct tp_reader *r)
     return r->meta_group || (r->o->group_by && strcmp(r->o->group_by, "dir") == 0);
 }
 
-int tp_reader_sizes_known(const struct tp_reader *r)
+/* The mean size of the sampled files listed without sizes (walk.c); 4 KiB
+ * when none was sampled. */
+static uint64_t unsized_mean(const struct tp_reader *r)
 {
-    return r->n_unsized == 0;
+    return r->n_sampled ? r->sampled_bytes / r->n_sampled : 4096;
 }
 
-int tp_reader_file_unsized(const struct tp_reader *r, size_t i)
+uint64_t tp_reader_estimated_bytes(const struct tp_reader *r)
 {
-    return i < r->n_in && r->in[i].unsized;
+    return r->total_bytes + (r->n_unsized ? r->n_unsized * unsized_mean(r) : 0);
+}
+
+uint64_t tp_reader_file_weight(const struct tp_reader *r, size_t i)
+{
+    return i >= r->n_in ? 0 : r->in[i].unsized ? unsized_mean(r) + 1 : r->in[i].size;
 }
 
 uint64_t tp_reader_total_bytes(const struct tp_reader *r)

@@ -147,9 +147,6 @@ int tp_reader_new_sharing(struct tp_reader **out, const char *const *inputs, siz
 int tp_reader_new_slice(struct tp_reader **out, const struct tp_reader *from, size_t first,
                         size_t n, tp_warn_fn *warn, void *warn_ctx, struct tp_error *err);
 
-/* The size of file i when it was listed (0 for a stream). */
-uint64_t tp_reader_file_size(const struct tp_reader *r, size_t i);
-
 /* Whether file i (of tp_reader_files) can be read in parts split at line
  * ends: 1 for an uncompressed file of one document per line (--doc-per-line
  * text, or JSONL), 2 for an uncompressed CSV file whose header names the id
@@ -247,11 +244,12 @@ int tp_reader_group_found(const struct tp_reader *r);
  * whose size was looked at when listed: the regular files of a folder of
  * 2,048 entries or more are listed as readdir types them, without their
  * sizes, which are then learned as they are read (stats.unsized_bytes).
- * tp_reader_sizes_known: whether every input's size is in the total;
- * tp_reader_file_unsized: whether file i's is not. */
+ * tp_reader_estimated_bytes adds those files at the mean size of a sample
+ * of 32 of them (--progress's total); tp_reader_file_weight is file i's
+ * size, or that mean for such a file (how files are dealt to threads). */
 uint64_t tp_reader_total_bytes(const struct tp_reader *r);
-int tp_reader_sizes_known(const struct tp_reader *r);
-int tp_reader_file_unsized(const struct tp_reader *r, size_t i);
+uint64_t tp_reader_estimated_bytes(const struct tp_reader *r);
+uint64_t tp_reader_file_weight(const struct tp_reader *r, size_t i);
 
 void tp_reader_free(struct tp_reader *r);
 

@@ -314,9 +314,6 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
  * protocol (2), merge.h, and is never split again. Warnings are kept per part
  * and passed on in file order. */
 
-/* Cut the file's scan into shares of this many bytes, and steal no less. */
-enum { STEAL_GRAIN = 4u << 20 };
-
 /* Parts a thread may start, in all (its first and the ones it steals). */
 enum { PARTS_PER_THREAD = 8 };
 
@@ -438,14 +435,14 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The grain: STEAL_GRAIN, or TEMPORA_STEAL_BYTES (the tests' way to make a
+/* The grain: TP_SPLIT_GRAIN, or TEMPORA_STEAL_BYTES (the tests' way to make a
  * small file steal). */
 static uint64_t steal_grain(void)
 {
     const char *env = getenv("TEMPORA_STEAL_BYTES");
     char *end;
     unsigned long long v = env ? strtoull(env, &end, 10) : 0;
-    return env && *env && !*end && v > 0 ? (uint64_t)v : STEAL_GRAIN;
+    return env && *env && !*end && v > 0 ? (uint64_t)v : TP_SPLIT_GRAIN;
 }
 
 /* How much of the files lies before unit u of part p: a part of one file
@@ -455,6 +452,12 @@ static uint64_t steal_grain(void)
 static uint64_t part_weight(const struct steal *st, const struct worker *p, uint64_t u)
 {
     return st->cum ? st->cum[p->first + u] : u;
+}
+
+/* How much part p has claimed to read so far (all of it once done). */
+static uint64_t part_read(const struct steal *st, const struct worker *p)
+{
+    return part_weight(st, p, p->end.pos) - part_weight(st, p, st->cum ? 0 : p->start);
 }
 
 /* Under st->mu, for thief (a part just done): a new part, the end of the
@@ -479,13 +482,10 @@ static struct worker *steal_part(struct steal *st, const struct worker *thief)
     }
     if (!v || most < 2 * st->grain)
         return NULL;
-    uint64_t v0 = part_weight(st, v, st->cum ? 0 : v->start);
     uint64_t vpos = part_weight(st, v, v->end.pos), vend = part_weight(st, v, v->end.end);
     double t = now_seconds(), keep = 0.5;
-    double dv = (double)(vpos - v0), tv = t - v->t0;
-    double dt = (double)(part_weight(st, thief, thief->end.end) -
-                         part_weight(st, thief, st->cum ? 0 : thief->start)),
-           tt = thief->t1 - thief->t0;
+    double dv = (double)part_read(st, v), tv = t - v->t0;
+    double dt = (double)part_read(st, thief), tt = thief->t1 - thief->t0;
     if (dv > 0 && tv > 0 && dt > 0 && tt > 0) {
         keep = (dv / tv) / (dv / tv + dt / tt);
         keep = keep < 0.2 ? 0.2 : keep > 0.8 ? 0.8 : keep;
@@ -628,19 +628,10 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
-    /* a file listed without its size weighs as the others do on average
-     * (4 KiB when none has a size) */
-    uint64_t total = 0, known = 0, n_known = 0;
+    /* a file listed without its size weighs as a sample of them did */
+    uint64_t total = 0;
     for (size_t i = 0; i < n_files; i++) {
-        size[i] = tp_reader_file_size(r, i);
-        if (!tp_reader_file_unsized(r, i)) {
-            known += size[i];
-            n_known++;
-        }
-    }
-    for (size_t i = 0; i < n_files; i++) {
-        if (tp_reader_file_unsized(r, i))
-            size[i] = n_known ? known / n_known + 1 : 4096;
+        size[i] = tp_reader_file_weight(r, i);
         total += size[i];
     }
     /* contiguous runs, worker k ending where the running size passes

@@ -165,14 +165,14 @@ static void *scan_shares(void *arg)
     return NULL;
 }
 
-/* Shares per thread: one a grain (SHARE_BYTES unless asked) or more, at
+/* Shares per thread: one a grain (TP_SPLIT_GRAIN unless asked) or more, at
  * most SHARES_MAX. */
-enum { SHARE_BYTES = 4u << 20, SHARES_MAX = 64 };
+enum { SHARES_MAX = 64 };
 
 unsigned tp_split_file(const char *path, uint64_t size, unsigned n, enum tp_split_kind kind,
                        uint64_t *start, uint64_t *len, unsigned long *line, struct tp_cuts *cuts)
 {
-    uint64_t grain = cuts && cuts->grain ? cuts->grain : SHARE_BYTES;
+    uint64_t grain = cuts && cuts->grain ? cuts->grain : TP_SPLIT_GRAIN;
     if (cuts)
         *cuts = (struct tp_cuts){.grain = grain};
     if (size == 0 || n == 0)

@@ -20,11 +20,15 @@ enum tp_split_kind {
  * of a share of its scan, in file order: at[i] the byte, line[i] its line's
  * number. Later cuts of a part are taken from them (run_count.c's work
  * stealing). */
+/* The size of a share of the scan (struct tp_cuts), unless the caller asks
+ * for another: what a thread may steal is no smaller (run_count.c). */
+#define TP_SPLIT_GRAIN ((uint64_t)4 << 20)
+
 struct tp_cuts {
     uint64_t *at;
     unsigned long *line;
     size_t n;
-    uint64_t grain; /* the size of a share (0: 4 MiB), given by the caller */
+    uint64_t grain; /* the size of a share (0: TP_SPLIT_GRAIN), given by the caller */
 };
 
 /* Cut the file at path (size bytes) into at most n parts of about equal

@@ -56,7 +56,7 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total, uint64_t docs)
     char eta[32] = "";
     if (total && done && done < total && mbs > 0)
         snprintf(eta, sizeof(eta), ", ETA %.0fs", (double)(total - done) / 1e6 / mbs);
-    char of[32] = ""; /* no total: standard input, or files listed without sizes */
+    char of[32] = ""; /* no total: standard input */
     if (total)
         snprintf(of, sizeof(of), "/%.1f", total / 1e6);
     fprintf(stderr, "\r\033[Ktempora: %.1f%s MB, %llu documents, %.1f MB/s%s", done / 1e6, of,
@@ -481,17 +481,13 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
             goto out;
         /* the sizes of this share only */
         run->bytes_total = run->input_bytes = run->n_files = 0;
-        int sized = 1;
         for (size_t i = 0; i < n_readers; i++) {
             size_t nf;
             tp_reader_files(readers[i], &nf);
             run->n_files += nf;
-            run->bytes_total += tp_reader_total_bytes(readers[i]);
-            sized &= tp_reader_sizes_known(readers[i]);
+            run->bytes_total += tp_reader_estimated_bytes(readers[i]);
+            run->input_bytes += tp_reader_total_bytes(readers[i]);
         }
-        run->input_bytes = run->bytes_total;
-        if (!sized)
-            run->bytes_total = 0; /* --progress: no total */
         if (cli_share_hook)
             cli_share_hook(cli, run->bytes_total);
     } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {

@@ -459,8 +459,8 @@ int tp_in_ring_stat(int dfd, char *const *names, size_t off, size_t n, unsigned 
 static void *ahead_main(void *arg)
 {
     struct ahead *a = arg;
-    for (size_t b = 0; b < ahead_limit(a->r);) {
-        size_t n = ahead_limit(a->r), e = b + BATCH < n ? b + BATCH : n;
+    for (size_t b = 0, n; b < (n = ahead_limit(a->r));) {
+        size_t e = b + BATCH < n ? b + BATCH : n;
         pthread_mutex_lock(&a->mu);
         if (b + BATCH > AHEAD_SLOTS && a->n_given < b + BATCH - AHEAD_SLOTS && !a->stop) {
             /* the batch's slots are not all free: sleep until half the
@@ -577,9 +577,8 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
         if (i < a->sync_b || i >= a->n_filled) {
             /* files i.. (a batch) read now, on this thread; the files
              * before i are given back, and a batch fits in the ring */
+            /* (input i is claimed: the list's end is past it) */
             size_t n = ahead_limit(a->r), e = i + BATCH < n ? i + BATCH : n;
-            if (e <= i)
-                e = i + 1 < a->r->n_in ? i + 1 : a->r->n_in;
             enum slot_state st[BATCH];
             read_batch(a, i, e, st);
             for (size_t j = i; j < e; j++) {
@@ -606,7 +605,7 @@ int tp_in_ahead_take(struct tp_reader *r, size_t i, const unsigned char **buf, s
         a->want_filled = 0;
     }
     /* not read ahead (the list ended before it): the reader's */
-    int ready = i < a->n_filled && s->state == READY && s->index == i;
+    int ready = i < a->n_filled && s->state == READY;
     pthread_mutex_unlock(&a->mu);
     *buf = s->buf;
     *len = s->len;

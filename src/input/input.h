@@ -75,7 +75,8 @@ struct tp_reader {
     char **paths; /* the same paths, for tp_reader_files */
     size_t n_in, cap_in;
     size_t n_unsized; /* inputs listed without their size (struct input's unsized) */
-    int walk_nested;  /* the folder being walked has folders in it */
+    uint64_t sampled_bytes, n_sampled; /* the sizes of a sample of them (walk.c) */
+    int walk_nested;                   /* the folder being walked has folders in it */
     uint64_t total_bytes;
     int has_stream;
     uint64_t skipped_new; /* inputs skipped while expanding */

@@ -228,6 +228,14 @@ static const char *entry_name(const char *path, int dfd, int *at)
     return strrchr(path, '/') + 1;
 }
 
+/* An entry of a typed folder that is looked at all the same (a link, a
+ * compressed file, an archive, anything not a folder or a regular file): no
+ * d_type has this value. */
+enum { LOOK = 0xff };
+
+/* Files of a typed folder whose sizes are looked at, as a sample. */
+enum { SIZE_SAMPLE = 32 };
+
 /* A large folder's entries looked at on several threads: each costs a
  * system call or two, most of the time of listing a folder of many small
  * files, and the counting threads wait for the whole list. */
@@ -440,15 +448,15 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
      * that does not open is refused when read, as a file that changed since
      * listed is. Links, compressed files and archives are looked at. */
     int typed = rc == 0 && n >= LOOK_PAR_MIN && off + NAME_MAX < PATH_MAX && types;
-    size_t to_look = 0; /* entries looked at one by one when typed */
+    size_t to_look = 0; /* entries looked at one by one when typed: types[i] LOOK */
     for (size_t i = 0; typed && i < n; i++) {
         typed = types[i] != DT_UNKNOWN;
-        if (types[i] != DT_DIR && types[i] != DT_REG)
+        size_t len = types[i] == DT_REG ? strlen(names[i] + off) : 0;
+        if ((types[i] != DT_DIR && types[i] != DT_REG) ||
+            (len && (tp_in_ends_with(names[i] + off, len, ".gz") ||
+                     tp_in_packed_kind(names[i] + off, len)))) {
+            types[i] = LOOK;
             to_look++;
-        else if (types[i] == DT_REG) {
-            size_t len = strlen(names[i] + off);
-            to_look += tp_in_ends_with(names[i] + off, len, ".gz") ||
-                       tp_in_packed_kind(names[i] + off, len);
         }
     }
     /* as many as make it worth looking at all of them through io_uring */
@@ -462,10 +470,7 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct look one = {SKIP, 0, 0}, *l = looks ? &looks[i] : &one;
         int unsized = 0;
-        size_t len = typed && types[i] == DT_REG ? strlen(names[i] + off) : 0;
-        if (typed && (types[i] == DT_DIR ||
-                      (types[i] == DT_REG && !tp_in_ends_with(names[i] + off, len, ".gz") &&
-                       !tp_in_packed_kind(names[i] + off, len)))) {
+        if (typed && types[i] != LOOK) {
             one.kind = types[i] == DT_DIR ? DIR_IN : FILE_IN;
             unsized = one.kind == FILE_IN;
         } else if (!looks) {
@@ -492,6 +497,13 @@ static int walk(struct tp_reader *r, const char *dir, struct tp_error *err)
                 r->in[r->n_in - 1].pooled = 1; /* in the pool kept above */
                 r->in[r->n_in - 1].unsized = unsized;
                 r->n_unsized += unsized;
+                /* every (n / SIZE_SAMPLE)-th such file's size, for an
+                 * estimate of the others' (tp_reader_estimated_bytes) */
+                struct stat st;
+                if (unsized && i % (n / SIZE_SAMPLE + 1) == 0 && stat(names[i], &st) == 0) {
+                    r->sampled_bytes += (uint64_t)st.st_size;
+                    r->n_sampled++;
+                }
             }
         }
     }
