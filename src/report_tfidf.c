@@ -41,6 +41,10 @@ struct tfidf_ctx {
     const struct tp_opts *o;
     const struct tp_counts *c;
     const double *idf; /* by term id */
+    /* by term id, what weighing needs of it in one array (tfidf_weigh_top):
+     * its idf when it may be reported, -idf when it is too short (weighed
+     * into the norm, not reported), 0 for a stopword (neither) */
+    const double *code;
     size_t top;
     const struct tp_groups *gs; /* --group-by: a first column group, groups by name */
     const struct tp_ids *ids;   /* terms, or n-grams */
@@ -101,23 +105,77 @@ static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct t
 /* Ids of a document's list between a term's record asked for and used. */
 enum { TFIDF_AHEAD = 8 };
 
-/* The rows of document d, whose list is ids/cnt[0..n), written to out. */
-static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
-                     size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
+/* The largest --top that tfidf_weigh_top serves. */
+enum { TOP_FAST = 32 };
+
+/* Weigh document d's list ids/cnt[0..n) and put its top rows first in
+ * s->rows; returns how many (tfidf_weigh_all's rows, found with less work).
+ *
+ * A row's key is w / norm, and a division rounded to nearest never orders
+ * two weights the other way round, so the top rows are among the best by
+ * weight: the k-th best weight wk is found while weighing (an insertion
+ * into k doubles, which most terms fail at once), and only the rows whose
+ * weight is at least wk (1 - 2^-48) are divided and ranked by key and name.
+ * Two weights whose quotients are equal differ by at most about 2^-52 of
+ * themselves, so a row left out has a key below every row kept but one that
+ * is left out too: the first k by key and name are the same. Terms that
+ * cannot be in the top are never divided, and their names never read.
+ *
+ * x->code makes the loops free of branches a term's kind would mispredict:
+ * a stopword weighs 0, which adds nothing to the norm (a sum of w^2 or |w|,
+ * so the same sum to the bit), and a short term weighs -w, which adds w^2 or
+ * |w| as a positive w would; only positive weights may be reported. */
+static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, const uint64_t *cnt,
+                              size_t n, struct tfidf_scratch *s)
 {
     const struct tp_opts *o = x->o;
-    const struct tp_counts *c = x->c;
-    if (n > s->cap) {
-        free(s->rows);
-        free(s->w);
-        s->rows = malloc(n * sizeof(*s->rows));
-        s->w = malloc(n * sizeof(*s->w));
-        s->cap = n;
-        if (!s->rows || !s->w) {
-            s->cap = 0;
-            return tp_report_oom(err);
+    const double *code = x->code;
+    double *w = s->w;
+    double best[TOP_FAST] = {0}; /* the k best positive weights so far, then zeros */
+    size_t k = x->top, nk = 0;
+    double norm = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (j + TFIDF_AHEAD < n)
+            __builtin_prefetch(&code[ids[j + TFIDF_AHEAD]]);
+        double wj = tf_weight(o->tf, cnt[j]) * code[ids[j]];
+        w[j] = wj;
+        norm += o->norm == TP_NORM_L2 ? wj * wj : fabs(wj);
+        if (wj > best[k - 1]) {
+            size_t i = nk < k ? nk++ : k - 1;
+            while (i > 0 && best[i - 1] < wj) {
+                best[i] = best[i - 1];
+                i--;
+            }
+            best[i] = wj;
         }
     }
+    norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
+    /* (fewer than k positive weights: every one; a term of a document has
+     * an idf of at least 1, so a reported term's weight is never 0) */
+    double least = nk < k ? 0x1p-1074 : best[k - 1] * (1 - 0x1p-48);
+    const struct tp_term *terms = x->ids->terms;
+    struct row *rows = s->rows;
+    size_t m = 0;
+    for (size_t j = 0; j < n; j++) {
+        rows[m].id = (uint32_t)j;
+        m += w[j] >= least;
+    }
+    for (size_t r = 0; r < m; r++)
+        __builtin_prefetch(&terms[ids[rows[r].id]]);
+    for (size_t r = 0; r < m; r++) {
+        size_t j = rows[r].id;
+        const struct tp_term *t = &terms[ids[j]];
+        rows[r] = (struct row){w[j] / norm, t->bytes, t->len, (uint32_t)j};
+    }
+    return tp_rows_top(rows, m, tp_report_limit((long)k, m));
+}
+
+/* Weigh document d's list ids/cnt[0..n), every row's key, and put its top
+ * rows first in s->rows; returns how many. */
+static size_t tfidf_weigh_all(const struct tfidf_ctx *x, const uint32_t *ids, const uint64_t *cnt,
+                              size_t n, struct tfidf_scratch *s)
+{
+    const struct tp_opts *o = x->o;
     struct row *rows = s->rows;
     double *w = s->w;
     double norm = 0;
@@ -145,7 +203,28 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
     for (size_t r = 0; r < n_rows; r++)
         rows[r].key = norm > 0 ? w[rows[r].id] / norm : 0;
-    size_t n_out = tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
+    return tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
+}
+
+/* The rows of document d, whose list is ids/cnt[0..n), written to out. */
+static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
+                     size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
+{
+    const struct tp_counts *c = x->c;
+    if (n > s->cap) {
+        free(s->rows);
+        free(s->w);
+        s->rows = malloc(n * sizeof(*s->rows));
+        s->w = malloc(n * sizeof(*s->w));
+        s->cap = n;
+        if (!s->rows || !s->w) {
+            s->cap = 0;
+            return tp_report_oom(err);
+        }
+    }
+    struct row *rows = s->rows;
+    size_t n_out =
+        x->code ? tfidf_weigh_top(x, ids, cnt, n, s) : tfidf_weigh_all(x, ids, cnt, n, s);
     for (size_t r = 0; r < n_out; r++) /* what the rows will write */
         __builtin_prefetch(&x->ids->k->df[ids[rows[r].id]]);
     if (x->gs || s->keep) {
@@ -175,7 +254,7 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         tp_out_u64(out, r + 1);
         tp_out_text(out, rows[r].name, rows[r].name_len);
         tp_out_u64(out, cnt[j]);
-        tp_out_double(out, tf_weight(o->tf, cnt[j]));
+        tp_out_double(out, tf_weight(x->o->tf, cnt[j]));
         tp_out_u64(out, x->ids->k->df[ids[j]]);
         out_idf(out, x->idf, ids[j], s);
         tp_out_double(out, rows[r].key);
@@ -539,14 +618,21 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
                  : o->idf == TP_IDF_PLAIN  ? log(D / df) + 1
                                            : 1;
     }
+    size_t top = o->top >= 0 ? (size_t)o->top : 10;
+    /* (a top of more rows is ranked by key over every row) */
+    double *code = top >= 1 && top <= TOP_FAST ? malloc((ids.n ? ids.n : 1) * sizeof(*code)) : NULL;
+    for (size_t i = 0; code && i < ids.n; i++)
+        code[i] = ids.terms[i].flags & TP_TERM_STOP    ? 0
+                  : ids.terms[i].flags & TP_TERM_SHORT ? -idf[i]
+                                                       : idf[i];
     struct tp_groups gs = {0};
     if (o->group_by && (rc = tp_report_groups(run, &gs, err))) {
+        free(code);
         free(idf);
         tp_report_ids_release(&ids);
         return rc;
     }
-    struct tfidf_ctx x = {o,   c, idf, o->top >= 0 ? (size_t)o->top : 10, o->group_by ? &gs : NULL,
-                          &ids};
+    struct tfidf_ctx x = {o, c, idf, code, top, o->group_by ? &gs : NULL, &ids};
     /* the blocks are read with pread: what stdio holds goes to the file first */
     if ((rc = tp_counter_rewind(k, err)) == 0) {
         tp_out_header(out, o->group_by ? "group,doc_id,date,rank,term,count,tf,df,idf,tfidf"
@@ -555,6 +641,7 @@ int tp_report_tfidf(struct tp_run *run, struct tp_out *out, struct tp_error *err
         rc = tfidf_rows(&x, threads, out, err);
     }
     tp_groups_release(&gs);
+    free(code);
     free(idf);
     tp_report_ids_release(&ids);
     return rc;

@@ -198,6 +198,95 @@ class TestRowDocuments(TfidfCase):
             c.rmtree(d)
 
 
+class TestTies(unittest.TestCase):
+    """A document's top K when many of its terms tie in weight: terms of the
+    same count and document frequency weigh exactly the same in any
+    implementation, so which of them make the cut is decided by name alone
+    (SPEC: tfidf descending, then term bytewise). Written by hand here: 40
+    documents, one a line, each of 3 terms seen twice in it and in one other
+    document (df 2), 30 terms of its own seen once (df 1, all tied, in an
+    order that is not their name order), and one term of every document seen
+    3 times (df 40). The rows of --top K are also the first K of --top K + 1,
+    for K on both sides of 32 (tempora ranks a top of at most 32 rows by a
+    shorter way than a larger one)."""
+
+    D = 40
+
+    def corpus(self):
+        import random
+        rnd = random.Random(11)
+        letters = "bcdfglmnprstvz"
+        used = set()
+
+        def word():
+            while True:
+                w = "".join(rnd.choice(letters) + rnd.choice("aeiou") for _ in range(3))
+                if w not in used:
+                    used.add(w)
+                    return w
+        pairs = [word() for _ in range(3 * self.D // 2 * 2)]
+        docs = []
+        for i in range(self.D):
+            own = [word() for _ in range(30)]
+            # df-2 terms: doc i shares pairs[3i..3i+2] with doc i^1
+            shared = pairs[3 * (i // 2 * 2):3 * (i // 2 * 2) + 3]
+            toks = own + shared * 2 + ["tutti"] * 3
+            rnd.shuffle(toks)
+            docs.append(toks)
+        return docs
+
+    def expected(self, docs, top):
+        """[(term, tfidf)] of each document, from the SPEC's formulas."""
+        D = len(docs)
+        df = {}
+        for toks in docs:
+            for t in set(toks):
+                df[t] = df.get(t, 0) + 1
+        out = []
+        for toks in docs:
+            counts = {}
+            for t in toks:
+                counts[t] = counts.get(t, 0) + 1
+            w = {t: n * (math.log((1 + D) / (1 + df[t])) + 1) for t, n in counts.items()}
+            norm = math.sqrt(sum(v * v for v in w.values()))
+            rows = sorted(((t, v / norm) for t, v in w.items()), key=lambda r: (-r[1], bkey(r[0])))
+            out.append(rows[:top])
+        return out
+
+    def test_cut_among_ties(self):
+        docs = self.corpus()
+        d = c.write_files(c.tmpdir(), {"t.txt": "".join(" ".join(t) + "\n" for t in docs)})
+        try:
+            path = os.path.join(d, "t.txt")
+            got_by_top = {}
+            for top in (1, 3, 4, 5, 10, 31, 32, 33, 34):
+                for threads in ("1", "2"):
+                    got = c.table("tfidf", "--lang", "none", "--doc-per-line", "--threads", threads,
+                                  "--top", str(top), path)
+                    by_doc = {}
+                    for r in got:
+                        by_doc.setdefault(r["doc_id"], []).append((r["term"], float(r["tfidf"])))
+                    want = self.expected(docs, top)
+                    for i, rows in enumerate(want):
+                        have = by_doc.get(f"{path}:{i + 1}", [])
+                        self.assertEqual([t for t, _ in have], [t for t, _ in rows],
+                                         (top, threads, i))
+                        for (_, a), (_, b) in zip(have, rows):
+                            self.assertTrue(c.rel_close(a, b), (top, i, a, b))
+                    got_by_top[(top, threads)] = by_doc
+            # the 30 tied terms of a document are cut by name at K = 4, 5, 10, 31
+            self.assertEqual(len(got_by_top[(10, "1")][f"{path}:1"]), 10)
+            for top in (31, 32, 33):
+                for doc, rows in got_by_top[(top, "1")].items():
+                    self.assertEqual(rows, got_by_top[(top + 1, "1")][doc][:top], (top, doc))
+        finally:
+            c.rmtree(d)
+
+
+def bkey(s):
+    return s.encode("utf-8")
+
+
 @unittest.skipUnless(license_files(), "no /usr/share/common-licenses")
 class TestLicenses(TfidfCase):
     """A real English corpus: each Debian licence text is one document."""
