@@ -142,6 +142,61 @@ static void put_digits(char *d, uint64_t q, int p)
     put_digits8(d + p - 8, (uint32_t)(q % 100000000u));
 }
 
+__extension__ typedef unsigned __int128 tp_u128;
+
+/* What format_fast knows of v = m / 2^s: X = m 10^k / 2^s, its integer
+ * part (17 digits) X64 and the remainder r < 2^s, num = m 10^k, p10k =
+ * 10^k. */
+struct fast_x {
+    uint64_t X64;
+    tp_u128 r, num, p10k;
+    uint64_t m;
+    int s, k, neg;
+};
+
+/* The p digits of X (div = 10^(17 - p)) written to buf when they read back
+ * to v; returns the length, or 0. Inline so that div is a constant. */
+static inline __attribute__((always_inline)) size_t fast_digits(const struct fast_x *x, int p,
+                                                                uint64_t div, char *buf)
+{
+    const tp_u128 one = 1;
+    uint64_t q = x->X64 / div, rem = x->X64 % div;
+    /* round half to even: the dropped part is (rem + r / 2^s) / div of a
+     * unit, r < 2^s; against one half, 2 rem decides unless it is div or
+     * div - 1 */
+    uint64_t twice = 2 * rem;
+    int up;
+    if (twice > div)
+        up = 1;
+    else if (twice + 1 < div)
+        up = 0;
+    else if (twice == div)
+        up = x->r != 0 || (q & 1);
+    else
+        up = x->r > (one << (x->s - 1)) || (x->r == (one << (x->s - 1)) && (q & 1));
+    q += (uint64_t)up;
+    /* candidate in units of X: q * div; distance to v in units of 2^-(s+2) */
+    tp_u128 c = (tp_u128)q * div << (x->s + 2), x4 = x->num << 2;
+    tp_u128 dist = c > x4 ? c - x4 : x4 - c;
+    /* half an ulp is 10^k / 2^(s+1) in X units, i.e. 2 * 10^k in these;
+     * below a power of two the next double down is half as far */
+    tp_u128 half = 2 * x->p10k;
+    if (c < x4 && x->m == (1ull << 52))
+        half = x->p10k;
+    if (!(dist < half || (dist == half && !(x->m & 1))))
+        return 0;
+    int expo = 16 - x->k;
+    static const uint64_t pow_p[] = {1000000000000000ull, 10000000000000000ull,
+                                     100000000000000000ull}; /* 10^15, 10^16, 10^17 */
+    if (q == pow_p[p - 15]) {
+        q /= 10;
+        expo++;
+    }
+    char d[20];
+    put_digits(d, q, p);
+    return write_g(buf, x->neg, d, p, expo);
+}
+
 /* The shortest of 15, 16, 17 significant digits that reads back to v, in
  * exact integer arithmetic, for the common case 1e-5 <= |v| < 2^53 with a
  * fractional binary exponent: v = m / 2^s exactly, and X = m * 10^k / 2^s has
@@ -211,44 +266,12 @@ static size_t format_fast(double v, char *buf)
     if (X < pow10[16] || X >= pow10[17])
         return 0;
     u128 p10k = k > 19 ? (u128)pow10[19] * pow10[k - 19] : (u128)pow10[k];
-    uint64_t X64 = (uint64_t)X; /* < 10^17: 64-bit division is enough */
-    for (int p = 15; p <= 17; p++) {
-        uint64_t div = pow10[17 - p];
-        uint64_t q = X64 / div, rem = X64 % div;
-        /* round half to even: the dropped part is (rem + r / 2^s) / div
-         * of a unit, r < 2^s; against one half, 2 rem decides unless it is
-         * div or div - 1 */
-        uint64_t twice = 2 * rem;
-        int up;
-        if (twice > div)
-            up = 1;
-        else if (twice + 1 < div)
-            up = 0;
-        else if (twice == div)
-            up = r != 0 || (q & 1);
-        else
-            up = r > (one << (s - 1)) || (r == (one << (s - 1)) && (q & 1));
-        q += (uint64_t)up;
-        /* candidate in units of X: q * div; distance to v in units of 2^-(s+2) */
-        u128 c = (u128)q * div << (s + 2), x4 = num << 2;
-        u128 dist = c > x4 ? c - x4 : x4 - c;
-        /* half an ulp is 10^k / 2^(s+1) in X units, i.e. 2 * 10^k in these;
-         * below a power of two the next double down is half as far */
-        u128 half = 2 * p10k;
-        if (c < x4 && m == (1ull << 52))
-            half = p10k;
-        if (dist < half || (dist == half && !(m & 1))) {
-            int expo = 16 - k;
-            if (q == pow10[p]) {
-                q /= 10;
-                expo++;
-            }
-            char d[20];
-            put_digits(d, q, p);
-            return write_g(buf, neg, d, p, expo);
-        }
-    }
-    return 0;
+    struct fast_x x = {(uint64_t)X, r, num, p10k, m, s, k, neg};
+    /* each precision with its divisor a constant: a multiply, not a divide */
+    size_t n;
+    if ((n = fast_digits(&x, 15, 100, buf)) || (n = fast_digits(&x, 16, 10, buf)))
+        return n;
+    return fast_digits(&x, 17, 1, buf);
 }
 
 size_t tp_format_double(double v, char *buf)
