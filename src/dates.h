@@ -31,6 +31,14 @@ struct tp_date {
  * Returns 0 and fills *out, or -1 (and out->prec = TP_PREC_NONE). */
 int tp_date_parse(const char *s, size_t len, struct tp_date *out);
 
+/* Room tp_date_label needs: "YYYY-MM-DD" and the NUL. */
+#define TP_DATE_LABEL_MAX 11
+
+/* d as its table cell: "YYYY", "YYYY-MM" or "YYYY-MM-DD" by its precision,
+ * "" when undated, NUL-terminated in buf (TP_DATE_LABEL_MAX bytes at
+ * least). Returns the length. */
+size_t tp_date_label(const struct tp_date *d, char *buf);
+
 /* Parse a date value as found in a date column, a --meta file or front matter:
  * surrounding blanks are ignored, then either exactly what tp_date_parse takes
  * or a timestamp "YYYY-MM-DD" followed by 'T', 't' or a space and anything (a

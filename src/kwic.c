@@ -63,7 +63,7 @@ struct kw {
     size_t q_head, q_len, q_cap;
     /* the document */
     const char *doc_id;
-    char date[24]; /* room for any six-byte date printed with %04d-%02d-%02d */
+    char date[TP_DATE_LABEL_MAX];
     uint64_t doc_index;
     int skip;
     /* --group-by: the document's group (settled as the counting sink does) */
@@ -131,18 +131,6 @@ static uint64_t mix64(uint64_t x)
     x ^= x >> 27;
     x *= 0x94D049BB133111EBull;
     return x ^ (x >> 31);
-}
-
-static void date_label(const struct tp_date *d, char *buf, size_t cap)
-{
-    if (d->prec == TP_PREC_YEAR)
-        snprintf(buf, cap, "%04d", d->year);
-    else if (d->prec == TP_PREC_MONTH)
-        snprintf(buf, cap, "%04d-%02d", d->year, d->month);
-    else if (d->prec == TP_PREC_DAY)
-        snprintf(buf, cap, "%04d-%02d-%02d", d->year, d->month, d->day);
-    else
-        buf[0] = '\0';
 }
 
 /* Whitespace (ASCII, NBSP, NEL, U+2028, U+2029) at s[0..n): its length, or 0. */
@@ -471,7 +459,7 @@ static int kw_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
         k->group_seen |= len > 0;
     }
     k->doc_id = doc->id;
-    date_label(&doc->date, k->date, sizeof(k->date));
+    tp_date_label(&doc->date, k->date);
     tp_tokenizer_reset(k->tk);
     k->n_tok = 0;
     k->text_len = 0;

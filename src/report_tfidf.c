@@ -13,27 +13,20 @@
 #include "stats.h"
 #include "xlsx.h"
 
-static void date_label(const struct tp_date *d, char *buf, size_t cap)
-{
-    switch (d->prec) {
-    case TP_PREC_YEAR:
-        snprintf(buf, cap, "%04d", d->year);
-        break;
-    case TP_PREC_MONTH:
-        snprintf(buf, cap, "%04d-%02d", d->year, d->month);
-        break;
-    case TP_PREC_DAY:
-        snprintf(buf, cap, "%04d-%02d-%02d", d->year, d->month, d->day);
-        break;
-    default:
-        buf[0] = '\0';
-    }
-}
-
 /* The tf weight of a count (--tf). */
 static double tf_weight(enum tp_tf tf, uint64_t count)
 {
     return tf == TP_TF_LOG ? 1 + log((double)count) : tf == TP_TF_BOOL ? 1 : (double)count;
+}
+
+/* The tf column of a count: a raw count as the integer it is (what
+ * tp_out_double writes for a whole number below 10^15, without a double). */
+static void out_tf(struct tp_out *out, enum tp_tf tf, uint64_t count)
+{
+    if (tf == TP_TF_RAW && count < 1000000000000000ull)
+        tp_out_u64(out, count);
+    else
+        tp_out_double(out, tf_weight(tf, count));
 }
 
 /* What every document's TF-IDF rows need, shared read-only by the threads. */
@@ -50,11 +43,13 @@ struct tfidf_ctx {
     const struct tp_ids *ids;   /* terms, or n-grams */
 };
 
-/* idf values as written, by term id modulo the cache's size: most rows are
- * of common terms, whose idf is formatted once instead of once a row. */
+/* idf values as written, by document frequency modulo the cache's size (a
+ * term's idf is a function of its df): the rows of a document's top are of
+ * rare terms, whose few small dfs keep their idf formatted once instead of
+ * once a row. */
 enum { IDF_CACHE = 4096 };
 struct idf_text {
-    uint32_t id1; /* term id + 1; 0 = empty */
+    uint64_t df1; /* df + 1; 0 = empty */
     uint8_t len;
     char s[27];
 };
@@ -81,14 +76,16 @@ struct tfidf_scratch {
     int keep;           /* keep the rows (as under --group-by) instead of writing them */
 };
 
-static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct tfidf_scratch *s)
+/* The idf of term id, whose document frequency is df. */
+static void out_idf(struct tp_out *out, const double *idf, uint32_t id, uint64_t df,
+                    struct tfidf_scratch *s)
 {
     if (!s->idf_cache && !(s->idf_cache = calloc(IDF_CACHE, sizeof(*s->idf_cache)))) {
         tp_out_double(out, idf[id]);
         return;
     }
-    struct idf_text *e = &s->idf_cache[id % IDF_CACHE];
-    if (e->id1 != id + 1) {
+    struct idf_text *e = &s->idf_cache[df % IDF_CACHE];
+    if (e->df1 != df + 1) {
         char buf[40];
         size_t n = tp_format_double(idf[id], buf);
         if (n >= sizeof(e->s)) {
@@ -97,7 +94,7 @@ static void out_idf(struct tp_out *out, const double *idf, uint32_t id, struct t
         }
         memcpy(e->s, buf, n);
         e->len = (uint8_t)n;
-        e->id1 = id + 1;
+        e->df1 = df + 1;
     }
     tp_out_number(out, e->s, e->len);
 }
@@ -245,8 +242,8 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         s->n_written += n_out;
         return 0;
     }
-    char date[16];
-    date_label(&c->docs[d].date, date, sizeof(date));
+    char date[TP_DATE_LABEL_MAX];
+    tp_date_label(&c->docs[d].date, date);
     for (size_t r = 0; r < n_out; r++) {
         size_t j = rows[r].id;
         tp_out_str(out, c->docs[d].id);
@@ -254,9 +251,10 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         tp_out_u64(out, r + 1);
         tp_out_text(out, rows[r].name, rows[r].name_len);
         tp_out_u64(out, cnt[j]);
-        tp_out_double(out, tf_weight(x->o->tf, cnt[j]));
-        tp_out_u64(out, x->ids->k->df[ids[j]]);
-        out_idf(out, x->idf, ids[j], s);
+        uint64_t df = x->ids->k->df[ids[j]];
+        out_tf(out, x->o->tf, cnt[j]);
+        tp_out_u64(out, df);
+        out_idf(out, x->idf, ids[j], df, s);
         tp_out_double(out, rows[r].key);
         tp_out_row_end(out);
     }
@@ -340,13 +338,13 @@ static void *tfidf_part_main(void *arg)
 static void tfidf_write_run(const struct tfidf_ctx *x, struct tfidf_part *p, struct tp_out *out)
 {
     const struct tp_counts *c = x->c;
-    char date[16];
+    char date[TP_DATE_LABEL_MAX];
     size_t rank = 0;
     for (size_t r = 0; r < p->s.n_kept; r++) {
         const struct trow *row = &p->s.kept[r];
         const struct tp_term *term = &x->ids->terms[row->id];
         if (r == 0 || row->doc != p->s.kept[r - 1].doc) {
-            date_label(&c->docs[row->doc].date, date, sizeof(date));
+            tp_date_label(&c->docs[row->doc].date, date);
             rank = 0;
         }
         tp_out_str(out, c->docs[row->doc].id);
@@ -354,9 +352,10 @@ static void tfidf_write_run(const struct tfidf_ctx *x, struct tfidf_part *p, str
         tp_out_u64(out, ++rank);
         tp_out_text(out, term->bytes, term->len);
         tp_out_u64(out, row->count);
-        tp_out_double(out, tf_weight(x->o->tf, row->count));
-        tp_out_u64(out, x->ids->k->df[row->id]);
-        out_idf(out, x->idf, row->id, &p->s);
+        uint64_t df = x->ids->k->df[row->id];
+        out_tf(out, x->o->tf, row->count);
+        tp_out_u64(out, df);
+        out_idf(out, x->idf, row->id, df, &p->s);
         tp_out_double(out, row->tfidf);
         tp_out_row_end(out);
     }
@@ -390,8 +389,8 @@ static int kept_unit(void *arg, unsigned th, size_t u, struct tp_out *out, struc
         if (k->first[d] == k->first[d + 1])
             continue;
         const struct tp_term *g = &c->groups.terms[c->docs[d].group];
-        char date[16];
-        date_label(&c->docs[d].date, date, sizeof(date));
+        char date[TP_DATE_LABEL_MAX];
+        tp_date_label(&c->docs[d].date, date);
         for (size_t r = k->first[d], rank = 1; r < k->first[d + 1]; r++, rank++) {
             while (r >= k->part_base[t + 1])
                 t++;
@@ -405,9 +404,10 @@ static int kept_unit(void *arg, unsigned th, size_t u, struct tp_out *out, struc
             tp_out_u64(out, rank);
             tp_out_text(out, term->bytes, term->len);
             tp_out_u64(out, row->count);
-            tp_out_double(out, tf_weight(x->o->tf, row->count));
-            tp_out_u64(out, x->ids->k->df[row->id]);
-            out_idf(out, x->idf, row->id, &k->s[th]);
+            uint64_t df = x->ids->k->df[row->id];
+            out_tf(out, x->o->tf, row->count);
+            tp_out_u64(out, df);
+            out_idf(out, x->idf, row->id, df, &k->s[th]);
             tp_out_double(out, row->tfidf);
             tp_out_row_end(out);
         }

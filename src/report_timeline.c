@@ -314,16 +314,6 @@ out:
     return rc;
 }
 
-static void date_words(const struct tp_date *d, char *buf, size_t cap)
-{
-    if (d->prec == TP_PREC_YEAR)
-        snprintf(buf, cap, "%04d", d->year);
-    else if (d->prec == TP_PREC_MONTH)
-        snprintf(buf, cap, "%04d-%02d", d->year, d->month);
-    else
-        snprintf(buf, cap, "%04d-%02d-%02d", d->year, d->month, d->day);
-}
-
 /* More periods than a timeline can hold: almost always one outlying date (a
  * typo, a placeholder 0001 or 9999). Name the documents at both ends. */
 static int too_many_periods(const struct tp_counts *c, const struct tp_period_info *pi,
@@ -343,9 +333,9 @@ static int too_many_periods(const struct tp_counts *c, const struct tp_period_in
     }
     char a[16] = "", b[16] = "";
     if (lo)
-        date_words(&lo->date, a, sizeof(a));
+        tp_date_label(&lo->date, a);
     if (hi)
-        date_words(&hi->date, b, sizeof(b));
+        tp_date_label(&hi->date, b);
     return tp_error_set(err, TP_EPARSE,
                         "the dates span %lld %s periods (at most %d): from %s (document "
                         "'%.200s') to %s (document '%.200s'); fix an outlying date, or choose a "

@@ -38,6 +38,25 @@ Test(dates, parse_valid)
     cr_assert_eq(parse("2025-04-30", &d), 0);
 }
 
+/* A date as a table cell: what it was parsed from, at its precision. */
+Test(dates, label_round_trips)
+{
+    const char *in[] = {"0001", "0987-03", "2025-12-31", "9999-01-09", "2004-02-29", "1970"};
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        struct tp_date d;
+        char buf[TP_DATE_LABEL_MAX];
+        cr_assert_eq(parse(in[i], &d), 0, "%s", in[i]);
+        memset(buf, 'x', sizeof(buf));
+        cr_assert_eq(tp_date_label(&d, buf), strlen(in[i]), "%s", in[i]);
+        cr_assert_str_eq(buf, in[i]);
+    }
+    struct tp_date none;
+    char buf[TP_DATE_LABEL_MAX] = "x";
+    cr_assert_eq(parse("2025-13", &none), -1);
+    cr_assert_eq(tp_date_label(&none, buf), 0);
+    cr_assert_str_eq(buf, "");
+}
+
 Test(dates, parse_invalid)
 {
     static const char *const bad[] = {
