@@ -178,12 +178,15 @@ static int sort_rows(struct row *rows, size_t n)
 }
 
 /* Put the best min(k, n) rows, in tp_row_cmp order, at the front; returns how
- * many. A small k is an insertion into a short sorted prefix (most documents'
- * top 10 out of hundreds of terms); otherwise a selection, then a sort of the
- * k selected (with qsort when sort_rows cannot have its memory). */
+ * many. A small k, or a small n, is an insertion into a short sorted prefix
+ * (most documents' top 10 out of hundreds of terms); otherwise a selection,
+ * then a sort of the k selected (with qsort when sort_rows cannot have its
+ * memory). */
 size_t tp_rows_top(struct row *rows, size_t n, size_t k)
 {
-    if (k >= n || k > 64) {
+    /* (a few rows, all wanted, are put in order by the insertion below too:
+     * no allocation for the handful a document's top weighs) */
+    if (k > 64 || (k >= n && n > 64)) {
         size_t m = k < n ? k : n;
         if (k < n)
             select_rows(rows, n, k);
