@@ -228,6 +228,30 @@ void tp_out_emit(struct tp_out *o, const char *s, size_t n)
     if (!n || o->failed)
         return;
     if (!o->in_mem) {
+        if (o->direct_io) {
+            tp_direct_put(o, s, n);
+            return;
+        }
+        if (o->tmp && !o->direct_tried && !(o->flags & TP_OUT_NO_SYNC) &&
+            o->written + n >= TP_DIRECT_FROM) {
+            /* a large table: through stdio to an aligned offset, then past
+             * the page cache (writer_direct.c) */
+            size_t k = (size_t)((TP_DIRECT_ALIGN - o->written % TP_DIRECT_ALIGN) % TP_DIRECT_ALIGN);
+            k = k < n ? k : n;
+            write_to(o, o->f, s, k);
+            o->written += k;
+            s += k;
+            n -= k;
+            if (o->written % TP_DIRECT_ALIGN == 0) {
+                o->direct_tried = 1;
+                if (!o->failed && fflush(o->f) == 0 && tp_direct_start(o) == 0) {
+                    tp_direct_put(o, s, n);
+                    return;
+                }
+            }
+            if (!n)
+                return;
+        }
         write_to(o, o->f, s, n);
         o->written += n;
 #if defined(SYNC_FILE_RANGE_WRITE)
@@ -478,6 +502,9 @@ void tp_out_append(struct tp_out *dst, struct tp_out *src)
 FILE *tp_out_file(struct tp_out *o)
 {
     tp_out_drain(o);
+    /* whoever writes through stdio from here on finds it at the file's end */
+    tp_direct_end(o);
+    o->direct_tried = 1;
     return o->f;
 }
 
@@ -619,6 +646,44 @@ void tp_out_row_end(struct tp_out *o)
     o->n_cells = 0;
 }
 
+/* Whether an fsync's errno is a failure: a file system that cannot sync
+ * (EINVAL) or a read-only one (EROFS) has nothing more to do. */
+static int sync_failed(int e)
+{
+    return e && e != EINVAL && e != EROFS;
+}
+
+static void *sync_main(void *arg)
+{
+    struct tp_out *o = arg;
+    o->sync_err = fsync(fileno(o->f)) != 0 ? errno : 0;
+    return NULL;
+}
+
+/* Wait for tp_out_sync_start's thread; returns its errno. */
+static int sync_join(struct tp_out *o)
+{
+    if (!o->sync_started)
+        return 0;
+    pthread_join(o->sync_thread, NULL);
+    o->sync_started = 0;
+    return o->sync_err;
+}
+
+void tp_out_sync_start(struct tp_out *o)
+{
+    if (!o->path || !o->tmp || o->direct || o->finished || o->sync_started || o->in_mem ||
+        (o->flags & TP_OUT_NO_SYNC) || o->written + o->b_len < (1u << 20))
+        return;
+    tp_out_drain(o);
+    tp_direct_end(o);
+    o->direct_tried = 1;
+    if (o->failed || fflush(o->f) != 0)
+        return; /* (tp_out_finish reports it) */
+    o->sync_err = 0;
+    o->sync_started = pthread_create(&o->sync_thread, NULL, sync_main, o) == 0;
+}
+
 int tp_out_finish(struct tp_out *o, struct tp_error *err)
 {
     const char *name = o->path ? o->path : "standard output";
@@ -628,6 +693,7 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
                    : 0;
     o->finished = 1;
     tp_out_drain(o);
+    tp_direct_end(o);
     if (fflush(o->f) != 0 && !o->failed) {
         o->failed = 1;
         o->err_no = errno;
@@ -637,10 +703,14 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
         o->err_no = EIO;
     }
     if (o->path) {
-        if (!o->failed && !o->direct && !(o->flags & TP_OUT_NO_SYNC) && fsync(fileno(o->f)) != 0 &&
-            errno != EINVAL && errno != EROFS) {
+        /* synced on its own thread since tp_out_sync_start, or now */
+        int started = o->sync_started, e = sync_join(o);
+        if (!started && !o->failed && !o->direct && !(o->flags & TP_OUT_NO_SYNC) &&
+            fsync(fileno(o->f)) != 0)
+            e = errno;
+        if (sync_failed(e) && !o->failed) {
             o->failed = 1;
-            o->err_no = errno;
+            o->err_no = e;
         }
         if (fclose(o->f) != 0 && !o->failed) {
             o->failed = 1;
@@ -669,6 +739,8 @@ void tp_out_free(struct tp_out *o)
 {
     if (!o)
         return;
+    tp_direct_free(o);
+    sync_join(o);
     if (o->path && o->f)
         fclose(o->f);
     if (o->tmp && !o->published)

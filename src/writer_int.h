@@ -7,6 +7,8 @@
 #ifndef TP_WRITER_INT_H
 #define TP_WRITER_INT_H
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +43,27 @@ struct tp_out {
     size_t b_len;               /* bytes in b */
     unsigned char special[256]; /* 1 for the bytes that make a text cell quoted */
     char b[1 << 16];
-    size_t b_at; /* a cell-log replay: the next byte of b to read */
+    size_t b_at;                 /* a cell-log replay: the next byte of b to read */
+    struct tp_direct *direct_io; /* writer_direct.c: the file's writes past the page cache */
+    int direct_tried;            /* the switch to them was tried (or ruled out) */
+    pthread_t sync_thread;       /* tp_out_sync_start's fsync, while sync_started */
+    int sync_started, sync_err;  /* (sync_err: its errno, read once joined) */
 };
+
+/* writer_direct.c: a temporary table file of TP_DIRECT_FROM bytes or more
+ * goes on in direct writes of TP_DIRECT_CHUNK bytes, on a thread of its own.
+ * tp_direct_start switches o (its stdio flushed, o->written a multiple of
+ * TP_DIRECT_ALIGN) and returns 0, or -1 to leave it buffered; tp_direct_put
+ * takes bytes as tp_out_emit does; tp_direct_end writes the rest and leaves o
+ * buffered again (stdio at its end), returning 0 or -1 (o->failed set);
+ * tp_direct_free drops it all (o is being freed). */
+#define TP_DIRECT_FROM ((uint64_t)8 << 20)
+#define TP_DIRECT_CHUNK ((size_t)4 << 20)
+#define TP_DIRECT_ALIGN 4096u
+int tp_direct_start(struct tp_out *o);
+void tp_direct_put(struct tp_out *o, const char *s, size_t n);
+int tp_direct_end(struct tp_out *o);
+void tp_direct_free(struct tp_out *o);
 
 /* Write s[0..n) where the table's bytes go (the file, or memory). */
 void tp_out_emit(struct tp_out *o, const char *s, size_t n);

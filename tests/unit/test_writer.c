@@ -196,6 +196,157 @@ Test(writer, write_error_is_reported)
     rmdir(dir);
 }
 
+/* A table of about 21 MB (past the 8 MiB from which a temporary file is
+ * written direct, writer_direct.c: two whole 4 MiB chunks and a partial
+ * block after them), rows "i,w\n" with words of 1 to 23 letters so that no
+ * boundary falls between rows; the bytes it must hold, built apart, in
+ * *want (malloc'd, *want_len bytes). flags: 0 or TP_OUT_EXCEL (a BOM, ';'). */
+static void fill_large(struct tp_out *o, int flags, char **want, size_t *want_len)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
+    size_t cap = 22u << 20, n = 0;
+    char *w = malloc(cap);
+    cr_assert(w);
+    if (flags & TP_OUT_EXCEL)
+        n += (size_t)sprintf(w, "\xEF\xBB\xBF");
+    for (unsigned i = 0; n < 21000000; i++) {
+        int len = (int)(i % 23) + 1;
+        tp_out_u64(o, i);
+        tp_out_text(o, letters, (size_t)len);
+        tp_out_row_end(o);
+        n +=
+            (size_t)sprintf(w + n, "%u%c%.*s\n", i, flags & TP_OUT_EXCEL ? ';' : ',', len, letters);
+    }
+    *want = w;
+    *want_len = n;
+}
+
+/* The whole of a file (malloc'd, NUL-terminated), its length in *len when
+ * len is not NULL; NULL when it cannot be opened. */
+static char *slurp_len(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 20, n = 0, r;
+    char *buf = malloc(cap + 1);
+    cr_assert(buf);
+    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            cr_assert(buf);
+        }
+    }
+    buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static char *slurp_all(const char *path)
+{
+    return slurp_len(path, NULL);
+}
+
+/* A large table holds exactly its rows, in both dialects (the BOM moves where
+ * the file's writes go past the page cache), and replaces the earlier file. */
+Test(writer, large_table_written_whole)
+{
+    make_dir();
+    for (int k = 0; k < 2; k++) {
+        int flags = k ? TP_OUT_EXCEL : 0;
+        char path[128];
+        snprintf(path, sizeof(path), "%s/big%d.csv", dir, k);
+        FILE *f = fopen(path, "w");
+        fputs("old\n", f);
+        fclose(f);
+        struct tp_out *o = NULL;
+        struct tp_error err;
+        char *want;
+        size_t want_len, got_len;
+        cr_assert_eq(tp_out_open(&o, path, flags, &err), 0);
+        fill_large(o, flags, &want, &want_len);
+        cr_expect_str_eq(slurp(path), "old\n");
+        cr_assert_eq(tp_out_finish(o, &err), 0, "%s", err.msg);
+        cr_assert_eq(tp_out_publish(o, &err), 0, "%s", err.msg);
+        tp_out_free(o);
+        char *got = slurp_len(path, &got_len);
+        cr_assert(got, "cannot open %s", path);
+        cr_expect_eq(got_len, want_len);
+        cr_expect(got_len == want_len && memcmp(got, want, want_len) == 0,
+                  "%s differs from its rows", path);
+        free(got);
+        free(want);
+    }
+    cr_expect_eq(count_entries(dir), 2);
+}
+
+/* A large table dropped before it is finished (an error elsewhere): the
+ * earlier file stays, and no temporary file is left. */
+Test(writer, large_table_abandoned)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/keep.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs("old\n", f);
+    fclose(f);
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    char *want;
+    size_t want_len;
+    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
+    fill_large(o, 0, &want, &want_len);
+    free(want);
+    tp_out_free(o);
+    cr_expect_str_eq(slurp(path), "old\n");
+    cr_expect_eq(count_entries(dir), 1);
+}
+
+/* A large table that cannot be written whole (files limited to 12 MiB, in a
+ * child process; the limit falls among the writes past the page cache): the
+ * error names the file and says why, the earlier file stays, and no
+ * temporary file is left. */
+Test(writer, large_table_write_error)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/limited.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs("old\n", f);
+    fclose(f);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {12u << 20, 12u << 20};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(10);
+        struct tp_out *o = NULL;
+        struct tp_error err;
+        char *want;
+        size_t want_len;
+        if (tp_out_open(&o, path, 0, &err) != 0)
+            _exit(12);
+        fill_large(o, 0, &want, &want_len);
+        if (tp_out_finish(o, &err) != TP_EIO)
+            _exit(13);
+        if (!strstr(err.msg, path) || !strstr(err.msg, strerror(EFBIG)))
+            _exit(14);
+        tp_out_free(o);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the child died of signal %d", WTERMSIG(st));
+    cr_expect_eq(WEXITSTATUS(st), 0);
+    cr_expect_str_eq(slurp(path), "old\n");
+    cr_expect_eq(count_entries(dir), 1);
+}
+
 /* The rows fill_and_finish writes, as one string. */
 static char *expected_fill(void)
 {
@@ -209,21 +360,6 @@ static char *expected_fill(void)
         s[n * 10000] = '\0';
     }
     return s;
-}
-
-/* The whole of a file (malloc'd), or NULL. */
-static char *slurp_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 20, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0)
-        n += r;
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 Test(writer, symlink_keeps_the_link_and_replaces_its_target)
