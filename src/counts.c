@@ -100,6 +100,13 @@ struct tp_counts *tp_corpus_counts(struct tp_corpus *c)
     return &c->r;
 }
 
+void tp_corpus_drop_lists(struct tp_corpus *c)
+{
+    tp_counter_close_files(&c->r.uni);
+    tp_counter_close_files(&c->r.ng);
+    c->r.uni.spill = c->r.ng.spill = NULL;
+}
+
 const struct tp_counts *tp_corpus_counts_const(const struct tp_corpus *c)
 {
     static const struct tp_counts none;

@@ -260,6 +260,12 @@ int tp_corpus_new(struct tp_corpus **c, const struct tp_count_opts *o, struct tp
 /* Free c and everything it owns (NULL: nothing). */
 void tp_corpus_free(struct tp_corpus *c);
 
+/* The per-document lists (the spill) are read no more: close their
+ * temporary files, which frees their pages, while the counts stay. No report
+ * that reads the lists (freq's DP, tfidf, timeline, keyness, a grouped
+ * summary) may follow. Touches only the counters' files. */
+void tp_corpus_drop_lists(struct tp_corpus *c);
+
 /* The counts of c, for reading (see the file comment); valid while c is.
  * The const form takes NULL (no corpus yet) for counts of nothing. */
 struct tp_counts *tp_corpus_counts(struct tp_corpus *c);

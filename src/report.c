@@ -17,11 +17,20 @@
 #include "dates.h"
 #include "report_int.h"
 
+static uint64_t key_bits(double key);
+
 int tp_row_cmp(const void *pa, const void *pb)
 {
     const struct row *a = pa, *b = pb;
-    if (a->key != b->key)
-        return a->key > b->key ? -1 : 1;
+    if (a->key != b->key) {
+        if (a->key == a->key && b->key == b->key)
+            return a->key > b->key ? -1 : 1;
+        /* a NaN: ordered as sort_rows orders it (by its bits), so the
+         * insertion and the sort give one order */
+        uint64_t ka = key_bits(a->key), kb = key_bits(b->key);
+        if (ka != kb)
+            return ka < kb ? -1 : 1;
+    }
     size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
     int r = memcmp(a->name, b->name, n);
     if (r)

@@ -244,7 +244,11 @@ void tp_out_emit(struct tp_out *o, const char *s, size_t n)
             n -= k;
             if (o->written % TP_DIRECT_ALIGN == 0) {
                 o->direct_tried = 1;
-                if (!o->failed && fflush(o->f) == 0 && tp_direct_start(o) == 0) {
+                if (!o->failed && fflush(o->f) != 0) {
+                    o->failed = 1; /* (stdio drops what it held: say why now) */
+                    o->err_no = errno;
+                }
+                if (!o->failed && tp_direct_start(o) == 0) {
                     tp_direct_put(o, s, n);
                     return;
                 }
@@ -656,7 +660,7 @@ static int sync_failed(int e)
 static void *sync_main(void *arg)
 {
     struct tp_out *o = arg;
-    o->sync_err = fsync(fileno(o->f)) != 0 ? errno : 0;
+    o->sync_err = fsync(o->sync_fd) != 0 ? errno : 0;
     return NULL;
 }
 
@@ -678,9 +682,15 @@ void tp_out_sync_start(struct tp_out *o)
     tp_out_drain(o);
     tp_direct_end(o);
     o->direct_tried = 1;
-    if (o->failed || fflush(o->f) != 0)
-        return; /* (tp_out_finish reports it) */
+    if (!o->failed && fflush(o->f) != 0) {
+        o->failed = 1; /* (tp_out_finish reports it) */
+        o->err_no = errno;
+    }
+    if (o->failed)
+        return;
     o->sync_err = 0;
+    o->sync_fd = fileno(o->f);
+    o->synced_at = o->written;
     o->sync_started = pthread_create(&o->sync_thread, NULL, sync_main, o) == 0;
 }
 
@@ -703,10 +713,11 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
         o->err_no = EIO;
     }
     if (o->path) {
-        /* synced on its own thread since tp_out_sync_start, or now */
+        /* synced on its own thread since tp_out_sync_start, or now (also
+         * when bytes came after all, against its contract) */
         int started = o->sync_started, e = sync_join(o);
-        if (!started && !o->failed && !o->direct && !(o->flags & TP_OUT_NO_SYNC) &&
-            fsync(fileno(o->f)) != 0)
+        if ((!started || o->written != o->synced_at) && !e && !o->failed && !o->direct &&
+            !(o->flags & TP_OUT_NO_SYNC) && fsync(fileno(o->f)) != 0)
             e = errno;
         if (sync_failed(e) && !o->failed) {
             o->failed = 1;

@@ -48,6 +48,8 @@ struct tp_out {
     int direct_tried;            /* the switch to them was tried (or ruled out) */
     pthread_t sync_thread;       /* tp_out_sync_start's fsync, while sync_started */
     int sync_started, sync_err;  /* (sync_err: its errno, read once joined) */
+    int sync_fd;                 /* the descriptor it syncs */
+    uint64_t synced_at;          /* o->written when it started */
 };
 
 /* writer_direct.c: a temporary table file of TP_DIRECT_FROM bytes or more
