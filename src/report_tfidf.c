@@ -105,7 +105,7 @@ enum { TFIDF_AHEAD = 8 };
 /* The largest --top that tfidf_weigh_top serves. */
 enum { TOP_FAST = 32 };
 
-/* Weigh document d's list ids/cnt[0..n) and put its top rows first in
+/* Weigh a document's list ids/cnt[0..n) and put its top rows first in
  * s->rows; returns how many (tfidf_weigh_all's rows, found with less work).
  *
  * A row's key is w / norm, and a division rounded to nearest never orders
@@ -114,8 +114,8 @@ enum { TOP_FAST = 32 };
  * into k doubles, which most terms fail at once), and only the rows whose
  * weight is at least wk (1 - 2^-48) are divided and ranked by key and name.
  * Two weights whose quotients are equal differ by at most about 2^-52 of
- * themselves, so a row left out has a key below every row kept but one that
- * is left out too: the first k by key and name are the same. Terms that
+ * themselves, so every row left out has a key below that of the k rows of
+ * weight wk or more: the first k by key and name are the same. Terms that
  * cannot be in the top are never divided, and their names never read.
  *
  * x->code makes the loops free of branches a term's kind would mispredict:
@@ -167,7 +167,7 @@ static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, co
     return tp_rows_top(rows, m, tp_report_limit((long)k, m));
 }
 
-/* Weigh document d's list ids/cnt[0..n), every row's key, and put its top
+/* Weigh a document's list ids/cnt[0..n), every row's key, and put its top
  * rows first in s->rows; returns how many. */
 static size_t tfidf_weigh_all(const struct tfidf_ctx *x, const uint32_t *ids, const uint64_t *cnt,
                               size_t n, struct tfidf_scratch *s)

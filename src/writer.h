@@ -163,8 +163,8 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err);
 /* A table file whose rows are all written and that holds 1 MiB or more:
  * make it durable (fsync) on a thread of its own from now on, while the run
  * computes its other tables; tp_out_finish then waits for that instead of
- * syncing. Nothing more may be written to o. (A smaller file, standard
- * output, a FIFO or a device: nothing happens here.) */
+ * syncing (and syncs again if bytes were written after all). A smaller
+ * file, standard output, a FIFO or a device: nothing happens here. */
 void tp_out_sync_start(struct tp_out *o);
 
 /* Rename a finished file into place. Returns 0 or TP_EIO. */
