@@ -62,6 +62,15 @@ static int count_entries(const char *d)
     return n;
 }
 
+/* An earlier table at path: "old\n". */
+static void put_old(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot create %s", path);
+    fputs("old\n", f);
+    fclose(f);
+}
+
 Test(writer, quoting_only_when_needed_and_atomic_publish)
 {
     make_dir();
@@ -118,9 +127,7 @@ Test(writer, abandoned_file_leaves_nothing_and_keeps_the_old_one)
     make_dir();
     char path[128];
     snprintf(path, sizeof(path), "%s/keep.csv", dir);
-    FILE *f = fopen(path, "w");
-    fputs("old\n", f);
-    fclose(f);
+    put_old(path);
     struct tp_out *o = NULL;
     struct tp_error err;
     cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
@@ -141,13 +148,14 @@ static int fill_and_finish(struct tp_out *o, struct tp_error *err)
     return tp_out_finish(o, err);
 }
 
-/* In a child process limited to 1000-byte files (SIGXFSZ ignored, as
+/* In a child process limited to files of limit bytes (SIGXFSZ ignored, as
  * tp_out_install_signal_cleanup does, so writes fail with EFBIG): write a
- * table to dir/limited.csv (to_stdout: to standard output redirected to that
- * file). Exit status: 0 when tp_out_finish gave TP_EIO with a message naming
- * the output and the earlier file is untouched, else a code saying what went
- * wrong. */
-static int write_past_limit(int to_stdout)
+ * table with fill (which finishes it) to dir/limited.csv (to_stdout: to
+ * standard output redirected to that file). Exit status: 0 when
+ * tp_out_finish gave TP_EIO with a message naming the output and the
+ * earlier file is untouched, else a code saying what went wrong. */
+static int write_past_limit(int to_stdout, rlim_t limit,
+                            int (*fill)(struct tp_out *o, struct tp_error *err))
 {
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -155,7 +163,7 @@ static int write_past_limit(int to_stdout)
         char path[128];
         snprintf(path, sizeof(path), "%s/limited.csv", dir);
         signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {1000, 1000};
+        struct rlimit rl = {limit, limit};
         if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
             _exit(10);
         struct tp_out *o = NULL;
@@ -164,7 +172,7 @@ static int write_past_limit(int to_stdout)
             _exit(11);
         if (tp_out_open(&o, to_stdout ? NULL : path, 0, &err) != 0)
             _exit(12);
-        if (fill_and_finish(o, &err) != TP_EIO)
+        if (fill(o, &err) != TP_EIO)
             _exit(13);
         if (!strstr(err.msg, to_stdout ? "standard output" : path) ||
             !strstr(err.msg, strerror(EFBIG)))
@@ -183,15 +191,13 @@ Test(writer, write_error_is_reported)
     make_dir();
     char path[128];
     snprintf(path, sizeof(path), "%s/limited.csv", dir);
-    FILE *f = fopen(path, "w");
-    fputs("old\n", f);
-    fclose(f);
+    put_old(path);
     /* a file: the earlier copy stays and no temporary file is left */
-    cr_expect_eq(write_past_limit(0), 0);
+    cr_expect_eq(write_past_limit(0, 1000, fill_and_finish), 0);
     cr_expect_str_eq(slurp(path), "old\n");
     cr_expect_eq(count_entries(dir), 1);
     /* standard output */
-    cr_expect_eq(write_past_limit(1), 0);
+    cr_expect_eq(write_past_limit(1, 1000, fill_and_finish), 0);
     unlink(path);
     rmdir(dir);
 }
@@ -260,9 +266,7 @@ Test(writer, large_table_written_whole)
         int flags = k ? TP_OUT_EXCEL : 0;
         char path[128];
         snprintf(path, sizeof(path), "%s/big%d.csv", dir, k);
-        FILE *f = fopen(path, "w");
-        fputs("old\n", f);
-        fclose(f);
+        put_old(path);
         struct tp_out *o = NULL;
         struct tp_error err;
         char *want;
@@ -291,9 +295,7 @@ Test(writer, large_table_abandoned)
     make_dir();
     char path[128];
     snprintf(path, sizeof(path), "%s/keep.csv", dir);
-    FILE *f = fopen(path, "w");
-    fputs("old\n", f);
-    fclose(f);
+    put_old(path);
     struct tp_out *o = NULL;
     struct tp_error err;
     char *want;
@@ -306,43 +308,27 @@ Test(writer, large_table_abandoned)
     cr_expect_eq(count_entries(dir), 1);
 }
 
-/* A large table that cannot be written whole (files limited to 12 MiB, in a
- * child process; the limit falls among the writes past the page cache): the
- * error names the file and says why, the earlier file stays, and no
- * temporary file is left. */
+/* fill for write_past_limit: a large table (fill_large), finished. */
+static int fill_large_and_finish(struct tp_out *o, struct tp_error *err)
+{
+    char *want;
+    size_t want_len;
+    fill_large(o, 0, &want, &want_len);
+    free(want);
+    return tp_out_finish(o, err);
+}
+
+/* A large table that cannot be written whole (files limited to 12 MiB; the
+ * limit falls among the writes past the page cache): the error names the
+ * file and says why, the earlier file stays, and no temporary file is
+ * left. */
 Test(writer, large_table_write_error)
 {
     make_dir();
     char path[128];
     snprintf(path, sizeof(path), "%s/limited.csv", dir);
-    FILE *f = fopen(path, "w");
-    fputs("old\n", f);
-    fclose(f);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {12u << 20, 12u << 20};
-        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
-            _exit(10);
-        struct tp_out *o = NULL;
-        struct tp_error err;
-        char *want;
-        size_t want_len;
-        if (tp_out_open(&o, path, 0, &err) != 0)
-            _exit(12);
-        fill_large(o, 0, &want, &want_len);
-        if (tp_out_finish(o, &err) != TP_EIO)
-            _exit(13);
-        if (!strstr(err.msg, path) || !strstr(err.msg, strerror(EFBIG)))
-            _exit(14);
-        tp_out_free(o);
-        _exit(0);
-    }
-    int st = 0;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st), "the child died of signal %d", WTERMSIG(st));
-    cr_expect_eq(WEXITSTATUS(st), 0);
+    put_old(path);
+    cr_expect_eq(write_past_limit(0, 12u << 20, fill_large_and_finish), 0);
     cr_expect_str_eq(slurp(path), "old\n");
     cr_expect_eq(count_entries(dir), 1);
 }
