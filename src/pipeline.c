@@ -231,16 +231,20 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     run->tok_opts.keep_case = o->keep_case;
     run->tok_opts.nfkc = o->nfkc;
     run->tok_opts.split_hyphens = o->split_hyphens;
+    tp_run_set_sizes(run, readers, n);
+    return 0;
+}
+
+void tp_run_set_sizes(struct tp_run *run, struct tp_reader *const *readers, size_t n)
+{
+    run->bytes_total = run->input_bytes = run->n_files = 0;
     for (size_t i = 0; i < n; i++) {
-        /* the files listed without sizes: estimated for --progress, and
-         * added to input_bytes as they are read (tp_run_count) */
         run->bytes_total += tp_reader_estimated_bytes(readers[i]);
         run->input_bytes += tp_reader_total_bytes(readers[i]);
         size_t nf;
         tp_reader_files(readers[i], &nf);
         run->n_files += nf;
     }
-    return 0;
 }
 
 /* --- --terms and --terms-file: each term tokenized into a tuple --------------- */

@@ -166,6 +166,12 @@ void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, 
 int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
                  struct tp_error *err);
 
+/* run's file count, --progress total and input_bytes from readers[0..n)
+ * (tp_run_setup's; a --shard share sets them again for its own readers).
+ * Files listed without sizes are estimated in the progress total and added
+ * to input_bytes as they are read (tp_run_count). */
+void tp_run_set_sizes(struct tp_run *run, struct tp_reader *const *readers, size_t n);
+
 /* Initialize the counters (after tp_run_setup), registering the listed
  * timeline terms (o->terms, then the lines of each o->terms_files) as token
  * tuples, each once. Returns 0 or a TP_E*: TP_EUSAGE for a --terms entry

@@ -404,7 +404,7 @@ static uint64_t unsized_mean(const struct tp_reader *r)
 
 uint64_t tp_reader_estimated_bytes(const struct tp_reader *r)
 {
-    return r->total_bytes + (r->n_unsized ? r->n_unsized * unsized_mean(r) : 0);
+    return r->total_bytes + r->n_unsized * unsized_mean(r);
 }
 
 uint64_t tp_reader_file_weight(const struct tp_reader *r, size_t i)

@@ -128,8 +128,9 @@ static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, co
     const struct tp_opts *o = x->o;
     const double *code = x->code;
     double *w = s->w;
-    double best[TOP_FAST] = {0}; /* the k best positive weights so far, then zeros */
+    double best[TOP_FAST]; /* the nk best positive weights so far, in order */
     size_t k = x->top, nk = 0;
+    best[k - 1] = 0; /* what a weight must pass while fewer than k are kept */
     double norm = 0;
     for (size_t j = 0; j < n; j++) {
         if (j + TFIDF_AHEAD < n)

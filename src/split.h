@@ -16,14 +16,14 @@ enum tp_split_kind {
                        document a CSV row), lines numbered */
 };
 
-/* Every document start a LINES or CSV file was found to have at the start
- * of a share of its scan, in file order: at[i] the byte, line[i] its line's
- * number. Later cuts of a part are taken from them (run_count.c's work
- * stealing). */
 /* The size of a share of the scan (struct tp_cuts), unless the caller asks
  * for another: what a thread may steal is no smaller (run_count.c). */
 #define TP_SPLIT_GRAIN ((uint64_t)4 << 20)
 
+/* Every document start a LINES or CSV file was found to have at the start
+ * of a share of its scan, in file order: at[i] the byte, line[i] its line's
+ * number. Later cuts of a part are taken from them (run_count.c's work
+ * stealing). */
 struct tp_cuts {
     uint64_t *at;
     unsigned long *line;

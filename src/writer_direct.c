@@ -30,10 +30,7 @@
 
 #include "writer_int.h"
 
-/* The alignment O_DIRECT asks of offsets, lengths and buffers: 4096 serves
- * 512-byte and 4 KiB logical blocks alike. */
-#define DIRECT_ALIGN TP_DIRECT_ALIGN
-_Static_assert(TP_DIRECT_CHUNK % DIRECT_ALIGN == 0, "whole chunks are aligned");
+_Static_assert(TP_DIRECT_CHUNK % TP_DIRECT_ALIGN == 0, "whole chunks are aligned");
 
 struct tp_direct {
     int fd;
@@ -152,44 +149,31 @@ int tp_direct_start(struct tp_out *o)
 {
     int fd = fileno(o->f);
     int fl = fcntl(fd, F_GETFL);
-    struct tp_direct *d = calloc(1, sizeof(*d));
-    if (fl < 0 || !d)
-        goto fail;
+    struct tp_direct *d = fl < 0 ? NULL : calloc(1, sizeof(*d));
+    if (!d)
+        return -1;
     d->fd = fd;
     d->pending = -1;
     d->off = o->written;
+    d->mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    d->cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
     /* (a failed posix_memalign leaves its pointer NULL, as calloc made it) */
-    if (posix_memalign((void **)&d->buf[0], DIRECT_ALIGN, TP_DIRECT_CHUNK) != 0 ||
-        posix_memalign((void **)&d->buf[1], DIRECT_ALIGN, TP_DIRECT_CHUNK) != 0)
-        goto fail;
-    if (pthread_mutex_init(&d->mu, NULL) != 0)
-        goto fail;
-    if (pthread_cond_init(&d->cv, NULL) != 0) {
-        pthread_mutex_destroy(&d->mu);
-        goto fail;
+    if (posix_memalign((void **)&d->buf[0], TP_DIRECT_ALIGN, TP_DIRECT_CHUNK) != 0 ||
+        posix_memalign((void **)&d->buf[1], TP_DIRECT_ALIGN, TP_DIRECT_CHUNK) != 0 ||
+        pthread_create(&d->thread, NULL, direct_main, d) != 0) {
+        free(d->buf[0]);
+        free(d->buf[1]);
+        free(d);
+        return -1;
     }
     /* stdio holds nothing (the caller flushed it) and the file ends at an
      * aligned offset: from here on only this file's writes reach it */
     if (fcntl(fd, F_SETFL, fl | O_DIRECT) != 0) {
-        pthread_cond_destroy(&d->cv);
-        pthread_mutex_destroy(&d->mu);
-        goto fail;
-    }
-    if (pthread_create(&d->thread, NULL, direct_main, d) != 0) {
-        fcntl(fd, F_SETFL, fl);
-        pthread_cond_destroy(&d->cv);
-        pthread_mutex_destroy(&d->mu);
-        goto fail;
+        direct_release(d);
+        return -1;
     }
     o->direct_io = d;
     return 0;
-fail:
-    if (d) {
-        free(d->buf[0]);
-        free(d->buf[1]);
-        free(d);
-    }
-    return -1;
 }
 
 void tp_direct_put(struct tp_out *o, const char *s, size_t n)
@@ -223,7 +207,7 @@ int tp_direct_end(struct tp_out *o)
         return 0;
     o->direct_io = NULL;
     int fd = fileno(o->f);
-    size_t whole = d->len / DIRECT_ALIGN * DIRECT_ALIGN;
+    size_t whole = d->len / TP_DIRECT_ALIGN * TP_DIRECT_ALIGN;
     int e = o->failed || !whole ? 0 : direct_hand(d, whole);
     int e2 = direct_wait(d);
     e = e ? e : e2;

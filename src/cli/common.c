@@ -480,14 +480,7 @@ int cli_count_here(struct cli *cli, struct tp_run *run, const struct tp_count_op
         if ((rc = tp_run_setup(run, &all, 1, err)))
             goto out;
         /* the sizes of this share only */
-        run->bytes_total = run->input_bytes = run->n_files = 0;
-        for (size_t i = 0; i < n_readers; i++) {
-            size_t nf;
-            tp_reader_files(readers[i], &nf);
-            run->n_files += nf;
-            run->bytes_total += tp_reader_estimated_bytes(readers[i]);
-            run->input_bytes += tp_reader_total_bytes(readers[i]);
-        }
+        tp_run_set_sizes(run, readers, n_readers);
         if (cli_share_hook)
             cli_share_hook(cli, run->bytes_total);
     } else if ((rc = tp_run_setup(run, readers, n_readers, err))) {
