@@ -70,6 +70,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     if (!c->ring)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     c->cls = 1u << o->doc_lang;
+    c->lang_ix = o->doc_lang;
     return 0;
 }
 
@@ -188,6 +189,41 @@ static uint32_t term_flags(const struct tp_corpus *c, const char *s, size_t len)
     return f;
 }
 
+/* What a token of id counts as in a document whose language has the bit cls
+ * (doc_ids): its twin when the language lists the word, else the word
+ * itself; TP_LMAP_LATE when that needs doc_ids' slow path (the twin not
+ * counted yet, or a listed word's first count as itself). */
+static inline uint32_t lmap_entry(const struct tp_corpus *c, uint32_t id, unsigned cls)
+{
+    unsigned sm = c->smask[id];
+    if (sm & cls)
+        return c->twin[id] ? c->twin[id] - 1 : TP_LMAP_LATE;
+    return sm && !(sm & TP_SPLIT_SEEN) ? TP_LMAP_LATE : id;
+}
+
+/* id's entry in every language's map made so far, after its smask or twin
+ * changed. */
+static void lmap_fix(struct tp_corpus *c, uint32_t id)
+{
+    for (unsigned l = 0; l <= TP_LANG_NONE; l++)
+        if (c->lmap[l])
+            c->lmap[l][id] = lmap_entry(c, id, 1u << l);
+}
+
+/* The map of the open document's language, made on its first document. */
+static const uint32_t *lmap_cur(struct tp_corpus *c)
+{
+    unsigned l = c->lang_ix;
+    if (c->lmap[l])
+        return c->lmap[l];
+    uint32_t *m = malloc((c->split_cap ? c->split_cap : 1) * sizeof(*m));
+    if (!m)
+        return NULL;
+    for (size_t id = 0; id < c->r.terms.n; id++)
+        m[id] = lmap_entry(c, (uint32_t)id, 1u << l);
+    return c->lmap[l] = m;
+}
+
 /* o.stop_lang: a new term's languages, twin and word (counts.h). */
 static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t len)
 {
@@ -198,6 +234,9 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
         if (TP_GROW(c->smask, c->split_cap, cap, 1) || TP_GROW(c->twin, c->split_cap, cap, 1) ||
             TP_GROW(c->r.twin_base, c->split_cap, cap, 1))
             return TP_ENOMEM;
+        for (unsigned l = 0; l <= TP_LANG_NONE; l++)
+            if (c->lmap[l] && TP_GROW(c->lmap[l], c->split_cap, cap, 0))
+                return TP_ENOMEM;
         c->split_cap = cap;
     }
     int twin = twin_bytes(s, len);
@@ -207,6 +246,7 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
     unsigned m = twin ? 0 : stop_langs(c, s, len);
     c->smask[id] = (uint8_t)((m & ALL_LANGS) == ALL_LANGS ? 0 : m & ALL_LANGS);
     c->twin[id] = 0;
+    lmap_fix(c, (uint32_t)id);
     if (!c->smask[id])
         return 0;
     /* a word on some list: its twin now (twin[id] is set when the twin is
@@ -282,6 +322,7 @@ static void doc_state_reset(struct tp_corpus *c)
 void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
 {
     c->cls = 1u << lang;
+    c->lang_ix = lang;
 }
 
 /* doc_ids for a token of a word whose twin was not counted yet: the twin
@@ -304,41 +345,48 @@ static __attribute__((noinline)) int64_t first_twin(struct tp_corpus *c, uint32_
     if (!(c->r.terms.terms[tw].flags & TP_TERM_SEEN))
         tp_corpus_mark_seen(c, (uint32_t)tw, index);
     c->twin[id] = (uint32_t)tw + 1;
+    lmap_fix(c, id);
     return tw;
 }
 
 /* o.stop_lang: the ids the n tokens ids[0..n) count as in the open
  * document (the first counted as token `index`): a word's stopword twin when
- * the document's language lists it, else the word; picked without a branch,
- * as a token is a stopword or not at random. A twin's first count (twin[]
- * still 0) takes the slow path. Returns 0 or TP_ENOMEM. */
+ * the document's language lists it, else the word; one load from the
+ * language's map (lmap), picked without a branch, as a token is a stopword or
+ * not at random. A twin's first count, or a listed word's first count as
+ * itself (the map's TP_LMAP_LATE), takes the slow path, which keeps the maps
+ * in step. Returns 0 or TP_ENOMEM. */
 static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t index)
 {
-    const uint8_t *smask = c->smask;
-    const uint32_t *twin = c->twin;
-    unsigned cls = c->cls, late = 0;
+    const uint32_t *map = lmap_cur(c);
+    if (!map)
+        return TP_ENOMEM;
+    uint32_t late = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = ids[i], t = twin[id];
-        unsigned sm = smask[id], stop = (sm & cls) != 0;
-        uint32_t m = -(uint32_t)(stop & (t != 0));
-        ids[i] = (id & ~m) | ((t - 1) & m);
-        /* a twin's first count, or a listed word's first as itself */
-        late |= (stop & (t == 0)) | ((sm != 0) & !stop & !(sm & TP_SPLIT_SEEN));
+        uint32_t id = ids[i], t = map[id];
+        uint32_t m = -(uint32_t)(t == TP_LMAP_LATE);
+        ids[i] = (t & ~m) | (id & m);
+        late |= m;
     }
-    /* a word still here on its document's list is a stopword whose twin was
-     * not counted before (a twin is on no list) */
+    /* a token still marked: its word's state changes here (and a later token
+     * of the same word in the batch then reads the map as it now is; a
+     * token already mapped reads itself, as a twin and an unlisted word do) */
     for (size_t i = 0; late && i < n; i++) {
         uint32_t id = ids[i];
-        if (c->smask[id] & cls) {
-            int64_t tw = c->twin[id] ? (int64_t)c->twin[id] - 1 : first_twin(c, id, index + i);
+        if (map[id] != TP_LMAP_LATE) {
+            ids[i] = map[id];
+        } else if (c->smask[id] & c->cls) {
+            int64_t tw = first_twin(c, id, index + i);
             if (tw < 0)
                 return TP_ENOMEM;
             ids[i] = (uint32_t)tw;
-        } else if (c->smask[id] && !(c->smask[id] & TP_SPLIT_SEEN)) {
+        } else {
             if (!(c->r.terms.terms[id].flags & TP_TERM_SEEN))
                 tp_corpus_mark_seen(c, id, index + i);
             c->smask[id] |= TP_SPLIT_SEEN;
+            lmap_fix(c, id);
         }
+        map = c->lmap[c->lang_ix]; /* first_twin may have grown the maps */
     }
     return 0;
 }
@@ -651,10 +699,13 @@ int tp_corpus_undo_end(struct tp_corpus *c)
             c->r.n_unseen++;
             c->n_unseen_split += tp_split_term(c, id);
             /* doc_ids sees it again at its next count */
-            if (c->smask && c->r.twin_base[id] != id)
+            if (c->smask && c->r.twin_base[id] != id) {
                 c->twin[c->r.twin_base[id]] = 0;
-            else if (c->smask)
+                lmap_fix(c, c->r.twin_base[id]);
+            } else if (c->smask) {
                 c->smask[id] &= (uint8_t)~TP_SPLIT_SEEN;
+                lmap_fix(c, id);
+            }
         }
     }
     counter_forget(&c->r.uni);
@@ -709,6 +760,8 @@ void tp_corpus_release(struct tp_corpus *c)
     free(c->lone);
     free(c->smask);
     free(c->twin);
+    for (unsigned l = 0; l <= TP_LANG_NONE; l++)
+        free(c->lmap[l]);
     free(c->r.twin_base);
     free(c->head);
     free(c->r.docs);

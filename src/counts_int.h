@@ -103,12 +103,23 @@ struct tp_corpus {
     /* r.o.stop_lang: each document's stopwords (counts.h) */
     uint8_t *smask; /* by term id: bit (1 << lang) for each language listing it */
     uint32_t *twin; /* by term id: its stopword twin's id + 1 (0: none yet) */
+    /* by language L, for the languages documents have had: lmap[L][id] is the
+     * id a token of id counts as in a document of L (its twin when L lists
+     * it), or TP_LMAP_LATE when doc_ids must look (a twin not counted yet, a
+     * listed word not yet counted as itself); kept in step with smask and
+     * twin, so that a token costs doc_ids one load (lmap_entry, counts.c) */
+    uint32_t *lmap[TP_LANG_NONE + 1];
+    unsigned lang_ix; /* the open document's language: cls == 1u << lang_ix */
     size_t split_cap;
     unsigned cls; /* bit (1 << lang) of the open document's language */
     /* unseen terms among r.n_unseen that are on some list or twins: doc_ids
      * sees them (smask bit SPLIT_SEEN: a listed word counted as itself) */
     uint64_t n_unseen_split;
 };
+
+/* lmap's entry for an id doc_ids must look at (never an id: ids end below
+ * UINT32_MAX, as a slot holds id + 1). */
+#define TP_LMAP_LATE UINT32_MAX
 
 /* smask's bit for "the word was counted as itself" (no language has it). */
 #define TP_SPLIT_SEEN 0x80u

@@ -622,6 +622,86 @@ Test(counts, a_document_taken_back_leaves_nothing)
     }
 }
 
+/* The same take-back in a corpus that mixes languages (o.stop_lang): the
+ * taken-back English document was the first to count "the" and "a" as their
+ * stopword twins and "il" (Italian only) as itself; after it is gone the
+ * next documents must see each of them for the first time again, in an
+ * English and an Italian document, through batches and one token at a
+ * time. */
+static void lang_doc(struct tp_corpus *c, const char *id, enum tp_lang lang, const char *const *w,
+                     size_t n, int by_token)
+{
+    struct tp_error err;
+    struct tp_date date = {0, 0, 0, TP_PREC_NONE};
+    cr_assert_eq(tp_corpus_begin(c, id, &date, 0), 0);
+    tp_corpus_set_lang(c, lang);
+    if (by_token) {
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(tp_corpus_token(c, w[i], strlen(w[i]), 0), 0);
+    } else {
+        batch_doc(c, NULL, w, n, 1);
+    }
+    cr_assert_eq(tp_corpus_end(c, &err), 0, "%s", err.msg);
+}
+
+Test(counts, a_document_taken_back_in_a_corpus_of_languages)
+{
+    struct tp_table stop;
+    cr_assert_eq(tp_table_init(&stop), 0);
+    static const struct {
+        const char *w;
+        unsigned f;
+    } lists[] = {{"the", 1u << TP_LANG_EN},
+                 {"il", 1u << TP_LANG_IT | 1u << TP_LANG_AUTO},
+                 {"a", 1u << TP_LANG_EN | 1u << TP_LANG_IT | 1u << TP_LANG_AUTO}};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        int64_t k = tp_table_intern(&stop, lists[i].w, strlen(lists[i].w), NULL);
+        cr_assert(k >= 0);
+        stop.terms[k].flags = lists[i].f;
+    }
+    static const char *const first[] = {"casa", "neve", "alba"};
+    static const char *const gone[] = {"the", "a", "il", "the", "a", "casa"};
+    static const char *const en[] = {"a", "neve", "the", "il", "the"};
+    static const char *const it[] = {"il", "the", "a", "casa", "il"};
+    for (int by_token = 0; by_token <= 1; by_token++) {
+        struct tp_corpus a, b;
+        struct tp_error err;
+        struct tp_count_opts o = {
+            .spill = 1, .ngram = 1, .stop_lang = &stop, .doc_lang = TP_LANG_AUTO};
+        cr_assert_eq(tp_corpus_init(&a, &o, &err), 0);
+        cr_assert_eq(tp_corpus_init(&b, &o, &err), 0);
+        lang_doc(&a, "first", TP_LANG_IT, first, 3, by_token);
+        lang_doc(&b, "first", TP_LANG_IT, first, 3, by_token);
+        /* b: an English document counted, then taken back */
+        struct tp_date date = {0, 0, 0, TP_PREC_NONE};
+        cr_assert_eq(tp_corpus_begin(&b, "gone", &date, 0), 0);
+        tp_corpus_set_lang(&b, TP_LANG_EN);
+        batch_doc(&b, NULL, gone, 6, 1);
+        cr_assert_eq(tp_corpus_undo_begin(&b), 0);
+        batch_doc(&b, NULL, gone, 6, 1);
+        cr_assert_eq(tp_corpus_undo_end(&b), 0);
+        for (int k = 0; k < 2; k++) {
+            lang_doc(&a, "en", TP_LANG_EN, en, 5, by_token);
+            lang_doc(&b, "en", TP_LANG_EN, en, 5, by_token);
+            lang_doc(&a, "it", TP_LANG_IT, it, 5, by_token);
+            lang_doc(&b, "it", TP_LANG_IT, it, 5, by_token);
+        }
+        expect_same(&a, &b);
+        /* "the" counts as its twin in English documents, as itself in
+         * Italian ones; "a" is on both lists: a twin in both */
+        int64_t the = tp_table_find(&a.r.terms, "the", 3);
+        int64_t the_twin = tp_table_find(&a.r.terms, "the\xff", 4);
+        int64_t a_twin = tp_table_find(&a.r.terms, "a\xff", 2);
+        cr_assert(the >= 0 && the_twin >= 0 && a_twin >= 0);
+        cr_expect_eq(a.r.uni.total[the], 2);
+        cr_expect_eq(a.r.uni.total[the_twin], 4);
+        cr_expect_eq(a.r.uni.total[a_twin], 4);
+        tp_corpus_release(&a);
+        tp_corpus_release(&b);
+    }
+    tp_table_release(&stop);
+}
+
 /* Documents that alternate between two dates make a cell each; past 65,536
  * cells they are summed by (date, term), so the array stays small and the
  * sums are the same. */
