@@ -710,6 +710,87 @@ Test(counts, a_document_taken_back_in_a_corpus_of_languages)
     tp_table_release(&stop);
 }
 
+/* The language maps doc_ids reads (lmap) stay what smask and twin say over
+ * 2,600 terms (the arrays by term grown while maps exist), documents of four
+ * languages (the corpus's lists among them) in turn, words on lists, on none
+ * and twice in a batch, and a take-back before the last language's first
+ * document; the counts are those of a corpus that never saw that document. */
+static void expect_maps_follow(const struct tp_corpus *c)
+{
+    for (unsigned l = 0; l <= TP_LANG_NONE; l++) {
+        if (!c->lmap[l])
+            continue;
+        for (size_t id = 0; id < c->r.terms.n; id++) {
+            unsigned sm = c->smask[id];
+            uint32_t want = (uint32_t)id;
+            if (sm & (1u << l))
+                want = c->twin[id] ? c->twin[id] - 1 : TP_LMAP_LATE;
+            else if (sm && !(sm & TP_SPLIT_SEEN))
+                want = TP_LMAP_LATE;
+            cr_expect_eq(c->lmap[l][id], want, "language %u, term %s", l,
+                         c->r.terms.terms[id].bytes);
+        }
+    }
+}
+
+Test(counts, language_maps_follow_lists_and_twins)
+{
+    struct tp_table stop;
+    cr_assert_eq(tp_table_init(&stop), 0);
+    static const unsigned kinds[] = {1u << TP_LANG_EN, 1u << TP_LANG_IT | 1u << TP_LANG_AUTO,
+                                     1u << TP_LANG_EN | 1u << TP_LANG_IT,
+                                     1u << TP_LANG_FR | 1u << TP_LANG_AUTO};
+    char w[32];
+    for (unsigned i = 0; i < 40; i++) {
+        snprintf(w, sizeof(w), "s%u", i);
+        int64_t k = tp_table_intern(&stop, w, strlen(w), NULL);
+        cr_assert(k >= 0);
+        stop.terms[k].flags = kinds[i % 4];
+    }
+    struct tp_corpus a, b;
+    struct tp_error err;
+    struct tp_count_opts o = {.spill = 1, .ngram = 1, .stop_lang = &stop, .doc_lang = TP_LANG_AUTO};
+    cr_assert_eq(tp_corpus_init(&a, &o, &err), 0);
+    cr_assert_eq(tp_corpus_init(&b, &o, &err), 0);
+    static const enum tp_lang langs[] = {TP_LANG_EN, TP_LANG_IT, TP_LANG_AUTO, TP_LANG_FR};
+    char names[TP_CORPUS_BATCH][16];
+    const char *toks[TP_CORPUS_BATCH];
+    for (unsigned d = 0; d < 80; d++) {
+        /* 64 tokens: new words, listed words, and a listed word twice */
+        for (unsigned i = 0; i < TP_CORPUS_BATCH; i++) {
+            if (i % 4 == 0)
+                snprintf(names[i], sizeof(names[i]), "s%u", (d * 7 + i) % 40);
+            else if (i % 4 == 2)
+                snprintf(names[i], sizeof(names[i]), "s%u", (d + i) % 40);
+            else
+                snprintf(names[i], sizeof(names[i]), "x%u", d * TP_CORPUS_BATCH + i);
+            toks[i] = names[i];
+        }
+        /* the last language's first document is taken back in b, first */
+        enum tp_lang lang = d < 60 ? langs[d % 3] : langs[d % 4];
+        if (d == 63) {
+            struct tp_date date = {0, 0, 0, TP_PREC_NONE};
+            cr_assert_eq(tp_corpus_begin(&b, "gone", &date, 0), 0);
+            tp_corpus_set_lang(&b, TP_LANG_FR);
+            batch_doc(&b, NULL, toks, TP_CORPUS_BATCH, 1);
+            cr_assert_eq(tp_corpus_undo_begin(&b), 0);
+            batch_doc(&b, NULL, toks, TP_CORPUS_BATCH, 1);
+            cr_assert_eq(tp_corpus_undo_end(&b), 0);
+            expect_maps_follow(&b);
+        }
+        lang_doc(&a, "d", lang, toks, TP_CORPUS_BATCH, d % 2);
+        lang_doc(&b, "d", lang, toks, TP_CORPUS_BATCH, d % 2);
+        expect_maps_follow(&a);
+        expect_maps_follow(&b);
+    }
+    cr_expect_gt(a.r.terms.n, 2048, "the arrays by term grew while maps existed");
+    cr_expect(a.lmap[TP_LANG_FR] && a.lmap[TP_LANG_AUTO] && !a.lmap[TP_LANG_DE]);
+    expect_same(&a, &b);
+    tp_corpus_release(&a);
+    tp_corpus_release(&b);
+    tp_table_release(&stop);
+}
+
 /* Documents that alternate between two dates make a cell each; past 65,536
  * cells they are summed by (date, term), so the array stays small and the
  * sums are the same. */
