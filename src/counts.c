@@ -69,8 +69,7 @@ int tp_corpus_init(struct tp_corpus *c, const struct tp_count_opts *o, struct tp
     c->ring = calloc(c->ring_cap, sizeof(uint32_t));
     if (!c->ring)
         return tp_error_set(err, TP_ENOMEM, "out of memory");
-    c->cls = 1u << o->doc_lang;
-    c->lang_ix = o->doc_lang;
+    c->lang = o->doc_lang;
     return 0;
 }
 
@@ -213,7 +212,7 @@ static void lmap_fix(struct tp_corpus *c, uint32_t id)
 /* The map of the open document's language, made on its first document. */
 static const uint32_t *lmap_cur(struct tp_corpus *c)
 {
-    unsigned l = c->lang_ix;
+    unsigned l = c->lang;
     if (c->lmap[l])
         return c->lmap[l];
     uint32_t *m = malloc((c->split_cap ? c->split_cap : 1) * sizeof(*m));
@@ -267,7 +266,7 @@ static int split_added(struct tp_corpus *c, int64_t id, const char *s, size_t le
  * document (o.stop_lang): then the word is not seen by it (the twin is). */
 static inline int as_twin(const struct tp_corpus *c, uint32_t id)
 {
-    return c->smask && (c->smask[id] & c->cls);
+    return c->smask && (c->smask[id] & 1u << c->lang);
 }
 
 /* A term just added to the table: its flags, room in the per-id arrays. */
@@ -321,8 +320,7 @@ static void doc_state_reset(struct tp_corpus *c)
 
 void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
 {
-    c->cls = 1u << lang;
-    c->lang_ix = lang;
+    c->lang = lang;
 }
 
 /* doc_ids for a token of a word whose twin was not counted yet: the twin
@@ -375,7 +373,7 @@ static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t
         uint32_t id = ids[i];
         if (map[id] != TP_LMAP_LATE) {
             ids[i] = map[id];
-        } else if (c->smask[id] & c->cls) {
+        } else if (c->smask[id] & 1u << c->lang) {
             int64_t tw = first_twin(c, id, index + i);
             if (tw < 0)
                 return TP_ENOMEM;
@@ -386,7 +384,7 @@ static inline int doc_ids(struct tp_corpus *c, uint32_t *ids, size_t n, uint64_t
             c->smask[id] |= TP_SPLIT_SEEN;
             lmap_fix(c, id);
         }
-        map = c->lmap[c->lang_ix]; /* first_twin may have grown the maps */
+        map = c->lmap[c->lang]; /* first_twin may have grown the maps */
     }
     return 0;
 }

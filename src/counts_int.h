@@ -109,9 +109,8 @@ struct tp_corpus {
      * listed word not yet counted as itself); kept in step with smask and
      * twin, so that a token costs doc_ids one load (lmap_entry, counts.c) */
     uint32_t *lmap[TP_LANG_NONE + 1];
-    unsigned lang_ix; /* the open document's language: cls == 1u << lang_ix */
+    unsigned lang; /* the open document's language (its bit in smask: 1u << lang) */
     size_t split_cap;
-    unsigned cls; /* bit (1 << lang) of the open document's language */
     /* unseen terms among r.n_unseen that are on some list or twins: doc_ids
      * sees them (smask bit SPLIT_SEEN: a listed word counted as itself) */
     uint64_t n_unseen_split;

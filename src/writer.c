@@ -219,6 +219,17 @@ static void write_to(struct tp_out *o, FILE *f, const char *s, size_t n)
     }
 }
 
+/* Hand what stdio holds of o's file to the kernel; a failure is o's first
+ * error (stdio drops what it held: say why now). Returns whether o is sound. */
+static int flush_held(struct tp_out *o)
+{
+    if (!o->failed && fflush(o->f) != 0) {
+        o->failed = 1;
+        o->err_no = errno;
+    }
+    return !o->failed;
+}
+
 /* Bytes of a table file between two starts of its writeback. */
 enum { SYNC_STEP = 4 << 20 };
 
@@ -244,11 +255,7 @@ void tp_out_emit(struct tp_out *o, const char *s, size_t n)
             n -= k;
             if (o->written % TP_DIRECT_ALIGN == 0) {
                 o->direct_tried = 1;
-                if (!o->failed && fflush(o->f) != 0) {
-                    o->failed = 1; /* (stdio drops what it held: say why now) */
-                    o->err_no = errno;
-                }
-                if (!o->failed && tp_direct_start(o) == 0) {
+                if (flush_held(o) && tp_direct_start(o) == 0) {
                     tp_direct_put(o, s, n);
                     return;
                 }
@@ -682,12 +689,8 @@ void tp_out_sync_start(struct tp_out *o)
     tp_out_drain(o);
     tp_direct_end(o);
     o->direct_tried = 1;
-    if (!o->failed && fflush(o->f) != 0) {
-        o->failed = 1; /* (tp_out_finish reports it) */
-        o->err_no = errno;
-    }
-    if (o->failed)
-        return;
+    if (!flush_held(o))
+        return; /* (tp_out_finish reports it) */
     o->sync_err = 0;
     o->sync_fd = fileno(o->f);
     o->synced_at = o->written;

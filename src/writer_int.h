@@ -61,9 +61,9 @@ struct tp_out {
  * tp_direct_free drops it all (o is being freed). */
 #define TP_DIRECT_FROM ((uint64_t)8 << 20)
 #define TP_DIRECT_CHUNK ((size_t)4 << 20)
-#define TP_DIRECT_ALIGN                                                                            \
-    4096u /* what O_DIRECT asks of offsets, lengths and buffers:                                   \
-             4096 serves 512-byte and 4 KiB blocks alike */
+/* What O_DIRECT asks of offsets, lengths and buffers: 4096 serves 512-byte
+ * and 4 KiB logical blocks alike. */
+#define TP_DIRECT_ALIGN 4096u
 int tp_direct_start(struct tp_out *o);
 void tp_direct_put(struct tp_out *o, const char *s, size_t n);
 int tp_direct_end(struct tp_out *o);
