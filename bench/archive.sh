@@ -2,8 +2,8 @@
 # bench/archive.sh - a dated news archive as JSON Lines, CSV, a folder and
 # gzip: is `tempora freq` on it as fast as the tokenizer allows?
 #
-#   sh bench/archive.sh              200,000 documents, best of 3 runs each
-#   sh bench/archive.sh --runs N     best of N
+#   sh bench/archive.sh              200,000 documents, best of 3 rounds
+#   sh bench/archive.sh --runs N     best of N rounds
 #   sh bench/archive.sh --smoke      2,000 documents, one run, targets not judged; installs
 #                                    nothing and skips when there is no Italian text
 #   N=1000000 sh bench/archive.sh    another size
@@ -14,8 +14,11 @@
 # (bench/data/it.txt, built as bench/run.sh builds it) dated 2000-2025 as JSONL
 # ("id", "date", "title", "text"; about 1.2 KB of text each) and the same texts as
 # one plain file, the same as CSV, as a folder of one file a document and as
-# one .jsonl.gz, into bench/data/archive/ (git-ignored, reused). Timed, wall
-# seconds (bench/timecmd.py) and CPU seconds (user + sys), best of the runs:
+# one .jsonl.gz, into bench/data/archive/ (git-ignored, reused). Timed in
+# rounds, every command once a round (so a drift of the machine's speed slows
+# the commands compared alike), one-thread commands pinned to one CPU, the
+# same for all (PIN=K chooses it, PIN= none); wall seconds (bench/timecmd.py)
+# and CPU seconds (user + sys), best of the rounds:
 # `tempora freq --date-col date` on the JSONL, the CSV, the folder and the .gz
 # (all cores), `wc -w` on the JSONL and the CSV, and `tempora freq` on the plain
 # file, and `tempora freq --threads 1` and `wc -w` (LC_ALL=C.UTF-8) on the plain
@@ -35,7 +38,8 @@
 #   - `tempora tfidf --threads 1 --top 10` on the JSONL at least 15x as fast as
 #     scikit-learn's TfidfVectorizer (bench/py_sklearn_tfidf.py, same weights, top
 #     10 a document) given the simpler input, the texts one a line (ARCH.lines,
-#     made once); sklearn is timed once, tempora best of the runs (wall);
+#     made once); sklearn is timed once (in the middle round), tempora best of
+#     the rounds (wall);
 # the .gz is timed, not judged. The tables of every form must be the same bytes.
 # THREADS=N passes --threads N.
 #
@@ -61,7 +65,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --runs) shift; RUNS=${1:-3} ;;
     --smoke) SMOKE=1; RUNS=1; N=2000 ;;
-    -h | --help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,47p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/archive.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -82,25 +86,39 @@ fi
 
 # ---------------------------------------------------------------- the runs
 
-# best NAME CMD...: run CMD RUNS times; sets WALL and CPU (best of each) and RSS
-# (the largest peak RSS of the runs, KiB: the command's own, as GNU time reports
-# the largest of the processes it waited for).
-best() {
+# Every command runs once a round, RUNS rounds (interleaved: a machine whose
+# speed drifts over minutes slows the commands compared alike), and keeps
+# its best. job NAME CMD...: one run of CMD, folded into NAME's best wall and
+# CPU seconds and largest peak RSS (KiB: the command's own, as GNU time
+# reports the largest of the processes it waited for), kept in $DATA/NAME.best.
+# result NAME: sets WALL, CPU and RSS from it.
+job() {
     name=$1
     shift
-    WALL=999999
-    CPU=999999
-    RSS=0
-    i=0
-    while [ "$i" -lt "$RUNS" ]; do
-        /usr/bin/time -f "%U %S %M" -o "$DATA/$name.cpu" "$PY" bench/timecmd.py "$DATA/$name.times" \
-            "$DATA/$name.stdout" "$@" || { echo "bench/archive.sh: $name failed: $*" >&2; exit 1; }
-        WALL=$(awk -v m="$WALL" '{ print ($1 < m) ? $1 : m }' "$DATA/$name.times")
-        CPU=$(awk -v m="$CPU" '{ v = $1 + $2; print (v < m) ? v : m }' "$DATA/$name.cpu")
-        RSS=$(awk -v m="$RSS" '{ print ($3 > m) ? $3 : m }' "$DATA/$name.cpu")
-        i=$((i + 1))
-    done
+    /usr/bin/time -f "%U %S %M" -o "$DATA/$name.cpu" "$PY" bench/timecmd.py "$DATA/$name.times" \
+        "$DATA/$name.stdout" "$@" || { echo "bench/archive.sh: $name failed: $*" >&2; exit 1; }
+    if [ "$ROUND" -eq 1 ]; then echo "999999 999999 0" >"$DATA/$name.best"; fi
+    awk -v t="$(cat "$DATA/$name.times")" '{ split(t, w, " ") }
+        FNR == NR { bw = $1; bc = $2; br = $3; next }
+        { c = $1 + $2; printf "%s %s %s\n", (w[1] < bw) ? w[1] : bw, (c < bc) ? c : bc,
+          ($3 > br) ? $3 : br }' "$DATA/$name.best" "$DATA/$name.cpu" >"$DATA/$name.best.new" &&
+        mv "$DATA/$name.best.new" "$DATA/$name.best" || exit 1
 }
+result() {
+    # shellcheck disable=SC2046 # "WALL CPU RSS" split on purpose
+    set -- $(cat "$DATA/$1.best")
+    WALL=$1
+    CPU=$2
+    RSS=$3
+}
+
+# One-thread commands (wc, tempora --threads 1, scikit-learn) run pinned to
+# one CPU, the same for all, so that a one-thread ratio compares two programs
+# on the same core: on a virtual machine one core can run a third slower
+# than the other for minutes at a time. PIN="" runs them unpinned.
+PIN=${PIN-$(($(nproc) - 1))}
+ONE=
+if [ -n "$PIN" ] && taskset -c "$PIN" true 2>/dev/null; then ONE="taskset -c $PIN"; fi
 
 row() { printf '%-26s %8s %8s\n' "$1" "$2" "$3"; }
 
@@ -110,47 +128,95 @@ CB=$(wc -c <"$ARCH.csv")
 DB=$(find "$ARCH.d/" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 cat "$ARCH.jsonl" "$ARCH.txt" "$ARCH.csv" "$ARCH.jsonl.gz" >/dev/null # warm the page cache
 find "$ARCH.d/" -type f -exec cat {} + >/dev/null
-echo "archive: $N documents, JSONL $JB bytes, plain $TB bytes; best of $RUNS${THREADS:+; --threads $THREADS}"
+echo "archive: $N documents, JSONL $JB bytes, plain $TB bytes; best of $RUNS${THREADS:+; --threads $THREADS}${ONE:+; one-thread commands on CPU $PIN}"
+# tfidf on one thread against scikit-learn (skipped without sklearn), which
+# reads the texts one a line
+HAVE_SK=0
+"$PY" -c "import sklearn" 2>/dev/null && HAVE_SK=1
+if [ "$HAVE_SK" = 1 ] && [ ! -s "$ARCH.lines" ]; then
+    "$PY" -c 'import json, sys
+with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "w", encoding="utf-8") as o:
+    for line in f:
+        o.write(" ".join(json.loads(line)["text"].split()) + "\n")' "$ARCH.jsonl" "$ARCH.lines" ||
+        exit 1
+fi
+ROUND=1
+while [ "$ROUND" -le "$RUNS" ]; do
+    # shellcheck disable=SC2086
+    job jsonl "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/jsonl.csv" "$ARCH.jsonl"
+    # shellcheck disable=SC2086
+    job wc $ONE wc -w "$ARCH.jsonl"
+    # shellcheck disable=SC2086
+    job analyze "$TEMPORA" analyze $THREAD_OPT --quiet --date-col date -o "$DATA/analyze" "$ARCH.jsonl"
+    # shellcheck disable=SC2086
+    job plain "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/plain.csv" "$ARCH.txt"
+    # shellcheck disable=SC2086
+    job plain1 $ONE "$TEMPORA" freq --threads 1 --quiet -o "$DATA/plain1.csv" "$ARCH.txt"
+    # shellcheck disable=SC2086
+    job wcplain $ONE env LC_ALL=C.UTF-8 wc -w "$ARCH.txt"
+    # shellcheck disable=SC2086
+    job csv "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/csv.csv" "$ARCH.csv"
+    # shellcheck disable=SC2086
+    job wccsv $ONE wc -w "$ARCH.csv"
+    # shellcheck disable=SC2086
+    job dir "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/dir.csv" "$ARCH.d"
+    # shellcheck disable=SC2086
+    job gz "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/gz.csv" "$ARCH.jsonl.gz"
+    if [ "$HAVE_SK" = 1 ]; then
+        # shellcheck disable=SC2086
+        job tfidf1 $ONE "$TEMPORA" tfidf --threads 1 --quiet --top 10 --date-col date \
+            -o "$DATA/tfidf1.csv" "$ARCH.jsonl"
+        # scikit-learn takes a minute or more: timed in the middle round only
+        if [ "$ROUND" -eq $(((RUNS + 1) / 2)) ]; then
+            SAVED_ROUND=$ROUND
+            ROUND=1
+            # shellcheck disable=SC2086
+            job sktfidf $ONE "$PY" bench/py_sklearn_tfidf.py "$ARCH.lines" "$DATA/sk_tfidf.csv" 10
+            ROUND=$SAVED_ROUND
+        fi
+    fi
+    if [ -n "$TEMPORA_OLD" ]; then
+        # shellcheck disable=SC2086
+        job old "$TEMPORA_OLD" freq $THREAD_OPT --quiet --date-col date -o "$DATA/old.csv" \
+            "$ARCH.jsonl"
+    fi
+    ROUND=$((ROUND + 1))
+done
+
 row "" "wall s" "cpu s"
-# shellcheck disable=SC2086
-best jsonl "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/jsonl.csv" "$ARCH.jsonl"
+result jsonl
 WJ=$WALL
 CJ=$CPU
 row "tempora freq JSONL" "$WALL" "$CPU"
-# shellcheck disable=SC2086
-best analyze "$TEMPORA" analyze $THREAD_OPT --quiet --date-col date -o "$DATA/analyze" "$ARCH.jsonl"
+result analyze
 WA=$WALL
 RA=$RSS
 row "tempora analyze JSONL" "$WALL" "$CPU"
-# shellcheck disable=SC2086
-best plain "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/plain.csv" "$ARCH.txt"
+result plain
 WP=$WALL
 CP=$CPU
 row "tempora freq plain" "$WALL" "$CPU"
-best plain1 "$TEMPORA" freq --threads 1 --quiet -o "$DATA/plain1.csv" "$ARCH.txt"
+result plain1
 WP1=$WALL
 row "tempora freq plain, 1 thr" "$WALL" "$CPU"
-best wcplain env LC_ALL=C.UTF-8 wc -w "$ARCH.txt"
+result wcplain
 WWP=$WALL
 row "wc -w plain" "$WALL" "$CPU"
-best wc wc -w "$ARCH.jsonl"
+result wc
 WW=$WALL
 row "wc -w JSONL" "$WALL" "$CPU"
-# shellcheck disable=SC2086
-best csv "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/csv.csv" "$ARCH.csv"
+result csv
 WC=$WALL
 CC=$CPU
 row "tempora freq CSV" "$WALL" "$CPU"
-best wccsv wc -w "$ARCH.csv"
+result wccsv
 WWC=$WALL
 row "wc -w CSV" "$WALL" "$CPU"
-# shellcheck disable=SC2086
-best dir "$TEMPORA" freq $THREAD_OPT --quiet -o "$DATA/dir.csv" "$ARCH.d"
+result dir
 WD=$WALL
 CD=$CPU
 row "tempora freq folder" "$WALL" "$CPU"
-# shellcheck disable=SC2086
-best gz "$TEMPORA" freq $THREAD_OPT --quiet --date-col date -o "$DATA/gz.csv" "$ARCH.jsonl.gz"
+result gz
 row "tempora freq .jsonl.gz" "$WALL" "$CPU"
 for f in csv dir gz; do
     cmp -s "$DATA/jsonl.csv" "$DATA/$f.csv" ||
@@ -158,31 +224,16 @@ for f in csv dir gz; do
 done
 cmp -s "$DATA/plain.csv" "$DATA/plain1.csv" ||
     { echo "bench/archive.sh: freq on the plain file differs on one thread" >&2; exit 1; }
-# tfidf on one thread against scikit-learn (skipped without sklearn)
-HAVE_SK=0
-"$PY" -c "import sklearn" 2>/dev/null && HAVE_SK=1
 if [ "$HAVE_SK" = 1 ]; then
-    if [ ! -s "$ARCH.lines" ]; then
-        "$PY" -c 'import json, sys
-with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "w", encoding="utf-8") as o:
-    for line in f:
-        o.write(" ".join(json.loads(line)["text"].split()) + "\n")' "$ARCH.jsonl" "$ARCH.lines" ||
-            exit 1
-    fi
-    best tfidf1 "$TEMPORA" tfidf --threads 1 --quiet --top 10 --date-col date -o "$DATA/tfidf1.csv" \
-        "$ARCH.jsonl"
+    result tfidf1
     WT=$WALL
     row "tempora tfidf --threads 1" "$WALL" "$CPU"
-    SAVED_RUNS=$RUNS
-    RUNS=1
-    best sktfidf "$PY" bench/py_sklearn_tfidf.py "$ARCH.lines" "$DATA/sk_tfidf.csv" 10
-    RUNS=$SAVED_RUNS
+    result sktfidf
     WS=$WALL
     row "sklearn TfidfVectorizer" "$WALL" "$CPU"
 fi
 if [ -n "$TEMPORA_OLD" ]; then
-    # shellcheck disable=SC2086
-    best old "$TEMPORA_OLD" freq $THREAD_OPT --quiet --date-col date -o "$DATA/old.csv" "$ARCH.jsonl"
+    result old
     row "old tempora freq JSONL" "$WALL" "$CPU"
     echo "old / new (JSONL, wall): $(awk -v a="$WALL" -v b="$WJ" 'BEGIN { printf "%.2f", a / b }')x"
     cmp -s "$DATA/old.csv" "$DATA/jsonl.csv" ||

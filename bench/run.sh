@@ -1,15 +1,18 @@
 #!/bin/sh
 # bench/run.sh - tempora's benchmark against the tools a user would otherwise reach for.
 #
-#   sh bench/run.sh            full run: build the texts, best of 3 runs per tool, table, targets
+#   sh bench/run.sh            full run: build the texts, best of 3 rounds per tool, table, targets
 #   sh bench/run.sh --smoke    CI check: ~200 KB slice, each command once, checks the CSV headers
-#   sh bench/run.sh --runs N   full run with best of N instead of 3
+#   sh bench/run.sh --runs N   full run with best of N rounds instead of 3
 #
 # Texts are built from Debian packages into bench/data/ (git-ignored): the KJV Bible
 # (bible-kjv), Italian fortunes (fortunes-it) and the Italian Debian manuals.
 # Every tool reads the same file and writes its result to a file, so nothing is
-# skipped; the page cache is warmed before each group. Timings come from
-# bench/timecmd.py (wall seconds to the millisecond, peak RSS in KiB via /usr/bin/time).
+# skipped; the page cache is warmed before each group. Every command runs once a
+# round (a tool and the one it is compared with next to each other), and its best
+# round counts; one-thread commands run pinned to one CPU (PIN=K chooses it, PIN=
+# none). Timings come from bench/timecmd.py (wall seconds to the millisecond, peak
+# RSS in KiB via /usr/bin/time).
 #
 # Exit status: 1 when tempora itself fails or writes an empty table or a wrong header
 # (and, in a full run, when the KJV text cannot be built), or when bench/flood.sh
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --smoke) MODE=smoke; RUNS=1 ;;
     --runs) shift; RUNS=${1:-3} ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -42,6 +45,16 @@ case $RUNS in '' | *[!0-9]* | 0) echo "bench/run.sh: --runs needs a positive num
 if [ "$MODE" = smoke ]; then SUFFIX=-smoke; else SUFFIX=; fi
 OUT=$DATA/out$SUFFIX
 RESULTS=$DATA/results$SUFFIX.tsv
+
+# One-thread commands (tempora --threads 1 and the tools it is compared with)
+# run pinned to one CPU, the same for all, so that a one-thread ratio compares
+# two programs on the same core: on a virtual machine one core can run a
+# third slower than the other for minutes at a time. PIN=K chooses the CPU,
+# PIN= runs them unpinned.
+PIN=${PIN-$(($(nproc) - 1))}
+ONE=
+if [ -n "$PIN" ] && taskset -c "$PIN" true 2>/dev/null; then ONE="taskset -c $PIN"; fi
+PRE=
 
 HDR_FREQ='rank,term,count,per_million,doc_freq,dp'
 HDR_COLLOC='rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3'
@@ -238,11 +251,13 @@ check_table() {
 }
 
 # Run tempora through measure and check its table; KEY REF LABEL INPUT OUTFILE HEADER ARGS...
+# (prefixed with $PRE: $ONE for a one-thread run)
 tempora_run() {
     k=$1 rf=$2 lb=$3 inp=$4 of=$5 hd=$6
     shift 6
     rm -f "$of"
-    if ! measure "$k" "$rf" "$lb" "$inp" "$TEMPORA" "$@"; then
+    # shellcheck disable=SC2086 # $PRE is a command's words or none
+    if ! measure "$k" "$rf" "$lb" "$inp" $PRE "$TEMPORA" "$@"; then
         warn "FAIL: tempora $* exited non-zero"; TEMPORA_FAILED=1; return 1
     fi
     check_table "$of" "$hd"
@@ -351,92 +366,131 @@ fi
 
 say "machine: $(nproc) cores, $(grep -m 1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 say "tempora: $("$TEMPORA" --version 2>/dev/null | head -n 1) ($TEMPORA)"
-say "mode: $MODE, best of $RUNS run(s); MB = 10^6 bytes, RSS MB = MiB"
+say "mode: $MODE, best of $RUNS round(s)${ONE:+; one-thread commands on CPU $PIN}; MB = 10^6 bytes, RSS MB = MiB"
 say "inputs: $FREQ_IN ($(wc -c < "$FREQ_IN") bytes), $TFIDF_IN ($(wc -c < "$TFIDF_IN") bytes)${IT_IN:+, $IT_IN ($(wc -c < "$IT_IN") bytes)}"
 say ""
 
-say "word frequencies on $FREQ_IN"
-warm "$FREQ_IN"
-tempora_run t_freq1 - "tempora freq --threads 1" "$FREQ_IN" "$OUT/freq1.csv" "$HDR_FREQ" \
-    freq --threads 1 --quiet "$FREQ_IN" -o "$OUT/freq1.csv"
-tempora_run t_freq t_freq1 "tempora freq (all $(nproc) cores)" "$FREQ_IN" "$OUT/freq.csv" \
-    "$HDR_FREQ" freq --quiet "$FREQ_IN" -o "$OUT/freq.csv"
-measure wc t_freq1 "wc -w (C.UTF-8)" "$FREQ_IN" \
-    env LC_ALL=C.UTF-8 wc -w "$FREQ_IN" || warn "wc -w failed"
-if [ -x "$PY" ]; then
-    measure counter t_freq1 "python Counter" "$FREQ_IN" \
-        "$PY" bench/py_counter.py "$FREQ_IN" "$OUT/py_counter.csv" || warn "py_counter.py failed"
-else
-    skip counter t_freq1 "python Counter" "$PY not found"
-fi
-if have_py sklearn; then
-    measure sk_count t_freq1 "sklearn CountVectorizer" "$FREQ_IN" \
-        "$PY" bench/py_sklearn_count.py "$FREQ_IN" "$OUT/py_sklearn_count.csv" ||
-        warn "py_sklearn_count.py failed"
-else
-    skip sk_count t_freq1 "sklearn CountVectorizer" "sklearn not installed (make deps)"
-fi
+# The measurements, once. They run in rounds (below): every command once a
+# round, so that a drift of the machine's speed over minutes slows the
+# commands compared alike; one-thread commands ($ONE) on one CPU.
+# shellcheck disable=SC2086 # $ONE is a command's words or none
+suite() {
+    say "word frequencies on $FREQ_IN"
+    warm "$FREQ_IN"
+    PRE=$ONE
+    tempora_run t_freq1 - "tempora freq --threads 1" "$FREQ_IN" "$OUT/freq1.csv" "$HDR_FREQ" \
+        freq --threads 1 --quiet "$FREQ_IN" -o "$OUT/freq1.csv"
+    PRE=
+    tempora_run t_freq t_freq1 "tempora freq (all $(nproc) cores)" "$FREQ_IN" "$OUT/freq.csv" \
+        "$HDR_FREQ" freq --quiet "$FREQ_IN" -o "$OUT/freq.csv"
+    measure wc t_freq1 "wc -w (C.UTF-8)" "$FREQ_IN" \
+        $ONE env LC_ALL=C.UTF-8 wc -w "$FREQ_IN" || warn "wc -w failed"
+    if [ -x "$PY" ]; then
+        measure counter t_freq1 "python Counter" "$FREQ_IN" \
+            $ONE "$PY" bench/py_counter.py "$FREQ_IN" "$OUT/py_counter.csv" || warn "py_counter.py failed"
+    else
+        skip counter t_freq1 "python Counter" "$PY not found"
+    fi
+    if have_py sklearn; then
+        measure sk_count t_freq1 "sklearn CountVectorizer" "$FREQ_IN" \
+            $ONE "$PY" bench/py_sklearn_count.py "$FREQ_IN" "$OUT/py_sklearn_count.csv" ||
+            warn "py_sklearn_count.py failed"
+    else
+        skip sk_count t_freq1 "sklearn CountVectorizer" "sklearn not installed (make deps)"
+    fi
 
-say "collocations on $FREQ_IN"
-tempora_run t_colloc - "tempora colloc --threads 1" "$FREQ_IN" "$OUT/colloc.csv" "$HDR_COLLOC" \
-    colloc --threads 1 --quiet "$FREQ_IN" -o "$OUT/colloc.csv"
-tempora_run t_colloc_all t_colloc "tempora colloc (all $(nproc) cores)" "$FREQ_IN" \
-    "$OUT/colloc-all.csv" "$HDR_COLLOC" colloc --quiet "$FREQ_IN" -o "$OUT/colloc-all.csv"
-if have_py nltk; then
-    measure nltk t_colloc "NLTK BigramCollocationFinder" "$FREQ_IN" \
-        "$PY" bench/py_nltk_colloc.py "$FREQ_IN" "$OUT/py_nltk_colloc.csv" ||
-        warn "py_nltk_colloc.py failed"
-else
-    skip nltk t_colloc "NLTK BigramCollocationFinder" "nltk not installed (make deps)"
-fi
+    say "collocations on $FREQ_IN"
+    PRE=$ONE
+    tempora_run t_colloc - "tempora colloc --threads 1" "$FREQ_IN" "$OUT/colloc.csv" "$HDR_COLLOC" \
+        colloc --threads 1 --quiet "$FREQ_IN" -o "$OUT/colloc.csv"
+    PRE=
+    tempora_run t_colloc_all t_colloc "tempora colloc (all $(nproc) cores)" "$FREQ_IN" \
+        "$OUT/colloc-all.csv" "$HDR_COLLOC" colloc --quiet "$FREQ_IN" -o "$OUT/colloc-all.csv"
+    if have_py nltk; then
+        measure nltk t_colloc "NLTK BigramCollocationFinder" "$FREQ_IN" \
+            $ONE "$PY" bench/py_nltk_colloc.py "$FREQ_IN" "$OUT/py_nltk_colloc.csv" ||
+            warn "py_nltk_colloc.py failed"
+    else
+        skip nltk t_colloc "NLTK BigramCollocationFinder" "nltk not installed (make deps)"
+    fi
 
-say "TF-IDF, one document per line, on $TFIDF_IN"
-warm "$TFIDF_IN"
-tempora_run t_tfidf - "tempora tfidf --threads 1" "$TFIDF_IN" "$OUT/tfidf.csv" "$HDR_TFIDF" \
-    tfidf --threads 1 --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf.csv"
-tempora_run t_tfidf_all t_tfidf "tempora tfidf (all $(nproc) cores)" "$TFIDF_IN" \
-    "$OUT/tfidf-all.csv" "$HDR_TFIDF" \
-    tfidf --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf-all.csv"
-if have_py sklearn; then
-    measure sk_tfidf t_tfidf "sklearn TfidfVectorizer" "$TFIDF_IN" \
-        "$PY" bench/py_sklearn_tfidf.py "$TFIDF_IN" "$OUT/py_sklearn_tfidf.csv" 10 ||
-        warn "py_sklearn_tfidf.py failed"
-else
-    skip sk_tfidf t_tfidf "sklearn TfidfVectorizer" "sklearn not installed (make deps)"
-fi
+    say "TF-IDF, one document per line, on $TFIDF_IN"
+    warm "$TFIDF_IN"
+    PRE=$ONE
+    tempora_run t_tfidf - "tempora tfidf --threads 1" "$TFIDF_IN" "$OUT/tfidf.csv" "$HDR_TFIDF" \
+        tfidf --threads 1 --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf.csv"
+    PRE=
+    tempora_run t_tfidf_all t_tfidf "tempora tfidf (all $(nproc) cores)" "$TFIDF_IN" \
+        "$OUT/tfidf-all.csv" "$HDR_TFIDF" \
+        tfidf --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf-all.csv"
+    if have_py sklearn; then
+        measure sk_tfidf t_tfidf "sklearn TfidfVectorizer" "$TFIDF_IN" \
+            $ONE "$PY" bench/py_sklearn_tfidf.py "$TFIDF_IN" "$OUT/py_sklearn_tfidf.csv" 10 ||
+            warn "py_sklearn_tfidf.py failed"
+    else
+        skip sk_tfidf t_tfidf "sklearn TfidfVectorizer" "sklearn not installed (make deps)"
+    fi
 
-if [ -n "$IT_IN" ]; then
-    say "Italian word frequencies on $IT_IN"
-    warm "$IT_IN"
-    tempora_run t_freq_it - "tempora freq --threads 1 (Italian)" "$IT_IN" \
-        "$OUT/freq-it.csv" "$HDR_FREQ" freq --threads 1 --quiet "$IT_IN" -o "$OUT/freq-it.csv"
-    measure wc_it t_freq_it "wc -w (C.UTF-8, Italian)" "$IT_IN" \
-        env LC_ALL=C.UTF-8 wc -w "$IT_IN" || warn "wc -w failed"
-else
-    skip t_freq_it - "tempora freq --threads 1 (Italian)" "no Italian text"
-    skip wc_it t_freq_it "wc -w (C.UTF-8, Italian)" "no Italian text"
-fi
+    if [ -n "$IT_IN" ]; then
+        say "Italian word frequencies on $IT_IN"
+        warm "$IT_IN"
+        PRE=$ONE
+        tempora_run t_freq_it - "tempora freq --threads 1 (Italian)" "$IT_IN" \
+            "$OUT/freq-it.csv" "$HDR_FREQ" freq --threads 1 --quiet "$IT_IN" -o "$OUT/freq-it.csv"
+        measure wc_it t_freq_it "wc -w (C.UTF-8, Italian)" "$IT_IN" \
+            $ONE env LC_ALL=C.UTF-8 wc -w "$IT_IN" || warn "wc -w failed"
+    else
+        skip t_freq_it - "tempora freq --threads 1 (Italian)" "no Italian text"
+        skip wc_it t_freq_it "wc -w (C.UTF-8, Italian)" "no Italian text"
+    fi
 
-# Trends on a long daily timeline (bench/trends.sh does the same with CPU times):
-# 200,000 short documents over 30 years (a 2,000-document slice in a smoke run).
-DATED_IN=$DATA/dated30$SUFFIX.jsonl
-if [ "$MODE" = smoke ]; then DATED_N=2000; else DATED_N=200000; fi
-if [ ! -s "$DATED_IN" ] && [ -x "$PY" ]; then
-    "$PY" bench/gen_dated.py "$DATED_IN.tmp" "$DATED_N" 30 && mv "$DATED_IN.tmp" "$DATED_IN"
-fi
-if [ -s "$DATED_IN" ]; then
-    say "trends: analyze by year and by day on $DATED_IN (30 years)"
-    warm "$DATED_IN"
-    tempora_run t_an_year - "tempora analyze --period year" "$DATED_IN" \
-        "$OUT/an-year/trends.csv" "$HDR_TRENDS" \
-        analyze --quiet --lang none --period year "$DATED_IN" -o "$OUT/an-year"
-    tempora_run t_an_day t_an_year "tempora analyze --period day" "$DATED_IN" \
-        "$OUT/an-day/trends.csv" "$HDR_TRENDS" \
-        analyze --quiet --lang none --period day "$DATED_IN" -o "$OUT/an-day"
-else
-    skip t_an_year - "tempora analyze --period year" "no dated corpus ($PY not found)"
-    skip t_an_day t_an_year "tempora analyze --period day" "no dated corpus ($PY not found)"
-fi
+    # Trends on a long daily timeline (bench/trends.sh does the same with CPU times):
+    # 200,000 short documents over 30 years (a 2,000-document slice in a smoke run).
+    DATED_IN=$DATA/dated30$SUFFIX.jsonl
+    if [ "$MODE" = smoke ]; then DATED_N=2000; else DATED_N=200000; fi
+    if [ ! -s "$DATED_IN" ] && [ -x "$PY" ]; then
+        "$PY" bench/gen_dated.py "$DATED_IN.tmp" "$DATED_N" 30 && mv "$DATED_IN.tmp" "$DATED_IN"
+    fi
+    if [ -s "$DATED_IN" ]; then
+        say "trends: analyze by year and by day on $DATED_IN (30 years)"
+        warm "$DATED_IN"
+        PRE=
+        tempora_run t_an_year - "tempora analyze --period year" "$DATED_IN" \
+            "$OUT/an-year/trends.csv" "$HDR_TRENDS" \
+            analyze --quiet --lang none --period year "$DATED_IN" -o "$OUT/an-year"
+        tempora_run t_an_day t_an_year "tempora analyze --period day" "$DATED_IN" \
+            "$OUT/an-day/trends.csv" "$HDR_TRENDS" \
+            analyze --quiet --lang none --period day "$DATED_IN" -o "$OUT/an-day"
+    else
+        skip t_an_year - "tempora analyze --period year" "no dated corpus ($PY not found)"
+        skip t_an_day t_an_year "tempora analyze --period day" "no dated corpus ($PY not found)"
+    fi
+}
+
+# RESULTS reduced to a line a command: its best seconds over the rounds, its
+# largest peak RSS, and the first status other than ok.
+best_of_rounds() {
+    awk -F '\t' -v OFS='\t' '
+    !($1 in n) { order[++k] = $1; n[$1] = 1; line[$1] = $0; secs[$1] = $5; rss[$1] = $6
+                 st[$1] = $7; next }
+    { if ($7 == "ok" && st[$1] == "ok" && $5 < secs[$1]) { secs[$1] = $5; line[$1] = $0 }
+      if ($6 > rss[$1]) rss[$1] = $6
+      if (st[$1] == "ok" && $7 != "ok") { st[$1] = $7; line[$1] = $0 } }
+    END { for (i = 1; i <= k; i++) { key = order[i]; split(line[key], f, "\t")
+          print f[1], f[2], f[3], f[4], st[key] == "ok" ? secs[key] : f[5], rss[key], st[key] } }
+    ' "$RESULTS" > "$RESULTS.best" && mv "$RESULTS.best" "$RESULTS"
+}
+
+ROUNDS=$RUNS
+RUNS=1
+ROUND=1
+while [ "$ROUND" -le "$ROUNDS" ]; do
+    [ "$ROUNDS" -eq 1 ] || say "round $ROUND of $ROUNDS"
+    suite
+    ROUND=$((ROUND + 1))
+done
+RUNS=$ROUNDS
+best_of_rounds
 
 report
 say ""
