@@ -122,35 +122,49 @@ enum { TOP_FAST = 32 };
  * a stopword weighs 0, which adds nothing to the norm (a sum of w^2 or |w|,
  * so the same sum to the bit), and a short term weighs -w, which adds w^2 or
  * |w| as a positive w would; only positive weights may be reported. */
-static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, const uint64_t *cnt,
-                              size_t n, struct tfidf_scratch *s)
+/* The weights of ids/cnt[0..n) into w; returns the sum tfidf_weigh_top
+ * normalizes with (of w^2, or |w|), and best[0..k) (zeros on entry) gets the
+ * k largest positive weights, in order. A weight enters best without a
+ * branch on where: each slot keeps the larger of itself and the smaller of
+ * the slot before and the weight, which shifts the slots past the weight's
+ * place and leaves the others. Inlined with tf and l2 known, so the loop
+ * reads neither. */
+static inline __attribute__((always_inline)) double
+weigh_into(enum tp_tf tf, int l2, const double *code, const uint32_t *ids, const uint64_t *cnt,
+           size_t n, double *w, double *best, size_t k)
 {
-    const struct tp_opts *o = x->o;
-    const double *code = x->code;
-    double *w = s->w;
-    double best[TOP_FAST]; /* the nk best positive weights so far, in order */
-    size_t k = x->top, nk = 0;
-    best[k - 1] = 0; /* what a weight must pass while fewer than k are kept */
     double norm = 0;
     for (size_t j = 0; j < n; j++) {
         if (j + TFIDF_AHEAD < n)
             __builtin_prefetch(&code[ids[j + TFIDF_AHEAD]]);
-        double wj = tf_weight(o->tf, cnt[j]) * code[ids[j]];
+        double wj = tf_weight(tf, cnt[j]) * code[ids[j]];
         w[j] = wj;
-        norm += o->norm == TP_NORM_L2 ? wj * wj : fabs(wj);
+        norm += l2 ? wj * wj : fabs(wj);
         if (wj > best[k - 1]) {
-            size_t i = nk < k ? nk++ : k - 1;
-            while (i > 0 && best[i - 1] < wj) {
-                best[i] = best[i - 1];
-                i--;
+            for (size_t i = k - 1; i > 0; i--) {
+                double m = best[i - 1] < wj ? best[i - 1] : wj;
+                best[i] = best[i] > m ? best[i] : m;
             }
-            best[i] = wj;
+            best[0] = best[0] > wj ? best[0] : wj;
         }
     }
+    return norm;
+}
+
+static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, const uint64_t *cnt,
+                              size_t n, struct tfidf_scratch *s)
+{
+    const struct tp_opts *o = x->o;
+    double *w = s->w;
+    double best[TOP_FAST] = {0}; /* the k best positive weights so far, in order; 0: none */
+    size_t k = x->top;
+    double norm = o->tf == TP_TF_RAW && o->norm == TP_NORM_L2
+                      ? weigh_into(TP_TF_RAW, 1, x->code, ids, cnt, n, w, best, k)
+                      : weigh_into(o->tf, o->norm == TP_NORM_L2, x->code, ids, cnt, n, w, best, k);
     norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
     /* (fewer than k positive weights: every one; a term of a document has
      * an idf of at least 1, so a reported term's weight is never 0) */
-    double least = nk < k ? 0x1p-1074 : best[k - 1] * (1 - 0x1p-48);
+    double least = best[k - 1] == 0 ? 0x1p-1074 : best[k - 1] * (1 - 0x1p-48);
     const struct tp_term *terms = x->ids->terms;
     struct row *rows = s->rows;
     size_t m = 0;
