@@ -60,6 +60,24 @@ char *tp_arena_strndup(struct tp_arena *a, const char *s, size_t len)
     return p;
 }
 
+void tp_arena_adopt(struct tp_arena *dst, struct tp_arena *src)
+{
+    if (!src->head)
+        return;
+    if (!dst->head) {
+        *dst = *src;
+    } else {
+        /* src's chunks after dst's newest, which stays the one filled */
+        struct tp_arena_chunk *tail = src->head;
+        while (tail->next)
+            tail = tail->next;
+        tail->next = dst->head->next;
+        dst->head->next = src->head;
+        dst->used += src->used;
+    }
+    memset(src, 0, sizeof(*src));
+}
+
 void tp_arena_release(struct tp_arena *a)
 {
     struct tp_arena_chunk *c = a->head;

@@ -28,6 +28,11 @@ void *tp_arena_alloc(struct tp_arena *a, size_t len);
 /* Copy s[0..len) into the arena with a NUL after it; NULL when out of memory. */
 char *tp_arena_strndup(struct tp_arena *a, const char *s, size_t len);
 
+/* Move src's chunks to dst: what src handed out stays where it is, owned
+ * by dst (freed with it); src is empty and reusable afterwards. dst goes on
+ * filling its own newest chunk. */
+void tp_arena_adopt(struct tp_arena *dst, struct tp_arena *src);
+
 /* Free every chunk; the arena is empty and reusable afterwards. */
 void tp_arena_release(struct tp_arena *a);
 
