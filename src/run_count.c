@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "group.h"
+#include "heap.h"
 #include "merge.h"
 #include "pipeline_int.h"
 #include "split.h"
@@ -546,6 +547,7 @@ static struct worker *steal_part(struct steal *st, const struct worker *thief)
 static void *thread_main(void *arg)
 {
     struct worker *w = arg;
+    tp_heap_thread_huge();
     for (;;) {
         worker_main(w);
         struct steal *st = w->steal;

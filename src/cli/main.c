@@ -9,20 +9,18 @@
  * (ferror + fclose: how a full disk is caught; tests provoke it with a
  * size limit, RLIMIT_FSIZE, in their own folder).
  */
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE, sbrk */
 #include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
-#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "dates.h"
+#include "heap.h"
 #include "stopwords.h"
 
 enum {
@@ -660,45 +658,6 @@ static int parse(struct cli *cli, const struct cli_command *cmd, int argc, char 
     return 0;
 }
 
-/* The main heap's first HEAP_HUGE bytes, reserved at start and asked for in
- * huge pages. */
-#define HEAP_HUGE (64u << 20)
-
-/* Ask for the main heap in huge pages, where the kernel gives them only when
- * asked (transparent_hugepage "madvise", as on this project's machines):
- * the tables a run grows on the main thread (term records, slots, counts,
- * pairs) then take a page fault a 2 MiB instead of one a 4 KiB page, and a
- * fault costs this VM several microseconds (docs/architecture.md,
- * "Start-up"). The heap is grown once by HEAP_HUGE, a reservation (pages are
- * made only when first written), and that range is advised; blocks up to
- * 32 MiB come from the heap, and freed memory is kept (not trimmed), so the
- * range stays one mapping. Without MADV_HUGEPAGE, or when the kernel
- * refuses, only the reservation is left. */
-static void heap_in_huge_pages(void)
-{
-#if defined(MADV_HUGEPAGE) && defined(M_MMAP_THRESHOLD)
-    uintptr_t start = (uintptr_t)sbrk(0), page = 2u << 20;
-    if (start == (uintptr_t)-1)
-        return;
-    if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1 ||
-        mallopt(M_TOP_PAD, HEAP_HUGE) != 1)
-        return;
-    void *p = malloc(1 << 20); /* more than the heap has: it grows by HEAP_HUGE more */
-    free(p);
-    mallopt(M_TOP_PAD, 128 << 10); /* glibc's default */
-    uintptr_t end = (uintptr_t)sbrk(0);
-    /* Only a range the heap grew by: when brk could not grow (a mapping just
-     * above it, an allocator not glibc's) malloc took an mmap, sbrk(0) did
-     * not move, and the range below it is the binary's own image. (The 1 MiB
-     * block itself may start in the old top, below start.) */
-    if (!p || end == (uintptr_t)-1 || end < start || end - start < HEAP_HUGE)
-        return;
-    uintptr_t from = (end - HEAP_HUGE + page - 1) & ~(page - 1);
-    if (from < end)
-        madvise((void *)from, end - from, MADV_HUGEPAGE);
-#endif
-}
-
 int main(int argc, char **argv)
 {
     struct tp_error err = {0, ""};
@@ -750,12 +709,8 @@ int main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    /* mallopt's thresholds are every arena's, not only the main heap's: with
-     * worker threads their arenas would keep blocks up to 32 MiB and never be
-     * trimmed (analyze, 200,000 documents, 12 threads: +115 MB peak RSS), so
-     * only a one-thread run asks. */
-    if (rc == 0 && tp_threads_for(cli.o.threads) == 1)
-        heap_in_huge_pages();
+    if (rc == 0)
+        tp_heap_huge(tp_threads_for(cli.o.threads));
     if (rc == 0)
         rc = cmd->run(&cli, &err);
     cli_progress_end(&cli);
