@@ -70,6 +70,7 @@ struct tfidf_scratch {
     double *w;
     size_t cap;
     struct idf_text *idf_cache; /* IDF_CACHE entries, or NULL */
+    struct tp_cells pre;        /* the document's id and date, rendered once for its rows */
     struct trow *kept;          /* --group-by: the rows of the thread's documents, in order */
     size_t n_kept, kept_cap;
     uint64_t n_written; /* rows written or kept so far */
@@ -130,8 +131,8 @@ enum { TOP_FAST = 32 };
  * place and leaves the others. Inlined with tf and l2 known, so the loop
  * reads neither. */
 static inline __attribute__((always_inline)) double
-weigh_into(enum tp_tf tf, int l2, const double *code, const uint32_t *ids, const uint64_t *cnt,
-           size_t n, double *w, double *best, size_t k)
+weigh_into(enum tp_tf tf, int l2, const double *code, const struct tp_term *terms,
+           const uint32_t *ids, const uint64_t *cnt, size_t n, double *w, double *best, size_t k)
 {
     double norm = 0;
     for (size_t j = 0; j < n; j++) {
@@ -141,6 +142,8 @@ weigh_into(enum tp_tf tf, int l2, const double *code, const uint32_t *ids, const
         w[j] = wj;
         norm += l2 ? wj * wj : fabs(wj);
         if (wj > best[k - 1]) {
+            /* likely a row: its name will be read once the weighing is done */
+            __builtin_prefetch(&terms[ids[j]]);
             for (size_t i = k - 1; i > 0; i--) {
                 double m = best[i - 1] < wj ? best[i - 1] : wj;
                 best[i] = best[i] > m ? best[i] : m;
@@ -159,8 +162,9 @@ static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, co
     double best[TOP_FAST] = {0}; /* the k best positive weights so far, in order; 0: none */
     size_t k = x->top;
     double norm = o->tf == TP_TF_RAW && o->norm == TP_NORM_L2
-                      ? weigh_into(TP_TF_RAW, 1, x->code, ids, cnt, n, w, best, k)
-                      : weigh_into(o->tf, o->norm == TP_NORM_L2, x->code, ids, cnt, n, w, best, k);
+                      ? weigh_into(TP_TF_RAW, 1, x->code, x->ids->terms, ids, cnt, n, w, best, k)
+                      : weigh_into(o->tf, o->norm == TP_NORM_L2, x->code, x->ids->terms, ids, cnt,
+                                   n, w, best, k);
     norm = o->norm == TP_NORM_L2 ? sqrt(norm) : o->norm == TP_NORM_L1 ? norm : 1;
     /* (fewer than k positive weights: every one; a term of a document has
      * an idf of at least 1, so a reported term's weight is never 0) */
@@ -259,10 +263,12 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     }
     char date[TP_DATE_LABEL_MAX];
     tp_date_label(&c->docs[d].date, date);
+    tp_cells_clear(out, &s->pre);
+    tp_cells_str(out, &s->pre, c->docs[d].id);
+    tp_cells_str(out, &s->pre, date);
     for (size_t r = 0; r < n_out; r++) {
         size_t j = rows[r].id;
-        tp_out_str(out, c->docs[d].id);
-        tp_out_str(out, date);
+        tp_out_cells(out, &s->pre);
         tp_out_u64(out, r + 1);
         tp_out_text(out, rows[r].name, rows[r].name_len);
         tp_out_u64(out, cnt[j]);
@@ -479,8 +485,10 @@ static int tfidf_write_kept(const struct tfidf_ctx *x, const struct tfidf_part *
         goto out;
     }
     rc = tp_report_units(out, (n + KEPT_UNIT - 1) / KEPT_UNIT, threads, kept_unit, &k, err);
-    for (unsigned i = 0; i < threads; i++)
+    for (unsigned i = 0; i < threads; i++) {
         free(k.s[i].idf_cache);
+        tp_cells_release(&k.s[i].pre);
+    }
     free(k.s);
 out:
     free(first);
@@ -531,6 +539,7 @@ static int tfidf_units(const struct tfidf_ctx *x, unsigned n_threads, struct tp_
         free(k.s[t].rows);
         free(k.s[t].w);
         free(k.s[t].idf_cache);
+        tp_cells_release(&k.s[t].pre);
     }
     free(k.sr);
     free(k.s);
@@ -604,6 +613,7 @@ done:
         free(p[t].s.rows);
         free(p[t].s.w);
         free(p[t].s.idf_cache);
+        tp_cells_release(&p[t].s.pre);
     }
     free(p);
     free(done);
