@@ -267,10 +267,14 @@ static size_t format_fast(double v, char *buf)
         return 0;
     u128 p10k = k > 19 ? (u128)pow10[19] * pow10[k - 19] : (u128)pow10[k];
     struct fast_x x = {(uint64_t)X, r, num, p10k, m, s, k, neg};
-    /* each precision with its divisor a constant: a multiply, not a divide */
-    size_t n;
-    if ((n = fast_digits(&x, 15, 100, buf)) || (n = fast_digits(&x, 16, 10, buf)))
-        return n;
+    /* each precision with its divisor a constant: a multiply, not a divide.
+     * 16 digits first: most doubles a table writes need 16 or 17, so 15
+     * is tried only when 16 reads back (a failed try leaves buf alone). */
+    size_t n16 = fast_digits(&x, 16, 10, buf);
+    if (n16) {
+        size_t n15 = fast_digits(&x, 15, 100, buf);
+        return n15 ? n15 : n16;
+    }
     return fast_digits(&x, 17, 1, buf);
 }
 
