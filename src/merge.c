@@ -5,7 +5,8 @@
  * tp_corpus_merge remaps src's term ids through dst's table in src's id
  * order, so the terms new to dst get ids in the order one thread would have
  * given them; counters add up by id; src's spill files are adopted with a
- * map instead of rewritten (spill_adopt); the listed-term cells are appended
+ * map instead of rewritten (spill_adopt), its document records copied whole
+ * and their ids' arena adopted (tp_arena_adopt); the listed-term cells are appended
  * (same dates are summed later). An open document of src is carried over
  * (merge_open_doc): when src continues dst's open document, count_across
  * counts what spans the cut by the rules counts.c counts with.

@@ -60,7 +60,9 @@ int tp_corpus_suspend(struct tp_corpus *c, int brk);
  * occurrences combined, pair and n-gram counts remapped, document records
  * appended in order. src's spill files move to dst as they are, with the map
  * from src's ids to dst's, so no list is rewritten: src keeps its counts but
- * no longer its per-document lists. A suspended document of src stays open
+ * no longer its per-document lists. Its documents' ids are not copied either:
+ * the arena that holds them becomes dst's, so src's records may be read only
+ * while dst lives (the callers free src right after). A suspended document of src stays open
  * in dst; a continuing src (tp_corpus_continue) goes on with dst's open
  * document, including the pairs, n-grams and listed terms that span the cut.
  * Returns 0 or a negative TP_E* (err filled). */
