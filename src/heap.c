@@ -11,9 +11,9 @@
  * malloc's thresholds were raised (every arena's, not only the main heap's):
  * blocks up to 32 MiB then come from the heaps, and freed memory is kept
  * (not trimmed), so an advised range stays one mapping. Only a run on no more
- * threads than cores asks: glibc makes up to 8 arenas a core, and each would
- * keep its blocks and its huge pages (the CLI case
- * timeline_threads_copies_memory, 64 threads: 108 MB more peak RSS than one).
+ * threads than cores, and at most HUGE_THREADS_MAX, asks: each arena keeps
+ * its blocks and its huge pages, so the peak RSS they add grows with the
+ * threads (glibc makes up to 8 arenas a core).
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE, sbrk */
 #include <malloc.h>
@@ -33,6 +33,15 @@
  * M_MMAP_THRESHOLD (32 MiB), so that they come from the thread's arena,
  * whose heap glibc makes at most 64 MiB. */
 #define THREAD_HUGE ((size_t)30 << 20)
+
+/* The most threads a run may count on and still ask. Each worker's arena
+ * keeps its blocks and its huge pages: in the CLI case
+ * timeline_threads_copies_memory, made to see 64 cores (a sched_getaffinity
+ * shim, glibc.malloc.arena_max=512), peak RSS over one thread's went from
+ * +10 to +30 MB at 16 threads and from +15 to +105 MB at 64; at 8, with
+ * this cap, +17 MB. So a machine with many cores, counting on one a core by
+ * default, goes as before. */
+enum { HUGE_THREADS_MAX = 8 };
 
 static int arenas_huge; /* malloc's thresholds raised (tp_heap_huge) */
 
@@ -54,7 +63,7 @@ static void advise(uintptr_t p, size_t n)
 void tp_heap_huge(unsigned threads)
 {
 #if defined(MADV_HUGEPAGE) && defined(M_MMAP_THRESHOLD)
-    if (threads > tp_threads_for(0))
+    if (threads > tp_threads_for(0) || threads > HUGE_THREADS_MAX)
         return;
     uintptr_t start = (uintptr_t)sbrk(0);
     if (start == (uintptr_t)-1)
@@ -76,7 +85,11 @@ void tp_heap_huge(unsigned threads)
      * block itself may start in the old top, below start.) */
     if (!p || end == (uintptr_t)-1 || end < start || end - start < HEAP_HUGE)
         return;
-    advise(end - HEAP_HUGE, HEAP_HUGE);
+    /* to the heap's end, a partial 2 MiB page included: it becomes whole as
+     * the heap grows */
+    uintptr_t page = (uintptr_t)2 << 20, from = (end - HEAP_HUGE + page - 1) & ~(page - 1);
+    if (from < end)
+        madvise((void *)from, end - from, MADV_HUGEPAGE);
 #else
     (void)threads;
 #endif

@@ -8,7 +8,8 @@
 
 /* At the program's start, before any thread: the main heap grown once and
  * advised, and malloc's thresholds raised, when a run on `threads` threads
- * (tp_threads_for's answer) has as many cores or more; otherwise nothing. */
+ * (tp_threads_for's answer) has as many cores or more and the threads are
+ * few (heap.c, HUGE_THREADS_MAX); otherwise nothing. */
 void tp_heap_huge(unsigned threads);
 
 /* At a worker thread's start: its arena's first bytes advised too, when
