@@ -265,6 +265,20 @@ tempora_run() {
 
 have_py() { [ -x "$PY" ] && "$PY" -c "import $1" 2>/dev/null; }
 
+# py_peer KEY REF LABEL INPUT MODULE SCRIPT ARG...: the Python peer
+# bench/SCRIPT ARG... through measure, on one CPU ($ONE), or skipped when
+# MODULE is not installed.
+py_peer() {
+    pk=$1 pr=$2 pl=$3 pi=$4 pm=$5 ps=$6
+    shift 6
+    if have_py "$pm"; then
+        # shellcheck disable=SC2086 # $ONE is a command's words or none
+        measure "$pk" "$pr" "$pl" "$pi" $ONE "$PY" "bench/$ps" "$@" || warn "$ps failed"
+    else
+        skip "$pk" "$pr" "$pl" "$pm not installed (make deps)"
+    fi
+}
+
 warm() { cat "$@" > /dev/null; }
 
 # ---------------------------------------------------------------- report
@@ -391,13 +405,8 @@ suite() {
     else
         skip counter t_freq1 "python Counter" "$PY not found"
     fi
-    if have_py sklearn; then
-        measure sk_count t_freq1 "sklearn CountVectorizer" "$FREQ_IN" \
-            $ONE "$PY" bench/py_sklearn_count.py "$FREQ_IN" "$OUT/py_sklearn_count.csv" ||
-            warn "py_sklearn_count.py failed"
-    else
-        skip sk_count t_freq1 "sklearn CountVectorizer" "sklearn not installed (make deps)"
-    fi
+    py_peer sk_count t_freq1 "sklearn CountVectorizer" "$FREQ_IN" sklearn py_sklearn_count.py \
+        "$FREQ_IN" "$OUT/py_sklearn_count.csv"
 
     say "collocations on $FREQ_IN"
     PRE=$ONE
@@ -406,13 +415,8 @@ suite() {
     PRE=
     tempora_run t_colloc_all t_colloc "tempora colloc (all $(nproc) cores)" "$FREQ_IN" \
         "$OUT/colloc-all.csv" "$HDR_COLLOC" colloc --quiet "$FREQ_IN" -o "$OUT/colloc-all.csv"
-    if have_py nltk; then
-        measure nltk t_colloc "NLTK BigramCollocationFinder" "$FREQ_IN" \
-            $ONE "$PY" bench/py_nltk_colloc.py "$FREQ_IN" "$OUT/py_nltk_colloc.csv" ||
-            warn "py_nltk_colloc.py failed"
-    else
-        skip nltk t_colloc "NLTK BigramCollocationFinder" "nltk not installed (make deps)"
-    fi
+    py_peer nltk t_colloc "NLTK BigramCollocationFinder" "$FREQ_IN" nltk py_nltk_colloc.py \
+        "$FREQ_IN" "$OUT/py_nltk_colloc.csv"
 
     say "TF-IDF, one document per line, on $TFIDF_IN"
     warm "$TFIDF_IN"
@@ -423,13 +427,8 @@ suite() {
     tempora_run t_tfidf_all t_tfidf "tempora tfidf (all $(nproc) cores)" "$TFIDF_IN" \
         "$OUT/tfidf-all.csv" "$HDR_TFIDF" \
         tfidf --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf-all.csv"
-    if have_py sklearn; then
-        measure sk_tfidf t_tfidf "sklearn TfidfVectorizer" "$TFIDF_IN" \
-            $ONE "$PY" bench/py_sklearn_tfidf.py "$TFIDF_IN" "$OUT/py_sklearn_tfidf.csv" 10 ||
-            warn "py_sklearn_tfidf.py failed"
-    else
-        skip sk_tfidf t_tfidf "sklearn TfidfVectorizer" "sklearn not installed (make deps)"
-    fi
+    py_peer sk_tfidf t_tfidf "sklearn TfidfVectorizer" "$TFIDF_IN" sklearn py_sklearn_tfidf.py \
+        "$TFIDF_IN" "$OUT/py_sklearn_tfidf.csv" 10
 
     if [ -n "$IT_IN" ]; then
         say "Italian word frequencies on $IT_IN"
