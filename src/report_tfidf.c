@@ -106,23 +106,6 @@ enum { TFIDF_AHEAD = 8 };
 /* The largest --top that tfidf_weigh_top serves. */
 enum { TOP_FAST = 32 };
 
-/* Weigh a document's list ids/cnt[0..n) and put its top rows first in
- * s->rows; returns how many (tfidf_weigh_all's rows, found with less work).
- *
- * A row's key is w / norm, and a division rounded to nearest never orders
- * two weights the other way round, so the top rows are among the best by
- * weight: the k-th best weight wk is found while weighing (an insertion
- * into k doubles, which most terms fail at once), and only the rows whose
- * weight is at least wk (1 - 2^-48) are divided and ranked by key and name.
- * Two weights whose quotients are equal differ by at most about 2^-52 of
- * themselves, so every row left out has a key below that of the k rows of
- * weight wk or more: the first k by key and name are the same. Terms that
- * cannot be in the top are never divided, and their names never read.
- *
- * x->code makes the loops free of branches a term's kind would mispredict:
- * a stopword weighs 0, which adds nothing to the norm (a sum of w^2 or |w|,
- * so the same sum to the bit), and a short term weighs -w, which adds w^2 or
- * |w| as a positive w would; only positive weights may be reported. */
 /* The weights of ids/cnt[0..n) into w; returns the sum tfidf_weigh_top
  * normalizes with (of w^2, or |w|), and best[0..k) (zeros on entry) gets the
  * k largest positive weights, in order. A weight enters best without a
@@ -154,6 +137,23 @@ weigh_into(enum tp_tf tf, int l2, const double *code, const struct tp_term *term
     return norm;
 }
 
+/* Weigh a document's list ids/cnt[0..n) and put its top rows first in
+ * s->rows; returns how many (tfidf_weigh_all's rows, found with less work).
+ *
+ * A row's key is w / norm, and a division rounded to nearest never orders
+ * two weights the other way round, so the top rows are among the best by
+ * weight: the k-th best weight wk is found while weighing (an insertion
+ * into k doubles, which most terms fail at once), and only the rows whose
+ * weight is at least wk (1 - 2^-48) are divided and ranked by key and name.
+ * Two weights whose quotients are equal differ by at most about 2^-52 of
+ * themselves, so every row left out has a key below that of the k rows of
+ * weight wk or more: the first k by key and name are the same. Terms that
+ * cannot be in the top are never divided, and their names never read.
+ *
+ * x->code makes the loops free of branches a term's kind would mispredict:
+ * a stopword weighs 0, which adds nothing to the norm (a sum of w^2 or |w|,
+ * so the same sum to the bit), and a short term weighs -w, which adds w^2 or
+ * |w| as a positive w would; only positive weights may be reported. */
 static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, const uint64_t *cnt,
                               size_t n, struct tfidf_scratch *s)
 {
