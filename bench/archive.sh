@@ -112,13 +112,9 @@ result() {
     RSS=$3
 }
 
-# One-thread commands (wc, tempora --threads 1, scikit-learn) run pinned to
-# one CPU, the same for all, so that a one-thread ratio compares two programs
-# on the same core: on a virtual machine one core can run a third slower
-# than the other for minutes at a time. PIN="" runs them unpinned.
-PIN=${PIN-$(($(nproc) - 1))}
-ONE=
-if [ -n "$PIN" ] && taskset -c "$PIN" true 2>/dev/null; then ONE="taskset -c $PIN"; fi
+# ONE: the prefix that pins a one-thread command (wc, tempora --threads 1,
+# scikit-learn) to one CPU
+. bench/pin.sh
 
 row() { printf '%-26s %8s %8s\n' "$1" "$2" "$3"; }
 

@@ -46,15 +46,8 @@ if [ "$MODE" = smoke ]; then SUFFIX=-smoke; else SUFFIX=; fi
 OUT=$DATA/out$SUFFIX
 RESULTS=$DATA/results$SUFFIX.tsv
 
-# One-thread commands (tempora --threads 1 and the tools it is compared with)
-# run pinned to one CPU, the same for all, so that a one-thread ratio compares
-# two programs on the same core: on a virtual machine one core can run a
-# third slower than the other for minutes at a time. PIN=K chooses the CPU,
-# PIN= runs them unpinned.
-PIN=${PIN-$(($(nproc) - 1))}
-ONE=
-if [ -n "$PIN" ] && taskset -c "$PIN" true 2>/dev/null; then ONE="taskset -c $PIN"; fi
-PRE=
+# ONE: the prefix that pins a one-thread command to one CPU
+. bench/pin.sh
 
 HDR_FREQ='rank,term,count,per_million,doc_freq,dp'
 HDR_COLLOC='rank,w1,w2,n12,n1,n2,N,expected,pmi,t_score,z_score,log_likelihood,chi2,p_value,log10_p,dice,log_dice,mi3'
@@ -251,13 +244,14 @@ check_table() {
 }
 
 # Run tempora through measure and check its table; KEY REF LABEL INPUT OUTFILE HEADER ARGS...
-# (prefixed with $PRE: $ONE for a one-thread run)
+# (pinned with $ONE when ARGS ask for --threads 1)
 tempora_run() {
     k=$1 rf=$2 lb=$3 inp=$4 of=$5 hd=$6
     shift 6
     rm -f "$of"
-    # shellcheck disable=SC2086 # $PRE is a command's words or none
-    if ! measure "$k" "$rf" "$lb" "$inp" $PRE "$TEMPORA" "$@"; then
+    case " $* " in *" --threads 1 "*) pre=$ONE ;; *) pre= ;; esac
+    # shellcheck disable=SC2086 # $pre is a command's words or none
+    if ! measure "$k" "$rf" "$lb" "$inp" $pre "$TEMPORA" "$@"; then
         warn "FAIL: tempora $* exited non-zero"; TEMPORA_FAILED=1; return 1
     fi
     check_table "$of" "$hd"
@@ -391,10 +385,8 @@ say ""
 suite() {
     say "word frequencies on $FREQ_IN"
     warm "$FREQ_IN"
-    PRE=$ONE
     tempora_run t_freq1 - "tempora freq --threads 1" "$FREQ_IN" "$OUT/freq1.csv" "$HDR_FREQ" \
         freq --threads 1 --quiet "$FREQ_IN" -o "$OUT/freq1.csv"
-    PRE=
     tempora_run t_freq t_freq1 "tempora freq (all $(nproc) cores)" "$FREQ_IN" "$OUT/freq.csv" \
         "$HDR_FREQ" freq --quiet "$FREQ_IN" -o "$OUT/freq.csv"
     measure wc t_freq1 "wc -w (C.UTF-8)" "$FREQ_IN" \
@@ -409,10 +401,8 @@ suite() {
         "$FREQ_IN" "$OUT/py_sklearn_count.csv"
 
     say "collocations on $FREQ_IN"
-    PRE=$ONE
     tempora_run t_colloc - "tempora colloc --threads 1" "$FREQ_IN" "$OUT/colloc.csv" "$HDR_COLLOC" \
         colloc --threads 1 --quiet "$FREQ_IN" -o "$OUT/colloc.csv"
-    PRE=
     tempora_run t_colloc_all t_colloc "tempora colloc (all $(nproc) cores)" "$FREQ_IN" \
         "$OUT/colloc-all.csv" "$HDR_COLLOC" colloc --quiet "$FREQ_IN" -o "$OUT/colloc-all.csv"
     py_peer nltk t_colloc "NLTK BigramCollocationFinder" "$FREQ_IN" nltk py_nltk_colloc.py \
@@ -420,10 +410,8 @@ suite() {
 
     say "TF-IDF, one document per line, on $TFIDF_IN"
     warm "$TFIDF_IN"
-    PRE=$ONE
     tempora_run t_tfidf - "tempora tfidf --threads 1" "$TFIDF_IN" "$OUT/tfidf.csv" "$HDR_TFIDF" \
         tfidf --threads 1 --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf.csv"
-    PRE=
     tempora_run t_tfidf_all t_tfidf "tempora tfidf (all $(nproc) cores)" "$TFIDF_IN" \
         "$OUT/tfidf-all.csv" "$HDR_TFIDF" \
         tfidf --quiet --doc-per-line --top 10 "$TFIDF_IN" -o "$OUT/tfidf-all.csv"
@@ -433,7 +421,6 @@ suite() {
     if [ -n "$IT_IN" ]; then
         say "Italian word frequencies on $IT_IN"
         warm "$IT_IN"
-        PRE=$ONE
         tempora_run t_freq_it - "tempora freq --threads 1 (Italian)" "$IT_IN" \
             "$OUT/freq-it.csv" "$HDR_FREQ" freq --threads 1 --quiet "$IT_IN" -o "$OUT/freq-it.csv"
         measure wc_it t_freq_it "wc -w (C.UTF-8, Italian)" "$IT_IN" \
@@ -453,7 +440,6 @@ suite() {
     if [ -s "$DATED_IN" ]; then
         say "trends: analyze by year and by day on $DATED_IN (30 years)"
         warm "$DATED_IN"
-        PRE=
         tempora_run t_an_year - "tempora analyze --period year" "$DATED_IN" \
             "$OUT/an-year/trends.csv" "$HDR_TRENDS" \
             analyze --quiet --lang none --period year "$DATED_IN" -o "$OUT/an-year"

@@ -29,10 +29,13 @@
  * huge pages. */
 #define HEAP_HUGE ((size_t)64 << 20)
 
-/* A worker's first arena bytes asked for in huge pages: under the raised
- * M_MMAP_THRESHOLD (32 MiB), so that they come from the thread's arena,
- * whose heap glibc makes at most 64 MiB. */
-#define THREAD_HUGE ((size_t)30 << 20)
+/* malloc's raised M_MMAP_THRESHOLD: blocks up to this come from the heaps. */
+#define BLOCK_MAX (32 << 20)
+
+/* A worker's first arena bytes asked for in huge pages: under BLOCK_MAX, so
+ * that they come from the thread's arena, whose heap glibc makes at most
+ * 64 MiB. */
+#define THREAD_HUGE ((size_t)BLOCK_MAX - ((size_t)2 << 20))
 
 /* The most threads a run may count on and still ask. Each worker's arena
  * keeps its blocks and its huge pages: in the CLI case
@@ -45,18 +48,19 @@ enum { HUGE_THREADS_MAX = 8 };
 
 static int arenas_huge; /* malloc's thresholds raised (tp_heap_huge) */
 
-/* The whole 2 MiB pages of p[0..n) advised (a hint: refused, ordinary
- * pages). */
-static void advise(uintptr_t p, size_t n)
+/* Heap bytes [from, to) advised from their first 2 MiB boundary on (a
+ * hint: refused, ordinary pages). A partial 2 MiB page at the end is
+ * advised too: it becomes whole as the heap grows. */
+static void advise(uintptr_t from, uintptr_t to)
 {
 #ifdef MADV_HUGEPAGE
-    uintptr_t page = (uintptr_t)2 << 20, from = (p + page - 1) & ~(page - 1),
-              to = (p + n) & ~(page - 1);
-    if (to > from)
+    uintptr_t page = (uintptr_t)2 << 20;
+    from = (from + page - 1) & ~(page - 1);
+    if (from < to)
         madvise((void *)from, to - from, MADV_HUGEPAGE);
 #else
-    (void)p;
-    (void)n;
+    (void)from;
+    (void)to;
 #endif
 }
 
@@ -68,7 +72,7 @@ void tp_heap_huge(unsigned threads)
     uintptr_t start = (uintptr_t)sbrk(0);
     if (start == (uintptr_t)-1)
         return;
-    if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1)
+    if (mallopt(M_MMAP_THRESHOLD, BLOCK_MAX) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1)
         return;
     arenas_huge = 1;
     /* the main heap grown by HEAP_HUGE, a reservation: pages are made only
@@ -85,18 +89,14 @@ void tp_heap_huge(unsigned threads)
      * block itself may start in the old top, below start.) */
     if (!p || end == (uintptr_t)-1 || end < start || end - start < HEAP_HUGE)
         return;
-    /* to the heap's end, a partial 2 MiB page included: it becomes whole as
-     * the heap grows */
-    uintptr_t page = (uintptr_t)2 << 20, from = (end - HEAP_HUGE + page - 1) & ~(page - 1);
-    if (from < end)
-        madvise((void *)from, end - from, MADV_HUGEPAGE);
+    advise(end - HEAP_HUGE, end);
 #else
     (void)threads;
 #endif
 }
 
 /* A first block of THREAD_HUGE bytes grows the thread's arena heap at once
- * (writable, not touched), its whole 2 MiB pages are advised, and it is
+ * (writable, not touched), its 2 MiB pages are advised, and it is
  * freed back to the arena, which hands the same memory out again: the
  * worker's tables (term slots, counters, document records) then take a fault
  * a 2 MiB. */
@@ -107,6 +107,6 @@ void tp_heap_thread_huge(void)
     char *p = malloc(THREAD_HUGE);
     if (!p)
         return;
-    advise((uintptr_t)p, THREAD_HUGE);
+    advise((uintptr_t)p, (uintptr_t)p + THREAD_HUGE);
     free(p);
 }

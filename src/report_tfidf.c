@@ -176,8 +176,7 @@ static size_t tfidf_weigh_top(const struct tfidf_ctx *x, const uint32_t *ids, co
         rows[m].id = (uint32_t)j;
         m += w[j] >= least;
     }
-    for (size_t r = 0; r < m; r++)
-        __builtin_prefetch(&terms[ids[rows[r].id]]);
+    /* (their term records were asked for as their weights entered the top) */
     for (size_t r = 0; r < m; r++) {
         size_t j = rows[r].id;
         const struct tp_term *t = &terms[ids[j]];
