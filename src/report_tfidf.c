@@ -21,9 +21,14 @@ static double tf_weight(enum tp_tf tf, uint64_t count)
 
 /* The tf column of a count: a raw count as the integer it is (what
  * tp_out_double writes for a whole number below 10^15, without a double). */
+static int tf_as_count(enum tp_tf tf, uint64_t count)
+{
+    return tf == TP_TF_RAW && count < 1000000000000000ull;
+}
+
 static void out_tf(struct tp_out *out, enum tp_tf tf, uint64_t count)
 {
-    if (tf == TP_TF_RAW && count < 1000000000000000ull)
+    if (tf_as_count(tf, count))
         tp_out_u64(out, count);
     else
         tp_out_double(out, tf_weight(tf, count));
@@ -77,27 +82,37 @@ struct tfidf_scratch {
     int keep;           /* keep the rows (as under --group-by) instead of writing them */
 };
 
+/* The idf of term id, whose document frequency is df, as written: from
+ * s's cache, or formatted into buf (40 bytes) when it has none or the text
+ * is too long for it; its length in *n. */
+static const char *idf_text(const double *idf, uint32_t id, uint64_t df, struct tfidf_scratch *s,
+                            char *buf, size_t *n)
+{
+    if (!s->idf_cache && !(s->idf_cache = calloc(IDF_CACHE, sizeof(*s->idf_cache)))) {
+        *n = tp_format_double(idf[id], buf);
+        return buf;
+    }
+    struct idf_text *e = &s->idf_cache[df % IDF_CACHE];
+    if (e->df1 != df + 1) {
+        *n = tp_format_double(idf[id], buf);
+        if (*n >= sizeof(e->s))
+            return buf;
+        memcpy(e->s, buf, *n);
+        e->len = (uint8_t)*n;
+        e->df1 = df + 1;
+    }
+    *n = e->len;
+    return e->s;
+}
+
 /* The idf of term id, whose document frequency is df. */
 static void out_idf(struct tp_out *out, const double *idf, uint32_t id, uint64_t df,
                     struct tfidf_scratch *s)
 {
-    if (!s->idf_cache && !(s->idf_cache = calloc(IDF_CACHE, sizeof(*s->idf_cache)))) {
-        tp_out_double(out, idf[id]);
-        return;
-    }
-    struct idf_text *e = &s->idf_cache[df % IDF_CACHE];
-    if (e->df1 != df + 1) {
-        char buf[40];
-        size_t n = tp_format_double(idf[id], buf);
-        if (n >= sizeof(e->s)) {
-            tp_out_number(out, buf, n);
-            return;
-        }
-        memcpy(e->s, buf, n);
-        e->len = (uint8_t)n;
-        e->df1 = df + 1;
-    }
-    tp_out_number(out, e->s, e->len);
+    char buf[40];
+    size_t n;
+    const char *t = idf_text(idf, id, df, s, buf, &n);
+    tp_out_number(out, t, n);
 }
 
 /* Ids of a document's list between a term's record asked for and used. */
@@ -221,6 +236,14 @@ static size_t tfidf_weigh_all(const struct tfidf_ctx *x, const uint32_t *ids, co
     return tp_rows_top(rows, n_rows, tp_report_limit((long)x->top, n_rows));
 }
 
+/* The most bytes of a row tfidf_doc composes in place: the document's
+ * cells pre, the term's name of name_len bytes, three counts, three numbers
+ * of tp_format_double (40 bytes with its NUL), separators and '\n'. */
+static size_t tfidf_row_max(const struct tp_cells *pre, size_t name_len)
+{
+    return pre->len + tp_out_row_text_max(name_len) + 4 * TP_OUT_ROW_U64_MAX + 3 * 40 + 8;
+}
+
 /* The rows of document d, whose list is ids/cnt[0..n), written to out. */
 static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, const uint64_t *cnt,
                      size_t n, struct tfidf_scratch *s, struct tp_out *out, struct tp_error *err)
@@ -267,11 +290,40 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
     tp_cells_str(out, &s->pre, date);
     for (size_t r = 0; r < n_out; r++) {
         size_t j = rows[r].id;
+        uint64_t df = x->ids->k->df[ids[j]];
+        /* the row in place, where out writes plain CSV (tp_out_row_room) */
+        char *p =
+            s->pre.csv ? tp_out_row_room(out, tfidf_row_max(&s->pre, rows[r].name_len)) : NULL;
+        if (p) {
+            p = (char *)memcpy(p, s->pre.b, s->pre.len) + s->pre.len;
+            *p++ = ',';
+            p = tp_out_row_u64(p, r + 1);
+            *p++ = ',';
+            p = tp_out_row_text(out, p, rows[r].name, rows[r].name_len);
+            *p++ = ',';
+            p = tp_out_row_u64(p, cnt[j]);
+            *p++ = ',';
+            if (tf_as_count(x->o->tf, cnt[j]))
+                p = tp_out_row_u64(p, cnt[j]);
+            else
+                p += tp_format_double(tf_weight(x->o->tf, cnt[j]), p);
+            *p++ = ',';
+            p = tp_out_row_u64(p, df);
+            *p++ = ',';
+            char buf[40];
+            size_t idf_len;
+            const char *t = idf_text(x->idf, ids[j], df, s, buf, &idf_len);
+            p = (char *)memcpy(p, t, idf_len) + idf_len;
+            *p++ = ',';
+            p += tp_format_double(rows[r].key, p);
+            *p++ = '\n';
+            tp_out_row_done(out, p);
+            continue;
+        }
         tp_out_cells(out, &s->pre);
         tp_out_u64(out, r + 1);
         tp_out_text(out, rows[r].name, rows[r].name_len);
         tp_out_u64(out, cnt[j]);
-        uint64_t df = x->ids->k->df[ids[j]];
         out_tf(out, x->o->tf, cnt[j]);
         tp_out_u64(out, df);
         out_idf(out, x->idf, ids[j], df, s);

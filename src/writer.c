@@ -657,6 +657,43 @@ void tp_out_row_end(struct tp_out *o)
     o->n_cells = 0;
 }
 
+char *tp_out_row_room(struct tp_out *o, size_t max)
+{
+    if (!tp_out_csv_only(o) || (o->flags & TP_OUT_EXCEL) || o->n_cells || max > sizeof(o->b))
+        return NULL;
+    if (o->b_len + max > sizeof(o->b))
+        tp_out_drain(o);
+    return o->b + o->b_len;
+}
+
+void tp_out_row_done(struct tp_out *o, char *end)
+{
+    o->b_len = (size_t)(end - o->b);
+}
+
+size_t tp_out_row_text_max(size_t len)
+{
+    return tp_out_text_csv_max(len);
+}
+
+char *tp_out_row_text(const struct tp_out *o, char *p, const char *s, size_t len)
+{
+    return p + tp_out_text_csv(o, s, len, p);
+}
+
+char *tp_out_row_u64(char *p, uint64_t v)
+{
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    char buf[TP_OUT_ROW_U64_MAX];
+    char *d = tp_u64_digits(v, buf + sizeof(buf));
+    size_t n = (size_t)(buf + sizeof(buf) - d);
+    memcpy(p, d, n);
+    return p + n;
+}
+
 /* Whether an fsync's errno is a failure: a file system that cannot sync
  * (EINVAL) or a read-only one (EROFS) has nothing more to do. */
 static int sync_failed(int e)

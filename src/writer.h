@@ -122,6 +122,23 @@ void tp_out_double(struct tp_out *o, double v);
 void tp_out_number(struct tp_out *o, const char *s, size_t n);
 void tp_out_row_end(struct tp_out *o);
 
+/* A row composed in place, for a table that writes many rows of a few
+ * numbers: tp_out_row_room gives room for up to max bytes of the row's CSV
+ * (its cells and separators, then its '\n'), to be written at the pointer
+ * it returns with tp_out_row_text for a text cell and tp_out_row_u64 for a
+ * count, and tp_out_row_done takes the row up to end. NULL, nothing
+ * begun, when o cannot take a row so (o has sinks or keeps cell records,
+ * writes --excel, is within a row, or max is more than its buffer): then
+ * write the row cell by cell. The bytes are those the cells would write. */
+char *tp_out_row_room(struct tp_out *o, size_t max);
+void tp_out_row_done(struct tp_out *o, char *end);
+/* The most bytes tp_out_row_text writes for len bytes of text. */
+size_t tp_out_row_text_max(size_t len);
+char *tp_out_row_text(const struct tp_out *o, char *p, const char *s, size_t len);
+/* At most TP_OUT_ROW_U64_MAX bytes. */
+#define TP_OUT_ROW_U64_MAX 20
+char *tp_out_row_u64(char *p, uint64_t v);
+
 /* Cells rendered once and written in many rows (a table whose rows repeat
  * some cells: a group's name, a period's label, a row of zeros). Record
  * them for o with tp_cells_clear and tp_cells_text/str/number/u64/double

@@ -978,3 +978,65 @@ Test(writer, recorded_cells_reach_a_sink_cell_by_cell)
     free(csv[0]);
     free(csv[1]);
 }
+
+/* A row composed in place (tp_out_row_room, as tfidf writes its rows) is
+ * the bytes of its cells written one by one; where o cannot take one so
+ * (--excel, within a row, more than its buffer) there is no room. */
+Test(writer, row_in_place_is_the_cells_bytes)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/r.csv", dir);
+    struct tp_out *o = NULL;
+    struct tp_error err;
+    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
+    tp_out_header(o, "a,b,c,d");
+    char *p = tp_out_row_room(o, 64);
+    cr_assert_not_null(p);
+    p = tp_out_row_text(o, p, "plain", 5);
+    *p++ = ',';
+    p = tp_out_row_text(o, p, "say \"hi\", x", 11);
+    *p++ = ',';
+    p = tp_out_row_u64(p, 7);
+    *p++ = ',';
+    p = tp_out_row_u64(p, 18446744073709551615ull);
+    *p++ = '\n';
+    tp_out_row_done(o, p);
+    /* then a row of cells, as before */
+    tp_out_str(o, "next");
+    cr_expect_null(tp_out_row_room(o, 64)); /* within a row */
+    tp_out_u64(o, 10);
+    tp_out_row_end(o);
+    cr_expect_null(tp_out_row_room(o, (size_t)1 << 20)); /* more than the buffer */
+    /* rows past the buffer's end: drained before the room is given */
+    for (int i = 0; i < 5000; i++) {
+        p = tp_out_row_room(o, 40);
+        cr_assert_not_null(p);
+        p = tp_out_row_text(o, p, " edge", 5);
+        *p++ = ',';
+        p = tp_out_row_u64(p, (uint64_t)i);
+        *p++ = '\n';
+        tp_out_row_done(o, p);
+    }
+    cr_assert_eq(tp_out_finish(o, &err), 0);
+    cr_assert_eq(tp_out_publish(o, &err), 0);
+    tp_out_free(o);
+    size_t n;
+    char *got = slurp_len(path, &n);
+    const char *head = "a,b,c,d\nplain,\"say \"\"hi\"\", x\",7,18446744073709551615\nnext,10\n";
+    cr_assert(n > strlen(head));
+    cr_expect_eq(memcmp(got, head, strlen(head)), 0);
+    size_t at = strlen(head);
+    for (int i = 0; i < 5000 && at < n; i++) {
+        char want[32];
+        int k = snprintf(want, sizeof(want), "\" edge\",%d\n", i);
+        cr_assert_eq(memcmp(got + at, want, (size_t)k), 0, "row %d", i);
+        at += (size_t)k;
+    }
+    cr_expect_eq(at, n);
+    free(got);
+
+    cr_assert_eq(tp_out_open(&o, path, TP_OUT_EXCEL, &err), 0);
+    cr_expect_null(tp_out_row_room(o, 64)); /* --excel: ';' and decimal commas */
+    tp_out_free(o);
+}
