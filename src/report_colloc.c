@@ -35,9 +35,13 @@ static double measure_value(const struct tp_assoc *a, enum tp_measure m, uint64_
     return a->log_likelihood;
 }
 
-/* A candidate collocation: the key it is ranked by, and its pair slot. */
+/* A candidate collocation: the key it is ranked by, and its pair slot. By
+ * log-likelihood, the key is first a lower bound of it and hi an upper
+ * bound (tp_assoc_g2_bounds), the key itself computed later only for the
+ * pairs whose bounds let them make the top. */
 struct cand {
     double key;
+    double hi;
     uint32_t slot;
 };
 
@@ -64,9 +68,9 @@ static void *colloc_part_main(void *arg)
             !tp_report_tuple_reportable(c, key, 2))
             continue;
         uint64_t n1 = c->uni.total[key[0]], n2 = c->uni.total[key[1]];
-        double v;
+        double v, hi = 0;
         if (o->measure == TP_M_LOG_LIKELIHOOD) {
-            v = tp_assoc_g2(n12, n1, n2, c->n_tokens, K);
+            tp_assoc_g2_bounds(n12, n1, n2, c->n_tokens, K, &v, &hi);
         } else if (o->measure == TP_M_COUNT) {
             v = (double)n12;
         } else {
@@ -74,7 +78,7 @@ static void *colloc_part_main(void *arg)
             tp_assoc_compute(n12, n1, n2, c->n_tokens, K, 0, &a);
             v = measure_value(&a, o->measure, n12);
         }
-        p->cands[p->n++] = (struct cand){v, (uint32_t)s};
+        p->cands[p->n++] = (struct cand){v, hi, (uint32_t)s};
     }
     return NULL;
 }
@@ -109,6 +113,29 @@ static double kth_largest(struct cand *v, size_t n, size_t k)
             return v[want].key;
     }
     return v[want].key;
+}
+
+/* Candidates by log-likelihood, each with bounds of its G^2 (key <= G^2 <=
+ * hi): the top-th largest lower bound is at most the top-th largest G^2, so
+ * a pair whose upper bound is below it is below the top, ties included.
+ * The others get their G^2 as key (tp_assoc_g2) and are packed at the
+ * front; returns how many. */
+static size_t exact_g2(const struct tp_counts *c, struct cand *cands, size_t n, size_t top)
+{
+    double least = -INFINITY;
+    if (top > 0 && top < n)
+        least = kth_largest(cands, n, top);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(cands[i].hi >= least))
+            continue;
+        const struct tp_pair_slot *sl = &c->pairs.slots[cands[i].slot];
+        uint32_t w1 = tp_pair_w1(sl->key), w2 = tp_pair_w2(sl->key);
+        cands[kept] = cands[i];
+        cands[kept++].key =
+            tp_assoc_g2(sl->count, c->uni.total[w1], c->uni.total[w2], c->n_tokens, c->o.window);
+    }
+    return kept;
 }
 
 /* Slots scored per thread at least: fewer are not worth a thread. */
@@ -159,6 +186,8 @@ int tp_report_colloc(struct tp_run *run, struct tp_out *out, struct tp_error *er
      * whose key is at least the top-th largest (the candidates' order does
      * not matter, the rows are sorted in full below). */
     size_t top = tp_report_limit(o->top >= 0 ? o->top : 1000, n_cands);
+    if (o->measure == TP_M_LOG_LIKELIHOOD)
+        n_cands = exact_g2(c, cands, n_cands, top);
     double threshold = -INFINITY;
     if (top > 0 && top < n_cands)
         threshold = kth_largest(cands, n_cands, top);

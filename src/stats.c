@@ -132,8 +132,9 @@ struct table2 {
     int clamped;
 };
 
-static void table2_fill(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
-                        struct table2 *t)
+/* The cells and margins of the table (see tp_assoc_compute), clamped. */
+static void table2_cells(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
+                         struct table2 *t)
 {
     uint64_t K = window ? window : 1;
     uint64_t n1k = n1 * K, n2k = n2 * K, nk = N * K;
@@ -160,6 +161,12 @@ static void table2_fill(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsi
     t->r2 = t->o21 + t->o22;
     t->c1 = t->o11 + t->o21;
     t->c2 = t->o12 + t->o22;
+}
+
+static void table2_fill(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
+                        struct table2 *t)
+{
+    table2_cells(n12, n1, n2, N, window, t);
     long double total = (long double)t->r1 + t->r2;
     /* Every cell's O - E is +-D, D = (O11 O22 - O12 O21) / total. */
     t->d = total > 0 ? det_u64(t->o11, t->o22, t->o12, t->o21) / total : 0;
@@ -181,6 +188,44 @@ double tp_assoc_g2(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned 
     struct table2 t;
     table2_fill(n12, n1, n2, N, window, &t);
     return (double)table2_g2(&t);
+}
+
+/* A cell's o ln(o/e) - (o - e) in double, as o log1p(dev/e) - dev, and into
+ * *mag the size of what it was computed from, which bounds its error. */
+static double dev_term_d(double o, double e, double dev, double *mag)
+{
+    if (e <= 0)
+        return 0;
+    if (o <= 0) {
+        *mag += e;
+        return e;
+    }
+    double a = o * log1p(dev / e);
+    *mag += fabs(a) + fabs(dev);
+    return a - dev;
+}
+
+/* Relative to the size of its terms, how far tp_assoc_g2_bounds lets its
+ * estimate be from tp_assoc_g2's value: a few roundings of a double (each
+ * 2^-53, log1p within one ulp, dev / e within two) and the long double
+ * value's own, by a margin of hundreds. */
+#define G2_EST_REL 1e-12
+
+void tp_assoc_g2_bounds(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
+                        double *lo, double *hi)
+{
+    struct table2 t;
+    table2_cells(n12, n1, n2, N, window, &t);
+    double total = (double)t.r1 + (double)t.r2;
+    double d = total > 0 ? (double)det_u64(t.o11, t.o22, t.o12, t.o21) / total : 0;
+    double mag = 0;
+    double g = dev_term_d((double)t.o11, (double)t.r1 * (double)t.c1 / total, d, &mag) +
+               dev_term_d((double)t.o12, (double)t.r1 * (double)t.c2 / total, -d, &mag) +
+               dev_term_d((double)t.o21, (double)t.r2 * (double)t.c1 / total, -d, &mag) +
+               dev_term_d((double)t.o22, (double)t.r2 * (double)t.c2 / total, d, &mag);
+    double slack = 2 * G2_EST_REL * mag;
+    *lo = fmax(2 * g - slack, 0);
+    *hi = fmax(2 * g + slack, 0);
 }
 
 void tp_assoc_compute(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,

@@ -39,6 +39,12 @@ void tp_assoc_compute(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsign
 /* The log_likelihood of tp_assoc_compute alone (the same value, bit for bit). */
 double tp_assoc_g2(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window);
 
+/* Bounds lo <= tp_assoc_g2(...) <= hi, from a cheaper estimate in double
+ * (its logarithms log1p, not logl): collocations weigh every pair this way
+ * and compute tp_assoc_g2 only for the pairs that may make the top. */
+void tp_assoc_g2_bounds(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned window,
+                        double *lo, double *hi);
+
 /* log10 of the upper tail of chi2(1) at g2 >= 0: log10(gsl_cdf_chisq_Q(g2, 1)),
  * computed as gsl_sf_log_erfc(sqrt(g2/2))/ln 10 so it stays finite. */
 double tp_chisq1_log10_q(double g2);

@@ -463,3 +463,43 @@ Test(heaps, fits, .init = setup)
     cr_expect(tp_heaps_fit(n3, v3, 3, &k, &beta) == 1);
     cr_expect(tp_heaps_fit(n1, v1, 1, &k, &beta) == 1);
 }
+
+/* tp_assoc_g2_bounds, which colloc uses to skip the exact G2 of pairs that
+ * cannot make the top: its bounds hold the exact value (the mpmath sums of
+ * the tests above, and tp_assoc_g2 over tables from the smallest to 1e11
+ * window slots, windows 1-5, impossible cells included) and are tight
+ * enough to leave out nearly every pair (wider than 1e-8 (G2 + 1) never). */
+static void expect_bounds(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsigned K,
+                          double want)
+{
+    double lo, hi;
+    tp_assoc_g2_bounds(n12, n1, n2, N, K, &lo, &hi);
+    cr_assert(lo <= want && want <= hi, "%llu %llu %llu %llu K=%u: %.17g not in [%.17g, %.17g]",
+              (unsigned long long)n12, (unsigned long long)n1, (unsigned long long)n2,
+              (unsigned long long)N, K, want, lo, hi);
+    cr_assert(hi - lo <= 1e-8 * (want + 1), "%llu %llu %llu %llu K=%u: [%.17g, %.17g] for %.17g",
+              (unsigned long long)n12, (unsigned long long)n1, (unsigned long long)n2,
+              (unsigned long long)N, K, lo, hi, want);
+}
+
+Test(assoc, g2_bounds_hold_the_value, .init = setup)
+{
+    /* mpmath's sums (near_independence_large_N, tiny_g2_huge_cells) */
+    expect_bounds(10, 100000, 200000, 10000000000ULL, 1, 16.189718292417357);
+    expect_bounds(1000100, 100000000, 100000000, 10000000000ULL, 1, 0.010202707257419976);
+    /* n12 = E: G2 = 0; the impossible "a a" table */
+    expect_bounds(1, 10, 10, 100, 1, 0);
+    expect_bounds(1, 2, 2, 2, 1, tp_assoc_g2(1, 2, 2, 2, 1));
+    uint64_t r = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        uint64_t N = 1 + r % (i % 3 == 0 ? 100 : i % 3 == 1 ? 1000000 : 100000000000ull);
+        uint64_t n1 = 1 + (r >> 11) % N, n2 = 1 + (r >> 23) % N;
+        uint64_t most = n1 < n2 ? n1 : n2;
+        uint64_t n12 = 1 + (r >> 37) % (i % 2 ? most : (most < 20 ? most : 20));
+        unsigned K = 1 + (unsigned)(r >> 60) % 5;
+        expect_bounds(n12, n1, n2, N, K, tp_assoc_g2(n12, n1, n2, N, K));
+    }
+}
