@@ -292,8 +292,9 @@ static int tfidf_doc(const struct tfidf_ctx *x, size_t d, const uint32_t *ids, c
         size_t j = rows[r].id;
         uint64_t df = x->ids->k->df[ids[j]];
         /* the row in place, where out writes plain CSV (tp_out_row_room) */
-        char *p =
-            s->pre.csv ? tp_out_row_room(out, tfidf_row_max(&s->pre, rows[r].name_len)) : NULL;
+        char *p = s->pre.csv && !s->pre.failed
+                      ? tp_out_row_room(out, tfidf_row_max(&s->pre, rows[r].name_len))
+                      : NULL; /* (cells that failed: tp_out_cells makes it a write error) */
         if (p) {
             p = (char *)memcpy(p, s->pre.b, s->pre.len) + s->pre.len;
             *p++ = ',';

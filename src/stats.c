@@ -224,6 +224,13 @@ void tp_assoc_g2_bounds(uint64_t n12, uint64_t n1, uint64_t n2, uint64_t N, unsi
                dev_term_d((double)t.o21, (double)t.r2 * (double)t.c1 / total, -d, &mag) +
                dev_term_d((double)t.o22, (double)t.r2 * (double)t.c2 / total, d, &mag);
     double slack = 2 * G2_EST_REL * mag;
+    if (!isfinite(g) || !isfinite(slack)) {
+        /* past double's reach (N K near 2^54 and more, a cell's dev / e
+         * rounded to -1, log1p -inf): no bound */
+        *lo = 0;
+        *hi = INFINITY;
+        return;
+    }
     *lo = fmax(2 * g - slack, 0);
     *hi = fmax(2 * g + slack, 0);
 }

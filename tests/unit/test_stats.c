@@ -502,4 +502,25 @@ Test(assoc, g2_bounds_hold_the_value, .init = setup)
         unsigned K = 1 + (unsigned)(r >> 60) % 5;
         expect_bounds(n12, n1, n2, N, K, tp_assoc_g2(n12, n1, n2, N, K));
     }
+    /* window slots past double's 2^53 (a count state's totals, --window up
+     * to 100), a cell of a few against an expected count of 2^54 or more:
+     * the bounds hold (past double's reach they are none: 0 and infinity) */
+    for (int i = 0; i < 200000; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        unsigned K = 1 + (unsigned)(r % 100);
+        uint64_t N = ((uint64_t)1 << (40 + (r >> 8) % 16)) + (r >> 20) % 1000000;
+        if (N > ((uint64_t)1 << 62) / K)
+            continue;
+        uint64_t n1 = N / 2 - (r >> 32) % 1000, n2 = N / 2 - (r >> 42) % 1000;
+        if (r >> 63)
+            n2 = N - n1 - (r >> 52) % 5;
+        uint64_t n12 = 1 + (r >> 56) % 10;
+        double g = tp_assoc_g2(n12, n1, n2, N, K), lo, hi;
+        tp_assoc_g2_bounds(n12, n1, n2, N, K, &lo, &hi);
+        cr_assert(lo <= g && g <= hi, "%llu %llu %llu %llu K=%u: %.17g not in [%.17g, %.17g]",
+                  (unsigned long long)n12, (unsigned long long)n1, (unsigned long long)n2,
+                  (unsigned long long)N, K, g, lo, hi);
+    }
 }
