@@ -19,13 +19,14 @@ static double tf_weight(enum tp_tf tf, uint64_t count)
     return tf == TP_TF_LOG ? 1 + log((double)count) : tf == TP_TF_BOOL ? 1 : (double)count;
 }
 
-/* The tf column of a count: a raw count as the integer it is (what
+/* Whether the tf column of a count is the count as an integer (what
  * tp_out_double writes for a whole number below 10^15, without a double). */
 static int tf_as_count(enum tp_tf tf, uint64_t count)
 {
     return tf == TP_TF_RAW && count < 1000000000000000ull;
 }
 
+/* The tf column of a count. */
 static void out_tf(struct tp_out *out, enum tp_tf tf, uint64_t count)
 {
     if (tf_as_count(tf, count))

@@ -71,14 +71,23 @@ static void put_old(const char *path)
     fclose(f);
 }
 
-Test(writer, quoting_only_when_needed_and_atomic_publish)
+/* Open the table NAME in the test's folder (made afresh) with flags; its
+ * path into path (128 bytes). */
+static struct tp_out *open_table(char *path, const char *name, int flags)
 {
     make_dir();
-    char path[128];
-    snprintf(path, sizeof(path), "%s/t.csv", dir);
+    snprintf(path, 128, "%s/%s", dir, name);
     struct tp_out *o = NULL;
     struct tp_error err;
-    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
+    cr_assert_eq(tp_out_open(&o, path, flags, &err), 0);
+    return o;
+}
+
+Test(writer, quoting_only_when_needed_and_atomic_publish)
+{
+    char path[128];
+    struct tp_out *o = open_table(path, "t.csv", 0);
+    struct tp_error err;
     tp_out_header(o, "a,b,c");
     tp_out_str(o, "plain");
     tp_out_str(o, "with,comma");
@@ -101,12 +110,9 @@ Test(writer, quoting_only_when_needed_and_atomic_publish)
 
 Test(writer, excel_dialect)
 {
-    make_dir();
     char path[128];
-    snprintf(path, sizeof(path), "%s/x.csv", dir);
-    struct tp_out *o = NULL;
+    struct tp_out *o = open_table(path, "x.csv", TP_OUT_EXCEL);
     struct tp_error err;
-    cr_assert_eq(tp_out_open(&o, path, TP_OUT_EXCEL, &err), 0);
     tp_out_header(o, "term,value");
     tp_out_str(o, "=SUM(A1)");
     tp_out_double(o, -1.5);
@@ -984,12 +990,9 @@ Test(writer, recorded_cells_reach_a_sink_cell_by_cell)
  * (--excel, within a row, more than its buffer) there is no room. */
 Test(writer, row_in_place_is_the_cells_bytes)
 {
-    make_dir();
     char path[128];
-    snprintf(path, sizeof(path), "%s/r.csv", dir);
-    struct tp_out *o = NULL;
+    struct tp_out *o = open_table(path, "r.csv", 0);
     struct tp_error err;
-    cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
     tp_out_header(o, "a,b,c,d");
     char *p = tp_out_row_room(o, 64);
     cr_assert_not_null(p);
