@@ -114,6 +114,31 @@ static int sample_end(void *ctx, struct tp_error *err)
     return s->bytes >= TP_LANG_SAMPLE ? TP_STOP : 0;
 }
 
+/* Every --lang auto language's stopwords in *words (made here), each with
+ * flags bit i for tp_auto_langs[i]. 0 or TP_ENOMEM. */
+static int auto_lang_words(struct tp_table *words)
+{
+    if (tp_table_init(words))
+        return TP_ENOMEM;
+    for (size_t i = 0; i < TP_N_AUTO; i++) {
+        struct tp_table one;
+        if (tp_table_init(&one) || tp_stopwords_add_builtin(&one, tp_auto_langs[i], 0)) {
+            tp_table_release(&one);
+            return TP_ENOMEM;
+        }
+        for (size_t w = 0; w < one.n; w++) {
+            int64_t id = tp_table_intern(words, one.terms[w].bytes, one.terms[w].len, NULL);
+            if (id < 0) {
+                tp_table_release(&one);
+                return TP_ENOMEM;
+            }
+            words->terms[id].flags |= 1u << i;
+        }
+        tp_table_release(&one);
+    }
+    return 0;
+}
+
 static int pick_language(struct tp_run *run, struct tp_reader *const *readers, size_t n,
                          struct tp_error *err)
 {
@@ -128,27 +153,9 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         goto out;
     }
     tp_tokenizer_set_batch(s.tk, sample_batch);
-    if (tp_table_init(&s.words)) {
+    if (auto_lang_words(&s.words)) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
-    }
-    for (size_t i = 0; i < TP_N_AUTO; i++) {
-        struct tp_table one;
-        if (tp_table_init(&one) || tp_stopwords_add_builtin(&one, tp_auto_langs[i], 0)) {
-            tp_table_release(&one);
-            rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t w = 0; w < one.n; w++) {
-            int64_t id = tp_table_intern(&s.words, one.terms[w].bytes, one.terms[w].len, NULL);
-            if (id < 0) {
-                tp_table_release(&one);
-                rc = tp_error_set(err, TP_ENOMEM, "out of memory");
-                goto out;
-            }
-            s.words.terms[id].flags |= 1u << i;
-        }
-        tp_table_release(&one);
     }
     struct tp_sink sink = {&s, sample_begin, sample_text, sample_end, NULL};
     for (size_t r = 0; r < n && s.bytes < TP_LANG_SAMPLE; r++) {
@@ -202,8 +209,16 @@ int tp_run_setup(struct tp_run *run, struct tp_reader *const *readers, size_t n,
     int rc;
     run->lang = o->lang;
     if (run->lang == TP_LANG_AUTO && run->preset) {
+        /* a count state read with text: the text is counted as the state
+         * was, each document in its own language when the state's corpus
+         * mixed languages */
         run->lang = run->preset_lang;
         run->extra_langs = run->preset_extra;
+        if (run->extra_langs) {
+            if (auto_lang_words(&run->lang_words))
+                return tp_error_set(err, TP_ENOMEM, "out of memory");
+            run->per_doc_lang = 1;
+        }
     } else if (run->lang == TP_LANG_AUTO && (rc = pick_language(run, readers, n, err))) {
         return rc;
     }

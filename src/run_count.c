@@ -45,6 +45,7 @@ struct count_ctx {
     const struct tp_run *run;
     struct tp_doclang dl; /* --lang auto: each document's language */
     int skip;             /* the document is left out (--from/--to) */
+    int as_part;          /* the reader's one document takes the corpus's language (count_into) */
     const struct tp_opts *o;
     struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
     enum tp_lang lang; /* the stopwords and stemmer the corpus and mapper count with (auto: the
@@ -176,7 +177,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
         tp_tokenizer_continue(c->tk);
     else
         tp_tokenizer_reset(c->tk);
-    tp_doclang_begin(&c->dl, doc->part);
+    tp_doclang_begin(&c->dl, doc->part ? doc->part : c->as_part);
     if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
         (doc->part == 2 && tp_corpus_continue(c->corpus)))
         return tp_corpus_oom(c->corpus, err);
@@ -277,13 +278,20 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
 }
 
 /* Count every document of r into corpus: the one-thread path and each
- * worker's body. */
+ * worker's body. Overlong runs are added to *overlong and documents by
+ * language to lang_docs[]. as_part: r is one document large enough to be
+ * counted in parts (TP_DIVIDE_MIN), read whole here: it takes the corpus's
+ * language as its parts would, so that --threads changes nothing. */
 static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_reader *r, int side,
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
-                      struct tp_error *err)
+                      uint64_t *lang_docs, int as_part, struct tp_error *err)
 {
-    struct count_ctx c = {
-        .corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
+    struct count_ctx c = {.corpus = corpus,
+                          .side = side,
+                          .run = run,
+                          .o = run->o,
+                          .lang = TP_LANG_AUTO,
+                          .as_part = as_part};
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
         tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
         tp_doclang_init(&c.dl, run, c.tk)) {
@@ -296,9 +304,8 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
     struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
-    /* workers run at once: their documents by language add up in any order */
     for (size_t l = 0; c.dl.active && l <= TP_LANG_NONE; l++)
-        __atomic_fetch_add(&run->lang_docs[l], c.dl.docs[l], __ATOMIC_RELAXED);
+        lang_docs[l] += c.dl.docs[l];
     tp_doclang_release(&c.dl);
     tp_tokenizer_free(c.tk);
     if (tp_stem_worker_finish(c.sw) && !rc)
@@ -343,6 +350,7 @@ struct worker {
     struct tp_reader *reader;
     struct tp_reader_stats rs;
     uint64_t overlong;
+    uint64_t lang_docs[TP_LANG_NONE + 1]; /* documents by language (run->lang_docs when merged) */
     uint64_t bytes_done;
     uint64_t docs_done;   /* documents this worker has counted, for --progress */
     uint64_t docs_before; /* the run's documents before the workers started */
@@ -414,7 +422,7 @@ static void *worker_main(void *arg)
     if (w->rc)
         return NULL;
     w->rc = count_into(w->run, w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
-                       &w->err);
+                       w->lang_docs, 0, &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
 }
@@ -751,7 +759,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                 ((divided && run->o->encoding == TP_ENC_AUTO && ord[k]->rs.cp1252_documents > 0) ||
                  (ord[k]->reader && tp_reader_whole_again(ord[k]->reader)));
         if (again) {
-            rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
+            rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong,
+                            run->lang_docs, divided, err);
             add_stats(&run->rs, tp_reader_stats(r));
             goto out;
         }
@@ -784,6 +793,8 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         }
         add_stats(&run->rs, &ord[k]->rs);
         run->overlong += ord[k]->overlong;
+        for (size_t l = 0; l <= TP_LANG_NONE; l++)
+            run->lang_docs[l] += ord[k]->lang_docs[l];
     }
     if (n_files == 1)
         run->rs.n_inputs = inputs_before + (run->rs.n_inputs > inputs_before);
@@ -839,10 +850,13 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     run->group_dirs = tp_reader_dirs(r, &run->n_group_dirs);
     /* a large file of one document per line is counted in parts; otherwise
      * whole files go to the threads */
-    int split = n_files == 1 && !tp_reader_ranged(r) && tp_reader_total_bytes(r) >= (1u << 20) &&
-                (tp_reader_splittable(r, 0) ||
-                 (tp_reader_divisible(r, 0) && tp_reader_total_bytes(r) >= TP_DIVIDE_MIN &&
-                  !run->o->date_from && !run->o->date_to));
+    /* one document large enough to be counted in parts, on any number
+     * of threads (its language is the corpus's: count_into's as_part) */
+    int divisible = n_files == 1 && !tp_reader_ranged(r) && tp_reader_divisible(r, 0) &&
+                    tp_reader_total_bytes(r) >= TP_DIVIDE_MIN && !run->o->date_from &&
+                    !run->o->date_to;
+    int split = divisible || (n_files == 1 && !tp_reader_ranged(r) &&
+                              tp_reader_total_bytes(r) >= (1u << 20) && tp_reader_splittable(r, 0));
     /* a --shard share of a file of one document a line is cut again */
     split |= n_files == 1 && tp_reader_ranged(r) && tp_reader_splittable(r, 0) == 1 &&
              tp_reader_total_bytes(r) >= (1u << 20);
@@ -857,7 +871,8 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     } else {
         if (!run->threads_used)
             run->threads_used = 1;
-        rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
+        rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong,
+                        run->lang_docs, divisible, err);
         add_stats(&run->rs, tp_reader_stats(r));
     }
     run->bytes_before += tp_reader_total_bytes(r) + (run->rs.unsized_bytes - unsized_before);
