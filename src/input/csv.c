@@ -50,10 +50,6 @@ static void csv_field(void *s, size_t len, void *data)
     if (w->rc)
         return;
     if (!w->header_done) {
-        if (w->field == 0 && has_bom(p, len)) {
-            p += 3;
-            len -= 3;
-        }
         for (int k = 0; k < N_COLS; k++)
             if (w->want[k] && w->col[k] < 0 && strlen(w->want[k]) == len &&
                 memcmp(w->want[k], p, len) == 0)
@@ -349,11 +345,19 @@ static int read_header(struct csv_walk *w, struct csv_parser *p)
         if (got <= 0)
             return tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
                                 got < 0 ? strerror(errno) : "shorter than when it was cut");
-        for (size_t i = 0, n = (size_t)got; i < n && !w->header_done && rc == 0 && w->rc == 0;) {
+        /* (a byte-order mark is no part of the first field: libcsv would
+         * take a quote after it as one inside an unquoted field) */
+        size_t i0 = off == 0 && has_bom(r->raw, (size_t)got) ? 3 : 0;
+        for (size_t i = i0, n = (size_t)got; i < n && !w->header_done && rc == 0 && w->rc == 0;) {
+            /* fed up to a CR or LF at a time: libcsv ends a row at either,
+             * and not a byte past the header row may reach it (a header
+             * ending in a bare CR would give the first data row to this
+             * part too) */
             const unsigned char *s = r->raw + i;
-            const unsigned char *nl = memchr(s, '\n', n - i);
-            size_t seg = nl ? (size_t)(nl - s) + 1 : n - i;
-            rc = feed_line(w, p, s, seg, nl != NULL);
+            const unsigned char *nl = memchr(s, '\n', n - i), *cr = memchr(s, '\r', n - i);
+            const unsigned char *end = cr && (!nl || cr < nl) ? cr : nl;
+            size_t seg = end ? (size_t)(end - s) + 1 : n - i;
+            rc = feed_line(w, p, s, seg, end != NULL && *end == '\n');
             i += seg;
         }
         off += (uint64_t)got;
@@ -382,13 +386,17 @@ int tp_in_csv_walk(struct csv_walk *w)
         w->col[k] = -1;
     if (r->ranged && r->range_start > 0 && run->plain)
         rc = read_header(w, &p);
-    int line_start = 1; /* the bytes fed so far end with a line feed */
+    int line_start = 1;                             /* the bytes fed so far end with a line feed */
+    int first = !(r->ranged && r->range_start > 0); /* the file's first bytes come next */
     while (!eof && rc == 0 && w->rc == 0) {
         size_t n, i = 0;
         rc = tp_in_read(run, r->raw, CHUNK, &n);
         if (rc < 0)
             break;
         eof = n < CHUNK;
+        if (first && has_bom(r->raw, n))
+            i = 3; /* as read_header */
+        first = 0;
         while (i < n && w->rc == 0 && rc == 0) {
             const unsigned char *s = r->raw + i;
             size_t k;
@@ -429,10 +437,6 @@ static void peek_field(void *s, size_t len, void *data)
     const char *p = s ? s : "";
     if (k->done)
         return;
-    if (k->field == 0 && has_bom(p, len)) {
-        p += 3;
-        len -= 3;
-    }
     k->found |= strlen(k->want) == len && memcmp(k->want, p, len) == 0;
     k->field++;
 }
@@ -458,7 +462,9 @@ int tp_in_csv_ids_in_column(const struct tp_reader *r, const char *path)
     /* a header of at most 1 MiB is looked at */
     for (uint64_t off = 0; !k.done && off < (1u << 20);) {
         ssize_t got = pread(fd, buf, sizeof(buf), (off_t)off);
-        if (got <= 0 || csv_parse(&p, buf, (size_t)got, peek_field, peek_row, &k) < (size_t)got)
+        size_t bom = off == 0 && got > 0 && has_bom(buf, (size_t)got) ? 3 : 0; /* as read_header */
+        if (got <= 0 || csv_parse(&p, buf + bom, (size_t)got - bom, peek_field, peek_row, &k) <
+                            (size_t)got - bom)
             break;
         off += (uint64_t)got;
     }
