@@ -74,7 +74,7 @@ static void *trend_part_main(void *arg)
             if (!ptok[p])
                 continue;
             x[m] = (double)p;
-            y[m] = (double)tl_count(term, p) / (double)ptok[p] * 1e6;
+            y[m] = tl_per_million((double)tl_count(term, p), ptok[p]);
             m++;
         }
         struct trow *r = &q->rows[t];
@@ -197,13 +197,12 @@ static int write_svg(struct tl_term *terms, size_t n_terms, const uint64_t *ptok
                 y[p] = lo[p] = hi[p] = NAN;
                 continue;
             }
-            double scale = 1e6 / (double)ptok[p];
-            y[p] = (double)tl_count(&terms[t], p) * scale;
+            y[p] = tl_per_million((double)tl_count(&terms[t], p), ptok[p]);
             if (tp_garwood(tl_count(&terms[t], p), &lo[p], &hi[p])) {
                 lo[p] = hi[p] = NAN;
             } else {
-                lo[p] *= scale;
-                hi[p] *= scale;
+                lo[p] = tl_per_million(lo[p], ptok[p]);
+                hi[p] = tl_per_million(hi[p], ptok[p]);
             }
         }
         series[t] = (struct tp_series){terms[t].name, y, lo, hi};
@@ -275,13 +274,12 @@ static int write_svg_grouped(const struct tp_run *run, const uint32_t *shown, si
                     y[p] = lo[p] = hi[p] = NAN;
                     continue;
                 }
-                double scale = 1e6 / (double)gtok[p];
-                y[p] = (double)tl_count(ts, p) * scale;
+                y[p] = tl_per_million((double)tl_count(ts, p), gtok[p]);
                 if (tp_garwood(tl_count(ts, p), &lo[p], &hi[p])) {
                     lo[p] = hi[p] = NAN;
                 } else {
-                    lo[p] *= scale;
-                    hi[p] *= scale;
+                    lo[p] = tl_per_million(lo[p], gtok[p]);
+                    hi[p] = tl_per_million(hi[p], gtok[p]);
                 }
             }
             size_t glen;

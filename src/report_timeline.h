@@ -7,10 +7,20 @@
 #ifndef TP_REPORT_TIMELINE_H
 #define TP_REPORT_TIMELINE_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "report_int.h"
+
+/* A count, or a bound of one, per million of tok tokens: x / tok x 10^6, as
+ * the SPEC writes per_million and freq computes it; NaN for no tokens. (A
+ * scale 1e6 / tok multiplied in differs in the last bit now and then, and
+ * trends.csv, computed this way, would not be over the values printed.) */
+static inline double tl_per_million(double x, uint64_t tok)
+{
+    return tok ? x / (double)tok * 1e6 : NAN;
+}
 
 struct tl_term {
     const char *name;

@@ -79,19 +79,18 @@ static int tl_cells_init(struct tl_cells *lc, struct tp_out *out, const struct t
     return 0;
 }
 
-/* Count k's cells in a period of tok tokens (scale: 1e6 / tok), into c. */
-static void count_cells(struct tp_out *out, struct tp_cells *c, uint64_t k, uint64_t tok,
-                        double scale)
+/* Count k's cells in a period of tok tokens, into c. */
+static void count_cells(struct tp_out *out, struct tp_cells *c, uint64_t k, uint64_t tok)
 {
     double lo = NAN, hi = NAN;
     if (tok && tp_garwood(k, &lo, &hi) == 0) {
-        lo *= scale;
-        hi *= scale;
+        lo = tl_per_million(lo, tok);
+        hi = tl_per_million(hi, tok);
     }
     tp_cells_clear(out, c);
     tp_cells_u64(out, c, k);
     tp_cells_u64(out, c, tok);
-    tp_cells_double(out, c, (double)k * scale);
+    tp_cells_double(out, c, tl_per_million((double)k, tok));
     tp_cells_double(out, c, lo);
     tp_cells_double(out, c, hi);
 }
@@ -101,13 +100,12 @@ static void count_cells(struct tp_out *out, struct tp_cells *c, uint64_t k, uint
 static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_term *terms,
                       size_t n_terms, size_t stride, size_t p, uint64_t tok)
 {
-    double scale = tok ? 1e6 / (double)tok : NAN;
     struct tl_slot *sl = &lc->slot[(tok * 0x9E3779B97F4A7C15ull) >> (64 - TL_SLOT_BITS)];
     if (!sl->used || sl->tok != tok) {
         double lo0 = NAN, hi0 = NAN;
         if (tok && tp_garwood(0, &lo0, &hi0) == 0) {
-            lo0 *= scale;
-            hi0 *= scale;
+            lo0 = tl_per_million(lo0, tok);
+            hi0 = tl_per_million(hi0, tok);
         }
         sl->used = 1;
         sl->tok = tok;
@@ -115,7 +113,7 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
         tp_cells_clear(out, &sl->zero);
         tp_cells_u64(out, &sl->zero, 0);
         tp_cells_u64(out, &sl->zero, tok);
-        tp_cells_double(out, &sl->zero, 0.0 * scale);
+        tp_cells_double(out, &sl->zero, tl_per_million(0.0, tok));
         tp_cells_double(out, &sl->zero, lo0);
         tp_cells_double(out, &sl->zero, hi0);
         tp_cells_u64(out, &sl->zero, 0);
@@ -135,19 +133,19 @@ static void long_rows(struct tp_out *out, struct tl_cells *lc, const struct tl_t
         tp_out_cells(out, &lc->term[t]);
         if (k < TL_REPEAT) {
             if (!(sl->rep_made & 1u << k)) {
-                count_cells(out, &sl->rep[k], k, tok, scale);
+                count_cells(out, &sl->rep[k], k, tok);
                 sl->rep_made |= 1u << k;
             }
             tp_out_cells(out, &sl->rep[k]);
         } else {
             double lo = NAN, hi = NAN;
             if (tok && tp_garwood(k, &lo, &hi) == 0) {
-                lo *= scale;
-                hi *= scale;
+                lo = tl_per_million(lo, tok);
+                hi = tl_per_million(hi, tok);
             }
             tp_out_u64(out, k);
             tp_out_u64(out, tok);
-            tp_out_double(out, (double)k * scale);
+            tp_out_double(out, tl_per_million((double)k, tok));
             tp_out_double(out, lo);
             tp_out_double(out, hi);
         }
@@ -219,12 +217,12 @@ int tp_timeline_write_grouped(const struct tp_run *run, const uint32_t *shown, s
             for (size_t p = 0; p < n_per; p++) {
                 char label[24];
                 tp_period_label(pi->first + (int64_t)p, pi->kind, label, sizeof(label));
-                double scale = gtok[p] ? 1e6 / (double)gtok[p] : NAN;
                 tp_out_group(out, run, g);
                 tp_out_str(out, label);
                 tp_out_u64(out, gtok[p]);
                 for (size_t t = 0; t < n_terms; t++)
-                    tp_out_double(out, (double)tl_count(&terms[t * G + g], p) * scale);
+                    tp_out_double(out,
+                                  tl_per_million((double)tl_count(&terms[t * G + g], p), gtok[p]));
                 tp_out_row_end(out);
             }
         }
@@ -287,11 +285,10 @@ int tp_timeline_write(const struct tp_run *run, const struct tl_term *terms, siz
         tp_period_label(pi->first + (int64_t)p, pi->kind, label, sizeof(label));
         tp_period_start(pi->first + (int64_t)p, pi->kind, start, sizeof(start));
         if (wide) {
-            double scale = ptok[p] ? 1e6 / (double)ptok[p] : NAN;
             tp_out_str(out, label);
             tp_out_u64(out, ptok[p]);
             for (size_t t = 0; t < n_terms; t++)
-                tp_out_double(out, (double)tl_count(&terms[t], p) * scale);
+                tp_out_double(out, tl_per_million((double)tl_count(&terms[t], p), ptok[p]));
             tp_out_row_end(out);
             continue;
         }

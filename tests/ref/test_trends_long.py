@@ -14,7 +14,8 @@ the two agreeing; compared exactly: the same doubles give the same median.
 tau: scipy.stats.kendalltau (tau-b). Mann-Kendall: S as the sum of the pairs'
 signs, the variance with the tie correction, continuity-corrected z, two-sided
 normal p. Terms: one rising, one falling, one without trend, and a rare one that
-is zero on most days (heavy ties).
+is zero on most days (heavy ties). timeline.csv's per_million is checked to be the
+same doubles.
 """
 import datetime
 import json
@@ -118,6 +119,16 @@ class TestLongDaily(unittest.TestCase):
             self.assertTrue(c.rel_close(r["p_value"], p, abs_=1e-300), (term, r["p_value"], p))
             direction = "flat" if p >= 0.05 else ("rising" if s > 0 else "falling")
             self.assertEqual(r["direction"], direction, term)
+        # timeline.csv prints the values the trends are over: per_million and its
+        # interval's bounds are count / period_tokens * 1e6 in doubles, as the SPEC reads
+        # (a scale 1e6 / period_tokens multiplied in differs in the last bit now and then)
+        seen = 0
+        for r in c.read_csv(os.path.join(out, "timeline.csv")):
+            if r["term"] in self.TERMS and int(r["period_tokens"]):
+                k, t = int(r["count"]), int(r["period_tokens"])
+                self.assertEqual(float(r["per_million"]), k / t * 1e6, r)
+                seen += 1
+        self.assertEqual(seen, len(self.TERMS) * sum(1 for k in self.counts if k))
         self.assertEqual(trends["upward"]["direction"], "rising")
         self.assertEqual(trends["downward"]["direction"], "falling")
         self.assertEqual(float(trends["rarely"]["slope_per_period"]), 0.0)
