@@ -93,52 +93,60 @@ struct tp_kwic_pattern {
 /* --lang auto, per document, when the sample shows that the corpus mixes
  * languages (run->extra_langs: another language's own words are at least 1%
  * of the sample's tokens): a document's language is decided from its first
- * TP_LANG_DOC_BYTES of text, or its first TP_LANG_DOC_WORDS words if that is
- * less (held back until then, or until its end): the language whose
- * stopwords are most of its words there, words being runs of
- * letters and digits (ASCII lowered, any byte >= 0x80 a letter: a scan much
- * cheaper than tokenizing twice; an apostrophe ends a word, so "l'acqua" and
- * "don't" give "l" and "don"); a document with fewer than TP_LANG_DOC_MIN
- * words there, or no stopword, takes the corpus's language (run->lang), and so
- * does a document counted in parts (tp_doc.part). The language sets the
- * tokenizer's apostrophe rules (elision for it and fr, apocope for it). */
+ * TP_LANG_DOC_WORDS tokens, as the tokenizer gives them with the corpus's
+ * profile, among those it completes in the document's first
+ * TP_LANG_DOC_BYTES bytes (when the document is longer; all of them when it
+ * is not): the language whose stopwords are most of them (an elided head
+ * "l'" looked up as "l", as the sample's tokens are); a document with fewer
+ * than TP_LANG_DOC_MIN tokens there, or no stopword, takes the corpus's
+ * language (run->lang), and so does a document counted in parts
+ * (tp_doc.part). No token of a document is counted before its language is
+ * known, and its text is held until then; a document decided for another
+ * language, or whose tokens came to the counting callbacks before the
+ * decision (a token over 16 bytes, the document's end, the window's), is
+ * tokenized again from its start with its language's profile. The
+ * language sets the tokenizer's apostrophe rules (elision for it and fr,
+ * apocope for it). */
 #define TP_LANG_DOC_BYTES 4096
 #define TP_LANG_DOC_MIN 50
-
-/* Longest word the language scan looks up (no stopword is longer), and the
- * words after which it decides without reading further. */
-#define TP_LANG_WORD_MAX 16
 #define TP_LANG_DOC_WORDS 60
+
+/* What the counting callbacks do with the tokens given them while a
+ * document's language is being decided (tp_doclang_batch, _token). */
+enum {
+    TP_DL_COUNT, /* count them: decided for the corpus's language, none held before */
+    TP_DL_HELD,  /* not counted: the decision waits for more tokens */
+    TP_DL_AGAIN  /* not counted: return non-zero, the document is tokenized again */
+};
 
 struct tp_doclang {
     const struct tp_run *run;
     struct tp_tokenizer *tk; /* the document's tokenizer (the caller's) */
     int active;              /* the run decides per document */
-    /* the scan of the first bytes: words (runs of letters and digits, ASCII
-       lowered, a byte >= 0x80 a letter) and the stopword lists they are on */
-    uint64_t n_words;
-    uint64_t word[TP_LANG_WORD_MAX / 8]; /* zero padded, as tp_table_find_words takes it */
-    size_t wlen;
-    int wlong;
-    char *buf; /* the text held back */
-    size_t len, cap, seen;
-    int holding;
-    enum tp_lang lang;               /* the document's, once decided */
+    int keep_case;           /* --case keep: ASCII capitals lowered to look tokens up */
+    int deciding;            /* the document's language is not known yet */
+    int held_tokens;         /* some token came to the callbacks uncounted */
+    int closing;             /* a flush or the document's end: decide on what it gives */
+    int again;               /* decided: the document is to be tokenized again */
+    uint64_t n_words;        /* tokens looked at */
+    char *buf;               /* the text held back */
+    size_t len, cap;
+    enum tp_lang lang;               /* the document's (the corpus's while deciding) */
     uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
-    size_t max_len;                  /* the longest stopword: longer words are not looked up */
-    uint64_t hits[6];                /* words on list i, once decided */
-    uint64_t packed;                 /* while scanning: list i's hits in bits 10i..10i+9 */
-    uint64_t hit_words;              /* words on some list */
-    /* the stopwords of run->lang_words that a scanned word can be (built
-       by tp_doclang_init; NULL: looked up in run->lang_words instead): a
-       filter of DL_FILTER_BITS bits, one set for each entry's hash, and an
-       open-addressing table, slot i at lw[2i], lw[2i + 1]: the entry's two
-       zero-padded little-endian words, the lists it is on in the top byte
-       of the second (no entry is longer than 15 bytes); empty slots zero */
+    size_t max_len;                  /* the longest stopword: longer tokens are not looked up */
+    uint64_t hits[6];                /* tokens on list i, once decided */
+    uint64_t packed;                 /* while deciding: list i's hits in bits 10i..10i+9 */
+    uint64_t hit_words;              /* tokens on some list */
+    /* the stopwords of run->lang_words (built by tp_doclang_init; NULL:
+       looked up in run->lang_words instead): a filter of DL_FILTER_BITS
+       bits, one set for each entry's hash, and an open-addressing table,
+       slot i at lw[2i], lw[2i + 1]: the entry's two zero-padded
+       little-endian words, the lists it is on in the top byte of the second
+       (no entry is longer than 15 bytes); empty slots zero */
     uint64_t *lw_filter, *lw;
     size_t lw_mask;
-    int nolook;  /* the language with the most hits is final: words only counted */
-    int stopped; /* the scan is over: the decision cannot change */
+    int nolook;  /* the language with the most hits is final: tokens only counted */
+    int stopped; /* the decision cannot change */
 };
 
 /* Set dl up for the documents fed to tk (NULL fields when the run does not
@@ -146,16 +154,21 @@ struct tp_doclang {
 int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_tokenizer *tk);
 /* A document begins (after tk was reset); part as tp_doc.part. */
 void tp_doclang_begin(struct tp_doclang *dl, int part);
-/* The document's next text: held back or fed to tk. Returns as tp_tokenizer_feed. */
+/* The document's next text, fed to tk (and held while deciding). Returns as
+ * tp_tokenizer_feed. */
 int tp_doclang_feed(struct tp_doclang *dl, const char *buf, size_t len);
-/* Decide now (the document ends, or is taken back) and feed what was held. */
+/* While dl->deciding, the counting callbacks give their tokens here first:
+ * a batch, or one token (over 16 bytes); TP_DL_*. */
+int tp_doclang_batch(struct tp_doclang *dl, const struct tp_token_batch *b);
+int tp_doclang_token(struct tp_doclang *dl, const char *tok, size_t len);
+/* The document is taken back: decided now, and tk flushed
+ * (tp_tokenizer_flush). */
 int tp_doclang_settle(struct tp_doclang *dl);
+/* The document ends: tp_tokenizer_finish, decided by then. */
+int tp_doclang_finish(struct tp_doclang *dl);
 /* The document was taken back (protocol (1)): it is not counted in docs. */
 void tp_doclang_forget(struct tp_doclang *dl);
 void tp_doclang_release(struct tp_doclang *dl);
-/* Tests: scan p[0..n) as the first bytes of a document, a byte at a time by
- * the definition (bytes != 0) or as tp_doclang_feed does; the bytes scanned. */
-size_t tp_doclang_scan_for_test(struct tp_doclang *dl, const char *p, size_t n, int bytes);
 
 /* Prepare a run with options o (borrowed). warn and progress may be NULL. */
 void tp_run_init(struct tp_run *run, const struct tp_opts *o, tp_warn_fn *warn, void *warn_ctx,

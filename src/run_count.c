@@ -52,12 +52,12 @@ struct count_ctx {
                           corpus's, for a document in the corpus's language) */
 };
 
-/* --lang auto, a document's language decided (dl.lang, set before its
- * tokens reach the tokenizer): its stopwords and stemmer from its first
- * token on. */
+/* --lang auto, a document's language decided (dl.lang, set before any of
+ * its tokens is counted): its stopwords and stemmer from its first token
+ * on. */
 static inline void doc_lang_sync(struct count_ctx *c)
 {
-    /* a document in the corpus's language (found in its words or by
+    /* a document in the corpus's language (found in its tokens or by
      * default) keeps the corpus's lists */
     enum tp_lang lang = c->dl.lang != c->run->lang ? c->dl.lang : TP_LANG_AUTO;
     if (c->dl.active && lang != c->lang) {
@@ -71,6 +71,11 @@ static inline void doc_lang_sync(struct count_ctx *c)
 static int count_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct count_ctx *c = ctx;
+    if (c->dl.deciding) {
+        int v = tp_doclang_token(&c->dl, tok, len);
+        if (v != TP_DL_COUNT)
+            return v == TP_DL_AGAIN;
+    }
     doc_lang_sync(c);
     if (c->sw && tp_stem_map(c->sw, tok, len, &tok, &len)) {
         c->oom = 1;
@@ -123,6 +128,13 @@ _Static_assert(TP_TOKEN_BATCH == TP_CORPUS_BATCH,
 static int count_batch(void *ctx, const struct tp_token_batch *b)
 {
     struct count_ctx *c = ctx;
+    if (c->dl.deciding) {
+        /* --lang auto: the document's first tokens decide its language
+         * before they are counted (or the document is tokenized again) */
+        int v = tp_doclang_batch(&c->dl, b);
+        if (v != TP_DL_COUNT)
+            return v == TP_DL_AGAIN;
+    }
     doc_lang_sync(c);
     if (c->sw)
         return count_batch_mapped(c, b);
@@ -164,7 +176,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
     /* --from/--to: a document out of range is read past, and counted as such
      * (a part of a document is never out: run_count does not divide then) */
     /* tokens of a document that did not end go where they always went */
-    if (tp_tokenizer_flush(c->tk))
+    if (tp_doclang_settle(&c->dl))
         return tp_corpus_oom(c->corpus, err);
     c->skip = doc->part != 2 && !tp_date_in_range(c->o, &doc->date);
     if (c->skip) {
@@ -203,7 +215,7 @@ static int count_end(void *ctx, struct tp_error *err)
         c->skip = 0;
         return 0;
     }
-    if (tp_doclang_settle(&c->dl) || tp_tokenizer_finish(c->tk))
+    if (tp_doclang_finish(&c->dl))
         return tp_corpus_oom(c->corpus, err);
     if (c->sw)
         tp_stem_doc_end(c->sw);
@@ -231,8 +243,8 @@ static int count_undo(void *ctx, int done, struct tp_error *err)
         }
         return 0;
     }
-    /* the text held back for the language goes where it would have gone */
-    if (tp_doclang_settle(&c->dl) || tp_tokenizer_flush(c->tk))
+    /* the tokens held back for the language go where they would have gone */
+    if (tp_doclang_settle(&c->dl))
         return tp_corpus_oom(c->corpus, err);
     if (done) {
         tp_doclang_forget(&c->dl);

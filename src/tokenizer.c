@@ -212,6 +212,13 @@ void tp_tokenizer_reset(struct tp_tokenizer *tk)
     tk->n_emitted = 0;
     tk->carry_len = 0;
     tk->fed = 0;
+    tk->n_overlong_reset = tk->n_overlong;
+}
+
+void tp_tokenizer_restart(struct tp_tokenizer *tk)
+{
+    tk->n_overlong = tk->n_overlong_reset;
+    tp_tokenizer_reset(tk);
 }
 
 void tp_tokenizer_continue(struct tp_tokenizer *tk)
@@ -650,6 +657,12 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len)
 
 int tp_tokenizer_finish(struct tp_tokenizer *tk)
 {
+    int rc = tp_tokenizer_end(tk);
+    return rc ? rc : tk->bfn ? tp_tokenizer_flush(tk) : 0;
+}
+
+int tp_tokenizer_end(struct tp_tokenizer *tk)
+{
     int rc;
     if (tk->carry_len) {
         tk->carry_len = 0;
@@ -661,7 +674,5 @@ int tp_tokenizer_finish(struct tp_tokenizer *tk)
         tk->tok_end = tk->pend_end;
     }
     tk->pending = P_NONE;
-    if ((rc = emit(tk)))
-        return rc;
-    return tk->bfn ? tp_tokenizer_flush(tk) : 0;
+    return emit(tk);
 }

@@ -83,6 +83,11 @@ int tp_tokenizer_flush(struct tp_tokenizer *tk);
  * delivered (tp_tokenizer_flush) are dropped. */
 void tp_tokenizer_reset(struct tp_tokenizer *tk);
 
+/* Start the document begun at the last tp_tokenizer_reset again, as if it
+ * had not been fed: reset, and the overlong runs counted since then taken
+ * back (tp_tokenizer_overlong). */
+void tp_tokenizer_restart(struct tp_tokenizer *tk);
+
 /* Start the next part of a document cut just after a line feed, which a
  * tokenizer of its own reads (documents split across threads): as reset, but
  * in the state the whole text leaves at that line feed, except for a break
@@ -102,6 +107,9 @@ int tp_tokenizer_feed(struct tp_tokenizer *tk, const char *buf, size_t len);
 /* End of the document: emit the pending token, if any, and deliver the batch.
  * Returns as feed. */
 int tp_tokenizer_finish(struct tp_tokenizer *tk);
+/* tp_tokenizer_finish but the batch's delivery: the pending token emitted
+ * (into the batch, or delivered when too long for it). */
+int tp_tokenizer_end(struct tp_tokenizer *tk);
 
 /* The apostrophe rules (tp_tokenizer_opts.elide, .apocope) of the documents
  * from the next one on: call between documents, after tp_tokenizer_reset and

@@ -68,6 +68,7 @@ struct tp_tokenizer {
     uint32_t seg;
     uint64_t n_emitted;
     uint64_t n_overlong;
+    uint64_t n_overlong_reset; /* n_overlong at the last tp_tokenizer_reset */
 
     unsigned char carry[4];
     size_t carry_len;

@@ -16,6 +16,13 @@ struct tokens_ctx {
 static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
 {
     struct tokens_ctx *t = ctx;
+    if (t->dl.deciding) {
+        /* --lang auto: the document's first tokens decide its language
+         * before they are written (or it is tokenized again) */
+        int v = tp_doclang_token(&t->dl, tok, len);
+        if (v != TP_DL_COUNT)
+            return v == TP_DL_AGAIN;
+    }
     tp_out_str(t->out, t->doc_id);
     tp_out_u64(t->out, seg);
     tp_out_text(t->out, tok, len);
@@ -49,7 +56,7 @@ static int on_end(void *ctx, struct tp_error *err)
     struct tokens_ctx *t = ctx;
     if (t->skip)
         return 0;
-    if (tp_doclang_settle(&t->dl) || tp_tokenizer_finish(t->tk))
+    if (tp_doclang_finish(&t->dl))
         return tp_error_set(err, TP_ENOMEM, "out of memory");
     return 0;
 }

@@ -1,15 +1,17 @@
 /*
- * fuzz_doclang.c - libFuzzer target: the per-document language scan of
- * --lang auto (struct tp_doclang, src/doclang.c). The first input byte picks
- * the corpus's language and how the rest is cut into pieces; the rest is one
- * document. Invariants: no crash or sanitizer report; the scan fed in pieces
- * (tp_doclang_feed, 64 bytes at a time) and the scan a byte at a time (the
- * definition) count the same words with the same hits and decide the same
- * language; and that language is the one a plain reading of the definition
- * gives (the whole window of 60 words or 4096 bytes read, no early stop:
- * words are runs of ASCII letters, digits and bytes >= 0x80, ASCII lowered;
- * at least 50 of them, the list with the most hits, ties to the corpus's
- * language, then the first; otherwise the corpus's).
+ * fuzz_doclang.c - libFuzzer target: the per-document language of --lang
+ * auto (struct tp_doclang, src/doclang.c). The first input byte picks the
+ * corpus's language, how the rest is cut into pieces and whether tokens
+ * come in batches (as the counting takes them) or one at a time (as
+ * `tempora tokens` does); the rest is one document. Invariants: no crash or
+ * sanitizer report; the language decided is the one a plain reading of the
+ * definition gives (the document tokenized with the corpus's profile, its
+ * first 60 tokens among those completed in its first 4096 bytes when it is
+ * longer, looked up in every list with an elided "l'" as "l"; at least 50
+ * of them, the list with the most hits, ties to the corpus's language, then
+ * the first; otherwise the corpus's); and the tokens the callbacks count
+ * are exactly the whole document's, tokenized with that language's
+ * profile, none before the decision.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,17 +23,56 @@
 #include "tokenizer.h"
 
 static struct tp_run run;
-static struct tp_tokenizer *tk;
-static struct tp_doclang fast, slow; /* made once: their tables are the lists' */
+static struct tp_tokenizer *tk_batch, *tk_one;
+static struct tp_doclang dl_batch, dl_one; /* made once: their tables are the lists' */
 
-static int no_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+/* Tokens as bytes: seg (4 bytes), length (2), the token. */
+struct rec {
+    unsigned char *b;
+    size_t len, cap;
+    struct tp_doclang *dl; /* NULL: a plain tokenization */
+};
+
+static void rec_put(struct rec *r, const char *tok, size_t len, uint32_t seg)
 {
-    (void)ctx;
-    (void)tok;
-    (void)len;
-    (void)seg;
+    if (r->len + len + 6 > r->cap) {
+        r->cap = 2 * (r->len + len + 6);
+        if (!(r->b = realloc(r->b, r->cap)))
+            abort();
+    }
+    memcpy(r->b + r->len, &seg, 4);
+    uint16_t l = (uint16_t)len;
+    memcpy(r->b + r->len + 4, &l, 2);
+    memcpy(r->b + r->len + 6, tok, len);
+    r->len += len + 6;
+}
+
+static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
+{
+    struct rec *r = ctx;
+    if (r->dl && r->dl->deciding) {
+        int v = tp_doclang_token(r->dl, tok, len);
+        if (v != TP_DL_COUNT)
+            return v == TP_DL_AGAIN;
+    }
+    rec_put(r, tok, len, seg);
     return 0;
 }
+
+static int on_batch(void *ctx, const struct tp_token_batch *b)
+{
+    struct rec *r = ctx;
+    if (r->dl && r->dl->deciding) {
+        int v = tp_doclang_batch(r->dl, b);
+        if (v != TP_DL_COUNT)
+            return v == TP_DL_AGAIN;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        rec_put(r, b->tok + 16 * i, b->len[i], b->seg[i]);
+    return 0;
+}
+
+static struct rec counted_batch, counted_one;
 
 static void setup(void)
 {
@@ -52,34 +93,53 @@ static void setup(void)
     }
     run.per_doc_lang = 1;
     struct tp_tokenizer_opts to = {0};
-    if (tp_tokenizer_new(&tk, &to, no_token, NULL) || tp_doclang_init(&fast, &run, tk) ||
-        tp_doclang_init(&slow, &run, tk))
+    if (tp_tokenizer_new(&tk_batch, &to, on_token, &counted_batch) ||
+        tp_tokenizer_new(&tk_one, &to, on_token, &counted_one) ||
+        tp_doclang_init(&dl_batch, &run, tk_batch) || tp_doclang_init(&dl_one, &run, tk_one))
+        abort();
+    tp_tokenizer_set_batch(tk_batch, on_batch);
+    counted_batch.dl = &dl_batch;
+    counted_one.dl = &dl_one;
+}
+
+/* p[0..n) tokenized plainly with lang's profile into r; window: only the
+ * tokens completed in the first TP_LANG_DOC_BYTES of a longer text. */
+static void plain(const uint8_t *p, size_t n, enum tp_lang lang, int window, struct rec *r)
+{
+    struct tp_tokenizer_opts to = {.elide = lang == TP_LANG_IT || lang == TP_LANG_FR,
+                                   .apocope = lang == TP_LANG_IT};
+    struct tp_tokenizer *tk;
+    r->len = 0;
+    if (tp_tokenizer_new(&tk, &to, on_token, r))
+        abort();
+    int rc =
+        window && n > TP_LANG_DOC_BYTES
+            ? tp_tokenizer_feed(tk, (const char *)p, TP_LANG_DOC_BYTES) || tp_tokenizer_flush(tk)
+            : tp_tokenizer_feed(tk, (const char *)p, n) || tp_tokenizer_finish(tk);
+    tp_tokenizer_free(tk);
+    if (rc)
         abort();
 }
 
 /* The definition, read plainly. */
 static enum tp_lang reference(const uint8_t *p, size_t n, enum tp_lang corpus)
 {
-    size_t end = n < TP_LANG_DOC_BYTES ? n : TP_LANG_DOC_BYTES, words = 0, wl = 0;
+    static struct rec r;
+    plain(p, n, corpus, 1, &r);
     uint64_t hits[TP_N_AUTO] = {0};
-    char word[TP_LANG_WORD_MAX];
-    for (size_t i = 0; i <= end && words < TP_LANG_DOC_WORDS; i++) {
-        int c = i < end ? p[i] : -1;
-        if (c >= 0 && ((unsigned)((c | 32) - 'a') < 26 || (unsigned)(c - '0') < 10 || c >= 0x80)) {
-            if (wl < sizeof(word))
-                word[wl] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-            wl++;
-            continue;
-        }
-        if (wl) {
-            words++;
-            int64_t id = wl <= TP_LANG_WORD_MAX ? tp_table_find(&run.lang_words, word, wl) : -1;
-            for (size_t l = 0; id >= 0 && l < TP_N_AUTO; l++)
-                hits[l] += run.lang_words.terms[id].flags >> l & 1;
-        }
-        wl = 0;
+    size_t tokens = 0;
+    for (size_t at = 0; at < r.len && tokens < TP_LANG_DOC_WORDS; tokens++) {
+        uint16_t len;
+        memcpy(&len, r.b + at + 4, 2);
+        const char *tok = (const char *)r.b + at + 6;
+        at += 6 + (size_t)len;
+        if (len > 1 && tok[len - 1] == '\'')
+            len--;
+        int64_t id = tp_table_find(&run.lang_words, tok, len);
+        for (size_t l = 0; id >= 0 && l < TP_N_AUTO; l++)
+            hits[l] += run.lang_words.terms[id].flags >> l & 1;
     }
-    if (words < TP_LANG_DOC_MIN)
+    if (tokens < TP_LANG_DOC_MIN)
         return corpus;
     size_t best = TP_N_AUTO;
     for (size_t i = 0; i < TP_N_AUTO; i++)
@@ -91,36 +151,36 @@ static enum tp_lang reference(const uint8_t *p, size_t n, enum tp_lang corpus)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!tk)
+    if (!tk_batch)
         setup();
     if (size < 1)
         return 0;
     run.lang = tp_auto_langs[data[0] % TP_N_AUTO];
-    size_t piece = (size_t)(data[0] / TP_N_AUTO) * 7 % 97; /* 0: whole */
+    int batch = data[0] / TP_N_AUTO % 2;
+    size_t piece = (size_t)(data[0] / (2 * TP_N_AUTO)) * 7 % 97; /* 0: whole */
     data++;
     size--;
+    struct tp_tokenizer *tk = batch ? tk_batch : tk_one;
+    struct tp_doclang *dl = batch ? &dl_batch : &dl_one;
+    struct rec *counted = batch ? &counted_batch : &counted_one;
     /* fed in pieces, as a reader does */
-    tp_doclang_begin(&fast, 0);
+    counted->len = 0;
+    tp_tokenizer_reset(tk);
+    tp_doclang_begin(dl, 0);
     for (size_t i = 0; i < size;) {
         size_t k = piece && size - i > piece ? piece : size - i;
-        if (tp_doclang_feed(&fast, (const char *)data + i, k))
+        if (tp_doclang_feed(dl, (const char *)data + i, k))
             abort();
         i += k;
     }
-    if (tp_doclang_settle(&fast))
+    if (tp_doclang_finish(dl) || dl->deciding)
         abort();
-    /* a byte at a time, as tp_doclang_feed decides when to stop */
-    tp_doclang_begin(&slow, 0);
-    size_t seen = 0;
-    for (size_t i = 0; i < size && slow.holding; i++) {
-        size_t done = tp_doclang_scan_for_test(&slow, (const char *)data + i, 1, 1);
-        seen++;
-        if (seen >= TP_LANG_DOC_BYTES || done < 1 || slow.stopped)
-            tp_doclang_settle(&slow);
-    }
-    tp_doclang_settle(&slow);
-    if (fast.n_words != slow.n_words || memcmp(fast.hits, slow.hits, sizeof(fast.hits)) ||
-        fast.lang != slow.lang || fast.lang != reference(data, size, run.lang))
+    enum tp_lang want = reference(data, size, run.lang);
+    if (dl->lang != want)
+        abort();
+    static struct rec all;
+    plain(data, size, want, 0, &all);
+    if (all.len != counted->len || (all.len && memcmp(all.b, counted->b, all.len) != 0))
         abort();
     return 0;
 }

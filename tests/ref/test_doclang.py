@@ -2,7 +2,7 @@
 stopwords (and stemmer), against a reference written here from the SPEC and
 README ("Tokens"): the corpus's language from the sample's stopword hits, the
 lists added for the other languages, each document's language from its first
-60 words, and every count made with the list of the document's language.
+60 tokens, and every count made with the list of the document's language.
 
 The corpus is generated here (Italian, English and French articles, and
 short English notes that take the corpus's language), in plain words without
@@ -99,13 +99,14 @@ def corpus_language(paths, sw):
 
 
 def doc_language(text, sw, corpus_lang):
-    """README: from the first 60 words (ASCII lowered runs of letters and
-    digits), the language whose stopwords are most frequent; fewer than 50
-    words, or no stopword, gives the corpus's language (not decided: None
+    """README: from the first 60 tokens (here: lower-cased runs of letters, the
+    corpus having no apostrophes, digits or hyphens; every document is under
+    4 KiB), the language whose stopwords are most frequent; fewer than 50
+    tokens, or no stopword, gives the corpus's language (not decided: None
     second); a tie goes to the corpus's language, else to the first in it,
     en, fr, es, de, pt. Returns (language, decided)."""
-    words = re.findall(r"[A-Za-z0-9\u0080-\U0010ffff]+", text)[:60]
-    words = [w.lower() for w in words]
+    assert len(text.encode("utf-8")) <= 4096
+    words = [t for seg in doc_segments(text) for t in seg][:60]
     if len(words) < 50:
         return corpus_lang, False
     hits = {lang: sum(1 for w in words if w in sw[lang]) for lang in AUTO}
