@@ -22,57 +22,13 @@
 #include "table.h"
 #include "tokenizer.h"
 
+#include "../unit/doclang_count.h"
+
 static struct tp_run run;
 static struct tp_tokenizer *tk_batch, *tk_one;
 static struct tp_doclang dl_batch, dl_one; /* made once: their tables are the lists' */
 
-/* Tokens as bytes: seg (4 bytes), length (2), the token. */
-struct rec {
-    unsigned char *b;
-    size_t len, cap;
-    struct tp_doclang *dl; /* NULL: a plain tokenization */
-};
-
-static void rec_put(struct rec *r, const char *tok, size_t len, uint32_t seg)
-{
-    if (r->len + len + 6 > r->cap) {
-        r->cap = 2 * (r->len + len + 6);
-        if (!(r->b = realloc(r->b, r->cap)))
-            abort();
-    }
-    memcpy(r->b + r->len, &seg, 4);
-    uint16_t l = (uint16_t)len;
-    memcpy(r->b + r->len + 4, &l, 2);
-    memcpy(r->b + r->len + 6, tok, len);
-    r->len += len + 6;
-}
-
-static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
-{
-    struct rec *r = ctx;
-    if (r->dl && r->dl->deciding) {
-        int v = tp_doclang_token(r->dl, tok, len);
-        if (v != TP_DL_COUNT)
-            return v == TP_DL_AGAIN;
-    }
-    rec_put(r, tok, len, seg);
-    return 0;
-}
-
-static int on_batch(void *ctx, const struct tp_token_batch *b)
-{
-    struct rec *r = ctx;
-    if (r->dl && r->dl->deciding) {
-        int v = tp_doclang_batch(r->dl, b);
-        if (v != TP_DL_COUNT)
-            return v == TP_DL_AGAIN;
-    }
-    for (size_t i = 0; i < b->n; i++)
-        rec_put(r, b->tok + 16 * i, b->len[i], b->seg[i]);
-    return 0;
-}
-
-static struct rec counted_batch, counted_one;
+static struct dl_rec counted_batch, counted_one;
 
 static void setup(void)
 {
@@ -93,46 +49,27 @@ static void setup(void)
     }
     run.per_doc_lang = 1;
     struct tp_tokenizer_opts to = {0};
-    if (tp_tokenizer_new(&tk_batch, &to, on_token, &counted_batch) ||
-        tp_tokenizer_new(&tk_one, &to, on_token, &counted_one) ||
+    if (tp_tokenizer_new(&tk_batch, &to, dl_rec_token, &counted_batch) ||
+        tp_tokenizer_new(&tk_one, &to, dl_rec_token, &counted_one) ||
         tp_doclang_init(&dl_batch, &run, tk_batch) || tp_doclang_init(&dl_one, &run, tk_one))
         abort();
-    tp_tokenizer_set_batch(tk_batch, on_batch);
+    tp_tokenizer_set_batch(tk_batch, dl_rec_batch);
     counted_batch.dl = &dl_batch;
     counted_one.dl = &dl_one;
-}
-
-/* p[0..n) tokenized plainly with lang's profile into r; window: only the
- * tokens completed in the first TP_LANG_DOC_BYTES of a longer text. */
-static void plain(const uint8_t *p, size_t n, enum tp_lang lang, int window, struct rec *r)
-{
-    struct tp_tokenizer_opts to = {.elide = lang == TP_LANG_IT || lang == TP_LANG_FR,
-                                   .apocope = lang == TP_LANG_IT};
-    struct tp_tokenizer *tk;
-    r->len = 0;
-    if (tp_tokenizer_new(&tk, &to, on_token, r))
-        abort();
-    int rc =
-        window && n > TP_LANG_DOC_BYTES
-            ? tp_tokenizer_feed(tk, (const char *)p, TP_LANG_DOC_BYTES) || tp_tokenizer_flush(tk)
-            : tp_tokenizer_feed(tk, (const char *)p, n) || tp_tokenizer_finish(tk);
-    tp_tokenizer_free(tk);
-    if (rc)
-        abort();
 }
 
 /* The definition, read plainly. */
 static enum tp_lang reference(const uint8_t *p, size_t n, enum tp_lang corpus)
 {
-    static struct rec r;
-    plain(p, n, corpus, 1, &r);
+    static struct dl_rec r;
+    if (dl_rec_plain((const char *)p, n, corpus, 1, &r))
+        abort();
     uint64_t hits[TP_N_AUTO] = {0};
     size_t tokens = 0;
     for (size_t at = 0; at < r.len && tokens < TP_LANG_DOC_WORDS; tokens++) {
-        uint16_t len;
-        memcpy(&len, r.b + at + 4, 2);
-        const char *tok = (const char *)r.b + at + 6;
-        at += 6 + (size_t)len;
+        const char *tok;
+        size_t len;
+        at = dl_rec_next(&r, at, &tok, &len);
         if (len > 1 && tok[len - 1] == '\'')
             len--;
         int64_t id = tp_table_find(&run.lang_words, tok, len);
@@ -162,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     struct tp_tokenizer *tk = batch ? tk_batch : tk_one;
     struct tp_doclang *dl = batch ? &dl_batch : &dl_one;
-    struct rec *counted = batch ? &counted_batch : &counted_one;
+    struct dl_rec *counted = batch ? &counted_batch : &counted_one;
     /* fed in pieces, as a reader does */
     counted->len = 0;
     tp_tokenizer_reset(tk);
@@ -178,9 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum tp_lang want = reference(data, size, run.lang);
     if (dl->lang != want)
         abort();
-    static struct rec all;
-    plain(data, size, want, 0, &all);
-    if (all.len != counted->len || (all.len && memcmp(all.b, counted->b, all.len) != 0))
+    static struct dl_rec all;
+    if (dl_rec_plain((const char *)data, size, want, 0, &all) || !dl_rec_same(&all, counted))
         abort();
     return 0;
 }

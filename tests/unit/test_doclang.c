@@ -28,6 +28,8 @@
 #include "table.h"
 #include "tokenizer.h"
 
+#include "doclang_count.h"
+
 static const enum tp_lang langs[] = {TP_LANG_IT, TP_LANG_EN, TP_LANG_FR,
                                      TP_LANG_ES, TP_LANG_DE, TP_LANG_PT};
 enum { N_LANGS = 6 };
@@ -49,62 +51,6 @@ static void lang_words(struct tp_table *t)
     }
 }
 
-/* Tokens as text, "SEG TOKEN\n" each. */
-struct rec {
-    char *b;
-    size_t len, cap;
-    struct tp_doclang *dl; /* NULL: a plain tokenization, no decision */
-};
-
-static void rec_put(struct rec *r, const char *tok, size_t len, uint32_t seg)
-{
-    if (r->len + len + 16 > r->cap) {
-        r->cap = 2 * (r->len + len + 16);
-        r->b = realloc(r->b, r->cap);
-        cr_assert(r->b);
-    }
-    r->len += (size_t)sprintf(r->b + r->len, "%u ", seg);
-    memcpy(r->b + r->len, tok, len);
-    r->len += len;
-    r->b[r->len++] = '\n';
-}
-
-/* The counting callbacks' part, as run_count.c's: tokens go to the
- * decision first while it is open. */
-static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
-{
-    struct rec *r = ctx;
-    if (r->dl && r->dl->deciding) {
-        int v = tp_doclang_token(r->dl, tok, len);
-        if (v != TP_DL_COUNT)
-            return v == TP_DL_AGAIN;
-    }
-    rec_put(r, tok, len, seg);
-    return 0;
-}
-
-static int on_batch(void *ctx, const struct tp_token_batch *b)
-{
-    struct rec *r = ctx;
-    if (r->dl && r->dl->deciding) {
-        int v = tp_doclang_batch(r->dl, b);
-        if (v != TP_DL_COUNT)
-            return v == TP_DL_AGAIN;
-    }
-    for (size_t i = 0; i < b->n; i++)
-        rec_put(r, b->tok + 16 * i, b->len[i], b->seg[i]);
-    return 0;
-}
-
-static struct tp_tokenizer *profile_tokenizer(enum tp_lang lang, struct rec *r)
-{
-    struct tp_tokenizer_opts to = {.elide = lang == TP_LANG_IT || lang == TP_LANG_FR,
-                                   .apocope = lang == TP_LANG_IT};
-    struct tp_tokenizer *tk;
-    cr_assert_eq(tp_tokenizer_new(&tk, &to, on_token, r), 0);
-    return tk;
-}
-
 struct ref {
     size_t n_tokens; /* in the window, at most 60 */
     uint64_t hits[N_LANGS];
@@ -116,26 +62,18 @@ struct ref {
 static void reference(const struct tp_table *t, const char *p, size_t n, enum tp_lang corpus,
                       struct ref *out)
 {
-    struct rec r = {0};
-    struct tp_tokenizer *tk = profile_tokenizer(corpus, &r);
-    if (n > TP_LANG_DOC_BYTES) {
-        cr_assert_eq(tp_tokenizer_feed(tk, p, TP_LANG_DOC_BYTES), 0);
-        cr_assert_eq(tp_tokenizer_flush(tk), 0);
-    } else {
-        cr_assert_eq(tp_tokenizer_feed(tk, p, n), 0);
-        cr_assert_eq(tp_tokenizer_finish(tk), 0);
-    }
-    tp_tokenizer_free(tk);
+    struct dl_rec r = {0};
+    cr_assert_eq(dl_rec_plain(p, n, corpus, 1, &r), 0);
     memset(out, 0, sizeof(*out));
     for (size_t at = 0; at < r.len && out->n_tokens < 60; out->n_tokens++) {
-        const char *tok = strchr(r.b + at, ' ') + 1, *end = memchr(tok, '\n', r.len - at);
-        size_t len = (size_t)(end - tok);
+        const char *tok;
+        size_t len;
+        at = dl_rec_next(&r, at, &tok, &len);
         if (len > 1 && tok[len - 1] == '\'')
             len--;
         int64_t id = tp_table_find(t, tok, len);
         for (int l = 0; id >= 0 && l < N_LANGS; l++)
             out->hits[l] += t->terms[id].flags >> l & 1;
-        at = (size_t)(end - r.b) + 1;
     }
     free(r.b);
     out->lang = corpus;
@@ -150,24 +88,13 @@ static void reference(const struct tp_table *t, const char *p, size_t n, enum tp
         out->lang = langs[best];
 }
 
-/* The whole of p[0..n) tokenized with lang's profile: what must be counted. */
-static struct rec plain_tokens(const char *p, size_t n, enum tp_lang lang)
-{
-    struct rec r = {0};
-    struct tp_tokenizer *tk = profile_tokenizer(lang, &r);
-    cr_assert_eq(tp_tokenizer_feed(tk, p, n), 0);
-    cr_assert_eq(tp_tokenizer_finish(tk), 0);
-    tp_tokenizer_free(tk);
-    return r;
-}
-
 /* A run of --lang auto: the counting's tokenizer (batches unless one_by_one)
  * and the decision, with the corpus's language and its lists. */
 struct env {
     struct tp_run run;
     struct tp_tokenizer *tk;
     struct tp_doclang dl;
-    struct rec counted;
+    struct dl_rec counted;
 };
 
 static void env_open(struct env *e, int one_by_one)
@@ -177,9 +104,9 @@ static void env_open(struct env *e, int one_by_one)
     e->run.per_doc_lang = 1;
     e->run.lang = TP_LANG_IT;
     struct tp_tokenizer_opts to = {0};
-    cr_assert_eq(tp_tokenizer_new(&e->tk, &to, on_token, &e->counted), 0);
+    cr_assert_eq(tp_tokenizer_new(&e->tk, &to, dl_rec_token, &e->counted), 0);
     if (!one_by_one)
-        tp_tokenizer_set_batch(e->tk, on_batch);
+        tp_tokenizer_set_batch(e->tk, dl_rec_batch);
     cr_assert_eq(tp_doclang_init(&e->dl, &e->run, e->tk), 0);
     e->counted.dl = &e->dl;
 }
@@ -217,8 +144,9 @@ static void check_doc(struct env *e, const char *p, size_t n, size_t piece, cons
     cr_assert_eq(e->dl.lang, want.lang, "%s (piece %zu): language %d, want %d", what, piece,
                  (int)e->dl.lang, (int)want.lang);
     cr_assert_leq(e->dl.n_words, want.n_tokens, "%s", what);
-    struct rec all = plain_tokens(p, n, want.lang);
-    cr_assert(all.len == e->counted.len && (!all.len || memcmp(all.b, e->counted.b, all.len) == 0),
+    struct dl_rec all = {0};
+    cr_assert_eq(dl_rec_plain(p, n, want.lang, 0, &all), 0);
+    cr_assert(dl_rec_same(&all, &e->counted),
               "%s (piece %zu): the tokens counted are not the document's in its language", what,
               piece);
     free(all.b);
@@ -367,8 +295,7 @@ Test(doclang, decided_before_the_window_ends)
     struct env e;
     env_open(&e, 0);
     static char doc[1024];
-    size_t n = 0;
-    n = put_n(doc, n, "the ", 40);
+    size_t n = put_n(doc, 0, "the ", 40);
     n = put_n(doc, n, "xyz ", 20);
     for (size_t piece = 0; piece < 3; piece++) {
         /* English, not the corpus's language, must lead by more than the
@@ -385,15 +312,13 @@ Test(doclang, decided_before_the_window_ends)
     cr_assert_eq(e.dl.lang, TP_LANG_IT);
     /* the corpus's language wins a tie: 30 hits against 30 tokens left,
      * final whatever the number of tokens */
-    n = 0;
-    n = put_n(doc, n, "di ", 40);
+    n = put_n(doc, 0, "di ", 40);
     run_doc(&e, doc, n, 0);
     cr_assert_eq(e.dl.n_words, 30);
     cr_assert_eq(e.dl.hits[0], 30);
     cr_assert_eq(e.dl.lang, TP_LANG_IT);
     /* English ahead by one less than the tokens left: read on */
-    n = 0;
-    n = put_n(doc, n, "the ", 30);
+    n = put_n(doc, 0, "the ", 30);
     n = put_n(doc, n, "di ", 30);
     run_doc(&e, doc, n, 0);
     cr_assert_eq(e.dl.n_words, 60);
@@ -414,8 +339,7 @@ Test(doclang, typographic_punctuation_separates)
     /* 10 times "di casa", 20 times "d\u2019eau": 60 tokens, 10 Italian
      * stopwords, 20 French ones (with the apostrophe taken for a letter, 30
      * words: too few) */
-    size_t n = 0;
-    n = put_n(doc, n, "di casa ", 10);
+    size_t n = put_n(doc, 0, "di casa ", 10);
     n = put_n(doc, n, "d\u2019eau ", 20);
     e.run.lang = TP_LANG_IT;
     run_doc(&e, doc, n, 0);
@@ -424,8 +348,7 @@ Test(doclang, typographic_punctuation_separates)
     check_doc(&e, doc, n, 0, "French");
     /* 24 times "the x", then "rain\u2014and": 50 tokens, 25 of them English
      * stopwords (with the dash taken for a letter, 49 words: too few) */
-    n = 0;
-    n = put_n(doc, n, "the x ", 24);
+    n = put_n(doc, 0, "the x ", 24);
     n += (size_t)sprintf(doc + n, "rain\u2014and.");
     run_doc(&e, doc, n, 0);
     cr_assert_eq(e.dl.n_words, 50);
