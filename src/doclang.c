@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "pipeline_int.h"
 #include "tokenizer.h"
@@ -97,6 +98,21 @@ static inline uint64_t dl_lower(uint64_t w)
     return w | ((ge_a & ~gt_z & ~w & high) >> 2);
 }
 
+/* The lists the token tok[0..len) (valid UTF-8, NFC or NFKC) is on, looked
+ * up case folded. */
+static unsigned dl_folded_lists(const struct tp_doclang *dl, const char *tok, size_t len)
+{
+    utf8proc_int32_t cp[64]; /* longer than any stopword, folded */
+    const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD;
+    utf8proc_ssize_t n =
+        utf8proc_decompose((const utf8proc_uint8_t *)tok, (utf8proc_ssize_t)len, cp, 64, opts);
+    if (n < 0 || n > 64 || (n = utf8proc_reencode(cp, n, opts)) < 0 || (size_t)n > dl->max_len)
+        return 0;
+    const struct tp_table *t = &dl->run->lang_words;
+    int64_t id = tp_table_find(t, (const char *)cp, (size_t)n);
+    return id >= 0 ? t->terms[id].flags & 63 : 0;
+}
+
 /* The lists the token tok[0..len) is on (an elided head "l'" looked up as
  * "l", as the sample and the stopwords take it); padded: 16 bytes at tok,
  * zeros past len (a batch's token). */
@@ -104,6 +120,13 @@ static unsigned dl_token_lists(const struct tp_doclang *dl, const char *tok, siz
 {
     if (len > 1 && tok[len - 1] == '\'')
         len--;
+    if (dl->keep_case) {
+        /* --case keep: a token with a capital beyond ASCII (È, À) is
+         * looked up case folded as the tokenizer folds; ASCII below */
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)tok[i] >= 0x80)
+                return dl_folded_lists(dl, tok, len);
+    }
     if (len > dl->max_len)
         return 0;
     if (len > 16) {

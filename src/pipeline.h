@@ -22,9 +22,9 @@
 
 #define TP_LANG_SAMPLE (1u << 20)
 
-/* A one-document text file is counted in parts on several threads from this
- * size, each part at least TP_DIVIDE_PART bytes (past any date header). */
-#define TP_DIVIDE_MIN (4u << 20)
+/* A one-document text file is counted in parts on several threads from
+ * TP_DIVIDE_MIN bytes (reader.h), each part at least TP_DIVIDE_PART bytes
+ * (past any date header). */
 #define TP_DIVIDE_PART (1u << 20)
 
 struct tp_run {

@@ -35,8 +35,11 @@ struct tp_doc {
     unsigned long line;        /* 1-based line of the file where the document starts */
     struct tp_date date;       /* prec TP_PREC_NONE when undated */
     enum tp_encoding encoding; /* TP_ENC_UTF8, TP_ENC_CP1252 or TP_ENC_LATIN1: how it was decoded */
-    int part; /* 0: the whole document; a part read by tp_reader_new_range: 1 the first,
-                 2 a later one (no header, no date: it goes on with the part before) */
+    int part;      /* 0: the whole document; a part read by tp_reader_new_range: 1 the first,
+                      2 a later one (no header, no date: it goes on with the part before) */
+    int divisible; /* a whole file that tp_reader_divisible and TP_DIVIDE_MIN make one
+                      a run may count in parts (--lang auto then gives it the corpus's
+                      language, whether it is cut or not) */
     const struct tp_doc_field *fields; /* n_fields named values (mail headers), or NULL */
     size_t n_fields;
     /* --group-by: the document's group name group[0..group_len), UTF-8 (NULL: no value, the
@@ -162,8 +165,10 @@ int tp_reader_whole_again(const struct tp_reader *r);
 
 /* Whether file i is one document of plain text (uncompressed, not a stream)
  * that can be read in parts cut after line feeds, each part its own piece of
- * the document (tp_doc.part). */
+ * the document (tp_doc.part); run_count.c cuts one of TP_DIVIDE_MIN bytes
+ * or more, when it is a run's only file, into parts for its threads. */
 int tp_reader_divisible(const struct tp_reader *r, size_t i);
+#define TP_DIVIDE_MIN (4u << 20)
 
 /* A reader of bytes [start, start + len) of path, a splittable or divisible
  * file, where start is the beginning of line first_line (1-based). For a

@@ -45,7 +45,6 @@ struct count_ctx {
     const struct tp_run *run;
     struct tp_doclang dl; /* --lang auto: each document's language */
     int skip;             /* the document is left out (--from/--to) */
-    int as_part;          /* the reader's one document takes the corpus's language (count_into) */
     const struct tp_opts *o;
     struct tp_stem_worker *sw; /* --stem / --lemmas: this thread's mapper (NULL: none) */
     enum tp_lang lang; /* the stopwords and stemmer the corpus and mapper count with (auto: the
@@ -189,7 +188,7 @@ static int count_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err
         tp_tokenizer_continue(c->tk);
     else
         tp_tokenizer_reset(c->tk);
-    tp_doclang_begin(&c->dl, doc->part ? doc->part : c->as_part);
+    tp_doclang_begin(&c->dl, doc->part ? doc->part : doc->divisible);
     if (tp_corpus_begin(c->corpus, doc->id, &doc->date, c->side) ||
         (doc->part == 2 && tp_corpus_continue(c->corpus)))
         return tp_corpus_oom(c->corpus, err);
@@ -291,19 +290,13 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
 
 /* Count every document of r into corpus: the one-thread path and each
  * worker's body. Overlong runs are added to *overlong and documents by
- * language to lang_docs[]. as_part: r is one document large enough to be
- * counted in parts (TP_DIVIDE_MIN), read whole here: it takes the corpus's
- * language as its parts would, so that --threads changes nothing. */
+ * language to lang_docs[]. */
 static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_reader *r, int side,
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
-                      uint64_t *lang_docs, int as_part, struct tp_error *err)
+                      uint64_t *lang_docs, struct tp_error *err)
 {
-    struct count_ctx c = {.corpus = corpus,
-                          .side = side,
-                          .run = run,
-                          .o = run->o,
-                          .lang = TP_LANG_AUTO,
-                          .as_part = as_part};
+    struct count_ctx c = {
+        .corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
         tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
         tp_doclang_init(&c.dl, run, c.tk)) {
@@ -434,7 +427,7 @@ static void *worker_main(void *arg)
     if (w->rc)
         return NULL;
     w->rc = count_into(w->run, w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
-                       w->lang_docs, 0, &w->err);
+                       w->lang_docs, &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
 }
@@ -772,7 +765,7 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                  (ord[k]->reader && tp_reader_whole_again(ord[k]->reader)));
         if (again) {
             rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong,
-                            run->lang_docs, divided, err);
+                            run->lang_docs, err);
             add_stats(&run->rs, tp_reader_stats(r));
             goto out;
         }
@@ -862,8 +855,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     run->group_dirs = tp_reader_dirs(r, &run->n_group_dirs);
     /* a large file of one document per line is counted in parts; otherwise
      * whole files go to the threads */
-    /* one document large enough to be counted in parts, on any number
-     * of threads (its language is the corpus's: count_into's as_part) */
+    /* one document large enough to be counted in parts */
     int divisible = n_files == 1 && !tp_reader_ranged(r) && tp_reader_divisible(r, 0) &&
                     tp_reader_total_bytes(r) >= TP_DIVIDE_MIN && !run->o->date_from &&
                     !run->o->date_to;
@@ -884,7 +876,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
         if (!run->threads_used)
             run->threads_used = 1;
         rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong,
-                        run->lang_docs, divisible, err);
+                        run->lang_docs, err);
         add_stats(&run->rs, tp_reader_stats(r));
     }
     run->bytes_before += tp_reader_total_bytes(r) + (run->rs.unsized_bytes - unsized_before);

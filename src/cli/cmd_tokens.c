@@ -37,7 +37,7 @@ static int on_begin(void *ctx, const struct tp_doc *doc, struct tp_error *err)
     t->doc_id = doc->id;
     t->skip = !tp_date_in_range(t->o, &doc->date);
     tp_tokenizer_reset(t->tk);
-    tp_doclang_begin(&t->dl, doc->part);
+    tp_doclang_begin(&t->dl, doc->part ? doc->part : doc->divisible); /* as counted */
     return 0;
 }
 

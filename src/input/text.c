@@ -84,6 +84,9 @@ static int start_text_doc(struct run *run, enum tp_encoding enc, int eof)
     doc.line = 1;
     doc.encoding = enc;
     doc.part = r->part;
+    const struct input *in = &r->in[run->input];
+    uint64_t size = in->unsized ? run->open_size : in->size;
+    doc.divisible = !r->part && size >= TP_DIVIDE_MIN && tp_reader_divisible(r, run->input);
     rc = tp_in_settle_date(run, doc.id, doc.path, &fd, &doc.date);
     if (rc == 0)
         rc = tp_in_doc_begin(run, &doc);

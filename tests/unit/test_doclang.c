@@ -356,3 +356,29 @@ Test(doclang, typographic_punctuation_separates)
     check_doc(&e, doc, n, 0, "English with a dash");
     env_close(&e);
 }
+
+/* --case keep: tokens keep their capitals, and are looked up case folded as
+ * the tokenizer folds: "\u00c8" is Italian's "\u00e8" (every other token),
+ * so the document is Italian in an English corpus, as under --case fold. */
+Test(doclang, case_kept_is_looked_up_folded)
+{
+    for (int keep = 0; keep < 2; keep++) {
+        struct env e;
+        env_open(&e, 0);
+        e.run.tok_opts.keep_case = keep;
+        struct tp_tokenizer_opts to = {.keep_case = keep};
+        tp_doclang_release(&e.dl);
+        tp_tokenizer_free(e.tk);
+        cr_assert_eq(tp_tokenizer_new(&e.tk, &to, dl_rec_token, &e.counted), 0);
+        tp_tokenizer_set_batch(e.tk, dl_rec_batch);
+        cr_assert_eq(tp_doclang_init(&e.dl, &e.run, e.tk), 0);
+        e.run.lang = TP_LANG_EN;
+        static char doc[512];
+        size_t n = put_n(doc, 0, "\u00c8 Bello ", 25);
+        run_doc(&e, doc, n, 0);
+        cr_assert_eq(e.dl.n_words, 50, "keep %d", keep);
+        cr_assert_gt(e.dl.hits[0], 20, "keep %d", keep);
+        cr_assert_eq(e.dl.lang, TP_LANG_IT, "keep %d", keep);
+        env_close(&e);
+    }
+}
