@@ -197,14 +197,15 @@ static void dl_maybe_final(struct tp_doclang *dl)
         dl->stopped = 1;
 }
 
-/* Token n_words was counted, on the lists f (0 when not looked up): its
- * hits added; whether the decision is made (dl->stopped). A list's lead
- * can reach the tokens left only once some list has that many hits, so the
- * check waits for as many tokens on lists. */
-static inline void dl_counted(struct tp_doclang *dl, unsigned f)
+/* What the window tells after its tokens so far, hit_words of them on
+ * lists: whether the decision is made (dl->stopped). A list's lead can
+ * reach the tokens left only once some list has that many hits, so the
+ * check waits for as many tokens on lists. Each test only turns true as
+ * tokens come (the tokens left shrink by one a token, hits grow by at most
+ * one), so checking after a run of tokens stops where checking after each
+ * would have, with the same decision. */
+static inline void dl_check(struct tp_doclang *dl)
 {
-    dl->packed += dl_spread(f);
-    dl->hit_words += f != 0;
     if (dl->n_words >= TP_LANG_DOC_WORDS) {
         dl->stopped = 1;
     } else if (dl->nolook) {
@@ -218,8 +219,50 @@ static inline void dl_counted(struct tp_doclang *dl, unsigned f)
 /* One more of the document's tokens in the window. */
 static inline void dl_look(struct tp_doclang *dl, const char *tok, size_t len, int padded)
 {
+    unsigned f = dl->nolook ? 0 : dl_token_lists(dl, tok, len, padded);
     dl->n_words++;
-    dl_counted(dl, dl->nolook ? 0 : dl_token_lists(dl, tok, len, padded));
+    dl->packed += dl_spread(f);
+    dl->hit_words += f != 0;
+    dl_check(dl);
+}
+
+/* The first k tokens of batch b in the window (k at most the tokens it has
+ * left): their lists summed in locals, then checked once (dl_check). A
+ * token looked up after the lead became final adds hits the decision does
+ * not need, and cannot change (dl_maybe_final). */
+static void dl_look_batch(struct tp_doclang *dl, const struct tp_token_batch *b, size_t k)
+{
+    uint64_t packed = 0, hw = 0;
+    if (dl->nolook) {
+        /* tokens only counted, not looked up */
+    } else if (dl->lw && !dl->keep_case) {
+        /* dl_token_lists for a batch's tokens (zero padded, 1 to 16
+         * bytes), without a branch on the token */
+        const uint64_t max_len = dl->max_len;
+        for (size_t i = 0; i < k; i++) {
+            const char *tok = b->tok + 16 * i;
+            size_t len = b->len[i];
+            uint64_t w0, w1;
+            memcpy(&w0, tok, 8);
+            memcpy(&w1, tok + 8, 8);
+            len -= len > 1 && tok[len - 1] == '\''; /* "l'" looked up as "l" */
+            w0 &= dl_bytes_below(len);
+            w1 &= len > 8 ? dl_bytes_below(len - 8) : 0;
+            unsigned f = dl_lists(dl, len, w0, w1) & -(unsigned)(len <= max_len);
+            packed += dl_spread(f);
+            hw += f != 0;
+        }
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            unsigned f = dl_token_lists(dl, b->tok + 16 * i, b->len[i], 1);
+            packed += dl_spread(f);
+            hw += f != 0;
+        }
+    }
+    dl->n_words += k;
+    dl->packed += packed;
+    dl->hit_words += hw;
+    dl_check(dl);
 }
 
 static void set_profile(struct tp_tokenizer *tk, enum tp_lang lang)
@@ -261,8 +304,11 @@ static int dl_after(struct tp_doclang *dl)
 
 int tp_doclang_batch(struct tp_doclang *dl, const struct tp_token_batch *b)
 {
-    for (size_t i = 0; i < b->n && !dl->stopped; i++)
-        dl_look(dl, b->tok + 16 * i, b->len[i], 1);
+    if (!dl->stopped) {
+        /* (not stopped: fewer than TP_LANG_DOC_WORDS tokens looked at) */
+        size_t left = TP_LANG_DOC_WORDS - dl->n_words;
+        dl_look_batch(dl, b, b->n < left ? b->n : left);
+    }
     return dl_after(dl);
 }
 

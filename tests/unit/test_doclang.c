@@ -292,11 +292,22 @@ Test(doclang, window_ends_mid_token)
  * sooner. */
 Test(doclang, decided_before_the_window_ends)
 {
-    struct env e;
-    env_open(&e, 0);
     static char doc[1024];
     size_t n = put_n(doc, 0, "the ", 40);
     n = put_n(doc, n, "xyz ", 20);
+    /* A batch's tokens are looked at together, so the decision stops at
+     * the end of a batch: the whole window's decision, after more tokens */
+    struct env e;
+    env_open(&e, 0);
+    for (size_t piece = 0; piece < 3; piece++) {
+        run_doc(&e, doc, n, piece);
+        cr_assert_eq(e.dl.hits[1], 40, "piece %zu", piece);
+        cr_assert_eq(e.dl.n_words, 60, "piece %zu", piece);
+        cr_assert_eq(e.dl.lang, TP_LANG_EN);
+    }
+    env_close(&e);
+    /* Given a token at a time, it stops at the token */
+    env_open(&e, 1);
     for (size_t piece = 0; piece < 3; piece++) {
         /* English, not the corpus's language, must lead by more than the
          * tokens left: 31 hits against 29 tokens left; then the tokens are
