@@ -323,6 +323,11 @@ void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang)
     c->lang = lang;
 }
 
+void tp_corpus_set_doc_lang(struct tp_corpus *c, enum tp_lang lang)
+{
+    c->r.docs[c->r.n_docs].lang = (uint8_t)lang;
+}
+
 /* doc_ids for a token of a word whose twin was not counted yet: the twin
  * (made with the word, split_added), seen now, as token `index`. */
 static __attribute__((noinline)) int64_t first_twin(struct tp_corpus *c, uint32_t id,

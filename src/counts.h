@@ -148,6 +148,8 @@ struct tp_docrec {  /* 32 bytes: one per document */
     uint32_t group; /* --group-by: the group's id in tp_counts.groups (0: the group "") */
     struct tp_date date;
     uint8_t side; /* keyness: 0 target, 1 reference */
+    uint8_t lang; /* --lang auto per document: the language it was counted in
+                     (enum tp_lang); TP_LANG_AUTO when not recorded */
 };
 _Static_assert(sizeof(struct tp_docrec) <= 32, "a document's record stays small");
 
@@ -296,6 +298,10 @@ int tp_corpus_add_prefix(struct tp_corpus *c, const char *s, size_t len);
 /* The open document's language (o.stop_lang: which list its stopwords are
  * on), from its next token on. */
 void tp_corpus_set_lang(struct tp_corpus *c, enum tp_lang lang);
+
+/* Record the open document's language (tp_docrec.lang): what states keep
+ * and the manifest counts. */
+void tp_corpus_set_doc_lang(struct tp_corpus *c, enum tp_lang lang);
 
 /* Whether term id is a stopword twin (o.stop_lang), counting the stopword
  * occurrences of the term twin_base[id]. */

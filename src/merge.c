@@ -194,6 +194,7 @@ static int merge_open_doc(struct tp_corpus *dst, const struct tp_corpus *src, co
         if (tp_corpus_begin(dst, sd->id, &sd->date, sd->side) ||
             (src->r.groups.n && tp_corpus_set_group_id(dst, group_map[sd->group])))
             return tp_error_set(err, TP_ENOMEM, "out of memory");
+        tp_corpus_set_doc_lang(dst, (enum tp_lang)sd->lang);
         dst->doc_start = dst_tokens + src->doc_start;
     }
     if (counter_fold_doc(&dst->r.uni, &src->r.uni, map) ||

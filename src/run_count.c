@@ -216,6 +216,9 @@ static int count_end(void *ctx, struct tp_error *err)
     }
     if (tp_doclang_finish(&c->dl))
         return tp_corpus_oom(c->corpus, err);
+    /* the language it was counted in (every document has the corpus's
+     * unless the run decides per document) */
+    tp_corpus_set_doc_lang(c->corpus, c->dl.active ? c->dl.lang : c->run->lang);
     if (c->sw)
         tp_stem_doc_end(c->sw);
     if (c->part) {

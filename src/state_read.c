@@ -166,7 +166,8 @@ int tp_state_rd_doc(struct tp_state_rd *r, const struct tp_state_stats *s, uint6
         (rc = tp_state_rd_get(r, b, 16)))
         goto fail;
     *n_tokens = tp_state_le64(b + 8);
-    if (strlen(*str) != *len || tp_state_get_date(b, date) || *n_tokens > s->n_tokens - *tokens) {
+    if (strlen(*str) != *len || tp_state_get_date(b, date) || b[7] > TP_LANG_NONE ||
+        *n_tokens > s->n_tokens - *tokens) {
         rc = tp_state_rd_fail(r, "a document record is damaged");
         goto fail;
     }

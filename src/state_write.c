@@ -23,6 +23,11 @@
 #include "stopwords.h"
 #include "writer.h"
 
+/* DOCS gives a document's language as these numbers (docs/state-format.md) */
+_Static_assert(TP_LANG_AUTO == 0 && TP_LANG_IT == 1 && TP_LANG_FR == 2 && TP_LANG_EN == 3 &&
+                   TP_LANG_ES == 4 && TP_LANG_DE == 5 && TP_LANG_PT == 6 && TP_LANG_NONE == 7,
+               "a state's language numbers do not change");
+
 /* --- the options of a run, as a state records them ------------------------ */
 
 static const char *const enc_names[] = {"auto", "utf-8", "latin-1", "cp1252"};
@@ -432,6 +437,7 @@ static int write_body(struct tp_state_wr *w, struct tp_run *run, const struct tp
         b[4] = (unsigned char)doc->date.month;
         b[5] = (unsigned char)doc->date.day;
         b[6] = (unsigned char)doc->date.prec;
+        b[7] = doc->lang; /* enum tp_lang: the format's numbers (below) */
         raw64(b + 8, doc->n_tokens);
         tp_state_put(w, b, 16);
     }

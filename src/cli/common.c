@@ -692,7 +692,10 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     for (unsigned l = 0; run->per_doc_lang && l <= TP_LANG_NONE; l++)
         if (run->lang_docs[l]) {
             char key[64];
-            snprintf(key, sizeof(key), "documents_lang_%s", tp_lang_name((enum tp_lang)l));
+            /* (documents of a state that recorded none: an earlier
+             * tempora's) */
+            snprintf(key, sizeof(key), "documents_lang_%s",
+                     l == TP_LANG_AUTO ? "unrecorded" : tp_lang_name((enum tp_lang)l));
             kv_u64(out, key, run->lang_docs[l]);
         }
     kv(out, "encoding", cli_encoding_names[o->encoding]);
