@@ -112,7 +112,9 @@ static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FI
     if (t->kind != TP_JSON_STRING && t->kind != TP_JSON_NULL)
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string", run->path,
                             line, text_col);
-    if (id->kind == TP_JSON_STRING || id->kind == TP_JSON_NUMBER) {
+    /* an id of only blanks names no document, as an empty CSV id cell */
+    int blank_id = id->kind == TP_JSON_STRING && all_blank((const unsigned char *)id->s, id->len);
+    if ((id->kind == TP_JSON_STRING && !blank_id) || id->kind == TP_JSON_NUMBER) {
         r->id.len = 0;
         if (buf_add(&r->id, id->s, id->len) < 0)
             return nomem(run->err);
@@ -120,7 +122,7 @@ static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FI
     } else if (id->kind == TP_JSON_OTHER) {
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
                             run->path, line, id_col);
-    } else if (o->id_col) {
+    } else if (o->id_col && !blank_id) {
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
                             line, id_col);
     } else if (n == 0) {
