@@ -258,6 +258,13 @@ void tp_run_set_sizes(struct tp_run *run, struct tp_reader *const *readers, size
         run->input_bytes += tp_reader_total_bytes(readers[i]);
         size_t nf;
         tp_reader_files(readers[i], &nf);
+        /* a --shard share's lines of a file that begins in an earlier
+         * share: that share counts the file (one input, whatever the
+         * shares: tempora-mpi's manifest says what one process says) */
+        uint64_t start, len;
+        unsigned long line;
+        if (tp_reader_range(readers[i], &start, &len, &line) && start > 0)
+            nf = 0;
         run->n_files += nf;
     }
 }

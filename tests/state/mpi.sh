@@ -80,7 +80,8 @@ done
 [ "$fail" = "$before" ] && echo "Open MPI's own components (TEMPORA_MPI_MCA=1): the same table"
 # one JSONL file of the corpus's lines (a document a line, dated; no id field, so a
 # document's id is PATH:LINE and each part must number its lines), 3.4 MB: cut between
-# the ranks, and with --threads 2 each rank's share cut again between its threads
+# the ranks, and with --threads 2 each rank's share cut again between its threads; the
+# manifest's input counts are one process's (each rank once counted the file an input)
 i=0
 while [ $i -lt 42 ]; do
     awk -v r=$i '{ gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\\\""); gsub(/\t/, " "); gsub(/\r/, "");
@@ -103,6 +104,12 @@ for np in 2 3; do
             [ "$b" = manifest.csv ] && continue
             sh "$ROOT/tests/state/same_table.sh" "$f" "$T/j$np$how/$b" ||
                 { echo "FAIL jsonl np $np $how: $b differs"; fail=$((fail + 1)); }
+        done
+        # what the manifest counts of the input: one file (each share of it once
+        # counted it), its bytes, documents and tokens
+        for k in inputs input_bytes bytes_read documents tokens; do
+            [ "$(grep "^$k," "$T/jdirect/manifest.csv")" = "$(grep "^$k," "$T/j$np$how/manifest.csv")" ] ||
+                { echo "FAIL jsonl np $np $how: manifest $k: $(grep "^$k," "$T/j$np$how/manifest.csv")"; fail=$((fail + 1)); }
         done
     done
 done
