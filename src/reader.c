@@ -224,6 +224,11 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i)
     return f == FMT_JSONL || (f == FMT_TEXT && r->o->doc_per_line);
 }
 
+void tp_reader_recounts(struct tp_reader *r)
+{
+    r->recounts = 1;
+}
+
 int tp_reader_whole_again(const struct tp_reader *r)
 {
     return r->whole_again;

@@ -163,6 +163,13 @@ int tp_reader_splittable(const struct tp_reader *r, size_t i);
  * its row number, unknown to the part). */
 int tp_reader_whole_again(const struct tp_reader *r);
 
+/* r (from tp_reader_new_range) is a part of a run that counts its file again
+ * on one thread when r stops early (tp_reader_whole_again). Without it (a
+ * --shard share's range, which no one counts again), a CSV row without an
+ * id is numbered by the data rows before the range, read from the file's
+ * start. */
+void tp_reader_recounts(struct tp_reader *r);
+
 /* Whether file i is one document of plain text (uncompressed, not a stream)
  * that can be read in parts cut after line feeds, each part its own piece of
  * the document (tp_doc.part); run_count.c cuts one of TP_DIVIDE_MIN bytes

@@ -414,12 +414,15 @@ static void worker_progress(void *ctx, uint64_t done, uint64_t total, uint64_t d
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    if (w->ranged)
+    if (w->ranged) {
         w->rc = tp_reader_new_range(&w->reader, w->files[0], w->start, w->len, w->line, w->parent,
                                     w->run->o, worker_warn, w, &w->err);
-    else
+        if (!w->rc)
+            tp_reader_recounts(w->reader);
+    } else {
         w->rc = tp_reader_new_slice(&w->reader, w->parent, w->first, w->n_files, worker_warn, w,
                                     &w->err);
+    }
     if (w->rc)
         return NULL;
     if (w->steal && tp_reader_share_end(w->reader, &w->end) != 0) {

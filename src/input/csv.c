@@ -487,6 +487,72 @@ static int cell_utf8(struct run *run, enum tp_encoding enc, const struct buf *ce
     return buf_add(into, s, len) < 0 ? nomem(run->err) : 0;
 }
 
+/* rows_before's libcsv callbacks: the header row, then the data rows that
+ * are not empty (a field of some byte), as csv_row counts them. */
+struct row_count {
+    int header_done, nonempty;
+    unsigned long rows;
+};
+
+static void count_field(void *s, size_t len, void *data)
+{
+    struct row_count *k = data;
+    (void)s;
+    k->nonempty |= k->header_done && len > 0;
+}
+
+static void count_row(int c, void *data)
+{
+    struct row_count *k = data;
+    (void)c;
+    k->rows += k->header_done && k->nonempty;
+    k->header_done = 1;
+    k->nonempty = 0;
+}
+
+/* The data rows of the file before byte r->range_start (a row start, after
+ * the header) in *out: what a read of the whole file numbers them, libcsv
+ * parsing the bytes from the file's start (a byte-order mark skipped, as
+ * tp_in_csv_walk does). 0, or TP_EIO / TP_EPARSE / TP_ENOMEM naming the
+ * file. */
+static int rows_before(struct run *run, unsigned long *out)
+{
+    struct tp_reader *r = run->r;
+    struct row_count k = {0, 0, 0};
+    struct csv_parser p;
+    unsigned char *buf = malloc(CHUNK);
+    if (!buf || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        free(buf);
+        return nomem(run->err);
+    }
+    csv_set_realloc_func(&p, capped_realloc);
+    int rc = 0;
+    for (uint64_t off = 0; rc == 0 && off < r->range_start;) {
+        size_t want = r->range_start - off < CHUNK ? (size_t)(r->range_start - off) : CHUNK;
+        ssize_t got = pread(run->fd, buf, want, (off_t)off);
+        if (got <= 0) {
+            rc = tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
+                              got < 0 ? strerror(errno) : "shorter than when it was cut");
+            break;
+        }
+        size_t i0 = off == 0 && has_bom(buf, (size_t)got) ? 3 : 0;
+        if (csv_parse(&p, buf + i0, (size_t)got - i0, count_field, count_row, &k) <
+            (size_t)got - i0)
+            rc = tp_error_set(run->err, csv_error(&p) == CSV_ENOMEM ? TP_ENOMEM : TP_EPARSE,
+                              "%s: the rows before byte %llu cannot be numbered: %s", run->path,
+                              (unsigned long long)r->range_start, csv_strerror(csv_error(&p)));
+        off += (uint64_t)got;
+    }
+    if (rc == 0)
+        csv_fini(&p, count_field, count_row, &k);
+    else
+        csv_fini(&p, NULL, NULL, NULL);
+    csv_free(&p);
+    free(buf);
+    *out = k.rows;
+    return rc;
+}
+
 /* A CSV data row: a document. */
 static int csv_doc(struct csv_walk *w)
 {
@@ -507,12 +573,23 @@ static int csv_doc(struct csv_walk *w)
         if ((rc = cell_utf8(run, enc, &cell[COL_ID], &r->id)) < 0)
             return rc;
         doc.id = r->id.p;
-    } else if (r->ranged && r->range_start > 0) {
-        /* a row named by its number, which a later part does not know */
+    } else if (r->ranged && r->range_start > 0 && r->recounts) {
+        /* a row named by its number, which a later part does not know:
+         * the run counts the file again on one thread */
         r->whole_again = 1;
         return TP_STOP;
-    } else if (!(doc.id = tp_in_line_id(run, w->n_rows))) {
-        return nomem(run->err);
+    } else {
+        unsigned long row = w->n_rows;
+        if (r->ranged && r->range_start > 0) {
+            /* a --shard share's rows: numbered after the file's rows before
+             * the share (no one counts the file again) */
+            if (!r->rows_known && (rc = rows_before(run, &r->rows_before)) < 0)
+                return rc;
+            r->rows_known = 1;
+            row += r->rows_before;
+        }
+        if (!(doc.id = tp_in_line_id(run, row)))
+            return nomem(run->err);
     }
     memset(&fd, 0, sizeof(fd));
     fd.kind = TP_HDR_NONE;

@@ -111,6 +111,9 @@ struct tp_reader {
     unsigned long range_line;
     struct tp_range_end *range_end; /* tp_reader_share_end, or NULL */
     int whole_again;                /* tp_reader_whole_again */
+    int recounts;                   /* tp_reader_recounts: a run's part, counted again whole */
+    int rows_known;                 /* rows_before is worked out */
+    unsigned long rows_before;      /* a CSV range's data rows before it (its PATH:ROW ids) */
     unsigned char *raw;             /* CHUNK bytes read */
     unsigned char *small;           /* SMALL_DOC bytes, for --encoding auto */
     char *out;                      /* TP_DECODE_BOUND(CHUNK) decoded bytes */
