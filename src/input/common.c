@@ -478,6 +478,31 @@ int tp_in_read_whole(struct run *run, struct buf *b, const char *what)
     }
 }
 
+int tp_in_id_nuls(struct buf *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->len; i++)
+        n += b->p[i] == '\0';
+    if (n == 0)
+        return 0;
+    if (buf_reserve(b, 2 * n) < 0)
+        return TP_ENOMEM;
+    /* from the end, each NUL becomes the three bytes EF BF BD */
+    size_t to = b->len + 2 * n;
+    b->p[to] = '\0';
+    for (size_t i = b->len; i-- > 0;) {
+        if (b->p[i] != '\0') {
+            b->p[--to] = b->p[i];
+        } else {
+            b->p[--to] = (char)0xBD;
+            b->p[--to] = (char)0xBF;
+            b->p[--to] = (char)0xEF;
+        }
+    }
+    b->len += 2 * n;
+    return 0;
+}
+
 const char *tp_in_line_id(struct run *run, unsigned long n)
 {
     struct tp_reader *r = run->r;

@@ -572,6 +572,8 @@ static int csv_doc(struct csv_walk *w)
     if (w->have[COL_ID] && !all_blank((unsigned char *)cell[COL_ID].p, cell[COL_ID].len)) {
         if ((rc = cell_utf8(run, enc, &cell[COL_ID], &r->id)) < 0)
             return rc;
+        if (tp_in_id_nuls(&r->id) < 0)
+            return nomem(run->err);
         doc.id = r->id.p;
     } else if (r->ranged && r->range_start > 0 && r->recounts) {
         /* a row named by its number, which a later part does not know:

@@ -336,6 +336,10 @@ size_t tp_in_find_header(const char *text, size_t len, int eof, const char *wher
 int tp_in_read_whole(struct run *run, struct buf *b, const char *what);
 /* "ID_PATH:N" in r->id (borrowed until the next call); NULL out of memory. */
 const char *tp_in_line_id(struct run *run, unsigned long n);
+/* An id given in a field (JSON "\u0000", a CSV cell's NUL byte) holds its
+ * NULs as U+FFFD in b: an id is a string that ends at a NUL, so "a\u0000b"
+ * and "a\u0000c" would both be "a". 0 or TP_ENOMEM. */
+int tp_in_id_nuls(struct buf *b);
 
 /* input/namedate.c: the date in the path of the document being read
  * (--date-from-name): the folders below the INPUT argument it was found in,

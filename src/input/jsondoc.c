@@ -116,13 +116,13 @@ static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FI
     int blank_id = id->kind == TP_JSON_STRING && all_blank((const unsigned char *)id->s, id->len);
     if ((id->kind == TP_JSON_STRING && !blank_id) || id->kind == TP_JSON_NUMBER) {
         r->id.len = 0;
-        if (buf_add(&r->id, id->s, id->len) < 0)
+        if (buf_add(&r->id, id->s, id->len) < 0 || tp_in_id_nuls(&r->id) < 0)
             return nomem(run->err);
         doc.id = r->id.p;
     } else if (id->kind == TP_JSON_OTHER) {
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
                             run->path, line, id_col);
-    } else if (o->id_col && !blank_id) {
+    } else if (o->id_col && id->kind == TP_JSON_ABSENT) {
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
                             line, id_col);
     } else if (n == 0) {

@@ -286,7 +286,7 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
     int blank_id = id->kind == TP_JSON_STRING && all_blank((const unsigned char *)id->s, id->len);
     if ((id->kind == TP_JSON_STRING && !blank_id) || id->kind == TP_JSON_NUMBER) {
         r->id.len = 0;
-        if (buf_add(&r->id, id->s, id->len) < 0) {
+        if (buf_add(&r->id, id->s, id->len) < 0 || tp_in_id_nuls(&r->id) < 0) {
             rc = nomem(run->err);
             goto out;
         }
@@ -295,7 +295,7 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
         rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
                           run->path, lineno, id_col);
         goto out;
-    } else if (o->id_col && !blank_id) {
+    } else if (o->id_col && id->kind == TP_JSON_ABSENT) {
         rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
                           lineno, id_col);
         goto out;
