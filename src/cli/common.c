@@ -689,15 +689,17 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv_u64(out, "lang_sample_stopword_hits", run->lang_hits);
     /* --lang auto decides per document: how many got each language */
     kv(out, "lang_per_document", yes(run->per_doc_lang));
-    for (unsigned l = 0; run->per_doc_lang && l <= TP_LANG_NONE; l++)
+    for (unsigned k = 1; run->per_doc_lang && k <= TP_LANG_NONE + 1; k++) {
+        /* the languages, then (TP_LANG_AUTO) the documents of a state that
+         * recorded none: an earlier tempora's */
+        unsigned l = k % (TP_LANG_NONE + 1);
         if (run->lang_docs[l]) {
             char key[64];
-            /* (documents of a state that recorded none: an earlier
-             * tempora's) */
             snprintf(key, sizeof(key), "documents_lang_%s",
                      l == TP_LANG_AUTO ? "unrecorded" : tp_lang_name((enum tp_lang)l));
             kv_u64(out, key, run->lang_docs[l]);
         }
+    }
     kv(out, "encoding", cli_encoding_names[o->encoding]);
     kv(out, "format", cli_format_names[o->format]);
     kv(out, "doc_per_line", yes(o->doc_per_line));
