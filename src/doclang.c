@@ -116,7 +116,8 @@ static unsigned dl_folded_lists(const struct tp_doclang *dl, const char *tok, si
 /* The lists the token tok[0..len) is on (an elided head "l'" looked up as
  * "l", as the sample and the stopwords take it); padded: 16 bytes at tok,
  * zeros past len (a batch's token). */
-static unsigned dl_token_lists(const struct tp_doclang *dl, const char *tok, size_t len, int padded)
+static inline __attribute__((always_inline)) unsigned
+dl_token_lists(const struct tp_doclang *dl, const char *tok, size_t len, int padded)
 {
     if (len > 1 && tok[len - 1] == '\'')
         len--;
@@ -227,37 +228,16 @@ static inline void dl_look(struct tp_doclang *dl, const char *tok, size_t len, i
 }
 
 /* The first k tokens of batch b in the window (k at most the tokens it has
- * left): their lists summed in locals, then checked once (dl_check). A
- * token looked up after the lead became final adds hits the decision does
- * not need, and cannot change (dl_maybe_final). */
+ * left): their lists summed in locals (dl_token_lists inlined), then
+ * checked once (dl_check). A token looked up after the lead became final
+ * adds hits the decision does not need, and cannot change (dl_maybe_final). */
 static void dl_look_batch(struct tp_doclang *dl, const struct tp_token_batch *b, size_t k)
 {
     uint64_t packed = 0, hw = 0;
-    if (dl->nolook) {
-        /* tokens only counted, not looked up */
-    } else if (dl->lw && !dl->keep_case) {
-        /* dl_token_lists for a batch's tokens (zero padded, 1 to 16
-         * bytes), without a branch on the token */
-        const uint64_t max_len = dl->max_len;
-        for (size_t i = 0; i < k; i++) {
-            const char *tok = b->tok + 16 * i;
-            size_t len = b->len[i];
-            uint64_t w0, w1;
-            memcpy(&w0, tok, 8);
-            memcpy(&w1, tok + 8, 8);
-            len -= len > 1 && tok[len - 1] == '\''; /* "l'" looked up as "l" */
-            w0 &= dl_bytes_below(len);
-            w1 &= len > 8 ? dl_bytes_below(len - 8) : 0;
-            unsigned f = dl_lists(dl, len, w0, w1) & -(unsigned)(len <= max_len);
-            packed += dl_spread(f);
-            hw += f != 0;
-        }
-    } else {
-        for (size_t i = 0; i < k; i++) {
-            unsigned f = dl_token_lists(dl, b->tok + 16 * i, b->len[i], 1);
-            packed += dl_spread(f);
-            hw += f != 0;
-        }
+    for (size_t i = 0; i < k && !dl->nolook; i++) {
+        unsigned f = dl_token_lists(dl, b->tok + 16 * i, b->len[i], 1);
+        packed += dl_spread(f);
+        hw += f != 0;
     }
     dl->n_words += k;
     dl->packed += packed;
@@ -283,7 +263,6 @@ static void dl_decide(struct tp_doclang *dl)
             lang = tp_auto_langs[best];
     }
     dl->lang = lang;
-    dl->docs[lang]++;
     dl->deciding = 0;
     dl->again = lang != dl->run->lang || dl->held_tokens;
 }
@@ -386,8 +365,6 @@ void tp_doclang_begin(struct tp_doclang *dl, int part)
      * for it; a document counted in parts has its language in every part */
     dl->lang = dl->run->lang;
     set_profile(dl->tk, dl->lang);
-    if (part == 1)
-        dl->docs[dl->lang]++;
 }
 
 /* Decided to tokenize the document again (dl->again): from its start, with
@@ -483,12 +460,6 @@ int tp_doclang_finish(struct tp_doclang *dl)
         return tp_tokenizer_flush(dl->tk);
     rc = dl_close(dl, tp_tokenizer_flush, NULL, 0);
     return rc ? rc : tp_tokenizer_finish(dl->tk); /* (after dl_again: its last token) */
-}
-
-void tp_doclang_forget(struct tp_doclang *dl)
-{
-    if (dl->active && dl->docs[dl->lang])
-        dl->docs[dl->lang]--;
 }
 
 void tp_doclang_release(struct tp_doclang *dl)

@@ -57,7 +57,6 @@ struct tp_run {
     /* --lang auto: a language for each document (tp_doclang) */
     int per_doc_lang;
     struct tp_table lang_words; /* every auto language's stopwords; flags: bit i, language i */
-    uint64_t lang_docs[TP_LANG_NONE + 1]; /* documents counted, by the language they got */
     /* --group-by dir: the INPUT folders of the reader being counted */
     const char *const *group_dirs;
     size_t n_group_dirs;
@@ -131,12 +130,11 @@ struct tp_doclang {
     uint64_t n_words;        /* tokens looked at */
     char *buf;               /* the text held back */
     size_t len, cap;
-    enum tp_lang lang;               /* the document's (the corpus's while deciding) */
-    uint64_t docs[TP_LANG_NONE + 1]; /* documents decided, by language */
-    size_t max_len;                  /* the longest stopword: longer tokens are not looked up */
-    uint64_t hits[6];                /* tokens on list i, once decided */
-    uint64_t packed;                 /* while deciding: list i's hits in bits 10i..10i+9 */
-    uint64_t hit_words;              /* tokens on some list */
+    enum tp_lang lang;  /* the document's (the corpus's while deciding) */
+    size_t max_len;     /* the longest stopword: longer tokens are not looked up */
+    uint64_t hits[6];   /* tokens on list i, once decided */
+    uint64_t packed;    /* while deciding: list i's hits in bits 10i..10i+9 */
+    uint64_t hit_words; /* tokens on some list */
     /* the stopwords of run->lang_words (built by tp_doclang_init; NULL:
        looked up in run->lang_words instead): a filter of DL_FILTER_BITS
        bits, one set for each entry's hash, and an open-addressing table,
@@ -166,8 +164,6 @@ int tp_doclang_token(struct tp_doclang *dl, const char *tok, size_t len);
 int tp_doclang_settle(struct tp_doclang *dl);
 /* The document ends: tp_tokenizer_finish, decided by then. */
 int tp_doclang_finish(struct tp_doclang *dl);
-/* The document was taken back (protocol (1)): it is not counted in docs. */
-void tp_doclang_forget(struct tp_doclang *dl);
 void tp_doclang_release(struct tp_doclang *dl);
 
 /* Prepare a run with options o (borrowed). warn and progress may be NULL. */

@@ -249,7 +249,6 @@ static int count_undo(void *ctx, int done, struct tp_error *err)
     if (tp_doclang_settle(&c->dl))
         return tp_corpus_oom(c->corpus, err);
     if (done) {
-        tp_doclang_forget(&c->dl);
         if (tp_corpus_undo_end(c->corpus))
             return tp_corpus_oom(c->corpus, err);
         if (c->sw)
@@ -292,11 +291,10 @@ static void add_stats(struct tp_reader_stats *a, const struct tp_reader_stats *b
 }
 
 /* Count every document of r into corpus: the one-thread path and each
- * worker's body. Overlong runs are added to *overlong and documents by
- * language to lang_docs[]. */
+ * worker's body. Overlong runs are added to *overlong. */
 static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_reader *r, int side,
                       tp_progress_fn *progress, void *progress_ctx, uint64_t *overlong,
-                      uint64_t *lang_docs, struct tp_error *err)
+                      struct tp_error *err)
 {
     struct count_ctx c = {
         .corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
@@ -312,8 +310,6 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
     struct tp_sink sink = {&c, count_begin, count_text, count_end, count_undo};
     int rc = tp_reader_run(r, &sink, progress, progress_ctx, err);
     *overlong += tp_tokenizer_overlong(c.tk) - c.overlong_off;
-    for (size_t l = 0; c.dl.active && l <= TP_LANG_NONE; l++)
-        lang_docs[l] += c.dl.docs[l];
     tp_doclang_release(&c.dl);
     tp_tokenizer_free(c.tk);
     if (tp_stem_worker_finish(c.sw) && !rc)
@@ -358,7 +354,6 @@ struct worker {
     struct tp_reader *reader;
     struct tp_reader_stats rs;
     uint64_t overlong;
-    uint64_t lang_docs[TP_LANG_NONE + 1]; /* documents by language (run->lang_docs when merged) */
     uint64_t bytes_done;
     uint64_t docs_done;   /* documents this worker has counted, for --progress */
     uint64_t docs_before; /* the run's documents before the workers started */
@@ -433,7 +428,7 @@ static void *worker_main(void *arg)
     if (w->rc)
         return NULL;
     w->rc = count_into(w->run, w->corpus, w->reader, w->side, worker_progress, w, &w->overlong,
-                       w->lang_docs, &w->err);
+                       &w->err);
     w->rs = *tp_reader_stats(w->reader);
     return NULL;
 }
@@ -770,8 +765,7 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
                 ((divided && run->o->encoding == TP_ENC_AUTO && ord[k]->rs.cp1252_documents > 0) ||
                  (ord[k]->reader && tp_reader_whole_again(ord[k]->reader)));
         if (again) {
-            rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong,
-                            run->lang_docs, err);
+            rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
             add_stats(&run->rs, tp_reader_stats(r));
             goto out;
         }
@@ -804,8 +798,6 @@ static int count_parallel(struct tp_run *run, struct tp_reader *r, int side, uns
         }
         add_stats(&run->rs, &ord[k]->rs);
         run->overlong += ord[k]->overlong;
-        for (size_t l = 0; l <= TP_LANG_NONE; l++)
-            run->lang_docs[l] += ord[k]->lang_docs[l];
     }
     if (n_files == 1)
         run->rs.n_inputs = inputs_before + (run->rs.n_inputs > inputs_before);
@@ -881,8 +873,7 @@ int tp_run_count(struct tp_run *run, struct tp_reader *r, int side, struct tp_er
     } else {
         if (!run->threads_used)
             run->threads_used = 1;
-        rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong,
-                        run->lang_docs, err);
+        rc = count_into(run, run->corpus, r, side, count_progress, run, &run->overlong, err);
         add_stats(&run->rs, tp_reader_stats(r));
     }
     run->bytes_before += tp_reader_total_bytes(r) + (run->rs.unsized_bytes - unsized_before);

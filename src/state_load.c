@@ -565,15 +565,8 @@ static int load(struct tp_run *run, const char *path, int side, struct tp_state_
     }
     if ((rc = load_body(&r, &h, c, side, run, lists, &map)))
         goto out;
-    /* the documents by the language they were counted in (the manifest's),
-     * as when their text is counted */
-    uint64_t by_lang[TP_LANG_NONE + 1] = {0};
-    for (size_t d = 0; d < c->r.n_docs; d++)
-        by_lang[c->r.docs[d].lang]++;
     if ((rc = tp_corpus_merge(run->corpus, c, err)))
         goto out;
-    for (unsigned l = 0; l <= TP_LANG_NONE; l++) /* (TP_LANG_AUTO: not recorded) */
-        run->lang_docs[l] += by_lang[l];
     dst->pairs_full |= c->r.pairs_full;
     dst->ngrams_full |= c->r.ngrams_full;
     run->state_lost |= h.lost;

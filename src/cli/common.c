@@ -689,15 +689,21 @@ int cli_write_manifest(struct cli *cli, struct tp_run *run, struct tp_out *out,
     kv_u64(out, "lang_sample_stopword_hits", run->lang_hits);
     /* --lang auto decides per document: how many got each language */
     kv(out, "lang_per_document", yes(run->per_doc_lang));
-    for (unsigned k = 1; run->per_doc_lang && k <= TP_LANG_NONE + 1; k++) {
+    /* the run's documents by the language they were counted in (their
+     * records', which a count state keeps) */
+    uint64_t by_lang[TP_LANG_NONE + 1] = {0};
+    const struct tp_counts *c = tp_corpus_counts_const(run->corpus);
+    for (size_t d = 0; run->per_doc_lang && d < c->n_docs; d++)
+        by_lang[c->docs[d].lang]++;
+    for (unsigned k = 1; k <= TP_LANG_NONE + 1; k++) {
         /* the languages, then (TP_LANG_AUTO) the documents of a state that
          * recorded none: an earlier tempora's */
         unsigned l = k % (TP_LANG_NONE + 1);
-        if (run->lang_docs[l]) {
+        if (by_lang[l]) {
             char key[64];
             snprintf(key, sizeof(key), "documents_lang_%s",
                      l == TP_LANG_AUTO ? "unrecorded" : tp_lang_name((enum tp_lang)l));
-            kv_u64(out, key, run->lang_docs[l]);
+            kv_u64(out, key, by_lang[l]);
         }
     }
     kv(out, "encoding", cli_encoding_names[o->encoding]);

@@ -480,11 +480,11 @@ int tp_in_read_whole(struct run *run, struct buf *b, const char *what)
 
 int tp_in_id_nuls(struct buf *b)
 {
+    if (!b->len || !memchr(b->p, 0, b->len))
+        return 0;
     size_t n = 0;
     for (size_t i = 0; i < b->len; i++)
         n += b->p[i] == '\0';
-    if (n == 0)
-        return 0;
     if (buf_reserve(b, 2 * n) < 0)
         return TP_ENOMEM;
     /* from the end, each NUL becomes the three bytes EF BF BD */

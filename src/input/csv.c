@@ -333,6 +333,20 @@ static size_t plain_row_once(struct csv_walk *w, const unsigned char *s, size_t 
  * file's header row, read from its start with pread (the part's own reads
  * go on from its range), gives the columns; the part's lines are then
  * numbered from its first line's number. */
+/* A later part's look back at the file before its range: bytes [off, off +
+ * CHUNK) of them, at most to r->range_start, into buf; their count, or a
+ * negative TP_EIO naming the file. */
+static ssize_t read_before(struct run *run, unsigned char *buf, uint64_t off)
+{
+    uint64_t end = run->r->range_start;
+    size_t want = end - off < CHUNK ? (size_t)(end - off) : CHUNK;
+    ssize_t got = pread(run->fd, buf, want, (off_t)off);
+    if (got <= 0)
+        return tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
+                            got < 0 ? strerror(errno) : "shorter than when it was cut");
+    return got;
+}
+
 static int read_header(struct csv_walk *w, struct csv_parser *p)
 {
     struct run *run = w->run;
@@ -340,11 +354,9 @@ static int read_header(struct csv_walk *w, struct csv_parser *p)
     uint64_t off = 0;
     int rc = 0;
     while (!w->header_done && rc == 0 && w->rc == 0 && off < r->range_start) {
-        size_t want = r->range_start - off < CHUNK ? (size_t)(r->range_start - off) : CHUNK;
-        ssize_t got = pread(run->fd, r->raw, want, (off_t)off);
-        if (got <= 0)
-            return tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
-                                got < 0 ? strerror(errno) : "shorter than when it was cut");
+        ssize_t got = read_before(run, r->raw, off);
+        if (got < 0)
+            return (int)got;
         /* (a byte-order mark is no part of the first field: libcsv would
          * take a quote after it as one inside an unquoted field) */
         size_t i0 = off == 0 && has_bom(r->raw, (size_t)got) ? 3 : 0;
@@ -528,11 +540,9 @@ static int rows_before(struct run *run, unsigned long *out)
     csv_set_realloc_func(&p, capped_realloc);
     int rc = 0;
     for (uint64_t off = 0; rc == 0 && off < r->range_start;) {
-        size_t want = r->range_start - off < CHUNK ? (size_t)(r->range_start - off) : CHUNK;
-        ssize_t got = pread(run->fd, buf, want, (off_t)off);
-        if (got <= 0) {
-            rc = tp_error_set(run->err, TP_EIO, "%s: %s", run->path,
-                              got < 0 ? strerror(errno) : "shorter than when it was cut");
+        ssize_t got = read_before(run, buf, off);
+        if (got < 0) {
+            rc = (int)got;
             break;
         }
         size_t i0 = off == 0 && has_bom(buf, (size_t)got) ? 3 : 0;

@@ -99,7 +99,6 @@ static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FI
     struct tp_reader *r = run->r;
     const struct tp_opts *o = r->o;
     const char *text_col = o->text_col ? o->text_col : "text";
-    const char *id_col = o->id_col ? o->id_col : "id";
     const struct tp_json_field *t = &f[TP_JSON_TEXT], *id = &f[TP_JSON_ID], *d = &f[TP_JSON_DATE];
     struct found_date fd;
     struct tp_doc doc = {0};
@@ -112,24 +111,10 @@ static int emit_object(struct jdoc *j, const struct tp_json_field f[TP_JSON_N_FI
     if (t->kind != TP_JSON_STRING && t->kind != TP_JSON_NULL)
         return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string", run->path,
                             line, text_col);
-    /* an id of only blanks names no document, as an empty CSV id cell */
-    int blank_id = id->kind == TP_JSON_STRING && all_blank((const unsigned char *)id->s, id->len);
-    if ((id->kind == TP_JSON_STRING && !blank_id) || id->kind == TP_JSON_NUMBER) {
-        r->id.len = 0;
-        if (buf_add(&r->id, id->s, id->len) < 0 || tp_in_id_nuls(&r->id) < 0)
-            return nomem(run->err);
-        doc.id = r->id.p;
-    } else if (id->kind == TP_JSON_OTHER) {
-        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
-                            run->path, line, id_col);
-    } else if (o->id_col && id->kind == TP_JSON_ABSENT) {
-        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
-                            line, id_col);
-    } else if (n == 0) {
-        doc.id = run->id_path;
-    } else if (!(doc.id = tp_in_line_id(run, n))) {
+    if ((rc = tp_in_json_id(run, id, line, &doc.id)) < 0)
+        return rc;
+    if (!doc.id && !(doc.id = n == 0 ? run->id_path : tp_in_line_id(run, n)))
         return nomem(run->err);
-    }
 
     memset(&fd, 0, sizeof(fd));
     fd.kind = TP_HDR_NONE;

@@ -281,25 +281,9 @@ static int json_doc(struct run *run, unsigned long lineno, const char *p, size_t
         goto out;
     }
 
-    /* an id of only blanks names no document: PATH:LINE, as for a CSV row
-     * whose id cell is empty */
-    int blank_id = id->kind == TP_JSON_STRING && all_blank((const unsigned char *)id->s, id->len);
-    if ((id->kind == TP_JSON_STRING && !blank_id) || id->kind == TP_JSON_NUMBER) {
-        r->id.len = 0;
-        if (buf_add(&r->id, id->s, id->len) < 0 || tp_in_id_nuls(&r->id) < 0) {
-            rc = nomem(run->err);
-            goto out;
-        }
-        doc.id = r->id.p;
-    } else if (id->kind == TP_JSON_OTHER) {
-        rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
-                          run->path, lineno, id_col);
+    if ((rc = tp_in_json_id(run, id, lineno, &doc.id)) < 0)
         goto out;
-    } else if (o->id_col && id->kind == TP_JSON_ABSENT) {
-        rc = tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
-                          lineno, id_col);
-        goto out;
-    } else if (!(doc.id = tp_in_line_id(run, lineno))) {
+    if (!doc.id && !(doc.id = tp_in_line_id(run, lineno))) {
         rc = nomem(run->err);
         goto out;
     }
@@ -327,6 +311,29 @@ out:
     free(dumped);
     json_decref(root);
     return rc;
+}
+
+int tp_in_json_id(struct run *run, const struct tp_json_field *id, unsigned long line,
+                  const char **out)
+{
+    struct tp_reader *r = run->r;
+    const char *id_col = r->o->id_col ? r->o->id_col : "id";
+    *out = NULL;
+    /* an id of only blanks names no document, as a CSV row's empty id cell */
+    if ((id->kind == TP_JSON_STRING && !all_blank((const unsigned char *)id->s, id->len)) ||
+        id->kind == TP_JSON_NUMBER) {
+        r->id.len = 0;
+        if (buf_add(&r->id, id->s, id->len) < 0 || tp_in_id_nuls(&r->id) < 0)
+            return nomem(run->err);
+        *out = r->id.p;
+    } else if (id->kind == TP_JSON_OTHER) {
+        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: field \"%s\" is not a string or number",
+                            run->path, line, id_col);
+    } else if (r->o->id_col && id->kind == TP_JSON_ABSENT) {
+        return tp_error_set(run->err, TP_EPARSE, "%s:%lu: no \"%s\" field (--id-col)", run->path,
+                            line, id_col);
+    }
+    return 0;
 }
 
 int tp_in_json_group(struct run *run, const struct tp_json_field *g, const char *name,

@@ -295,28 +295,26 @@ Test(doclang, decided_before_the_window_ends)
     static char doc[1024];
     size_t n = put_n(doc, 0, "the ", 40);
     n = put_n(doc, n, "xyz ", 20);
-    /* A batch's tokens are looked at together, so the decision stops at
-     * the end of a batch: the whole window's decision, after more tokens */
+    /* Given a token at a time, the decision stops at the token: English,
+     * not the corpus's language, must lead by more than the tokens left (31
+     * hits against 29 tokens left), then the tokens are only counted, up to
+     * the 50 a decision needs. A batch's tokens are looked at together, so
+     * in batches it stops at the batch's end: the whole window's decision,
+     * after more tokens. */
+    static const uint64_t hits[2] = {40, 31}, words[2] = {60, 50}; /* by one_by_one */
     struct env e;
-    env_open(&e, 0);
-    for (size_t piece = 0; piece < 3; piece++) {
-        run_doc(&e, doc, n, piece);
-        cr_assert_eq(e.dl.hits[1], 40, "piece %zu", piece);
-        cr_assert_eq(e.dl.n_words, 60, "piece %zu", piece);
-        cr_assert_eq(e.dl.lang, TP_LANG_EN);
+    for (int one_by_one = 0; one_by_one < 2; one_by_one++) {
+        env_open(&e, one_by_one);
+        for (size_t piece = 0; piece < 3; piece++) {
+            run_doc(&e, doc, n, piece);
+            cr_assert_eq(e.dl.hits[1], hits[one_by_one], "piece %zu", piece);
+            cr_assert_eq(e.dl.n_words, words[one_by_one], "piece %zu", piece);
+            cr_assert_eq(e.dl.lang, TP_LANG_EN);
+        }
+        if (!one_by_one)
+            env_close(&e);
     }
-    env_close(&e);
-    /* Given a token at a time, it stops at the token */
-    env_open(&e, 1);
-    for (size_t piece = 0; piece < 3; piece++) {
-        /* English, not the corpus's language, must lead by more than the
-         * tokens left: 31 hits against 29 tokens left; then the tokens are
-         * only counted, up to the 50 a decision needs */
-        run_doc(&e, doc, n, piece);
-        cr_assert_eq(e.dl.hits[1], 31, "piece %zu", piece);
-        cr_assert_eq(e.dl.n_words, 50, "piece %zu", piece);
-        cr_assert_eq(e.dl.lang, TP_LANG_EN);
-    }
+    /* (one token at a time from here) */
     /* 45 tokens: too few, so the corpus's language, though English led */
     run_doc(&e, doc, 45 * 4, 0);
     cr_assert_eq(e.dl.n_words, 45);
