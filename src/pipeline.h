@@ -140,7 +140,8 @@ struct tp_doclang {
        bits, one set for each entry's hash, and an open-addressing table,
        slot i at lw[2i], lw[2i + 1]: the entry's two zero-padded
        little-endian words, the lists it is on in the top byte of the second
-       (no entry is longer than 15 bytes); empty slots zero */
+       (no entry is longer than 15 bytes); empty slots zero, and one more
+       empty slot past them (lw_mask + 1), read for a word the filter stops */
     uint64_t *lw_filter, *lw;
     size_t lw_mask;
     int nolook;  /* the language with the most hits is final: tokens only counted */

@@ -286,6 +286,39 @@ Test(doclang, window_ends_mid_token)
     env_close(&e);
 }
 
+/* An elided head is looked up without its apostrophe wherever the
+ * apostrophe falls in the token's 16 bytes: "abbiamo'" (8 bytes) and
+ * "between'" end in the first eight, "yourself'" and "avessimo'" (9 bytes)
+ * in the second. Italian and English by turns, so neither list leads by the
+ * tokens left: every token of the window is looked up, in batches and one by
+ * one, fed whole and in pieces. */
+Test(doclang, elided_heads_of_8_and_9_bytes)
+{
+    static const char *pairs[2] = {"abbiamo'x yourself'x ", "avessimo'x between'x "};
+    static char doc[1024];
+    for (int one_by_one = 0; one_by_one < 2; one_by_one++) {
+        struct env e;
+        env_open(&e, one_by_one);
+        e.run.lang = TP_LANG_IT;
+        for (int p = 0; p < 2; p++) {
+            /* 15 times: head, x, head, x: 60 tokens */
+            size_t n = put_n(doc, 0, pairs[p], 15);
+            for (size_t piece = 0; piece < 20; piece += 7) {
+                run_doc(&e, doc, n, piece);
+                cr_assert_eq(e.dl.n_words, 60, "%s, piece %zu", pairs[p], piece);
+                cr_assert_eq(e.dl.hits[0], 15, "%s, piece %zu: Italian hits", pairs[p], piece);
+                cr_assert_eq(e.dl.hits[1], 15, "%s, piece %zu: English hits", pairs[p], piece);
+                for (int l = 2; l < N_LANGS; l++)
+                    cr_assert_eq(e.dl.hits[l], 0, "%s: list %d", pairs[p], l);
+                /* a tie: the corpus's language */
+                cr_assert_eq(e.dl.lang, TP_LANG_IT);
+                check_doc(&e, doc, n, piece, pairs[p]);
+            }
+        }
+        env_close(&e);
+    }
+}
+
 /* The decision stops once the list with the most hits leads every other
  * by more than the tokens left in the 60-token window (by as many when it
  * wins the tie): the language is the one the whole window gives, decided
