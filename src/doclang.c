@@ -22,18 +22,6 @@ _Static_assert(TP_LANG_DOC_WORDS <= TP_TOKEN_BATCH,
                "a full batch of tokens decides: the tokens of a document's first batch are "
                "never held");
 
-/* The hash of a word given as its two zero-padded words (a fixed mixer: the
- * keys are the fixed stopword lists, so no input can lengthen a probe
- * beyond the lists' own clusters). */
-static inline size_t dl_hash(uint64_t w0, uint64_t w1)
-{
-    __uint128_t r = (__uint128_t)(w0 ^ 0x9e3779b97f4a7c15ull) * (w1 ^ 0xd6e8feb86659fd93ull);
-    return (size_t)((uint64_t)r ^ (uint64_t)(r >> 64));
-}
-
-#define DL_KEY_MASK 0x00ffffffffffffffull
-enum { DL_FILTER_BITS = 1 << 15 }; /* 4 KiB: stays in cache between documents */
-
 /* The lists f (bit i: list i, f < 64) as 1 in each of their 10-bit fields
  * of dl->packed: bit i times 2^(9i) lands on bit 10i, and no two products
  * share a bit. Read from a table: one load in place of a multiply and two
@@ -49,45 +37,12 @@ static inline uint64_t dl_spread(unsigned f)
     return dl_spread_of[f];
 }
 
-/* The lists the word w0, w1 (1 to 15 bytes, zero padded; or 16 bytes,
- * which no entry is) is on in dl->lw, given as filter, lw and mask so that
- * a loop keeps them in registers: a bit for each of tp_auto_langs, 0 for
- * none. A token's bytes are never zero, so its two words are the whole key
- * (its length is where the zeros start), and a word longer than every entry
- * matches none: its length needs no test. Most tokens of a text are on no
- * list, and most of those stop at the filter (then an empty slot is read):
- * what the lookups touch is the filter and the slots of the
- * frequent stopwords, which stay in cache. The table is sparse, so a
- * stopword is nearly always in its first slot. */
-static inline unsigned dl_lw_lists(const uint64_t *filter, const uint64_t *lw, size_t mask,
-                                   uint64_t w0, uint64_t w1)
-{
-    size_t h = dl_hash(w0, w1), b = (h >> 40) & (DL_FILTER_BITS - 1);
-    size_t pass = filter[b / 64] >> (b % 64) & 1;
-    /* (a word the filter stops reads the empty slot past the table) */
-    size_t i = (h & mask & -pass) | ((mask + 1) & (pass - 1));
-    const uint64_t *sl = lw + 2 * i;
-    uint64_t k0 = sl[0], k1 = sl[1];
-    uint64_t miss = (k0 ^ w0) | ((k1 & DL_KEY_MASK) ^ w1);
-    /* one branch, taken when the slot holds another word: no branch on the
-     * hit, nor on whether the filter stopped the word */
-    if (__builtin_expect(!(k0 & -(uint64_t)(miss != 0)), 1))
-        return (unsigned)(k1 >> 56) & -(unsigned)!miss;
-    for (i = (i + 1) & mask;; i = (i + 1) & mask) {
-        sl = lw + 2 * i;
-        if (sl[0] == w0 && (sl[1] & DL_KEY_MASK) == w1)
-            return (unsigned)(sl[1] >> 56);
-        if (!sl[0])
-            return 0;
-    }
-}
-
 /* The lists the word w0, w1 (len bytes, 1 to 16, zero padded) is on: a bit
  * for each of tp_auto_langs, 0 for none. */
 static inline unsigned dl_lists(const struct tp_doclang *dl, size_t len, uint64_t w0, uint64_t w1)
 {
-    if (dl->lw) /* (len <= dl->max_len < 16: the top byte of w1 is zero) */
-        return dl_lw_lists(dl->lw_filter, dl->lw, dl->lw_mask, w0, w1);
+    if (dl->look.filter) /* (len <= dl->max_len < 16: the top byte of w1 is zero) */
+        return tp_langlook_words(&dl->look, w0, w1);
     const struct tp_table *t = &dl->run->lang_words;
     int64_t id;
     if (TP_TABLE_WORDS) {
@@ -249,36 +204,18 @@ static inline void dl_look(struct tp_doclang *dl, const char *tok, size_t len, i
 /* The first k tokens of batch b in the window (k at most the tokens it has
  * left): their lists summed in locals, then checked once (dl_check). A
  * token looked up after the lead became final adds hits the decision does
- * not need, and cannot change (dl_maybe_final).
- *
- * With dl->lw and case folded (the common case), a token's lists are
- * dl_token_lists's in fewer steps: a batch's token is zero padded, so only
- * an elided head's apostrophe is cleared, and dl_lw_lists needs no test of
- * its length. Measured with cachegrind on 20,000 archive documents,
- * dl_token_lists inlined took 92 instructions a token. */
+ * not need, and cannot change (dl_maybe_final). With dl->look built and case
+ * folded (the common case), a token's lists are tp_langlook_token's, which
+ * are dl_token_lists's in fewer steps. */
 static void dl_look_batch(struct tp_doclang *dl, const struct tp_token_batch *b, size_t k)
 {
     uint64_t packed = 0, hw = 0;
     if (dl->nolook) {
         /* (the lead is final: the tokens are only counted) */
-    } else if (dl->lw && !dl->keep_case) {
-        const uint64_t *filter = dl->lw_filter, *lw = dl->lw;
-        size_t mask = dl->lw_mask;
+    } else if (dl->look.filter && !dl->keep_case) {
+        const struct tp_langlook look = dl->look; /* (in registers) */
         for (size_t i = 0; i < k; i++) {
-            const char *tok = b->tok + 16 * i;
-            size_t len = b->len[i];
-            uint64_t w0, w1;
-            memcpy(&w0, tok, 8);
-            memcpy(&w1, tok + 8, 8);
-            if (len > 1 && tok[len - 1] == '\'') {
-                /* an elided head ("l'") looked up as "l" */
-                uint64_t apos = (uint64_t)0xFF << (8 * ((len - 1) % 8));
-                if (len <= 8)
-                    w0 &= ~apos;
-                else
-                    w1 &= ~apos;
-            }
-            unsigned f = dl_lw_lists(filter, lw, mask, w0, w1);
+            unsigned f = tp_langlook_token(&look, b->tok + 16 * i, b->len[i]);
             packed += dl_spread(f);
             hw += f != 0;
         }
@@ -348,39 +285,43 @@ int tp_doclang_token(struct tp_doclang *dl, const char *tok, size_t len)
     return dl_after(dl);
 }
 
-/* dl->lw from run->lang_words: every entry (at most 15 bytes; with one of
- * 16 or more bytes it stays NULL, and the lists are looked up in
- * run->lang_words), the table at most a quarter full. */
-static int dl_build(struct tp_doclang *dl)
+int tp_langlook_build(struct tp_langlook *lk, const struct tp_table *words)
 {
-    const struct tp_table *t = &dl->run->lang_words;
-    if (dl->max_len >= 16)
-        return 0;
+    memset(lk, 0, sizeof(*lk));
+    for (size_t id = 0; id < words->n; id++)
+        if (words->terms[id].len >= 16)
+            return 0; /* looked up in the table */
     size_t cap = 64;
-    while (cap < 4 * t->n)
+    while (cap < 4 * words->n)
         cap *= 2;
-    /* (and one slot past them, left empty: dl_lw_lists) */
-    uint64_t *m = calloc(DL_FILTER_BITS / 64 + 2 * cap + 2, sizeof(uint64_t));
+    /* (and one slot past them, left empty: tp_langlook_words) */
+    uint64_t *m = calloc(TP_LANGLOOK_FILTER_BITS / 64 + 2 * cap + 2, sizeof(uint64_t));
     if (!m)
         return TP_ENOMEM;
-    dl->lw_filter = m;
-    dl->lw = m + DL_FILTER_BITS / 64;
-    dl->lw_mask = cap - 1;
-    for (size_t id = 0; id < t->n; id++) {
-        const struct tp_term *e = &t->terms[id];
+    lk->filter = m;
+    lk->slots = m + TP_LANGLOOK_FILTER_BITS / 64;
+    lk->mask = cap - 1;
+    for (size_t id = 0; id < words->n; id++) {
+        const struct tp_term *e = &words->terms[id];
         if (!e->len || !(e->flags & 63) || memchr(e->bytes, 0, e->len))
             continue; /* no token is this entry */
         uint64_t w[2] = {0, 0};
         memcpy(w, e->bytes, e->len);
-        size_t h = dl_hash(w[0], w[1]), b = (h >> 40) & (DL_FILTER_BITS - 1);
-        dl->lw_filter[b / 64] |= (uint64_t)1 << (b % 64);
-        size_t i = h & dl->lw_mask;
-        while (dl->lw[2 * i])
-            i = (i + 1) & dl->lw_mask;
-        dl->lw[2 * i] = w[0];
-        dl->lw[2 * i + 1] = w[1] | (uint64_t)(e->flags & 63) << 56;
+        size_t h = tp_langlook_hash(w[0], w[1]), b = (h >> 40) & (TP_LANGLOOK_FILTER_BITS - 1);
+        lk->filter[b / 64] |= (uint64_t)1 << (b % 64);
+        size_t i = h & lk->mask;
+        while (lk->slots[2 * i])
+            i = (i + 1) & lk->mask;
+        lk->slots[2 * i] = w[0];
+        lk->slots[2 * i + 1] = w[1] | (uint64_t)(e->flags & 63) << 56;
     }
     return 0;
+}
+
+void tp_langlook_release(struct tp_langlook *lk)
+{
+    free(lk->filter);
+    memset(lk, 0, sizeof(*lk));
 }
 
 int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_tokenizer *tk)
@@ -394,7 +335,7 @@ int tp_doclang_init(struct tp_doclang *dl, const struct tp_run *run, struct tp_t
     for (size_t i = 0; dl->active && i < run->lang_words.n; i++)
         if (run->lang_words.terms[i].len > dl->max_len)
             dl->max_len = run->lang_words.terms[i].len;
-    return dl->active && TP_TABLE_WORDS ? dl_build(dl) : 0;
+    return dl->active && TP_TABLE_WORDS ? tp_langlook_build(&dl->look, &run->lang_words) : 0;
 }
 
 void tp_doclang_begin(struct tp_doclang *dl, int part)
@@ -517,6 +458,5 @@ void tp_doclang_release(struct tp_doclang *dl)
 {
     free(dl->buf);
     dl->buf = NULL;
-    free(dl->lw_filter);
-    dl->lw_filter = dl->lw = NULL;
+    tp_langlook_release(&dl->look);
 }

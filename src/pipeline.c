@@ -35,6 +35,7 @@ const enum tp_lang tp_auto_langs[TP_N_AUTO] = {TP_LANG_IT, TP_LANG_EN, TP_LANG_F
 
 struct sample {
     struct tp_table words;             /* every list's words; flags: bit i for tp_auto_langs[i] */
+    struct tp_langlook look;           /* words, for a batch's tokens */
     uint64_t by_mask[1u << TP_N_AUTO]; /* tokens by the set of lists they are on */
     uint64_t n_tokens;
     uint64_t bytes;
@@ -53,29 +54,19 @@ static int sample_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     return 0;
 }
 
-/* sample_token for a batch of tokens of up to 16 bytes. */
+/* sample_token for a batch of tokens of up to 16 bytes (tp_langlook_token
+ * gives what sample_token finds in words). */
 static int sample_batch(void *ctx, const struct tp_token_batch *b)
 {
     struct sample *s = ctx;
-    if (!TP_TABLE_WORDS) {
+    if (!s->look.filter) {
         for (size_t i = 0; i < b->n; i++)
             sample_token(ctx, b->tok + 16 * i, b->len[i], b->seg[i]);
         return 0;
     }
-    for (size_t i = 0; i < b->n; i++) {
-        const char *tok = b->tok + 16 * i;
-        size_t len = b->len[i];
-        uint64_t w[2];
-        memcpy(w, tok, 16);
-        /* an elided head ("l'") is looked up without its apostrophe: the
-         * byte is cleared in the word that holds it */
-        if (len > 1 && tok[len - 1] == '\'') {
-            len--;
-            w[len >> 3] &= ~((uint64_t)0xFF << (8 * (len & 7)));
-        }
-        int64_t id = tp_table_find_words(&s->words, len, w[0], w[1]);
-        s->by_mask[id >= 0 ? s->words.terms[id].flags : 0]++;
-    }
+    const struct tp_langlook look = s->look; /* (in registers) */
+    for (size_t i = 0; i < b->n; i++)
+        s->by_mask[tp_langlook_token(&look, b->tok + 16 * i, b->len[i])]++;
     s->n_tokens += b->n;
     return 0;
 }
@@ -153,7 +144,7 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         goto out;
     }
     tp_tokenizer_set_batch(s.tk, sample_batch);
-    if (auto_lang_words(&s.words)) {
+    if (auto_lang_words(&s.words) || (TP_TABLE_WORDS && tp_langlook_build(&s.look, &s.words))) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;
     }
@@ -196,6 +187,7 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
         run->per_doc_lang = 1;
     }
 out:
+    tp_langlook_release(&s.look);
     if (s.words.slots)
         tp_table_release(&s.words);
     tp_tokenizer_free(s.tk);

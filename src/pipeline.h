@@ -118,6 +118,25 @@ enum {
     TP_DL_AGAIN  /* not counted: return non-zero, the document is tokenized again */
 };
 
+/* --lang auto's stopword lists (a table whose flags hold bit i for each
+ * tp_auto_langs[i] listing the word) made for looking up tokens of up to 16
+ * bytes (the sample's and each document's, pipeline_int.h): a filter of
+ * TP_LANGLOOK_FILTER_BITS bits, one set for each entry's hash, and an
+ * open-addressing table, slot i at slots[2i], slots[2i + 1]: the entry's two
+ * zero-padded little-endian words, the lists it is on in the top byte of the
+ * second; empty slots zero, and one more empty slot past them (mask + 1),
+ * read for a word the filter stops. filter is NULL when an entry has 16
+ * bytes or more: then the table is looked up. */
+struct tp_langlook {
+    uint64_t *filter, *slots;
+    size_t mask;
+};
+#define TP_LANGLOOK_FILTER_BITS (1u << 15) /* 4 KiB: stays in cache between documents */
+
+/* lk made from words (doclang.c). 0 or TP_ENOMEM. */
+int tp_langlook_build(struct tp_langlook *lk, const struct tp_table *words);
+void tp_langlook_release(struct tp_langlook *lk);
+
 struct tp_doclang {
     const struct tp_run *run;
     struct tp_tokenizer *tk; /* the document's tokenizer (the caller's) */
@@ -135,15 +154,9 @@ struct tp_doclang {
     uint64_t hits[6];   /* tokens on list i, once decided */
     uint64_t packed;    /* while deciding: list i's hits in bits 10i..10i+9 */
     uint64_t hit_words; /* tokens on some list */
-    /* the stopwords of run->lang_words (built by tp_doclang_init; NULL:
-       looked up in run->lang_words instead): a filter of DL_FILTER_BITS
-       bits, one set for each entry's hash, and an open-addressing table,
-       slot i at lw[2i], lw[2i + 1]: the entry's two zero-padded
-       little-endian words, the lists it is on in the top byte of the second
-       (no entry is longer than 15 bytes); empty slots zero, and one more
-       empty slot past them (lw_mask + 1), read for a word the filter stops */
-    uint64_t *lw_filter, *lw;
-    size_t lw_mask;
+    /* the stopwords of run->lang_words (built by tp_doclang_init; filter
+       NULL: looked up in run->lang_words instead) */
+    struct tp_langlook look;
     int nolook;  /* the language with the most hits is final: tokens only counted */
     int stopped; /* the decision cannot change */
 };

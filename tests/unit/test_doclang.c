@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "pipeline_int.h"
 #include "stopwords.h"
 #include "table.h"
 #include "tokenizer.h"
@@ -284,6 +284,57 @@ Test(doclang, window_ends_mid_token)
     cr_assert_eq(e.dl.n_words, 50);
     cr_assert_eq(e.dl.lang, TP_LANG_EN);
     env_close(&e);
+}
+
+/* The lookup the sample and each document's window share gives, for a
+ * batch's token, what the lists' table gives for the token (an elided head
+ * without its apostrophe): every entry, every entry as an elided head, the
+ * entry less its last byte or with one more letter, and made-up words of 1
+ * to 16 bytes. */
+Test(doclang, batch_lookup_is_the_table)
+{
+    struct tp_table t;
+    lang_words(&t);
+    struct tp_langlook look;
+    cr_assert_eq(tp_langlook_build(&look, &t), 0);
+    cr_assert_not_null(look.filter); /* no entry of 16 bytes or more */
+    size_t checked = 0, hits = 0;
+    for (size_t id = 0; id < t.n + 20000; id++) {
+        char word[32];
+        size_t n;
+        if (id < t.n) {
+            n = t.terms[id].len;
+            memcpy(word, t.terms[id].bytes, n);
+        } else {
+            n = 1 + next(16);
+            for (size_t i = 0; i < n; i++)
+                word[i] = (char)('a' + next(26));
+        }
+        for (int form = 0; form < 4; form++) {
+            char tok[16] = {0};
+            size_t len = n;
+            memcpy(tok, word, n < 16 ? n : 16);
+            if (form == 1 && n < 16)
+                tok[len++] = '\'';
+            else if (form == 2 && n > 1)
+                tok[--len] = 0;
+            else if (form == 3 && n < 16)
+                tok[len++] = 'e';
+            if (len > 16)
+                continue;
+            size_t key = len > 1 && tok[len - 1] == '\'' ? len - 1 : len;
+            int64_t e = tp_table_find(&t, tok, key);
+            unsigned want = e >= 0 ? t.terms[e].flags & 63 : 0;
+            unsigned got = tp_langlook_token(&look, tok, len);
+            cr_assert_eq(got, want, "\"%.*s\": lists %u, the table's %u", (int)len, tok, got, want);
+            checked++;
+            hits += want != 0;
+        }
+    }
+    cr_assert_gt(hits, 2 * t.n); /* the entries, and their elided heads */
+    cr_assert_gt(checked, 80000);
+    tp_langlook_release(&look);
+    tp_table_release(&t);
 }
 
 /* An elided head is looked up without its apostrophe wherever the
