@@ -694,13 +694,6 @@ char *tp_out_row_u64(char *p, uint64_t v)
     return p + n;
 }
 
-/* Whether an fsync's errno is a failure: a file system that cannot sync
- * (EINVAL) or a read-only one (EROFS) has nothing more to do. */
-static int sync_failed(int e)
-{
-    return e && e != EINVAL && e != EROFS;
-}
-
 static void *sync_main(void *arg)
 {
     struct tp_out *o = arg;
@@ -759,7 +752,7 @@ int tp_out_finish(struct tp_out *o, struct tp_error *err)
         if ((!started || o->written != o->synced_at) && !e && !o->failed && !o->direct &&
             !(o->flags & TP_OUT_NO_SYNC) && fsync(fileno(o->f)) != 0)
             e = errno;
-        if (sync_failed(e) && !o->failed) {
+        if (tp_sync_failed(e) && !o->failed) {
             o->failed = 1;
             o->err_no = e;
         }

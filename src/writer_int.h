@@ -7,6 +7,7 @@
 #ifndef TP_WRITER_INT_H
 #define TP_WRITER_INT_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,13 @@ struct tp_out {
     uint64_t synced_at;          /* o->written when it started */
 };
 
+/* Whether an fsync's errno is a failure: a file system that cannot sync
+ * (EINVAL) or a read-only one (EROFS) has nothing more to do. */
+static inline int tp_sync_failed(int e)
+{
+    return e && e != EINVAL && e != EROFS;
+}
+
 /* writer_direct.c: a temporary table file of TP_DIRECT_FROM bytes or more
  * goes on in direct writes of TP_DIRECT_CHUNK bytes, on a thread of its own.
  * tp_direct_start switches o (its stdio flushed, o->written a multiple of
@@ -64,6 +72,11 @@ struct tp_out {
 /* What O_DIRECT asks of offsets, lengths and buffers: 4096 serves 512-byte
  * and 4 KiB logical blocks alike. */
 #define TP_DIRECT_ALIGN 4096u
+/* A table synced before it is renamed into place (o->tmp, not
+ * TP_OUT_NO_SYNC) and written direct has its thread sync what it wrote each
+ * time it has written this much more, while the table goes on: what the
+ * disk's cache holds is then little when the final fsync waits for it. */
+#define TP_DIRECT_SYNC_STEP ((uint64_t)8 << 20)
 int tp_direct_start(struct tp_out *o);
 void tp_direct_put(struct tp_out *o, const char *s, size_t n);
 int tp_direct_end(struct tp_out *o);

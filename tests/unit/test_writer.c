@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "writer.h"
+#include "writer_int.h"
 
 static char dir[64];
 
@@ -192,20 +193,21 @@ Test(writer, write_error_is_reported)
     rmdir(dir);
 }
 
-/* A table of about 21 MB (past the 8 MiB from which a temporary file is
- * written direct, writer_direct.c: two whole 4 MiB chunks and a partial
- * block after them), rows "i,w\n" with words of 1 to 23 letters so that no
- * boundary falls between rows; the bytes it must hold, built apart, in
- * *want (malloc'd, *want_len bytes). flags: 0 or TP_OUT_EXCEL (a BOM, ';'). */
-static void fill_large(struct tp_out *o, int flags, char **want, size_t *want_len)
+/* A table of about size bytes, 21 MB or more (past the 8 MiB from which a
+ * temporary file is written direct, writer_direct.c: whole 4 MiB chunks and
+ * a partial block after them), rows "i,w\n" with words of 1 to 23 letters
+ * so that no boundary falls between rows; the bytes it must hold, built
+ * apart, in *want (malloc'd, *want_len bytes). flags: 0 or TP_OUT_EXCEL (a
+ * BOM, ';'). */
+static void fill_large(struct tp_out *o, int flags, size_t size, char **want, size_t *want_len)
 {
     static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
-    size_t cap = 22u << 20, n = 0;
+    size_t cap = size + (1u << 20), n = 0;
     char *w = malloc(cap);
     cr_assert(w);
     if (flags & TP_OUT_EXCEL)
         n += (size_t)sprintf(w, "\xEF\xBB\xBF");
-    for (unsigned i = 0; n < 21000000; i++) {
+    for (unsigned i = 0; n < size; i++) {
         int len = (int)(i % 23) + 1;
         tp_out_u64(o, i);
         tp_out_text(o, letters, (size_t)len);
@@ -248,12 +250,15 @@ static char *slurp_all(const char *path)
 }
 
 /* A large table holds exactly its rows, in both dialects (the BOM moves where
- * the file's writes go past the page cache), and replaces the earlier file. */
+ * the file's writes go past the page cache), and replaces the earlier file:
+ * 21 MB, and 80 MB, past two of the direct writes' syncs on their thread
+ * (TP_DIRECT_SYNC_STEP). */
 Test(writer, large_table_written_whole)
 {
     make_dir();
-    for (int k = 0; k < 2; k++) {
-        int flags = k ? TP_OUT_EXCEL : 0;
+    cr_assert_lt(TP_DIRECT_FROM + 2 * TP_DIRECT_SYNC_STEP, 80000000);
+    for (int k = 0; k < 3; k++) {
+        int flags = k == 1 ? TP_OUT_EXCEL : 0;
         char path[128];
         snprintf(path, sizeof(path), "%s/big%d.csv", dir, k);
         put_old(path);
@@ -262,7 +267,7 @@ Test(writer, large_table_written_whole)
         char *want;
         size_t want_len, got_len;
         cr_assert_eq(tp_out_open(&o, path, flags, &err), 0);
-        fill_large(o, flags, &want, &want_len);
+        fill_large(o, flags, k == 2 ? 80000000 : 21000000, &want, &want_len);
         cr_expect_str_eq(slurp(path), "old\n");
         cr_assert_eq(tp_out_finish(o, &err), 0, "%s", err.msg);
         cr_assert_eq(tp_out_publish(o, &err), 0, "%s", err.msg);
@@ -275,7 +280,7 @@ Test(writer, large_table_written_whole)
         free(got);
         free(want);
     }
-    cr_expect_eq(count_entries(dir), 2);
+    cr_expect_eq(count_entries(dir), 3);
 }
 
 /* A table dropped before it is finished (an error elsewhere), one row or a
@@ -294,7 +299,7 @@ Test(writer, abandoned_file_leaves_nothing_and_keeps_the_old_one)
         if (large) {
             char *want;
             size_t want_len;
-            fill_large(o, 0, &want, &want_len);
+            fill_large(o, 0, 21000000, &want, &want_len);
             free(want);
         } else {
             tp_out_str(o, "new");
@@ -311,7 +316,7 @@ static int fill_large_and_finish(struct tp_out *o, struct tp_error *err)
 {
     char *want;
     size_t want_len;
-    fill_large(o, 0, &want, &want_len);
+    fill_large(o, 0, 21000000, &want, &want_len);
     free(want);
     return tp_out_finish(o, err);
 }
