@@ -156,11 +156,14 @@ $(BUILD)/gen/report_assets.o: $(BUILD)/gen/report_assets.c
 	@echo "  CC      $@"
 	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
+# test_writer fails the writer thread's fdatasync on demand (__wrap_fdatasync).
+$(BUILD)/tests/test_writer: TEST_LDFLAGS := -Wl,--wrap=fdatasync
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@.o $<
-	@$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB_OBJ) \
+	@$(CXX) $(LDFLAGS) $(TEST_LDFLAGS) -o $@ $@.o $(LIB_OBJ) \
 		$(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion) $(LDLIBS_ALL)
 
 # Install what is missing (apt-get, through sudo when not root); nothing when all is there.

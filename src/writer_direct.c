@@ -18,7 +18,7 @@
  * renamed into place only after tp_direct_end has written the rest (the
  * aligned part direct, the last partial block through the page cache with
  * O_DIRECT cleared) and tp_out_finish has fsynced it. A file system that
- * refuses O_DIRECT (tmpfs) keeps the file buffered; one that takes the flag
+ * refuses O_DIRECT (tmpfs before Linux 6.6) keeps the file buffered; one that takes the flag
  * but refuses a direct write with EINVAL gets that write, and the rest,
  * buffered. A failed write is the table's write error, as a buffered one is.
  */
@@ -145,19 +145,23 @@ static int direct_hand(struct tp_direct *d, size_t n)
     return e;
 }
 
-/* End the thread (after what it holds) and free d. */
-static void direct_release(struct tp_direct *d)
+/* End the thread (after what it holds, and the sync it may be in after
+ * handing its last buffer back) and free d; returns the first failure's
+ * errno, read once the thread has ended. */
+static int direct_release(struct tp_direct *d)
 {
     pthread_mutex_lock(&d->mu);
     d->quit = 1;
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
     pthread_join(d->thread, NULL);
+    int e = d->err;
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     free(d->buf[0]);
     free(d->buf[1]);
     free(d);
+    return e;
 }
 
 int tp_direct_start(struct tp_out *o)
@@ -185,7 +189,7 @@ int tp_direct_start(struct tp_out *o)
     /* stdio holds nothing (the caller flushed it) and the file ends at an
      * aligned offset: from here on only this file's writes reach it */
     if (fcntl(fd, F_SETFL, fl | O_DIRECT) != 0) {
-        direct_release(d);
+        (void)direct_release(d);
         return -1;
     }
     o->direct_io = d;
@@ -233,7 +237,10 @@ int tp_direct_end(struct tp_out *o)
         e = errno;
     if (!e && !o->failed)
         e = write_all(fd, d->buf[d->cur] + whole, d->len - whole, d->off + whole);
-    direct_release(d);
+    /* (a sync the thread began after its last buffer fails here too: the
+     * final fsync may not hear of it again) */
+    int e3 = direct_release(d);
+    e = e ? e : e3;
     /* stdio's position, should anything write through it again */
     if (!e && !o->failed && fseeko(o->f, (off_t)o->written, SEEK_SET) != 0)
         e = errno;
@@ -247,6 +254,6 @@ int tp_direct_end(struct tp_out *o)
 void tp_direct_free(struct tp_out *o)
 {
     if (o->direct_io)
-        direct_release(o->direct_io);
+        (void)direct_release(o->direct_io);
     o->direct_io = NULL;
 }

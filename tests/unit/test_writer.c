@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "writer.h"
@@ -281,6 +283,75 @@ Test(writer, large_table_written_whole)
         free(want);
     }
     cr_expect_eq(count_entries(dir), 3);
+}
+
+/* The writer's fdatasync, test_writer being linked with --wrap=fdatasync
+ * (Makefile): call number fail_sync_at (from 1; 0: none) fails with EIO
+ * after a pause, so that the table has done everything else by then. */
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+static atomic_int sync_calls, fail_sync_at;
+
+int __wrap_fdatasync(int fd)
+{
+    int n = atomic_fetch_add(&sync_calls, 1) + 1;
+    if (n == atomic_load(&fail_sync_at)) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        errno = EIO;
+        return -1;
+    }
+    return __real_fdatasync(fd);
+}
+
+/* A sync on a direct-written table's thread that fails is the table's write
+ * error, the last one too, which the thread makes after handing its last
+ * buffer back: 8 MiB and 31 bytes given at once (tp_out_emit), so that the
+ * file goes direct from its start, its second 4 MiB chunk completes
+ * TP_DIRECT_SYNC_STEP, and its last 31 bytes are written at the end without
+ * the thread. The earlier file stays, and nothing is left; with no sync
+ * failing, the same bytes are written whole. */
+Test(writer, large_table_failed_sync_is_a_write_error)
+{
+    cr_assert_eq(TP_DIRECT_SYNC_STEP, 2 * TP_DIRECT_CHUNK);
+    cr_assert_leq(TP_DIRECT_FROM, TP_DIRECT_SYNC_STEP);
+    size_t n = (size_t)TP_DIRECT_SYNC_STEP + 31;
+    char *bytes = malloc(n);
+    cr_assert(bytes);
+    for (size_t i = 0; i < n; i++)
+        bytes[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/synced.csv", dir);
+    for (int fail = 1; fail >= 0; fail--) {
+        put_old(path);
+        atomic_store(&sync_calls, 0);
+        atomic_store(&fail_sync_at, fail);
+        struct tp_out *o = NULL;
+        struct tp_error err;
+        cr_assert_eq(tp_out_open(&o, path, 0, &err), 0);
+        tp_out_emit(o, bytes, n);
+        int rc = tp_out_finish(o, &err);
+        cr_expect_eq(atomic_load(&sync_calls), 1, "the thread synced once");
+        if (fail) {
+            cr_expect_neq(rc, 0, "a failed sync is a write error");
+            cr_expect(strstr(err.msg, "write failed") != NULL, "%s", err.msg);
+            tp_out_free(o);
+            cr_expect_str_eq(slurp(path), "old\n");
+            cr_expect_eq(count_entries(dir), 1);
+        } else {
+            cr_assert_eq(rc, 0, "%s", err.msg);
+            cr_assert_eq(tp_out_publish(o, &err), 0, "%s", err.msg);
+            tp_out_free(o);
+            size_t got_len;
+            char *got = slurp_len(path, &got_len);
+            cr_assert(got);
+            cr_expect(got_len == n && memcmp(got, bytes, n) == 0, "the table's bytes");
+            free(got);
+        }
+    }
+    atomic_store(&fail_sync_at, 0);
+    free(bytes);
 }
 
 /* A table dropped before it is finished (an error elsewhere), one row or a
