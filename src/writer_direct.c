@@ -18,9 +18,10 @@
  * renamed into place only after tp_direct_end has written the rest (the
  * aligned part direct, the last partial block through the page cache with
  * O_DIRECT cleared) and tp_out_finish has fsynced it. A file system that
- * refuses O_DIRECT (tmpfs before Linux 6.6) keeps the file buffered; one that takes the flag
- * but refuses a direct write with EINVAL gets that write, and the rest,
- * buffered. A failed write is the table's write error, as a buffered one is.
+ * refuses O_DIRECT (tmpfs before Linux 6.6) keeps the file buffered; one
+ * that takes the flag but refuses a direct write with EINVAL gets that
+ * write, and the rest, buffered. A failed write is the table's write error,
+ * as a buffered one is, and so is a failed sync.
  */
 #define _GNU_SOURCE /* O_DIRECT */
 #include <errno.h>
@@ -49,10 +50,7 @@ struct tp_direct {
     size_t pending_len;
     int err;
     int quit;
-    /* the thread's own: whether it syncs as it goes (TP_DIRECT_SYNC_STEP),
-     * and the bytes written since it last did */
-    int sync;
-    uint64_t unsynced;
+    uint64_t unsynced; /* the thread's own: bytes written since it last synced */
 };
 
 /* Write b[0..n) at off, the whole of it: direct while the descriptor is, and
@@ -102,8 +100,10 @@ static void *direct_main(void *arg)
         d->pending = -1;
         pthread_cond_broadcast(&d->cv);
         d->unsynced += n;
-        if (d->sync && !d->err && d->unsynced >= TP_DIRECT_SYNC_STEP) {
-            /* with the buffer handed back: the table fills it meanwhile */
+        if (!d->err && d->unsynced >= TP_DIRECT_SYNC_STEP) {
+            /* with the buffer handed back: the table fills it meanwhile (a
+             * table written direct is one synced before its rename:
+             * tp_out_emit starts direct writes for no other) */
             d->unsynced = 0;
             pthread_mutex_unlock(&d->mu);
             int se = fdatasync(d->fd) != 0 ? errno : 0;
@@ -173,7 +173,6 @@ int tp_direct_start(struct tp_out *o)
         return -1;
     d->fd = fd;
     d->pending = -1;
-    d->sync = o->tmp && !(o->flags & TP_OUT_NO_SYNC);
     d->off = o->written;
     d->mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
     d->cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;

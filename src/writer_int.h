@@ -72,10 +72,10 @@ static inline int tp_sync_failed(int e)
 /* What O_DIRECT asks of offsets, lengths and buffers: 4096 serves 512-byte
  * and 4 KiB logical blocks alike. */
 #define TP_DIRECT_ALIGN 4096u
-/* A table synced before it is renamed into place (o->tmp, not
- * TP_OUT_NO_SYNC) and written direct has its thread sync what it wrote each
- * time it has written this much more, while the table goes on: what the
- * disk's cache holds is then little when the final fsync waits for it. */
+/* A table written direct (always one synced before it is renamed into
+ * place) has its thread sync what it wrote each time it has written this
+ * much more, while the table goes on: what the disk's cache holds is then
+ * little when the final fsync waits for it. */
 #define TP_DIRECT_SYNC_STEP ((uint64_t)8 << 20)
 int tp_direct_start(struct tp_out *o);
 void tp_direct_put(struct tp_out *o, const char *s, size_t n);
