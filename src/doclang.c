@@ -90,8 +90,8 @@ static unsigned dl_folded_lists(const struct tp_doclang *dl, const char *tok, si
 /* The lists the token tok[0..len) is on (an elided head "l'" looked up as
  * "l", as the sample and the stopwords take it); padded: 16 bytes at tok,
  * zeros past len (a batch's token). */
-static inline __attribute__((always_inline)) unsigned
-dl_token_lists(const struct tp_doclang *dl, const char *tok, size_t len, int padded)
+static inline unsigned dl_token_lists(const struct tp_doclang *dl, const char *tok, size_t len,
+                                      int padded)
 {
     if (len > 1 && tok[len - 1] == '\'')
         len--;

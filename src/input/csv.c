@@ -329,10 +329,6 @@ static size_t plain_row_once(struct csv_walk *w, const unsigned char *s, size_t 
     return pos;
 }
 
-/* A later part of a file cut at row boundaries (tp_reader_new_range): the
- * file's header row, read from its start with pread (the part's own reads
- * go on from its range), gives the columns; the part's lines are then
- * numbered from its first line's number. */
 /* A later part's look back at the file before its range: bytes [off, off +
  * CHUNK) of them, at most to r->range_start, into buf; their count, or a
  * negative TP_EIO naming the file. */
@@ -347,6 +343,10 @@ static ssize_t read_before(struct run *run, unsigned char *buf, uint64_t off)
     return got;
 }
 
+/* A later part of a file cut at row boundaries (tp_reader_new_range): the
+ * file's header row, read from its start with pread (the part's own reads
+ * go on from its range), gives the columns; the part's lines are then
+ * numbered from its first line's number. */
 static int read_header(struct csv_walk *w, struct csv_parser *p)
 {
     struct run *run = w->run;

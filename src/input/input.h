@@ -485,16 +485,16 @@ int tp_in_read_jsondoc(struct run *run);
 struct json_t;
 struct tp_json_field;
 void tp_in_json_field(struct json_t *v, struct tp_json_field *f);
+/* input/lines.c: the id the id field (--id-col, else "id") of the object on
+ * line line gives, in *out (r->id, borrowed), or NULL when it names no
+ * document (absent, null, or only blanks: the caller's PATH:LINE, PATH:N or
+ * path). An object, array or boolean is an error, and so is an absent field
+ * under --id-col. Returns 0 or a negative TP_E*. */
+int tp_in_json_id(struct run *run, const struct tp_json_field *id, unsigned long line,
+                  const char **out);
 /* input/lines.c: --group-by's field g (named name) of the object at line, into
  * doc->group: a string or number is the group, absent or null no value, any
  * other value an error naming file and line. Returns 0 or TP_EPARSE. */
-/* The id the id field (--id-col, else "id") of the object on line line
- * gives, in *out (r->id, borrowed), or NULL when it names no document
- * (absent, null, or only blanks: the caller's PATH:LINE, PATH:N or path).
- * An object, array or boolean is an error, and so is an absent field under
- * --id-col. Returns 0 or a negative TP_E*. */
-int tp_in_json_id(struct run *run, const struct tp_json_field *id, unsigned long line,
-                  const char **out);
 int tp_in_json_group(struct run *run, const struct tp_json_field *g, const char *name,
                      unsigned long line, struct tp_doc *doc);
 /* input/lines.c: p[0..n) with integers of 19 digits or more quoted, into b. */
