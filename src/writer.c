@@ -687,10 +687,12 @@ char *tp_out_row_u64(char *p, uint64_t v)
         *p = (char)('0' + v);
         return p + 1;
     }
-    char buf[TP_OUT_ROW_U64_MAX];
-    char *d = tp_u64_digits(v, buf + sizeof(buf));
-    size_t n = (size_t)(buf + sizeof(buf) - d);
-    memcpy(p, d, n);
+    /* its length first, then its digits in place from the end: a row's
+     * counts are short, and a copy of a few bytes was a call to memcpy */
+    size_t n = 2;
+    for (uint64_t t = v / 100; t; t /= 10)
+        n++;
+    tp_u64_digits(v, p + n);
     return p + n;
 }
 

@@ -1061,6 +1061,29 @@ Test(writer, recorded_cells_reach_a_sink_cell_by_cell)
     free(csv[1]);
 }
 
+/* A count in a row composed in place: its digits, as printf writes them,
+ * on each side of every power of ten (where its length changes). */
+Test(writer, row_count_digits_at_every_length)
+{
+    uint64_t p10 = 1;
+    for (int k = 0; k < 20; k++, p10 *= 10) {
+        const uint64_t vs[] = {p10 - 1, p10, p10 + 1, p10 * 2 - 1};
+        for (size_t i = 0; i < 4; i++) {
+            char got[TP_OUT_ROW_U64_MAX + 8], want[32];
+            memset(got, 'x', sizeof(got));
+            char *end = tp_out_row_u64(got, vs[i]);
+            int n = snprintf(want, sizeof(want), "%llu", (unsigned long long)vs[i]);
+            cr_assert_eq(end - got, n, "%llu", (unsigned long long)vs[i]);
+            cr_assert_eq(memcmp(got, want, (size_t)n), 0, "%llu", (unsigned long long)vs[i]);
+            cr_assert_eq(got[n], 'x', "%llu: a byte past its digits", (unsigned long long)vs[i]);
+        }
+    }
+    char got[TP_OUT_ROW_U64_MAX + 1];
+    char *end = tp_out_row_u64(got, UINT64_MAX);
+    cr_assert_eq(end - got, TP_OUT_ROW_U64_MAX);
+    cr_assert_eq(memcmp(got, "18446744073709551615", TP_OUT_ROW_U64_MAX), 0);
+}
+
 /* A row composed in place (tp_out_row_room, as tfidf writes its rows) is
  * the bytes of its cells written one by one; where o cannot take one so
  * (--excel, within a row, more than its buffer) there is no room. */
