@@ -124,6 +124,11 @@ int tp_corpus_in_doc(const struct tp_corpus *c)
     return c->in_doc;
 }
 
+int tp_corpus_reads_segments(const struct tp_corpus *c)
+{
+    return c->r.o.ngram > 1 || c->r.o.window > 0 || c->r.n_match;
+}
+
 /* Whether a term's bytes are a stopword twin's: a word and a 0xFF byte,
  * which no token has (tokens are UTF-8). */
 static inline int twin_bytes(const char *s, size_t len)
@@ -421,7 +426,7 @@ int tp_corpus_begin(struct tp_corpus *c, const char *id, const struct tp_date *d
     d->date = *date;
     d->side = (uint8_t)side;
     c->doc_start = c->r.n_tokens;
-    c->context = c->r.o.ngram > 1 || c->r.o.window > 0 || c->r.n_match;
+    c->context = tp_corpus_reads_segments(c);
     c->pairs_only = c->r.o.ngram <= 1 && c->r.n_match == 0;
     doc_state_reset(c);
     c->in_doc = 1;

@@ -280,6 +280,11 @@ int tp_corpus_empty(const struct tp_corpus *c);
 /* Whether a document is open (begun or continued, not yet ended). */
 int tp_corpus_in_doc(const struct tp_corpus *c);
 
+/* Whether counting reads the tokens' segments: n-grams, pairs or listed
+ * terms are counted (single words alone do not look at seg). Fixed once the
+ * corpus's listed terms are added. */
+int tp_corpus_reads_segments(const struct tp_corpus *c);
+
 /* Register a term a timeline follows, already tokenized into n_tok tokens
  * (borrowed strings, 1 to TP_KEY_MAX of them). Must be called before the
  * first document. A term whose tokens are those of a term registered before

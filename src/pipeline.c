@@ -137,8 +137,9 @@ static int pick_language(struct tp_run *run, struct tp_reader *const *readers, s
     int rc = 0;
     memset(&s, 0, sizeof(s));
     /* The elision profile splits "l'acqua" and "don't" alike into a head that
-     * ends in an apostrophe, which matches both languages' list entries. */
-    struct tp_tokenizer_opts to = {.elide = 1, .apocope = 1};
+     * ends in an apostrophe, which matches both languages' list entries.
+     * The sample reads no segments. */
+    struct tp_tokenizer_opts to = {.elide = 1, .apocope = 1, .no_segments = 1};
     if (tp_tokenizer_new(&s.tk, &to, sample_token, &s)) {
         rc = tp_error_set(err, TP_ENOMEM, "out of memory");
         goto out;

@@ -298,9 +298,11 @@ static int count_into(struct tp_run *run, struct tp_corpus *corpus, struct tp_re
 {
     struct count_ctx c = {
         .corpus = corpus, .side = side, .run = run, .o = run->o, .lang = TP_LANG_AUTO};
+    /* (the corpus's listed terms are in by now) */
+    struct tp_tokenizer_opts to = run->tok_opts;
+    to.no_segments = !tp_corpus_reads_segments(corpus);
     if ((run->stem && tp_stem_worker_new(&c.sw, run->stem)) ||
-        tp_tokenizer_new(&c.tk, &run->tok_opts, count_token, &c) ||
-        tp_doclang_init(&c.dl, run, c.tk)) {
+        tp_tokenizer_new(&c.tk, &to, count_token, &c) || tp_doclang_init(&c.dl, run, c.tk)) {
         tp_stem_worker_finish(c.sw);
         tp_tokenizer_free(c.tk);
         return tp_error_set(err, TP_ENOMEM, "out of memory");

@@ -303,7 +303,7 @@ static int emit(struct tp_tokenizer *tk)
             s = (const char *)tk->ubuf;
         }
     }
-    if (tk->brk && tk->n_emitted)
+    if (tk->brk && tk->n_emitted && !tk->o.no_segments)
         tk->seg++;
     tk->brk = 0;
     tk->n_emitted++;

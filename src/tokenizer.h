@@ -28,6 +28,8 @@ struct tp_tokenizer_opts {
     int nfkc;          /* NFKC instead of NFC */
     int split_hyphens; /* a hyphen separates words */
     int offsets;       /* track each token's byte offsets (tp_tokenizer_span); costs a little */
+    int no_segments;   /* every token in segment 0: for a consumer that reads no seg (single
+                          words counted), which spares the fast path a step a token */
     int no_fast_path;  /* tests only: every byte through the per-character path */
     unsigned isa;      /* tests only: the fast path's instruction set (TP_ISA_*); 0 = the best */
 };

@@ -7,7 +7,8 @@
  * which window classifier (SSE2, AVX2, AVX-512) or the per-character path
  * reads them; with byte offsets, each token's span is non-empty, after the
  * previous one and inside the input, and the same on both paths and for any
- * chunks.
+ * chunks; without segments (no_segments) the tokens are the same, every one
+ * in segment 0, on both paths and for any chunks.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct acc {
     size_t n;
     struct tp_tokenizer *tk; /* with offsets: the spans are checked and hashed */
     uint64_t last_end, size;
+    int strip; /* hash every segment as 0 */
 };
 
 static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
@@ -31,8 +33,8 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
         abort();
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)tok + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)tok + i, (utf8proc_ssize_t)(len - i), &cp);
         if (k <= 0)
             abort();
         i += (size_t)k;
@@ -44,7 +46,7 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     a->last_seg = seg;
     for (size_t i = 0; i < len; i++)
         a->hash = (a->hash ^ (unsigned char)tok[i]) * 0x100000001B3ull;
-    a->hash = (a->hash ^ 0xFF ^ seg) * 0x100000001B3ull;
+    a->hash = (a->hash ^ 0xFF ^ (a->strip ? 0 : seg)) * 0x100000001B3ull;
     if (a->tk) {
         uint64_t start, end;
         tp_tokenizer_span(a->tk, &start, &end);
@@ -57,10 +59,10 @@ static int on_token(void *ctx, const char *tok, size_t len, uint32_t seg)
     return 0;
 }
 
-static uint64_t run(const uint8_t *data, size_t size, const struct tp_tokenizer_opts *o,
-                    size_t chunk)
+static uint64_t run_as(const uint8_t *data, size_t size, const struct tp_tokenizer_opts *o,
+                       size_t chunk, int strip)
 {
-    struct acc a = {1469598103934665603ull, 0, 0, NULL, 0, size};
+    struct acc a = {1469598103934665603ull, 0, 0, NULL, 0, size, strip};
     struct tp_tokenizer *tk;
     if (tp_tokenizer_new(&tk, o, on_token, &a))
         abort();
@@ -70,7 +72,16 @@ static uint64_t run(const uint8_t *data, size_t size, const struct tp_tokenizer_
         tp_tokenizer_feed(tk, (const char *)data + i, size - i < chunk ? size - i : chunk);
     tp_tokenizer_finish(tk);
     tp_tokenizer_free(tk);
+    /* (no_segments: the checks above held every segment at 0) */
+    if (o->no_segments && a.last_seg != 0)
+        abort();
     return a.hash ^ a.n;
+}
+
+static uint64_t run(const uint8_t *data, size_t size, const struct tp_tokenizer_opts *o,
+                    size_t chunk)
+{
+    return run_as(data, size, o, chunk, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -111,6 +122,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     off.offsets = off_slow.offsets = 1;
     uint64_t spans = run(data, size, &off_slow, size ? size : 1);
     if (run(data, size, &off, chunk) != spans || run(data, size, &off, size ? size : 1) != spans)
+        abort();
+    /* without segments: the same tokens, all in segment 0 */
+    uint64_t stripped = run_as(data, size, &o, size ? size : 1, 1);
+    struct tp_tokenizer_opts flat = o, flat_slow = slow;
+    flat.no_segments = flat_slow.no_segments = 1;
+    if (run_as(data, size, &flat, chunk, 1) != stripped ||
+        run_as(data, size, &flat, size ? size : 1, 1) != stripped ||
+        run_as(data, size, &flat_slow, size ? size : 1, 1) != stripped)
         abort();
     return 0;
 }

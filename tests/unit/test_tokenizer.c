@@ -455,6 +455,84 @@ Test(tokenizer, every_classifier_on_every_ascii_byte)
     }
 }
 
+/* want's tokens with every segment number made 0 (want.buf is
+ * "tok@seg|tok@seg..."; a token holds no '@' followed by a digit and '|'...
+ * the tokens here hold no '@' at all). */
+static void segments_to_zero(const struct big *want, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < want->len && o + 2 < cap;) {
+        out[o++] = want->buf[i];
+        if (want->buf[i++] != '@')
+            continue;
+        out[o++] = '0';
+        while (i < want->len && want->buf[i] >= '0' && want->buf[i] <= '9')
+            i++;
+    }
+    out[o] = '\0';
+}
+
+/* Whether a break is pending once the text is fed (before finish), with o. */
+static int break_after(const char *text, size_t n, struct tp_tokenizer_opts o)
+{
+    static struct big sink;
+    struct tp_tokenizer *tk;
+    memset(&sink, 0, sizeof(sink));
+    cr_assert_eq(tp_tokenizer_new(&tk, &o, big_collect, &sink), 0);
+    tp_tokenizer_set_batch(tk, big_batch);
+    cr_assert_eq(tp_tokenizer_feed(tk, text, n), 0);
+    int b = tp_tokenizer_break_pending(tk);
+    tp_tokenizer_free(tk);
+    return b;
+}
+
+/* no_segments (a consumer that counts single words): the tokens of the
+ * per-character path with segments, every one in segment 0, on every path
+ * (fast and per-character, each classifier, whole or in chunks, batched or
+ * not); and a break seen after the last token is still pending, as with
+ * segments (a cut document's part reads it). A fast path that dropped a
+ * token's break bookkeeping wrongly, or left a break of the window's tokens
+ * pending, fails here. */
+Test(tokenizer, without_segments_same_tokens_in_segment_0)
+{
+    static char text[8192], flat[1 << 16];
+    static struct big want, got;
+    const struct tp_tokenizer_opts profiles[] = {EN, IT, {.keep_case = 1}, {.split_hyphens = 1}};
+    rng_state = 0x3C6EF372FE94F82Bull;
+    unsigned isas = tp_tokenizer_isas();
+    int breaks = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        size_t n = random_text(text, 200 + rnd() % 4000);
+        if (iter % 2) /* end half of them on a break after the last word */
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s",
+                                  iter % 4 == 1 ? " word." : " word;\n\n  ");
+        struct tp_tokenizer_opts o = profiles[iter % 4];
+        struct tp_tokenizer_opts slow = o;
+        slow.no_fast_path = 1;
+        run_big(&want, text, n, slow, 0, 0);
+        cr_assert_gt(want.n, 0);
+        segments_to_zero(&want, flat, sizeof(flat));
+        int brk = break_after(text, n, slow);
+        breaks += brk;
+        o.no_segments = slow.no_segments = 1;
+        run_big(&got, text, n, slow, 0, 0);
+        cr_assert_str_eq(got.buf, flat, "iteration %d (per-character path)", iter);
+        cr_assert_eq(break_after(text, n, slow), brk, "iteration %d (per-character path)", iter);
+        for (unsigned isa = 1; isa <= TP_ISA_AVX512; isa <<= 1) {
+            if (!(isas & isa))
+                continue;
+            o.isa = isa;
+            for (int mode = 0; mode < 4; mode++) {
+                run_big(&got, text, n, o, mode & 1, mode >> 1);
+                cr_assert_str_eq(got.buf, flat, "iteration %d isa %u mode %d", iter, isa, mode);
+            }
+            cr_assert_eq(break_after(text, n, o), brk, "iteration %d isa %u", iter, isa);
+        }
+    }
+    /* (the texts that end on a break leave one pending) */
+    cr_assert_geq(breaks, 150);
+}
+
 Test(tokenizer, fast_path_blank_lines_and_breaks_across_windows)
 {
     /* Segment breaks the fast path must see: a blank line made of blanks and
