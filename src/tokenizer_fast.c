@@ -251,7 +251,8 @@ static inline uint64_t below(unsigned k)
  * gets a non-zero callback value. */
 static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer *tk,
                                                              const unsigned char *s, size_t i,
-                                                             size_t len, int *rc, const int segs)
+                                                             size_t len, int *rc, const int segs,
+                                                             const int lower)
 {
     while (len - i >= 64) {
         struct win_mask m;
@@ -363,6 +364,8 @@ static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer
         /* tokens go straight into the batch when all 16 bytes from any start
          * in the window can be loaded */
         int direct = tk->bfn && len - i >= 64 + 16;
+        /* (a token this long or shorter goes into the batch; 0: none does) */
+        const unsigned direct_max = direct ? 16 : 0;
         struct tp_token_batch *bt = &tk->batch;
         unsigned q = e;
         int more = e == 64;
@@ -372,7 +375,6 @@ static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer
         int pend_brk = tk->brk;
         uint64_t emitted = tk->n_emitted;
         size_t k = bt->n;
-        const int lower = !tk->o.keep_case;
         /* The window's token starts that open a segment: those with a
          * break since the start before them. Adding the breaks to the
          * complement of the starts carries each break up to the next start
@@ -390,22 +392,24 @@ static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer
                 opens &= ~first;
         }
         unsigned last = 64; /* the start of the window's last token; 64: none */
-        for (uint64_t todo = starts & below(e); todo; todo &= todo - 1) {
+        const uint64_t before_hard = below(e);
+        for (uint64_t todo = starts & before_hard; todo; todo &= todo - 1) {
             unsigned st = (unsigned)__builtin_ctzll(todo);
-            uint64_t after = ends & ~below(st + 1);
-            unsigned en = after ? (unsigned)__builtin_ctzll(after) : 64;
-            if (en >= e) {
+            /* the token's end: the first end past st (st < 64), before e */
+            uint64_t past = ends & (~1ull << st), end_bits = past & before_hard;
+            if (!end_bits) {
                 /* runs into a hard byte, or past the window: the next
                  * window starts with it */
                 q = st;
-                more = en == 64 && st > 0;
+                more = !past && st > 0;
                 break;
             }
+            unsigned en = (unsigned)__builtin_ctzll(end_bits);
             seg += (uint32_t)(opens >> st & 1);
             last = st;
             emitted++;
             unsigned n = en - st;
-            if (direct && n <= 16) {
+            if (n <= direct_max) {
                 /* Lowered and masked in a register: a load from the window,
                  * which would straddle two of its stores still in flight,
                  * would stall. */
@@ -468,12 +472,17 @@ static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer
     return i;
 }
 
-/* The fast path in two copies, one for each value of segs, a constant in
- * each: the one without segments skips the window's segment starts. */
+/* The fast path in four copies, one for each value of segs and lower,
+ * constants in each: the one without segments skips the window's segment
+ * starts, and neither tests the case of a token's bytes in its loop. */
 size_t tp_tokenizer_fast_run(struct tp_tokenizer *tk, const unsigned char *s, size_t i, size_t len,
                              int *rc)
 {
-    return tk->o.no_segments ? fast_run(tk, s, i, len, rc, 0) : fast_run(tk, s, i, len, rc, 1);
+    if (tk->o.keep_case)
+        return tk->o.no_segments ? fast_run(tk, s, i, len, rc, 0, 0)
+                                 : fast_run(tk, s, i, len, rc, 1, 0);
+    return tk->o.no_segments ? fast_run(tk, s, i, len, rc, 0, 1)
+                             : fast_run(tk, s, i, len, rc, 1, 1);
 }
 
 #else
