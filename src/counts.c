@@ -595,28 +595,29 @@ static int count_adjacent(struct tp_corpus *c, const uint32_t *ids, const uint32
  * without fetching ahead. */
 enum { SMALL_TABLE = 1 << 16 };
 
-int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
-                       const uint32_t *seg, size_t n)
+/* The ids of a batch's tokens tok/len[0..n) into ids, terms new to the
+ * table added and marked seen (tp_corpus_tokens16). Hash everything and
+ * fetch the home slots, then probe (in order: ids are given in first-seen
+ * order) and fetch the counters. A table that fits in the core's cache (of a
+ * vocabulary of a few ten thousand terms) is probed as each token is hashed:
+ * there is no miss to hide. Inlined with ahead a constant, so neither loop
+ * tests it. */
+static inline __attribute__((always_inline)) int intern_batch(struct tp_corpus *c, const char *tok,
+                                                              const uint8_t *len, size_t n,
+                                                              uint32_t *ids, const int ahead)
 {
-    if (!TP_TABLE_WORDS || n > TP_CORPUS_BATCH) {
-        for (size_t i = 0; i < n; i++)
-            if (tp_corpus_token(c, tok + 16 * i, len[i], seg[i]))
-                return TP_ENOMEM;
-        return 0;
-    }
     uint64_t w0[TP_CORPUS_BATCH], w1[TP_CORPUS_BATCH], h[TP_CORPUS_BATCH];
-    uint32_t ids[TP_CORPUS_BATCH];
-    /* Hash everything and fetch the home slots, then probe (in order: ids are
-     * given in first-seen order) and fetch the counters, then count. A table
-     * that fits in the core's cache (of a vocabulary of a few ten thousand
-     * terms) is probed as each token is hashed: there is no miss to hide. */
-    int ahead = c->r.terms.mask >= SMALL_TABLE;
     for (size_t i = 0; ahead && i < n; i++) {
         memcpy(&w0[i], tok + 16 * i, 8);
         memcpy(&w1[i], tok + 16 * i + 8, 8);
         h[i] = tp_hash_words(w0[i], w1[i], len[i]);
         __builtin_prefetch(&c->r.terms.slots[h[i] & c->r.terms.mask]);
     }
+    /* Whether a term may be in the table but not yet in the text (--terms,
+     * or left by a document taken back), other than a stopword twin: only
+     * a new term can make it so within the batch, and it is asked again
+     * then. */
+    int maybe_unseen = c->r.n_unseen > c->n_unseen_split;
     for (size_t i = 0; i < n; i++) {
         int added;
         if (!ahead) {
@@ -631,11 +632,11 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
             /* token i of the batch is counted after the i before it */
             if (id >= 0 && !as_twin(c, (uint32_t)id))
                 tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
-        } else if (id >= 0 && c->r.n_unseen && c->r.n_unseen > c->n_unseen_split &&
+            maybe_unseen = c->r.n_unseen > c->n_unseen_split;
+        } else if (maybe_unseen && id >= 0 && c->r.n_unseen > c->n_unseen_split &&
                    !(c->r.terms.terms[id].flags & TP_TERM_SEEN) && !as_twin(c, (uint32_t)id)) {
-            /* a term in the table but not in the text so far (--terms, or
-             * left by a document taken back): seen here, so that the
-             * counting below can take every term as seen */
+            /* a term in the table but not in the text so far: seen here, so
+             * that the counting can take every term as seen */
             tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
         }
         if (id < 0)
@@ -643,6 +644,22 @@ int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
         ids[i] = (uint32_t)id;
         __builtin_prefetch(&c->r.uni.doc[id], 1);
     }
+    return 0;
+}
+
+int tp_corpus_tokens16(struct tp_corpus *c, const char *tok, const uint8_t *len,
+                       const uint32_t *seg, size_t n)
+{
+    if (!TP_TABLE_WORDS || n > TP_CORPUS_BATCH) {
+        for (size_t i = 0; i < n; i++)
+            if (tp_corpus_token(c, tok + 16 * i, len[i], seg[i]))
+                return TP_ENOMEM;
+        return 0;
+    }
+    uint32_t ids[TP_CORPUS_BATCH];
+    if (c->r.terms.mask >= SMALL_TABLE ? intern_batch(c, tok, len, n, ids, 1)
+                                       : intern_batch(c, tok, len, n, ids, 0))
+        return TP_ENOMEM;
     if (c->r.o.stop_lang && doc_ids(c, ids, n, c->r.n_tokens))
         return TP_ENOMEM;
     if (!c->context) {
