@@ -614,9 +614,9 @@ static inline __attribute__((always_inline)) int intern_batch(struct tp_corpus *
         __builtin_prefetch(&c->r.terms.slots[h[i] & c->r.terms.mask]);
     }
     /* Whether a term may be in the table but not yet in the text (--terms,
-     * or left by a document taken back), other than a stopword twin: only
-     * a new term can make it so within the batch, and it is asked again
-     * then. */
+     * or left by a document taken back), other than those on a stopword
+     * list or twins (n_unseen_split): within the batch only a new term can
+     * make it so, and it is asked again then. */
     int maybe_unseen = c->r.n_unseen > c->n_unseen_split;
     for (size_t i = 0; i < n; i++) {
         int added;
