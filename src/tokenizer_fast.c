@@ -349,23 +349,23 @@ static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer
                         (hyph & ~hyph_ok & ~hyph_sep & (word << 1)) |
                         (m.digsep & ~ds_ok & ~ds_sep & (m.digit << 1));
         unsigned e = hard ? (unsigned)__builtin_ctzll(hard) : 64;
+        const uint64_t before_hard = below(e), tok_starts = starts & before_hard;
         m.space = space;
         m.brk &= ~brk_joined;
         /* A line feed ends a blank line (a break) when the last character
          * before it that is not a blank is a line feed too. */
         uint64_t brk = m.brk;
-        for (uint64_t nl = m.nl & below(e); nl; nl &= nl - 1) {
+        for (uint64_t nl = m.nl & before_hard; nl; nl &= nl - 1) {
             unsigned k = (unsigned)__builtin_ctzll(nl);
             uint64_t prior = ~m.space & below(k);
             int seen = prior ? (int)(m.nl >> (63 - __builtin_clzll(prior)) & 1) : tk->nl_seen;
             if (seen)
                 brk |= 1ull << k;
         }
-        /* tokens go straight into the batch when all 16 bytes from any start
-         * in the window can be loaded */
-        int direct = tk->bfn && len - i >= 64 + 16;
-        /* (a token this long or shorter goes into the batch; 0: none does) */
-        const unsigned direct_max = direct ? 16 : 0;
+        /* tokens of at most direct_max bytes go straight into the batch: 16
+         * when all 16 bytes from any start in the window can be loaded, else
+         * none */
+        const unsigned direct_max = tk->bfn && len - i >= 64 + 16 ? 16 : 0;
         struct tp_token_batch *bt = &tk->batch;
         unsigned q = e;
         int more = e == 64;
@@ -384,16 +384,15 @@ static inline __attribute__((always_inline)) size_t fast_run(struct tp_tokenizer
          * before, and none if it is the document's first token. */
         uint64_t opens = 0;
         if (segs) {
-            uint64_t st_bits = starts & below(e), first = st_bits & (0 - st_bits);
-            opens = st_bits & (~st_bits + brk);
+            uint64_t first = tok_starts & (0 - tok_starts);
+            opens = tok_starts & (~tok_starts + brk);
             if (pend_brk)
                 opens |= first;
             if (!emitted)
                 opens &= ~first;
         }
         unsigned last = 64; /* the start of the window's last token; 64: none */
-        const uint64_t before_hard = below(e);
-        for (uint64_t todo = starts & before_hard; todo; todo &= todo - 1) {
+        for (uint64_t todo = tok_starts; todo; todo &= todo - 1) {
             unsigned st = (unsigned)__builtin_ctzll(todo);
             /* the token's end: the first end past st (st < 64), before e */
             uint64_t past = ends & (~1ull << st), end_bits = past & before_hard;
