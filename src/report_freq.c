@@ -744,12 +744,21 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     if (c->n_tokens && (rc = dp_values(c, k, n_ids, map, total, tp_run_threads(run), &dp, err)))
         goto out;
     tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
+    /* the rate of the row before: rows go by count, and most of a table's
+     * rows share their count (and so their rate) with the row before */
+    uint64_t pm_count = 0;
+    char pm[40];
+    size_t pm_len = 0;
     for (size_t i = 0; i < n_out; i++) {
         uint32_t id = rows[i].id;
+        if (!i || total[id] != pm_count) {
+            pm_count = total[id];
+            pm_len = tp_format_double((double)pm_count / (double)c->n_tokens * 1e6, pm);
+        }
         tp_out_u64(out, i + 1);
         tp_out_text(out, rows[i].name, rows[i].name_len);
         tp_out_u64(out, total[id]);
-        tp_out_double(out, (double)total[id] / (double)c->n_tokens * 1e6);
+        tp_out_number(out, pm, pm_len);
         tp_out_u64(out, df[id]);
         tp_out_double(out, dp[id]);
         tp_out_row_end(out);
