@@ -755,6 +755,27 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
             pm_count = total[id];
             pm_len = tp_format_double((double)pm_count / (double)c->n_tokens * 1e6, pm);
         }
+        /* the row in place, where out writes plain CSV (tp_out_row_room):
+         * rank, count and doc_freq at most TP_OUT_ROW_U64_MAX bytes each,
+         * the two rates at most 40 */
+        char *p = tp_out_row_room(out, tp_out_row_text_max(rows[i].name_len) +
+                                           3 * TP_OUT_ROW_U64_MAX + 2 * 40 + 8);
+        if (p) {
+            p = tp_out_row_u64(p, i + 1);
+            *p++ = ',';
+            p = tp_out_row_text(out, p, rows[i].name, rows[i].name_len);
+            *p++ = ',';
+            p = tp_out_row_u64(p, total[id]);
+            *p++ = ',';
+            p = (char *)memcpy(p, pm, pm_len) + pm_len;
+            *p++ = ',';
+            p = tp_out_row_u64(p, df[id]);
+            *p++ = ',';
+            p += tp_format_double(dp[id], p);
+            *p++ = '\n';
+            tp_out_row_done(out, p);
+            continue;
+        }
         tp_out_u64(out, i + 1);
         tp_out_text(out, rows[i].name, rows[i].name_len);
         tp_out_u64(out, total[id]);
