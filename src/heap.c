@@ -7,6 +7,15 @@
  * lookups miss the TLB more. Here the main heap is grown once and advised at
  * start, and each worker thread does the same with its arena.
  *
+ * A huge page is a whole 2 MiB page of the mapping, so the bytes of a heap
+ * below its first 2 MiB boundary never get one; and malloc hands out a
+ * heap's lowest free bytes first. Each heap's top is therefore moved up to
+ * that boundary, or past the first 2 MiB page malloc wrote to before the
+ * range was advised, by a block that is never freed nor written
+ * (skip_to_page): up to 4 MiB of address space, no memory. Without it the
+ * first tables of a run took a fault each 4 KiB there (it20.txt freq: about
+ * 480 of its 600-800).
+ *
  * Core state: arenas_huge, set once at start, before any thread, when
  * malloc's thresholds were raised (every arena's, not only the main heap's):
  * blocks up to 32 MiB then come from the heaps, and freed memory is kept
@@ -15,7 +24,7 @@
  * its blocks and its huge pages, so the peak RSS they add grows with the
  * threads (glibc makes up to 8 arenas a core).
  */
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE, sbrk */
+#define _GNU_SOURCE /* MADV_HUGEPAGE, sbrk, mallinfo2 */
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +46,10 @@
  * 64 MiB. */
 #define THREAD_HUGE ((size_t)BLOCK_MAX - ((size_t)2 << 20))
 
+/* What glibc aligns a thread's arena heap to (HEAP_MAX_SIZE: twice the
+ * largest M_MMAP_THRESHOLD, 32 MiB on 64-bit systems). */
+#define ARENA_ALIGN ((uintptr_t)64 << 20)
+
 /* The most threads a run may count on and still ask. Each worker's arena
  * keeps its blocks and its huge pages: in the CLI case
  * timeline_threads_copies_memory, made to see 64 cores (a sched_getaffinity
@@ -48,14 +61,49 @@ enum { HUGE_THREADS_MAX = 8 };
 
 static int arenas_huge; /* malloc's thresholds raised (tp_heap_huge) */
 
+/* The size of a huge page, and of the steps advise and skip_to_page align to. */
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+/* malloc's chunk header: a block's bytes begin this far past its chunk. */
+#define CHUNK_HEAD 16
+
+/* The first 2 MiB boundary at or above a. */
+static uintptr_t page_up(uintptr_t a)
+{
+    return (a + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+/* A heap whose top chunk starts at top: a block that takes its bytes up to
+ * the first 2 MiB boundary past both top and written (an address already
+ * written: its 2 MiB page has ordinary pages for good), so that the next
+ * block malloc makes from the top begins on it. Kept, never written:
+ * address space, no memory. Returns the boundary, or 0 when malloc put the
+ * block elsewhere (freed again). */
+static uintptr_t skip_to_page(uintptr_t top, uintptr_t written)
+{
+    uintptr_t bound = page_up((written > top ? written : top) + 2 * CHUNK_HEAD + 32);
+    /* the block's chunk at top, the next at bound - CHUNK_HEAD: its size
+     * bound - CHUNK_HEAD - top, asked as that less the 8 bytes malloc adds */
+    size_t chunk = (size_t)(bound - CHUNK_HEAD - top);
+    char *skip = malloc(chunk - 8);
+    if (!skip)
+        return 0;
+    if ((uintptr_t)skip != top + CHUNK_HEAD) {
+        free(skip);
+        return 0;
+    }
+    /* (kept for the run: freed, its bytes would be handed out first again) */
+    // cppcheck-suppress memleak
+    return bound;
+}
+
 /* Heap bytes [from, to) advised from their first 2 MiB boundary on (a
  * hint: refused, ordinary pages). A partial 2 MiB page at the end is
  * advised too: it becomes whole as the heap grows. */
 static void advise(uintptr_t from, uintptr_t to)
 {
 #ifdef MADV_HUGEPAGE
-    uintptr_t page = (uintptr_t)2 << 20;
-    from = (from + page - 1) & ~(page - 1);
+    from = page_up(from);
     if (from < to)
         madvise((void *)from, to - from, MADV_HUGEPAGE);
 #else
@@ -80,6 +128,8 @@ void tp_heap_huge(unsigned threads)
     if (mallopt(M_TOP_PAD, (int)HEAP_HUGE) != 1)
         return;
     void *p = malloc(1 << 20); /* more than the heap has: it grows by HEAP_HUGE more */
+    /* while p was out, the top chunk began past it: its header was written there */
+    uintptr_t p_end = (uintptr_t)p + (1 << 20) + CHUNK_HEAD;
     free(p);
     mallopt(M_TOP_PAD, 128 << 10); /* glibc's default */
     uintptr_t end = (uintptr_t)sbrk(0);
@@ -89,7 +139,10 @@ void tp_heap_huge(unsigned threads)
      * block itself may start in the old top, below start.) */
     if (!p || end == (uintptr_t)-1 || end < start || end - start < HEAP_HUGE)
         return;
-    advise(end - HEAP_HUGE, end);
+    /* the top chunk ends at the break; mallinfo2's keepcost is its size */
+    struct mallinfo2 mi = mallinfo2();
+    uintptr_t bound = mi.keepcost >= HEAP_HUGE ? skip_to_page(end - mi.keepcost, p_end) : 0;
+    advise(bound ? bound : end - HEAP_HUGE, end);
 #else
     (void)threads;
 #endif
@@ -107,6 +160,19 @@ void tp_heap_thread_huge(void)
     char *p = malloc(THREAD_HUGE);
     if (!p)
         return;
-    advise((uintptr_t)p, (uintptr_t)p + THREAD_HUGE);
+    uintptr_t at = (uintptr_t)p;
+    size_t n = THREAD_HUGE;
+    /* A thread's arena heap starts on a multiple of ARENA_ALIGN: a block
+     * within its first 2 MiB is the heap's first (a new arena), whose bytes
+     * below the boundary are skipped. An arena a thread before this one
+     * left has its skip already, and its block lies past it. */
+    if ((at & (ARENA_ALIGN - 1)) < HUGE_PAGE) {
+        free(p);
+        uintptr_t bound = skip_to_page(at - CHUNK_HEAD, 0);
+        n = THREAD_HUGE - (size_t)(bound ? bound - at : 0);
+        if (!(p = malloc(n)))
+            return;
+    }
+    advise((uintptr_t)p, (uintptr_t)p + n);
     free(p);
 }
