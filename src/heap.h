@@ -12,8 +12,10 @@
  * few (heap.c, HUGE_THREADS_MAX); otherwise nothing. */
 void tp_heap_huge(unsigned threads);
 
-/* At a worker thread's start: its arena's first bytes advised too, when
- * tp_heap_huge raised the thresholds; otherwise nothing. */
+/* At a worker thread's start: its arena's first bytes advised too (in a
+ * new arena, from its first 2 MiB boundary on, the bytes below it kept from
+ * malloc's use), when tp_heap_huge raised the thresholds; otherwise
+ * nothing. */
 void tp_heap_thread_huge(void);
 
 #endif
