@@ -615,8 +615,8 @@ static inline __attribute__((always_inline)) int intern_batch(struct tp_corpus *
     }
     /* Whether a term may be in the table but not yet in the text (--terms,
      * or left by a document taken back), other than those on a stopword
-     * list or twins (n_unseen_split): within the batch only a new term can
-     * make it so, and it is asked again then. */
+     * list or twins (n_unseen_split): asked again after each term marked
+     * seen or added, the only steps of the batch that change either count. */
     int maybe_unseen = c->r.n_unseen > c->n_unseen_split;
     for (size_t i = 0; i < n; i++) {
         int added;
@@ -633,11 +633,12 @@ static inline __attribute__((always_inline)) int intern_batch(struct tp_corpus *
             if (id >= 0 && !as_twin(c, (uint32_t)id))
                 tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
             maybe_unseen = c->r.n_unseen > c->n_unseen_split;
-        } else if (maybe_unseen && id >= 0 && c->r.n_unseen > c->n_unseen_split &&
-                   !(c->r.terms.terms[id].flags & TP_TERM_SEEN) && !as_twin(c, (uint32_t)id)) {
+        } else if (maybe_unseen && id >= 0 && !(c->r.terms.terms[id].flags & TP_TERM_SEEN) &&
+                   !as_twin(c, (uint32_t)id)) {
             /* a term in the table but not in the text so far: seen here, so
              * that the counting can take every term as seen */
             tp_corpus_mark_seen(c, (uint32_t)id, c->r.n_tokens + i);
+            maybe_unseen = c->r.n_unseen > c->n_unseen_split;
         }
         if (id < 0)
             return TP_ENOMEM;

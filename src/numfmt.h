@@ -15,8 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Format v into buf (at least 32 bytes), NUL-terminated. Returns the length,
- * or 0 (and an empty string) for NaN and infinities. */
+/* The room tp_format_double needs: its longest text (24 bytes, as
+ * "-1.2345678901234567e-308") and the NUL. */
+#define TP_FORMAT_DOUBLE_MAX 32
+
+/* Format v into buf (at least TP_FORMAT_DOUBLE_MAX bytes), NUL-terminated.
+ * Returns the length, or 0 (and an empty string) for NaN and infinities. */
 size_t tp_format_double(double v, char *buf);
 
 /* The decimal digits of v, written right-aligned so the last one is just

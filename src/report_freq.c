@@ -15,6 +15,25 @@
  * id that tp_dp_of takes, the same in any order of documents, so
  * the spill's documents are shared among threads, each summing into a copy
  * of its own, the copies added up at the end. */
+/* A row's per_million, count / tokens * 10^6 as written: formatted again
+ * only when the count or the tokens differ from the row before's (rows go
+ * by count, and most of a table's rows share their count with the row
+ * before). Zeroed: nothing formatted yet (a row's tokens are never 0). */
+struct rate_text {
+    uint64_t count, tokens;
+    size_t len;
+    char s[TP_FORMAT_DOUBLE_MAX];
+};
+
+static void rate_of(struct rate_text *r, uint64_t count, uint64_t tokens)
+{
+    if (count == r->count && tokens == r->tokens)
+        return;
+    r->count = count;
+    r->tokens = tokens;
+    r->len = tp_format_double((double)count / (double)tokens * 1e6, r->s);
+}
+
 struct dp_part {
     const struct tp_counts *c;
     struct tp_counter *k;
@@ -388,9 +407,7 @@ static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struc
         tp_cells_clear(out, gcell);
         tp_cells_text(out, gcell, gname, glen);
     }
-    uint64_t pm_count = 0;
-    char pm[40];
-    size_t pm_len = 0;
+    struct rate_text pm = {0};
     for (size_t i = 0; i < shown; i++) {
         uint32_t id = idx[i];
         const struct frec *m = &rec[id];
@@ -403,15 +420,12 @@ static void freq_stream_rows(struct tp_run *run, struct tp_out *out, const struc
         }
         if (i + FREQ_AHEAD / 2 < shown)
             __builtin_prefetch(nm[idx[i + FREQ_AHEAD / 2]].name);
-        if (!i || count != pm_count) {
-            pm_len = tp_format_double((double)count / (double)gs->tokens[g] * 1e6, pm);
-            pm_count = count;
-        }
+        rate_of(&pm, count, gs->tokens[g]);
         tp_out_cells(out, gcell);
         tp_out_u64(out, i + 1);
         tp_out_text(out, nm[id].name, nm[id].len);
         tp_out_u64(out, count);
-        tp_out_number(out, pm, pm_len);
+        tp_out_number(out, pm.s, pm.len);
         tp_out_u64(out, m->df);
         tp_out_double(out, m->dp);
         tp_out_row_end(out);
@@ -616,11 +630,7 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
         goto out;
     }
     tp_out_header(out, "group,rank,term,count,per_million,doc_freq,dp");
-    /* the rate of the row before (a group's rows go by count, so most
-     * share the one before's) */
-    uint64_t pm_count = 0;
-    char pm[40];
-    size_t pm_len = 0;
+    struct rate_text pm = {0};
     for (size_t r = 0; r < G; r++) {
         uint32_t g = gs.order[r];
         size_t from = gt.dense_v ? (size_t)g * gt.dense_v : at[g];
@@ -661,15 +671,12 @@ static int freq_grouped(struct tp_run *run, struct tp_out *out, struct tp_error 
             tp_gterms_slot(&gt, slot, &sg, &id);
             const struct tp_gterm_dp *m = &gt.more[slot];
             uint64_t count = m->count;
-            if (!i || count != pm_count) {
-                pm_len = tp_format_double((double)count / (double)gs.tokens[g] * 1e6, pm);
-                pm_count = count;
-            }
+            rate_of(&pm, count, gs.tokens[g]);
             tp_out_cells(out, &gcell);
             tp_out_u64(out, i + 1);
             tp_out_text(out, nm[id].name, nm[id].len);
             tp_out_u64(out, count);
-            tp_out_number(out, pm, pm_len);
+            tp_out_number(out, pm.s, pm.len);
             tp_out_u64(out, m->df);
             tp_out_double(out, m->dp);
             tp_out_row_end(out);
@@ -744,22 +751,16 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
     if (c->n_tokens && (rc = dp_values(c, k, n_ids, map, total, tp_run_threads(run), &dp, err)))
         goto out;
     tp_out_header(out, "rank,term,count,per_million,doc_freq,dp");
-    /* the rate of the row before: rows go by count, and most of a table's
-     * rows share their count (and so their rate) with the row before */
-    uint64_t pm_count = 0;
-    char pm[40];
-    size_t pm_len = 0;
+    struct rate_text pm = {0};
     for (size_t i = 0; i < n_out; i++) {
         uint32_t id = rows[i].id;
-        if (!i || total[id] != pm_count) {
-            pm_count = total[id];
-            pm_len = tp_format_double((double)pm_count / (double)c->n_tokens * 1e6, pm);
-        }
+        rate_of(&pm, total[id], c->n_tokens);
         /* the row in place, where out writes plain CSV (tp_out_row_room):
          * rank, count and doc_freq at most TP_OUT_ROW_U64_MAX bytes each,
-         * the two rates at most 40 */
+         * per_million and dp at most TP_FORMAT_DOUBLE_MAX, five commas and
+         * the line feed */
         char *p = tp_out_row_room(out, tp_out_row_text_max(rows[i].name_len) +
-                                           3 * TP_OUT_ROW_U64_MAX + 2 * 40 + 8);
+                                           3 * TP_OUT_ROW_U64_MAX + 2 * TP_FORMAT_DOUBLE_MAX + 6);
         if (p) {
             p = tp_out_row_u64(p, i + 1);
             *p++ = ',';
@@ -767,7 +768,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
             *p++ = ',';
             p = tp_out_row_u64(p, total[id]);
             *p++ = ',';
-            p = (char *)memcpy(p, pm, pm_len) + pm_len;
+            p = (char *)memcpy(p, pm.s, pm.len) + pm.len;
             *p++ = ',';
             p = tp_out_row_u64(p, df[id]);
             *p++ = ',';
@@ -779,7 +780,7 @@ int tp_report_freq(struct tp_run *run, struct tp_out *out, struct tp_error *err)
         tp_out_u64(out, i + 1);
         tp_out_text(out, rows[i].name, rows[i].name_len);
         tp_out_u64(out, total[id]);
-        tp_out_number(out, pm, pm_len);
+        tp_out_number(out, pm.s, pm.len);
         tp_out_u64(out, df[id]);
         tp_out_double(out, dp[id]);
         tp_out_row_end(out);
